@@ -1,14 +1,36 @@
-"""Randomized Defenses Lab — outline of the talk (pages arrive with the dashboard issue)."""
+"""Randomized Defenses Lab — a thin router over the talk's three parts (st.navigation)."""
 import streamlit as st
 
-st.set_page_config(page_title="Randomized Defenses Lab", layout="wide")
-st.title("Toward certified defenses to adversarial examples through randomization")
-st.markdown(
-    """
-**I. Supervised learning & neural networks** — ERM, networks as compositions of layers.
+from ui import layout
 
-**II. Adversarial examples** — a cat plus a tiny perturbation is a "dog"; crafting attacks; geometry.
+st.set_page_config(page_title="Randomized Defenses Lab", page_icon="🎲", layout="wide")
 
-**III. Defenses & randomization** — adversarial training, noise injection, the certified radius α*.
-"""
-)
+PAGES = {
+    "Start": [
+        st.Page("pages/home.py", title="The talk in three parts", icon="🏠", default=True),
+    ],
+    "I. Supervised learning & neural networks": [
+        st.Page("pages/p01_erm_playground.py", title="1 · ERM playground", icon="📉"),
+        st.Page("pages/p02_composition.py", title="2 · A network is a composition", icon="🧱"),
+    ],
+    "II. Adversarial examples": [
+        st.Page("pages/p03_cat_to_dog.py", title="3 · Cat → dog", icon="🐈"),
+        st.Page("pages/p04_crafting_attacks.py", title="4 · Crafting an attack", icon="🛠️"),
+        st.Page("pages/p05_geometry.py", title="5 · Geometric interpretation", icon="📐"),
+    ],
+    "III. Defenses & randomization": [
+        st.Page("pages/p06_adversarial_training.py", title="6 · Adversarial training", icon="🛡️"),
+        st.Page("pages/p07_noise_injection.py", title="7 · Noise injection", icon="🎲"),
+        st.Page("pages/p08_decision_distribution.py", title="8 · Noise → decision regions", icon="🗺️"),
+        st.Page("pages/p09_certificate.py", title="9 · The certificate α*", icon="📜"),
+        st.Page("pages/p10_tradeoff.py", title="10 · Trade-off & best attacks", icon="⚖️"),
+        st.Page("pages/p11_take_home.py", title="11 · Take-home", icon="🎓"),
+    ],
+    "More": [
+        st.Page("pages/references.py", title="References", icon="📚"),
+    ],
+}
+
+page = st.navigation(PAGES)
+layout.presenter_mode()
+page.run()

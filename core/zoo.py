@@ -1,0 +1,98 @@
+"""The model zoo: trained weights shipped in assets/models/ (safetensors) and their manifest.
+
+``assets/models/manifest.json`` holds a ``models`` list; each entry records the name, file,
+sha256, architecture (with the injected noise, if any), dataset, training recipe, the exact
+command that rebuilds it, seed, wall time, device and measured metrics.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from core.device import resolve_device
+from core.models import build
+
+ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+MODELS_DIR = ASSETS_DIR / "models"
+MANIFEST_NAME = "manifest.json"
+
+
+class ModelUnavailable(ValueError):
+    """A shipped model is missing or corrupted; the message gives the command that rebuilds it."""
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_manifest(models_dir: Path | str = MODELS_DIR) -> dict:
+    path = Path(models_dir) / MANIFEST_NAME
+    if not path.exists():
+        return {"models": []}
+    return json.loads(path.read_text())
+
+
+def write_manifest(manifest: dict, models_dir: Path | str = MODELS_DIR) -> None:
+    path = Path(models_dir) / MANIFEST_NAME
+    path.parent.mkdir(parents=True, exist_ok=True)
+    manifest["models"] = sorted(manifest["models"], key=lambda entry: entry["name"])
+    path.write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+def names(models_dir: Path | str = MODELS_DIR) -> list[str]:
+    """Names of the models listed in the manifest."""
+    return [entry["name"] for entry in read_manifest(models_dir)["models"]]
+
+
+def entry(name: str, models_dir: Path | str = MODELS_DIR) -> dict:
+    """The manifest entry of ``name`` (ModelUnavailable when it is not listed)."""
+    for item in read_manifest(models_dir)["models"]:
+        if item["name"] == name:
+            return item
+    known = ", ".join(names(models_dir)) or "none"
+    raise ModelUnavailable(f"No model named {name!r} in the manifest (available: {known}); "
+                           f"train it with: python -m core.experiments train --name {name} "
+                           "--data-dir ../shared/data")
+
+
+def save(model: torch.nn.Module, info: dict, models_dir: Path | str = MODELS_DIR) -> dict:
+    """Save weights as safetensors and add/replace the model's manifest entry; returns the entry."""
+    models_dir = Path(models_dir)
+    models_dir.mkdir(parents=True, exist_ok=True)
+    file_name = f"{info['name']}.safetensors"
+    state = {key: value.detach().cpu().contiguous() for key, value in model.state_dict().items()}
+    save_file(state, str(models_dir / file_name))
+    record = {**info, "file": file_name, "sha256": sha256_of(models_dir / file_name),
+              "architecture": getattr(model, "architecture", info.get("architecture"))}
+    manifest = read_manifest(models_dir)
+    manifest["models"] = [item for item in manifest["models"] if item["name"] != info["name"]]
+    manifest["models"].append(record)
+    write_manifest(manifest, models_dir)
+    return record
+
+
+def load(name: str, device="cpu", *, models_dir: Path | str = MODELS_DIR) -> torch.nn.Module:
+    """Load shipped model ``name``: eval mode, batch in [0, 1] (N×C×H×W) in, logits out.
+
+    Noise-injection layers stay on, as trained. A missing or corrupted file (sha256 mismatch)
+    raises :class:`ModelUnavailable` naming the command that rebuilds it.
+    """
+    record = entry(name, models_dir)
+    path = Path(models_dir) / record["file"]
+    rebuild = record.get("command") or f"python -m core.experiments train --name {name} --data-dir ../shared/data"
+    if not path.exists():
+        raise ModelUnavailable(f"The weights of {name!r} are missing ({path}); rebuild them with: {rebuild}")
+    if sha256_of(path) != record["sha256"]:
+        raise ModelUnavailable(f"The weights of {name!r} are corrupted (sha256 mismatch in {path}); "
+                               f"rebuild them with: {rebuild}")
+    model = build(record["architecture"])
+    model.load_state_dict(load_file(str(path)))
+    return model.to(resolve_device(device)).eval()

@@ -1,0 +1,3 @@
+import streamlit as st
+
+st.title("p04_crafting_attacks")  # TEMPORARY: replaced by its owner

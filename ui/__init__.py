@@ -1,0 +1,1 @@
+"""Streamlit-only helpers for the pages: cached loaders, layout, presenter mode, state."""

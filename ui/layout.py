@@ -1,0 +1,59 @@
+"""Page furniture shared by every scene: header, explanation, provenance, code, errors."""
+from __future__ import annotations
+
+import inspect
+
+import streamlit as st
+
+PRESENTER_CSS = """
+<style>
+html, body, [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.35rem; }
+h1 { font-size: 3rem !important; } h2 { font-size: 2.2rem !important; }
+[data-testid="stMetricValue"] { font-size: 2.6rem; }
+</style>
+"""
+
+
+def presenter_mode() -> bool:
+    """Sidebar toggle that enlarges text for a projector; kept in the URL (?presenter=1)."""
+    default = st.query_params.get("presenter", "0") == "1"
+    on = st.sidebar.toggle("Presenter mode", value=default, key="presenter_mode",
+                           help="Larger text for a projector.")
+    if on:
+        st.query_params["presenter"] = "1"
+        st.markdown(PRESENTER_CSS, unsafe_allow_html=True)
+    elif "presenter" in st.query_params:
+        del st.query_params["presenter"]
+    return on
+
+
+def seed_input(default: int = 0, *, key: str = "seed") -> int:
+    """The demo's seed, in the sidebar and in the URL (?seed=…), so a link replays the demo."""
+    try:
+        initial = int(st.query_params.get("seed", default))
+    except ValueError:
+        initial = default
+    seed = int(st.sidebar.number_input("Seed", min_value=0, max_value=2**31 - 1, value=max(0, initial),
+                                       step=1, key=key, help="Every random draw of this page comes from it."))
+    st.query_params["seed"] = str(seed)
+    return seed
+
+
+def header(title: str, explanation: str, uses: str) -> None:
+    """Title, the scene's explanation in the talk's notation (KaTeX), and what it computes on."""
+    st.title(title)
+    st.markdown(explanation)
+    st.caption(f"**Model & data:** {uses}")
+
+
+def show_code(*functions) -> None:
+    """The core functions this scene calls, shown beside the demo."""
+    with st.expander("The code behind this scene"):
+        for function in functions:
+            st.code(inspect.getsource(function), language="python")
+
+
+def fail(message: str) -> None:
+    """One clear sentence instead of a traceback, then stop the page run."""
+    st.error(message)
+    st.stop()
