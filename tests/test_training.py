@@ -1,0 +1,102 @@
+import pytest
+import torch
+
+from core import models, training
+from core.device import make_generator
+
+
+def _blobs(seed=0, n=200):
+    gen = torch.Generator().manual_seed(seed)
+    y = torch.randint(0, 2, (n,), generator=gen)
+    x = 0.5 + (y[:, None].float() * 2 - 1) * 0.2 + 0.05 * torch.randn(n, 2, generator=gen)
+    return x.clamp(0, 1), y
+
+
+def test_empirical_risk_is_the_mean_loss():
+    model = models.feed_forward(2, [4], 2, seed=0)
+    x, y = _blobs()
+    expected = torch.nn.functional.cross_entropy(model(x), y).item()
+    assert training.empirical_risk(model, x, y, batch_size=7) == pytest.approx(expected, rel=1e-5)
+
+
+def test_hinge_loss_matches_its_definition():
+    logits = torch.tensor([[2.0, 1.5, -1.0], [0.0, 3.0, 0.5]])
+    y = torch.tensor([0, 2])
+    # max(0, 1 + max_{j≠y} z_j − z_y): 1 + 1.5 − 2 = 0.5 and 1 + 3 − 0.5 = 3.5
+    assert training.hinge_loss(logits, y).item() == pytest.approx((0.5 + 3.5) / 2)
+
+
+@pytest.mark.parametrize("loss", ["ce", "hinge"])
+def test_erm_lowers_the_empirical_risk_and_is_reproducible(loss):
+    x, y = _blobs()
+    histories = []
+    for _ in range(2):
+        model = models.feed_forward(2, [16], 2, seed=0)
+        before = training.empirical_risk(model, x, y, loss=loss)
+        result = training.train(model, x, y, epochs=15, x_test=x[:50], y_test=y[:50], loss=loss,
+                                 lr=0.05, batch_size=32, seed=1)
+        assert result.history[-1]["train_loss"] < before
+        assert result.history[-1]["train_acc"] > 0.95
+        assert set(result.history[-1]) >= {"epoch", "step", "train_loss", "train_acc", "test_loss", "test_acc"}
+        histories.append([row["train_loss"] for row in result.history])
+    assert histories[0] == histories[1]
+
+
+def test_trainer_step_epoch_and_callback():
+    x, y = _blobs(n=100)
+    trainer = training.Trainer(models.feed_forward(2, [8], 2), x, y, batch_size=30, seed=0)
+    assert trainer.steps_per_epoch == 4
+    stats = trainer.step()
+    assert stats["step"] == 1 and 0 <= stats["accuracy"] <= 1
+    seen = []
+    trainer.epoch(callback=seen.append)
+    assert trainer.epoch_count == 1 and len(trainer.history) == 1 and seen[-1]["kind"] == "epoch"
+
+
+def test_noise_augmented_and_adversarial_training_run():
+    x, y = _blobs(n=120)
+
+    class Gaussian:
+        name, scale = "gaussian", 0.1
+
+        def sample(self, shape, *, generator, device):
+            return torch.randn(shape, generator=generator, device=device) * self.scale
+
+    noisy = training.train(models.feed_forward(2, [16], 2), x, y, epochs=5, lr=0.05, noise=Gaussian())
+    assert noisy.history[-1]["train_acc"] > 0.9
+    for kind in ("fgsm_rs", "pgd"):
+        result = training.train(models.feed_forward(2, [16], 2), x, y, epochs=5, lr=0.05,
+                                adversarial={"kind": kind, "eps": 0.05, "step": 0.02, "steps": 3})
+        assert result.history[-1]["train_acc"] > 0.9 and result.wall_time_s > 0
+
+
+def test_crop_flip_keeps_shape_and_pixels():
+    x = torch.rand(6, 3, 8, 8)
+    out = training.random_crop_flip(x, make_generator(0), pad=2)
+    assert out.shape == x.shape
+    # pad = 0: every image is either itself or its mirror image.
+    same = training.random_crop_flip(x, make_generator(1), pad=0)
+    for original, augmented in zip(x, same):
+        assert torch.equal(augmented, original) or torch.equal(augmented, original.flip(-1))
+
+
+def test_onecycle_schedule_warms_up_and_decays():
+    x, y = _blobs(n=100)
+    trainer = training.Trainer(models.feed_forward(2, [4], 2), x, y, optimizer="sgd", lr=0.5,
+                               batch_size=10, schedule="onecycle", epochs_planned=1)
+    rates = []
+    for _ in range(10):
+        rates.append(trainer._learning_rate())
+        trainer.step()
+    assert rates[0] == 0 and max(rates) == pytest.approx(0.5) and rates[-1] < 0.5
+
+
+def test_bad_arguments():
+    x, y = _blobs(n=10)
+    model = models.feed_forward(2, [4], 2)
+    with pytest.raises(ValueError, match="learning rate"):
+        training.Trainer(model, x, y, lr=0)
+    with pytest.raises(ValueError, match="Unknown loss"):
+        training.Trainer(model, x, y, loss="mse")
+    with pytest.raises(ValueError, match="epochs"):
+        training.train(model, x, y, epochs=0)
