@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 
 from core import zoo
+from core.models import inject_noise, without_noise
 from core.device import resolve_device
 
 RESULTS_DIR = zoo.ASSETS_DIR / "results"
@@ -123,14 +124,9 @@ def command_train(args) -> dict:
     model.eval()
     # Final clean accuracy on the whole test split (noise drawn as at inference for noisy models;
     # input-noise models are measured on noisy inputs, their training distribution).
-    if input_noise is not None:
-        from core.models import inject_noise
-
-        measured = inject_noise(model, 0, input_noise, seed=args.seed).eval()
-    else:
-        measured = model
-    _, clean_acc = risk_and_accuracy(measured, x_test, y_test, device=device)
-    _, base_acc = risk_and_accuracy(model, x_test, y_test, device=device)
+    shipped = model if input_noise is None else inject_noise(model, 0, input_noise, seed=args.seed).eval()
+    _, clean_acc = risk_and_accuracy(shipped, x_test, y_test, device=device)
+    _, base_acc = risk_and_accuracy(without_noise(model), x_test, y_test, device=device)
     info = {
         "name": args.name, "dataset": spec["dataset"],
         "noise": spec.get("noise"),
@@ -140,14 +136,141 @@ def command_train(args) -> dict:
         "device": _device_label(device), "torch": torch.__version__,
         "train_examples": len(x_train), "test_examples": len(x_test),
         "metrics": {"test_accuracy": round(base_acc, 4),
-                    "test_accuracy_under_noise": round(clean_acc, 4) if input_noise is not None else None,
+                    "test_accuracy_under_noise": round(clean_acc, 4) if noise_spec else None,
                     "history": result.history},
         "trained_on": time.strftime("%Y-%m-%d"),
     }
-    record = zoo.save(model.cpu(), info, args.models_dir)
+    record = zoo.save(shipped.cpu(), info, args.models_dir)
     print(f"[{args.name}] saved {record['file']} — test accuracy {base_acc:.4f}, "
           f"{result.wall_time_s:.0f}s on {info['device']}", flush=True)
     return record
+
+
+def _load_zoo_model(args, device):
+    return zoo.load(args.name, device=device, models_dir=args.models_dir)
+
+
+def _default_eps(dataset: str) -> float:
+    return 0.3 if dataset in ("mnist", "fashion_mnist") else 8 / 255
+
+
+def command_evaluate(args) -> dict:
+    """The talk's table (natural / PGD-20 / CW-30) and accuracy-vs-budget curves for one model."""
+    from core import evaluation, results
+
+    device = resolve_device(args.device)
+    record = zoo.entry(args.name, args.models_dir)
+    model = _load_zoo_model(args, device)
+    x, y = _load_split(record["dataset"], "test", args)
+    eps = args.eps if args.eps is not None else _default_eps(record["dataset"])
+    eot = args.eot if record.get("noise") else 1
+    started = time.perf_counter()
+    table = evaluation.robustness_table(model, x, y, eps=eps, pgd_steps=20, cw_steps=30, eot=eot,
+                                        seed=args.seed, device=device)
+    table_seconds = time.perf_counter() - started
+    linf_max = 2 * eps
+    budgets = {"linf": [round(linf_max * k / 8, 5) for k in range(9)],
+               "l2": [round(v, 3) for v in (0, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)]}
+    xs, ys = x[:args.curve_examples], y[:args.curve_examples]
+    curves = {}
+    for attack, norm in (("fgsm", "linf"), ("pgd_linf", "linf"), ("pgd_cw", "linf"),
+                         ("gradient_step", "l2"), ("pgd_l2", "l2")):
+        kwargs = {"steps": args.curve_steps} if attack.startswith("pgd") else {}
+        curves[attack] = {"norm": norm, "budgets": budgets[norm],
+                          "accuracy": evaluation.accuracy_under_attack(
+                              model, xs, ys, attack=attack, budgets=budgets[norm], seed=args.seed,
+                              device=device, **kwargs)}
+        print(f"[{args.name}] {attack}: {curves[attack]['accuracy']}", flush=True)
+    command, label = _command_line(args), _device_label(device)
+    results.write("robustness", args.name, {"model": args.name, "dataset": record["dataset"],
+                                            "examples": len(x), "eps": eps, "eot": eot,
+                                            "table": table, "seconds": round(table_seconds, 1)},
+                  command=command, device=label, results_dir=args.results_dir)
+    results.write("attacks", args.name, {"model": args.name, "dataset": record["dataset"],
+                                         "examples": len(xs), "curves": curves},
+                  command=command, device=label, results_dir=args.results_dir)
+    print(f"[{args.name}] table on {len(x)} images: {table}", flush=True)
+    return table
+
+
+def command_certify(args) -> dict:
+    """Cohen et al.'s certified accuracy at r ∈ {0, 0.25, 0.5, 0.75, 1.0} for a smoothed model."""
+    from core import evaluation, noise as noise_module, results
+    from core.lipschitz import lipschitz_upper_bound
+
+    device = resolve_device(args.device)
+    record = zoo.entry(args.name, args.models_dir)
+    noise_spec = record.get("noise")
+    if not noise_spec:
+        raise ValueError(f"{args.name} has no noise: certify a noise-trained model (e.g. {record['dataset']}-gaussian-0.25).")
+    model = _load_zoo_model(args, device)
+    layer = int(noise_spec["layer"])
+    noise = noise_module.make(noise_spec["name"], float(noise_spec["scale"]))
+    x, y = _load_split(record["dataset"], "test", args)
+    x, y = x[::args.every][:args.limit], y[::args.every][:args.limit]
+    lipschitz = 1.0
+    if layer > 0:
+        # Certify the head in layer-i space, on the clean prefix's output; the radius is divided
+        # by the prefix's Lipschitz bound to return to pixel space.
+        prefix, model = _split_at_noise(model, layer)
+        lipschitz = lipschitz_upper_bound(prefix, layer, tuple(x.shape[1:]), device=device)
+        with torch.no_grad():
+            x = torch.cat([prefix(x[i:i + 256].to(device)).cpu() for i in range(0, len(x), 256)])
+    else:
+        model = without_noise(model)
+
+    def progress(done, total):
+        if done % 10 == 0 or done == total:
+            print(f"[{args.name}] certified {done}/{total}", flush=True)
+
+    started = time.perf_counter()
+    rows = evaluation.certify_dataset(model, x, y, noise=noise, n0=args.n0, n=args.n, alpha=args.alpha,
+                                      batch_size=args.batch_size, seed=args.seed, device=device,
+                                      callback=progress)
+    seconds = time.perf_counter() - started
+    radii = [0.0, 0.25, 0.5, 0.75, 1.0]
+    if layer > 0:
+        for row in rows:
+            row["radius_layer"] = row["radius"]
+            row["radius"] = row["radius"] / lipschitz
+    curve = evaluation.certified_accuracy_curve(rows, radii)
+    payload = {"model": args.name, "dataset": record["dataset"], "noise": noise_spec,
+               "norm": getattr(noise, "certified_norm", None), "n0": args.n0, "n": args.n,
+               "alpha": args.alpha, "every": args.every, "examples": len(rows),
+               "lipschitz_bound": lipschitz, "radii": radii, "certified_accuracy": curve,
+               "seconds": round(seconds, 1), "rows": rows}
+    results.write("certify", args.name, payload, command=_command_line(args),
+                  device=_device_label(device), results_dir=args.results_dir)
+    print(f"[{args.name}] certified accuracy at {radii}: {curve} ({seconds:.0f}s)", flush=True)
+    return payload
+
+
+def _split_at_noise(model, layer: int):
+    """(prefix φ(i)∘…∘φ(1), head φ(N)∘…∘φ(i+1)) of a layer-i noise model, without the noise."""
+    base = without_noise(model)
+    return base.prefix(layer).eval(), base.suffix(layer).eval()
+
+
+def command_tradeoff(args) -> dict:
+    """Clean vs certified accuracy across noise distributions and scales, from the certify files."""
+    from core import results
+
+    rows = []
+    for subject in results.available("certify", args.results_dir):
+        shipped = results.read("certify", subject, args.results_dir)
+        if shipped["dataset"] != args.dataset:
+            continue
+        rows.append({"model": subject, "noise": shipped["noise"], "norm": shipped["norm"],
+                     "radii": shipped["radii"], "certified_accuracy": shipped["certified_accuracy"],
+                     "n": shipped["n"], "examples": shipped["examples"]})
+    if not rows:
+        raise ValueError(f"No certify results for {args.dataset}: run `python -m core.experiments certify` first.")
+    payload = {"dataset": args.dataset, "rows": rows}
+    results.write("tradeoff", args.dataset, payload, command=_command_line(args), device="(aggregated)",
+                  results_dir=args.results_dir)
+    for row in rows:
+        print(row["model"], row["certified_accuracy"])
+    return payload
 
 
 def _command_line(args) -> str:
@@ -178,6 +301,29 @@ def make_parser() -> argparse.ArgumentParser:
     train_parser.add_argument("--eval-examples", type=int, default=None,
                               help="evaluate each epoch on only N images (the final one uses all)")
     train_parser.set_defaults(handler=command_train)
+    evaluate_parser = sub.add_parser("evaluate", help="the talk's table and accuracy-vs-budget curves")
+    common(evaluate_parser)
+    evaluate_parser.add_argument("--eps", type=float, default=None, help="ℓ∞ budget (default 0.3 MNIST, 8/255 CIFAR-10)")
+    evaluate_parser.add_argument("--eot", type=int, default=8, help="EOT samples for randomized models")
+    evaluate_parser.add_argument("--curve-examples", type=int, default=500)
+    evaluate_parser.add_argument("--curve-steps", type=int, default=10)
+    evaluate_parser.set_defaults(handler=command_evaluate)
+
+    certify_parser = sub.add_parser("certify", help="certified accuracy of a smoothed model (Cohen et al.)")
+    common(certify_parser)
+    certify_parser.add_argument("--n0", type=int, default=100)
+    certify_parser.add_argument("--n", type=int, default=10000)
+    certify_parser.add_argument("--alpha", type=float, default=0.001)
+    certify_parser.add_argument("--every", type=int, default=20, help="certify every k-th test image")
+    certify_parser.add_argument("--limit", type=int, default=500)
+    certify_parser.add_argument("--batch-size", type=int, default=1000)
+    certify_parser.set_defaults(handler=command_certify)
+
+    tradeoff_parser = sub.add_parser("tradeoff", help="aggregate certify results into the trade-off table")
+    tradeoff_parser.add_argument("--dataset", required=True)
+    tradeoff_parser.add_argument("--results-dir", default=str(RESULTS_DIR))
+    tradeoff_parser.set_defaults(handler=command_tradeoff)
+
     sub.add_parser("list", help="list the recipes").set_defaults(handler=None)
     return parser
 

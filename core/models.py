@@ -254,6 +254,20 @@ def inject_noise(model: Layered, layer: int, noise, *, seed: int = 0) -> Layered
     return Layered(layers, architecture=architecture)
 
 
+def without_noise(model: Layered) -> Layered:
+    """The deterministic base network f of F̃_ε: the same layers (shared parameters) with every
+    noise-injection layer removed. CERTIFY and PREDICT add the noise themselves."""
+    def strip(module: nn.Module) -> nn.Module:
+        if isinstance(module, nn.Sequential) and any(isinstance(m, NoiseInjection) for m in module):
+            kept = [m for m in module if not isinstance(m, NoiseInjection)]
+            return kept[0] if len(kept) == 1 else nn.Sequential(*kept)
+        return module
+
+    architecture = {k: v for k, v in model.architecture.items() if k != "noise"}
+    stripped = Layered([strip(layer) for layer in model.layers], architecture=architecture)
+    return stripped.train(model.training)
+
+
 def noise_layers(model: nn.Module) -> list[NoiseInjection]:
     """All noise-injection layers of a model (empty for a deterministic network)."""
     return [m for m in model.modules() if isinstance(m, NoiseInjection)]
