@@ -8,7 +8,9 @@ Guarantees shared by all attacks (cached models are shared across users):
 
 - the model is only *read*: gradients are taken with ``torch.autograd.grad`` with respect to the
   input alone, so no parameter's ``.grad`` is ever populated, and ``train()``/``eval()`` are
-  never called — the model runs in whatever mode it was given (a randomized model keeps its noise);
+  never called — the model runs in whatever mode it was given (a randomized model keeps its noise;
+  a model with BatchNorm left in train mode would update its running statistics, so pass such
+  models in eval mode);
 - they work even when called inside ``torch.no_grad()``;
 - every random draw comes from an explicit ``torch.Generator`` on the input's device.
 
