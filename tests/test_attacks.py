@@ -218,7 +218,7 @@ def foolbox_model(batch):
     return fb, fb.PyTorchModel(batch[0], bounds=(0, 1))
 
 
-def _assert_near_identical(ours, theirs, model, y_eval):
+def _assert_near_identical(ours, theirs, model):
     assert (ours - theirs).abs().gt(1e-5).float().mean() <= 1e-3
     with torch.no_grad():
         agree = model(ours).argmax(1) == model(theirs).argmax(1)
@@ -245,7 +245,7 @@ def test_fgsm_and_pgd_match_foolbox(batch, foolbox_model, case):
         theirs, _, _ = attack(fmodel, x, criterion, epsilons=0.15)
         ours = pgd(model, x, labels, eps=0.15, step=0.01, steps=20, targeted=targeted,
                    random_start=False)
-    _assert_near_identical(ours, theirs, model, labels)
+    _assert_near_identical(ours, theirs, model)
 
 
 def test_carlini_wagner_matches_foolbox(batch, foolbox_model):
