@@ -1,0 +1,404 @@
+"""Randomized smoothing: the smoothed classifier F_rob(x) = argmax_c P(F(x + ε) = c), Cohen et
+al.'s PREDICT and CERTIFY, and the certified-radius formulas of the talk.
+
+A base classifier F (``model``, a batch of inputs ↦ logits) is turned into
+F_rob(x) = argmax_c P_ε(F(x + ε) = c) with ε ~ D(0, scale) (``core.noise``). If
+p_A = P(F(x + ε) = c_A) is large enough, F_rob is constant on a ball around x whose radius depends
+only on p_A (and p_B) and the noise (Cohen et al. 2019, Thm 1 for Gaussian noise and ℓ2).
+CERTIFY estimates a lower confidence bound on p_A by Monte Carlo; with probability ≥ 1 − α over
+the draws, the class it returns is F_rob(x) and F_rob is constant within the returned radius.
+
+Sampling runs on the model's device (that of its first parameter or buffer, else that of x), so the
+``torch.Generator`` must live on that device (``core.device.make_generator(seed, device)``). Draws
+are made ``batch_size`` at a time: memory is bounded by ``batch_size`` forward passes, never by n.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import numbers
+
+import numpy as np
+import scipy.stats
+import torch
+from torch import nn
+
+ABSTAIN = -1
+
+# ---------------------------------------------------------------------------- argument checks
+
+
+def _check_positive_int(value, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{what} must be a positive integer, got {value!r}.")
+    return int(value)
+
+
+def _check_alpha(alpha) -> float:
+    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0 < alpha < 1:
+        raise ValueError(f"alpha must be a failure probability strictly between 0 and 1, got {alpha!r}.")
+    return float(alpha)
+
+
+def _check_positive(value, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{what} must be a positive finite number, got {value!r}.")
+    return float(value)
+
+
+def _probabilities(p, what: str) -> np.ndarray:
+    try:
+        array = np.asarray(p, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be a probability in [0, 1] (a float or an array), got {p!r}.") from None
+    if not np.all((array >= 0) & (array <= 1)):  # also rejects NaN
+        raise ValueError(f"{what} must lie in [0, 1], got {p!r}.")
+    return array
+
+
+def _second_probability(p_a: np.ndarray, p_b) -> np.ndarray:
+    """p_B, defaulting to 1 − p_A (two classes); checks p_A + p_B ≤ 1."""
+    if p_b is None:
+        return 1.0 - p_a
+    p_b = _probabilities(p_b, "p_b")
+    if np.any(p_a + p_b > 1 + 1e-12):
+        raise ValueError("p_a + p_b must not exceed 1; pass p_b ≤ 1 − p_a.")
+    return p_b
+
+
+def _as_output(values: np.ndarray, *inputs):
+    """A float when every probability argument was a scalar, else a numpy array."""
+    if all(np.ndim(value) == 0 for value in inputs if value is not None):
+        return float(values)
+    return values
+
+
+# ---------------------------------------------------------------------------- Monte Carlo sampling
+
+
+def _model_device(model: nn.Module, fallback: torch.device) -> torch.device:
+    for tensor in (*model.parameters(), *model.buffers()):
+        return tensor.device
+    return fallback
+
+
+@contextlib.contextmanager
+def _evaluation_mode(model: nn.Module):
+    """Evaluate ``model`` in eval mode and restore every submodule's mode afterwards."""
+    modes = [(module, module.training) for module in model.modules()]
+    if any(training for _, training in modes):
+        model.eval()
+    try:
+        yield
+    finally:
+        for module, training in modes:
+            module.training = training
+
+
+def _noisy_logits(model, xs, *, noise, num, batch_size, generator):
+    """Yield (point index, logits of F(x + ε)) in chunks of ``batch_size`` rows; num draws per point."""
+    num = _check_positive_int(num, "The number of samples num")
+    batch_size = _check_positive_int(batch_size, "batch_size")
+    if not isinstance(generator, torch.Generator):
+        raise ValueError("Pass a torch.Generator built by core.device.make_generator(seed, device) as generator.")
+    device = _model_device(model, xs.device)
+    if generator.device.type != device.type:
+        raise ValueError(f"The generator lives on {generator.device} but the model runs on {device}; "
+                         "create the generator on the model's device.")
+    xs = xs.to(device)
+    total = xs.shape[0] * num
+    with torch.no_grad(), _evaluation_mode(model):
+        for start in range(0, total, batch_size):
+            rows = torch.arange(start, min(start + batch_size, total), device=device) // num
+            batch = xs[rows]
+            batch = batch + noise.sample(batch.shape, generator=generator, device=device).to(batch.dtype)
+            logits = model(batch)
+            if logits.ndim != 2:
+                raise ValueError(f"The model must map a batch to N×classes logits, got shape {tuple(logits.shape)}.")
+            yield rows, logits
+
+
+def _class_count(logits: torch.Tensor, num_classes) -> int:
+    if num_classes is None:
+        return logits.shape[1]
+    num_classes = _check_positive_int(num_classes, "num_classes")
+    if num_classes < logits.shape[1]:
+        raise ValueError(f"num_classes={num_classes} but the model outputs {logits.shape[1]} logits; "
+                         "pass num_classes ≥ the number of logits.")
+    return num_classes
+
+
+def sample_counts_many(model, xs, *, noise, num, batch_size, generator, num_classes=None) -> torch.Tensor:
+    """Counts[i, c] = #{j ≤ num : argmax F(xs[i] + ε_j) = c}, an N×K long tensor on the CPU.
+
+    The N·num noisy copies are evaluated ``batch_size`` rows at a time (rows of one chunk may mix
+    points), counted by one ``torch.bincount`` per chunk.
+    """
+    counts = None
+    for rows, logits in _noisy_logits(model, xs, noise=noise, num=num, batch_size=batch_size, generator=generator):
+        if counts is None:
+            classes = _class_count(logits, num_classes)
+            counts = torch.zeros(xs.shape[0] * classes, dtype=torch.long, device=logits.device)
+        counts += torch.bincount(rows * classes + logits.argmax(dim=1), minlength=counts.numel())
+    return counts.view(xs.shape[0], classes).cpu()
+
+
+def sample_counts(model, x, *, noise, num, batch_size, generator, num_classes=None) -> torch.Tensor:
+    """Counts[c] = #{j ≤ num : argmax F(x + ε_j) = c} for ONE input x (no batch dimension).
+
+    A long tensor of length num_classes (default: the number of logits) on the CPU; the Monte
+    Carlo estimate of P(F(x + ε) = c) is Counts[c] / num.
+    """
+    return sample_counts_many(model, x.unsqueeze(0), noise=noise, num=num, batch_size=batch_size,
+                              generator=generator, num_classes=num_classes)[0]
+
+
+def smoothed_probabilities_many(model, xs, *, noise, num, batch_size, generator) -> torch.Tensor:
+    """Soft F_rob for N inputs: the N×K mean of softmax(F(xs[i] + ε)) over num draws (CPU, float64)."""
+    total = None
+    for rows, logits in _noisy_logits(model, xs, noise=noise, num=num, batch_size=batch_size, generator=generator):
+        probabilities = torch.softmax(logits.double(), dim=1)
+        if total is None:
+            total = torch.zeros(xs.shape[0], logits.shape[1], dtype=torch.float64, device=logits.device)
+        total.index_add_(0, rows, probabilities)
+    return (total / num).cpu()
+
+
+def smoothed_probabilities(model, x, *, noise, num, batch_size, generator) -> torch.Tensor:
+    """Soft F_rob(x) = E_ε[softmax F(x + ε)], estimated by the mean over num draws (CPU, float64).
+
+    The soft aggregation of the noisy network's outputs (Li et al. 2019; Pinot et al. 2019); the
+    hard vote E_ε[1{F(x + ε) = c}] is :func:`sample_counts` / num.
+    """
+    return smoothed_probabilities_many(model, x.unsqueeze(0), noise=noise, num=num, batch_size=batch_size,
+                                       generator=generator)[0]
+
+
+# ---------------------------------------------------------------------------- PREDICT and CERTIFY
+
+
+def clopper_pearson_lower(k, n, alpha) -> float:
+    """One-sided (1 − α) Clopper–Pearson lower bound on a binomial proportion from k successes in n.
+
+    p_lower = Beta⁻¹(α; k, n − k + 1), and 0 when k = 0 (Clopper & Pearson 1934; Cohen et al. 2019,
+    LowerConfBound): P(p ≥ p_lower) ≥ 1 − α.
+    """
+    n = _check_positive_int(n, "n")
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not 0 <= k <= n:
+        raise ValueError(f"k must be an integer count between 0 and n={n}, got {k!r}.")
+    alpha = _check_alpha(alpha)
+    if k == 0:
+        return 0.0
+    return float(scipy.stats.beta.ppf(alpha, int(k), n - int(k) + 1))
+
+
+def predict(model, x, *, noise, n, alpha, batch_size, generator, num_classes=None) -> int:
+    """Cohen et al. 2019 PREDICT: F_rob(x), or ABSTAIN (−1).
+
+    Draws n noisy copies, takes the two most frequent classes with counts n_A ≥ n_B and returns
+    c_A iff the two-sided binomial test of n_A ~ Binomial(n_A + n_B, ½) rejects at level α
+    (Hung & Fithian 2019). Guarantee: P(returns a class ≠ F_rob(x)) ≤ α.
+    """
+    n = _check_positive_int(n, "n")
+    alpha = _check_alpha(alpha)
+    counts = sample_counts(model, x, noise=noise, num=n, batch_size=batch_size, generator=generator,
+                           num_classes=num_classes)
+    top = torch.topk(counts, k=min(2, counts.numel()))
+    count_a = int(top.values[0])
+    count_b = int(top.values[1]) if counts.numel() > 1 else 0
+    if scipy.stats.binomtest(count_a, count_a + count_b, p=0.5).pvalue > alpha:
+        return ABSTAIN
+    return int(top.indices[0])
+
+
+def certify(model, x, *, noise, n0, n, alpha, batch_size, generator, num_classes=None) -> tuple[int, float]:
+    """Cohen et al. 2019 CERTIFY: (c_A, R) such that, with probability ≥ 1 − α, F_rob(x) = c_A and
+    F_rob(x') = c_A for every x' with ‖x' − x‖ < R in ``noise.certified_norm``; (ABSTAIN, 0.0) otherwise.
+
+    n0 selection draws guess c_A; n fresh estimation draws give n_A and the Clopper–Pearson bound
+    p_A_lower = clopper_pearson_lower(n_A, n, α); abstain when p_A_lower < ½, else
+    R = certified_radius(noise, p_A_lower, dim=x.numel()) (σΦ⁻¹(p_A_lower) for Gaussian noise).
+    """
+    n0 = _check_positive_int(n0, "n0")
+    n = _check_positive_int(n, "n")
+    alpha = _check_alpha(alpha)
+    if noise.certified_norm is None:
+        raise ValueError(f"{noise.label} noise has no certified radius; certify with gaussian, laplace or uniform noise.")
+    selection = sample_counts(model, x, noise=noise, num=n0, batch_size=batch_size, generator=generator,
+                              num_classes=num_classes)
+    guess = int(selection.argmax())
+    estimation = sample_counts(model, x, noise=noise, num=n, batch_size=batch_size, generator=generator,
+                               num_classes=num_classes)
+    count_a = int(estimation[guess]) if guess < estimation.numel() else 0
+    p_a_lower = clopper_pearson_lower(count_a, n, alpha)
+    if p_a_lower < 0.5:
+        return ABSTAIN, 0.0
+    return guess, float(certified_radius(noise, p_a_lower, dim=x.numel()))
+
+
+class Smooth:
+    """The smoothed classifier F_rob of a base ``model`` under ``noise`` (after locuslab/smoothing).
+
+    ``predict`` and ``certify`` delegate to the module functions with this model, noise and
+    num_classes; ``generator`` must live on the model's device.
+    """
+
+    ABSTAIN = ABSTAIN
+
+    def __init__(self, model: nn.Module, noise, num_classes: int):
+        self.model = model
+        self.noise = noise
+        self.num_classes = _check_positive_int(num_classes, "num_classes")
+
+    def predict(self, x, *, n, alpha, batch_size, generator) -> int:
+        return predict(self.model, x, noise=self.noise, n=n, alpha=alpha, batch_size=batch_size,
+                       generator=generator, num_classes=self.num_classes)
+
+    def certify(self, x, *, n0, n, alpha, batch_size, generator) -> tuple[int, float]:
+        return certify(self.model, x, noise=self.noise, n0=n0, n=n, alpha=alpha, batch_size=batch_size,
+                       generator=generator, num_classes=self.num_classes)
+
+    def __repr__(self) -> str:
+        return f"Smooth({type(self.model).__name__}, {self.noise!r}, num_classes={self.num_classes})"
+
+
+# ---------------------------------------------------------------------------- certified radii
+
+
+def gaussian_radius(p_a, sigma, p_b=None):
+    """Cohen et al. 2019, Theorem 1 (ℓ2, ε ~ N(0, σ²I)):
+
+    R = σ/2 · (Φ⁻¹(p_A) − Φ⁻¹(p_B)) with a bound p_B on the runner-up, and R = σ Φ⁻¹(p_A) when
+    p_b is None (p_B = 1 − p_A). Tight: a linear classifier attains it. 0 when p_A ≤ ½ (resp. p_A ≤ p_B).
+    """
+    sigma = _check_positive(sigma, "sigma")
+    p = _probabilities(p_a, "p_a")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if p_b is None:
+            radius = np.where(p > 0.5, sigma * scipy.stats.norm.ppf(p), 0.0)
+        else:
+            q = _second_probability(p, p_b)
+            difference = scipy.stats.norm.ppf(p) - scipy.stats.norm.ppf(q)
+            radius = np.where(p > q, sigma / 2 * difference, 0.0)
+    return _as_output(radius, p_a, p_b)
+
+
+def laplace_radius(p_a, scale):
+    """ℓ1 radius for ε with i.i.d. Laplace(0, b) coordinates (Teng et al. 2020; Pinot et al. 2019):
+
+    R = −b · ln(2(1 − p_A)), 0 when p_A ≤ ½. Tight for a half-space classifier along one axis.
+    """
+    scale = _check_positive(scale, "scale")
+    p = _probabilities(p_a, "p_a")
+    with np.errstate(divide="ignore"):
+        radius = np.where(p > 0.5, -scale * np.log(2 * (1 - p)), 0.0)
+    return _as_output(radius, p_a)
+
+
+def uniform_radius(p_a, scale, norm="l1", dim=None):
+    """Radius for ε uniform on [−λ, λ]^d (Yang et al. 2020, "Randomized smoothing of all shapes and sizes"):
+
+    ℓ1: R = 2λ(p_A − ½);  ℓ∞: R = 2λ(1 − (3/2 − p_A)^{1/d}) (needs the dimension d).
+    0 when p_A ≤ ½.
+    """
+    scale = _check_positive(scale, "scale")
+    p = _probabilities(p_a, "p_a")
+    if norm == "l1":
+        radius = np.where(p > 0.5, 2 * scale * (p - 0.5), 0.0)
+    elif norm == "linf":
+        if dim is None:
+            raise ValueError("The ℓ∞ uniform radius depends on the input dimension; pass dim=x.numel().")
+        dim = _check_positive_int(dim, "dim")
+        radius = np.where(p > 0.5, 2 * scale * (1 - np.power(np.clip(1.5 - p, 0.5, 1.0), 1.0 / dim)), 0.0)
+    else:
+        raise ValueError(f"norm must be 'l1' or 'linf' for uniform noise, got {norm!r}.")
+    return _as_output(radius, p_a)
+
+
+_RENYI_ORDERS = 1.0 + np.geomspace(1e-3, 1e3, 1200)
+
+
+def renyi_radius(p_a, sigma, p_b=None):
+    """Li et al. 2019 ("Certified adversarial robustness with additive noise"), Rényi-divergence bound (ℓ2):
+
+    R = sup_{α>1} σ · sqrt(−(2/α) · ln(1 − p_A − p_B + 2((p_A^{1−α} + p_B^{1−α})/2)^{1/(1−α)})),
+    p_B = 1 − p_A by default; the sup is taken over a log-spaced grid of orders α ∈ (1, 1001].
+    Never larger than Cohen et al.'s tight :func:`gaussian_radius`. 0 when p_A ≤ p_B.
+    """
+    sigma = _check_positive(sigma, "sigma")
+    p = _probabilities(p_a, "p_a")
+    q = _second_probability(p, p_b)
+    orders = _RENYI_ORDERS.reshape((-1,) + (1,) * p.ndim)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        # Power mean ((p^{1−α} + q^{1−α})/2)^{1/(1−α)} in log space: p^{1−α} overflows for large α.
+        log_mean = (np.logaddexp((1 - orders) * np.log(p), (1 - orders) * np.log(q)) - np.log(2)) / (1 - orders)
+        argument = 1 - p - q + 2 * np.exp(log_mean)
+        bound = -(2 / orders) * np.log(np.clip(argument, 0.0, 1.0))
+    radius = sigma * np.sqrt(np.nan_to_num(bound, nan=0.0, posinf=np.inf).max(axis=0).clip(min=0.0))
+    radius = np.where(p > q, radius, 0.0)
+    return _as_output(radius, p_a, p_b)
+
+
+_PIXELDP_EPSILONS = np.linspace(1e-3, 1.0, 1000)
+
+
+def pixeldp_radius(p_a, sigma, p_b=None):
+    """Lecuyer et al. 2019 (PixelDP), ℓ2 radius of the Gaussian mechanism σ = sqrt(2 ln(1.25/δ)) · L / ε, ε ≤ 1.
+
+    The noise makes the expected scores (ε, δ)-DP for inputs within ℓ2 distance L, and the
+    prediction is robust when p_A > e^{2ε} p_B + (1 + e^ε) δ. For each ε on a grid of (0, 1] the
+    largest admissible δ is δ(ε) = (p_A − e^{2ε} p_B)/(1 + e^ε), giving L = σ ε / sqrt(2 ln(1.25/δ(ε)));
+    R is the largest such L (p_B = 1 − p_A by default), 0 when no (ε, δ) qualifies.
+    """
+    sigma = _check_positive(sigma, "sigma")
+    p = _probabilities(p_a, "p_a")
+    q = _second_probability(p, p_b)
+    epsilons = _PIXELDP_EPSILONS.reshape((-1,) + (1,) * p.ndim)
+    delta = (p - np.exp(2 * epsilons) * q) / (1 + np.exp(epsilons))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sensitivity = sigma * epsilons / np.sqrt(2 * np.log(1.25 / delta))
+    radius = np.where(delta > 0, sensitivity, 0.0).max(axis=0)
+    return _as_output(radius, p_a, p_b)
+
+
+def radius_ceiling(sigma, alpha, n):
+    """The largest Gaussian radius CERTIFY can return with n samples: σ Φ⁻¹(α^{1/n}).
+
+    When all n votes agree, p_A_lower = Beta⁻¹(α; n, 1) = α^{1/n} (Cohen et al. 2019, §3.2.2:
+    with σ = 0.25, n = 100 000, α = 0.001 no radius beyond ≈ 1 can be certified).
+    """
+    sigma = _check_positive(sigma, "sigma")
+    alpha = _check_alpha(alpha)
+    n = _check_positive_int(n, "n")
+    return gaussian_radius(alpha ** (1.0 / n), sigma)
+
+
+def certified_radius(noise, p_a, *, dim=None, norm=None):
+    """The radius certified by ``noise`` for a lower bound p_A, in ``noise.certified_norm`` (or ``norm``).
+
+    gaussian → ℓ2 :func:`gaussian_radius`; laplace → ℓ1 :func:`laplace_radius`; uniform → ℓ1 (or
+    ℓ∞ with norm="linf" and dim) :func:`uniform_radius`.
+    """
+    name = getattr(noise, "name", None)
+    if name == "gaussian" and norm in (None, "l2"):
+        return gaussian_radius(p_a, noise.scale)
+    if name == "laplace" and norm in (None, "l1"):
+        return laplace_radius(p_a, noise.scale)
+    if name == "uniform" and norm in (None, "l1", "linf"):
+        return uniform_radius(p_a, noise.scale, norm=norm or "l1", dim=dim)
+    if name in ("gaussian", "laplace", "uniform"):
+        raise ValueError(f"{noise.label} noise certifies the {noise.certified_norm} norm, not {norm!r}; "
+                         "leave norm=None.")
+    raise ValueError(f"No certified radius for noise {noise!r}; use gaussian, laplace or uniform noise.")
+
+
+def input_space_radius(radius, lipschitz_bound):
+    """R / L: noise injected after layer i certifies a radius R in that layer's space; if L ≥ the
+    Lipschitz constant of φ(i)∘…∘φ(1), every input within R / L maps inside that ball (Li et al.
+    2019; Pinot et al. 2019; L from ``core.lipschitz``).
+    """
+    lipschitz_bound = _check_positive(lipschitz_bound, "lipschitz_bound")
+    values = np.asarray(radius, dtype=np.float64)
+    if not np.all(values >= 0):
+        raise ValueError(f"radius must be non-negative, got {radius!r}.")
+    return _as_output(values / lipschitz_bound, radius)
