@@ -1,3 +1,264 @@
+"""11 · Take-home: the talk's five conclusions, each backed by a small live computation."""
+import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
+import torch
 
-st.title("p11_take_home")  # TEMPORARY: replaced by its owner
+from core import attacks, data, models, noise as noises, results, smoothing, training
+from core.device import make_generator
+from ui import cache, layout
+
+DATASET, POINTS, TEST_FRACTION = "moons", 400, 0.3
+HIDDEN, EPOCHS, LEARNING_RATE = [64, 64], 60, 1e-2
+TRAIN_EPS = 0.06                      # ℓ∞ budget of the adversarially trained toy model
+BUDGETS = [0.0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.12]
+SIGMAS = [0.02, 0.05, 0.1, 0.2]       # Gaussian σ of the noise-trained toy models
+N0, N_CERTIFY, ALPHA, CERTIFY_POINTS = 20, 200, 0.001, 60
+CIFAR_DIM = 3 * 32 * 32
+COLORS = ["#1f77b4", "#d62728"]
+
+
+@st.cache_data(show_spinner=False)
+def toy_split(seed: int):
+    x, y = data.toy_2d(DATASET, POINTS, noise=0.1, seed=seed)
+    return data.train_test_split(x, y, test_fraction=TEST_FRACTION, seed=seed)
+
+
+@st.cache_resource(show_spinner=False)
+def toy_model(seed: int, kind: str, parameter: float = 0.0):
+    """A small network trained on the toy set: "standard" ERM, "adversarial" (PGD ℓ∞, ε =
+    parameter) or "noise" (Gaussian augmentation, σ = parameter). Shared: never mutated."""
+    x_train, y_train, _, _ = toy_split(seed)
+    model = models.feed_forward(2, HIDDEN, 2, seed=seed)
+    options = {}
+    if kind == "adversarial":
+        options["adversarial"] = {"kind": "pgd", "eps": parameter, "step": parameter / 4, "steps": 7}
+    elif kind == "noise":
+        options["noise"] = noises.make("gaussian", parameter)
+    result = training.train(model, x_train, y_train, epochs=EPOCHS, lr=LEARNING_RATE, batch_size=64,
+                            seed=seed, device=cache.device(), **options)
+    model.eval()
+    for parameter_tensor in model.parameters():
+        parameter_tensor.requires_grad_(False)
+    return model, result.wall_time_s
+
+
+def accuracy_under_pgd(model, x, y, eps: float, seed: int) -> float:
+    """Accuracy on PGD ℓ∞ examples at budget eps (clean accuracy when eps = 0)."""
+    device = cache.device()
+    x, y = x.to(device), y.to(device)
+    if eps > 0:
+        x = attacks.pgd(model, x, y, eps=eps, step=eps / 4, steps=10, norm="linf",
+                        generator=make_generator(seed, device))
+    with torch.no_grad():
+        return float((model(x).argmax(1) == y).float().mean())
+
+
+@st.cache_data(show_spinner=False)
+def robustness_curves(seed: int) -> dict:
+    _, _, x_test, y_test = toy_split(seed)
+    curves = {}
+    for kind, parameter in (("standard", 0.0), ("adversarial", TRAIN_EPS)):
+        model, seconds = toy_model(seed, kind, parameter)
+        curves[kind] = {"accuracy": [accuracy_under_pgd(model, x_test, y_test, eps, seed) for eps in BUDGETS],
+                        "seconds": seconds}
+    return curves
+
+
+@st.cache_data(show_spinner=False)
+def certified_test_points(seed: int, sigma: float) -> dict:
+    """CERTIFY (Cohen et al. 2019) on the first test points with the model trained at σ."""
+    model, _ = toy_model(seed, "noise", sigma)
+    _, _, x_test, y_test = toy_split(seed)
+    device = cache.device()
+    generator = make_generator(seed, device)
+    noise = noises.make("gaussian", sigma)
+    predictions, radii = [], []
+    for x in x_test[:CERTIFY_POINTS]:
+        label, radius = smoothing.certify(model, x, noise=noise, n0=N0, n=N_CERTIFY, alpha=ALPHA,
+                                          batch_size=N_CERTIFY, generator=generator)
+        predictions.append(label)
+        radii.append(radius)
+    labels = y_test[:CERTIFY_POINTS].numpy()
+    return {"x": x_test[:CERTIFY_POINTS].numpy(), "y": labels, "prediction": np.array(predictions),
+            "radius": np.array(radii), "correct": np.array(predictions) == labels}
+
+
+def shipped_certified_accuracy(name: str) -> dict | None:
+    """The shipped certify results of a zoo model (None, with one sentence, when absent)."""
+    try:
+        return results.read("certify", name)
+    except results.ResultsUnavailable as error:
+        st.caption(str(error))
+        return None
+
+
+def conclusion(number: int, title: str, page: str, label: str) -> None:
+    st.divider()
+    st.subheader(f"{number}. {title}")
+    st.page_link(page, label=f"Supporting scene: {label}", icon="➡️")
+
+
+layout.header(
+    "11 · Take-home",
+    r"""
+Five conclusions of the talk, each recomputed live on a small 2-D problem (two moons in
+$[0,1]^2$, a 2-64-64-2 network) or from the certificate formulas. Classifier $F$, perturbation
+$\tau$, smoothed classifier $F_{\mathrm{rob}}(x) = \arg\max_c \mathbb{P}_\varepsilon(F(x+\varepsilon)=c)$
+and certified radius $\alpha^*$ as in the talk.
+""",
+    uses=f"{DATASET} ({POINTS} points, {int(TEST_FRACTION * 100)} % held out) and 2-64-64-2 ReLU networks "
+         f"trained here ({EPOCHS} epochs): ERM, PGD adversarial training (ε∞ = {TRAIN_EPS}), Gaussian "
+         "noise augmentation; certificate formulas of core.smoothing.",
+)
+seed = layout.seed_input()
+x_train, y_train, x_test, y_test = toy_split(seed)
+
+with st.status("Training the toy networks…", expanded=False) as status:
+    standard_model, _ = toy_model(seed, "standard")
+    status.update(label="Standard network ready; adversarial training…")
+    toy_model(seed, "adversarial", TRAIN_EPS)
+    status.update(label="Toy networks trained.", state="complete")
+
+# 1 ──────────────────────────────────────────────────────────────────────────
+conclusion(1, "Adversarial examples are everywhere", "pages/p04_crafting_attacks.py",
+           "4 · Crafting an attack")
+eps = st.select_slider("Attack budget ε (ℓ∞)", options=BUDGETS[1:], value=0.06, key="take_home_eps")
+device = cache.device()
+with torch.no_grad():
+    correct = standard_model(x_test.to(device)).argmax(1).cpu() == y_test
+x_clean, y_clean = x_test[correct], y_test[correct]
+x_adv = attacks.pgd(standard_model, x_clean.to(device), y_clean.to(device), eps=eps, step=eps / 4, steps=10,
+                    norm="linf", generator=make_generator(seed, device)).cpu()
+with torch.no_grad():
+    fooled = standard_model(x_adv.to(device)).argmax(1).cpu() != y_clean
+left, right = st.columns([1, 2])
+left.metric("PGD success rate", f"{fooled.float().mean():.0%}",
+            help="Share of the correctly classified held-out points whose label PGD flips within ε.")
+left.markdown(f"A perturbation of at most **{eps}** per coordinate — {eps:.0%} of the data's range — "
+              f"changes the decision on **{int(fooled.sum())} of {len(fooled)}** correctly classified points.")
+figure = go.Figure()
+for label in (0, 1):
+    mask = (y_clean == label).numpy()
+    figure.add_scatter(x=x_clean[mask, 0], y=x_clean[mask, 1], mode="markers", name=f"class {label}",
+                       marker=dict(color=COLORS[label], size=7))
+flipped = fooled.numpy()
+for start, end in zip(x_clean[flipped].numpy(), x_adv[flipped].numpy()):
+    figure.add_annotation(x=end[0], y=end[1], ax=start[0], ay=start[1], xref="x", yref="y", axref="x",
+                          ayref="y", showarrow=True, arrowhead=2, arrowwidth=1.5, arrowcolor="black")
+figure.update_layout(height=360, margin=dict(l=10, r=10, t=30, b=10), title="Flipped points (arrows: x → x + τ)",
+                     xaxis=dict(range=[-0.05, 1.05]), yaxis=dict(range=[-0.05, 1.05], scaleanchor="x"))
+right.plotly_chart(figure, key="take_home_attack_figure")
+
+# 2 ──────────────────────────────────────────────────────────────────────────
+conclusion(2, "Adversarial training helps, but it costs", "pages/p06_adversarial_training.py",
+           "6 · Adversarial training")
+curves = robustness_curves(seed)
+left, right = st.columns([1, 2])
+standard, adversarial = curves["standard"], curves["adversarial"]
+left.metric("Clean accuracy: standard → adversarial",
+            f"{standard['accuracy'][0]:.0%} → {adversarial['accuracy'][0]:.0%}")
+at_eps = BUDGETS.index(eps)
+left.metric(f"Accuracy under PGD at ε = {eps}",
+            f"{standard['accuracy'][at_eps]:.0%} → {adversarial['accuracy'][at_eps]:.0%}")
+left.metric("Training time", f"× {adversarial['seconds'] / max(standard['seconds'], 1e-9):.1f}",
+            help="Wall time of PGD adversarial training (7 steps) over plain ERM, same epochs.")
+figure = go.Figure()
+figure.add_scatter(x=BUDGETS, y=standard["accuracy"], name="standard ERM", mode="lines+markers")
+figure.add_scatter(x=BUDGETS, y=adversarial["accuracy"], name=f"adversarial training (ε = {TRAIN_EPS})",
+                   mode="lines+markers")
+figure.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="ℓ∞ budget ε",
+                     yaxis=dict(title="accuracy under PGD", range=[0, 1.02], tickformat=".0%"))
+right.plotly_chart(figure, key="take_home_adversarial_figure")
+
+# 3 ──────────────────────────────────────────────────────────────────────────
+conclusion(3, "Randomization gives certificates", "pages/p09_certificate.py", "9 · The certificate α*")
+sigma = st.select_slider("Noise standard deviation σ", options=SIGMAS, value=0.1, key="take_home_sigma")
+st.markdown(r"Radius certified by each noise with standard deviation $\sigma$ per coordinate, as a "
+            r"function of $p_A = \mathbb{P}(F(x+\varepsilon) = c_A)$: Gaussian $\ell_2$ (Cohen et al.: "
+            r"$\sigma\,\Phi^{-1}(p_A)$, and the looser Li et al. and PixelDP bounds), Laplace $\ell_1$ "
+            r"(Teng et al., Pinot et al.: $-b\ln 2(1-p_A)$), uniform $\ell_1$ (Yang et al.: $2\lambda(p_A-\frac12)$).")
+p_a = np.linspace(0.5, 0.999, 200)
+laplace_b = noises.scale_for_std("laplace", sigma)
+uniform_lambda = noises.scale_for_std("uniform", sigma)
+radius_curves = {
+    "Gaussian ℓ2 — Cohen et al. 2019": smoothing.gaussian_radius(p_a, sigma),
+    "Gaussian ℓ2 — Li et al. 2019 (Rényi)": smoothing.renyi_radius(p_a, sigma),
+    "Gaussian ℓ2 — Lecuyer et al. 2019 (PixelDP)": smoothing.pixeldp_radius(p_a, sigma),
+    "Laplace ℓ1 — Teng et al. 2020": smoothing.laplace_radius(p_a, laplace_b),
+    "Uniform ℓ1 — Yang et al. 2020": smoothing.uniform_radius(p_a, uniform_lambda),
+}
+certified = certified_test_points(seed, sigma)
+left, middle, right = st.columns([1, 2, 2])
+left.metric("Gaussian ℓ2 radius at p_A = 0.99", f"{smoothing.gaussian_radius(0.99, sigma):.3f}")
+certified_ok = certified["correct"]
+left.metric("Median certified radius (toy test points)",
+            f"{np.median(np.where(certified_ok, certified['radius'], 0.0)):.3f}",
+            help=f"CERTIFY with n0 = {N0}, n = {N_CERTIFY}, α = {ALPHA} on {CERTIFY_POINTS} held-out points "
+                 "(0 for abstentions and errors).")
+figure = go.Figure()
+for name, values in radius_curves.items():
+    figure.add_scatter(x=p_a, y=values, name=name, mode="lines")
+figure.update_layout(height=340, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="p_A",
+                     yaxis_title="certified radius", legend=dict(font=dict(size=10)))
+middle.plotly_chart(figure, key="take_home_radius_figure")
+figure = go.Figure()
+for label in (0, 1):
+    mask = certified["y"] == label
+    figure.add_scatter(x=certified["x"][mask, 0], y=certified["x"][mask, 1], mode="markers",
+                       name=f"class {label}", marker=dict(color=COLORS[label], size=6))
+for (cx, cy), radius, ok in zip(certified["x"], certified["radius"], certified_ok):
+    if ok and radius > 0:
+        figure.add_shape(type="circle", x0=cx - radius, x1=cx + radius, y0=cy - radius, y1=cy + radius,
+                         line=dict(color="rgba(0,0,0,0.35)", width=1))
+figure.update_layout(height=340, margin=dict(l=10, r=10, t=30, b=10), title="Certified ℓ2 balls of F_rob",
+                     xaxis=dict(range=[-0.05, 1.05]), yaxis=dict(range=[-0.05, 1.05], scaleanchor="x"),
+                     showlegend=False)
+right.plotly_chart(figure, key="take_home_certified_figure")
+
+# 4 ──────────────────────────────────────────────────────────────────────────
+conclusion(4, "Certified radii are still small compared with attack budgets", "pages/p10_tradeoff.py",
+           "10 · Trade-off & best attacks")
+st.markdown(r"With $n$ Monte Carlo draws no Gaussian certificate can exceed $\sigma\,\Phi^{-1}(\alpha^{1/n})$ "
+            r"(all votes agree). On CIFAR-10 ($d = 3072$) the corner of the usual $\ell_\infty$ ball "
+            r"$\varepsilon = 8/255$ already lies at $\ell_2$ distance $\varepsilon\sqrt d$.")
+n_values = np.unique(np.logspace(2, 6, 25).astype(int))
+figure = go.Figure()
+for zoo_sigma in (0.12, 0.25, 0.5):
+    figure.add_scatter(x=n_values, y=[smoothing.radius_ceiling(zoo_sigma, ALPHA, int(n)) for n in n_values],
+                       name=f"largest certifiable radius, σ = {zoo_sigma}", mode="lines")
+for eps_inf in (2 / 255, 8 / 255):
+    figure.add_hline(y=eps_inf * np.sqrt(CIFAR_DIM), line_dash="dash",
+                     annotation_text=f"ℓ2 size of an ℓ∞ ε = {round(eps_inf * 255)}/255 perturbation")
+figure.update_layout(height=340, margin=dict(l=10, r=10, t=30, b=10), xaxis=dict(type="log", title="n"),
+                     yaxis_title="ℓ2 radius (pixels in [0, 1])")
+left, right = st.columns([1, 2])
+left.metric("Ceiling at n = 100 000, σ = 0.25", f"{smoothing.radius_ceiling(0.25, ALPHA, 100_000):.2f}")
+left.metric("ℓ2 size of ℓ∞ 8/255 on CIFAR-10", f"{8 / 255 * np.sqrt(CIFAR_DIM):.2f}")
+shipped = shipped_certified_accuracy("cifar10-gaussian-0.25")
+if shipped:
+    left.metric(f"Shipped: certified accuracy of cifar10-gaussian-0.25 at r = {shipped['radii'][-1]}",
+                f"{shipped['certified_accuracy'][-1]:.0%}")
+right.plotly_chart(figure, key="take_home_ceiling_figure")
+
+# 5 ──────────────────────────────────────────────────────────────────────────
+conclusion(5, "Robustness–accuracy trade-off", "pages/p10_tradeoff.py", "10 · Trade-off & best attacks")
+radii_grid = np.linspace(0, 0.3, 31)
+figure = go.Figure()
+rows = []
+with st.spinner("Certifying the toy models for every σ…"):
+    for grid_sigma in SIGMAS:
+        result = certified_test_points(seed, grid_sigma)
+        curve = [float(np.mean(result["correct"] & (result["radius"] >= r))) for r in radii_grid]
+        rows.append((grid_sigma, curve[0]))
+        figure.add_scatter(x=radii_grid, y=curve, name=f"σ = {grid_sigma}", mode="lines")
+figure.update_layout(height=340, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="ℓ2 radius r",
+                     yaxis=dict(title="certified accuracy at r", range=[0, 1.02], tickformat=".0%"))
+left, right = st.columns([1, 2])
+left.markdown("Larger noise certifies larger radii but lowers the accuracy of $F_{\\mathrm{rob}}$ at $r = 0$:")
+for grid_sigma, clean in rows:
+    left.markdown(f"- σ = {grid_sigma}: {clean:.0%} certified-correct at r = 0")
+right.plotly_chart(figure, key="take_home_tradeoff_figure")
+
+layout.show_code(attacks.pgd, training.train, smoothing.certify, smoothing.gaussian_radius,
+                 smoothing.laplace_radius, smoothing.uniform_radius, smoothing.radius_ceiling)
