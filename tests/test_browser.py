@@ -43,6 +43,8 @@ PAGES = {
 PAGE_TIMEOUT_S = 60          # one page's first paint on a busy 2-core machine
 SERVER_START_TIMEOUT_S = 60
 TOTAL_BUDGET_S = 170
+# A section title of app.py's st.navigation: present in the sidebar only when the router ran.
+ROUTER_SECTION = "I. Supervised learning & neural networks"
 
 
 def _is_placeholder(page_file: str) -> bool:
@@ -112,6 +114,15 @@ def test_every_page_renders_its_charts_without_exception(tmp_path):
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            # A shared link (?seed=…) opened on a freshly started server must go through app.py's
+            # router (presenter mode, sections), not Streamlit's legacy pages/ folder mode.
+            page.goto(f"http://127.0.0.1:{port}/references?seed=1", wait_until="domcontentloaded")
+            _wait_for_script_to_finish(page, PAGE_TIMEOUT_S)
+            navigation = page.locator('[data-testid="stSidebarNav"]').inner_text()
+            if ROUTER_SECTION not in navigation:
+                failures.append("a deep link opened first on a fresh server bypasses app.py's st.navigation "
+                                "(Streamlit's legacy pages/ mode runs the page file alone; the sidebar shows "
+                                f"{navigation.split()[:3]}…)")
             for url_path, (page_file, least_charts) in PAGES.items():
                 remaining = TOTAL_BUDGET_S - (time.monotonic() - started)
                 assert remaining > 5, f"out of time before {page_file}"
