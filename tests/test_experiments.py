@@ -1,0 +1,89 @@
+"""train → evaluate → certify end to end on a tiny MNIST-format folder (no ../shared needed)."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from core import experiments, results, zoo
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory):
+    """300 training and 60 test images made from the 20 real MNIST digits of the offline gallery,
+    shifted by a pixel or two, in the .npz layout of ../shared/data."""
+    from core import data
+
+    images, labels = data.gallery("mnist")
+    pixels = (images[:, 0] * 255).round().to(torch.uint8).numpy()
+    rng = np.random.default_rng(0)
+    folder = tmp_path_factory.mktemp("npz")
+    for split, count in (("train", 300), ("test", 60)):
+        index = rng.integers(0, len(pixels), count)
+        shifted = np.stack([np.roll(pixels[i], tuple(rng.integers(-2, 3, 2)), axis=(0, 1)) for i in index])
+        np.savez_compressed(folder / f"mnist_{split}.npz", x=shifted, y=labels.numpy()[index].astype(np.uint8))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_data, tmp_path_factory):
+    models_dir = tmp_path_factory.mktemp("models")
+    results_dir = tmp_path_factory.mktemp("results")
+    common = ["--data-dir", str(tiny_data), "--models-dir", str(models_dir), "--results-dir",
+              str(results_dir), "--device", "cpu"]
+    for name in ("mnist-standard", "mnist-gaussian-0.25"):
+        assert experiments.main(["train", "--name", name, "--epochs", "1", *common]) == 0
+    return models_dir, results_dir, common
+
+
+def test_train_writes_safetensors_and_a_complete_manifest(trained):
+    models_dir, _, _ = trained
+    manifest = json.loads((models_dir / "manifest.json").read_text())
+    names = [entry["name"] for entry in manifest["models"]]
+    assert names == ["mnist-gaussian-0.25", "mnist-standard"]
+    for entry in manifest["models"]:
+        for key in ("file", "sha256", "architecture", "dataset", "noise", "recipe", "command", "seed",
+                    "wall_time_s", "device", "metrics"):
+            assert key in entry, key
+        assert entry["file"].endswith(".safetensors")
+        assert entry["command"].startswith("python -m core.experiments train --name " + entry["name"])
+        assert 0 <= entry["metrics"]["test_accuracy"] <= 1
+    noisy = zoo.load("mnist-gaussian-0.25", models_dir=models_dir)
+    x = torch.rand(2, 1, 28, 28)
+    assert not torch.equal(noisy(x), noisy(x)), "the shipped noise model keeps its noise at inference"
+
+
+def test_evaluate_writes_the_talks_table_and_curves(trained):
+    _, results_dir, common = trained
+    assert experiments.main(["evaluate", "--name", "mnist-standard", "--curve-examples", "20",
+                             "--curve-steps", "3", *common]) == 0
+    table = results.read("robustness", "mnist-standard", results_dir)
+    assert set(table["table"]) >= {"natural", "pgd", "cw"}
+    assert table["table"]["pgd"] <= table["table"]["natural"]
+    curves = results.read("attacks", "mnist-standard", results_dir)["curves"]
+    assert curves["pgd_linf"]["accuracy"][0] >= curves["pgd_linf"]["accuracy"][-1]
+
+
+def test_certify_then_tradeoff(trained):
+    _, results_dir, common = trained
+    assert experiments.main(["certify", "--name", "mnist-gaussian-0.25", "--n0", "10", "--n", "100",
+                             "--every", "10", "--limit", "6", "--batch-size", "50", *common]) == 0
+    shipped = results.read("certify", "mnist-gaussian-0.25", results_dir)
+    assert shipped["examples"] == 6 and shipped["n"] == 100
+    curve = shipped["certified_accuracy"]
+    assert all(a >= b for a, b in zip(curve, curve[1:])), "certified accuracy falls as r grows"
+    assert experiments.main(["tradeoff", "--dataset", "mnist", "--results-dir", str(results_dir)]) == 0
+    assert results.read("tradeoff", "mnist", results_dir)["rows"][0]["model"] == "mnist-gaussian-0.25"
+
+
+def test_certify_refuses_a_model_without_noise(trained, capsys):
+    _, _, common = trained
+    assert experiments.main(["certify", "--name", "mnist-standard", "--n", "10", *common]) == 2
+    assert "no noise" in capsys.readouterr().err
+
+
+def test_missing_data_gives_one_sentence(tmp_path, capsys):
+    code = experiments.main(["train", "--name", "mnist-standard", "--data-dir", str(tmp_path),
+                             "--root", str(tmp_path), "--models-dir", str(tmp_path)])
+    assert code == 2
+    assert "error:" in capsys.readouterr().err

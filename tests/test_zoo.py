@@ -1,0 +1,55 @@
+"""The shipped zoo: every manifest entry loads, matches its sha256, and classifies real images."""
+import shutil
+
+import pytest
+import torch
+
+from core import data, zoo
+from core.models import noise_layers
+
+SHIPPED = zoo.names()
+
+
+def test_manifest_lists_files_that_exist():
+    for name in SHIPPED:
+        entry = zoo.entry(name)
+        assert (zoo.MODELS_DIR / entry["file"]).exists(), name
+        assert entry["command"].startswith("python -m core.experiments train")
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_shipped_model_loads_and_matches_its_sha256(name):
+    entry = zoo.entry(name)
+    assert zoo.sha256_of(zoo.MODELS_DIR / entry["file"]) == entry["sha256"]
+    model = zoo.load(name)
+    assert not model.training
+    shape = (2, 1, 28, 28) if entry["dataset"] == "mnist" else (2, 3, 32, 32)
+    assert model(torch.rand(shape)).shape == (2, 10)
+    assert bool(noise_layers(model)) == bool(entry.get("noise"))
+
+
+@pytest.mark.parametrize("name,minimum", [("mnist-standard", 0.95), ("cifar10-standard", 0.7)])
+def test_standard_models_classify_the_offline_gallery(name, minimum):
+    if name not in SHIPPED:
+        pytest.skip(f"{name} is not shipped yet")
+    images, labels = data.gallery(name.split("-")[0])
+    with torch.no_grad():
+        accuracy = (zoo.load(name)(images).argmax(1) == labels).float().mean().item()
+    assert accuracy >= minimum
+
+
+def test_corrupted_or_missing_weights_say_how_to_rebuild(tmp_path):
+    if not SHIPPED:
+        pytest.skip("no shipped model")
+    name = SHIPPED[0]
+    entry = zoo.entry(name)
+    shutil.copy(zoo.MODELS_DIR / "manifest.json", tmp_path / "manifest.json")
+    with pytest.raises(zoo.ModelUnavailable, match="missing.*python -m core.experiments train"):
+        zoo.load(name, models_dir=tmp_path)
+    corrupted = bytearray((zoo.MODELS_DIR / entry["file"]).read_bytes())
+    corrupted[-1] ^= 0xFF
+    (tmp_path / entry["file"]).write_bytes(bytes(corrupted))
+    with pytest.raises(zoo.ModelUnavailable, match="sha256.*python -m core.experiments train"):
+        zoo.load(name, models_dir=tmp_path)
+    with pytest.raises(zoo.ModelUnavailable, match="No model named"):
+        zoo.load("no-such-model")
