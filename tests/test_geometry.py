@@ -14,6 +14,7 @@ from core import geometry, models, training
 from core.device import make_generator
 from core.noise import make as make_noise
 
+
 @pytest.fixture(scope="module", autouse=True)
 def single_thread():
     """These models are tiny: one thread is fastest, and on a busy machine a second intra-op thread
