@@ -1,7 +1,7 @@
 """Training throughput of the zoo's CNNs on this machine: images per second, side by side.
 
-    python bench/bench_training.py            # CPU, the threads torch picks
-    python bench/bench_training.py --device cuda
+    python -m bench.bench_training            # CPU, the threads torch picks
+    python -m bench.bench_training --device cuda
 
 Prints the median of several timed steps for each width and its ratio to the widest one, so the
 epoch budget of a recipe can be planned (an epoch of CIFAR-10 is 50,000 images).
