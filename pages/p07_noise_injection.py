@@ -169,7 +169,7 @@ def density_figure(noise) -> go.Figure:
     """The density p of one coordinate of ε: the kernel F is convolved with."""
     t = np.linspace(-4 * noise.std, 4 * noise.std, 401)
     figure = go.Figure(go.Scatter(x=t, y=noise.pdf(t), mode="lines", fill="tozeroy", name=noise.label))
-    figure.update_layout(height=240, margin=dict(l=10, r=10, t=40, b=10), title=f"Density of one coordinate: {noise.label}",
+    figure.update_layout(height=240, margin=dict(l=10, r=10, t=40, b=10), title=f"Kernel p_ε: {noise.label}",
                          xaxis_title="ε_j", yaxis_title="p(ε_j)")
     return figure
 
@@ -199,14 +199,14 @@ def show_draws_and_average(result: dict, class_names: list[str], key: str) -> di
     probabilities, running = result["probabilities"], result["running"]
     top, num = running["top"], len(probabilities)
     first = probabilities[:DRAWS_SHOWN].argmax(1)
-    columns = st.columns(4)
-    columns[0].metric("F_rob(x) (soft)", class_names[top])
+    columns = st.columns([2, 2, 3])
+    columns[0].metric("F_rob(x) (soft)", class_names[top],
+                      help=f"{len(set(first.tolist()))} distinct decisions in the first {DRAWS_SHOWN} draws.")
     columns[1].metric(f"E[softmax F̃(x)]['{class_names[top]}']", f"{running['soft'][-1]:.3f}",
                       help=f"Mean over {num} draws of ε.")
     columns[2].metric(f"95 % interval on P(F̃(x) = {class_names[top]})",
-                      f"[{running['lower'][-1]:.3f}, {running['upper'][-1]:.3f}]",
+                      f"{running['lower'][-1]:.3f} – {running['upper'][-1]:.3f}",
                       help="Two-sided Clopper–Pearson interval from the vote count (core.smoothing).")
-    columns[3].metric(f"Distinct decisions in {DRAWS_SHOWN} draws", len(set(first.tolist())))
     st.plotly_chart(draws_figure(probabilities, class_names), key=f"{key}_draws")
     st.plotly_chart(running_figure(running, class_names[top]), key=f"{key}_running")
     return running

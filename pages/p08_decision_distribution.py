@@ -151,7 +151,7 @@ with toy_tab:
         mark(figure, scene["x"], "x", "#1f77b4", "star")
         mark(figure, scene["x_adv"], "x_adv", "#ff7f0e", "star")
         left.plotly_chart(figure, key="p08_base_regions")
-        figure = R.toy_regions_figure(smoothed, f"Smoothed classifier F_rob (σ = {sigma}, 200 votes per point)",
+        figure = R.toy_regions_figure(smoothed, f"Smoothed classifier F_rob (σ = {sigma})",
                                       height=400)
         mark(figure, scene["x"], "x", "#1f77b4", "star")
         mark(figure, scene["x_adv"], "x_adv", "#ff7f0e", "star")

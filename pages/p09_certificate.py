@@ -137,7 +137,7 @@ with board:
     columns[3].metric("Ceiling σΦ⁻¹(α^{1/n})", f"{ceiling:.4f}",
                       help="The largest radius CERTIFY can return with these n and α (all votes for c_A).")
     left, right = st.columns([3, 2])
-    figure = R.toy_regions_figure(regions, f"Smoothed decision regions of F_rob (σ = {sigma}) and the certified ball",
+    figure = R.toy_regions_figure(regions, f"F_rob's regions (σ = {sigma}) and the certified ball",
                                   height=480)
     x_train, y_train, _, _ = R.toy_split(seed)
     for label in (0, 1):
@@ -167,7 +167,7 @@ with board:
             verdicts = certificate["verdicts"]
             same = sum(v == certificate["label"] for v in verdicts)
             abstain = sum(v == smoothing.ABSTAIN for v in verdicts)
-            st.metric(f"Random points in the ball with the same F_rob", f"{same}/{len(verdicts)}",
+            st.metric("Points in the ball with F_rob = c_A", f"{same}/{len(verdicts)}",
                       help=f"PREDICT (n = {BALL_VOTES}, α = {alpha}) at {BALL_POINTS} uniform points of the disc.")
             st.markdown(f"**No adversarial point inside:** {same} of {len(verdicts)} random points of the disc get "
                         f"c_A, {abstain} abstain (PREDICT cannot separate the two top classes with {BALL_VOTES} "
@@ -198,7 +198,7 @@ figure.add_hline(y=image_ceiling, line_dash="dash", line_color="black",
 figure.add_vline(x=float(alpha) ** (1 / int(n)), line_dash="dot", line_color="grey",
                  annotation_text="α^(1/n): best p_A lower bound", annotation_position="top left")
 figure.update_layout(height=420, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="p_A (or its lower bound)",
-                     yaxis_title="certified radius", legend=dict(font=dict(size=11)))
+                     yaxis=dict(title="certified radius", range=[0, 4 * std]), legend=dict(font=dict(size=11)))
 left.plotly_chart(figure, key="p09_radius_curves")
 right.metric("Gaussian α* at p_A = 0.99", f"{smoothing.gaussian_radius(0.99, std):.3f}")
 right.metric("Ceiling at this n, α", f"{image_ceiling:.3f}")
@@ -237,14 +237,15 @@ if model_name is not None:
         with st.spinner(f"CERTIFY with n₀ = {n0}, n = {image_n}…"):
             result = certify_image(model_name, int(index), int(n0), int(image_n), float(alpha), seed)
         noise = result["noise"]
-        columns = st.columns(4)
+        columns = st.columns(3)
         columns[0].metric("F_rob(x)", "abstain" if result["label"] == smoothing.ABSTAIN else class_names[result["label"]],
                           help=f"True label: {class_names[int(y_gallery[index])]}.")
-        columns[1].metric(f"Certified {noise.certified_norm} radius (pixels in [0, 1])", f"{result['radius']:.4f}")
+        columns[1].metric("Certified radius of the image", f"{result['radius']:.4f}",
+                          help=f"In the {noise.certified_norm} norm, pixels in [0, 1].")
         if noise.name == "gaussian":
             columns[2].metric("Ceiling σΦ⁻¹(α^{1/n})",
                               f"{smoothing.radius_ceiling(noise.scale, float(alpha), int(image_n)):.4f}")
-        columns[3].metric("Noise", noise.label, help=f"Injected after layer {result['layer']} (0 = input).")
+        st.caption(f"Noise: {noise.label}, injected after layer {result['layer']} (0 = the input).")
         if result["layer"] > 0:
             st.markdown(f"Noise after layer {result['layer']}: CERTIFY gives {result['radius_layer']:.4f} in the "
                         f"layer's space; divided by the Lipschitz bound L = {result['lipschitz']:.3g} of "
@@ -266,18 +267,19 @@ if model_name is not None:
 left, right = st.columns([3, 1])
 figure = go.Figure()
 for name, bounds in rows.items():
-    figure.add_scatter(x=list(range(len(bounds))),
-                       y=[smoothing.input_space_radius(best_radius, bound) for bound in bounds],
+    hidden = bounds[:-1]  # noise on the logits (i = N) is not a hidden layer
+    figure.add_scatter(x=list(range(len(hidden))),
+                       y=[smoothing.input_space_radius(best_radius, bound) for bound in hidden],
                        mode="lines+markers", name=name)
 figure.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10), xaxis=dict(title="layer i (0 = input)", dtick=1),
                      yaxis=dict(type="log", title="input-space radius R / L_i"),
-                     title=f"Largest certifiable radius R = σΦ⁻¹(α^(1/n)) = {best_radius:.3f} (σ = {sigma}, n = {n}, α = {alpha}) "
+                     title=f"The layer-space radius R = σΦ⁻¹(α^(1/n)) = {best_radius:.3f} (σ = {sigma}, n = {n}, α = {alpha}) "
                            "pulled back to the input")
 left.plotly_chart(figure, key="p09_layers")
 with right:
     for name, bounds in rows.items():
         deepest = len(bounds) - 2
-        st.metric(f"{name}: input radius with noise after layer {deepest}",
+        st.metric(f"{name}, layer {deepest}: R / L",
                   f"{smoothing.input_space_radius(best_radius, bounds[deepest]):.2e}",
                   help=f"L_{deepest} = {bounds[deepest]:.3g}")
 

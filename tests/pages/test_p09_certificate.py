@@ -23,7 +23,7 @@ def test_certificate_ceiling_moves_with_n_and_alpha():
     radius = float(_metric(at, "Certified radius α*"))
     toy_ceiling = float(_metric(at, "Ceiling σΦ⁻¹(α^{1/n})"))
     assert 0 < radius <= toy_ceiling                 # the default point is certified, below the cap
-    same, total = map(int, _metric(at, "Random points in the ball with the same F_rob").split("/"))
+    same, total = map(int, _metric(at, "Points in the ball with F_rob = c_A").split("/"))
     assert same == total > 0                          # no adversarial point inside the certified ball
 
     at.select_slider(key="p09_n").set_value(10_000).run()

@@ -7,8 +7,8 @@ APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
 def _tradeoff(at) -> list[tuple[int, int]]:
-    """(clean %, certified %) of each Gaussian scale, read from the metrics 'clean → certified'."""
-    values = [m.value for m in at.metric if "clean → certified" in m.label]
+    """(clean %, certified %) of each Gaussian scale, read from the metrics 'gaussian std …'."""
+    values = [m.value for m in at.metric if m.label.startswith("gaussian std")]
     return [tuple(int(part.strip().rstrip("%")) for part in value.split("→")) for value in values]
 
 
