@@ -102,6 +102,8 @@ def command_train(args) -> dict:
     spec = recipe(args.name)
     if args.epochs is not None:
         spec["epochs"] = args.epochs
+    if args.width is not None:
+        spec["architecture"]["width"] = args.width
     device = resolve_device(args.device)
     x_train, y_train = _load_split(spec["dataset"], "train", args)
     x_test, y_test = _load_split(spec["dataset"], "test", args)
@@ -297,6 +299,7 @@ def make_parser() -> argparse.ArgumentParser:
     train_parser = sub.add_parser("train", help="train a zoo model and add it to the manifest")
     common(train_parser)
     train_parser.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
+    train_parser.add_argument("--width", type=int, default=None, help="override the recipe's CNN width")
     train_parser.add_argument("--train-limit", type=int, default=None, help="use only N training images")
     train_parser.add_argument("--eval-examples", type=int, default=None,
                               help="evaluate each epoch on only N images (the final one uses all)")
