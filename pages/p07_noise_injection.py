@@ -245,7 +245,7 @@ with images_tab:
         dataset = R.dataset_of(model_name)
         class_names = data.CLASS_NAMES[dataset]
         x_gallery, y_gallery = cache.gallery(dataset)
-        trained = cache.zoo_entry(model_name)["architecture"].get("noise")
+        trained = R.noise_spec(model_name)
         with controls:
             index = st.selectbox("Gallery image", range(len(x_gallery)), key="p07_image",
                                  format_func=lambda k: f"#{k} · {class_names[int(y_gallery[k])]}")

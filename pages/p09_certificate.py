@@ -212,7 +212,7 @@ st.subheader("CERTIFY an image")
 controls, board = st.columns([1, 3], gap="large")
 with controls:
     model_name = R.pick_zoo_model("Zoo model", key="p09_model", only_noise=False)
-    if model_name is not None and not cache.zoo_entry(model_name)["architecture"].get("noise"):
+    if model_name is not None and not R.noise_spec(model_name):
         st.info(f"{model_name} was trained without noise: pick a noise-trained model to certify.")
         model_name = None
 if model_name is not None:
@@ -242,14 +242,16 @@ if model_name is not None:
                           help=f"True label: {class_names[int(y_gallery[index])]}.")
         columns[1].metric("Certified radius of the image", f"{result['radius']:.4f}",
                           help=f"In the {noise.certified_norm} norm, pixels in [0, 1].")
-        if noise.name == "gaussian":
+        if result["layer"] > 0:
+            columns[2].metric(f"Radius in layer {result['layer']}'s space", f"{result['radius_layer']:.4f}")
+        elif noise.name == "gaussian":
             columns[2].metric("Ceiling σΦ⁻¹(α^{1/n})",
                               f"{smoothing.radius_ceiling(noise.scale, float(alpha), int(image_n)):.4f}")
         st.caption(f"Noise: {noise.label}, injected after layer {result['layer']} (0 = the input).")
         if result["layer"] > 0:
             st.markdown(f"Noise after layer {result['layer']}: CERTIFY gives {result['radius_layer']:.4f} in the "
                         f"layer's space; divided by the Lipschitz bound L = {result['lipschitz']:.3g} of "
-                        f"φ({result['layer']})∘…∘φ(1) it is {result['radius']:.2e} in pixel space.")
+                        f"{'φ(1)' if result['layer'] == 1 else 'φ(%d)∘…∘φ(1)' % result['layer']} it is {result['radius']:.2e} in pixel space.")
         st.caption(f"With α = {alpha} from the controls above. The radius grows with n only up to the ceiling: "
                    f"the noise level σ, not the sample size, limits α*.")
 

@@ -57,14 +57,15 @@ def toy_models_ready(seed: int, specs) -> None:
     bar.empty()
 
 
+def noise_spec(name: str) -> dict | None:
+    """The manifest's record of the noise a zoo model was trained with ({name, scale, layer}), or None."""
+    entry = cache.zoo_entry(name)
+    return entry.get("noise") or entry.get("architecture", {}).get("noise") or None
+
+
 def noisy_image_models() -> list[str]:
     """Zoo models trained with noise at the input (the smoothed classifiers of the talk)."""
-    names = []
-    for name in cache.zoo_names():
-        spec = cache.zoo_entry(name).get("architecture", {}).get("noise") or {}
-        if spec and int(spec.get("layer", -1)) == 0:
-            names.append(name)
-    return names
+    return [name for name in cache.zoo_names() if (noise_spec(name) or {}).get("layer", -1) == 0]
 
 
 def pick_zoo_model(label: str, *, key: str, only_noise: bool = True, container=st) -> str | None:
@@ -92,7 +93,9 @@ def base_classifier(name: str) -> torch.nn.Module:
 
 def zoo_noise(name: str):
     """The noise a zoo model was trained with (core.noise.Noise) and the layer it was injected at."""
-    spec = cache.zoo_entry(name)["architecture"]["noise"]
+    spec = noise_spec(name)
+    if spec is None:
+        raise ValueError(f"{name} was trained without noise: pick a noise-trained model.")
     return noises.make(spec["name"], float(spec["scale"]), **dict(spec.get("params", {}))), int(spec["layer"])
 
 
