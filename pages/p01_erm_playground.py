@@ -8,7 +8,7 @@ from core import data, geometry, models, training
 from ui import cache, layout
 
 POINTS, DATA_NOISE, BATCH_SIZE = 400, 0.1, 32
-AUTO_EPOCHS = 15            # trained at first paint and after a change, so the page shows its point
+AUTO_EPOCHS = 30            # trained at first paint and after a change, so the page shows its point
 WIDTHS = [2, 4, 8, 16, 32, 64, 128]
 LEARNING_RATES = [1e-3, 3e-3, 1e-2, 3e-2, 1e-1]
 LOSS_LABELS = {"ce": "cross-entropy", "hinge": "multi-class hinge"}
@@ -67,7 +67,7 @@ with controls:
     width = st.select_slider("Width (neurons per hidden layer)", WIDTHS, value=16, key="erm_width")
     activation = st.selectbox("Activation σ", models.ACTIVATIONS, key="erm_activation")
     loss = st.selectbox("Loss ℓ", training.LOSSES, format_func=LOSS_LABELS.get, key="erm_loss")
-    lr = st.select_slider("Learning rate", LEARNING_RATES, value=1e-2, key="erm_lr")
+    lr = st.select_slider("Learning rate", LEARNING_RATES, value=3e-2, key="erm_lr")
     config = {"dataset": dataset, "label_noise": label_noise, "test_fraction": test_fraction, "depth": depth,
               "width": width, "activation": activation, "loss": loss, "lr": lr}
 
@@ -102,13 +102,14 @@ m, m_test = len(state["split"][0]), len(state["split"][2])
 epochs_axis = [row["step"] / trainer.steps_per_epoch for row in rows]
 
 with board:
-    metric_cols = st.columns(5)
-    metric_cols[0].metric("Epoch", trainer.epoch_count, help=f"{trainer.step_count} mini-batch steps so far.")
-    metric_cols[1].metric("Empirical risk R̂(θ)", f"{current['train_loss']:.3f}")
-    metric_cols[2].metric("Held-out risk", f"{current['test_loss']:.3f}")
-    metric_cols[3].metric("Generalisation gap", f"{current['test_loss'] - current['train_loss']:+.3f}",
-                          help="Held-out risk minus empirical risk.")
-    metric_cols[4].metric("Accuracy train / held-out", f"{current['train_acc']:.0%} / {current['test_acc']:.0%}")
+    top, bottom = st.columns(3), st.columns(3)
+    top[0].metric("Epoch", trainer.epoch_count, help=f"{trainer.step_count} mini-batch steps so far.")
+    top[1].metric("Empirical risk R̂(θ)", f"{current['train_loss']:.3f}")
+    top[2].metric("Held-out risk", f"{current['test_loss']:.3f}")
+    bottom[0].metric("Generalisation gap", f"{current['test_loss'] - current['train_loss']:+.3f}",
+                     help="Held-out risk minus empirical risk.")
+    bottom[1].metric("Train accuracy", f"{current['train_acc']:.1%}")
+    bottom[2].metric("Held-out accuracy", f"{current['test_acc']:.1%}")
     st.latex(rf"\hat R(\theta) = \frac{{1}}{{m}}\sum_{{i=1}}^{{m}} \ell\big(F_\theta(x_i), y_i\big) "
              rf"= {current['train_loss']:.3f}\quad\text{{with }} m = {m},\quad "
              rf"\ell(F_\theta(x), y) = {LOSS_FORMULAS[loss]}")
