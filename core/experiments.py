@@ -275,6 +275,51 @@ def command_tradeoff(args) -> dict:
     return payload
 
 
+def _percent(value) -> str:
+    return "—" if value is None else f"{100 * value:.1f} %"
+
+
+def command_report(args) -> str:
+    """Markdown tables of the shipped models and results, ours beside the papers' (for the README)."""
+    from core import evaluation, results
+
+    lines = ["| model | noise (layer) | clean test accuracy | under its noise | epochs | wall time | device |",
+             "|---|---|---|---|---|---|---|"]
+    for record in zoo.read_manifest(args.models_dir)["models"]:
+        noise = record.get("noise")
+        noise_text = f"{noise['name']} {noise['scale']} ({noise['layer']})" if noise else "—"
+        metrics = record["metrics"]
+        lines.append(f"| {record['name']} | {noise_text} | {_percent(metrics['test_accuracy'])} | "
+                     f"{_percent(metrics.get('test_accuracy_under_noise'))} | {record['recipe']['epochs']} | "
+                     f"{record['wall_time_s'] / 60:.1f} min | {record['device']} |")
+    lines += ["", "| model | ε (ℓ∞) | natural | PGD-20 | CW-30 | test images |", "|---|---|---|---|---|---|"]
+    for subject in results.available("robustness", args.results_dir):
+        shipped = results.read("robustness", subject, args.results_dir)
+        table = shipped["table"]
+        lines.append(f"| {subject} | {shipped['eps']:.4g} | {_percent(table['natural'])} | "
+                     f"{_percent(table['pgd'])} | {_percent(table['cw'])} | {shipped['examples']} |")
+    madry = evaluation.MADRY_CIFAR10
+    for label, key in (("Madry et al. 2018, CIFAR-10, natural training", "natural_training"),
+                       ("Madry et al. 2018, CIFAR-10, adversarial training", "adversarial_training")):
+        row = madry[key]
+        lines.append(f"| *{label}* | 8/255 | {_percent(row['natural'])} | {_percent(row['pgd'])} | "
+                     f"{_percent(row['cw'])} | 10000 |")
+    radii = evaluation.COHEN_RADII
+    lines += ["", "| model | norm | " + " | ".join(f"r = {r}" for r in radii) + " | n | images |",
+              "|---|---|" + "---|" * len(radii) + "---|---|"]
+    for subject in results.available("certify", args.results_dir):
+        shipped = results.read("certify", subject, args.results_dir)
+        lines.append(f"| {subject} | {shipped['norm']} | "
+                     + " | ".join(_percent(a) for a in shipped["certified_accuracy"])
+                     + f" | {shipped['n']} | {shipped['examples']} |")
+    for sigma, curve in evaluation.COHEN_CIFAR10.items():
+        lines.append(f"| *Cohen et al. 2019, CIFAR-10, σ = {sigma}* | l2 | "
+                     + " | ".join(_percent(a) for a in curve) + " | 100000 | 500 |")
+    text = "\n".join(lines)
+    print(text)
+    return text
+
+
 def _command_line(args) -> str:
     argv = [a for a in sys.argv[1:]] if args.argv is None else list(args.argv)
     return "python -m core.experiments " + " ".join(shlex.quote(a) for a in argv)
@@ -326,6 +371,11 @@ def make_parser() -> argparse.ArgumentParser:
     tradeoff_parser.add_argument("--dataset", required=True)
     tradeoff_parser.add_argument("--results-dir", default=str(RESULTS_DIR))
     tradeoff_parser.set_defaults(handler=command_tradeoff)
+
+    report_parser = sub.add_parser("report", help="markdown tables of shipped models and results")
+    report_parser.add_argument("--models-dir", default=str(zoo.MODELS_DIR))
+    report_parser.add_argument("--results-dir", default=str(RESULTS_DIR))
+    report_parser.set_defaults(handler=command_report)
 
     sub.add_parser("list", help="list the recipes").set_defaults(handler=None)
     return parser
