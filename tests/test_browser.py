@@ -6,6 +6,7 @@ A screenshot of each page is saved in pytest's ``tmp_path``.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -92,69 +93,86 @@ def _wait_for_script_to_finish(page, timeout_s: float) -> None:
     raise AssertionError(f"the page was still running after {timeout_s:.0f} s.")
 
 
-def test_every_page_renders_its_charts_without_exception(tmp_path):
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"Debian chromium is not installed at {CHROMIUM} (apt-get install chromium).")
+@contextlib.contextmanager
+def _streamlit_server(log_path: Path):
+    """A fresh ``streamlit run app.py`` on a free port; yields the port, terminated on exit."""
+    port = _free_port()
+    with open(log_path, "w") as log:  # a file, not a pipe: nobody reads a pipe while pages run
+        server = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1",
+             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            env={**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")},
+        )
+        try:
+            _wait_for_health(port, server)
+            yield port
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+@contextlib.contextmanager
+def _browser_page():
     from playwright.sync_api import sync_playwright
 
-    started = time.monotonic()
-    port = _free_port()
-    log_path = tmp_path / "server.log"
-    log = open(log_path, "w")  # a file, not a pipe: nobody reads a pipe while pages run
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-        env={**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")},
-    )
-    failures = []
-    try:
-        _wait_for_health(port, server)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            # A shared link (?seed=…) opened on a freshly started server must go through app.py's
-            # router (presenter mode, sections), not Streamlit's legacy pages/ folder mode.
-            page.goto(f"http://127.0.0.1:{port}/references?seed=1", wait_until="domcontentloaded")
-            _wait_for_script_to_finish(page, PAGE_TIMEOUT_S)
-            navigation = page.locator('[data-testid="stSidebarNav"]').inner_text()
-            if ROUTER_SECTION not in navigation:
-                failures.append("a deep link opened first on a fresh server bypasses app.py's st.navigation "
-                                "(Streamlit's legacy pages/ mode runs the page file alone; the sidebar shows "
-                                f"{navigation.split()[:3]}…)")
-            for url_path, (page_file, least_charts) in PAGES.items():
-                remaining = TOTAL_BUDGET_S - (time.monotonic() - started)
-                assert remaining > 5, f"out of time before {page_file}"
-                page.goto(f"http://127.0.0.1:{port}/{url_path}", wait_until="domcontentloaded")
-                _wait_for_script_to_finish(page, min(PAGE_TIMEOUT_S, remaining))
-                expected = 0 if _is_placeholder(page_file) else least_charts
-                if expected:
-                    try:  # Plotly draws after the script run ends
-                        page.wait_for_selector(".js-plotly-plot", timeout=15_000)
-                        page.wait_for_function(
-                            f"document.querySelectorAll('.js-plotly-plot').length >= {expected}",
-                            timeout=15_000)
-                    except Exception:  # noqa: BLE001 — reported below with the count
-                        pass
-                name = url_path or "home"
-                page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
-                charts = page.locator(".js-plotly-plot").count()
-                exceptions = page.locator('[data-testid="stException"]').count()
-                text = page.locator('[data-testid="stApp"]').inner_text()
-                if exceptions or "Traceback" in text:
-                    failures.append(f"{page_file}: shows an exception")
-                if charts < expected:
-                    errors = page.locator('[data-testid="stAlert"]').all_inner_texts()
-                    failures.append(f"{page_file}: {charts} Plotly chart(s), expected ≥ {expected}"
-                                    + (f" (alerts: {errors})" if errors else ""))
-            browser.close()
-    finally:
-        server.terminate()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
+            yield browser.new_page(viewport={"width": 1400, "height": 1000})
+        finally:
+            browser.close()
+
+
+def _require_chromium() -> None:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Debian chromium is not installed at {CHROMIUM} (apt-get install chromium).")
+
+
+def test_every_page_renders_its_charts_without_exception(tmp_path):
+    _require_chromium()
+    started = time.monotonic()
+    failures = []
+    with _streamlit_server(tmp_path / "server.log") as port, _browser_page() as page:
+        for url_path, (page_file, least_charts) in PAGES.items():
+            remaining = TOTAL_BUDGET_S - (time.monotonic() - started)
+            assert remaining > 5, f"out of time before {page_file}"
+            page.goto(f"http://127.0.0.1:{port}/{url_path}", wait_until="domcontentloaded")
+            _wait_for_script_to_finish(page, min(PAGE_TIMEOUT_S, remaining))
+            expected = 0 if _is_placeholder(page_file) else least_charts
+            if expected:
+                try:  # Plotly draws after the script run ends
+                    page.wait_for_function(
+                        f"document.querySelectorAll('.js-plotly-plot').length >= {expected}", timeout=15_000)
+                except Exception:  # noqa: BLE001 — reported below with the count
+                    pass
+            page.screenshot(path=str(tmp_path / f"{url_path or 'home'}.png"), full_page=True)
+            charts = page.locator(".js-plotly-plot").count()
+            exceptions = page.locator('[data-testid="stException"]').count()
+            text = page.locator('[data-testid="stApp"]').inner_text()
+            if exceptions or "Traceback" in text:
+                failures.append(f"{page_file}: shows an exception")
+            if charts < expected:
+                alerts = page.locator('[data-testid="stAlert"]').all_inner_texts()
+                failures.append(f"{page_file}: {charts} Plotly chart(s), expected ≥ {expected}"
+                                + (f" (alerts: {alerts})" if alerts else ""))
     assert not failures, "\n".join(failures) + f"\nscreenshots: {tmp_path}"
+
+
+def test_shared_link_on_a_fresh_server_goes_through_the_router(tmp_path):
+    """A link with ?seed=… opened first on a freshly started server must run app.py's
+    st.navigation router (sections, presenter mode), not Streamlit's legacy pages/ folder mode,
+    which runs the page file alone when no session has run app.py yet."""
+    _require_chromium()
+    with _streamlit_server(tmp_path / "server.log") as port, _browser_page() as page:
+        page.goto(f"http://127.0.0.1:{port}/references?seed=1", wait_until="domcontentloaded")
+        _wait_for_script_to_finish(page, PAGE_TIMEOUT_S)
+        navigation = page.locator('[data-testid="stSidebarNav"]').inner_text()
+        page.screenshot(path=str(tmp_path / "deep_link.png"))
+    assert ROUTER_SECTION in navigation, (
+        "the page ran without app.py's router (legacy pages/ mode); sidebar: " + " / ".join([line for line in navigation.splitlines() if line][:4]))
