@@ -130,7 +130,7 @@ for number, (citation, link, contribution, pages) in enumerate(shown, start=1):
     with st.container(border=True):
         st.markdown(f"**[{number}]** {citation} [{link_label(link)}]({link})")
         st.markdown(f"*In the talk:* {contribution}")
-        columns = st.columns(len(pages) + 1)
+        columns = st.columns([1] + [2] * max(len(ref[3]) for ref in REFERENCES), vertical_alignment="center")
         columns[0].markdown("Used in:")
         for column, page in zip(columns[1:], pages):
             with column:
