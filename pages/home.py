@@ -10,14 +10,16 @@ OUTLINE = {
          "Empirical risk minimisation live: train a small network on a 2-D set and watch the "
          "empirical and held-out risks, the generalisation gap and the decision regions."),
         ("pages/p02_composition.py",
-         r"A network is a composition $F = \varphi^{(N)}\circ\dots\circ\varphi^{(1)}$: how each layer moves the data, "
+         r"A network is a composition $F = \varphi^{(N)}\circ\dots\circ\varphi^{(1)}$: "
+         "how each layer moves the data, "
          "over-parametrisation vs overfitting, and Cybenko's universal approximation."),
     ],
     "II. Adversarial examples": [
         ("pages/p03_cat_to_dog.py",
          "A cat that the network calls a dog after an invisible perturbation (Szegedy et al. 2014)."),
         ("pages/p04_crafting_attacks.py",
-         r"Crafting attacks: gradient step, FGSM, PGD in $\ell_\infty$ / $\ell_2$, Carlini–Wagner — budgets and success rates."),
+         r"Crafting attacks: gradient step, FGSM, PGD in $\ell_\infty$ / $\ell_2$, Carlini–Wagner — "
+         "budgets and success rates."),
         ("pages/p05_geometry.py",
          "The geometric picture: decision boundaries close to the data, attack paths, how "
          "layers stretch distances (Lipschitz bounds)."),
@@ -26,10 +28,11 @@ OUTLINE = {
         ("pages/p06_adversarial_training.py",
          "Adversarial training (Madry et al. 2018; Wong et al. 2020): robustness gained, accuracy paid."),
         ("pages/p07_noise_injection.py",
-         r"Noise injection $\tilde F_\varepsilon$: adding noise to the input or to a hidden layer, at training and at inference."),
+         r"Noise injection $\tilde F_\varepsilon$: adding noise to the input or to a hidden layer, "
+         "at training and at inference."),
         ("pages/p08_decision_distribution.py",
-         r"From noise to a distribution over decisions: the smoothed classifier $F_{\mathrm{rob}}(x) = \mathbb{E}_\varepsilon[\tilde F_\varepsilon(x)]$ "
-         "and its decision regions."),
+         r"From noise to a distribution over decisions: the smoothed classifier "
+         r"$F_{\mathrm{rob}}(x) = \mathbb{E}_\varepsilon[\tilde F_\varepsilon(x)]$ and its decision regions."),
         ("pages/p09_certificate.py",
          r"The certificate $\alpha^*$: the certified radius as a function of $p_A$ and of the noise "
          "(Cohen et al. 2019, Lecuyer et al. 2019, Li et al. 2019, Pinot et al. 2019)."),

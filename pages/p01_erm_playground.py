@@ -131,7 +131,8 @@ with board:
     regions = geometry.decision_regions(trainer.model, bounds=(0.0, 1.0), resolution=120,
                                         device=cache.device())
     figure = go.Figure()
-    figure.add_contour(x=regions.xs.numpy(), y=regions.ys.numpy(), z=regions.labels.numpy(), showscale=False, opacity=0.35,
+    figure.add_contour(x=regions.xs.numpy(), y=regions.ys.numpy(), z=regions.labels.numpy(), showscale=False,
+                       opacity=0.35,
                        colorscale=[[k / max(1, state["classes"] - 1), COLORS[k]] for k in range(state["classes"])],
                        contours=dict(coloring="fill", showlines=False), hoverinfo="skip", name="F_θ decision")
     for label in range(state["classes"]):

@@ -242,7 +242,8 @@ with st.spinner(f"Training with noise σ = {sigma} and certifying {CERTIFY_POINT
     xs, ys, labels = smoothed_regions(seed, sigma)
 left, middle, right = st.columns([1, 2, 2])
 left.metric("Gaussian ℓ2 radius at p_A = 0.99", f"{smoothing.gaussian_radius(0.99, sigma):.3f}")
-left.metric("Median certified radius (toy)", f"{np.median(np.where(certified['correct'], certified['radius'], 0)):.3f}",
+median_radius = np.median(np.where(certified["correct"], certified["radius"], 0.0))
+left.metric("Median certified radius (toy)", f"{median_radius:.3f}",
             help=f"CERTIFY with n0 = {N0}, n = {N_CERTIFY}, α = {ALPHA} on {CERTIFY_POINTS} held-out points "
                  "(0 for abstentions and errors).")
 figure = go.Figure()
@@ -261,7 +262,8 @@ for (cx, cy), radius, ok in zip(certified["x"], certified["radius"], certified["
     if ok and radius > 0:
         figure.add_shape(type="circle", x0=cx - radius, x1=cx + radius, y0=cy - radius, y1=cy + radius,
                          line=dict(color="rgba(0,0,0,0.5)", width=1))
-figure.update_layout(height=360, margin=dict(l=10, r=10, t=30, b=10), title=f"F_rob (σ = {sigma}) and certified balls",
+figure.update_layout(height=360, margin=dict(l=10, r=10, t=30, b=10),
+                     title=f"F_rob (σ = {sigma}) and certified balls",
                      xaxis=dict(range=[0, 1]), yaxis=dict(range=[0, 1], scaleanchor="x"), showlegend=False)
 right.plotly_chart(figure, key="take_home_certified_figure")
 

@@ -174,5 +174,5 @@ def test_shared_link_on_a_fresh_server_goes_through_the_router(tmp_path):
         _wait_for_script_to_finish(page, PAGE_TIMEOUT_S)
         navigation = page.locator('[data-testid="stSidebarNav"]').inner_text()
         page.screenshot(path=str(tmp_path / "deep_link.png"))
-    assert ROUTER_SECTION in navigation, (
-        "the page ran without app.py's router (legacy pages/ mode); sidebar: " + " / ".join([line for line in navigation.splitlines() if line][:4]))
+    shown = " / ".join([line for line in navigation.splitlines() if line][:4])
+    assert ROUTER_SECTION in navigation, f"the page ran without app.py's router (legacy pages/ mode); sidebar: {shown}"
