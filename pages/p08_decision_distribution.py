@@ -181,7 +181,8 @@ with images_tab:
             scale = st.select_slider(f"Noise scale ({trained_noise.name}; trained at {trained_noise.scale:g})",
                                      SIGMA_CHOICES, value=min(SIGMA_CHOICES, key=lambda s: abs(s - trained_noise.scale)),
                                      key="p08_image_scale")
-            image_eps = st.select_slider("PGD ℓ2 budget", IMAGE_BUDGETS, value=0.5, key="p08_image_eps")
+            image_eps = st.select_slider("PGD ℓ2 budget", IMAGE_BUDGETS, value=0.5 if dataset == "cifar10" else 2.0,
+                                         key="p08_image_eps")
             votes = st.select_slider("Draws per histogram", IMAGE_VOTE_CHOICES, value=500, key="p08_votes")
         with st.spinner("PGD on F, then drawing the noise…"):
             scene = image_scene(model_name, int(index), float(scale), float(image_eps), int(votes), seed)
