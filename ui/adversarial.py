@@ -13,8 +13,8 @@ from core import data, results, zoo
 from ui import cache
 
 DATASET_TITLES = {"cifar10": "CIFAR-10", "mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
-REGION_FILL = [[0.0, "rgba(31,119,180,0.30)"], [1.0, "rgba(214,39,40,0.30)"]]
 CLASS_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
+CLASS_FILLS = ["rgba(31,119,180,0.30)", "rgba(214,39,40,0.30)", "rgba(44,160,44,0.30)", "rgba(148,103,189,0.30)"]
 
 
 # --------------------------------------------------------------------------- zoo models
@@ -99,12 +99,18 @@ def perturbation_view(tau: torch.Tensor) -> tuple[float, torch.Tensor]:
 
 # --------------------------------------------------------------------------- 2-D decision regions
 
+def region_colorscale(classes: int) -> list:
+    """A heatmap colour scale giving class k (z = k) the pale colour of its data points."""
+    return [[k / (classes - 1), CLASS_FILLS[k % len(CLASS_FILLS)]] for k in range(classes)]
+
+
 def regions_figure(regions, title: str, *, height: int = 460) -> go.Figure:
     """Decision regions (arg-max class as a filled heatmap) with the boundary P(class 1) = ½ drawn
     as a contour, on [0, 1]² with equal axes."""
+    classes = max(2, regions.probs.shape[-1])
     figure = go.Figure()
     figure.add_heatmap(x=regions.xs.numpy(), y=regions.ys.numpy(), z=regions.labels.float().numpy(),
-                       zmin=0, zmax=max(1, regions.probs.shape[-1] - 1), colorscale=REGION_FILL,
+                       zmin=0, zmax=classes - 1, colorscale=region_colorscale(classes),
                        showscale=False, hoverinfo="skip")
     if regions.probs.shape[-1] == 2:
         figure.add_contour(x=regions.xs.numpy(), y=regions.ys.numpy(), z=regions.probs[..., 1].numpy(),
