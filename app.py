@@ -32,5 +32,6 @@ PAGES = {
 }
 
 page = st.navigation(PAGES)
+layout.mark_routed()
 layout.presenter_mode()
 page.run()

@@ -39,8 +39,35 @@ def seed_input(default: int = 0, *, key: str = "seed") -> int:
     return seed
 
 
+ROUTED_KEY = "_routed_by_app"
+
+
+def mark_routed() -> None:
+    """Called by app.py on every run: this session goes through the st.navigation router."""
+    st.session_state[ROUTED_KEY] = True
+
+
+def ensure_routed() -> None:
+    """Send a page that runs outside app.py's router back through it.
+
+    A shared link (``/p09_certificate?seed=3``) opened first on a fresh server is run by
+    Streamlit's legacy ``pages/`` discovery, before any session has run app.py's st.navigation:
+    the page would show without sections, presenter mode or wide layout. Streamlit switches to the
+    router once st.navigation has run; we switch the flag now and rerun, and the router then
+    serves the same URL.
+    """
+    if st.session_state.get(ROUTED_KEY):
+        return
+    from streamlit.runtime.pages_manager import PagesManager
+
+    PagesManager.uses_pages_directory = False
+    st.session_state[ROUTED_KEY] = True  # rerun once at most, even if the flag had no effect
+    st.rerun()
+
+
 def header(title: str, explanation: str, uses: str) -> None:
     """Title, the scene's explanation in the talk's notation (KaTeX), and what it computes on."""
+    ensure_routed()
     st.title(title)
     st.markdown(explanation)
     st.caption(f"**Model & data:** {uses}")
