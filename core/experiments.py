@@ -317,6 +317,11 @@ def command_report(args) -> str:
                      + " | ".join(_percent(a) for a in curve) + " | 100000 | 500 |")
     text = "\n".join(lines)
     print(text)
+    if args.readme:
+        readme = Path(args.readme)
+        start, end = "<!-- results:start -->", "<!-- results:end -->"
+        before, rest = readme.read_text().split(start, 1)
+        readme.write_text(before + start + "\n" + text + "\n" + end + rest.split(end, 1)[1])
     return text
 
 
@@ -375,6 +380,8 @@ def make_parser() -> argparse.ArgumentParser:
     report_parser = sub.add_parser("report", help="markdown tables of shipped models and results")
     report_parser.add_argument("--models-dir", default=str(zoo.MODELS_DIR))
     report_parser.add_argument("--results-dir", default=str(RESULTS_DIR))
+    report_parser.add_argument("--readme", default=None, help="also rewrite the tables between the "
+                               "results markers of this README")
     report_parser.set_defaults(handler=command_report)
 
     sub.add_parser("list", help="list the recipes").set_defaults(handler=None)
