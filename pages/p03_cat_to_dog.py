@@ -111,7 +111,7 @@ with controls:
         eps_255 = st.select_slider("Budget ε (ℓ∞, in 1/255)", EPS_CHOICES_255, value=DEFAULT_EPS_255.get(dataset, 8),
                                    key=f"p03_eps_{dataset}",
                                    help="A pixel may move by at most ε: 1/255 is one grey level.")
-        steps = st.select_slider("PGD steps", STEP_CHOICES, value=50, key="p03_steps")
+        steps = st.select_slider("PGD steps", STEP_CHOICES, value=20, key="p03_steps")
     else:
         c = st.select_slider("Initial constant c", [0.01, 0.1, 1.0, 10.0], value=1.0, key="p03_c",
                              help="Weight of the misclassification term; binary-searched from here.")
