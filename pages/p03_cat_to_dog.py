@@ -126,6 +126,7 @@ if uploaded is not None:
         controls.error(message)
     else:
         upload_bytes = content
+        controls.caption("Attacking your photo: remove it to go back to the gallery image.")
 
 with st.spinner("Attacking…"):
     scene = attack_scene(model_name, int(index), upload_bytes, int(target), attack, float(eps_255) / 255,
