@@ -43,14 +43,9 @@ PAGES = {
 }
 PAGE_TIMEOUT_S = 60          # one page's first paint on a busy 2-core machine
 SERVER_START_TIMEOUT_S = 60
-TOTAL_BUDGET_S = 170
+TOTAL_BUDGET_S = 420          # all 13 pages; CI's machine is idle, a developer's may not be
 # A section title of app.py's st.navigation: present in the sidebar only when the router ran.
 ROUTER_SECTION = "I. Supervised learning & neural networks"
-
-
-def _is_placeholder(page_file: str) -> bool:
-    """A page still holding its one-line temporary placeholder (no charts expected yet)."""
-    return "TEMPORARY" in (ROOT / page_file).read_text()
 
 
 def _free_port() -> int:
@@ -144,7 +139,7 @@ def test_every_page_renders_its_charts_without_exception(tmp_path):
             assert remaining > 5, f"out of time before {page_file}"
             page.goto(f"http://127.0.0.1:{port}/{url_path}", wait_until="domcontentloaded")
             _wait_for_script_to_finish(page, min(PAGE_TIMEOUT_S, remaining))
-            expected = 0 if _is_placeholder(page_file) else least_charts
+            expected = least_charts
             if expected:
                 try:  # Plotly draws after the script run ends
                     page.wait_for_function(
