@@ -51,10 +51,12 @@ def _recipes() -> dict[str, dict]:
         recipes[f"{prefix}-laplace-{_LAPLACE_B}"] = {**base, "noise": {"name": "laplace", "scale": _LAPLACE_B, "layer": 0}}
         recipes[f"{prefix}-uniform-{_UNIFORM_L}"] = {**base, "noise": {"name": "uniform", "scale": _UNIFORM_L, "layer": 0}}
         recipes[f"{prefix}-layer1-gaussian-0.25"] = {**base, "noise": {"name": "gaussian", "scale": _SIGMA, "layer": 1}}
-    # Adversarial training: FGSM with random start (Wong et al. 2020) — PGD-7 costs 8 forward/
-    # backward passes per batch, too much for 2 CPU cores; FGSM-RS costs 2.
-    recipes["mnist-adversarial"] = {**_MNIST, "epochs": 5,
-                                    "adversarial": {"kind": "fgsm_rs", "eps": 0.3, "step": 0.375}}
+    # Adversarial training on CIFAR-10: FGSM with random start (Wong et al. 2020) — PGD-7 costs 8
+    # forward/backward passes per batch, too much for 2 CPU cores; FGSM-RS costs 2.
+    # On MNIST at ε = 0.3, FGSM-RS overfitted catastrophically here (Wong et al. 2020, §5): FGSM
+    # accuracy 99 % but PGD-20 accuracy 2 %. PGD-7 (Madry et al.) on this small net is affordable.
+    recipes["mnist-adversarial"] = {**_MNIST, "epochs": 4,
+                                    "adversarial": {"kind": "pgd", "eps": 0.3, "step": 0.1, "steps": 7}}
     recipes["cifar10-adversarial"] = {**_CIFAR, "label_smoothing": 0.0,
                                       "adversarial": {"kind": "fgsm_rs", "eps": 8 / 255, "step": 10 / 255}}
     return recipes
