@@ -21,7 +21,7 @@ def test_no_core_module_mentions_streamlit_in_an_import():
 
 
 def test_importing_every_core_module_loads_no_streamlit():
-    modules = [f"core.{info.name}" for info in pkgutil.iter_modules([str(CORE))]]
+    modules = [f"core.{info.name}" for info in pkgutil.iter_modules([str(CORE)])]
     code = ("import importlib, sys\n"
             f"for name in {modules!r}: importlib.import_module(name)\n"
             "print(any(m == 'streamlit' or m.startswith('streamlit.') for m in sys.modules))")
