@@ -21,7 +21,7 @@ import time
 import torch
 from torch import nn
 
-from core import attacks, smoothing
+from core import attacks, checks, smoothing
 from core.device import make_generator, resolve_device
 from core.models import NoiseInjection
 from core.noise import make as make_noise
@@ -59,12 +59,6 @@ def _check_dataset(x, y) -> None:
         raise ValueError(f"x and y must be non-empty and of the same length, got {len(x)} and {len(y)}.")
 
 
-def _check_positive_int(value, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}.")
-    return int(value)
-
-
 def _check_budgets(budgets) -> list[float]:
     values = list(budgets) if isinstance(budgets, (list, tuple)) else None
     if not values or any(isinstance(b, bool) or not isinstance(b, numbers.Real) or not math.isfinite(b)
@@ -90,7 +84,7 @@ def _batches(n: int, batch_size: int):
 def predictions(model: nn.Module, x: torch.Tensor, *, batch_size: int = 512, device="cpu") -> torch.Tensor:
     """argmax_k F(x)_k for every input, computed ``batch_size`` at a time (a long tensor on the CPU)."""
     device = resolve_device(device)
-    batch_size = _check_positive_int(batch_size, "batch_size")
+    batch_size = checks.positive_int(batch_size, "batch_size")
     return torch.cat([model(x[part].to(device)).argmax(dim=1).cpu() for part in _batches(len(x), batch_size)])
 
 
@@ -152,7 +146,7 @@ def accuracy_under_attack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *,
     if attack not in attacks.ATTACKS:
         raise ValueError(f"Unknown attack {attack!r}: choose one of {', '.join(attacks.ATTACKS)}.")
     budgets = _check_budgets(budgets)
-    batch_size = _check_positive_int(batch_size, "batch_size")
+    batch_size = checks.positive_int(batch_size, "batch_size")
     device = resolve_device(device)
     for reserved in ("eps", "gamma", "generator"):
         if reserved in attack_kwargs:
@@ -204,9 +198,9 @@ def robustness_table(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps:
         raise ValueError(f"Unknown norm {norm!r}: choose one of {', '.join(attacks.NORMS)}.")
     if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps > 0 or not math.isfinite(eps):
         raise ValueError(f"eps must be a positive budget, got {eps!r}.")
-    pgd_steps = _check_positive_int(pgd_steps, "pgd_steps")
-    cw_steps = _check_positive_int(cw_steps, "cw_steps")
-    batch_size = _check_positive_int(batch_size, "batch_size")
+    pgd_steps = checks.positive_int(pgd_steps, "pgd_steps")
+    cw_steps = checks.positive_int(cw_steps, "cw_steps")
+    batch_size = checks.positive_int(batch_size, "batch_size")
     device = resolve_device(device)
     total, done = 2 * math.ceil(len(x) / batch_size), 0
 
@@ -378,7 +372,7 @@ def empirical_vs_certified(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *
     if getattr(noise, "certified_norm", None) != "l2":
         raise ValueError("empirical_vs_certified compares ℓ2 radii: use gaussian noise.")
     eps_list = _check_budgets(eps_list)
-    steps = _check_positive_int(steps, "steps")
+    steps = checks.positive_int(steps, "steps")
     device = resolve_device(device)
     rows = certify_dataset(model, x, y, noise=noise, n0=n0, n=n, alpha=alpha, batch_size=batch_size,
                            seed=seed, device=device)

@@ -21,6 +21,7 @@ import scipy.special
 import scipy.stats
 import torch
 
+from core import checks
 from core.device import resolve_device
 
 NOISES = ("gaussian", "laplace", "uniform", "generalized_normal")
@@ -53,15 +54,6 @@ def _check_params(name: str, params: dict) -> dict:
     return merged
 
 
-def _check_positive(value, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise ValueError(f"{what} must be a positive number, got {value!r}.")
-    value = float(value)
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{what} must be a positive finite number, got {value!r}.")
-    return value
-
-
 def std_factor(name: str, **params) -> float:
     """Standard deviation of the noise with scale 1: std = scale · std_factor.
 
@@ -91,7 +83,7 @@ class Noise:
 
     def __init__(self, name: str, scale: float, **params):
         self.name = _check_name(name)
-        self.scale = _check_positive(scale, "scale")
+        self.scale = checks.positive(scale, "scale")
         self._params = tuple(sorted(_check_params(name, params).items()))
 
     @property
@@ -181,5 +173,5 @@ def make(name: str, scale: float, **kw) -> Noise:
 
 def scale_for_std(name: str, std: float, **kw) -> float:
     """The scale whose noise has per-coordinate standard deviation ``std`` (to compare noises fairly)."""
-    std = _check_positive(std, "std")
+    std = checks.positive(std, "std")
     return std / std_factor(name, **kw)

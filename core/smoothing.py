@@ -15,7 +15,6 @@ are made ``batch_size`` at a time: memory is bounded by ``batch_size`` forward p
 from __future__ import annotations
 
 import contextlib
-import math
 import numbers
 
 import numpy as np
@@ -23,27 +22,17 @@ import scipy.stats
 import torch
 from torch import nn
 
+from core import checks
+
 ABSTAIN = -1
 
 # ---------------------------------------------------------------------------- argument checks
-
-
-def _check_positive_int(value, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}.")
-    return int(value)
 
 
 def _check_alpha(alpha) -> float:
     if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0 < alpha < 1:
         raise ValueError(f"alpha must be a failure probability strictly between 0 and 1, got {alpha!r}.")
     return float(alpha)
-
-
-def _check_positive(value, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{what} must be a positive finite number, got {value!r}.")
-    return float(value)
 
 
 def _probabilities(p, what: str) -> np.ndarray:
@@ -97,8 +86,8 @@ def _evaluation_mode(model: nn.Module):
 
 def _noisy_logits(model, xs, *, noise, num, batch_size, generator):
     """Yield (point index, logits of F(x + ε)) in chunks of ``batch_size`` rows; num draws per point."""
-    num = _check_positive_int(num, "The number of samples num")
-    batch_size = _check_positive_int(batch_size, "batch_size")
+    num = checks.positive_int(num, "The number of samples num")
+    batch_size = checks.positive_int(batch_size, "batch_size")
     if not isinstance(generator, torch.Generator):
         raise ValueError("Pass a torch.Generator built by core.device.make_generator(seed, device) as generator.")
     device = _model_device(model, xs.device)
@@ -121,7 +110,7 @@ def _noisy_logits(model, xs, *, noise, num, batch_size, generator):
 def _class_count(logits: torch.Tensor, num_classes) -> int:
     if num_classes is None:
         return logits.shape[1]
-    num_classes = _check_positive_int(num_classes, "num_classes")
+    num_classes = checks.positive_int(num_classes, "num_classes")
     if num_classes < logits.shape[1]:
         raise ValueError(f"num_classes={num_classes} but the model outputs {logits.shape[1]} logits; "
                          "pass num_classes ≥ the number of logits.")
@@ -183,7 +172,7 @@ def clopper_pearson_lower(k, n, alpha) -> float:
     p_lower = Beta⁻¹(α; k, n − k + 1), and 0 when k = 0 (Clopper & Pearson 1934; Cohen et al. 2019,
     LowerConfBound): P(p ≥ p_lower) ≥ 1 − α.
     """
-    n = _check_positive_int(n, "n")
+    n = checks.positive_int(n, "n")
     if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not 0 <= k <= n:
         raise ValueError(f"k must be an integer count between 0 and n={n}, got {k!r}.")
     alpha = _check_alpha(alpha)
@@ -199,7 +188,7 @@ def predict(model, x, *, noise, n, alpha, batch_size, generator, num_classes=Non
     c_A iff the two-sided binomial test of n_A ~ Binomial(n_A + n_B, ½) rejects at level α
     (Hung & Fithian 2019). Guarantee: P(returns a class ≠ F_rob(x)) ≤ α.
     """
-    n = _check_positive_int(n, "n")
+    n = checks.positive_int(n, "n")
     alpha = _check_alpha(alpha)
     counts = sample_counts(model, x, noise=noise, num=n, batch_size=batch_size, generator=generator,
                            num_classes=num_classes)
@@ -219,8 +208,8 @@ def certify(model, x, *, noise, n0, n, alpha, batch_size, generator, num_classes
     p_A_lower = clopper_pearson_lower(n_A, n, α); abstain when p_A_lower < ½, else
     R = certified_radius(noise, p_A_lower, dim=x.numel()) (σΦ⁻¹(p_A_lower) for Gaussian noise).
     """
-    n0 = _check_positive_int(n0, "n0")
-    n = _check_positive_int(n, "n")
+    n0 = checks.positive_int(n0, "n0")
+    n = checks.positive_int(n, "n")
     alpha = _check_alpha(alpha)
     if noise.certified_norm is None:
         raise ValueError(f"{noise.label} noise has no certified radius; certify with gaussian, laplace or uniform noise.")
@@ -248,7 +237,7 @@ class Smooth:
     def __init__(self, model: nn.Module, noise, num_classes: int):
         self.model = model
         self.noise = noise
-        self.num_classes = _check_positive_int(num_classes, "num_classes")
+        self.num_classes = checks.positive_int(num_classes, "num_classes")
 
     def predict(self, x, *, n, alpha, batch_size, generator) -> int:
         return predict(self.model, x, noise=self.noise, n=n, alpha=alpha, batch_size=batch_size,
@@ -271,7 +260,7 @@ def gaussian_radius(p_a, sigma, p_b=None):
     R = σ/2 · (Φ⁻¹(p_A) − Φ⁻¹(p_B)) with a bound p_B on the runner-up, and R = σ Φ⁻¹(p_A) when
     p_b is None (p_B = 1 − p_A). Tight: a linear classifier attains it. 0 when p_A ≤ ½ (resp. p_A ≤ p_B).
     """
-    sigma = _check_positive(sigma, "sigma")
+    sigma = checks.positive(sigma, "sigma")
     p = _probabilities(p_a, "p_a")
     with np.errstate(divide="ignore", invalid="ignore"):
         if p_b is None:
@@ -288,7 +277,7 @@ def laplace_radius(p_a, scale):
 
     R = −b · ln(2(1 − p_A)), 0 when p_A ≤ ½. Tight for a half-space classifier along one axis.
     """
-    scale = _check_positive(scale, "scale")
+    scale = checks.positive(scale, "scale")
     p = _probabilities(p_a, "p_a")
     with np.errstate(divide="ignore"):
         radius = np.where(p > 0.5, -scale * np.log(2 * (1 - p)), 0.0)
@@ -301,14 +290,14 @@ def uniform_radius(p_a, scale, norm="l1", dim=None):
     ℓ1: R = 2λ(p_A − ½);  ℓ∞: R = 2λ(1 − (3/2 − p_A)^{1/d}) (needs the dimension d).
     0 when p_A ≤ ½.
     """
-    scale = _check_positive(scale, "scale")
+    scale = checks.positive(scale, "scale")
     p = _probabilities(p_a, "p_a")
     if norm == "l1":
         radius = np.where(p > 0.5, 2 * scale * (p - 0.5), 0.0)
     elif norm == "linf":
         if dim is None:
             raise ValueError("The ℓ∞ uniform radius depends on the input dimension; pass dim=x.numel().")
-        dim = _check_positive_int(dim, "dim")
+        dim = checks.positive_int(dim, "dim")
         radius = np.where(p > 0.5, 2 * scale * (1 - np.power(np.clip(1.5 - p, 0.5, 1.0), 1.0 / dim)), 0.0)
     else:
         raise ValueError(f"norm must be 'l1' or 'linf' for uniform noise, got {norm!r}.")
@@ -325,7 +314,7 @@ def renyi_radius(p_a, sigma, p_b=None):
     p_B = 1 − p_A by default; the sup is taken over a log-spaced grid of orders α ∈ (1, 1001].
     Never larger than Cohen et al.'s tight :func:`gaussian_radius`. 0 when p_A ≤ p_B.
     """
-    sigma = _check_positive(sigma, "sigma")
+    sigma = checks.positive(sigma, "sigma")
     p = _probabilities(p_a, "p_a")
     q = _second_probability(p, p_b)
     orders = _RENYI_ORDERS.reshape((-1,) + (1,) * p.ndim)
@@ -350,7 +339,7 @@ def pixeldp_radius(p_a, sigma, p_b=None):
     largest admissible δ is δ(ε) = (p_A − e^{2ε} p_B)/(1 + e^ε), giving L = σ ε / sqrt(2 ln(1.25/δ(ε)));
     R is the largest such L (p_B = 1 − p_A by default), 0 when no (ε, δ) qualifies.
     """
-    sigma = _check_positive(sigma, "sigma")
+    sigma = checks.positive(sigma, "sigma")
     p = _probabilities(p_a, "p_a")
     q = _second_probability(p, p_b)
     epsilons = _PIXELDP_EPSILONS.reshape((-1,) + (1,) * p.ndim)
@@ -367,9 +356,9 @@ def radius_ceiling(sigma, alpha, n):
     When all n votes agree, p_A_lower = Beta⁻¹(α; n, 1) = α^{1/n} (Cohen et al. 2019, §3.2.2:
     with σ = 0.25, n = 100 000, α = 0.001 no radius beyond ≈ 1 can be certified).
     """
-    sigma = _check_positive(sigma, "sigma")
+    sigma = checks.positive(sigma, "sigma")
     alpha = _check_alpha(alpha)
-    n = _check_positive_int(n, "n")
+    n = checks.positive_int(n, "n")
     return gaussian_radius(alpha ** (1.0 / n), sigma)
 
 
@@ -397,7 +386,7 @@ def input_space_radius(radius, lipschitz_bound):
     Lipschitz constant of φ(i)∘…∘φ(1), every input within R / L maps inside that ball (Li et al.
     2019; Pinot et al. 2019; L from ``core.lipschitz``).
     """
-    lipschitz_bound = _check_positive(lipschitz_bound, "lipschitz_bound")
+    lipschitz_bound = checks.positive(lipschitz_bound, "lipschitz_bound")
     values = np.asarray(radius, dtype=np.float64)
     if not np.all(values >= 0):
         raise ValueError(f"radius must be non-negative, got {radius!r}.")
