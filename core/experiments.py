@@ -186,11 +186,13 @@ def command_evaluate(args) -> dict:
                               device=device, **kwargs)}
         print(f"[{args.name}] {attack}: {curves[attack]['accuracy']}", flush=True)
     command, label = _command_line(args), _device_label(device)
-    results.write("robustness", args.name, {"model": args.name, "dataset": record["dataset"],
+    results.write("robustness", args.name, {"model": args.name, "model_sha256": record["sha256"],
+                                            "dataset": record["dataset"],
                                             "examples": len(x), "eps": eps, "eot": eot,
                                             "table": table, "seconds": round(table_seconds, 1)},
                   command=command, device=label, results_dir=args.results_dir)
-    results.write("attacks", args.name, {"model": args.name, "dataset": record["dataset"],
+    results.write("attacks", args.name, {"model": args.name, "model_sha256": record["sha256"],
+                                         "dataset": record["dataset"],
                                          "examples": len(xs), "curves": curves},
                   command=command, device=label, results_dir=args.results_dir)
     print(f"[{args.name}] table on {len(x)} images: {table}", flush=True)
@@ -238,7 +240,8 @@ def command_certify(args) -> dict:
             row["radius_layer"] = row["radius"]
             row["radius"] = row["radius"] / lipschitz
     curve = evaluation.certified_accuracy_curve(rows, radii)
-    payload = {"model": args.name, "dataset": record["dataset"], "noise": noise_spec,
+    payload = {"model": args.name, "model_sha256": record["sha256"], "dataset": record["dataset"],
+               "noise": noise_spec,
                "norm": getattr(noise, "certified_norm", None), "n0": args.n0, "n": args.n,
                "alpha": args.alpha, "every": args.every, "examples": len(rows),
                "lipschitz_bound": lipschitz, "radii": radii, "certified_accuracy": curve,

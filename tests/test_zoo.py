@@ -53,3 +53,14 @@ def test_corrupted_or_missing_weights_say_how_to_rebuild(tmp_path):
         zoo.load(name, models_dir=tmp_path)
     with pytest.raises(zoo.ModelUnavailable, match="No model named"):
         zoo.load("no-such-model")
+
+
+def test_every_shipped_result_belongs_to_the_shipped_weights():
+    """A result computed on older weights would be a silent wrong number on screen."""
+    from core import results
+
+    for kind in ("attacks", "robustness", "certify"):
+        for subject in results.available(kind):
+            shipped = results.read(kind, subject)
+            assert shipped["model_sha256"] == zoo.entry(subject)["sha256"], f"{kind}_{subject}.json is stale"
+            assert shipped["command"].startswith("python -m core.experiments ")
