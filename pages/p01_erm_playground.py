@@ -1,7 +1,6 @@
 """1 · ERM playground: train a small network on a 2-D set and watch empirical vs held-out risk."""
 import plotly.graph_objects as go
 import streamlit as st
-import torch
 from plotly.subplots import make_subplots
 
 from core import data, geometry, models, training

@@ -2,7 +2,6 @@
 import io
 from pathlib import Path
 
-import pytest
 import torch
 from PIL import Image
 from streamlit.testing.v1 import AppTest
