@@ -1,17 +1,12 @@
 """Home page: renders the talk's outline and links every scene."""
-from pathlib import Path
 
-from streamlit.testing.v1 import AppTest
-
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
 SCENES = {"p01_erm_playground", "p02_composition", "p03_cat_to_dog", "p04_crafting_attacks",
           "p05_geometry", "p06_adversarial_training", "p07_noise_injection",
           "p08_decision_distribution", "p09_certificate", "p10_tradeoff", "p11_take_home"}
 
 
-def test_home_outlines_the_talk_and_links_every_scene():
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
+def test_home_outlines_the_talk_and_links_every_scene(open_page):
+    at = open_page()
     assert not at.exception
     subheaders = [s.value for s in at.subheader]
     for part in ("I. Supervised learning & neural networks", "II. Adversarial examples",

@@ -1,31 +1,12 @@
 """Composition page: per-layer representations, width/depth sweep, universal approximation MSEs."""
-from pathlib import Path
-
-import pytest
-import torch
-from streamlit.testing.v1 import AppTest
-
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
-
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Tiny MLPs: one intra-op thread avoids OpenMP contention on a busy 2-core machine (10× here)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 def _mse(at) -> dict[str, float]:
     return {m.label: float(m.value) for m in at.metric if m.label.startswith("MSE, N = ")}
 
 
-def test_composition_layers_sweep_and_approximation_react():
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    at.switch_page("pages/p02_composition.py")
-    at.run()
+def test_composition_layers_sweep_and_approximation_react(open_page, metric):
+    at = open_page("pages/p02_composition.py")
     assert not at.exception
     assert len(at.get("plotly_chart")) == 3
     mse = _mse(at)
@@ -44,8 +25,8 @@ def test_composition_layers_sweep_and_approximation_react():
 
     # Width 2: every representation is drawn as is; width 8: hidden layers are projected by PCA.
     assert "PCA" not in at.get("plotly_chart")[0].proto.spec
-    parameters = next(m.value for m in at.metric if m.label == "Parameters")
+    parameters = metric(at, "Parameters")
     at.select_slider(key="comp_width").set_value(8).run()
     assert not at.exception
     assert "PCA" in at.get("plotly_chart")[0].proto.spec
-    assert next(m.value for m in at.metric if m.label == "Parameters") != parameters
+    assert metric(at, "Parameters") != parameters

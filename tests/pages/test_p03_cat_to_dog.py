@@ -1,25 +1,14 @@
 """Cat → dog: the targeted attack reacts to its budget; an unreadable upload gives one sentence."""
 import io
-from pathlib import Path
 
 import torch
 from PIL import Image
-from streamlit.testing.v1 import AppTest
 
 from ui import adversarial
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
-
-def _metric(at, label: str) -> str:
-    return next(m.value for m in at.metric if m.label == label)
-
-
-def test_cat_to_dog_reacts_to_the_budget():
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    at.switch_page("pages/p03_cat_to_dog.py")
-    at.run()
+def test_cat_to_dog_reacts_to_the_budget(open_page, metric):
+    at = open_page("pages/p03_cat_to_dog.py")
     assert not at.exception
     if not at.selectbox or not any(w.key == "p03_model" for w in at.selectbox):
         assert at.info, "without zoo models the page must say how to build them"
@@ -27,22 +16,19 @@ def test_cat_to_dog_reacts_to_the_budget():
     # The image, its perturbation and the adversarial image, plus the probability bars.
     assert len(at.get("plotly_chart")) == 4
     eps_slider = next(w for w in at.select_slider if w.key.startswith("p03_eps_"))
-    linf = float(_metric(at, "‖τ‖∞"))
+    linf = float(metric(at, "‖τ‖∞"))
     assert 0 < linf <= eps_slider.value / 255 + 1e-6          # PGD stays in the ℓ∞ ball
     # The printed scale s = ‖τ‖∞ is the one the equation x + s·(τ/s) uses.
     assert any(f"{linf:.3f}" in md.value for md in at.markdown if "+" in md.value and "×" in md.value)
 
     eps_slider.set_value(16).run()
     assert not at.exception
-    assert float(_metric(at, "‖τ‖∞")) != linf
+    assert float(metric(at, "‖τ‖∞")) != linf
 
-    def target_probability():
-        return next(m.value for m in at.metric if m.label.startswith("P("))
-
-    before = target_probability(), _metric(at, "‖τ‖₂")
+    before = metric(at, "P("), metric(at, "‖τ‖₂")
     at.selectbox(key="p03_target").set_value(0).run()           # airplane (or "0", "T-shirt/top")
     assert not at.exception
-    after = target_probability(), _metric(at, "‖τ‖₂")
+    after = metric(at, "P("), metric(at, "‖τ‖₂")
     assert after[0] != before[0] and after[1] != before[1]      # another target, another perturbation
 
 

@@ -1,39 +1,27 @@
 """The certificate: CERTIFY's radius stays below the ceiling σΦ⁻¹(α^{1/n}), which moves with n and α."""
-from pathlib import Path
-
 from scipy.stats import norm
-from streamlit.testing.v1 import AppTest
-
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
-def _metric(at, label: str) -> str:
-    return next(m.value for m in at.metric if m.label == label)
-
-
-def test_certificate_ceiling_moves_with_n_and_alpha():
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    at.switch_page("pages/p09_certificate.py")
-    at.run()
+def test_certificate_ceiling_moves_with_n_and_alpha(open_page, metric):
+    at = open_page("pages/p09_certificate.py")
     assert not at.exception
     assert len(at.get("plotly_chart")) >= 4
-    ceiling = float(_metric(at, "Ceiling at this n, α"))
+    ceiling = float(metric(at, "Ceiling at this n, α"))
     assert abs(ceiling - 0.25 * norm.ppf(0.001 ** (1 / 1000))) < 1e-3   # σ = 0.25, n = 1000, α = 0.001
-    radius = float(_metric(at, "Certified radius α*"))
-    toy_ceiling = float(_metric(at, "Ceiling σΦ⁻¹(α^{1/n})"))
+    radius = float(metric(at, "Certified radius α*"))
+    toy_ceiling = float(metric(at, "Ceiling σΦ⁻¹(α^{1/n})"))
     assert 0 < radius <= toy_ceiling                 # the default point is certified, below the cap
-    same, total = map(int, _metric(at, "Points in the ball with F_rob = c_A").split("/"))
+    same, total = map(int, metric(at, "Points in the ball with F_rob = c_A").split("/"))
     assert same == total > 0                          # no adversarial point inside the certified ball
 
     at.select_slider(key="p09_n").set_value(10_000).run()
     assert not at.exception
-    larger = float(_metric(at, "Ceiling at this n, α"))
+    larger = float(metric(at, "Ceiling at this n, α"))
     assert larger > ceiling
     at.select_slider(key="p09_alpha").set_value(0.1).run()
-    assert float(_metric(at, "Ceiling at this n, α")) > larger
+    assert float(metric(at, "Ceiling at this n, α")) > larger
 
     at.button(key="p09_more").click().run()
     assert not at.exception
     assert at.select_slider(key="p09_n").value == 100_000
-    assert float(_metric(at, "Certified radius α*")) <= float(_metric(at, "Ceiling σΦ⁻¹(α^{1/n})"))
+    assert float(metric(at, "Certified radius α*")) <= float(metric(at, "Ceiling σΦ⁻¹(α^{1/n})"))

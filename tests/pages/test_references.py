@@ -1,10 +1,6 @@
 """References page: every paper of the talk with its arXiv link and the scenes that use it."""
 import re
-from pathlib import Path
 
-from streamlit.testing.v1 import AppTest
-
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
 ARXIV_IDS = ["1312.6199", "1412.6572", "1608.04644", "1706.06083", "1802.00420", "1802.03471",
              "1809.03113", "1902.02918", "1902.01148", "1906.04584", "2002.08118", "2001.03994",
              "1607.02533"]
@@ -16,11 +12,8 @@ def _shown_count(at) -> tuple[int, int]:
     return shown, total
 
 
-def test_references_list_arxiv_links_and_filter_by_scene():
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    at.switch_page("pages/references.py")
-    at.run()
+def test_references_list_arxiv_links_and_filter_by_scene(open_page):
+    at = open_page("pages/references.py")
     assert not at.exception
     text = " ".join(m.value for m in at.markdown)
     for arxiv_id in ARXIV_IDS:
