@@ -1,4 +1,5 @@
-"""Geometry for the pages: decision regions on a 2-D grid, attack paths, how far networks are from
+"""Geometry for the pages: decision regions on a 2-D grid (plain, smoothed, with noise inside the
+network), the total variation between class distributions, attack paths, how far networks are from
 isometries, noise clouds, and Cybenko's universal approximation in one dimension.
 
 All returned tensors live on the CPU (ready to plot); computations run on ``device``. Models are
@@ -137,6 +138,35 @@ def smoothed_decision_regions(model: nn.Module, *, noise, num: int = 100, bounds
                                               generator=generator)
         probabilities = counts.double() / num
     return Regions(xx.cpu(), yy.cpu(), probabilities.float().view(*xx.shape, -1))
+
+
+def noisy_decision_regions(noisy_model: nn.Module, *, num: int = 100, bounds=(0.0, 1.0, 0.0, 1.0),
+                           resolution: int = 60, device="cpu", batch_size: int = 65536) -> Regions:
+    """The soft smoothed classifier of a network with noise injected INSIDE it (noise after layer i,
+    core.models.inject_noise): F_rob(p) = E_ε[softmax F̃_ε(p)] at every grid point p, with
+    F̃_ε = φ(N)∘…∘φ(i+1)(φ(i)∘…∘φ(1)(p) + ε) (Pinot et al. 2019; Lecuyer et al. 2019 for a hidden
+    noise layer). Estimated as the mean of ``num`` passes of :func:`decision_regions`, each drawing a
+    fresh ε per point from the noise layers' own seeded generators; ValueError when num × resolution²
+    exceeds MAX_SMOOTHED_EVALUATIONS."""
+    num = _check_positive_int(num, "num")
+    resolution = _check_positive_int(resolution, "resolution")
+    if num * resolution ** 2 > MAX_SMOOTHED_EVALUATIONS:
+        raise ValueError(f"num × resolution² = {num * resolution ** 2:,} forward passes is too many; lower num "
+                         f"or resolution so that the product stays below {MAX_SMOOTHED_EVALUATIONS:,}.")
+    passes = [decision_regions(noisy_model, bounds=bounds, resolution=resolution, device=device,
+                               batch_size=batch_size) for _ in range(num)]
+    return Regions(passes[0].xx, passes[0].yy, torch.stack([regions.probs for regions in passes]).mean(0))
+
+
+def total_variation(p: torch.Tensor, q: torch.Tensor) -> float:
+    """TV(p, q) = ½ Σ_c |p_c − q_c| = max over sets of classes A of |p(A) − q(A)|: how far apart two
+    distributions over the classes are, e.g. the votes P_ε(F(x + ε) = c) at x and at x_adv (Cohen et
+    al. 2019, Figure 1). Pinot et al. 2019 measure the robustness of a randomized classifier by such a
+    distance between its output distributions at x and x + τ. 0 for equal distributions, 1 for
+    disjoint supports."""
+    if not isinstance(p, torch.Tensor) or not isinstance(q, torch.Tensor) or p.shape != q.shape:
+        raise ValueError("p and q must be tensors of the same shape (one probability per class).")
+    return 0.5 * float((p - q).abs().sum())
 
 
 # --------------------------------------------------------------------------- attack paths

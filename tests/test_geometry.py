@@ -169,6 +169,41 @@ def test_a_trained_network_does_not_preserve_distances(trained):
     assert geometry.stretch_ratios(model.prefix(1), x[:2], radius=0.05, num=8).shape == (2, 8)
 
 
+class AlternatingLogits(nn.Module):
+    """A stand-in for a network with noise inside: pass k answers logits (0, t_k) at every point,
+    t_k cycling through ``ts``, so each pass's softmax is known by hand."""
+
+    def __init__(self, ts):
+        super().__init__()
+        self.ts, self.calls = list(ts), 0
+
+    def forward(self, points):
+        t = self.ts[self.calls % len(self.ts)]
+        self.calls += 1
+        return torch.stack([torch.zeros(len(points)), torch.full((len(points),), t)], dim=1)
+
+
+def test_noisy_regions_average_the_passes_softmax_by_hand():
+    # softmax(0, 0)₁ = 1/2 and softmax(0, ln 3)₁ = 3/4: the mean of the two passes is 5/8 everywhere.
+    regions = geometry.noisy_decision_regions(AlternatingLogits([0.0, math.log(3.0)]), num=2, resolution=5)
+    assert regions.probs.shape == (5, 5, 2)
+    assert torch.allclose(regions.probs[..., 1], torch.full((5, 5), 5 / 8))
+    assert torch.allclose(regions.probs.sum(-1), torch.ones(5, 5))
+    assert torch.equal(regions.xx, geometry.grid(resolution=5)[0])
+
+
+def test_noisy_regions_of_a_hidden_noise_layer_are_the_mean_of_its_passes():
+    base = models.feed_forward(2, [8], 2, seed=0).eval()
+    noise = make_noise("gaussian", 0.5)
+    regions = geometry.noisy_decision_regions(models.inject_noise(base, 1, noise, seed=3), num=4, resolution=6)
+    again = models.inject_noise(base, 1, noise, seed=3)
+    passes = [geometry.decision_regions(again, resolution=6).probs for _ in range(4)]
+    assert torch.allclose(regions.probs, torch.stack(passes).mean(0))
+    assert not torch.allclose(regions.probs, geometry.decision_regions(base, resolution=6).probs)
+    with pytest.raises(ValueError):
+        geometry.noisy_decision_regions(base, num=10_000, resolution=100)
+
+
 # --------------------------------------------------------------------------- noise
 
 def test_noise_cloud_is_deterministic_given_the_seed():
@@ -189,6 +224,18 @@ def test_class_distribution_estimates_the_vote_probabilities():
     exact = float(exact_probability_of_class_1(point[None], sigma)[0])
     assert frequencies.sum().item() == pytest.approx(1.0)
     assert frequencies[1].item() == pytest.approx(exact, abs=4.5 * math.sqrt(exact * (1 - exact) / num))
+
+
+def test_total_variation_by_hand_and_as_the_largest_set_difference():
+    p, q = torch.tensor([0.5, 0.3, 0.2]), torch.tensor([0.2, 0.3, 0.5])
+    assert geometry.total_variation(p, q) == pytest.approx(0.5 * (0.3 + 0.0 + 0.3))
+    subsets = [[c for c in range(3) if mask >> c & 1] for mask in range(8)]
+    largest = max(abs(float(p[a].sum() - q[a].sum())) for a in subsets)
+    assert geometry.total_variation(p, q) == pytest.approx(largest)
+    assert geometry.total_variation(p, p) == 0.0
+    assert geometry.total_variation(torch.tensor([1.0, 0.0]), torch.tensor([0.0, 1.0])) == pytest.approx(1.0)
+    with pytest.raises(ValueError):
+        geometry.total_variation(p, q[:2])
 
 
 # --------------------------------------------------------------------------- approximation and sweeps
