@@ -4,7 +4,7 @@ import plotly.graph_objects as go
 import streamlit as st
 import torch
 
-from core import attacks, data
+from core import attacks
 from core.device import make_generator
 from ui import adversarial as A
 from ui import cache, layout
@@ -87,20 +87,14 @@ $x_{adv} = x + s\cdot(\tau/s)$.
 )
 seed = layout.seed_input()
 
-model_name = A.pick_model("Model", key="p03_model", prefer=["cifar10-standard", "cifar10-adversarial", "mnist-standard"],
-                          container=st.sidebar)
-if model_name is None or A.load_model(model_name) is None:
-    st.stop()
-dataset = A.dataset_of(model_name)
-class_names = data.CLASS_NAMES[dataset]
-x_gallery, y_gallery = cache.gallery(dataset)
+model_name, dataset, class_names, x_gallery, y_gallery = A.model_and_gallery(
+    "Model", key="p03_model", prefer=["cifar10-standard", "cifar10-adversarial", "mnist-standard"])
 controls, board = st.columns([1, 3], gap="large")
 first_cat = next((k for k, label in enumerate(y_gallery.tolist()) if label == 3), 0) if dataset == "cifar10" else 0
 
 with controls:
-    index = st.selectbox(f"{A.DATASET_TITLES.get(dataset, dataset)} test image", range(len(x_gallery)),
-                         index=first_cat, key="p03_image",
-                         format_func=lambda k: f"#{k} · {class_names[int(y_gallery[k])]}")
+    index = A.gallery_choice(f"{A.DATASET_TITLES.get(dataset, dataset)} test image", y_gallery, class_names,
+                             key="p03_image", index=first_cat)
     uploaded = st.file_uploader("…or upload a photo (centre-cropped and resized)",
                                 type=["png", "jpg", "jpeg", "webp", "bmp", "gif"], key="p03_upload")
     target = st.selectbox("Target class", range(len(class_names)), index=DEFAULT_TARGET, key="p03_target",

@@ -5,7 +5,7 @@ import plotly.graph_objects as go
 import streamlit as st
 import torch
 
-from core import attacks, data, evaluation
+from core import attacks, evaluation
 from core.device import make_generator
 from ui import adversarial as A
 from ui import cache, layout
@@ -107,14 +107,8 @@ projection on the ball is PGD. The accuracy **drops drastically** with the budge
 )
 seed = layout.seed_input()
 
-model_name = A.pick_model("Model", key="p04_model",
-                          prefer=["mnist-standard", "cifar10-standard", "mnist-adversarial", "cifar10-adversarial"],
-                          container=st.sidebar)
-if model_name is None or A.load_model(model_name) is None:
-    st.stop()
-dataset = A.dataset_of(model_name)
-class_names = data.CLASS_NAMES[dataset]
-x_gallery, y_gallery = cache.gallery(dataset)
+model_name, dataset, class_names, x_gallery, y_gallery = A.model_and_gallery(
+    "Model", key="p04_model", prefer=["mnist-standard", "cifar10-standard", "mnist-adversarial", "cifar10-adversarial"])
 
 controls, board = st.columns([1, 3], gap="large")
 with controls:
@@ -131,8 +125,7 @@ with controls:
     steps = st.select_slider("PGD steps", STEP_CHOICES, value=10, key="p04_steps",
                              help="Step size 2.5·ε/steps (Madry et al. 2018). C&W always runs "
                                   f"{CW_SEARCH} rounds of {CW_STEPS} Adam steps.")
-    index = st.selectbox("Example image", range(len(x_gallery)), key="p04_image",
-                         format_func=lambda k: f"#{k} · {class_names[int(y_gallery[k])]}")
+    index = A.gallery_choice("Example image", y_gallery, class_names, key="p04_image")
 
 family = FAMILIES[norm]
 progress = st.progress(0.0, text="Attacking the 20 gallery images…")

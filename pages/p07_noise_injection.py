@@ -5,7 +5,7 @@ import streamlit as st
 import torch
 from plotly.subplots import make_subplots
 
-from core import attacks, data, geometry, models, noise as noises, smoothing, zoo
+from core import attacks, geometry, models, noise as noises, smoothing, zoo
 from core.device import make_generator
 from ui import cache, layout
 from ui import randomization as R
@@ -116,7 +116,7 @@ def toy_draws(seed: int, point: tuple, layer: int, noise_name: str, scale: float
 @st.cache_data(show_spinner=False, max_entries=16)
 def toy_maps(seed: int, layer: int, noise_name: str, scale: float, resolution: int = 50, num: int = 100):
     """P(class 1) of F and of F_rob on a grid. Noise at the input: core.geometry's Monte Carlo
-    smoothed regions; noise after layer i: the mean of num passes of F̃_ε over the grid."""
+    smoothed regions; noise after layer i: the mean of num passes of F̃_ε over the grid (core.geometry)."""
     base = R.toy_model(seed)
     device = cache.device()
     noise = noises.make(noise_name, scale)
@@ -125,9 +125,8 @@ def toy_maps(seed: int, layer: int, noise_name: str, scale: float, resolution: i
         smoothed = geometry.smoothed_decision_regions(base, noise=noise, num=num, resolution=resolution,
                                                       seed=seed, device=device)
     else:
-        noisy = models.inject_noise(base, layer, noise, seed=seed)
-        passes = [geometry.decision_regions(noisy, resolution=resolution, device=device) for _ in range(num)]
-        smoothed = geometry.Regions(plain.xx, plain.yy, torch.stack([p.probs for p in passes]).mean(0))
+        smoothed = geometry.noisy_decision_regions(models.inject_noise(base, layer, noise, seed=seed), num=num,
+                                                   resolution=resolution, device=device)
     return plain, smoothed
 
 
@@ -235,20 +234,12 @@ with images_tab:
     controls, board = st.columns([1, 3], gap="large")
     with controls:
         model_name = R.pick_zoo_model("Zoo model", key="p07_model", only_noise=False)
+    model_name = R.loadable(model_name)
     if model_name is not None:
-        try:
-            base = R.base_classifier(model_name)
-        except zoo.ModelUnavailable as error:
-            st.info(str(error))
-            model_name = None
-    if model_name is not None:
-        dataset = R.dataset_of(model_name)
-        class_names = data.CLASS_NAMES[dataset]
-        x_gallery, y_gallery = cache.gallery(dataset)
+        base = R.base_classifier(model_name)
         trained = R.noise_spec(model_name)
         with controls:
-            index = st.selectbox("Gallery image", range(len(x_gallery)), key="p07_image",
-                                 format_func=lambda k: f"#{k} · {class_names[int(y_gallery[k])]}")
+            dataset, class_names, x_gallery, y_gallery, index = R.pick_gallery_image(model_name, key="p07_image")
             layer, noise_name, scale, num = noise_controls("p07", len(base.layers), 0.25, 1.0)
             st.caption(f"{model_name} was trained with "
                        + (f"{trained['name']} noise of scale {trained['scale']} at layer {trained['layer']}."
@@ -357,4 +348,4 @@ with toy_tab:
                    "reading), one pure strategy each (game-theoretic reading).")
 
 layout.show_code(models.inject_noise, models.NoiseInjection.forward, smoothing.smoothed_probabilities,
-                 smoothing.clopper_pearson_lower, geometry.smoothed_decision_regions)
+                 smoothing.clopper_pearson_lower, geometry.smoothed_decision_regions, geometry.noisy_decision_regions)

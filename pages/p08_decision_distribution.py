@@ -3,7 +3,7 @@ import plotly.graph_objects as go
 import streamlit as st
 import torch
 
-from core import attacks, data, geometry, noise as noises, zoo
+from core import attacks, geometry, noise as noises
 from core.device import make_generator
 from ui import cache, layout
 from ui import randomization as R
@@ -15,12 +15,6 @@ IMAGE_VOTE_CHOICES = [100, 200, 500, 1000, 2000]
 TOY_BUDGETS = [0.02, 0.05, 0.1, 0.15, 0.2, 0.3]
 IMAGE_BUDGETS = [0.25, 0.5, 1.0, 2.0, 3.0]
 SIGMA_CHOICES = [0.02, 0.05, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5]
-
-
-def total_variation(p: torch.Tensor, q: torch.Tensor) -> float:
-    """TV(p, q) = ½ Σ_c |p_c − q_c|: the largest difference in probability the two vote
-    distributions give to any set of classes."""
-    return 0.5 * float((p - q).abs().sum())
 
 
 def pgd_l2(model, x: torch.Tensor, label: int, eps: float, seed: int) -> torch.Tensor:
@@ -130,7 +124,7 @@ with toy_tab:
                           help="Decisions of the base network without noise.")
         columns[1].metric("P(F(x + ε) = 1)", f"{p[1]:.3f}")
         columns[2].metric("P(F(x_adv + ε) = 1)", f"{q[1]:.3f}")
-        columns[3].metric("TV distance", f"{total_variation(p, q):.3f}")
+        columns[3].metric("TV distance", f"{geometry.total_variation(p, q):.3f}")
         columns[4].metric("F_rob(x) → F_rob(x_adv)", f"{int(p.argmax())} → {int(q.argmax())}")
         left, right = st.columns([3, 2])
         figure = R.toy_regions_figure(plain, "Decision regions of F with the two noise clouds", height=480)
@@ -164,20 +158,11 @@ with images_tab:
     controls, board = st.columns([1, 3], gap="large")
     with controls:
         model_name = R.pick_zoo_model("Zoo model (trained with noise at the input)", key="p08_model")
+    model_name = R.loadable(model_name)
     if model_name is not None:
-        try:
-            R.base_classifier(model_name)
-        except zoo.ModelUnavailable as error:
-            st.info(str(error))
-            model_name = None
-    if model_name is not None:
-        dataset = R.dataset_of(model_name)
-        class_names = data.CLASS_NAMES[dataset]
-        x_gallery, y_gallery = cache.gallery(dataset)
         trained_noise, _ = R.zoo_noise(model_name)
         with controls:
-            index = st.selectbox("Gallery image", range(len(x_gallery)), key="p08_image",
-                                 format_func=lambda k: f"#{k} · {class_names[int(y_gallery[k])]}")
+            dataset, class_names, _, _, index = R.pick_gallery_image(model_name, key="p08_image")
             scale = st.select_slider(f"Noise scale ({trained_noise.name}; trained at {trained_noise.scale:g})",
                                      SIGMA_CHOICES, value=min(SIGMA_CHOICES, key=lambda s: abs(s - trained_noise.scale)),
                                      key="p08_image_scale")
@@ -192,7 +177,7 @@ with images_tab:
             columns[0].metric("F(x) → F(x_adv)", f"{class_names[scene['label']]} → {class_names[scene['adv_label']]}")
             columns[1].metric("F_rob(x) → F_rob(x_adv)",
                               f"{class_names[int(p.argmax())]} → {class_names[int(q.argmax())]}")
-            columns[2].metric("TV distance", f"{total_variation(p, q):.3f}")
+            columns[2].metric("TV distance", f"{geometry.total_variation(p, q):.3f}")
             columns[3].metric("‖x_adv − x‖₂", f"{scene['distance']:.2f}")
             left, middle, right = st.columns([1, 1, 3])
             left.plotly_chart(R.image_figure(scene["x"], "x"), key="p08_x_image")
@@ -203,4 +188,4 @@ with images_tab:
                        "The attack flips F's decision, yet the two histograms are almost the same distribution.")
 
 layout.show_code(geometry.noise_cloud, geometry.class_distribution, geometry.smoothed_decision_regions, attacks.pgd,
-                 total_variation)
+                 geometry.total_variation)

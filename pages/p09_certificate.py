@@ -7,7 +7,7 @@ import scipy.stats
 import streamlit as st
 import torch
 
-from core import data, evaluation, geometry, lipschitz, noise as noises, results, smoothing, zoo
+from core import evaluation, geometry, lipschitz, noise as noises, results, smoothing
 from core.device import make_generator
 from ui import cache, layout
 from ui import randomization as R
@@ -215,19 +215,10 @@ with controls:
     if model_name is not None and not R.noise_spec(model_name):
         st.info(f"{model_name} was trained without noise: pick a noise-trained model to certify.")
         model_name = None
+model_name = R.loadable(model_name)
 if model_name is not None:
-    try:
-        R.base_classifier(model_name)
-    except zoo.ModelUnavailable as error:
-        st.info(str(error))
-        model_name = None
-if model_name is not None:
-    dataset = R.dataset_of(model_name)
-    class_names = data.CLASS_NAMES[dataset]
-    x_gallery, y_gallery = cache.gallery(dataset)
     with controls:
-        index = st.selectbox("Gallery image", range(len(x_gallery)), key="p09_image",
-                             format_func=lambda k: f"#{k} · {class_names[int(y_gallery[k])]}")
+        _, class_names, x_gallery, y_gallery, index = R.pick_gallery_image(model_name, key="p09_image")
         image_n = st.select_slider("n for this image", [100, 200, 500, 1000, IMAGE_N_MORE, 10_000], value=200,
                                    key="p09_image_n")
         st.button(f"Certify with n = {IMAGE_N_MORE}", key="p09_image_more",

@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 import torch
 
-from core import attacks, evaluation, noise as noises, results, smoothing, zoo
+from core import attacks, evaluation, noise as noises, results, smoothing
 from ui import cache, layout
 from ui import randomization as R
 
@@ -224,13 +224,7 @@ with toy_tab:
     st.caption("The true robust accuracy of F_rob lies between the two curves (up to α and Monte Carlo error). "
                "C&W finds the smallest ℓ2 perturbation that flips the base network F.")
 with images_tab:
-    model_name = R.pick_zoo_model("Zoo model (trained with noise at the input)", key="p10_model")
-    if model_name is not None:
-        try:
-            R.base_classifier(model_name)
-        except zoo.ModelUnavailable as error:
-            st.info(str(error))
-            model_name = None
+    model_name = R.loadable(R.pick_zoo_model("Zoo model (trained with noise at the input)", key="p10_model"))
     if model_name is not None and R.zoo_noise(model_name)[0].name != "gaussian":
         st.info(f"{model_name} certifies ℓ1 radii; pick a Gaussian model to compare ℓ2 attacks and certificates.")
         model_name = None

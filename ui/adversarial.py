@@ -62,6 +62,26 @@ def dataset_of(name: str) -> str:
     return cache.zoo_entry(name)["dataset"]
 
 
+def model_and_gallery(label: str, *, key: str, prefer: list[str]):
+    """The sidebar's choice of a noiseless zoo model (:func:`pick_model`), then its dataset, class
+    names and gallery: (model_name, dataset, class_names, x_gallery, y_gallery).
+
+    Stops the page after one sentence (st.info) when no model can be loaded."""
+    model_name = pick_model(label, key=key, prefer=prefer, container=st.sidebar)
+    if model_name is None or load_model(model_name) is None:
+        st.stop()
+    dataset = dataset_of(model_name)
+    x_gallery, y_gallery = cache.gallery(dataset)
+    return model_name, dataset, data.CLASS_NAMES[dataset], x_gallery, y_gallery
+
+
+def gallery_choice(label: str, labels: torch.Tensor, class_names: list[str], *, key: str, index: int = 0,
+                   container=st) -> int:
+    """A selectbox over the gallery's images, each listed as "#k · its class"; returns k."""
+    return container.selectbox(label, range(len(labels)), index=index, key=key,
+                               format_func=lambda k: f"#{k} · {class_names[int(labels[k])]}")
+
+
 # --------------------------------------------------------------------------- uploads
 
 def read_upload(content: bytes, *, size: int, channels: int) -> tuple[torch.Tensor | None, str | None]:

@@ -6,12 +6,14 @@ into copies by core.models.inject_noise, attacks never touch parameters).
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import plotly.graph_objects as go
 import streamlit as st
 import torch
 
 from core import data, models, noise as noises, training, zoo
-from ui import cache
+from ui import adversarial, cache
 
 TOY_DATASET, TOY_POINTS, TOY_DATA_NOISE, TOY_TEST_FRACTION = "moons", 400, 0.1, 0.3
 TOY_HIDDEN, TOY_EPOCHS, TOY_LR = [64, 64], 60, 1e-2
@@ -89,6 +91,39 @@ def base_classifier(name: str) -> torch.nn.Module:
     """The deterministic base network F of a zoo model: its layers without the noise-injection
     layer (parameters shared with the cached model, never modified)."""
     return models.without_noise(cache.zoo_model(name)).eval()
+
+
+def loadable(model_name: str | None) -> str | None:
+    """``model_name`` when its base classifier loads; otherwise one sentence (st.info: the
+    ModelUnavailable message, with the command that builds the model) and None."""
+    if model_name is None:
+        return None
+    try:
+        base_classifier(model_name)
+    except zoo.ModelUnavailable as error:
+        st.info(str(error))
+        return None
+    return model_name
+
+
+class GalleryImage(NamedTuple):
+    """A gallery image picked for a zoo model: unpack as ``dataset, class_names, x_gallery,
+    y_gallery, index``."""
+
+    dataset: str
+    class_names: list[str]
+    x_gallery: torch.Tensor
+    y_gallery: torch.Tensor
+    index: int
+
+
+def pick_gallery_image(model_name: str, *, key: str) -> GalleryImage:
+    """The offline gallery of ``model_name``'s dataset and a "Gallery image" selectbox over it."""
+    dataset = dataset_of(model_name)
+    class_names = data.CLASS_NAMES[dataset]
+    x_gallery, y_gallery = cache.gallery(dataset)
+    index = adversarial.gallery_choice("Gallery image", y_gallery, class_names, key=key)
+    return GalleryImage(dataset, class_names, x_gallery, y_gallery, index)
 
 
 def zoo_noise(name: str):
