@@ -5,13 +5,13 @@ import plotly.graph_objects as go
 import streamlit as st
 import torch
 
-from core import attacks, data, evaluation, geometry, models, training, zoo
+from core import attacks, evaluation, geometry, training, zoo
 from core.device import make_generator
 from ui import adversarial as A
 from ui import cache, layout
+from ui import randomization as R
 
 TALK_EPS = {"cifar10": 8 / 255, "mnist": 0.3, "fashion_mnist": 0.1}
-TOY_DATASET, TOY_POINTS, TOY_NOISE, TOY_HIDDEN, TOY_EPOCHS, TOY_LR = "moons", 400, 0.1, [64, 64], 60, 1e-2
 TOY_EPS_CHOICES = [0.02, 0.04, 0.06, 0.08, 0.1, 0.12, 0.15]
 TOY_PGD_STEPS, TOY_CW_STEPS = 20, 30
 
@@ -39,34 +39,21 @@ def training_cost(standard: dict, adversarial: dict) -> float | None:
 
 # --------------------------------------------------------------------------- 2-D toy
 
-@st.cache_data(show_spinner=False)
-def toy_split(seed: int):
-    x, y = data.toy_2d(TOY_DATASET, TOY_POINTS, noise=TOY_NOISE, seed=seed)
-    return data.train_test_split(x, y, test_fraction=0.3, seed=seed)
-
-
 @st.cache_resource(show_spinner=False, max_entries=32)
 def toy_model(seed: int, adversarial_eps: float) -> torch.nn.Module:
     """A 2-64-64-2 ReLU network: ERM when adversarial_eps = 0, else Madry et al.'s adversarial
     training with PGD-7 in the ℓ∞ ball of that radius (step ε/4). Shared, never modified."""
-    x_train, y_train, _, _ = toy_split(seed)
-    model = models.feed_forward(2, TOY_HIDDEN, 2, seed=seed)
     options = {}
     if adversarial_eps > 0:
         options["adversarial"] = {"kind": "pgd", "eps": adversarial_eps, "step": adversarial_eps / 4, "steps": 7}
-    training.train(model, x_train, y_train, epochs=TOY_EPOCHS, lr=TOY_LR, batch_size=64, seed=seed,
-                   device=cache.device(), **options)
-    model.eval()
-    for parameter in model.parameters():
-        parameter.requires_grad_(False)
-    return model
+    return R.train_toy_network(seed, **options)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def toy_scene(seed: int, adversarial_eps: float, eps: float) -> dict:
     """Decision regions, the talk's table on the held-out points, and which of them PGD breaks."""
     model, device = toy_model(seed, adversarial_eps), cache.device()
-    _, _, x_test, y_test = toy_split(seed)
+    _, _, x_test, y_test = R.toy_split(seed)
     table = evaluation.robustness_table(model, x_test, y_test, eps=eps, norm="linf", pgd_steps=TOY_PGD_STEPS,
                                         cw_steps=TOY_CW_STEPS, seed=seed, device=device)
     # The same PGD-20 run as the table's (same seed, one batch), to mark the broken points.
@@ -79,7 +66,7 @@ def toy_scene(seed: int, adversarial_eps: float, eps: float) -> dict:
 
 
 def toy_figure(scene: dict, title: str, eps: float, seed: int) -> go.Figure:
-    _, _, x_test, y_test = toy_split(seed)
+    _, _, x_test, y_test = R.toy_split(seed)
     figure = A.regions_figure(scene["regions"], title, height=470)
     A.add_points(figure, x_test, y_test, size=7, opacity=0.85, name="held-out")
     broken = scene["broken"]
@@ -213,7 +200,7 @@ with toy_tab:
         right.plotly_chart(toy_figure(robust, f"Adversarial training (PGD-7, ε = {toy_eps:g})", float(toy_eps),
                                       seed),
                            key="p06_toy_adversarial")
-        _, _, x_test, _ = toy_split(seed)
+        _, _, x_test, _ = R.toy_split(seed)
         st.caption(f"{len(x_test)} held-out points; × marks those PGD-20 moves across the boundary within the ℓ∞ ball "
                    f"of radius {toy_eps:g}. Adversarial training pushes the boundary at least ε away from the training "
                    f"points (CW-30: {standard['table']['cw']:.1%} standard vs {robust['table']['cw']:.1%} adversarial); "

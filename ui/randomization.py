@@ -1,5 +1,5 @@
-"""Shared pieces of the randomization scenes (pages 7–10): the cached 2-D toy problem, its
-noise-trained networks, the choice of a zoo model, and small plotting helpers.
+"""Shared pieces of the randomization scenes (pages 7–10): the cached 2-D toy problem (also page 6's),
+its noise-trained networks, the choice of a zoo model and a gallery image, and small plotting helpers.
 
 Cached objects are shared by every user of the server: nobody mutates them (noise is injected
 into copies by core.models.inject_noise, attacks never touch parameters).
@@ -31,21 +31,28 @@ def toy_split(seed: int):
     return data.train_test_split(x, y, test_fraction=TOY_TEST_FRACTION, seed=seed)
 
 
-@st.cache_resource(show_spinner=False)
-def toy_model(seed: int, noise_name: str = "gaussian", train_std: float = 0.1) -> torch.nn.Module:
-    """The toy base classifier F, trained with noise-augmented ERM (std ``train_std`` of
-    ``noise_name``; 0 = plain ERM), as Cohen et al. train their base classifiers. Never mutated."""
+def train_toy_network(seed: int, **options) -> torch.nn.Module:
+    """The 2-64-64-2 ReLU network trained on ``toy_split(seed)`` by core.training.train (``options``:
+    ``noise=`` or ``adversarial=``), returned in eval mode with frozen parameters, ready to be
+    cached and shared by every user (callers cache it)."""
     x_train, y_train, _, _ = toy_split(seed)
     model = models.feed_forward(2, TOY_HIDDEN, 2, seed=seed)
-    options = {}
-    if train_std > 0:
-        options["noise"] = noises.make(noise_name, noises.scale_for_std(noise_name, train_std))
     training.train(model, x_train, y_train, epochs=TOY_EPOCHS, lr=TOY_LR, batch_size=64, seed=seed,
                    device=cache.device(), **options)
     model.eval()
     for parameter in model.parameters():
         parameter.requires_grad_(False)
     return model
+
+
+@st.cache_resource(show_spinner=False)
+def toy_model(seed: int, noise_name: str = "gaussian", train_std: float = 0.1) -> torch.nn.Module:
+    """The toy base classifier F, trained with noise-augmented ERM (std ``train_std`` of
+    ``noise_name``; 0 = plain ERM), as Cohen et al. train their base classifiers. Never mutated."""
+    options = {}
+    if train_std > 0:
+        options["noise"] = noises.make(noise_name, noises.scale_for_std(noise_name, train_std))
+    return train_toy_network(seed, **options)
 
 
 def toy_models_ready(seed: int, specs) -> None:
