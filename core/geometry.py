@@ -16,25 +16,13 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from core import attacks, smoothing, training
+from core import attacks, checks, smoothing, training
 from core.device import make_generator, resolve_device
 from core.models import feed_forward
 
 # Evaluations allowed for one smoothed_decision_regions call (num × resolution²): a tiny MLP does a
 # few million forward rows in about a second on a laptop CPU.
 MAX_SMOOTHED_EVALUATIONS = 4_000_000
-
-
-def _check_positive_int(value, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}.")
-    return int(value)
-
-
-def _check_positive(value, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{what} must be a positive number, got {value!r}.")
-    return float(value)
 
 
 def _check_bounds(bounds) -> tuple[float, float, float, float]:
@@ -89,7 +77,7 @@ def grid(bounds=(0.0, 1.0, 0.0, 1.0), resolution: int = 100, *, device="cpu"):
     libraries expect) and points the resolution² × 2 rows (xx, yy) flattened row by row.
     """
     xmin, xmax, ymin, ymax = _check_bounds(bounds)
-    resolution = _check_positive_int(resolution, "resolution")
+    resolution = checks.positive_int(resolution, "resolution")
     if resolution < 2:
         raise ValueError("resolution must be at least 2 points per axis.")
     device = resolve_device(device)
@@ -105,7 +93,7 @@ def decision_regions(model: nn.Module, *, bounds=(0.0, 1.0, 0.0, 1.0), resolutio
     """softmax(F(p)) at every point p of the grid (:func:`grid`): the decision regions of a 2-D
     classifier. Returns ``Regions(xx, yy, probs)`` with probs resolution × resolution × K, each
     row summing to 1. A randomized model draws its noise as usual (one draw per point)."""
-    batch_size = _check_positive_int(batch_size, "batch_size")
+    batch_size = checks.positive_int(batch_size, "batch_size")
     xx, yy, points = grid(bounds, resolution, device=device)
     probabilities = torch.cat([torch.softmax(model(points[s:s + batch_size]).float(), dim=1)
                                for s in range(0, len(points), batch_size)])
@@ -122,8 +110,8 @@ def smoothed_decision_regions(model: nn.Module, *, noise, num: int = 100, bounds
     evaluated ``batch_size`` rows at a time with draws from ``make_generator(seed, device)``;
     ValueError when num × resolution² exceeds MAX_SMOOTHED_EVALUATIONS.
     """
-    num = _check_positive_int(num, "num")
-    resolution = _check_positive_int(resolution, "resolution")
+    num = checks.positive_int(num, "num")
+    resolution = checks.positive_int(resolution, "resolution")
     if num * resolution ** 2 > MAX_SMOOTHED_EVALUATIONS:
         raise ValueError(f"num × resolution² = {num * resolution ** 2:,} forward passes is too many; lower num "
                          f"or resolution so that the product stays below {MAX_SMOOTHED_EVALUATIONS:,}.")
@@ -148,8 +136,8 @@ def noisy_decision_regions(noisy_model: nn.Module, *, num: int = 100, bounds=(0.
     noise layer). Estimated as the mean of ``num`` passes of :func:`decision_regions`, each drawing a
     fresh ε per point from the noise layers' own seeded generators; ValueError when num × resolution²
     exceeds MAX_SMOOTHED_EVALUATIONS."""
-    num = _check_positive_int(num, "num")
-    resolution = _check_positive_int(resolution, "resolution")
+    num = checks.positive_int(num, "num")
+    resolution = checks.positive_int(resolution, "resolution")
     if num * resolution ** 2 > MAX_SMOOTHED_EVALUATIONS:
         raise ValueError(f"num × resolution² = {num * resolution ** 2:,} forward passes is too many; lower num "
                          f"or resolution so that the product stays below {MAX_SMOOTHED_EVALUATIONS:,}.")
@@ -183,8 +171,8 @@ def attack_path(model: nn.Module, x: torch.Tensor, y, *, eps: float, steps: int 
     """
     if not isinstance(x, torch.Tensor) or x.ndim == 0:
         raise ValueError("x must be ONE input tensor (for example a point of shape (2,)), without a batch dimension.")
-    eps = _check_positive(eps, "eps")
-    steps = _check_positive_int(steps, "steps")
+    eps = checks.positive(eps, "eps")
+    steps = checks.positive_int(steps, "steps")
     device = resolve_device(device)
     label = torch.as_tensor([int(y)], dtype=torch.long, device=device)
     path = attacks.pgd_path(model, x.unsqueeze(0).to(device), label, eps=eps,
@@ -222,9 +210,9 @@ def stretch_ratios(model_or_fn, x: torch.Tensor, *, radius: float, num: int = 10
     not valid images). Returns an N × num tensor (N inputs; a single unbatched input of a 2-D toy
     model, shape (d,), counts as N = 1).
     """
-    radius = _check_positive(radius, "radius")
-    num = _check_positive_int(num, "num")
-    batch_size = _check_positive_int(batch_size, "batch_size")
+    radius = checks.positive(radius, "radius")
+    num = checks.positive_int(num, "num")
+    batch_size = checks.positive_int(batch_size, "batch_size")
     if not isinstance(x, torch.Tensor) or x.ndim == 0:
         raise ValueError("x must be a tensor of inputs (N × …), or one point of shape (d,).")
     device = resolve_device(device)
@@ -243,7 +231,7 @@ def noise_cloud(x: torch.Tensor, *, noise, num: int, seed: int = 0, device="cpu"
     """num samples x + ε, ε ~ noise (the cloud around x drawn in Cohen et al. 2019, Figure 1):
     a num × (shape of x) tensor, from ``make_generator(seed, device)``; not clipped, as smoothing
     does not clip either."""
-    num = _check_positive_int(num, "num")
+    num = checks.positive_int(num, "num")
     device = resolve_device(device)
     draws = noise.sample((num, *x.shape), generator=make_generator(seed, device), device=device)
     return (x.to(device).unsqueeze(0) + draws).cpu()
@@ -254,7 +242,7 @@ def class_distribution(model: nn.Module, x: torch.Tensor, *, noise, num: int, ba
     """Frequencies of argmax F(x + ε) over num draws: the Monte Carlo estimate of
     P_ε(F(x + ε) = c) for each class c, whose arg-max is the smoothed prediction F_rob(x)
     (Cohen et al. 2019). ONE input x (no batch dimension); a float tensor summing to 1."""
-    num = _check_positive_int(num, "num")
+    num = checks.positive_int(num, "num")
     counts = smoothing.sample_counts(model, x.to(resolve_device(device)), noise=noise, num=num,
                                      batch_size=batch_size, generator=make_generator(seed, device),
                                      num_classes=num_classes)
@@ -317,10 +305,10 @@ def universal_approximation(target_fn_name: str, *, widths: list[int], steps: in
         raise ValueError(f"Unknown target function {target_fn_name!r}: choose one of {', '.join(TARGET_FUNCTIONS)}.")
     if not isinstance(widths, (list, tuple)) or not widths:
         raise ValueError("widths must be a non-empty list of positive integers.")
-    widths = [_check_positive_int(width, "Each width") for width in widths]
-    steps = _check_positive_int(steps, "steps")
-    points = _check_positive_int(points, "points")
-    lr = _check_positive(lr, "lr")
+    widths = [checks.positive_int(width, "Each width") for width in widths]
+    steps = checks.positive_int(steps, "steps")
+    points = checks.positive_int(points, "points")
+    lr = checks.positive(lr, "lr")
     device = resolve_device(device)
     started = time.perf_counter()
     xs = torch.linspace(0.0, 1.0, points, device=device)
@@ -349,7 +337,7 @@ def width_depth_sweep(x_train, y_train, x_test, y_test, *, widths: list[int], de
     """
     if not widths or not depths:
         raise ValueError("widths and depths must be non-empty lists.")
-    widths = [_check_positive_int(width, "Each width") for width in widths]
+    widths = [checks.positive_int(width, "Each width") for width in widths]
     if any(isinstance(d, bool) or not isinstance(d, numbers.Integral) or d < 0 for d in depths):
         raise ValueError(f"depths must be non-negative integers, got {depths!r}.")
     in_dim = int(x_train[0].numel())
