@@ -11,16 +11,6 @@ from core.device import make_generator
 from core.noise import make as make_noise
 
 
-@pytest.fixture(scope="module", autouse=True)
-def single_thread():
-    """These models are tiny: one thread is fastest, and on a busy machine a second intra-op thread
-    makes them ~20× slower (thread hand-offs), so run this module single-threaded and restore after."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def blobs(n=240, seed=0):
     """Two Gaussian blobs around (0.3, 0.3) (class 0) and (0.7, 0.7) (class 1), clipped to [0, 1]²."""
     generator = make_generator(seed)

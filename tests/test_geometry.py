@@ -15,16 +15,6 @@ from core.device import make_generator
 from core.noise import make as make_noise
 
 
-@pytest.fixture(scope="module", autouse=True)
-def single_thread():
-    """These models are tiny: one thread is fastest, and on a busy machine a second intra-op thread
-    makes them ~20× slower (thread hand-offs), so run this module single-threaded and restore after."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 W = torch.tensor([1.0, 2.0])  # class 1 iff w·x + c > 0
 C = -1.5
 
