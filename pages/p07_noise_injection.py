@@ -9,6 +9,7 @@ from core import attacks, geometry, models, noise as noises, smoothing, zoo
 from core.device import make_generator
 from ui import cache, layout
 from ui import randomization as R
+from ui.adversarial import image_figure
 
 DRAWS_SHOWN = 5
 SAMPLE_CHOICES = [100, 200, 500, 1000, 2000, 5000]
@@ -244,7 +245,7 @@ with images_tab:
             st.caption(f"{model_name} was trained with "
                        + (f"{trained['name']} noise of scale {trained['scale']} at layer {trained['layer']}."
                           if trained else "no noise (plain ERM)."))
-            st.plotly_chart(R.image_figure(x_gallery[index], f"x = gallery #{index} ({class_names[int(y_gallery[index])]})"),
+            st.plotly_chart(image_figure(x_gallery[index], f"x = gallery #{index} ({class_names[int(y_gallery[index])]})"),
                             key="p07_image_figure")
         noise = noises.make(noise_name, scale)
         with board:
@@ -262,7 +263,7 @@ with images_tab:
                 st.markdown("What the network sees in each draw, $x + \\varepsilon$ (clipped to [0, 1] for display only):")
                 columns = st.columns(DRAWS_SHOWN)
                 for k, column in enumerate(columns):
-                    column.plotly_chart(R.image_figure(z_noisy[k], f"draw {k + 1}", height=150), key=f"p07_noisy_{k}")
+                    column.plotly_chart(image_figure(z_noisy[k], f"draw {k + 1}", height=150), key=f"p07_noisy_{k}")
             else:
                 ratio = float((z_noisy[0] - z[0]).norm() / z[0].norm().clamp_min(1e-12))
                 st.metric(f"‖ε‖₂ / ‖φ({layer})∘…∘φ(1)(x)‖₂ in draw 1", f"{ratio:.2f}",

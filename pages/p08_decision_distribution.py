@@ -7,6 +7,7 @@ from core import attacks, geometry, noise as noises
 from core.device import make_generator
 from ui import cache, layout
 from ui import randomization as R
+from ui.adversarial import image_figure
 
 CLOUD_POINTS = 300
 TOY_VOTES = 2000
@@ -180,8 +181,8 @@ with images_tab:
             columns[2].metric("TV distance", f"{geometry.total_variation(p, q):.3f}")
             columns[3].metric("‖x_adv − x‖₂", f"{scene['distance']:.2f}")
             left, middle, right = st.columns([1, 1, 3])
-            left.plotly_chart(R.image_figure(scene["x"], "x"), key="p08_x_image")
-            middle.plotly_chart(R.image_figure(scene["x_adv"], "x_adv"), key="p08_adv_image")
+            left.plotly_chart(image_figure(scene["x"], "x"), key="p08_x_image")
+            middle.plotly_chart(image_figure(scene["x_adv"], "x_adv"), key="p08_adv_image")
             right.plotly_chart(distributions_figure(p, q, class_names, f"Predicted classes under {scene['noise']} noise"),
                                key="p08_image_bars")
             st.caption(f"Histogram of argmax F(· + ε) over {votes} draws each (core.geometry.class_distribution). "

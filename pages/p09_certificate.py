@@ -11,6 +11,7 @@ from core import evaluation, geometry, lipschitz, noise as noises, results, smoo
 from core.device import make_generator
 from ui import cache, layout
 from ui import randomization as R
+from ui.adversarial import image_figure
 
 N_CHOICES = [100, 200, 500, 1000, 2000, 5000, 10_000, 100_000]
 ALPHA_CHOICES = [0.1, 0.05, 0.01, 0.001, 0.0001]
@@ -223,7 +224,7 @@ if model_name is not None:
                                    key="p09_image_n")
         st.button(f"Certify with n = {IMAGE_N_MORE}", key="p09_image_more",
                   on_click=lambda: st.session_state.update(p09_image_n=IMAGE_N_MORE))
-        st.plotly_chart(R.image_figure(x_gallery[index], f"{class_names[int(y_gallery[index])]}"), key="p09_image_fig")
+        st.plotly_chart(image_figure(x_gallery[index], f"{class_names[int(y_gallery[index])]}"), key="p09_image_fig")
     with board:
         with st.spinner(f"CERTIFY with n₀ = {n0}, n = {image_n}…"):
             result = certify_image(model_name, int(index), int(n0), int(image_n), float(alpha), seed)

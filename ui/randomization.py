@@ -14,6 +14,7 @@ import torch
 
 from core import data, models, noise as noises, training, zoo
 from ui import adversarial, cache
+from ui.adversarial import dataset_of
 
 TOY_DATASET, TOY_POINTS, TOY_DATA_NOISE, TOY_TEST_FRACTION = "moons", 400, 0.1, 0.3
 TOY_HIDDEN, TOY_EPOCHS, TOY_LR = [64, 64], 60, 1e-2
@@ -139,21 +140,6 @@ def zoo_noise(name: str):
     if spec is None:
         raise ValueError(f"{name} was trained without noise: pick a noise-trained model.")
     return noises.make(spec["name"], float(spec["scale"]), **dict(spec.get("params", {}))), int(spec["layer"])
-
-
-def dataset_of(name: str) -> str:
-    return cache.zoo_entry(name)["dataset"]
-
-
-def image_figure(image: torch.Tensor, title: str = "", height: int = 220) -> go.Figure:
-    """A C×H×W image in [0, 1] as a Plotly figure (grey for one channel)."""
-    array = (image.detach().clamp(0, 1).cpu() * 255).round().byte()
-    if array.shape[0] == 1:
-        array = array.expand(3, -1, -1)
-    figure = go.Figure(go.Image(z=array.permute(1, 2, 0).numpy()))
-    figure.update_layout(height=height, margin=dict(l=0, r=0, t=30 if title else 0, b=0), title=title,
-                         xaxis=dict(visible=False), yaxis=dict(visible=False))
-    return figure
 
 
 def toy_regions_figure(regions, title: str, *, height: int = 420, probability: bool = False) -> go.Figure:
