@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from core import checks
+from core.noise import scale_for_std
 
 ABSTAIN = -1
 
@@ -348,6 +349,24 @@ def pixeldp_radius(p_a, sigma, p_b=None):
         sensitivity = sigma * epsilons / np.sqrt(2 * np.log(1.25 / delta))
     radius = np.where(delta > 0, sensitivity, 0.0).max(axis=0)
     return _as_output(radius, p_a, p_b)
+
+
+def matched_variance_radii(p_a, std) -> dict[str, np.ndarray]:
+    """Certified radius as a function of p_A for each noise, all at the same per-coordinate
+    standard deviation ``std`` (σ = std, b = std/√2, λ = std·√3): the comparison the talk draws.
+
+    Keys name the bound and its paper: Cohen et al. 2019 (Gaussian ℓ2, tight), Li et al. 2019
+    (Rényi), Lecuyer et al. 2019 (PixelDP), Teng et al. 2020 (Laplace ℓ1), Yang et al. 2020
+    (uniform ℓ1). ℓ1 and ℓ2 radii are in different norms: compare shapes, not values.
+    """
+    std = checks.positive(std, "std")
+    return {
+        "Gaussian ℓ2 — Cohen et al. 2019": gaussian_radius(p_a, std),
+        "Gaussian ℓ2 — Li et al. 2019 (Rényi)": renyi_radius(p_a, std),
+        "Gaussian ℓ2 — Lecuyer et al. 2019 (PixelDP)": pixeldp_radius(p_a, std),
+        "Laplace ℓ1 — Teng et al. 2020": laplace_radius(p_a, scale_for_std("laplace", std)),
+        "Uniform ℓ1 — Yang et al. 2020": uniform_radius(p_a, scale_for_std("uniform", std)),
+    }
 
 
 def radius_ceiling(sigma, alpha, n):

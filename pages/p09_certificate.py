@@ -182,13 +182,7 @@ st.subheader("Radius as a function of p_A, and its ceiling")
 std = st.select_slider("Noise standard deviation per coordinate (matched for every distribution)",
                        [0.05, 0.12, 0.25, 0.5, 1.0], value=0.25, key="p09_std")
 p_a = np.linspace(0.5, 0.99999, 400)
-curves = {
-    "Gaussian ℓ2 — Cohen et al. 2019: σΦ⁻¹(p_A)": smoothing.gaussian_radius(p_a, std),
-    "Gaussian ℓ2 — Li et al. 2019 (Rényi)": smoothing.renyi_radius(p_a, std),
-    "Gaussian ℓ2 — Lecuyer et al. 2019 (PixelDP)": smoothing.pixeldp_radius(p_a, std),
-    "Laplace ℓ1 — −b ln 2(1 − p_A)": smoothing.laplace_radius(p_a, noises.scale_for_std("laplace", std)),
-    "Uniform ℓ1 — 2λ(p_A − ½)": smoothing.uniform_radius(p_a, noises.scale_for_std("uniform", std)),
-}
+curves = smoothing.matched_variance_radii(p_a, std)
 image_ceiling = smoothing.radius_ceiling(std, float(alpha), int(n))
 left, right = st.columns([3, 1])
 figure = go.Figure()

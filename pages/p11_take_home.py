@@ -235,13 +235,7 @@ st.markdown(r"Radius certified by each noise of standard deviation $\sigma$ per 
             r"Pinot et al.: $-b\ln 2(1-p_A)$), uniform $\ell_1$ (Yang et al.: $2\lambda(p_A-\frac12)$). Right: "
             r"$F_{\mathrm{rob}}$ on the toy and the certified $\ell_2$ balls of held-out points (CERTIFY).")
 p_a = np.linspace(0.5, 0.999, 200)
-radius_curves = {
-    "Gaussian ℓ2 — Cohen et al. 2019": smoothing.gaussian_radius(p_a, sigma),
-    "Gaussian ℓ2 — Li et al. 2019 (Rényi)": smoothing.renyi_radius(p_a, sigma),
-    "Gaussian ℓ2 — Lecuyer et al. 2019 (PixelDP)": smoothing.pixeldp_radius(p_a, sigma),
-    "Laplace ℓ1 — Teng et al. 2020": smoothing.laplace_radius(p_a, noises.scale_for_std("laplace", sigma)),
-    "Uniform ℓ1 — Yang et al. 2020": smoothing.uniform_radius(p_a, noises.scale_for_std("uniform", sigma)),
-}
+radius_curves = smoothing.matched_variance_radii(p_a, sigma)
 with st.spinner(f"Training with noise σ = {sigma} and certifying {CERTIFY_POINTS} held-out points…"):
     certified = certified_test_points(seed, sigma)
     xs, ys, labels = smoothed_regions(seed, sigma)

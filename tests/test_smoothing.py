@@ -356,3 +356,15 @@ def test_certify_on_cuda_matches_the_ceiling_and_rejects_a_cpu_generator():
     with pytest.raises(ValueError, match="model's device"):
         smoothing.predict(model, point_at_margin(0.3), noise=noise, n=10, alpha=0.01, batch_size=4,
                           generator=make_generator(0, "cpu"))
+
+
+def test_matched_variance_radii_use_the_scale_of_each_noise():
+    p_a = np.array([0.6, 0.9, 0.99])
+    curves = smoothing.matched_variance_radii(p_a, 0.25)
+    assert len(curves) == 5
+    np.testing.assert_allclose(curves["Gaussian ℓ2 — Cohen et al. 2019"], 0.25 * scipy.stats.norm.ppf(p_a))
+    b, lam = 0.25 / np.sqrt(2), 0.25 * np.sqrt(3)   # same standard deviation as σ = 0.25
+    np.testing.assert_allclose(curves["Laplace ℓ1 — Teng et al. 2020"], -b * np.log(2 * (1 - p_a)))
+    np.testing.assert_allclose(curves["Uniform ℓ1 — Yang et al. 2020"], 2 * lam * (p_a - 0.5))
+    for loose in ("Gaussian ℓ2 — Li et al. 2019 (Rényi)", "Gaussian ℓ2 — Lecuyer et al. 2019 (PixelDP)"):
+        assert np.all(curves[loose] <= curves["Gaussian ℓ2 — Cohen et al. 2019"] + 1e-9)
