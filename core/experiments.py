@@ -22,7 +22,8 @@ from pathlib import Path
 import torch
 
 from core import zoo
-from core.models import inject_noise, without_noise
+from core.models import build, inject_noise, without_noise
+from core.noise import make as make_noise
 from core.device import resolve_device
 
 RESULTS_DIR = zoo.ASSETS_DIR / "results"
@@ -85,15 +86,11 @@ def _load_split(dataset: str, split: str, args) -> tuple[torch.Tensor, torch.Ten
 
 
 def build_model(spec: dict, seed: int):
-    from core import models
-
-    model = models.build({**spec["architecture"], "seed": seed})
+    model = build({**spec["architecture"], "seed": seed})
     noise_spec = spec.get("noise")
     if noise_spec and noise_spec["layer"] > 0:  # noise inside the network, on in training too
-        from core import noise
-
-        model = models.inject_noise(model, noise_spec["layer"],
-                                    noise.make(noise_spec["name"], noise_spec["scale"]), seed=seed)
+        model = inject_noise(model, noise_spec["layer"], make_noise(noise_spec["name"], noise_spec["scale"]),
+                             seed=seed)
     return model
 
 
@@ -401,7 +398,6 @@ def main(argv: list[str] | None = None) -> int:
         for name in sorted(RECIPES):
             print(name)
         return 0
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     try:
         args.handler(args)
     except ValueError as error:  # DatasetUnavailable, ModelUnavailable, bad arguments
