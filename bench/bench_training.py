@@ -3,8 +3,10 @@
     python -m bench.bench_training            # CPU, the threads torch picks
     python -m bench.bench_training --device cuda
 
-Prints the median of several timed steps for each width and its ratio to the widest one, so the
-epoch budget of a recipe can be planned (an epoch of CIFAR-10 is 50,000 images).
+For each model, one SGD step on a batch of 512 is timed (median of several) in three set-ups:
+float32 NCHW (PyTorch's default), float32 channels-last (NHWC, what oneDNN prefers), and
+channels-last with bf16 autocast (what the CIFAR-10 recipes use, see ``core.training.Trainer``).
+The ratios to the default say what each set-up buys; s/epoch plans a recipe's epoch budget.
 """
 from __future__ import annotations
 
@@ -17,9 +19,14 @@ import torch
 from core.device import make_generator, resolve_device
 from core.models import cifar_cnn, count_parameters, mnist_cnn
 
+SETUPS = (("fp32 NCHW", False, False), ("fp32 NHWC", True, False), ("bf16 NHWC", True, True))
 
-def images_per_second(model, shape, *, device, batch_size=256, repeats=7) -> float:
+
+def images_per_second(model, shape, *, device, channels_last=False, bf16=False, batch_size=512,
+                      repeats=5) -> float:
     model = model.to(device).train()
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     generator = make_generator(0, device)
     x = torch.rand((batch_size, *shape), generator=generator, device=device)
@@ -27,7 +34,9 @@ def images_per_second(model, shape, *, device, batch_size=256, repeats=7) -> flo
     timings = []
     for repeat in range(repeats + 2):
         started = time.perf_counter()
-        loss = torch.nn.functional.cross_entropy(model(x), y)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            logits = model(x)
+        loss = torch.nn.functional.cross_entropy(logits.float(), y)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -43,15 +52,17 @@ def main() -> None:
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
     device = resolve_device(args.device)
-    rows = [(f"cifar_cnn width {w}", cifar_cnn(width=w), (3, 32, 32), 50000) for w in (16, 24, 32)]
-    rows.append(("mnist_cnn width 16", mnist_cnn(width=16), (1, 28, 28), 60000))
-    measured = [(label, count_parameters(m), images_per_second(m, shape, device=device), n)
-                for label, m, shape, n in rows]
-    reference = measured[2][2]
-    print(f"device: {device}, torch threads: {torch.get_num_threads()}")
-    print(f"{'model':<22}{'params':>10}{'img/s':>10}{'s/epoch':>10}{'vs width 32':>13}")
-    for label, params, speed, n in measured:
-        print(f"{label:<22}{params:>10,}{speed:>10.0f}{n / speed:>10.0f}{speed / reference:>12.2f}×")
+    rows = [(f"cifar_cnn width {w}", lambda w=w: cifar_cnn(width=w), (3, 32, 32), 50000) for w in (16, 32)]
+    rows.append(("mnist_cnn width 16", lambda: mnist_cnn(width=16), (1, 28, 28), 60000))
+    print(f"device: {device}, torch threads: {torch.get_num_threads()}, batch 512, median img/s")
+    header = "".join(f"{label:>12}" for label, _, _ in SETUPS)
+    print(f"{'model':<21}{'params':>9}{header}{'bf16 NHWC / fp32 NCHW':>24}{'s/epoch (bf16)':>16}")
+    for label, make, shape, n in rows:
+        speeds = [images_per_second(make(), shape, device=device, channels_last=cl, bf16=bf)
+                  for _, cl, bf in SETUPS]
+        cells = "".join(f"{speed:>12.0f}" for speed in speeds)
+        print(f"{label:<21}{count_parameters(make()):>9,}{cells}{speeds[2] / speeds[0]:>23.2f}×"
+              f"{n / speeds[2]:>16.0f}")
 
 
 if __name__ == "__main__":

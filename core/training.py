@@ -26,6 +26,7 @@ from core.device import make_generator, resolve_device
 
 LOSSES = ("ce", "hinge")
 OPTIMIZERS = ("adam", "sgd")
+PRECISIONS = ("fp32", "bf16")
 
 
 def cross_entropy_loss(logits: torch.Tensor, y: torch.Tensor, *, label_smoothing: float = 0.0,
@@ -133,7 +134,7 @@ class Trainer:
                  weight_decay: float = 0.0, momentum: float = 0.9, label_smoothing: float = 0.0,
                  epochs_planned: int | None = None, schedule: str = "constant", noise=None,
                  adversarial: dict | None = None, augment: str | None = None, seed: int = 0,
-                 device="cpu"):
+                 precision: str = "fp32", channels_last: bool = False, device="cpu"):
         if lr <= 0:
             raise ValueError(f"The learning rate must be positive, got {lr}.")
         if batch_size < 1:
@@ -148,10 +149,18 @@ class Trainer:
             raise ValueError("The one-cycle schedule needs epochs_planned.")
         if augment not in (None, "crop_flip"):
             raise ValueError("augment must be None or 'crop_flip'.")
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}.")
         if adversarial is not None and float(adversarial.get("eps", -1)) < 0:
             raise ValueError("Adversarial training needs a non-negative 'eps'.")
         self.device = resolve_device(device)
+        # Speed only (no change to the maths): oneDNN convolutions run 1.5–2× faster on NHWC tensors,
+        # and bf16 autocast (forward in bfloat16, weights and optimiser in float32) another ~2× on
+        # CPUs with AVX512-BF16 (measured: python -m bench.bench_training).
+        self.precision = precision
         self.model = model.to(self.device)
+        if channels_last:
+            self.model = self.model.to(memory_format=torch.channels_last)
         self.x_train, self.y_train = x_train, y_train
         self.x_test, self.y_test = x_test, y_test
         self.loss_name, self.criterion = loss, loss_function(loss)
@@ -201,7 +210,9 @@ class Trainer:
             xb = _adversarial_examples(self.model, xb, yb, self.adversarial, self.generator)
         for group in self.optimizer.param_groups:
             group["lr"] = self._learning_rate()
-        logits = self.model(xb)
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+            logits = self.model(xb)
+        logits = logits.float()
         if self.loss_name == "ce":
             loss = self.criterion(logits, yb, label_smoothing=self.label_smoothing)
         else:
@@ -263,6 +274,6 @@ def train(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, *, epo
     trainer = Trainer(model, x_train, y_train, x_test=x_test, y_test=y_test, **trainer_kwargs)
     for _ in range(epochs):
         trainer.epoch(callback=callback, eval_examples=eval_examples)
-    model.eval()
+    model.to(memory_format=torch.contiguous_format).eval()
     return TrainResult(history=trainer.history, wall_time_s=time.perf_counter() - started,
                        steps=trainer.step_count)

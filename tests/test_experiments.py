@@ -76,6 +76,35 @@ def test_certify_then_tradeoff(trained):
     assert results.read("tradeoff", "mnist", results_dir)["rows"][0]["model"] == "mnist-gaussian-0.25"
 
 
+def test_certify_resumes_an_interrupted_run_with_the_same_rows(trained, capsys):
+    """A run stopped after some rows resumes from its checkpoint: the rows it reuses and the rows
+    it computes equal those of one uninterrupted run, and other settings are refused."""
+    _, results_dir, common = trained
+    certify = ["certify", "--name", "mnist-gaussian-0.25", "--n0", "10", "--n", "60", "--every", "7",
+               "--batch-size", "30", *common]
+    assert experiments.main([*certify, "--limit", "5"]) == 0
+    whole = results.read("certify", "mnist-gaussian-0.25", results_dir)["rows"]
+    assert experiments.main([*certify, "--limit", "2"]) == 0
+    checkpoint = results_dir / ".certify_mnist-gaussian-0.25.partial.jsonl"
+    assert not checkpoint.exists(), "a finished run removes its checkpoint"
+    # Simulate a run killed after 2 rows, with a torn third line.
+    first_two = results.read("certify", "mnist-gaussian-0.25", results_dir)["rows"]
+    settings = {"model_sha256": zoo.entry("mnist-gaussian-0.25", common[3])["sha256"], "n0": 10, "n": 60,
+                "alpha": 0.001, "every": 7, "seed": 0, "batch_size": 30}
+    checkpoint.write_text("\n".join(json.dumps(row) for row in (settings, *first_two)) + '\n{"index": 2, "lab')
+    capsys.readouterr()
+    assert experiments.main([*certify, "--limit", "5", "--resume"]) == 0
+    assert "resuming: 2/5" in capsys.readouterr().out
+    resumed = results.read("certify", "mnist-gaussian-0.25", results_dir)["rows"]
+    drop_time = lambda rows: [{k: v for k, v in row.items() if k != "seconds"} for row in rows]
+    assert drop_time(resumed) == drop_time(whole)
+    assert resumed[:2] == first_two, "the checkpointed rows are reused, not recomputed"
+    checkpoint.write_text(json.dumps({**settings, "n": 999}) + "\n")
+    assert experiments.main([*certify, "--limit", "5", "--resume"]) == 2
+    assert "other settings" in capsys.readouterr().err
+    checkpoint.unlink()
+
+
 def test_certify_refuses_a_model_without_noise(trained, capsys):
     _, _, common = trained
     assert experiments.main(["certify", "--name", "mnist-standard", "--n", "10", *common]) == 2

@@ -91,6 +91,23 @@ def test_onecycle_schedule_warms_up_and_decays():
     assert rates[0] == 0 and max(rates) == pytest.approx(0.5) and rates[-1] < 0.5
 
 
+def test_bf16_channels_last_training_learns_and_hands_back_a_float32_nchw_model():
+    """The fast CIFAR-10 set-up (bf16 autocast, NHWC) only changes speed: the model still learns, its
+    weights stay float32, and train() returns it in the default layout, ready for safetensors."""
+    gen = torch.Generator().manual_seed(0)
+    y = torch.randint(0, 2, (96,), generator=gen)
+    x = torch.rand(96, 3, 32, 32, generator=gen) * 0.5
+    x[y == 1, 0] += 0.5  # class 1: a brighter red channel
+    model = models.cifar_cnn(width=4, seed=0)
+    result = training.train(model, x, y, epochs=10, x_test=x, y_test=y, lr=0.05, batch_size=32, seed=0,
+                            optimizer="sgd", precision="bf16", channels_last=True)
+    assert result.history[-1]["train_acc"] > 0.9
+    for parameter in model.parameters():
+        assert parameter.dtype == torch.float32 and parameter.is_contiguous()
+    with pytest.raises(ValueError, match="precision"):
+        training.Trainer(model, x, y, precision="fp16")
+
+
 def test_bad_arguments():
     x, y = _blobs(n=10)
     model = models.feed_forward(2, [4], 2)
