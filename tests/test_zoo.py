@@ -28,7 +28,7 @@ def test_every_shipped_model_loads_and_matches_its_sha256(name):
     assert bool(noise_layers(model)) == bool(entry.get("noise"))
 
 
-@pytest.mark.parametrize("name,minimum", [("mnist-standard", 0.95), ("cifar10-standard", 0.7)])
+@pytest.mark.parametrize("name,minimum", [("mnist-standard", 0.95), ("cifar10-standard", 0.85)])
 def test_standard_models_classify_the_offline_gallery(name, minimum):
     if name not in SHIPPED:
         pytest.skip(f"{name} is not shipped yet")
