@@ -262,7 +262,7 @@ def command_certify(args) -> dict:
     payload = {"model": args.name, "model_sha256": record["sha256"], "dataset": record["dataset"],
                "noise": noise_spec,
                "norm": getattr(noise, "certified_norm", None), "n0": args.n0, "n": args.n,
-               "alpha": args.alpha, "every": args.every, "examples": len(rows),
+               "alpha": args.alpha, "every": args.every, "seed": args.seed, "examples": len(rows),
                "lipschitz_bound": lipschitz, "radii": radii, "certified_accuracy": curve,
                "seconds": round(seconds, 1), "rows": rows}
     results.write("certify", args.name, payload, command=_command_line(args),

@@ -8,7 +8,7 @@ import torch
 from core import attacks, evaluation, geometry, training, zoo
 from core.device import make_generator
 from ui import adversarial as A
-from ui import cache, layout
+from ui import cache, layout, recompute
 from ui import randomization as R
 
 TALK_EPS = {"cifar10": 8 / 255, "mnist": 0.3, "fashion_mnist": 0.1}
@@ -154,6 +154,8 @@ with images_tab:
         st.caption(f"Our rows: core.evaluation.robustness_table with ℓ∞ ε = {eps_text(eps, dataset)}, step 2.5·ε/steps, "
                    "random start (seeded). Madry et al.'s rows are the published numbers the talk shows (no CW number is "
                    "published for natural training). 20 images give a coarse estimate: 1 image = 5 points.")
+        recompute.robustness_panel(list(loaded.values()), {name: A.shipped("robustness", name)[0] for name in loaded.values()},
+                                   dataset=dataset, seed=seed, key="p06_recompute")
 
     st.subheader("The price: training time")
     if len(entries) == 2:

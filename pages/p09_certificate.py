@@ -9,7 +9,7 @@ import torch
 
 from core import evaluation, geometry, lipschitz, noise as noises, results, smoothing
 from core.device import make_generator
-from ui import cache, layout
+from ui import cache, layout, recompute
 from ui import randomization as R
 from ui.adversarial import image_figure
 
@@ -292,6 +292,7 @@ if shipped:
 else:
     st.info("No shipped results yet: run python -m core.experiments certify --name cifar10-gaussian-0.25 "
             "--data-dir ../shared/data")
+recompute.certify_panel(shipped, key="p09_recompute")
 
 layout.show_code(smoothing.certify, smoothing.predict, smoothing.clopper_pearson_lower, smoothing.gaussian_radius,
                  smoothing.radius_ceiling, smoothing.input_space_radius, lipschitz.lipschitz_upper_bound)

@@ -1,0 +1,95 @@
+"""The "recompute on the local test set" panels of pages 6 and 9.
+
+A local CIFAR-10 test file is made from foolbox's 20 gallery images (no ../shared needed), so the
+panel's numbers can be checked against core on the very same images.
+"""
+import numpy as np
+import pytest
+import torch
+
+from core import data, evaluation, noise as noises, zoo
+from core.models import without_noise
+from ui import recompute
+
+pytestmark = pytest.mark.skipif(not {"cifar10-standard", "cifar10-gaussian-0.25"} <= set(zoo.names()),
+                                reason="needs the shipped CIFAR-10 models")
+
+
+def _write_npz(folder, images: torch.Tensor, labels: torch.Tensor) -> None:
+    pixels = (images.permute(0, 2, 3, 1) * 255).round().to(torch.uint8).numpy()
+    np.savez_compressed(folder / "cifar10_test.npz", x=pixels, y=labels.numpy().astype(np.uint8))
+
+
+@pytest.fixture
+def local_cifar(tmp_path, monkeypatch):
+    """``local_cifar(repeat)``: a local cifar10_test.npz holding each gallery image ``repeat`` times
+    in a row (repeat = 20: every 20th test image, the stride of the shipped certify runs, is gallery
+    image 0, 1, 2, …); returns the gallery."""
+    images, labels = data.gallery("cifar10")
+    monkeypatch.setattr(recompute, "data_dirs", lambda: [tmp_path])
+
+    def write(repeat: int):
+        _write_npz(tmp_path, images.repeat_interleave(repeat, dim=0), labels.repeat_interleave(repeat))
+        return images, labels
+    return write
+
+
+def _tables(at) -> list:
+    """The talk's tables of page 6: the gallery one, then the recomputed one (once computed)."""
+    return [frame.value for frame in at.dataframe if "evaluated on" in frame.value.columns]
+
+
+def test_p06_recomputed_table_equals_the_gallery_table(open_page, local_cifar):
+    local_cifar(1)
+    at = open_page("pages/p06_adversarial_training.py")
+    assert not at.exception
+    at.select_slider(key="p06_recompute_images").set_value(20).run()
+    assert len(_tables(at)) == 1  # nothing computed before the click
+    at.button(key="p06_recompute_button").click().run()
+    assert not at.exception
+    gallery_table, table = _tables(at)
+    now = table[table["evaluated on"].str.contains("now")].set_index("model")
+    # The first 20 local test images are the 20 gallery images: same attacks, same seed, same numbers.
+    gallery_rows = gallery_table[gallery_table["evaluated on"].str.contains("gallery")].set_index("training")
+    for name in ("cifar10-standard", "cifar10-adversarial"):
+        kind = name.split("-")[1]
+        mine = gallery_rows.loc[f"{kind} ({name})"]
+        for column in ("natural", "PGD-20", "CW-30"):
+            assert now.loc[name, column] == mine[column], (name, column)
+    # Another slice size is another request: the old result is not shown as if it were the new one.
+    at.select_slider(key="p06_recompute_images").set_value(50).run()
+    assert not at.exception
+    assert len(_tables(at)) == 1
+
+
+def test_p09_recomputed_certificates_equal_core(open_page, local_cifar):
+    images, labels = local_cifar(20)
+    at = open_page("pages/p09_certificate.py")
+    assert not at.exception
+    at.selectbox(key="p09_recompute_model").set_value("cifar10-gaussian-0.25").run()
+    at.slider(key="p09_recompute_images").set_value(3).run()
+    at.select_slider(key="p09_recompute_n").set_value(1000).run()
+    at.button(key="p09_recompute_button").click().run()
+    assert not at.exception
+    shown = at.dataframe[-1].value["now (3 images, n = 1000)"].tolist()
+
+    entry = zoo.entry("cifar10-gaussian-0.25")
+    rows = evaluation.certify_dataset(without_noise(zoo.load("cifar10-gaussian-0.25")), images[:3], labels[:3],
+                                      noise=noises.make("gaussian", entry["noise"]["scale"]), n0=100, n=1000,
+                                      alpha=0.001, batch_size=1000, seed=0)
+    expected = evaluation.certified_accuracy_curve(rows, [0.0, 0.25, 0.5, 0.75, 1.0])
+    assert shown == [f"{100 * a:.1f} %" for a in expected]
+
+
+def test_missing_or_broken_local_data_gives_one_sentence(open_page, tmp_path, monkeypatch):
+    monkeypatch.setattr(recompute, "data_dirs", lambda: [tmp_path])
+    at = open_page("pages/p09_certificate.py")
+    assert not at.exception
+    assert any("cifar10_test.npz" in caption.value and "core.experiments certify" in caption.value
+               for caption in at.caption)
+    (tmp_path / "cifar10_test.npz").write_bytes(b"not a zip archive")
+    at.selectbox(key="p09_recompute_model").set_value("cifar10-gaussian-0.25").run()
+    at.slider(key="p09_recompute_images").set_value(2).run()
+    at.button(key="p09_recompute_button").click().run()
+    assert not at.exception
+    assert any("replace it with a fresh copy" in warning.value for warning in at.warning)

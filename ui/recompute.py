@@ -1,0 +1,176 @@
+"""Recompute a slice of a shipped evaluation at the click, when the test set is on this machine.
+
+Pages plot the shipped results (assets/results) at first paint. Where the dataset is present
+locally (``$RDL_DATA_DIR``, ``../shared/data`` beside the project, or ``data/``), this panel reruns
+the very command that produced a shipped file, ``python -m core.experiments evaluate|certify``, on
+the first k images and into a temporary folder, and shows its numbers beside the shipped ones.
+CERTIFY's row i depends only on seed + i, so at the shipped n the recomputed rows must equal the
+shipped rows: the panel says whether they do.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shlex
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from core import data, experiments, results
+from core.evaluation import certified_accuracy_curve
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def data_dirs() -> list[Path]:
+    """Folders searched for ``<dataset>_test.npz``, in order."""
+    folders = [Path(os.environ["RDL_DATA_DIR"])] if os.environ.get("RDL_DATA_DIR") else []
+    return folders + [PROJECT_ROOT.parent / "shared" / "data", PROJECT_ROOT / "data"]
+
+
+def local_data_dir(dataset: str) -> str | None:
+    """The first folder holding ``<dataset>_test.npz``, or None (an unreadable file is reported by
+    the recomputation itself, in one sentence)."""
+    for folder in data_dirs():
+        if (folder / f"{dataset}_test.npz").is_file():
+            return str(folder)
+    return None
+
+
+def _run(kind: str, arguments: list[str]) -> dict:
+    """Run ``python -m core.experiments <arguments>`` in-process into a temporary results folder."""
+    with tempfile.TemporaryDirectory() as folder:
+        log = io.StringIO()
+        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+            code = experiments.main([*arguments, "--results-dir", folder])
+        if code != 0:
+            raise ValueError(log.getvalue().strip().splitlines()[-1] if log.getvalue().strip()
+                             else "the recomputation failed.")
+        subject = arguments[arguments.index("--name") + 1]
+        return results.read(kind, subject, folder)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def recompute_robustness(name: str, data_dir: str, images: int, seed: int) -> dict:
+    """The talk's table (natural / PGD-20 / CW-30) of ``name`` on the first ``images`` test images."""
+    return _run("robustness", ["evaluate", "--name", name, "--data-dir", data_dir, "--test-limit", str(images),
+                               "--curve-examples", "1", "--curve-steps", "1", "--seed", str(seed)])
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def recompute_certify(name: str, data_dir: str, images: int, n: int, every: int, seed: int) -> dict:
+    """CERTIFY (n0 = 100, α = 0.001) on every ``every``-th test image, the first ``images`` of them."""
+    return _run("certify", ["certify", "--name", name, "--data-dir", data_dir, "--limit", str(images),
+                            "--n", str(n), "--every", str(every), "--seed", str(seed)])
+
+
+def full_command(kind: str, name: str, data_dir: str | None) -> str:
+    source = ["--data-dir", data_dir or "../shared/data"]
+    return "python -m core.experiments " + " ".join(shlex.quote(a) for a in [kind, "--name", name, *source])
+
+
+def missing_data_caption(dataset: str, kind: str, name: str) -> None:
+    folders = ", ".join(str(folder) for folder in data_dirs())
+    st.caption(f"To recompute these numbers, put {dataset}_test.npz in one of {folders} (or set RDL_DATA_DIR), "
+               f"then run `{full_command(kind, name, None)}`.")
+
+
+def rows_agree(recomputed: dict, shipped: dict | None) -> tuple[int, int] | None:
+    """(identical rows, rows compared) between a recomputed and a shipped certify file with the same
+    n, n0, α, seed and image stride, or None when they are not comparable."""
+    keys = ("n", "n0", "alpha", "every", "model_sha256")
+    if not shipped or any(recomputed.get(k) != shipped.get(k) for k in keys) or "rows" not in shipped:
+        return None
+    strip = lambda row: {k: v for k, v in row.items() if k != "seconds"}  # noqa: E731
+    pairs = list(zip(recomputed["rows"], shipped["rows"]))
+    return sum(strip(a) == strip(b) for a, b in pairs), len(pairs)
+
+
+def _remembered(key: str, request: tuple, label: str) -> bool:
+    """A button whose request survives later reruns (other widgets), until the inputs change."""
+    if st.button(label, key=f"{key}_button"):
+        st.session_state[f"{key}_request"] = request
+    return st.session_state.get(f"{key}_request") == request
+
+
+def robustness_panel(names: list[str], shipped: dict[str, dict], *, dataset: str, seed: int, key: str) -> None:
+    """Recompute the talk's table of ``names`` on the first k local test images, beside the shipped one."""
+    with st.expander(f"Recompute on the local {data.TITLES[dataset]} test set"):
+        folder = local_data_dir(dataset)
+        if folder is None or not names:
+            missing_data_caption(dataset, "evaluate", names[0] if names else f"{dataset}-adversarial")
+            return
+        images = st.select_slider("Test images (the first k)", [20, 50, 100, 200, 500, 1000], value=100,
+                                  key=f"{key}_images")
+        request = (tuple(names), folder, int(images), int(seed))
+        if not _remembered(key, request, f"Recompute PGD-20 and CW-30 on {images} images"):
+            st.caption(f"Reads {folder}/{dataset}_test.npz; the shipped rows used "
+                       f"`{full_command('evaluate', names[-1], folder)} --test-limit 1000`.")
+            return
+        rows = []
+        for name in names:
+            with st.spinner(f"{name}: PGD-20 and CW-30 on {images} images…"):
+                try:
+                    fresh = recompute_robustness(name, folder, int(images), int(seed))
+                except (ValueError, results.ResultsUnavailable) as error:
+                    st.warning(f"{name} could not be recomputed: {error}")
+                    continue
+            for label, record in ((f"{images} images, now (seed {seed})", fresh),
+                                  (f"{(shipped.get(name) or {}).get('examples', '?')} images, shipped",
+                                   shipped.get(name))):
+                if record:
+                    table = record["table"]
+                    rows.append({"model": name, "evaluated on": label, "natural": _percent(table.get("natural")),
+                                 "PGD-20": _percent(table.get("pgd")), "CW-30": _percent(table.get("cw"))})
+        if rows:
+            st.dataframe(rows, hide_index=True, width="stretch")
+
+
+def certify_panel(shipped: dict[str, dict], *, key: str) -> None:
+    """Recompute CERTIFY on the first k shipped images of one model and compare row by row."""
+    with st.expander("Recompute on the local test set"):
+        if not shipped:
+            st.caption("No shipped certify results to compare with.")
+            return
+        name = st.selectbox("Model", list(shipped), key=f"{key}_model")
+        record = shipped[name]
+        dataset = record["dataset"]
+        folder = local_data_dir(dataset)
+        if folder is None:
+            missing_data_caption(dataset, "certify", name)
+            return
+        left, right = st.columns(2)
+        images = left.slider("Images (every 20th test image, as shipped)", 2, 50, 10, key=f"{key}_images")
+        n_choices = sorted({1000, int(record["n"])})
+        n = right.select_slider("n (Monte-Carlo draws)", n_choices, value=int(record["n"]), key=f"{key}_n")
+        seed = int(record.get("seed", 0))
+        request = (name, folder, int(images), int(n), int(record["every"]), seed)
+        if not _remembered(key, request, f"Recompute CERTIFY on {images} images"):
+            st.caption(f"The shipped file: `{record.get('command', '')}`.")
+            return
+        with st.spinner(f"CERTIFY on {images} images, n = {n}…"):
+            try:
+                fresh = recompute_certify(*request)
+            except (ValueError, results.ResultsUnavailable) as error:
+                st.warning(f"{name} could not be recomputed: {error}")
+                return
+        first = {**record, "rows": record["rows"][:images]}
+        shipped_first = certified_accuracy_curve(first["rows"], record["radii"])
+        st.dataframe([{"radius r": r, f"now ({images} images, n = {n})": _percent(a),
+                       f"shipped, same {images} images": _percent(b), f"shipped, all {record['examples']}": _percent(c)}
+                      for r, a, b, c in zip(record["radii"], fresh["certified_accuracy"], shipped_first,
+                                            record["certified_accuracy"])], hide_index=True, width="stretch")
+        agreement = rows_agree(fresh, first)
+        if agreement is not None:
+            same, total = agreement
+            st.metric("Rows identical to the shipped ones", f"{same}/{total}",
+                      help="Each row depends only on seed + image index, so at the shipped n they must agree.")
+        else:
+            st.caption(f"n = {n} differs from the shipped n = {record['n']}: the radii differ, row by row.")
+        st.caption(f"{fresh['seconds']:.0f} s on {fresh.get('device', '?')}.")
+
+
+def _percent(value) -> str:
+    return "—" if value is None else f"{100 * value:.1f} %"
