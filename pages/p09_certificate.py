@@ -275,21 +275,26 @@ with right:
 st.subheader("Certified accuracy on the test set")
 shipped = {name: shipped_certify(name) for name in results.available("certify")}
 shipped = {name: value for name, value in shipped.items() if value is not None}
-figure = go.Figure()
-for sigma_published, accuracy in evaluation.COHEN_CIFAR10.items():
-    figure.add_scatter(x=evaluation.COHEN_RADII, y=accuracy, mode="lines+markers", line=dict(dash="dash"),
-                       name=f"Cohen et al. 2019, ResNet-110, σ = {sigma_published} (published)")
-for name, record in shipped.items():
-    figure.add_scatter(x=record["radii"], y=record["certified_accuracy"], mode="lines+markers",
-                       name=f"{name} (this code, {record['examples']} images, n = {record['n']})")
-figure.update_layout(height=400, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="radius r",
-                     yaxis=dict(title="certified accuracy at r", range=[0, 1], tickformat=".0%"),
-                     legend=dict(font=dict(size=11)))
-st.plotly_chart(figure, key="p09_certified_accuracy")
-if shipped:
-    for name, record in shipped.items():
-        st.caption(f"{name}: computed on {record.get('device', '?')} with `{record.get('command', '')}`.")
-else:
+NORM_LABEL = {"l2": "ℓ2", "l1": "ℓ1", "linf": "ℓ∞"}
+datasets = [d for d in ("cifar10", "mnist") if any(r.get("dataset") == d for r in shipped.values())] or ["cifar10"]
+for dataset, tab in zip(datasets, st.tabs([{"cifar10": "CIFAR-10", "mnist": "MNIST"}[d] for d in datasets])):
+    figure = go.Figure()
+    if dataset == "cifar10":
+        for sigma_published, accuracy in evaluation.COHEN_CIFAR10.items():
+            figure.add_scatter(x=evaluation.COHEN_RADII, y=accuracy, mode="lines+markers", line=dict(dash="dash"),
+                               name=f"Cohen et al. 2019, ResNet-110, σ = {sigma_published}, ℓ2 (published)")
+    mine = {name: record for name, record in shipped.items() if record.get("dataset") == dataset}
+    for name, record in mine.items():
+        figure.add_scatter(x=record["radii"], y=record["certified_accuracy"], mode="lines+markers",
+                           name=f"{name}, {NORM_LABEL.get(record.get('norm'), record.get('norm'))} "
+                                f"(this code, {record['examples']} images, n = {record['n']})")
+    figure.update_layout(height=420, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="radius r (in each curve's norm)",
+                         yaxis=dict(title="certified accuracy at r", range=[0, 1], tickformat=".0%"),
+                         legend=dict(font=dict(size=11)))
+    tab.plotly_chart(figure, key=f"p09_certified_accuracy_{dataset}")
+    for name, record in mine.items():
+        tab.caption(f"{name}: computed on {record.get('device', '?')} with `{record.get('command', '')}`.")
+if not shipped:
     st.info("No shipped results yet: run python -m core.experiments certify --name cifar10-gaussian-0.25 "
             "--data-dir ../shared/data")
 recompute.certify_panel(shipped, key="p09_recompute")
