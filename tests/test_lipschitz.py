@@ -35,7 +35,7 @@ def test_bound_is_never_exceeded_by_observed_ratios():
 
 def test_linear_network_bound_is_the_product_of_spectral_norms():
     model = models.feed_forward(3, [5], 2, seed=0)
-    w1, w2 = model.layers[0][1].linear.weight, model.layers[1].linear.weight
+    w1, w2 = model.layers[0][1].linear.weight.detach(), model.layers[1].linear.weight.detach()
     expected = float(torch.linalg.matrix_norm(w1, ord=2) * torch.linalg.matrix_norm(w2, ord=2))
     assert lipschitz.lipschitz_upper_bound(model, 2, (3,)) == pytest.approx(expected, rel=1e-5)
     assert lipschitz.lipschitz_upper_bound(model, 0, (3,)) == 1.0
