@@ -9,8 +9,6 @@ shipped rows: the panel says whether they do.
 """
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import shlex
 import tempfile
@@ -40,16 +38,17 @@ def local_data_dir(dataset: str) -> str | None:
 
 
 def _run(kind: str, arguments: list[str]) -> dict:
-    """Run ``python -m core.experiments <arguments>`` in-process into a temporary results folder."""
+    """Run ``python -m core.experiments <arguments>`` in-process into a temporary results folder.
+
+    Raises ValueError (missing or unreadable data, …) with the CLI's one-sentence message; progress
+    lines go to the server's log.
+    """
     with tempfile.TemporaryDirectory() as folder:
-        log = io.StringIO()
-        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-            code = experiments.main([*arguments, "--results-dir", folder])
-        if code != 0:
-            raise ValueError(log.getvalue().strip().splitlines()[-1] if log.getvalue().strip()
-                             else "the recomputation failed.")
-        subject = arguments[arguments.index("--name") + 1]
-        return results.read(kind, subject, folder)
+        argv = [*arguments, "--results-dir", folder]
+        args = experiments.make_parser().parse_args(argv)
+        args.argv = argv
+        args.handler(args)
+        return results.read(kind, args.name, folder)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
