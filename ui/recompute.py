@@ -18,6 +18,7 @@ import streamlit as st
 
 from core import data, experiments, results
 from core.evaluation import certified_accuracy_curve
+from ui.adversarial import percent
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,7 +81,8 @@ def rows_agree(recomputed: dict, shipped: dict | None) -> tuple[int, int] | None
     """(identical rows, rows compared) between a recomputed and a shipped certify file with the same
     n, n0, α, seed and image stride, or None when they are not comparable."""
     keys = ("n", "n0", "alpha", "every", "model_sha256")
-    if not shipped or any(recomputed.get(k) != shipped.get(k) for k in keys) or "rows" not in shipped:
+    if (not shipped or any(recomputed.get(k) != shipped.get(k) for k in keys) or "rows" not in shipped
+            or recomputed.get("seed", 0) != shipped.get("seed", 0)):  # files before the seed was recorded: 0
         return None
     strip = lambda row: {k: v for k, v in row.items() if k != "seconds"}  # noqa: E731
     pairs = list(zip(recomputed["rows"], shipped["rows"]))
@@ -105,8 +107,9 @@ def robustness_panel(names: list[str], shipped: dict[str, dict], *, dataset: str
                                   key=f"{key}_images")
         request = (tuple(names), folder, int(images), int(seed))
         if not _remembered(key, request, f"Recompute PGD-20 and CW-30 on {images} images"):
-            st.caption(f"Reads {folder}/{dataset}_test.npz; the shipped rows used "
-                       f"`{full_command('evaluate', names[-1], folder)} --test-limit 1000`.")
+            commands = [record.get("command") for record in shipped.values() if record and record.get("command")]
+            st.caption(f"Reads {folder}/{dataset}_test.npz; the shipped rows used " +
+                       "; ".join(f"`{command}`" for command in commands) + ".")
             return
         rows = []
         for name in names:
@@ -121,8 +124,8 @@ def robustness_panel(names: list[str], shipped: dict[str, dict], *, dataset: str
                                    shipped.get(name))):
                 if record:
                     table = record["table"]
-                    rows.append({"model": name, "evaluated on": label, "natural": _percent(table.get("natural")),
-                                 "PGD-20": _percent(table.get("pgd")), "CW-30": _percent(table.get("cw"))})
+                    rows.append({"model": name, "evaluated on": label, "natural": percent(table.get("natural")),
+                                 "PGD-20": percent(table.get("pgd")), "CW-30": percent(table.get("cw"))})
         if rows:
             st.dataframe(rows, hide_index=True, width="stretch")
 
@@ -157,8 +160,8 @@ def certify_panel(shipped: dict[str, dict], *, key: str) -> None:
                 return
         first = {**record, "rows": record["rows"][:images]}
         shipped_first = certified_accuracy_curve(first["rows"], record["radii"])
-        st.dataframe([{"radius r": r, f"now ({images} images, n = {n})": _percent(a),
-                       f"shipped, same {images} images": _percent(b), f"shipped, all {record['examples']}": _percent(c)}
+        st.dataframe([{"radius r": r, f"now ({images} images, n = {n})": percent(a),
+                       f"shipped, same {images} images": percent(b), f"shipped, all {record['examples']}": percent(c)}
                       for r, a, b, c in zip(record["radii"], fresh["certified_accuracy"], shipped_first,
                                             record["certified_accuracy"])], hide_index=True, width="stretch")
         agreement = rows_agree(fresh, first)
@@ -169,7 +172,3 @@ def certify_panel(shipped: dict[str, dict], *, key: str) -> None:
         else:
             st.caption(f"n = {n} differs from the shipped n = {record['n']}: the radii differ, row by row.")
         st.caption(f"{fresh['seconds']:.0f} s on {fresh.get('device', '?')}.")
-
-
-def _percent(value) -> str:
-    return "—" if value is None else f"{100 * value:.1f} %"
