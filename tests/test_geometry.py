@@ -5,8 +5,8 @@ References: exact probabilities Φ(margin / (σ‖w‖)) of a linear classifier 
 """
 import math
 
+import linear_reference
 import pytest
-import scipy.stats
 import torch
 from torch import nn
 
@@ -20,17 +20,11 @@ C = -1.5
 
 
 def linear_classifier() -> nn.Linear:
-    """Logits (0, w·x + c): the decision boundary is the line w·x + c = 0."""
-    model = nn.Linear(2, 2)
-    with torch.no_grad():
-        model.weight.copy_(torch.stack([torch.zeros(2), W]))
-        model.bias.copy_(torch.tensor([0.0, C]))
-    return model.eval()
+    return linear_reference.linear_classifier(W, C)
 
 
 def exact_probability_of_class_1(points: torch.Tensor, sigma: float):
-    margin = (points @ W + C).double().numpy()
-    return scipy.stats.norm.cdf(margin / (sigma * float(W.norm())))
+    return linear_reference.gaussian_probability_of_class_1(points, W, C, sigma)
 
 
 def blobs(n=240, seed=0):

@@ -1,5 +1,6 @@
 import math
 
+import linear_reference
 import numpy as np
 import pytest
 import scipy.stats
@@ -15,18 +16,11 @@ C = -1.0
 
 
 def linear_classifier() -> nn.Linear:
-    """Logits (0, w·x + c): the decision boundary is the line w·x + c = 0."""
-    model = nn.Linear(2, 2)
-    with torch.no_grad():
-        model.weight.copy_(torch.stack([torch.zeros(2), W]))
-        model.bias.copy_(torch.tensor([0.0, C]))
-    return model.eval()
+    return linear_reference.linear_classifier(W, C)
 
 
 def exact_gaussian_probability_of_class_1(x, sigma):
-    """P(w·(x + ε) + c > 0) = Φ((w·x + c) / (σ‖w‖)) for ε ~ N(0, σ²I)."""
-    margin = float(W @ torch.as_tensor(x, dtype=torch.float32) + C)
-    return scipy.stats.norm.cdf(margin / (sigma * float(W.norm())))
+    return float(linear_reference.gaussian_probability_of_class_1(x, W, C, sigma))
 
 
 class ConstantClassifier(nn.Module):
