@@ -77,7 +77,18 @@ def recipe(name: str) -> dict:
 def _device_label(device: torch.device) -> str:
     if device.type == "cuda":
         return f"cuda ({torch.cuda.get_device_name(device)})"
-    return f"cpu ({torch.get_num_threads()} threads, {platform.processor() or platform.machine()})"
+    return f"cpu ({torch.get_num_threads()} threads, {_cpu_name()})"
+
+
+def _cpu_name() -> str:
+    """The CPU's model name (Linux /proc/cpuinfo), else the architecture: timings differ by CPU."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name") and ":" in line:
+                return " ".join(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def _load_split(dataset: str, split: str, args) -> tuple[torch.Tensor, torch.Tensor]:

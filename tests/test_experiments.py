@@ -48,9 +48,23 @@ def test_train_writes_safetensors_and_a_complete_manifest(trained):
         assert entry["file"].endswith(".safetensors")
         assert entry["command"].startswith("python -m core.experiments train --name " + entry["name"])
         assert 0 <= entry["metrics"]["test_accuracy"] <= 1
+        assert entry["device"] == f"cpu ({torch.get_num_threads()} threads, {experiments._cpu_name()})"
     noisy = zoo.load("mnist-gaussian-0.25", models_dir=models_dir)
     x = torch.rand(2, 1, 28, 28)
     assert not torch.equal(noisy(x), noisy(x)), "the shipped noise model keeps its noise at inference"
+
+
+def test_cpu_name_is_the_model_name_of_proc_cpuinfo(tmp_path, monkeypatch):
+    """Timings are reported with the machine: the label names the CPU, not just "x86_64"."""
+    import pathlib
+
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD  EPYC 7B13 64-Core\n")
+    real_path = pathlib.Path
+    monkeypatch.setattr(experiments, "Path", lambda p: cpuinfo if p == "/proc/cpuinfo" else real_path(p))
+    assert experiments._cpu_name() == "AMD EPYC 7B13 64-Core"
+    monkeypatch.setattr(experiments, "Path", lambda p: tmp_path / "missing")
+    assert experiments._cpu_name()  # falls back to the architecture
 
 
 def test_evaluate_writes_the_talks_table_and_curves(trained):
