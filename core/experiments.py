@@ -14,6 +14,7 @@ import argparse
 import json
 import math
 import platform
+import re
 import shlex
 import sys
 import time
@@ -254,13 +255,17 @@ def command_certify(args) -> dict:
     settings = {"model_sha256": record["sha256"], "n0": args.n0, "n": args.n, "alpha": args.alpha,
                 "every": args.every, "seed": args.seed, "batch_size": args.batch_size}
     checkpoint = Path(args.results_dir) / f".certify_{args.name}.partial.jsonl"
-    done = _read_checkpoint(checkpoint, settings) if args.resume else {}
+    done, source = (_read_checkpoint(checkpoint, settings), checkpoint) if args.resume else ({}, None)
+    if args.resume and not checkpoint.exists():
+        # No interrupted run: extend the shipped result instead (e.g. from 100 to 500 images).
+        done, source = _shipped_rows(args.name, settings, args.results_dir), "the shipped result"
+    done = {index: row for index, row in done.items() if index < len(x)}
     if not args.resume or not checkpoint.exists():
         checkpoint.parent.mkdir(parents=True, exist_ok=True)
-        checkpoint.write_text(json.dumps(settings) + "\n")
+        checkpoint.write_text("".join(json.dumps(line) + "\n" for line in (settings, *done.values())))
     todo = [i for i in range(len(x)) if i not in done]
     if done:
-        print(f"[{args.name}] resuming: {len(x) - len(todo)}/{len(x)} rows from {checkpoint}", flush=True)
+        print(f"[{args.name}] resuming: {len(x) - len(todo)}/{len(x)} rows from {source}", flush=True)
     with checkpoint.open("a") as log:
         for count, index in enumerate(todo, start=len(x) - len(todo) + 1):
             row = evaluation.certify_dataset(model, x[index:index + 1], y[index:index + 1], noise=noise,
@@ -283,7 +288,8 @@ def command_certify(args) -> dict:
     payload = {"model": args.name, "model_sha256": record["sha256"], "dataset": record["dataset"],
                "noise": noise_spec,
                "norm": getattr(noise, "certified_norm", None), "n0": args.n0, "n": args.n,
-               "alpha": args.alpha, "every": args.every, "seed": args.seed, "examples": len(rows),
+               "alpha": args.alpha, "every": args.every, "seed": args.seed, "batch_size": args.batch_size,
+               "examples": len(rows),
                "lipschitz_bound": lipschitz, "radii": radii, "certified_accuracy": curve,
                "seconds": round(seconds, 1), "rows": rows}
     results.write("certify", args.name, payload, command=_command_line(args),
@@ -308,6 +314,31 @@ def _read_checkpoint(checkpoint: Path, settings: dict) -> dict[int, dict]:
         raise ValueError(f"{checkpoint} was written with other settings ({saved}): delete it, or resume "
                          f"with the same --n0/--n/--alpha/--every/--seed/--batch-size.")
     return {int(row["index"]): row for row in rows}
+
+
+def _shipped_rows(name: str, settings: dict, results_dir) -> dict[int, dict]:
+    """Rows of the shipped certify result of ``name`` if it was computed with ``settings`` ({} if not).
+
+    Files written before the batch size was recorded hold it in their command (default 1000);
+    layer-i rows are returned in layer space, as the loop computes them."""
+    from core import results
+
+    try:
+        shipped = results.read("certify", name, results_dir)
+    except results.ResultsUnavailable:
+        return {}
+    flag = re.search(r"--batch-size[ =](\d+)", shipped.get("command", ""))
+    batch_size = shipped.get("batch_size", int(flag.group(1)) if flag else 1000)
+    # A file without a seed predates the checkpointed loop: its rows may have been drawn otherwise.
+    if "seed" not in shipped or {**{key: shipped.get(key) for key in settings}, "batch_size": batch_size} != settings:
+        return {}
+    rows = {}
+    for row in shipped["rows"]:
+        row = dict(row)
+        if "radius_layer" in row:
+            row["radius"] = row.pop("radius_layer")
+        rows[int(row["index"])] = row
+    return rows
 
 
 def _split_at_noise(model, layer: int):

@@ -119,6 +119,29 @@ def test_certify_resumes_an_interrupted_run_with_the_same_rows(trained, capsys):
     checkpoint.unlink()
 
 
+def test_certify_resume_extends_the_shipped_result(trained, capsys):
+    """Without a checkpoint, --resume reuses the rows of the shipped file computed with the same
+    settings (100 → 500 images without recomputing the first 100); other settings start afresh."""
+    _, results_dir, common = trained
+    certify = ["certify", "--name", "mnist-gaussian-0.25", "--n0", "10", "--n", "60", "--every", "7",
+               "--batch-size", "30", *common]
+    assert experiments.main([*certify, "--limit", "5"]) == 0
+    whole = results.read("certify", "mnist-gaussian-0.25", results_dir)
+    assert whole["batch_size"] == 30
+    assert experiments.main([*certify, "--limit", "3"]) == 0
+    shipped_three = results.read("certify", "mnist-gaussian-0.25", results_dir)["rows"]
+    capsys.readouterr()
+    assert experiments.main([*certify, "--limit", "5", "--resume"]) == 0
+    assert "resuming: 3/5 rows from the shipped result" in capsys.readouterr().out
+    extended = results.read("certify", "mnist-gaussian-0.25", results_dir)["rows"]
+    assert extended[:3] == shipped_three, "the shipped rows are reused, not recomputed"
+    drop_time = lambda rows: [{k: v for k, v in row.items() if k != "seconds"} for row in rows]
+    assert drop_time(extended) == drop_time(whole["rows"])
+    assert experiments.main([*certify[:-len(common)], "--batch-size", "20", *common, "--limit", "5",
+                             "--resume"]) == 0
+    assert "resuming" not in capsys.readouterr().out, "rows drawn in other batches are not reused"
+
+
 def test_certify_refuses_a_model_without_noise(trained, capsys):
     _, _, common = trained
     assert experiments.main(["certify", "--name", "mnist-standard", "--n", "10", *common]) == 2
