@@ -96,6 +96,33 @@ class Layered(nn.Module):
         return Layered(list(self.layers[i:]))
 
 
+def initialise(layers, seed: int) -> None:
+    """PyTorch's default initialisation of every affine and convolution layer, drawn from a
+    generator seeded with ``seed`` instead of the process-wide RNG (which the sessions of one
+    server share): W ~ U(±√(1/fan_in)) (Kaiming-uniform with a = √5), b ~ U(±1/√fan_in)."""
+    generator = torch.Generator().manual_seed(int(seed))
+    for layer in layers:
+        for module in layer.modules():
+            if isinstance(module, (nn.Linear, nn.Conv2d)):
+                nn.init.kaiming_uniform_(module.weight, a=5 ** 0.5, generator=generator)
+                if module.bias is not None:
+                    fan_in = module.weight[0].numel()
+                    bound = 1 / fan_in ** 0.5
+                    nn.init.uniform_(module.bias, -bound, bound, generator=generator)
+
+
+def _materialised(layers: list[nn.Module], seed: int) -> list[nn.Module]:
+    """Layers built on the meta device (so that building draws nothing from the process-wide RNG)
+    given real storage on the CPU and initialised from ``seed``."""
+    layers = [layer.to_empty(device="cpu") for layer in layers]
+    for layer in layers:
+        for module in layer.modules():
+            if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                module.reset_parameters()        # γ = 1, β = 0, running statistics reset: no draw
+    initialise(layers, seed)
+    return layers
+
+
 def feed_forward(in_dim: int, hidden: list[int], out_dim: int, *, activation: str = "relu",
                  seed: int = 0) -> Layered:
     """The talk's feed-forward network F = φ(N)∘…∘φ(1), φ(i)(z) = σ(W_i z + b_i).
@@ -107,10 +134,10 @@ def feed_forward(in_dim: int, hidden: list[int], out_dim: int, *, activation: st
         raise ValueError("Layer widths must be positive integers.")
     _activation(activation)  # validate the name before building anything
     widths = [int(in_dim), *[int(w) for w in hidden], int(out_dim)]
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)  # scoped: the global RNG is restored when the block ends
+    with torch.device("meta"):
         layers = [Phi(a, b, activation if k < len(widths) - 2 else None)
                   for k, (a, b) in enumerate(zip(widths[:-1], widths[1:]))]
+    layers = _materialised(layers, seed)
     architecture = {"kind": "feed_forward", "in_dim": in_dim, "hidden": list(map(int, hidden)),
                     "out_dim": out_dim, "activation": activation}
     return Layered([nn.Sequential(nn.Flatten(), layers[0]) if k == 0 else layer
@@ -128,15 +155,16 @@ def _conv_block(c_in: int, c_out: int, *, pool: bool) -> list[nn.Module]:
 def mnist_cnn(*, width: int = 16, seed: int = 0) -> Layered:
     """Small CNN for 1×28×28 inputs in [0, 1]: three conv layers then two affine layers."""
     mean, std = DATASET_STATS["mnist"]
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with torch.device("meta"):
         layers = [
-            nn.Sequential(Normalize(mean, std), *_conv_block(1, width, pool=False)),
+            nn.Sequential(*_conv_block(1, width, pool=False)),
             nn.Sequential(*_conv_block(width, 2 * width, pool=True)),        # 14×14
             nn.Sequential(*_conv_block(2 * width, 4 * width, pool=True)),    # 7×7
             nn.Sequential(nn.Flatten(), nn.Linear(4 * width * 49, 128), nn.ReLU()),
             nn.Sequential(nn.Linear(128, 10)),
         ]
+    layers = _materialised(layers, seed)
+    layers[0] = nn.Sequential(Normalize(mean, std), *layers[0])
     return Layered(layers, architecture={"kind": "mnist_cnn", "width": width})
 
 
@@ -159,10 +187,9 @@ def cifar_cnn(*, width: int = 32, seed: int = 0) -> Layered:
     """
     mean, std = DATASET_STATS["cifar10"]
     w = width
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with torch.device("meta"):
         layers = [
-            nn.Sequential(Normalize(mean, std), *_conv_block(3, w, pool=False)),   # 32×32
+            nn.Sequential(*_conv_block(3, w, pool=False)),                         # 32×32
             nn.Sequential(*_conv_block(w, 2 * w, pool=True)),                      # 16×16
             nn.Sequential(*_conv_block(2 * w, 2 * w, pool=False)),
             nn.Sequential(*_conv_block(2 * w, 4 * w, pool=True)),                  # 8×8
@@ -171,6 +198,8 @@ def cifar_cnn(*, width: int = 32, seed: int = 0) -> Layered:
             nn.Sequential(nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(8 * w, 10, bias=False),
                           _Scale(0.125)),
         ]
+    layers = _materialised(layers, seed)
+    layers[0] = nn.Sequential(Normalize(mean, std), *layers[0])
     return Layered(layers, architecture={"kind": "cifar_cnn", "width": w})
 
 

@@ -6,6 +6,7 @@ command that rebuilds it, seed, wall time, device and measured metrics.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from pathlib import Path
@@ -96,3 +97,42 @@ def load(name: str, device="cpu", *, models_dir: Path | str = MODELS_DIR) -> tor
     model = build(record["architecture"])
     model.load_state_dict(load_file(str(path)))
     return model.to(resolve_device(device)).eval()
+
+
+def noise_record(name: str, models_dir: Path | str = MODELS_DIR) -> dict | None:
+    """The noise a zoo model was trained with, ``{"name", "scale", "layer", …}``, or None for a
+    deterministic model — the one reader of this record (older entries keep it in the architecture)."""
+    record = entry(name, models_dir)
+    return record.get("noise") or record.get("architecture", {}).get("noise") or None
+
+
+def _manifest_stamp(models_dir: Path) -> tuple[int, int]:
+    try:
+        stat = (Path(models_dir) / MANIFEST_NAME).stat()
+    except OSError:
+        return (0, 0)
+    return (stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=32)
+def _shared(name: str, device: str, models_dir: str, stamp: tuple[int, int]) -> torch.nn.Module:
+    model = load(name, device, models_dir=models_dir)
+    for parameter in model.parameters():
+        parameter.requires_grad_(False)
+    return model
+
+
+def shared(name: str, device="cpu", *, models_dir: Path | str = MODELS_DIR) -> torch.nn.Module:
+    """``load(name)`` kept in memory for the whole process and shared by every caller (the
+    dashboard's sessions, the scenes): frozen, never to be mutated. Keyed on the manifest's mtime and
+    size, so a model retrained while a server runs is reloaded."""
+    return _shared(name, str(resolve_device(device)), str(models_dir), _manifest_stamp(Path(models_dir)))
+
+
+def shared_base(name: str, device="cpu", *, models_dir: Path | str = MODELS_DIR) -> torch.nn.Module:
+    """The deterministic base network f of a shared zoo model (its noise layers removed, parameters
+    shared): callers add noise themselves, from their own generators — a cached model's noise layer
+    would share one generator between all users."""
+    from core.models import without_noise
+
+    return without_noise(shared(name, device, models_dir=models_dir))

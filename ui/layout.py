@@ -5,6 +5,8 @@ import inspect
 
 import streamlit as st
 
+from core.seeds import MAX_SEED
+
 PRESENTER_CSS = """
 <style>
 html, body, [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.35rem; }
@@ -29,45 +31,23 @@ def presenter_mode() -> bool:
 
 def seed_input(default: int = 0, *, key: str = "seed") -> int:
     """The demo's seed, in the sidebar and in the URL (?seed=…), so a link replays the demo."""
+    raw = st.query_params.get("seed", str(default))
     try:
-        initial = int(st.query_params.get("seed", default))
+        initial = int(raw)
     except ValueError:
+        initial = -1
+    if not 0 <= initial <= MAX_SEED:
+        st.sidebar.warning(f"The link's seed {raw!r} is not a whole number between 0 and {MAX_SEED}; "
+                           f"seed {default} is used instead.")
         initial = default
-    seed = int(st.sidebar.number_input("Seed", min_value=0, max_value=2**31 - 1, value=max(0, initial),
+    seed = int(st.sidebar.number_input("Seed", min_value=0, max_value=MAX_SEED, value=initial,
                                        step=1, key=key, help="Every random draw of this page comes from it."))
     st.query_params["seed"] = str(seed)
     return seed
 
 
-ROUTED_KEY = "_routed_by_app"
-
-
-def mark_routed() -> None:
-    """Called by app.py on every run: this session goes through the st.navigation router."""
-    st.session_state[ROUTED_KEY] = True
-
-
-def ensure_routed() -> None:
-    """Send a page that runs outside app.py's router back through it.
-
-    A shared link (``/p09_certificate?seed=3``) opened first on a fresh server is run by
-    Streamlit's legacy ``pages/`` discovery, before any session has run app.py's st.navigation:
-    the page would show without sections, presenter mode or wide layout. Streamlit switches to the
-    router once st.navigation has run; we switch the flag now and rerun, and the router then
-    serves the same URL.
-    """
-    if st.session_state.get(ROUTED_KEY):
-        return
-    from streamlit.runtime.pages_manager import PagesManager
-
-    PagesManager.uses_pages_directory = False
-    st.session_state[ROUTED_KEY] = True  # rerun once at most, even if the flag had no effect
-    st.rerun()
-
-
 def header(title: str, explanation: str, uses: str) -> None:
     """Title, the scene's explanation in the talk's notation (KaTeX), and what it computes on."""
-    ensure_routed()
     st.title(title)
     st.markdown(explanation)
     st.caption(f"**Model & data:** {uses}")

@@ -12,7 +12,7 @@ APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
 def _open_page(path: str | None = None) -> AppTest:
-    """The app run once, then switched to ``path`` (e.g. "pages/p01_erm_playground.py") and run
+    """The app run once, then switched to ``path`` (e.g. "app_pages/p01_erm_playground.py") and run
     again; ``path`` None leaves it on the default page (home)."""
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()

@@ -2,7 +2,7 @@
 
 
 def test_erm_playground_reacts_to_width_dataset_and_step(open_page, metric):
-    at = open_page("pages/p01_erm_playground.py")
+    at = open_page("app_pages/p01_erm_playground.py")
     assert not at.exception
     assert int(metric(at, "Epoch")) > 0          # trained at first paint
     risk = metric(at, "Empirical risk R̂(θ)")

@@ -6,7 +6,7 @@ def _mse(at) -> dict[str, float]:
 
 
 def test_composition_layers_sweep_and_approximation_react(open_page, metric):
-    at = open_page("pages/p02_composition.py")
+    at = open_page("app_pages/p02_composition.py")
     assert not at.exception
     assert len(at.get("plotly_chart")) == 3
     mse = _mse(at)

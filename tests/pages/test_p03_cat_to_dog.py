@@ -8,7 +8,7 @@ from ui import adversarial
 
 
 def test_cat_to_dog_reacts_to_the_budget(open_page, metric):
-    at = open_page("pages/p03_cat_to_dog.py")
+    at = open_page("app_pages/p03_cat_to_dog.py")
     assert not at.exception
     if not at.selectbox or not any(w.key == "p03_model" for w in at.selectbox):
         assert at.info, "without zoo models the page must say how to build them"

@@ -8,7 +8,7 @@ def _budget(shown: str) -> float:
 
 
 def test_accuracy_reacts_to_budget_and_attack(open_page, percent):
-    at = open_page("pages/p04_crafting_attacks.py")
+    at = open_page("app_pages/p04_crafting_attacks.py")
     assert not at.exception
     if not any(w.key == "p04_model" for w in at.selectbox):
         assert at.info, "without zoo models the page must say how to build them"

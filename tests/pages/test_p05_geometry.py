@@ -2,7 +2,7 @@
 
 
 def test_geometry_reacts_to_eps_and_point(open_page, metric):
-    at = open_page("pages/p05_geometry.py")
+    at = open_page("app_pages/p05_geometry.py")
     assert not at.exception
     assert len(at.get("plotly_chart")) == 2
     # The default point sits near the boundary: the default budget crosses it.

@@ -2,7 +2,7 @@
 
 
 def test_adversarial_training_reacts_to_eps(open_page, percent):
-    at = open_page("pages/p06_adversarial_training.py")
+    at = open_page("app_pages/p06_adversarial_training.py")
     assert not at.exception
     assert len(at.get("plotly_chart")) == 2
     standard_pgd = percent(at, "Standard · PGD-20")

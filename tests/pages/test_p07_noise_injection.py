@@ -2,7 +2,7 @@
 
 
 def test_noise_injection_reacts_to_scale_and_layer(open_page, metrics):
-    at = open_page("pages/p07_noise_injection.py")
+    at = open_page("app_pages/p07_noise_injection.py")
     assert not at.exception
     soft = metrics(at, "E[softmax")
     interval = metrics(at, "95 % interval")

@@ -2,7 +2,7 @@
 
 
 def test_decision_distribution_reacts_to_sigma(open_page, metric, metrics):
-    at = open_page("pages/p08_decision_distribution.py")
+    at = open_page("app_pages/p08_decision_distribution.py")
     assert not at.exception
     assert len(at.get("plotly_chart")) >= 4
     # The default scene is Cohen et al.'s picture: PGD flips the base decision, not the smoothed one.

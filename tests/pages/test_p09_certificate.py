@@ -3,7 +3,7 @@ from scipy.stats import norm
 
 
 def test_certificate_ceiling_moves_with_n_and_alpha(open_page, metric):
-    at = open_page("pages/p09_certificate.py")
+    at = open_page("app_pages/p09_certificate.py")
     assert not at.exception
     assert len(at.get("plotly_chart")) >= 4
     ceiling = float(metric(at, "Ceiling at this n, α"))
@@ -32,7 +32,7 @@ def test_shipped_certificates_are_plotted_beside_cohen_per_dataset(open_page):
 
     from core import results
 
-    at = open_page("pages/p09_certificate.py")
+    at = open_page("app_pages/p09_certificate.py")
     assert not at.exception
     figures = {}
     for chart in at.get("plotly_chart"):

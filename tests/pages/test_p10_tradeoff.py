@@ -7,7 +7,7 @@ def _tradeoff(values: list[str]) -> list[tuple[int, int]]:
 
 
 def test_tradeoff_reacts_to_radius(open_page, metric, metrics):
-    at = open_page("pages/p10_tradeoff.py")
+    at = open_page("app_pages/p10_tradeoff.py")
     assert not at.exception
     assert len(at.get("plotly_chart")) >= 3
     small_r = _tradeoff(metrics(at, "gaussian std"))

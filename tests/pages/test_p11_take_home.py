@@ -2,7 +2,7 @@
 
 
 def test_take_home_conclusions_are_live_and_sigma_moves_the_radius(open_page, metric, percent):
-    at = open_page("pages/p11_take_home.py")
+    at = open_page("app_pages/p11_take_home.py")
     assert not at.exception
     titles = " ".join(s.value for s in at.subheader)
     for words in ("Adversarial examples are everywhere", "Adversarial training", "certificates",

@@ -41,7 +41,7 @@ def _tables(at) -> list:
 
 def test_p06_recomputed_table_equals_the_gallery_table(open_page, local_cifar):
     local_cifar(1)
-    at = open_page("pages/p06_adversarial_training.py")
+    at = open_page("app_pages/p06_adversarial_training.py")
     assert not at.exception
     at.select_slider(key="p06_recompute_images").set_value(20).run()
     assert len(_tables(at)) == 1  # nothing computed before the click
@@ -64,7 +64,7 @@ def test_p06_recomputed_table_equals_the_gallery_table(open_page, local_cifar):
 
 def test_p09_recomputed_certificates_equal_core(open_page, local_cifar):
     images, labels = local_cifar(20)
-    at = open_page("pages/p09_certificate.py")
+    at = open_page("app_pages/p09_certificate.py")
     assert not at.exception
     at.selectbox(key="p09_recompute_model").set_value("cifar10-gaussian-0.25").run()
     at.slider(key="p09_recompute_images").set_value(3).run()
@@ -83,7 +83,7 @@ def test_p09_recomputed_certificates_equal_core(open_page, local_cifar):
 
 def test_missing_or_broken_local_data_gives_one_sentence(open_page, tmp_path, monkeypatch):
     monkeypatch.setattr(recompute, "data_dirs", lambda: [tmp_path])
-    at = open_page("pages/p09_certificate.py")
+    at = open_page("app_pages/p09_certificate.py")
     assert not at.exception
     assert any("cifar10_test.npz" in caption.value and "core.experiments certify" in caption.value
                for caption in at.caption)

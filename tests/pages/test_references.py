@@ -13,7 +13,7 @@ def _shown_count(at) -> tuple[int, int]:
 
 
 def test_references_list_arxiv_links_and_filter_by_scene(open_page):
-    at = open_page("pages/references.py")
+    at = open_page("app_pages/references.py")
     assert not at.exception
     text = " ".join(m.value for m in at.markdown)
     for arxiv_id in ARXIV_IDS:

@@ -157,7 +157,7 @@ with st.status("Training the toy networks…", expanded=False) as status:
     status.update(label="Toy networks trained.", state="complete")
 
 # 1 ──────────────────────────────────────────────────────────────────────────
-conclusion(1, "Adversarial examples are everywhere", "pages/p04_crafting_attacks.py", "4 · Crafting an attack")
+conclusion(1, "Adversarial examples are everywhere", "app_pages/p04_crafting_attacks.py", "4 · Crafting an attack")
 eps = st.select_slider("Attack budget ε (ℓ∞) on the toy", options=BUDGETS[1:], value=0.08, key="take_home_eps")
 with torch.no_grad():
     correct = standard_model(x_test.to(device)).argmax(1).cpu() == y_test
@@ -204,7 +204,7 @@ figure.update_layout(height=380, margin=dict(l=10, r=10, t=30, b=10),
 right.plotly_chart(figure, key="take_home_attack_figure")
 
 # 2 ──────────────────────────────────────────────────────────────────────────
-conclusion(2, "Adversarial training helps, but it costs", "pages/p06_adversarial_training.py",
+conclusion(2, "Adversarial training helps, but it costs", "app_pages/p06_adversarial_training.py",
            "6 · Adversarial training")
 curves = robustness_curves(seed)
 standard, adversarial = curves["standard"], curves["adversarial"]
@@ -227,7 +227,7 @@ figure.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), xaxis_titl
 right.plotly_chart(figure, key="take_home_adversarial_figure")
 
 # 3 ──────────────────────────────────────────────────────────────────────────
-conclusion(3, "Randomization gives certificates", "pages/p09_certificate.py", "9 · The certificate α*")
+conclusion(3, "Randomization gives certificates", "app_pages/p09_certificate.py", "9 · The certificate α*")
 sigma = st.select_slider("Noise standard deviation σ", options=SIGMAS, value=0.05, key="take_home_sigma")
 st.markdown(r"Radius certified by each noise of standard deviation $\sigma$ per coordinate, as a function of "
             r"$p_A = \mathbb{P}(F(x+\varepsilon) = c_A)$: Gaussian $\ell_2$ (Cohen et al.: "
@@ -267,7 +267,7 @@ figure.update_layout(height=360, margin=dict(l=10, r=10, t=30, b=10),
 right.plotly_chart(figure, key="take_home_certified_figure")
 
 # 4 ──────────────────────────────────────────────────────────────────────────
-conclusion(4, "Certified radii are still small compared with attack budgets", "pages/p10_tradeoff.py",
+conclusion(4, "Certified radii are still small compared with attack budgets", "app_pages/p10_tradeoff.py",
            "10 · Trade-off & best attacks")
 st.markdown(r"With $n$ Monte Carlo draws no Gaussian certificate can exceed $\sigma\,\Phi^{-1}(\alpha^{1/n})$ "
             r"(all votes agree). On CIFAR-10 ($d = 3072$) the corner of the usual $\ell_\infty$ ball "
@@ -293,7 +293,7 @@ if shipped:
 right.plotly_chart(figure, key="take_home_ceiling_figure")
 
 # 5 ──────────────────────────────────────────────────────────────────────────
-conclusion(5, "Robustness–accuracy trade-off", "pages/p10_tradeoff.py", "10 · Trade-off & best attacks")
+conclusion(5, "Robustness–accuracy trade-off", "app_pages/p10_tradeoff.py", "10 · Trade-off & best attacks")
 radii_grid = [float(r) for r in np.linspace(0, 0.2, 41)]
 figure = go.Figure()
 summary = []

@@ -1,0 +1,230 @@
+"""The 2-D toy problems of the scenes: one place that splits a toy set, trains a small network on it
+and freezes it — and ships the trained networks, so that a scene opens at once.
+
+A :class:`ToySpec` names everything that determines a trained toy network (data, architecture,
+recipe, seed). :func:`model` returns it frozen and shared in memory: from ``assets/toys/`` when the
+shipped file exists (checked by sha256), else trained here (a second or so). Shipped files are
+(re)built by ``python -m core.toys build``, which trains every spec the scenes declare in
+their ``SHIPPED_TOYS`` lists.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import importlib
+import json
+import os
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from core import data, models, noise as noises, training
+
+TOYS_DIR = Path(__file__).resolve().parent.parent / "assets" / "toys"
+MANIFEST_NAME = "manifest.json"
+BUILD_COMMAND = "python -m core.toys build"
+
+
+@dataclass(frozen=True)
+class ToySpec:
+    """A toy network and how it is trained; every field is part of its identity (``key``).
+
+    ``noise``: Gaussian-style data augmentation ``(noise name, per-coordinate std)`` (Cohen et al.
+    train their base classifiers so). ``adversarial``: ``(eps, steps)`` of PGD-ℓ∞ adversarial
+    training with step eps/4 (Madry et al.).
+    """
+    dataset: str = "moons"
+    points: int = 400
+    data_noise: float = 0.1
+    label_noise: float = 0.0
+    test_fraction: float = 0.3
+    hidden: tuple[int, ...] = (64, 64)
+    activation: str = "relu"
+    loss: str = "ce"
+    epochs: int = 60
+    lr: float = 1e-2
+    batch_size: int = 64
+    noise: tuple[str, float] | None = None
+    adversarial: tuple[float, int] | None = None
+    seed: int = 0
+
+    def key(self) -> str:
+        """A stable name for the spec (file name of its shipped weights)."""
+        text = json.dumps(dataclasses.asdict(self), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class Split(NamedTuple):
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+
+    @property
+    def classes(self) -> int:
+        return int(max(self.y_train.max(), self.y_test.max())) + 1
+
+
+@functools.lru_cache(maxsize=64)
+def _split(dataset, points, data_noise, label_noise, test_fraction, seed) -> Split:
+    x, y = data.toy_2d(dataset, points, noise=data_noise, label_noise=label_noise, seed=seed)
+    return Split(*data.train_test_split(x, y, test_fraction=test_fraction, seed=seed))
+
+
+def split(spec: ToySpec) -> Split:
+    """The seeded train / held-out split of the spec's toy set (x in [0, 1]²). Shared: do not mutate."""
+    return _split(spec.dataset, spec.points, spec.data_noise, spec.label_noise, spec.test_fraction, spec.seed)
+
+
+def untrained(spec: ToySpec) -> models.Layered:
+    """The spec's network at its seeded initialisation θ₀."""
+    return models.feed_forward(2, list(spec.hidden), split(spec).classes, activation=spec.activation,
+                               seed=spec.seed)
+
+
+def train(spec: ToySpec, *, device="cpu", callback=None) -> tuple[models.Layered, list[dict]]:
+    """Train the spec's network by ERM (noise-augmented or adversarial when the spec says so);
+    returns (model in eval mode, per-epoch history)."""
+    parts = split(spec)
+    options = {}
+    if spec.noise is not None:
+        name, std = spec.noise
+        options["noise"] = noises.make(name, noises.scale_for_std(name, std))
+    if spec.adversarial is not None:
+        eps, steps = spec.adversarial
+        options["adversarial"] = {"kind": "pgd", "eps": eps, "step": eps / 4, "steps": steps}
+    model = untrained(spec)
+    result = training.train(model, parts.x_train, parts.y_train, epochs=spec.epochs, x_test=parts.x_test,
+                            y_test=parts.y_test, loss=spec.loss, lr=spec.lr, batch_size=spec.batch_size,
+                            seed=spec.seed, device=device, callback=callback, **options)
+    return model.cpu().eval(), result.history
+
+
+def _freeze(model: torch.nn.Module) -> torch.nn.Module:
+    for parameter in model.parameters():
+        parameter.requires_grad_(False)
+    return model.eval()
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def read_manifest(toys_dir: Path = TOYS_DIR) -> dict:
+    path = Path(toys_dir) / MANIFEST_NAME
+    if not path.exists():
+        return {"toys": {}}
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {"toys": {}}   # unreadable: every toy is retrained on demand, nothing is trusted
+    return manifest if isinstance(manifest.get("toys"), dict) else {"toys": {}}
+
+
+def shipped(spec: ToySpec, toys_dir: Path = TOYS_DIR) -> models.Layered | None:
+    """The shipped network of ``spec`` if its file exists and matches the manifest's sha256, else None."""
+    record = read_manifest(toys_dir)["toys"].get(spec.key())
+    path = Path(toys_dir) / f"{spec.key()}.safetensors"
+    if record is None or not path.exists() or _sha256(path) != record.get("sha256"):
+        return None
+    model = untrained(spec)
+    try:
+        model.load_state_dict(load_file(str(path)))
+    except (RuntimeError, OSError, ValueError):
+        return None
+    return model
+
+
+_lock = threading.Lock()
+
+
+@functools.lru_cache(maxsize=128)
+def _model(spec: ToySpec, toys_dir: str) -> models.Layered:
+    return _freeze(shipped(spec, Path(toys_dir)) or train(spec)[0])
+
+
+def model(spec: ToySpec, *, toys_dir: Path = TOYS_DIR) -> models.Layered:
+    """The trained network of ``spec``: frozen, on the CPU, shared by every caller (never mutate it).
+
+    Shipped weights are used when present; otherwise it is trained once in this process."""
+    with _lock:   # two sessions asking for the same new spec train it once
+        return _model(spec, str(toys_dir))
+
+
+def ship(spec: ToySpec, toys_dir: Path = TOYS_DIR) -> dict:
+    """Train ``spec`` and write its weights and manifest entry (atomically); returns the entry."""
+    toys_dir = Path(toys_dir)
+    toys_dir.mkdir(parents=True, exist_ok=True)
+    trained, history = train(spec)
+    path = toys_dir / f"{spec.key()}.safetensors"
+    state = {k: v.detach().cpu().contiguous() for k, v in trained.state_dict().items()}
+    handle, temporary = tempfile.mkstemp(dir=toys_dir, suffix=".tmp")
+    os.close(handle)
+    save_file(state, temporary)
+    os.replace(temporary, path)
+    record = {"spec": dataclasses.asdict(spec), "sha256": _sha256(path), "command": BUILD_COMMAND,
+              "train_acc": history[-1].get("train_acc"), "test_acc": history[-1].get("test_acc")}
+    manifest = read_manifest(toys_dir)
+    manifest["toys"][spec.key()] = record
+    _write_json(toys_dir / MANIFEST_NAME, manifest)
+    return record
+
+
+def _write_json(path: Path, content: dict) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(handle, "w") as stream:
+        json.dump(content, stream, indent=1, sort_keys=True)
+        stream.write("\n")
+    os.replace(temporary, path)
+
+
+def declared_specs() -> list[ToySpec]:
+    """Every spec that a registered scene ships (its module's ``SHIPPED_TOYS``), without repeats."""
+    from core.scenes.registry import SCENES
+
+    specs: dict[str, ToySpec] = {}
+    for scene in SCENES:
+        module = importlib.import_module(scene.module)
+        for spec in getattr(module, "SHIPPED_TOYS", ()):
+            specs.setdefault(spec.key(), spec)
+    return list(specs.values())
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m core.toys",
+                                     description="Train and ship the toy networks the scenes open with.")
+    parser.add_argument("command", choices=["build", "list"])
+    parser.add_argument("--missing-only", action="store_true", help="skip specs already shipped and intact")
+    args = parser.parse_args(argv)
+    specs = declared_specs()
+    if args.command == "list":
+        for spec in specs:
+            state = "shipped" if shipped(spec) is not None else "missing"
+            print(f"{spec.key()}  {state:8s}  {spec}")
+        return 0
+    for index, spec in enumerate(specs, start=1):
+        if args.missing_only and shipped(spec) is not None:
+            continue
+        record = ship(spec)
+        print(f"[{index}/{len(specs)}] {spec.key()} test accuracy {record['test_acc']:.3f}", file=sys.stderr)
+    keep = {spec.key() for spec in specs}
+    manifest = read_manifest()
+    stale = [key for key in manifest["toys"] if key not in keep]
+    for key in stale:   # a spec no scene declares any more: its file goes too
+        manifest["toys"].pop(key)
+        (TOYS_DIR / f"{key}.safetensors").unlink(missing_ok=True)
+    _write_json(TOYS_DIR / MANIFEST_NAME, manifest)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,46 @@
+"""The frame of every scene page: its header from the registry, one cached scene call, the code.
+
+A page is: widgets → ``compute(scene_function, **values)`` → figures (ui.figures) → layout →
+``code(scene_function)``. Nothing here computes; the scene functions live in core.scenes.
+"""
+from __future__ import annotations
+
+import importlib
+import inspect
+
+import streamlit as st
+
+from core.scenes.registry import scene as registered
+from ui import layout
+
+
+def header(url_path: str, explanation: str, uses: str) -> None:
+    """The scene's title (from the registry), its explanation (KaTeX) and what it computes on."""
+    layout.header(registered(url_path).title, explanation, uses)
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _compute(target: str, arguments: tuple):
+    module, name = target.split(":")
+    return getattr(importlib.import_module(module), name)(**dict(arguments))
+
+
+def compute(function, /, *, spinner: str | None = "Computing…", **arguments):
+    """``function(**arguments)``, cached for every session of the server (its result is pickled, so
+    each caller gets its own copy). Arguments must be plain hashable values (widget values, seeds).
+    A ValueError (bad input) becomes one sentence on the page, which then stops."""
+    target = f"{function.__module__}:{function.__qualname__}"
+    try:
+        if spinner:
+            with st.spinner(spinner):
+                return _compute(target, tuple(sorted(arguments.items())))
+        return _compute(target, tuple(sorted(arguments.items())))
+    except ValueError as error:
+        layout.fail(str(error))
+
+
+def code(*functions) -> None:
+    """The page's last element: the scene function (and what it calls) shown beside the demo."""
+    with st.expander("The code behind this scene"):
+        for function in functions:
+            st.code(inspect.getsource(function), language="python")
