@@ -3,7 +3,7 @@ the one scene registry (core.scenes.registry)."""
 import streamlit as st
 
 from core.scenes.registry import HOME_PAGE, REFERENCES_PAGE, by_part
-from ui import layout
+from ui import layout, warmup
 
 st.set_page_config(page_title="Randomized Defenses Lab", page_icon=":material/casino:", layout="wide")
 
@@ -14,5 +14,6 @@ for part, scenes in by_part().items():
 PAGES["More"] = [st.Page(REFERENCES_PAGE, title="References", icon=":material/menu_book:", url_path="references")]
 
 page = st.navigation(PAGES)
+warmup.start()
 layout.presenter_mode()
 page.run()

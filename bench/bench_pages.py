@@ -1,0 +1,228 @@
+"""How fast each scene answers, against issue 9's budgets.
+
+    python -m bench.bench_pages [--pages p01_erm_playground p09_certificate] [--widgets 4] [--no-server]
+
+For each page, in a fresh Python process (Streamlit's AppTest runs app.py, the router, the page):
+  1. home: the app's first run on the default page (imports included);
+  2. first visit: switch to the page once the server's warm-up (ui.warmup) has finished, as in a
+     running server where the lecturer opened the home page first;
+  3. rerun: the same page again (Streamlit reruns the script on every interaction);
+  4. widget moves: each of the page's first main widgets (sliders, select boxes, number inputs,
+     radios; not the seed or presenter toggle) set to a neighbouring value, one at a time.
+Then (unless --no-server, and when Debian's chromium is there) a real `streamlit run app.py` and
+headless Chromium: the seconds from launching the server to the home page drawn.
+
+Prints one table, the budgets beside the measures, and the machine. Nothing here asserts: the speed
+goals live in this benchmark, never in the tests.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+BUDGETS = {"home_server_s": 8.0, "first_median_s": 2.0, "first_worst_s": 5.0,
+           "widget_median_s": 0.3, "widget_worst_s": 1.0}
+SKIPPED_KEYS = {"seed", "presenter_mode"}
+
+
+def _neighbour(widget):
+    """A number next to a slider's or number input's current one (None for a range slider)."""
+    value = widget.value
+    if isinstance(value, (tuple, list)):
+        return None
+    step = widget.step or 1
+    up = value + step
+    candidate = up if widget.max is None or up <= widget.max else value - step
+    return round(float(candidate), 10) if isinstance(value, float) else int(candidate)
+
+
+def _widgets(at, limit):
+    found = []
+    for group in (at.slider, at.select_slider, at.selectbox, at.number_input, at.radio):
+        for widget in group:
+            if widget.key in SKIPPED_KEYS or widget.disabled:
+                continue
+            found.append(widget)
+    return found[:limit]
+
+
+def _set(widget):
+    """Move ``widget`` to a neighbouring value; returns a description or None."""
+    kind = type(widget).__name__
+    if kind == "Selectbox" or kind == "Radio":
+        options = list(widget.options)
+        if len(options) < 2:
+            return None
+        index = (widget.index or 0) + 1
+        widget.set_value(widget.options[index % len(options)]) if kind == "Radio" else widget.select_index(index % len(options))
+        return f"{widget.key or widget.label}: option {index % len(options)}"
+    if kind == "SelectSlider":
+        options = list(widget.options)
+        if len(options) < 2:
+            return None
+        current = options.index(widget.format_func(widget.value)) if widget.format_func(widget.value) in options else 0
+        target = (current + 1) % len(options)
+        # set_value takes a raw option value; the AppTest proto only keeps the labels, so pick by label.
+        widget.set_value(_raw_option(widget, target))
+        return f"{widget.key or widget.label}: {options[target]}"
+    value = _neighbour(widget)
+    if value is None:
+        return None
+    widget.set_value(value)
+    return f"{widget.key or widget.label}: {value}"
+
+
+def _raw_option(widget, index):
+    label = list(widget.options)[index]
+    try:
+        return json.loads(label)        # numbers shown as themselves
+    except ValueError:
+        return label
+
+
+def measure_page(url_path: str, widget_limit: int) -> dict:
+    """Runs in a fresh process: the page's timings (seconds)."""
+    from streamlit.testing.v1 import AppTest
+
+    from core.scenes.registry import HOME_PAGE, REFERENCES_PAGE, SCENES
+    from ui import warmup
+
+    page = {s.url_path: s.page for s in SCENES} | {"": HOME_PAGE, "references": REFERENCES_PAGE}
+    at = AppTest.from_file(APP, default_timeout=900)
+    started = time.perf_counter()
+    at.run()
+    home = time.perf_counter() - started
+    warmup.wait(600)
+    at.switch_page(page[url_path])
+    started = time.perf_counter()
+    at.run()
+    first = time.perf_counter() - started
+    errors = [str(e.value)[:120] for e in at.exception]
+    started = time.perf_counter()
+    at.run()
+    rerun = time.perf_counter() - started
+    moves = []
+    for widget in _widgets(at, widget_limit):
+        try:
+            what = _set(widget)
+        except Exception as error:  # noqa: BLE001 — a widget the bench cannot drive is reported, not fatal
+            moves.append({"widget": f"{widget.key or widget.label}: not driven ({type(error).__name__})", "s": None})
+            continue
+        if what is None:
+            continue
+        started = time.perf_counter()
+        at.run()
+        moves.append({"widget": what, "s": time.perf_counter() - started})
+        errors += [str(e.value)[:120] for e in at.exception]
+    return {"page": url_path or "home", "home_s": home, "first_s": first, "rerun_s": rerun, "moves": moves,
+            "errors": errors}
+
+
+def measure_server() -> float | None:
+    """Seconds from `streamlit run app.py` to the home page drawn in headless Chromium (None without it)."""
+    if not Path("/usr/bin/chromium").exists():
+        return None
+    sys.path.insert(0, str(ROOT))
+    from tests.test_browser import _browser_page, _free_port, _wait_for_script_to_finish, _wait_for_health
+
+    port = _free_port()
+    started = time.perf_counter()
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", APP, "--server.headless", "true",
+                               "--server.port", str(port), "--server.address", "127.0.0.1",
+                               "--browser.gatherUsageStats", "false"], cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for_health(port, server)
+        with _browser_page() as page:
+            page.goto(f"http://127.0.0.1:{port}/", wait_until="domcontentloaded")
+            _wait_for_script_to_finish(page, 120)
+            page.wait_for_selector("h1", timeout=60_000)
+            return time.perf_counter() - started - 1.0   # the wait confirms 1 s of stillness
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def machine() -> str:
+    model = platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import torch
+
+    return f"{os.cpu_count()} cores, {model}, torch {torch.__version__}, {torch.get_num_threads()} threads, " \
+           f"{'CUDA' if torch.cuda.is_available() else 'no GPU'}"
+
+
+def main() -> None:
+    from core.scenes.registry import SCENES
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", nargs="*", default=None, help="URL paths (default: every scene)")
+    parser.add_argument("--widgets", type=int, default=4, help="main widgets moved per page")
+    parser.add_argument("--no-server", action="store_true", help="skip the real-server home-page measure")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker is not None:
+        print(json.dumps(measure_page(args.worker, args.widgets)))
+        return
+    pages = args.pages or [scene.url_path for scene in SCENES]
+    rows = []
+    for url_path in pages:
+        done = subprocess.run([sys.executable, "-m", "bench.bench_pages", "--worker", url_path,
+                               "--widgets", str(args.widgets)], cwd=ROOT, capture_output=True, text=True)
+        if done.returncode != 0:
+            print(f"{url_path}: the worker failed: {done.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
+            continue
+        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        row = rows[-1]
+        print(f"  measured {row['page']}: first {row['first_s']:.2f} s", file=sys.stderr)
+
+    print(f"\nbench_pages — {machine()}\n")
+    print("| page | first visit (s) | rerun (s) | widget moves: median / worst (s) | widgets | errors |")
+    print("|---|---|---|---|---|---|")
+    all_moves = []
+    for row in rows:
+        moves = [m["s"] for m in row["moves"] if m["s"] is not None]
+        all_moves += moves
+        spread = f"{statistics.median(moves):.2f} / {max(moves):.2f}" if moves else "—"
+        print(f"| {row['page']} | {row['first_s']:.2f} | {row['rerun_s']:.2f} | {spread} | {len(moves)} | "
+              f"{len(row['errors'])} |")
+    firsts = [row["first_s"] for row in rows]
+    print()
+    print("| measure | ours | budget |")
+    print("|---|---|---|")
+    if rows:
+        print(f"| home, first run in a fresh process (AppTest, imports included) | "
+              f"{statistics.median(row['home_s'] for row in rows):.2f} s | — |")
+        print(f"| first visit, median over pages | {statistics.median(firsts):.2f} s | ≤ {BUDGETS['first_median_s']} s |")
+        print(f"| first visit, worst page | {max(firsts):.2f} s | ≤ {BUDGETS['first_worst_s']} s |")
+    if all_moves:
+        print(f"| widget move, median | {statistics.median(all_moves):.3f} s | ≤ {BUDGETS['widget_median_s']} s |")
+        print(f"| widget move, worst | {max(all_moves):.3f} s | ≤ {BUDGETS['widget_worst_s']} s |")
+    if not args.no_server:
+        server = measure_server()
+        shown = "no chromium here" if server is None else f"{server:.1f} s"
+        print(f"| `streamlit run` → home page drawn (headless Chromium) | {shown} | ≤ {BUDGETS['home_server_s']} s |")
+    for row in rows:
+        for error in row["errors"]:
+            print(f"error on {row['page']}: {error}")
+        for move in row["moves"]:
+            print(f"  {row['page']}: {move['widget']} → " + ("—" if move["s"] is None else f"{move['s']:.3f} s"))
+
+
+if __name__ == "__main__":
+    main()
