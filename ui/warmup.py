@@ -17,16 +17,15 @@ _done = threading.Event()
 
 
 def _warm() -> None:
-    try:
-        for scene in SCENES:
+    for scene in SCENES:
+        try:
             module = importlib.import_module(scene.module)
             warm = getattr(module, "warm", None)   # a scene may preload what it opens with
             if warm is not None:
                 warm()
-    except Exception:  # noqa: BLE001 — a failed warm-up only costs speed; the page reports the error
-        pass
-    finally:
-        _done.set()
+        except Exception:  # noqa: BLE001 — a failed warm-up only costs speed; the page reports the error
+            continue
+    _done.set()
 
 
 def start() -> None:
