@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import numbers
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.stats
@@ -118,29 +119,35 @@ def _class_count(logits: torch.Tensor, num_classes) -> int:
     return num_classes
 
 
-def sample_counts_many(model, xs, *, noise, num, batch_size, generator, num_classes=None) -> torch.Tensor:
+def sample_counts_many(model, xs, *, noise, num, batch_size, generator, num_classes=None,
+                       callback=None) -> torch.Tensor:
     """Counts[i, c] = #{j ≤ num : argmax F(xs[i] + ε_j) = c}, an N×K long tensor on the CPU.
 
     The N·num noisy copies are evaluated ``batch_size`` rows at a time (rows of one chunk may mix
-    points), counted by one ``torch.bincount`` per chunk.
+    points), counted by one ``torch.bincount`` per chunk. ``callback(done, total)``, if given, is
+    called after each chunk with the number of noisy copies evaluated so far (it draws nothing).
     """
-    counts = None
+    counts, done = None, 0
+    total = xs.shape[0] * num
     for rows, logits in _noisy_logits(model, xs, noise=noise, num=num, batch_size=batch_size, generator=generator):
         if counts is None:
             classes = _class_count(logits, num_classes)
             counts = torch.zeros(xs.shape[0] * classes, dtype=torch.long, device=logits.device)
         counts += torch.bincount(rows * classes + logits.argmax(dim=1), minlength=counts.numel())
+        done += int(rows.numel())
+        if callback is not None:
+            callback(done, total)
     return counts.view(xs.shape[0], classes).cpu()
 
 
-def sample_counts(model, x, *, noise, num, batch_size, generator, num_classes=None) -> torch.Tensor:
+def sample_counts(model, x, *, noise, num, batch_size, generator, num_classes=None, callback=None) -> torch.Tensor:
     """Counts[c] = #{j ≤ num : argmax F(x + ε_j) = c} for ONE input x (no batch dimension).
 
     A long tensor of length num_classes (default: the number of logits) on the CPU; the Monte
     Carlo estimate of P(F(x + ε) = c) is Counts[c] / num.
     """
     return sample_counts_many(model, x.unsqueeze(0), noise=noise, num=num, batch_size=batch_size,
-                              generator=generator, num_classes=num_classes)[0]
+                              generator=generator, num_classes=num_classes, callback=callback)[0]
 
 
 def smoothed_probabilities_many(model, xs, *, noise, num, batch_size, generator) -> torch.Tensor:
@@ -201,6 +208,71 @@ def predict(model, x, *, noise, n, alpha, batch_size, generator, num_classes=Non
     return int(top.indices[0])
 
 
+@dataclass(frozen=True)
+class Certificate:
+    """Everything CERTIFY computed at one input (Cohen et al. 2019, Algorithm 1).
+
+    ``prediction`` c_A (ABSTAIN when p_A_lower < ½) and ``radius`` (0.0 when abstaining) are what
+    :func:`certify` returns; ``guess`` is the class the n0 selection draws picked (kept when
+    abstaining), ``selection_counts`` / ``counts`` the per-class votes of the n0 selection and the
+    n estimation draws, ``count_a`` = counts[guess], ``p_a_lower`` = clopper_pearson_lower(count_a,
+    n, α), ``norm`` the norm of the radius.
+    """
+    prediction: int
+    radius: float
+    p_a_lower: float
+    counts: tuple[int, ...]
+    selection_counts: tuple[int, ...]
+    guess: int
+    count_a: int
+    n0: int
+    n: int
+    alpha: float
+    norm: str
+
+    @property
+    def abstained(self) -> bool:
+        return self.prediction == ABSTAIN
+
+    @property
+    def unanimous(self) -> bool:
+        """All n estimation votes went to the guess: p_A_lower = α^{1/n}, the radius is the ceiling."""
+        return self.count_a == self.n
+
+
+def certify_details(model, x, *, noise, n0, n, alpha, batch_size, generator, num_classes=None,
+                    callback=None) -> Certificate:
+    """Cohen et al. 2019 CERTIFY with everything it computed (:class:`Certificate`): the class and
+    radius of :func:`certify` (same draws, same result for the same generator), p_A's
+    Clopper–Pearson lower bound and the vote counts.
+
+    n0 selection draws guess c_A = argmax counts₀; n fresh estimation draws give n_A = counts[c_A]
+    and p_A_lower = Beta⁻¹(α; n_A, n − n_A + 1); abstain when p_A_lower < ½, else
+    R = certified_radius(noise, p_A_lower, dim=x.numel()) (σΦ⁻¹(p_A_lower) for Gaussian noise).
+    ``callback(done, n0 + n)`` reports the draws evaluated so far (progress bars; draws nothing).
+    """
+    n0 = checks.positive_int(n0, "n0")
+    n = checks.positive_int(n, "n")
+    alpha = _check_alpha(alpha)
+    if noise.certified_norm is None:
+        raise ValueError(f"{noise.label} noise has no certified radius; certify with gaussian, laplace or uniform noise.")
+    total = n0 + n
+    report = None if callback is None else (lambda done, _: callback(done, total))
+    selection = sample_counts(model, x, noise=noise, num=n0, batch_size=batch_size, generator=generator,
+                              num_classes=num_classes, callback=report)
+    guess = int(selection.argmax())
+    report = None if callback is None else (lambda done, _: callback(n0 + done, total))
+    estimation = sample_counts(model, x, noise=noise, num=n, batch_size=batch_size, generator=generator,
+                               num_classes=num_classes, callback=report)
+    count_a = int(estimation[guess]) if guess < estimation.numel() else 0
+    p_a_lower = clopper_pearson_lower(count_a, n, alpha)
+    certified = p_a_lower >= 0.5
+    radius = float(certified_radius(noise, p_a_lower, dim=x.numel())) if certified else 0.0
+    return Certificate(prediction=guess if certified else ABSTAIN, radius=radius, p_a_lower=p_a_lower,
+                       counts=tuple(int(c) for c in estimation), selection_counts=tuple(int(c) for c in selection),
+                       guess=guess, count_a=count_a, n0=n0, n=n, alpha=alpha, norm=noise.certified_norm)
+
+
 def certify(model, x, *, noise, n0, n, alpha, batch_size, generator, num_classes=None) -> tuple[int, float]:
     """Cohen et al. 2019 CERTIFY: (c_A, R) such that, with probability ≥ 1 − α, F_rob(x) = c_A and
     F_rob(x') = c_A for every x' with ‖x' − x‖ < R in ``noise.certified_norm``; (ABSTAIN, 0.0) otherwise.
@@ -208,22 +280,11 @@ def certify(model, x, *, noise, n0, n, alpha, batch_size, generator, num_classes
     n0 selection draws guess c_A; n fresh estimation draws give n_A and the Clopper–Pearson bound
     p_A_lower = clopper_pearson_lower(n_A, n, α); abstain when p_A_lower < ½, else
     R = certified_radius(noise, p_A_lower, dim=x.numel()) (σΦ⁻¹(p_A_lower) for Gaussian noise).
+    :func:`certify_details` runs the same code and also returns p_A_lower and the counts.
     """
-    n0 = checks.positive_int(n0, "n0")
-    n = checks.positive_int(n, "n")
-    alpha = _check_alpha(alpha)
-    if noise.certified_norm is None:
-        raise ValueError(f"{noise.label} noise has no certified radius; certify with gaussian, laplace or uniform noise.")
-    selection = sample_counts(model, x, noise=noise, num=n0, batch_size=batch_size, generator=generator,
-                              num_classes=num_classes)
-    guess = int(selection.argmax())
-    estimation = sample_counts(model, x, noise=noise, num=n, batch_size=batch_size, generator=generator,
-                               num_classes=num_classes)
-    count_a = int(estimation[guess]) if guess < estimation.numel() else 0
-    p_a_lower = clopper_pearson_lower(count_a, n, alpha)
-    if p_a_lower < 0.5:
-        return ABSTAIN, 0.0
-    return guess, float(certified_radius(noise, p_a_lower, dim=x.numel()))
+    details = certify_details(model, x, noise=noise, n0=n0, n=n, alpha=alpha, batch_size=batch_size,
+                              generator=generator, num_classes=num_classes)
+    return details.prediction, details.radius
 
 
 class Smooth:
@@ -379,6 +440,16 @@ def radius_ceiling(sigma, alpha, n):
     alpha = _check_alpha(alpha)
     n = checks.positive_int(n, "n")
     return gaussian_radius(alpha ** (1.0 / n), sigma)
+
+
+def certify_ceiling(noise, alpha, n) -> float:
+    """The largest radius CERTIFY can return for ``noise`` at (n, α), in ``noise.certified_norm``:
+    certified_radius(noise, α^{1/n}), since p_A_lower = Beta⁻¹(α; n, 1) = α^{1/n} when all n votes
+    agree. For Gaussian noise it is :func:`radius_ceiling` σΦ⁻¹(α^{1/n}).
+    """
+    alpha = _check_alpha(alpha)
+    n = checks.positive_int(n, "n")
+    return float(certified_radius(noise, alpha ** (1.0 / n)))
 
 
 def certified_radius(noise, p_a, *, dim=None, norm=None):

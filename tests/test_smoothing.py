@@ -143,6 +143,53 @@ def test_certify_returns_the_radius_of_the_clopper_pearson_lower_bound(name, sca
     assert radius == smoothing.certified_radius(noise, p_lower, dim=2) > 0
 
 
+@pytest.mark.parametrize("name,scale,distance", [("gaussian", 0.5, 0.25), ("laplace", 0.3, 0.25),
+                                                 ("uniform", 0.8, 0.25), ("gaussian", 0.5, 0.0)])
+def test_certify_details_agrees_with_certify_and_with_scipy_clopper_pearson(name, scale, distance):
+    model, noise = linear_classifier(), noise_module.make(name, scale)
+    x, n0, n, alpha = point_at_margin(distance), 64, 2000, 0.001
+    kwargs = dict(noise=noise, n0=n0, n=n, alpha=alpha, batch_size=300)
+    details = smoothing.certify_details(model, x, generator=make_generator(11, "cpu"), **kwargs)
+    assert (details.prediction, details.radius) == smoothing.certify(model, x, generator=make_generator(11, "cpu"),
+                                                                     **kwargs)
+    assert sum(details.counts) == n and sum(details.selection_counts) == n0
+    assert (details.n0, details.n, details.alpha, details.norm) == (n0, n, alpha, noise.certified_norm)
+    assert details.guess == int(np.argmax(details.selection_counts))
+    assert details.count_a == details.counts[details.guess]
+    # One-sided (1 − α) Clopper–Pearson = lower end of scipy's exact two-sided (1 − 2α) interval.
+    expected = scipy.stats.binomtest(details.count_a, n).proportion_ci(confidence_level=1 - 2 * alpha,
+                                                                        method="exact").low
+    assert details.p_a_lower == pytest.approx(expected, rel=1e-9, abs=1e-12)
+    if details.p_a_lower < 0.5:
+        assert details.abstained and details.radius == 0.0
+    else:
+        assert details.radius == pytest.approx(smoothing.certified_radius(noise, expected, dim=2), rel=1e-9)
+    if distance == 0.0:
+        assert details.abstained and details.guess in (0, 1)   # on the boundary: p_A ≈ ½
+
+
+def test_certify_details_reports_progress_without_changing_the_draws():
+    model, noise, x = linear_classifier(), noise_module.make("gaussian", 0.5), point_at_margin(0.3)
+    seen = []
+    kwargs = dict(noise=noise, n0=100, n=1000, alpha=0.01, batch_size=256)
+    with_bar = smoothing.certify_details(model, x, generator=make_generator(2, "cpu"),
+                                         callback=lambda done, total: seen.append((done, total)), **kwargs)
+    assert with_bar == smoothing.certify_details(model, x, generator=make_generator(2, "cpu"), **kwargs)
+    assert seen[-1] == (1100, 1100) and all(total == 1100 for _, total in seen)
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+
+
+def test_a_unanimous_certificate_sits_on_the_ceiling_of_its_noise():
+    for noise in (noise_module.make("gaussian", 0.25), noise_module.make("laplace", 0.2),
+                  noise_module.make("uniform", 0.4)):
+        details = smoothing.certify_details(ConstantClassifier(1), torch.zeros(2), noise=noise, n0=10, n=500,
+                                            alpha=0.001, batch_size=128, generator=make_generator(0, "cpu"))
+        assert details.unanimous and details.p_a_lower == pytest.approx(0.001 ** (1 / 500), rel=1e-12)
+        assert details.radius == pytest.approx(smoothing.certify_ceiling(noise, 0.001, 500), rel=1e-12)
+    assert smoothing.certify_ceiling(noise_module.make("gaussian", 0.25), 0.01, 2000) == \
+        pytest.approx(smoothing.radius_ceiling(0.25, 0.01, 2000), rel=1e-12)
+
+
 def test_certify_reaches_the_radius_ceiling_when_every_vote_agrees():
     sigma, alpha, n = 0.25, 0.001, 1000
     label, radius = smoothing.certify(ConstantClassifier(2), torch.rand(3, 4, 4), noise=noise_module.make("gaussian", sigma),
@@ -324,6 +371,8 @@ def test_certified_radius_dispatches_on_the_noise():
     (lambda: smoothing.renyi_radius(0.9, -1.0), "sigma"),
     (lambda: smoothing.pixeldp_radius(float("nan"), 1.0), r"\[0, 1\]"),
     (lambda: smoothing.radius_ceiling(0.25, 0.001, 0), "n must"),
+    (lambda: smoothing.certify_ceiling(noise_module.make("laplace", 0.5), 0.0, 100), "alpha"),
+    (lambda: smoothing.certify_ceiling(noise_module.make("generalized_normal", 0.5), 0.01, 100), "No certified radius"),
     (lambda: smoothing.clopper_pearson_lower(11, 10, 0.01), "k must"),
     (lambda: smoothing.uniform_radius(0.9, 0.5, norm="linf"), "dim"),
     (lambda: smoothing.uniform_radius(0.9, 0.5, norm="l2"), "norm"),
