@@ -40,6 +40,10 @@ _IMAGE_SHAPES = {"mnist": (1, 28, 28), "fashion_mnist": (1, 28, 28), "cifar10": 
 _GALLERY_PREFIX = {"cifar10": "cifar10", "mnist": "mnist", "fashion_mnist": "fashionMNIST",
                    "imagenet": "imagenet"}
 _UNREADABLE = "That file is not a readable image: upload a PNG or JPEG photo."
+# Uploads are parsed only by these decoders (not by every codec Pillow has), and only up to this
+# many pixels: 24 MP decode to at most ~200 MB even as 16-bit RGBA, whatever the file's size on disk.
+UPLOAD_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP")
+UPLOAD_MEGAPIXELS = 24
 
 
 class DatasetUnavailable(ValueError):
@@ -332,8 +336,9 @@ def load_image(data: bytes, *, size: int, channels: int) -> torch.Tensor:
     """Decode an uploaded image for a size×size model: upright (EXIF orientation), transparency on
     white, centre-cropped to a square, resized (bilinear, antialiased), C×H×W float32 in [0, 1].
 
-    Raises :class:`InvalidImage` for anything PIL cannot fully decode (empty, text, truncated) and
-    for images above PIL's decompression-bomb limit ``Image.MAX_IMAGE_PIXELS``.
+    Raises :class:`InvalidImage` for anything PIL cannot fully decode (empty, text, truncated), for
+    formats outside ``UPLOAD_FORMATS`` (TIFF, PSD, … are never parsed) and for images above
+    ``UPLOAD_MEGAPIXELS`` (or PIL's decompression-bomb limit), checked from the header before decoding.
     """
     from PIL import Image, ImageOps
 
@@ -345,9 +350,9 @@ def load_image(data: bytes, *, size: int, channels: int) -> torch.Tensor:
     mode = "L" if channels == 1 else "RGB"
     too_large = "That image is too large to open safely: upload a photo under {} megapixels."
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            limit = Image.MAX_IMAGE_PIXELS
-            if limit is not None and image.width * image.height > limit:
+        with Image.open(io.BytesIO(data), formats=UPLOAD_FORMATS) as image:
+            limit = min(UPLOAD_MEGAPIXELS * 1_000_000, Image.MAX_IMAGE_PIXELS or UPLOAD_MEGAPIXELS * 1_000_000)
+            if image.width * image.height > limit:
                 raise InvalidImage(too_large.format(limit // 1_000_000 or 1))
             if image.format == "JPEG":
                 image.draft(image.mode, (size, size))  # decode big photos at a reduced scale ≥ size

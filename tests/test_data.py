@@ -318,3 +318,17 @@ def test_load_image_arguments_are_checked():
         data.load_image(payload, size=8, channels=2)
     with pytest.raises(ValueError, match="size must be a positive integer"):
         data.load_image(payload, size=0, channels=3)
+
+
+def test_formats_outside_the_allow_list_are_never_parsed():
+    payload = _encode(Image.new("RGB", (8, 8), "red"), "TIFF")
+    with pytest.raises(data.InvalidImage, match="not a readable image"):
+        data.load_image(payload, size=8, channels=3)
+
+
+def test_the_megapixel_budget_is_checked_from_the_header(monkeypatch):
+    monkeypatch.setattr(data, "UPLOAD_MEGAPIXELS", 1)
+    payload = _encode(Image.new("L", (1100, 1000)), "PNG")    # 1.1 MP: refused before decoding
+    with pytest.raises(data.InvalidImage, match="under 1 megapixels"):
+        data.load_image(payload, size=8, channels=3)
+    assert data.load_image(_encode(Image.new("L", (900, 1000)), "PNG"), size=8, channels=1).shape == (1, 8, 8)
