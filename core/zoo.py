@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from core.device import resolve_device
@@ -34,11 +35,40 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+REQUIRED_KEYS = ("name", "file", "sha256", "architecture")
+RESTORE = "restore it with `git checkout -- assets/models` or rebuild the models with `python -m core.experiments train`"
+
+
+def shown_path(path: Path | str) -> str:
+    """``path`` relative to the project when it lies inside it: messages never show server paths."""
+    path = Path(path).resolve()
+    try:
+        return str(path.relative_to(ASSETS_DIR.parent))
+    except ValueError:
+        return path.name
+
+
 def read_manifest(models_dir: Path | str = MODELS_DIR) -> dict:
+    """The manifest, checked against its schema: a ``models`` list of entries with name, file,
+    sha256 and architecture. Anything else raises ModelUnavailable with one sentence naming the file
+    (relative to the project) and how to restore it."""
     path = Path(models_dir) / MANIFEST_NAME
     if not path.exists():
         return {"models": []}
-    return json.loads(path.read_text())
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError):
+        raise ModelUnavailable(f"{shown_path(path)} is not readable JSON: {RESTORE}.") from None
+    models = manifest.get("models") if isinstance(manifest, dict) else None
+    if not isinstance(models, list):
+        raise ModelUnavailable(f"{shown_path(path)} has no list of models: {RESTORE}.")
+    for position, item in enumerate(models):
+        missing = [key for key in REQUIRED_KEYS if not isinstance(item, dict) or key not in item]
+        if missing or not isinstance(item["architecture"], dict) or not isinstance(item["file"], str) \
+                or Path(item["file"]).name != item["file"]:
+            what = f"lacks {', '.join(missing)}" if missing else "has a malformed file name or architecture"
+            raise ModelUnavailable(f"Entry {position + 1} of {shown_path(path)} {what}: {RESTORE}.")
+    return manifest
 
 
 def write_manifest(manifest: dict, models_dir: Path | str = MODELS_DIR) -> None:
@@ -90,12 +120,19 @@ def load(name: str, device="cpu", *, models_dir: Path | str = MODELS_DIR) -> tor
     path = Path(models_dir) / record["file"]
     rebuild = record.get("command") or f"python -m core.experiments train --name {name} --data-dir ../shared/data"
     if not path.exists():
-        raise ModelUnavailable(f"The weights of {name!r} are missing ({path}); rebuild them with: {rebuild}")
+        raise ModelUnavailable(f"The weights of {name!r} are missing ({shown_path(path)}); rebuild them with: {rebuild}")
     if sha256_of(path) != record["sha256"]:
-        raise ModelUnavailable(f"The weights of {name!r} are corrupted (sha256 mismatch in {path}); "
+        raise ModelUnavailable(f"The weights of {name!r} are corrupted (sha256 mismatch in {shown_path(path)}); "
                                f"rebuild them with: {rebuild}")
-    model = build(record["architecture"])
-    model.load_state_dict(load_file(str(path)))
+    try:
+        model = build(record["architecture"])
+        model.load_state_dict(load_file(str(path)))
+    except (ValueError, KeyError, TypeError, RuntimeError, OSError, SafetensorError) as error:
+        # An unknown architecture, or tensors whose names or shapes do not fit it: one sentence,
+        # never the library's wording.
+        kind = "architecture" if isinstance(error, (ValueError, KeyError, TypeError)) else "tensors"
+        raise ModelUnavailable(f"The {kind} of {name!r} in {shown_path(path.parent / MANIFEST_NAME)} do not match "
+                               f"its weights {shown_path(path)}; rebuild them with: {rebuild}") from None
     return model.to(resolve_device(device)).eval()
 
 

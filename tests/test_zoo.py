@@ -1,4 +1,5 @@
 """The shipped zoo: every manifest entry loads, matches its sha256, and classifies real images."""
+import json
 import shutil
 
 import pytest
@@ -64,3 +65,38 @@ def test_every_shipped_result_belongs_to_the_shipped_weights():
             shipped = results.read(kind, subject)
             assert shipped["model_sha256"] == zoo.entry(subject)["sha256"], f"{kind}_{subject}.json is stale"
             assert shipped["command"].startswith("python -m core.experiments ")
+
+
+def _copy_of_zoo(tmp_path, name):
+    shutil.copy(zoo.MODELS_DIR / zoo.entry(name)["file"], tmp_path)
+    record = dict(zoo.entry(name))
+    (tmp_path / zoo.MANIFEST_NAME).write_text(json.dumps({"models": [record]}))
+    return record
+
+
+@pytest.mark.parametrize("manifest_text,sentence", [
+    ('{"models": [{"name": "a", "fi', "is not readable JSON"),
+    ('{"model": []}', "has no list of models"),
+    ('{"models": [{"name": "a", "sha256": "0", "architecture": {}}]}', "Entry 1 of .* lacks file"),
+    ('{"models": [{"name": "a", "file": "../../etc/passwd", "sha256": "0", "architecture": {}}]}',
+     "malformed file name"),
+])
+def test_a_broken_manifest_gives_one_sentence_without_server_paths(tmp_path, manifest_text, sentence):
+    (tmp_path / zoo.MANIFEST_NAME).write_text(manifest_text)
+    with pytest.raises(zoo.ModelUnavailable, match=sentence) as caught:
+        zoo.names(tmp_path)
+    assert str(tmp_path) not in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_weights_that_do_not_fit_the_architecture_give_one_sentence(tmp_path):
+    name = "mnist-standard"
+    record = _copy_of_zoo(tmp_path, name)
+    record["architecture"] = {**record["architecture"], "width": record["architecture"].get("width", 16) * 2}
+    (tmp_path / zoo.MANIFEST_NAME).write_text(json.dumps({"models": [record]}))
+    with pytest.raises(zoo.ModelUnavailable, match="do not match its weights") as caught:
+        zoo.load(name, models_dir=tmp_path)
+    assert str(tmp_path) not in str(caught.value)
+    record["architecture"] = {"kind": "transformer"}
+    (tmp_path / zoo.MANIFEST_NAME).write_text(json.dumps({"models": [record]}))
+    with pytest.raises(zoo.ModelUnavailable, match="architecture of 'mnist-standard'"):
+        zoo.load(name, models_dir=tmp_path)
