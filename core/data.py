@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import math
+import zipfile
 import numbers
 import re
 from pathlib import Path
@@ -185,6 +186,9 @@ def _labels_to_tensor(labels: np.ndarray) -> torch.Tensor:
 def _check_arrays(pixels: np.ndarray, labels: np.ndarray, source: str) -> None:
     layout_ok = (pixels.dtype == np.uint8 and (pixels.ndim == 3 or (pixels.ndim == 4 and pixels.shape[3] in (1, 3)))
                  and labels.ndim == 1 and len(labels) == len(pixels))
+    if layout_ok and len(labels) and not (int(labels.min()) >= 0 and int(labels.max()) < 10):
+        raise DatasetUnavailable(f"{source} has labels outside 0–9 (from {int(labels.min())} to {int(labels.max())}): "
+                                 "replace it with a fresh copy.")
     if not layout_ok:
         raise DatasetUnavailable(f"{source} does not hold the expected arrays (x: uint8 N×H×W or N×H×W×C, "
                                  f"y: N labels; got x {pixels.dtype} {pixels.shape}, y {labels.shape}): "
@@ -206,7 +210,7 @@ def _read_npz(name: str, split: str, data_dir) -> tuple[np.ndarray, np.ndarray]:
     try:
         with np.load(path) as archive:
             pixels, labels = archive["x"], archive["y"]
-    except (OSError, ValueError, KeyError) as error:  # not a zip, a truncated file, or missing x / y
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:  # not a zip, truncated, no x / y
         raise DatasetUnavailable(f"{path} is not a readable dataset archive with arrays x and y: "
                                  "replace it with a fresh copy.") from error
     _check_arrays(pixels, labels, str(path))

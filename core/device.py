@@ -8,7 +8,10 @@ def resolve_device(device: str | torch.device | None = None) -> torch.device:
     """Return a ``torch.device``: ``None`` or ``"auto"`` picks CUDA when present, else CPU."""
     if device is None or (isinstance(device, str) and device == "auto"):
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(device)
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"Unknown device {device!r}: use cpu, cuda, cuda:0 or auto.") from None
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError("CUDA was requested but no GPU is available here; use device='cpu'.")
     return device

@@ -227,6 +227,11 @@ def command_certify(args) -> dict:
     from core.lipschitz import lipschitz_upper_bound
 
     device = resolve_device(args.device)
+    checkpoint = Path(args.results_dir) / f".certify_{args.name}.partial.jsonl"
+    if not args.resume and checkpoint.exists():
+        # Never overwrite an interrupted run's rows because --resume was forgotten.
+        raise ValueError(f"An interrupted run left {checkpoint.name} in {args.results_dir}: add --resume to "
+                         "continue it with the same settings, or delete that file to start over.")
     record = zoo.entry(args.name, args.models_dir)
     noise_spec = record.get("noise")
     if not noise_spec:
@@ -254,7 +259,6 @@ def command_certify(args) -> dict:
     # checkpoint; `seconds` sums the rows' own times.
     settings = {"model_sha256": record["sha256"], "n0": args.n0, "n": args.n, "alpha": args.alpha,
                 "every": args.every, "seed": args.seed, "batch_size": args.batch_size}
-    checkpoint = Path(args.results_dir) / f".certify_{args.name}.partial.jsonl"
     done, source = (_read_checkpoint(checkpoint, settings), checkpoint) if args.resume else ({}, None)
     if args.resume and not checkpoint.exists():
         # No interrupted run: extend the shipped result instead (e.g. from 100 to 500 images).
@@ -484,6 +488,29 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Arguments that must be positive integers / a probability, checked before anything is read or written.
+POSITIVE_INTEGERS = ("epochs", "width", "train_limit", "eval_examples", "test_limit", "eot", "curve_examples",
+                     "curve_steps", "n0", "n", "every", "limit", "batch_size")
+
+
+def check_arguments(args) -> None:
+    """One ValueError sentence for the first bad argument (nothing has been read or written yet)."""
+    for name in POSITIVE_INTEGERS:
+        value = getattr(args, name, None)
+        if value is not None and value < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be a positive whole number, got {value}.")
+    if getattr(args, "seed", 0) < 0:
+        raise ValueError(f"--seed must be a non-negative whole number, got {args.seed}.")
+    alpha = getattr(args, "alpha", None)
+    if alpha is not None and not 0 < alpha < 1:
+        raise ValueError(f"--alpha must lie strictly between 0 and 1, got {alpha}.")
+    eps = getattr(args, "eps", None)
+    if eps is not None and not (eps > 0 and eps < float("inf")):
+        raise ValueError(f"--eps must be a positive number, got {eps}.")
+    if getattr(args, "device", None) not in (None, "auto"):
+        resolve_device(args.device)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
@@ -493,9 +520,14 @@ def main(argv: list[str] | None = None) -> int:
             print(name)
         return 0
     try:
+        check_arguments(args)
         args.handler(args)
     except ValueError as error:  # DatasetUnavailable, ModelUnavailable, bad arguments
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:     # an unwritable results folder, a full disk
+        print(f"error: cannot write {Path(error.filename or '').name or 'the result'} "
+              f"({error.strerror or error}): choose a writable --results-dir / --models-dir.", file=sys.stderr)
         return 2
     return 0
 

@@ -6,6 +6,7 @@ settings, so a page can plot it at first paint and say how to recompute it.
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -57,5 +58,8 @@ def write(kind: str, subject: str, payload: dict, *, command: str, device: str,
     file.parent.mkdir(parents=True, exist_ok=True)
     record = {"kind": kind, "subject": subject, "command": command, "device": device,
               "computed_on": time.strftime("%Y-%m-%d"), **payload}
-    file.write_text(json.dumps(record, indent=1) + "\n")
+    # Atomic: a run killed mid-write leaves the previous file intact.
+    temporary = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(record, indent=1) + "\n")
+    os.replace(temporary, file)
     return file

@@ -153,3 +153,27 @@ def test_missing_data_gives_one_sentence(tmp_path, capsys):
                              "--root", str(tmp_path), "--models-dir", str(tmp_path)])
     assert code == 2
     assert "error:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv,sentence", [
+    (["certify", "--name", "mnist-gaussian-0.25", "--limit", "-3"], "--limit must be a positive whole number"),
+    (["certify", "--name", "mnist-gaussian-0.25", "--alpha", "1.5"], "--alpha must lie strictly between 0 and 1"),
+    (["certify", "--name", "mnist-gaussian-0.25", "--n", "0"], "--n must be a positive whole number"),
+    (["evaluate", "--name", "mnist-standard", "--device", "gpu7"], "Unknown device 'gpu7'"),
+    (["evaluate", "--name", "mnist-standard", "--eps", "-0.1"], "--eps must be a positive number"),
+    (["train", "--name", "mnist-standard", "--seed", "-1"], "--seed must be a non-negative whole number"),
+])
+def test_bad_cli_arguments_are_one_sentence_before_anything_is_written(tmp_path, capsys, argv, sentence):
+    code = experiments.main([*argv, "--results-dir", str(tmp_path), "--models-dir", str(tmp_path)])
+    error = capsys.readouterr().err
+    assert code == 2 and sentence in error and "Traceback" not in error
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_rerun_without_resume_keeps_the_interrupted_runs_rows(tmp_path, capsys):
+    checkpoint = tmp_path / ".certify_mnist-gaussian-0.25.partial.jsonl"
+    checkpoint.write_text('{"n": 10}\n{"index": 0}\n')
+    code = experiments.main(["certify", "--name", "mnist-gaussian-0.25", "--results-dir", str(tmp_path),
+                             "--data-dir", str(tmp_path)])
+    assert code == 2 and "--resume" in capsys.readouterr().err
+    assert checkpoint.read_text() == '{"n": 10}\n{"index": 0}\n'
