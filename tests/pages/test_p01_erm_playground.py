@@ -1,4 +1,5 @@
-"""ERM playground: trains at first paint; architecture/data changes retrain; Step advances the epoch."""
+"""ERM playground: trains at first paint; architecture/data changes retrain; Step and Train advance the
+epochs; Reset goes back to θ₀."""
 
 
 def test_erm_playground_reacts_to_width_dataset_and_step(open_page, metric):
@@ -22,6 +23,11 @@ def test_erm_playground_reacts_to_width_dataset_and_step(open_page, metric):
     at.button(key="erm_step").click().run()
     assert not at.exception
     assert int(metric(at, "Epoch")) == epoch + 1
+
+    at.number_input(key="erm_epochs").set_value(2)
+    at.button(key="erm_train").click().run()
+    assert not at.exception
+    assert int(metric(at, "Epoch")) == epoch + 3
 
     at.button(key="erm_reset").click().run()
     assert int(metric(at, "Epoch")) == 0

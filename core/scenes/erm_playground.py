@@ -1,0 +1,185 @@
+"""1 · ERM playground: train a small network on a 2-D toy set and watch the empirical and held-out risks,
+the generalisation gap and the decision regions move.
+
+Stateful by nature (the lecturer presses Train, Step, Reset): a :class:`Session` holds one
+``core.training.Trainer`` on the split and the initial network of a ``core.toys.ToySpec`` and is
+kept by the page in its own session (never shared: it is mutated). :meth:`Session.view` returns a
+frozen :class:`View` of NumPy arrays and numbers, all that the page draws.
+"""
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from core import checks, data, geometry, models, toys, training
+from core.seeds import check_seed
+
+POINTS, DATA_NOISE, BATCH_SIZE = 400, 0.1, 32
+AUTO_EPOCHS = 30            # trained when a session opens or the data/network changes, so the page shows its point
+RESOLUTION = 120            # decision-region grid points per axis
+DATASETS = data.TOY_DATASETS
+ACTIVATIONS = models.ACTIVATIONS
+LOSSES = training.LOSSES
+WIDTHS = (2, 4, 8, 16, 32, 64, 128)
+DEPTH_RANGE = (1, 5)
+LEARNING_RATES = (1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
+LABEL_NOISE_RANGE = (0.0, 0.4, 0.05)          # slider: min, max, step
+TEST_FRACTION_RANGE = (0.1, 0.7, 0.05)
+EPOCHS_PER_TRAIN = (1, 500, 20)               # number input: min, max, default
+STEP_UNITS = ("one epoch", "one mini-batch")
+DEFAULTS = {"dataset": "moons", "label_noise": 0.0, "test_fraction": 0.3, "depth": 2, "width": 16,
+            "activation": "relu", "loss": "ce", "lr": 3e-2}
+LOSS_LABELS = {"ce": "cross-entropy", "hinge": "multi-class hinge"}
+LOSS_FORMULAS = {"ce": r"-\log \frac{e^{F_\theta(x)_y}}{\sum_j e^{F_\theta(x)_j}}",
+                 "hinge": r"\max\big(0,\ 1 + \max_{j \ne y} F_\theta(x)_j - F_\theta(x)_y\big)"}
+
+EXPLANATION = r"""
+**Empirical risk minimisation.** Given $m$ training examples $(x_i, y_i)$ drawn from $\mathcal D$, pick
+the parameters $\theta$ of a network $F_\theta$ that minimise the empirical risk
+$\hat R(\theta) = \frac1m \sum_{i=1}^m \ell(F_\theta(x_i), y_i)$. What we care about is the true risk
+$R(\theta) = \mathbb E_{(x,y)\sim\mathcal D}\,\ell(F_\theta(x), y)$, estimated on held-out examples; their
+difference is the **generalisation gap**. Change the data, the network or the loss, and train.
+"""
+USES = (f"a 2-D toy set (core.toys.split: {POINTS} points in [0, 1]², seeded) and a feed-forward network "
+        f"F = φ(N)∘…∘φ(1) (core.toys.untrained) trained here with mini-batch Adam (core.training.Trainer, "
+        f"batches of {BATCH_SIZE}); {AUTO_EPOCHS} epochs are trained when the page opens.")
+
+
+def spec(*, dataset: str, label_noise: float, test_fraction: float, depth: int, width: int, activation: str,
+         loss: str, lr: float, seed: int) -> toys.ToySpec:
+    """The toy problem and network of the playground as a ``core.toys.ToySpec`` (validated): ``POINTS``
+    points of ``dataset`` with a share ``label_noise`` of flipped labels, split into train / held-out,
+    and a ReLU-style network of ``depth`` hidden layers of ``width`` units trained on ``loss`` with
+    Adam at step ``lr``. Bad values raise a ValueError saying what to choose."""
+    check_seed(seed)
+    if dataset not in DATASETS:
+        raise ValueError(f"Unknown dataset {dataset!r}: choose one of {', '.join(DATASETS)}.")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"Unknown activation {activation!r}: choose one of {', '.join(ACTIVATIONS)}.")
+    if loss not in LOSSES:
+        raise ValueError(f"Unknown loss {loss!r}: choose one of {', '.join(LOSSES)}.")
+    if isinstance(label_noise, bool) or not isinstance(label_noise, numbers.Real) or not 0 <= label_noise <= 0.5:
+        raise ValueError(f"The label noise must be a share between 0 and 0.5, got {label_noise!r}.")
+    if (isinstance(test_fraction, bool) or not isinstance(test_fraction, numbers.Real)
+            or not 0 < test_fraction < 1 or not 1 <= round(POINTS * test_fraction) < POINTS):
+        raise ValueError(f"The held-out fraction must lie strictly between 0 and 1, got {test_fraction!r}.")
+    depth = checks.positive_int(depth, "The depth (number of hidden layers)")
+    width = checks.positive_int(width, "The width (neurons per hidden layer)")
+    if depth > 16 or width > 1024:
+        raise ValueError("Keep the network small: at most 16 hidden layers of at most 1024 neurons.")
+    lr = checks.positive(lr, "The learning rate")
+    return toys.ToySpec(dataset=dataset, points=POINTS, data_noise=DATA_NOISE, label_noise=float(label_noise),
+                        test_fraction=float(test_fraction), hidden=(width,) * depth, activation=activation,
+                        loss=loss, epochs=AUTO_EPOCHS, lr=lr, batch_size=BATCH_SIZE, seed=seed)
+
+
+@dataclass(frozen=True)
+class View:
+    """What the page shows of a session now: NumPy arrays and numbers only."""
+    epoch: int                   # finished epochs
+    steps: int                   # mini-batch steps so far
+    m: int                       # training examples
+    m_test: int                  # held-out examples
+    classes: int
+    train_loss: float            # empirical risk R̂(θ) now
+    test_loss: float             # held-out risk now
+    train_acc: float
+    test_acc: float
+    gap: float                   # held-out risk − empirical risk
+    history_epochs: np.ndarray   # one entry per evaluation (steps / steps per epoch)
+    history_train_loss: np.ndarray
+    history_test_loss: np.ndarray
+    history_train_acc: np.ndarray
+    history_test_acc: np.ndarray
+    xs: np.ndarray               # decision-region grid: x₁ values
+    ys: np.ndarray               # x₂ values
+    labels: np.ndarray           # arg-max class of F_θ at (xs[j], ys[i]), RESOLUTION × RESOLUTION
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    empirical_latex: str         # R̂(θ) = (1/m) Σ ℓ(F_θ(x_i), y_i) = its value
+    held_out_latex: str
+
+
+class Session:
+    """One lecturer's run of ERM: the network θ₀ of ``spec`` (``core.toys.untrained``), the seeded split
+    (``core.toys.split``) and a mini-batch Adam ``Trainer`` seeded by ``spec.seed`` — exactly what
+    ``core.toys.train(spec)`` runs, so after ``spec.epochs`` epochs both hold the same weights.
+
+    ``train(epochs)``, ``step(unit)`` and ``reset()`` change it; ``view()`` reads it."""
+
+    def __init__(self, spec: toys.ToySpec):
+        self.spec = spec
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to the seeded initialisation θ₀, untrained (same seed, so the same θ₀ and batch order)."""
+        parts = toys.split(self.spec)
+        self.trainer = training.Trainer(toys.untrained(self.spec), parts.x_train, parts.y_train,
+                                        x_test=parts.x_test, y_test=parts.y_test, loss=self.spec.loss,
+                                        lr=self.spec.lr, batch_size=self.spec.batch_size, seed=self.spec.seed)
+        self.rows = [self.trainer.evaluate()]
+        self._view: tuple[int, View] | None = None
+
+    def train(self, epochs: int, progress=None) -> None:
+        """``epochs`` passes of mini-batch Adam over the training set, one evaluation row per epoch;
+        ``progress(done, epochs)`` after each."""
+        epochs = checks.positive_int(epochs, "The number of epochs")
+        for done in range(1, epochs + 1):
+            self.rows.append(self.trainer.epoch())
+            if progress is not None:
+                progress(done, epochs)
+
+    def step(self, unit: str) -> None:
+        """One epoch, or one mini-batch step θ ← Adam(θ, ∇θ (1/|B|) Σ_B ℓ), then an evaluation row."""
+        if unit not in STEP_UNITS:
+            raise ValueError(f"A step is {' or '.join(STEP_UNITS)}, got {unit!r}.")
+        if unit == STEP_UNITS[0]:
+            self.rows.append(self.trainer.epoch())
+        else:
+            self.trainer.step()
+            self.rows.append(self.trainer.evaluate())
+
+    def view(self) -> View:
+        """The risks R̂(θ) (train) and held-out, their history, and the decision regions of F_θ on a
+        ``RESOLUTION``² grid of [0, 1]² (``core.geometry.decision_regions``), as NumPy."""
+        if self._view is not None and self._view[0] == len(self.rows):
+            return self._view[1]
+        trainer, rows, current = self.trainer, self.rows, self.rows[-1]
+        trainer.model.eval()
+        with torch.inference_mode():
+            regions = geometry.decision_regions(trainer.model, bounds=(0.0, 1.0), resolution=RESOLUTION)
+        trainer.model.train()
+        parts = toys.split(self.spec)
+        m, m_test = len(parts.x_train), len(parts.x_test)
+        column = lambda key: np.array([row[key] for row in rows], dtype=float)  # noqa: E731
+        view = View(
+            epoch=trainer.epoch_count, steps=trainer.step_count, m=m, m_test=m_test, classes=parts.classes,
+            train_loss=current["train_loss"], test_loss=current["test_loss"], train_acc=current["train_acc"],
+            test_acc=current["test_acc"], gap=current["test_loss"] - current["train_loss"],
+            history_epochs=column("step") / trainer.steps_per_epoch,
+            history_train_loss=column("train_loss"), history_test_loss=column("test_loss"),
+            history_train_acc=column("train_acc"), history_test_acc=column("test_acc"),
+            xs=regions.xs.numpy(), ys=regions.ys.numpy(), labels=regions.labels.numpy(),
+            x_train=parts.x_train.numpy(), y_train=parts.y_train.numpy(),
+            x_test=parts.x_test.numpy(), y_test=parts.y_test.numpy(),
+            empirical_latex=(rf"\hat R(\theta) = \frac{{1}}{{m}}\sum_{{i=1}}^{{m}} \ell\big(F_\theta(x_i), y_i\big) "
+                             rf"= {current['train_loss']:.3f}\quad\text{{with }} m = {m},\quad "
+                             rf"\ell(F_\theta(x), y) = {LOSS_FORMULAS[self.spec.loss]}"),
+            held_out_latex=(rf"\hat R_{{\text{{held-out}}}}(\theta) = \frac{{1}}{{{m_test}}}"
+                            rf"\sum_{{j=1}}^{{{m_test}}} \ell\big(F_\theta(x'_j), y'_j\big) = {current['test_loss']:.3f}"),
+        )
+        self._view = (len(rows), view)
+        return view
+
+
+def opened(spec: toys.ToySpec, progress=None) -> Session:
+    """A new session on ``spec``, trained ``spec.epochs`` (= AUTO_EPOCHS) epochs so it opens with its point."""
+    session = Session(spec)
+    session.train(spec.epochs, progress)
+    return session
+

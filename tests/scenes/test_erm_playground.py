@@ -1,0 +1,90 @@
+"""Scene 1 (ERM playground): the spec's checks, the session's training and its view, on tiny settings."""
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from core import toys, training
+from core.scenes import erm_playground as erm
+
+
+def tiny(**changes) -> toys.ToySpec:
+    values = dict(erm.DEFAULTS, depth=1, width=4, seed=0) | changes
+    return dataclasses.replace(erm.spec(**values), epochs=2)
+
+
+@pytest.mark.parametrize("bad", [dict(dataset="mnist"), dict(label_noise=0.7), dict(test_fraction=1.0),
+                                 dict(test_fraction=0.0), dict(depth=0), dict(width=2.5), dict(lr=0.0),
+                                 dict(activation="swish"), dict(loss="mse"), dict(seed=-1)])
+def test_bad_arguments_raise_one_sentence(bad):
+    with pytest.raises(ValueError):
+        erm.spec(**(dict(erm.DEFAULTS, seed=0) | bad))
+
+
+def test_spec_carries_the_widgets():
+    spec = erm.spec(**dict(erm.DEFAULTS, depth=3, width=8, seed=5))
+    assert spec.hidden == (8, 8, 8) and spec.seed == 5 and spec.epochs == erm.AUTO_EPOCHS
+    assert spec.batch_size == erm.BATCH_SIZE and spec.points == erm.POINTS
+
+
+def test_opened_session_is_what_core_toys_trains():
+    spec = tiny()
+    session = erm.opened(spec)
+    reference, history = toys.train(spec)
+    for ours, theirs in zip(session.trainer.model.state_dict().values(), reference.state_dict().values()):
+        assert torch.equal(ours, theirs)
+    view = session.view()
+    assert view.epoch == spec.epochs and view.train_loss == pytest.approx(history[-1]["train_loss"])
+
+
+def test_view_numbers_agree_with_an_independent_computation():
+    spec = tiny()
+    session = erm.opened(spec)
+    view = session.view()
+    parts = toys.split(spec)
+    model = session.trainer.model.eval()
+    with torch.no_grad():
+        train_logits, test_logits = model(parts.x_train), model(parts.x_test)
+        risk = float(torch.nn.functional.cross_entropy(train_logits, parts.y_train))
+        held_out = float(torch.nn.functional.cross_entropy(test_logits, parts.y_test))
+        assert view.train_loss == pytest.approx(risk, rel=1e-5)
+        assert view.test_loss == pytest.approx(held_out, rel=1e-5)
+        assert view.gap == pytest.approx(held_out - risk, rel=1e-4, abs=1e-6)
+        assert view.test_acc == pytest.approx(float((test_logits.argmax(1) == parts.y_test).float().mean()))
+        i, j = 17, 93
+        point = torch.tensor([[float(view.xs[j]), float(view.ys[i])]])
+        assert view.labels[i, j] == int(model(point).argmax(1))
+    assert view.m == len(parts.x_train) and view.m_test == len(parts.x_test)
+    assert view.labels.shape == (erm.RESOLUTION, erm.RESOLUTION)
+    assert f"= {view.train_loss:.3f}" in view.empirical_latex and f"m = {view.m}" in view.empirical_latex
+    assert f"= {view.test_loss:.3f}" in view.held_out_latex
+    assert len(view.history_epochs) == spec.epochs + 1 and view.history_epochs[-1] == spec.epochs
+
+
+def test_same_seed_replays_and_another_seed_differs():
+    first, again, other = (erm.opened(tiny(seed=s)).view() for s in (0, 0, 1))
+    assert first.train_loss == again.train_loss and np.array_equal(first.labels, again.labels)
+    assert first.train_loss != other.train_loss
+    assert not np.array_equal(first.x_train, other.x_train)
+
+
+def test_step_train_and_reset():
+    session = erm.Session(tiny())
+    start = session.view()
+    assert start.epoch == 0 and start.steps == 0
+    session.step("one mini-batch")
+    assert (session.view().epoch, session.view().steps) == (0, 1)
+    session.step("one epoch")
+    steps_per_epoch = session.trainer.steps_per_epoch
+    assert session.view().epoch == 1 and session.view().steps == 1 + steps_per_epoch
+    calls = []
+    session.train(2, lambda done, total: calls.append((done, total)))
+    assert calls == [(1, 2), (2, 2)] and session.view().epoch == 3
+    assert session.view().train_loss < start.train_loss
+    session.reset()
+    assert session.view().epoch == 0 and session.view().train_loss == start.train_loss
+    with pytest.raises(ValueError):
+        session.step("one week")
+    with pytest.raises(ValueError):
+        session.train(0)

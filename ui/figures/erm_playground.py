@@ -1,0 +1,32 @@
+"""Figures of scene 1 (ERM playground): risk / accuracy curves and the decision regions of F_θ."""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from core.scenes.erm_playground import View
+from ui.figures import LABELS, SERIES_COLORS, add_points, compact, regions
+
+
+def curves(view: View) -> go.Figure:
+    """Empirical and held-out risk (left) and accuracy (right) per epoch."""
+    figure = make_subplots(rows=1, cols=2, subplot_titles=("Risk per epoch", "Accuracy per epoch"))
+    for column, (train, test, name) in enumerate(((view.history_train_loss, view.history_test_loss, "risk"),
+                                                  (view.history_train_acc, view.history_test_acc, "accuracy")),
+                                                 start=1):
+        figure.add_scatter(x=view.history_epochs, y=train, name=f"empirical {name}", mode="lines",
+                           line=dict(color=SERIES_COLORS[0]), row=1, col=column)
+        figure.add_scatter(x=view.history_epochs, y=test, name=f"held-out {name}", mode="lines",
+                           line=dict(color=SERIES_COLORS[1], dash="dash"), row=1, col=column)
+    figure.update_xaxes(title_text=LABELS["epoch"])
+    compact(figure, height=300)
+    figure.update_layout(legend=dict(orientation="h", y=-0.25))
+    return figure
+
+
+def decision_regions(view: View) -> go.Figure:
+    """The arg-max class of F_θ over [0, 1]², with the training (●) and held-out (×) points."""
+    figure = regions(view.xs, view.ys, view.labels, "Decision regions of F_θ", classes=view.classes)
+    add_points(figure, view.x_train, view.y_train, name="train")
+    add_points(figure, view.x_test, view.y_test, name="held-out", symbol="x")
+    return figure
