@@ -26,6 +26,7 @@ from core import zoo
 from core.models import build, inject_noise, without_noise
 from core.noise import make as make_noise
 from core.device import resolve_device
+from core.files import write_atomic
 
 RESULTS_DIR = zoo.ASSETS_DIR / "results"
 
@@ -266,7 +267,7 @@ def command_certify(args) -> dict:
     done = {index: row for index, row in done.items() if index < len(x)}
     if not args.resume or not checkpoint.exists():
         checkpoint.parent.mkdir(parents=True, exist_ok=True)
-        checkpoint.write_text("".join(json.dumps(line) + "\n" for line in (settings, *done.values())))
+        write_atomic(checkpoint, "".join(json.dumps(line) + "\n" for line in (settings, *done.values())))
     todo = [i for i in range(len(x)) if i not in done]
     if done:
         print(f"[{args.name}] resuming: {len(x) - len(todo)}/{len(x)} rows from {source}", flush=True)

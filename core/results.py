@@ -6,10 +6,10 @@ settings, so a page can plot it at first paint and say how to recompute it.
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
+from core.files import write_atomic
 from core.zoo import ASSETS_DIR
 
 RESULTS_DIR = ASSETS_DIR / "results"
@@ -20,6 +20,16 @@ _HOW = {
     "robustness": "python -m core.experiments evaluate --name {subject} --data-dir ../shared/data",
     "certify": "python -m core.experiments certify --name {subject} --data-dir ../shared/data",
     "tradeoff": "python -m core.experiments tradeoff --dataset {subject}",
+}
+
+
+# The keys each kind of result file must hold (checked on read: a page never sees half a file).
+REQUIRED = {
+    "attacks": {"command": str, "model": str, "dataset": str, "curves": (dict, list)},
+    "robustness": {"command": str, "model": str, "dataset": str, "table": (dict, list)},
+    "certify": {"command": str, "model": str, "dataset": str, "radii": list, "certified_accuracy": list,
+                "rows": list, "n": int, "alpha": float},
+    "tradeoff": {"command": str, "dataset": str, "rows": list},
 }
 
 
@@ -38,11 +48,24 @@ def read(kind: str, subject: str, results_dir: Path | str = RESULTS_DIR) -> dict
     if not file.exists():
         raise ResultsUnavailable(f"No shipped {kind} results for {subject} yet: run "
                                  + _HOW[kind].format(subject=subject))
+    rebuild = "recompute it with " + _HOW[kind].format(subject=subject)
     try:
-        return json.loads(file.read_text())
-    except json.JSONDecodeError as error:
-        raise ResultsUnavailable(f"The shipped file {file.name} is not valid JSON ({error.msg}); "
-                                 "recompute it with " + _HOW[kind].format(subject=subject)) from error
+        content = json.loads(file.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        reason = f" ({error.msg})" if isinstance(error, json.JSONDecodeError) else ""
+        raise ResultsUnavailable(f"The shipped file {file.name} is not valid JSON{reason}; {rebuild}") from None
+    if not isinstance(content, dict):
+        raise ResultsUnavailable(f"The shipped file {file.name} does not hold a result; {rebuild}")
+    for key, kind_of in REQUIRED[kind].items():
+        value = content.get(key)
+        if kind_of is float and isinstance(value, int) and not isinstance(value, bool):
+            continue
+        if not isinstance(value, kind_of) or isinstance(value, bool):
+            raise ResultsUnavailable(f"The shipped file {file.name} lacks a valid {key!r}; {rebuild}")
+    if kind == "certify" and len(content["certified_accuracy"]) != len(content["radii"]):
+        raise ResultsUnavailable(f"The shipped file {file.name} has {len(content['radii'])} radii but "
+                                 f"{len(content['certified_accuracy'])} accuracies; {rebuild}")
+    return content
 
 
 def available(kind: str, results_dir: Path | str = RESULTS_DIR) -> list[str]:
@@ -58,8 +81,4 @@ def write(kind: str, subject: str, payload: dict, *, command: str, device: str,
     file.parent.mkdir(parents=True, exist_ok=True)
     record = {"kind": kind, "subject": subject, "command": command, "device": device,
               "computed_on": time.strftime("%Y-%m-%d"), **payload}
-    # Atomic: a run killed mid-write leaves the previous file intact.
-    temporary = file.with_name(f".{file.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(record, indent=1) + "\n")
-    os.replace(temporary, file)
-    return file
+    return write_atomic(file, json.dumps(record, indent=1) + "\n")   # a killed run leaves the old file

@@ -14,17 +14,16 @@ import functools
 import hashlib
 import importlib
 import json
-import os
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 from core import data, models, noise as noises, training
+from core.files import save_safetensors_atomic, write_atomic
 
 TOYS_DIR = Path(__file__).resolve().parent.parent / "assets" / "toys"
 MANIFEST_NAME = "manifest.json"
@@ -164,10 +163,7 @@ def ship(spec: ToySpec, toys_dir: Path = TOYS_DIR) -> dict:
     trained, history = train(spec)
     path = toys_dir / f"{spec.key()}.safetensors"
     state = {k: v.detach().cpu().contiguous() for k, v in trained.state_dict().items()}
-    handle, temporary = tempfile.mkstemp(dir=toys_dir, suffix=".tmp")
-    os.close(handle)
-    save_file(state, temporary)
-    os.replace(temporary, path)
+    save_safetensors_atomic(state, path)
     record = {"spec": dataclasses.asdict(spec), "sha256": _sha256(path), "command": BUILD_COMMAND,
               "train_acc": history[-1].get("train_acc"), "test_acc": history[-1].get("test_acc")}
     manifest = read_manifest(toys_dir)
@@ -177,11 +173,7 @@ def ship(spec: ToySpec, toys_dir: Path = TOYS_DIR) -> dict:
 
 
 def _write_json(path: Path, content: dict) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(handle, "w") as stream:
-        json.dump(content, stream, indent=1, sort_keys=True)
-        stream.write("\n")
-    os.replace(temporary, path)
+    write_atomic(path, json.dumps(content, indent=1, sort_keys=True) + "\n")
 
 
 def declared_specs() -> list[ToySpec]:

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 from core.device import resolve_device
+from core.files import save_safetensors_atomic, write_atomic
 from core.models import build
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
@@ -75,7 +76,7 @@ def write_manifest(manifest: dict, models_dir: Path | str = MODELS_DIR) -> None:
     path = Path(models_dir) / MANIFEST_NAME
     path.parent.mkdir(parents=True, exist_ok=True)
     manifest["models"] = sorted(manifest["models"], key=lambda entry: entry["name"])
-    path.write_text(json.dumps(manifest, indent=2) + "\n")
+    write_atomic(path, json.dumps(manifest, indent=2) + "\n")
 
 
 def names(models_dir: Path | str = MODELS_DIR) -> list[str]:
@@ -100,7 +101,7 @@ def save(model: torch.nn.Module, info: dict, models_dir: Path | str = MODELS_DIR
     models_dir.mkdir(parents=True, exist_ok=True)
     file_name = f"{info['name']}.safetensors"
     state = {key: value.detach().cpu().contiguous() for key, value in model.state_dict().items()}
-    save_file(state, str(models_dir / file_name))
+    save_safetensors_atomic(state, models_dir / file_name)
     record = {**info, "file": file_name, "sha256": sha256_of(models_dir / file_name),
               "architecture": getattr(model, "architecture", info.get("architecture"))}
     manifest = read_manifest(models_dir)

@@ -1,0 +1,54 @@
+"""Nothing lost: atomic writes, and shipped result files checked against their schema on read."""
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from core import results
+from core.files import write_atomic
+
+
+def test_a_writer_killed_mid_write_leaves_the_previous_file_intact(tmp_path):
+    target = tmp_path / "result.json"
+    write_atomic(target, '{"old": true}\n')
+    # A child process writes 200 MB through write_atomic and is killed with SIGKILL meanwhile.
+    child = subprocess.Popen([sys.executable, "-c",
+                              "from core.files import write_atomic; big = 'x' * 400_000_000; print('ready', flush=True); "
+                              f"write_atomic({str(target)!r}, big)"],
+                             cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))), stdout=subprocess.PIPE)
+    assert child.stdout.readline().strip() == b"ready"
+    child.send_signal(signal.SIGKILL)                 # while it encodes and writes 400 MB
+    child.wait()
+    content = target.read_text()
+    assert content == '{"old": true}\n'
+
+
+def _write(tmp_path, kind, subject, payload):
+    (tmp_path / f"{kind}_{subject}.json").write_text(json.dumps(payload))
+
+
+@pytest.mark.parametrize("payload,sentence", [
+    ("not json {", "is not valid JSON"),
+    ([1, 2], "does not hold a result"),
+    ({"command": "c", "model": "m", "dataset": "mnist", "radii": [0, 1], "certified_accuracy": [1.0],
+      "rows": [], "n": 10, "alpha": 0.001}, "has 2 radii but 1 accuracies"),
+    ({"command": "c", "model": "m", "dataset": "mnist", "radii": [0], "certified_accuracy": [1.0],
+      "n": 10, "alpha": 0.001}, "lacks a valid 'rows'"),
+])
+def test_broken_certify_files_give_one_sentence_with_the_command(tmp_path, payload, sentence):
+    if isinstance(payload, str):
+        (tmp_path / "certify_m.json").write_text(payload)
+    else:
+        _write(tmp_path, "certify", "m", payload)
+    with pytest.raises(results.ResultsUnavailable, match=sentence) as caught:
+        results.read("certify", "m", tmp_path)
+    assert "python -m core.experiments certify --name m" in str(caught.value)
+
+
+def test_every_shipped_result_passes_its_schema():
+    for kind in results.KINDS:
+        for subject in results.available(kind):
+            assert results.read(kind, subject)["command"].startswith("python -m core.experiments")
