@@ -181,6 +181,31 @@ def accuracy_under_attack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *,
     return curve
 
 
+def _adversarial_predictions(model, x, y, make_adversarial, *, batch_size, device, progress=None) -> torch.Tensor:
+    """argmax F(x') for x' = make_adversarial(x_batch, y_batch), batch by batch (a CPU long tensor)."""
+    predicted = []
+    for part in _batches(len(x), batch_size):
+        xb, yb = x[part].to(device), y[part].to(device)
+        x_adv = make_adversarial(xb, yb)
+        with torch.no_grad():
+            predicted.append(model(x_adv).argmax(dim=1).cpu())
+        if progress is not None:
+            progress()
+    return torch.cat(predicted)
+
+
+TABLE_COLUMNS = ("natural", "pgd", "cw")
+
+
+def table_from_rows(rows: list[dict]) -> dict:
+    """The talk's three accuracies from :func:`robustness_table` rows: for each column c of
+    natural / pgd / cw, (1/m) Σᵢ 1{c_predictᵢ = labelᵢ}. Works on any subset of the rows."""
+    if not rows:
+        raise ValueError("table_from_rows needs at least one row from robustness_table.")
+    return {column: sum(row[f"{column}_predict"] == row["label"] for row in rows) / len(rows)
+            for column in TABLE_COLUMNS}
+
+
 def robustness_table(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float,
                      norm: str = "linf", pgd_steps: int = 20, cw_steps: int = 30, eot: int = 1,
                      seed: int = 0, device="cpu", batch_size: int = 256, callback=None) -> dict:
@@ -190,8 +215,11 @@ def robustness_table(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps:
 
     Step size α = 2.5·ε/steps (Madry et al.), random start from ``make_generator(seed, device)``;
     ``eot`` > 1 averages gradients over noise draws (Athalye et al. 2018) for randomized models.
-    Returns {"natural", "pgd", "cw"} and the settings used (eps, norm, steps, step sizes, eot,
-    seed, examples). ``callback(done, total)`` reports progress over the two attacks' batches.
+    Returns {"natural", "pgd", "cw"}, the settings used (eps, norm, steps, step sizes, eot, seed,
+    examples) and ``rows``: one row per example, {index, label, natural_predict, pgd_predict,
+    cw_predict} (the class F gives x and the two attacks' x'), so that a page can say which
+    examples an attack broke without rerunning it; the totals are :func:`table_from_rows` of them.
+    ``callback(done, total)`` reports progress over the two attacks' batches.
     """
     _check_dataset(x, y)
     if norm not in attacks.NORMS:
@@ -210,7 +238,7 @@ def robustness_table(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps:
         if callback is not None:
             callback(done, total)
 
-    def attacked_accuracy(loss: str, steps: int) -> float:
+    def attacked_predictions(loss: str, steps: int) -> torch.Tensor:
         generator = make_generator(seed, device)
         step = 2.5 * float(eps) / steps
 
@@ -218,15 +246,18 @@ def robustness_table(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps:
             return attacks.pgd(model, xb, yb, eps=float(eps), step=step, steps=steps, norm=norm, loss=loss,
                                eot=eot, generator=generator)
 
-        return _adversarial_accuracy(model, x, y, run, batch_size=batch_size, device=device, progress=progress)
+        return _adversarial_predictions(model, x, y, run, batch_size=batch_size, device=device, progress=progress)
 
+    natural = predictions(model, x, batch_size=batch_size, device=device)
+    pgd = attacked_predictions("ce", pgd_steps)
+    cw = attacked_predictions("cw", cw_steps)
+    rows = [{"index": index, "label": label, "natural_predict": a, "pgd_predict": b, "cw_predict": c}
+            for index, (label, a, b, c) in enumerate(zip(y.tolist(), natural.tolist(), pgd.tolist(), cw.tolist()))]
     return {
-        "natural": accuracy(model, x, y, batch_size=batch_size, device=device),
-        "pgd": attacked_accuracy("ce", pgd_steps),
-        "cw": attacked_accuracy("cw", cw_steps),
+        **table_from_rows(rows),
         "eps": float(eps), "norm": norm, "pgd_steps": pgd_steps, "cw_steps": cw_steps,
         "pgd_step": 2.5 * float(eps) / pgd_steps, "cw_step": 2.5 * float(eps) / cw_steps,
-        "eot": eot, "seed": seed, "examples": len(x),
+        "eot": eot, "seed": seed, "examples": len(x), "rows": rows,
     }
 
 

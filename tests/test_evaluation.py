@@ -132,6 +132,27 @@ def test_robustness_table_is_madry_et_al_natural_pgd20_cw30(trained):
                                                            steps=30, seed=1)[0]
 
 
+def test_robustness_table_keeps_one_row_per_example(trained):
+    model, x, y = trained
+    x, y = x[:40], y[:40]
+    table = evaluation.robustness_table(model, x, y, eps=0.15, pgd_steps=5, cw_steps=5, seed=2,
+                                        batch_size=16)
+    rows = table["rows"]
+    assert [row["index"] for row in rows] == list(range(40))
+    assert [row["label"] for row in rows] == y.tolist()
+    assert [row["natural_predict"] for row in rows] == evaluation.predictions(model, x).tolist()
+    # The PGD column is the attack itself, run directly with the same generator and batches.
+    generator = make_generator(2)
+    direct = [model(attacks.pgd(model, x[s:s + 16], y[s:s + 16], eps=0.15, step=2.5 * 0.15 / 5, steps=5,
+                                generator=generator)).argmax(1) for s in range(0, 40, 16)]
+    assert [row["pgd_predict"] for row in rows] == torch.cat(direct).tolist()
+    totals = evaluation.table_from_rows(rows)
+    assert totals == {"natural": table["natural"], "pgd": table["pgd"], "cw": table["cw"]}
+    assert 0 < sum(row["pgd_predict"] != row["label"] for row in rows) < 40   # some, not all, broken
+    with pytest.raises(ValueError):
+        evaluation.table_from_rows([])
+
+
 def test_published_tables_are_consistent():
     for accuracies in evaluation.COHEN_CIFAR10.values():
         assert len(accuracies) == len(evaluation.COHEN_RADII)
