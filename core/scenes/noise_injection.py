@@ -1,0 +1,540 @@
+"""Scene 7 · Noise injection: F̃_ε changes draw by draw; its Monte Carlo average F_rob converges.
+
+Write F = φ(N)∘…∘φ(1) and add ε ~ D(0, s) after layer i (i = 0: to the input):
+F̃_ε(x) = φ(N)∘…∘φ(i+1)(φ(i)∘…∘φ(1)(x) + ε). The defended classifier is its average
+F_rob(x) = E_ε[softmax F̃_ε(x)] (soft; Lecuyer et al. 2019, Pinot et al. 2019) or
+argmax_c P_ε(F̃_ε(x) = c) (hard; Cohen et al. 2019), estimated here by Monte Carlo.
+
+Noise is never drawn by a cached model's own noise layer: the scene splits the shared base network
+into prefix(i) and suffix(i) and adds ε from its own named stream (core.seeds.stream_generator).
+The defaults' results are shipped in assets/scenes/noise_injection.json (``build()``) and read back
+when the arguments and the models match; any other value is computed live.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import inspect
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from core import data, noise as noises, smoothing, toys, zoo
+from core.scenes import common
+from core.seeds import check_seed, stream_generator
+
+# ---------------------------------------------------------------------------- the scene's choices
+
+DRAWS_SHOWN = 5                      # draws of F̃_ε shown one by one
+SAMPLE_CHOICES = (100, 200, 500, 1000, 2000, 5000)
+DEFAULT_SAMPLES = 500
+BAND_ALPHA = 0.05                    # two-sided 95 % Clopper–Pearson band
+CHUNK = 250                          # noisy copies per forward pass
+REFERENCE_DRAWS = 200                # independent draws of the core.smoothing cross-check
+ATTACK_BUDGETS = (0.25, 0.5, 1.0, 2.0, 3.0)
+DEFAULT_BUDGET = {"cifar10": 0.5, "mnist": 2.0, "fashion_mnist": 2.0}
+ATTACK_STEPS = 20
+ATTACK_VOTES = 200                   # draws of F̃_ε on x and on x_adv in the game-theory reading
+GALLERY_REPEATS = 8                  # passes over the 20 gallery images in the augmentation reading
+DEFAULT_MODEL = "cifar10-gaussian-0.25"
+PREFERRED_MODELS = ("cifar10-gaussian-0.25", "mnist-gaussian-0.25")
+IMAGE_SCALE = (0.01, 1.0, 0.25)      # (min, max, default) of the image tab's scale slider
+TOY_SCALE = (0.01, 0.5, 0.10)
+TOY_POINT = (0.45, 0.55)
+TOY_CLASSES = ("class 0", "class 1")
+TOY_RESOLUTION = 50
+TOY_MAP_DRAWS = 100
+SCALE_SYMBOL = {"gaussian": "σ", "laplace": "b", "uniform": "λ", "generalized_normal": "s"}
+NOISE_LABELS = {"gaussian": "Gaussian N(0, σ²)", "laplace": "Laplace(0, b)", "uniform": "uniform [−λ, λ]",
+                "generalized_normal": "generalized normal (β = 1.5)"}
+
+# The toy base network: two moons, a 2-64-64-2 ReLU network trained 60 epochs on x + ε, ε ~ N(0, 0.1²).
+TOY_SPEC = toys.ToySpec(noise=("gaussian", 0.1))
+SHIPPED_TOYS = [TOY_SPEC]
+
+# ---------------------------------------------------------------------------- texts (data)
+
+EXPLANATION = r"""
+**Randomize the network.** Write $F = \phi^{(N)}\circ\dots\circ\phi^{(1)}$ and add a random vector
+$\varepsilon \sim \mathcal D(0, s)$ after layer $i$ ($i = 0$: to the input). The network becomes random,
+$\tilde F_\varepsilon(x) = \phi^{(N)}\circ\dots\circ\phi^{(i+1)}\big(\phi^{(i)}\circ\dots\circ\phi^{(1)}(x) + \varepsilon\big)$:
+each forward pass draws a fresh $\varepsilon$, so the same $x$ can get different answers. The defended classifier is
+its average, $F_{\mathrm{rob}}(x) = \mathbb E_\varepsilon\big[\tilde F_\varepsilon(x)\big]$ (soft) or
+$\arg\max_c \mathbb P_\varepsilon\big(\tilde F_\varepsilon(x) = c\big)$ (hard, Cohen et al. 2019), estimated by Monte Carlo.
+"""
+USES = ("a model of the zoo (default cifar10-gaussian-0.25, trained on x + ε) split after layer i, with ε drawn "
+        "by the scene, on foolbox's offline gallery images; a 2-D toy network (two moons, 2-64-64-2 ReLU trained "
+        "on x + ε, ε ~ N(0, 0.1²)) in the second tab.")
+READINGS = {
+    "smoothing": r"**Smoothing.** $F_{\mathrm{rob}} = F * p_\varepsilon$, i.e. "
+                 r"$F_{\mathrm{rob}}(x) = \int F(x + e)\,p_\varepsilon(e)\,de$: the running average above "
+                 r"converges to this convolution evaluated at $x$, with the kernel below.",
+    "augmentation": r"**Augmentation.** Training on $x + \varepsilon$ teaches $F$ to answer under the noise it "
+                    r"will see. Accuracy of $\tilde F_\varepsilon$ (one fresh draw per prediction) on the 20 "
+                    r"gallery images:",
+    "topological": r"**Topological.** Each draw sends $x$ into one decision region of $F$; the noise thus "
+                   r"induces a *distribution over decision regions*, whose mode is the hard $F_{\mathrm{rob}}(x)$ "
+                   r"(page 8 draws it in 2-D):",
+    "game": r"**Game theory.** The defender plays a *mixed strategy*: each draw of $\varepsilon$ picks one "
+            r"deterministic classifier (the five draws above). A non-adaptive attack, tuned to the pure "
+            r"strategy $F$ (PGD $\ell_2$ on the noise-free network), then scored on the draws:",
+}
+TOY_CAPTION = ("Smoothing reading in 2-D: the right map is the left one averaged over the noise (a convolution "
+               "with the noise density for noise at the input; after a hidden layer the average runs over "
+               "F̃_ε's draws). For noise at the input, the black crosses are where the first draws sent x: one "
+               "decision region each (topological reading), one pure strategy each (game-theoretic reading).")
+
+
+# ---------------------------------------------------------------------------- results
+
+@dataclass(frozen=True)
+class Draws:
+    """``num`` draws of F̃_ε(x) and the running Monte Carlo estimates of F_rob(x)."""
+    layer: int                  # ε added after φ(layer); 0 = the input
+    layers: int                 # N, the number of layers of F
+    noise_label: str
+    noise_std: float            # per-coordinate standard deviation of ε
+    probabilities: np.ndarray   # num × K softmax rows of F̃_ε(x), in the order drawn
+    top: int                    # the soft F_rob(x): argmax of the mean row
+    soft: np.ndarray            # running mean of the softmax of class `top` (length num)
+    votes: np.ndarray           # running share of draws voting `top` (length num)
+    grid: np.ndarray            # draw counts where the band is evaluated
+    lower: np.ndarray           # two-sided 95 % Clopper–Pearson band on P(F̃(x) = top) at `grid`
+    upper: np.ndarray
+    vote_shares: np.ndarray     # share of the draws whose arg-max is c, for every class c
+    shown: np.ndarray           # the first DRAWS_SHOWN noisy inputs x + ε (images H×W×3 uint8 or points),
+                                # empty when the noise is inside the network
+    noise_ratio: float          # ‖ε‖₂ / ‖φ(i)∘…∘φ(1)(x)‖₂ in draw 1
+    kernel_t: np.ndarray        # the density p_ε of one coordinate of ε (the smoothing kernel) …
+    kernel_pdf: np.ndarray      # … at the points kernel_t (± 4 standard deviations)
+    reference: np.ndarray       # soft F_rob(x) by core.smoothing.smoothed_probabilities, REFERENCE_DRAWS new draws
+
+    @property
+    def num(self) -> int:
+        return len(self.probabilities)
+
+    @property
+    def first_decisions(self) -> tuple[int, ...]:
+        return tuple(int(k) for k in self.probabilities[:DRAWS_SHOWN].argmax(1))
+
+    @property
+    def distinct_first(self) -> int:
+        """How many different decisions the first DRAWS_SHOWN draws took."""
+        return len(set(self.first_decisions))
+
+    @property
+    def hard(self) -> int:
+        """The hard F_rob(x): the class most draws vote for."""
+        return int(np.argmax(self.vote_shares))
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    """Accuracy of F̃_ε on the gallery for the model and for its dataset's noise-free standard model."""
+    model: str
+    accuracy: float
+    standard: str | None        # "<dataset>-standard" when it is in the zoo and differs from model
+    standard_accuracy: float | None
+    predictions: int            # predictions behind each accuracy
+
+
+@dataclass(frozen=True)
+class Game:
+    """A non-adaptive attack: PGD ℓ2 against the noise-free F, then F̃_ε's draws on x_adv."""
+    eps: float
+    distance: float             # ‖x_adv − x‖₂
+    fooled_base: bool           # F(x_adv) ≠ y
+    fooled_draws: float         # share of draws of F̃_ε wrong on x_adv
+    clean_errors: float         # share of draws of F̃_ε wrong on x
+    draws: int
+
+
+@dataclass(frozen=True)
+class ToyMaps:
+    """P(class 1) of F and of F_rob on a grid over [0, 1]², with the training points."""
+    xs: np.ndarray
+    ys: np.ndarray
+    plain: np.ndarray           # resolution × resolution P(class 1) of F
+    smoothed: np.ndarray        # resolution × resolution P(class 1) of soft F_rob (noise after `layer`)
+    layer: int
+    x_train: np.ndarray
+    y_train: np.ndarray
+
+
+# ---------------------------------------------------------------------------- checks
+
+def _choice(value, options, what: str):
+    if value not in options:
+        raise ValueError(f"{what} must be one of {', '.join(map(str, options))}, got {value!r}.")
+    return value
+
+
+def _number(value, low: float, high: float, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or not low <= value <= high:
+        raise ValueError(f"{what} must be a number between {low:g} and {high:g}, got {value!r}.")
+    return float(value)
+
+
+def _integer(value, low: int, high: int, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{what} must be a whole number between {low} and {high}, got {value!r}.")
+    return value
+
+
+def _noise(name: str, scale: float, high: float) -> noises.Noise:
+    _choice(name, noises.NOISES, "The noise")
+    return noises.make(name, _number(scale, 1e-6, high, "The noise scale"))
+
+
+def _base(model: str):
+    """The shared deterministic base network f of a zoo model (ModelUnavailable, a ValueError, if absent)."""
+    if not isinstance(model, str) or model not in zoo.names():
+        raise ValueError(f"{model!r} is not a zoo model: choose one of {', '.join(zoo.names()) or 'none'}.")
+    return zoo.shared_base(model)
+
+
+def _image(model: str, index: int):
+    x_all, y_all = common.gallery(common.dataset_of(model))
+    index = _integer(index, 0, len(x_all) - 1, "The gallery image")
+    return x_all[index], int(y_all[index])
+
+
+def toy_spec(seed: int) -> toys.ToySpec:
+    """The toy base network of the demo seeded ``seed``."""
+    return dataclasses.replace(TOY_SPEC, seed=check_seed(seed))
+
+
+# ---------------------------------------------------------------------------- computations
+
+TOY_LAYERS = len(TOY_SPEC.hidden) + 1
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the image tab's widgets need to know about a zoo model."""
+    model: str
+    dataset: str
+    layers: int                       # N: ε can go after layer 0 … N
+    class_names: tuple[str, ...]
+    gallery: tuple[str, ...]          # one label per gallery image
+    images: np.ndarray                # the gallery as 20 × H × W × 3 uint8
+    trained_with: str                 # the noise it was trained with, in words
+
+
+def model_info(*, model: str = DEFAULT_MODEL) -> ModelInfo:
+    """The zoo model's number of layers, dataset, class names, gallery and training noise (zoo manifest)."""
+    return _shipped("model_info", locals()) or model_info_live(**locals())
+
+
+def model_info_live(*, model) -> ModelInfo:
+    """:func:`model_info` computed here (never read from the shipped file)."""
+    base = _base(model)
+    dataset = common.dataset_of(model)
+    record = zoo.noise_record(model)
+    trained = (f"{record['name']} noise of scale {record['scale']} at layer {record['layer']}" if record
+               else "no noise (plain ERM)")
+    return ModelInfo(model=model, dataset=dataset, layers=len(base.layers),
+                     class_names=tuple(data.CLASS_NAMES[dataset]), gallery=tuple(common.gallery_options(dataset)),
+                     images=np.stack([common.image_array(x) for x in common.gallery(dataset)[0]]),
+                     trained_with=trained)
+
+
+def models() -> list[str]:
+    """The zoo models the image tab offers (CIFAR-10 and MNIST Gaussian σ = 0.25 first)."""
+    return common.ordered(zoo.names(), PREFERRED_MODELS)
+
+def _running(probabilities: np.ndarray) -> dict:
+    """Running soft and hard estimates of F_rob's top class and a two-sided 95 % Clopper–Pearson band
+    on P(F̃_ε(x) = top) (core.smoothing.clopper_pearson_lower at α/2 on each side)."""
+    top = int(probabilities.mean(0).argmax())
+    num = len(probabilities)
+    t = np.arange(1, num + 1)
+    soft = probabilities[:, top].cumsum() / t
+    hits = (probabilities.argmax(1) == top).astype(np.int64).cumsum()
+    grid = np.unique(np.geomspace(1, num, 80).astype(int))
+    lower = np.array([smoothing.clopper_pearson_lower(int(hits[k - 1]), int(k), BAND_ALPHA / 2) for k in grid])
+    upper = np.array([1 - smoothing.clopper_pearson_lower(int(k - hits[k - 1]), int(k), BAND_ALPHA / 2)
+                      for k in grid])
+    return {"top": top, "soft": soft, "votes": hits / t, "grid": grid, "lower": lower, "upper": upper}
+
+
+def noisy_draws(base, x: torch.Tensor, layer: int, noise: noises.Noise, num: int, seed: int, *, image: bool) -> Draws:
+    """F̃_ε(x) = suffix(i)(prefix(i)(x) + ε) for num draws of ε from the stream "noise", and soft F_rob
+    again with core.smoothing.smoothed_probabilities (REFERENCE_DRAWS draws, independent stream "reference")."""
+    _integer(layer, 0, len(base.layers), "The layer i")
+    prefix, suffix = base.prefix(layer), base.suffix(layer)
+    generator = stream_generator(seed, "noise")
+    rows, shown, ratio = [], None, 0.0
+    with torch.inference_mode():
+        z = prefix(x.unsqueeze(0))[0]
+        for start in range(0, num, CHUNK):
+            eps = noise.sample((min(CHUNK, num - start), *z.shape), generator=generator)
+            noisy = z.unsqueeze(0) + eps
+            if shown is None:
+                shown = noisy[:DRAWS_SHOWN].clone()
+                ratio = float(eps[0].norm() / z.norm().clamp_min(1e-12))
+            rows.append(torch.softmax(suffix(noisy).double(), dim=1))
+        reference = smoothing.smoothed_probabilities(suffix, z, noise=noise, num=REFERENCE_DRAWS, batch_size=CHUNK,
+                                                     generator=stream_generator(seed, "reference"))
+    probabilities = torch.cat(rows).float().numpy()
+    if layer > 0:
+        shown_array = np.zeros((0,))
+    elif image:
+        shown_array = np.stack([common.image_array(draw) for draw in shown])
+    else:
+        shown_array = shown.numpy()
+    running = _running(probabilities)
+    votes = np.bincount(probabilities.argmax(1), minlength=probabilities.shape[1]) / num
+    t = np.linspace(-4 * noise.std, 4 * noise.std, 401)
+    return Draws(layer=layer, layers=len(base.layers), noise_label=noise.label, noise_std=float(noise.std),
+                 kernel_t=t, kernel_pdf=np.asarray(noise.pdf(t), dtype=float),
+                 probabilities=probabilities, vote_shares=votes, shown=shown_array, noise_ratio=ratio,
+                 reference=reference.numpy(), **running)
+
+
+def image_draws(*, model: str = DEFAULT_MODEL, index: int = 0, layer: int = 0, noise: str = "gaussian",
+                scale: float = IMAGE_SCALE[2], num: int = DEFAULT_SAMPLES, seed: int = 0) -> Draws:
+    """``num`` draws of F̃_ε(x) for gallery image ``index`` and zoo model ``model`` (its base network f
+    with ε ~ D(0, scale) added after layer i), the running estimates of soft and hard F_rob(x) =
+    E_ε[F̃_ε(x)] with a 95 % Clopper–Pearson band, and an independent estimate of soft F_rob(x)."""
+    return _shipped("image_draws", locals()) or image_draws_live(**locals())
+
+
+def image_draws_live(*, model, index, layer, noise, scale, num, seed) -> Draws:
+    """:func:`image_draws` computed here (never read from the shipped file)."""
+    check_seed(seed)
+    base = _base(model)
+    x, _ = _image(model, index)
+    _integer(num, 1, max(SAMPLE_CHOICES), "The number of draws")
+    return noisy_draws(base, x, layer, _noise(noise, scale, IMAGE_SCALE[1]), num, seed, image=True)
+
+
+def _gallery_accuracy(base, layer: int, noise: noises.Noise, x: torch.Tensor, y: torch.Tensor,
+                      generator: torch.Generator) -> float:
+    prefix, suffix = base.prefix(layer), base.suffix(layer)
+    with torch.inference_mode():
+        z = prefix(x)
+        hits = [(suffix(z + noise.sample(z.shape, generator=generator)).argmax(1) == y).double().mean()
+                for _ in range(GALLERY_REPEATS)]
+    return float(torch.stack(hits).mean())
+
+
+def augmentation(*, model: str = DEFAULT_MODEL, layer: int = 0, noise: str = "gaussian",
+                 scale: float = IMAGE_SCALE[2], seed: int = 0) -> Augmentation:
+    """Accuracy of F̃_ε on the 20 gallery images (GALLERY_REPEATS passes, one fresh ε per prediction,
+    stream "augmentation") for ``model`` and for its dataset's standard model trained without noise:
+    the data-augmentation reading (Cohen et al. 2019 train F on x + ε)."""
+    return _shipped("augmentation", locals()) or augmentation_live(**locals())
+
+
+def augmentation_live(*, model, layer, noise, scale, seed) -> Augmentation:
+    """:func:`augmentation` computed here (never read from the shipped file)."""
+    check_seed(seed)
+    base = _base(model)
+    _integer(layer, 0, len(base.layers), "The layer i")
+    law = _noise(noise, scale, IMAGE_SCALE[1])
+    dataset = common.dataset_of(model)
+    x, y = common.gallery(dataset)
+    accuracy = _gallery_accuracy(base, layer, law, x, y, stream_generator(seed, "augmentation"))
+    standard = f"{dataset}-standard"
+    standard_accuracy = None
+    if standard == model or standard not in zoo.names():
+        standard = None
+    else:
+        standard_accuracy = _gallery_accuracy(zoo.shared_base(standard), layer, law, x, y,
+                                              stream_generator(seed, "augmentation"))
+    return Augmentation(model=model, accuracy=accuracy, standard=standard, standard_accuracy=standard_accuracy,
+                        predictions=GALLERY_REPEATS * len(y))
+
+
+def game(*, model: str = DEFAULT_MODEL, index: int = 0, layer: int = 0, noise: str = "gaussian",
+         scale: float = IMAGE_SCALE[2], eps: float = DEFAULT_BUDGET["cifar10"], seed: int = 0) -> Game:
+    """PGD ℓ2 (Madry et al. 2018; ATTACK_STEPS steps of 2.5·ε/steps, random start from stream "attack")
+    against the noise-free base network F — one pure strategy of the defender's mixed strategy — then
+    the share of ATTACK_VOTES draws of F̃_ε (stream "game") wrong on x_adv and on x. Non-adaptive:
+    the attack never sees the noise (Athalye et al. 2018 warn that such attacks overstate robustness)."""
+    return _shipped("game", locals()) or game_live(**locals())
+
+
+def game_live(*, model, index, layer, noise, scale, eps, seed) -> Game:
+    """:func:`game` computed here (never read from the shipped file)."""
+    from core import attacks
+
+    check_seed(seed)
+    base = _base(model)
+    _integer(layer, 0, len(base.layers), "The layer i")
+    law = _noise(noise, scale, IMAGE_SCALE[1])
+    eps = _number(eps, 1e-6, 100.0, "The attack budget ε")
+    x, label = _image(model, index)
+    x, y = x.unsqueeze(0), torch.tensor([label])
+    x_adv = attacks.pgd(base, x, y, eps=eps, step=2.5 * eps / ATTACK_STEPS, steps=ATTACK_STEPS, norm="l2",
+                        generator=stream_generator(seed, "attack"))
+    prefix, suffix = base.prefix(layer), base.suffix(layer)
+    generator = stream_generator(seed, "game")
+    with torch.inference_mode():
+        fooled_base = bool(base(x_adv).argmax(1).item() != label)
+        errors = []
+        for point in (x_adv, x):
+            z = prefix(point)
+            z = z.expand(ATTACK_VOTES, *z.shape[1:])
+            votes = suffix(z + law.sample(z.shape, generator=generator)).argmax(1)
+            errors.append(float((votes != label).double().mean()))
+    return Game(eps=eps, distance=float((x_adv - x).norm()), fooled_base=fooled_base, fooled_draws=errors[0],
+                clean_errors=errors[1], draws=ATTACK_VOTES)
+
+
+def toy_draws(*, x1: float = TOY_POINT[0], x2: float = TOY_POINT[1], layer: int = 0, noise: str = "gaussian",
+              scale: float = TOY_SCALE[2], num: int = DEFAULT_SAMPLES, seed: int = 0) -> Draws:
+    """``num`` draws of F̃_ε(x) at the point x = (x1, x2) for the toy base network (TOY_SPEC with the
+    demo's seed), as :func:`image_draws`."""
+    return _shipped("toy_draws", locals()) or toy_draws_live(**locals())
+
+
+def toy_draws_live(*, x1, x2, layer, noise, scale, num, seed) -> Draws:
+    """:func:`toy_draws` computed here (never read from the shipped file)."""
+    base = toys.model(toy_spec(seed))
+    point = torch.tensor([_number(x1, 0.0, 1.0, "x₁"), _number(x2, 0.0, 1.0, "x₂")], dtype=torch.float32)
+    _integer(num, 1, max(SAMPLE_CHOICES), "The number of draws")
+    return noisy_draws(base, point, layer, _noise(noise, scale, TOY_SCALE[1]), num, seed, image=False)
+
+
+def toy_maps(*, layer: int = 0, noise: str = "gaussian", scale: float = TOY_SCALE[2], seed: int = 0) -> ToyMaps:
+    """P(class 1) of the toy F and of soft F_rob(p) = E_ε[softmax suffix(i)(prefix(i)(p) + ε)] on a
+    TOY_RESOLUTION² grid (TOY_MAP_DRAWS draws per point, stream "maps"): for i = 0 the convolution
+    F * p_ε of the smoothing reading (core.smoothing.smoothed_probabilities_many)."""
+    return _shipped("toy_maps", locals()) or toy_maps_live(**locals())
+
+
+def toy_maps_live(*, layer, noise, scale, seed) -> ToyMaps:
+    """:func:`toy_maps` computed here (never read from the shipped file)."""
+    from core import geometry
+
+    spec = toy_spec(seed)
+    base = toys.model(spec)
+    _integer(layer, 0, len(base.layers), "The layer i")
+    law = _noise(noise, scale, TOY_SCALE[1])
+    xx, yy, points = geometry.grid((0.0, 1.0, 0.0, 1.0), TOY_RESOLUTION)
+    with torch.inference_mode():
+        plain = torch.softmax(base(points), dim=1)[:, 1]
+        smoothed = smoothing.smoothed_probabilities_many(base.suffix(layer), base.prefix(layer)(points), noise=law,
+                                                         num=TOY_MAP_DRAWS, batch_size=65536,
+                                                         generator=stream_generator(seed, "maps"))[:, 1]
+    parts = toys.split(spec)
+    shape = xx.shape
+    return ToyMaps(xs=xx[0].numpy(), ys=yy[:, 0].numpy(), plain=plain.view(shape).numpy(),
+                   smoothed=smoothed.view(shape).float().numpy(), layer=layer, x_train=parts.x_train.numpy(),
+                   y_train=parts.y_train.numpy())
+
+
+# ---------------------------------------------------------------------------- shipped defaults
+
+SCENE_FILE = Path(__file__).resolve().parents[2] / "assets" / "scenes" / "noise_injection.json"
+BUILD_COMMAND = "python -m core.scenes build --scene p07_noise_injection"
+RESULT_TYPES = {cls.__name__: cls for cls in (ModelInfo, Draws, Augmentation, Game, ToyMaps)}
+
+
+def encode(result) -> dict:
+    """A result dataclass as JSON-ready data (arrays with their dtype and shape)."""
+    def value(item):
+        if isinstance(item, np.ndarray):
+            return {"array": item.tolist(), "dtype": str(item.dtype), "shape": list(item.shape)}
+        return item
+    return {"type": type(result).__name__,
+            "fields": {field.name: value(getattr(result, field.name)) for field in dataclasses.fields(result)}}
+
+
+def decode(record: dict, types: dict):
+    """The inverse of :func:`encode`."""
+    def value(item):
+        if isinstance(item, dict) and "array" in item:
+            return np.array(item["array"], dtype=item["dtype"]).reshape(item["shape"])
+        return tuple(item) if isinstance(item, list) else item
+    return types[record["type"]](**{name: value(item) for name, item in record["fields"].items()})
+
+
+def call_key(function: str, arguments: dict) -> str | None:
+    """The shipped file's key of ``function(**arguments)`` (None for values JSON cannot hold)."""
+    try:
+        return json.dumps([function, sorted(arguments.items())])
+    except TypeError:
+        return None
+
+
+def model_dependencies(arguments: dict) -> dict:
+    """What a result depends on: the sha256 of the zoo models (the model and its dataset's standard
+    model) or of the toy network (TOY_SPEC at the seed) it used."""
+    if "model" in arguments:
+        names = [arguments["model"], f"{common.dataset_of(arguments['model'])}-standard"]
+        return {name: zoo.entry(name)["sha256"] for name in names if name in zoo.names()}
+    key = toy_spec(arguments["seed"]).key()
+    return {key: (toys.read_manifest()["toys"].get(key) or {}).get("sha256")}
+
+
+@functools.lru_cache(maxsize=8)
+def _read(path: str, stamp: tuple) -> dict:
+    try:
+        return json.loads(Path(path).read_text())["results"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def shipped_result(path: Path, function: str, arguments: dict, types: dict, dependencies=model_dependencies):
+    """The result of ``function(**arguments)`` shipped in ``path``, if there is one and the models it
+    was computed with are still the shipped ones; else None (the caller computes it live)."""
+    key = call_key(function, arguments)
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        return None
+    record = _read(str(path), (stat.st_mtime_ns, stat.st_size)).get(key) if key else None
+    if record is None:
+        return None
+    try:
+        if record["depends"] != dependencies(arguments):
+            return None
+        return decode(record["result"], types)
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def write_shipped(path: Path, calls, command: str, dependencies=model_dependencies) -> None:
+    """Compute each ``(function name, live function, arguments)`` and write the results to ``path``
+    (atomically), with the command that rebuilds them."""
+    results = {}
+    for function, compute, arguments in calls:
+        results[call_key(function, arguments)] = {"depends": dependencies(arguments),
+                                                  "result": encode(compute(**arguments))}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(handle, "w") as stream:
+        json.dump({"command": command, "results": results}, stream)
+        stream.write("\n")
+    os.chmod(temporary, 0o644)
+    os.replace(temporary, path)
+
+
+def defaults(function) -> dict:
+    """The keyword defaults of a scene function: the page's opening values."""
+    return {name: parameter.default for name, parameter in inspect.signature(function).parameters.items()}
+
+
+def _shipped(function: str, arguments: dict):
+    return shipped_result(SCENE_FILE, function, arguments, RESULT_TYPES)
+
+
+SHIPPED_CALLS = (("model_info", model_info_live), ("image_draws", image_draws_live), ("augmentation", augmentation_live),
+                 ("game", game_live),
+                 ("toy_draws", toy_draws_live), ("toy_maps", toy_maps_live))
+
+
+def build() -> None:
+    """Ship the page's opening results (every default, seed 0) in assets/scenes/noise_injection.json."""
+    write_shipped(SCENE_FILE, [(name, compute, defaults(globals()[name])) for name, compute in SHIPPED_CALLS],
+                  BUILD_COMMAND)
