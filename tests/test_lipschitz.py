@@ -6,18 +6,31 @@ from core import lipschitz, models
 
 def _conv_matrix(conv, shape):
     n = int(torch.tensor(shape).prod())
-    basis = torch.eye(n).view(n, *shape)
-    out = torch.nn.functional.conv2d(basis, conv.weight, None, conv.stride, conv.padding)
+    basis = torch.eye(n, dtype=torch.float64).view(n, *shape)
+    out = torch.nn.functional.conv2d(basis, conv.weight.detach().double(), None, conv.stride, conv.padding,
+                                     conv.dilation, conv.groups)
     return out.reshape(n, -1).T
 
 
-def test_conv_power_iteration_bounds_the_exact_operator_norm():
-    torch.manual_seed(0)
-    conv = torch.nn.Conv2d(2, 3, 3, padding=1, bias=False)
+# (in, out, kernel, stride, padding, dilation, groups, input side)
+CONVS = [(2, 3, 3, 1, 1, 1, 1, 6), (3, 4, 3, 2, 1, 1, 1, 7), (2, 2, 5, 1, 2, 1, 1, 5), (4, 4, 3, 1, 0, 1, 2, 6),
+         (1, 3, 3, 1, 2, 2, 1, 5), (3, 2, 1, 1, 0, 1, 1, 4), (2, 5, 3, 1, 1, 1, 1, 2)]
+
+
+@pytest.mark.parametrize("c_in,c_out,kernel,stride,padding,dilation,groups,side", CONVS)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_conv_bound_is_never_below_the_exact_operator_norm(c_in, c_out, kernel, stride, padding, dilation,
+                                                            groups, side, seed):
+    generator = torch.Generator().manual_seed(seed)
+    conv = torch.nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=padding, dilation=dilation, groups=groups,
+                           bias=False)
     with torch.no_grad():
-        exact = float(torch.linalg.matrix_norm(_conv_matrix(conv, (2, 6, 6)), ord=2))
-    estimate = lipschitz.spectral_norm_conv(conv, (2, 6, 6))
-    assert exact <= estimate <= exact * 1.02
+        conv.weight.copy_(torch.randn(conv.weight.shape, generator=generator))
+        exact = float(torch.linalg.matrix_norm(_conv_matrix(conv, (c_in, side, side)), ord=2))
+    bound = lipschitz.spectral_norm_conv(conv, (c_in, side, side))
+    assert exact <= bound * (1 + 1e-9)          # sound, whatever the layer
+    if stride == 1 and side >= 6:
+        assert bound <= exact * 1.35            # and not far off on ordinary layers
 
 
 def test_bound_is_never_exceeded_by_observed_ratios():
