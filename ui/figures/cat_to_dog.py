@@ -1,0 +1,28 @@
+"""Figures and number formats of scene 3 (cat → dog): the class probabilities before and after."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ui.figures import SERIES_COLORS, compact
+
+
+def probability_text(value: float) -> str:
+    """A probability in percent, or in scientific notation below 0.1 % (so that tiny probabilities of
+    the target still show how the attack moves them)."""
+    return f"{value:.1%}" if value >= 1e-3 else f"{value:.1e}"
+
+
+def scale_text(scale: float) -> str:
+    """s = ‖τ‖∞ as the talk prints it ("+ 0.006 ×")."""
+    return f"{scale:.3f}" if scale >= 1e-3 else f"{scale:.1e}"
+
+
+def probabilities(p: np.ndarray, p_adv: np.ndarray, class_names) -> go.Figure:
+    """softmax F(x) and softmax F(x + τ) side by side, one pair of bars per class."""
+    figure = go.Figure()
+    figure.add_bar(x=list(class_names), y=p, name="F(x)", marker_color=SERIES_COLORS[0])
+    figure.add_bar(x=list(class_names), y=p_adv, name="F(x + τ)", marker_color=SERIES_COLORS[1])
+    compact(figure, height=340, title="Class probabilities softmax F(·)")
+    figure.update_layout(barmode="group", yaxis=dict(range=[0, 1], tickformat=".0%"))
+    return figure
