@@ -399,10 +399,10 @@ def toy_draws(*, x1: float = TOY_POINT[0], x2: float = TOY_POINT[1], layer: int 
 
 def toy_draws_live(*, x1, x2, layer, noise, scale, num, seed) -> Draws:
     """:func:`toy_draws` computed here (never read from the shipped file)."""
-    base = toys.model(toy_spec(seed))
     point = torch.tensor([_number(x1, 0.0, 1.0, "x₁"), _number(x2, 0.0, 1.0, "x₂")], dtype=torch.float32)
     _integer(num, 1, max(SAMPLE_CHOICES), "The number of draws")
-    return noisy_draws(base, point, layer, _noise(noise, scale, TOY_SCALE[1]), num, seed, image=False)
+    law = _noise(noise, scale, TOY_SCALE[1])
+    return noisy_draws(toys.model(toy_spec(seed)), point, layer, law, num, seed, image=False)
 
 
 def toy_maps(*, layer: int = 0, noise: str = "gaussian", scale: float = TOY_SCALE[2], seed: int = 0) -> ToyMaps:

@@ -1,4 +1,17 @@
-"""Noise → decision regions: the class probabilities under noise move with σ; x_adv flips F, not F_rob."""
+"""Noise → decision regions: the class probabilities under noise move with σ; the outcome caption
+says what the metrics show (F flipped or not, F_rob kept its answer or not)."""
+
+
+def outcome_texts(at) -> list[str]:
+    """Every markdown or caption on the page that states the attack's outcome."""
+    return [element.value for element in list(at.markdown) + list(at.caption) if "flip F" in element.value
+            or "flips F" in element.value]
+
+
+def agrees(text: str, f_metric: str, rob_metric: str) -> bool:
+    before, after = (side.strip() for side in f_metric.split("→"))
+    rob_before, rob_after = (side.strip() for side in rob_metric.split("→"))
+    return (("flips F" in text) == (before != after)) and (("keeps its answer" in text) == (rob_before == rob_after))
 
 
 def test_decision_distribution_reacts_to_sigma(open_page, metric, metrics):
@@ -8,6 +21,9 @@ def test_decision_distribution_reacts_to_sigma(open_page, metric, metrics):
     # The default scene is Cohen et al.'s picture: PGD flips the base decision, not the smoothed one.
     assert metric(at, "F(x) → F(x_adv)") == "0 → 1"
     assert metric(at, "F_rob(x) → F_rob(x_adv)") == "0 → 0"
+    texts = outcome_texts(at)
+    assert texts and all(agrees(text, f, rob) for text, f, rob in
+                         zip(texts, metrics(at, "F(x) → F(x_adv)"), metrics(at, "F_rob(x) → F_rob(x_adv)")))
     p_x = float(metric(at, "P(F(x + ε) = 1)"))
     p_adv = float(metric(at, "P(F(x_adv + ε) = 1)"))
     tv = float(metric(at, "TV distance"))
@@ -17,10 +33,17 @@ def test_decision_distribution_reacts_to_sigma(open_page, metric, metrics):
     assert not at.exception
     assert float(metric(at, "P(F(x + ε) = 1)")) != p_x
 
+    # A larger budget on the toy: the caption still follows the metrics, whatever the attack achieved.
+    at.select_slider(key="p08_eps").set_value(0.3).run()
+    assert not at.exception
+    assert agrees(outcome_texts(at)[0], metric(at, "F(x) → F(x_adv)"), metric(at, "F_rob(x) → F_rob(x_adv)"))
+
     if any(w.key == "p08_image_scale" for w in at.select_slider):
         before = metrics(at, "TV distance")[-1]
         at.select_slider(key="p08_image_eps").set_value(3.0).run()
         assert not at.exception
         assert metrics(at, "TV distance")[-1] != before
+        assert agrees(outcome_texts(at)[-1], metrics(at, "F(x) → F(x_adv)")[-1],
+                      metrics(at, "F_rob(x) → F_rob(x_adv)")[-1])
     else:
         assert at.info, "without zoo models the image tab must say how to build them"

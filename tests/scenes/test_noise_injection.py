@@ -1,0 +1,148 @@
+"""Scene 7 · noise injection: F̃_ε's draws, the running estimates of F_rob, the four readings."""
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from core import models, noise as noises, toys
+from core.scenes import noise_injection as scene
+from core.seeds import stream_generator, stream_seed
+
+MNIST = "mnist-gaussian-0.25"
+TOY = dict(x1=0.45, x2=0.55, layer=0, noise="gaussian", scale=0.1, num=100)
+
+
+def toy_base(seed=0):
+    return toys.model(scene.toy_spec(seed))
+
+
+def test_toy_draws_are_seeded_and_independent_per_seed():
+    first = scene.toy_draws_live(**TOY, seed=0)
+    again = scene.toy_draws_live(**TOY, seed=0)
+    other = scene.toy_draws_live(**TOY, seed=1)
+    np.testing.assert_array_equal(first.probabilities, again.probabilities)
+    assert not np.array_equal(first.probabilities, other.probabilities)
+
+
+def test_toy_draws_agree_with_a_direct_computation_at_the_input():
+    result = scene.toy_draws_live(**TOY, seed=0)
+    x = torch.tensor([0.45, 0.55])
+    eps = noises.make("gaussian", 0.1).sample((100, 2), generator=stream_generator(0, "noise"))
+    with torch.no_grad():
+        expected = torch.softmax(toy_base()(x + eps).double(), dim=1).float().numpy()
+    np.testing.assert_allclose(result.probabilities, expected, atol=1e-6)
+    np.testing.assert_allclose(result.shown, (x + eps)[:scene.DRAWS_SHOWN].numpy(), atol=1e-6)
+    top = int(expected.mean(0).argmax())
+    assert result.top == top
+    assert result.soft[-1] == pytest.approx(expected[:, top].mean(), abs=1e-6)
+    assert result.votes[-1] == pytest.approx((expected.argmax(1) == top).mean())
+    np.testing.assert_allclose(result.vote_shares, np.bincount(expected.argmax(1), minlength=2) / 100)
+    assert result.hard == int(np.argmax(result.vote_shares))
+    # The Clopper–Pearson band holds the vote share it was computed from, and narrows with the draws.
+    assert np.all(result.lower <= result.votes[result.grid - 1] + 1e-12)
+    assert np.all(result.votes[result.grid - 1] <= result.upper + 1e-12)
+    assert result.upper[-1] - result.lower[-1] < result.upper[0] - result.lower[0]
+    # The independent core.smoothing estimate agrees up to Monte Carlo error.
+    assert abs(result.reference[top] - result.soft[-1]) < 0.1
+    assert result.kernel_pdf.max() == pytest.approx(1 / (0.1 * np.sqrt(2 * np.pi)), rel=1e-3)
+
+
+def test_hidden_layer_noise_equals_core_models_inject_noise():
+    """suffix(i)(prefix(i)(x) + ε) with the scene's stream is F̃_ε as core.models.inject_noise builds it."""
+    result = scene.toy_draws_live(**{**TOY, "layer": 2, "scale": 0.3}, seed=0)
+    noisy = models.inject_noise(toy_base(), 2, noises.make("gaussian", 0.3), seed=stream_seed(0, "noise"))
+    with torch.no_grad():
+        expected = torch.softmax(noisy(torch.tensor([[0.45, 0.55]]).expand(100, 2)).double(), dim=1).float().numpy()
+    np.testing.assert_allclose(result.probabilities, expected, atol=1e-6)
+    assert result.shown.size == 0 and result.noise_ratio > 0
+    assert result.layer == 2 and result.layers == scene.TOY_LAYERS
+
+
+def test_toy_maps_plain_is_f_and_the_smoothed_map_follows_the_noise():
+    quiet = scene.toy_maps_live(layer=0, noise="gaussian", scale=0.01, seed=0)
+    loud = scene.toy_maps_live(layer=0, noise="gaussian", scale=0.5, seed=0)
+    points = torch.stack(torch.meshgrid(torch.tensor(quiet.xs), torch.tensor(quiet.ys), indexing="xy"), -1)
+    with torch.no_grad():
+        expected = torch.softmax(toy_base()(points.reshape(-1, 2)), dim=1)[:, 1].reshape(quiet.plain.shape)
+    np.testing.assert_allclose(quiet.plain, expected.numpy(), atol=1e-5)
+    assert np.abs(quiet.smoothed - quiet.plain).mean() < 0.05      # tiny noise: F_rob ≈ F
+    assert np.abs(loud.smoothed - loud.plain).mean() > np.abs(quiet.smoothed - quiet.plain).mean()
+    assert loud.x_train.shape[1] == 2 and set(np.unique(loud.y_train)) == {0, 1}
+
+
+def test_image_draws_on_mnist():
+    result = scene.image_draws_live(model=MNIST, index=3, layer=0, noise="laplace", scale=0.2, num=100, seed=0)
+    assert result.probabilities.shape == (100, 10)
+    np.testing.assert_allclose(result.probabilities.sum(1), 1, atol=1e-5)
+    assert result.shown.shape == (scene.DRAWS_SHOWN, 28, 28, 3) and result.shown.dtype == np.uint8
+    assert result.noise_label.startswith("Laplace")
+    again = scene.image_draws_live(model=MNIST, index=3, layer=0, noise="laplace", scale=0.2, num=100, seed=0)
+    np.testing.assert_array_equal(result.probabilities, again.probabilities)
+
+
+def test_augmentation_compares_with_the_standard_model():
+    result = scene.augmentation_live(model=MNIST, layer=0, noise="gaussian", scale=0.5, seed=0)
+    assert result.standard == "mnist-standard"
+    assert result.predictions == scene.GALLERY_REPEATS * 20
+    for accuracy in (result.accuracy, result.standard_accuracy):
+        assert 0 <= accuracy <= 1 and (accuracy * result.predictions) == pytest.approx(round(accuracy * 160))
+    alone = scene.augmentation_live(model="mnist-standard", layer=0, noise="gaussian", scale=0.5, seed=0)
+    assert alone.standard is None and alone.standard_accuracy is None
+    assert alone.accuracy == result.standard_accuracy      # same stream, same draws, same model
+
+
+def test_game_attacks_the_noise_free_network_within_the_budget():
+    result = scene.game_live(model=MNIST, index=0, layer=0, noise="gaussian", scale=0.25, eps=1.0, seed=0)
+    assert result.distance <= 1.0 + 1e-4
+    assert 0 <= result.fooled_draws <= 1 and 0 <= result.clean_errors <= 1
+    assert isinstance(result.fooled_base, bool) and result.draws == scene.ATTACK_VOTES
+    assert result == scene.game_live(model=MNIST, index=0, layer=0, noise="gaussian", scale=0.25, eps=1.0, seed=0)
+
+
+@pytest.mark.parametrize("change", [dict(noise="cauchy"), dict(scale=-0.1), dict(scale=5.0), dict(layer=4),
+                                    dict(num=0), dict(x1=1.5), dict(seed=-1)])
+def test_bad_toy_arguments_raise_one_sentence(change):
+    with pytest.raises(ValueError):
+        scene.toy_draws(**{**TOY, "seed": 0, **change})
+
+
+@pytest.mark.parametrize("change", [dict(model="no-such-model"), dict(index=20), dict(layer=99), dict(num=10**6)])
+def test_bad_image_arguments_raise(change):
+    with pytest.raises(ValueError):
+        scene.image_draws(**{"model": MNIST, "num": 100, **change})
+
+
+def test_shipped_defaults_are_what_the_scene_computes():
+    for name in ("toy_draws", "toy_maps"):
+        arguments = scene.defaults(getattr(scene, name))
+        shipped = scene._shipped(name, arguments)
+        assert shipped is not None, f"{name}'s default is not shipped: run {scene.BUILD_COMMAND}"
+        live = getattr(scene, f"{name}_live")(**arguments)
+        for field in dataclasses.fields(live):
+            a, b = getattr(shipped, field.name), getattr(live, field.name)
+            if isinstance(b, np.ndarray):
+                np.testing.assert_allclose(a, b, atol=1e-6, err_msg=field.name)
+            else:
+                assert a == b, field.name
+
+
+def test_a_shipped_result_is_ignored_when_its_model_changed(monkeypatch):
+    arguments = scene.defaults(scene.toy_maps)
+    assert scene._shipped("toy_maps", arguments) is not None
+    monkeypatch.setattr(scene, "model_dependencies", lambda arguments: {"retrained": "other sha256"})
+    assert scene.shipped_result(scene.SCENE_FILE, "toy_maps", arguments, scene.RESULT_TYPES,
+                                scene.model_dependencies) is None
+    assert scene._shipped("toy_maps", {**arguments, "seed": 1}) is None      # other arguments: computed live
+
+
+def test_encode_decode_round_trip():
+    result = scene.toy_draws_live(**TOY, seed=0)
+    back = scene.decode(scene.encode(result), scene.RESULT_TYPES)
+    for field in dataclasses.fields(result):
+        a, b = getattr(back, field.name), getattr(result, field.name)
+        if isinstance(b, np.ndarray):
+            assert a.dtype == b.dtype
+            np.testing.assert_array_equal(a, b)
+        else:
+            assert a == b
