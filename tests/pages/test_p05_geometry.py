@@ -1,4 +1,4 @@
-"""Geometric interpretation: the PGD path stays in the ε-ball and reacts to ε and to the picked point."""
+"""Geometric interpretation: the PGD path stays in the ε-ball and reacts to ε, the point, the ball and the data."""
 
 
 def test_geometry_reacts_to_eps_and_point(open_page, metric):
@@ -25,3 +25,7 @@ def test_geometry_reacts_to_eps_and_point(open_page, metric):
     at.radio(key="p05_norm").set_value("linf").run()          # the ℓ∞ ball: distance measured in ℓ∞
     assert not at.exception
     assert float(metric(at, "‖x_adv − x‖")) <= 0.3 + 1e-4
+
+    at.selectbox(key="p05_dataset").set_value("circles").run()  # a new toy starts from its own default point
+    assert not at.exception
+    assert (at.number_input(key="p05_x1").value, at.number_input(key="p05_x2").value) != (0.05, 0.95)

@@ -1,0 +1,190 @@
+"""5 · Geometric interpretation: adversarial examples live next to the decision boundary, and networks
+do not preserve distances (Szegedy et al. 2014; Madry et al. 2018).
+
+Two scene functions: :func:`toy` (the trained toy network's decision regions, its training points
+and the default point to attack) and :func:`attack` (the PGD path from a point and the stretch
+ratios ‖F(x + τ) − F(x)‖₂ / ‖τ‖ around it and around every training point). The page needs the
+default point before it draws the point's widgets, hence two calls.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from core import checks, geometry, toys
+from core.seeds import check_seed, stream_seed
+
+EPOCHS = {"moons": 60, "circles": 60, "spirals": 300, "blobs": 40}   # the toy sets, and their epochs of Adam
+EPS_CHOICES = (0.01, 0.02, 0.03, 0.05, 0.08, 0.1, 0.15, 0.2, 0.3)
+STEP_CHOICES = (5, 10, 20, 50)
+NORM_NAMES = {"l2": "ℓ2 (a disc)", "linf": "ℓ∞ (a square)"}
+OUTPUTS = {"probabilities": "softmax probabilities", "logits": "logits"}
+DEFAULTS = {"dataset": "moons", "eps": 0.1, "norm": "l2", "steps": 20, "output": "probabilities"}
+DIRECTIONS_AT_POINT, DIRECTIONS_PER_DATUM = 2000, 20
+RESOLUTION = 160                       # decision-region grid per axis
+PICK_GRID = 41                         # invisible clickable points: pick anywhere, not only on data
+DEFAULT_CONFIDENCE = 0.75              # the default point: the least confident training point above this
+
+EXPLANATION = r"""
+An adversarial example is a point $x + \tau$ of the ball $B(x, \varepsilon) = \{x' : \|x' - x\| \le \varepsilon\}$
+that lies **across the decision boundary** of $F$. PGD (Madry et al. 2018) walks up the loss
+$\ell(F(x), y)$ and projects back onto the ball — a disc for $\|\cdot\|_2$, a square for $\|\cdot\|_\infty$ —
+until it crosses. It works because **networks do not preserve distances**: an isometry would keep
+$\|F(x+\tau) - F(x)\| = \|\tau\|$, but a network can squash some small balls and stretch others,
+so a tiny $\tau$ can move $F(x)$ far — into another class. The histogram below measures it.
+Click the chart (anywhere) or type $x_1, x_2$ to pick the point.
+"""
+
+
+def spec(dataset: str, seed: int) -> toys.ToySpec:
+    """The toy network of the scene: 2-64-64-K ReLU, Adam for EPOCHS[dataset] epochs on 400 points."""
+    if dataset not in EPOCHS:
+        raise ValueError(f"Unknown toy data {dataset!r}: choose one of {', '.join(EPOCHS)}.")
+    return toys.ToySpec(dataset=dataset, epochs=EPOCHS[dataset], seed=check_seed(seed))
+
+
+SHIPPED_TOYS = [spec(name, 0) for name in EPOCHS]
+
+USES = ("a 2-D toy set (400 points in [0, 1]², core.data.toy_2d, 30 % held out) and a 2-64-64-K ReLU network "
+        "trained by ERM (core.toys, shipped for seed 0); core.geometry for the regions, the PGD path and the "
+        "stretch ratios.")
+
+
+@dataclass(frozen=True)
+class Toy:
+    """The trained toy network seen on [0, 1]²: regions on a RESOLUTION² grid and its training data."""
+    dataset: str
+    seed: int
+    xs: np.ndarray                # grid abscissae
+    ys: np.ndarray                # grid ordinates
+    labels: np.ndarray            # arg-max class on the grid (len(ys) × len(xs))
+    boundary: np.ndarray | None   # P(class 1) on the grid when there are two classes, else None
+    classes: int
+    x_train: np.ndarray           # N × 2
+    y_train: np.ndarray           # N
+    train_accuracy: float
+    default_point: tuple[float, float]
+
+
+def toy(*, dataset: str, seed: int) -> Toy:
+    """Decision regions argmax_k softmax(F(p))_k of the trained toy network on a grid of [0, 1]², its
+    training points, and a default point: the training point of least confidence max_k softmax(F(x))_k
+    among those ≥ DEFAULT_CONFIDENCE — near the boundary but clearly on its side."""
+    toy_spec = spec(dataset, seed)
+    # Loaded (or trained) outside inference mode: the shared model's parameters must stay usable by autograd.
+    model, parts = toys.model(toy_spec), toys.split(toy_spec)
+    with torch.inference_mode():
+        regions = geometry.decision_regions(model, resolution=RESOLUTION)
+        probabilities = torch.softmax(model(parts.x_train), dim=1)
+    confidence = probabilities.amax(1)
+    candidates = torch.where(confidence >= DEFAULT_CONFIDENCE, confidence, torch.full_like(confidence, math.inf))
+    point = parts.x_train[int(candidates.argmin())]
+    classes = int(regions.probs.shape[-1])
+    return Toy(dataset=dataset, seed=seed, xs=regions.xs.numpy(), ys=regions.ys.numpy(),
+               labels=regions.labels.numpy(), boundary=regions.probs[..., 1].numpy() if classes == 2 else None,
+               classes=classes, x_train=parts.x_train.numpy(), y_train=parts.y_train.numpy(),
+               train_accuracy=float((probabilities.argmax(1) == parts.y_train).float().mean()),
+               default_point=(round(float(point[0]), 3), round(float(point[1]), 3)))
+
+
+@dataclass(frozen=True)
+class Attack:
+    """A PGD path from x and the stretch ratios around x and around the training points."""
+    point: tuple[float, float]
+    eps: float
+    norm: str
+    steps: int
+    output: str
+    label: int                    # F(x)
+    path: np.ndarray              # (steps + 1) × 2 iterates x⁰ = x, …, x^steps = x_adv
+    path_labels: np.ndarray       # F at each iterate
+    crossing: int | None          # first iterate in another class, None when the path never crosses
+    final: int                    # F(x_adv)
+    flipped: bool                 # F(x_adv) ≠ F(x)
+    distance: float               # ‖x_adv − x‖ in ``norm``
+    at_point: np.ndarray          # DIRECTIONS_AT_POINT ratios ‖F(x+τ) − F(x)‖₂/‖τ‖, ‖τ‖ = ε
+    on_data: np.ndarray           # DIRECTIONS_PER_DATUM ratios around each training point, flattened
+    at_point_median: float
+    at_point_max: float
+    on_data_median: float
+    on_data_max: float
+    on_data_stretched: float      # fraction of the directions around the data with ratio > 1
+    training_points: int
+
+
+def _check_choice(value, choices, what: str):
+    if value not in choices:
+        raise ValueError(f"Unknown {what} {value!r}: choose one of {', '.join(map(str, choices))}.")
+    return value
+
+
+@torch.inference_mode()
+def _labels(model, points: torch.Tensor) -> torch.Tensor:
+    return model(points).argmax(1)
+
+
+def attack(*, dataset: str, x1: float, x2: float, eps: float, norm: str, steps: int, output: str,
+           seed: int) -> Attack:
+    """PGD (Madry et al. 2018) from x = (x1, x2) against the label F(x): x^{t+1} = Π_{B(x, ε) ∩ [0,1]²}
+    (x^t + α·sign-or-normalised ∇ℓ), α = 2.5·ε/steps, no random start (core.geometry.attack_path);
+    and the stretch ratios ‖F(x + τ) − F(x)‖₂ / ‖τ‖ for random τ on the sphere ‖τ‖ = ε in ``norm``
+    (core.geometry.stretch_ratios; F is the softmax or the logits, ``output``), at x and around every
+    training point — 1 everywhere for an isometry. Directions come from the named streams
+    "stretch at the point" and "stretch on the data" of ``seed``."""
+    toy_spec = spec(dataset, seed)
+    for value, name in ((x1, "x₁"), (x2, "x₂")):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+            raise ValueError(f"{name} must be a number between 0 and 1, got {value!r}.")
+    eps = checks.positive(eps, "The budget ε")
+    if eps > 1:
+        raise ValueError(f"The budget ε must be at most 1 (the toy data live in [0, 1]²), got {eps!r}.")
+    _check_choice(norm, NORM_NAMES, "ball")
+    _check_choice(output, OUTPUTS, "output")
+    steps = checks.positive_int(steps, "The number of PGD steps")
+    model, x_train = toys.model(toy_spec), toys.split(toy_spec).x_train
+    x = torch.tensor([float(x1), float(x2)])
+    label = int(_labels(model, x[None])[0])
+    path = geometry.attack_path(model, x, label, eps=eps, steps=steps, norm=norm,
+                                seed=stream_seed(seed, "attack start"))
+    path_labels = _labels(model, path)
+    changed = (path_labels != label).nonzero().flatten()
+    measured = model if output == "logits" else (lambda z: torch.softmax(model(z), dim=1))
+    at_point = geometry.stretch_ratios(measured, x, radius=eps, num=DIRECTIONS_AT_POINT, norm=norm,
+                                       seed=stream_seed(seed, "stretch at the point")).flatten().numpy()
+    on_data = geometry.stretch_ratios(measured, x_train, radius=eps, num=DIRECTIONS_PER_DATUM, norm=norm,
+                                      seed=stream_seed(seed, "stretch on the data")).flatten().numpy()
+    step = path[-1] - x
+    final = int(path_labels[-1])
+    return Attack(point=(float(x1), float(x2)), eps=eps, norm=norm, steps=steps, output=output, label=label,
+                  path=path.numpy(), path_labels=path_labels.numpy(),
+                  crossing=int(changed[0]) if len(changed) else None, final=final, flipped=final != label,
+                  distance=float(step.abs().max() if norm == "linf" else step.norm()),
+                  at_point=at_point, on_data=on_data, at_point_median=float(np.median(at_point)),
+                  at_point_max=float(at_point.max()), on_data_median=float(np.median(on_data)),
+                  on_data_max=float(on_data.max()), on_data_stretched=float((on_data > 1).mean()),
+                  training_points=len(x_train))
+
+
+def stretch_caption(result: Attack) -> str:
+    """What the histogram shows, from the computed ratios (no fixed claim)."""
+    shape = ("most directions are squashed (median ratio below 1)" if result.on_data_median < 1
+             else "most directions are stretched (median ratio above 1)")
+    far = ("far from an isometry: some directions are stretched over 10×" if result.on_data_max > 10
+           else "the largest ratio stays within 10× of an isometry")
+    return (f"Around the {result.training_points} training points: median stretch {result.on_data_median:.3g}, "
+            f"{result.on_data_stretched:.0%} of the directions are stretched (ratio > 1), the largest ratio is "
+            f"{result.on_data_max:.3g} — {shape}; {far}.")
+
+
+def path_caption(result: Attack) -> str:
+    """Whether PGD crossed the boundary within the ball, from the computed path."""
+    ball = "disc" if result.norm == "l2" else "square"
+    if result.crossing is None:
+        return (f"PGD stayed in class {result.label} for all {result.steps} steps: no adversarial point was found "
+                f"in this {ball} of radius ε = {result.eps:g} (a stronger attack might still find one).")
+    return (f"PGD crossed the boundary at step {result.crossing} of {result.steps}: x_adv, at distance "
+            f"{result.distance:.3f} ≤ ε = {result.eps:g} from x, is classified {result.final} instead of "
+            f"{result.label}." + ("" if result.flipped else " Later steps came back to the original class."))
