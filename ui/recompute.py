@@ -130,8 +130,22 @@ def robustness_panel(names: list[str], shipped: dict[str, dict], *, dataset: str
             st.dataframe(rows, hide_index=True, width="stretch")
 
 
-def certify_panel(shipped: dict[str, dict], *, key: str) -> None:
-    """Recompute CERTIFY on the first k shipped images of one model and compare row by row."""
+def shipped_certify() -> dict[str, dict]:
+    """Every shipped certify result (assets/results/certify_<name>.json) that reads, by model name."""
+    shipped = {}
+    for name in results.available("certify"):
+        try:
+            shipped[name] = results.read("certify", name)
+        except results.ResultsUnavailable:
+            continue
+    return shipped
+
+
+def certify_panel(shipped: dict[str, dict] | None = None, *, key: str) -> None:
+    """Recompute CERTIFY on the first k shipped images of one model and compare row by row (``shipped``:
+    the certify records by model name; None reads them from assets/results)."""
+    if shipped is None:
+        shipped = shipped_certify()
     with st.expander("Recompute on the local test set"):
         if not shipped:
             st.caption("No shipped certify results to compare with.")

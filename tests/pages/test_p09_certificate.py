@@ -1,9 +1,17 @@
-"""The certificate: CERTIFY's radius stays below the ceiling σΦ⁻¹(α^{1/n}), which moves with n and α."""
+"""The certificate: CERTIFY's radius stays below the ceiling σΦ⁻¹(α^{1/n}), which moves with n and α; the image
+certificate opens shipped and runs live behind a button; the shipped curves are drawn per dataset."""
+import json
+
 from scipy.stats import norm
+
+from core import results
+from core.scenes import certificate as C
+
+PAGE = "app_pages/p09_certificate.py"
 
 
 def test_certificate_ceiling_moves_with_n_and_alpha(open_page, metric):
-    at = open_page("app_pages/p09_certificate.py")
+    at = open_page(PAGE)
     assert not at.exception
     assert len(at.get("plotly_chart")) >= 4
     ceiling = float(metric(at, "Ceiling at this n, α"))
@@ -11,8 +19,12 @@ def test_certificate_ceiling_moves_with_n_and_alpha(open_page, metric):
     radius = float(metric(at, "Certified radius α*"))
     toy_ceiling = float(metric(at, "Ceiling σΦ⁻¹(α^{1/n})"))
     assert 0 < radius <= toy_ceiling                 # the default point is certified, below the cap
+    assert abs(radius - 0.1 * norm.ppf(float(metric(at, "p_A lower bound")))) < 1e-3
     same, total = map(int, metric(at, "Points in the ball with F_rob = c_A").split("/"))
-    assert same == total > 0                          # no adversarial point inside the certified ball
+    # The caption states the computed outcome: "No adversarial point" only when none got another class.
+    caption = next(m.value for m in at.markdown if "random points of the disc" in m.value)
+    assert caption.startswith("**No adversarial point") == (f"and 0 get another class" in caption)
+    assert f"{same} of {total} random points" in caption and total == C.BALL_POINTS
 
     at.select_slider(key="p09_n").set_value(10_000).run()
     assert not at.exception
@@ -27,12 +39,28 @@ def test_certificate_ceiling_moves_with_n_and_alpha(open_page, metric):
     assert float(metric(at, "Certified radius α*")) <= float(metric(at, "Ceiling σΦ⁻¹(α^{1/n})"))
 
 
+def test_image_certificate_is_shipped_at_first_paint_and_live_behind_the_button(open_page, metric):
+    at = open_page(PAGE)
+    assert not at.exception
+    if C.image_is_shipped(model=C.DEFAULT_MODEL, index=0, n0=100, n=200, alpha=0.001, seed=0):
+        assert float(metric(at, "Certified radius of the image")) >= 0
+        assert any("shipped" in caption.value for caption in at.caption)
+    at.selectbox(key="p09_model").set_value("mnist-gaussian-0.25").run()
+    at.select_slider(key="p09_image_n").set_value(100).run()     # not shipped: nothing computed before the click
+    assert not at.exception
+    assert not [m for m in at.metric if m.label == "Certified radius of the image"]
+    at.button(key="p09_image_run").click().run()
+    assert not at.exception
+    radius = float(metric(at, "Certified radius of the image"))
+    expected = C.certify_image(model="mnist-gaussian-0.25", index=0, n0=100, n=100, alpha=0.001, seed=0)
+    assert abs(radius - expected.radius) < 1e-4
+    assert any("computed here" in caption.value for caption in at.caption)
+    at.select_slider(key="p09_std").set_value(0.5).run()           # another widget: the certificate stays
+    assert float(metric(at, "Certified radius of the image")) == radius
+
+
 def test_shipped_certificates_are_plotted_beside_cohen_per_dataset(open_page):
-    import json
-
-    from core import results
-
-    at = open_page("app_pages/p09_certificate.py")
+    at = open_page(PAGE)
     assert not at.exception
     figures = {}
     for chart in at.get("plotly_chart"):

@@ -1,0 +1,93 @@
+"""Figures of scene 9 (the certificate α*): Plotly builders taking core.scenes.certificate results."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from ui.figures import NOISE_COLORS, PAPER_COLOR, SERIES_COLORS, class_color, compact, regions
+
+ABSTAIN = -1
+NORM_LABELS = {"l2": "ℓ2", "l1": "ℓ1", "linf": "ℓ∞"}
+
+
+def _circle(figure: go.Figure, cx: float, cy: float, r: float, **line) -> None:
+    figure.add_shape(type="circle", x0=cx - r, x1=cx + r, y0=cy - r, y1=cy + r, line=line)
+
+
+def certified_ball(point) -> go.Figure:
+    """F_rob's regions, the training points, x, the certified disc α*, the ceiling and PREDICT's verdicts inside."""
+    figure = regions(point.xs, point.ys, point.labels, f"F_rob's regions (σ = {point.sigma}) and the certified ball",
+                     classes=2, height=480)
+    for label in (0, 1):
+        chosen = point.train_x[point.train_y == label]
+        figure.add_scatter(x=chosen[:, 0], y=chosen[:, 1], mode="markers", name=f"train · class {label}",
+                           marker=dict(color=class_color(label), size=4, opacity=0.35))
+    (px, py), c_a = point.x, point.certificate.prediction
+    if point.certified:
+        _circle(figure, px, py, point.certificate.radius, color="black", width=2)
+        _circle(figure, px, py, point.ceiling, color="grey", width=1, dash="dot")
+        verdicts = point.verdicts
+        for name, mask, color in (("same F_rob", verdicts == c_a, "#2ca02c"),
+                                  ("abstain", verdicts == ABSTAIN, PAPER_COLOR),
+                                  ("other class", (verdicts != c_a) & (verdicts != ABSTAIN), "#000000")):
+            if mask.any():
+                figure.add_scatter(x=point.inside[mask, 0], y=point.inside[mask, 1], mode="markers",
+                                   name=f"inside: {name}",
+                                   marker=dict(color=color, size=7, symbol="circle-open", line=dict(width=2)))
+    figure.add_scatter(x=[px], y=[py], mode="markers", name="x",
+                       marker=dict(color="gold", size=14, symbol="star", line=dict(color="black", width=1)))
+    return figure
+
+
+def radius_curves(curves) -> go.Figure:
+    """Radius vs p_A, one panel per norm (ℓ2: Gaussian bounds; ℓ1: Laplace, uniform), each noise's ceiling."""
+    figure = make_subplots(rows=1, cols=2, subplot_titles=("ℓ2 radii (Gaussian noise)", "ℓ1 radii (Laplace, uniform)"))
+    for k, (name, values) in enumerate(curves.curves.items()):
+        column = 1 if curves.norms[name] == "l2" else 2
+        noise = "laplace" if "Laplace" in name else "uniform" if "Uniform" in name else "gaussian"
+        color = NOISE_COLORS[noise] if column == 2 or "Cohen" in name else SERIES_COLORS[k % len(SERIES_COLORS)]
+        figure.add_scatter(x=curves.p_a, y=values, mode="lines", name=name, line=dict(color=color), row=1, col=column)
+    for noise, column in (("gaussian", 1), ("laplace", 2), ("uniform", 2)):
+        value = curves.ceilings[noise]
+        figure.add_hline(y=value, line_dash="dash", line_color=NOISE_COLORS[noise], row=1, col=column,
+                         annotation_text=f"{noise} ceiling {value:.3f}", annotation_font_size=11)
+    for column in (1, 2):
+        figure.add_vline(x=curves.best_p_a, line_dash="dot", line_color="grey", row=1, col=column)
+        figure.update_xaxes(title_text="p_A (or its lower bound)", row=1, col=column)
+        figure.update_yaxes(range=[0, 4 * curves.std], row=1, col=column)
+    figure.update_yaxes(title_text="certified radius", row=1, col=1)
+    compact(figure, height=440, title=f"Ceilings at n = {curves.n}, α = {curves.alpha:g}; dotted: α^(1/n), the best "
+                                      "p_A lower bound")
+    figure.update_layout(legend=dict(font=dict(size=11), orientation="h", y=-0.25))
+    return figure
+
+
+def layer_radii(layers) -> go.Figure:
+    """R / L_i against the layer i, log scale, one line per network."""
+    figure = go.Figure()
+    for name, radii in layers.radii.items():
+        figure.add_scatter(x=list(range(len(radii))), y=np.asarray(radii), mode="lines+markers", name=name)
+    compact(figure, height=360, title=f"The layer-space radius R = σΦ⁻¹(α^(1/n)) = {layers.best_radius:.3f} pulled "
+                                      "back to the input")
+    figure.update_layout(xaxis=dict(title="layer i (0 = input)", dtick=1),
+                         yaxis=dict(type="log", title="input-space radius R / L_i"))
+    return figure
+
+
+def certified_accuracy(curves, dataset: str) -> go.Figure:
+    """Shipped certified-accuracy curves of one dataset (and Cohen et al.'s published ones for CIFAR-10)."""
+    figure = go.Figure()
+    if dataset == "cifar10":
+        for sigma, accuracy in curves.published.items():
+            figure.add_scatter(x=list(curves.published_radii), y=list(accuracy), mode="lines+markers",
+                               line=dict(dash="dash"),
+                               name=f"Cohen et al. 2019, ResNet-110, σ = {sigma}, ℓ2 (published)")
+    for curve in curves.curves.get(dataset, []):
+        figure.add_scatter(x=list(curve.radii), y=list(curve.accuracy), mode="lines+markers",
+                           name=f"{curve.name}, {NORM_LABELS.get(curve.norm, curve.norm)} "
+                                f"(this code, {curve.examples} images, n = {curve.n})")
+    compact(figure, height=420, top=30)
+    figure.update_layout(xaxis_title="radius r (in each curve's norm)", legend=dict(font=dict(size=11)),
+                         yaxis=dict(title="certified accuracy at r", range=[0, 1], tickformat=".0%"))
+    return figure
