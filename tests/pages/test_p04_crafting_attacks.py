@@ -31,3 +31,17 @@ def test_accuracy_reacts_to_budget_and_attack(open_page, percent):
     assert next(m.label for m in at.metric if m.label.startswith("Accuracy at ε")) != label
     assert 0 <= percent(at, "Accuracy at ε") <= clean
     assert percent(at, "Clean accuracy") == clean
+
+
+def test_other_pgd_steps_are_computed_behind_a_button(open_page):
+    at = open_page("app_pages/p04_crafting_attacks.py")
+    if not any(w.key == "p04_model" for w in at.selectbox):
+        return
+    assert not any("shipped ones" in info.value for info in at.info)       # the defaults are shipped
+    at.select_slider(key="p04_steps").set_value(1).run()
+    assert not at.exception
+    assert any("shipped ones" in info.value for info in at.info)           # says what it shows instead
+    at.button(key="p04_compute").click().run()
+    assert not at.exception
+    assert not any("shipped ones" in info.value for info in at.info)       # now computed at 1 step
+    assert not at.button                                                    # nothing left to compute

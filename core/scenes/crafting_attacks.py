@@ -1,0 +1,317 @@
+"""4 · Crafting an attack: from the hard problem min ‖τ‖ s.t. F(x+τ) ≠ y (Szegedy et al. 2014) to one
+gradient step, FGSM (Goodfellow et al. 2015), PGD (Madry et al. 2018) and Carlini–Wagner (2017) —
+accuracy under attack against the budget on the 20 offline gallery images, and one image attacked.
+
+The curves at the default settings (PGD steps ``DEFAULT_STEPS``, seed ``SHIPPED_SEED``) are shipped in
+``assets/scenes/crafting_attacks.json`` by :func:`build` (``python -m core.scenes build --scene
+p04_crafting_attacks``); other settings are computed live (:func:`curve` with ``compute=True``).
+"""
+from __future__ import annotations
+
+import json
+import math
+import platform
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from core import attacks, data, evaluation, results, zoo
+from core.scenes import common
+from core.seeds import check_seed, stream_generator, stream_seed
+
+URL_PATH = "p04_crafting_attacks"
+ASSET = zoo.ASSETS_DIR / "scenes" / "crafting_attacks.json"
+BUILD_COMMAND = f"python -m core.scenes build --scene {URL_PATH}"
+
+MODEL_PREFERENCE = ["mnist-standard", "cifar10-standard", "mnist-adversarial", "cifar10-adversarial"]
+ATTACKS, LABELS, NORMS = attacks.ATTACKS, attacks.ATTACK_LABELS, attacks.ATTACK_NORMS   # core.attacks' names
+FAMILIES = {"linf": ("fgsm", "pgd_linf", "pgd_cw"), "l2": ("gradient_step", "pgd_l2", "cw_l2")}
+NORM_SYMBOL = {"linf": "ℓ∞", "l2": "ℓ2"}
+BUDGETS = {  # the curve's budgets (the budget slider offers the same values)
+    ("linf", "mnist"): (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4),
+    ("linf", "fashion_mnist"): (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3),
+    ("linf", "cifar10"): (0.0, 1 / 255, 2 / 255, 4 / 255, 8 / 255, 16 / 255),
+    ("l2", "mnist"): (0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0),
+    ("l2", "fashion_mnist"): (0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0),
+    ("l2", "cifar10"): (0.0, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5),
+}
+DEFAULT_BUDGET = {("linf", "mnist"): 0.1, ("linf", "fashion_mnist"): 0.1, ("linf", "cifar10"): 2 / 255,
+                  ("l2", "mnist"): 1.0, ("l2", "fashion_mnist"): 1.0, ("l2", "cifar10"): 0.25}
+STEP_CHOICES = (1, 2, 5, 10, 20, 40)
+DEFAULT_STEPS = 10
+SHIPPED_SEED = 0
+# C&W: Adam steps per round, binary-search rounds, step, first constant. Near-binary MNIST pixels sit where tanh is
+# flat, so the step is 0.1 (not foolbox's 0.01) and c starts at 10 to succeed within three rounds.
+CW_STEPS, CW_SEARCH, CW_LR, CW_C = 100, 3, 0.1, 10.0
+EXPLANATION = r"""
+**The hard problem** (Szegedy et al. 2014): the smallest perturbation that changes the decision,
+$\displaystyle\min_{\tau} \|\tau\| \ \text{ s.t. }\ F(x+\tau) \neq y$ — combinatorial, solved approximately by
+Carlini & Wagner (2017). **The relaxation** (Madry et al. 2018): within a budget $\varepsilon$, make the loss as
+large as possible, $\displaystyle\max_{\|\tau\| \le \varepsilon} \ell\big(F(x+\tau), y\big)$. **One step** of
+gradient ascent on it gives the talk's attack
+$\displaystyle x_{adv} = x + \gamma\,\frac{\nabla_x \ell(F(x), y)}{\|\nabla_x \ell(F(x), y)\|}$;
+in $\ell_\infty$ the steepest step is FGSM, $x + \varepsilon\,\mathrm{sign}\,\nabla_x\ell$, and iterating it with a
+projection on the ball is PGD. The curves below show how fast the accuracy drops with the budget.
+"""
+USES = ("a CNN from the model zoo (default mnist-standard: cheap on a laptop CPU) on the 20 real test images of "
+        "foolbox's offline gallery (core.data.gallery); curves by core.evaluation.accuracy_under_attack, shipped "
+        f"at the default settings ({BUILD_COMMAND}).")
+CAPTION_CURVES = ("Each point is an upper bound on the robust accuracy: the attack found adversarial examples for "
+                  "the other images.")
+SWITCH_HINT = {"linf": "Switch to an ℓ2 attack to see the gradient step, PGD ℓ2 and Carlini–Wagner.",
+               "l2": "Switch to an ℓ∞ attack to see FGSM, PGD and PGD on the CW loss."}
+
+
+NO_MODEL = ("No noiseless model is in the zoo yet: train one with "
+            f"python -m core.experiments train --name {MODEL_PREFERENCE[0]} --data-dir ../shared/data")
+
+
+def models() -> list[str]:
+    """The noiseless zoo models (core.scenes.common.deterministic_models), preferred ones first."""
+    return common.ordered(common.deterministic_models(), MODEL_PREFERENCE)
+
+
+def uses_steps_and_seed(attack: str) -> bool:
+    """PGD is the only attack here with steps and a random start; the others are deterministic."""
+    return attack.startswith("pgd")
+
+
+def budget_text(value: float, norm: str, dataset: str) -> str:
+    """A budget as the slider shows it: k/255 for ℓ∞ on CIFAR-10, else the number."""
+    if norm == "linf" and dataset == "cifar10":
+        return f"{round(value * 255):g}/255"
+    return f"{value:g}"
+
+
+def attack_options(attack: str, steps: int) -> dict:
+    """The keywords each attack takes besides its budget (PGD's step is 2.5·ε/steps by default)."""
+    if uses_steps_and_seed(attack):
+        return {"steps": steps}
+    if attack == "cw_l2":
+        return {"steps": CW_STEPS, "binary_search_steps": CW_SEARCH, "lr": CW_LR, "c": CW_C}
+    return {}
+
+
+def _check(model_name: str, attack: str, steps: int, seed: int) -> str:
+    """Validate the common arguments; returns the model's dataset."""
+    if model_name not in zoo.names():
+        raise ValueError(f"Unknown model {model_name!r}: pick one of {', '.join(models()) or 'the zoo (none built)'}.")
+    if zoo.noise_record(model_name) is not None:
+        raise ValueError(f"{model_name} has a noise layer: pick a noiseless model such as {MODEL_PREFERENCE[0]}.")
+    if attack not in attacks.ATTACKS:
+        raise ValueError(f"Unknown attack {attack!r}: choose one of {', '.join(attacks.ATTACKS)}.")
+    if steps not in STEP_CHOICES:
+        raise ValueError(f"PGD steps must be one of {', '.join(map(str, STEP_CHOICES))}, got {steps!r}.")
+    check_seed(seed)
+    return common.dataset_of(model_name)
+
+
+# --------------------------------------------------------------------------- accuracy vs budget
+
+@dataclass(frozen=True)
+class Curve:
+    attack: str
+    label: str
+    norm: str
+    budgets: tuple               # ε of each point (γ for the gradient step)
+    accuracy: tuple              # accuracy under attack at each ε, on the gallery
+    images: int                  # gallery size
+    steps: int | None            # PGD steps behind it (None: the attack has none)
+    seed: int | None             # demo seed behind the random starts (None: deterministic attack)
+    source: str                  # "shipped" (assets/scenes) or "computed"
+
+    def at(self, budget: float) -> float:
+        """The accuracy at the budget closest to ``budget``."""
+        return self.accuracy[int(np.argmin(np.abs(np.asarray(self.budgets) - budget)))]
+
+    def matches(self, steps: int, seed: int) -> bool:
+        """Whether the curve was computed with these PGD steps and seed (always, for other attacks)."""
+        return self.steps in (None, steps) and self.seed in (None, seed)
+
+
+def _settings(attack: str, steps: int, seed: int) -> tuple[int | None, int | None]:
+    return (steps, seed) if uses_steps_and_seed(attack) else (None, None)
+
+
+def _shipped_curves() -> dict:
+    """The shipped file's curves, or {} when it is missing or unreadable."""
+    try:
+        return json.loads(ASSET.read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def _shipped(model_name: str, attack: str, budgets: tuple, steps: int | None, seed: int | None) -> tuple | None:
+    """The shipped accuracies of (model, attack) when they were computed with these settings."""
+    shipped = _shipped_curves()
+    entry = (shipped.get("curves") or {}).get(model_name, {}).get(attack)
+    if not entry or shipped.get("cw") != [CW_STEPS, CW_SEARCH, CW_LR, CW_C]:
+        return None
+    if entry.get("steps") != steps or entry.get("seed") != seed or len(entry.get("budgets", [])) != len(budgets):
+        return None
+    if not np.allclose(entry["budgets"], budgets, rtol=0, atol=1e-9):
+        return None
+    return tuple(float(a) for a in entry["accuracy"])
+
+
+def compute_curve(model_name: str, attack: str, budgets: tuple, steps: int, seed: int) -> tuple:
+    """acc(ε) = (1/m) Σᵢ 1{argmax F(x'ᵢ) = yᵢ} over the m gallery images, x'ᵢ the attack at budget ε
+    (core.evaluation.accuracy_under_attack; for C&W an image is broken at ε when C&W fooled F within
+    ℓ2 distance ε). PGD's random starts come from the stream "attack" of ``seed``."""
+    model = zoo.shared(model_name)
+    x, y = common.gallery(common.dataset_of(model_name))
+    accuracy = evaluation.accuracy_under_attack(model, x, y, attack=attack, budgets=list(budgets),
+                                                seed=stream_seed(seed, "attack"), **attack_options(attack, steps))
+    return tuple(float(a) for a in accuracy)
+
+
+def curve(*, model_name: str, attack: str, steps: int, seed: int, compute: bool = True) -> Curve:
+    """The accuracy of ``model_name`` under ``attack`` at each budget of ``BUDGETS`` on its gallery
+    (see :func:`compute_curve`): read from the shipped file when it holds these settings, else computed
+    when ``compute`` is true, else the shipped curve at the default settings (its ``steps``/``seed``
+    say which; ``matches`` tells the page)."""
+    dataset = _check(model_name, attack, steps, seed)
+    norm = attacks.ATTACK_NORMS[attack]
+    budgets = BUDGETS[(norm, dataset)]
+    images = len(common.gallery(dataset)[1])
+    wanted = _settings(attack, steps, seed)
+    candidates = [wanted] if compute else [wanted, _settings(attack, DEFAULT_STEPS, SHIPPED_SEED)]
+    for settings in candidates:
+        shipped = _shipped(model_name, attack, budgets, *settings)
+        if shipped is not None:
+            return Curve(attack, attacks.ATTACK_LABELS[attack], norm, budgets, shipped, images, *settings, "shipped")
+    accuracy = compute_curve(model_name, attack, budgets, steps, seed)
+    return Curve(attack, attacks.ATTACK_LABELS[attack], norm, budgets, accuracy, images, *wanted, "computed")
+
+
+def curves_caption(curves: list[Curve]) -> str:
+    """The caption under the curves, its claim computed: whether iterated PGD (ℓ(F(x+τ), y) ascended and
+    projected ``steps`` times) found at least as many adversarial examples as the one-step attack of its
+    family at every budget."""
+    one_step = next(c for c in curves if not uses_steps_and_seed(c.attack) and c.attack != "cw_l2")
+    pgd = next(c for c in curves if c.attack in ("pgd_linf", "pgd_l2"))
+    below = [budget for budget, a, b in zip(pgd.budgets, pgd.accuracy, one_step.accuracy) if a > b + 1e-9]
+    name, first = pgd.label.split(" (")[0], one_step.label.split(" (")[0]
+    if not below:
+        claim = f"{name} lies at or below {first} at every budget: iterating and projecting finds at least as many adversarial examples."
+    else:
+        claim = (f"{name} lies above {first} at {len(below)} of {len(pgd.budgets)} budgets: from its random start "
+                 "and with these steps it missed adversarial examples the single step found.")
+    return f"{CAPTION_CURVES} {claim} {SWITCH_HINT[pgd.norm]}"
+
+
+def strongest(curves: list[Curve], budget: float) -> str:
+    """The attack with the lowest accuracy at ``budget``: the best upper bound on the robust accuracy."""
+    return min(curves, key=lambda c: c.at(budget)).attack
+
+
+# --------------------------------------------------------------------------- one image attacked
+
+@dataclass(frozen=True)
+class Example:
+    x: np.ndarray                # H×W×3 uint8
+    x_adv: np.ndarray            # H×W×3 uint8
+    unit: np.ndarray             # (τ/s + 1)/2 as H×W×3 uint8: grey is 0
+    p: np.ndarray                # softmax F(x)
+    p_adv: np.ndarray            # softmax F(x + τ)
+    label: int                   # the true class
+    before: int                  # argmax F(x)
+    after: int                   # argmax F(x + τ)
+    linf: float                  # s = ‖τ‖∞
+    l2: float                    # ‖τ‖₂
+    class_names: tuple
+    fooled: bool                 # F(x + τ) ≠ y
+    broken: bool                 # fooled within the budget (for C&W: ‖τ‖₂ ≤ ε)
+
+
+def example(*, model_name: str, attack: str, budget: float, steps: int, index: int, seed: int) -> Example:
+    """Gallery image ``index`` and ``attack`` on it at ``budget`` (the talk's gradient step
+    x + γ∇ℓ/‖∇ℓ‖₂, FGSM x + ε sign ∇ℓ, PGD, or C&W's smallest ℓ2 perturbation), with softmax F
+    before and after. PGD's random start comes from the stream "example" of ``seed``."""
+    dataset = _check(model_name, attack, steps, seed)
+    x_all, y_all = common.gallery(dataset)
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(y_all):
+        raise ValueError(f"The image index must be a whole number from 0 to {len(y_all) - 1}, got {index!r}.")
+    if not isinstance(budget, (int, float)) or not math.isfinite(budget) or budget < 0:
+        raise ValueError(f"The budget must be a number ≥ 0, got {budget!r}.")
+    model = zoo.shared(model_name)
+    xb, yb = x_all[index:index + 1], y_all[index:index + 1]
+    options = attack_options(attack, steps)
+    budget_name = attacks.ATTACK_BUDGETS[attack]
+    if budget_name is not None:
+        options[budget_name] = float(budget)
+    if uses_steps_and_seed(attack):
+        options["generator"] = stream_generator(seed, "example")
+    x_adv = attacks.run_attack(attack, model, xb, yb, **options)
+    with torch.inference_mode():
+        p = torch.softmax(model(xb), 1)[0].numpy()
+        p_adv = torch.softmax(model(x_adv), 1)[0].numpy()
+    tau = (x_adv - xb)[0]
+    linf, l2 = float(tau.abs().max()), float(tau.norm())
+    unit = (tau / linf + 1) / 2 if linf > 0 else torch.full_like(tau, 0.5)
+    label, after = int(yb[0]), int(p_adv.argmax())
+    fooled = after != label
+    broken = fooled and (attack != "cw_l2" or l2 <= budget + 1e-9)
+    return Example(common.image_array(xb[0]), common.image_array(x_adv[0]), common.image_array(unit), p, p_adv,
+                   label, int(p.argmax()), after, linf, l2, tuple(data.CLASS_NAMES[dataset]), fooled, broken)
+
+
+# --------------------------------------------------------------------------- the whole test set (shipped)
+
+@dataclass(frozen=True)
+class TestSet:
+    curves: dict                 # attack → (budgets, accuracy), the chosen norm's attacks only
+    examples: int | str
+    provenance: str              # where and how they were computed
+    message: str | None          # one sentence when there is nothing to show
+
+
+def test_set(*, model_name: str, norm: str) -> TestSet:
+    """The curves of ``core.experiments evaluate`` on the whole test set (assets/results), ``norm`` only."""
+    if norm not in FAMILIES:
+        raise ValueError(f"The norm must be one of {', '.join(FAMILIES)}, got {norm!r}.")
+    try:
+        shipped = results.read("attacks", model_name)
+    except (results.ResultsUnavailable, ValueError) as error:
+        return TestSet({}, 0, "", str(error))
+    curves = {name: (tuple(entry["budgets"]), tuple(entry["accuracy"]))
+              for name, entry in shipped.get("curves", {}).items()
+              if entry.get("norm") == norm and name in attacks.ATTACK_LABELS}
+    provenance = (f"Computed on {shipped.get('computed_on', '?')} on {shipped.get('device', '?')} by "
+                  f"`{shipped.get('command', '?')}`.")
+    message = None if curves else (f"The shipped file has no {NORM_SYMBOL[norm]} curves: recompute it with "
+                                   f"{shipped.get('command')}.")
+    return TestSet(curves, shipped.get("examples", "?"), provenance, message)
+
+
+TestSet.__test__ = False   # not a pytest class
+
+
+# --------------------------------------------------------------------------- shipping
+
+def build(model_names: list[str] | None = None) -> None:
+    """Compute the curves of every noiseless zoo model (or ``model_names``) at the default settings
+    (PGD steps ``DEFAULT_STEPS``, seed ``SHIPPED_SEED``) and write ``ASSET``, model by model (the other
+    models' curves already there are kept)."""
+    for model_name in model_names or models():
+        dataset = common.dataset_of(model_name)
+        entries = {}
+        for attack in attacks.ATTACKS:
+            started = time.time()
+            budgets = BUDGETS[(attacks.ATTACK_NORMS[attack], dataset)]
+            steps, seed = _settings(attack, DEFAULT_STEPS, SHIPPED_SEED)
+            accuracy = compute_curve(model_name, attack, budgets, DEFAULT_STEPS, SHIPPED_SEED)
+            entries[attack] = {"budgets": list(budgets), "accuracy": list(accuracy), "steps": steps, "seed": seed}
+            print(f"  {model_name} {attack}: {time.time() - started:.0f} s", flush=True)
+        shipped = _shipped_curves()
+        kept = shipped.get("curves", {}) if shipped.get("cw") == [CW_STEPS, CW_SEARCH, CW_LR, CW_C] else {}
+        payload = {"command": BUILD_COMMAND, "computed_on": time.strftime("%Y-%m-%d"),
+                   "device": f"cpu ({torch.get_num_threads()} threads, {platform.processor() or platform.machine()})",
+                   "images": "the 20 offline gallery images per dataset (core.data.gallery)",
+                   "cw": [CW_STEPS, CW_SEARCH, CW_LR, CW_C], "curves": {**kept, model_name: entries}}
+        ASSET.parent.mkdir(parents=True, exist_ok=True)
+        temporary = ASSET.with_suffix(".tmp")
+        temporary.write_text(json.dumps(payload, indent=1) + "\n")
+        temporary.replace(ASSET)
