@@ -1,0 +1,618 @@
+"""Scene 11 · Take-home: the talk's four take-home messages, each backed by a small live computation.
+
+:func:`take_home` (ε of the toy attack, σ of the Gaussian noise, the demo's seed) returns everything
+the page shows for the four messages (:data:`MESSAGES`, the talk's conclusion slide):
+
+1. *Adversarial examples are a real threat* — PGD ℓ∞ (Madry et al. 2018) against a standard 2-D
+   network, and against a shipped image classifier on foolbox's offline gallery.
+2. *Randomization gives certificates* — the certified radius α* as a function of p_A for each noise
+   (Cohen et al. 2019; Li et al. 2019; Lecuyer et al. 2019; Teng et al. 2020; Yang et al. 2020) and
+   CERTIFY (Cohen et al. 2019, Algorithm 1) on held-out points of a noise-trained toy network.
+3. *Best attacks remain hard to mitigate* — accuracy under PGD of the standard network, of PGD
+   adversarial training and of the smoothed classifier F_rob attacked adaptively with EOT-PGD
+   (Athalye et al. 2018) and scored by a majority vote of many noise draws.
+4. *Room for improvement: bigger α*, more distributions, more sophisticated randomized settings* —
+   certified accuracy against r for every σ with CERTIFY's ceiling σΦ⁻¹(α^{1/n}), the ceiling against
+   the ℓ2 size of the usual CIFAR-10 ℓ∞ ball, and the zoo's shipped certificates.
+
+The toy networks are ``core.toys`` specs (:data:`SHIPPED_TOYS` ships seed 0). The seed-level results
+(defenses' curves, CERTIFY rows and smoothed regions for every σ, the gallery attack) are shipped for
+seed 0 in assets/scenes/take_home.json by :func:`build` and computed live for any other seed. Every
+random draw comes from ``core.seeds.stream_generator(seed, name)`` (CERTIFY rows: stream seed + index).
+Captions that state an outcome are computed here from the numbers they talk about.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from core import attacks, evaluation, geometry, models, noise as noises, results, smoothing, toys, zoo
+from core.scenes import common
+from core.seeds import check_seed, stream_generator, stream_seed
+
+# ---------------------------------------------------------------------------- the scene's choices
+
+DATASET, POINTS = "spirals", 400
+TRAIN_EPS, ADVERSARIAL_STEPS = 0.05, 7         # PGD-7 adversarial training at ε∞ = 0.05 (Madry et al.)
+BUDGETS = (0.0, 0.02, 0.04, 0.06, 0.08, 0.1)   # ℓ∞ budgets of the robustness curves
+EPS_OPTIONS, EPS_DEFAULT = BUDGETS[1:], 0.08   # the ε slider
+SIGMAS, SIGMA_DEFAULT = (0.02, 0.05, 0.1, 0.2), 0.05
+PGD_STEPS = 10                                 # attack steps, step size ε/4
+EOT_DRAWS, VOTES = 8, 100                      # EOT-PGD: gradients averaged over draws; F_rob's vote
+N0, N_CERTIFY, ALPHA, CERTIFY_POINTS = 100, 2000, 0.001, 60
+REGION_RESOLUTION, SMOOTH_RESOLUTION, SMOOTH_DRAWS = 100, 60, 64
+RADII = tuple(round(0.01 * k, 2) for k in range(61))   # radii of the certified-accuracy chart
+TRADEOFF_RADIUS = 0.05                         # the table's second radius
+IMAGE_MODELS = {"cifar10-standard": 8 / 255, "mnist-standard": 0.3}   # the literature's ℓ∞ budgets
+CIFAR_DIM = 3 * 32 * 32
+LINF_BUDGETS = (2 / 255, 8 / 255)              # usual CIFAR-10 ℓ∞ budgets, drawn as ℓ2 sizes ε√d
+ZOO_SIGMAS = (0.12, 0.25, 0.5)                 # the zoo's Gaussian models (ceiling chart)
+CEILING_N = tuple(int(v) for v in np.unique(np.logspace(2, 6, 25).astype(int)))
+SHIPPED_CERTIFIED = ("cifar10-gaussian-0.25", "cifar10-laplace-0.1768", "cifar10-uniform-0.433",
+                     "cifar10-layer1-gaussian-0.25")
+HEADLINE_MODEL = "cifar10-gaussian-0.25"
+
+SCENE_FILE = Path(__file__).resolve().parents[2] / "assets" / "scenes" / "take_home.json"
+BUILD_COMMAND = "python -m core.scenes build --scene p11_take_home"
+
+
+@dataclass(frozen=True)
+class Message:
+    number: int
+    title: str
+    text: str              # Markdown + KaTeX
+    scene: str             # URL path of the supporting scene
+
+
+MESSAGES = (
+    Message(1, "Adversarial examples are a real threat",
+            r"A perturbation $\tau$ far too small to matter to a human changes the decision of a standard "
+            r"network $F$: on a 2-D toy as on real images, PGD finds it within a few gradient steps.",
+            "p04_crafting_attacks"),
+    Message(2, "Randomization gives certificates",
+            r"Adding noise and voting, $F_{\mathrm{rob}}(x) = \arg\max_c \mathbb{P}_\varepsilon(F(x+\varepsilon) = c)$, "
+            r"gives a radius $\alpha^*$ within which the decision provably cannot change — for Gaussian noise "
+            r"$\alpha^* = \sigma\,\Phi^{-1}(\underline{p_A})$ in $\ell_2$ (Cohen et al. 2019), for Laplace and "
+            r"uniform noise in $\ell_1$.",
+            "p09_certificate"),
+    Message(3, "Best attacks remain hard to mitigate",
+            r"Under the strongest attacks we can run — PGD, and EOT-PGD against $F_{\mathrm{rob}}$ itself "
+            r"(Athalye et al. 2018) — accuracy still falls as the budget grows, for adversarial training as "
+            r"for randomization, and both pay for it in clean accuracy.",
+            "p10_tradeoff"),
+    Message(4, "Room for improvement: bigger α*, more distributions, more sophisticated randomized settings",
+            r"Certified radii are small next to the budgets attacks use, and CERTIFY with $n$ draws can never "
+            r"return more than $\sigma\,\Phi^{-1}(\alpha^{1/n})$; larger $\sigma$ buys radius with accuracy. "
+            r"Other noise distributions (Laplace, uniform, the exponential family of Pinot et al. 2019) and "
+            r"noise inside the network change the trade-off — none closes the gap yet.",
+            "p09_certificate"),
+)
+
+EXPLANATION = r"""
+The talk ends with four take-home messages; each is recomputed here. Classifier $F$, perturbation $\tau$,
+smoothed classifier $F_{\mathrm{rob}}(x) = \arg\max_c \mathbb{P}_\varepsilon(F(x+\varepsilon)=c)$ and certified
+radius $\alpha^*$ as in the talk. The toy is two spirals in $[0,1]^2$ with 2-64-64-2 networks.
+"""
+IMPROVEMENT = (r"**Room for improvement.** *Bigger α\*:* the ceiling $\sigma\Phi^{-1}(\alpha^{1/n})$ grows only like "
+               r"$\sigma\sqrt{2\ln n}$, while $p_A$ tends to fall as $\sigma$ grows — the table shows what it does here. *More distributions:* "
+               r"Laplace and uniform noise certify $\ell_1$ balls; Pinot et al. 2019 extend the argument to the exponential "
+               r"family (scene 9). *More sophisticated randomized settings:* noise after a hidden layer (the layer-1 rows) is "
+               r"certified in that layer's space and must be pulled back through a Lipschitz bound.")
+NOTES = {
+    2: "Gaussian radii are ℓ2, Laplace and uniform radii ℓ1 (Teng et al. 2020; Yang et al. 2020): two panels, two "
+       "norms. The balls are CERTIFY's ℓ2 radii around held-out points.",
+    3: f"Standard and adversarially trained networks: PGD ℓ∞, {PGD_STEPS} steps of ε/4. F_rob: EOT-PGD (gradient "
+       f"averaged over {EOT_DRAWS} noise draws per step) against the noisy network, then scored by the majority vote "
+       f"of {VOTES} draws — an adaptive attack on F_rob itself (Athalye et al. 2018).",
+}
+USES = (f"{DATASET} ({POINTS} points, 30 % held out; core.toys) with 2-64-64-2 ReLU networks: ERM, PGD-"
+        f"{ADVERSARIAL_STEPS} adversarial training (ε∞ = {TRAIN_EPS}) and Gaussian noise augmentation for each σ "
+        "(shipped for seed 0); the shipped standard image model on foolbox's 20 gallery images; the zoo's shipped "
+        "certificates (assets/results); defaults shipped in assets/scenes/take_home.json.")
+
+
+def toy_spec(kind: str, seed: int, sigma: float | None = None) -> toys.ToySpec:
+    """The scene's toy network: "standard" (ERM), "adversarial" (PGD-7 at ε∞ = TRAIN_EPS) or "noise"
+    (trained on x + ε, ε ~ N(0, σ²I))."""
+    if kind == "standard":
+        return toys.ToySpec(dataset=DATASET, points=POINTS, seed=seed)
+    if kind == "adversarial":
+        return toys.ToySpec(dataset=DATASET, points=POINTS, adversarial=(TRAIN_EPS, ADVERSARIAL_STEPS), seed=seed)
+    if kind == "noise":
+        return toys.ToySpec(dataset=DATASET, points=POINTS, noise=("gaussian", float(sigma)), seed=seed)
+    raise ValueError(f"Unknown toy kind {kind!r}; use standard, adversarial or noise.")
+
+
+SHIPPED_TOYS = [toy_spec("standard", 0), toy_spec("adversarial", 0), *(toy_spec("noise", 0, s) for s in SIGMAS)]
+
+
+# ---------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class Attack:
+    """Message 1 on the toy: PGD ℓ∞ on the correctly classified held-out points of the standard network."""
+    eps: float
+    x_clean: np.ndarray          # M×2, correctly classified held-out points
+    y_clean: np.ndarray
+    x_adv: np.ndarray            # M×2, their PGD examples
+    fooled: np.ndarray           # M bools: F(x + τ) ≠ y
+    success_rate: float
+    xs: np.ndarray               # decision regions of the standard network
+    ys: np.ndarray
+    labels: np.ndarray
+
+
+@dataclass(frozen=True)
+class Gallery:
+    """Message 1 on images: PGD ℓ∞ (10 steps) on the correctly classified gallery images."""
+    model: str | None            # None when no standard image model is shipped
+    eps: float
+    flipped: int
+    attacked: int
+    dimension: int
+    note: str                    # why it is missing, else ""
+
+
+@dataclass(frozen=True)
+class Certificates:
+    """Message 2: the radius formulas and CERTIFY on held-out toy points at the chosen σ."""
+    sigma: float
+    p_a: np.ndarray
+    l2_curves: dict              # name → radius(p_A), ℓ2 certificates (Gaussian)
+    l1_curves: dict              # name → radius(p_A), ℓ1 certificates (Laplace, uniform)
+    radius_at_099: float         # σ Φ⁻¹(0.99)
+    x: np.ndarray                # CERTIFY_POINTS×2 held-out points
+    y: np.ndarray
+    predict: np.ndarray          # CERTIFY's class, −1 = abstain
+    radius: np.ndarray
+    correct: np.ndarray
+    ceiling: float               # σ Φ⁻¹(α^{1/n})
+    at_ceiling: int              # correct certificates whose radius is the ceiling
+    certified: int               # correct, non-abstaining certificates
+    median_radius: float         # median over points, 0 for abstentions and errors
+    xs: np.ndarray               # hard F_rob on the grid (vote of SMOOTH_DRAWS draws)
+    ys: np.ndarray
+    labels: np.ndarray
+
+
+@dataclass(frozen=True)
+class Defenses:
+    """Message 3: held-out accuracy against the ℓ∞ budget (BUDGETS) for each defense."""
+    budgets: tuple
+    standard: tuple
+    adversarial: tuple
+    smoothed: tuple              # F_rob at σ under EOT-PGD, scored by a vote of VOTES draws
+    sigma: float
+    eps: float
+    at_eps: dict                 # defense name → accuracy at ε
+    best_at_max: tuple           # (name, accuracy) of the best defense at the largest budget
+    clean_cost: float            # clean accuracy standard − adversarial
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Message 4: certified accuracy vs r per σ on the toy, the n-ceiling vs the ℓ∞ ball, shipped certificates."""
+    radii: tuple
+    curves: dict                 # σ → certified accuracy at each radius
+    toy_ceilings: dict           # σ → σ Φ⁻¹(α^{1/n}) at N_CERTIFY
+    table: dict                  # column → values, one row per σ
+    n_values: tuple
+    zoo_ceilings: dict           # σ → ceiling at each n
+    linf_l2: dict                # "k/255" → ε √d
+    ceiling_100k: float          # σ = 0.25, n = 100 000
+    shipped: tuple               # rows (model, noise, n, radius, certified accuracy, ceiling)
+    headline: dict | None        # HEADLINE_MODEL at the largest shipped radius ≤ the ℓ2 size of 8/255
+
+
+@dataclass(frozen=True)
+class TakeHome:
+    messages: tuple
+    attack: Attack
+    gallery: Gallery
+    certificates: Certificates
+    defenses: Defenses
+    limits: Limits
+    captions: dict               # message number → computed sentence (Markdown)
+    shipped: bool                # the seed-level results were read from assets/scenes/take_home.json
+
+
+# ---------------------------------------------------------------------------- checks and models
+
+
+def _choice(value, options, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{what} must be a number among {', '.join(str(o) for o in options)}, got {value!r}.")
+    for option in options:
+        if math.isclose(float(value), option, abs_tol=1e-9):
+            return option
+    raise ValueError(f"{what} must be one of {', '.join(str(o) for o in options)}, got {value!r}.")
+
+
+def _model(kind: str, seed: int, sigma: float | None = None) -> models.Layered:
+    return toys.model(toy_spec(kind, seed, sigma))
+
+
+def _split(seed: int) -> toys.Split:
+    return toys.split(toy_spec("standard", seed))
+
+
+def _accuracy(model, x, y) -> float:
+    with torch.inference_mode():
+        return float((model(x).argmax(1) == y).float().mean())
+
+
+# ---------------------------------------------------------------------------- shipped seed-level results
+
+
+def _toy_fingerprint() -> dict:
+    """Spec key → sha256 of the shipped weights of seed 0 (None when not shipped)."""
+    manifest = toys.read_manifest()["toys"]
+    return {spec.key(): (manifest.get(spec.key()) or {}).get("sha256") for spec in SHIPPED_TOYS}
+
+
+def _config() -> dict:
+    return {"dataset": DATASET, "points": POINTS, "budgets": list(BUDGETS), "sigmas": list(SIGMAS),
+            "pgd_steps": PGD_STEPS, "eot": EOT_DRAWS, "votes": VOTES, "n0": N0, "n": N_CERTIFY, "alpha": ALPHA,
+            "certify_points": CERTIFY_POINTS, "smooth": [SMOOTH_RESOLUTION, SMOOTH_DRAWS],
+            "image_models": IMAGE_MODELS, "toys": _toy_fingerprint()}
+
+
+@functools.lru_cache(maxsize=4)
+def _read_shipped(path: str, stamp: tuple) -> dict | None:
+    try:
+        content = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+    return content if content.get("config") == json.loads(json.dumps(_config())) else None
+
+
+def shipped(path: Path = SCENE_FILE) -> dict | None:
+    """The shipped seed-0 results, or None when absent or built with other settings or toy weights."""
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        return None
+    return _read_shipped(str(path), (stat.st_mtime_ns, stat.st_size))
+
+
+def _shipped_part(seed: int, *keys):
+    if seed != 0:
+        return None
+    content = shipped()
+    for key in keys:
+        if content is None:
+            return None
+        content = content.get(key)
+    return content
+
+
+# ---------------------------------------------------------------------------- seed-level computations
+
+
+def gallery_attack(seed: int) -> Gallery:
+    """PGD ℓ∞ (10 steps of ε/4, random start from the stream "gallery pgd") with the literature's budget
+    (8/255 on CIFAR-10, 0.3 on MNIST) on the correctly classified offline gallery images."""
+    names = set(zoo.names())
+    name = next((n for n in IMAGE_MODELS if n in names), None)
+    if name is None:
+        return Gallery(None, 0.0, 0, 0, 0, "No standard image model is shipped yet: run python -m core.experiments "
+                                           "train --name cifar10-standard --data-dir ../shared/data")
+    eps = IMAGE_MODELS[name]
+    try:
+        model = zoo.shared(name)
+        x, y = common.gallery(zoo.entry(name)["dataset"])
+    except ValueError as error:   # ModelUnavailable / DatasetUnavailable: one sentence
+        return Gallery(None, eps, 0, 0, 0, str(error))
+    with torch.inference_mode():
+        correct = model(x).argmax(1) == y
+    x, y = x[correct], y[correct]
+    x_adv = attacks.pgd(model, x, y, eps=eps, step=eps / 4, steps=PGD_STEPS, norm="linf",
+                        generator=stream_generator(seed, "gallery pgd"))
+    with torch.inference_mode():
+        flipped = int((model(x_adv).argmax(1) != y).sum())
+    return Gallery(name, eps, flipped, int(correct.sum()), int(np.prod(x.shape[1:])), "")
+
+
+def _gallery(seed: int) -> Gallery:
+    part = _shipped_part(seed, "gallery")
+    if part is not None and part.get("model") in zoo.names() and part["sha256"] == zoo.entry(part["model"]).get("sha256"):
+        return Gallery(part["model"], part["eps"], part["flipped"], part["attacked"], part["dimension"], "")
+    return gallery_attack(seed)
+
+
+def smoothed_pgd_accuracy(base, x, y, *, sigma: float, eps: float, seed: int) -> float:
+    """Accuracy of F_rob (vote of VOTES draws of N(0, σ²I)) on EOT-PGD ℓ∞ examples: each PGD step follows
+    the gradient of the cross-entropy averaged over EOT_DRAWS noise draws (Athalye et al. 2018)."""
+    noise = noises.make("gaussian", sigma)
+    if eps > 0:
+        noisy = models.inject_noise(base, 0, noise, seed=stream_seed(seed, f"eot noise/{sigma}/{eps}"))
+        x = attacks.pgd(noisy, x, y, eps=eps, step=eps / 4, steps=PGD_STEPS, norm="linf", eot=EOT_DRAWS,
+                        generator=stream_generator(seed, f"eot start/{sigma}/{eps}"))
+    counts = smoothing.sample_counts_many(base, x, noise=noise, num=VOTES, batch_size=len(x) * VOTES,
+                                          generator=stream_generator(seed, f"vote/{sigma}/{eps}"))
+    return float((counts.argmax(1) == y).float().mean())
+
+
+def deterministic_curves(seed: int) -> dict:
+    """Held-out accuracy at every budget of BUDGETS of the standard and the adversarially trained
+    networks under PGD ℓ∞ (10 steps of ε/4, random start from the stream "pgd/<kind>/<ε>")."""
+    parts = _split(seed)
+    x, y = parts.x_test, parts.y_test
+    curves = {}
+    for kind in ("standard", "adversarial"):
+        model, values = _model(kind, seed), []
+        for eps in BUDGETS:
+            x_eps = x if eps == 0 else attacks.pgd(model, x, y, eps=eps, step=eps / 4, steps=PGD_STEPS, norm="linf",
+                                                   generator=stream_generator(seed, f"pgd/{kind}/{eps}"))
+            values.append(_accuracy(model, x_eps, y))
+        curves[kind] = values
+    return curves
+
+
+def smoothed_curve(sigma: float, seed: int) -> list[float]:
+    """Held-out accuracy of F_rob (network trained with N(0, σ²I)) under EOT-PGD at every budget of BUDGETS."""
+    parts = _split(seed)
+    base = _model("noise", seed, sigma)
+    return [smoothed_pgd_accuracy(base, parts.x_test, parts.y_test, sigma=sigma, eps=eps, seed=seed) for eps in BUDGETS]
+
+
+@functools.lru_cache(maxsize=16)
+def _deterministic(seed: int) -> dict:
+    return _shipped_part(seed, "curves") or deterministic_curves(seed)
+
+
+@functools.lru_cache(maxsize=32)
+def _smoothed_curve(sigma: float, seed: int) -> list[float]:
+    return _shipped_part(seed, "smoothed_curves", str(sigma)) or smoothed_curve(sigma, seed)
+
+
+def certify_toy(sigma: float, seed: int) -> dict:
+    """CERTIFY (Cohen et al. 2019, Algorithm 1: n0 = N0 draws to guess c_A, n = N_CERTIFY to bound p_A by
+    Clopper–Pearson at level α, radius σΦ⁻¹(p_A)) on the first CERTIFY_POINTS held-out points, with the
+    network trained on x + N(0, σ²I); row i draws from stream_seed(seed, "certify") + i."""
+    parts = _split(seed)
+    rows = evaluation.certify_dataset(_model("noise", seed, sigma), parts.x_test[:CERTIFY_POINTS],
+                                      parts.y_test[:CERTIFY_POINTS], noise=noises.make("gaussian", sigma), n0=N0,
+                                      n=N_CERTIFY, alpha=ALPHA, batch_size=N_CERTIFY, seed=stream_seed(seed, "certify"))
+    return {key: [row[key] for row in rows] for key in ("predict", "radius", "correct")}
+
+
+@functools.lru_cache(maxsize=32)
+def _certified(sigma: float, seed: int) -> dict:
+    return _shipped_part(seed, "certified", str(sigma)) or certify_toy(sigma, seed)
+
+
+def smoothed_labels(sigma: float, seed: int) -> list[str]:
+    """Hard F_rob on a SMOOTH_RESOLUTION² grid of [0, 1]²: the majority vote of SMOOTH_DRAWS draws of
+    N(0, σ²I) (stream "smoothed regions"); one string of class digits per grid row."""
+    regions = geometry.smoothed_decision_regions(_model("noise", seed, sigma), noise=noises.make("gaussian", sigma),
+                                                 num=SMOOTH_DRAWS, resolution=SMOOTH_RESOLUTION,
+                                                 seed=stream_seed(seed, "smoothed regions"), soft=False)
+    return ["".join(str(int(v)) for v in row) for row in regions.labels.numpy()]
+
+
+@functools.lru_cache(maxsize=32)
+def _smoothed(sigma: float, seed: int) -> list[str]:
+    return _shipped_part(seed, "smoothed", str(sigma)) or smoothed_labels(sigma, seed)
+
+
+def build(path: Path = SCENE_FILE, *, log=print) -> dict:
+    """Write assets/scenes/take_home.json: the seed-0 robustness curves, CERTIFY rows and smoothed
+    regions for every σ, and the gallery attack, with the settings and toy weights they were built from."""
+    seed = 0
+    log("take_home: robustness curves …")
+    content = {"command": BUILD_COMMAND, "config": _config(), "curves": deterministic_curves(seed),
+               "smoothed_curves": {str(s): smoothed_curve(s, seed) for s in SIGMAS}}
+    log("take_home: certificates …")
+    content["certified"] = {str(s): certify_toy(s, seed) for s in SIGMAS}
+    content["smoothed"] = {str(s): smoothed_labels(s, seed) for s in SIGMAS}
+    gallery = gallery_attack(seed)
+    if gallery.model is not None:
+        content["gallery"] = {"model": gallery.model, "sha256": zoo.entry(gallery.model).get("sha256"),
+                              "eps": gallery.eps, "flipped": gallery.flipped, "attacked": gallery.attacked,
+                              "dimension": gallery.dimension}
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    os.chmod(temporary, 0o644)
+    with os.fdopen(handle, "w") as stream:
+        json.dump(content, stream, indent=None, separators=(",", ":"))
+        stream.write("\n")
+    os.replace(temporary, path)
+    return content
+
+
+# ---------------------------------------------------------------------------- the four messages
+
+
+@functools.lru_cache(maxsize=64)
+def toy_attack(eps: float, seed: int) -> Attack:
+    """PGD ℓ∞ (Madry et al. 2018: x ← Π_{B∞(x,ε)∩[0,1]²}(x + ε/4 · sign ∇ₓ CE), 10 steps, random start from
+    the stream "toy pgd") on the held-out points that the standard network classifies correctly."""
+    model, parts = _model("standard", seed), _split(seed)
+    with torch.inference_mode():
+        correct = model(parts.x_test).argmax(1) == parts.y_test
+    x, y = parts.x_test[correct], parts.y_test[correct]
+    x_adv = attacks.pgd(model, x, y, eps=eps, step=eps / 4, steps=PGD_STEPS, norm="linf",
+                        generator=stream_generator(seed, "toy pgd"))
+    with torch.inference_mode():
+        fooled = (model(x_adv).argmax(1) != y).numpy()
+    regions = geometry.decision_regions(model, resolution=REGION_RESOLUTION)
+    return Attack(eps, x.numpy(), y.numpy(), x_adv.numpy(), fooled, float(fooled.mean()) if len(fooled) else 0.0,
+                  regions.xs.numpy(), regions.ys.numpy(), regions.labels.numpy())
+
+
+def certificates(sigma: float, seed: int) -> Certificates:
+    """The radius formulas at a common per-coordinate std σ (core.smoothing.matched_variance_radii) and
+    CERTIFY on held-out toy points with hard F_rob on the grid."""
+    p_a = np.linspace(0.5, 0.999, 200)
+    curves = smoothing.matched_variance_radii(p_a, sigma)
+    rows = _certified(sigma, seed)
+    parts = _split(seed)
+    radius, correct = np.array(rows["radius"], dtype=float), np.array(rows["correct"], dtype=bool)
+    ceiling = float(smoothing.radius_ceiling(sigma, ALPHA, N_CERTIFY))
+    labels = np.array([[int(c) for c in row] for row in _smoothed(sigma, seed)])
+    axis = np.linspace(0.0, 1.0, SMOOTH_RESOLUTION)
+    return Certificates(
+        sigma, p_a, {k: v for k, v in curves.items() if "ℓ2" in k}, {k: v for k, v in curves.items() if "ℓ1" in k},
+        float(smoothing.gaussian_radius(0.99, sigma)), parts.x_test[:CERTIFY_POINTS].numpy(),
+        parts.y_test[:CERTIFY_POINTS].numpy(), np.array(rows["predict"]), radius, correct, ceiling,
+        int(np.sum(correct & (radius >= ceiling - 1e-9))), int(correct.sum()),
+        float(np.median(np.where(correct, radius, 0.0))), axis, axis, labels)
+
+
+def defenses(eps: float, sigma: float, seed: int) -> Defenses:
+    """Accuracy against the ℓ∞ budget of the three defenses (:func:`deterministic_curves`, :func:`smoothed_curve`)."""
+    curves = _deterministic(seed)
+    smoothed = tuple(_smoothed_curve(sigma, seed))
+    named = {"standard ERM": tuple(curves["standard"]), f"adversarial training (ε = {TRAIN_EPS})":
+             tuple(curves["adversarial"]), f"F_rob, σ = {sigma} (EOT-PGD, vote)": smoothed}
+    k = BUDGETS.index(eps)
+    best = max(named.items(), key=lambda item: item[1][-1])
+    return Defenses(BUDGETS, named["standard ERM"], tuple(curves["adversarial"]), smoothed, sigma, eps,
+                    {name: values[k] for name, values in named.items()}, (best[0], best[1][-1]),
+                    curves["standard"][0] - curves["adversarial"][0])
+
+
+def _read_certified(name: str) -> dict | None:
+    try:
+        return results.read("certify", name)
+    except ValueError:            # ResultsUnavailable: the row is left out
+        return None
+
+
+def limits(seed: int) -> Limits:
+    """Certified accuracy at r (Cohen et al. §4) per σ on the toy, CERTIFY's ceiling σΦ⁻¹(α^{1/n}) against
+    n and the ℓ2 size ε√d of CIFAR-10's ℓ∞ balls, and the zoo's shipped certificates."""
+    curves, table = {}, {"σ": [], "certified accuracy, r = 0": [], f"certified accuracy, r = {TRADEOFF_RADIUS}": [], "largest radius": [],
+                         "ceiling σΦ⁻¹(α^{1/n})": []}
+    toy_ceilings = {}
+    for sigma in SIGMAS:
+        rows = _certified(sigma, seed)
+        dicts = [{"predict": p, "radius": r, "correct": c} for p, r, c in zip(rows["predict"], rows["radius"],
+                                                                              rows["correct"])]
+        curves[sigma] = tuple(evaluation.certified_accuracy_curve(dicts, list(RADII)))
+        toy_ceilings[sigma] = float(smoothing.radius_ceiling(sigma, ALPHA, N_CERTIFY))
+        largest = max([r for r, c in zip(rows["radius"], rows["correct"]) if c], default=0.0)
+        for column, value in zip(table, (sigma, curves[sigma][0], evaluation.certified_accuracy(dicts, TRADEOFF_RADIUS),
+                                         largest, toy_ceilings[sigma])):
+            table[column].append(value)
+    zoo_ceilings = {s: tuple(float(smoothing.radius_ceiling(s, ALPHA, n)) for n in CEILING_N) for s in ZOO_SIGMAS}
+    linf_l2 = {f"{round(e * 255)}/255": e * math.sqrt(CIFAR_DIM) for e in LINF_BUDGETS}
+    shipped_rows, headline = [], None
+    for name in SHIPPED_CERTIFIED:
+        record = _read_certified(name)
+        if record is None:
+            continue
+        noise = record["noise"]
+        ceiling = (float(smoothing.radius_ceiling(noise["scale"], record["alpha"], record["n"]))
+                   if noise["name"] == "gaussian" and noise.get("layer", 0) == 0 else None)
+        for radius, accuracy in zip(record["radii"], record["certified_accuracy"]):
+            shipped_rows.append((name, f"{noise['name']} {noise['scale']} (layer {noise.get('layer', 0)})",
+                                 record["n"], float(radius), float(accuracy), ceiling))
+        if name == HEADLINE_MODEL:
+            inside = [k for k, r in enumerate(record["radii"]) if r <= linf_l2["8/255"]]
+            k = inside[-1]
+            headline = {"model": name, "radius": float(record["radii"][k]),
+                        "accuracy": float(record["certified_accuracy"][k]), "n": int(record["n"]),
+                        "examples": int(record["examples"]), "ceiling": ceiling, "command": record["command"]}
+    return Limits(RADII, curves, toy_ceilings, table, CEILING_N, zoo_ceilings, linf_l2,
+                  float(smoothing.radius_ceiling(0.25, ALPHA, 100_000)), tuple(shipped_rows), headline)
+
+
+# ---------------------------------------------------------------------------- captions (computed)
+
+
+def _percent(value: float) -> str:
+    return f"{value:.0%}"
+
+
+def attack_caption(attack: Attack, gallery: Gallery) -> str:
+    """Message 1's sentence, from the counts of flipped points and images."""
+    text = (f"A perturbation of at most **{attack.eps}** per coordinate ({attack.eps:.0%} of the data's range) changes "
+            f"the decision on **{int(attack.fooled.sum())} of {len(attack.fooled)}** correctly classified points.")
+    if gallery.model is not None:
+        text += (f" On real images ({gallery.dimension} dimensions), PGD with the standard budget "
+                 f"**{gallery.eps:.3g}** per pixel flips **{gallery.flipped} of {gallery.attacked}** correctly "
+                 "classified ones.")
+    return text
+
+
+def certificates_caption(result: Certificates) -> str:
+    """Message 2's sentence: how many points are certified, and whether n (the ceiling) capped radii."""
+    text = (f"CERTIFY (n = {N_CERTIFY:,}, α = {ALPHA}) certifies **{result.certified} of {len(result.radius)}** "
+            f"held-out points correctly; median radius {result.median_radius:.3f} (0 for abstentions and errors).")
+    if result.at_ceiling:
+        verb = "reaches" if result.at_ceiling == 1 else "reach"
+        text += (f" **{result.at_ceiling}** of them {verb} the ceiling σΦ⁻¹(α^(1/n)) = {result.ceiling:.3f}: "
+                 "there the number of draws, not the network, limits α*.")
+    else:
+        text += f" None reaches the ceiling σΦ⁻¹(α^(1/n)) = {result.ceiling:.3f}: p_A, not n, limits α* here."
+    return text
+
+
+def defenses_caption(result: Defenses) -> str:
+    """Message 3's sentence: accuracies at ε and at the largest budget, and the clean-accuracy cost."""
+    at = ", ".join(f"{name} **{_percent(value)}**" for name, value in result.at_eps.items())
+    name, best = result.best_at_max
+    text = (f"At ε = {result.eps}: {at}. At the largest budget ε = {result.budgets[-1]}, the best of the three, "
+            f"{name}, keeps **{_percent(best)}**.")
+    if result.clean_cost > 0:
+        text += f" Adversarial training costs **{result.clean_cost:.0%}** of clean accuracy."
+    else:
+        text += " On this seed adversarial training costs no clean accuracy."
+    return text
+
+
+def limits_caption(result: Limits) -> str:
+    """Message 4's sentence: the toy's trade-off over σ and the ceiling against the ℓ∞ ball's ℓ2 size."""
+    table = result.table
+    low, high = 0, len(table["σ"]) - 1
+    bigger = table["largest radius"][high] > table["largest radius"][low]
+    costlier = table["certified accuracy, r = 0"][high] < table["certified accuracy, r = 0"][low]
+    numbers = (f"σ = {table['σ'][high]} certifies radii up to {table['largest radius'][high]:.3f} at "
+               f"{_percent(table['certified accuracy, r = 0'][high])} certified accuracy at r = 0; σ = {table['σ'][low]} "
+               f"up to {table['largest radius'][low]:.3f} at {_percent(table['certified accuracy, r = 0'][low])}")
+    if bigger and costlier:
+        text = f"Trade-off on the toy: {numbers}."
+    else:
+        text = f"On this seed the toy does not show the trade-off: {numbers}."
+    size = result.linf_l2["8/255"]
+    below = result.ceiling_100k < size
+    text += (f" The CIFAR-10 ℓ∞ ball of 8/255 reaches ℓ2 distance 8/255·√{CIFAR_DIM} = **{size:.2f}**; even with "
+             f"n = 100,000 draws and σ = 0.25, CERTIFY returns at most **{result.ceiling_100k:.2f}**"
+             f"{' — below it' if below else ''}.")
+    if result.headline is not None:
+        h = result.headline
+        text += (f" Shipped {h['model']}: **{_percent(h['accuracy'])}** certified at r = {h['radius']} "
+                 f"({h['examples']} test images, n = {h['n']:,}")
+        if h["ceiling"] is not None and h["ceiling"] < h["radius"]:
+            text += f", whose ceiling {h['ceiling']:.2f} lies below that radius"
+        text += ")."
+    return text
+
+
+# ---------------------------------------------------------------------------- the scene
+
+
+def take_home(*, eps: float = EPS_DEFAULT, sigma: float = SIGMA_DEFAULT, seed: int = 0) -> TakeHome:
+    """Everything the take-home scene shows for the attack budget ``eps`` (ℓ∞, message 1 and 3), the
+    Gaussian noise ``sigma`` (messages 2 and 3) and the demo's ``seed``."""
+    eps = _choice(eps, EPS_OPTIONS, "The attack budget ε")
+    sigma = _choice(sigma, SIGMAS, "The noise σ")
+    seed = check_seed(seed)
+    attack, gallery = toy_attack(eps, seed), _gallery(seed)
+    certified, defended, bounds = certificates(sigma, seed), defenses(eps, sigma, seed), limits(seed)
+    captions = {1: attack_caption(attack, gallery), 2: certificates_caption(certified),
+                3: defenses_caption(defended), 4: limits_caption(bounds)}
+    return TakeHome(MESSAGES, attack, gallery, certified, defended, bounds, captions,
+                    shipped=_shipped_part(seed, "curves") is not None)

@@ -1,0 +1,140 @@
+"""Scene 11 (take-home): the four messages' computations, their shipped defaults and computed captions."""
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+import scipy.stats
+import torch
+
+from core.scenes import take_home as T
+
+
+@pytest.fixture(scope="module")
+def result():
+    return T.take_home()
+
+
+def test_the_four_messages_are_the_talks_and_the_last_is_room_for_improvement():
+    assert [m.number for m in T.MESSAGES] == [1, 2, 3, 4]
+    last = T.MESSAGES[3].title
+    for words in ("Room for improvement", "bigger α*", "more distributions", "more sophisticated randomized settings"):
+        assert words in last
+    assert "hard to mitigate" in T.MESSAGES[2].title
+
+
+@pytest.mark.parametrize("arguments", [dict(eps=0.03), dict(eps=True), dict(eps="0.08"), dict(sigma=0.3),
+                                       dict(seed=-1), dict(seed=1.5)])
+def test_bad_arguments_raise_one_sentence(arguments):
+    with pytest.raises(ValueError):
+        T.take_home(**arguments)
+
+
+def test_defaults_come_from_the_shipped_file_and_match_its_numbers(result):
+    shipped = T.shipped()
+    assert shipped is not None and result.shipped
+    assert list(result.defenses.standard) == shipped["curves"]["standard"]
+    assert list(result.defenses.smoothed) == shipped["smoothed_curves"][str(T.SIGMA_DEFAULT)]
+    assert result.certificates.radius.tolist() == shipped["certified"][str(T.SIGMA_DEFAULT)]["radius"]
+    assert result.certificates.labels.shape == (T.SMOOTH_RESOLUTION, T.SMOOTH_RESOLUTION)
+    assert set(np.unique(result.certificates.labels)) <= {0, 1}
+    assert T.shipped(T.SCENE_FILE.with_name("absent.json")) is None
+
+
+def test_shipped_certificates_are_what_certify_computes(monkeypatch):
+    shipped = T.shipped()["certified"][str(T.SIGMA_DEFAULT)]
+    monkeypatch.setattr(T, "CERTIFY_POINTS", 3)     # rows are independent: row i draws from stream + i
+    live = T.certify_toy(T.SIGMA_DEFAULT, 0)
+    assert live["predict"] == shipped["predict"][:3]
+    np.testing.assert_allclose(live["radius"], shipped["radius"][:3], atol=1e-6)
+
+
+def test_toy_attack_stays_in_the_ball_and_counts_what_the_network_says(result):
+    attack = result.attack
+    model = T._model("standard", 0)
+    assert np.abs(attack.x_adv - attack.x_clean).max() <= attack.eps + 1e-6
+    assert attack.x_adv.min() >= 0 and attack.x_adv.max() <= 1
+    with torch.inference_mode():
+        fooled = (model(torch.from_numpy(attack.x_adv)).argmax(1).numpy() != attack.y_clean)
+        clean = model(torch.from_numpy(attack.x_clean)).argmax(1).numpy()
+    assert (clean == attack.y_clean).all()
+    assert (fooled == attack.fooled).all()
+    assert attack.success_rate == pytest.approx(fooled.mean())
+    assert f"**{int(fooled.sum())} of {len(fooled)}**" in result.captions[1]
+
+
+def test_toy_attack_is_seeded_by_its_stream(monkeypatch):
+    first = T.toy_attack.__wrapped__(0.04, 0)
+    again = T.toy_attack.__wrapped__(0.04, 0)
+    np.testing.assert_array_equal(first.x_adv, again.x_adv)
+    # Same network and data, another demo seed: only the random start's stream changes.
+    monkeypatch.setattr(T, "_model", lambda kind, seed, sigma=None: T.toys.model(T.toy_spec(kind, 0, sigma)))
+    monkeypatch.setattr(T, "_split", lambda seed: T.toys.split(T.toy_spec("standard", 0)))
+    other = T.toy_attack.__wrapped__(0.04, 1)
+    assert not np.array_equal(first.x_adv, other.x_adv)
+
+
+def test_certificates_follow_cohens_formula_and_the_ceiling(result):
+    c = result.certificates
+    assert c.radius_at_099 == pytest.approx(T.SIGMA_DEFAULT * scipy.stats.norm.ppf(0.99), abs=1e-9)
+    ceiling = T.SIGMA_DEFAULT * scipy.stats.norm.ppf(T.ALPHA ** (1 / T.N_CERTIFY))
+    assert c.ceiling == pytest.approx(ceiling, rel=1e-9)
+    assert (c.radius <= ceiling + 1e-9).all()
+    assert c.certified == int(c.correct.sum())
+    assert c.at_ceiling == int(np.sum(c.correct & np.isclose(c.radius, ceiling)))
+    assert c.median_radius == pytest.approx(np.median(np.where(c.correct, c.radius, 0)))
+    assert ((c.predict == -1) <= (c.radius == 0)).all()
+
+
+def test_limits_agree_with_certified_accuracy_and_the_l2_size_of_the_linf_ball(result):
+    bounds = result.limits
+    assert bounds.linf_l2["8/255"] == pytest.approx(8 / 255 * math.sqrt(3072))
+    assert bounds.ceiling_100k == pytest.approx(0.25 * scipy.stats.norm.ppf(0.001 ** 1e-5), rel=1e-9)
+    for sigma, curve in bounds.curves.items():
+        assert all(a >= b for a, b in zip(curve, curve[1:]))          # non-increasing in r
+        rows = T.shipped()["certified"][str(sigma)]
+        hits = [c and r >= 0.1 for c, r in zip(rows["correct"], rows["radius"])]
+        assert curve[T.RADII.index(0.1)] == pytest.approx(np.mean(hits))
+    assert bounds.table["σ"] == list(T.SIGMAS)
+    if bounds.headline is not None:
+        assert bounds.headline["radius"] <= bounds.linf_l2["8/255"]
+
+
+def test_defenses_read_their_curves_at_the_chosen_budget(result):
+    d = result.defenses
+    k = T.BUDGETS.index(T.EPS_DEFAULT)
+    assert list(d.at_eps.values()) == [d.standard[k], d.adversarial[k], d.smoothed[k]]
+    assert d.clean_cost == pytest.approx(d.standard[0] - d.adversarial[0])
+    assert d.best_at_max[1] == max(d.standard[-1], d.adversarial[-1], d.smoothed[-1])
+
+
+def test_captions_follow_the_outcomes(result):
+    c = result.certificates
+    assert "None reaches" in T.certificates_caption(dataclasses.replace(c, at_ceiling=0))
+    assert "**3** of them reach" in T.certificates_caption(dataclasses.replace(c, at_ceiling=3))
+    d = result.defenses
+    assert "costs no clean accuracy" in T.defenses_caption(dataclasses.replace(d, clean_cost=-0.02))
+    assert "costs **20%**" in T.defenses_caption(dataclasses.replace(d, clean_cost=0.2))
+    bounds = result.limits
+    flat = dict(bounds.table, **{"certified accuracy, r = 0": [0.5, 0.6, 0.7, 0.8]})
+    assert "does not show the trade-off" in T.limits_caption(dataclasses.replace(bounds, table=flat))
+    steep = dict(bounds.table, **{"certified accuracy, r = 0": [0.9, 0.8, 0.7, 0.6],
+                                  "largest radius": [0.05, 0.1, 0.2, 0.4]})
+    assert T.limits_caption(dataclasses.replace(bounds, table=steep)).startswith("Trade-off on the toy")
+    assert ("below it" in T.limits_caption(bounds)) == (bounds.ceiling_100k < bounds.linf_l2["8/255"])
+
+
+def test_smoothed_pgd_accuracy_is_seeded_and_scores_by_the_majority_vote():
+    parts = T._split(0)
+    base = T._model("noise", 0, 0.05)
+    x, y = parts.x_test[:20], parts.y_test[:20]
+    once = T.smoothed_pgd_accuracy(base, x, y, sigma=0.05, eps=0.06, seed=0)
+    assert once == T.smoothed_pgd_accuracy(base, x, y, sigma=0.05, eps=0.06, seed=0)
+    # eps = 0: the vote of VOTES draws from the stream "vote/σ/ε", recomputed by hand.
+    generator = T.stream_generator(0, "vote/0.05/0.0")
+    noise = T.noises.make("gaussian", 0.05).sample((len(x) * T.VOTES, 2), generator=generator, device="cpu")
+    with torch.inference_mode():
+        votes = base(x.repeat_interleave(T.VOTES, 0) + noise).argmax(1).view(len(x), T.VOTES)
+    majority = (votes == 1).sum(1) > (votes == 0).sum(1)
+    expected = float((majority.long() == y).float().mean())
+    assert T.smoothed_pgd_accuracy(base, x, y, sigma=0.05, eps=0.0, seed=0) == pytest.approx(expected)

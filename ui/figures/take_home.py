@@ -1,0 +1,103 @@
+"""Figures of scene 11 (take-home): one builder per chart, from core.scenes.take_home's results."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from ui.figures import LABELS, NOISE_COLORS, SERIES_COLORS, add_points, ball_outline, compact, regions
+
+
+def _segments(starts: np.ndarray, ends: np.ndarray) -> tuple[list, list]:
+    """x and y lists drawing each start → end segment, separated by None (one trace for all)."""
+    xs, ys = [], []
+    for (x0, y0), (x1, y1) in zip(starts, ends):
+        xs += [float(x0), float(x1), None]
+        ys += [float(y0), float(y1), None]
+    return xs, ys
+
+
+def attack(result) -> go.Figure:
+    """Standard network's regions, the correctly classified points, and x → x + τ for each flipped one."""
+    figure = regions(result.xs, result.ys, result.labels, "Standard network: flipped points (x → x + τ)",
+                     classes=2, height=400)
+    add_points(figure, result.x_clean, result.y_clean, name="held-out")
+    fooled = np.asarray(result.fooled, dtype=bool)
+    xs, ys = _segments(result.x_clean[fooled], result.x_adv[fooled])
+    figure.add_scatter(x=xs, y=ys, mode="lines", line=dict(color="black", width=1.2), name="τ (PGD)")
+    figure.add_scatter(x=result.x_adv[fooled, 0], y=result.x_adv[fooled, 1], mode="markers", name="x + τ (flipped)",
+                       marker=dict(color="black", size=5, symbol="x"))
+    return figure
+
+
+def radius_curves(result) -> go.Figure:
+    """α* against p_A at one per-coordinate std: ℓ2 certificates (Gaussian) and ℓ1 ones (Laplace, uniform)."""
+    figure = make_subplots(rows=1, cols=2, subplot_titles=("ℓ2 radius (Gaussian noise)", "ℓ1 radius (Laplace, uniform)"))
+    for k, (name, values) in enumerate(result.l2_curves.items()):
+        figure.add_scatter(x=result.p_a, y=values, name=name, mode="lines", row=1, col=1,
+                           line=dict(color=NOISE_COLORS["gaussian"], dash=["solid", "dash", "dot"][k % 3]))
+    for name, values in result.l1_curves.items():
+        color = NOISE_COLORS["laplace" if name.startswith("Laplace") else "uniform"]
+        figure.add_scatter(x=result.p_a, y=values, name=name, mode="lines", row=1, col=2, line=dict(color=color))
+    compact(figure, height=380, title=f"Certified radius α* against p_A (std σ = {result.sigma} per coordinate)", top=70)
+    figure.update_xaxes(title_text="p_A")
+    figure.update_yaxes(title_text="α*", col=1)
+    figure.update_layout(legend=dict(font=dict(size=10), y=-0.3))
+    return figure
+
+
+def certified(result) -> go.Figure:
+    """Hard F_rob on the grid with the held-out points and the ℓ2 ball each correct certificate guarantees."""
+    figure = regions(result.xs, result.ys, result.labels, f"F_rob (σ = {result.sigma}) and certified ℓ2 balls",
+                     classes=2, height=400)
+    add_points(figure, result.x, result.y, name="held-out")
+    xs, ys = [], []
+    for (cx, cy), radius, ok in zip(result.x, result.radius, result.correct):
+        if ok and radius > 0:
+            bx, by = ball_outline(float(cx), float(cy), float(radius), "l2", points=40)
+            xs += bx + [None]
+            ys += by + [None]
+    figure.add_scatter(x=xs, y=ys, mode="lines", line=dict(color="rgba(0,0,0,0.55)", width=1), name="certified ball")
+    return figure
+
+
+def defenses(result) -> go.Figure:
+    """Held-out accuracy against the ℓ∞ budget for the three defenses, the chosen ε dotted."""
+    figure = go.Figure()
+    series = (("standard ERM", result.standard), ("adversarial training", result.adversarial),
+              (f"F_rob, σ = {result.sigma} (EOT-PGD, vote)", result.smoothed))
+    for k, (name, values) in enumerate(series):
+        figure.add_scatter(x=list(result.budgets), y=list(values), name=name, mode="lines+markers",
+                           line=dict(color=SERIES_COLORS[k]))
+    figure.add_vline(x=result.eps, line_dash="dot", line_color="grey")
+    compact(figure, height=360, title="Accuracy under the attack, against its budget")
+    figure.update_layout(xaxis_title="ℓ∞ budget ε", yaxis=dict(title="held-out accuracy", range=[0, 1.02],
+                                                                tickformat=".0%"))
+    return figure
+
+
+def tradeoff(result) -> go.Figure:
+    """Certified accuracy against r for each σ; each σ's CERTIFY ceiling σΦ⁻¹(α^{1/n}) dotted."""
+    figure = go.Figure()
+    for k, (sigma, values) in enumerate(result.curves.items()):
+        color = SERIES_COLORS[k % len(SERIES_COLORS)]
+        figure.add_scatter(x=list(result.radii), y=list(values), name=f"σ = {sigma}", mode="lines",
+                           line=dict(color=color))
+        figure.add_vline(x=result.toy_ceilings[sigma], line_dash="dot", line_color=color)
+    compact(figure, height=360, title="Toy: certified accuracy at r (dotted: each σ's ceiling)")
+    figure.update_layout(xaxis_title=LABELS["radius"] + " (ℓ2)",
+                         yaxis=dict(title=LABELS["certified"], range=[0, 1.02], tickformat=".0%"))
+    return figure
+
+
+def ceilings(result) -> go.Figure:
+    """The largest radius CERTIFY can return against n, beside the ℓ2 size ε√d of CIFAR-10's ℓ∞ balls."""
+    figure = go.Figure()
+    for k, (sigma, values) in enumerate(result.zoo_ceilings.items()):
+        figure.add_scatter(x=list(result.n_values), y=list(values), name=f"ceiling, σ = {sigma}", mode="lines",
+                           line=dict(color=SERIES_COLORS[k]))
+    for name, size in result.linf_l2.items():
+        figure.add_hline(y=size, line_dash="dash", annotation_text=f"ℓ2 size of ℓ∞ ε = {name}: {size:.2f}")
+    compact(figure, height=360, title="CIFAR-10: what CERTIFY can reach against what attacks use")
+    figure.update_layout(xaxis=dict(type="log", title="number of draws n"), yaxis_title="ℓ2 radius (pixels in [0, 1])")
+    return figure
