@@ -1,0 +1,192 @@
+"""Scene 10 (trade-off & best attacks): batched PREDICT/CERTIFY agree with core.smoothing, the live
+trade-off and the bounds follow their definitions, shipped results match a recomputation, captions
+follow the computed facts, bad arguments raise ValueError."""
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+import scipy.stats
+import torch
+
+from core import noise as noises, results, smoothing, toys
+from core.scenes import tradeoff as scene
+
+
+# ---------------------------------------------------------------------------- batched PREDICT / CERTIFY
+
+def test_predict_many_is_scipys_binomial_test_row_by_row():
+    rng = np.random.default_rng(0)
+    counts = np.vstack([rng.integers(0, 60, size=(200, 3)), [[10, 10, 0], [0, 0, 0], [7, 0, 0], [50, 49, 1]]])
+    got = scene.predict_many(counts, 0.01)
+    for row, prediction in zip(counts, got):
+        a, b = sorted(row, reverse=True)[:2]
+        rejects = a + b > 0 and scipy.stats.binomtest(int(a), int(a + b), 0.5).pvalue <= 0.01
+        assert prediction == (int(np.argmax(row)) if rejects else smoothing.ABSTAIN)
+
+
+@pytest.mark.parametrize("name", ["gaussian", "laplace", "uniform"])
+def test_certify_many_is_clopper_pearson_then_the_noises_radius(name):
+    noise = noises.make(name, 0.3)
+    n = 100
+    estimation = np.array([[100, 0], [90, 10], [55, 45], [0, 100], [70, 30]])
+    selection = np.array([[5, 0], [3, 2], [4, 1], [0, 5], [1, 4]])     # the last guesses the minority class
+    prediction, radius, p_lower = scene.certify_many(selection, estimation, noise, 0.001, dim=2)
+    for k in range(len(estimation)):
+        guess = int(np.argmax(selection[k]))
+        expected_p = smoothing.clopper_pearson_lower(int(estimation[k, guess]), n, 0.001)
+        assert p_lower[k] == pytest.approx(expected_p, abs=1e-12)
+        if expected_p < 0.5:
+            assert prediction[k] == smoothing.ABSTAIN and radius[k] == 0
+        else:
+            assert prediction[k] == guess
+            assert radius[k] == pytest.approx(smoothing.certified_radius(noise, expected_p, dim=2), rel=1e-9)
+    assert prediction[-1] == smoothing.ABSTAIN                          # p_A_lower of class 1 from 30/100 < ½
+
+
+def test_the_ceiling_is_radius_ceiling_for_gaussian_noise():
+    assert scene.ceiling(noises.make("gaussian", 0.25), 0.001, 200, dim=2) == pytest.approx(
+        smoothing.radius_ceiling(0.25, 0.001, 200))
+
+
+# ---------------------------------------------------------------------------- live trade-off
+
+def test_toy_tradeoff_follows_its_definitions():
+    small = scene.toy_tradeoff(seed=0, noises_chosen=("gaussian",), radius=0.0)
+    large = scene.toy_tradeoff(seed=0, noises_chosen=("gaussian",), radius=0.2)
+    again = scene.toy_tradeoff(seed=0, noises_chosen=("gaussian",), radius=0.2)
+    assert large == again                                                       # deterministic for a seed
+    assert [row.std for row in large.rows] == list(scene.TOY_STDS)
+    for a, b in zip(small.rows, large.rows):
+        assert a.clean_accuracy == b.clean_accuracy                             # r only selects certificates
+        assert b.certified_accuracy <= a.certified_accuracy == a.certified_accuracy_at_0
+        assert b.beyond_ceiling == (0.2 > b.ceiling)
+        if b.beyond_ceiling:
+            assert b.certified_accuracy == 0
+    facts = large.facts[0]
+    best = max(row.clean_accuracy for row in large.rows)
+    assert facts.most_accurate == tuple(row.std for row in large.rows if row.clean_accuracy == best)
+    assert facts.tradeoff == (not set(facts.most_accurate) & set(facts.most_certified))
+
+
+def test_toy_certificates_agree_with_a_direct_count_and_change_with_the_seed(monkeypatch):
+    real = toys.model
+    monkeypatch.setattr(toys, "model", lambda spec: real(dataclasses.replace(spec, seed=0)))   # no training
+    certificates = scene._toy_certificates.__wrapped__
+    zero = certificates(0, "gaussian", 0.1, 30, 10, 100, 0.001)
+    one = certificates(1, "gaussian", 0.1, 30, 10, 100, 0.001)
+    assert not np.array_equal(zero["radius"], one["radius"])
+    # the PREDICT votes of seed 0 recounted by core.smoothing with the same named stream
+    spec = scene.toy_spec("gaussian", 0.1, 0)
+    x = toys.split(spec).x_test[:30]
+    votes = smoothing.sample_counts_many(real(spec), x, noise=noises.make("gaussian", 0.1), num=100, batch_size=999,
+                                         generator=scene.stream_generator(0, "toy gaussian 0.1 predict")).numpy()
+    assert np.array_equal(zero["predict"], scene.predict_many(votes, 0.001))
+
+
+def test_tradeoff_caption_follows_the_facts():
+    result = scene.toy_tradeoff(seed=0, noises_chosen=("gaussian",), radius=0.1)
+    row = result.rows[0]
+    fake = [dataclasses.replace(row, std=s, clean_accuracy=c, certified_accuracy=r, beyond_ceiling=False)
+            for s, c, r in [(0.05, 0.9, 0.1), (0.25, 0.8, 0.5)]]
+    trade = dataclasses.replace(result, rows=tuple(fake), facts=(scene.NoiseFacts("gaussian", (0.05,), (0.25,), True),))
+    none = dataclasses.replace(trade, facts=(scene.NoiseFacts("gaussian", (0.05,), (0.05,), False),))
+    assert "robustness is paid in accuracy" in scene.tradeoff_caption(trade)
+    assert "no trade-off shows" in scene.tradeoff_caption(none)
+    capped = dataclasses.replace(trade, rows=(dataclasses.replace(fake[0], beyond_ceiling=True),))
+    assert "Beyond the ceiling" in scene.tradeoff_caption(capped) and "Beyond" not in scene.tradeoff_caption(trade)
+
+
+# ---------------------------------------------------------------------------- shipped table
+
+def test_shipped_tradeoff_is_the_shipped_file():
+    datasets = scene.shipped_datasets()
+    assert datasets and datasets[0] == "cifar10"
+    table = scene.shipped_tradeoff(dataset="cifar10")
+    raw = results.read("tradeoff", "cifar10")
+    assert [row.model for row in table.rows] == [row["model"] for row in raw["rows"]]
+    assert list(table.rows[0].curve) == raw["rows"][0]["certified_accuracy"]
+    assert table.default_radius == 0.5 and table.cohen
+    assert not scene.shipped_tradeoff(dataset=datasets[-1]).cohen or datasets[-1] == "cifar10"
+
+
+# ---------------------------------------------------------------------------- bounds
+
+def test_toy_bounds_shipped_for_seed_0_match_a_recomputed_certify_part():
+    result = scene.toy_bounds(seed=0, std=0.1)
+    assert result.shipped
+    spec = scene.toy_spec("gaussian", 0.1, 0)
+    split = toys.split(spec)
+    part = scene._bounds(toys.model(spec), split.x_test[:scene.TOY_POINTS], split.y_test[:scene.TOY_POINTS],
+                         noise=noises.make("gaussian", 0.1), eps_list=scene.TOY_EPS, n0=scene.TOY_N0, n=scene.TOY_N,
+                         alpha=scene.TOY_ALPHA, eot=1, steps=1, seed=0, stream="toy bounds 0.1", title="",
+                         parts=("certify",))
+    assert np.allclose(result.certified, part["certified"]) and np.allclose(result.radii, part["radii"])
+    assert np.all(np.diff(result.certified) <= 0)                               # non-increasing in ε
+    assert np.all(result.radii <= result.ceiling + 1e-9)
+    assert result.facts["median_radius"] == pytest.approx(float(np.median(result.radii)))
+    assert result.facts["ordered"] == bool(np.all(result.certified <= result.empirical))
+
+
+def test_bounds_on_a_tiny_configuration_are_deterministic_and_consistent():
+    spec = scene.toy_spec("gaussian", 0.1, 0)
+    split = toys.split(spec)
+    x, y = split.x_test[:8], split.y_test[:8]
+    run = lambda seed: scene._bounds(toys.model(spec), x, y, noise=noises.make("gaussian", 0.1), eps_list=(0.0, 0.3),
+                                     n0=10, n=50, alpha=0.001, eot=2, steps=3, seed=seed, stream="test",
+                                     title="", parts=("certify", "attack"))
+    a, b, c = run(0), run(0), run(7)
+    assert a["empirical"] == b["empirical"] and np.array_equal(a["radii"], b["radii"])
+    assert not np.array_equal(a["radii"], c["radii"])
+    assert a["certified"][0] == pytest.approx(len(a["radii"]) / 8)
+    assert a["empirical"][1] <= a["empirical"][0] + 0.25                       # attacking does not help F_rob much
+
+
+def _bounds(**parts):
+    base = {"eps": (0.0, 0.5), "empirical": [0.9, 0.4], "certified": [0.8, 0.2], "radii": [0.1, 0.6], "cw": [0.3]}
+    base.update(parts)
+    eps = base.pop("eps")
+    return scene._assemble(base, noise=noises.make("gaussian", 0.25), eps_list=eps, n0=10, n=10_000, alpha=0.001,
+                           eot=1, steps=1, examples=2, title="t", linf=8 / 255, linf_l2=1.74)
+
+
+def test_bounds_caption_follows_the_facts():
+    ordered = _bounds()
+    assert ordered.facts["ordered"] and "Certified ≤ empirical at every ε" in scene.bounds_caption(ordered)
+    broken = _bounds(certified=[0.8, 0.5])
+    assert not broken.facts["ordered"] and "Certified exceeds empirical at ε = 0.5" in scene.bounds_caption(broken)
+    assert "No certified radius reaches the ceiling" in scene.bounds_caption(ordered)
+    capped = _bounds(radii=[0.1, ordered.ceiling])
+    assert capped.facts["at_ceiling"] == 1 and "1 of 2 certified radii sit at the ceiling" in scene.bounds_caption(capped)
+    assert "beyond every certified radius" in scene.bounds_caption(ordered)
+    assert "within reach of the largest" in scene.bounds_caption(_bounds(radii=[0.1, 1.8]))
+    assert "exceeds the median α*" not in scene.bounds_caption(_bounds(cw=[0.01]))
+
+
+# ---------------------------------------------------------------------------- arguments
+
+@pytest.mark.parametrize("call", [
+    lambda: scene.toy_tradeoff(seed=-1),
+    lambda: scene.toy_tradeoff(noises_chosen=()),
+    lambda: scene.toy_tradeoff(noises_chosen=("cauchy",)),
+    lambda: scene.toy_tradeoff(radius=-0.1),
+    lambda: scene.toy_bounds(std=0.2),
+    lambda: scene.shipped_tradeoff(dataset="imagenet"),
+    lambda: scene.image_bounds(model_name="cifar10-laplace-0.1768"),
+    lambda: scene.image_part(model_name="cifar10-gaussian-0.25", part="everything"),
+])
+def test_bad_arguments_raise_value_error(call):
+    with pytest.raises(ValueError):
+        call()
+
+
+def test_image_models_are_gaussian_noise_trained():
+    names = scene.image_models()
+    assert names and names[0] == "cifar10-gaussian-0.25"
+    assert all("gaussian" in name and "layer1" not in name for name in names)
+
+
+def test_the_scene_file_records_its_command():
+    content = json.loads(scene.SCENE_FILE.read_text())
+    assert content["command"] == scene.BUILD_COMMAND
+    assert set(content["toy_bounds"]) == {f"0/{s:g}" for s in scene.TOY_STDS}
