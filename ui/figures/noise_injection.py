@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from ui.figures import LABELS, NOISE_COLORS, PAPER_COLOR, SERIES_COLORS, add_points, compact
 
@@ -11,16 +10,21 @@ TOP_COLOR, OTHER_COLOR = SERIES_COLORS[1], "#9aa5b1"
 
 
 def draws(result, class_names: list[str], shown: int = 5) -> go.Figure:
-    """Small multiple: the class probabilities of F̃_ε(x) in each of the first draws."""
+    """Small multiple: the class probabilities of F̃_ε(x) in each of the first draws (one x-axis per
+    draw, laid out by hand: plotly's make_subplots costs more than the whole scene on a busy CPU)."""
     rows = result.probabilities[:shown]
-    figure = make_subplots(rows=1, cols=len(rows), shared_yaxes=True,
-                           subplot_titles=[f"draw {k + 1}: {class_names[int(p.argmax())]}" for k, p in enumerate(rows)])
+    figure = go.Figure()
+    width, gap = 1 / len(rows), 0.015
     for k, p in enumerate(rows):
+        axis = "" if k == 0 else str(k + 1)
         colors = [TOP_COLOR if c == int(p.argmax()) else OTHER_COLOR for c in range(len(p))]
-        figure.add_bar(x=class_names, y=p, marker_color=colors, showlegend=False, row=1, col=k + 1,
+        figure.add_bar(x=class_names, y=p, marker_color=colors, showlegend=False, xaxis=f"x{axis}", yaxis="y",
                        hovertemplate="%{x}: %{y:.3f}<extra></extra>")
-    figure.update_yaxes(range=[0, 1], tickformat=".0%")
-    figure.update_xaxes(tickangle=-60, tickfont=dict(size=9))
+        figure.layout[f"xaxis{axis}"] = dict(domain=[k * width + gap, (k + 1) * width - gap], anchor="y",
+                                             tickangle=-60, tickfont=dict(size=9))
+        figure.add_annotation(text=f"draw {k + 1}: {class_names[int(p.argmax())]}", showarrow=False,
+                              xref="paper", yref="paper", x=(k + 0.5) * width, y=1.0, yanchor="bottom")
+    figure.update_layout(yaxis=dict(range=[0, 1], tickformat=".0%"))
     return compact(figure, height=300)
 
 
