@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import json
 import math
 import threading
@@ -262,6 +263,12 @@ def _sha(model: str) -> str:
     return zoo.entry(model)["sha256"]
 
 
+@functools.lru_cache(maxsize=1)
+def _lipschitz_code() -> str:
+    """sha256 of core/lipschitz.py: shipped bounds are trusted only if computed by the same code."""
+    return hashlib.sha256(Path(lipschitz.__file__).read_bytes()).hexdigest()
+
+
 def _layer_bounds_live(model: str) -> list[float]:
     base = zoo.shared_base(model)
     shape = tuple(common.gallery(common.dataset_of(model))[0].shape[1:])
@@ -274,7 +281,7 @@ def layer_bounds(model: str) -> tuple[float, ...]:
     """L_i ≥ Lip₂(φ(i)∘…∘φ(1)), i = 0…N, of the model's base network (core.lipschitz); shipped in
     assets/scenes/certificate.json when its weights' sha256 matches, computed otherwise."""
     record = _shipped().get("lipschitz", {}).get(model)
-    if record and record.get("sha256") == _sha(model):
+    if record and record.get("sha256") == _sha(model) and record.get("code") == _lipschitz_code():
         return tuple(record["bounds"])
     return tuple(_layer_bounds_live(model))
 
@@ -480,7 +487,8 @@ def build(path: Path = SCENE_FILE, *, models: list[str] | None = None, log=print
     content = {"command": BUILD_COMMAND, "lipschitz": {}, "images": {}}
     for model in models or certifiable_models():
         log(f"{model}: Lipschitz bounds and {n0}+{n} draws on each gallery image")
-        content["lipschitz"][model] = {"sha256": _sha(model), "bounds": _layer_bounds_live(model)}
+        content["lipschitz"][model] = {"sha256": _sha(model), "code": _lipschitz_code(),
+                                       "bounds": _layer_bounds_live(model)}
         rows = [dataclasses.asdict(_certify_gallery_image(model, index, n0, n, alpha, seed))
                 for index in range(len(common.gallery(common.dataset_of(model))[1]))]
         content["images"][model] = {"sha256": _sha(model), "n0": n0, "n": n, "alpha": alpha, "seed": seed,

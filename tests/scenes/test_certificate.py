@@ -119,6 +119,8 @@ def test_shipped_image_certificates_equal_a_live_run():
     assert shipped.shipped
     assert shipped.certificate == C._certify_gallery_image(model, 1, request["n0"], request["n"], request["alpha"], 0)
     assert not C.image_is_shipped(**{**request, "seed": 1})
+    # The shipped Lipschitz bounds are those core.lipschitz computes now (same weights, same code).
+    assert C.layer_bounds(model) == pytest.approx(C._layer_bounds_live(model), rel=1e-6)
 
 
 def test_hidden_layers_pull_the_ceiling_back_through_the_lipschitz_bounds():
