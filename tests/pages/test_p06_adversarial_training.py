@@ -1,4 +1,5 @@
-"""Adversarial training: on the 2-D toy, Madry-trained boundaries resist PGD better and react to ε."""
+"""Adversarial training: on the 2-D toy, Madry-trained boundaries resist PGD better and react to ε; the
+image table shows the gallery rows (shipped for seed 0), the shipped rows and Madry et al.'s."""
 
 
 def test_adversarial_training_reacts_to_eps(open_page, percent):
@@ -19,4 +20,14 @@ def test_adversarial_training_reacts_to_eps(open_page, percent):
     if zoo_metrics:
         assert at.dataframe
     if len(zoo_metrics) < 2:
-        assert at.info
+        assert at.info or at.button
+
+
+def test_other_seeds_run_the_gallery_attacks_only_at_the_click(open_page):
+    at = open_page("app_pages/p06_adversarial_training.py")
+    at.sidebar.number_input(key="seed").set_value(3).run()
+    assert not at.exception
+    buttons = [b for b in at.button if b.key == "p06_gallery_button"]
+    if buttons:                                             # zoo models present: not computed before the click
+        assert not [m for m in at.metric if m.label.endswith("-standard · PGD-20")]
+        assert at.dataframe                                 # the shipped and Madry et al.'s rows are still shown

@@ -1,0 +1,279 @@
+"""6 · Adversarial training (Madry et al. 2018; Wong et al. 2020): train on the worst point of each
+ε-ball, measured with the talk's table (natural / PGD-20 / CW-30).
+
+Two scene functions: :func:`images` (the zoo's standard and adversarially trained models of one
+dataset: the talk's table on the 20 gallery images from core.evaluation's per-example rows, the
+shipped test-set tables, Madry et al.'s published rows and the training times) and :func:`toy`
+(the same comparison on the 2-D two moons, where the decision regions can be seen). They sit in
+different tabs with different widgets, so the page calls each alone.
+
+The gallery attacks (PGD-20 and CW-30 on a CIFAR-10 CNN) take minutes on a busy 2-core CPU: they
+are shipped for seed 0 by :func:`build` (``python -m core.scenes build --scene
+p06_adversarial_training``) into assets/scenes/adversarial_training.json; other seeds compute
+live when asked (``live=True``, behind the page's button).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from core import data, evaluation, geometry, results, toys, zoo
+from core.files import write_atomic
+from core.scenes.common import DATASET_TITLES, deterministic_models, gallery
+from core.seeds import check_seed, stream_seed
+
+TALK_EPS = {"cifar10": 8 / 255, "mnist": 0.3, "fashion_mnist": 0.1}
+DATASETS = ("cifar10", "mnist")
+PGD_STEPS, CW_STEPS = 20, 30                      # the talk's table
+TOY_EPS_CHOICES = (0.02, 0.04, 0.06, 0.08, 0.1, 0.12, 0.15)
+TOY_DEFAULT_EPS = 0.1
+TOY_TRAINING_STEPS = 7                            # PGD-7 inside adversarial training (Madry et al.)
+TOY_RESOLUTION = 150
+KINDS = ("standard", "adversarial")
+SHIPPED_PATH = Path(__file__).resolve().parents[2] / "assets" / "scenes" / "adversarial_training.json"
+BUILD_COMMAND = "python -m core.scenes build --scene p06_adversarial_training"
+
+EXPLANATION = r"""
+Madry et al. (2018) train on the **worst point of every ball** instead of the point itself — a min–max problem
+
+$$\min_\theta\ \mathbb E_{(x,y)}\Big[\max_{\|\tau\|_\infty \le \varepsilon} \ell\big(F_\theta(x+\tau), y\big)\Big],$$
+
+the inner maximum approximated by PGD at every training step (Wong et al. 2020: one FGSM step from a random start
+is enough and much cheaper). The talk's table measures the result with two attacks: PGD on the cross-entropy
+(20 steps) and PGD on the Carlini–Wagner margin $\max_{j\ne y} Z_j - Z_y$ (30 steps). Robustness is bought with
+clean accuracy and with **training time**.
+"""
+USES = ("zoo models {cifar10,mnist}-standard and -adversarial (FGSM with random start, core.experiments) on the 20 "
+        "real test images of foolbox's gallery; a 2-D toy (two moons, core.toys) with a 2-64-64-2 network trained by "
+        "ERM and by PGD-7 adversarial training (shipped for seed 0).")
+COST_NOTE = ("From the zoo manifest. Each adversarial step costs one extra forward/backward pass with FGSM-RS "
+             "(Wong et al. 2020) and k extra with PGD-k (Madry et al. used k = 7 on CIFAR-10: about 8× the cost "
+             "of a standard step). The recipes above may differ in epochs and width — read the ratio with them.")
+
+
+def eps_text(eps: float, dataset: str) -> str:
+    return f"{round(eps * 255):g}/255" if dataset == "cifar10" else f"{eps:g}"
+
+
+def toy_spec(adversarial_eps: float, seed: int) -> toys.ToySpec:
+    """Two moons, 2-64-64-2 ReLU, 60 epochs of Adam: ERM when adversarial_eps = 0, else Madry et al.'s
+    adversarial training with PGD-7 in the ℓ∞ ball of that radius (step ε/4)."""
+    adversarial = (float(adversarial_eps), TOY_TRAINING_STEPS) if adversarial_eps > 0 else None
+    return toys.ToySpec(adversarial=adversarial, seed=check_seed(seed))
+
+
+SHIPPED_TOYS = [toy_spec(0.0, 0)] + [toy_spec(eps, 0) for eps in TOY_EPS_CHOICES]
+
+
+def datasets() -> tuple[tuple[str, ...], str]:
+    """(image datasets with a standard or adversarial zoo model, the default: one with both)."""
+    available = set(deterministic_models(DATASETS))
+    present = tuple(d for d in DATASETS if {f"{d}-{k}" for k in KINDS} & available) or ("cifar10",)
+    default = next((d for d in present if {f"{d}-{k}" for k in KINDS} <= available), present[0])
+    return present, default
+
+
+# --------------------------------------------------------------------------- zoo models on the gallery
+
+def _gallery_table(name: str, seed: int) -> dict:
+    """The talk's table of zoo model ``name`` on its dataset's 20 gallery images, with per-image rows."""
+    x, y = gallery(zoo.entry(name)["dataset"])
+    return evaluation.robustness_table(zoo.shared(name), x, y, eps=TALK_EPS[zoo.entry(name)["dataset"]],
+                                       norm="linf", pgd_steps=PGD_STEPS, cw_steps=CW_STEPS,
+                                       seed=stream_seed(seed, "gallery attacks"))
+
+
+def _read_shipped(path: Path = SHIPPED_PATH) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def shipped_gallery(name: str, seed: int, path: Path = SHIPPED_PATH) -> dict | None:
+    """The shipped gallery table of ``name`` when it was computed with this seed, the talk's settings and
+    the zoo's current weights (sha256), else None."""
+    record = _read_shipped(path).get("models", {}).get(name)
+    try:
+        entry = zoo.entry(name)
+    except zoo.ModelUnavailable:
+        return None
+    if (not record or record.get("seed") != seed or record.get("sha256") != entry.get("sha256")
+            or record["table"].get("eps") != TALK_EPS[entry["dataset"]]
+            or (record["table"].get("pgd_steps"), record["table"].get("cw_steps")) != (PGD_STEPS, CW_STEPS)):
+        return None
+    return record["table"]
+
+
+def build(path: Path = SHIPPED_PATH) -> dict:
+    """Compute the gallery tables of every present {cifar10,mnist}-{standard,adversarial} model for seed 0
+    and write them (atomically) to ``path``, with the command that rebuilds them."""
+    content = {"command": BUILD_COMMAND, "seed": 0, "models": {}}
+    for name in deterministic_models(DATASETS):
+        if not name.endswith(tuple(f"-{k}" for k in KINDS)):
+            continue
+        content["models"][name] = {"seed": 0, "sha256": zoo.entry(name)["sha256"], "table": _gallery_table(name, 0)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, json.dumps(content, indent=0, sort_keys=True) + "\n")
+    return content
+
+
+@dataclass(frozen=True)
+class Images:
+    dataset: str
+    title: str
+    eps: float
+    eps_text: str
+    models: dict                  # kind → zoo name, for the models that load
+    missing: tuple                # one sentence per model that does not load
+    gallery: dict | None          # kind → robustness_table (with rows) on the gallery; None: not computed
+    gallery_source: str | None    # "shipped" or "computed now"
+    gallery_images: tuple         # one dict per gallery image: class, and per model natural/PGD-20/CW-30 classes
+    points_per_image: float       # 100 / number of gallery images
+    table_rows: tuple             # the talk's table: gallery rows, shipped test-set rows, Madry et al.'s rows
+    shipped_notes: tuple          # one sentence per model without a shipped test-set table
+    shipped: dict                 # zoo name → shipped robustness record (for the recompute panel)
+    entries: dict                 # kind → zoo manifest entry (training time)
+    time_ratio: float | None      # wall time adversarial / standard
+
+
+def images(*, dataset: str, seed: int, live: bool = False) -> Images:
+    """The talk's table (Madry et al. 2018, Table 2: natural, PGD-20 on the cross-entropy, PGD-30 on the
+    C&W margin, ℓ∞ ε = TALK_EPS) for the standard and adversarially trained zoo models of ``dataset``:
+    on the 20 gallery images from core.evaluation.robustness_table's per-example rows (shipped for
+    seed 0; computed when ``live``, from the stream "gallery attacks" of ``seed``), beside the
+    shipped test-set tables and Madry et al.'s published CIFAR-10 rows; and the training times."""
+    if dataset not in DATASETS:
+        raise ValueError(f"Unknown image dataset {dataset!r}: choose one of {', '.join(DATASETS)}.")
+    check_seed(seed)
+    eps = TALK_EPS[dataset]
+    loaded, missing, entries = {}, [], {}
+    for kind in KINDS:
+        name = f"{dataset}-{kind}"
+        try:
+            entries[kind] = zoo.entry(name)
+            zoo.shared(name)
+            loaded[kind] = name
+        except zoo.ModelUnavailable as error:
+            missing.append(str(error))
+    tables = {kind: shipped_gallery(name, seed) for kind, name in loaded.items()}
+    source = "shipped"
+    if loaded and any(table is None for table in tables.values()):
+        tables = {kind: _gallery_table(name, seed) for kind, name in loaded.items()} if live else None
+        source = "computed now" if live else None
+    elif not loaded:
+        tables, source = None, None
+    names = data.CLASS_NAMES[dataset]
+    gallery_images, rows = [], []
+    if tables:
+        for k, label in enumerate(next(iter(tables.values()))["rows"]):
+            image = {"image": f"#{k}", "class": names[label["label"]]}
+            for kind, table in tables.items():
+                row = table["rows"][k]
+                for column, title in (("natural", "natural"), ("pgd", "PGD-20"), ("cw", "CW-30")):
+                    image[f"{kind} · {title}"] = names[row[f"{column}_predict"]]
+            gallery_images.append(image)
+        for kind, table in tables.items():
+            rows.append({"training": f"{kind} ({loaded[kind]})", "evaluated on": f"{table['examples']} gallery images",
+                         **evaluation.table_from_rows(table["rows"])})
+    shipped, notes = {}, []
+    for kind, name in loaded.items():
+        try:
+            record = results.read("robustness", name)
+        except (results.ResultsUnavailable, ValueError) as error:
+            notes.append(str(error))
+            continue
+        shipped[name] = record
+        table = record.get("table", {})
+        rows.append({"training": f"{kind} ({name})", "evaluated on": f"{record.get('examples', '?')} test images "
+                     f"(shipped, {record.get('computed_on', '?')})",
+                     "natural": table.get("natural"), "pgd": table.get("pgd"), "cw": table.get("cw")})
+    madry = evaluation.MADRY_CIFAR10
+    for key, label in (("natural_training", "natural"), ("adversarial_training", "adversarial")):
+        reference = madry[key]
+        rows.append({"training": f"{label} — Madry et al. 2018", "evaluated on": "CIFAR-10 test set, wide ResNet, "
+                     f"ε = {round(madry['eps'] * 255)}/255", **{c: reference[c] for c in ("natural", "pgd", "cw")}})
+    ratio = None
+    if len(entries) == 2 and entries["standard"].get("wall_time_s") and entries["adversarial"].get("wall_time_s"):
+        ratio = entries["adversarial"]["wall_time_s"] / entries["standard"]["wall_time_s"]
+    examples = len(gallery_images) or len(gallery(dataset)[1])
+    return Images(dataset=dataset, title=DATASET_TITLES[dataset], eps=eps, eps_text=eps_text(eps, dataset),
+                  models=loaded, missing=tuple(missing), gallery=tables, gallery_source=source,
+                  gallery_images=tuple(gallery_images), points_per_image=100 / examples, table_rows=tuple(rows),
+                  shipped_notes=tuple(notes), shipped=shipped, entries=entries, time_ratio=ratio)
+
+
+# --------------------------------------------------------------------------- 2-D toy
+
+@dataclass(frozen=True)
+class ToyModel:
+    title: str
+    labels: np.ndarray            # arg-max class on the grid
+    boundary: np.ndarray          # P(class 1) on the grid
+    natural: float
+    pgd: float
+    cw: float
+    broken: np.ndarray            # held-out points that PGD-20 moves to a wrong class (bool, per point)
+
+
+@dataclass(frozen=True)
+class Toy:
+    eps: float
+    xs: np.ndarray
+    ys: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    standard: ToyModel
+    adversarial: ToyModel
+    pgd_gain: float               # adversarial − standard accuracy under PGD-20
+    cw_gain: float
+    clean_cost: float             # standard − adversarial natural accuracy
+
+
+def _toy_model(title: str, spec: toys.ToySpec, eps: float, seed: int) -> ToyModel:
+    model, parts = toys.model(spec), toys.split(spec)
+    table = evaluation.robustness_table(model, parts.x_test, parts.y_test, eps=eps, norm="linf",
+                                        pgd_steps=PGD_STEPS, cw_steps=CW_STEPS, seed=stream_seed(seed, "toy attacks"))
+    with torch.inference_mode():
+        regions = geometry.decision_regions(model, resolution=TOY_RESOLUTION)
+    broken = np.array([row["pgd_predict"] != row["label"] for row in table["rows"]])
+    return ToyModel(title=title, labels=regions.labels.numpy(), boundary=regions.probs[..., 1].numpy(),
+                    natural=table["natural"], pgd=table["pgd"], cw=table["cw"], broken=broken)
+
+
+def toy(*, eps: float, seed: int) -> Toy:
+    """Two 2-64-64-2 networks on the two moons, trained by ERM and by Madry et al.'s adversarial training
+    min_θ E[max_{‖τ‖∞ ≤ ε} ℓ(F_θ(x + τ), y)] (PGD-7 inner maximisation, core.toys): their decision
+    regions, and the talk's table on the held-out points with the same ε for the attacks (PGD-20 and
+    CW-30 from the stream "toy attacks" of ``seed``); the points PGD-20 breaks come from the table's
+    per-example rows."""
+    if eps not in TOY_EPS_CHOICES:
+        raise ValueError(f"The toy budget ε must be one of {', '.join(map(str, TOY_EPS_CHOICES))}, got {eps!r}.")
+    check_seed(seed)
+    standard = _toy_model("Standard training (ERM)", toy_spec(0.0, seed), eps, seed)
+    adversarial = _toy_model(f"Adversarial training (PGD-7, ε = {eps:g})", toy_spec(eps, seed), eps, seed)
+    parts = toys.split(toy_spec(0.0, seed))
+    axis = torch.linspace(0, 1, TOY_RESOLUTION).numpy()
+    return Toy(eps=float(eps), xs=axis, ys=axis, x_test=parts.x_test.numpy(), y_test=parts.y_test.numpy(),
+               standard=standard, adversarial=adversarial, pgd_gain=adversarial.pgd - standard.pgd,
+               cw_gain=adversarial.cw - standard.cw, clean_cost=standard.natural - adversarial.natural)
+
+
+def toy_caption(result: Toy) -> str:
+    """What the toy comparison shows, from the computed numbers only."""
+    def change(what: str, before: float, after: float) -> str:
+        verb = "raised" if after > before else "lowered" if after < before else "left unchanged"
+        return f"{verb} {what} ({before:.1%} → {after:.1%})"
+
+    standard, adversarial = result.standard, result.adversarial
+    return (f"{len(result.x_test)} held-out points; × marks those PGD-20 moves to a wrong class within the ℓ∞ ball of "
+            f"radius {result.eps:g} ({int(standard.broken.sum())} for standard training, "
+            f"{int(adversarial.broken.sum())} for adversarial training). Adversarial training "
+            f"{change('the accuracy under PGD-20', standard.pgd, adversarial.pgd)}, "
+            f"{change('the accuracy under CW-30', standard.cw, adversarial.cw)} and "
+            f"{change('the clean accuracy', standard.natural, adversarial.natural)}. These are attacks, not "
+            "certificates: a point PGD does not break may still have an adversarial example in its ball.")

@@ -1,0 +1,102 @@
+"""core.scenes.adversarial_training (scene 6): the toy comparison checked against the attacks run
+directly, the gallery table read from its shipped per-image rows, captions from the numbers."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from core import attacks, evaluation, toys, zoo
+from core.device import make_generator
+from core.scenes import adversarial_training as scene
+from core.seeds import stream_seed
+
+
+@pytest.fixture(scope="module")
+def toy():
+    return scene.toy(eps=0.1, seed=0)
+
+
+def test_shipped_specs_are_standard_and_every_budget_for_seed_0():
+    assert scene.toy_spec(0.0, 0) in scene.SHIPPED_TOYS
+    assert {spec.adversarial for spec in scene.SHIPPED_TOYS} == {None} | {(e, 7) for e in scene.TOY_EPS_CHOICES}
+
+
+def test_toy_table_and_broken_points_agree_with_pgd_run_directly(toy):
+    for model_result, spec in ((toy.standard, scene.toy_spec(0.0, 0)), (toy.adversarial, scene.toy_spec(0.1, 0))):
+        model, parts = toys.model(spec), toys.split(spec)
+        assert np.array_equal(toy.x_test, parts.x_test.numpy())
+        x_adv = attacks.pgd(model, parts.x_test, parts.y_test, eps=0.1, step=2.5 * 0.1 / 20, steps=20, norm="linf",
+                            generator=make_generator(stream_seed(0, "toy attacks")))
+        with torch.no_grad():
+            broken = (model(x_adv).argmax(1) != parts.y_test).numpy()
+            natural = float((model(parts.x_test).argmax(1) == parts.y_test).float().mean())
+        assert np.array_equal(model_result.broken, broken)
+        assert model_result.pgd == pytest.approx(1 - broken.mean())
+        assert model_result.natural == pytest.approx(natural)
+        assert model_result.pgd <= model_result.natural
+    assert toy.pgd_gain == pytest.approx(toy.adversarial.pgd - toy.standard.pgd)
+    assert toy.adversarial.pgd > toy.standard.pgd          # what adversarial training is for, at the default
+
+
+def test_toy_caption_states_the_computed_direction(toy):
+    text = scene.toy_caption(toy)
+    assert ("raised the accuracy under PGD-20" in text) == (toy.pgd_gain > 0)
+    assert ("lowered the clean accuracy" in text) == (toy.clean_cost > 0)
+    assert f"{toy.standard.pgd:.1%} → {toy.adversarial.pgd:.1%}" in text
+    assert f"{int(toy.standard.broken.sum())} for standard training" in text
+    worse = scene.ToyModel(**{**toy.adversarial.__dict__, "pgd": toy.standard.pgd - 0.05})
+    assert "lowered the accuracy under PGD-20" in scene.toy_caption(scene.Toy(**{**toy.__dict__, "adversarial": worse}))
+
+
+def test_toy_is_deterministic_and_seeds_differ(toy):
+    again = scene.toy(eps=0.1, seed=0)
+    assert np.array_equal(again.standard.labels, toy.standard.labels)
+    assert np.array_equal(again.adversarial.broken, toy.adversarial.broken)
+    other = scene.toy(eps=0.02, seed=1)
+    assert not np.array_equal(other.x_test, toy.x_test)
+
+
+def _present(dataset):
+    return all(name in zoo.names() for name in (f"{dataset}-standard", f"{dataset}-adversarial"))
+
+
+@pytest.mark.skipif(not _present("mnist"), reason="the MNIST zoo models are not present")
+def test_images_reads_the_shipped_gallery_rows_and_keeps_madry_rows():
+    result = scene.images(dataset="mnist", seed=0)
+    if result.gallery is None:
+        pytest.skip("no shipped gallery table matching the zoo's weights: run " + scene.BUILD_COMMAND)
+    assert result.gallery_source == "shipped" and len(result.gallery_images) == 20
+    for kind, table in result.gallery.items():
+        assert evaluation.table_from_rows(table["rows"]) == {c: table[c] for c in ("natural", "pgd", "cw")}
+        assert (table["eps"], table["pgd_steps"], table["cw_steps"]) == (0.3, 20, 30)
+    trainings = [row["training"] for row in result.table_rows]
+    assert "adversarial — Madry et al. 2018" in trainings and "natural — Madry et al. 2018" in trainings
+    madry = next(row for row in result.table_rows if row["training"] == "adversarial — Madry et al. 2018")
+    assert madry["pgd"] == evaluation.MADRY_CIFAR10["adversarial_training"]["pgd"]
+    assert result.points_per_image == 5
+    # Another seed is not shipped: nothing is computed unless asked (live=True, behind the page's button).
+    other = scene.images(dataset="mnist", seed=1)
+    assert other.gallery is None and other.gallery_images == ()
+    assert any("Madry" in row["training"] for row in other.table_rows)
+
+
+@pytest.mark.skipif(not _present("mnist"), reason="the MNIST zoo models are not present")
+def test_shipped_gallery_is_refused_for_other_weights_or_seeds(tmp_path):
+    record = {"seed": 0, "sha256": zoo.entry("mnist-standard")["sha256"],
+              "table": {"eps": 0.3, "pgd_steps": 20, "cw_steps": 30, "rows": []}}
+    path = tmp_path / "shipped.json"
+    path.write_text(json.dumps({"models": {"mnist-standard": record}}))
+    assert scene.shipped_gallery("mnist-standard", 0, path) is not None
+    assert scene.shipped_gallery("mnist-standard", 1, path) is None
+    path.write_text(json.dumps({"models": {"mnist-standard": {**record, "sha256": "0" * 64}}}))
+    assert scene.shipped_gallery("mnist-standard", 0, path) is None
+
+
+@pytest.mark.parametrize("call", [lambda: scene.images(dataset="svhn", seed=0),
+                                  lambda: scene.images(dataset="mnist", seed=-1),
+                                  lambda: scene.toy(eps=0.33, seed=0),
+                                  lambda: scene.toy(eps=0.1, seed=1.5)])
+def test_bad_arguments_raise_one_sentence(call):
+    with pytest.raises(ValueError):
+        call()
