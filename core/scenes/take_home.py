@@ -397,7 +397,21 @@ def smoothed_labels(sigma: float, seed: int) -> list[str]:
     regions = geometry.smoothed_decision_regions(_model("noise", seed, sigma), noise=noises.make("gaussian", sigma),
                                                  num=SMOOTH_DRAWS, resolution=SMOOTH_RESOLUTION,
                                                  seed=stream_seed(seed, "smoothed regions"), soft=False)
-    return ["".join(str(int(v)) for v in row) for row in regions.labels.numpy()]
+    return _as_digits(regions.labels.numpy())
+
+
+def certified_points(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first CERTIFY_POINTS held-out points of the toy split and their labels."""
+    parts = _split(seed)
+    return parts.x_test[:CERTIFY_POINTS].numpy(), parts.y_test[:CERTIFY_POINTS].numpy()
+
+
+@functools.lru_cache(maxsize=16)
+def _points(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    part = _shipped_part(seed, "points")
+    if part is None:
+        return certified_points(seed)
+    return np.array(part["x"], dtype=np.float32), np.array(part["y"])
 
 
 @functools.lru_cache(maxsize=32)
@@ -415,6 +429,13 @@ def build(path: Path = SCENE_FILE, *, log=print) -> dict:
     log("take_home: certificates …")
     content["certified"] = {str(s): certify_toy(s, seed) for s in SIGMAS}
     content["smoothed"] = {str(s): smoothed_labels(s, seed) for s in SIGMAS}
+    x, y = certified_points(seed)
+    content["points"] = {"x": x.tolist(), "y": y.tolist()}
+    log("take_home: toy attacks …")
+    per_eps = {eps: toy_attack(eps, seed) for eps in EPS_OPTIONS}
+    content["attack"] = {str(eps): {"x_clean": a.x_clean.tolist(), "y_clean": a.y_clean.tolist(),
+                                    "x_adv": a.x_adv.tolist(), "fooled": a.fooled.tolist()} for eps, a in per_eps.items()}
+    content["regions"] = _as_digits(per_eps[EPS_DEFAULT].labels)
     gallery = gallery_attack(seed)
     if gallery.model is not None:
         content["gallery"] = {"model": gallery.model, "sha256": zoo.entry(gallery.model).get("sha256"),
@@ -434,7 +455,6 @@ def build(path: Path = SCENE_FILE, *, log=print) -> dict:
 # ---------------------------------------------------------------------------- the four messages
 
 
-@functools.lru_cache(maxsize=64)
 def toy_attack(eps: float, seed: int) -> Attack:
     """PGD ℓ∞ (Madry et al. 2018: x ← Π_{B∞(x,ε)∩[0,1]²}(x + ε/4 · sign ∇ₓ CE), 10 steps, random start from
     the stream "toy pgd") on the held-out points that the standard network classifies correctly."""
@@ -451,21 +471,45 @@ def toy_attack(eps: float, seed: int) -> Attack:
                   regions.xs.numpy(), regions.ys.numpy(), regions.labels.numpy())
 
 
+@functools.lru_cache(maxsize=64)
+def _attack(eps: float, seed: int) -> Attack:
+    part, grid = _shipped_part(seed, "attack", str(eps)), _shipped_part(seed, "regions")
+    if part is None or grid is None:
+        return toy_attack(eps, seed)
+    fooled = np.array(part["fooled"], dtype=bool)
+    axis = np.linspace(0.0, 1.0, REGION_RESOLUTION, dtype=np.float32)
+    return Attack(eps, np.array(part["x_clean"], dtype=np.float32), np.array(part["y_clean"]),
+                  np.array(part["x_adv"], dtype=np.float32), fooled, float(fooled.mean()) if len(fooled) else 0.0,
+                  axis, axis, _digits(grid))
+
+
+def _digits(rows: list[str]) -> np.ndarray:
+    return np.array([[int(c) for c in row] for row in rows])
+
+
+def _as_digits(labels: np.ndarray) -> list[str]:
+    return ["".join(str(int(v)) for v in row) for row in labels]
+
+
+@functools.lru_cache(maxsize=16)
+def _radius_curves(sigma: float) -> tuple[np.ndarray, dict]:
+    p_a = np.linspace(0.5, 0.999, 200)
+    return p_a, smoothing.matched_variance_radii(p_a, sigma)
+
+
 def certificates(sigma: float, seed: int) -> Certificates:
     """The radius formulas at a common per-coordinate std σ (core.smoothing.matched_variance_radii) and
     CERTIFY on held-out toy points with hard F_rob on the grid."""
-    p_a = np.linspace(0.5, 0.999, 200)
-    curves = smoothing.matched_variance_radii(p_a, sigma)
+    p_a, curves = _radius_curves(sigma)
     rows = _certified(sigma, seed)
-    parts = _split(seed)
+    x, y = _points(seed)
     radius, correct = np.array(rows["radius"], dtype=float), np.array(rows["correct"], dtype=bool)
     ceiling = float(smoothing.radius_ceiling(sigma, ALPHA, N_CERTIFY))
-    labels = np.array([[int(c) for c in row] for row in _smoothed(sigma, seed)])
+    labels = _digits(_smoothed(sigma, seed))
     axis = np.linspace(0.0, 1.0, SMOOTH_RESOLUTION)
     return Certificates(
         sigma, p_a, {k: v for k, v in curves.items() if "ℓ2" in k}, {k: v for k, v in curves.items() if "ℓ1" in k},
-        float(smoothing.gaussian_radius(0.99, sigma)), parts.x_test[:CERTIFY_POINTS].numpy(),
-        parts.y_test[:CERTIFY_POINTS].numpy(), np.array(rows["predict"]), radius, correct, ceiling,
+        float(smoothing.gaussian_radius(0.99, sigma)), x, y, np.array(rows["predict"]), radius, correct, ceiling,
         int(np.sum(correct & (radius >= ceiling - 1e-9))), int(correct.sum()),
         float(np.median(np.where(correct, radius, 0.0))), axis, axis, labels)
 
@@ -490,6 +534,7 @@ def _read_certified(name: str) -> dict | None:
         return None
 
 
+@functools.lru_cache(maxsize=16)
 def limits(seed: int) -> Limits:
     """Certified accuracy at r (Cohen et al. §4) per σ on the toy, CERTIFY's ceiling σΦ⁻¹(α^{1/n}) against
     n and the ℓ2 size ε√d of CIFAR-10's ℓ∞ balls, and the zoo's shipped certificates."""
@@ -610,9 +655,14 @@ def take_home(*, eps: float = EPS_DEFAULT, sigma: float = SIGMA_DEFAULT, seed: i
     eps = _choice(eps, EPS_OPTIONS, "The attack budget ε")
     sigma = _choice(sigma, SIGMAS, "The noise σ")
     seed = check_seed(seed)
-    attack, gallery = toy_attack(eps, seed), _gallery(seed)
+    attack, gallery = _attack(eps, seed), _gallery(seed)
     certified, defended, bounds = certificates(sigma, seed), defenses(eps, sigma, seed), limits(seed)
     captions = {1: attack_caption(attack, gallery), 2: certificates_caption(certified),
                 3: defenses_caption(defended), 4: limits_caption(bounds)}
     return TakeHome(MESSAGES, attack, gallery, certified, defended, bounds, captions,
                     shipped=_shipped_part(seed, "curves") is not None)
+
+
+def warm() -> None:
+    """Preload what the scene opens with (ui.warmup calls it in the background): the shipped defaults."""
+    take_home()

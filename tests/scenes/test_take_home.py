@@ -63,14 +63,22 @@ def test_toy_attack_stays_in_the_ball_and_counts_what_the_network_says(result):
     assert f"**{int(fooled.sum())} of {len(fooled)}**" in result.captions[1]
 
 
+def test_the_shipped_toy_attack_is_what_pgd_computes(result):
+    live = T.toy_attack(T.EPS_DEFAULT, 0)
+    np.testing.assert_allclose(result.attack.x_adv, live.x_adv, atol=1e-6)
+    np.testing.assert_array_equal(result.attack.fooled, live.fooled)
+    np.testing.assert_array_equal(result.attack.labels, live.labels)
+    np.testing.assert_allclose(result.certificates.x, T.certified_points(0)[0])
+
+
 def test_toy_attack_is_seeded_by_its_stream(monkeypatch):
-    first = T.toy_attack.__wrapped__(0.04, 0)
-    again = T.toy_attack.__wrapped__(0.04, 0)
+    first = T.toy_attack(0.04, 0)
+    again = T.toy_attack(0.04, 0)
     np.testing.assert_array_equal(first.x_adv, again.x_adv)
     # Same network and data, another demo seed: only the random start's stream changes.
     monkeypatch.setattr(T, "_model", lambda kind, seed, sigma=None: T.toys.model(T.toy_spec(kind, 0, sigma)))
     monkeypatch.setattr(T, "_split", lambda seed: T.toys.split(T.toy_spec("standard", 0)))
-    other = T.toy_attack.__wrapped__(0.04, 1)
+    other = T.toy_attack(0.04, 1)
     assert not np.array_equal(first.x_adv, other.x_adv)
 
 

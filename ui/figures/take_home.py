@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from ui.figures import LABELS, NOISE_COLORS, SERIES_COLORS, add_points, ball_outline, compact, regions
 
@@ -31,19 +30,30 @@ def attack(result) -> go.Figure:
 
 
 def radius_curves(result) -> go.Figure:
-    """α* against p_A at one per-coordinate std: ℓ2 certificates (Gaussian) and ℓ1 ones (Laplace, uniform)."""
-    figure = make_subplots(rows=1, cols=2, subplot_titles=("ℓ2 radius (Gaussian noise)", "ℓ1 radius (Laplace, uniform)"))
+    """α* against p_A at one per-coordinate std: ℓ2 certificates (Gaussian, left) and ℓ1 ones (Laplace, uniform,
+    right) on two panels, since the norms differ."""
+    figure = go.Figure()
     for k, (name, values) in enumerate(result.l2_curves.items()):
-        figure.add_scatter(x=result.p_a, y=values, name=name, mode="lines", row=1, col=1,
+        figure.add_scatter(x=result.p_a, y=values, name=name, mode="lines",
                            line=dict(color=NOISE_COLORS["gaussian"], dash=["solid", "dash", "dot"][k % 3]))
     for name, values in result.l1_curves.items():
         color = NOISE_COLORS["laplace" if name.startswith("Laplace") else "uniform"]
-        figure.add_scatter(x=result.p_a, y=values, name=name, mode="lines", row=1, col=2, line=dict(color=color))
+        figure.add_scatter(x=result.p_a, y=values, name=name, mode="lines", line=dict(color=color), xaxis="x2",
+                           yaxis="y2")
     compact(figure, height=380, title=f"Certified radius α* against p_A (std σ = {result.sigma} per coordinate)", top=70)
-    figure.update_xaxes(title_text="p_A")
-    figure.update_yaxes(title_text="α*", col=1)
-    figure.update_layout(legend=dict(font=dict(size=10), y=-0.3))
+    figure.update_layout(
+        xaxis=dict(domain=[0, 0.45], title="p_A"), yaxis=dict(title="ℓ2 radius α*"),
+        xaxis2=dict(domain=[0.55, 1], title="p_A", anchor="y2"), yaxis2=dict(title="ℓ1 radius α*", anchor="x2"),
+        legend=dict(font=dict(size=10), y=-0.3),
+        annotations=[dict(text=text, x=x, y=1.0, xref="paper", yref="paper", xanchor="center", yanchor="bottom",
+                          showarrow=False) for text, x in (("Gaussian noise: ℓ2", 0.225), ("Laplace, uniform: ℓ1", 0.775))])
     return figure
+
+
+def _vertical(figure: go.Figure, x: float, color: str, name: str, top: float = 1.02) -> None:
+    """A dotted vertical segment at x from 0 to ``top`` (a trace: cheaper than add_vline)."""
+    figure.add_scatter(x=[x, x], y=[0, top], mode="lines", line=dict(color=color, dash="dot", width=1.5), name=name,
+                       showlegend=False, hoverinfo="name")
 
 
 def certified(result) -> go.Figure:
@@ -69,7 +79,7 @@ def defenses(result) -> go.Figure:
     for k, (name, values) in enumerate(series):
         figure.add_scatter(x=list(result.budgets), y=list(values), name=name, mode="lines+markers",
                            line=dict(color=SERIES_COLORS[k]))
-    figure.add_vline(x=result.eps, line_dash="dot", line_color="grey")
+    _vertical(figure, result.eps, "grey", f"ε = {result.eps}")
     compact(figure, height=360, title="Accuracy under the attack, against its budget")
     figure.update_layout(xaxis_title="ℓ∞ budget ε", yaxis=dict(title="held-out accuracy", range=[0, 1.02],
                                                                 tickformat=".0%"))
@@ -83,7 +93,7 @@ def tradeoff(result) -> go.Figure:
         color = SERIES_COLORS[k % len(SERIES_COLORS)]
         figure.add_scatter(x=list(result.radii), y=list(values), name=f"σ = {sigma}", mode="lines",
                            line=dict(color=color))
-        figure.add_vline(x=result.toy_ceilings[sigma], line_dash="dot", line_color=color)
+        _vertical(figure, result.toy_ceilings[sigma], color, f"ceiling, σ = {sigma}")
     compact(figure, height=360, title="Toy: certified accuracy at r (dotted: each σ's ceiling)")
     figure.update_layout(xaxis_title=LABELS["radius"] + " (ℓ2)",
                          yaxis=dict(title=LABELS["certified"], range=[0, 1.02], tickformat=".0%"))
@@ -96,8 +106,10 @@ def ceilings(result) -> go.Figure:
     for k, (sigma, values) in enumerate(result.zoo_ceilings.items()):
         figure.add_scatter(x=list(result.n_values), y=list(values), name=f"ceiling, σ = {sigma}", mode="lines",
                            line=dict(color=SERIES_COLORS[k]))
+    ends = [result.n_values[0], result.n_values[-1]]
     for name, size in result.linf_l2.items():
-        figure.add_hline(y=size, line_dash="dash", annotation_text=f"ℓ2 size of ℓ∞ ε = {name}: {size:.2f}")
+        figure.add_scatter(x=ends, y=[size, size], mode="lines", line=dict(color="black", dash="dash", width=1),
+                           name=f"ℓ2 size of ℓ∞ ε = {name}: {size:.2f}")
     compact(figure, height=360, title="CIFAR-10: what CERTIFY can reach against what attacks use")
     figure.update_layout(xaxis=dict(type="log", title="number of draws n"), yaxis_title="ℓ2 radius (pixels in [0, 1])")
     return figure
