@@ -2,23 +2,25 @@
 from __future__ import annotations
 
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from core.scenes.erm_playground import View
 from ui.figures import LABELS, SERIES_COLORS, add_points, compact, regions
+from ui.figures.composition import side_by_side
 
 
 def curves(view: View) -> go.Figure:
     """Empirical and held-out risk (left) and accuracy (right) per epoch."""
-    figure = make_subplots(rows=1, cols=2, subplot_titles=("Risk per epoch", "Accuracy per epoch"))
-    for column, (train, test, name) in enumerate(((view.history_train_loss, view.history_test_loss, "risk"),
-                                                  (view.history_train_acc, view.history_test_acc, "accuracy")),
-                                                 start=1):
-        figure.add_scatter(x=view.history_epochs, y=train, name=f"empirical {name}", mode="lines",
-                           line=dict(color=SERIES_COLORS[0]), row=1, col=column)
-        figure.add_scatter(x=view.history_epochs, y=test, name=f"held-out {name}", mode="lines",
-                           line=dict(color=SERIES_COLORS[1], dash="dash"), row=1, col=column)
-    figure.update_xaxes(title_text=LABELS["epoch"])
+    layout = side_by_side(["Risk per epoch", "Accuracy per epoch"], gap=0.08, font_size=14)
+    traces = []
+    for suffix, (train, test, name) in (("", (view.history_train_loss, view.history_test_loss, "risk")),
+                                        ("2", (view.history_train_acc, view.history_test_acc, "accuracy"))):
+        layout[f"xaxis{suffix}"].update(title=LABELS["epoch"])
+        traces.append(go.Scatter(x=view.history_epochs, y=train, name=f"empirical {name}", mode="lines",
+                                 line=dict(color=SERIES_COLORS[0]), xaxis=f"x{suffix}", yaxis=f"y{suffix}"))
+        traces.append(go.Scatter(x=view.history_epochs, y=test, name=f"held-out {name}", mode="lines",
+                                 line=dict(color=SERIES_COLORS[1], dash="dash"), xaxis=f"x{suffix}",
+                                 yaxis=f"y{suffix}"))
+    figure = go.Figure(data=traces, layout=layout)
     compact(figure, height=300)
     figure.update_layout(legend=dict(orientation="h", y=-0.25))
     return figure
