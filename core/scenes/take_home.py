@@ -74,8 +74,8 @@ class Message:
 
 MESSAGES = (
     Message(1, "Adversarial examples are a real threat",
-            r"A perturbation $\tau$ far too small to matter to a human changes the decision of a standard "
-            r"network $F$: on a 2-D toy as on real images, PGD finds it within a few gradient steps.",
+            r"A perturbation $\tau$ far too small to matter to a human can change the decision of a standard "
+            r"network $F$; PGD searches for one with a few gradient steps — on a 2-D toy and on real images below.",
             "p04_crafting_attacks"),
     Message(2, "Randomization gives certificates",
             r"Adding noise and voting, $F_{\mathrm{rob}}(x) = \arg\max_c \mathbb{P}_\varepsilon(F(x+\varepsilon) = c)$, "
@@ -84,15 +84,15 @@ MESSAGES = (
             r"uniform noise in $\ell_1$.",
             "p09_certificate"),
     Message(3, "Best attacks remain hard to mitigate",
-            r"Under the strongest attacks we can run — PGD, and EOT-PGD against $F_{\mathrm{rob}}$ itself "
-            r"(Athalye et al. 2018) — accuracy still falls as the budget grows, for adversarial training as "
-            r"for randomization, and both pay for it in clean accuracy.",
+            r"What matters is the accuracy left under the strongest attacks we can run — PGD against the "
+            r"deterministic networks, EOT-PGD against $F_{\mathrm{rob}}$ itself (Athalye et al. 2018) — and what "
+            r"each defense costs in clean accuracy. The curves below measure both on the toy.",
             "p10_tradeoff"),
     Message(4, "Room for improvement: bigger α*, more distributions, more sophisticated randomized settings",
-            r"Certified radii are small next to the budgets attacks use, and CERTIFY with $n$ draws can never "
-            r"return more than $\sigma\,\Phi^{-1}(\alpha^{1/n})$; larger $\sigma$ buys radius with accuracy. "
-            r"Other noise distributions (Laplace, uniform, the exponential family of Pinot et al. 2019) and "
-            r"noise inside the network change the trade-off — none closes the gap yet.",
+            r"The talk's point: $\alpha^*$ is still small next to the budgets attacks use. CERTIFY with $n$ draws "
+            r"can never return more than $\sigma\,\Phi^{-1}(\alpha^{1/n})$, and a larger $\sigma$ buys radius at "
+            r"the price of accuracy — the numbers below measure both. Other noise distributions (Laplace, uniform, "
+            r"the exponential family of Pinot et al. 2019) and noise inside the network change the trade-off.",
             "p09_certificate"),
 )
 
@@ -598,10 +598,11 @@ def certificates_caption(result: Certificates) -> str:
             f"held-out points correctly; median radius {result.median_radius:.3f} (0 for abstentions and errors).")
     if result.at_ceiling:
         verb = "reaches" if result.at_ceiling == 1 else "reach"
-        text += (f" **{result.at_ceiling}** of them {verb} the ceiling σΦ⁻¹(α^(1/n)) = {result.ceiling:.3f}: "
-                 "there the number of draws, not the network, limits α*.")
+        text += (f" **{result.at_ceiling}** of them {verb} the ceiling σΦ⁻¹(α^(1/n)) = {result.ceiling:.3f}: all n "
+                 "draws agreed, so there the number of draws, not the network, limits α*.")
     else:
-        text += f" None reaches the ceiling σΦ⁻¹(α^(1/n)) = {result.ceiling:.3f}: p_A, not n, limits α* here."
+        text += (f" None reaches the ceiling σΦ⁻¹(α^(1/n)) = {result.ceiling:.3f}: every certified point had draws "
+                 "voting for another class, so its estimated p_A sets α*.")
     return text
 
 

@@ -49,6 +49,16 @@ def test_shipped_certificates_are_what_certify_computes(monkeypatch):
     np.testing.assert_allclose(live["radius"], shipped["radius"][:3], atol=1e-6)
 
 
+def test_shipped_curves_and_regions_are_what_the_scene_computes():
+    shipped = T.shipped()
+    live_curves = T.deterministic_curves(0)
+    for kind in ("standard", "adversarial"):     # one held-out point of 120 may sit on a boundary
+        np.testing.assert_allclose(live_curves[kind], shipped["curves"][kind], atol=1 / 120 + 1e-9)
+    live = np.array([[int(c) for c in row] for row in T.smoothed_labels(0.1, 0)])
+    stored = np.array([[int(c) for c in row] for row in shipped["smoothed"]["0.1"]])
+    assert (live == stored).mean() >= 0.99
+
+
 def test_toy_attack_stays_in_the_ball_and_counts_what_the_network_says(result):
     attack = result.attack
     model = T._model("standard", 0)
