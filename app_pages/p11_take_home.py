@@ -104,7 +104,7 @@ with sections[3]:
         right.dataframe({"model": [r[0] for r in bounds.shipped], "noise (layer)": [r[1] for r in bounds.shipped],
                          "n": [r[2] for r in bounds.shipped], "r": [r[3] for r in bounds.shipped],
                          "certified accuracy": [f"{r[4]:.1%}" for r in bounds.shipped],
-                         "ceiling": ["—" if r[5] is None else f"{r[5]:.2f}" for r in bounds.shipped]},
+                         "ceiling (Gaussian, input)": ["—" if r[5] is None else f"{r[5]:.2f}" for r in bounds.shipped]},
                         hide_index=True, height=220)
     st.markdown(T.IMPROVEMENT)
 
