@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from core import data, evaluation, geometry, lipschitz, noise as noises, results, smoothing, toys, zoo
+from core import data, evaluation, files, geometry, lipschitz, noise as noises, results, smoothing, toys, zoo
 from core.device import make_generator
 from core.scenes import common
 from core.seeds import check_seed, stream_generator, stream_seed
@@ -142,15 +142,31 @@ class PointCertificate:
         return self.other > 0
 
 
-@functools.lru_cache(maxsize=16)
-def _toy_regions(sigma: float, seed: int):
-    """Hard F_rob (Cohen's vote) on a grid of the square, REGION_DRAWS draws per point."""
+def _toy_sha(sigma: float, seed: int) -> str | None:
+    return toys.read_manifest()["toys"].get(toy_spec(sigma, seed).key(), {}).get("sha256")
+
+
+def _toy_regions_live(sigma: float, seed: int):
+    """Hard F_rob (Cohen's vote) on a grid of the square, REGION_DRAWS draws per point (stream "regions")."""
     model = toys.model(toy_spec(sigma, seed))
     with torch.inference_mode():
         regions = geometry.smoothed_decision_regions(model, noise=noises.make("gaussian", sigma), num=REGION_DRAWS,
                                                      resolution=REGION_RESOLUTION, seed=stream_seed(seed, "regions"),
                                                      soft=False)
-    return _frozen(regions.xs.numpy()), _frozen(regions.ys.numpy()), _frozen(regions.labels.numpy())
+    return regions.xs.numpy(), regions.ys.numpy(), regions.labels.numpy()
+
+
+@functools.lru_cache(maxsize=16)
+def _toy_regions(sigma: float, seed: int):
+    """F_rob's regions: shipped for seed 0 (when the shipped toy's sha256 matches), else computed."""
+    record = _shipped().get("regions", {}).get(f"{sigma:g}")
+    settings = {"seed": seed, "draws": REGION_DRAWS, "resolution": REGION_RESOLUTION, "toy": _toy_sha(sigma, seed)}
+    if record and all(record.get(k) == v for k, v in settings.items()):
+        xs, ys, labels = record["xs"], record["ys"], record["labels"]
+    else:
+        xs, ys, labels = _toy_regions_live(sigma, seed)
+    return _frozen(np.asarray(xs, dtype=np.float32)), _frozen(np.asarray(ys, dtype=np.float32)), _frozen(
+        np.asarray(labels, dtype=np.int64))
 
 
 def ball_caption(certificate: smoothing.Certificate, same: int, abstain: int, other: int, ceiling: float) -> str:
@@ -480,11 +496,23 @@ def certified_curves() -> CertifiedCurves:
 
 
 # ---------------------------------------------------------------------------- shipped file
+def build_regions(seed: int = 0) -> dict:
+    """The toy's F_rob regions for every σ of the slider at ``seed`` (the opening seed 0), for the shipped file."""
+    content = {}
+    for sigma in TOY_SIGMAS:
+        xs, ys, labels = _toy_regions_live(sigma, seed)
+        content[f"{sigma:g}"] = {"seed": seed, "draws": REGION_DRAWS, "resolution": REGION_RESOLUTION,
+                                 "toy": _toy_sha(sigma, seed), "xs": xs.tolist(), "ys": ys.tolist(),
+                                 "labels": labels.tolist()}
+    return content
+
+
 def build(path: Path = SCENE_FILE, *, models: list[str] | None = None, log=print) -> dict:
-    """Write assets/scenes/certificate.json: each noise-trained zoo model's Lipschitz bounds and the
+    """Write assets/scenes/certificate.json: the toy's F_rob regions for each σ at seed 0 (the toys must be
+    shipped first: python -m core.toys build), each noise-trained zoo model's Lipschitz bounds and the
     certificates of its 20 gallery images at the default n₀, n, α and seed 0 (the page's opening values)."""
     n0, n, alpha, seed = DEFAULTS["n0"], DEFAULTS["image_n"], DEFAULTS["alpha"], 0
-    content = {"command": BUILD_COMMAND, "lipschitz": {}, "images": {}}
+    content = {"command": BUILD_COMMAND, "regions": build_regions(), "lipschitz": {}, "images": {}}
     for model in models or certifiable_models():
         log(f"{model}: Lipschitz bounds and {n0}+{n} draws on each gallery image")
         content["lipschitz"][model] = {"sha256": _sha(model), "code": _lipschitz_code(),
@@ -494,9 +522,10 @@ def build(path: Path = SCENE_FILE, *, models: list[str] | None = None, log=print
         content["images"][model] = {"sha256": _sha(model), "n0": n0, "n": n, "alpha": alpha, "seed": seed,
                                     "rows": [{**row, "counts": list(row["counts"]),
                                               "selection_counts": list(row["selection_counts"])} for row in rows]}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(content, indent=1) + "\n")
-    temporary.replace(path)
-    _shipped.cache_clear()
+    _write(path, content)
     return content
+
+
+def _write(path: Path, content: dict) -> None:
+    files.write_atomic(path, json.dumps(content, indent=1) + "\n")
+    _shipped.cache_clear()

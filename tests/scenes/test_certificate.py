@@ -123,6 +123,16 @@ def test_shipped_image_certificates_equal_a_live_run():
     assert C.layer_bounds(model) == pytest.approx(C._layer_bounds_live(model), rel=1e-6)
 
 
+def test_shipped_regions_equal_a_live_run():
+    if not C.SCENE_FILE.exists():
+        pytest.skip("assets/scenes/certificate.json is not built")
+    xs, ys, labels = C._toy_regions(0.1, 0)
+    live = C._toy_regions_live(0.1, 0)
+    np.testing.assert_allclose(xs, live[0], atol=1e-6)
+    np.testing.assert_array_equal(labels, live[2])
+    assert set(np.unique(labels)) == {0, 1}
+
+
 def test_hidden_layers_pull_the_ceiling_back_through_the_lipschitz_bounds():
     layers = C.hidden_layers(model=None, sigma=0.1, n=1000, alpha=0.001, seed=0)
     best = smoothing.radius_ceiling(0.1, 0.001, 1000)

@@ -43,22 +43,24 @@ def certified_ball(point) -> go.Figure:
 def radius_curves(curves) -> go.Figure:
     """Radius vs p_A, one panel per norm (ℓ2: Gaussian bounds; ℓ1: Laplace, uniform), each noise's ceiling."""
     figure = make_subplots(rows=1, cols=2, subplot_titles=("ℓ2 radii (Gaussian noise)", "ℓ1 radii (Laplace, uniform)"))
+    top = 4 * curves.std
     for k, (name, values) in enumerate(curves.curves.items()):
         column = 1 if curves.norms[name] == "l2" else 2
         noise = "laplace" if "Laplace" in name else "uniform" if "Uniform" in name else "gaussian"
-        color = NOISE_COLORS[noise] if column == 2 or "Cohen" in name else SERIES_COLORS[k % len(SERIES_COLORS)]
-        figure.add_scatter(x=curves.p_a, y=values, mode="lines", name=name, line=dict(color=color), row=1, col=column)
-    for noise, column in (("gaussian", 1), ("laplace", 2), ("uniform", 2)):
+        color = NOISE_COLORS[noise] if column == 2 or "Cohen" in name else SERIES_COLORS[(k + 3) % len(SERIES_COLORS)]
+        figure.add_scatter(x=curves.p_a, y=np.minimum(values, 1.05 * top), mode="lines", name=name,
+                           line=dict(color=color), row=1, col=column)
+    for noise, column in (("gaussian", 1), ("laplace", 2), ("uniform", 2)):   # lines as traces: cheap to build
         value = curves.ceilings[noise]
-        figure.add_hline(y=value, line_dash="dash", line_color=NOISE_COLORS[noise], row=1, col=column,
-                         annotation_text=f"{noise} ceiling {value:.3f}", annotation_font_size=11)
+        figure.add_scatter(x=[0.5, 1.0], y=[value, value], mode="lines", line=dict(color=NOISE_COLORS[noise], dash="dash"),
+                           name=f"{noise} ceiling at n = {curves.n}, α = {curves.alpha:g}: {value:.3f}", row=1, col=column)
     for column in (1, 2):
-        figure.add_vline(x=curves.best_p_a, line_dash="dot", line_color="grey", row=1, col=column)
+        figure.add_scatter(x=[curves.best_p_a] * 2, y=[0, top], mode="lines", line=dict(color="grey", dash="dot"),
+                           name="α^(1/n): the best p_A lower bound", showlegend=column == 1, row=1, col=column)
         figure.update_xaxes(title_text="p_A (or its lower bound)", row=1, col=column)
-        figure.update_yaxes(range=[0, 4 * curves.std], row=1, col=column)
+        figure.update_yaxes(range=[0, top], row=1, col=column)
     figure.update_yaxes(title_text="certified radius", row=1, col=1)
-    compact(figure, height=440, title=f"Ceilings at n = {curves.n}, α = {curves.alpha:g}; dotted: α^(1/n), the best "
-                                      "p_A lower bound")
+    compact(figure, height=460)
     figure.update_layout(legend=dict(font=dict(size=11), orientation="h", y=-0.25))
     return figure
 
