@@ -362,6 +362,17 @@ def _shipped() -> dict:
     return _read(str(SHIPPED_PATH))
 
 
+def warm() -> None:
+    """Load the shipped networks and results and compute the opening layers once (ui.warmup), so the
+    first visit and every one-widget move from the opening values read memory."""
+    _shipped()
+    for spec in SHIPPED_TOYS:
+        if toys.shipped(spec) is not None:
+            toys.model(spec)
+    layers(**DEFAULTS, seed=SHIPPED_SEED)
+    approximation(function=FUNCTIONS[0], max_width=DEFAULT_MAX_WIDTH, seed=SHIPPED_SEED)
+
+
 def build(path: Path | None = None) -> dict:
     """Compute the quick sweep of every dataset and the fits of every function and width at seed 0, and
     write them (atomically) to ``assets/scenes/composition.json``."""

@@ -8,7 +8,10 @@ frozen :class:`View` of NumPy arrays and numbers, all that the page draws.
 """
 from __future__ import annotations
 
+import copy
 import numbers
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -177,9 +180,32 @@ class Session:
         return view
 
 
+_opened: OrderedDict[toys.ToySpec, Session] = OrderedDict()
+_opened_lock = threading.Lock()
+OPENED_KEPT = 16            # trained opening sessions kept per process
+
+
 def opened(spec: toys.ToySpec, progress=None) -> Session:
-    """A new session on ``spec``, trained ``spec.epochs`` (= AUTO_EPOCHS) epochs so it opens with its point."""
-    session = Session(spec)
-    session.train(spec.epochs, progress)
-    return session
+    """A session of one's own on ``spec``, already trained ``spec.epochs`` (= AUTO_EPOCHS) epochs so the
+    page opens with its point. The trained openings are kept per process (the last OPENED_KEPT specs)
+    and each caller gets a deep copy (weights, Adam state, batch order, history), so a spec opened
+    before, by anyone, opens at once and no caller ever sees another's training."""
+    with _opened_lock:
+        session = _opened.get(spec)
+        if session is not None:
+            _opened.move_to_end(spec)
+    if session is None:
+        session = Session(spec)
+        session.train(spec.epochs, progress)
+        with _opened_lock:
+            _opened[spec] = session
+            while len(_opened) > OPENED_KEPT:
+                _opened.popitem(last=False)
+    with _opened_lock:      # never copied while another thread copies it (copies only read it)
+        return copy.deepcopy(session)
+
+
+def warm() -> None:
+    """Train the opening session of the default widgets at seed 0 (ui.warmup, before the first visit)."""
+    opened(spec(**DEFAULTS, seed=0)).view()
 

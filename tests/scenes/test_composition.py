@@ -157,3 +157,8 @@ def test_approximation_numbers_and_caption(monkeypatch):
     composition._fit.cache_clear()
     other = composition.approximation(function="sine", max_width=8, seed=6)
     assert not np.array_equal(other.fits[-1], result.fits[-1])
+
+
+def test_warm_loads_what_the_page_opens_with():
+    composition.warm()
+    assert composition._shipped() and composition._fit.cache_info().currsize >= 1

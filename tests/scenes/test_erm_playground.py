@@ -88,3 +88,18 @@ def test_step_train_and_reset():
         session.step("one week")
     with pytest.raises(ValueError):
         session.train(0)
+
+
+def test_each_caller_of_opened_gets_its_own_copy():
+    spec = tiny(seed=11)
+    first = erm.opened(spec)
+    first.train(3)
+    first.step("one mini-batch")
+    second = erm.opened(spec)       # the kept opening, untouched by the first caller's training
+    assert second is not first and second.view().epoch == spec.epochs
+    assert second.trainer.model is not first.trainer.model
+    fresh = erm.Session(spec)
+    fresh.train(spec.epochs)
+    second.train(2)
+    fresh.train(2)                  # a copy continues exactly as the original would (Adam state, batches)
+    assert second.view().train_loss == fresh.view().train_loss
