@@ -6,7 +6,7 @@ from ui import layout, scene as frame
 from ui.figures import tradeoff as figures
 
 
-def percent(value) -> str:
+def decimals(value) -> str:
     return "—" if value is None else f"{value:.3f}"
 
 
@@ -17,9 +17,9 @@ def show_bounds(result, key: str) -> None:
     facts = result.facts
     with right:
         columns = st.columns(3)
-        columns[0].metric("Median certified α*", percent(facts["median_radius"]),
+        columns[0].metric("Median certified α*", decimals(facts["median_radius"]),
                           help=f"Over the {len(result.radii)} inputs F_rob certifies correctly.")
-        columns[1].metric("Median C&W ℓ2 distance", percent(facts["median_cw"]),
+        columns[1].metric("Median C&W ℓ2 distance", decimals(facts["median_cw"]),
                           help=f"Over the {len(result.cw)} inputs F gets right and C&W flips.")
         columns[2].metric(f"Certified at ε = {result.eps[-1]:g}", f"{result.certified[-1]:.0%}",
                           help=f"Empirical (EOT-PGD) at ε = {result.eps[-1]:g}: {result.empirical[-1]:.0%}.")
@@ -95,8 +95,9 @@ with images_tab:
             requested.add((model_name, seed))
         if (model_name, seed) in requested:
             bar = st.progress(0.0)
-            for done, part in enumerate(scene.IMAGE_PARTS):
-                bar.progress(done / len(scene.IMAGE_PARTS), text=f"{scene.IMAGE_PART_LABELS[part]}…")
+            parts = scene.image_parts()
+            for done, part in enumerate(parts):
+                bar.progress(done / len(parts), text=f"{scene.part_label(part)} ({done + 1}/{len(parts)})…")
                 frame.compute(scene.image_part, spinner=None, model_name=model_name, seed=seed, part=part)
             bar.empty()
             show_bounds(frame.compute(scene.image_bounds, spinner=None, model_name=model_name, seed=seed), "p10_image")

@@ -190,3 +190,23 @@ def test_the_scene_file_records_its_command():
     content = json.loads(scene.SCENE_FILE.read_text())
     assert content["command"] == scene.BUILD_COMMAND
     assert set(content["toy_bounds"]) == {f"0/{s:g}" for s in scene.TOY_STDS}
+
+
+@pytest.fixture
+def tiny_image_settings(monkeypatch):
+    for name, value in {"IMAGE_EPS": (0.0, 0.5, 1.0), "IMAGE_N0": 5, "IMAGE_N": 20, "IMAGE_EOT": 1,
+                        "IMAGE_STEPS": 1, "CW_STEPS": 2, "CW_SEARCH": 1}.items():
+        monkeypatch.setattr(scene, name, value)
+    scene._image_part.cache_clear()
+    yield
+    scene._image_part.cache_clear()       # tiny results must not outlive the test
+
+
+def test_image_bounds_assemble_their_parts_in_order(tiny_image_settings):
+    assert scene.image_parts() == ("certify", "attack ε=0", "attack ε=0.5", "attack ε=1", "cw")
+    result = scene.image_bounds(model_name="mnist-gaussian-0.25", seed=0)
+    assert result.examples == 20 and len(result.empirical) == len(result.certified) == 3
+    assert result.linf_l2 == pytest.approx(0.3 * 28)                               # ℓ∞ 0.3 on 28×28 pixels
+    assert result.empirical[1] == scene.image_part(model_name="mnist-gaussian-0.25", seed=0,
+                                                   part="attack ε=0.5")["empirical"][0]
+    assert np.all(np.diff(result.certified) <= 0) and np.all(result.radii <= result.ceiling + 1e-9)
