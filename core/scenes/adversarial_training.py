@@ -80,11 +80,14 @@ def datasets() -> tuple[tuple[str, ...], str]:
 # --------------------------------------------------------------------------- zoo models on the gallery
 
 def _gallery_table(name: str, seed: int) -> dict:
-    """The talk's table of zoo model ``name`` on its dataset's 20 gallery images, with per-image rows."""
+    """The talk's table of zoo model ``name`` on its dataset's 20 gallery images, with per-image rows.
+
+    The attacks' random starts follow robustness_table's own rule (its generator is seeded with the
+    demo's seed), the rule of ``python -m core.experiments evaluate --seed``: the page's recompute
+    panel, run on the first 20 local test images when they are the gallery, reproduces these rows."""
     x, y = gallery(zoo.entry(name)["dataset"])
     return evaluation.robustness_table(zoo.shared(name), x, y, eps=TALK_EPS[zoo.entry(name)["dataset"]],
-                                       norm="linf", pgd_steps=PGD_STEPS, cw_steps=CW_STEPS,
-                                       seed=stream_seed(seed, "gallery attacks"))
+                                       norm="linf", pgd_steps=PGD_STEPS, cw_steps=CW_STEPS, seed=seed)
 
 
 def _read_shipped(path: Path = SHIPPED_PATH) -> dict:
@@ -95,14 +98,15 @@ def _read_shipped(path: Path = SHIPPED_PATH) -> dict:
 
 
 def shipped_gallery(name: str, seed: int, path: Path = SHIPPED_PATH) -> dict | None:
-    """The shipped gallery table of ``name`` when it was computed with this seed, the talk's settings and
-    the zoo's current weights (sha256), else None."""
+    """The shipped gallery table of ``name`` when it was computed with this seed (the table records the
+    seed of its attacks), the talk's settings and the zoo's current weights (sha256), else None."""
     record = _read_shipped(path).get("models", {}).get(name)
     try:
         entry = zoo.entry(name)
     except zoo.ModelUnavailable:
         return None
-    if (not record or record.get("seed") != seed or record.get("sha256") != entry.get("sha256")
+    if (not record or record.get("seed") != seed or record["table"].get("seed") != seed
+            or record.get("sha256") != entry.get("sha256")
             or record["table"].get("eps") != TALK_EPS[entry["dataset"]]
             or (record["table"].get("pgd_steps"), record["table"].get("cw_steps")) != (PGD_STEPS, CW_STEPS)):
         return None
@@ -145,7 +149,7 @@ def images(*, dataset: str, seed: int, live: bool = False) -> Images:
     """The talk's table (Madry et al. 2018, Table 2: natural, PGD-20 on the cross-entropy, PGD-30 on the
     C&W margin, ℓ∞ ε = TALK_EPS) for the standard and adversarially trained zoo models of ``dataset``:
     on the 20 gallery images from core.evaluation.robustness_table's per-example rows (shipped for
-    seed 0; computed when ``live``, from the stream "gallery attacks" of ``seed``), beside the
+    seed 0; computed when ``live``, with robustness_table's seed rule, as the CLI), beside the
     shipped test-set tables and Madry et al.'s published CIFAR-10 rows; and the training times."""
     if dataset not in DATASETS:
         raise ValueError(f"Unknown image dataset {dataset!r}: choose one of {', '.join(DATASETS)}.")

@@ -69,7 +69,7 @@ def test_images_reads_the_shipped_gallery_rows_and_keeps_madry_rows():
     assert result.gallery_source == "shipped" and len(result.gallery_images) == 20
     for kind, table in result.gallery.items():
         assert evaluation.table_from_rows(table["rows"]) == {c: table[c] for c in ("natural", "pgd", "cw")}
-        assert (table["eps"], table["pgd_steps"], table["cw_steps"]) == (0.3, 20, 30)
+        assert (table["eps"], table["pgd_steps"], table["cw_steps"], table["seed"]) == (0.3, 20, 30, 0)
     trainings = [row["training"] for row in result.table_rows]
     assert "adversarial — Madry et al. 2018" in trainings and "natural — Madry et al. 2018" in trainings
     madry = next(row for row in result.table_rows if row["training"] == "adversarial — Madry et al. 2018")
@@ -84,12 +84,15 @@ def test_images_reads_the_shipped_gallery_rows_and_keeps_madry_rows():
 @pytest.mark.skipif(not _present("mnist"), reason="the MNIST zoo models are not present")
 def test_shipped_gallery_is_refused_for_other_weights_or_seeds(tmp_path):
     record = {"seed": 0, "sha256": zoo.entry("mnist-standard")["sha256"],
-              "table": {"eps": 0.3, "pgd_steps": 20, "cw_steps": 30, "rows": []}}
+              "table": {"eps": 0.3, "pgd_steps": 20, "cw_steps": 30, "seed": 0, "rows": []}}
     path = tmp_path / "shipped.json"
     path.write_text(json.dumps({"models": {"mnist-standard": record}}))
     assert scene.shipped_gallery("mnist-standard", 0, path) is not None
     assert scene.shipped_gallery("mnist-standard", 1, path) is None
     path.write_text(json.dumps({"models": {"mnist-standard": {**record, "sha256": "0" * 64}}}))
+    assert scene.shipped_gallery("mnist-standard", 0, path) is None
+    other_stream = {**record, "table": {**record["table"], "seed": 12345}}   # attacks seeded otherwise
+    path.write_text(json.dumps({"models": {"mnist-standard": other_stream}}))
     assert scene.shipped_gallery("mnist-standard", 0, path) is None
 
 
@@ -100,3 +103,23 @@ def test_shipped_gallery_is_refused_for_other_weights_or_seeds(tmp_path):
 def test_bad_arguments_raise_one_sentence(call):
     with pytest.raises(ValueError):
         call()
+
+
+@pytest.mark.skipif(not _present("mnist"), reason="the MNIST zoo models are not present")
+def test_live_gallery_table_is_built_from_the_per_image_rows(monkeypatch):
+    from core import data
+    from core.scenes import common
+
+    two = tuple(part[:2] for part in common.gallery("mnist"))
+    monkeypatch.setattr(scene, "gallery", lambda dataset: two)          # 2 images: a fast live run
+    result = scene.images(dataset="mnist", seed=5, live=True)
+    assert result.gallery_source == "computed now" and len(result.gallery_images) == 2
+    assert result.points_per_image == 50
+    names = data.CLASS_NAMES["mnist"]
+    direct = evaluation.robustness_table(zoo.shared("mnist-adversarial"), *two, eps=0.3, seed=5)
+    for image, row in zip(result.gallery_images, direct["rows"]):
+        assert image["class"] == names[row["label"]]
+        assert image["adversarial · PGD-20"] == names[row["pgd_predict"]]
+        assert image["adversarial · CW-30"] == names[row["cw_predict"]]
+    shown = next(row for row in result.table_rows if row["training"] == "adversarial (mnist-adversarial)")
+    assert shown["pgd"] == direct["pgd"] and shown["evaluated on"] == "2 gallery images"
