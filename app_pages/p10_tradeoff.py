@@ -89,7 +89,7 @@ with images_tab:
                                   help="Laplace and uniform models certify ℓ1 radii; they are left out here.")
         st.caption(f"On the 20 gallery images: CERTIFY (n₀ = {scene.IMAGE_N0}, n = {scene.IMAGE_N}), EOT-PGD ℓ2 "
                    f"(EOT {scene.IMAGE_EOT}, {scene.IMAGE_STEPS} steps) at ε ∈ {list(scene.IMAGE_EPS[1:])}, and C&W ℓ2 "
-                   f"({scene.CW_SEARCH}×{scene.CW_STEPS} steps) — about a minute on a laptop CPU.")
+                   f"({scene.CW_SEARCH}×{scene.CW_STEPS} steps) — minutes on a CPU (C&W takes most); the bar shows each part.")
         requested = st.session_state.setdefault("p10_image_runs", set())
         if st.button("Run on the gallery images", key="p10_run_images"):
             requested.add((model_name, seed))
