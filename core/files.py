@@ -9,6 +9,16 @@ import tempfile
 from pathlib import Path
 
 
+def _mode_for(path: Path) -> int:
+    """The existing file's permissions, else 0666 less the process's umask (as open() would give)."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def write_atomic(path: Path | str, content: str | bytes) -> Path:
     """Replace ``path`` with ``content`` (text is UTF-8) in one rename."""
     path = Path(path)
@@ -19,6 +29,7 @@ def write_atomic(path: Path | str, content: str | bytes) -> Path:
             stream.write(content.encode() if isinstance(content, str) else content)
             stream.flush()
             os.fsync(stream.fileno())
+        os.chmod(temporary, _mode_for(path))      # mkstemp makes 0600; keep what a plain write gives
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -152,7 +152,9 @@ def model(spec: ToySpec, *, toys_dir: Path = TOYS_DIR) -> models.Layered:
     """The trained network of ``spec``: frozen, on the CPU, shared by every caller (never mutate it).
 
     Shipped weights are used when present; otherwise it is trained once in this process."""
-    with _lock:   # two sessions asking for the same new spec train it once
+    # Built outside inference mode whatever the caller's mode: a model created under
+    # torch.inference_mode() would hold inference tensors, and every later attack on it would fail.
+    with _lock, torch.inference_mode(False), torch.enable_grad():   # one training per new spec
         return _model(spec, str(toys_dir))
 
 

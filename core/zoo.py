@@ -164,7 +164,8 @@ def shared(name: str, device="cpu", *, models_dir: Path | str = MODELS_DIR) -> t
     """``load(name)`` kept in memory for the whole process and shared by every caller (the
     dashboard's sessions, the scenes): frozen, never to be mutated. Keyed on the manifest's mtime and
     size, so a model retrained while a server runs is reloaded."""
-    return _shared(name, str(resolve_device(device)), str(models_dir), _manifest_stamp(Path(models_dir)))
+    with torch.inference_mode(False):   # never inference tensors: attacks differentiate through it
+        return _shared(name, str(resolve_device(device)), str(models_dir), _manifest_stamp(Path(models_dir)))
 
 
 def shared_base(name: str, device="cpu", *, models_dir: Path | str = MODELS_DIR) -> torch.nn.Module:

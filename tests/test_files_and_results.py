@@ -52,3 +52,12 @@ def test_every_shipped_result_passes_its_schema():
     for kind in results.KINDS:
         for subject in results.available(kind):
             assert results.read(kind, subject)["command"].startswith("python -m core.experiments")
+
+
+def test_atomic_files_get_the_permissions_a_plain_write_would(tmp_path):
+    fresh = write_atomic(tmp_path / "fresh.json", "{}")
+    plain = tmp_path / "plain.json"
+    plain.write_text("{}")
+    assert fresh.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
+    plain.chmod(0o640)
+    assert write_atomic(plain, "[]").stat().st_mode & 0o777 == 0o640

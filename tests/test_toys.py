@@ -33,3 +33,12 @@ def test_split_is_seeded_and_covers_the_set():
     parts = toys.split(TINY)
     assert len(parts.x_train) + len(parts.x_test) == TINY.points and parts.classes == 2
     assert float(parts.x_train.min()) >= 0 and float(parts.x_train.max()) <= 1
+
+
+def test_a_model_first_asked_for_in_inference_mode_still_supports_attacks(tmp_path):
+    spec = toys.ToySpec(points=40, hidden=(4,), epochs=1, seed=5)
+    with torch.inference_mode():
+        model = toys.model(spec, toys_dir=tmp_path)
+    x = torch.rand(3, 2, requires_grad=True)
+    model(x).sum().backward()               # autograd works: no inference tensors were cached
+    assert x.grad is not None
