@@ -118,4 +118,4 @@ if not shipped.datasets:
             "--data-dir ../shared/data")
 recompute.certify_panel(key="p09_recompute")
 
-scene.code(C.certify_point, C.certify_image, C.smoothing.certify_details, C.radius_curves, C.hidden_layers)
+scene.code(C.certify_point, C.certify_image, C.smoothing.certify_details)

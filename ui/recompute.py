@@ -131,9 +131,24 @@ def robustness_panel(names: list[str], shipped: dict[str, dict], *, dataset: str
 
 
 def shipped_certify() -> dict[str, dict]:
-    """Every shipped certify result (assets/results/certify_<name>.json) that reads, by model name."""
+    """Every shipped certify result (assets/results/certify_<name>.json) that reads, by model name
+    (kept in memory until one of the files changes)."""
+    names = results.available("certify")
+    stamps = []
+    for name in names:
+        try:
+            stat = results.path("certify", name).stat()
+            stamps.append((name, stat.st_mtime_ns, stat.st_size))
+        except OSError:
+            continue
+    return _read_certify(tuple(stamps))
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _read_certify(stamps: tuple) -> dict[str, dict]:
+    """The records themselves, shared by every session: read them, never mutate them."""
     shipped = {}
-    for name in results.available("certify"):
+    for name, _, _ in stamps:
         try:
             shipped[name] = results.read("certify", name)
         except results.ResultsUnavailable:

@@ -252,10 +252,24 @@ def radius_curves(*, std: float, alpha: float, n: int) -> RadiusCurves:
 
 
 # ---------------------------------------------------------------------------- zoo models
-def certifiable_models() -> list[str]:
-    """Zoo models trained with noise (at the input or in a hidden layer), cifar10-gaussian-0.25 first."""
+def _manifest_stamp() -> tuple:
+    try:
+        stat = (zoo.MODELS_DIR / zoo.MANIFEST_NAME).stat()
+    except OSError:
+        return (0, 0)
+    return (stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=4)
+def _certifiable(stamp: tuple) -> tuple[str, ...]:
     names = [name for name in zoo.names() if zoo.noise_record(name) is not None]
-    return common.ordered(names, [DEFAULT_MODEL, "mnist-gaussian-0.25"])
+    return tuple(common.ordered(names, [DEFAULT_MODEL, "mnist-gaussian-0.25"]))
+
+
+def certifiable_models() -> list[str]:
+    """Zoo models trained with noise (at the input or in a hidden layer), cifar10-gaussian-0.25 first
+    (re-read when the zoo's manifest changes)."""
+    return list(_certifiable(_manifest_stamp()))
 
 
 def gallery_options(model: str) -> list[str]:
