@@ -50,9 +50,17 @@ if uploaded is not None:
         upload = content
         controls.caption("Attacking your photo: remove it to go back to the gallery image.")
 
-result = scene.compute(cat.targeted_attack, spinner="Attacking…", model_name=model_name, index=int(index),
-                       upload=upload, target=int(target), attack=attack, eps_255=float(eps_255), steps=int(steps),
-                       c=float(c), kappa=float(kappa), seed=seed)
+arguments = dict(model_name=model_name, index=int(index), upload=upload, target=int(target), attack=attack,
+                 eps_255=float(eps_255), steps=int(steps), c=float(c), kappa=float(kappa), seed=seed)
+requested = st.session_state.setdefault("p03_requested", set())
+if cat.expensive(attack, steps) and tuple(sorted(arguments.items())) not in requested:
+    board.info(f"{cat.ATTACK_CHOICES[attack].split(',')[0]}" + (f" with {steps} steps" if attack == "pgd" else "")
+               + " takes a few seconds on a CPU.")
+    if not board.button("Run the attack", key="p03_run", type="primary"):
+        scene.code(cat.targeted_attack, cat.read_upload)
+        st.stop()
+    requested.add(tuple(sorted(arguments.items())))
+result = scene.compute(cat.targeted_attack, spinner="Attacking…", **arguments)
 p, p_adv, before, after = result.p, result.p_adv, result.before, result.after
 s = figures.scale_text(result.scale)
 source = ("your photo" if result.uploaded else

@@ -91,22 +91,32 @@ with board:
     st.caption(craft.curves_caption(curves))
 
     st.subheader("One image before and after")
-    one = scene.compute(craft.example, model_name=model_name, attack=attack, budget=float(budget), steps=int(steps),
-                        index=int(index), seed=seed)
-    names_ = one.class_names
-    left, middle, right, numbers = st.columns([2, 2, 2, 2])
-    left.plotly_chart(image(one.x, f"x: {names_[one.before]} ({one.p[one.before]:.0%})", height=220), key="p04_x")
-    middle.plotly_chart(image(one.unit, f"τ/s, s = ‖τ‖∞ = {one.linf:.3f}", height=220), key="p04_tau")
-    right.plotly_chart(image(one.x_adv, f"x + τ: {names_[one.after]} ({one.p_adv[one.after]:.0%})", height=220),
-                       key="p04_x_adv")
-    numbers.metric("‖τ‖₂", f"{one.l2:.3f}")
-    numbers.metric("‖τ‖∞", f"{one.linf:.3f}")
-    if not one.fooled:
-        st.caption(f"This image resists {short(attack)} at this budget: raise ε or the steps, or pick another image.")
-    if attack == "cw_l2":
-        st.caption(f"Carlini–Wagner returns its smallest successful perturbation, here ‖τ‖₂ = {one.l2:.3f}: "
-                   f"the image {'counts' if one.broken else 'does not count'} as broken at ε = {shown(budget)}"
-                   + ("." if one.broken or not one.fooled else " (its ‖τ‖₂ is larger than ε)."))
+    arguments = dict(model_name=model_name, attack=attack, budget=float(budget), steps=int(steps), index=int(index),
+                     seed=seed)
+    requested = st.session_state.setdefault("p04_requested", set())
+    gated = craft.expensive_example(attack) and (model_name, int(index)) not in requested
+    if gated:
+        st.info(f"{short(attack)} takes a few seconds on one image on a CPU (its result does not depend on ε).")
+        if st.button("Run it on this image", key="p04_run", type="primary"):
+            requested.add((model_name, int(index)))
+            gated = False
+    if not gated:
+        one = scene.compute(craft.example, **arguments)
+        names_ = one.class_names
+        left, middle, right, numbers = st.columns([2, 2, 2, 2])
+        left.plotly_chart(image(one.x, f"x: {names_[one.before]} ({one.p[one.before]:.0%})", height=220), key="p04_x")
+        middle.plotly_chart(image(one.unit, f"τ/s, s = ‖τ‖∞ = {one.linf:.3f}", height=220), key="p04_tau")
+        right.plotly_chart(image(one.x_adv, f"x + τ: {names_[one.after]} ({one.p_adv[one.after]:.0%})",
+                                 height=220), key="p04_x_adv")
+        numbers.metric("‖τ‖₂", f"{one.l2:.3f}")
+        numbers.metric("‖τ‖∞", f"{one.linf:.3f}")
+        if not one.fooled:
+            st.caption(f"This image resists {short(attack)} at this budget: raise ε or the steps, or pick another "
+                       "image.")
+        if attack == "cw_l2":
+            st.caption(f"Carlini–Wagner returns its smallest successful perturbation, here ‖τ‖₂ = {one.l2:.3f}: the "
+                       f"image {'counts' if one.broken else 'does not count'} as broken at ε = {shown(budget)}"
+                       + ("." if one.broken or not one.fooled else " (its ‖τ‖₂ is larger than ε)."))
 
     st.subheader("Shipped: the whole test set")
     test_set = scene.compute(craft.test_set, spinner=None, model_name=model_name, norm=norm)

@@ -20,7 +20,8 @@ MODEL_PREFERENCE = ["cifar10-standard", "cifar10-adversarial", "mnist-standard"]
 EPS_CHOICES_255 = (0.5, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 80)   # ε in units of 1/255
 DEFAULT_EPS_255 = {"cifar10": 2, "mnist": 48, "fashion_mnist": 24}
 STEP_CHOICES = (10, 20, 50, 100, 200)
-DEFAULT_STEPS = 20
+DEFAULT_STEPS = 10
+LIVE_STEPS = 20                             # more PGD steps, or C&W, run behind a button (seconds on a CPU)
 ATTACK_CHOICES = {"pgd": "PGD ℓ∞, targeted (Madry et al. 2018)",
                   "cw": "Carlini–Wagner ℓ2, targeted (Carlini & Wagner 2017)"}
 C_CHOICES = (0.01, 0.1, 1.0, 10.0)
@@ -66,6 +67,12 @@ def default_image(dataset: str) -> int:
     if dataset != "cifar10":
         return 0
     return next((k for k, label in enumerate(common.gallery(dataset)[1].tolist()) if label == CAT), 0)
+
+
+def expensive(attack: str, steps: int) -> bool:
+    """Whether this attack takes more than a moment on a CPU (C&W's 200 Adam steps, PGD beyond
+    ``LIVE_STEPS``): the page then runs it on a button press."""
+    return attack == "cw" or steps > LIVE_STEPS
 
 
 # --------------------------------------------------------------------------- uploads

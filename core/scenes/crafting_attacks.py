@@ -8,6 +8,7 @@ p04_crafting_attacks``); other settings are computed live (:func:`curve` with ``
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 import platform
@@ -209,6 +210,12 @@ def strongest(curves: list[Curve], budget: float) -> str:
 
 # --------------------------------------------------------------------------- one image attacked
 
+def expensive_example(attack: str) -> bool:
+    """Whether the one-image attack takes seconds on a CPU (C&W's 300 Adam steps): the page then runs
+    it on a button press."""
+    return attack == "cw_l2"
+
+
 @dataclass(frozen=True)
 class Example:
     x: np.ndarray                # H×W×3 uint8
@@ -224,6 +231,15 @@ class Example:
     class_names: tuple
     fooled: bool                 # F(x + τ) ≠ y
     broken: bool                 # fooled within the budget (for C&W: ‖τ‖₂ ≤ ε)
+
+
+@functools.lru_cache(maxsize=32)
+def _carlini_wagner(model_name: str, index: int) -> torch.Tensor:
+    """C&W's smallest ℓ2 perturbation of gallery image ``index`` (it has no budget, steps or seed): computed once
+    per process, shared (never mutate it)."""
+    x, y = common.gallery(common.dataset_of(model_name))
+    return attacks.run_attack("cw_l2", zoo.shared(model_name), x[index:index + 1], y[index:index + 1],
+                              **attack_options("cw_l2", DEFAULT_STEPS))
 
 
 def example(*, model_name: str, attack: str, budget: float, steps: int, index: int, seed: int) -> Example:
@@ -244,7 +260,8 @@ def example(*, model_name: str, attack: str, budget: float, steps: int, index: i
         options[budget_name] = float(budget)
     if uses_steps_and_seed(attack):
         options["generator"] = stream_generator(seed, "example")
-    x_adv = attacks.run_attack(attack, model, xb, yb, **options)
+    x_adv = _carlini_wagner(model_name, index) if attack == "cw_l2" else attacks.run_attack(attack, model, xb, yb,
+                                                                                           **options)
     with torch.inference_mode():
         p = torch.softmax(model(xb), 1)[0].numpy()
         p_adv = torch.softmax(model(x_adv), 1)[0].numpy()

@@ -1,5 +1,8 @@
 """Cat → dog: the targeted attack reacts to its budget and target; an unreadable upload gives one sentence."""
+
 import io
+
+import pandas  # noqa: F401  (plotly imports it lazily inside the page thread; a half-imported pandas there fails)
 
 from PIL import Image
 
@@ -50,3 +53,15 @@ def test_uploads_bad_then_good(open_page):
     at.get("file_uploader")[0].set_value(("red.png", _png(90, 60), "image/png")).run()
     assert not at.exception and not at.error
     assert any("on your photo" in md.value for md in at.markdown)
+
+
+def test_long_attacks_run_on_a_button(open_page):
+    at = open_page("app_pages/p03_cat_to_dog.py")
+    if not any(w.key == "p03_model" for w in at.selectbox):
+        return
+    at.select_slider(key="p03_steps").set_value(50).run()
+    assert not at.exception
+    assert not any(m.label == "‖τ‖∞" for m in at.metric)             # waits for the button
+    at.button(key="p03_run").click().run()
+    assert not at.exception
+    assert any(m.label == "‖τ‖∞" for m in at.metric)

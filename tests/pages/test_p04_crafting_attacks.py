@@ -1,5 +1,7 @@
 """Crafting an attack: the accuracy under attack falls with the budget, and depends on the attack."""
 
+import pandas  # noqa: F401  (plotly imports it lazily inside the page thread; a half-imported pandas there fails)
+
 
 def _budget(shown: str) -> float:
     """The budget behind a slider label such as "0.3" or "16/255"."""
@@ -45,3 +47,17 @@ def test_other_pgd_steps_are_computed_behind_a_button(open_page):
     assert not at.exception
     assert not any("shipped ones" in info.value for info in at.info)       # now computed at 1 step
     assert not at.button                                                    # nothing left to compute
+
+
+def test_carlini_wagner_example_runs_on_a_button(open_page):
+    at = open_page("app_pages/p04_crafting_attacks.py")
+    if not any(w.key == "p04_model" for w in at.selectbox):
+        return
+    at.selectbox(key="p04_attack").set_value("cw_l2").run()
+    assert not at.exception
+    assert not any(m.label == "‖τ‖₂" for m in at.metric)              # the example waits for the button
+    assert any(m.label.startswith("Accuracy at ε") for m in at.metric)  # the shipped curves do not
+    at.button(key="p04_run").click().run()
+    assert not at.exception
+    assert any(m.label == "‖τ‖₂" for m in at.metric)
+    assert any("Carlini–Wagner returns its smallest" in c.value for c in at.caption)

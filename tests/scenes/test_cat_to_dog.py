@@ -103,3 +103,4 @@ def test_bad_arguments_raise(changes):
 def test_default_image_is_a_cat_and_models_prefer_cifar():
     assert int(common.gallery("cifar10")[1][scene.default_image("cifar10")]) == scene.CAT
     assert scene.models()[0] == "cifar10-standard"
+    assert scene.expensive("cw", 10) and scene.expensive("pgd", 50) and not scene.expensive("pgd", scene.DEFAULT_STEPS)
