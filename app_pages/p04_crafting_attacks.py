@@ -80,7 +80,7 @@ with board:
     columns[1].metric(f"Accuracy at ε = {shown(budget)}", f"{chosen.at(budget):.0%}",
                       help=f"Under {labels[attack]} on the {chosen.images} gallery images.")
     columns[2].metric(f"At the largest ε = {shown(budgets[-1])}", f"{chosen.accuracy[-1]:.0%}")
-    columns[3].metric("Strongest here", short(craft.strongest(curves, budget)),
+    columns[3].metric("Strongest here", " = ".join(map(short, craft.strongest(curves, budget))),
                       help="The attack with the lowest accuracy at this budget (the best upper bound on the "
                            "robust accuracy).")
     st.plotly_chart(figures.curves({c.attack: (c.budgets, c.accuracy) for c in curves}, chosen=attack,

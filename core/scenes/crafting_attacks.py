@@ -203,9 +203,11 @@ def curves_caption(curves: list[Curve]) -> str:
     return f"{CAPTION_CURVES} {claim} {SWITCH_HINT[pgd.norm]}"
 
 
-def strongest(curves: list[Curve], budget: float) -> str:
-    """The attack with the lowest accuracy at ``budget``: the best upper bound on the robust accuracy."""
-    return min(curves, key=lambda c: c.at(budget)).attack
+def strongest(curves: list[Curve], budget: float) -> tuple[str, ...]:
+    """The attacks with the lowest accuracy at ``budget`` (all of them when tied): the best upper bound on
+    the robust accuracy."""
+    lowest = min(c.at(budget) for c in curves)
+    return tuple(c.attack for c in curves if c.at(budget) <= lowest + 1e-9)
 
 
 # --------------------------------------------------------------------------- one image attacked

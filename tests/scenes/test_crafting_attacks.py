@@ -65,7 +65,8 @@ def test_caption_and_strongest_follow_the_numbers():
     above = [one_step, _curve("pgd_linf", [1.0, 0.9, 0.2]), _curve("pgd_cw", [1.0, 0.7, 0.1])]
     assert "at or below" in scene.curves_caption(below) and "1 of 3" not in scene.curves_caption(below)
     assert "above FGSM" in scene.curves_caption(above) and "1 of 3" in scene.curves_caption(above)
-    assert scene.strongest(below, 0.5) == "pgd_linf" and scene.strongest(below, 1.0) == "pgd_cw"
+    assert scene.strongest(below, 0.5) == ("pgd_linf",) and scene.strongest(below, 1.0) == ("pgd_cw",)
+    assert scene.strongest(below, 0.0) == ("fgsm", "pgd_linf", "pgd_cw")         # a tie names every attack
 
 
 def test_test_set_reads_one_norm():
