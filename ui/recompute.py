@@ -18,7 +18,6 @@ import streamlit as st
 
 from core import data, experiments, results
 from core.evaluation import certified_accuracy_curve
-from ui.adversarial import percent
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,6 +49,10 @@ def _run(kind: str, arguments: list[str]) -> dict:
         args.argv = argv
         args.handler(args)
         return results.read(kind, args.name, folder)
+
+
+def percent(value) -> str:
+    return "—" if value is None else f"{100 * value:.1f} %"
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -10,6 +10,7 @@ import inspect
 
 import streamlit as st
 
+from core.scenes.common import assets_stamp
 from core.scenes.registry import scene as registered
 from ui import layout
 
@@ -20,21 +21,23 @@ def header(url_path: str, explanation: str, uses: str) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
-def _compute(target: str, arguments: tuple):
+def _compute(target: str, arguments: tuple, assets: tuple):
     module, name = target.split(":")
     return getattr(importlib.import_module(module), name)(**dict(arguments))
 
 
 def compute(function, /, *, spinner: str | None = "Computing…", **arguments):
     """``function(**arguments)``, cached for every session of the server (its result is pickled, so
-    each caller gets its own copy). Arguments must be plain hashable values (widget values, seeds).
+    each caller gets its own copy) and recomputed when a shipped model or result changes
+    (``assets_stamp``). Arguments must be plain hashable values (widget values, seeds).
     A ValueError (bad input) becomes one sentence on the page, which then stops."""
     target = f"{function.__module__}:{function.__qualname__}"
+    key = (target, tuple(sorted(arguments.items())), assets_stamp())
     try:
         if spinner:
             with st.spinner(spinner):
-                return _compute(target, tuple(sorted(arguments.items())))
-        return _compute(target, tuple(sorted(arguments.items())))
+                return _compute(*key)
+        return _compute(*key)
     except ValueError as error:
         layout.fail(str(error))
 

@@ -13,6 +13,23 @@ DATASET_TITLES = {"cifar10": "CIFAR-10", "mnist": "MNIST", "fashion_mnist": "Fas
 IMAGE_DATASETS = ("cifar10", "mnist", "fashion_mnist")
 
 
+def assets_stamp() -> tuple:
+    """(mtime, size) of what the scenes read from assets/ — the zoo's and the toys' manifests, the
+    shipped results and scene files. Part of every cached scene call's key, so a model trained or a
+    result regenerated while a server runs is picked up without clearing any cache."""
+    from core import toys
+
+    stamps = []
+    for path in (zoo.MODELS_DIR / zoo.MANIFEST_NAME, toys.TOYS_DIR / toys.MANIFEST_NAME,
+                 zoo.ASSETS_DIR / "results", zoo.ASSETS_DIR / "scenes"):
+        try:
+            stat = path.stat()
+            stamps.append((stat.st_mtime_ns, stat.st_size))
+        except OSError:
+            stamps.append((0, 0))
+    return tuple(stamps)
+
+
 def ordered(names, prefer) -> list[str]:
     """``names`` with those in ``prefer`` first, in that order, the rest alphabetically."""
     prefer = list(prefer)

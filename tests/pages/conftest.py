@@ -5,6 +5,7 @@ AppTest, switches to its page and reads what the page shows.
 """
 from pathlib import Path
 
+import pandas  # noqa: F401 — imported here once: plotly imports it lazily inside AppTest script threads
 import pytest
 from streamlit.testing.v1 import AppTest
 
