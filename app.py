@@ -14,6 +14,6 @@ for part, scenes in by_part().items():
 PAGES["More"] = [st.Page(REFERENCES_PAGE, title="References", icon=":material/menu_book:", url_path="references")]
 
 page = st.navigation(PAGES)
-warmup.start()
 layout.presenter_mode()
 page.run()
+warmup.start()   # after the first page is drawn, so it does not delay it
