@@ -71,6 +71,8 @@ with board:
     bottom[0].metric("Generalisation gap", f"{view.gap:+.3f}", help="Held-out risk minus empirical risk.")
     bottom[1].metric("Train accuracy", f"{view.train_acc:.1%}")
     bottom[2].metric("Held-out accuracy", f"{view.test_acc:.1%}")
+    if view.stalled:
+        st.warning(erm.stall_hint(view, session.spec))
     st.latex(view.empirical_latex)
     st.latex(view.held_out_latex)
     st.plotly_chart(figures.curves(view), key="erm_curves")

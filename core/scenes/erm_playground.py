@@ -106,6 +106,23 @@ class View:
     y_test: np.ndarray
     empirical_latex: str         # R̂(θ) = (1/m) Σ ℓ(F_θ(x_i), y_i) = its value
     held_out_latex: str
+    majority_rate: float         # train accuracy of always answering the most frequent class
+
+    @property
+    def stalled(self) -> bool:
+        """Trained a while and still no better than the majority answer: ERM has not started to work."""
+        return self.epoch >= STALL_EPOCHS and self.train_acc <= self.majority_rate + STALL_MARGIN
+
+
+STALL_EPOCHS, STALL_MARGIN = 5, 0.02
+
+
+def stall_hint(view: View, spec: toys.ToySpec) -> str:
+    """The sentence shown when :attr:`View.stalled` (computed from the view, never a fixed claim)."""
+    return (f"After {view.epoch} epochs the network is no better than always answering its most frequent class "
+            f"(train accuracy {view.train_acc:.0%} against {view.majority_rate:.0%}): with {len(spec.hidden)} hidden "
+            f"layers and learning rate {spec.lr:g}, Adam has not found its way down. Lower the learning rate or "
+            "the depth, or press Reset and Train again.")
 
 
 class Session:
@@ -175,6 +192,7 @@ class Session:
                              rf"\ell(F_\theta(x), y) = {LOSS_FORMULAS[self.spec.loss]}"),
             held_out_latex=(rf"\hat R_{{\text{{held-out}}}}(\theta) = \frac{{1}}{{{m_test}}}"
                             rf"\sum_{{j=1}}^{{{m_test}}} \ell\big(F_\theta(x'_j), y'_j\big) = {current['test_loss']:.3f}"),
+            majority_rate=float(np.bincount(parts.y_train.numpy()).max() / m),
         )
         self._view = (len(rows), view)
         return view

@@ -103,3 +103,14 @@ def test_each_caller_of_opened_gets_its_own_copy():
     second.train(2)
     fresh.train(2)                  # a copy continues exactly as the original would (Adam state, batches)
     assert second.view().train_loss == fresh.view().train_loss
+
+
+def test_the_stall_hint_follows_the_training_outcome():
+    learning = erm.Session(tiny(lr=3e-2))
+    learning.train(erm.STALL_EPOCHS)
+    assert not learning.view().stalled                      # moons are learnt: no hint
+    frozen = erm.Session(tiny(lr=1e-9))                     # a step too small to leave θ₀'s accuracy
+    frozen.train(erm.STALL_EPOCHS)
+    view = frozen.view()
+    assert view.train_acc <= view.majority_rate + erm.STALL_MARGIN and view.stalled
+    assert f"{view.train_acc:.0%}" in erm.stall_hint(view, frozen.spec)
