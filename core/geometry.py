@@ -19,6 +19,7 @@ from torch import nn
 from core import attacks, checks, smoothing, training
 from core.device import make_generator, resolve_device
 from core.models import feed_forward
+from core.seeds import stream_generator
 
 # Evaluations allowed for one smoothed_decision_regions call (num × resolution²): a tiny MLP does a
 # few million forward rows in about a second on a laptop CPU.
@@ -259,7 +260,7 @@ TARGET_FUNCTIONS = {
 }
 
 
-def _fit_sigmoid_network(xs, target, width: int, *, steps: int, lr: float,
+def fit_sigmoid_network(xs, target, width: int, *, steps: int, lr: float,
                          generator) -> tuple[torch.Tensor, float]:
     """Adam (cosine-decayed step) on the full batch for g(t) = Σⱼ aⱼ σ(sⱼ (t − cⱼ)) + c, the
     sigmoid network Σⱼ aⱼ σ(wⱼ t + bⱼ) + c written with wⱼ = sⱼ = exp(uⱼ) > 0, bⱼ = −sⱼ cⱼ (positive
@@ -297,8 +298,8 @@ def universal_approximation(target_fn_name: str, *, widths: list[int], steps: in
 
     Fits ``target_fn_name`` (one of TARGET_FUNCTIONS) on ``points`` equally spaced t ∈ [0, 1] with a
     one-hidden-layer sigmoid network of each width N (Adam, ``steps`` full-batch steps of the
-    mean squared error, step ``lr`` cosine-decayed), initialised from ``make_generator(seed + N,
-    device)``. Returns {xs, target, widths, fits: one curve per width, mse: final MSE per width,
+    mean squared error, step ``lr`` cosine-decayed), initialised from the stream
+    ``"approximation/N"`` of ``seed`` (core.seeds). Returns {xs, target, widths, fits: one curve per width, mse: final MSE per width,
     seconds}; the MSE shrinks as N grows.
     """
     if target_fn_name not in TARGET_FUNCTIONS:
@@ -315,8 +316,8 @@ def universal_approximation(target_fn_name: str, *, widths: list[int], steps: in
     target = TARGET_FUNCTIONS[target_fn_name](xs)
     fits, errors = [], []
     for width in widths:
-        fitted, mse = _fit_sigmoid_network(xs, target, width, steps=steps, lr=lr,
-                                           generator=make_generator(seed + width, device))
+        fitted, mse = fit_sigmoid_network(xs, target, width, steps=steps, lr=lr,
+                                          generator=stream_generator(seed, f"approximation/{width}", device))
         fits.append(fitted.cpu())
         errors.append(mse)
     return {"xs": xs.cpu(), "target": target.cpu(), "widths": widths, "fits": fits, "mse": errors,

@@ -282,7 +282,7 @@ def fit_width(*, function: str, width: int, seed: int) -> tuple[np.ndarray, floa
     _choice(function, FUNCTIONS, "function")
     _integer(width, 1, 4096, "width")
     xs = torch.linspace(0.0, 1.0, APPROXIMATION_POINTS)
-    fitted, mse = geometry._fit_sigmoid_network(xs, geometry.TARGET_FUNCTIONS[function](xs), width,
+    fitted, mse = geometry.fit_sigmoid_network(xs, geometry.TARGET_FUNCTIONS[function](xs), width,
                                                 steps=APPROXIMATION_STEPS, lr=APPROXIMATION_LR,
                                                 generator=stream_generator(seed, f"approximation/{width}"))
     return fitted.numpy(), mse
