@@ -139,12 +139,6 @@ def certify_many(selection: np.ndarray, estimation: np.ndarray, noise, alpha: fl
     return np.where(certified, guess, smoothing.ABSTAIN), np.asarray(radius, dtype=float), p_lower
 
 
-def ceiling(noise, alpha: float, n: int, dim: int) -> float:
-    """The largest radius CERTIFY can return with n samples: certified_radius(noise, α^{1/n}), since
-    p_A_lower = α^{1/n} when all n votes agree (σΦ⁻¹(α^{1/n}) for Gaussian noise)."""
-    return float(smoothing.certified_radius(noise, alpha ** (1.0 / n), dim=dim))
-
-
 def _counts(model, x, noise, num, generator) -> np.ndarray:
     return smoothing.sample_counts_many(model, x, noise=noise, num=num, batch_size=BATCH,
                                         generator=generator).numpy()
@@ -227,7 +221,7 @@ def toy_tradeoff(*, seed: int = 0, noises_chosen: tuple[str, ...] = ("gaussian",
         for std in TOY_STDS:
             c = _toy_certificates(seed, name, std, TOY_POINTS, TOY_N0, TOY_N, TOY_ALPHA)
             correct = (c["certify"] == c["labels"]) & (c["certify"] != smoothing.ABSTAIN)
-            top = ceiling(c["noise"], TOY_ALPHA, TOY_N, dim=2)
+            top = smoothing.certify_ceiling(c["noise"], TOY_ALPHA, TOY_N)
             part.append(TradeoffRow(
                 noise=name, std=std, scale=c["noise"].scale, norm=c["noise"].certified_norm,
                 clean_accuracy=float(np.mean(c["predict"] == c["labels"])),
@@ -383,7 +377,7 @@ def _assemble(parts: dict, *, noise, eps_list, n0, n, alpha, eot, steps, example
     b = Bounds(title=title, noise=noise.label, sigma=float(noise.scale), eps=np.asarray(eps_list, dtype=float),
                empirical=np.asarray(parts["empirical"], dtype=float), certified=np.asarray(parts["certified"], dtype=float),
                radii=np.asarray(parts["radii"], dtype=float), cw=np.asarray(parts["cw"], dtype=float),
-               ceiling=ceiling(noise, alpha, n, dim=1), examples=examples, n0=n0, n=n, alpha=alpha, eot=eot,
+               ceiling=smoothing.certify_ceiling(noise, alpha, n), examples=examples, n0=n0, n=n, alpha=alpha, eot=eot,
                steps=steps, linf=linf, linf_l2=linf_l2, shipped=shipped)
     return dataclasses.replace(b, facts=_facts(b))
 

@@ -44,9 +44,12 @@ def test_certify_many_is_clopper_pearson_then_the_noises_radius(name):
     assert prediction[-1] == smoothing.ABSTAIN                          # p_A_lower of class 1 from 30/100 < ½
 
 
-def test_the_ceiling_is_radius_ceiling_for_gaussian_noise():
-    assert scene.ceiling(noises.make("gaussian", 0.25), 0.001, 200, dim=2) == pytest.approx(
-        smoothing.radius_ceiling(0.25, 0.001, 200))
+def test_each_row_carries_its_noise_ceiling_and_no_certificate_exceeds_it():
+    result = scene.toy_tradeoff(seed=0, noises_chosen=("gaussian",), radius=0.0)
+    for row in result.rows:
+        assert row.ceiling == pytest.approx(smoothing.radius_ceiling(row.scale, scene.TOY_ALPHA, scene.TOY_N))
+        above = scene.toy_tradeoff(seed=0, noises_chosen=("gaussian",), radius=row.ceiling + 1e-6)
+        assert [r.certified_accuracy for r in above.rows if r.std == row.std] == [0.0]
 
 
 # ---------------------------------------------------------------------------- live trade-off
