@@ -187,10 +187,12 @@ def command_evaluate(args) -> dict:
 
     device = resolve_device(args.device)
     record = zoo.entry(args.name, args.models_dir)
-    model = _load_zoo_model(args, device)
-    x, y = _load_split(record["dataset"], "test", args)
     eps = args.eps if args.eps is not None else _default_eps(record["dataset"])
     eot = args.eot if record.get("noise") else 1
+    _guard_shipped("robustness", args.name, {"eps": eps, "eot": eot}, args)   # a retrained model may replace it
+    model = _load_zoo_model(args, device)
+    x, y = _load_split(record["dataset"], "test", args)
+    _guard_shipped("robustness", args.name, {"examples": len(x)}, args)
     started = time.perf_counter()
     table = evaluation.robustness_table(model, x, y, eps=eps, pgd_steps=20, cw_steps=30, eot=eot,
                                         seed=args.seed, device=device)
@@ -260,6 +262,8 @@ def command_certify(args) -> dict:
     # checkpoint; `seconds` sums the rows' own times.
     settings = {"model_sha256": record["sha256"], "n0": args.n0, "n": args.n, "alpha": args.alpha,
                 "every": args.every, "seed": args.seed, "batch_size": args.batch_size}
+    _guard_shipped("certify", args.name, {**{k: v for k, v in settings.items() if k != "model_sha256"},
+                                          "examples": len(x)}, args)           # a retrained model may replace it
     done, source = (_read_checkpoint(checkpoint, settings), checkpoint) if args.resume else ({}, None)
     if args.resume and not checkpoint.exists():
         # No interrupted run: extend the shipped result instead (e.g. from 100 to 500 images).
@@ -302,6 +306,27 @@ def command_certify(args) -> dict:
     checkpoint.unlink(missing_ok=True)
     print(f"[{args.name}] certified accuracy at {radii}: {curve} ({seconds:.0f}s)", flush=True)
     return payload
+
+
+def _guard_shipped(kind: str, subject: str, settings: dict, args) -> None:
+    """Refuse (before any work) to replace a result file computed with other settings, unless
+    --overwrite: a typo must not turn a 40-minute shipped result into a 5-image one."""
+    from core import results
+
+    if getattr(args, "overwrite", False):
+        return
+    try:
+        existing = results.read(kind, subject, args.results_dir)
+    except results.ResultsUnavailable:
+        return
+    differ = [key for key, value in settings.items()
+              if key != "examples" and key in existing and existing[key] != value]
+    if "examples" in settings and existing.get("examples", 0) > settings["examples"]:
+        differ.append("examples")
+    if differ:
+        raise ValueError(f"{results.path(kind, subject, args.results_dir).name} was computed with other "
+                         f"settings ({', '.join(f'{key} {existing.get(key)}' for key in differ)}): pass the same "
+                         "ones, --results-dir to write elsewhere, or --overwrite to replace it.")
 
 
 def _read_checkpoint(checkpoint: Path, settings: dict) -> dict[int, dict]:
@@ -459,6 +484,8 @@ def make_parser() -> argparse.ArgumentParser:
     evaluate_parser.add_argument("--eot", type=int, default=8, help="EOT samples for randomized models")
     evaluate_parser.add_argument("--curve-examples", type=int, default=500)
     evaluate_parser.add_argument("--curve-steps", type=int, default=10)
+    evaluate_parser.add_argument("--overwrite", action="store_true",
+                                 help="replace a result file computed with other settings")
     evaluate_parser.set_defaults(handler=command_evaluate)
 
     certify_parser = sub.add_parser("certify", help="certified accuracy of a smoothed model (Cohen et al.)")
@@ -469,6 +496,8 @@ def make_parser() -> argparse.ArgumentParser:
     certify_parser.add_argument("--every", type=int, default=20, help="certify every k-th test image")
     certify_parser.add_argument("--limit", type=int, default=500)
     certify_parser.add_argument("--batch-size", type=int, default=1000)
+    certify_parser.add_argument("--overwrite", action="store_true",
+                                help="replace a result file computed with other settings")
     certify_parser.add_argument("--resume", action="store_true",
                                 help="reuse the rows of an interrupted run with the same settings")
     certify_parser.set_defaults(handler=command_certify)

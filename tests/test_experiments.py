@@ -96,9 +96,12 @@ def test_certify_resumes_an_interrupted_run_with_the_same_rows(trained, capsys):
     _, results_dir, common = trained
     certify = ["certify", "--name", "mnist-gaussian-0.25", "--n0", "10", "--n", "60", "--every", "7",
                "--batch-size", "30", *common]
-    assert experiments.main([*certify, "--limit", "5"]) == 0
+    assert experiments.main([*certify, "--limit", "5", "--overwrite"]) == 0   # replaces the previous test's
     whole = results.read("certify", "mnist-gaussian-0.25", results_dir)["rows"]
-    assert experiments.main([*certify, "--limit", "2"]) == 0
+    assert experiments.main([*certify, "--limit", "2"]) == 2          # fewer rows would replace the file…
+    assert "--overwrite" in capsys.readouterr().err
+    assert results.read("certify", "mnist-gaussian-0.25", results_dir)["rows"] == whole
+    assert experiments.main([*certify, "--limit", "2", "--overwrite"]) == 0   # …only when asked
     checkpoint = results_dir / ".certify_mnist-gaussian-0.25.partial.jsonl"
     assert not checkpoint.exists(), "a finished run removes its checkpoint"
     # Simulate a run killed after 2 rows, with a torn third line.
@@ -125,10 +128,10 @@ def test_certify_resume_extends_the_shipped_result(trained, capsys):
     _, results_dir, common = trained
     certify = ["certify", "--name", "mnist-gaussian-0.25", "--n0", "10", "--n", "60", "--every", "7",
                "--batch-size", "30", *common]
-    assert experiments.main([*certify, "--limit", "5"]) == 0
+    assert experiments.main([*certify, "--limit", "5", "--overwrite"]) == 0   # replaces the previous test's
     whole = results.read("certify", "mnist-gaussian-0.25", results_dir)
     assert whole["batch_size"] == 30
-    assert experiments.main([*certify, "--limit", "3"]) == 0
+    assert experiments.main([*certify, "--limit", "3", "--overwrite"]) == 0
     shipped_three = results.read("certify", "mnist-gaussian-0.25", results_dir)["rows"]
     capsys.readouterr()
     assert experiments.main([*certify, "--limit", "5", "--resume"]) == 0
@@ -138,7 +141,9 @@ def test_certify_resume_extends_the_shipped_result(trained, capsys):
     drop_time = lambda rows: [{k: v for k, v in row.items() if k != "seconds"} for row in rows]
     assert drop_time(extended) == drop_time(whole["rows"])
     assert experiments.main([*certify[:-len(common)], "--batch-size", "20", *common, "--limit", "5",
-                             "--resume"]) == 0
+                             "--resume"]) == 2, "a result drawn in other batches is not replaced silently"
+    assert experiments.main([*certify[:-len(common)], "--batch-size", "20", *common, "--limit", "5",
+                             "--resume", "--overwrite"]) == 0
     assert "resuming" not in capsys.readouterr().out, "rows drawn in other batches are not reused"
 
 
