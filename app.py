@@ -1,5 +1,7 @@
 """Randomized Defenses Lab — a thin router over the talk's three parts (st.navigation), built from
 the one scene registry (core.scenes.registry)."""
+import pandas  # noqa: F401 — imported before any page: plotly imports it lazily and, when several sessions
+               # draw at once, could otherwise pick up a half-initialised module from another thread
 import streamlit as st
 
 from core.scenes.registry import HOME_PAGE, REFERENCES_PAGE, by_part
