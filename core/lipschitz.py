@@ -9,7 +9,6 @@ a guaranteed upper bound (exact SVD for affine layers, the DFT bound for convolu
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from core.device import resolve_device

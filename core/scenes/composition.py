@@ -12,8 +12,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +19,7 @@ import numpy as np
 import torch
 
 from core import data, geometry, models, toys, training
+from core.files import write_atomic
 from core.seeds import check_seed, stream_generator, stream_seed
 
 # ── How each layer moves the data ────────────────────────────────────────────
@@ -389,13 +388,7 @@ def build(path: Path | None = None) -> dict:
         for width in APPROXIMATION_WIDTHS:
             fit, mse = fit_width(function=function, width=width, seed=SHIPPED_SEED)
             content["approximation"][function][str(width)] = {"fit": [float(v) for v in fit], "mse": mse}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(handle, "w") as stream:
-        json.dump(content, stream)
-        stream.write("\n")
-    os.chmod(temporary, 0o644)
-    os.replace(temporary, path)
+    write_atomic(path, json.dumps(content) + "\n")
     _read.cache_clear()
     _fit.cache_clear()
     return content

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from core import attacks, data, evaluation, results, zoo
+from core.files import write_atomic
 from core.scenes import common
 from core.seeds import check_seed, stream_generator, stream_seed
 
@@ -330,7 +331,4 @@ def build(model_names: list[str] | None = None) -> None:
                    "device": f"cpu ({torch.get_num_threads()} threads, {platform.processor() or platform.machine()})",
                    "images": "the 20 offline gallery images per dataset (core.data.gallery)",
                    "cw": [CW_STEPS, CW_SEARCH, CW_LR, CW_C], "curves": {**kept, model_name: entries}}
-        ASSET.parent.mkdir(parents=True, exist_ok=True)
-        temporary = ASSET.with_suffix(".tmp")
-        temporary.write_text(json.dumps(payload, indent=1) + "\n")
-        temporary.replace(ASSET)
+        write_atomic(ASSET, json.dumps(payload, indent=1) + "\n")

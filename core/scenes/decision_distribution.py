@@ -13,7 +13,6 @@ class frequencies), "regions" (the smoothed map). Zoo models: the shared base ne
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np

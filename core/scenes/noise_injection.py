@@ -17,8 +17,6 @@ import functools
 import inspect
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +24,7 @@ import numpy as np
 import torch
 
 from core import data, noise as noises, smoothing, toys, zoo
+from core.files import write_atomic
 from core.scenes import common
 from core.seeds import check_seed, stream_generator
 
@@ -511,13 +510,7 @@ def write_shipped(path: Path, calls, command: str, dependencies=model_dependenci
     for function, compute, arguments in calls:
         results[call_key(function, arguments)] = {"depends": dependencies(arguments),
                                                   "result": encode(compute(**arguments))}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(handle, "w") as stream:
-        json.dump({"command": command, "results": results}, stream)
-        stream.write("\n")
-    os.chmod(temporary, 0o644)
-    os.replace(temporary, path)
+    write_atomic(path, json.dumps({"command": command, "results": results}) + "\n")
 
 
 def defaults(function) -> dict:

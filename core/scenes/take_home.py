@@ -26,8 +26,6 @@ from __future__ import annotations
 import functools
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +33,7 @@ import numpy as np
 import torch
 
 from core import attacks, evaluation, geometry, models, noise as noises, results, smoothing, toys, zoo
+from core.files import write_atomic
 from core.scenes import common
 from core.seeds import check_seed, stream_generator, stream_seed
 
@@ -443,13 +442,7 @@ def build(path: Path = SCENE_FILE, *, log=print) -> dict:
                               "eps": gallery.eps, "flipped": gallery.flipped, "attacked": gallery.attacked,
                               "dimension": gallery.dimension}
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    os.chmod(temporary, 0o644)
-    with os.fdopen(handle, "w") as stream:
-        json.dump(content, stream, indent=None, separators=(",", ":"))
-        stream.write("\n")
-    os.replace(temporary, path)
+    write_atomic(path, json.dumps(content, indent=None, separators=(",", ":")) + "\n")
     return content
 
 

@@ -20,8 +20,6 @@ from __future__ import annotations
 import functools
 import json
 import math
-import os
-import tempfile
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +30,7 @@ import torch
 from torch import nn
 
 from core import attacks, evaluation, noise as noises, results, smoothing, toys, zoo
+from core.files import write_atomic
 from core.models import NoiseInjection
 from core.scenes import common
 from core.seeds import check_seed, stream_generator, stream_seed
@@ -525,12 +524,7 @@ def build(path: Path = SCENE_FILE) -> Path:
             "toy_sha256": toys.read_manifest()["toys"].get(spec.key(), {}).get("sha256"),
             "parts": _jsonable(_toy_bounds_parts(0, std))}
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(handle, "w") as stream:
-        json.dump(content, stream, indent=1, sort_keys=True)
-        stream.write("\n")
-    os.replace(temporary, path)
+    write_atomic(path, json.dumps(content, indent=1, sort_keys=True) + "\n")
     return path
 
 

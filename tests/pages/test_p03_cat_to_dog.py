@@ -2,8 +2,6 @@
 
 import io
 
-import pandas  # noqa: F401  (plotly imports it lazily inside the page thread; a half-imported pandas there fails)
-
 from PIL import Image
 
 

@@ -1,7 +1,5 @@
 """Crafting an attack: the accuracy under attack falls with the budget, and depends on the attack."""
 
-import pandas  # noqa: F401  (plotly imports it lazily inside the page thread; a half-imported pandas there fails)
-
 
 def _budget(shown: str) -> float:
     """The budget behind a slider label such as "0.3" or "16/255"."""

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from core import toys, training
+from core import toys
 from core.scenes import erm_playground as erm
 
 

@@ -7,7 +7,6 @@ import json
 import numpy as np
 import pytest
 import scipy.stats
-import torch
 
 from core import noise as noises, results, smoothing, toys
 from core.scenes import tradeoff as scene
