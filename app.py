@@ -5,7 +5,7 @@ import pandas  # noqa: F401 — imported before any page: plotly imports it lazi
 import streamlit as st
 
 from core.scenes.registry import HOME_PAGE, REFERENCES_PAGE, by_part
-from ui import layout, warmup
+from ui import layout, recorder, warmup
 
 st.set_page_config(page_title="Randomized Defenses Lab", page_icon=":material/casino:", layout="wide")
 
@@ -17,5 +17,6 @@ PAGES["More"] = [st.Page(REFERENCES_PAGE, title="References", icon=":material/me
 
 page = st.navigation(PAGES)
 layout.presenter_mode()
+recorder.begin_run()   # "Download this lecture" in the sidebar; scenes record what they draw
 page.run()
 warmup.start()   # after the first page is drawn, so it does not delay it

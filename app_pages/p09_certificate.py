@@ -4,7 +4,7 @@ Thin page: widgets → core.scenes.certificate (cached) → ui.figures.certifica
 import streamlit as st
 
 from core.scenes import certificate as C
-from ui import layout, recompute, scene
+from ui import layout, lecture, recompute, scene, url
 from ui.figures import certificate as figures
 from ui.figures import image
 
@@ -16,18 +16,18 @@ seed = layout.seed_input()
 st.subheader("CERTIFY a point, and check the ball")
 controls, board = st.columns([1, 3], gap="large")
 with controls:
-    x1 = st.number_input("x₁", 0.0, 1.0, D["x1"], 0.01, key="p09_x1")
-    x2 = st.number_input("x₂", 0.0, 1.0, D["x2"], 0.01, key="p09_x2")
-    sigma = st.select_slider("σ (noise of training and smoothing)", C.TOY_SIGMAS, value=D["sigma"], key="p09_sigma")
-    n0 = st.select_slider("n₀ (selection draws)", C.N0_CHOICES, value=D["n0"], key="p09_n0")
-    n = st.select_slider("n (estimation draws)", C.N_CHOICES, value=D["n"], key="p09_n")
-    alpha = st.select_slider("α (failure probability)", C.ALPHA_CHOICES, value=D["alpha"], key="p09_alpha")
+    x1 = url.number_input("x₁", 0.0, 1.0, D["x1"], 0.01, key="p09_x1")
+    x2 = url.number_input("x₂", 0.0, 1.0, D["x2"], 0.01, key="p09_x2")
+    sigma = url.select_slider("σ (noise of training and smoothing)", C.TOY_SIGMAS, value=D["sigma"], key="p09_sigma")
+    n0 = url.select_slider("n₀ (selection draws)", C.N0_CHOICES, value=D["n0"], key="p09_n0")
+    n = url.select_slider("n (estimation draws)", C.N_CHOICES, value=D["n"], key="p09_n")
+    alpha = url.select_slider("α (failure probability)", C.ALPHA_CHOICES, value=D["alpha"], key="p09_alpha")
     st.button(f"Certify with n = {C.LARGE_N:,}".replace(",", " "), key="p09_more",
               on_click=lambda: st.session_state.update(p09_n=C.LARGE_N))
 point = scene.compute(C.certify_point, spinner="Training or loading the toy network, then CERTIFY…", x1=float(x1),
                       x2=float(x2), sigma=sigma, n0=n0, n=n, alpha=alpha, seed=seed)
 certificate = point.certificate
-with board:
+with board, lecture.step(2):
     columns = st.columns(4)
     columns[0].metric("F_rob(x) = c_A", "abstain" if certificate.abstained else f"class {certificate.prediction}")
     columns[1].metric("Certified radius α*", f"{certificate.radius:.4f}", help=C.HELP["radius"])
@@ -45,8 +45,9 @@ with board:
             st.warning(point.caption)
 
 # ------------------------------------------------------------ radius vs p_A
+lecture.section(3)
 st.subheader("Radius as a function of p_A, and its ceiling")
-std = st.select_slider("Noise standard deviation per coordinate (matched for every distribution)", C.STD_CHOICES,
+std = url.select_slider("Noise standard deviation per coordinate (matched for every distribution)", C.STD_CHOICES,
                        value=D["std"], key="p09_std")
 curves = scene.compute(C.radius_curves, spinner=None, std=std, alpha=alpha, n=n)
 left, right = st.columns([3, 1])
@@ -59,13 +60,14 @@ right.caption(f"The n and α of the ceilings are those of the controls above. Fo
               f"comparable with ℓ2 ones (‖τ‖₁ ≥ ‖τ‖₂): they have their own panel.")
 
 # ------------------------------------------------------------ images
+lecture.section(4)
 st.subheader("CERTIFY an image")
 controls, board = st.columns([1, 3], gap="large")
 with controls:
-    model = st.selectbox("Zoo model", C.certifiable_models(), key="p09_model")
+    model = url.selectbox("Zoo model", C.certifiable_models(), key="p09_model")
     options = C.gallery_options(model)
-    index = st.selectbox("Gallery image", range(len(options)), format_func=options.__getitem__, key="p09_image")
-    image_n = st.select_slider("n for this image", C.IMAGE_N_CHOICES, value=D["image_n"], key="p09_image_n")
+    index = url.selectbox("Gallery image", range(len(options)), format_func=options.__getitem__, key="p09_image")
+    image_n = url.select_slider("n for this image", C.IMAGE_N_CHOICES, value=D["image_n"], key="p09_image_n")
 request = dict(model=model, index=int(index), n0=n0, n=image_n, alpha=alpha, seed=seed)
 picture = None
 if C.image_is_shipped(**request) or st.session_state.get("p09_image_request") == request:
@@ -97,6 +99,7 @@ if picture is not None:
         st.markdown(picture.caption)
 
 # ------------------------------------------------------------ hidden layers
+lecture.section(5)
 st.subheader("Noise in a hidden layer: from the layer's radius back to the input")
 st.markdown(C.HIDDEN_LAYERS_TEXT)
 layers = scene.compute(C.hidden_layers, model=model, sigma=sigma, n=n, alpha=alpha, seed=seed)
@@ -107,6 +110,7 @@ for name, radii in layers.radii.items():
                  help=f"L_{len(radii) - 1} = {layers.bounds[name][-1]:.3g}")
 
 # ------------------------------------------------------------ shipped results
+lecture.section(6)
 st.subheader("Certified accuracy on the test set")
 shipped = scene.compute(C.certified_curves, spinner=None)
 for dataset, tab in zip(shipped.datasets, st.tabs([C.common.DATASET_TITLES[d] for d in shipped.datasets])):

@@ -6,6 +6,7 @@ import inspect
 import streamlit as st
 
 from core.seeds import MAX_SEED
+from ui import url
 
 PRESENTER_CSS = """
 <style>
@@ -43,6 +44,7 @@ def seed_input(default: int = 0, *, key: str = "seed") -> int:
     seed = int(st.sidebar.number_input("Seed", min_value=0, max_value=MAX_SEED, value=initial,
                                        step=1, key=key, help="Every random draw of this page comes from it."))
     st.query_params["seed"] = str(seed)
+    url.remember("seed", [str(seed)])   # part of the scene's settings link (ui.url.link)
     return seed
 
 

@@ -13,10 +13,12 @@ import streamlit as st
 from core.scenes.common import assets_stamp
 from core.scenes.registry import scene as registered
 from ui import layout
+from ui import recorder
 
 
 def header(url_path: str, explanation: str, uses: str) -> None:
     """The scene's title (from the registry), its explanation (KaTeX) and what it computes on."""
+    recorder.start(url_path, registered(url_path).title)   # what this run draws goes to the handout
     layout.header(registered(url_path).title, explanation, uses)
 
 
@@ -33,6 +35,7 @@ def compute(function, /, *, spinner: str | None = "Computing…", **arguments):
     A ValueError (bad input) becomes one sentence on the page, which then stops."""
     target = f"{function.__module__}:{function.__qualname__}"
     key = (target, tuple(sorted(arguments.items())), assets_stamp())
+    recorder.call(function, arguments)
     try:
         if spinner:
             with st.spinner(spinner):
@@ -44,6 +47,7 @@ def compute(function, /, *, spinner: str | None = "Computing…", **arguments):
 
 def code(*functions) -> None:
     """The page's last element: the scene function (and what it calls) shown beside the demo."""
+    recorder.refresh_link()
     with st.expander("The code behind this scene"):
         for function in functions:
             st.code(inspect.getsource(function), language="python")

@@ -1,0 +1,130 @@
+"""The URL is the demo: every main widget of a scene is bound to the address bar (Streamlit's
+``bind="query-params"``), so a copied link opens the scene with the same values, draw for draw.
+
+Use ``url.selectbox(...)``, ``url.slider(...)``, … exactly like ``st.selectbox(...)`` (same arguments,
+plus ``where=`` for a container such as ``st.sidebar`` or a column). Each one:
+- binds the widget to the URL parameter named by its ``key`` (keys stay page-prefixed, e.g.
+  ``p09_n``: Streamlit carries a bound value across pages by key, so a key shared by two pages would
+  hand one page a value that is not among the other's options);
+- checks the link's value itself. Streamlit silently drops a value that is not an option, cannot be
+  parsed or lies outside the range (the widget opens at its default) and never writes defaults into
+  the URL; this module adds the one sentence: which parameter was refused and the value the page
+  uses instead, shown under the widget until that value changes;
+- remembers the value as it is written in a URL, so ``link(url_path)`` gives the settings link of
+  the scene as drawn (with every bound value, defaults included, so it outlives a change of
+  defaults), for the handout and the tests.
+"""
+from __future__ import annotations
+
+import math
+from urllib.parse import urlencode
+
+import streamlit as st
+
+BIND = "query-params"
+VALUES_KEY = "_url_values"      # {key: [url text, …]} of this page's bound widgets (reset by start_page)
+NOTES_KEY = "_url_notes"        # {key: (sentence, url texts used)}: a refused link value, shown until it changes
+PAGE_KEY = "_url_page"
+DEFAULT_BASE = "http://localhost:8501/"
+
+
+def start_page(url_path: str) -> None:
+    """Forget the previous page's values: called once per run by the page header."""
+    st.session_state[PAGE_KEY] = url_path
+    st.session_state[VALUES_KEY] = {}
+
+
+def number_text(value) -> str:
+    """A number as Streamlit writes it in a URL: 5.0 → "5", 0.25 → "0.25"."""
+    if isinstance(value, float) and math.isfinite(value) and value == int(value):
+        return str(int(value))
+    return str(value)
+
+
+def remember(key: str, texts: list[str]) -> None:
+    """Record a value of this page's link (also for a parameter this module does not bind, e.g. the seed)."""
+    st.session_state.setdefault(VALUES_KEY, {})[key] = list(texts)
+
+
+def values() -> dict[str, list[str]]:
+    """The URL texts of every value remembered on this page run, in widget order."""
+    return dict(st.session_state.get(VALUES_KEY, {}))
+
+
+def link(url_path: str, *, base: str | None = None, extra: dict | None = None) -> str:
+    """The settings link of the page as drawn: its path and every remembered value (and ``extra``
+    parameters such as the step), on this server's address when Streamlit knows it."""
+    if base is None:
+        try:
+            current = st.context.url or ""
+        except Exception:   # no browser behind this run (AppTest, bare mode)
+            current = ""
+        base = current.split("?")[0].rsplit("/", 1)[0] + "/" if "://" in current else DEFAULT_BASE
+    pairs = [(key, text) for key, texts in values().items() for text in texts]
+    pairs += [(key, str(value)) for key, value in (extra or {}).items() if key not in values()]
+    query = urlencode(pairs)
+    return f"{base}{url_path}" + (f"?{query}" if query else "")
+
+
+def _same_number(raw: str, value) -> bool:
+    try:
+        return math.isclose(float(raw), float(value), rel_tol=1e-9, abs_tol=1e-12)
+    except (TypeError, ValueError):
+        return False
+
+
+def _bound(kind: str, where, label: str, args: tuple, kwargs: dict, texts, matches):
+    """Draw widget ``kind`` bound to the URL, remember its URL texts, and say so when the link's
+    value could not be used (``matches(raw, value)`` is False)."""
+    key = kwargs["key"]
+    raw = st.query_params.get_all(key)          # read before Streamlit consumes (or drops) it
+    value = getattr(where if where is not None else st, kind)(label, *args, bind=BIND, **kwargs)
+    used = texts(value)
+    remember(key, used)
+    notes = st.session_state.setdefault(NOTES_KEY, {})
+    if raw and not matches(raw, value):
+        shown = raw[-1] if len(raw) == 1 else ", ".join(raw)
+        notes[key] = (f"The link's {key}={shown!r} is not a value of “{label}”; the page uses "
+                      f"{', '.join(used) or 'none'} instead.", used)
+    note = notes.get(key)
+    if note is not None:
+        if note[1] == used:
+            (where if where is not None else st).warning(note[0])
+        else:
+            del notes[key]
+    return value
+
+
+def _option_widget(kind: str):
+    def widget(label: str, options, *args, where=None, **kwargs):
+        label_of = kwargs.get("format_func", str)
+        texts = (lambda value: [] if value is None else [str(label_of(value))])
+        return _bound(kind, where, label, (options, *args), kwargs, texts, lambda raw, value: texts(value) == raw[-1:])
+    widget.__name__ = kind
+    widget.__doc__ = f"``st.{kind}`` bound to the URL parameter ``key`` (its value is the option's label)."
+    return widget
+
+
+def _number_widget(kind: str):
+    def widget(label: str, *args, where=None, **kwargs):
+        return _bound(kind, where, label, args, kwargs, lambda value: [number_text(value)],
+                      lambda raw, value: _same_number(raw[-1], value))
+    widget.__name__ = kind
+    widget.__doc__ = f"``st.{kind}`` bound to the URL parameter ``key`` (a single number)."
+    return widget
+
+
+selectbox = _option_widget("selectbox")
+radio = _option_widget("radio")
+select_slider = _option_widget("select_slider")
+slider = _number_widget("slider")
+number_input = _number_widget("number_input")
+
+
+def multiselect(label: str, options, *args, where=None, **kwargs):
+    """``st.multiselect`` bound to the URL parameter ``key``, one repeated parameter per choice
+    (``?p10_noises=gaussian&p10_noises=laplace``)."""
+    label_of = kwargs.get("format_func", str)
+    texts = (lambda value: [str(label_of(v)) for v in value])
+    return _bound("multiselect", where, label, (options, *args), kwargs, texts,
+                  lambda raw, value: sorted(texts(value)) == sorted(raw))
