@@ -25,6 +25,7 @@ from core import data, evaluation, geometry, results, toys, zoo
 from core.files import write_atomic
 from core.scenes.common import DATASET_TITLES, deterministic_models, gallery
 from core.seeds import check_seed, stream_seed
+from core.scenes.lecture import Prediction, Verdict, verdict_by_range
 
 TALK_EPS = {"cifar10": 8 / 255, "mnist": 0.3, "fashion_mnist": 0.1}
 DATASETS = ("cifar10", "mnist")
@@ -36,6 +37,14 @@ TOY_RESOLUTION = 150
 KINDS = ("standard", "adversarial")
 SHIPPED_PATH = Path(__file__).resolve().parents[2] / "assets" / "scenes" / "adversarial_training.json"
 BUILD_COMMAND = "python -m core.scenes build --scene p06_adversarial_training"
+
+# Lecture mode (core.scenes.lecture): what the page reveals at each step, in order.
+STEPS = (
+    'Question: what does adversarial training cost?',
+    'The answer, computed',
+    "The talk's table and the moved boundary",
+    'The price in training time',
+)
 
 EXPLANATION = r"""
 Madry et al. (2018) train on the **worst point of every ball** instead of the point itself — a min–max problem
@@ -281,3 +290,29 @@ def toy_caption(result: Toy) -> str:
             f"{change('the accuracy under CW-30', standard.cw, adversarial.cw)} and "
             f"{change('the clean accuracy', standard.natural, adversarial.natural)}. These are attacks, not "
             "certificates: a point PGD does not break may still have an adversarial example in its ball.")
+
+
+# --------------------------------------------------------------------------- predict, then reveal
+
+COST_BOUNDS = (1.0, 5.0)     # percentage points of clean accuracy separating the three choices
+PREDICTION = Prediction("How much clean accuracy does adversarial training cost?",
+                        ("Almost nothing: under 1 point", "A few points: 1 to 5", "A lot: 5 points or more"))
+
+
+def verdict(result: Images) -> Verdict:
+    """The clean accuracy lost by adversarial training, from the best numbers ``result`` has: the shipped
+    test-set tables, else the gallery rows, else Madry et al.'s published CIFAR-10 rows."""
+    names = [result.models.get(kind) for kind in KINDS]
+    if all(name in result.shipped for name in names):
+        standard, adversarial = (result.shipped[name]["table"]["natural"] for name in names)
+        source = f"the shipped test-set tables of {names[0]} and {names[1]}"
+    elif result.gallery and all(kind in result.gallery for kind in KINDS):
+        standard, adversarial = (result.gallery[kind]["natural"] for kind in KINDS)
+        source = f"the {result.title} gallery images"
+    else:
+        madry = evaluation.MADRY_CIFAR10
+        standard, adversarial = madry["natural_training"]["natural"], madry["adversarial_training"]["natural"]
+        source = "Madry et al.'s published CIFAR-10 rows"
+    cost = 100 * (standard - adversarial)
+    return verdict_by_range(cost, COST_BOUNDS, f"Clean accuracy {standard:.1%} → {adversarial:.1%}: adversarial "
+                                               f"training costs {cost:.1f} points on {source}.")

@@ -15,6 +15,7 @@ import torch
 from core import attacks, data, zoo
 from core.scenes import common
 from core.seeds import check_seed, stream_generator
+from core.scenes.lecture import Prediction, Verdict
 
 MODEL_PREFERENCE = ["cifar10-standard", "cifar10-adversarial", "mnist-standard"]
 EPS_CHOICES_255 = (0.5, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 80)   # ε in units of 1/255
@@ -31,6 +32,14 @@ DEFAULT_TARGET = 5                          # "dog" in CIFAR-10
 CAT = 3                                     # "cat" in CIFAR-10
 TALK_SCALE = 0.006                          # the s the talk's slide prints: cat + 0.006·τ = "dog"
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
+
+# Lecture mode (core.scenes.lecture): what the page reveals at each step, in order.
+STEPS = (
+    'Question: still a cat at ε = 1/255?',
+    'The answer, computed at ε = 1/255',
+    'The figure: x + s·(τ/s) = x_adv',
+    'The numbers: F(x), F(x + τ), ‖τ‖',
+)
 
 EXPLANATION = r"""
 A network $F$ that classifies this cat correctly can be made to answer **dog** by an
@@ -175,3 +184,23 @@ def targeted_attack(*, model_name: str, index: int, upload: bytes | None, target
     return CatToDog(common.image_array(x), common.image_array(x_adv[0]), common.image_array(unit), p, p_adv, names,
                     label, target, int(p.argmax()), after, scale, float(tau.norm()), after == target,
                     upload is not None)
+
+
+# --------------------------------------------------------------------------- predict, then reveal
+
+ONE_GREY_LEVEL_255 = 1.0     # the talk's question: ε = 1/255, one grey level per pixel
+
+
+def prediction(result: CatToDog) -> Prediction:
+    """The talk's question about ``result`` (the PGD attack at ε = 1/255): does F still say x's class?"""
+    before, target = result.class_names[result.before], result.class_names[result.target]
+    return Prediction(f"Will the network still say {before} at ε = 1/255, one grey level per pixel?",
+                      (f"Yes, still {before}", f"No: {target}", "No: another class"))
+
+
+def verdict(result: CatToDog) -> Verdict:
+    """Which choices of :func:`prediction` the computed attack confirms, and its numbers."""
+    names, before, after, target = result.class_names, result.before, result.after, result.target
+    correct = (after == before, after == target != before, after not in (before, target))
+    return Verdict(correct, f"At ε = 1/255 (‖τ‖∞ = {result.scale:.4f}) the network answers {names[after]} "
+                            f"({result.p_adv[after]:.0%}); on x it said {names[before]} ({result.p[before]:.0%}).")

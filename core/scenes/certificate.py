@@ -55,6 +55,16 @@ def toy_spec(sigma: float, seed: int) -> toys.ToySpec:
 SHIPPED_TOYS = [toy_spec(sigma, 0) for sigma in TOY_SIGMAS]
 
 # ---------------------------------------------------------------------------- texts (data)
+# Lecture mode (core.scenes.lecture): what the page reveals at each step, in order.
+STEPS = (
+    'Question: how far can x move without changing F_rob?',
+    'CERTIFY a point: α* and its ball',
+    'The radius against p_A, and its ceiling',
+    'CERTIFY an image',
+    'Noise in a hidden layer',
+    'Certified accuracy on the test set',
+)
+
 EXPLANATION = r"""
 **Cohen et al. 2019, Theorem 1.** If $p_A = \mathbb P_\varepsilon\big(F(x + \varepsilon) = c_A\big) > \tfrac12$ with
 $\varepsilon \sim \mathcal N(0, \sigma^2 I)$, the smoothed classifier $F_{\mathrm{rob}}$ answers $c_A$ on the whole ball

@@ -45,6 +45,14 @@ SHIPPED_PATH = Path(__file__).resolve().parents[2] / "assets" / "scenes" / "comp
 BUILD_COMMAND = "python -m core.scenes build --scene p02_composition"
 SHIPPED_SEED = 0
 
+# Lecture mode (core.scenes.lecture): what the page reveals at each step, in order.
+STEPS = (
+    'Question: what does each layer do to the data?',
+    'Each φ(i) moves the data',
+    'Width and depth: over-parametrisation',
+    'Cybenko: one hidden layer suffices',
+)
+
 EXPLANATION = r"""
 A feed-forward network is a composition of simple layers
 $F = \varphi^{(N)}\circ\dots\circ\varphi^{(1)}$ with $\varphi^{(i)}(z) = \sigma(W_i z + b_i)$ (the last layer is

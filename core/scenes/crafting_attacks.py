@@ -47,6 +47,14 @@ SHIPPED_SEED = 0
 # C&W: Adam steps per round, binary-search rounds, step, first constant. Near-binary MNIST pixels sit where tanh is
 # flat, so the step is 0.1 (not foolbox's 0.01) and c starts at 10 to succeed within three rounds.
 CW_STEPS, CW_SEARCH, CW_LR, CW_C = 100, 3, 0.1, 10.0
+# Lecture mode (core.scenes.lecture): what the page reveals at each step, in order.
+STEPS = (
+    'Question: how large a budget does each attack need?',
+    'The figure: accuracy against the budget',
+    'One image before and after',
+    'The whole test set (shipped)',
+)
+
 EXPLANATION = r"""
 **The hard problem** (Szegedy et al. 2014): the smallest perturbation that changes the decision,
 $\displaystyle\min_{\tau} \|\tau\| \ \text{ s.t. }\ F(x+\tau) \neq y$ — combinatorial, solved approximately by

@@ -22,6 +22,7 @@ from core import data, geometry, noise as noises, toys, zoo
 from core.scenes import common
 from core.scenes import noise_injection as shipping
 from core.seeds import check_seed, stream_generator, stream_seed
+from core.scenes.lecture import Prediction, Verdict
 
 # ---------------------------------------------------------------------------- the scene's choices
 
@@ -50,6 +51,14 @@ TOY_SPEC = shipping.TOY_SPEC
 SHIPPED_TOYS = [TOY_SPEC]
 
 # ---------------------------------------------------------------------------- texts (data)
+
+# Lecture mode (core.scenes.lecture): what the page reveals at each step, in order.
+STEPS = (
+    'Question: does F_rob change its answer?',
+    'The answer, computed',
+    'The figure: noise clouds and vote histograms',
+    'Decision regions of F and F_rob',
+)
 
 EXPLANATION = r"""
 **Cohen et al. 2019, Figure 1.** Adding $\varepsilon \sim \mathcal N(0, \sigma^2 I)$ to $x$ turns the single
@@ -283,3 +292,18 @@ def build() -> None:
     """Ship the page's opening results (every default, seed 0) in assets/scenes/decision_distribution.json."""
     shipping.write_shipped(SCENE_FILE, [(name, live, shipping.defaults(public)) for name, live, public in SHIPPED_CALLS],
                            BUILD_COMMAND)
+
+
+# --------------------------------------------------------------------------- predict, then reveal
+
+PREDICTION = Prediction("PGD moves x to x_adv against the network F. Does the smoothed classifier F_rob change its "
+                        "answer?", ("No: F_rob keeps its answer", "Yes: F_rob changes it"))
+
+
+def verdict(outcome: Outcome, class_names) -> Verdict:
+    """Which choice of PREDICTION the computed votes confirm, with F's and F_rob's answers."""
+    names = list(class_names)
+    return Verdict((outcome.kept, not outcome.kept),
+                   f"F: {names[outcome.label]} → {names[outcome.adv_label]}; F_rob: {names[outcome.rob_label]} → "
+                   f"{names[outcome.rob_adv_label]} (total variation between the two vote distributions: "
+                   f"{outcome.tv:.3f}).")

@@ -39,6 +39,13 @@ LOSS_LABELS = {"ce": "cross-entropy", "hinge": "multi-class hinge"}
 LOSS_FORMULAS = {"ce": r"-\log \frac{e^{F_\theta(x)_y}}{\sum_j e^{F_\theta(x)_j}}",
                  "hinge": r"\max\big(0,\ 1 + \max_{j \ne y} F_\theta(x)_j - F_\theta(x)_y\big)"}
 
+# Lecture mode (core.scenes.lecture): what the page reveals at each step, in order.
+STEPS = (
+    'Question: does a low empirical risk generalise?',
+    'The risks: empirical, held-out and the gap',
+    'The figures: learning curves and decision regions',
+)
+
 EXPLANATION = r"""
 **Empirical risk minimisation.** Given $m$ training examples $(x_i, y_i)$ drawn from $\mathcal D$, pick
 the parameters $\theta$ of a network $F_\theta$ that minimise the empirical risk

@@ -28,6 +28,13 @@ RESOLUTION = 160                       # decision-region grid per axis
 PICK_GRID = 41                         # invisible clickable points: pick anywhere, not only on data
 DEFAULT_CONFIDENCE = 0.75              # the default point: the least confident training point above this
 
+# Lecture mode (core.scenes.lecture): what the page reveals at each step, in order.
+STEPS = (
+    'Question: how close is the decision boundary?',
+    'The attack path across the boundary',
+    'The numbers: how F stretches distances',
+)
+
 EXPLANATION = r"""
 An adversarial example is a point $x + \tau$ of the ball $B(x, \varepsilon) = \{x' : \|x' - x\| \le \varepsilon\}$
 that lies **across the decision boundary** of $F$. PGD (Madry et al. 2018) walks up the loss

@@ -59,6 +59,13 @@ SHIPPED_TOYS = [TOY_SPEC]
 
 # ---------------------------------------------------------------------------- texts (data)
 
+# Lecture mode (core.scenes.lecture): what the page reveals at each step, in order.
+STEPS = (
+    'Question: does F̃_ε answer the same twice?',
+    'Draw by draw, and the Monte Carlo average',
+    'Four readings of the same randomization',
+)
+
 EXPLANATION = r"""
 **Randomize the network.** Write $F = \phi^{(N)}\circ\dots\circ\phi^{(1)}$ and add a random vector
 $\varepsilon \sim \mathcal D(0, s)$ after layer $i$ ($i = 0$: to the input). The network becomes random,

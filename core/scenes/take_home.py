@@ -95,6 +95,14 @@ MESSAGES = (
             "p09_certificate"),
 )
 
+# Lecture mode (core.scenes.lecture): what the page reveals at each step, in order.
+STEPS = (
+    'Message 1: adversarial examples exist',
+    'Message 2: randomization certifies',
+    'Message 3: the best attacks and their cost',
+    'Message 4: room for improvement',
+)
+
 EXPLANATION = r"""
 The talk ends with four take-home messages; each is recomputed here. Classifier $F$, perturbation $\tau$,
 smoothed classifier $F_{\mathrm{rob}}(x) = \arg\max_c \mathbb{P}_\varepsilon(F(x+\varepsilon)=c)$ and certified
