@@ -14,6 +14,8 @@ eval mode) and are never modified. Every random draw comes from a generator made
 """
 from __future__ import annotations
 
+import copy
+import itertools
 import math
 import numbers
 import time
@@ -23,8 +25,9 @@ from torch import nn
 
 from core import attacks, checks, smoothing
 from core.device import make_generator, resolve_device
-from core.models import NoiseInjection
+from core.models import NoiseInjection, noise_layers
 from core.noise import make as make_noise
+from core.seeds import stream_generator
 
 # Madry et al. 2018, "Towards Deep Learning Models Resistant to Adversarial Attacks" (ICLR),
 # CIFAR-10, wide ResNet, ℓ∞ budget ε = 8/255, as the talk's table shows them. Adversarial training:
@@ -76,6 +79,77 @@ def _check_radius(radius) -> float:
 def _batches(n: int, batch_size: int):
     for start in range(0, n, batch_size):
         yield slice(start, min(start + batch_size, n))
+
+
+# --------------------------------------------------------------------------- random streams, votes
+
+# The named streams (core.seeds) of an evaluation of a randomized model: the attacker's noise draws
+# (EOT) and the draws that score its result never share a generator, so scoring with other or more
+# draws never changes the adversarial examples, and the attack never sees the draws that judge it.
+ATTACK_STREAM = "attack"
+SCORE_STREAM = "score"
+
+
+class StreamNoise(nn.Module):
+    """z ↦ z + ε, ε ~ ``noise``, drawn from a caller's generator (a named stream) at every forward."""
+
+    def __init__(self, noise, generator: torch.Generator):
+        super().__init__()
+        self.noise, self.generator = noise, generator
+
+    def forward(self, z):
+        return z + self.noise.sample(z.shape, generator=self.generator, device=z.device).to(z.dtype)
+
+
+def noise_drawn_from(model: nn.Module, generator: torch.Generator) -> nn.Module:
+    """``model`` with every noise-injection layer drawing from ``generator`` instead of its own seeded
+    generator: a copy sharing the parameters (the model is never modified). A deterministic model is
+    returned as it is."""
+    if not noise_layers(model):
+        return model
+    shared = {id(tensor): tensor for tensor in itertools.chain(model.parameters(), model.buffers())}
+    clone = copy.deepcopy(model, shared)
+    for parent in list(clone.modules()):
+        for name, child in list(parent.named_children()):
+            if isinstance(child, NoiseInjection):
+                setattr(parent, name, StreamNoise(child.noise, generator))
+    return clone
+
+
+@torch.no_grad()
+def vote_counts(model: nn.Module, x: torch.Tensor, *, votes: int, generator: torch.Generator,
+                batch_size: int = 256, device="cpu") -> torch.Tensor:
+    """N×K counts: for each input, how many of ``votes`` forward passes of the randomized ``model``
+    (a fresh noise draw from ``generator`` at each pass) answer each class k,
+    counts[i, k] = #{v ≤ votes : argmax F̃_{ε_v}(xᵢ) = k} (Cohen et al. 2019's hard F_rob, by Monte
+    Carlo). A deterministic model answers the same at every pass: one pass gives its counts."""
+    votes = checks.positive_int(votes, "votes")
+    batch_size = checks.positive_int(batch_size, "batch_size")
+    device = resolve_device(device)
+    randomized = bool(noise_layers(model))
+    noisy = noise_drawn_from(model, generator)
+    counts = []
+    for part in _batches(len(x), batch_size):
+        xb = x[part].to(device)
+        batch = None
+        for _ in range(votes if randomized else 1):
+            logits = noisy(xb)
+            if batch is None:
+                batch = torch.zeros(len(xb), logits.shape[1], dtype=torch.long)
+            batch[torch.arange(len(xb)), logits.argmax(dim=1).cpu()] += 1
+        counts.append(batch if randomized else batch * votes)
+    return torch.cat(counts)
+
+
+def vote_predictions(counts: torch.Tensor) -> torch.Tensor:
+    """The majority vote argmax_k counts[i, k] of each row of :func:`vote_counts`, or
+    ``smoothing.ABSTAIN`` (−1) where two or more classes tie for the most votes: a tie names no
+    class, so it abstains (as Cohen et al.'s PREDICT), and an abstention counts as wrong."""
+    if not isinstance(counts, torch.Tensor) or counts.ndim != 2 or counts.shape[1] == 0:
+        raise ValueError("counts must be an N×K tensor of vote counts (core.evaluation.vote_counts).")
+    top = counts.max(dim=1, keepdim=True).values
+    tied = (counts == top).sum(dim=1) > 1
+    return torch.where(tied, torch.full_like(counts[:, 0], smoothing.ABSTAIN), counts.argmax(dim=1))
 
 
 # --------------------------------------------------------------------------- empirical accuracy
@@ -181,19 +255,6 @@ def accuracy_under_attack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *,
     return curve
 
 
-def _adversarial_predictions(model, x, y, make_adversarial, *, batch_size, device, progress=None) -> torch.Tensor:
-    """argmax F(x') for x' = make_adversarial(x_batch, y_batch), batch by batch (a CPU long tensor)."""
-    predicted = []
-    for part in _batches(len(x), batch_size):
-        xb, yb = x[part].to(device), y[part].to(device)
-        x_adv = make_adversarial(xb, yb)
-        with torch.no_grad():
-            predicted.append(model(x_adv).argmax(dim=1).cpu())
-        if progress is not None:
-            progress()
-    return torch.cat(predicted)
-
-
 TABLE_COLUMNS = ("natural", "pgd", "cw")
 
 
@@ -208,17 +269,27 @@ def table_from_rows(rows: list[dict]) -> dict:
 
 def robustness_table(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float,
                      norm: str = "linf", pgd_steps: int = 20, cw_steps: int = 30, eot: int = 1,
-                     seed: int = 0, device="cpu", batch_size: int = 256, callback=None) -> dict:
+                     votes: int = 1, seed: int = 0, device="cpu", batch_size: int = 256,
+                     callback=None) -> dict:
     """The talk's table (Madry et al. 2018, Table 2): accuracy on natural examples, under PGD on the
     cross-entropy (``pgd_steps`` steps) and under PGD on the Carlini–Wagner margin
     max_{j≠y} Z_j − Z_y (``cw_steps`` steps), all within the ε-ball of ``norm``.
 
     Step size α = 2.5·ε/steps (Madry et al.), random start from ``make_generator(seed, device)``;
     ``eot`` > 1 averages gradients over noise draws (Athalye et al. 2018) for randomized models.
-    Returns {"natural", "pgd", "cw"}, the settings used (eps, norm, steps, step sizes, eot, seed,
-    examples) and ``rows``: one row per example, {index, label, natural_predict, pgd_predict,
-    cw_predict} (the class F gives x and the two attacks' x'), so that a page can say which
-    examples an attack broke without rerunning it; the totals are :func:`table_from_rows` of them.
+
+    A randomized model (with noise layers, e.g. a zoo ``*-gaussian-*`` model) is attacked with its
+    noise drawn from the stream ATTACK_STREAM of ``seed`` (fresh for each attack) and scored by the
+    majority vote of ``votes`` forward passes (:func:`vote_counts`, :func:`vote_predictions`: a tie
+    abstains and counts as wrong) with noise from the separate stream SCORE_STREAM (fresh for each
+    column, so the three columns are scored with the same draws); its own noise layers' generators
+    are never used. ``votes`` = 1 scores one noisy draw. A deterministic model ignores ``votes``.
+    The random starts keep ``make_generator(seed, device)`` (the shipped tables rely on it).
+    Returns {"natural", "pgd", "cw"}, the settings used (eps, norm, steps, step sizes, eot, votes,
+    seed, examples) and ``rows``: one row per example, {index, label, natural_predict, pgd_predict,
+    cw_predict} (the class F gives x and the two attacks' x'; for a randomized model also
+    {natural,pgd,cw}_label_votes, how many of the votes named the label), so that a page can say
+    which examples an attack broke without rerunning it; the totals are :func:`table_from_rows`.
     ``callback(done, total)`` reports progress over the two attacks' batches.
     """
     _check_dataset(x, y)
@@ -228,8 +299,11 @@ def robustness_table(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps:
         raise ValueError(f"eps must be a positive budget, got {eps!r}.")
     pgd_steps = checks.positive_int(pgd_steps, "pgd_steps")
     cw_steps = checks.positive_int(cw_steps, "cw_steps")
+    eot = checks.positive_int(eot, "eot")
+    votes = checks.positive_int(votes, "votes")
     batch_size = checks.positive_int(batch_size, "batch_size")
     device = resolve_device(device)
+    randomized = bool(noise_layers(model))
     total, done = 2 * math.ceil(len(x) / batch_size), 0
 
     def progress():
@@ -238,26 +312,36 @@ def robustness_table(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps:
         if callback is not None:
             callback(done, total)
 
-    def attacked_predictions(loss: str, steps: int) -> torch.Tensor:
+    def scored(inputs: torch.Tensor) -> torch.Tensor:
+        return vote_counts(model, inputs, votes=votes, batch_size=batch_size, device=device,
+                           generator=stream_generator(seed, SCORE_STREAM, device))
+
+    def attacked(loss: str, steps: int) -> torch.Tensor:
         generator = make_generator(seed, device)
+        attacked_model = noise_drawn_from(model, stream_generator(seed, ATTACK_STREAM, device))
         step = 2.5 * float(eps) / steps
+        adversarial = []
+        for part in _batches(len(x), batch_size):
+            adversarial.append(attacks.pgd(attacked_model, x[part].to(device), y[part].to(device), eps=float(eps),
+                                           step=step, steps=steps, norm=norm, loss=loss, eot=eot,
+                                           generator=generator).cpu())
+            progress()
+        return torch.cat(adversarial)
 
-        def run(xb, yb):
-            return attacks.pgd(model, xb, yb, eps=float(eps), step=step, steps=steps, norm=norm, loss=loss,
-                               eot=eot, generator=generator)
-
-        return _adversarial_predictions(model, x, y, run, batch_size=batch_size, device=device, progress=progress)
-
-    natural = predictions(model, x, batch_size=batch_size, device=device)
-    pgd = attacked_predictions("ce", pgd_steps)
-    cw = attacked_predictions("cw", cw_steps)
-    rows = [{"index": index, "label": label, "natural_predict": a, "pgd_predict": b, "cw_predict": c}
-            for index, (label, a, b, c) in enumerate(zip(y.tolist(), natural.tolist(), pgd.tolist(), cw.tolist()))]
+    counts = {"natural": scored(x), "pgd": scored(attacked("ce", pgd_steps)), "cw": scored(attacked("cw", cw_steps))}
+    predicted = {column: vote_predictions(table).tolist() for column, table in counts.items()}
+    rows = []
+    for index, label in enumerate(y.tolist()):
+        row = {"index": index, "label": label, **{f"{c}_predict": predicted[c][index] for c in TABLE_COLUMNS}}
+        if randomized:
+            row.update({f"{c}_label_votes": int(counts[c][index, label]) for c in TABLE_COLUMNS})
+        rows.append(row)
     return {
         **table_from_rows(rows),
         "eps": float(eps), "norm": norm, "pgd_steps": pgd_steps, "cw_steps": cw_steps,
         "pgd_step": 2.5 * float(eps) / pgd_steps, "cw_step": 2.5 * float(eps) / cw_steps,
         "eot": eot, "seed": seed, "examples": len(x), "rows": rows,
+        **({"votes": votes, "streams": {"attack": ATTACK_STREAM, "score": SCORE_STREAM}} if randomized else {}),
     }
 
 
@@ -407,8 +491,9 @@ def empirical_vs_certified(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *
     device = resolve_device(device)
     rows = certify_dataset(model, x, y, noise=noise, n0=n0, n=n, alpha=alpha, batch_size=batch_size,
                            seed=seed, device=device)
-    # F̃_ε(x) = F(x + ε): the randomized network the attacker differentiates (fresh noise each pass).
-    noisy_model = nn.Sequential(NoiseInjection(noise, seed=seed), model)
+    # F̃_ε(x) = F(x + ε): the randomized network the attacker differentiates (fresh noise each pass),
+    # its noise from the stream ATTACK_STREAM, never the draws (make_generator(seed)) that score it.
+    noisy_model = nn.Sequential(StreamNoise(noise, stream_generator(seed, ATTACK_STREAM, device)), model)
     empirical = []
     for eps in eps_list:
         if eps == 0:

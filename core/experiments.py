@@ -449,6 +449,64 @@ def command_report(args) -> str:
     return text
 
 
+def _randomized_models(dataset: str, models_dir) -> list[str]:
+    """The zoo's noise-trained models of ``dataset`` (noise at the input or inside), in manifest order."""
+    return [record["name"] for record in zoo.read_manifest(models_dir)["models"]
+            if record["dataset"] == dataset and record.get("noise")]
+
+
+def command_talk_table(args) -> dict:
+    """The talk's table (natural / PGD-20 / CW-30, ℓ∞, Madry et al.'s budgets) for randomized models:
+    every attack adaptive with EOT (gradients averaged over ``--eot`` noise draws, Athalye et al. 2018),
+    every prediction the majority vote of ``--votes`` noisy forward passes (a tie abstains and counts as
+    wrong), the attack's and the vote's noise from separate named streams (core.evaluation)."""
+    from core import data, evaluation, results
+
+    if args.votes < 1:
+        raise ValueError(f"--votes must be a positive whole number, got {args.votes}.")
+    if args.dataset not in data.IMAGE_DATASETS:
+        raise ValueError(f"Unknown dataset {args.dataset!r}: choose one of {', '.join(data.IMAGE_DATASETS)}.")
+    device = resolve_device(args.device)
+    names = args.models or _randomized_models(args.dataset, args.models_dir)
+    if not names:
+        raise ValueError(f"The zoo has no noise-trained {args.dataset} model: train one first, e.g. "
+                         f"python -m core.experiments train --name {args.dataset}-gaussian-0.25.")
+    records = {name: zoo.entry(name, args.models_dir) for name in names}
+    for name, record in records.items():
+        if record["dataset"] != args.dataset or not record.get("noise"):
+            raise ValueError(f"{name} is not a noise-trained {args.dataset} model: pass models such as "
+                             f"{args.dataset}-gaussian-0.25.")
+    eps = args.eps if args.eps is not None else _default_eps(args.dataset)
+    settings = {"eps": eps, "eot": args.eot, "votes": args.votes, "seed": args.seed, "every": args.every}
+    x, y = data.load_dataset(args.dataset, "test", data_dir=args.data_dir, root=args.root,
+                             download=args.download, every=args.every, limit=args.limit)
+    _guard_shipped("talk_table", args.dataset, {**settings, "examples": len(x)}, args)
+    rows = []
+    for name, record in records.items():
+        model = _load_zoo_model(argparse.Namespace(name=name, models_dir=args.models_dir), device)
+        started = time.perf_counter()
+        table = evaluation.robustness_table(model, x, y, eps=eps, norm="linf", pgd_steps=20, cw_steps=30,
+                                            eot=args.eot, votes=args.votes, seed=args.seed, device=device,
+                                            batch_size=args.batch_size)
+        seconds = time.perf_counter() - started
+        abstained = {column: sum(row[f"{column}_predict"] == -1 for row in table["rows"])
+                     for column in evaluation.TABLE_COLUMNS}
+        rows.append({"model": name, "model_sha256": record["sha256"], "noise": record["noise"],
+                     **{column: table[column] for column in evaluation.TABLE_COLUMNS},
+                     "abstained": abstained, "seconds": round(seconds, 1), "table": table})
+        print(f"[{name}] natural {table['natural']:.3f}, PGD-20 {table['pgd']:.3f}, CW-30 {table['cw']:.3f} "
+              f"(EOT {args.eot}, vote of {args.votes}; {seconds:.0f}s)", flush=True)
+    payload = {"dataset": args.dataset, **settings, "norm": "linf", "pgd_steps": 20, "cw_steps": 30,
+               "step_rule": "2.5·ε/steps, random start", "examples": len(x), "limit": args.limit,
+               "batch_size": args.batch_size,
+               "streams": {"attack": evaluation.ATTACK_STREAM, "score": evaluation.SCORE_STREAM},
+               "scoring": f"majority vote of {args.votes} noisy forward passes; a tie abstains and counts as wrong",
+               "models": rows}
+    results.write("talk_table", args.dataset, payload, command=_command_line(args), device=_device_label(device),
+                  results_dir=args.results_dir)
+    return payload
+
+
 def _command_line(args) -> str:
     argv = [a for a in sys.argv[1:]] if args.argv is None else list(args.argv)
     return "python -m core.experiments " + " ".join(shlex.quote(a) for a in argv)
@@ -513,6 +571,28 @@ def make_parser() -> argparse.ArgumentParser:
     report_parser.add_argument("--readme", default=None, help="also rewrite the tables between the "
                                "results markers of this README")
     report_parser.set_defaults(handler=command_report)
+
+    talk_parser = sub.add_parser("talk-table", help="the talk's table for the noise-trained models: EOT attacks, "
+                                 "scored by the vote of many noisy passes")
+    talk_parser.add_argument("--dataset", required=True, help="mnist or cifar10")
+    talk_parser.add_argument("--models", nargs="+", default=None,
+                             help="zoo models (default: every noise-trained model of the dataset)")
+    talk_parser.add_argument("--data-dir", default=None, help="folder with <dataset>_test.npz")
+    talk_parser.add_argument("--root", default="data", help="torchvision dataset folder")
+    talk_parser.add_argument("--download", action="store_true", help="let torchvision download the data")
+    talk_parser.add_argument("--device", default="auto")
+    talk_parser.add_argument("--seed", type=int, default=0)
+    talk_parser.add_argument("--models-dir", default=str(zoo.MODELS_DIR))
+    talk_parser.add_argument("--results-dir", default=str(RESULTS_DIR))
+    talk_parser.add_argument("--eps", type=float, default=None, help="ℓ∞ budget (default 0.3 MNIST, 8/255 CIFAR-10)")
+    talk_parser.add_argument("--eot", type=int, default=8, help="noise draws averaged in each attack gradient")
+    talk_parser.add_argument("--votes", type=int, default=100, help="noisy forward passes voting on each prediction")
+    talk_parser.add_argument("--every", type=int, default=100, help="use every k-th test image")
+    talk_parser.add_argument("--limit", type=int, default=100, help="at most this many test images")
+    talk_parser.add_argument("--batch-size", type=int, default=100)
+    talk_parser.add_argument("--overwrite", action="store_true",
+                             help="replace a result file computed with other settings")
+    talk_parser.set_defaults(handler=command_talk_table)
 
     sub.add_parser("list", help="list the recipes").set_defaults(handler=None)
     return parser

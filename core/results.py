@@ -13,13 +13,14 @@ from core.files import write_atomic
 from core.zoo import ASSETS_DIR
 
 RESULTS_DIR = ASSETS_DIR / "results"
-KINDS = ("attacks", "robustness", "certify", "tradeoff")
+KINDS = ("attacks", "robustness", "certify", "tradeoff", "talk_table")
 
 _HOW = {
     "attacks": "python -m core.experiments evaluate --name {subject} --data-dir ../shared/data",
     "robustness": "python -m core.experiments evaluate --name {subject} --data-dir ../shared/data",
     "certify": "python -m core.experiments certify --name {subject} --data-dir ../shared/data",
     "tradeoff": "python -m core.experiments tradeoff --dataset {subject}",
+    "talk_table": "python -m core.experiments talk-table --dataset {subject} --data-dir ../shared/data",
 }
 
 
@@ -30,6 +31,8 @@ REQUIRED = {
     "certify": {"command": str, "model": str, "dataset": str, "radii": list, "certified_accuracy": list,
                 "rows": list, "n": int, "alpha": float},
     "tradeoff": {"command": str, "dataset": str, "rows": list},
+    "talk_table": {"command": str, "dataset": str, "models": list, "eps": float, "eot": int, "votes": int,
+                   "seed": int, "examples": int},
 }
 
 
