@@ -1,8 +1,10 @@
 """Start: the talk in three parts, one line per scene, and how to drive the dashboard."""
 import streamlit as st
 
-from core.scenes.registry import REFERENCES_PAGE, by_part
-from ui import layout
+from core.scenes.registry import HOME_PAGE, REFERENCES_PAGE, by_part
+from ui import layout, lecture
+
+lecture.bar(HOME_PAGE)
 
 layout.header(
     "Toward certified defenses to adversarial example attacks through randomization",

@@ -5,7 +5,8 @@ session's state; every number and array drawn comes from its frozen view()."""
 import streamlit as st
 
 from core.scenes import erm_playground as erm
-from ui import layout, scene
+from ui import layout, lecture, scene
+from ui import url
 from ui.figures import erm_playground as figures
 
 STATE_KEY = "erm_state"
@@ -63,7 +64,7 @@ with controls:
         session.reset()
 
 view = session.view()
-with board:
+with board, lecture.step(2):
     top, bottom = st.columns(3), st.columns(3)
     top[0].metric("Epoch", view.epoch, help=f"{view.steps} mini-batch steps so far.")
     top[1].metric("Empirical risk R̂(θ)", f"{view.train_loss:.3f}")
@@ -75,6 +76,7 @@ with board:
         st.warning(erm.stall_hint(view, session.spec))
     st.latex(view.empirical_latex)
     st.latex(view.held_out_latex)
+with board, lecture.step(3):
     st.plotly_chart(figures.curves(view), key="erm_curves")
     st.plotly_chart(figures.decision_regions(view), key="erm_regions")
 

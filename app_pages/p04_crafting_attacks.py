@@ -5,7 +5,8 @@ import streamlit as st
 
 from core.scenes import common
 from core.scenes import crafting_attacks as craft
-from ui import layout, scene
+from ui import layout, lecture, scene
+from ui import url
 from ui.figures import crafting_attacks as figures
 from ui.figures import image
 
@@ -74,7 +75,7 @@ with board:
 chosen = next(c for c in curves if c.attack == attack)
 settings = "; ".join(sorted({f"{c.steps} PGD steps, seed {c.seed}" for c in curves if c.steps is not None}))
 
-with board:
+with board, lecture.step(2):
     columns = st.columns(4)
     columns[0].metric("Clean accuracy", f"{chosen.accuracy[0]:.0%}", help=f"On the {chosen.images} gallery images.")
     columns[1].metric(f"Accuracy at ε = {shown(budget)}", f"{chosen.at(budget):.0%}",
@@ -90,6 +91,7 @@ with board:
                     key="p04_curves")
     st.caption(craft.curves_caption(curves))
 
+with board, lecture.step(3):
     st.subheader("One image before and after")
     arguments = dict(model_name=model_name, attack=attack, budget=float(budget), steps=int(steps), index=int(index),
                      seed=seed)
@@ -118,6 +120,7 @@ with board:
                        f"image {'counts' if one.broken else 'does not count'} as broken at ε = {shown(budget)}"
                        + ("." if one.broken or not one.fooled else " (its ‖τ‖₂ is larger than ε)."))
 
+with board, lecture.step(4):
     st.subheader("Shipped: the whole test set")
     test_set = scene.compute(craft.test_set, spinner=None, model_name=model_name, norm=norm)
     if test_set.message is not None:

@@ -3,7 +3,8 @@ do not preserve distances (Szegedy et al. 2014; Madry et al. 2018). Computed by 
 import streamlit as st
 
 from core.scenes import geometry as scene_module
-from ui import layout, scene
+from ui import layout, lecture, scene
+from ui import url
 from ui.figures import geometry as figures
 
 DEFAULTS = scene_module.DEFAULTS
@@ -42,7 +43,7 @@ with controls:
 result = scene.compute(scene_module.attack, spinner=None, dataset=dataset, x1=float(x1), x2=float(x2),
                        eps=float(eps), norm=norm, steps=int(steps), output=output, seed=seed)
 
-with board:
+with board, lecture.step(2):
     columns = st.columns(5)
     columns[0].metric("F(x) → F(x_adv)", f"{result.label} → {result.final}")
     columns[1].metric("Crossing step", "never" if result.crossing is None else f"{result.crossing} of {result.steps}")
@@ -54,6 +55,7 @@ with board:
                     selection_mode="points")
     st.caption(scene_module.path_caption(result) + " Markers on the path take the colour of the class F gives "
                "them" + (" (black line: P(class 1) = ½)." if toy.boundary is not None else "."))
+with board, lecture.step(3):
     st.plotly_chart(figures.stretch(result), key="p05_stretch")
     st.caption(scene_module.stretch_caption(result))
 

@@ -4,7 +4,8 @@ core.scenes.adversarial_training."""
 import streamlit as st
 
 from core.scenes import adversarial_training as scene_module
-from ui import layout, recompute, scene
+from ui import layout, lecture, recompute, scene
+from ui import url
 from ui.figures import adversarial_training as figures
 
 scene.header("p06_adversarial_training", scene_module.EXPLANATION, scene_module.USES)
@@ -14,6 +15,9 @@ choices, default = scene_module.datasets()
 dataset = st.sidebar.selectbox("Image dataset", choices, index=choices.index(default), key="p06_dataset",
                                format_func=lambda d: scene_module.DATASET_TITLES[d])
 result = scene.compute(scene_module.images, dataset=dataset, seed=seed)
+lecture.predict(scene_module.PREDICTION, key="p06_guess")
+lecture.reveal(scene_module.PREDICTION, scene_module.verdict(result), key="p06_guess", at=2)
+lecture.section(3)
 images_tab, toy_tab = st.tabs([f"The talk's table ({result.title})", "2-D: the boundary moves away"])
 
 with images_tab:
@@ -53,6 +57,7 @@ with images_tab:
         recompute.robustness_panel(list(result.models.values()), result.shipped, dataset=dataset, seed=seed,
                                    key="p06_recompute")
 
+with images_tab, lecture.step(4):
     st.subheader("The price: training time")
     if len(result.entries) == 2:
         columns = st.columns(3)

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from core.scenes import noise_injection as scene
-from ui import figures, layout
+from ui import figures, layout, lecture
 from ui import scene as frame
 from ui.figures import noise_injection as fig
 
@@ -58,7 +58,7 @@ with images_tab:
                             key="p07_image_figure")
         result = frame.compute(scene.image_draws, model=model, index=int(index), **values,
                                spinner=f"Drawing ε {values['num']} times…")
-        with board:
+        with board, lecture.step(2):
             st.markdown(f"**{scene.DRAWS_SHOWN} successive draws of $\\tilde F_\\varepsilon(x)$** — "
                         f"{result.noise_label} added after layer {result.layer} of {result.layers}, "
                         f"std {result.noise_std:.3f} per coordinate.")
@@ -75,8 +75,9 @@ with images_tab:
                 st.metric(f"‖ε‖₂ / ‖φ({result.layer})∘…∘φ(1)(x)‖₂ in draw 1", f"{result.noise_ratio:.2f}",
                           help="How loud the noise is relative to the representation it is added to.")
 
-        st.subheader("Four readings of the same randomization")
-        smooth_col, augment_col, topo_col, game_col = st.columns(4)
+        readings = lecture.step(3)
+        readings.subheader("Four readings of the same randomization")
+        smooth_col, augment_col, topo_col, game_col = readings.columns(4)
         shared = {key: values[key] for key in ("layer", "noise", "scale", "seed")}
         with smooth_col:
             st.markdown(scene.READINGS["smoothing"])
@@ -110,7 +111,7 @@ with toy_tab:
         x1 = st.number_input("x₁", 0.0, 1.0, scene.TOY_POINT[0], 0.01, key="p07_toy_x1")
         x2 = st.number_input("x₂", 0.0, 1.0, scene.TOY_POINT[1], 0.01, key="p07_toy_x2")
         toy_values = noise_controls("p07_toy", scene.TOY_LAYERS, scene.TOY_SCALE)
-    with board:
+    with board, lecture.step(2):
         toy = frame.compute(scene.toy_draws, x1=float(x1), x2=float(x2), **toy_values, spinner="Drawing ε…")
         show_draws(toy, scene.TOY_CLASSES, "p07_toy")
         maps = frame.compute(scene.toy_maps, **{k: toy_values[k] for k in ("layer", "noise", "scale", "seed")},

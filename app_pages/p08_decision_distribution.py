@@ -2,7 +2,7 @@
 import streamlit as st
 
 from core.scenes import decision_distribution as scene
-from ui import figures, layout
+from ui import figures, layout, lecture
 from ui import scene as frame
 from ui.figures import decision_distribution as fig
 
@@ -23,6 +23,9 @@ with toy_tab:
     maps = frame.compute(scene.toy_regions, sigma=float(sigma), seed=seed, spinner="Smoothing the decision regions…")
     with board:
         columns = st.columns(5)
+        lecture.predict(scene.PREDICTION, key="p08_guess")
+        lecture.reveal(scene.PREDICTION, scene.verdict(toy, scene.TOY_CLASSES), key="p08_guess", at=2)
+    with board, lecture.step(3):
         columns[0].metric("F(x) → F(x_adv)", f"{toy.label} → {toy.adv_label}",
                           help="Decisions of the base network without noise.")
         columns[1].metric("P(F(x + ε) = 1)", f"{toy.p[1]:.3f}")
@@ -36,6 +39,7 @@ with toy_tab:
                            key="p08_toy_bars")
         right.caption("Circles: draws F sends to class 0, diamonds: to class 1.")
         left, right = st.columns(2)
+    with board, lecture.step(4):
         base_figure, smoothed_figure = fig.base_and_smoothed(toy, maps)
         left.plotly_chart(base_figure, key="p08_base_regions")
         right.plotly_chart(smoothed_figure, key="p08_smoothed_regions")
@@ -65,7 +69,7 @@ with images_tab:
                                eps=float(image_eps), votes=int(votes), seed=seed,
                                spinner="PGD on F, then drawing the noise…")
         names = info.class_names
-        with board:
+        with board, lecture.step(3):
             columns = st.columns(4)
             columns[0].metric("F(x) → F(x_adv)", f"{names[result.label]} → {names[result.adv_label]}")
             columns[1].metric("F_rob(x) → F_rob(x_adv)", f"{names[result.rob_label]} → {names[result.rob_adv_label]}")

@@ -5,12 +5,13 @@ import streamlit as st
 
 from core.scenes import take_home as T
 from core.scenes.registry import scene as registered
-from ui import layout, scene
+from ui import layout, lecture, scene
+from ui import url
 from ui.figures import take_home as figures
 
 scene.header("p11_take_home", T.EXPLANATION, T.USES)
 seed = layout.seed_input()
-sections = [st.container() for _ in T.MESSAGES]
+sections = [lecture.step(number) for number in range(1, len(T.MESSAGES) + 1)]   # one message per step
 
 
 def opening(message) -> None:

@@ -2,8 +2,8 @@
 import streamlit as st
 
 from core.scenes.references import REFERENCES
-from core.scenes.registry import SCENES
-from ui import layout
+from core.scenes.registry import REFERENCES_PAGE, SCENES
+from ui import layout, lecture
 
 TITLES = {scene.url_path: scene.title for scene in SCENES}
 PAGES = {scene.url_path: scene.page for scene in SCENES}
@@ -16,6 +16,7 @@ def link_label(link: str) -> str:
     return "doi" if "doi.org" in link else "OpenReview"
 
 
+lecture.bar(REFERENCES_PAGE)
 layout.header(
     "References",
     "The papers behind the talk, oldest first. Each entry links to the paper (arXiv where there is "
