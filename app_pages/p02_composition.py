@@ -4,7 +4,6 @@ import streamlit as st
 
 from core.scenes import composition
 from ui import layout, lecture, scene
-from ui import url
 from ui.figures import composition as figures
 
 scene.header("p02_composition", composition.EXPLANATION, composition.USES)
@@ -24,16 +23,16 @@ activation = columns[3].selectbox("Activation σ", composition.ACTIVATIONS,
                                   index=composition.ACTIVATIONS.index(defaults["activation"]), key="comp_activation")
 result = scene.compute(composition.layers, spinner="Training the network…", dataset=dataset, depth=depth,
                        width=width, activation=activation, seed=seed)
-metric_columns = st.columns(3)
 lecture.section(2)
+metric_columns = st.columns(3)
 metric_columns[0].metric("Train accuracy", f"{result.train_acc:.1%}")
 metric_columns[1].metric("Held-out accuracy", f"{result.test_acc:.1%}")
 metric_columns[2].metric("Parameters", f"{result.parameters:,}")
 st.plotly_chart(figures.layers(result), key="comp_layers")
 st.caption(result.caption)
 
-# ── Width and depth ───────────────────────────────────────────────────────────
 lecture.section(3)
+# ── Width and depth ───────────────────────────────────────────────────────────
 st.subheader("Width and depth: over-parametrisation and overfitting")
 st.markdown(f"Networks of every width and depth trained to convergence (full-batch Adam) on only "
             f"{composition.SWEEP_POINTS // 2} points of *{dataset}* with {composition.SWEEP_LABEL_NOISE:.0%} "
@@ -66,8 +65,8 @@ metric_columns[1].metric("… and held-out accuracy", f"{widest.test_acc:.0%}",
                          delta=f"{sweep.gap:+.0%} gap", delta_color="off")
 st.caption(sweep.caption)
 
-# ── Universal approximation ──────────────────────────────────────────────────
 lecture.section(4)
+# ── Universal approximation ──────────────────────────────────────────────────
 st.subheader("One hidden layer suffices: Cybenko's universal approximation")
 st.markdown(composition.CYBENKO)
 columns = st.columns(2)

@@ -5,7 +5,6 @@ import streamlit as st
 from core.scenes import cat_to_dog as cat
 from core.scenes import common
 from ui import layout, lecture, scene
-from ui import url
 from ui.figures import cat_to_dog as figures
 from ui.figures import image
 
@@ -53,12 +52,12 @@ if uploaded is not None:
 
 arguments = dict(model_name=model_name, index=int(index), upload=upload, target=int(target), attack=attack,
                  eps_255=float(eps_255), steps=int(steps), c=float(c), kappa=float(kappa), seed=seed)
-requested = st.session_state.setdefault("p03_requested", set())
 grey = scene.compute(cat.targeted_attack, spinner=None, **{**arguments, "attack": "pgd", "steps": cat.DEFAULT_STEPS,
                                                             "eps_255": cat.ONE_GREY_LEVEL_255})
 with board:   # the talk's question at ε = 1/255, whatever the controls say
     lecture.predict(cat.prediction(grey), key="p03_guess")
     lecture.reveal(cat.prediction(grey), cat.verdict(grey), key="p03_guess", at=2)
+requested = st.session_state.setdefault("p03_requested", set())
 if cat.expensive(attack, steps) and tuple(sorted(arguments.items())) not in requested:
     board.info(f"{cat.ATTACK_CHOICES[attack].split(',')[0]}" + (f" with {steps} steps" if attack == "pgd" else "")
                + " takes a few seconds on a CPU.")
@@ -85,7 +84,6 @@ with board, lecture.step(3):
         + (f"**the network now answers {class_names[target]}** ({p_adv[target]:.0%})." if result.reached
            else f"the target {class_names[target]} is not reached — raise "
                 + ("the budget or the steps." if attack == "pgd" else "the constant c.")))
-    st.plotly_chart(figures.probabilities(p, p_adv, class_names), key="p03_bars")
 with board, lecture.step(4):
     columns = st.columns(5)
     columns[0].metric("F(x)", f"{class_names[before]} · {p[before]:.0%}")
@@ -95,6 +93,7 @@ with board, lecture.step(4):
                       delta=f"from {figures.probability_text(float(p[target]))}", delta_color="off")
     columns[3].metric("‖τ‖∞", f"{result.scale:.4f}", help=f"= {255 * result.scale:.2f}/255")
     columns[4].metric("‖τ‖₂", f"{result.l2:.3f}")
+    st.plotly_chart(figures.probabilities(p, p_adv, class_names), key="p03_bars")
     st.caption("The perturbation is amplified for display: every pixel of τ/s lies in [−1, 1], shown from black "
                f"(−1) through grey (0) to white (+1); the true change of each pixel is at most {result.scale:.4f} "
                f"= {255 * result.scale:.1f}/255 of the intensity range (the talk's slide prints "

@@ -22,10 +22,10 @@ with toy_tab:
                         spinner="Attacking F and drawing the noise…")
     maps = frame.compute(scene.toy_regions, sigma=float(sigma), seed=seed, spinner="Smoothing the decision regions…")
     with board:
-        columns = st.columns(5)
         lecture.predict(scene.PREDICTION, key="p08_guess")
         lecture.reveal(scene.PREDICTION, scene.verdict(toy, scene.TOY_CLASSES), key="p08_guess", at=2)
     with board, lecture.step(3):
+        columns = st.columns(5)
         columns[0].metric("F(x) → F(x_adv)", f"{toy.label} → {toy.adv_label}",
                           help="Decisions of the base network without noise.")
         columns[1].metric("P(F(x + ε) = 1)", f"{toy.p[1]:.3f}")
@@ -38,8 +38,8 @@ with toy_tab:
         right.plotly_chart(fig.distributions(toy.p, toy.q, scene.TOY_CLASSES, "Class probabilities under noise"),
                            key="p08_toy_bars")
         right.caption("Circles: draws F sends to class 0, diamonds: to class 1.")
-        left, right = st.columns(2)
     with board, lecture.step(4):
+        left, right = st.columns(2)
         base_figure, smoothed_figure = fig.base_and_smoothed(toy, maps)
         left.plotly_chart(base_figure, key="p08_base_regions")
         right.plotly_chart(smoothed_figure, key="p08_smoothed_regions")
