@@ -7,7 +7,9 @@ Every coordinate of ε is drawn i.i.d. from one of:
 - ``"uniform"``: uniform on [−λ, λ], scale = λ; certifies ℓ1 (and ℓ∞) radii (Yang et al. 2020).
 - ``"generalized_normal"``: density ∝ exp(−|t/s|^β), scale = s, shape β (default 1.5), the
   exponential-family member between Laplace (β = 1) and Gaussian (β = 2, σ = s/√2) studied by
-  Pinot et al. 2019; no certificate is implemented for it (``certified_norm`` is None).
+  Pinot et al. 2019; for β ≥ 1 it certifies ℓ1 radii by the Rényi-divergence route (Li et al. 2019;
+  core.divergence, core.smoothing.exponential_family_radius); for β < 1 that route certifies nothing
+  (``certified_norm`` is None).
 
 Draws come only from the ``torch.Generator`` passed to :meth:`Noise.sample`, which must live on the
 device the sample is drawn on; the same generator state gives the same noise.
@@ -29,7 +31,7 @@ NOISES = ("gaussian", "laplace", "uniform", "generalized_normal")
 _SCALE_SYMBOL = {"gaussian": "σ", "laplace": "b", "uniform": "λ", "generalized_normal": "s"}
 _TITLE = {"gaussian": "Gaussian", "laplace": "Laplace", "uniform": "Uniform",
           "generalized_normal": "Generalized normal"}
-_CERTIFIED_NORM = {"gaussian": "l2", "laplace": "l1", "uniform": "l1", "generalized_normal": None}
+_CERTIFIED_NORM = {"gaussian": "l2", "laplace": "l1", "uniform": "l1", "generalized_normal": "l1"}
 _DEFAULT_PARAMS = {"gaussian": {}, "laplace": {}, "uniform": {}, "generalized_normal": {"beta": 1.5}}
 
 
@@ -77,7 +79,8 @@ class Noise:
 
     Attributes: ``name`` (one of :data:`NOISES`), ``scale``, ``params`` (extra shape parameters,
     e.g. ``{"beta": 1.5}``), ``std`` (per-coordinate standard deviation), ``certified_norm``
-    ("l2", "l1" or None: the norm in which :func:`core.smoothing.certified_radius` certifies).
+    ("l2", "l1" or None: the norm in which :func:`core.smoothing.certified_radius` certifies; None for a
+    generalized normal with β < 1).
     Equal noises compare equal and hash alike, so they can key caches.
     """
 
@@ -96,6 +99,8 @@ class Noise:
 
     @property
     def certified_norm(self) -> str | None:
+        if self.name == "generalized_normal" and self.params["beta"] < 1:
+            return None   # the 1-D divergence is not convex: no ℓ1 certificate (core.divergence)
         return _CERTIFIED_NORM[self.name]
 
     @property

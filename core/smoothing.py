@@ -255,7 +255,8 @@ def certify_details(model, x, *, noise, n0, n, alpha, batch_size, generator, num
     n = checks.positive_int(n, "n")
     alpha = _check_alpha(alpha)
     if noise.certified_norm is None:
-        raise ValueError(f"{noise.label} noise has no certified radius; certify with gaussian, laplace or uniform noise.")
+        raise ValueError(f"{noise.label} noise has no certified radius; certify with gaussian, laplace, uniform or "
+                         "generalized normal noise with β ≥ 1.")
     total = n0 + n
     report = None if callback is None else (lambda done, _: callback(done, total))
     selection = sample_counts(model, x, noise=noise, num=n0, batch_size=batch_size, generator=generator,
@@ -390,6 +391,22 @@ def renyi_radius(p_a, sigma, p_b=None):
     return _as_output(radius, p_a, p_b)
 
 
+def exponential_family_radius(noise, p_a, p_b=None) -> float:
+    """Pinot et al. 2019's exponential-family noises certified by the divergence route (Li et al. 2019,
+    Lemma 1): F_rob keeps its answer at x + τ while D_α(P_x ‖ P_{x+τ}) ≤
+    −log(1 − p_A − p_B + 2((p_A^{1−α} + p_B^{1−α})/2)^{1/(1−α)}) for some α > 1 (α → ∞ included, where
+    the right-hand side is −log(1 − p_A + p_B)); R is the largest ‖τ‖ meeting it, sup over α.
+
+    In ``noise.certified_norm``: Gaussian ℓ2 (D_α = α‖τ‖₂²/(2σ²): Li et al.'s :func:`renyi_radius`),
+    Laplace ℓ1 (the α → ∞ limit gives Teng et al.'s :func:`laplace_radius`), generalized normal
+    (β ≥ 1) ℓ1, with the divergence of the product law bounded over the ℓ1 ball by the 1-D one at ‖τ‖₁
+    (core.divergence: convexity of the 1-D divergence). p_B = 1 − p_A by default; 0 when p_A ≤ p_B.
+    """
+    from core import divergence
+
+    return float(divergence.divergence_radius(noise, p_a, p_b)[0])
+
+
 _PIXELDP_EPSILONS = np.linspace(1e-3, 1.0, 1000)
 
 
@@ -442,6 +459,20 @@ def radius_ceiling(sigma, alpha, n):
     return gaussian_radius(alpha ** (1.0 / n), sigma)
 
 
+def gaussian_tv_bound(distance, sigma) -> float:
+    """Total variation between N(x, σ²I) and N(x + τ, σ²I): TV = 2Φ(‖τ‖₂/(2σ)) − 1, ``distance`` = ‖τ‖₂.
+
+    It does not depend on the classifier F: for every class c (and every F),
+    |P(F(x + ε) = c) − P(F(x + τ + ε) = c)| ≤ TV, and the vote distributions p(x), p(x + τ) are within
+    TV of each other. So F_rob keeps its answer when p_A − p_B > 2·TV — the argument that, made tight
+    with the Neyman–Pearson lemma, leads to Cohen et al. 2019's Theorem 1 (R = σΦ⁻¹(p_A)).
+    """
+    sigma = checks.positive(sigma, "sigma")
+    if isinstance(distance, bool) or not isinstance(distance, numbers.Real) or not 0 <= distance < np.inf:
+        raise ValueError(f"distance must be a non-negative finite number ‖τ‖₂, got {distance!r}.")
+    return float(2 * scipy.stats.norm.cdf(distance / (2 * sigma)) - 1)
+
+
 def certify_ceiling(noise, alpha, n) -> float:
     """The largest radius CERTIFY can return for ``noise`` at (n, α), in ``noise.certified_norm``:
     certified_radius(noise, α^{1/n}), since p_A_lower = Beta⁻¹(α; n, 1) = α^{1/n} when all n votes
@@ -456,7 +487,8 @@ def certified_radius(noise, p_a, *, dim=None, norm=None):
     """The radius certified by ``noise`` for a lower bound p_A, in ``noise.certified_norm`` (or ``norm``).
 
     gaussian → ℓ2 :func:`gaussian_radius`; laplace → ℓ1 :func:`laplace_radius`; uniform → ℓ1 (or
-    ℓ∞ with norm="linf" and dim) :func:`uniform_radius`.
+    ℓ∞ with norm="linf" and dim) :func:`uniform_radius`; generalized normal (β ≥ 1) → ℓ1
+    :func:`exponential_family_radius` (the divergence route).
     """
     name = getattr(noise, "name", None)
     if name == "gaussian" and norm in (None, "l2"):
@@ -465,10 +497,15 @@ def certified_radius(noise, p_a, *, dim=None, norm=None):
         return laplace_radius(p_a, noise.scale)
     if name == "uniform" and norm in (None, "l1", "linf"):
         return uniform_radius(p_a, noise.scale, norm=norm or "l1", dim=dim)
-    if name in ("gaussian", "laplace", "uniform"):
+    if name == "generalized_normal" and noise.certified_norm is not None and norm in (None, "l1"):
+        if np.ndim(p_a) == 0:
+            return exponential_family_radius(noise, p_a)
+        return np.vectorize(lambda p: exponential_family_radius(noise, float(p)), otypes=[float])(p_a)
+    if name in ("gaussian", "laplace", "uniform", "generalized_normal") and noise.certified_norm is not None:
         raise ValueError(f"{noise.label} noise certifies the {noise.certified_norm} norm, not {norm!r}; "
                          "leave norm=None.")
-    raise ValueError(f"No certified radius for noise {noise!r}; use gaussian, laplace or uniform noise.")
+    raise ValueError(f"No certified radius for noise {noise!r}; use gaussian, laplace, uniform or generalized "
+                     "normal noise with β ≥ 1.")
 
 
 def input_space_radius(radius, lipschitz_bound):

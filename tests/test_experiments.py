@@ -147,6 +147,23 @@ def test_certify_resume_extends_the_shipped_result(trained, capsys):
     assert "resuming" not in capsys.readouterr().out, "rows drawn in other batches are not reused"
 
 
+def test_certify_generalized_normal_noise_in_l1(trained):
+    """Pinot et al.'s generalized normal (β = 1.5) is certified in ℓ1 by the divergence route."""
+    from core import noise as noise_module, smoothing
+
+    models_dir, results_dir, common = trained
+    name = "mnist-generalized_normal-0.2909"
+    assert experiments.main(["train", "--name", name, "--epochs", "1", *common]) == 0
+    assert zoo.noise_record(name, models_dir)["params"] == {"beta": 1.5}
+    assert experiments.main(["certify", "--name", name, "--n0", "10", "--n", "100", "--every", "20",
+                             "--limit", "3", "--batch-size", "50", *common]) == 0
+    shipped = results.read("certify", name, results_dir)
+    assert shipped["norm"] == "l1" and len(shipped["rows"]) == 3
+    ceiling = smoothing.certify_ceiling(noise_module.make("generalized_normal", 0.2909, beta=1.5), 0.001, 100)
+    for row in shipped["rows"]:
+        assert (row["radius"] > 0) == (row["predict"] != smoothing.ABSTAIN) and row["radius"] <= ceiling + 1e-9
+
+
 def test_certify_refuses_a_model_without_noise(trained, capsys):
     _, _, common = trained
     assert experiments.main(["certify", "--name", "mnist-standard", "--n", "10", *common]) == 2

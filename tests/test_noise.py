@@ -93,7 +93,8 @@ def test_certified_norms_labels_and_equality():
     assert noise_module.make("gaussian", 0.25).certified_norm == "l2"
     assert noise_module.make("laplace", 0.25).certified_norm == "l1"
     assert noise_module.make("uniform", 0.25).certified_norm == "l1"
-    assert noise_module.make("generalized_normal", 0.25).certified_norm is None
+    assert noise_module.make("generalized_normal", 0.25).certified_norm == "l1"           # β = 1.5 ≥ 1
+    assert noise_module.make("generalized_normal", 0.25, beta=0.8).certified_norm is None  # no ℓ1 certificate
     assert noise_module.make("gaussian", 0.25).label == "Gaussian σ=0.25"
     assert repr(noise_module.make("uniform", 0.5)) == "Uniform λ=0.5"
     assert noise_module.make("generalized_normal", 0.5).label == "Generalized normal s=0.5, β=1.5"

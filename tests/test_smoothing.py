@@ -263,7 +263,7 @@ def test_points_on_the_certified_circle_keep_the_smoothed_prediction_disc_model(
 
 def test_certify_refuses_noise_without_a_certificate():
     with pytest.raises(ValueError, match="no certified radius"):
-        smoothing.certify(linear_classifier(), torch.zeros(2), noise=noise_module.make("generalized_normal", 0.5),
+        smoothing.certify(linear_classifier(), torch.zeros(2), noise=noise_module.make("generalized_normal", 0.5, beta=0.8),
                           n0=10, n=10, alpha=0.01, batch_size=10, generator=make_generator(0, "cpu"))
 
 
@@ -372,11 +372,13 @@ def test_certified_radius_dispatches_on_the_noise():
     (lambda: smoothing.pixeldp_radius(float("nan"), 1.0), r"\[0, 1\]"),
     (lambda: smoothing.radius_ceiling(0.25, 0.001, 0), "n must"),
     (lambda: smoothing.certify_ceiling(noise_module.make("laplace", 0.5), 0.0, 100), "alpha"),
-    (lambda: smoothing.certify_ceiling(noise_module.make("generalized_normal", 0.5), 0.01, 100), "No certified radius"),
+    (lambda: smoothing.certify_ceiling(noise_module.make("generalized_normal", 0.5, beta=0.8), 0.01, 100),
+     "No certified radius"),
     (lambda: smoothing.clopper_pearson_lower(11, 10, 0.01), "k must"),
     (lambda: smoothing.uniform_radius(0.9, 0.5, norm="linf"), "dim"),
     (lambda: smoothing.uniform_radius(0.9, 0.5, norm="l2"), "norm"),
-    (lambda: smoothing.certified_radius(noise_module.make("generalized_normal", 0.5), 0.9), "No certified radius"),
+    (lambda: smoothing.certified_radius(noise_module.make("generalized_normal", 0.5, beta=0.8), 0.9),
+     "No certified radius"),
     (lambda: smoothing.certified_radius("gaussian", 0.9), "No certified radius"),
     (lambda: smoothing.input_space_radius(0.5, 0.0), "lipschitz_bound"),
 ])
