@@ -18,6 +18,13 @@ from datetime import datetime, timezone
 import numpy as np
 
 FIGURE_CONFIG = {"displaylogo": False, "responsive": True}
+# Each figure's spec is a JSON block beside its <div>; one script draws them all once the page is read.
+DRAW_FIGURES = """<script>
+document.querySelectorAll("div.figure").forEach(function (div) {
+  var spec = JSON.parse(document.getElementById(div.id + "-spec").textContent);
+  Plotly.newPlot(div, spec.data, spec.layout, CONFIG);
+});
+</script>"""
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2rem auto; padding: 0 1rem; color: #222; }
@@ -63,7 +70,8 @@ def _images_as_data_uris(figure: dict) -> dict:
             z = trace.pop("z")
             if isinstance(z, dict) and "bdata" in z:       # plotly's typed-array encoding
                 raw = np.frombuffer(base64.b64decode(z["bdata"]), dtype=np.dtype(z["dtype"]))
-                z = raw.reshape(z["shape"]) if "shape" in z else raw
+                shape = z.get("shape")     # "4, 5, 3" (a string) in plotly's encoding
+                z = raw.reshape([int(n) for n in str(shape).split(",")]) if shape else raw
             trace["source"] = png_data_uri(np.asarray(z))
     return figure
 
@@ -111,13 +119,15 @@ def build(records: list[SceneRecord], *, title: str = "Randomized Defenses Lab â
         for figure_json in record.figures:
             figure_number += 1
             figure = _images_as_data_uris(json.loads(figure_json))
-            parts.append(f"<div class='figure' id='figure-{figure_number}'></div><script>"
-                         f"Plotly.newPlot('figure-{figure_number}', {_script_json(figure.get('data', []))}, "
-                         f"{_script_json(figure.get('layout', {}))}, {_script_json(FIGURE_CONFIG)});</script>")
+            spec = {"data": figure.get("data", []), "layout": figure.get("layout", {})}
+            parts.append(f"<div class='figure' id='figure-{figure_number}'></div>"
+                         f"<script type='application/json' id='figure-{figure_number}-spec'>{_script_json(spec)}"
+                         "</script>")
         for caption in record.captions:
             parts.append(f"<p class='caption'>{html.escape(caption)}</p>")
         if record.commands:
             parts.append("<p>Reproduce:</p><pre>" + html.escape("\n".join(record.commands)) + "</pre>")
         parts.append("</section>")
+    parts.append(DRAW_FIGURES.replace("CONFIG", _script_json(FIGURE_CONFIG)))
     parts.append("</body></html>")
     return "\n".join(parts)

@@ -26,6 +26,8 @@ VALUES_KEY = "_url_values"      # {key: [url text, …]} of this page's bound wi
 NOTES_KEY = "_url_notes"        # {key: (sentence, url texts used)}: a refused link value, shown until it changes
 PAGE_KEY = "_url_page"
 DEFAULT_BASE = "http://localhost:8501/"
+UPLOAD_NOT_IN_LINK = ("An uploaded photo cannot travel in a link: a copied link opens this scene on the gallery "
+                      "image chosen above.")
 
 
 def start_page(url_path: str) -> None:
