@@ -7,6 +7,7 @@ import streamlit as st
 from core.scenes import erm_playground as erm
 from ui import layout, lecture, scene
 from ui import url
+from ui import url
 from ui.figures import erm_playground as figures
 
 STATE_KEY = "erm_state"
@@ -24,20 +25,20 @@ seed = layout.seed_input()
 controls, board = st.columns([1, 3], gap="large")
 with controls:
     st.markdown("**Data**")
-    dataset = st.selectbox("Dataset", erm.DATASETS, index=erm.DATASETS.index(erm.DEFAULTS["dataset"]),
+    dataset = url.selectbox("Dataset", erm.DATASETS, index=erm.DATASETS.index(erm.DEFAULTS["dataset"]),
                            key="erm_dataset")
-    label_noise = st.slider("Label noise (share of flipped labels)", *erm.LABEL_NOISE_RANGE[:2],
+    label_noise = url.slider("Label noise (share of flipped labels)", *erm.LABEL_NOISE_RANGE[:2],
                             erm.DEFAULTS["label_noise"], erm.LABEL_NOISE_RANGE[2], key="erm_label_noise")
-    test_fraction = st.slider("Held-out fraction", *erm.TEST_FRACTION_RANGE[:2], erm.DEFAULTS["test_fraction"],
+    test_fraction = url.slider("Held-out fraction", *erm.TEST_FRACTION_RANGE[:2], erm.DEFAULTS["test_fraction"],
                               erm.TEST_FRACTION_RANGE[2], key="erm_test_fraction")
     st.markdown("**Network and loss**")
-    depth = st.slider("Depth (hidden layers)", *erm.DEPTH_RANGE, erm.DEFAULTS["depth"], key="erm_depth")
-    width = st.select_slider("Width (neurons per hidden layer)", erm.WIDTHS, value=erm.DEFAULTS["width"],
+    depth = url.slider("Depth (hidden layers)", *erm.DEPTH_RANGE, erm.DEFAULTS["depth"], key="erm_depth")
+    width = url.select_slider("Width (neurons per hidden layer)", erm.WIDTHS, value=erm.DEFAULTS["width"],
                              key="erm_width")
-    activation = st.selectbox("Activation σ", erm.ACTIVATIONS,
+    activation = url.selectbox("Activation σ", erm.ACTIVATIONS,
                               index=erm.ACTIVATIONS.index(erm.DEFAULTS["activation"]), key="erm_activation")
-    loss = st.selectbox("Loss ℓ", erm.LOSSES, format_func=erm.LOSS_LABELS.get, key="erm_loss")
-    lr = st.select_slider("Learning rate", erm.LEARNING_RATES, value=erm.DEFAULTS["lr"], key="erm_lr")
+    loss = url.selectbox("Loss ℓ", erm.LOSSES, format_func=erm.LOSS_LABELS.get, key="erm_loss")
+    lr = url.select_slider("Learning rate", erm.LEARNING_RATES, value=erm.DEFAULTS["lr"], key="erm_lr")
     spec = scene.compute(erm.spec, spinner=None, dataset=dataset, label_noise=label_noise,
                          test_fraction=test_fraction, depth=depth, width=width, activation=activation,
                          loss=loss, lr=lr, seed=seed)
@@ -51,8 +52,8 @@ with controls:
 
     st.markdown("**Training**")
     low, high, default = erm.EPOCHS_PER_TRAIN
-    epochs = st.number_input("Epochs per Train", low, high, default, key="erm_epochs")
-    unit = st.radio("Step =", erm.STEP_UNITS, horizontal=True, key="erm_step_unit")
+    epochs = url.number_input("Epochs per Train", low, high, default, key="erm_epochs")
+    unit = url.radio("Step =", erm.STEP_UNITS, horizontal=True, key="erm_step_unit")
     train_col, step_col, reset_col = st.columns(3)
     if train_col.button("Train", key="erm_train", type="primary"):
         bar, progress = progress_bar("Training…")

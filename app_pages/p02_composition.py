@@ -4,6 +4,7 @@ import streamlit as st
 
 from core.scenes import composition
 from ui import layout, lecture, scene
+from ui import url
 from ui.figures import composition as figures
 
 scene.header("p02_composition", composition.EXPLANATION, composition.USES)
@@ -13,13 +14,14 @@ defaults = composition.DEFAULTS
 # ── How each layer moves the data ─────────────────────────────────────────────
 st.subheader("How each φ(i) moves the data")
 columns = st.columns(4)
-dataset = columns[0].selectbox("Dataset", composition.DATASETS, index=composition.DATASETS.index(defaults["dataset"]),
-                               key="comp_dataset")
-depth = columns[1].slider("Depth N − 1 (hidden layers)", *composition.DEPTH_RANGE, defaults["depth"], key="comp_depth")
-width = columns[2].select_slider("Width", composition.WIDTHS, value=defaults["width"], key="comp_width",
+dataset = url.selectbox("Dataset", composition.DATASETS, index=composition.DATASETS.index(defaults["dataset"]),
+                        key="comp_dataset", where=columns[0])
+depth = url.slider("Depth N − 1 (hidden layers)", *composition.DEPTH_RANGE, defaults["depth"], key="comp_depth",
+                   where=columns[1])
+width = url.select_slider("Width", composition.WIDTHS, value=defaults["width"], key="comp_width", where=columns[2],
                                  help="Width 2 shows each representation as it is; wider ones are projected "
                                       "on their first two principal components.")
-activation = columns[3].selectbox("Activation σ", composition.ACTIVATIONS,
+activation = url.selectbox("Activation σ", composition.ACTIVATIONS, where=columns[3],
                                   index=composition.ACTIVATIONS.index(defaults["activation"]), key="comp_activation")
 result = scene.compute(composition.layers, spinner="Training the network…", dataset=dataset, depth=depth,
                        width=width, activation=activation, seed=seed)
@@ -70,9 +72,9 @@ lecture.section(4)
 st.subheader("One hidden layer suffices: Cybenko's universal approximation")
 st.markdown(composition.CYBENKO)
 columns = st.columns(2)
-function = columns[0].selectbox("Function f", composition.FUNCTIONS, key="comp_function")
-max_width = columns[1].select_slider("Largest width N", composition.APPROXIMATION_WIDTHS[1:],
-                                     value=composition.DEFAULT_MAX_WIDTH, key="comp_max_width")
+function = url.selectbox("Function f", composition.FUNCTIONS, key="comp_function", where=columns[0])
+max_width = url.select_slider("Largest width N", composition.APPROXIMATION_WIDTHS[1:], where=columns[1],
+                               value=composition.DEFAULT_MAX_WIDTH, key="comp_max_width")
 fits = scene.compute(composition.approximation, spinner="Fitting the sigmoid networks…", function=function,
                      max_width=max_width, seed=seed)
 st.plotly_chart(figures.approximation(fits), key="comp_approximation")

@@ -5,6 +5,7 @@ import streamlit as st
 from core.scenes import cat_to_dog as cat
 from core.scenes import common
 from ui import layout, lecture, scene
+from ui import url
 from ui.figures import cat_to_dog as figures
 from ui.figures import image
 
@@ -14,30 +15,31 @@ names = cat.models()
 if not names:
     st.info(cat.NO_MODEL)
     st.stop()
-model_name = st.sidebar.selectbox("Model", names, key="p03_model")
+model_name = url.selectbox("Model", names, key="p03_model", where=st.sidebar)
 dataset = common.dataset_of(model_name)
 options = common.gallery_options(dataset)
 class_names = cat.class_names(dataset)
 
 controls, board = st.columns([1, 3], gap="large")
 with controls:
-    index = st.selectbox(f"{common.DATASET_TITLES.get(dataset, dataset)} test image", range(len(options)),
+    index = url.selectbox(f"{common.DATASET_TITLES.get(dataset, dataset)} test image", range(len(options)),
                          index=cat.default_image(dataset), key="p03_image", format_func=options.__getitem__)
     uploaded = st.file_uploader("…or upload a photo (centre-cropped and resized)", type=cat.UPLOAD_TYPES,
-                                key="p03_upload")
-    target = st.selectbox("Target class", range(len(class_names)), index=cat.DEFAULT_TARGET, key="p03_target",
+                                key="p03_upload",
+                                help=url.UPLOAD_NOT_IN_LINK)
+    target = url.selectbox("Target class", range(len(class_names)), index=cat.DEFAULT_TARGET, key="p03_target",
                           format_func=class_names.__getitem__)
-    attack = st.selectbox("Attack", list(cat.ATTACK_CHOICES), key="p03_attack", format_func=cat.ATTACK_CHOICES.get)
+    attack = url.selectbox("Attack", list(cat.ATTACK_CHOICES), key="p03_attack", format_func=cat.ATTACK_CHOICES.get)
     eps_255, steps = cat.DEFAULT_EPS_255.get(dataset, 8), cat.DEFAULT_STEPS
     c, kappa = 1.0, 0.0
     if attack == "pgd":
-        eps_255 = st.select_slider("Budget ε (ℓ∞, in 1/255)", cat.EPS_CHOICES_255, value=eps_255,
+        eps_255 = url.select_slider("Budget ε (ℓ∞, in 1/255)", cat.EPS_CHOICES_255, value=eps_255,
                                    key=f"p03_eps_{dataset}", help="A pixel may move by at most ε: 1/255 is one grey level.")
-        steps = st.select_slider("PGD steps", cat.STEP_CHOICES, value=cat.DEFAULT_STEPS, key="p03_steps")
+        steps = url.select_slider("PGD steps", cat.STEP_CHOICES, value=cat.DEFAULT_STEPS, key="p03_steps")
     else:
-        c = st.select_slider("Initial constant c", cat.C_CHOICES, value=1.0, key="p03_c",
+        c = url.select_slider("Initial constant c", cat.C_CHOICES, value=1.0, key="p03_c",
                              help="Weight of the misclassification term; binary-searched from here.")
-        kappa = st.select_slider("Confidence κ", cat.KAPPA_CHOICES, value=0.0, key="p03_kappa",
+        kappa = url.select_slider("Confidence κ", cat.KAPPA_CHOICES, value=0.0, key="p03_kappa",
                                  help=f"Require Z_{class_names[target]} − max_(j≠{class_names[target]}) Z_j ≥ κ.")
 
 upload = None
@@ -48,7 +50,7 @@ if uploaded is not None:
         controls.error(decoded.message)
     else:
         upload = content
-        controls.caption("Attacking your photo: remove it to go back to the gallery image.")
+        controls.caption("Attacking your photo: remove it to go back to the gallery image. " + url.UPLOAD_NOT_IN_LINK)
 
 arguments = dict(model_name=model_name, index=int(index), upload=upload, target=int(target), attack=attack,
                  eps_255=float(eps_255), steps=int(steps), c=float(c), kappa=float(kappa), seed=seed)

@@ -7,6 +7,7 @@ from core.scenes import common
 from core.scenes import crafting_attacks as craft
 from ui import layout, lecture, scene
 from ui import url
+from ui import url
 from ui.figures import crafting_attacks as figures
 from ui.figures import image
 
@@ -16,7 +17,7 @@ names = craft.models()
 if not names:
     st.info(craft.NO_MODEL)
     st.stop()
-model_name = st.sidebar.selectbox("Model", names, key="p04_model")
+model_name = url.selectbox("Model", names, key="p04_model", where=st.sidebar)
 dataset = common.dataset_of(model_name)
 options = common.gallery_options(dataset)
 labels, norms = craft.LABELS, craft.NORMS
@@ -32,21 +33,21 @@ def shown(value: float) -> str:
 
 controls, board = st.columns([1, 3], gap="large")
 with controls:
-    attack = st.selectbox("Attack", craft.ATTACKS, index=craft.ATTACKS.index("pgd_linf"),
+    attack = url.selectbox("Attack", craft.ATTACKS, index=craft.ATTACKS.index("pgd_linf"),
                           key="p04_attack", format_func=labels.get)
     norm = norms[attack]
     symbol = craft.NORM_SYMBOL[norm]
     budgets = craft.BUDGETS[(norm, dataset)]
-    budget = st.select_slider(f"Budget ε ({symbol}" + (", γ for the gradient step)" if attack == "gradient_step"
+    budget = url.select_slider(f"Budget ε ({symbol}" + (", γ for the gradient step)" if attack == "gradient_step"
                                                        else ")"),
                               budgets, value=craft.DEFAULT_BUDGET[(norm, dataset)], key=f"p04_budget_{norm}",
                               format_func=shown,
                               help="For Carlini–Wagner (no budget): an image counts as broken when C&W's "
                                    "minimal perturbation is at most ε.")
-    steps = st.select_slider("PGD steps", craft.STEP_CHOICES, value=craft.DEFAULT_STEPS, key="p04_steps",
+    steps = url.select_slider("PGD steps", craft.STEP_CHOICES, value=craft.DEFAULT_STEPS, key="p04_steps",
                              help="Step size 2.5·ε/steps. C&W always runs "
                                   f"{craft.CW_SEARCH} rounds of {craft.CW_STEPS} Adam steps.")
-    index = st.selectbox("Example image", range(len(options)), key="p04_image", format_func=options.__getitem__)
+    index = url.selectbox("Example image", range(len(options)), key="p04_image", format_func=options.__getitem__)
 
 family = craft.FAMILIES[norm]
 wanted = (model_name, norm, steps, seed)

@@ -5,6 +5,7 @@ import streamlit as st
 from core.scenes import geometry as scene_module
 from ui import layout, lecture, scene
 from ui import url
+from ui import url
 from ui.figures import geometry as figures
 
 DEFAULTS = scene_module.DEFAULTS
@@ -24,20 +25,20 @@ seed = layout.seed_input()
 controls, board = st.columns([1, 3], gap="large")
 with controls:
     datasets = list(scene_module.EPOCHS)
-    dataset = st.selectbox("Toy data", datasets, index=datasets.index(DEFAULTS["dataset"]), key="p05_dataset")
+    dataset = url.selectbox("Toy data", datasets, index=datasets.index(DEFAULTS["dataset"]), key="p05_dataset")
     toy = scene.compute(scene_module.toy, spinner="Loading the toy network…", dataset=dataset, seed=seed)
     # A new toy (data set or seed) starts from its own default point, near its boundary.
     if st.session_state.get("p05_point_for") != (dataset, seed) or "p05_x1" not in st.session_state:
         st.session_state["p05_x1"], st.session_state["p05_x2"] = toy.default_point
         st.session_state["p05_point_for"] = (dataset, seed)
-    x1 = st.number_input("x₁", 0.0, 1.0, step=0.01, format="%.3f", key="p05_x1")
-    x2 = st.number_input("x₂", 0.0, 1.0, step=0.01, format="%.3f", key="p05_x2")
-    eps = st.select_slider("Budget ε", scene_module.EPS_CHOICES, value=DEFAULTS["eps"], key="p05_eps")
-    norm = st.radio("Ball", list(scene_module.NORM_NAMES), format_func=scene_module.NORM_NAMES.get,
+    x1 = url.number_input("x₁", 0.0, 1.0, step=0.01, format="%.3f", key="p05_x1")
+    x2 = url.number_input("x₂", 0.0, 1.0, step=0.01, format="%.3f", key="p05_x2")
+    eps = url.select_slider("Budget ε", scene_module.EPS_CHOICES, value=DEFAULTS["eps"], key="p05_eps")
+    norm = url.radio("Ball", list(scene_module.NORM_NAMES), format_func=scene_module.NORM_NAMES.get,
                     key="p05_norm", horizontal=True)
-    steps = st.select_slider("PGD steps", scene_module.STEP_CHOICES, value=DEFAULTS["steps"], key="p05_steps",
+    steps = url.select_slider("PGD steps", scene_module.STEP_CHOICES, value=DEFAULTS["steps"], key="p05_steps",
                              help="Step size 2.5·ε/steps, no random start.")
-    output = st.radio("Measure F as", list(scene_module.OUTPUTS), format_func=scene_module.OUTPUTS.get,
+    output = url.radio("Measure F as", list(scene_module.OUTPUTS), format_func=scene_module.OUTPUTS.get,
                       key="p05_output")
 
 result = scene.compute(scene_module.attack, spinner=None, dataset=dataset, x1=float(x1), x2=float(x2),

@@ -6,13 +6,14 @@ import streamlit as st
 from core.scenes import adversarial_training as scene_module
 from ui import layout, lecture, recompute, scene
 from ui import url
+from ui import url
 from ui.figures import adversarial_training as figures
 
 scene.header("p06_adversarial_training", scene_module.EXPLANATION, scene_module.USES)
 seed = layout.seed_input()
 
 choices, default = scene_module.datasets()
-dataset = st.sidebar.selectbox("Image dataset", choices, index=choices.index(default), key="p06_dataset",
+dataset = url.selectbox("Image dataset", choices, index=choices.index(default), key="p06_dataset", where=st.sidebar,
                                format_func=lambda d: scene_module.DATASET_TITLES[d])
 result = scene.compute(scene_module.images, dataset=dataset, seed=seed)
 lecture.predict(scene_module.PREDICTION, key="p06_guess")
@@ -80,7 +81,7 @@ with images_tab, lecture.step(4):
 with toy_tab:
     controls, board = st.columns([1, 3], gap="large")
     with controls:
-        toy_eps = st.select_slider("Budget ε (ℓ∞), for training and for the attacks", scene_module.TOY_EPS_CHOICES,
+        toy_eps = url.select_slider("Budget ε (ℓ∞), for training and for the attacks", scene_module.TOY_EPS_CHOICES,
                                    value=scene_module.TOY_DEFAULT_EPS, key="p06_eps")
     toy = scene.compute(scene_module.toy, spinner="Training and attacking the toy networks…", eps=float(toy_eps),
                         seed=seed)

@@ -4,6 +4,7 @@ import streamlit as st
 from core.scenes import noise_injection as scene
 from ui import figures, layout, lecture
 from ui import scene as frame
+from ui import url
 from ui.figures import noise_injection as fig
 
 frame.header("p07_noise_injection", scene.EXPLANATION, scene.USES)
@@ -15,13 +16,13 @@ def noise_controls(prefix: str, layers: int, scale_range: tuple) -> dict:
     """Layer i, distribution, scale and number of draws; the layer is clamped to the model's depth."""
     if st.session_state.get(f"{prefix}_layer", 0) > layers:
         st.session_state[f"{prefix}_layer"] = layers
-    layer = st.slider("Layer i where ε is added (0 = the input)", 0, layers, 0, key=f"{prefix}_layer",
+    layer = url.slider("Layer i where ε is added (0 = the input)", 0, layers, 0, key=f"{prefix}_layer",
                       help=f"0 adds ε to x; i adds it to φ(i)∘…∘φ(1)(x); {layers} adds it to the logits.")
-    noise = st.selectbox("Distribution of ε", list(scene.NOISE_LABELS), format_func=scene.NOISE_LABELS.get,
+    noise = url.selectbox("Distribution of ε", list(scene.NOISE_LABELS), format_func=scene.NOISE_LABELS.get,
                          key=f"{prefix}_noise")
     low, high, default = scale_range
-    scale = st.slider(f"Scale {scene.SCALE_SYMBOL[noise]}", low, high, default, 0.01, key=f"{prefix}_scale")
-    num = st.select_slider("Draws for the Monte Carlo average", scene.SAMPLE_CHOICES, value=scene.DEFAULT_SAMPLES,
+    scale = url.slider(f"Scale {scene.SCALE_SYMBOL[noise]}", low, high, default, 0.01, key=f"{prefix}_scale")
+    num = url.select_slider("Draws for the Monte Carlo average", scene.SAMPLE_CHOICES, value=scene.DEFAULT_SAMPLES,
                            key=f"{prefix}_samples")
     return {"layer": int(layer), "noise": noise, "scale": float(scale), "num": int(num), "seed": seed}
 
@@ -47,9 +48,9 @@ with images_tab:
     else:
         controls, board = st.columns([1, 3], gap="large")
         with controls:
-            model = st.selectbox("Zoo model", available, key="p07_model")
+            model = url.selectbox("Zoo model", available, key="p07_model")
             info = frame.compute(scene.model_info, model=model, spinner="Loading the model…")
-            index = st.selectbox("Gallery image", range(len(info.gallery)), format_func=info.gallery.__getitem__,
+            index = url.selectbox("Gallery image", range(len(info.gallery)), format_func=info.gallery.__getitem__,
                                  key="p07_image")
             values = noise_controls("p07", info.layers, scene.IMAGE_SCALE)
             st.caption(f"{model} was trained with {info.trained_with}.")
@@ -94,7 +95,7 @@ with images_tab:
             st.plotly_chart(fig.votes(result, list(names)), key="p07_votes")
         with game_col:
             st.markdown(scene.READINGS["game"])
-            eps = st.select_slider("Attacker's ℓ2 budget", scene.ATTACK_BUDGETS, key="p07_eps",
+            eps = url.select_slider("Attacker's ℓ2 budget", scene.ATTACK_BUDGETS, key="p07_eps",
                                    value=scene.DEFAULT_BUDGET.get(info.dataset, 0.5))
             outcome = frame.compute(scene.game, model=model, index=int(index), eps=float(eps), **shared,
                                     spinner="PGD against the noise-free network…")
@@ -108,8 +109,8 @@ with images_tab:
 with toy_tab:
     controls, board = st.columns([1, 3], gap="large")
     with controls:
-        x1 = st.number_input("x₁", 0.0, 1.0, scene.TOY_POINT[0], 0.01, key="p07_toy_x1")
-        x2 = st.number_input("x₂", 0.0, 1.0, scene.TOY_POINT[1], 0.01, key="p07_toy_x2")
+        x1 = url.number_input("x₁", 0.0, 1.0, scene.TOY_POINT[0], 0.01, key="p07_toy_x1")
+        x2 = url.number_input("x₂", 0.0, 1.0, scene.TOY_POINT[1], 0.01, key="p07_toy_x2")
         toy_values = noise_controls("p07_toy", scene.TOY_LAYERS, scene.TOY_SCALE)
     with board, lecture.step(2):
         toy = frame.compute(scene.toy_draws, x1=float(x1), x2=float(x2), **toy_values, spinner="Drawing ε…")

@@ -4,6 +4,7 @@ import streamlit as st
 from core.scenes import decision_distribution as scene
 from ui import figures, layout, lecture
 from ui import scene as frame
+from ui import url
 from ui.figures import decision_distribution as fig
 
 frame.header("p08_decision_distribution", scene.EXPLANATION, scene.USES)
@@ -13,10 +14,10 @@ toy_tab, images_tab = st.tabs(["2-D toy network", "Images (zoo model)"])
 with toy_tab:
     controls, board = st.columns([1, 3], gap="large")
     with controls:
-        x1 = st.number_input("x₁", 0.0, 1.0, scene.TOY_POINT[0], 0.01, key="p08_x1")
-        x2 = st.number_input("x₂", 0.0, 1.0, scene.TOY_POINT[1], 0.01, key="p08_x2")
-        sigma = st.select_slider("Noise σ", scene.SIGMA_CHOICES, value=scene.TOY_SIGMA, key="p08_sigma")
-        eps = st.select_slider("PGD ℓ2 budget ‖τ‖₂ ≤", scene.TOY_BUDGETS, value=scene.TOY_EPS, key="p08_eps")
+        x1 = url.number_input("x₁", 0.0, 1.0, scene.TOY_POINT[0], 0.01, key="p08_x1")
+        x2 = url.number_input("x₂", 0.0, 1.0, scene.TOY_POINT[1], 0.01, key="p08_x2")
+        sigma = url.select_slider("Noise σ", scene.SIGMA_CHOICES, value=scene.TOY_SIGMA, key="p08_sigma")
+        eps = url.select_slider("PGD ℓ2 budget ‖τ‖₂ ≤", scene.TOY_BUDGETS, value=scene.TOY_EPS, key="p08_eps")
         st.caption(f"{scene.CLOUD_POINTS} draws shown in each cloud; the probabilities use {scene.TOY_VOTES} draws.")
     toy = frame.compute(scene.toy_scene, x1=float(x1), x2=float(x2), sigma=float(sigma), eps=float(eps), seed=seed,
                         spinner="Attacking F and drawing the noise…")
@@ -53,17 +54,17 @@ with images_tab:
     else:
         controls, board = st.columns([1, 3], gap="large")
         with controls:
-            model = st.selectbox("Zoo model (trained with noise at the input)", available, key="p08_model")
+            model = url.selectbox("Zoo model (trained with noise at the input)", available, key="p08_model")
             info = frame.compute(scene.model_info, model=model, spinner="Loading the model…")
-            index = st.selectbox("Gallery image", range(len(info.gallery)), format_func=info.gallery.__getitem__,
+            index = url.selectbox("Gallery image", range(len(info.gallery)), format_func=info.gallery.__getitem__,
                                  key="p08_image")
             trained = scene.trained_scale(model)
-            scale = st.select_slider(f"Noise scale (trained at {trained:g})", scene.SIGMA_CHOICES,
+            scale = url.select_slider(f"Noise scale (trained at {trained:g})", scene.SIGMA_CHOICES,
                                      value=min(scene.SIGMA_CHOICES, key=lambda s: abs(s - trained)),
                                      key="p08_image_scale")
-            image_eps = st.select_slider("PGD ℓ2 budget", scene.IMAGE_BUDGETS, key="p08_image_eps",
+            image_eps = url.select_slider("PGD ℓ2 budget", scene.IMAGE_BUDGETS, key="p08_image_eps",
                                          value=scene.DEFAULT_BUDGET.get(info.dataset, 0.5))
-            votes = st.select_slider("Draws per histogram", scene.IMAGE_VOTE_CHOICES, value=scene.DEFAULT_VOTES,
+            votes = url.select_slider("Draws per histogram", scene.IMAGE_VOTE_CHOICES, value=scene.DEFAULT_VOTES,
                                      key="p08_votes")
         result = frame.compute(scene.image_scene, model=model, index=int(index), scale=float(scale),
                                eps=float(image_eps), votes=int(votes), seed=seed,

@@ -3,6 +3,7 @@ import streamlit as st
 
 from core.scenes import tradeoff as scene
 from ui import layout, scene as frame
+from ui import url
 from ui.figures import tradeoff as figures
 
 
@@ -35,9 +36,9 @@ seed = layout.seed_input()
 st.subheader("Clean vs certified accuracy across noise scales (live, 2-D)")
 controls, board = st.columns([1, 3], gap="large")
 with controls:
-    radius = st.slider("Radius r", scene.RADIUS_MIN, scene.RADIUS_MAX, scene.RADIUS_DEFAULT, scene.RADIUS_STEP,
+    radius = url.slider("Radius r", scene.RADIUS_MIN, scene.RADIUS_MAX, scene.RADIUS_DEFAULT, scene.RADIUS_STEP,
                        key="p10_radius")
-    chosen = st.multiselect("Noise distributions", list(scene.NOISES), default=["gaussian"], key="p10_noises",
+    chosen = url.multiselect("Noise distributions", list(scene.NOISES), default=["gaussian"], key="p10_noises",
                             help="Same standard deviation per coordinate for every distribution.")
     st.caption(f"{scene.TOY_POINTS} held-out points; PREDICT and CERTIFY with n₀ = {scene.TOY_N0}, n = {scene.TOY_N}, "
                f"α = {scene.TOY_ALPHA}. {scene.TOY_NOTE}")
@@ -63,11 +64,11 @@ datasets = scene.shipped_datasets()
 if not datasets:
     st.info("No shipped results yet: run python -m core.experiments tradeoff --dataset cifar10 (after the certify runs).")
 else:
-    dataset = st.selectbox("Dataset", datasets, key="p10_shipped_dataset")
+    dataset = url.selectbox("Dataset", datasets, key="p10_shipped_dataset")
     table = frame.compute(scene.shipped_tradeoff, spinner=None, dataset=dataset)
     if st.session_state.get("p10_shipped_radius") not in table.radii:
         st.session_state["p10_shipped_radius"] = table.default_radius
-    shipped_r = st.select_slider("Radius r of the shipped table", table.radii, key="p10_shipped_radius")
+    shipped_r = url.select_slider("Radius r of the shipped table", table.radii, key="p10_shipped_radius")
     st.plotly_chart(figures.shipped(table, shipped_r), key="p10_shipped")
     st.caption(f"Computed with `{table.command}` from the certify results ({table.computed_on}). Gaussian models "
                "certify ℓ2 radii (●), Laplace and uniform ones ℓ1 radii (◆): compare within one norm.")
@@ -76,8 +77,8 @@ else:
 st.subheader("Certified (lower bound) vs empirical (upper bound), and the budgets attacks need")
 toy_tab, images_tab = st.tabs(["2-D toy network", "Images (zoo model)"])
 with toy_tab:
-    std = st.columns([1, 3])[0].select_slider("σ of the smoothed classifier", scene.TOY_STDS,
-                                               value=scene.BOUNDS_STD_DEFAULT, key="p10_bounds_std")
+    std = url.select_slider("σ of the smoothed classifier", scene.TOY_STDS, value=scene.BOUNDS_STD_DEFAULT,
+                            key="p10_bounds_std", where=st.columns([1, 3])[0])
     show_bounds(frame.compute(scene.toy_bounds, spinner="CERTIFY, EOT-PGD and C&W on the held-out points…",
                               seed=seed, std=float(std)), "p10_toy")
 with images_tab:
@@ -85,7 +86,7 @@ with images_tab:
     if not names:
         st.info("No zoo model trained with Gaussian noise at the input yet (see README: python -m core.experiments).")
     else:
-        model_name = st.selectbox("Zoo model (trained with Gaussian noise at the input)", names, key="p10_model",
+        model_name = url.selectbox("Zoo model (trained with Gaussian noise at the input)", names, key="p10_model",
                                   help="Laplace and uniform models certify ℓ1 radii; they are left out here.")
         st.caption(f"On the 20 gallery images: CERTIFY (n₀ = {scene.IMAGE_N0}, n = {scene.IMAGE_N}), EOT-PGD ℓ2 "
                    f"(EOT {scene.IMAGE_EOT}, {scene.IMAGE_STEPS} steps) at ε ∈ {list(scene.IMAGE_EPS[1:])}, and C&W ℓ2 "

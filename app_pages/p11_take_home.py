@@ -7,6 +7,7 @@ from core.scenes import take_home as T
 from core.scenes.registry import scene as registered
 from ui import layout, lecture, scene
 from ui import url
+from ui import url
 from ui.figures import take_home as figures
 
 scene.header("p11_take_home", T.EXPLANATION, T.USES)
@@ -25,11 +26,11 @@ def opening(message) -> None:
 
 with sections[0]:
     opening(T.MESSAGES[0])
-    eps = st.select_slider("Attack budget ε (ℓ∞) on the toy", options=T.EPS_OPTIONS, value=T.EPS_DEFAULT,
+    eps = url.select_slider("Attack budget ε (ℓ∞) on the toy", options=T.EPS_OPTIONS, value=T.EPS_DEFAULT,
                            key="take_home_eps")
 with sections[1]:
     opening(T.MESSAGES[1])
-    sigma = st.select_slider("Noise standard deviation σ", options=T.SIGMAS, value=T.SIGMA_DEFAULT,
+    sigma = url.select_slider("Noise standard deviation σ", options=T.SIGMAS, value=T.SIGMA_DEFAULT,
                              key="take_home_sigma")
 
 result = scene.compute(T.take_home, spinner="Computing the four messages (toy networks, attacks, CERTIFY)…",

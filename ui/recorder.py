@@ -107,9 +107,9 @@ def start(url_path: str, title: str) -> None:
 
 
 def _argument(value) -> str:
-    text = repr(value)
     if isinstance(value, (bytes, bytearray)):
         return f"<your uploaded file, {len(value)} bytes: not in the link>"
+    text = repr(value)
     return text if len(text) <= LARGE_ARGUMENT else f"<{type(value).__name__}, {len(text)} characters>"
 
 
@@ -144,6 +144,6 @@ def download_button() -> None:
     records = st.session_state.setdefault(RECORDS_KEY, {})
     st.sidebar.download_button(
         "Download this lecture", data=functools.partial(handout_html, records), file_name="lecture.html",
-        mime="text/html", key="lecture_download", disabled=not records, icon=":material/download:",
+        mime="text/html", key="lecture_download", icon=":material/download:",
         help="One HTML file for offline reading: every scene visited in this session, in order, with its "
              "interactive figures, its numbers, its settings link and the code that recomputes it.")
