@@ -7,7 +7,6 @@ import streamlit as st
 from core.scenes import erm_playground as erm
 from ui import layout, lecture, scene
 from ui import url
-from ui import url
 from ui.figures import erm_playground as figures
 
 STATE_KEY = "erm_state"

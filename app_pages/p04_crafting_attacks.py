@@ -7,7 +7,6 @@ from core.scenes import common
 from core.scenes import crafting_attacks as craft
 from ui import layout, lecture, scene
 from ui import url
-from ui import url
 from ui.figures import crafting_attacks as figures
 from ui.figures import image
 

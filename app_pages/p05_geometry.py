@@ -5,7 +5,6 @@ import streamlit as st
 from core.scenes import geometry as scene_module
 from ui import layout, lecture, scene
 from ui import url
-from ui import url
 from ui.figures import geometry as figures
 
 DEFAULTS = scene_module.DEFAULTS

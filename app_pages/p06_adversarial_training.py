@@ -6,7 +6,6 @@ import streamlit as st
 from core.scenes import adversarial_training as scene_module
 from ui import layout, lecture, recompute, scene
 from ui import url
-from ui import url
 from ui.figures import adversarial_training as figures
 
 scene.header("p06_adversarial_training", scene_module.EXPLANATION, scene_module.USES)

@@ -7,7 +7,6 @@ from core.scenes import take_home as T
 from core.scenes.registry import scene as registered
 from ui import layout, lecture, scene
 from ui import url
-from ui import url
 from ui.figures import take_home as figures
 
 scene.header("p11_take_home", T.EXPLANATION, T.USES)
