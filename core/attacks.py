@@ -399,3 +399,139 @@ def run_attack(name, model, x, y, **kwargs):
     if missing:
         raise ValueError(f"Attack {name!r} needs {', '.join(missing)}; pass it as a keyword.")
     return attack(model, x, y, **kwargs)
+
+
+# --------------------------------------------------------------------------- attacks on the smoothed classifier
+
+# SmoothAdv's step: 2.5·ε/steps per step (Madry et al.'s later heuristic, so the path can cross the ball).
+SMOOTHED_STEP_FACTOR = 2.5
+
+
+def _as_budgets(eps, x: torch.Tensor) -> torch.Tensor:
+    """ε as one budget per example (N), from a number or an N-vector."""
+    budgets = torch.as_tensor(eps, dtype=x.dtype, device=x.device)
+    if budgets.ndim == 0:
+        budgets = budgets.expand(x.shape[0])
+    if budgets.shape != (x.shape[0],) or not torch.isfinite(budgets).all() or (budgets < 0).any():
+        raise ValueError(f"eps must be a finite number ≥ 0 or one such number per input ({x.shape[0]}).")
+    return budgets.clone()
+
+
+def smoothed_loss(model, x: torch.Tensor, y: torch.Tensor, *, noise, draws: int,
+                  generator: torch.Generator) -> torch.Tensor:
+    """SmoothAdv's objective per example, −log((1/m) Σᵢ softmax(F(x + εᵢ))_y), εᵢ ~ noise, m = ``draws``
+    (Salman et al. 2019, eq. (S)): the cross-entropy of the soft smoothed classifier E_ε[softmax F(x + ε)],
+    not the mean of per-draw cross-entropies that plain EOT averages."""
+    noisy = x.repeat_interleave(draws, 0)
+    noisy = noisy + noise.sample(noisy.shape, generator=generator, device=x.device).to(x.dtype)
+    logits = model(noisy)
+    _check_logits(logits, y.repeat_interleave(draws))
+    mean_softmax = logits.softmax(1).view(x.shape[0], draws, -1).mean(1)
+    return -mean_softmax.gather(1, y[:, None]).squeeze(1).clamp_min(1e-12).log()
+
+
+def smoothed_attack(model, x, y, *, noise, eps, steps=20, draws=16, restarts=1, generator):
+    """SmoothAdv-PGD ℓ2 on the smoothed classifier itself (Salman et al. 2019, "Provably Robust Deep
+    Learning via Adversarially Trained Smoothed Classifiers", NeurIPS, Algorithm 1):
+
+        max_{‖x' − x‖₂ ≤ ε, x' ∈ [0,1]}  −log E_ε[softmax F(x' + ε)]_y,
+
+    with E_ε estimated by ``draws`` fresh noise draws at every step (Expectation over Transformation,
+    Athalye et al. 2018), ``steps`` normalised-gradient steps of 2.5·ε/steps, projection on the ball.
+    ``model`` is the base classifier F (no noise inside); ``eps`` is a number or one budget per input.
+    Restart 1 starts at x, restarts 2… at a uniform point of the ball; each example keeps the restart
+    with the largest final objective (estimated on fresh draws). All draws come from ``generator``.
+    """
+    y = _check_batch(x, y)
+    steps, draws, restarts = _check_count("steps", steps), _check_count("draws", draws), _check_count("restarts", restarts)
+    if not isinstance(generator, torch.Generator):
+        raise ValueError("smoothed_attack needs a torch.Generator (core.seeds.stream_generator(seed, name)).")
+    x = x.detach()
+    budgets = _as_budgets(eps, x)
+    shape = (-1, *([1] * (x.ndim - 1)))
+    step = (SMOOTHED_STEP_FACTOR * budgets / steps).view(shape)
+    best, best_loss = x.clone(), torch.full((x.shape[0],), -math.inf, dtype=x.dtype, device=x.device)
+    for restart in range(restarts):
+        x_adv = x.clone()
+        if restart:
+            direction = _normalized(torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype))
+            u = torch.rand((x.shape[0],), generator=generator, device=x.device, dtype=x.dtype)
+            x_adv = (x + (budgets * u.pow(1.0 / x[0].numel())).view(shape) * direction).clamp(0.0, 1.0)
+        for _ in range(steps):
+            with torch.enable_grad():
+                x_var = x_adv.detach().requires_grad_(True)
+                value = smoothed_loss(model, x_var, y, noise=noise, draws=draws, generator=generator).sum()
+                gradient = torch.autograd.grad(value, x_var)[0]
+            x_adv = x_adv + step * _normalized(gradient)
+            delta = x_adv - x
+            factor = (budgets.view(shape) / _per_example_norm(delta).clamp_min(_TINY_NORM)).clamp(max=1.0)
+            x_adv = (x + delta * factor).clamp(0.0, 1.0).detach()
+        with torch.no_grad():
+            final = smoothed_loss(model, x_adv, y, noise=noise, draws=draws, generator=generator)
+        better = final > best_loss
+        best[better], best_loss[better] = x_adv[better], final[better]
+    return best.detach()
+
+
+def smoothed_vote(model, x, *, noise, votes, generator, batch_size=20_000) -> torch.Tensor:
+    """F_rob's hard vote argmax_c #{i ≤ votes : F(x + εᵢ) = c} per input (Cohen et al. 2019's F_rob,
+    estimated by Monte Carlo; ties go to the smaller class index)."""
+    votes = _check_count("votes", votes)
+    chunk = max(1, batch_size // max(1, x.shape[0]))
+    counts = 0
+    with torch.no_grad():
+        for start in range(0, votes, chunk):
+            m = min(chunk, votes - start)
+            noisy = x.repeat_interleave(m, 0)
+            noisy = noisy + noise.sample(noisy.shape, generator=generator, device=x.device).to(x.dtype)
+            logits = model(noisy)
+            counts = counts + F.one_hot(logits.argmax(1), logits.shape[1]).view(x.shape[0], m, -1).sum(1)
+    return counts.argmax(1)
+
+
+def smoothed_attack_distance(model, x, y, *, noise, eps_max, search_steps=8, steps=20, draws=16, restarts=2,
+                             votes=1000, generator):
+    """The smallest ℓ2 perturbation found that changes the smoothed classifier's vote: a bisection over ε
+    of :func:`smoothed_attack` (SmoothAdv, Salman et al. 2019), each candidate x' judged by F_rob's vote of
+    ``votes`` draws (:func:`smoothed_vote`).
+
+    Per example: 0 when F_rob's vote at x is already ≠ y; else the attack at ε_max, and if it changes the
+    vote, ``search_steps`` bisection rounds on [0, ε_max] (a success at ε shrinks the upper end to the
+    distance actually found, a failure raises the lower end). Returns (distance, x_adv): ‖x_adv − x‖₂ of
+    the closest vote-changing point found, and +inf (x_adv = x) where none was found within ε_max.
+    An attack distance is an upper bound on the distance to F_rob's decision boundary; a certified radius
+    (Cohen et al. 2019) a lower bound, so a correct certificate never exceeds the distance found (up to
+    the certificate's failure probability α and the vote's Monte Carlo error right at the boundary).
+    """
+    y = _check_batch(x, y)
+    eps_max = _check_non_negative("eps_max", eps_max)
+    search_steps = _check_count("search_steps", search_steps)
+    x = x.detach()
+    n = x.shape[0]
+    distance = torch.full((n,), math.inf, dtype=x.dtype, device=x.device)
+    best = x.clone()
+
+    def changes(points, labels):
+        return smoothed_vote(model, points, noise=noise, votes=votes, generator=generator) != labels
+
+    distance[changes(x, y)] = 0.0
+    active = torch.isinf(distance)
+    lower, upper = torch.zeros_like(distance), torch.full_like(distance, eps_max)
+    for round_ in range(search_steps + 1):
+        if not active.any():
+            break
+        index = active.nonzero().squeeze(1)
+        budget = upper[index] if round_ == 0 else (lower[index] + upper[index]) / 2
+        x_adv = smoothed_attack(model, x[index], y[index], noise=noise, eps=budget, steps=steps, draws=draws,
+                                restarts=restarts, generator=generator)
+        success = changes(x_adv, y[index])
+        found = (x_adv - x[index]).flatten(1).norm(dim=1)
+        won, lost = index[success], index[~success]
+        closer = found[success] < distance[won]
+        distance[won[closer]] = found[success][closer]
+        best[won[closer]] = x_adv[success][closer]
+        upper[won] = torch.minimum(upper[won], found[success])
+        lower[lost] = torch.maximum(lower[lost], budget[~success])
+        if round_ == 0:
+            active[lost] = False            # nothing within ε_max: no bisection
+    return distance, best.detach()

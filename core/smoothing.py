@@ -483,6 +483,27 @@ def certify_ceiling(noise, alpha, n) -> float:
     return float(certified_radius(noise, alpha ** (1.0 / n)))
 
 
+def draws_for_ceiling(noise, alpha, radius) -> int:
+    """The smallest n whose CERTIFY ceiling reaches ``radius``: min{n : certified_radius(noise, α^{1/n}) ≥ radius}
+    (Cohen et al. 2019: with n draws p_A_lower ≤ α^{1/n}, so no certificate exceeds that radius). For Gaussian
+    noise, n ≥ ln α / ln Φ(radius/σ). Found by doubling then bisection on :func:`certify_ceiling` (increasing in n).
+    """
+    alpha = _check_alpha(alpha)
+    radius = checks.positive(radius, "radius")
+    if getattr(noise, "name", None) == "gaussian":      # closed form; log Φ keeps its precision for huge n
+        return max(1, int(np.ceil(np.log(alpha) / scipy.stats.norm.logcdf(radius / noise.scale))))
+    upper = 1
+    while certify_ceiling(noise, alpha, upper) < radius:
+        upper *= 2
+        if alpha ** (1.0 / upper) >= 1.0:              # α^{1/n} rounds to 1 in double precision
+            raise ValueError(f"No practical n certifies radius {radius:g} with {noise!r}; pick a smaller radius.")
+    lower = upper // 2                  # ceiling(lower) < radius ≤ ceiling(upper), or lower = 0
+    while upper - lower > 1:
+        middle = (lower + upper) // 2
+        lower, upper = (lower, middle) if certify_ceiling(noise, alpha, middle) >= radius else (middle, upper)
+    return upper
+
+
 def certified_radius(noise, p_a, *, dim=None, norm=None):
     """The radius certified by ``noise`` for a lower bound p_A, in ``noise.certified_norm`` (or ``norm``).
 
