@@ -7,7 +7,10 @@ import streamlit as st
 from core.scenes.registry import HOME_PAGE, REFERENCES_PAGE, by_part
 from ui import layout, recorder, warmup
 
-st.set_page_config(page_title="Randomized Defenses Lab", page_icon=":material/casino:", layout="wide")
+# Presenter mode (?presenter=1) opens with the sidebar collapsed: the projector gets the whole width, and
+# the lecture controls (ui.lecture: Previous / step k of n / Next) sit at the top of every page.
+st.set_page_config(page_title="Randomized Defenses Lab", page_icon=":material/casino:", layout="wide",
+                   initial_sidebar_state="collapsed" if st.query_params.get("presenter") == "1" else "auto")
 
 PAGES = {"Start": [st.Page(HOME_PAGE, title="The talk in three parts", icon=":material/home:", default=True)]}
 for part, scenes in by_part().items():
