@@ -26,13 +26,14 @@ with toy_tab:
         lecture.predict(scene.PREDICTION, key="p08_guess")
         lecture.reveal(scene.PREDICTION, scene.verdict(toy, scene.TOY_CLASSES), key="p08_guess", at=2)
     with board, lecture.step(3):
-        columns = st.columns(5)
+        columns = st.columns(6)
         columns[0].metric("F(x) → F(x_adv)", f"{toy.label} → {toy.adv_label}",
                           help="Decisions of the base network without noise.")
         columns[1].metric("P(F(x + ε) = 1)", f"{toy.p[1]:.3f}")
         columns[2].metric("P(F(x_adv + ε) = 1)", f"{toy.q[1]:.3f}")
         columns[3].metric("TV distance", f"{toy.tv:.3f}")
         columns[4].metric("F_rob(x) → F_rob(x_adv)", f"{toy.rob_label} → {toy.rob_adv_label}")
+        columns[5].metric("TV bound 2Φ(‖τ‖₂/2σ) − 1", f"{toy.tv_bound:.3f}", help="Independent of F.")
         st.markdown(scene.caption(toy, scene.TOY_CLASSES))
         left, right = st.columns([3, 2])
         left.plotly_chart(fig.clouds(toy, maps), key="p08_clouds")
@@ -71,11 +72,12 @@ with images_tab:
                                spinner="PGD on F, then drawing the noise…")
         names = info.class_names
         with board, lecture.step(3):
-            columns = st.columns(4)
+            columns = st.columns(5)
             columns[0].metric("F(x) → F(x_adv)", f"{names[result.label]} → {names[result.adv_label]}")
             columns[1].metric("F_rob(x) → F_rob(x_adv)", f"{names[result.rob_label]} → {names[result.rob_adv_label]}")
             columns[2].metric("TV distance", f"{result.tv:.3f}")
             columns[3].metric("‖x_adv − x‖₂", f"{result.distance:.2f}")
+            columns[4].metric("TV bound 2Φ(‖τ‖₂/2σ) − 1", "—" if result.tv_bound is None else f"{result.tv_bound:.3f}")
             left, middle, right = st.columns([1, 1, 3])
             left.plotly_chart(figures.image(result.x, "x"), key="p08_x_image")
             middle.plotly_chart(figures.image(result.x_adv, "x_adv"), key="p08_adv_image")
@@ -85,4 +87,24 @@ with images_tab:
             st.caption(f"Histogram of argmax F(· + ε) over {result.votes} draws each "
                        f"(core.geometry.class_distribution). {scene.caption(result, names)}")
 
-frame.code(scene.toy_scene_live, scene.image_scene_live, scene.toy_regions_live, scene.caption)
+with lecture.step(5):
+    st.subheader("Pinot et al.: from a divergence to a radius")
+    st.markdown(scene.DIVERGENCE_EXPLANATION)
+    controls, board = st.columns([1, 3], gap="large")
+    with controls:
+        p_a = url.select_slider("p_A (p_B = 1 − p_A)", scene.DIVERGENCE_P_A, value=0.9, key="p08_div_pa")
+        beta = url.select_slider("Generalized normal β", scene.DIVERGENCE_BETAS, value=1.5, key="p08_div_beta")
+        order = url.select_slider("Rényi order α (left chart)", scene.DIVERGENCE_ORDERS, value=2.0, key="p08_div_order")
+        std = url.select_slider("Per-coordinate std (all three noises)", scene.DIVERGENCE_STDS, value=0.25,
+                                key="p08_div_std")
+    view = frame.compute(scene.divergence_view, p_a=float(p_a), beta=float(beta), order=float(order), std=float(std),
+                         spinner="Integrating the divergences…")
+    with board:
+        left, right = st.columns(2)
+        left.plotly_chart(fig.divergence_curves(view), key="p08_divergence")
+        right.plotly_chart(fig.radius_by_order(view), key="p08_radius_by_order")
+        st.dataframe(fig.divergence_table(view), hide_index=True)
+        st.caption(scene.divergence_caption(view))
+
+frame.code(scene.toy_scene_live, scene.image_scene_live, scene.toy_regions_live, scene.caption,
+           scene.divergence_view)

@@ -4,7 +4,11 @@ Adding ε ~ N(0, σ²I) to x turns the single decision F(x) into a distribution 
 regions of F, p_c(x) = P_ε(F(x + ε) = c); the smoothed classifier is F_rob(x) = argmax_c p_c(x).
 An adversarial x_adv = x + τ (PGD ℓ2 on F) may change F's decision; whether p(x_adv) stays close to
 p(x) — TV(p(x), p(x_adv)) = ½ Σ_c |p_c(x) − p_c(x_adv)| — and whether F_rob keeps its answer is
-computed here, never assumed.
+computed here, never assumed, beside the bound that holds whatever F is: for Gaussian noise
+TV(N(x, σ²I), N(x_adv, σ²I)) = 2Φ(‖τ‖₂/2σ) − 1 (core.smoothing.gaussian_tv_bound), the step towards
+Cohen et al.'s theorem. :func:`divergence_view` shows Pinot et al.'s exponential-family extension: the
+Rényi divergence between the two noisy laws as a function of ‖τ‖, turned into a radius by Li et al.'s
+lemma (core.divergence).
 
 Every draw comes from a named stream of the demo's seed (core.seeds.stream_generator): "attack"
 (PGD's random start), "cloud x" / "cloud x_adv" (the drawn clouds), "votes x" / "votes x_adv" (the
@@ -18,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from core import data, geometry, noise as noises, toys, zoo
+from core import data, divergence, geometry, noise as noises, smoothing, toys, zoo
 from core.scenes import common
 from core.scenes import noise_injection as shipping
 from core.seeds import check_seed, stream_generator, stream_seed
@@ -58,6 +62,7 @@ STEPS = (
     'The answer, computed',
     'The figure: noise clouds and vote histograms',
     'Decision regions of F and F_rob',
+    'Pinot et al.: from a divergence to a radius',
 )
 
 EXPLANATION = r"""
@@ -65,9 +70,12 @@ EXPLANATION = r"""
 decision $F(x)$ into a distribution over the decision regions of $F$:
 $p_c(x) = \mathbb P_\varepsilon\big(F(x + \varepsilon) = c\big)$, and the smoothed classifier is
 $F_{\mathrm{rob}}(x) = \arg\max_c p_c(x)$. An adversarial example $x_{adv} = x + \tau$ with small $\|\tau\|_2$ may change
-$F$'s decision; the two noise clouds overlap, so $p(x)$ and $p(x_{adv})$ *can* stay close — in total variation
-$\mathrm{TV} = \tfrac12\sum_c |p_c(x) - p_c(x_{adv})|$ — and then $F_{\mathrm{rob}}$ keeps its answer.
-The captions below say what happened here.
+$F$'s decision; the two noise clouds overlap, and **whatever $F$ is**,
+$\mathrm{TV}\big(\mathcal N(x, \sigma^2 I), \mathcal N(x + \tau, \sigma^2 I)\big) = 2\Phi\big(\|\tau\|_2 / 2\sigma\big) - 1$
+bounds $|p_c(x) - p_c(x_{adv})|$ for every class $c$. So $F_{\mathrm{rob}}$ keeps its answer when
+$p_A - p_B > 2\,\mathrm{TV}$; made tight (Neyman–Pearson), this is Cohen et al.'s theorem $R = \sigma\Phi^{-1}(p_A)$.
+The captions below say what happened here: the measured $\mathrm{TV} = \tfrac12\sum_c |p_c(x) - p_c(x_{adv})|$,
+the bound, and whether $F$ and $F_{\mathrm{rob}}$ changed their answers.
 """
 USES = ("a 2-D toy network (two moons, 2-64-64-2 ReLU trained on x + ε, ε ~ N(0, 0.1²)); a zoo model "
         "(default cifar10-gaussian-0.25, without its noise layer = the base F) on foolbox's gallery images. "
@@ -88,6 +96,8 @@ class Outcome:
     q: np.ndarray               # P(F(x_adv + ε) = c)
     tv: float                   # TV(p, q)
     distance: float             # ‖x_adv − x‖₂
+    sigma: float | None = None  # σ when ε ~ N(0, σ²I); None for other noises (no closed-form bound here)
+    draws: int = 0              # Monte Carlo draws behind p and behind q
 
     @property
     def rob_label(self) -> int:
@@ -112,6 +122,27 @@ class Outcome:
         """The two vote distributions are within TV_CLOSE in total variation."""
         return self.tv <= TV_CLOSE
 
+    @property
+    def tv_bound(self) -> float | None:
+        """TV(N(x, σ²I), N(x_adv, σ²I)) = 2Φ(‖τ‖₂/2σ) − 1, independent of F (Gaussian noise only)."""
+        return None if self.sigma is None else smoothing.gaussian_tv_bound(self.distance, self.sigma)
+
+    @property
+    def margin(self) -> float:
+        """p_A − p_B at x: the estimated top vote share minus the runner-up's."""
+        top = np.sort(np.asarray(self.p))[::-1]
+        return float(top[0] - (top[1] if top.size > 1 else 0.0))
+
+    @property
+    def guaranteed(self) -> bool:
+        """The bound alone keeps F_rob's answer: p_A − p_B > 2·TV bound (on the estimated p)."""
+        return self.tv_bound is not None and self.margin > 2 * self.tv_bound
+
+    def votes_for(self, which: str, label: int) -> int:
+        """How many of the ``draws`` noisy copies of x (``which="x"``) or x_adv F sent to ``label``."""
+        shares = self.p if which == "x" else self.q
+        return int(round(float(shares[label]) * self.draws))
+
 
 @dataclass(frozen=True)
 class ToyScene(Outcome):
@@ -129,7 +160,10 @@ class ImageScene(Outcome):
     x: np.ndarray = None                # H × W × 3 uint8
     x_adv: np.ndarray = None
     noise_label: str = ""
-    votes: int = 0
+
+    @property
+    def votes(self) -> int:
+        return self.draws
 
 
 @dataclass(frozen=True)
@@ -146,8 +180,9 @@ class ToyRegions:
 
 
 def caption(outcome: Outcome, class_names) -> str:
-    """One sentence stating what the computation found: did PGD flip F, did F_rob keep its answer,
-    are the two vote distributions close (TV ≤ TV_CLOSE)?"""
+    """What the computation found: did PGD flip F, did F_rob keep its answer (with the vote counts), are
+    the two vote distributions close (TV ≤ TV_CLOSE), and what the F-independent bound
+    2Φ(‖τ‖₂/2σ) − 1 says (Gaussian noise): is the measured TV within it, does it alone guarantee F_rob's answer?"""
     names = list(class_names)
     before, after = names[outcome.label], names[outcome.adv_label]
     attack = (f"The attack flips F ({before} → {after})" if outcome.flipped
@@ -156,7 +191,26 @@ def caption(outcome: Outcome, class_names) -> str:
                 else f"the two vote distributions differ (TV = {outcome.tv:.3f} > {TV_CLOSE})")
     smoothed = (f"F_rob keeps its answer ({names[outcome.rob_label]})" if outcome.kept
                 else f"F_rob changes its answer ({names[outcome.rob_label]} → {names[outcome.rob_adv_label]})")
-    return f"{attack}; {distance}, and {smoothed}."
+    text = f"{attack}; {distance}, and {smoothed}."
+    if outcome.draws:
+        top, top_adv = outcome.rob_label, outcome.rob_adv_label
+        text += (f" Votes: {outcome.votes_for('x', top)}/{outcome.draws} for {names[top]} at x, "
+                 f"{outcome.votes_for('x_adv', top_adv)}/{outcome.draws} for {names[top_adv]} at x_adv.")
+    return f"{text} {bound_caption(outcome)}"
+
+
+def bound_caption(outcome: Outcome) -> str:
+    """The F-independent bound on this attack's τ and σ, and what it implies here (computed facts only)."""
+    bound = outcome.tv_bound
+    if bound is None:
+        return "The bound 2Φ(‖τ‖₂/2σ) − 1 is for Gaussian noise; this noise has no closed form here."
+    measured = (f"the measured TV {outcome.tv:.3f} lies within it" if outcome.tv <= bound
+                else f"the measured TV {outcome.tv:.3f} exceeds it, by Monte Carlo error ({outcome.draws} draws)")
+    verdict = (f"p_A − p_B = {outcome.margin:.3f} > 2·TV = {2 * bound:.3f}, so the bound alone keeps F_rob's answer "
+               f"for every ‖τ‖₂ ≤ {outcome.distance:.3f} (on the estimated p)" if outcome.guaranteed else
+               f"p_A − p_B = {outcome.margin:.3f} ≤ 2·TV = {2 * bound:.3f}, so the bound alone guarantees nothing here")
+    return (f"Whatever F is, TV(N(x, σ²I), N(x_adv, σ²I)) = 2Φ(‖τ‖₂/2σ) − 1 = {bound:.3f} "
+            f"(‖τ‖₂ = {outcome.distance:.3f}, σ = {outcome.sigma:g}): {measured}; {verdict}.")
 
 
 # ---------------------------------------------------------------------------- computations
@@ -214,7 +268,8 @@ def toy_scene_live(*, x1, x2, sigma, eps, seed) -> ToyScene:
     p = _votes(model, x, noise, TOY_VOTES, seed, "votes x", 2)
     q = _votes(model, x_adv, noise, TOY_VOTES, seed, "votes x_adv", 2)
     return ToyScene(label=label, adv_label=_decision(model, x_adv), p=p, q=q, tv=0.5 * float(np.abs(p - q).sum()),
-                    distance=float((x_adv - x).norm()), x=(x1, x2), x_adv=tuple(float(v) for v in x_adv), **fields)
+                    distance=float((x_adv - x).norm()), sigma=noise.scale, draws=TOY_VOTES, x=(x1, x2),
+                    x_adv=tuple(float(v) for v in x_adv), **fields)
 
 
 def toy_regions(*, sigma: float = TOY_SIGMA, seed: int = 0) -> ToyRegions:
@@ -275,8 +330,99 @@ def image_scene_live(*, model, index, scale, eps, votes, seed) -> ImageScene:
     p = _votes(base, x, noise, votes, seed, "votes x", classes)
     q = _votes(base, x_adv, noise, votes, seed, "votes x_adv", classes)
     return ImageScene(label=_decision(base, x), adv_label=_decision(base, x_adv), p=p, q=q,
-                      tv=0.5 * float(np.abs(p - q).sum()), distance=float((x_adv - x).norm()), model=model,
-                      x=common.image_array(x), x_adv=common.image_array(x_adv), noise_label=noise.label, votes=votes)
+                      tv=0.5 * float(np.abs(p - q).sum()), distance=float((x_adv - x).norm()),
+                      sigma=noise.scale if noise.name == "gaussian" else None, draws=votes, model=model,
+                      x=common.image_array(x), x_adv=common.image_array(x_adv), noise_label=noise.label)
+
+
+# ---------------------------------------------------------------------------- Pinot et al.: from a divergence to a radius
+
+DIVERGENCE_P_A = (0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999)
+DIVERGENCE_BETAS = (1.0, 1.25, 1.5, 2.0, 3.0)
+DIVERGENCE_ORDERS = (1.1, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 100.0)
+DIVERGENCE_STDS = (0.12, 0.25, 0.5)
+DIVERGENCE_POINTS = 41
+DIVERGENCE_EXPLANATION = r"""
+**Pinot et al. 2019: the exponential family, through a divergence.** The noisy network's output law at $x + \tau$
+is a post-processing of $\mathcal D(x + \tau)$, so it cannot move more than the input laws do. Measured by the
+Rényi divergence $D_\alpha$, **Li et al. 2019** (Lemma 1) show the top class stays while
+$D_\alpha \le -\log\big(1 - p_A - p_B + 2\big((p_A^{1-\alpha} + p_B^{1-\alpha})/2\big)^{1/(1-\alpha)}\big)$ for some
+$\alpha > 1$ ($\alpha \to \infty$: $-\log(1 - p_A + p_B)$). Gaussian: $D_\alpha = \alpha\|\tau\|_2^2/2\sigma^2$ (ℓ2);
+Laplace: a closed form per coordinate (ℓ1; $D_\infty = \|\tau\|_1/b$ gives Teng et al.'s radius); generalized normal
+$\propto e^{-|t/s|^\beta}$: 1-D quadrature, certified in **ℓ1** for $\beta \ge 1$ — its 1-D divergence is convex, so over
+the ℓ1 ball the product law's divergence is largest with the whole shift on one coordinate.
+"""
+
+
+@dataclass(frozen=True)
+class DivergenceView:
+    """The divergence route for three noises at matched per-coordinate std: D_α(P_0 ‖ P_τ) over the ball of radius
+    ‖τ‖ in each noise's certified norm at the chosen α, Li et al.'s bound, r_α per α and the certificate sup_α r_α
+    beside the closed forms."""
+    p_a: float
+    order: float
+    labels: tuple[str, ...]             # the three noises (Gaussian, Laplace, generalized normal)
+    norms: tuple[str, ...]              # "l2", "l1", "l1"
+    distances: np.ndarray               # ‖τ‖ grid
+    divergences: np.ndarray             # 3 × DIVERGENCE_POINTS: D_α at each distance
+    bound: float                        # Li et al.'s right-hand side at α
+    order_radii: tuple[float, ...]      # r_α: where each curve meets the bound
+    orders: np.ndarray                  # the α grid of the sup (core.divergence.ORDERS)
+    radii_by_order: np.ndarray          # 3 × len(orders): r_α
+    radii: tuple[float, ...]            # sup_α r_α (α → ∞ included): the certificate
+    best_orders: tuple[float, ...]      # the α attaining it (inf: the limit)
+    closed_forms: tuple[float | None, ...]  # Li et al.'s renyi_radius, Teng et al.'s laplace_radius, none
+    tight: tuple[float | None, ...]     # Cohen et al.'s σΦ⁻¹(p_A), Teng et al.'s (tight), none known
+
+    @property
+    def reproduced(self) -> tuple[bool, bool]:
+        """The divergence route meets Li et al.'s Gaussian and Teng et al.'s Laplace radius to 1e-4."""
+        return tuple(abs(self.radii[i] - self.closed_forms[i]) <= 1e-4 for i in (0, 1))
+
+
+def divergence_view(*, p_a: float = 0.9, beta: float = 1.5, order: float = 2.0, std: float = 0.25) -> DivergenceView:
+    """Pinot et al.'s exponential-family noises (Gaussian σ = std, Laplace b = std/√2, generalized normal with
+    shape β at std) certified by the divergence route: core.divergence.ball_renyi_divergence on a grid of ‖τ‖ at
+    order α, li_renyi_bound(p_A, α), order_radius per α and core.smoothing.exponential_family_radius (p_B = 1 − p_A)."""
+    p_a = _choice(p_a, DIVERGENCE_P_A, "p_A")
+    beta = _choice(beta, DIVERGENCE_BETAS, "β")
+    order = _choice(order, DIVERGENCE_ORDERS, "The Rényi order α")
+    std = _choice(std, DIVERGENCE_STDS, "The noise standard deviation")
+    chosen = (noises.make("gaussian", std), noises.make("laplace", noises.scale_for_std("laplace", std)),
+              noises.make("generalized_normal", noises.scale_for_std("generalized_normal", std, beta=beta), beta=beta))
+    certificates = [divergence.divergence_radius(noise, p_a) for noise in chosen]
+    largest = max(radius for radius, _ in certificates)
+    distances = np.linspace(0.0, 1.5 * largest, DIVERGENCE_POINTS)
+    return DivergenceView(
+        p_a=p_a, order=order, labels=tuple(noise.label for noise in chosen),
+        norms=tuple(divergence.certified_norm(noise) for noise in chosen), distances=distances,
+        divergences=np.array([[divergence.ball_renyi_divergence(noise, float(r), order=order) for r in distances]
+                              for noise in chosen]),
+        bound=divergence.li_renyi_bound(p_a, order=order),
+        order_radii=tuple(divergence.order_radius(noise, p_a, order=order) for noise in chosen),
+        orders=divergence.ORDERS.copy(),
+        radii_by_order=np.array([[divergence.order_radius(noise, p_a, order=float(a)) for a in divergence.ORDERS]
+                                 for noise in chosen]),
+        radii=tuple(float(radius) for radius, _ in certificates),
+        best_orders=tuple(float(best) for _, best in certificates),
+        closed_forms=(smoothing.renyi_radius(p_a, std), smoothing.laplace_radius(p_a, chosen[1].scale), None),
+        tight=(smoothing.gaussian_radius(p_a, std), smoothing.laplace_radius(p_a, chosen[1].scale), None))
+
+
+def divergence_caption(view: DivergenceView) -> str:
+    """What the divergence view computed: each noise's certificate and order, and whether the route met the
+    closed forms (Li et al.'s Gaussian radius, Teng et al.'s Laplace radius) to 1e-4."""
+    gaussian, laplace = view.reproduced
+    orders = ", ".join(f"{label}: R = {radius:.4f} ({'ℓ2' if norm == 'l2' else 'ℓ1'}, α* = "
+                       f"{'∞' if not np.isfinite(best) else format(best, '.3g')})"
+                       for label, norm, radius, best in zip(view.labels, view.norms, view.radii, view.best_orders))
+    met = lambda ok, what, value: (f"meets {what} ({value:.4f}) to 1e-4" if ok
+                                   else f"differs from {what} ({value:.4f}) by more than 1e-4")
+    return (f"At p_A = {view.p_a:g} (p_B = 1 − p_A): {orders}. The route "
+            f"{met(gaussian, 'Li et al.’s Gaussian radius', view.closed_forms[0])} and "
+            f"{met(laplace, 'Teng et al.’s Laplace radius', view.closed_forms[1])}; Cohen et al.'s tight Gaussian "
+            f"radius is {view.tight[0]:.4f}. The generalized normal's ℓ1 radius has no closed form: it comes from "
+            "this route only.")
 
 
 # ---------------------------------------------------------------------------- shipped defaults

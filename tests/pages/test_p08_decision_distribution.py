@@ -1,5 +1,6 @@
 """Noise → decision regions: the class probabilities under noise move with σ; the outcome caption
-says what the metrics show (F flipped or not, F_rob kept its answer or not)."""
+says what the metrics show (F flipped or not, F_rob kept its answer or not); the TV bound follows σ; the
+divergence view's generalized-normal radius follows β."""
 
 
 def outcome_texts(at) -> list[str]:
@@ -29,9 +30,21 @@ def test_decision_distribution_reacts_to_sigma(open_page, metric, metrics):
     tv = float(metric(at, "TV distance"))
     assert abs(tv - abs(p_x - p_adv)) <= 2e-3       # two classes: TV = |p₁(x) − p₁(x_adv)|
 
+    bound = float(metric(at, "TV bound 2Φ(‖τ‖₂/2σ) − 1"))
+    assert 0 < bound < 1 and tv <= bound + 0.05     # the measured TV, up to Monte Carlo error
+
     at.select_slider(key="p08_sigma").set_value(0.4).run()
     assert not at.exception
     assert float(metric(at, "P(F(x + ε) = 1)")) != p_x
+    assert float(metric(at, "TV bound 2Φ(‖τ‖₂/2σ) − 1")) < bound     # more noise, closer laws
+
+    # Pinot et al.'s divergence view: β moves the generalized normal's radius only.
+    table = at.dataframe[-1].value
+    at.select_slider(key="p08_div_beta").set_value(2.0).run()
+    assert not at.exception
+    changed = at.dataframe[-1].value
+    radius = "sup_α r_α (divergence route)"
+    assert list(changed[radius][:2]) == list(table[radius][:2]) and changed[radius][2] != table[radius][2]
 
     # A larger budget on the toy: the caption still follows the metrics, whatever the attack achieved.
     at.select_slider(key="p08_eps").set_value(0.3).run()

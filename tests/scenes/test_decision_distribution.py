@@ -1,12 +1,16 @@
 """Scene 8 · noise → a distribution over decision regions: the attack, the two vote distributions,
-their total variation, and a caption that says what was computed."""
+their total variation, the F-independent bound 2Φ(‖τ‖₂/2σ) − 1, a caption that says what was computed, and
+Pinot et al.'s divergence view (Rényi divergence → radius)."""
 import dataclasses
+import math
 
 import numpy as np
 import pytest
+import scipy.integrate
+import scipy.stats
 import torch
 
-from core import geometry, noise as noises, toys
+from core import divergence, geometry, noise as noises, smoothing, toys
 from core.scenes import decision_distribution as scene
 from core.scenes import noise_injection
 from core.seeds import stream_seed
@@ -18,9 +22,10 @@ def toy_base(seed=0):
     return toys.model(noise_injection.toy_spec(seed))
 
 
-def outcome(label, adv_label, p, q):
+def outcome(label, adv_label, p, q, sigma=0.25, distance=0.1, draws=1000):
     p, q = np.array(p), np.array(q)
-    return scene.Outcome(label=label, adv_label=adv_label, p=p, q=q, tv=0.5 * float(np.abs(p - q).sum()), distance=0.1)
+    return scene.Outcome(label=label, adv_label=adv_label, p=p, q=q, tv=0.5 * float(np.abs(p - q).sum()),
+                         distance=distance, sigma=sigma, draws=draws)
 
 
 @pytest.mark.parametrize("case, flipped, kept, close", [
@@ -36,6 +41,61 @@ def test_the_caption_states_what_was_computed(case, flipped, kept, close):
     assert ("F_rob keeps its answer" in text) == kept and ("F_rob changes its answer" in text) == (not kept)
     assert ("almost the same" in text) == close and ("differ" in text) == (not close)
     assert f"{case.tv:.3f}" in text
+    # The vote counts behind F_rob's answers are in the caption.
+    assert f"{round(case.p[case.rob_label] * 1000)}/1000 for {['cat', 'dog'][case.rob_label]} at x" in text
+
+
+def test_the_caption_changes_when_f_rob_changes_its_answer():
+    kept = scene.caption(outcome(0, 1, [0.7, 0.3], [0.6, 0.4]), ["cat", "dog"])
+    changed = scene.caption(outcome(0, 1, [0.7, 0.3], [0.4, 0.6]), ["cat", "dog"])
+    assert kept != changed
+    assert "F_rob keeps its answer (cat)" in kept and "F_rob changes its answer (cat → dog)" in changed
+
+
+@pytest.mark.parametrize("distance, sigma, p, guaranteed", [
+    (0.05, 0.25, [0.9, 0.1], True),      # bound 0.080: margin 0.8 > 0.16
+    (0.5, 0.25, [0.9, 0.1], False),      # bound 0.683: margin 0.8 ≤ 1.37
+    (0.05, 0.25, [0.52, 0.48], False),   # a close vote: the bound cannot keep it
+])
+def test_the_bound_caption_follows_the_bound(distance, sigma, p, guaranteed):
+    case = outcome(0, 0, p, p, sigma=sigma, distance=distance)
+    bound = 2 * scipy.stats.norm.cdf(distance / (2 * sigma)) - 1
+    assert case.tv_bound == pytest.approx(bound) and case.guaranteed == guaranteed
+    text = scene.bound_caption(case)
+    assert f"= {bound:.3f}" in text and ("guarantees nothing" in text) == (not guaranteed)
+    assert ("keeps F_rob's answer" in text) == guaranteed
+    over = outcome(0, 0, [0.9, 0.1], [0.5, 0.5], sigma=sigma, distance=distance)   # measured TV 0.4
+    assert ("exceeds it" in scene.bound_caption(over)) == (0.4 > bound)
+    assert "is for Gaussian noise" in scene.bound_caption(outcome(0, 0, p, p, sigma=None))
+
+
+def test_gaussian_tv_bound_against_scipy_and_monte_carlo():
+    """TV(N(0, σ²I), N(τ, σ²I)) = 2Φ(‖τ‖/2σ) − 1: the 1-D integral of |p − q|/2 along τ (scipy), and a
+    Monte Carlo estimate of E_P[(1 − q/p)₊] in 5 dimensions."""
+    generator = np.random.default_rng(0)
+    for sigma, tau in ((0.25, np.array([0.1, 0.2, 0.0, 0.05, 0.1])), (0.5, np.array([0.6, -0.4, 0.3, 0.0, 0.2]))):
+        distance = float(np.linalg.norm(tau))
+        bound = smoothing.gaussian_tv_bound(distance, sigma)
+        integral, _ = scipy.integrate.quad(lambda t: abs(scipy.stats.norm.pdf(t, 0, sigma) -
+                                                         scipy.stats.norm.pdf(t, distance, sigma)) / 2,
+                                           -10, 10, points=[distance / 2])
+        assert bound == pytest.approx(integral, abs=1e-8)
+        z = generator.normal(0, sigma, size=(200_000, 5))
+        log_ratio = ((z ** 2).sum(1) - ((z - tau) ** 2).sum(1)) / (2 * sigma ** 2)   # log q/p
+        estimate = np.clip(1 - np.exp(log_ratio), 0, None)
+        assert abs(estimate.mean() - bound) < 4 * estimate.std() / np.sqrt(len(z))
+    assert smoothing.gaussian_tv_bound(0.0, 0.3) == 0.0
+    with pytest.raises(ValueError, match="distance"):
+        smoothing.gaussian_tv_bound(-1.0, 0.3)
+
+
+@pytest.mark.parametrize("eps", [0.05, 0.2])
+def test_measured_tv_stays_within_the_bound_up_to_sampling_error(eps):
+    result = scene.toy_scene_live(**{**TOY, "eps": eps}, seed=0)
+    assert result.sigma == TOY["sigma"] and result.draws == scene.TOY_VOTES
+    assert result.tv_bound == pytest.approx(smoothing.gaussian_tv_bound(result.distance, TOY["sigma"]))
+    # Two independent estimates of two shares: the difference's standard error is ≤ √(2 · 0.25 / draws).
+    assert result.tv <= result.tv_bound + 4 * math.sqrt(0.5 / result.draws)
 
 
 def test_toy_scene_follows_the_base_network_and_the_noise():
@@ -89,7 +149,8 @@ def test_image_scene_on_mnist():
     assert result.p.shape == (10,) and result.p.sum() == pytest.approx(1)
     assert result.x.shape == (28, 28, 3) and result.x_adv.dtype == np.uint8
     assert result.tv == pytest.approx(0.5 * np.abs(result.p - result.q).sum())
-    assert result.noise_label.startswith("Gaussian") and result.votes == 100
+    assert result.noise_label.startswith("Gaussian") and result.votes == result.draws == 100
+    assert result.sigma == 0.25 and result.tv_bound == pytest.approx(smoothing.gaussian_tv_bound(result.distance, 0.25))
 
 
 @pytest.mark.parametrize("change", [dict(sigma=0.13), dict(eps=0.07), dict(x1=-0.5), dict(seed=-1)])
@@ -117,3 +178,38 @@ def test_shipped_defaults_are_what_the_scene_computes():
             else:
                 assert a == pytest.approx(b), field.name
         assert noise_injection.shipped_result(scene.SCENE_FILE, name, arguments, scene.RESULT_TYPES) is not None
+
+
+# ---------------------------------------------------------------------------- Pinot et al.: divergence → radius
+
+def test_divergence_view_meets_the_closed_forms_and_its_own_curves():
+    view = scene.divergence_view(p_a=0.95, beta=1.5, order=3.0, std=0.25)
+    assert view.norms == ("l2", "l1", "l1") and view.reproduced == (True, True)
+    assert view.radii[0] == pytest.approx(smoothing.renyi_radius(0.95, 0.25), abs=1e-4)
+    assert view.radii[1] == pytest.approx(smoothing.laplace_radius(0.95, 0.25 / math.sqrt(2)), abs=1e-4)
+    assert view.tight[0] == pytest.approx(smoothing.gaussian_radius(0.95, 0.25)) and view.radii[0] < view.tight[0]
+    assert math.isinf(view.best_orders[1])          # Laplace: the α → ∞ limit is Teng et al.'s radius
+    gennorm = noises.make("generalized_normal", noises.scale_for_std("generalized_normal", 0.25, beta=1.5), beta=1.5)
+    assert view.radii[2] == pytest.approx(smoothing.exponential_family_radius(gennorm, 0.95))
+    assert view.bound == pytest.approx(divergence.li_renyi_bound(0.95, order=3.0))
+    for curve, radius in zip(view.divergences, view.order_radii):
+        assert np.all(np.diff(curve) >= 0) and curve[0] == 0.0
+        # r_α is where the curve meets the bound: below it before, above it after.
+        assert np.interp(radius, view.distances, curve) == pytest.approx(view.bound, rel=0.05)
+    # The certificate is the sup over α: no grid order does better.
+    assert np.all(view.radii_by_order.max(axis=1) <= np.array(view.radii) + 1e-9)
+    text = scene.divergence_caption(view)
+    assert "meets Li et al.’s Gaussian radius" in text and "meets Teng et al.’s Laplace radius" in text
+    assert f"{view.radii[2]:.4f}" in text
+
+
+def test_divergence_caption_says_when_a_closed_form_is_missed():
+    view = dataclasses.replace(scene.divergence_view(), radii=(0.1, 0.2, 0.3))
+    text = scene.divergence_caption(view)
+    assert "differs from Li et al.’s Gaussian radius" in text and "differs from Teng et al.’s Laplace radius" in text
+
+
+@pytest.mark.parametrize("change", [dict(p_a=0.3), dict(beta=0.5), dict(order=1.0), dict(std=7.0), dict(p_a=True)])
+def test_bad_divergence_arguments_raise(change):
+    with pytest.raises(ValueError):
+        scene.divergence_view(**change)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from ui.figures import SERIES_COLORS, compact, regions
+from ui.figures import NOISE_COLORS, SERIES_COLORS, compact, regions
 
 X_COLOR, ADV_COLOR = SERIES_COLORS[0], SERIES_COLORS[4]
+DIVERGENCE_COLORS = [NOISE_COLORS[name] for name in ("gaussian", "laplace", "generalized_normal")]
+NORM_NAMES = {"l1": "ℓ1", "l2": "ℓ2"}
 
 
 def distributions(p: np.ndarray, q: np.ndarray, class_names, title: str) -> go.Figure:
@@ -50,3 +52,48 @@ def base_and_smoothed(scene, maps, *, height: int = 400) -> tuple[go.Figure, go.
         mark(figure, scene.x, "x", X_COLOR)
         mark(figure, scene.x_adv, "x_adv", ADV_COLOR)
     return left, right
+
+
+def divergence_curves(view, *, height: int = 380) -> go.Figure:
+    """D_α(P_0 ‖ P_τ) over the ball of radius ‖τ‖ for each noise, Li et al.'s bound at α, and where they meet (r_α)."""
+    figure = go.Figure()
+    for label, norm, values, radius, color in zip(view.labels, view.norms, view.divergences, view.order_radii,
+                                                  DIVERGENCE_COLORS):
+        figure.add_scatter(x=view.distances, y=values, mode="lines", name=f"{label} ({NORM_NAMES[norm]})",
+                           line=dict(color=color, width=2.5))
+        if np.isfinite(radius) and radius > 0:
+            figure.add_scatter(x=[radius], y=[view.bound], mode="markers", showlegend=False,
+                               marker=dict(color=color, size=11, symbol="x"), hovertemplate=f"r_α = {radius:.4f}")
+    figure.add_hline(y=view.bound, line=dict(color="black", dash="dash"),
+                     annotation_text=f"Li et al.'s bound at α = {view.order:g}, p_A = {view.p_a:g}")
+    compact(figure, height=height, title=f"Rényi divergence D_α, α = {view.order:g}, between the noise and its shift")
+    top = max(3 * view.bound, 1e-3)
+    figure.update_layout(xaxis_title="‖τ‖ (ℓ2 for Gaussian, ℓ1 for the others)", yaxis_title="D_α",
+                         yaxis_range=[0, top])
+    return figure
+
+
+def radius_by_order(view, *, height: int = 380) -> go.Figure:
+    """r_α against α − 1 (log axis) for each noise; the certificate is the sup (★), the α → ∞ limit dotted."""
+    figure = go.Figure()
+    for label, values, radius, best, color in zip(view.labels, view.radii_by_order, view.radii, view.best_orders,
+                                                  DIVERGENCE_COLORS):
+        figure.add_scatter(x=view.orders - 1, y=values, mode="lines", name=label, line=dict(color=color, width=2.5))
+        if np.isfinite(best):
+            figure.add_scatter(x=[best - 1], y=[radius], mode="markers", showlegend=False,
+                               marker=dict(color=color, size=14, symbol="star", line=dict(color="black", width=1)))
+        else:
+            figure.add_hline(y=radius, line=dict(color=color, dash="dot"), annotation_text=f"{label}: α → ∞")
+    compact(figure, height=height, title="The radius at each order α, r_α; the certificate is sup_α r_α")
+    figure.update_layout(xaxis=dict(type="log", title="α − 1"), yaxis_title="r_α")
+    return figure
+
+
+def divergence_table(view) -> list[dict]:
+    """One row per noise: the divergence-route radius beside the closed forms (— where none exists)."""
+    number = lambda value: "—" if value is None else f"{value:.4f}"
+    return [{"noise": label, "norm": NORM_NAMES[norm], "sup_α r_α (divergence route)": number(radius),
+             "α*": "∞" if not np.isfinite(best) else f"{best:.3g}", "closed form (Li et al. / Teng et al.)": number(closed),
+             "tight radius (Cohen et al. / Teng et al.)": number(tight)}
+            for label, norm, radius, best, closed, tight in zip(view.labels, view.norms, view.radii, view.best_orders,
+                                                               view.closed_forms, view.tight)]
