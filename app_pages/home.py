@@ -38,6 +38,11 @@ st.markdown(
 - **Seeds**: every scene that draws random numbers (data, initialisation, noise, attack starts) has a
   *Seed* box in the sidebar, also kept in the URL (`?seed=…`). Copying the address of a scene
   therefore **reproduces the demo exactly**, on any machine: same data, same network, same noise.
+- **The URL is the demo**: every main control of a scene (image, target, ε, σ, n, α, noise, layer…)
+  is in the address too, so a copied link opens the scene with the same values; a value a link cannot
+  use falls back to the default, with a sentence saying so.
+- **Download this lecture** (sidebar): one HTML file that opens offline, with every scene visited in
+  this session, its interactive figures, its numbers, its settings link and the code that recomputes it.
 - **Defaults show the point**: each scene computes a small version at first paint; larger Monte Carlo
   samples, more epochs or wider sweeps are one button away.
 - *The code behind this scene* (expander at the bottom of each page) shows the `core` functions called.
