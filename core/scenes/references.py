@@ -60,8 +60,8 @@ REFERENCES = [
     ("B. Li, C. Chen, W. Wang, L. Carin (2019). *Certified adversarial robustness with additive "
      "noise.* NeurIPS 2019.",
      "https://arxiv.org/abs/1809.03113",
-     "A tighter certificate through the Rényi divergence.",
-     ["p07_noise_injection", "p09_certificate"]),
+     "A certificate through the Rényi divergence (Lemma 1: a divergence bound keeps the top class).",
+     ["p07_noise_injection", "p08_decision_distribution", "p09_certificate"]),
     ("J. Cohen, E. Rosenfeld, J. Z. Kolter (2019). *Certified adversarial robustness via "
      "randomized smoothing.* ICML 2019.",
      "https://arxiv.org/abs/1902.02918",
@@ -71,8 +71,8 @@ REFERENCES = [
     ("R. Pinot, L. Meunier, A. Araujo, H. Kashima, F. Yger, C. Gouy-Pailler, J. Atif (2019). "
      "*Theoretical evidence for adversarial robustness through randomization.* NeurIPS 2019.",
      "https://arxiv.org/abs/1902.01148",
-     "Robustness of randomized networks with exponential-family noise (Gaussian, Laplace).",
-     ["p07_noise_injection", "p09_certificate", "p11_take_home"]),
+     "Robustness of randomized networks with exponential-family noise (Gaussian, Laplace), through a divergence.",
+     ["p07_noise_injection", "p08_decision_distribution", "p09_certificate", "p11_take_home"]),
     ("H. Salman, G. Yang, J. Li, P. Zhang, H. Zhang, I. Razenshteyn, S. Bubeck (2019). "
      "*Provably robust deep learning via adversarially trained smoothed classifiers.* "
      "NeurIPS 2019.",
@@ -84,7 +84,7 @@ REFERENCES = [
      "https://openreview.net/search?term=%E2%84%931%20Adversarial%20Robustness%20Certificates"
      "%3A%20a%20Randomized%20Smoothing%20Approach",
      "The tight ℓ1 certificate of Laplace smoothing, R = −b log(2(1 − p_A)).",
-     ["p09_certificate", "p11_take_home"]),
+     ["p08_decision_distribution", "p09_certificate", "p11_take_home"]),
     ("G. Yang, T. Duan, J. E. Hu, H. Salman, I. Razenshteyn, J. Li (2020). *Randomized smoothing "
      "of all shapes and sizes.* ICML 2020.",
      "https://arxiv.org/abs/2002.08118",
