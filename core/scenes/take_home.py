@@ -111,7 +111,8 @@ radius $\alpha^*$ as in the talk. The toy is two spirals in $[0,1]^2$ with 2-64-
 IMPROVEMENT = (r"**Room for improvement.** *Bigger α\*:* the ceiling $\sigma\Phi^{-1}(\alpha^{1/n})$ grows only like "
                r"$\sigma\sqrt{2\ln n}$, while $p_A$ tends to fall as $\sigma$ grows — the table shows what it does here. *More distributions:* "
                r"Laplace and uniform noise certify $\ell_1$ balls; Pinot et al. 2019 extend the argument to the exponential "
-               r"family (scene 9). *More sophisticated randomized settings:* noise after a hidden layer (the layer-1 rows) is "
+               r"family (scene 8 computes it: Rényi divergence → radius, the generalized normal certified in "
+               r"$\ell_1$). *More sophisticated randomized settings:* noise after a hidden layer (the layer-1 rows) is "
                r"certified in that layer's space and must be pulled back through a Lipschitz bound.")
 NOTES = {
     2: "Gaussian radii are ℓ2, Laplace and uniform radii ℓ1 (Teng et al. 2020; Yang et al. 2020): two panels, two "
