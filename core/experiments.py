@@ -27,6 +27,7 @@ from core.models import build, inject_noise, without_noise
 from core.noise import make as make_noise
 from core.device import resolve_device
 from core.files import write_atomic
+from core.smoothing import NOISE_CHUNK
 
 RESULTS_DIR = zoo.ASSETS_DIR / "results"
 
@@ -269,8 +270,9 @@ def command_certify(args) -> dict:
 
     # Rows depend only on (seed + index), so a run can stop anywhere and resume from its
     # checkpoint; `seconds` sums the rows' own times.
+    # The batch size is not a setting: the noise is drawn in fixed chunks (core.smoothing.NOISE_CHUNK).
     settings = {"model_sha256": record["sha256"], "n0": args.n0, "n": args.n, "alpha": args.alpha,
-                "every": args.every, "seed": args.seed, "batch_size": args.batch_size}
+                "every": args.every, "seed": args.seed, "noise_chunk": NOISE_CHUNK}
     _guard_shipped("certify", args.name, {**{k: v for k, v in settings.items() if k != "model_sha256"},
                                           "examples": len(x)}, args)           # a retrained model may replace it
     done, source = (_read_checkpoint(checkpoint, settings), checkpoint) if args.resume else ({}, None)
@@ -307,6 +309,7 @@ def command_certify(args) -> dict:
                "noise": noise_spec,
                "norm": getattr(noise, "certified_norm", None), "n0": args.n0, "n": args.n,
                "alpha": args.alpha, "every": args.every, "seed": args.seed, "batch_size": args.batch_size,
+               "noise_chunk": NOISE_CHUNK,
                "examples": len(rows),
                "lipschitz_bound": lipschitz, "radii": radii, "certified_accuracy": curve,
                "seconds": round(seconds, 1), "rows": rows}
@@ -349,17 +352,18 @@ def _read_checkpoint(checkpoint: Path, settings: dict) -> dict[int, dict]:
         rows = [json.loads(line) for line in lines[1:] if line.strip().endswith("}")]
     except json.JSONDecodeError as error:
         raise ValueError(f"{checkpoint} is damaged ({error}): delete it and run certify again.") from None
-    if saved != settings:
+    if not isinstance(saved, dict) or _as_drawn(saved) != settings:
         raise ValueError(f"{checkpoint} was written with other settings ({saved}): delete it, or resume "
-                         f"with the same --n0/--n/--alpha/--every/--seed/--batch-size.")
+                         f"with the same --n0/--n/--alpha/--every/--seed (any --batch-size).")
     return {int(row["index"]): row for row in rows}
 
 
 def _shipped_rows(name: str, settings: dict, results_dir) -> dict[int, dict]:
     """Rows of the shipped certify result of ``name`` if it was computed with ``settings`` ({} if not).
 
-    Files written before the batch size was recorded hold it in their command (default 1000);
-    layer-i rows are returned in layer space, as the loop computes them."""
+    Files written before the batch size was recorded hold it in their command (default 1000), and
+    before noise_chunk their noise was drawn in their batches (:func:`_as_drawn`); layer-i rows are
+    returned in layer space, as the loop computes them."""
     from core import results
 
     try:
@@ -369,7 +373,8 @@ def _shipped_rows(name: str, settings: dict, results_dir) -> dict[int, dict]:
     flag = re.search(r"--batch-size[ =](\d+)", shipped.get("command", ""))
     batch_size = shipped.get("batch_size", int(flag.group(1)) if flag else 1000)
     # A file without a seed predates the checkpointed loop: its rows may have been drawn otherwise.
-    if "seed" not in shipped or {**{key: shipped.get(key) for key in settings}, "batch_size": batch_size} != settings:
+    drawn = _as_drawn({**{key: shipped[key] for key in settings if key in shipped}, "batch_size": batch_size})
+    if "seed" not in shipped or drawn != settings:
         return {}
     rows = {}
     for row in shipped["rows"]:
@@ -378,6 +383,15 @@ def _shipped_rows(name: str, settings: dict, results_dir) -> dict[int, dict]:
             row["radius"] = row.pop("radius_layer")
         rows[int(row["index"])] = row
     return rows
+
+
+def _as_drawn(saved: dict) -> dict:
+    """A checkpoint header or result file's settings as its draws depend on them: before the noise
+    was drawn in fixed chunks, it was drawn in the run's batches, so its batch size was its chunk."""
+    saved = dict(saved)
+    batch_size = saved.pop("batch_size", NOISE_CHUNK)
+    saved.setdefault("noise_chunk", batch_size)
+    return saved
 
 
 def _split_at_noise(model, layer: int):

@@ -121,10 +121,11 @@ def smoothed_decision_regions(model: nn.Module, *, noise, num: int = 100, bounds
     generator = make_generator(seed, device)
     if soft:
         probabilities = smoothing.smoothed_probabilities_many(model, points, noise=noise, num=num,
-                                                              batch_size=batch_size, generator=generator)
+                                                              batch_size=batch_size, generator=generator,
+                                                              chunk=batch_size)   # the shipped scenes' draws
     else:
         counts = smoothing.sample_counts_many(model, points, noise=noise, num=num, batch_size=batch_size,
-                                              generator=generator)
+                                              generator=generator, chunk=batch_size)
         probabilities = counts.double() / num
     return Regions(xx.cpu(), yy.cpu(), probabilities.float().view(*xx.shape, -1))
 

@@ -9,8 +9,11 @@ CERTIFY estimates a lower confidence bound on p_A by Monte Carlo; with probabili
 the draws, the class it returns is F_rob(x) and F_rob is constant within the returned radius.
 
 Sampling runs on the model's device (that of its first parameter or buffer, else that of x), so the
-``torch.Generator`` must live on that device (``core.device.make_generator(seed, device)``). Draws
-are made ``batch_size`` at a time: memory is bounded by ``batch_size`` forward passes, never by n.
+``torch.Generator`` must live on that device (``core.device.make_generator(seed, device)``). The
+noise is drawn :data:`NOISE_CHUNK` noisy copies at a time, whatever the evaluation ``batch_size``:
+the counts depend only on the generator, never on the batch size (nor on how a run is split over
+processes, each image having its own generator). Memory is bounded by ``batch_size`` + NOISE_CHUNK
+noisy copies, never by n.
 """
 from __future__ import annotations
 
@@ -86,10 +89,58 @@ def _evaluation_mode(model: nn.Module):
             module.training = training
 
 
-def _noisy_logits(model, xs, *, noise, num, batch_size, generator):
-    """Yield (point index, logits of F(x + ε)) in chunks of ``batch_size`` rows; num draws per point."""
+# Noisy copies per noise draw. The N·num copies (point-major: the num copies of xs[0], then those of
+# xs[1], …) are drawn ``chunk`` rows at a time, so the draws never depend on the evaluation batch
+# size; for one point (CERTIFY, one generator per image) a chunk is 1000 draws of that point, which
+# reproduces the shipped CERTIFY results (drawn in batches of 1000, one point at a time).
+NOISE_CHUNK = 1000
+
+
+def _noise_chunks(xs, *, noise, num, chunk, generator, device):
+    """Yield (point index of each row, x + ε) for consecutive chunks of ``chunk`` noisy copies."""
+    total = xs.shape[0] * num
+    for start in range(0, total, chunk):
+        rows = torch.arange(start, min(start + chunk, total), device=device) // num
+        epsilon = noise.sample((rows.numel(), *xs.shape[1:]), generator=generator, device=device)
+        yield rows, epsilon.to(xs.dtype).add_(xs[rows])      # ε + x == x + ε bit for bit
+
+
+def _evaluation_batches(chunks, batch_size):
+    """Regroup (rows, inputs) chunks into batches of ``batch_size`` rows (the last one may be smaller)."""
+    pending, count = [], 0
+    for rows, inputs in chunks:
+        pending.append((rows, inputs))
+        count += rows.numel()
+        while count >= batch_size:
+            taken, rest, need = [], [], batch_size
+            for rows, inputs in pending:
+                if need == 0:
+                    rest.append((rows, inputs))
+                elif rows.numel() <= need:
+                    taken.append((rows, inputs))
+                    need -= rows.numel()
+                else:
+                    taken.append((rows[:need], inputs[:need]))
+                    rest.append((rows[need:], inputs[need:]))
+                    need = 0
+            pending, count = rest, count - batch_size
+            yield _joined(taken)
+    if pending:
+        yield _joined(pending)
+
+
+def _joined(parts):
+    if len(parts) == 1:
+        return parts[0]
+    return torch.cat([rows for rows, _ in parts]), torch.cat([inputs for _, inputs in parts])
+
+
+def _noisy_logits(model, xs, *, noise, num, batch_size, generator, chunk=NOISE_CHUNK):
+    """Yield (point index, logits of F(x + ε)) in batches of ``batch_size`` rows; num draws per point,
+    drawn ``chunk`` at a time from ``generator`` (so the logits do not depend on ``batch_size``)."""
     num = checks.positive_int(num, "The number of samples num")
     batch_size = checks.positive_int(batch_size, "batch_size")
+    chunk = checks.positive_int(chunk, "chunk")
     if not isinstance(generator, torch.Generator):
         raise ValueError("Pass a torch.Generator built by core.device.make_generator(seed, device) as generator.")
     device = _model_device(model, xs.device)
@@ -97,13 +148,11 @@ def _noisy_logits(model, xs, *, noise, num, batch_size, generator):
         raise ValueError(f"The generator lives on {generator.device} but the model runs on {device}; "
                          "create the generator on the model's device.")
     xs = xs.to(device)
-    total = xs.shape[0] * num
     with torch.no_grad(), _evaluation_mode(model):
-        for start in range(0, total, batch_size):
-            rows = torch.arange(start, min(start + batch_size, total), device=device) // num
-            batch = xs[rows]
-            batch = batch + noise.sample(batch.shape, generator=generator, device=device).to(batch.dtype)
-            logits = model(batch)
+        chunks = _noise_chunks(xs, noise=noise, num=num, chunk=chunk, generator=generator, device=device)
+        for rows, batch in _evaluation_batches(chunks, batch_size):
+            with torch.inference_mode():     # the forward only: callers get ordinary tensors back
+                logits = model(batch)
             if logits.ndim != 2:
                 raise ValueError(f"The model must map a batch to N×classes logits, got shape {tuple(logits.shape)}.")
             yield rows, logits
@@ -120,16 +169,19 @@ def _class_count(logits: torch.Tensor, num_classes) -> int:
 
 
 def sample_counts_many(model, xs, *, noise, num, batch_size, generator, num_classes=None,
-                       callback=None) -> torch.Tensor:
+                       callback=None, chunk=NOISE_CHUNK) -> torch.Tensor:
     """Counts[i, c] = #{j ≤ num : argmax F(xs[i] + ε_j) = c}, an N×K long tensor on the CPU.
 
-    The N·num noisy copies are evaluated ``batch_size`` rows at a time (rows of one chunk may mix
-    points), counted by one ``torch.bincount`` per chunk. ``callback(done, total)``, if given, is
-    called after each chunk with the number of noisy copies evaluated so far (it draws nothing).
+    The N·num noisy copies (point-major) are drawn ``chunk`` at a time (default NOISE_CHUNK) and
+    evaluated ``batch_size`` rows at a time (rows of one batch may mix points), counted by one
+    ``torch.bincount`` per batch: the counts do not depend on ``batch_size``. Pass ``chunk`` only to
+    reproduce draws made in other chunks. ``callback(done, total)``, if given, is called after each
+    batch with the number of noisy copies evaluated so far (it draws nothing).
     """
     counts, done = None, 0
     total = xs.shape[0] * num
-    for rows, logits in _noisy_logits(model, xs, noise=noise, num=num, batch_size=batch_size, generator=generator):
+    for rows, logits in _noisy_logits(model, xs, noise=noise, num=num, batch_size=batch_size, generator=generator,
+                                      chunk=chunk):
         if counts is None:
             classes = _class_count(logits, num_classes)
             counts = torch.zeros(xs.shape[0] * classes, dtype=torch.long, device=logits.device)
@@ -140,20 +192,22 @@ def sample_counts_many(model, xs, *, noise, num, batch_size, generator, num_clas
     return counts.view(xs.shape[0], classes).cpu()
 
 
-def sample_counts(model, x, *, noise, num, batch_size, generator, num_classes=None, callback=None) -> torch.Tensor:
+def sample_counts(model, x, *, noise, num, batch_size, generator, num_classes=None, callback=None,
+                  chunk=NOISE_CHUNK) -> torch.Tensor:
     """Counts[c] = #{j ≤ num : argmax F(x + ε_j) = c} for ONE input x (no batch dimension).
 
     A long tensor of length num_classes (default: the number of logits) on the CPU; the Monte
     Carlo estimate of P(F(x + ε) = c) is Counts[c] / num.
     """
     return sample_counts_many(model, x.unsqueeze(0), noise=noise, num=num, batch_size=batch_size,
-                              generator=generator, num_classes=num_classes, callback=callback)[0]
+                              generator=generator, num_classes=num_classes, callback=callback, chunk=chunk)[0]
 
 
-def smoothed_probabilities_many(model, xs, *, noise, num, batch_size, generator) -> torch.Tensor:
+def smoothed_probabilities_many(model, xs, *, noise, num, batch_size, generator, chunk=NOISE_CHUNK) -> torch.Tensor:
     """Soft F_rob for N inputs: the N×K mean of softmax(F(xs[i] + ε)) over num draws (CPU, float64)."""
     total = None
-    for rows, logits in _noisy_logits(model, xs, noise=noise, num=num, batch_size=batch_size, generator=generator):
+    for rows, logits in _noisy_logits(model, xs, noise=noise, num=num, batch_size=batch_size, generator=generator,
+                                      chunk=chunk):
         probabilities = torch.softmax(logits.double(), dim=1)
         if total is None:
             total = torch.zeros(xs.shape[0], logits.shape[1], dtype=torch.float64, device=logits.device)
@@ -161,14 +215,14 @@ def smoothed_probabilities_many(model, xs, *, noise, num, batch_size, generator)
     return (total / num).cpu()
 
 
-def smoothed_probabilities(model, x, *, noise, num, batch_size, generator) -> torch.Tensor:
+def smoothed_probabilities(model, x, *, noise, num, batch_size, generator, chunk=NOISE_CHUNK) -> torch.Tensor:
     """Soft F_rob(x) = E_ε[softmax F(x + ε)], estimated by the mean over num draws (CPU, float64).
 
     The soft aggregation of the noisy network's outputs (Li et al. 2019; Pinot et al. 2019); the
     hard vote E_ε[1{F(x + ε) = c}] is :func:`sample_counts` / num.
     """
     return smoothed_probabilities_many(model, x.unsqueeze(0), noise=noise, num=num, batch_size=batch_size,
-                                       generator=generator)[0]
+                                       generator=generator, chunk=chunk)[0]
 
 
 # ---------------------------------------------------------------------------- PREDICT and CERTIFY

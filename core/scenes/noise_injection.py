@@ -288,7 +288,7 @@ def noisy_draws(base, x: torch.Tensor, layer: int, noise: noises.Noise, num: int
                 ratio = float(eps[0].norm() / z.norm().clamp_min(1e-12))
             rows.append(torch.softmax(suffix(noisy).double(), dim=1))
         reference = smoothing.smoothed_probabilities(suffix, z, noise=noise, num=REFERENCE_DRAWS, batch_size=CHUNK,
-                                                     generator=stream_generator(seed, "reference"))
+                                                     generator=stream_generator(seed, "reference"), chunk=CHUNK)
     probabilities = torch.cat(rows).float().numpy()
     if layer > 0:
         shown_array = np.zeros((0,))
@@ -430,7 +430,7 @@ def toy_maps_live(*, layer, noise, scale, seed) -> ToyMaps:
     with torch.inference_mode():
         plain = torch.softmax(base(points), dim=1)[:, 1]
         smoothed = smoothing.smoothed_probabilities_many(base.suffix(layer), base.prefix(layer)(points), noise=law,
-                                                         num=TOY_MAP_DRAWS, batch_size=65536,
+                                                         num=TOY_MAP_DRAWS, batch_size=65536, chunk=65536,
                                                          generator=stream_generator(seed, "maps"))[:, 1]
     parts = toys.split(spec)
     shape = xx.shape

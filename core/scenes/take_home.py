@@ -347,7 +347,7 @@ def smoothed_pgd_accuracy(base, x, y, *, sigma: float, eps: float, seed: int) ->
         x = attacks.pgd(noisy, x, y, eps=eps, step=eps / 4, steps=PGD_STEPS, norm="linf", eot=EOT_DRAWS,
                         generator=stream_generator(seed, f"eot start/{sigma}/{eps}"))
     counts = smoothing.sample_counts_many(base, x, noise=noise, num=VOTES, batch_size=len(x) * VOTES,
-                                          generator=stream_generator(seed, f"vote/{sigma}/{eps}"))
+                                          chunk=len(x) * VOTES, generator=stream_generator(seed, f"vote/{sigma}/{eps}"))
     return float((counts.argmax(1) == y).float().mean())
 
 

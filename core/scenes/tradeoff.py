@@ -139,7 +139,7 @@ def certify_many(selection: np.ndarray, estimation: np.ndarray, noise, alpha: fl
 
 
 def _counts(model, x, noise, num, generator) -> np.ndarray:
-    return smoothing.sample_counts_many(model, x, noise=noise, num=num, batch_size=BATCH,
+    return smoothing.sample_counts_many(model, x, noise=noise, num=num, batch_size=BATCH, chunk=BATCH,
                                         generator=generator).numpy()
 
 
