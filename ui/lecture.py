@@ -88,7 +88,7 @@ def bar(page: str) -> int:
     RUN.set({"step": step, "count": len(titles), "sections": 0, "open": None})
     back, ahead = plan.previous_stop(page, step), plan.next_stop(page, step)
     with st.container(key="lecture_bar"):
-        previous, counter, following = st.columns([1, 5, 1], vertical_alignment="center")
+        previous, counter, following = st.columns([2, 5, 2], vertical_alignment="center")
         previous.button("Previous", key="lecture_previous", shortcut="PageUp", icon=":material/arrow_back:",
                         disabled=back is None, on_click=_go, args=(page, back), width="stretch",
                         help="Previous step (PageUp, or ← on a clicker).")
