@@ -38,9 +38,9 @@ import numbers
 import numpy as np
 import scipy.integrate
 import scipy.optimize
-import scipy.special
 
 from core import checks
+from core.noise import make as make_noise
 
 # Orders α of the coarse search: α − 1 at four points a decade over [1e-3, 1e3], then refined around the best.
 ORDERS = 1.0 + np.geomspace(1e-3, 1e3, 25)
@@ -278,10 +278,19 @@ def divergence_radius(noise, p_a, p_b=None) -> tuple[float, float]:
     in :func:`certified_norm`, with the order α* attaining it (math.inf for the α → ∞ limit).
 
     The sup runs over α − 1 ∈ ORDERS − 1 (log-spaced, 1e-3 … 1e3) and α = ∞, then a bounded scalar search
-    on log(α − 1) between the best grid point's neighbours. 0 when p_A ≤ p_B.
+    on log(α − 1) between the best grid point's neighbours. 0 when p_A ≤ p_B. Every divergence here depends on
+    ‖τ‖/scale only, so R = scale · R(scale 1), computed once per (noise family, p_A, p_B) and cached (CERTIFY
+    meets the same p_A_lower again, e.g. whenever all n votes agree).
     """
     certified_norm(noise)
     p_a, p_b = probabilities(p_a, p_b)
+    radius, order = _unit_divergence_radius(noise.name, tuple(sorted(noise.params.items())), p_a, p_b)
+    return noise.scale * radius, order
+
+
+@functools.lru_cache(maxsize=4096)
+def _unit_divergence_radius(name: str, params: tuple, p_a: float, p_b: float) -> tuple[float, float]:
+    noise = make_noise(name, 1.0, **dict(params))
     if p_a <= p_b:
         return 0.0, math.inf
     radius_at = lambda order: order_radius(noise, p_a, p_b, order=order)
