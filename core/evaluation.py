@@ -101,17 +101,23 @@ class StreamNoise(nn.Module):
         return z + self.noise.sample(z.shape, generator=self.generator, device=z.device).to(z.dtype)
 
 
+def is_randomized(model: nn.Module) -> bool:
+    """Whether ``model`` draws noise at its forward passes (a NoiseInjection or StreamNoise layer)."""
+    return bool(noise_layers(model)) or any(isinstance(m, StreamNoise) for m in model.modules())
+
+
 def noise_drawn_from(model: nn.Module, generator: torch.Generator) -> nn.Module:
-    """``model`` with every noise-injection layer drawing from ``generator`` instead of its own seeded
-    generator: a copy sharing the parameters (the model is never modified). A deterministic model is
+    """``model`` with every noise layer (NoiseInjection, StreamNoise) drawing from ``generator`` instead
+    of its own: a copy sharing the parameters (the model is never modified). A deterministic model is
     returned as it is."""
-    if not noise_layers(model):
+    if not is_randomized(model):
         return model
     shared = {id(tensor): tensor for tensor in itertools.chain(model.parameters(), model.buffers())}
+    shared.update({id(m.generator): m.generator for m in model.modules() if isinstance(m, StreamNoise)})
     clone = copy.deepcopy(model, shared)
     for parent in list(clone.modules()):
         for name, child in list(parent.named_children()):
-            if isinstance(child, NoiseInjection):
+            if isinstance(child, (NoiseInjection, StreamNoise)):
                 setattr(parent, name, StreamNoise(child.noise, generator))
     return clone
 
@@ -126,7 +132,7 @@ def vote_counts(model: nn.Module, x: torch.Tensor, *, votes: int, generator: tor
     votes = checks.positive_int(votes, "votes")
     batch_size = checks.positive_int(batch_size, "batch_size")
     device = resolve_device(device)
-    randomized = bool(noise_layers(model))
+    randomized = is_randomized(model)
     noisy = noise_drawn_from(model, generator)
     counts = []
     for part in _batches(len(x), batch_size):
@@ -303,7 +309,7 @@ def robustness_table(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps:
     votes = checks.positive_int(votes, "votes")
     batch_size = checks.positive_int(batch_size, "batch_size")
     device = resolve_device(device)
-    randomized = bool(noise_layers(model))
+    randomized = is_randomized(model)
     total, done = 2 * math.ceil(len(x) / batch_size), 0
 
     def progress():
