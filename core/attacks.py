@@ -22,6 +22,8 @@ import inspect
 import math
 from typing import Callable
 
+import numpy as np
+import scipy.stats
 import torch
 import torch.nn.functional as F
 
@@ -473,9 +475,10 @@ def smoothed_attack(model, x, y, *, noise, eps, steps=20, draws=16, restarts=1, 
     return best.detach()
 
 
-def smoothed_vote(model, x, *, noise, votes, generator, batch_size=20_000) -> torch.Tensor:
-    """F_rob's hard vote argmax_c #{i ≤ votes : F(x + εᵢ) = c} per input (Cohen et al. 2019's F_rob,
-    estimated by Monte Carlo; ties go to the smaller class index)."""
+def smoothed_vote(model, x, *, noise, votes, generator, alpha=None, batch_size=20_000) -> torch.Tensor:
+    """F_rob's answer per input from ``votes`` draws: the top class of #{i : F(x + εᵢ) = c} (ties go to the
+    smaller index); with ``alpha``, Cohen et al.'s PREDICT (2019): the top class only when the two-sided
+    binomial test of n_A against n_B (the runner-up) rejects p = ½ at level α, else −1 (abstain)."""
     votes = _check_count("votes", votes)
     chunk = max(1, batch_size // max(1, x.shape[0]))
     counts = 0
@@ -486,22 +489,29 @@ def smoothed_vote(model, x, *, noise, votes, generator, batch_size=20_000) -> to
             noisy = noisy + noise.sample(noisy.shape, generator=generator, device=x.device).to(x.dtype)
             logits = model(noisy)
             counts = counts + F.one_hot(logits.argmax(1), logits.shape[1]).view(x.shape[0], m, -1).sum(1)
-    return counts.argmax(1)
+    top = counts.topk(2, dim=1)
+    if alpha is None:
+        return counts.argmax(1)
+    n_a, n_b = top.values[:, 0].cpu().numpy(), top.values[:, 1].cpu().numpy()
+    p_value = np.minimum(1.0, 2 * scipy.stats.binom.cdf(n_b, np.maximum(n_a + n_b, 1), 0.5))
+    sure = torch.as_tensor((n_a > n_b) & (p_value <= alpha), device=x.device)
+    return torch.where(sure, counts.argmax(1), torch.full_like(top.indices[:, 0], -1))
 
 
 def smoothed_attack_distance(model, x, y, *, noise, eps_max, search_steps=8, steps=20, draws=16, restarts=2,
-                             votes=1000, generator):
+                             votes=1000, vote_alpha=0.001, generator):
     """The smallest ℓ2 perturbation found that changes the smoothed classifier's vote: a bisection over ε
     of :func:`smoothed_attack` (SmoothAdv, Salman et al. 2019), each candidate x' judged by F_rob's vote of
-    ``votes`` draws (:func:`smoothed_vote`).
+    ``votes`` draws (:func:`smoothed_vote` with PREDICT's test at ``vote_alpha``: a point counts only when F_rob
+    names another class with confidence, so Monte Carlo noise right at the boundary does not end the search early).
 
-    Per example: 0 when F_rob's vote at x is already ≠ y; else the attack at ε_max, and if it changes the
+    Per example: 0 when PREDICT at x already names a class ≠ y; else the attack at ε_max, and if it changes the
     vote, ``search_steps`` bisection rounds on [0, ε_max] (a success at ε shrinks the upper end to the
     distance actually found, a failure raises the lower end). Returns (distance, x_adv): ‖x_adv − x‖₂ of
     the closest vote-changing point found, and +inf (x_adv = x) where none was found within ε_max.
     An attack distance is an upper bound on the distance to F_rob's decision boundary; a certified radius
     (Cohen et al. 2019) a lower bound, so a correct certificate never exceeds the distance found (up to
-    the certificate's failure probability α and the vote's Monte Carlo error right at the boundary).
+    the failure probabilities of the certificate, α, and of the vote's tests, ``vote_alpha`` each).
     """
     y = _check_batch(x, y)
     eps_max = _check_non_negative("eps_max", eps_max)
@@ -511,8 +521,9 @@ def smoothed_attack_distance(model, x, y, *, noise, eps_max, search_steps=8, ste
     distance = torch.full((n,), math.inf, dtype=x.dtype, device=x.device)
     best = x.clone()
 
-    def changes(points, labels):
-        return smoothed_vote(model, points, noise=noise, votes=votes, generator=generator) != labels
+    def changes(points, labels):         # PREDICT names another class: an abstention is no change
+        answer = smoothed_vote(model, points, noise=noise, votes=votes, alpha=vote_alpha, generator=generator)
+        return (answer != labels) & (answer >= 0)
 
     distance[changes(x, y)] = 0.0
     active = torch.isinf(distance)

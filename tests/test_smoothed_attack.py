@@ -80,6 +80,16 @@ def test_a_certified_radius_is_never_beaten_and_the_attack_nearly_reaches_the_ex
     assert np.all(margin <= 0.02)                                   # it stops at F_rob's boundary w·x + c = 0
 
 
+def test_the_vote_with_alpha_is_predict_and_abstains_at_the_boundary(linear):
+    noise = noises.make("gaussian", SIGMA)
+    on_boundary = torch.tensor([[0.5, 0.6]])                        # w·x + c = 0
+    inside = POINTS[:2]
+    assert attacks.smoothed_vote(linear, on_boundary, noise=noise, votes=2000, alpha=0.001,
+                                 generator=stream_generator(0, "vote")).item() == -1
+    sure = attacks.smoothed_vote(linear, inside, noise=noise, votes=2000, alpha=0.001, generator=stream_generator(0, "v"))
+    assert torch.equal(sure, _labels(inside))
+
+
 def test_distance_is_zero_when_the_vote_is_already_wrong_and_inf_when_nothing_is_found(linear):
     noise = noises.make("gaussian", SIGMA)
     x = POINTS[:2]
