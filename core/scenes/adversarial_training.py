@@ -205,6 +205,9 @@ def images(*, dataset: str, seed: int, live: bool = False) -> Images:
         rows.append({"training": f"{kind} ({name})", "evaluated on": f"{record.get('examples', '?')} test images "
                      f"(shipped, {record.get('computed_on', '?')})",
                      "natural": table.get("natural"), "pgd": table.get("pgd"), "cw": table.get("cw")})
+    randomized, note = talk_table_rows(dataset)
+    rows += randomized
+    notes.append(note)
     madry = evaluation.MADRY_CIFAR10
     for key, label in (("natural_training", "natural"), ("adversarial_training", "adversarial")):
         reference = madry[key]
@@ -218,6 +221,30 @@ def images(*, dataset: str, seed: int, live: bool = False) -> Images:
                   models=loaded, missing=tuple(missing), gallery=tables, gallery_source=source,
                   gallery_images=tuple(gallery_images), points_per_image=100 / examples, table_rows=tuple(rows),
                   shipped_notes=tuple(notes), shipped=shipped, entries=entries, time_ratio=ratio)
+
+
+def talk_table_rows(dataset: str) -> tuple[list[dict], str]:
+    """The talk's table for the noise-trained zoo models of ``dataset`` (shipped by ``python -m core.experiments
+    talk-table``): adaptive EOT attacks, every prediction the vote of many noisy passes; and one sentence
+    saying how they were computed (or the command that computes them)."""
+    try:
+        shipped = results.read("talk_table", dataset)
+    except (results.ResultsUnavailable, ValueError) as error:
+        return [], str(error)
+    rows = []
+    for row in shipped["models"]:
+        noise = row.get("noise") or {}
+        rows.append({"training": f"noise {noise.get('name')} {noise.get('scale')} ({row['model']}), vote of "
+                                 f"{shipped['votes']}, EOT-{shipped['eot']} attacks",
+                     "evaluated on": f"{shipped['examples']} test images (shipped, {shipped.get('computed_on', '?')})",
+                     **{column: row[column] for column in ("natural", "pgd", "cw")}})
+    abstained = sum(sum(row.get("abstained", {}).values()) for row in shipped["models"])
+    note = (f"Randomized rows: the same ℓ∞ budget and PGD-20 / CW-30, every attack adaptive (each gradient averaged "
+            f"over {shipped['eot']} noise draws, EOT, Athalye et al. 2018), every prediction the majority vote of "
+            f"{shipped['votes']} noisy forward passes drawn apart from the attacker's (a tie abstains and counts as "
+            f"wrong: {abstained} of {3 * shipped['examples'] * len(shipped['models'])} predictions); "
+            f"`{shipped['command']}`.")
+    return rows, note
 
 
 # --------------------------------------------------------------------------- 2-D toy

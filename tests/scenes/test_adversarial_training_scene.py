@@ -123,3 +123,23 @@ def test_live_gallery_table_is_built_from_the_per_image_rows(monkeypatch):
         assert image["adversarial · CW-30"] == names[row["cw_predict"]]
     shown = next(row for row in result.table_rows if row["training"] == "adversarial (mnist-adversarial)")
     assert shown["pgd"] == direct["pgd"] and shown["evaluated on"] == "2 gallery images"
+
+
+def test_randomized_rows_come_from_the_talk_table_file(monkeypatch):
+    """The noise-trained models' rows beside Madry's: read from talk_table_<dataset>.json, with the vote and
+    EOT settings and the abstentions counted in the note; a missing file names the command that makes it."""
+    shipped = {"command": "python -m core.experiments talk-table --dataset mnist", "votes": 100, "eot": 8,
+               "examples": 4, "computed_on": "2026-11-30",
+               "models": [{"model": "mnist-gaussian-0.25", "noise": {"name": "gaussian", "scale": 0.25},
+                           "natural": 1.0, "pgd": 0.25, "cw": 0.5, "abstained": {"natural": 0, "pgd": 1, "cw": 0}}]}
+    monkeypatch.setattr(scene.results, "read", lambda kind, subject: shipped)
+    rows, note = scene.talk_table_rows("mnist")
+    assert [(row["natural"], row["pgd"], row["cw"]) for row in rows] == [(1.0, 0.25, 0.5)]
+    assert "vote of 100" in rows[0]["training"] and "EOT-8" in rows[0]["training"] and "4 test images" in rows[0]["evaluated on"]
+    assert "1 of 12 predictions" in note and shipped["command"] in note
+
+    def missing(kind, subject):
+        raise scene.results.ResultsUnavailable(f"No shipped {kind} results for {subject} yet: run X")
+
+    monkeypatch.setattr(scene.results, "read", missing)
+    assert scene.talk_table_rows("mnist") == ([], "No shipped talk_table results for mnist yet: run X")
