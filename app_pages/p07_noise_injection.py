@@ -90,6 +90,9 @@ with images_tab:
                       help=f"{augmented.predictions} predictions, one fresh draw each.")
             if augmented.standard is not None:
                 st.metric(f"{augmented.standard} (no noise in training)", f"{augmented.standard_accuracy:.0%}")
+            gap = frame.compute(scene.generalization, seed=seed, spinner="Training on the digits with and without ε…")
+            st.dataframe(scene.generalization_rows(gap), hide_index=True)
+            st.caption(scene.generalization_caption(gap))
         with topo_col:
             st.markdown(scene.READINGS["topological"])
             st.plotly_chart(fig.votes(result, list(names)), key="p07_votes")
@@ -98,13 +101,12 @@ with images_tab:
             eps = url.select_slider("Attacker's ℓ2 budget", scene.ATTACK_BUDGETS, key="p07_eps",
                                    value=scene.DEFAULT_BUDGET.get(info.dataset, 0.5))
             outcome = frame.compute(scene.game, model=model, index=int(index), eps=float(eps), **shared,
-                                    spinner="PGD against the noise-free network…")
-            st.metric("Fools the noise-free F", "yes" if outcome.fooled_base else "no",
-                      help=f"‖x_adv − x‖₂ = {outcome.distance:.2f}")
-            st.metric("Draws of F̃_ε wrong on x_adv", f"{outcome.fooled_draws:.0%}",
-                      help=f"Out of {outcome.draws} draws.")
-            st.caption(f"On the clean x, {outcome.clean_errors:.0%} of the draws are wrong. The attack never saw "
-                       "the noise: an adaptive attacker (EOT, page 10) aims at F_rob itself.")
+                                    spinner="PGD against F, against fixed draws, and EOT-PGD against F̃_ε…")
+            st.metric("Non-adaptive attack: draws wrong", f"{outcome.fooled_draws:.0%}", help="PGD on the noise-free F.")
+            st.metric(f"Adaptive (EOT-{outcome.eot}): draws wrong", f"{outcome.adaptive_fooled_draws:.0%}")
+        topo_col.caption(scene.topology_caption(outcome))
+        readings.dataframe(scene.game_rows(outcome), hide_index=True, width="stretch")
+        readings.caption(scene.game_caption(outcome))
 
 with toy_tab:
     controls, board = st.columns([1, 3], gap="large")

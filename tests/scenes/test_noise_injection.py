@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from core import models, noise as noises, toys
+from core import models, noise as noises, smoothing, toys
 from core.scenes import noise_injection as scene
 from core.seeds import stream_generator, stream_seed
 
@@ -92,12 +92,72 @@ def test_augmentation_compares_with_the_standard_model():
     assert alone.accuracy == result.standard_accuracy      # same stream, same draws, same model
 
 
-def test_game_attacks_the_noise_free_network_within_the_budget():
+def test_game_plays_the_non_adaptive_the_adaptive_and_the_pure_best_responses_within_the_budget():
     result = scene.game_live(model=MNIST, index=0, layer=0, noise="gaussian", scale=0.25, eps=1.0, seed=0)
-    assert result.distance <= 1.0 + 1e-4
-    assert 0 <= result.fooled_draws <= 1 and 0 <= result.clean_errors <= 1
+    assert result.distance <= 1.0 + 1e-4 and result.adaptive_distance <= 1.0 + 1e-4
+    for share in (result.fooled_draws, result.adaptive_fooled_draws, result.clean_errors):
+        assert 0 <= share <= 1 and (share * result.draws) == pytest.approx(round(share * result.draws))
     assert isinstance(result.fooled_base, bool) and result.draws == scene.ATTACK_VOTES
+    assert result.eot == scene.GAME_EOT and result.pure == scene.PURE_STRATEGIES
+    assert 0 <= result.pure_escapes <= result.pure_broken <= result.pure
+    # When most draws answer the label, the vote does.
+    for wrong_share, vote_wrong in ((result.fooled_draws, result.vote_wrong),
+                                    (result.adaptive_fooled_draws, result.adaptive_vote_wrong)):
+        if wrong_share < 0.5:
+            assert not vote_wrong
+    # Topological reading: TV between vote distributions, under the input-space Gaussian bound 2Φ(‖τ‖/2σ) − 1.
+    assert result.tv_bound_adaptive == pytest.approx(smoothing.gaussian_tv_bound(result.adaptive_distance, 0.25))
+    assert 0 <= result.tv_nonadaptive <= 1 and 0 <= result.tv_adaptive <= 1
     assert result == scene.game_live(model=MNIST, index=0, layer=0, noise="gaussian", scale=0.25, eps=1.0, seed=0)
+    rows = scene.game_rows(result)
+    assert [row["attack"].split(":")[0] for row in rows] == ["non-adaptive", "adaptive", "none (clean x)"]
+    laplace = scene.game_live(model=MNIST, index=0, layer=0, noise="laplace", scale=0.2, eps=1.0, seed=0)
+    assert laplace.tv_bound_adaptive is None and "needs Gaussian noise" in scene.topology_caption(laplace)
+
+
+def test_total_variation_is_half_the_l1_distance():
+    assert scene.total_variation([0.5, 0.5, 0.0], [0.0, 0.5, 0.5]) == pytest.approx(0.5)
+    assert scene.total_variation([1.0, 0.0], [1.0, 0.0]) == 0.0
+
+
+def _game(**change):
+    base = dict(eps=1.0, distance=1.0, fooled_base=True, fooled_draws=0.3, clean_errors=0.0, draws=200,
+                vote_wrong=False, adaptive_distance=1.0, adaptive_fooled_draws=0.6, adaptive_vote_wrong=True, eot=8,
+                clean_vote_wrong=False, pure=5, pure_broken=5, pure_escapes=5, pure_clean_wrong=0,
+                tv_nonadaptive=0.3, tv_adaptive=0.6, tv_bound_nonadaptive=0.95, tv_bound_adaptive=0.95)
+    return scene.Game(**{**base, **change})
+
+
+def test_game_caption_states_what_was_computed():
+    complete = scene.game_caption(_game())
+    assert "No pure equilibrium" in complete and "5/5" in complete and "overstates" in complete
+    partial = scene.game_caption(_game(pure_broken=3, pure_escapes=2, adaptive_fooled_draws=0.1))
+    assert "No pure equilibrium" not in partial and "fools 3" in partial and "need not win" in partial
+    assert "Both attacks" in scene.game_caption(_game(adaptive_fooled_draws=0.3))
+    assert "Monte Carlo error" in scene.topology_caption(_game(tv_adaptive=0.99, tv_bound_adaptive=0.5))
+
+
+def _generalization(**change):
+    base = dict(std=0.3, train_examples=359, test_examples=1438, plain_train=1.0, plain_test=0.95,
+                noisy_train=0.98, noisy_test=0.96)
+    return scene.Generalization(**{**base, **change})
+
+
+def test_generalization_caption_follows_the_gaps():
+    assert "narrowed the train/held-out gap from 5.0% to 2.0%" in scene.generalization_caption(_generalization())
+    assert "widened" in scene.generalization_caption(_generalization(noisy_train=1.0, noisy_test=0.90))
+    assert "lowered held-out accuracy" in scene.generalization_caption(_generalization(noisy_test=0.94, noisy_train=0.95))
+
+
+def test_generalization_trains_both_networks_on_the_digits(monkeypatch):
+    monkeypatch.setattr(scene, "GAP_EPOCHS", 2)
+    result = scene.generalization_live(std=0.3, seed=0)
+    assert (result.train_examples, result.test_examples) == (359, 1438)
+    for value in (result.plain_train, result.plain_test, result.noisy_train, result.noisy_test):
+        assert 0.1 < value <= 1          # trained: better than chance on ten classes
+    assert result.plain_gap == result.plain_train - result.plain_test
+    assert result == scene.generalization_live(std=0.3, seed=0)
+    assert scene.generalization_live(std=0.0, seed=0).noisy_test == result.plain_test      # σ = 0 is ERM
 
 
 @pytest.mark.parametrize("change", [dict(noise="cauchy"), dict(scale=-0.1), dict(scale=5.0), dict(layer=4),
