@@ -4,7 +4,7 @@ Thin page: widgets → core.scenes.certificate (cached) → ui.figures.certifica
 import streamlit as st
 
 from core.scenes import certificate as C
-from ui import layout, recompute, scene
+from ui import layout, lecture, recompute, scene
 from ui import url
 from ui.figures import certificate as figures
 from ui.figures import image
@@ -28,7 +28,7 @@ with controls:
 point = scene.compute(C.certify_point, spinner="Training or loading the toy network, then CERTIFY…", x1=float(x1),
                       x2=float(x2), sigma=sigma, n0=n0, n=n, alpha=alpha, seed=seed)
 certificate = point.certificate
-with board:
+with board, lecture.step(2):
     columns = st.columns(4)
     columns[0].metric("F_rob(x) = c_A", "abstain" if certificate.abstained else f"class {certificate.prediction}")
     columns[1].metric("Certified radius α*", f"{certificate.radius:.4f}", help=C.HELP["radius"])
@@ -46,6 +46,7 @@ with board:
             st.warning(point.caption)
 
 # ------------------------------------------------------------ radius vs p_A
+lecture.section(3)
 st.subheader("Radius as a function of p_A, and its ceiling")
 std = url.select_slider("Noise standard deviation per coordinate (matched for every distribution)", C.STD_CHOICES,
                        value=D["std"], key="p09_std")
@@ -60,6 +61,7 @@ right.caption(f"The n and α of the ceilings are those of the controls above. Fo
               f"comparable with ℓ2 ones (‖τ‖₁ ≥ ‖τ‖₂): they have their own panel.")
 
 # ------------------------------------------------------------ images
+lecture.section(4)
 st.subheader("CERTIFY an image")
 controls, board = st.columns([1, 3], gap="large")
 with controls:
@@ -98,6 +100,7 @@ if picture is not None:
         st.markdown(picture.caption)
 
 # ------------------------------------------------------------ hidden layers
+lecture.section(5)
 st.subheader("Noise in a hidden layer: from the layer's radius back to the input")
 st.markdown(C.HIDDEN_LAYERS_TEXT)
 layers = scene.compute(C.hidden_layers, model=model, sigma=sigma, n=n, alpha=alpha, seed=seed)
@@ -108,6 +111,7 @@ for name, radii in layers.radii.items():
                  help=f"L_{len(radii) - 1} = {layers.bounds[name][-1]:.3g}")
 
 # ------------------------------------------------------------ shipped results
+lecture.section(6)
 st.subheader("Certified accuracy on the test set")
 shipped = scene.compute(C.certified_curves, spinner=None)
 for dataset, tab in zip(shipped.datasets, st.tabs([C.common.DATASET_TITLES[d] for d in shipped.datasets])):

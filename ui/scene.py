@@ -12,13 +12,15 @@ import streamlit as st
 
 from core.scenes.common import assets_stamp
 from core.scenes.registry import scene as registered
-from ui import layout
+from ui import layout, lecture
 from ui import recorder
 
 
 def header(url_path: str, explanation: str, uses: str) -> None:
-    """The scene's title (from the registry), its explanation (KaTeX) and what it computes on."""
+    """The lecture's step bar (ui.lecture), the scene's title (from the registry), its explanation
+    (KaTeX) and what it computes on."""
     recorder.start(url_path, registered(url_path).title)   # what this run draws goes to the handout
+    lecture.bar(registered(url_path).page)
     layout.header(registered(url_path).title, explanation, uses)
 
 
