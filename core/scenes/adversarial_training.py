@@ -236,7 +236,8 @@ def talk_table_rows(dataset: str) -> tuple[list[dict], str]:
         noise = row.get("noise") or {}
         rows.append({"training": f"noise {noise.get('name')} {noise.get('scale')} ({row['model']}), vote of "
                                  f"{shipped['votes']}, EOT-{shipped['eot']} attacks",
-                     "evaluated on": f"{shipped['examples']} test images (shipped, {shipped.get('computed_on', '?')})",
+                     "evaluated on": f"{shipped['examples']} test images (every {shipped.get('every', 1)}th; shipped, "
+                                     f"{shipped.get('computed_on', '?')})",
                      **{column: row[column] for column in ("natural", "pgd", "cw")}})
     abstained = sum(sum(row.get("abstained", {}).values()) for row in shipped["models"])
     note = (f"Randomized rows: the same ℓ∞ budget and PGD-20 / CW-30, every attack adaptive (each gradient averaged "
