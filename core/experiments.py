@@ -11,6 +11,7 @@ seed, wall time, device and metrics, so every shipped number can be reproduced.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import platform
@@ -233,10 +234,11 @@ def command_evaluate(args) -> dict:
 
 def command_certify(args) -> dict:
     """Cohen et al.'s certified accuracy at r ∈ {0, 0.25, 0.5, 0.75, 1.0} for a smoothed model."""
-    from core import evaluation, noise as noise_module, results
+    from core import distributed, evaluation, inference, noise as noise_module, results
     from core.lipschitz import lipschitz_upper_bound
 
-    device = resolve_device(args.device)
+    group = distributed.start(args.device)       # one process, or this rank of torchrun's K
+    device = group.device
     checkpoint = Path(args.results_dir) / f".certify_{args.name}.partial.jsonl"
     if not args.resume and checkpoint.exists():
         # Never overwrite an interrupted run's rows because --resume was forgotten.
@@ -264,39 +266,55 @@ def command_certify(args) -> dict:
             x = torch.cat([prefix(x[i:i + 256].to(device)).cpu() for i in range(0, len(x), 256)])
     else:
         model = without_noise(model)
-    # NHWC runs the n = 10,000 noisy copies ~1.7× faster on CPU (oneDNN); float32 throughout, so the
-    # certified base classifier is the shipped one.
-    model = model.to(memory_format=torch.channels_last)
+    precision = inference.check_precision(args.precision, device)
 
-    # Rows depend only on (seed + index), so a run can stop anywhere and resume from its
-    # checkpoint; `seconds` sums the rows' own times.
-    # The batch size is not a setting: the noise is drawn in fixed chunks (core.smoothing.NOISE_CHUNK).
+    # Rows depend only on (seed + index) — the noise is drawn in fixed chunks (NOISE_CHUNK), so the
+    # batch size, the inference plan and the number of ranks are not settings; a run can stop
+    # anywhere and resume from its checkpoint; `seconds` sums the rows' own times.
     settings = {"model_sha256": record["sha256"], "n0": args.n0, "n": args.n, "alpha": args.alpha,
-                "every": args.every, "seed": args.seed, "noise_chunk": NOISE_CHUNK}
-    _guard_shipped("certify", args.name, {**{k: v for k, v in settings.items() if k != "model_sha256"},
-                                          "examples": len(x)}, args)           # a retrained model may replace it
-    done, source = (_read_checkpoint(checkpoint, settings), checkpoint) if args.resume else ({}, None)
-    if args.resume and not checkpoint.exists():
-        # No interrupted run: extend the shipped result instead (e.g. from 100 to 500 images).
-        done, source = _shipped_rows(args.name, settings, args.results_dir), "the shipped result"
-    done = {index: row for index, row in done.items() if index < len(x)}
-    if not args.resume or not checkpoint.exists():
-        checkpoint.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(checkpoint, "".join(json.dumps(line) + "\n" for line in (settings, *done.values())))
+                "every": args.every, "seed": args.seed, "noise_chunk": NOISE_CHUNK, "precision": precision}
+    setup = None
+    if group.is_main:   # rank 0 alone reads and writes the files; the other ranks get its answer
+        try:
+            _guard_shipped("certify", args.name, {**{k: v for k, v in settings.items() if k != "model_sha256"},
+                                                  "examples": len(x)}, args)   # a retrained model may replace it
+            done, source = (_read_checkpoint(checkpoint, settings), checkpoint) if args.resume else ({}, None)
+            if args.resume and not checkpoint.exists():
+                # No interrupted run: extend the shipped result instead (e.g. from 100 to 500 images).
+                done, source = _shipped_rows(args.name, settings, args.results_dir), "the shipped result"
+            done = {index: row for index, row in done.items() if index < len(x)}
+            if not args.resume or not checkpoint.exists():
+                checkpoint.parent.mkdir(parents=True, exist_ok=True)
+                write_atomic(checkpoint, "".join(json.dumps(line) + "\n" for line in (settings, *done.values())))
+            setup = (done, str(source), None)
+        except ValueError as error:
+            setup = ({}, None, str(error))
+    done, source, failure = distributed.broadcast(group, setup)
+    if failure:
+        raise ValueError(failure)
     todo = [i for i in range(len(x)) if i not in done]
-    if done:
+    if done and group.is_main:
         print(f"[{args.name}] resuming: {len(x) - len(todo)}/{len(x)} rows from {source}", flush=True)
-    with checkpoint.open("a") as log:
-        for count, index in enumerate(todo, start=len(x) - len(todo) + 1):
-            row = evaluation.certify_dataset(model, x[index:index + 1], y[index:index + 1], noise=noise,
-                                             n0=args.n0, n=args.n, alpha=args.alpha,
-                                             batch_size=args.batch_size, seed=args.seed, device=device,
-                                             indices=[index])[0]
-            done[index] = row
-            log.write(json.dumps(row) + "\n")
-            log.flush()
-            if count % 10 == 0 or count == len(x):
-                print(f"[{args.name}] certified {count}/{len(x)}", flush=True)
+    # The fastest exact way to run the classifier here (each rank measures its own machine).
+    batch_sizes = None if args.batch_size is None else (args.batch_size,)
+    plan = inference.calibrate(model, x[0], noise=noise, precision=precision, device=device, batch_sizes=batch_sizes,
+                               seed=args.seed, log=(lambda text: print(f"[{args.name}] {text}", flush=True))
+                               if group.is_main else None)
+    fast = inference.prepare(model, plan)
+    bar = distributed.ProgressBar(args.name, len(x), done=len(x) - len(todo), enabled=group.is_main)
+    with (checkpoint.open("a") if group.is_main else contextlib.nullcontext()) as log:
+        for index, _ in distributed.shards(todo, group):
+            row = None if index is None else evaluation.certify_dataset(
+                fast, x[index:index + 1], y[index:index + 1], noise=noise, n0=args.n0, n=args.n, alpha=args.alpha,
+                batch_size=plan.batch_size, seed=args.seed, device=device, indices=[index])[0]
+            for gathered in distributed.gather(group, row):
+                if gathered is not None and group.is_main:
+                    done[gathered["index"]] = gathered
+                    log.write(json.dumps(gathered) + "\n")
+                    log.flush()
+                    bar.update()
+    if not group.is_main:
+        return {}
     rows = [done[i] for i in range(len(x))]
     seconds = sum(row["seconds"] for row in rows)
     radii = [0.0, 0.25, 0.5, 0.75, 1.0]
@@ -308,8 +326,9 @@ def command_certify(args) -> dict:
     payload = {"model": args.name, "model_sha256": record["sha256"], "dataset": record["dataset"],
                "noise": noise_spec,
                "norm": getattr(noise, "certified_norm", None), "n0": args.n0, "n": args.n,
-               "alpha": args.alpha, "every": args.every, "seed": args.seed, "batch_size": args.batch_size,
-               "noise_chunk": NOISE_CHUNK,
+               "alpha": args.alpha, "every": args.every, "seed": args.seed, "batch_size": plan.batch_size,
+               "noise_chunk": NOISE_CHUNK, "precision": precision, "world_size": group.world_size,
+               "inference": plan.record(),
                "examples": len(rows),
                "lipschitz_bound": lipschitz, "radii": radii, "certified_accuracy": curve,
                "seconds": round(seconds, 1), "rows": rows}
@@ -387,10 +406,12 @@ def _shipped_rows(name: str, settings: dict, results_dir) -> dict[int, dict]:
 
 def _as_drawn(saved: dict) -> dict:
     """A checkpoint header or result file's settings as its draws depend on them: before the noise
-    was drawn in fixed chunks, it was drawn in the run's batches, so its batch size was its chunk."""
+    was drawn in fixed chunks, it was drawn in the run's batches, so its batch size was its chunk;
+    before --precision, every run was fp32."""
     saved = dict(saved)
     batch_size = saved.pop("batch_size", NOISE_CHUNK)
     saved.setdefault("noise_chunk", batch_size)
+    saved.setdefault("precision", "fp32")
     return saved
 
 
@@ -572,11 +593,15 @@ def make_parser() -> argparse.ArgumentParser:
     certify_parser = sub.add_parser("certify", help="certified accuracy of a smoothed model (Cohen et al.)")
     common(certify_parser)
     certify_parser.add_argument("--n0", type=int, default=100)
-    certify_parser.add_argument("--n", type=int, default=10000)
+    certify_parser.add_argument("--n", "--num-samples", dest="n", type=int, default=10000,
+                                help="estimation draws per image (--num-samples under torchrun)")
     certify_parser.add_argument("--alpha", type=float, default=0.001)
     certify_parser.add_argument("--every", type=int, default=20, help="certify every k-th test image")
     certify_parser.add_argument("--limit", type=int, default=500)
-    certify_parser.add_argument("--batch-size", type=int, default=1000)
+    certify_parser.add_argument("--batch-size", type=int, default=None,
+                                help="noisy copies per forward pass (default: calibrated; never changes the rows)")
+    certify_parser.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
+                                help="bf16 autocast: another classifier, only where the hardware has native bf16")
     certify_parser.add_argument("--overwrite", action="store_true",
                                 help="replace a result file computed with other settings")
     certify_parser.add_argument("--resume", action="store_true",

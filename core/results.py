@@ -36,6 +36,15 @@ REQUIRED = {
 }
 
 
+# Keys a file may lack (written before they existed) but must hold correctly when present. certify:
+# ``noise_chunk`` (before it, noise was drawn in batches of ``batch_size``), ``precision`` (before it,
+# fp32), ``inference`` (core.inference.InferencePlan.record(): how the classifier ran, its measured
+# throughput), ``world_size`` (torch.distributed ranks).
+OPTIONAL = {
+    "certify": {"noise_chunk": int, "precision": str, "inference": dict, "world_size": int, "batch_size": int},
+}
+
+
 class ResultsUnavailable(ValueError):
     """No shipped result of that kind; the message names the command that computes it."""
 
@@ -65,6 +74,11 @@ def read(kind: str, subject: str, results_dir: Path | str = RESULTS_DIR) -> dict
             continue
         if not isinstance(value, kind_of) or isinstance(value, bool):
             raise ResultsUnavailable(f"The shipped file {file.name} lacks a valid {key!r}; {rebuild}")
+    for key, kind_of in OPTIONAL.get(kind, {}).items():
+        if key in content and (not isinstance(content[key], kind_of) or isinstance(content[key], bool)):
+            raise ResultsUnavailable(f"The shipped file {file.name} has an invalid {key!r}; {rebuild}")
+    if content.get("precision", "fp32") not in ("fp32", "bf16"):
+        raise ResultsUnavailable(f"The shipped file {file.name} names an unknown precision; {rebuild}")
     if kind == "certify" and len(content["certified_accuracy"]) != len(content["radii"]):
         raise ResultsUnavailable(f"The shipped file {file.name} has {len(content['radii'])} radii but "
                                  f"{len(content['certified_accuracy'])} accuracies; {rebuild}")

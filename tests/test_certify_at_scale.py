@@ -54,3 +54,140 @@ def test_certify_rows_do_not_depend_on_the_batch_size():
     rows = [strip(evaluation.certify_dataset(model, x, y, noise=noise, n0=50, n=1500, alpha=0.01,
                                              batch_size=batch, seed=3)) for batch in (1000, 64, 3000)]
     assert rows[0] == rows[1] == rows[2]
+
+
+# ---------------------------------------------------------------------------- the inference plan
+from core import inference  # noqa: E402
+
+
+def test_calibration_keeps_the_argmax_and_never_modifies_the_model():
+    model, noise = tiny_cnn(), noise_module.make("gaussian", 0.3)
+    before = {name: tensor.clone() for name, tensor in model.state_dict().items()}
+    plan = inference.calibrate(model, torch.rand(3, 8, 8), noise=noise, batch_sizes=(64, 128), rounds=1)
+    assert plan.precision == "fp32" and plan.batch_size in (64, 128) and plan.samples_per_second > 0
+    labels = {label for label, _, _ in plan.measured}
+    assert {"fp32, NCHW", "fp32, NHWC"} <= labels, "both memory formats were measured"
+    assert all(torch.equal(before[name], tensor) for name, tensor in model.state_dict().items())
+    assert next(model.parameters()).is_contiguous()
+    for fold in (False, True):
+        for memory_format in inference.MEMORY_FORMATS:
+            fast = inference.prepare(model, inference.InferencePlan(memory_format=memory_format, fold_batchnorm=fold))
+            x = torch.rand(200, 3, 8, 8, generator=torch.Generator().manual_seed(4))
+            with torch.no_grad():
+                torch.testing.assert_close(fast(x), model(x), rtol=1e-4, atol=1e-5)
+    assert inference.InferencePlan.from_record(plan.record()) == plan
+    assert inference.InferencePlan.from_record(None) == inference.InferencePlan()
+
+
+def test_the_calibrated_path_counts_what_the_plain_model_counts():
+    model, noise = tiny_cnn(), noise_module.make("gaussian", 0.3)
+    x = torch.rand(3, 8, 8, generator=torch.Generator().manual_seed(5))
+    plan = inference.InferencePlan(memory_format="channels_last", fold_batchnorm=True, batch_size=300)
+    fast = smoothing.sample_counts(inference.prepare(model, plan), x, noise=noise, num=2500, batch_size=300,
+                                   generator=make_generator(9))
+    plain = smoothing.sample_counts(model, x, noise=noise, num=2500, batch_size=1000, generator=make_generator(9))
+    assert torch.equal(fast, plain)
+
+
+def test_bf16_is_refused_in_one_sentence_where_the_hardware_lacks_it():
+    with pytest.raises(ValueError, match="precision"):
+        inference.check_precision("fp16")
+    if inference.native_bf16("cpu"):
+        assert inference.check_precision("bf16") == "bf16"
+    else:
+        with pytest.raises(ValueError, match="no native bfloat16"):
+            inference.check_precision("bf16")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
+def test_gpu_counts_do_not_depend_on_the_batch_size_and_bf16_runs_there():
+    model, noise = tiny_cnn().cuda(), noise_module.make("gaussian", 0.3)
+    xs = torch.rand(2, 3, 8, 8, device="cuda")
+    counts = [smoothing.sample_counts_many(model, xs, noise=noise, num=2345, batch_size=batch,
+                                           generator=make_generator(7, "cuda")) for batch in (1000, 333, 8000)]
+    assert torch.equal(counts[0], counts[1]) and torch.equal(counts[0], counts[2])
+    plan = inference.calibrate(model, xs[0], noise=noise, device="cuda", batch_sizes=(1000, 4000), rounds=1)
+    assert plan.device.startswith("cuda") and plan.samples_per_second > 0
+    if inference.native_bf16("cuda"):
+        half = inference.prepare(model, inference.InferencePlan(precision="bf16"))
+        assert half(xs).dtype == torch.float32
+
+
+# ---------------------------------------------------------------------------- torch.distributed
+import json  # noqa: E402
+import os  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from core import experiments, results, zoo  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def tiny_zoo(tmp_path_factory):
+    """An MNIST-format folder made from foolbox's 20 offline digits and a 1-epoch mnist-gaussian-0.25."""
+    from core import data
+
+    images, labels = data.gallery("mnist")
+    pixels = (images[:, 0] * 255).round().to(torch.uint8).numpy()
+    rng = np.random.default_rng(0)
+    folder = tmp_path_factory.mktemp("npz")
+    for split, count in (("train", 200), ("test", 40)):
+        index = rng.integers(0, len(pixels), count)
+        shifted = np.stack([np.roll(pixels[i], tuple(rng.integers(-2, 3, 2)), axis=(0, 1)) for i in index])
+        np.savez_compressed(folder / f"mnist_{split}.npz", x=shifted, y=labels.numpy()[index].astype(np.uint8))
+    models_dir = tmp_path_factory.mktemp("models")
+    assert experiments.main(["train", "--name", "mnist-gaussian-0.25", "--epochs", "1", "--data-dir", str(folder),
+                             "--models-dir", str(models_dir), "--results-dir", str(models_dir), "--device", "cpu"]) == 0
+    return folder, models_dir
+
+
+def _certify_argv(tiny_zoo, results_dir, *extra):
+    folder, models_dir = tiny_zoo
+    return ["certify", "--name", "mnist-gaussian-0.25", "--n0", "10", "--num-samples", "1200", "--every", "3",
+            "--limit", "5", "--data-dir", str(folder), "--models-dir", str(models_dir), "--results-dir",
+            str(results_dir), "--device", "cpu", *extra]
+
+
+def _torchrun(argv, ranks=2):
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node",
+                           str(ranks), "-m", "core.experiments", *argv], cwd=ROOT, env=environment,
+                          capture_output=True, text=True, timeout=600)
+
+
+def _comparable(record: dict) -> dict:
+    """A certify file without what depends on the machine and the moment (times, throughput, ranks)."""
+    volatile = ("seconds", "inference", "device", "computed_on", "world_size", "batch_size", "command")
+    return {**{k: v for k, v in record.items() if k not in volatile},
+            "rows": [{k: v for k, v in row.items() if k != "seconds"} for row in record["rows"]]}
+
+
+def test_two_torchrun_ranks_write_the_file_of_one_process_and_resume_a_dead_ranks_run(tiny_zoo, tmp_path):
+    single, sharded = tmp_path / "single", tmp_path / "sharded"
+    assert experiments.main(_certify_argv(tiny_zoo, single, "--batch-size", "500")) == 0
+    one = results.read("certify", "mnist-gaussian-0.25", single)
+    run = _torchrun(_certify_argv(tiny_zoo, sharded))
+    assert run.returncode == 0, run.stderr[-3000:]
+    two = results.read("certify", "mnist-gaussian-0.25", sharded)
+    assert two["world_size"] == 2 and one["world_size"] == 1
+    assert _comparable(two) == _comparable(one)
+    assert two["command"].startswith("python -m core.experiments certify --name mnist-gaussian-0.25")
+    assert run.stdout.count("[mnist-gaussian-0.25] [") == 5, "one progress bar, on rank 0: one line per image"
+    # A run whose ranks died after 2 images left its checkpoint: --resume computes only the rest.
+    checkpoint = sharded / ".certify_mnist-gaussian-0.25.partial.jsonl"
+    settings = {"model_sha256": zoo.entry("mnist-gaussian-0.25", tiny_zoo[1])["sha256"], "n0": 10, "n": 1200,
+                "alpha": 0.001, "every": 3, "seed": 0, "noise_chunk": 1000, "precision": "fp32"}
+    (sharded / "certify_mnist-gaussian-0.25.json").unlink()
+    checkpoint.write_text("".join(json.dumps(line) + "\n" for line in (settings, *one["rows"][:2])) + '{"ind')
+    run = _torchrun(_certify_argv(tiny_zoo, sharded, "--resume"))
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "resuming: 2/5" in run.stdout
+    resumed = results.read("certify", "mnist-gaussian-0.25", sharded)
+    assert resumed["rows"][:2] == one["rows"][:2], "checkpointed rows are reused"
+    assert _comparable(resumed) == _comparable(one)
+    assert not checkpoint.exists()

@@ -1,0 +1,253 @@
+"""The fastest way to run a frozen classifier on many noisy copies, on the machine this runs on.
+
+CERTIFY spends all its time in forward passes of the base classifier F on x + ε. How fast F runs
+depends on the machine: channels-last (NHWC) convolutions ran 1.7× faster than NCHW on a 2-core
+AMD EPYC; bf16 autocast ran 4× SLOWER there (no native bf16) but trained 2.9× faster on an
+AVX512-BF16 Intel CPU. So :func:`calibrate` measures, at the start of a run, a few exact fp32
+ways of running F — memory format, convolution–batch-norm folding, batch size within a memory
+budget — on noisy copies drawn on the device, and returns the fastest as an :class:`InferencePlan`;
+:func:`prepare` applies it to a copy of the model (the caller's model is never modified).
+
+fp32 is the certified classifier: a candidate that changes the argmax of any calibration copy is
+rejected, and the noise never depends on the plan (``core.smoothing`` draws it in fixed chunks), so
+the counts are those of the plain model. bf16 autocast is a different classifier: only on explicit
+request (``precision="bf16"``), only where the hardware runs bf16 natively (:func:`native_bf16`),
+and recorded with the results, so that PREDICT and CERTIFY both use it.
+"""
+from __future__ import annotations
+
+import copy
+import statistics
+import time
+from dataclasses import asdict, dataclass, field, replace
+
+import torch
+from torch import nn
+
+from core import checks
+from core.device import make_generator, resolve_device
+
+PRECISIONS = ("fp32", "bf16")
+MEMORY_FORMATS = ("contiguous", "channels_last")
+CPU_MEMORY_BUDGET = 2 * 1024**3          # bytes of activations a CPU run may hold at once
+GPU_MEMORY_SHARE = 0.5                   # of the GPU memory free at calibration
+CPU_BATCH_SIZES = (250, 500, 1000, 2000)
+GPU_BATCH_SIZES = (1000, 2000, 4000, 8000, 16000)
+
+
+@dataclass(frozen=True)
+class InferencePlan:
+    """How to run the base classifier: ``precision`` ("fp32" or "bf16" autocast), ``memory_format``
+    ("contiguous" or "channels_last"), ``fold_batchnorm`` (eval-mode batch norm folded into the
+    convolution before it), ``batch_size`` (noisy copies per forward pass). ``samples_per_second``
+    is the throughput calibration measured for it, ``measured`` every candidate's
+    (label, batch size, samples/s), ``device`` where it was measured."""
+    precision: str = "fp32"
+    memory_format: str = "contiguous"
+    fold_batchnorm: bool = False
+    batch_size: int = 1000
+    samples_per_second: float | None = None
+    device: str = "cpu"
+    measured: tuple = field(default=(), compare=False)
+
+    @property
+    def label(self) -> str:
+        parts = [self.precision, "NHWC" if self.memory_format == "channels_last" else "NCHW"]
+        if self.fold_batchnorm:
+            parts.append("BN folded")
+        return ", ".join(parts)
+
+    def record(self) -> dict:
+        """A JSON-ready dict for result files (read back by :meth:`from_record`)."""
+        record = asdict(self)
+        record["measured"] = [list(row) for row in self.measured]
+        return record
+
+    @classmethod
+    def from_record(cls, record: dict | None) -> "InferencePlan":
+        """The plan of a result file; files written before plans were recorded ran fp32 NCHW."""
+        if not record:
+            return cls()
+        known = {key: record[key] for key in cls.__dataclass_fields__ if key in record}
+        known["measured"] = tuple(tuple(row) for row in known.get("measured", ()))
+        return cls(**known)
+
+
+def native_bf16(device="cpu") -> bool:
+    """Whether ``device`` computes in bfloat16 natively (CUDA compute capability ≥ 8, or a CPU with
+    AVX512-BF16 / AMX, as oneDNN reports it); elsewhere bf16 is emulated and slower than fp32."""
+    device = resolve_device(device)
+    if device.type == "cuda":
+        return bool(torch.cuda.is_bf16_supported())
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # a private oneDNN probe: absent from some builds
+        return False
+
+
+def check_precision(precision: str, device="cpu") -> str:
+    """``precision`` if it is one of PRECISIONS and the device runs it natively, else one sentence."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"Unknown precision {precision!r}: choose fp32 (the certified classifier) or bf16.")
+    if precision == "bf16" and not native_bf16(device):
+        raise ValueError(f"This {resolve_device(device).type.upper()} has no native bfloat16 support, so bf16 "
+                         "would be slower than fp32 and certify another classifier: use --precision fp32.")
+    return precision
+
+
+# ---------------------------------------------------------------------------- applying a plan
+
+
+def fold_batchnorm(model: nn.Module) -> nn.Module:
+    """A copy of ``model`` in which every eval-mode BatchNorm2d that directly follows a Conv2d inside
+    an nn.Sequential is folded into it: W' = W·γ/√(var + eps), b' = (b − mean)·γ/√(var + eps) + β."""
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    folded = copy.deepcopy(model).eval()
+    for parent in folded.modules():
+        if not isinstance(parent, nn.Sequential):
+            continue
+        names = list(parent._modules)
+        for first, second in zip(names, names[1:]):
+            conv, norm = parent._modules[first], parent._modules[second]
+            if isinstance(conv, nn.Conv2d) and isinstance(norm, nn.BatchNorm2d) and norm.track_running_stats:
+                parent._modules[first] = fuse_conv_bn_eval(conv, norm)
+                parent._modules[second] = nn.Identity()
+    return folded
+
+
+def has_conv_batchnorm(model: nn.Module) -> bool:
+    for parent in model.modules():
+        if isinstance(parent, nn.Sequential):
+            children = list(parent.children())
+            if any(isinstance(a, nn.Conv2d) and isinstance(b, nn.BatchNorm2d) for a, b in zip(children, children[1:])):
+                return True
+    return False
+
+
+class PreparedModel(nn.Module):
+    """``model`` run as ``plan`` says: inputs in its memory format, bf16 autocast when asked (logits
+    returned as float32). Holds its own copy of the model, in eval mode."""
+
+    def __init__(self, model: nn.Module, plan: InferencePlan):
+        super().__init__()
+        inner = fold_batchnorm(model) if plan.fold_batchnorm else copy.deepcopy(model).eval()
+        self.channels_last = plan.memory_format == "channels_last"
+        if self.channels_last:
+            inner = inner.to(memory_format=torch.channels_last)
+        self.inner, self.plan = inner, plan
+
+    def forward(self, x):
+        if self.channels_last and x.ndim == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
+        if self.plan.precision == "bf16":
+            with torch.autocast(x.device.type, dtype=torch.bfloat16):
+                return self.inner(x).float()
+        return self.inner(x)
+
+
+def prepare(model: nn.Module, plan: InferencePlan) -> nn.Module:
+    """``model`` (never modified) run the way ``plan`` says; the plain model itself for the default
+    plan (fp32, contiguous, nothing folded)."""
+    if plan.precision == "fp32" and plan.memory_format == "contiguous" and not plan.fold_batchnorm:
+        return model
+    return PreparedModel(model, plan)
+
+
+# ---------------------------------------------------------------------------- calibration
+
+
+def _bytes_per_row(model: nn.Module, example: torch.Tensor) -> int:
+    """Activation bytes one noisy copy needs at once: the input and noise, and the two largest
+    consecutive activations of the model (measured on one row)."""
+    sizes = []
+    hooks = [module.register_forward_hook(lambda _, __, out: sizes.append(out.numel() * out.element_size())
+                                          if isinstance(out, torch.Tensor) else None)
+             for module in model.modules() if not list(module.children())]
+    try:
+        with torch.inference_mode():
+            model(example.unsqueeze(0))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    pairs = [a + b for a, b in zip(sizes, sizes[1:])] or sizes or [0]
+    return 2 * example.numel() * example.element_size() + max(pairs)
+
+
+def _memory_budget(device: torch.device) -> int:
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return int(free * GPU_MEMORY_SHARE)
+    return CPU_MEMORY_BUDGET
+
+
+def _seconds_per_batch(model, batch, repeats: int) -> list[float]:
+    times = []
+    for _ in range(repeats):
+        if batch.device.type == "cuda":
+            torch.cuda.synchronize(batch.device)
+        started = time.perf_counter()
+        model(batch)
+        if batch.device.type == "cuda":
+            torch.cuda.synchronize(batch.device)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def calibrate(model: nn.Module, example: torch.Tensor, *, noise, precision: str = "fp32", device="cpu",
+              batch_sizes=None, memory_budget: int | None = None, rounds: int = 2, seed: int = 0,
+              log=None) -> InferencePlan:
+    """Measure the candidate ways of running ``model`` on noisy copies of ``example`` (one input, no
+    batch dimension) and return the fastest :class:`InferencePlan` that gives the same argmax as the
+    plain model on every calibration copy.
+
+    Candidates: memory format (contiguous, channels-last for 4-D inputs) × batch-norm folding (when
+    a convolution is followed by batch norm), timed in ``rounds`` alternating rounds at the middle
+    batch size; then the batch sizes (``batch_sizes``, default by device, kept within
+    ``memory_budget`` bytes of activations) for the fastest. Noise is drawn on ``device`` from
+    ``make_generator(seed)``; the forward passes run in inference mode. ``precision`` is checked
+    by :func:`check_precision`; ``log(text)`` reports each measurement.
+    """
+    device = resolve_device(device)
+    precision = check_precision(precision, device)
+    rounds = checks.positive_int(rounds, "rounds")
+    model = model.eval()
+    example = example.to(device)
+    budget = _memory_budget(device) if memory_budget is None else checks.positive_int(memory_budget, "memory_budget")
+    sizes = tuple(batch_sizes or (GPU_BATCH_SIZES if device.type == "cuda" else CPU_BATCH_SIZES))
+    per_row = _bytes_per_row(model, example)
+    fitting = [size for size in sizes if size * per_row <= budget] or [max(1, min(sizes[0], budget // max(per_row, 1)))]
+    middle = fitting[(len(fitting) - 1) // 2]
+    generator = make_generator(seed, device)
+    with torch.inference_mode():
+        batch = example + noise.sample((max(fitting), *example.shape), generator=generator, device=device)
+        reference = model(batch[:middle]).argmax(dim=1)
+        candidates = []
+        for memory_format in MEMORY_FORMATS if example.ndim == 3 else MEMORY_FORMATS[:1]:
+            for fold in (False, True) if has_conv_batchnorm(model) else (False,):
+                plan = InferencePlan(precision, memory_format, fold, middle, device=str(device))
+                prepared = prepare(model, plan)
+                prepared(batch[:middle])                                  # warm-up (oneDNN primitives)
+                if precision == "fp32" and not torch.equal(prepared(batch[:middle]).argmax(dim=1), reference):
+                    if log:
+                        log(f"calibration: {plan.label} changes the argmax of a calibration copy: rejected")
+                    continue
+                candidates.append((plan, prepared, []))
+        for _ in range(rounds):                  # alternate, so a busy moment hurts every candidate alike
+            for plan, prepared, times in candidates:
+                times += _seconds_per_batch(prepared, batch[:middle], 1)
+        measured = [(plan.label, middle, middle / statistics.median(times)) for plan, _, times in candidates]
+        best_plan, best_model, _ = max(candidates, key=lambda candidate: -statistics.median(candidate[2]))
+        rates = {}
+        for size in fitting:
+            times = _seconds_per_batch(best_model, batch[:size], rounds + 1)[1:] if size != middle else None
+            rates[size] = size / statistics.median(times) if times else dict(
+                (label, rate) for label, _, rate in measured)[best_plan.label]
+            if size != middle:
+                measured.append((best_plan.label, size, rates[size]))
+    if log:
+        for label, size, rate in measured:
+            log(f"calibration: {label}, batch {size}: {rate:,.0f} samples/s")
+    size = max(rates, key=rates.get)
+    return replace(best_plan, batch_size=size, samples_per_second=round(rates[size], 1),
+                   measured=tuple((label, size_, round(rate, 1)) for label, size_, rate in measured))
