@@ -24,6 +24,7 @@ import streamlit as st
 BIND = "query-params"
 VALUES_KEY = "_url_values"      # {key: [url text, …]} of this page's bound widgets (reset by start_page)
 NOTES_KEY = "_url_notes"        # {key: (sentence, url texts used)}: a refused link value, shown until it changes
+CHECKED_KEY = "_url_checked"    # keys whose link value was checked: the first time the session draws them
 PAGE_KEY = "_url_page"
 DEFAULT_BASE = "http://localhost:8501/"
 UPLOAD_NOT_IN_LINK = ("An uploaded photo cannot travel in a link: a copied link opens this scene on the gallery "
@@ -79,7 +80,11 @@ def _bound(kind: str, where, label: str, args: tuple, kwargs: dict, texts, match
     """Draw widget ``kind`` bound to the URL, remember its URL texts, and say so when the link's
     value could not be used (``matches(raw, value)`` is False)."""
     key = kwargs["key"]
-    raw = st.query_params.get_all(key)          # read before Streamlit consumes (or drops) it
+    # Only the link a session opens with seeds a widget: check it then (read before Streamlit consumes
+    # or drops it), not on later reruns, whose query string may lag behind a widget just moved.
+    checked = st.session_state.setdefault(CHECKED_KEY, set())
+    raw = st.query_params.get_all(key) if key not in checked else []
+    checked.add(key)
     value = getattr(where if where is not None else st, kind)(label, *args, bind=BIND, **kwargs)
     used = texts(value)
     remember(key, used)

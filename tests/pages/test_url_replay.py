@@ -135,3 +135,18 @@ def test_every_widget_of_a_scene_page_goes_through_ui_url(scene):
     source = (ROOT / scene.page).read_text(encoding="utf-8")
     unbound = [m.group(0) for m in WIDGET_CALL.finditer(source) if m.group(1) != "url"]
     assert not unbound, f"{scene.page} draws widgets the URL does not carry: {unbound}"
+
+
+def test_an_expensive_run_opens_with_the_links_settings_and_runs_at_one_click():
+    from core.scenes import certificate as C
+
+    at = opened("app_pages/p09_certificate.py", {"p09_model": "mnist-gaussian-0.25", "p09_image_n": "100",
+                                                  "p09_alpha": "0.01", "seed": "2"})
+    assert not [m for m in at.metric if m.label == "Certified radius of the image"]     # nothing run yet
+    button = at.button(key="p09_image_run")
+    assert "n = 100" in button.label
+    button.click().run()
+    assert not at.exception
+    expected = C.certify_image(model="mnist-gaussian-0.25", index=0, n0=100, n=100, alpha=0.01, seed=2)
+    radius = next(m.value for m in at.metric if m.label == "Certified radius of the image")
+    assert abs(float(radius) - expected.radius) < 1e-4
