@@ -1,0 +1,53 @@
+"""The URL is the demo, in a real browser: a link opens scene 5 with its values (the same numbers as a
+fresh AppTest session opened on that link), moving a widget rewrites the address bar without any
+"The link's …" sentence, and the rewritten address replays the scene in a new tab."""
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.pages.conftest import APP
+from tests.test_browser import (PAGE_TIMEOUT_S, _browser_page, _require_chromium, _streamlit_server,
+                                _wait_for_script_to_finish)
+
+pytestmark = pytest.mark.browser
+
+LINK = {"p05_eps": "0.15", "p05_steps": "10", "p05_norm": "ℓ∞ (a square)"}
+
+
+def shown_metrics(page) -> dict[str, str]:
+    labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
+    values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+    return {label.strip(): value.strip() for label, value in zip(labels, values)}
+
+
+def test_a_link_opens_the_scene_with_its_values_and_a_moved_widget_rewrites_the_address(tmp_path):
+    _require_chromium()
+    at = AppTest.from_file(APP, default_timeout=900)
+    at.query_params.update(LINK)
+    at.switch_page("app_pages/p05_geometry.py")
+    at.run()
+    assert not at.exception
+    expected = {m.label: m.value for m in at.metric}
+
+    query = "&".join(f"{key}={value}" for key, value in LINK.items())
+    with _streamlit_server(tmp_path / "server.log") as port, _browser_page() as page:
+        page.goto(f"http://127.0.0.1:{port}/p05_geometry?{query}", wait_until="domcontentloaded")
+        _wait_for_script_to_finish(page, PAGE_TIMEOUT_S)
+        opened = shown_metrics(page)
+        opened_url = page.url
+        page.locator('[data-testid="stRadio"]').filter(has_text="Measure F as").get_by_text("logits").click(
+            timeout=PAGE_TIMEOUT_S * 1000)
+        page.wait_for_function("location.search.includes('p05_output=logits')", timeout=PAGE_TIMEOUT_S * 1000)
+        _wait_for_script_to_finish(page, PAGE_TIMEOUT_S)
+        moved_url, moved = page.url, shown_metrics(page)
+        text = page.locator('[data-testid="stApp"]').inner_text()
+        page.screenshot(path=str(tmp_path / "moved.png"))
+        page.goto(moved_url, wait_until="domcontentloaded")
+        _wait_for_script_to_finish(page, PAGE_TIMEOUT_S)
+        replayed = shown_metrics(page)
+    assert list(opened.values()) == list(expected.values()), (opened, expected)
+    assert "p05_eps=0.15" in opened_url
+    assert "The link's" not in text                      # a moved widget is not a refused link value
+    assert "p05_output=logits" in moved_url and "p05_eps=0.15" in moved_url and "p05_steps=10" in moved_url
+    assert replayed == moved and moved != opened
