@@ -35,6 +35,7 @@ table.numbers td.value { font-weight: 600; }
 pre { background: #f6f6f6; padding: .6rem; overflow-x: auto; white-space: pre-wrap; word-break: break-all; }
 .caption { color: #555; font-size: .92rem; }
 .figure { margin: 1rem 0; }
+a code { word-break: break-all; }
 """
 
 
