@@ -74,11 +74,20 @@ picture = None
 if C.image_is_shipped(**request) or st.session_state.get("p09_image_request") == request:
     picture = scene.compute(C.certify_image, **request)
 elif controls.button(f"Run CERTIFY on this image (n₀ = {n0}, n = {image_n})", key="p09_image_run"):
-    st.session_state["p09_image_request"] = request
+    controls.button("Cancel", key="p09_image_cancel")  # a click reruns the page: the run stops at its next update
+
+    def follow(fraction, total=n0 + image_n):           # one update per batch of draws: each is a cancel point
+        st.session_state["p09_image_done"] = (round(fraction * total), total)
+        bar.progress(fraction, text=f"CERTIFY: {fraction:.0%} of the {total} draws")
+
     bar = board.progress(0.0, text="CERTIFY…")
-    picture = C.certify_image(**request, progress=lambda done: bar.progress(done, text=f"CERTIFY: {done:.0%} of the "
-                                                                                          f"{n0 + image_n} draws"))
+    picture = C.certify_image(**request, progress=follow)   # cached only when complete
+    st.session_state["p09_image_request"] = request
+    st.session_state.pop("p09_image_done", None)
     bar.empty()
+elif st.session_state.get("p09_image_cancel") and "p09_image_done" in st.session_state:
+    done, total = st.session_state.pop("p09_image_done")
+    board.warning(f"CERTIFY cancelled after {done} of {total} draws: nothing was kept. Press the button to run it again.")
 else:
     board.info(f"Opens with n₀ = {D['n0']}, n = {D['image_n']}, α = {D['alpha']} and seed 0, shipped for every gallery "
                f"image; these settings run CERTIFY here ({n0 + image_n} forward passes): press the button.")

@@ -76,3 +76,19 @@ def test_shipped_certificates_are_plotted_beside_cohen_per_dataset(open_page):
         ours = [t for t in traces if "this code" in t]
         assert sorted(t.split(",")[0] for t in ours) == sorted(names)
         assert sum("Cohen et al." in t for t in traces) == (3 if dataset == "cifar10" else 0)
+
+
+def test_a_cancelled_image_run_says_how_far_it_got_and_keeps_nothing(open_page):
+    """The Cancel button reruns the page, which stops CERTIFY at its next progress update; the rerun says how
+    many draws were done and shows no certificate (a partial count is never a result)."""
+    at = open_page(PAGE)
+    at.selectbox(key="p09_model").set_value("mnist-gaussian-0.25").run()
+    at.select_slider(key="p09_image_n").set_value(100).run()
+    at.session_state["p09_image_done"] = (150, 200)     # what the last progress update before the click recorded
+    at.session_state["p09_image_cancel"] = True
+    at.run()
+    assert not at.exception
+    assert any("cancelled after 150 of 200 draws" in warning.value for warning in at.warning)
+    assert not [m for m in at.metric if m.label == "Certified radius of the image"]
+    at.run()                                             # the next rerun is back to the button
+    assert not any("cancelled" in warning.value for warning in at.warning)
