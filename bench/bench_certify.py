@@ -1,0 +1,128 @@
+"""CERTIFY throughput: ours (calibrated) vs ART 1.20.1 vs the naive fp32 NCHW forward loop.
+
+    python -m bench.bench_certify --rounds 5 [--images 2] [--n 2000] [--n0 100] [--threads 2]
+
+Same shipped model (cifar10-gaussian-0.25's base classifier), same images (foolbox's offline
+CIFAR-10 gallery, no data folder needed), same machine. Each round runs the three in turn (the order
+rotates), so a busy moment hurts all alike; the table gives each one's median noisy samples per
+second over the rounds and the ratios. ART runs PyTorchRandomizedSmoothing.certify at its default
+batch size (32); "naive" is the model's own fp32 NCHW forward in a plain loop at that batch size.
+Before timing, our fast path's counts are checked against our reference path's (the plain model,
+contiguous, batch 1000) for the same seed: the speed must not change a single vote.
+Goal on 2 CPU cores: ours ≥ 2× ART and ≥ 1.5× naive.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+import torch
+
+from core import data, evaluation, inference, smoothing, zoo
+from core import noise as noise_module
+from core.device import make_generator
+from core.models import without_noise
+
+MODEL = "cifar10-gaussian-0.25"
+SIGMA = 0.25
+ART_BATCH = 32            # PyTorchRandomizedSmoothing.certify's default batch_size
+
+
+def ours(fast, plan, x, y, noise, n0, n, alpha):
+    evaluation.certify_dataset(fast, x, y, noise=noise, n0=n0, n=n, alpha=alpha, batch_size=plan.batch_size, seed=0)
+
+
+def naive(model, x, n0, n):
+    """CERTIFY's n0 + n forward passes per image, the plain way: fp32 NCHW, batches of ART_BATCH."""
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for image in x:
+            for draws in (n0, n):
+                counts = torch.zeros(10, dtype=torch.long)
+                for start in range(0, draws, ART_BATCH):
+                    rows = min(ART_BATCH, draws - start)
+                    batch = image + torch.randn((rows, *image.shape), generator=generator) * SIGMA
+                    counts += torch.bincount(model(batch).argmax(dim=1), minlength=10)
+
+
+def art_smoother(model, n0, alpha):
+    from art.estimators.certification.randomized_smoothing import PyTorchRandomizedSmoothing
+
+    return PyTorchRandomizedSmoothing(model=model, loss=torch.nn.CrossEntropyLoss(), input_shape=(3, 32, 32),
+                                      nb_classes=10, sample_size=n0, scale=SIGMA, alpha=alpha, clip_values=(0.0, 1.0),
+                                      device_type="cpu")
+
+
+def identical_counts(model, fast, plan, x, noise, n0, n) -> bool:
+    """Our fast path's selection and estimation counts equal the reference path's, image by image."""
+    for index, image in enumerate(x):
+        reference = smoothing.certify_details(model, image, noise=noise, n0=n0, n=n, alpha=0.001, batch_size=1000,
+                                              generator=make_generator(index))
+        quick = smoothing.certify_details(fast, image, noise=noise, n0=n0, n=n, alpha=0.001,
+                                          batch_size=plan.batch_size, generator=make_generator(index))
+        if (reference.counts, reference.selection_counts) != (quick.counts, quick.selection_counts):
+            return False
+    return True
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--images", type=int, default=2)
+    parser.add_argument("--n0", type=int, default=100)
+    parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    alpha = 0.001
+    model = without_noise(zoo.load(MODEL)).eval()
+    images, labels = data.gallery("cifar10")
+    x, y = images[:args.images], labels[:args.images]
+    noise = noise_module.make("gaussian", SIGMA)
+    started = time.perf_counter()
+    plan = inference.calibrate(model, x[0], noise=noise)
+    calibration_s = time.perf_counter() - started
+    fast = inference.prepare(model, plan)
+    same = identical_counts(model, fast, plan, x, noise, args.n0, args.n)
+    smoother = art_smoother(model, args.n0, alpha)
+    x_numpy = x.numpy().astype(np.float32)
+    runs = {
+        "ours": lambda: ours(fast, plan, x, y, noise, args.n0, args.n, alpha),
+        "ART 1.20.1": lambda: smoother.certify(x_numpy, n=args.n, batch_size=ART_BATCH),
+        "naive": lambda: naive(model, x, args.n0, args.n),
+    }
+    samples = args.images * (args.n0 + args.n)
+    rates = {name: [] for name in runs}
+    names = list(runs)
+    for round_index in range(args.rounds):
+        for name in names[round_index % 3:] + names[:round_index % 3]:
+            started = time.perf_counter()
+            runs[name]()
+            rates[name].append(samples / (time.perf_counter() - started))
+    median = {name: statistics.median(values) for name, values in rates.items()}
+    print(f"machine: {_machine()}; torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(f"model {MODEL}; {args.images} gallery images × (n0 {args.n0} + n {args.n}) noisy samples; "
+          f"{args.rounds} alternating rounds")
+    print(f"our plan: {plan.label}, batch {plan.batch_size} (calibration {calibration_s:.1f} s: "
+          + "; ".join(f"{label} @ {size}: {rate:,.0f}/s" for label, size, rate in plan.measured) + ")")
+    print(f"our fast path's counts identical to our reference path's (same seed): {same}")
+    print(f"{'':<12}{'median samples/s':>18}{'min':>10}{'max':>10}")
+    for name in names:
+        print(f"{name:<12}{median[name]:>18,.0f}{min(rates[name]):>10,.0f}{max(rates[name]):>10,.0f}")
+    print(f"ours / ART:   {median['ours'] / median['ART 1.20.1']:.2f}×  (goal ≥ 2)")
+    print(f"ours / naive: {median['ours'] / median['naive']:.2f}×  (goal ≥ 1.5)")
+    if not same:
+        raise SystemExit("the fast path's counts differ from the reference path's")
+
+
+def _machine() -> str:
+    from core.experiments import _cpu_name
+
+    return _cpu_name()
+
+
+if __name__ == "__main__":
+    main()
