@@ -11,6 +11,7 @@ DeltaGenerator once per process, and the wrappers record only while a scene's ru
 from __future__ import annotations
 
 import functools
+import threading
 from dataclasses import dataclass, field
 
 import streamlit as st
@@ -21,6 +22,7 @@ from ui import handout, url
 RECORDS_KEY = "_lecture_records"
 CURRENT_KEY = "_lecture_current"
 RECORDED = ("metric", "plotly_chart", "caption", "markdown", "info", "warning")
+_INSTALL_LOCK = threading.Lock()   # sessions run in their own threads: wrap once, not once per thread
 LARGE_ARGUMENT = 200   # characters: longer arguments (an uploaded photo) are named, not printed
 
 
@@ -81,12 +83,13 @@ def _wrapped(name: str, method):
 def install() -> None:
     """Wrap the recorded DeltaGenerator methods (and the ``st.<name>`` shortcuts bound to the main
     container at import) once per process."""
-    for name in RECORDED:
-        method = getattr(DeltaGenerator, name)
-        if getattr(method, "_lecture_wrapped", False):
-            continue
-        setattr(DeltaGenerator, name, _wrapped(name, method))
-        setattr(st, name, getattr(st._main, name))
+    with _INSTALL_LOCK:
+        for name in RECORDED:
+            method = getattr(DeltaGenerator, name)
+            if getattr(method, "_lecture_wrapped", False):
+                continue
+            setattr(DeltaGenerator, name, _wrapped(name, method))
+            setattr(st, name, getattr(st._main, name))
 
 
 def begin_run() -> None:
