@@ -191,8 +191,13 @@ def _default_eps(dataset: str) -> float:
 
 def command_evaluate(args) -> dict:
     """The talk's table (natural / PGD-20 / CW-30) and accuracy-vs-budget curves for one model."""
-    from core import evaluation, results
+    from core import distributed, evaluation, results
 
+    if distributed.launched():
+        # PGD's random starts come from one generator that runs across the batches: a rank cannot start
+        # mid-stream, so K ranks would not write the one-process file.
+        raise ValueError("evaluate does not run under torchrun yet (its attacks draw one random stream across "
+                         "the batches): run python -m core.experiments evaluate as one process.")
     device = resolve_device(args.device)
     record = zoo.entry(args.name, args.models_dir)
     eps = args.eps if args.eps is not None else _default_eps(record["dataset"])
@@ -256,6 +261,8 @@ def command_certify(args) -> dict:
                          "gaussian, laplace, uniform or generalized normal (β ≥ 1) noise.")
     x, y = _load_split(record["dataset"], "test", args)
     x, y = x[::args.every][:args.limit], y[::args.every][:args.limit]
+    if device.type == "cuda":
+        x = x.pin_memory()          # page-locked: each image's copy to the GPU is a direct DMA
     lipschitz = 1.0
     if layer > 0:
         # Certify the head in layer-i space, on the clean prefix's output; the radius is divided
