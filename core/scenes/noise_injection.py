@@ -37,7 +37,7 @@ BAND_ALPHA = 0.05                    # two-sided 95 % Clopper–Pearson band
 CHUNK = 250                          # noisy copies per forward pass
 REFERENCE_DRAWS = 200                # independent draws of the core.smoothing cross-check
 ATTACK_BUDGETS = (0.25, 0.5, 1.0, 2.0, 3.0)
-DEFAULT_BUDGET = {"cifar10": 0.5, "mnist": 2.0, "fashion_mnist": 2.0}
+DEFAULT_BUDGET = {"cifar10": 1.0, "mnist": 2.0, "fashion_mnist": 2.0}
 ATTACK_STEPS = 20
 ATTACK_VOTES = 200                   # draws of F̃_ε on x and on x_adv in the game-theory reading
 GALLERY_REPEATS = 8                  # passes over the 20 gallery images in the augmentation reading
@@ -500,7 +500,6 @@ def game_caption(result: Game) -> str:
                    f"{result.adaptive_fooled_draws:.0%}); EOT's averaged gradient need not win on every image.")
     else:
         compare = f"Both attacks fool {result.fooled_draws:.0%} of the draws."
-    already = result.pure_clean_wrong
     if result.pure_broken == result.pure and result.pure_escapes == result.pure:
         verdict = (f"No pure equilibrium here: against each of {result.pure} fixed draws f_j (deterministic "
                    f"defenders) the attacker's best response fools it ({result.pure_broken}/{result.pure}), and "
@@ -508,9 +507,17 @@ def game_caption(result: Game) -> str:
                    f"({result.pure_escapes}/{result.pure}): every pure pair has a profitable deviation, so the "
                    "defender randomizes.")
     else:
+        reasons = []
+        if result.pure_broken < result.pure:
+            reasons.append(f"PGD finds no x_adv within ε for {result.pure - result.pure_broken} of the {result.pure} "
+                           "fixed draws f_j (that pure defender holds at this budget)")
+        if result.pure_escapes < result.pure_broken:
+            reasons.append(f"{result.pure_broken - result.pure_escapes} best responses fool every fixed draw (among "
+                           "these draws the attacker has a winning pure strategy)")
         verdict = (f"Against {result.pure} fixed draws f_j the best response fools {result.pure_broken} "
-                   f"({already} already wrong on x) and another fixed draw escapes {result.pure_escapes} of those "
-                   "x_adv: on this image and budget the argument is not complete — raise ε or pick another image.")
+                   f"({result.pure_clean_wrong} already wrong on x), but " + " and ".join(reasons)
+                   + ": on this image and budget the no-pure-equilibrium argument does not go through — move ε "
+                   "or pick another image.")
     return f"{compare} {verdict}"
 
 

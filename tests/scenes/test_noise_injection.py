@@ -133,6 +133,9 @@ def test_game_caption_states_what_was_computed():
     assert "No pure equilibrium" in complete and "5/5" in complete and "overstates" in complete
     partial = scene.game_caption(_game(pure_broken=3, pure_escapes=2, adaptive_fooled_draws=0.1))
     assert "No pure equilibrium" not in partial and "fools 3" in partial and "need not win" in partial
+    assert "for 2 of the 5 fixed draws" in partial and "1 best responses fool every fixed draw" in partial
+    universal = scene.game_caption(_game(pure_escapes=3))
+    assert "2 best responses fool every fixed draw" in universal and "PGD finds no x_adv" not in universal
     assert "Both attacks" in scene.game_caption(_game(adaptive_fooled_draws=0.3))
     assert "Monte Carlo error" in scene.topology_caption(_game(tv_adaptive=0.99, tv_bound_adaptive=0.5))
 
