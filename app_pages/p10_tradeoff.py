@@ -2,7 +2,7 @@
 import streamlit as st
 
 from core.scenes import tradeoff as scene
-from ui import layout, scene as frame
+from ui import layout, lecture, scene as frame
 from ui import url
 from ui.figures import tradeoff as figures
 
@@ -20,19 +20,21 @@ def show_bounds(result, key: str) -> None:
         columns = st.columns(3)
         columns[0].metric("Median certified α*", decimals(facts["median_radius"]),
                           help=f"Over the {len(result.radii)} inputs F_rob certifies correctly.")
-        columns[1].metric("Median C&W ℓ2 distance", decimals(facts["median_cw"]),
-                          help=f"Over the {len(result.cw)} inputs F gets right and C&W flips.")
+        columns[1].metric("Median attack distance on F_rob", decimals(facts["median_attack"]),
+                          help="SmoothAdv's smallest vote-changing ℓ2 perturbation, same inputs, same F_rob.")
         columns[2].metric(f"Certified at ε = {result.eps[-1]:g}", f"{result.certified[-1]:.0%}",
-                          help=f"Empirical (EOT-PGD) at ε = {result.eps[-1]:g}: {result.empirical[-1]:.0%}.")
-        st.plotly_chart(figures.budgets(result), key=f"{key}_budgets")
+                          help=f"Empirical (SmoothAdv) at ε = {result.eps[-1]:g}: {result.empirical[-1]:.0%}.")
+        st.plotly_chart(figures.paired(result), key=f"{key}_paired")
     shipped = " Shipped result (python -m core.scenes build --scene p10_tradeoff)." if result.shipped else ""
     st.caption(scene.bounds_caption(result) + " " + scene.BOUNDS_NOTE + shipped)
 
 
 frame.header("p10_tradeoff", scene.EXPLANATION, scene.USES)
 seed = layout.seed_input()
+lecture.predict(scene.PREDICTION, key="p10_guess")   # answered on the 2-D bounds below
 
 # ------------------------------------------------------------ live trade-off
+lecture.section(2)
 st.subheader("Clean vs certified accuracy across noise scales (live, 2-D)")
 controls, board = st.columns([1, 3], gap="large")
 with controls:
@@ -59,6 +61,7 @@ with board:
         st.caption(scene.tradeoff_caption(live))
 
 # ------------------------------------------------------------ shipped table
+lecture.section(3)
 st.subheader("Shipped trade-off tables (test sets)")
 datasets = scene.shipped_datasets()
 if not datasets:
@@ -74,13 +77,21 @@ else:
                "certify ℓ2 radii (●), Laplace and uniform ones ℓ1 radii (◆): compare within one norm.")
 
 # ------------------------------------------------------------ bounds and attacks
-st.subheader("Certified (lower bound) vs empirical (upper bound), and the budgets attacks need")
-toy_tab, images_tab = st.tabs(["2-D toy network", "Images (zoo model)"])
+lecture.section(4)
+st.subheader("One F_rob, two bounds: its certified radius against the distance an attack on it needs")
+toy_tab, cifar_tab, images_tab = st.tabs(["2-D toy network", "CIFAR-10 test images (shipped)", "Gallery images (on demand)"])
 with toy_tab:
     std = url.select_slider("σ of the smoothed classifier", scene.TOY_STDS, value=scene.BOUNDS_STD_DEFAULT,
                             key="p10_bounds_std", where=st.columns([1, 3])[0])
-    show_bounds(frame.compute(scene.toy_bounds, spinner="CERTIFY, EOT-PGD and C&W on the held-out points…",
-                              seed=seed, std=float(std)), "p10_toy")
+    toy_bounds = frame.compute(scene.toy_bounds, spinner="CERTIFY and SmoothAdv on F_rob at the held-out points…",
+                               seed=seed, std=float(std))
+    show_bounds(toy_bounds, "p10_toy")
+with cifar_tab:
+    cifar = frame.compute(scene.cifar_bounds, spinner=None)
+    if cifar is None:
+        st.info(f"No CIFAR-10 attack distances shipped for today's model: run {scene.BUILD_COMMAND} (needs the data).")
+    else:
+        show_bounds(cifar, "p10_cifar")
 with images_tab:
     names = scene.image_models()
     if not names:
@@ -88,9 +99,9 @@ with images_tab:
     else:
         model_name = url.selectbox("Zoo model (trained with Gaussian noise at the input)", names, key="p10_model",
                                   help="Laplace and uniform models certify ℓ1 radii; they are left out here.")
-        st.caption(f"On the 20 gallery images: CERTIFY (n₀ = {scene.IMAGE_N0}, n = {scene.IMAGE_N}), EOT-PGD ℓ2 "
-                   f"(EOT {scene.IMAGE_EOT}, {scene.IMAGE_STEPS} steps) at ε ∈ {list(scene.IMAGE_EPS[1:])}, and C&W ℓ2 "
-                   f"({scene.CW_SEARCH}×{scene.CW_STEPS} steps) — minutes on a CPU (C&W takes most); the bar shows each part.")
+        st.caption(f"On the {scene.GALLERY_IMAGES} gallery images: CERTIFY (n₀ = {scene.IMAGE_N0}, n = {scene.IMAGE_N:,}) "
+                   f"and SmoothAdv distances on F_rob (bisection up to ε = {scene.IMAGE_ATTACK['eps_max']:g}) — minutes on a "
+                   "CPU; the bar shows each part.")
         requested = st.session_state.setdefault("p10_image_runs", set())
         if st.button("Run on the gallery images", key="p10_run_images"):
             requested.add((model_name, seed))
@@ -103,4 +114,18 @@ with images_tab:
             bar.empty()
             show_bounds(frame.compute(scene.image_bounds, spinner=None, model_name=model_name, seed=seed), "p10_image")
 
-frame.code(scene.toy_tradeoff, scene.certify_many, scene.toy_bounds, scene.image_bounds)
+st.subheader("Is α* too small? The ℓ∞ ball against the shipped CIFAR-10 certificates")
+limits = frame.compute(scene.alpha_star_limits, spinner=None, dataset="cifar10")
+columns = st.columns(4)
+columns[0].metric(f"ℓ2 size of ℓ∞ {limits.linf * 255:.0f}/255", f"{limits.needed:.2f}", help="ε·√d, d = 3·32·32.")
+columns[1].metric(f"Certified accuracy at {limits.needed:.2f}", f"{limits.best_certified_at_needed:.0%}",
+                  help="Best shipped σ (CERTIFY rows, assets/results).")
+columns[2].metric("Madry et al., PGD at ℓ∞ 8/255 (published)", f"{limits.madry_pgd:.1%}")
+columns[3].metric(f"n whose ceiling reaches {limits.needed:.2f}, σ = {limits.rows[-1].sigma:g}",
+                  scene.count_label(limits.rows[-1].n_needed), help=f"Shipped: n = {limits.rows[-1].n:,}.")
+st.plotly_chart(figures.limits(limits), key="p10_limits")
+st.caption(scene.limits_caption(limits))
+
+lecture.section(5)
+lecture.reveal(scene.PREDICTION, scene.verdict(toy_bounds), key="p10_guess", at=5)
+frame.code(scene.toy_tradeoff, scene.toy_bounds, scene.alpha_star_limits, scene.attacks.smoothed_attack_distance)

@@ -87,8 +87,11 @@ with sections[2]:
 # 4 ─────────────────────────────────────────────────────────── room for improvement
 with sections[3]:
     opening(T.MESSAGES[3])
-    columns = st.columns(3)
+    columns = st.columns(4)
     columns[0].metric("ℓ2 size of ℓ∞ 8/255 on CIFAR-10", f"{bounds.linf_l2['8/255']:.2f}")
+    if bounds.argument is not None:
+        columns[3].metric(f"Certified at {bounds.argument.needed:.2f} (shipped) · Madry PGD (published)",
+                          f"{bounds.argument.best_certified_at_needed:.0%} · {bounds.argument.madry_pgd:.1%}")
     columns[1].metric("Ceiling at n = 100 000, σ = 0.25", f"{bounds.ceiling_100k:.2f}")
     if bounds.headline is not None:
         columns[2].metric(f"Shipped: certified accuracy of {bounds.headline['model']} at r = "

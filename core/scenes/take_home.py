@@ -34,7 +34,7 @@ import torch
 
 from core import attacks, evaluation, geometry, models, noise as noises, results, smoothing, toys, zoo
 from core.files import write_atomic
-from core.scenes import common
+from core.scenes import common, tradeoff
 from core.seeds import check_seed, stream_generator, stream_seed
 
 # ---------------------------------------------------------------------------- the scene's choices
@@ -88,7 +88,9 @@ MESSAGES = (
             r"each defense costs in clean accuracy. The curves below measure both on the toy.",
             "p10_tradeoff"),
     Message(4, "Room for improvement: bigger α*, more distributions, more sophisticated randomized settings",
-            r"The talk's point: $\alpha^*$ is still small next to the budgets attacks use. CERTIFY with $n$ draws "
+            r"The talk's point: $\alpha^*$ is still small next to the budgets attacks use — measured below against "
+            r"the $\ell_2$ size of the $\ell_\infty$ ball of CIFAR-10 attacks, and in scene 10 against the distance the "
+            r"best attack on $F_{\mathrm{rob}}$ itself needs. CERTIFY with $n$ draws "
             r"can never return more than $\sigma\,\Phi^{-1}(\alpha^{1/n})$, and a larger $\sigma$ buys radius at "
             r"the price of accuracy — the numbers below measure both. Other noise distributions (Laplace, uniform, "
             r"the exponential family of Pinot et al. 2019) and noise inside the network change the trade-off.",
@@ -219,6 +221,7 @@ class Limits:
     ceiling_100k: float          # σ = 0.25, n = 100 000
     shipped: tuple               # rows (model, noise, n, radius, certified accuracy, ceiling)
     headline: dict | None        # HEADLINE_MODEL at the largest shipped radius ≤ the ℓ2 size of 8/255
+    argument: tradeoff.AlphaStarLimits | None = None   # "α* is still too small", as numbers (scene 10)
 
 
 @dataclass(frozen=True)
@@ -573,8 +576,12 @@ def limits(seed: int) -> Limits:
             headline = {"model": name, "radius": float(record["radii"][k]),
                         "accuracy": float(record["certified_accuracy"][k]), "n": int(record["n"]),
                         "examples": int(record["examples"]), "ceiling": ceiling, "command": record["command"]}
+    try:
+        argument = tradeoff.alpha_star_limits(dataset="cifar10")
+    except ValueError:            # no shipped Gaussian certificates: the message keeps the toy and the ceilings
+        argument = None
     return Limits(RADII, curves, toy_ceilings, table, CEILING_N, zoo_ceilings, linf_l2,
-                  float(smoothing.radius_ceiling(0.25, ALPHA, 100_000)), tuple(shipped_rows), headline)
+                  float(smoothing.radius_ceiling(0.25, ALPHA, 100_000)), tuple(shipped_rows), headline, argument)
 
 
 # ---------------------------------------------------------------------------- captions (computed)
@@ -637,9 +644,10 @@ def limits_caption(result: Limits) -> str:
         text = f"On this seed the toy does not show the trade-off: {numbers}."
     size = result.linf_l2["8/255"]
     below = result.ceiling_100k < size
-    text += (f" The CIFAR-10 ℓ∞ ball of 8/255 reaches ℓ2 distance 8/255·√{CIFAR_DIM} = **{size:.2f}**; even with "
-             f"n = 100,000 draws and σ = 0.25, CERTIFY returns at most **{result.ceiling_100k:.2f}**"
-             f"{' — below it' if below else ''}.")
+    if result.argument is not None:
+        text += " " + tradeoff.limits_caption(result.argument)
+    text += (f" Even with n = 100,000 draws and σ = 0.25, CERTIFY returns at most **{result.ceiling_100k:.2f}**"
+             f"{f' — below {size:.2f}' if below else f', which reaches {size:.2f}'}.")
     if result.headline is not None:
         h = result.headline
         text += (f" Shipped {h['model']}: **{_percent(h['accuracy'])}** certified at r = {h['radius']} "

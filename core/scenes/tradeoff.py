@@ -7,10 +7,14 @@ Three computations, each a plain function of widget values and the demo's seed:
   (PREDICT) and certified accuracy at radius r (CERTIFY, Cohen et al. 2019);
 - :func:`shipped_tradeoff` — the shipped trade-off tables of the zoo's models (assets/results,
   ``python -m core.experiments tradeoff``) beside Cohen et al.'s published CIFAR-10 numbers;
-- :func:`toy_bounds` / :func:`image_bounds` — certified accuracy at ε (a lower bound on robust
-  accuracy) against the accuracy of F_rob under EOT-PGD ℓ2 (Athalye et al. 2018; an upper bound),
-  and the Carlini–Wagner ℓ2 distances of the base network F beside the certified radii α*.
-  The toy defaults (seed 0, every σ) are shipped in assets/scenes/tradeoff.json by :func:`build`.
+- :func:`toy_bounds` / :func:`image_bounds` / :func:`cifar_bounds` — one smoothed classifier F_rob, point by
+  point: its certified radius α* (CERTIFY with n large enough that the ceiling σΦ⁻¹(α^{1/n}) lies above the
+  radii compared) and the smallest ℓ2 perturbation that changes its vote found by SmoothAdv-PGD on F_rob
+  itself (Salman et al. 2019; core.attacks.smoothed_attack_distance). Certified accuracy at ε is a lower
+  bound on robust accuracy, the share of points the attack cannot flip within ε an upper bound. The toy
+  defaults (seed 0, every σ) and the CIFAR-10 distances are shipped in assets/scenes/tradeoff.json by :func:`build`;
+- :func:`alpha_star_limits` — "α* is still too small" as numbers from the shipped CIFAR-10 certificates: the
+  ℓ2 size 8/255·√3072 of the ℓ∞ ball, certified accuracy there, the n its ceiling needs, p_A against σ.
 
 Every random draw comes from ``core.seeds.stream_generator(seed, name)``. Results hold NumPy arrays
 and floats only; every outcome a caption states is a field computed here.
@@ -20,6 +24,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import os
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,27 +32,32 @@ from pathlib import Path
 import numpy as np
 import scipy.stats
 import torch
-from torch import nn
 
-from core import attacks, evaluation, noise as noises, results, smoothing, toys, zoo
+from core import attacks, data, evaluation, noise as noises, results, smoothing, toys, zoo
 from core.files import write_atomic
-from core.models import NoiseInjection
 from core.scenes import common
-from core.seeds import check_seed, stream_generator, stream_seed
+from core.seeds import check_seed, stream_generator
+from core.scenes.lecture import Prediction, Verdict, verdict_by_range
 
 # ---------------------------------------------------------------------------- the scene's choices
 
 NOISES = ("gaussian", "laplace", "uniform")
 TOY_STDS = (0.05, 0.1, 0.25)                 # per-coordinate std, the same for every distribution
 TOY_POINTS = 60                              # held-out moons points
-TOY_N0, TOY_N, TOY_ALPHA = 20, 200, 0.001    # CERTIFY / PREDICT on the toy
+TOY_N0, TOY_N, TOY_ALPHA = 50, 2_000, 0.001    # CERTIFY / PREDICT on the toy (ceiling 2.9σ)
 RADIUS_MIN, RADIUS_MAX, RADIUS_DEFAULT, RADIUS_STEP = 0.0, 0.3, 0.1, 0.01
 TOY_EPS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3)   # ℓ2 budgets of the bounds chart
-TOY_EOT, TOY_STEPS = 8, 10                   # EOT-PGD: gradients averaged over EOT draws, steps
+# Bounds: CERTIFY with n large enough that the ceiling σΦ⁻¹(α^{1/n}) (3.8σ) lies above the radii and attack
+# distances compared; SmoothAdv with restarts and a bisection over ε, each point judged by F_rob's vote.
+TOY_BOUNDS_N0, TOY_BOUNDS_N, TOY_VOTES = 100, 100_000, 1000
+TOY_ATTACK = {"eps_max": 0.5, "search_steps": 8, "steps": 20, "draws": 32, "restarts": 2, "vote_alpha": 0.001}
 BOUNDS_STD_DEFAULT = 0.1
-IMAGE_EPS = (0.0, 0.25, 0.5, 1.0)
-IMAGE_N0, IMAGE_N, IMAGE_EOT, IMAGE_STEPS = 20, 100, 4, 10
-CW_STEPS, CW_SEARCH = 100, 5                 # Carlini–Wagner ℓ2: Adam steps × binary-search rounds
+IMAGE_EPS = (0.0, 0.25, 0.5, 1.0, 1.5, 2.0)
+IMAGE_N0, IMAGE_N, IMAGE_VOTES = 100, 10_000, 500
+IMAGE_ATTACK = {"eps_max": 2.0, "search_steps": 6, "steps": 10, "draws": 16, "restarts": 1, "vote_alpha": 0.001}
+GALLERY_IMAGES, IMAGE_CHUNK = 20, 5          # foolbox's gallery, attacked 5 images per progress step
+CIFAR_MODEL, CIFAR_IMAGES, CIFAR_VOTES = "cifar10-gaussian-0.25", 12, 500
+RECERTIFY_N = 100_000                        # for shipped rows at the n = 10,000 ceiling
 LINF_BUDGETS = {"cifar10": 8 / 255, "mnist": 0.3, "fashion_mnist": 0.1}   # the usual ℓ∞ budgets
 SHIPPED_RADIUS_DEFAULT = 0.5
 BATCH = 20_000
@@ -55,23 +65,35 @@ BATCH = 20_000
 SCENE_FILE = Path(__file__).resolve().parents[2] / "assets" / "scenes" / "tradeoff.json"
 BUILD_COMMAND = "python -m core.scenes build --scene p10_tradeoff"
 
+# Lecture mode (core.scenes.lecture): what the page reveals at each step, in order.
+STEPS = (
+    'Question: is α* larger than what C&W needs?',
+    'Clean vs certified accuracy across noises',
+    'The shipped trade-off tables',
+    'Certified vs empirical: the bounds',
+    'The answer, computed',
+)
+
 EXPLANATION = r"""
 **More noise, larger certificates, lower accuracy.** With $\varepsilon\sim\mathcal N(0,\sigma^2 I)$ the certificate
 $\alpha^* = \sigma\,\Phi^{-1}(\underline{p_A})$ grows with $\sigma$, but the base classifier sees noisier inputs, so
 the smoothed classifier's clean accuracy drops. *Certified accuracy at radius $r$* is the share of test points
 that $F_{\mathrm{rob}}$ classifies correctly **with** $\alpha^* \ge r$ — a lower bound on robust accuracy; the accuracy
-under the strongest attack we run (EOT-PGD, Athalye et al. 2018) is an upper bound. CERTIFY with $n$ samples can
-never return more than $\sigma\Phi^{-1}(\alpha^{1/n})$ (the *ceiling*, drawn on the charts). The talk then compares
-the budgets attacks need (Carlini & Wagner 2017) with $\alpha^*$ — the captions below say what these runs show.
+under the strongest attack we run on $F_{\mathrm{rob}}$ itself (SmoothAdv, Salman et al. 2019) is an upper bound. CERTIFY
+with $n$ samples can never return more than $\sigma\Phi^{-1}(\alpha^{1/n})$ (the *ceiling*, drawn on the charts), so
+$\alpha^* = \min(\sigma\Phi^{-1}(\underline{p_A}), \sigma\Phi^{-1}(\alpha^{1/n}))$. The talk's "α* is still too small" is
+measured below against the distance that attack needs, and against the ℓ2 size of the ℓ∞ ball attacks use.
 """
 USES = ("two moons (core.toys: 400 points, 30 % held out) with 2-64-64-2 networks trained on x + ε for each noise "
         "and std (shipped for seed 0); the zoo's noise-trained models on foolbox's gallery images (on demand); "
-        "shipped trade-off tables (assets/results, python -m core.experiments tradeoff).")
+        "shipped trade-off tables and CERTIFY rows (assets/results); SmoothAdv distances on "
+        f"{CIFAR_IMAGES} of those CIFAR-10 test images (assets/scenes/tradeoff.json, python -m core.scenes build --scene p10_tradeoff).")
 TOY_NOTE = ("Gaussian radii are ℓ2; Laplace and uniform radii are ℓ1 (an ℓ1 ball of radius r sits inside the ℓ2 "
             "ball of radius r, so their certificates are weaker at the same r).")
-BOUNDS_NOTE = ("The true robust accuracy of F_rob lies between the two curves (up to α and Monte Carlo error). "
-               "C&W searches the smallest ℓ2 perturbation that flips the noise-free base network F — a different "
-               "classifier from F_rob, whose radii are certified; the step size 2.5·ε/steps is a later heuristic.")
+BOUNDS_NOTE = ("The true robust accuracy of F_rob lies between the two curves (up to α and Monte Carlo error). Both "
+               "concern F_rob: the attack is SmoothAdv-PGD ℓ2 on −log E_ε[softmax F(x + ε)] (Salman et al. 2019) with "
+               "restarts and a bisection on the smallest ε at which F_rob's vote changes; its step 2.5·ε/steps is a "
+               "later heuristic, not Madry et al.'s.")
 
 
 def toy_spec(noise: str, std: float, seed: int) -> toys.ToySpec:
@@ -248,6 +270,7 @@ class ShippedRow:
     examples: int
     radii: tuple[float, ...]
     curve: tuple[float, ...]        # certified accuracy at each radius
+    ceiling: float | None = None    # CERTIFY's ceiling at (n, α) in pixel space; None for noise inside the network
 
     def at(self, radius: float) -> float | None:
         return self.curve[self.radii.index(radius)] if radius in self.radii else None
@@ -270,6 +293,17 @@ def shipped_datasets() -> list[str]:
     return common.ordered(results.available("tradeoff"), ["cifar10", "mnist"])
 
 
+def _shipped_ceiling(row: dict, table: dict) -> float | None:
+    """certify_ceiling of a shipped row's noise at its n (α of the certify results), for noise at the input."""
+    if row["noise"].get("layer", 0):
+        return None
+    try:
+        alpha = float(results.read("certify", row["model"])["alpha"])
+    except ValueError:
+        alpha = TOY_ALPHA
+    return smoothing.certify_ceiling(noises.make(row["noise"]["name"], float(row["noise"]["scale"])), alpha, int(row["n"]))
+
+
 def shipped_tradeoff(*, dataset: str = "cifar10") -> ShippedTable:
     """The shipped trade-off table of ``dataset``: certified accuracy of each noise-trained zoo
     model at each radius (CERTIFY on the test set, ``python -m core.experiments tradeoff``), and for
@@ -279,7 +313,8 @@ def shipped_tradeoff(*, dataset: str = "cifar10") -> ShippedTable:
                          f"--dataset {dataset}, or pick one of {', '.join(shipped_datasets()) or 'none'}.")
     table = results.read("tradeoff", dataset)
     rows = tuple(ShippedRow(row["model"], row["noise"]["name"], row["norm"], int(row["n"]), int(row["examples"]),
-                            tuple(map(float, row["radii"])), tuple(map(float, row["certified_accuracy"])))
+                            tuple(map(float, row["radii"])), tuple(map(float, row["certified_accuracy"])),
+                            _shipped_ceiling(row, table))
                  for row in table["rows"])
     radii = tuple(sorted({r for row in rows for r in row.radii}))
     cohen = tuple((s, tuple(curve)) for s, curve in evaluation.COHEN_CIFAR10.items()) if dataset == "cifar10" else ()
@@ -292,108 +327,113 @@ def shipped_tradeoff(*, dataset: str = "cifar10") -> ShippedTable:
 
 @dataclass(frozen=True)
 class Bounds:
+    """One smoothed classifier F_rob on m inputs: its certificates (a lower bound on robust accuracy) and
+    the smallest perturbation an attack on F_rob itself finds (an upper bound), point by point."""
     title: str
     noise: str                      # label of the Gaussian noise, e.g. "Gaussian σ=0.1"
     sigma: float
-    eps: np.ndarray                 # ℓ2 budgets
-    empirical: np.ndarray           # vote accuracy of F_rob on EOT-PGD points (upper bound)
-    certified: np.ndarray           # certified accuracy at radius ε (lower bound)
-    radii: np.ndarray               # α* of the correctly certified points
-    cw: np.ndarray                  # C&W ℓ2 distances on F (points F gets right and C&W flips)
-    ceiling: float
+    eps: np.ndarray                 # ℓ2 budgets of the chart
+    empirical: np.ndarray           # share of inputs whose F_rob vote is right and no attack within ε flips it
+    certified: np.ndarray           # certified accuracy at radius ε (CERTIFY)
+    radius: np.ndarray              # per input: certified α* (0 when CERTIFY abstains or is wrong)
+    certified_correct: np.ndarray   # per input: CERTIFY returned the label (not abstained)
+    attack_distance: np.ndarray     # per input: ℓ2 distance of the closest vote-changing x' found on F_rob
+                                    # (0: the vote at x is already wrong; inf: none within attack["eps_max"])
+    ceiling: float                  # largest radius CERTIFY can return at (n, α)
     examples: int
     n0: int
     n: int
     alpha: float
-    eot: int
-    steps: int
+    votes: int                      # draws of F_rob's vote that judges each attacked point
+    attack: dict                    # smoothed_attack_distance settings (eps_max, search_steps, steps, draws, restarts)
     linf: float | None = None       # the dataset's usual ℓ∞ budget (images)
     linf_l2: float | None = None    # its ℓ2 size linf·√d
     shipped: bool = False           # read from assets/scenes/tradeoff.json
+    note: str = ""                  # how the certificates were obtained, when not one CERTIFY run
     facts: dict = field(default_factory=dict)
+
+    @property
+    def radii(self) -> np.ndarray:
+        """α* of the inputs CERTIFY gets right."""
+        return self.radius[self.certified_correct]
+
+    @property
+    def distances(self) -> np.ndarray:
+        """The attack distance of the same inputs (paired with :attr:`radii`)."""
+        return self.attack_distance[self.certified_correct]
 
 
 def _facts(b: Bounds) -> dict:
     """The outcomes the captions state, computed from the numbers."""
     above = [float(e) for e, c, m in zip(b.eps, b.certified, b.empirical) if c > m]
-    radii, cw = np.asarray(b.radii), np.asarray(b.cw)
+    radii, distances = b.radii, b.distances
+    finite = np.isfinite(distances) & (distances > 0)
+    beaten = radii > distances + 1e-6                 # an attack inside a certified ball
     return {
         "median_radius": float(np.median(radii)) if radii.size else None,
-        "median_cw": float(np.median(cw)) if cw.size else None,
-        "ordered": not above,                 # certified ≤ empirical at every ε
+        "median_attack": float(np.median(distances)) if radii.size else None,   # may be inf
+        "median_ratio": float(np.median(radii[finite] / distances[finite])) if finite.any() else None,
+        "paired": int(finite.sum()),
+        "beaten": int(beaten.sum()),                  # 0 for sound certificates (up to α and the vote's error)
+        "not_found": int(np.isinf(distances).sum()),
+        "ordered": not above,                         # certified ≤ empirical at every ε
         "certified_above_empirical_at": above,
         "at_ceiling": int(np.sum(radii >= b.ceiling - 1e-9)),
-        "cw_beyond_median_radius": (None if not (radii.size and cw.size) else float(np.median(cw)) > float(np.median(radii))),
         "linf_beyond_all": None if b.linf_l2 is None or not radii.size else bool(b.linf_l2 > radii.max()),
         "largest_radius": float(radii.max()) if radii.size else None,
     }
 
 
-def _bounds(model, x, y, *, noise, eps_list, n0, n, alpha, eot, steps, seed, stream, title,
-            linf=None, parts=("certify", "attack", "cw")) -> dict:
-    """The raw pieces of :class:`Bounds` (dict), each named part computed only when asked."""
-    out = {}
-    dim = int(x[0].numel())
-    if "certify" in parts:
-        with torch.inference_mode():
-            draws = stream_generator(seed, f"{stream} certify")
-            selection, estimation = _counts(model, x, noise, n0, draws), _counts(model, x, noise, n, draws)
-        prediction, radius, _ = certify_many(selection, estimation, noise, alpha, dim=dim)
-        correct = (prediction == y.numpy()) & (prediction != smoothing.ABSTAIN)
-        out["certified"] = [float(np.mean(correct & (radius >= eps))) for eps in eps_list]
-        out["radii"] = radius[correct]
-    if "attack" in parts:
-        out["empirical"] = [_attacked_vote_accuracy(model, x, y, noise=noise, eps=eps, n=n, eot=eot, steps=steps,
-                                                    seed=seed, stream=stream) for eps in eps_list]
-    if "cw" in parts:
-        out["cw"] = cw_distances(model, x, y)
-    return out
-
-
-def _attacked_vote_accuracy(model, x, y, *, noise, eps, n, eot, steps, seed, stream) -> float:
-    """Accuracy of F_rob (majority vote of n draws, the same draws at every ε) on x' = EOT-PGD ℓ2 at ε
-    against x ↦ F(x + ε): ``steps`` steps of 2.5·ε/steps, gradients averaged over ``eot`` draws."""
-    if eps > 0:
-        noisy = nn.Sequential(NoiseInjection(noise, seed=stream_seed(seed, f"{stream} eot noise {eps:g}")), model)
-        start = stream_generator(seed, f"{stream} attack start {eps:g}")
-        x = torch.cat([attacks.pgd(noisy, x[k:k + 64], y[k:k + 64], eps=eps, step=2.5 * eps / steps, steps=steps,
-                                   norm="l2", loss="ce", eot=eot, generator=start) for k in range(0, len(x), 64)])
+def _certify_part(model, x, y, *, noise, n0, n, alpha, seed, stream) -> dict:
+    """CERTIFY (Cohen et al. 2019) on every input: α* per input (0 unless certified and correct)."""
     with torch.inference_mode():
-        votes = _counts(model, x, noise, n, stream_generator(seed, f"{stream} vote"))
-    return float(np.mean(votes.argmax(axis=1) == y.numpy()))
+        draws = stream_generator(seed, f"{stream} certify")
+        selection, estimation = _counts(model, x, noise, n0, draws), _counts(model, x, noise, n, draws)
+    prediction, radius, _ = certify_many(selection, estimation, noise, alpha, dim=int(x[0].numel()))
+    correct = (prediction == y.numpy()) & (prediction != smoothing.ABSTAIN)
+    return {"radius": np.where(correct, radius, 0.0), "correct": correct}
 
 
-def cw_distances(model, x, y) -> np.ndarray:
-    """‖x_cw − x‖₂ of Carlini–Wagner ℓ2 on the base network F, for the inputs F gets right and C&W flips."""
-    x_cw = attacks.carlini_wagner_l2(model, x, y, steps=CW_STEPS, binary_search_steps=CW_SEARCH)
-    with torch.inference_mode():
-        keep = (model(x).argmax(1) == y) & (model(x_cw).argmax(1) != y)
-    return (x_cw - x).flatten(1).norm(dim=1)[keep].numpy().astype(float)
+def _attack_part(model, x, y, *, noise, votes, attack, seed, stream) -> dict:
+    """The SmoothAdv distance of every input (core.attacks.smoothed_attack_distance) on F_rob itself."""
+    distance, _ = attacks.smoothed_attack_distance(model, x, y, noise=noise, votes=votes,
+                                                   generator=stream_generator(seed, f"{stream} smoothadv"), **attack)
+    return {"attack_distance": distance.numpy().astype(float)}
 
 
-def _assemble(parts: dict, *, noise, eps_list, n0, n, alpha, eot, steps, examples, title, linf=None,
-              linf_l2=None, shipped=False) -> Bounds:
-    b = Bounds(title=title, noise=noise.label, sigma=float(noise.scale), eps=np.asarray(eps_list, dtype=float),
-               empirical=np.asarray(parts["empirical"], dtype=float), certified=np.asarray(parts["certified"], dtype=float),
-               radii=np.asarray(parts["radii"], dtype=float), cw=np.asarray(parts["cw"], dtype=float),
-               ceiling=smoothing.certify_ceiling(noise, alpha, n), examples=examples, n0=n0, n=n, alpha=alpha, eot=eot,
-               steps=steps, linf=linf, linf_l2=linf_l2, shipped=shipped)
+def _assemble(parts: dict, *, noise, eps_list, n0, n, alpha, votes, attack, title, linf=None, linf_l2=None,
+              shipped=False, note="", ceiling=None) -> Bounds:
+    radius, correct = np.asarray(parts["radius"], dtype=float), np.asarray(parts["correct"], dtype=bool)
+    distance = np.array([math.inf if d is None else d for d in parts["attack_distance"]], dtype=float)
+    eps = np.asarray(eps_list, dtype=float)
+    b = Bounds(title=title, noise=noise.label, sigma=float(noise.scale), eps=eps,
+               empirical=np.array([np.mean(distance > e) for e in eps]),
+               certified=np.array([np.mean(correct & (radius >= e)) for e in eps]),
+               radius=radius, certified_correct=correct, attack_distance=distance,
+               ceiling=smoothing.certify_ceiling(noise, alpha, n) if ceiling is None else ceiling,
+               examples=len(radius), n0=n0, n=n, alpha=alpha, votes=votes, attack=dict(attack), linf=linf,
+               linf_l2=linf_l2, shipped=shipped, note=note)
     return dataclasses.replace(b, facts=_facts(b))
 
 
 def _toy_settings(std: float) -> dict:
-    return {"points": TOY_POINTS, "n0": TOY_N0, "n": TOY_N, "alpha": TOY_ALPHA, "eps": list(TOY_EPS),
-            "eot": TOY_EOT, "steps": TOY_STEPS, "cw": [CW_STEPS, CW_SEARCH], "std": std}
+    return {"points": TOY_POINTS, "n0": TOY_BOUNDS_N0, "n": TOY_BOUNDS_N, "alpha": TOY_ALPHA, "votes": TOY_VOTES,
+            "attack": TOY_ATTACK, "std": std}
 
 
-def _toy_bounds_parts(seed: int, std: float, points: int = TOY_POINTS, eps_list=TOY_EPS, n0=TOY_N0, n=TOY_N,
-                      eot=TOY_EOT, steps=TOY_STEPS) -> dict:
+def _toy_bounds_parts(seed: int, std: float, points: int = TOY_POINTS, parts=("certify", "attack")) -> dict:
     spec = toy_spec("gaussian", std, seed)
     split = toys.split(spec)
-    noise = noises.make("gaussian", std)
-    return _bounds(toys.model(spec), split.x_test[:points], split.y_test[:points], noise=noise, eps_list=eps_list,
-                   n0=n0, n=n, alpha=TOY_ALPHA, eot=eot, steps=steps, seed=seed, stream=f"toy bounds {std:g}",
-                   title="")
+    model, noise, stream = toys.model(spec), noises.make("gaussian", std), f"toy bounds {std:g}"
+    x, y = split.x_test[:points], split.y_test[:points]
+    out = {}
+    if "certify" in parts:
+        out.update(_certify_part(model, x, y, noise=noise, n0=TOY_BOUNDS_N0, n=TOY_BOUNDS_N, alpha=TOY_ALPHA,
+                                 seed=seed, stream=stream))
+    if "attack" in parts:
+        out.update(_attack_part(model, x, y, noise=noise, votes=TOY_VOTES, attack=TOY_ATTACK, seed=seed,
+                                stream=stream))
+    return out
 
 
 @functools.lru_cache(maxsize=4)
@@ -404,50 +444,63 @@ def _scene_file(stamp) -> dict:
         return {}
 
 
+def _scene_content() -> dict:
+    try:
+        return _scene_file(SCENE_FILE.stat().st_mtime_ns)
+    except OSError:
+        return {}
+
+
 def _shipped_toy_parts(seed: int, std: float) -> dict | None:
     """The shipped pieces for (seed, std) when their settings and toy weights match today's, else None."""
-    try:
-        stamp = SCENE_FILE.stat().st_mtime_ns
-    except OSError:
-        return None
-    record = _scene_file(stamp).get("toy_bounds", {}).get(f"{seed}/{std:g}")
+    record = _scene_content().get("toy_bounds", {}).get(f"{seed}/{std:g}")
     spec = toy_spec("gaussian", std, seed)
     toy = toys.read_manifest()["toys"].get(spec.key(), {})
-    if (not record or record.get("settings") != _toy_settings(std) or record.get("toy") != spec.key()
-            or record.get("toy_sha256") != toy.get("sha256")):
+    if (not record or record.get("settings") != json.loads(json.dumps(_toy_settings(std)))
+            or record.get("toy") != spec.key() or record.get("toy_sha256") != toy.get("sha256")):
         return None
     return record["parts"]
 
 
-def toy_bounds(*, seed: int = 0, std: float = BOUNDS_STD_DEFAULT) -> Bounds:
-    """Lower and upper bounds on the ℓ2 robust accuracy of the smoothed toy classifier (Gaussian σ = std).
+@functools.lru_cache(maxsize=16)
+def _live_toy_parts(seed: int, std: float) -> dict:
+    return _toy_bounds_parts(seed, std)
 
-    certified(ε) = (1/m) Σ 1{CERTIFY correct, α* ≥ ε} (Cohen et al. 2019) ≤ robust accuracy ≤
-    empirical(ε) = accuracy of the n-draw vote on EOT-PGD ℓ2 points (Athalye et al. 2018), plus the
-    C&W ℓ2 distances (Carlini & Wagner 2017) of the base network F. Seed 0 is read from
-    assets/scenes/tradeoff.json when its settings and toy weights match (:func:`build`).
+
+def toy_bounds(*, seed: int = 0, std: float = BOUNDS_STD_DEFAULT) -> Bounds:
+    """Lower and upper bounds on the ℓ2 robust accuracy of the smoothed toy classifier (Gaussian σ = std),
+    both about the SAME classifier F_rob:
+
+    certified(ε) = (1/m) Σ 1{CERTIFY correct, α* ≥ ε} (Cohen et al. 2019, n = TOY_BOUNDS_N so the ceiling
+    σΦ⁻¹(α^{1/n}) lies above the radii) ≤ robust accuracy ≤ empirical(ε) = (1/m) Σ 1{d_i > ε}, d_i the
+    smallest ℓ2 perturbation that changes F_rob's vote found by SmoothAdv-PGD with restarts and a
+    bisection over ε (Salman et al. 2019; core.attacks.smoothed_attack_distance). Point by point,
+    α*_i ≤ d_i. Seed 0 is read from assets/scenes/tradeoff.json when its settings and toy weights match.
     """
     check_seed(seed)
     std = _check_std(std)
     parts = _shipped_toy_parts(seed, std)
     shipped = parts is not None
     if parts is None:
-        parts = _toy_bounds_parts(seed, std)
-    return _assemble(parts, noise=noises.make("gaussian", std), eps_list=TOY_EPS, n0=TOY_N0, n=TOY_N,
-                     alpha=TOY_ALPHA, eot=TOY_EOT, steps=TOY_STEPS, examples=TOY_POINTS, shipped=shipped,
+        parts = _live_toy_parts(seed, std)
+    return _assemble(parts, noise=noises.make("gaussian", std), eps_list=TOY_EPS, n0=TOY_BOUNDS_N0, n=TOY_BOUNDS_N,
+                     alpha=TOY_ALPHA, votes=TOY_VOTES, attack=TOY_ATTACK, shipped=shipped,
                      title=f"F_rob with σ = {std:g}: {TOY_POINTS} held-out points")
 
 
 # ---------------------------------------------------------------------------- bounds on images (behind a button)
 
 def image_parts() -> tuple[str, ...]:
-    """The parts of :func:`image_bounds`, in order, so a page can show progress: CERTIFY, the vote on
-    EOT-PGD points at each ε, Carlini–Wagner ℓ2."""
-    return ("certify",) + tuple(f"attack ε={eps:g}" for eps in IMAGE_EPS) + ("cw",)
+    """The parts of :func:`image_bounds`, in order, so a page can show progress: CERTIFY, then the
+    attack distances of the gallery images, IMAGE_CHUNK images at a time."""
+    return ("certify",) + tuple(f"attack {k}" for k in range(0, GALLERY_IMAGES, IMAGE_CHUNK))
 
 
 def part_label(part: str) -> str:
-    return {"certify": "CERTIFY", "cw": "Carlini–Wagner ℓ2"}.get(part, part.replace("attack", "EOT-PGD ℓ2 at"))
+    if part == "certify":
+        return f"CERTIFY (n = {IMAGE_N:,})"
+    start = int(part.split()[1])
+    return f"SmoothAdv distances, images {start + 1}–{min(start + IMAGE_CHUNK, GALLERY_IMAGES)}"
 
 
 def image_models() -> list[str]:
@@ -468,12 +521,13 @@ def _image_part(model_name: str, seed: int, part: str) -> dict:
     noise, _ = common.zoo_noise(model_name)
     x, y = common.gallery(common.dataset_of(model_name))
     model, stream = zoo.shared_base(model_name), f"image bounds {model_name}"
-    if part.startswith("attack ε="):
-        return {"empirical": [_attacked_vote_accuracy(model, x, y, noise=noise, eps=float(part.split("=")[1]),
-                                                      n=IMAGE_N, eot=IMAGE_EOT, steps=IMAGE_STEPS, seed=seed,
-                                                      stream=stream)]}
-    return _bounds(model, x, y, noise=noise, eps_list=IMAGE_EPS, n0=IMAGE_N0, n=IMAGE_N, alpha=TOY_ALPHA,
-                   eot=IMAGE_EOT, steps=IMAGE_STEPS, seed=seed, stream=stream, title="", parts=(part,))
+    if part == "certify":
+        return _certify_part(model, x, y, noise=noise, n0=IMAGE_N0, n=IMAGE_N, alpha=TOY_ALPHA, seed=seed,
+                             stream=stream)
+    start = int(part.split()[1])
+    chunk = slice(start, start + IMAGE_CHUNK)
+    return _attack_part(model, x[chunk], y[chunk], noise=noise, votes=IMAGE_VOTES, attack=IMAGE_ATTACK, seed=seed,
+                        stream=f"{stream} {start}")
 
 
 def image_part(*, model_name: str, seed: int = 0, part: str = "certify") -> dict:
@@ -485,44 +539,241 @@ def image_part(*, model_name: str, seed: int = 0, part: str = "certify") -> dict
     return _image_part(model_name, seed, part)
 
 
+def _linf_l2(dataset: str, dim: int) -> tuple[float | None, float | None]:
+    linf = LINF_BUDGETS.get(dataset)
+    return linf, None if linf is None else linf * math.sqrt(dim)
+
+
 def image_bounds(*, model_name: str = "cifar10-gaussian-0.25", seed: int = 0) -> Bounds:
-    """:func:`toy_bounds` for a zoo model trained with Gaussian noise, on its 20 gallery images
-    (CERTIFY n = IMAGE_N, EOT-PGD ℓ2, C&W ℓ2), with the ℓ2 size linf·√d of the dataset's usual ℓ∞
+    """:func:`toy_bounds` for a zoo model trained with Gaussian noise, on its gallery images (CERTIFY with
+    n = IMAGE_N, SmoothAdv distances on F_rob), with the ℓ2 size linf·√d of the dataset's usual ℓ∞
     budget (an ℓ∞ ball of radius linf contains points at ℓ2 distance linf·√d)."""
     check_seed(seed)
     _check_image_model(model_name)
-    parts = {"empirical": []}
-    for part in image_parts():      # the vote accuracies at each ε come in the order of IMAGE_EPS
+    parts = {"attack_distance": []}
+    for part in image_parts():      # the distances come in the order of the images
         for key, value in _image_part(model_name, seed, part).items():
-            parts[key] = parts[key] + value if key == "empirical" else value
+            parts[key] = list(parts[key]) + list(value) if key == "attack_distance" else value
     dataset = common.dataset_of(model_name)
     noise, _ = common.zoo_noise(model_name)
-    dim = int(common.gallery(dataset)[0][0].numel())
-    linf = LINF_BUDGETS.get(dataset)
-    return _assemble(parts, noise=noise, eps_list=IMAGE_EPS, n0=IMAGE_N0, n=IMAGE_N, alpha=TOY_ALPHA, eot=IMAGE_EOT,
-                     steps=IMAGE_STEPS, examples=len(common.gallery(dataset)[1]), linf=linf,
-                     linf_l2=None if linf is None else linf * math.sqrt(dim),
-                     title=f"{model_name}: {len(common.gallery(dataset)[1])} gallery images")
+    linf, linf_l2 = _linf_l2(dataset, int(common.gallery(dataset)[0][0].numel()))
+    return _assemble(parts, noise=noise, eps_list=IMAGE_EPS, n0=IMAGE_N0, n=IMAGE_N, alpha=TOY_ALPHA,
+                     votes=IMAGE_VOTES, attack=IMAGE_ATTACK, linf=linf, linf_l2=linf_l2,
+                     title=f"{model_name}: {len(parts['radius'])} gallery images")
+
+
+# ---------------------------------------------------------------------------- CIFAR-10: the shipped certificates, attacked
+
+def cifar_bounds() -> Bounds | None:
+    """Certified radius against SmoothAdv distance for the SAME smoothed classifier on CIFAR-10 test images:
+    the shipped CERTIFY rows of CIFAR_MODEL (assets/results, n = 10,000; rows at that n's ceiling
+    recertified with n = RECERTIFY_N) and the attack distances computed by :func:`build` on the same
+    images. None when assets/scenes/tradeoff.json holds no record for today's model."""
+    record = _scene_content().get("cifar")
+    if not record or record.get("model") != CIFAR_MODEL or record.get("settings") != json.loads(
+            json.dumps(_cifar_settings())):
+        return None
+    try:
+        if zoo.entry(CIFAR_MODEL).get("sha256") != record.get("model_sha256"):
+            return None
+    except ValueError:
+        return None
+    noise = noises.make("gaussian", record["sigma"])
+    n = max(record["n"])
+    linf, linf_l2 = _linf_l2("cifar10", 3 * 32 * 32)
+    recertified = sum(1 for k in record["n"] if k > min(record["n"]))
+    note = (f"Certificates: the shipped rows (n = {min(record['n']):,}); {recertified} of them sat at that n's ceiling "
+            f"and were recertified with n = {n:,}." if recertified else
+            f"Certificates: the shipped rows (n = {n:,}); none sat at the ceiling.")
+    return _assemble(record["parts"], noise=noise, eps_list=IMAGE_EPS, n0=record["n0"], n=n, alpha=record["alpha"],
+                     votes=CIFAR_VOTES, attack=IMAGE_ATTACK, linf=linf, linf_l2=linf_l2, shipped=True, note=note,
+                     title=f"{CIFAR_MODEL}: {len(record['parts']['radius'])} CIFAR-10 test images")
+
+
+def _cifar_settings() -> dict:
+    return {"images": CIFAR_IMAGES, "votes": CIFAR_VOTES, "attack": IMAGE_ATTACK, "recertify_n": RECERTIFY_N}
+
+
+def _data_dir() -> Path:
+    """Where the CIFAR-10 test set is: $RDL_DATA_DIR, else ../shared/data beside the project."""
+    return Path(os.environ.get("RDL_DATA_DIR") or Path(__file__).resolve().parents[3] / "shared" / "data")
+
+
+def _cifar_record(log=print) -> dict:
+    """Attack the shipped certificates' images of CIFAR_MODEL (see :func:`cifar_bounds`); needs the data."""
+    shipped = results.read("certify", CIFAR_MODEL)
+    rows = shipped["rows"][:CIFAR_IMAGES]
+    x, y = data.load_dataset("cifar10", "test", data_dir=_data_dir(), every=shipped["every"], limit=len(rows))
+    noise = noises.make("gaussian", shipped["noise"]["scale"])
+    model = zoo.shared_base(CIFAR_MODEL)
+    ceiling = smoothing.certify_ceiling(noise, shipped["alpha"], shipped["n"])
+    radius, correct, used = [], [], []
+    for row, image, label in zip(rows, x, y):
+        if row["correct"] and row["radius"] >= ceiling - 1e-9:       # capped by n: certify again with more draws
+            log(f"tradeoff: recertifying image {row['index']} with n = {RECERTIFY_N:,} …")
+            row = evaluation.certify_dataset(model, image[None], label[None], noise=noise, n0=shipped["n0"],
+                                             n=RECERTIFY_N, alpha=shipped["alpha"], batch_size=1000,
+                                             seed=shipped["seed"], indices=[row["index"]])[0]
+            used.append(RECERTIFY_N)
+        else:
+            used.append(shipped["n"])
+        radius.append(float(row["radius"]) if row["correct"] else 0.0)
+        correct.append(bool(row["correct"]))
+    log(f"tradeoff: SmoothAdv distances on {len(rows)} CIFAR-10 images …")
+    distance = _attack_part(model, x, y, noise=noise, votes=CIFAR_VOTES, attack=IMAGE_ATTACK, seed=0,
+                            stream=f"cifar bounds {CIFAR_MODEL}")["attack_distance"]
+    return {"model": CIFAR_MODEL, "model_sha256": shipped["model_sha256"], "sigma": shipped["noise"]["scale"],
+            "n0": shipped["n0"], "n": used, "alpha": shipped["alpha"], "indices": [row["index"] for row in rows],
+            "settings": _cifar_settings(), "certify_command": shipped["command"],
+            "parts": {"radius": radius, "correct": correct, "attack_distance": _finite_or_none(distance)}}
+
+
+def _finite_or_none(values) -> list:
+    return [float(v) if math.isfinite(v) else None for v in values]
+
+
+# ---------------------------------------------------------------------------- is α* too small? the numbers
+
+@dataclass(frozen=True)
+class LimitRow:
+    """One shipped Gaussian model's certificates at the ℓ2 size of the ℓ∞ ball."""
+    model: str
+    sigma: float
+    n: int
+    examples: int
+    ceiling: float                   # certify_ceiling at the shipped n
+    certified_at_needed: float       # certified accuracy at the ℓ2 radius the ℓ∞ ball needs
+    n_needed: int                    # smallest n whose ceiling reaches that radius
+    median_p_a: float                # median p_A lower bound Φ(α*/σ) of the correctly certified rows
+    median_radius: float             # median α* of the correctly certified rows
+    median_p_a_radius: float         # σΦ⁻¹(median p_A): what p_A alone would allow
+    at_ceiling: int                  # correctly certified rows whose α* is the ceiling
+
+
+@dataclass(frozen=True)
+class AlphaStarLimits:
+    """"α* is still too small", as numbers: the ℓ∞ ball's ℓ2 size, what the shipped certificates reach."""
+    dataset: str
+    linf: float                      # 8/255
+    dim: int                         # 3072
+    needed: float                    # linf·√d, the ℓ2 radius that contains the ℓ∞ ball
+    rows: tuple[LimitRow, ...]       # one per shipped Gaussian input model, by σ
+    madry_pgd: float                 # published: Madry et al. 2018, PGD accuracy at ℓ∞ 8/255
+    best_certified_at_needed: float
+    can_certify_needed: bool         # some shipped ceiling reaches the needed radius
+    p_a_falls: bool                  # the median p_A decreases as σ grows
+    largest_radius: float            # over all shipped rows
+    largest_radius_linf: float       # its ℓ∞ guarantee R/√d
+    alpha: float
+
+    def row(self, sigma: float) -> LimitRow | None:
+        return next((r for r in self.rows if math.isclose(r.sigma, sigma)), None)
+
+
+def alpha_star_limits(*, dataset: str = "cifar10") -> AlphaStarLimits:
+    """What limits α* on ``dataset``, from the shipped certificates (assets/results/certify_*.json):
+
+    the ℓ∞ ball of radius ε contains points at ℓ2 distance ε√d (8/255·√3072 ≈ 1.74 on CIFAR-10), while an ℓ2
+    certificate of radius R guarantees only R/√d in ℓ∞. CERTIFY returns α* = min(σΦ⁻¹(p_A_lower),
+    σΦ⁻¹(α^{1/n})) (Cohen et al. 2019): per σ, the certified accuracy at ε√d, the ceiling at the shipped n
+    and the n whose ceiling reaches ε√d (smoothing.draws_for_ceiling), and the median p_A, which falls as σ
+    grows. Madry et al.'s 45.8 % (PGD, ℓ∞ 8/255) is the published empirical figure, not computed here.
+    """
+    if dataset not in LINF_BUDGETS or dataset == "fashion_mnist":
+        raise ValueError(f"No shipped certificates to compare for {dataset!r}; use cifar10 or mnist.")
+    dim = {"cifar10": 3 * 32 * 32, "mnist": 28 * 28}[dataset]
+    linf = LINF_BUDGETS[dataset]
+    needed = linf * math.sqrt(dim)
+    rows, alpha = [], TOY_ALPHA
+    for name in sorted(results.available("certify")):
+        record = results.read("certify", name)
+        spec = record["noise"]
+        if record["dataset"] != dataset or spec["name"] != "gaussian" or spec.get("layer", 0) != 0:
+            continue
+        sigma, alpha = float(spec["scale"]), float(record["alpha"])
+        noise = noises.make("gaussian", sigma)
+        radius = np.array([r["radius"] for r in record["rows"]], dtype=float)
+        correct = np.array([bool(r["correct"]) and r["predict"] != smoothing.ABSTAIN for r in record["rows"]])
+        ceiling = smoothing.certify_ceiling(noise, alpha, record["n"])
+        p_a = scipy.stats.norm.cdf(radius[correct] / sigma)
+        median_p_a = float(np.median(p_a)) if p_a.size else 0.5
+        rows.append(LimitRow(name, sigma, int(record["n"]), len(radius), ceiling,
+                             float(np.mean(correct & (radius >= needed))),
+                             smoothing.draws_for_ceiling(noise, alpha, needed), median_p_a,
+                             float(np.median(radius[correct])) if correct.any() else 0.0,
+                             float(smoothing.gaussian_radius(median_p_a, sigma)) if median_p_a > 0.5 else 0.0,
+                             int(np.sum(correct & (radius >= ceiling - 1e-9)))))
+    if not rows:
+        raise ValueError(f"No shipped Gaussian certificates for {dataset}: run python -m core.experiments certify "
+                         f"--name {dataset}-gaussian-0.25 first.")
+    rows.sort(key=lambda r: r.sigma)
+    largest = max(float(max((r["radius"] for r in results.read("certify", row.model)["rows"] if r["correct"]),
+                            default=0.0)) for row in rows)
+    p_a = [row.median_p_a for row in rows]
+    return AlphaStarLimits(dataset, linf, dim, needed, tuple(rows), evaluation.MADRY_CIFAR10["adversarial_training"]["pgd"]
+                           if dataset == "cifar10" else math.nan, max(r.certified_at_needed for r in rows),
+                           any(r.ceiling >= needed for r in rows), all(a > b for a, b in zip(p_a, p_a[1:])),
+                           largest, largest / math.sqrt(dim), alpha)
+
+
+def count_label(n: int) -> str:
+    """A number of draws: with separators up to 10⁹, else as a power of ten."""
+    return f"{n:,}" if n < 10 ** 9 else f"{n / 10 ** math.floor(math.log10(n)):.1f}·10^{math.floor(math.log10(n))}"
+
+
+def limits_caption(result: AlphaStarLimits) -> str:
+    """The argument, each clause chosen by a computed number."""
+    r, d = result, result.dim
+    text = (f"An ℓ∞ perturbation of {r.linf * 255:.0f}/255 per pixel can move an image by up to {r.linf:.4f}·√{d} = "
+            f"**{r.needed:.2f}** in ℓ2. ")
+    capped = [row for row in r.rows if row.ceiling < r.needed]
+    if capped:
+        text += ("With the shipped n, CERTIFY cannot return that radius at all: ceilings "
+                 + ", ".join(f"{row.ceiling:.2f} (σ = {row.sigma:g}, n = {row.n:,})" for row in capped)
+                 + "; reaching it would take " + ", ".join(f"n ≥ {count_label(row.n_needed)} (σ = {row.sigma:g})" for row in capped)
+                 + ". ")
+    text += f"Certified accuracy at {r.needed:.2f}: **{r.best_certified_at_needed:.0%}** (best shipped σ)"
+    if math.isfinite(r.madry_pgd):
+        relation = "below" if r.best_certified_at_needed < r.madry_pgd else "at or above"
+        text += f", {relation} the **{r.madry_pgd:.1%}** Madry et al. report under PGD (published)"
+    text += (f". Conversely the largest shipped certificate, {r.largest_radius:.2f} in ℓ2, guarantees only "
+             f"{r.largest_radius:.2f}/√{d} = **{r.largest_radius_linf * 255:.2f}/255** in ℓ∞. ")
+    trend = ("falls as σ grows" if r.p_a_falls else "does not fall monotonically with σ here")
+    text += ("α* = min(σΦ⁻¹(p_A), σΦ⁻¹(α^(1/n))): the median p_A " + trend + " ("
+             + ", ".join(f"{row.median_p_a:.3f} at σ = {row.sigma:g}" for row in r.rows) + ")"
+             + (", so σΦ⁻¹(p_A) grows more slowly than σ and its ceiling." if r.p_a_falls else "."))
+    return text
 
 
 # ---------------------------------------------------------------------------- shipping
 
 def _jsonable(parts: dict) -> dict:
-    return {key: np.asarray(value, dtype=float).tolist() for key, value in parts.items()}
+    """Arrays as JSON lists (booleans kept, an infinite distance as null)."""
+    return {key: (np.asarray(value).tolist() if np.asarray(value).dtype == bool else
+                  _finite_or_none(np.asarray(value, dtype=float))) for key, value in parts.items()}
 
 
-def build(path: Path = SCENE_FILE) -> Path:
-    """Compute the toy bounds of seed 0 at every σ (the scene's opening values) and write them, with
-    their settings and the sha256 of the toy weights they used, into assets/scenes/tradeoff.json."""
+def build(path: Path = SCENE_FILE, *, log=print) -> Path:
+    """Compute the toy bounds of seed 0 at every σ (the scene's opening values) and the CIFAR-10 attack
+    distances of :func:`cifar_bounds` (needs the CIFAR-10 test set: $RDL_DATA_DIR or ../shared/data), and
+    write them, with their settings and the sha256 of the weights they used, into assets/scenes/tradeoff.json.
+    Without the data, an existing CIFAR-10 record is kept."""
     content = {"command": BUILD_COMMAND, "toy_bounds": {}}
     for std in TOY_STDS:
         spec = toy_spec("gaussian", std, 0)
         if toys.shipped(spec) is None:      # the record names the shipped weights it was computed with
             toys.ship(spec)
+        log(f"tradeoff: toy bounds σ = {std:g} …")
         content["toy_bounds"][f"0/{std:g}"] = {
             "settings": _toy_settings(std), "toy": spec.key(),
             "toy_sha256": toys.read_manifest()["toys"].get(spec.key(), {}).get("sha256"),
             "parts": _jsonable(_toy_bounds_parts(0, std))}
+    try:
+        content["cifar"] = _cifar_record(log)
+    except ValueError as error:             # no data here: keep what was shipped
+        log(f"tradeoff: CIFAR-10 distances not rebuilt ({error})")
+        if _scene_content().get("cifar"):
+            content["cifar"] = _scene_content()["cifar"]
     path = Path(path)
     write_atomic(path, json.dumps(content, indent=1, sort_keys=True) + "\n")
     return path
@@ -556,6 +807,10 @@ def ceilings_caption(result: Tradeoff) -> str:
             + ", ".join(f"{row.ceiling:.3f} ({row.norm}) for {row.noise} std {row.std:g}" for row in result.rows) + ".")
 
 
+def _distance(value: float) -> str:
+    return f"{value:.3f}" if math.isfinite(value) else "none found"
+
+
 def bounds_caption(result: Bounds) -> str:
     """The outcomes of a bounds run, each sentence chosen by a computed fact."""
     f = result.facts
@@ -567,17 +822,49 @@ def bounds_caption(result: Bounds) -> str:
                      + ": impossible for exact values, so Monte Carlo error of the vote or a failure of probability ≤ α.")
     if f["median_radius"] is None:
         lines.append("CERTIFY certified no point correctly.")
-    elif f["at_ceiling"]:
+        return " ".join(lines)
+    if f["at_ceiling"]:
         lines.append(f"{f['at_ceiling']} of {len(result.radii)} certified radii sit at the ceiling {result.ceiling:.3f} "
-                     f"(n = {result.n}): there n, not p_A, limits α*.")
+                     f"(n = {result.n:,}): there n, not p_A, limits α*.")
     else:
-        lines.append(f"No certified radius reaches the ceiling {result.ceiling:.3f} (n = {result.n}): p_A limits α*.")
-    if f["cw_beyond_median_radius"] is not None:
-        relation = "exceeds" if f["cw_beyond_median_radius"] else "does not exceed"
-        lines.append(f"The median C&W distance on F ({f['median_cw']:.3f}) {relation} the median α* "
-                     f"({f['median_radius']:.3f}); F and F_rob are different classifiers.")
+        lines.append(f"No certified radius reaches the ceiling {result.ceiling:.3f} (n = {result.n:,}): p_A, not n, "
+                     "limits α*.")
+    if f["beaten"]:
+        lines.append(f"On {f['beaten']} point(s) the attack found a vote change inside the certified ball — possible only "
+                     "through the certificate's failure probability α or the vote's Monte Carlo error at the boundary.")
+    else:
+        lines.append(f"No attack got inside a certified ball: α* ≤ the attack's distance on all {len(result.radii)} "
+                     "certified points, as soundness requires.")
+    if f["median_ratio"] is not None:
+        lines.append(f"Same classifier F_rob: median certified α* {f['median_radius']:.3f} against a median distance "
+                     f"of {_distance(f['median_attack'])} for the attack to change its vote; on the {f['paired']} points "
+                     f"with both, α* is a median {f['median_ratio']:.0%} of the distance found.")
+    if f["not_found"]:
+        lines.append(f"On {f['not_found']} certified point(s) no vote change was found within ε = "
+                     f"{result.attack['eps_max']:g}.")
     if f["linf_beyond_all"] is not None:
         where = "beyond every" if f["linf_beyond_all"] else "within reach of the largest"
         lines.append(f"Dashed line: an ℓ∞ perturbation of {result.linf:.3g} per pixel (the usual budget) has ℓ2 norm up "
                      f"to {result.linf_l2:.2f}, {where} certified radius here (largest {f['largest_radius']:.3f}).")
+    if result.note:
+        lines.append(result.note)
     return " ".join(lines)
+
+
+# --------------------------------------------------------------------------- predict, then reveal
+
+SAME_WITHIN = 0.2            # "about the same": the median α* within 20 % of the median attack distance
+PREDICTION = Prediction("Is the certified radius α* larger than the distance the best attack needs to change "
+                        "F_rob's answer?", ("No: α* is smaller", "About the same (within 20 %)", "Yes: α* is larger"))
+
+
+def verdict(result: Bounds) -> Verdict:
+    """Median certified α* against the median distance of the attack on F_rob itself (SmoothAdv) of one run:
+    the same classifier on both sides, point by point."""
+    radius, distance = result.facts["median_radius"], result.facts["median_attack"]
+    if radius is None or distance is None or distance <= 0:
+        missing = "no input is certified correctly" if radius is None else "the attack changed no vote"
+        return Verdict((False, False, False), f"They cannot be compared here: {missing}.")
+    return verdict_by_range(radius / distance, (1 - SAME_WITHIN, 1 + SAME_WITHIN),
+                            f"Median certified α* {radius:.3f} against a median attack distance of "
+                            f"{_distance(distance)} on the same F_rob (ratio {radius / distance:.2f}).")

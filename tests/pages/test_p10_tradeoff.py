@@ -38,8 +38,8 @@ def test_tradeoff_reacts_to_radius_and_sigma(open_page, metric, metrics):
 
 @pytest.fixture
 def tiny_image_settings(monkeypatch):
-    for name, value in {"IMAGE_EPS": (0.0, 0.5), "IMAGE_N0": 5, "IMAGE_N": 10, "IMAGE_EOT": 1, "IMAGE_STEPS": 1,
-                        "CW_STEPS": 2, "CW_SEARCH": 1}.items():
+    for name, value in {"IMAGE_EPS": (0.0, 0.5), "IMAGE_N0": 5, "IMAGE_N": 10, "IMAGE_VOTES": 5, "IMAGE_CHUNK": 10,
+                        "IMAGE_ATTACK": {"eps_max": 1.0, "search_steps": 1, "steps": 1, "draws": 1, "restarts": 1}}.items():
         monkeypatch.setattr(scene, name, value)
     yield
     scene._image_part.cache_clear()       # tiny results must not outlive the test

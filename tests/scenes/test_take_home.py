@@ -139,7 +139,18 @@ def test_captions_follow_the_outcomes(result):
     steep = dict(bounds.table, **{"certified accuracy, r = 0": [0.9, 0.8, 0.7, 0.6],
                                   "largest radius": [0.05, 0.1, 0.2, 0.4]})
     assert T.limits_caption(dataclasses.replace(bounds, table=steep)).startswith("Trade-off on the toy")
-    assert ("below it" in T.limits_caption(bounds)) == (bounds.ceiling_100k < bounds.linf_l2["8/255"])
+    size = bounds.linf_l2["8/255"]
+    assert (f"below {size:.2f}" in T.limits_caption(bounds)) == (bounds.ceiling_100k < size)
+    assert f"which reaches {size:.2f}" in T.limits_caption(dataclasses.replace(bounds, ceiling_100k=2.0))
+
+
+def test_message_4_states_the_alpha_star_argument_from_the_shipped_certificates(result):
+    argument = result.limits.argument
+    assert argument is not None and argument.needed == pytest.approx(result.limits.linf_l2["8/255"])
+    assert T.tradeoff.limits_caption(argument) in result.captions[4]
+    assert f"**{argument.best_certified_at_needed:.0%}**" in result.captions[4]
+    without = dataclasses.replace(result.limits, argument=None)
+    assert "Madry" not in T.limits_caption(without)
 
 
 def test_smoothed_pgd_accuracy_is_seeded_and_scores_by_the_majority_vote():

@@ -3,6 +3,7 @@ trade-off and the bounds follow their definitions, shipped results match a recom
 follow the computed facts, bad arguments raise ValueError."""
 import dataclasses
 import json
+import math
 
 import numpy as np
 import pytest
@@ -112,57 +113,133 @@ def test_shipped_tradeoff_is_the_shipped_file():
     assert not scene.shipped_tradeoff(dataset=datasets[-1]).cohen or datasets[-1] == "cifar10"
 
 
-# ---------------------------------------------------------------------------- bounds
+# ---------------------------------------------------------------------------- bounds: the same F_rob on both sides
 
-def test_toy_bounds_shipped_for_seed_0_match_a_recomputed_certify_part():
+def test_toy_bounds_shipped_for_seed_0_match_a_recomputed_certify_part_and_are_sound():
     result = scene.toy_bounds(seed=0, std=0.1)
     assert result.shipped
-    spec = scene.toy_spec("gaussian", 0.1, 0)
-    split = toys.split(spec)
-    part = scene._bounds(toys.model(spec), split.x_test[:scene.TOY_POINTS], split.y_test[:scene.TOY_POINTS],
-                         noise=noises.make("gaussian", 0.1), eps_list=scene.TOY_EPS, n0=scene.TOY_N0, n=scene.TOY_N,
-                         alpha=scene.TOY_ALPHA, eot=1, steps=1, seed=0, stream="toy bounds 0.1", title="",
-                         parts=("certify",))
-    assert np.allclose(result.certified, part["certified"]) and np.allclose(result.radii, part["radii"])
-    assert np.all(np.diff(result.certified) <= 0)                               # non-increasing in ε
+    part = scene._toy_bounds_parts(0, 0.1, parts=("certify",))
+    np.testing.assert_allclose(result.radius, part["radius"], rtol=1e-9)
+    assert np.array_equal(result.certified_correct, part["correct"])
+    assert np.all(np.diff(result.certified) <= 0) and np.all(np.diff(result.empirical) <= 0)
     assert np.all(result.radii <= result.ceiling + 1e-9)
-    assert result.facts["median_radius"] == pytest.approx(float(np.median(result.radii)))
-    assert result.facts["ordered"] == bool(np.all(result.certified <= result.empirical))
+    assert result.ceiling == pytest.approx(smoothing.certify_ceiling(noises.make("gaussian", 0.1), scene.TOY_ALPHA,
+                                                                     scene.TOY_BOUNDS_N))
+    assert result.ceiling > np.max(result.radii)                    # n is large enough not to cap the radii
+    assert result.facts["beaten"] == 0                              # no attack inside a certified ball
+    assert result.facts["ordered"]
 
 
-def test_bounds_on_a_tiny_configuration_are_deterministic_and_consistent():
+def test_bounds_follow_their_definitions_from_the_parts():
+    parts = {"radius": [0.0, 0.1, 0.3, 0.25], "correct": [False, True, True, True],
+             "attack_distance": [0.0, 0.12, None, 0.4]}
+    b = scene._assemble(parts, noise=noises.make("gaussian", 0.25), eps_list=(0.0, 0.1, 0.2, 0.5), n0=10, n=10_000,
+                        alpha=0.001, votes=100, attack=scene.TOY_ATTACK, title="t")
+    assert b.certified.tolist() == [0.75, 0.75, 0.5, 0.0]             # correct and α* ≥ ε
+    assert b.empirical.tolist() == [0.75, 0.75, 0.5, 0.25]            # no vote change found within ε (None = ∞)
+    assert b.radii.tolist() == [0.1, 0.3, 0.25] and np.isinf(b.distances[1])
+    assert b.facts["not_found"] == 1 and b.facts["paired"] == 2 and b.facts["beaten"] == 0
+    assert b.facts["median_ratio"] == pytest.approx(np.median([0.1 / 0.12, 0.25 / 0.4]))
+
+
+def test_the_attack_part_is_seeded_and_inside_its_ball():
     spec = scene.toy_spec("gaussian", 0.1, 0)
     split = toys.split(spec)
-    x, y = split.x_test[:8], split.y_test[:8]
-    run = lambda seed: scene._bounds(toys.model(spec), x, y, noise=noises.make("gaussian", 0.1), eps_list=(0.0, 0.3),
-                                     n0=10, n=50, alpha=0.001, eot=2, steps=3, seed=seed, stream="test",
-                                     title="", parts=("certify", "attack"))
-    a, b, c = run(0), run(0), run(7)
-    assert a["empirical"] == b["empirical"] and np.array_equal(a["radii"], b["radii"])
-    assert not np.array_equal(a["radii"], c["radii"])
-    assert a["certified"][0] == pytest.approx(len(a["radii"]) / 8)
-    assert a["empirical"][1] <= a["empirical"][0] + 0.25                       # attacking does not help F_rob much
+    x, y = split.x_test[:6], split.y_test[:6]
+    tiny = {"eps_max": 0.4, "search_steps": 2, "steps": 3, "draws": 4, "restarts": 1}
+    run = lambda seed: scene._attack_part(toys.model(spec), x, y, noise=noises.make("gaussian", 0.1), votes=50,
+                                          attack=tiny, seed=seed, stream="test")["attack_distance"]
+    a, b = run(0), run(0)
+    assert np.array_equal(a, b)
+    assert np.all((a <= 0.4 + 1e-6) | np.isinf(a))
 
 
 def _bounds(**parts):
-    base = {"eps": (0.0, 0.5), "empirical": [0.9, 0.4], "certified": [0.8, 0.2], "radii": [0.1, 0.6], "cw": [0.3]}
+    base = {"eps": (0.0, 0.5), "radius": [0.1, 0.6], "correct": [True, True], "attack_distance": [0.3, 0.9]}
     base.update(parts)
     eps = base.pop("eps")
     return scene._assemble(base, noise=noises.make("gaussian", 0.25), eps_list=eps, n0=10, n=10_000, alpha=0.001,
-                           eot=1, steps=1, examples=2, title="t", linf=8 / 255, linf_l2=1.74)
+                           votes=100, attack=scene.IMAGE_ATTACK, title="t", linf=8 / 255, linf_l2=1.74)
 
 
 def test_bounds_caption_follows_the_facts():
     ordered = _bounds()
     assert ordered.facts["ordered"] and "Certified ≤ empirical at every ε" in scene.bounds_caption(ordered)
-    broken = _bounds(certified=[0.8, 0.5])
+    broken = _bounds(attack_distance=[0.3, 0.4])                     # an attack inside the ball of radius 0.6
     assert not broken.facts["ordered"] and "Certified exceeds empirical at ε = 0.5" in scene.bounds_caption(broken)
-    assert "No certified radius reaches the ceiling" in scene.bounds_caption(ordered)
-    capped = _bounds(radii=[0.1, ordered.ceiling])
+    assert broken.facts["beaten"] == 1 and "On 1 point(s) the attack found a vote change" in scene.bounds_caption(broken)
+    assert "No attack got inside a certified ball" in scene.bounds_caption(ordered)
+    assert "p_A, not n, limits α*" in scene.bounds_caption(ordered)
+    capped = _bounds(radius=[0.1, ordered.ceiling], attack_distance=[0.3, 1.0])
     assert capped.facts["at_ceiling"] == 1 and "1 of 2 certified radii sit at the ceiling" in scene.bounds_caption(capped)
     assert "beyond every certified radius" in scene.bounds_caption(ordered)
-    assert "within reach of the largest" in scene.bounds_caption(_bounds(radii=[0.1, 1.8]))
-    assert "exceeds the median α*" not in scene.bounds_caption(_bounds(cw=[0.01]))
+    assert "within reach of the largest" in scene.bounds_caption(_bounds(radius=[0.1, 1.8], attack_distance=[0.3, 1.9]))
+    assert f"median {np.median([0.1 / 0.3, 0.6 / 0.9]):.0%} of the distance" in scene.bounds_caption(ordered)
+    assert "no vote change was found" in scene.bounds_caption(_bounds(attack_distance=[0.3, None]))
+    assert "no vote change was found" not in scene.bounds_caption(ordered)
+
+
+def test_verdict_compares_alpha_star_with_the_attack_on_the_same_classifier():
+    close = _bounds(radius=[0.5, 0.5], attack_distance=[0.55, 0.55])
+    far = _bounds(radius=[0.1, 0.1], attack_distance=[0.5, 0.5])
+    assert close.facts["median_attack"] == pytest.approx(0.55)
+    assert scene.verdict(close).correct == (False, True, False)
+    assert scene.verdict(far).correct == (True, False, False)
+
+
+# ---------------------------------------------------------------------------- CIFAR-10: shipped certificates, attacked
+
+def test_cifar_bounds_pair_the_shipped_certificates_with_the_attack():
+    result = scene.cifar_bounds()
+    if result is None:
+        pytest.skip("no CIFAR-10 record in assets/scenes/tradeoff.json for today's model")
+    shipped = results.read("certify", scene.CIFAR_MODEL)["rows"][:result.examples]
+    record = json.loads(scene.SCENE_FILE.read_text())["cifar"]
+    for k, row in enumerate(shipped):
+        if record["n"][k] == results.read("certify", scene.CIFAR_MODEL)["n"]:   # not recertified
+            assert result.radius[k] == pytest.approx(row["radius"] if row["correct"] else 0.0)
+    assert np.all(result.radii <= result.ceiling + 1e-9)
+    assert result.facts["beaten"] == 0
+    assert result.linf_l2 == pytest.approx(8 / 255 * math.sqrt(3072))
+
+
+# ---------------------------------------------------------------------------- is α* too small? the numbers
+
+def test_alpha_star_limits_are_computed_from_the_shipped_rows():
+    limits = scene.alpha_star_limits(dataset="cifar10")
+    assert limits.needed == pytest.approx(8 / 255 * math.sqrt(3072)) and limits.dim == 3072
+    assert [row.sigma for row in limits.rows] == sorted(row.sigma for row in limits.rows)
+    for row in limits.rows:
+        rows = results.read("certify", row.model)["rows"]
+        hits = [r["correct"] and r["radius"] >= limits.needed for r in rows]
+        assert row.certified_at_needed == pytest.approx(np.mean(hits))
+        noise = noises.make("gaussian", row.sigma)
+        assert row.ceiling == pytest.approx(smoothing.certify_ceiling(noise, limits.alpha, row.n))
+        if row.ceiling < limits.needed:
+            assert row.certified_at_needed == 0
+        assert smoothing.certify_ceiling(noise, limits.alpha, row.n_needed) >= limits.needed * (1 - 1e-9)
+        p_a = scipy.stats.norm.cdf([r["radius"] / row.sigma for r in rows if r["correct"]])
+        assert row.median_p_a == pytest.approx(np.median(p_a))
+    p_a = [row.median_p_a for row in limits.rows]
+    assert limits.p_a_falls == all(a > b for a, b in zip(p_a, p_a[1:]))
+    assert limits.largest_radius_linf == pytest.approx(limits.largest_radius / math.sqrt(3072))
+    assert limits.madry_pgd == scene.evaluation.MADRY_CIFAR10["adversarial_training"]["pgd"]
+
+
+def test_limits_caption_follows_the_numbers():
+    limits = scene.alpha_star_limits(dataset="cifar10")
+    text = scene.limits_caption(limits)
+    assert f"**{limits.needed:.2f}**" in text
+    reachable = dataclasses.replace(limits, rows=tuple(dataclasses.replace(r, ceiling=2.0) for r in limits.rows))
+    assert ("cannot return that radius" in text) == any(r.ceiling < limits.needed for r in limits.rows)
+    assert "cannot return that radius" not in scene.limits_caption(reachable)
+    above = dataclasses.replace(limits, best_certified_at_needed=0.5)
+    below = dataclasses.replace(limits, best_certified_at_needed=0.1)
+    assert "at or above the **45.8%**" in scene.limits_caption(above)
+    assert "below the **45.8%**" in scene.limits_caption(below)
+    assert "falls as σ grows" in scene.limits_caption(dataclasses.replace(limits, p_a_falls=True))
+    assert "does not fall monotonically" in scene.limits_caption(dataclasses.replace(limits, p_a_falls=False))
+    assert scene.count_label(27_313) == "27,313" and scene.count_label(3_928_976_459_948) == "3.9·10^12"
 
 
 # ---------------------------------------------------------------------------- arguments
@@ -176,6 +253,7 @@ def test_bounds_caption_follows_the_facts():
     lambda: scene.shipped_tradeoff(dataset="imagenet"),
     lambda: scene.image_bounds(model_name="cifar10-laplace-0.1768"),
     lambda: scene.image_part(model_name="cifar10-gaussian-0.25", part="everything"),
+    lambda: scene.alpha_star_limits(dataset="imagenet"),
 ])
 def test_bad_arguments_raise_value_error(call):
     with pytest.raises(ValueError):
@@ -196,8 +274,9 @@ def test_the_scene_file_records_its_command():
 
 @pytest.fixture
 def tiny_image_settings(monkeypatch):
-    for name, value in {"IMAGE_EPS": (0.0, 0.5, 1.0), "IMAGE_N0": 5, "IMAGE_N": 20, "IMAGE_EOT": 1,
-                        "IMAGE_STEPS": 1, "CW_STEPS": 2, "CW_SEARCH": 1}.items():
+    for name, value in {"IMAGE_EPS": (0.0, 0.5, 1.0), "IMAGE_N0": 5, "IMAGE_N": 20, "IMAGE_VOTES": 5,
+                        "IMAGE_ATTACK": {"eps_max": 1.0, "search_steps": 1, "steps": 1, "draws": 1, "restarts": 1},
+                        "IMAGE_CHUNK": 10}.items():
         monkeypatch.setattr(scene, name, value)
     scene._image_part.cache_clear()
     yield
@@ -205,10 +284,10 @@ def tiny_image_settings(monkeypatch):
 
 
 def test_image_bounds_assemble_their_parts_in_order(tiny_image_settings):
-    assert scene.image_parts() == ("certify", "attack ε=0", "attack ε=0.5", "attack ε=1", "cw")
+    assert scene.image_parts() == ("certify", "attack 0", "attack 10")
     result = scene.image_bounds(model_name="mnist-gaussian-0.25", seed=0)
     assert result.examples == 20 and len(result.empirical) == len(result.certified) == 3
     assert result.linf_l2 == pytest.approx(0.3 * 28)                               # ℓ∞ 0.3 on 28×28 pixels
-    assert result.empirical[1] == scene.image_part(model_name="mnist-gaussian-0.25", seed=0,
-                                                   part="attack ε=0.5")["empirical"][0]
+    second = scene.image_part(model_name="mnist-gaussian-0.25", seed=0, part="attack 10")["attack_distance"]
+    np.testing.assert_array_equal(result.attack_distance[10:], second)
     assert np.all(np.diff(result.certified) <= 0) and np.all(result.radii <= result.ceiling + 1e-9)

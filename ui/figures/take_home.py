@@ -36,6 +36,8 @@ def radius_curves(result) -> go.Figure:
     for k, (name, values) in enumerate(result.l2_curves.items()):
         figure.add_scatter(x=result.p_a, y=values, name=name, mode="lines",
                            line=dict(color=NOISE_COLORS["gaussian"], dash=["solid", "dash", "dot"][k % 3]))
+    figure.add_scatter(x=[result.p_a[0], result.p_a[-1]], y=[result.ceiling] * 2, mode="lines",
+                       line=dict(color="black", dash="dot", width=1), name="ceiling σΦ⁻¹(α^(1/n)) of CERTIFY")
     for name, values in result.l1_curves.items():
         color = NOISE_COLORS["laplace" if name.startswith("Laplace") else "uniform"]
         figure.add_scatter(x=result.p_a, y=values, name=name, mode="lines", line=dict(color=color), xaxis="x2",

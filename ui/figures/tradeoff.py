@@ -1,6 +1,7 @@
 """Figures of scene 10 (trade-off & best attacks): Plotly builders over core.scenes.tradeoff results."""
 from __future__ import annotations
 
+import numpy as np
 import plotly.graph_objects as go
 
 from ui.figures import NOISE_COLORS, PAPER_COLOR, SERIES_COLORS, compact
@@ -11,12 +12,14 @@ NORM_SYMBOLS = {"l2": "circle", "l1": "diamond"}
 
 
 def tradeoff(result) -> go.Figure:
-    """Clean accuracy (x) vs certified accuracy at r (y) of the smoothed toy classifiers, one point per std."""
+    """Clean accuracy (x) vs certified accuracy at r (y) of the smoothed toy classifiers, one point per std,
+    labelled with its CERTIFY ceiling (nothing beyond it can be certified)."""
     figure = go.Figure()
     for name in result.noises:
         part = result.of(name)
         figure.add_scatter(x=[row.clean_accuracy for row in part], y=[row.certified_accuracy for row in part],
-                           mode="lines+markers+text", text=[f"std {row.std:g}" for row in part],
+                           mode="lines+markers+text",
+                           text=[f"std {row.std:g}, ceiling {row.ceiling:.2f}" for row in part],   # CERTIFY's, at n
                            textposition="top center", name=f"{name} ({NORM_NAMES[part[0].norm]})",
                            line=dict(color=NOISE_COLORS[name], dash=DASHES[name]))
     compact(figure, height=380, title=f"Each point: one noise std. Up = more robust at r = {result.radius:.2f}; "
@@ -37,7 +40,9 @@ def shipped(table, radius: float) -> go.Figure:
         figure.add_scatter(x=[row.at(0.0)], y=[row.at(radius)], mode="markers+text", text=[row.model],
                            textposition="top center", marker=dict(size=12, color=SERIES_COLORS[k % len(SERIES_COLORS)],
                                                                   symbol=NORM_SYMBOLS.get(row.norm, "circle")),
-                           name=f"{row.model} ({NORM_NAMES[row.norm]}, n = {row.n}, {row.examples} images)")
+                           name=f"{row.model} ({NORM_NAMES[row.norm]}, n = {row.n}, {row.examples} images, "
+                                + ("ceiling —" if row.ceiling is None else f"ceiling {row.ceiling:.2f}")
+                                + (": r beyond it" if row.ceiling is not None and radius > row.ceiling else "") + ")")
     if table.cohen and radius in table.cohen_radii:
         k = table.cohen_radii.index(radius)
         figure.add_scatter(x=[curve[0] for _, curve in table.cohen], y=[curve[k] for _, curve in table.cohen],
@@ -52,32 +57,64 @@ def shipped(table, radius: float) -> go.Figure:
 
 
 def bounds(result) -> go.Figure:
-    """Empirical (EOT-PGD, upper bound) and certified (CERTIFY, lower bound) accuracy of F_rob vs ε,
-    with CERTIFY's ceiling σΦ⁻¹(α^{1/n}) beyond which nothing can be certified."""
+    """Empirical (no vote change found within ε by SmoothAdv, upper bound) and certified (CERTIFY, lower bound)
+    accuracy of F_rob vs ε, with CERTIFY's ceiling σΦ⁻¹(α^{1/n}) beyond which nothing can be certified."""
     figure = go.Figure()
     figure.add_scatter(x=result.eps, y=result.empirical, mode="lines+markers", line=dict(color=SERIES_COLORS[1]),
-                       name=f"empirical: vote on EOT-PGD ℓ2 (EOT {result.eot}, {result.steps} steps) — upper bound")
+                       name="empirical: SmoothAdv on F_rob finds no vote change within ε — upper bound")
     figure.add_scatter(x=result.eps, y=result.certified, mode="lines+markers", line=dict(color=SERIES_COLORS[2]),
                        name="certified accuracy at radius ε (CERTIFY) — lower bound", fill="tozeroy",
                        fillcolor="rgba(44,160,44,0.12)")
-    if result.ceiling <= max(result.eps):
-        figure.add_vline(x=result.ceiling, line_dash="dot", annotation_text=f"ceiling, n = {result.n}")
+    figure.add_vline(x=result.ceiling, line_dash="dot", annotation_text=f"ceiling, n = {result.n:,}")
     compact(figure, height=360, title=result.title)
-    figure.update_layout(xaxis_title="ℓ2 budget ε", yaxis=dict(title="accuracy of F_rob", range=[0, 1.02],
-                                                               tickformat=".0%"), legend=dict(y=-0.25))
+    figure.update_layout(xaxis=dict(title="ℓ2 budget ε", range=[0, 1.05 * max(max(result.eps), result.ceiling)]),
+                         yaxis=dict(title="accuracy of F_rob", range=[0, 1.02], tickformat=".0%"), legend=dict(y=-0.25))
     return figure
 
 
-def budgets(result) -> go.Figure:
-    """Certified radii α* of F_rob beside the C&W ℓ2 distances of the base network F, with CERTIFY's
-    ceiling and (images) the ℓ2 size of the dataset's usual ℓ∞ budget."""
+def paired(result) -> go.Figure:
+    """Per input, the certified radius α* of F_rob (y) against the distance SmoothAdv needs to change F_rob's
+    vote (x): a sound certificate lies on or below the diagonal; CERTIFY's ceiling and (images) the ℓ2 size
+    of the usual ℓ∞ budget drawn as lines. Inputs with no vote change found sit at ε_max (▷)."""
+    eps_max = result.attack["eps_max"]
+    distances, radii = result.distances, result.radii
+    found = np.isfinite(distances)
+    top = max([result.ceiling, eps_max, result.linf_l2 or 0.0])
     figure = go.Figure()
-    figure.add_box(x=result.radii, name="certified α* (F_rob)", boxpoints="all", marker_color=SERIES_COLORS[2])
-    figure.add_box(x=result.cw, name="C&W ℓ2 distance (F, no noise)", boxpoints="all", marker_color=SERIES_COLORS[1])
-    figure.add_vline(x=result.ceiling, line_dash="dot", annotation_text=f"ceiling σΦ⁻¹(α^(1/n)), n = {result.n}")
+    figure.add_scatter(x=[0, top], y=[0, top], mode="lines", line=dict(color="grey", dash="dash", width=1),
+                       name="α* = attack distance")
+    figure.add_scatter(x=distances[found], y=radii[found], mode="markers", marker=dict(color=SERIES_COLORS[2], size=8),
+                       name="certified input")
+    if (~found).any():
+        figure.add_scatter(x=np.full(int((~found).sum()), eps_max), y=radii[~found], mode="markers",
+                           marker=dict(color=SERIES_COLORS[1], size=9, symbol="triangle-right"),
+                           name=f"no vote change found within {eps_max:g}")
+    figure.add_hline(y=result.ceiling, line_dash="dot", annotation_text=f"ceiling σΦ⁻¹(α^(1/n)), n = {result.n:,}")
     if result.linf_l2 is not None:
         figure.add_vline(x=result.linf_l2, line_dash="dash", annotation_text="ℓ2 size of the usual ℓ∞ budget",
                          annotation_position="bottom right")
-    compact(figure, height=300, top=30)
-    figure.update_layout(xaxis_title="ℓ2 distance", showlegend=False)
+    compact(figure, height=320, top=30)
+    figure.update_layout(xaxis=dict(title="ℓ2 distance SmoothAdv needs to change F_rob's vote", range=[0, 1.05 * top]),
+                         yaxis=dict(title="certified α* of F_rob", range=[0, 1.05 * top]), legend=dict(y=-0.3))
+    return figure
+
+
+def limits(result) -> go.Figure:
+    """Left: per σ, the median certified α*, CERTIFY's ceiling at the shipped n, and the ℓ2 size of the ℓ∞
+    ball. Right: the median p_A lower bound of the correctly certified inputs against σ."""
+    sigmas = [row.sigma for row in result.rows]
+    figure = go.Figure()
+    figure.add_bar(x=sigmas, y=[row.median_radius for row in result.rows], name="median certified α*",
+                   marker_color=SERIES_COLORS[2])
+    figure.add_scatter(x=sigmas, y=[row.ceiling for row in result.rows], mode="lines+markers", name="ceiling at the shipped n",
+                       line=dict(color="black", dash="dot"))
+    figure.add_scatter(x=[min(sigmas), max(sigmas)], y=[result.needed] * 2, mode="lines",
+                       line=dict(color=SERIES_COLORS[1], dash="dash"), name=f"ℓ2 size of ℓ∞ {result.linf * 255:.0f}/255: "
+                                                                           f"{result.needed:.2f}")
+    figure.add_scatter(x=sigmas, y=[row.median_p_a for row in result.rows], mode="lines+markers", xaxis="x2",
+                       yaxis="y2", name="median p_A (lower bound)", line=dict(color=SERIES_COLORS[0]))
+    compact(figure, height=340, top=40, title=f"Shipped {result.dataset} certificates, by σ")
+    figure.update_layout(xaxis=dict(domain=[0, 0.55], title="σ", type="category"), yaxis=dict(title="ℓ2 radius"),
+                         xaxis2=dict(domain=[0.68, 1], title="σ", anchor="y2", type="category"),
+                         yaxis2=dict(title="median p_A", anchor="x2"), legend=dict(y=-0.3))
     return figure
