@@ -31,9 +31,13 @@ def _where(page) -> tuple[str, int, int]:
     return page.locator("h1").first.inner_text().strip(), int(match.group(1)), int(match.group(2))
 
 
-def _press(page, key: str) -> tuple[str, int, int]:
-    """Press ``key`` and wait until the page shows another step (or fail after STEP_TIMEOUT_S)."""
+def _press(page, key: str, shots, *, click_page: bool = True) -> tuple[str, int, int]:
+    """Press ``key`` (after a click on the page's title when ``click_page``, as a lecturer's last click)
+    and wait until the page shows another step; else a screenshot in ``shots`` and a failure."""
     before = _where(page)
+    page.wait_for_function("window.__lectureClicker === true", timeout=STEP_TIMEOUT_S * 1000)
+    if click_page:
+        page.locator("h1").first.click()
     page.keyboard.press(key)
     deadline = time.monotonic() + STEP_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -45,7 +49,8 @@ def _press(page, key: str) -> tuple[str, int, int]:
             _wait_for_script_to_finish(page, max(1.0, deadline - time.monotonic()))
             return _where(page)
         time.sleep(0.3)
-    raise AssertionError(f"{key} did not change the step within {STEP_TIMEOUT_S} s (still at {before}).")
+    page.screenshot(path=str(shots / "stuck.png"))
+    raise AssertionError(f"{key} did not change the step within {STEP_TIMEOUT_S} s (still at {before}, {page.url}).")
 
 
 def test_pagedown_from_the_home_page_walks_every_scene_in_order_to_the_references(tmp_path):
@@ -61,7 +66,7 @@ def test_pagedown_from_the_home_page_walks_every_scene_in_order_to_the_reference
         _wait_for_script_to_finish(page, STEP_TIMEOUT_S)
         walked = [_where(page)]
         while len(walked) < len(expected):
-            walked.append(_press(page, "PageDown"))
+            walked.append(_press(page, "PageDown", tmp_path))
             page.screenshot(path=str(tmp_path / f"{len(walked):02d}.png"))
             assert walked[-1] == expected[len(walked) - 1], f"walked {walked}"
             assert page.locator('[data-testid="stException"]').count() == 0, f"an exception at {walked[-1]}"
@@ -87,7 +92,7 @@ def test_the_clicker_takes_its_keys_from_a_focused_slider_or_text_box_without_mo
         for key, expected_step in (("PageDown", 2), ("ArrowRight", 3), ("PageUp", 2), ("ArrowLeft", 1)):
             _slider(page, "Budget ε").focus()
             assert page.evaluate("document.activeElement.type") == "range"
-            assert _press(page, key) == (title, expected_step, count)
+            assert _press(page, key, tmp_path, click_page=False) == (title, expected_step, count)
             assert _slider(page, "Budget ε").get_attribute("aria-valuetext") == value, f"{key} moved the slider"
             page.screenshot(path=str(tmp_path / f"slider_{key}.png"))
 
@@ -98,4 +103,4 @@ def test_the_clicker_takes_its_keys_from_a_focused_slider_or_text_box_without_mo
         time.sleep(2)
         assert _where(page) == (title, 1, count)
         box.focus()
-        assert _press(page, "PageDown") == (title, 2, count)
+        assert _press(page, "PageDown", tmp_path, click_page=False) == (title, 2, count)

@@ -15,7 +15,7 @@ h1 { font-size: 3rem !important; } h2 { font-size: 2.2rem !important; }
 [data-testid="stMetricValue"] { font-size: 2.6rem; }
 /* Lecture mode on a projector: little margin above the step bar, its counter large enough to read. */
 [data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }
-.st-key-lecture_bar [data-testid="stMarkdownContainer"] p { font-size: 1.6rem; }
+.st-key-lecture_bar [data-testid="stMarkdownContainer"] p { font-size: 1.45rem; }
 </style>
 """
 

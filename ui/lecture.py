@@ -55,7 +55,12 @@ KEYS_SCRIPT = """<script>
 })();
 </script>"""
 
-HIDDEN_CSS = "<style>[class*='st-key-lecture_hidden_'] { display: none !important; }</style>"
+# Later steps hidden; a step scrolled into view stops below Streamlit's header. The badge keeps the step
+# counter in a corner of the screen once the bar at the top has scrolled away.
+LECTURE_CSS = """<style>
+[class*='st-key-lecture_hidden_'] { display: none !important; }
+[class*='st-key-lecture_shown_'] { scroll-margin-top: 4.5rem; }
+</style>"""
 
 
 def _carried(step: int) -> dict[str, str]:
@@ -95,10 +100,12 @@ def bar(page: str) -> int:
         following.button("Next", key="lecture_next", shortcut="PageDown", icon=":material/arrow_forward:",
                          disabled=ahead is None, on_click=_go, args=(page, ahead), width="stretch", type="primary",
                          help="Next step; after the last one, the next scene (PageDown, or → on a clicker).")
-        with counter:
-            st.markdown(f"**step {step} / {len(titles)}** · {titles[step - 1]}")
-            st.html(KEYS_SCRIPT, unsafe_allow_javascript=True)
-    st.html(HIDDEN_CSS)
+        counter.markdown(f"**step {step} / {len(titles)}** · {titles[step - 1]}")
+    st.html(KEYS_SCRIPT, unsafe_allow_javascript=True)
+    st.html(LECTURE_CSS)
+    st.html(f'<div class="lecture-badge" style="position: fixed; right: 1.5rem; bottom: 1rem; z-index: 1000; '
+            f'padding: 0.2rem 0.8rem; border-radius: 0.5rem; background: rgba(40, 40, 40, 0.75); color: white; '
+            f'font-size: 1.2rem;">step {step} / {len(titles)}</div>')
     if message is not None:
         st.warning(message)
     if "step" in st.query_params and step > 1:   # one step per screen: bring the new step into view
