@@ -122,3 +122,20 @@ def test_adversarial_training_verdict_falls_back_to_the_gallery_then_to_madry():
     verdict = adversarial_training.verdict(_images())
     assert verdict.correct == plan.verdict_by_range(cost, adversarial_training.COST_BOUNDS, "").correct
     assert "Madry" in verdict.answer
+
+
+@pytest.mark.parametrize("radius, distance, right", [(0.1, 0.5, 0), (0.45, 0.5, 1), (0.55, 0.5, 1), (0.9, 0.5, 2),
+                                                     (0.3, float("inf"), 0)])
+def test_tradeoff_verdict_compares_the_median_radius_with_the_median_attack_distance(radius, distance, right):
+    from core.scenes import tradeoff
+
+    verdict = tradeoff.verdict(SimpleNamespace(facts={"median_radius": radius, "median_attack": distance}))
+    assert verdict.correct == tuple(k == right for k in range(3))
+    assert f"{radius:.3f}" in verdict.answer
+
+
+def test_tradeoff_verdict_says_when_nothing_can_be_compared():
+    from core.scenes import tradeoff
+
+    verdict = tradeoff.verdict(SimpleNamespace(facts={"median_radius": None, "median_attack": 0.4}))
+    assert verdict.correct == (False, False, False) and "no input is certified" in verdict.answer
