@@ -67,7 +67,7 @@ BUILD_COMMAND = "python -m core.scenes build --scene p10_tradeoff"
 
 # Lecture mode (core.scenes.lecture): what the page reveals at each step, in order.
 STEPS = (
-    'Question: is α* larger than what C&W needs?',
+    'Question: is α* larger than what the best attack on F_rob needs?',
     'Clean vs certified accuracy across noises',
     'The shipped trade-off tables',
     'Certified vs empirical: the bounds',

@@ -65,7 +65,8 @@ def bounds(result) -> go.Figure:
     figure.add_scatter(x=result.eps, y=result.certified, mode="lines+markers", line=dict(color=SERIES_COLORS[2]),
                        name="certified accuracy at radius ε (CERTIFY) — lower bound", fill="tozeroy",
                        fillcolor="rgba(44,160,44,0.12)")
-    figure.add_vline(x=result.ceiling, line_dash="dot", annotation_text=f"ceiling, n = {result.n:,}")
+    figure.add_vline(x=result.ceiling, line_dash="dot", annotation_text=f"ceiling, n = {result.n:,}",
+                     annotation_position="top left")
     compact(figure, height=360, title=result.title)
     figure.update_layout(xaxis=dict(title="ℓ2 budget ε", range=[0, 1.05 * max(max(result.eps), result.ceiling)]),
                          yaxis=dict(title="accuracy of F_rob", range=[0, 1.02], tickformat=".0%"), legend=dict(y=-0.25))
