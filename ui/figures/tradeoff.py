@@ -19,12 +19,14 @@ def tradeoff(result) -> go.Figure:
         part = result.of(name)
         figure.add_scatter(x=[row.clean_accuracy for row in part], y=[row.certified_accuracy for row in part],
                            mode="lines+markers+text",
-                           text=[f"std {row.std:g}, ceiling {row.ceiling:.2f}" for row in part],   # CERTIFY's, at n
+                           text=[f"std {row.std:g}<br>ceiling {row.ceiling:.2f}" for row in part], cliponaxis=False,
                            textposition="top center", name=f"{name} ({NORM_NAMES[part[0].norm]})",
                            line=dict(color=NOISE_COLORS[name], dash=DASHES[name]))
     compact(figure, height=380, title=f"Each point: one noise std. Up = more robust at r = {result.radius:.2f}; "
                                       "right = more accurate")
-    figure.update_layout(xaxis=dict(title="clean accuracy of F_rob (PREDICT)", tickformat=".0%"),
+    clean = [row.clean_accuracy for row in result.rows]
+    figure.update_layout(xaxis=dict(title="clean accuracy of F_rob (PREDICT)", tickformat=".0%",
+                                    range=[min(clean) - 0.03, max(clean) + 0.03]),   # room for the labels
                          yaxis=dict(title=f"certified accuracy at r = {result.radius:.2f}", tickformat=".0%",
                                     range=[0, 1.02]))
     return figure
