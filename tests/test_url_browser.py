@@ -1,7 +1,10 @@
 """The URL is the demo, in a real browser: a link opens scene 5 with its values (the same numbers as a
 fresh AppTest session opened on that link), moving a widget rewrites the address bar without any
-"The link's …" sentence, and the rewritten address replays the scene in a new tab."""
+"The link's …" sentence, the rewritten address replays the scene, and "Download this lecture" saves
+the handout of the scene as shown."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -46,8 +49,14 @@ def test_a_link_opens_the_scene_with_its_values_and_a_moved_widget_rewrites_the_
         page.goto(moved_url, wait_until="domcontentloaded")
         _wait_for_script_to_finish(page, PAGE_TIMEOUT_S)
         replayed = shown_metrics(page)
+        with page.expect_download(timeout=PAGE_TIMEOUT_S * 1000) as download:
+            page.get_by_role("button", name="Download this lecture").click(timeout=PAGE_TIMEOUT_S * 1000)
+        handout = Path(download.value.path()).read_text(encoding="utf-8")
     assert list(opened.values()) == list(expected.values()), (opened, expected)
     assert "p05_eps=0.15" in opened_url
     assert "The link's" not in text                      # a moved widget is not a refused link value
     assert "p05_output=logits" in moved_url and "p05_eps=0.15" in moved_url and "p05_steps=10" in moved_url
     assert replayed == moved and moved != opened
+    # The sidebar's handout, built at the click from this session's record of the scene as it now is.
+    assert "5 · Geometric interpretation" in handout and handout.count("<div class='figure'") >= 2
+    assert "p05_output=logits" in handout and all(value in handout for value in moved.values())
