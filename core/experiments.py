@@ -473,6 +473,12 @@ def command_report(args) -> str:
         table = shipped["table"]
         lines.append(f"| {subject} | {shipped['eps']:.4g} | {_percent(table['natural'])} | "
                      f"{_percent(table['pgd'])} | {_percent(table['cw'])} | {shipped['examples']} |")
+    for dataset in results.available("talk_table", args.results_dir):      # randomized models: EOT, vote
+        shipped = results.read("talk_table", dataset, args.results_dir)
+        for row in shipped["models"]:
+            lines.append(f"| {row['model']} (EOT-{shipped['eot']} attacks, vote of {shipped['votes']}) | "
+                         f"{shipped['eps']:.4g} | {_percent(row['natural'])} | {_percent(row['pgd'])} | "
+                         f"{_percent(row['cw'])} | {shipped['examples']} |")
     madry = evaluation.MADRY_CIFAR10
     for label, key in (("Madry et al. 2018, CIFAR-10, natural training", "natural_training"),
                        ("Madry et al. 2018, CIFAR-10, adversarial training", "adversarial_training")):
