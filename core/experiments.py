@@ -189,6 +189,21 @@ def _default_eps(dataset: str) -> float:
     return 0.3 if dataset in ("mnist", "fashion_mnist") else 8 / 255
 
 
+def curve_budgets(dataset: str, eps: float) -> dict:
+    """The budgets of evaluate's accuracy-vs-budget curves: ℓ∞ up to 2ε; ℓ2 up to 3 (CIFAR-10) or 8 (28×28
+    images, where two digits lie about that far apart), so that a sound attack must reach accuracy 0."""
+    l2 = [0, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0] + ([4.0, 5.0, 6.0, 8.0] if dataset in ("mnist", "fashion_mnist")
+                                                       else [])
+    return {"linf": [round(2 * eps * k / 8, 5) for k in range(9)], "l2": [round(v, 3) for v in l2]}
+
+
+def cw_curve_options(dataset: str) -> dict:
+    """Carlini–Wagner settings of evaluate's C&W curve: near-binary MNIST pixels sit where tanh is flat, so the
+    Adam step is 0.1 there (0.01, foolbox's, elsewhere); 5 binary-search rounds from c = 1 (×10 until success)."""
+    return {"steps": 100, "binary_search_steps": 5, "c": 1.0,
+            "lr": 0.1 if dataset in ("mnist", "fashion_mnist") else 0.01}
+
+
 def command_evaluate(args) -> dict:
     """The talk's table (natural / PGD-20 / CW-30) and accuracy-vs-budget curves for one model."""
     from core import distributed, evaluation, results
@@ -210,15 +225,16 @@ def command_evaluate(args) -> dict:
     table = evaluation.robustness_table(model, x, y, eps=eps, pgd_steps=20, cw_steps=30, eot=eot,
                                         seed=args.seed, device=device)
     table_seconds = time.perf_counter() - started
-    linf_max = 2 * eps
-    budgets = {"linf": [round(linf_max * k / 8, 5) for k in range(9)],
-               "l2": [round(v, 3) for v in (0, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)]}
+    budgets = curve_budgets(record["dataset"], eps)
     xs, ys = x[:args.curve_examples], y[:args.curve_examples]
     curves = {}
     for attack, norm in (("fgsm", "linf"), ("pgd_linf", "linf"), ("pgd_cw", "linf"),
-                         ("gradient_step", "l2"), ("pgd_l2", "l2")):
-        kwargs = {"steps": args.curve_steps} if attack.startswith("pgd") else {}
-        curves[attack] = {"norm": norm, "budgets": budgets[norm],
+                         ("gradient_step", "l2"), ("pgd_l2", "l2"), ("cw_l2", "l2")):
+        if attack.startswith("pgd"):
+            kwargs = {"steps": args.curve_steps, "restarts": args.curve_restarts}
+        else:
+            kwargs = cw_curve_options(record["dataset"]) if attack == "cw_l2" else {}
+        curves[attack] = {"norm": norm, "budgets": budgets[norm], "settings": kwargs,
                           "accuracy": evaluation.accuracy_under_attack(
                               model, xs, ys, attack=attack, budgets=budgets[norm], seed=args.seed,
                               device=device, **kwargs)}
@@ -599,6 +615,8 @@ def make_parser() -> argparse.ArgumentParser:
     evaluate_parser.add_argument("--eot", type=int, default=8, help="EOT samples for randomized models")
     evaluate_parser.add_argument("--curve-examples", type=int, default=500)
     evaluate_parser.add_argument("--curve-steps", type=int, default=10)
+    evaluate_parser.add_argument("--curve-restarts", type=int, default=1,
+                                 help="PGD curves: random restarts; an image counts robust only if it survives all")
     evaluate_parser.add_argument("--overwrite", action="store_true",
                                  help="replace a result file computed with other settings")
     evaluate_parser.set_defaults(handler=command_evaluate)
@@ -655,13 +673,36 @@ def make_parser() -> argparse.ArgumentParser:
                              help="replace a result file computed with other settings")
     talk_parser.set_defaults(handler=command_talk_table)
 
+    regenerate_parser = sub.add_parser("regenerate", help="rerun the recorded command of every shipped result "
+                                       "file, then the README tables and the scene build (core.regenerate)")
+    regenerate_parser.add_argument("--data-dir", default=None, help="replaces the data folder of the recorded commands")
+    regenerate_parser.add_argument("--device", default=None, help="replaces the recorded device")
+    regenerate_parser.add_argument("--model", default=None, help="only what depends on this zoo model")
+    regenerate_parser.add_argument("--only", default=None, help="only result files matching this glob, e.g. 'attacks_*'")
+    regenerate_parser.add_argument("--stale", action="store_true",
+                                   help="only results computed from other weights than the zoo's (a retrained model)")
+    regenerate_parser.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
+    regenerate_parser.add_argument("--models-dir", default=str(zoo.MODELS_DIR))
+    regenerate_parser.add_argument("--results-dir", default=str(RESULTS_DIR))
+    regenerate_parser.set_defaults(handler=command_regenerate)
+
     sub.add_parser("list", help="list the recipes").set_defaults(handler=None)
     return parser
 
 
+def command_regenerate(args) -> None:
+    """Every shipped result from its recorded command, in dependency order (core.regenerate)."""
+    from core import regenerate
+
+    steps = regenerate.plan(results_dir=args.results_dir, models_dir=args.models_dir, data_dir=args.data_dir,
+                            device=args.device, model=args.model, only=args.only, stale=args.stale)
+    if regenerate.run(steps, dry_run=args.dry_run):
+        raise ValueError("regeneration stopped at the failed step above; fix it and rerun with --only or --model.")
+
+
 # Arguments that must be positive integers / a probability, checked before anything is read or written.
 POSITIVE_INTEGERS = ("epochs", "width", "train_limit", "eval_examples", "test_limit", "eot", "curve_examples",
-                     "curve_steps", "n0", "n", "every", "limit", "batch_size")
+                     "curve_steps", "curve_restarts", "n0", "n", "every", "limit", "batch_size")
 
 
 def check_arguments(args) -> None:
