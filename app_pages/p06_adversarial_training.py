@@ -18,7 +18,7 @@ result = scene.compute(scene_module.images, dataset=dataset, seed=seed)
 lecture.predict(scene_module.PREDICTION, key="p06_guess")
 lecture.reveal(scene_module.PREDICTION, scene_module.verdict(result), key="p06_guess", at=2)
 lecture.section(3)
-images_tab, toy_tab = st.tabs([f"The talk's table ({result.title})", "2-D: the boundary moves away"])
+images_tab, toy_tab = st.tabs([f"The talk's table ({result.title})", "2-D: decision regions after adversarial training"])
 
 with images_tab:
     for message in result.missing:
@@ -48,9 +48,8 @@ with images_tab:
         gallery_note = (f"Gallery rows: {result.gallery_source}, core.evaluation.robustness_table's per-image rows; "
                         f"20 images give a coarse estimate: 1 image = {result.points_per_image:g} points. "
                         if result.gallery else "")
-        st.caption(f"{gallery_note}ℓ∞ ε = {result.eps_text}, step 2.5·ε/steps, random start (seeded). Madry et "
-                   "al.'s rows are the published numbers the talk shows (no CW number is published for natural "
-                   "training).")
+        st.caption(f"{gallery_note}ℓ∞ ε = {result.eps_text}. Madry et al.'s rows are the published numbers (— where "
+                   "none is published or checked). " + " ".join(result.notes))
         if result.gallery:
             with st.expander("Image by image: the class F gives each gallery image, natural and attacked"):
                 st.dataframe(list(result.gallery_images), hide_index=True, width="stretch")

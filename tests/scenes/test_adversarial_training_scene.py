@@ -143,3 +143,50 @@ def test_randomized_rows_come_from_the_talk_table_file(monkeypatch):
 
     monkeypatch.setattr(scene.results, "read", missing)
     assert scene.talk_table_rows("mnist") == ([], "No shipped talk_table results for mnist yet: run X")
+
+
+def test_distance_claim_follows_what_pgd_found(toy):
+    claim = scene.distance_claim(toy)
+    broken = int(toy.adversarial.broken.sum())
+    assert ("is not pushed ε away from every point" in claim) == (broken > 0)
+    if broken:
+        assert f"{broken} of {len(toy.x_test)} held-out points" in claim
+    clean = scene.ToyModel(**{**toy.adversarial.__dict__, "broken": np.zeros_like(toy.adversarial.broken)})
+    none = scene.distance_claim(scene.Toy(**{**toy.__dict__, "adversarial": clean}))
+    assert "finds no wrong class" in none and "not a proof" in none
+    assert scene.distance_claim(toy) in scene.toy_caption(toy)
+
+
+@pytest.mark.parametrize("dataset", ["mnist", "cifar10"])
+def test_table_notes_name_fgsm_rs_models_only(dataset):
+    if not _present(dataset):
+        pytest.skip(f"the {dataset} zoo models are not present")
+    result = scene.images(dataset=dataset, seed=12345)          # an unshipped seed: nothing is attacked
+    fgsm_rs = [name for name in result.models.values()
+               if (zoo.entry(name)["recipe"].get("adversarial") or {}).get("kind") == "fgsm_rs"]
+    notes = " ".join(result.notes)
+    assert ("catastrophically" in notes) == bool(fgsm_rs)
+    assert all(name in notes for name in fgsm_rs)
+    assert "45.8 %" in notes and "replaces each mini-batch" in notes and "2.5·ε/steps" in notes
+    natural = next(row for row in result.table_rows if row["training"] == "natural — Madry et al. 2018")
+    assert natural["pgd"] is None                                # the unverified 0 % is not shown
+
+
+def test_batch_note_matches_core_training():
+    """BATCH_NOTE says the trainer replaces the mini-batch by its adversarial version: the model is trained on
+    batch_size inputs per step, none of them the clean ones."""
+    from core.models import feed_forward
+    from core.training import Trainer
+
+    seen = []
+    model = feed_forward(2, [8], 2, seed=0)
+    hook = model.register_forward_pre_hook(lambda module, inputs: seen.append(inputs[0].detach().clone())
+                                           if module.training else None)
+    x, y = torch.rand(16, 2) * 0.6 + 0.2, torch.randint(0, 2, (16,))
+    trainer = Trainer(model, x, y, batch_size=8, adversarial={"kind": "fgsm_rs", "eps": 0.1, "step": 0.125}, seed=0)
+    trainer.step()
+    hook.remove()
+    trained_on = seen[-1]                                        # the forward pass the optimiser used
+    assert "replaces each mini-batch" in scene.BATCH_NOTE
+    assert len(trained_on) == 8                                  # not 16: the clean batch is not added
+    assert not any(torch.equal(row, clean) for row in trained_on for clean in x)
