@@ -185,7 +185,8 @@ def ball_caption(certificate: smoothing.Certificate, same: int, abstain: int, ot
         return (f"CERTIFY abstains here: p_A's lower bound {certificate.p_a_lower:.4f} is not above ½ "
                 f"({certificate.count_a} of {certificate.n} votes). Move x away from the boundary or raise n.")
     total = same + abstain + other
-    head = ("**No adversarial point among the sampled ones:**" if other == 0 else
+    head = ("**No adversarial point among the sampled ones** (random points, not an attack: only the certificate "
+            "covers the whole disc):" if other == 0 else
             f"**{other} sampled point{'s' if other > 1 else ''} got another class:** the certificate holds with "
             f"probability ≥ 1 − α and PREDICT errs with probability ≤ α, so this is rare but possible;")
     return (f"{head} {same} of {total} random points of the disc get c_A, {abstain} abstain (PREDICT cannot "
@@ -490,6 +491,19 @@ class Curve:
     n: int
     device: str
     command: str
+    ceiling: float | None = None    # certify_ceiling(noise, α, n) / Lipschitz bound: no radius beyond it (its norm)
+
+
+def _curve_ceiling(record: dict) -> float | None:
+    """The largest radius the shipped CERTIFY run could return (core.smoothing.certify_ceiling at its n and α,
+    pulled back by its Lipschitz bound for hidden-layer noise), None when the file does not say its noise."""
+    spec = record.get("noise")
+    try:
+        noise = noises.make(spec["name"], float(spec["scale"]))
+        ceiling = smoothing.certify_ceiling(noise, float(record["alpha"]), int(record["n"]))
+        return float(smoothing.input_space_radius(ceiling, float(record.get("lipschitz_bound", 1.0))))
+    except (TypeError, KeyError, ValueError):
+        return None
 
 
 @dataclass(frozen=True)
@@ -513,7 +527,7 @@ def certified_curves() -> CertifiedCurves:
         curves.setdefault(record.get("dataset"), []).append(
             Curve(name, record.get("norm", "l2"), tuple(record["radii"]), tuple(record["certified_accuracy"]),
                   int(record.get("examples", 0)), int(record.get("n", 0)), str(record.get("device", "?")),
-                  str(record.get("command", ""))))
+                  str(record.get("command", "")), _curve_ceiling(record)))
     datasets = tuple(d for d in ("cifar10", "mnist") if d in curves)
     return CertifiedCurves(datasets, curves, tuple(evaluation.COHEN_RADII),
                            {sigma: tuple(values) for sigma, values in evaluation.COHEN_CIFAR10.items()})

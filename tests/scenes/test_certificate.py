@@ -149,7 +149,29 @@ def test_certified_curves_are_the_shipped_files():
         for curve in curves.curves[dataset]:
             record = results.read("certify", curve.name)
             assert record["dataset"] == dataset and list(curve.accuracy) == record["certified_accuracy"]
+            # Each curve carries its own noise's ceiling (in its norm, pulled back by its Lipschitz bound) …
+            noise = noises.make(record["noise"]["name"], record["noise"]["scale"])
+            expected = smoothing.certify_ceiling(noise, record["alpha"], record["n"]) / record["lipschitz_bound"]
+            assert curve.ceiling == pytest.approx(expected) and curve.norm == noise.certified_norm
+            # … and no shipped row is certified beyond it.
+            assert max(row["radius"] for row in record["rows"]) <= curve.ceiling * (1 + 1e-9)
     assert curves.published_radii == tuple(evaluation.COHEN_RADII)
+
+
+def test_certified_accuracy_figure_has_one_panel_per_norm():
+    from ui.figures import certificate as figures
+
+    curves = C.certified_curves()
+    for dataset in curves.datasets:
+        figure = figures.certified_accuracy(curves, dataset)
+        norms = sorted({c.norm for c in curves.curves[dataset]})
+        titles = sorted(a.text for a in figure.layout.annotations)
+        assert titles == sorted(f"{C.NORM_LABELS[n]} radii" for n in norms)
+        for curve in curves.curves[dataset]:
+            axis = next(t.xaxis for t in figure.data if t.name and t.name.startswith(curve.name + " (this code"))
+            ceiling = next(t for t in figure.data if t.name == f"{curve.name}: ceiling {curve.ceiling:.3g}")
+            assert ceiling.xaxis == axis                         # the ceiling sits in its curve's panel
+            assert list(ceiling.x) == [curve.ceiling] * 2
 
 
 @pytest.mark.parametrize("call,match", [

@@ -78,18 +78,31 @@ def layer_radii(layers) -> go.Figure:
 
 
 def certified_accuracy(curves, dataset: str) -> go.Figure:
-    """Shipped certified-accuracy curves of one dataset (and Cohen et al.'s published ones for CIFAR-10)."""
-    figure = go.Figure()
-    if dataset == "cifar10":
+    """Shipped certified-accuracy curves of one dataset, one panel per norm (ℓ2 and ℓ1 radii are not comparable),
+    each curve with its own ceiling (dotted, same colour: no radius beyond it at that n and α), and Cohen et al.'s
+    published ℓ2 curves for CIFAR-10 (n = 100 000)."""
+    mine = curves.curves.get(dataset, [])
+    norms = [norm for norm in ("l2", "l1", "linf") if any(c.norm == norm for c in mine)] or ["l2"]
+    figure = make_subplots(rows=1, cols=len(norms), subplot_titles=[f"{NORM_LABELS[n]} radii" for n in norms])
+    if dataset == "cifar10" and "l2" in norms:
         for sigma, accuracy in curves.published.items():
             figure.add_scatter(x=list(curves.published_radii), y=list(accuracy), mode="lines+markers",
-                               line=dict(dash="dash"),
-                               name=f"Cohen et al. 2019, ResNet-110, σ = {sigma}, ℓ2 (published)")
-    for curve in curves.curves.get(dataset, []):
-        figure.add_scatter(x=list(curve.radii), y=list(curve.accuracy), mode="lines+markers",
-                           name=f"{curve.name}, {NORM_LABELS.get(curve.norm, curve.norm)} "
-                                f"(this code, {curve.examples} images, n = {curve.n})")
-    compact(figure, height=420, top=30)
-    figure.update_layout(xaxis_title="radius r (in each curve's norm)", legend=dict(font=dict(size=11)),
-                         yaxis=dict(title="certified accuracy at r", range=[0, 1], tickformat=".0%"))
+                               line=dict(dash="dash", color="grey"), opacity=0.6,
+                               name=f"Cohen et al. 2019, ResNet-110, σ = {sigma}, ℓ2 (published, n = 100 000)",
+                               row=1, col=norms.index("l2") + 1)
+    for k, curve in enumerate(mine):
+        column, color = norms.index(curve.norm) + 1, SERIES_COLORS[k % len(SERIES_COLORS)]
+        figure.add_scatter(x=list(curve.radii), y=list(curve.accuracy), mode="lines+markers", line=dict(color=color),
+                           name=f"{curve.name} (this code, {curve.examples} images, n = {curve.n})", row=1, col=column)
+        if curve.ceiling is not None:
+            figure.add_scatter(x=[curve.ceiling] * 2, y=[0, 1], mode="lines", line=dict(color=color, dash="dot"),
+                               name=f"{curve.name}: ceiling {curve.ceiling:.3g}", showlegend=False,
+                               hovertemplate=f"{curve.name}: no radius above {curve.ceiling:.3g} at n = {curve.n}",
+                               row=1, col=column)
+    for column, norm in enumerate(norms, start=1):
+        figure.update_xaxes(title_text=f"radius r ({NORM_LABELS[norm]})", row=1, col=column)
+        figure.update_yaxes(range=[0, 1], tickformat=".0%", row=1, col=column)
+    figure.update_yaxes(title_text="certified accuracy at r", row=1, col=1)
+    compact(figure, height=460, top=40)
+    figure.update_layout(legend=dict(font=dict(size=11), orientation="h", y=-0.25))
     return figure
