@@ -121,6 +121,20 @@ with board, lecture.step(3):
                        + ("." if one.broken or not one.fooled else " (its ‖τ‖₂ is larger than ε)."))
 
 with board, lecture.step(4):
+    st.subheader("The slide's relaxation: min over τ of c‖τ‖₂ − ℓ(y, F(x+τ))")
+    c = url.select_slider("c, the weight of ‖τ‖", craft.C_CHOICES, value=craft.DEFAULT_C, key="p04_c")
+    asked = st.session_state.setdefault("p04_relax", set())
+    if (model_name, int(index)) in asked or st.button("Minimise it for every c on this image", key="p04_relax_run"):
+        asked.add((model_name, int(index)))
+        relax = scene.compute(craft.relaxation, model_name=model_name, index=int(index), c=float(c))
+        k, columns = relax.at(float(c)), st.columns(3)
+        columns[0].metric("‖τ‖₂ of the minimiser", f"{relax.norms[k]:.3f}")
+        columns[1].metric("F(x + τ)", relax.class_names[relax.predictions[k]],
+                          help=f"True class: {relax.class_names[relax.label]}")
+        columns[2].metric("F flipped", "yes" if relax.flipped[k] else "no")
+        st.plotly_chart(figures.relaxation(relax), key="p04_relaxation")
+        st.caption(relax.caption)
+
     st.subheader("Shipped: the whole test set")
     test_set = scene.compute(craft.test_set, spinner=None, model_name=model_name, norm=norm)
     if test_set.message is not None:
@@ -129,5 +143,7 @@ with board, lecture.step(4):
         st.plotly_chart(figures.curves(test_set.curves, chosen=attack, norm_symbol=symbol, dash="dash",
                                        title=f"{test_set.examples} test images ({model_name})"), key="p04_shipped")
         st.caption(test_set.provenance)
+        if test_set.masking:
+            st.warning(test_set.masking)
 
-scene.code(craft.curve, craft.compute_curve, craft.example)
+scene.code(craft.curve, craft.compute_curve, craft.example, craft.relaxation_objective)

@@ -58,8 +58,12 @@ STEPS = (
 EXPLANATION = r"""
 **The hard problem** (Szegedy et al. 2014): the smallest perturbation that changes the decision,
 $\displaystyle\min_{\tau} \|\tau\| \ \text{ s.t. }\ F(x+\tau) \neq y$ — combinatorial, solved approximately by
-Carlini & Wagner (2017). **The relaxation** (Madry et al. 2018): within a budget $\varepsilon$, make the loss as
-large as possible, $\displaystyle\max_{\|\tau\| \le \varepsilon} \ell\big(F(x+\tau), y\big)$. **One step** of
+Carlini & Wagner (2017). **The relaxation** (Szegedy et al. 2014, the slide's; what C&W optimise with their own
+loss): trade size against loss with a constant $c > 0$,
+$\displaystyle\min_{\tau}\ c\,\|\tau\| - \ell\big(y, F(x+\tau)\big)$ — a large $c$ keeps $\tau$ small, a small $c$
+lets the loss win (the section below minimises it for each $c$). **The constrained form** (Madry et al. 2018,
+solved by PGD): within a budget $\varepsilon$, make the loss as large as possible,
+$\displaystyle\max_{\|\tau\| \le \varepsilon} \ell\big(F(x+\tau), y\big)$. **One step** of
 gradient ascent on it gives the talk's attack
 $\displaystyle x_{adv} = x + \gamma\,\frac{\nabla_x \ell(F(x), y)}{\|\nabla_x \ell(F(x), y)\|}$;
 in $\ell_\infty$ the steepest step is FGSM, $x + \varepsilon\,\mathrm{sign}\,\nabla_x\ell$, and iterating it with a
@@ -286,6 +290,102 @@ def example(*, model_name: str, attack: str, budget: float, steps: int, index: i
                    label, int(p.argmax()), after, linf, l2, tuple(data.CLASS_NAMES[dataset]), fooled, broken)
 
 
+# --------------------------------------------------------------------------- the slide's relaxation
+
+C_CHOICES = (0.3, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0)   # the constant c of the relaxation (a slider)
+DEFAULT_C = 3.0
+RELAXATION_STEPS, RELAXATION_LR = 200, 0.01       # Adam on τ, x + τ projected on [0, 1]
+RELAXATION_KAPPA = 1.0                            # the loss stops rewarding once F is wrong by this logit margin
+
+
+def relaxation_objective(model, x: torch.Tensor, y: torch.Tensor, tau: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+    """Szegedy et al. (2014)'s relaxation of min ‖τ‖ s.t. F(x+τ) ≠ y, per example: c‖τ‖₂ − ℓ(y, F(x+τ)), with
+    ℓ = min(max_{j≠y} Z_j − Z_y, κ) the logit margin Carlini & Wagner (2017) use (κ = RELAXATION_KAPPA): the
+    cross-entropy saturates on confidently classified images (its gradient ≈ 0), and the cap κ stops the loss from
+    pushing further once F is wrong. ``c`` holds one constant per example; ‖τ‖₂ is smoothed by 1e-12 so that
+    τ = 0 has a gradient."""
+    size = (tau.flatten(1).pow(2).sum(dim=1) + 1e-12).sqrt()
+    loss = attacks.cw_margin(model(x + tau), y).clamp(max=RELAXATION_KAPPA)
+    return c * size - loss
+
+
+@dataclass(frozen=True)
+class Relaxation:
+    c_values: tuple              # every c of the slider
+    norms: tuple                 # ‖τ_c‖₂ of the minimiser found for each c
+    flipped: tuple               # F(x + τ_c) ≠ y for each c
+    losses: tuple                # ℓ(y, F(x + τ_c)) (the capped margin) for each c
+    predictions: tuple           # argmax F(x + τ_c) for each c
+    c: float                     # the chosen c
+    label: int
+    class_names: tuple
+    caption: str
+
+    def at(self, c: float) -> int:
+        return self.c_values.index(c)
+
+
+@functools.lru_cache(maxsize=16)
+def _relaxation_runs(model_name: str, index: int) -> tuple:
+    """Gradient descent (Adam, RELAXATION_STEPS steps of RELAXATION_LR from τ = 0, x + τ kept in [0, 1]) on
+    relaxation_objective for every c of C_CHOICES at once (one row per c: the rows do not interact)."""
+    model = zoo.shared(model_name)
+    x, y = common.gallery(common.dataset_of(model_name))
+    xb = x[index:index + 1].expand(len(C_CHOICES), *x.shape[1:]).contiguous()
+    yb = y[index:index + 1].expand(len(C_CHOICES)).contiguous()
+    c = torch.tensor(C_CHOICES, dtype=xb.dtype)
+    tau = torch.zeros_like(xb, requires_grad=True)
+    optimizer = torch.optim.Adam([tau], lr=RELAXATION_LR)
+    with torch.enable_grad():
+        for _ in range(RELAXATION_STEPS):
+            (tau.grad,) = torch.autograd.grad(relaxation_objective(model, xb, yb, tau, c).sum(), tau)
+            optimizer.step()
+            with torch.no_grad():
+                tau.copy_((xb + tau).clamp(0, 1) - xb)
+    with torch.inference_mode():
+        logits = model(xb + tau.detach())
+        losses = attacks.cw_margin(logits, yb).clamp(max=RELAXATION_KAPPA)
+    norms = tau.detach().flatten(1).norm(dim=1)
+    predictions = logits.argmax(dim=1)
+    return (tuple(float(v) for v in norms), tuple(bool(p != yb[0]) for p in predictions),
+            tuple(float(v) for v in losses), tuple(int(p) for p in predictions), int(yb[0]))
+
+
+def relaxation_caption(c_values, norms, flipped) -> str:
+    """What the sweep over c shows, from the computed minimisers only."""
+    flips = [k for k, f in enumerate(flipped) if f]
+    shrinks = all(b <= a + 0.01 for a, b in zip(norms, norms[1:]))   # 0.01: Adam's jitter around τ = 0
+    trend = ("‖τ‖₂ shrinks as c grows" if shrinks else
+             "‖τ‖₂ does not shrink monotonically with c here (gradient descent finds a local minimiser)")
+    if not flips:
+        return (f"{trend}, but no c of {c_values[0]:g}–{c_values[-1]:g} gave a minimiser that flips F: the penalty "
+                "c‖τ‖ always wins here. Lower c, or pick another image.")
+    best = min(flips, key=lambda k: norms[k])
+    held = [k for k, f in enumerate(flipped) if not f]
+    text = (f"{trend}. F flips for {len(flips)} of {len(c_values)} values of c; the smallest flipping τ found has "
+            f"‖τ‖₂ = {norms[best]:.3f} (c = {c_values[best]:g}).")
+    if held:
+        text += (f" For c = {', '.join(f'{c_values[k]:g}' for k in held)} the penalty wins and F keeps its answer: "
+                 "the largest c that still flips F approximates the hard problem's minimum, which is why C&W search "
+                 "their constant by bisection.")
+    return text
+
+
+def relaxation(*, model_name: str, index: int, c: float) -> Relaxation:
+    """Szegedy et al.'s relaxation min_τ c‖τ‖₂ − ℓ(y, F(x+τ)) on gallery image ``index``, minimised by gradient
+    descent for every c of C_CHOICES (see :func:`_relaxation_runs`; deterministic: τ starts at 0), with ``c``
+    the one the page highlights. Cached per process."""
+    dataset = _check(model_name, "fgsm", DEFAULT_STEPS, 0)
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(common.gallery(dataset)[1]):
+        raise ValueError(f"The image index must be a whole number from 0 to {len(common.gallery(dataset)[1]) - 1}, "
+                         f"got {index!r}.")
+    if c not in C_CHOICES:
+        raise ValueError(f"c must be one of {', '.join(f'{v:g}' for v in C_CHOICES)}, got {c!r}.")
+    norms, flipped, losses, predictions, label = _relaxation_runs(model_name, index)
+    return Relaxation(C_CHOICES, norms, flipped, losses, predictions, float(c), label,
+                      tuple(data.CLASS_NAMES[dataset]), relaxation_caption(C_CHOICES, norms, flipped))
+
+
 # --------------------------------------------------------------------------- the whole test set (shipped)
 
 @dataclass(frozen=True)
@@ -294,6 +394,33 @@ class TestSet:
     examples: int | str
     provenance: str              # where and how they were computed
     message: str | None          # one sentence when there is nothing to show
+    masking: str | None = None   # one sentence when C&W breaks far more than the gradient attacks (computed)
+
+
+MASKING_GAP = 0.1                # accuracy points by which C&W must beat every gradient attack to name masking
+
+
+def masking_note(curves: dict) -> str | None:
+    """Gradient masking (Papernot et al. 2017; Athalye et al. 2018), read off ℓ2 curves: at some budget C&W — which
+    does not follow the loss gradient at x — leaves at least MASKING_GAP less accuracy than the best gradient attack
+    (gradient step, PGD-ℓ2). None when there is no C&W curve or no such budget."""
+    gradient = [name for name in ("gradient_step", "pgd_l2") if name in curves]
+    if "cw_l2" not in curves or not gradient:
+        return None
+    budgets, cw = curves["cw_l2"]
+    gaps = []
+    for k, budget in enumerate(budgets):
+        others = {name: curves[name][1][list(curves[name][0]).index(budget)] for name in gradient
+                  if budget in curves[name][0]}
+        if others and min(others.values()) - cw[k] >= MASKING_GAP:
+            gaps.append((min(others.values()) - cw[k], budget, others, cw[k]))
+    if not gaps:
+        return None
+    gap, budget, others, left = max(gaps)
+    kept = " and ".join(f"{LABELS[name].split(' (')[0]} keeps {value:.0%}" for name, value in others.items())
+    return (f"**Gradient masking:** at ε = {budget:g}, {kept} while Carlini–Wagner leaves {left:.0%}. The gradient at x "
+            "misleads the gradient attacks on this model (Athalye et al. 2018): their curves overstate its robustness; "
+            "the lowest curve is the tightest upper bound on the robust accuracy.")
 
 
 def test_set(*, model_name: str, norm: str) -> TestSet:
@@ -311,7 +438,7 @@ def test_set(*, model_name: str, norm: str) -> TestSet:
                   f"`{shipped.get('command', '?')}`.")
     message = None if curves else (f"The shipped file has no {NORM_SYMBOL[norm]} curves: recompute it with "
                                    f"{shipped.get('command')}.")
-    return TestSet(curves, shipped.get("examples", "?"), provenance, message)
+    return TestSet(curves, shipped.get("examples", "?"), provenance, message, masking_note(curves))
 
 
 TestSet.__test__ = False   # not a pytest class

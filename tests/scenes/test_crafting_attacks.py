@@ -84,3 +84,66 @@ def test_bad_arguments_raise(changes):
     arguments = dict(model_name=MODEL, attack="fgsm", budget=0.1, steps=10, index=0, seed=0)
     with pytest.raises(ValueError):
         scene.example(**{**arguments, **changes})
+
+
+def test_relaxation_objective_is_the_slides_formula():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 3))
+    x, y, tau = torch.rand(2, 1, 2, 2), torch.tensor([0, 2]), torch.randn(2, 1, 2, 2) * 0.1
+    c = torch.tensor([0.5, 2.0])
+    logits = model(x + tau)
+    margin = torch.stack([logits[i, [j for j in range(3) if j != y[i]]].max() - logits[i, y[i]] for i in range(2)])
+    expected = c * tau.flatten(1).norm(dim=1) - margin.clamp(max=scene.RELAXATION_KAPPA)
+    assert torch.allclose(scene.relaxation_objective(model, x, y, tau, c), expected, atol=1e-6)
+
+
+def test_relaxation_minimises_for_every_c_and_its_caption_follows():
+    result = scene.relaxation(model_name=MODEL, index=0, c=scene.DEFAULT_C)
+    model = zoo.shared(MODEL)
+    x, y = common.gallery("mnist")
+    with torch.no_grad():
+        at_zero = -attacks.cw_margin(model(x[:1]), y[:1]).clamp(max=scene.RELAXATION_KAPPA).item()
+    for c, norm, loss, flipped, predicted in zip(result.c_values, result.norms, result.losses, result.flipped,
+                                                 result.predictions):
+        assert c * norm - loss <= at_zero + 1e-4          # descent found at least as good a point as τ = 0
+        assert flipped == (predicted != result.label) == (loss > 0)
+    assert any(result.flipped) and not all(result.flipped)   # c is a real control on this image
+    assert f"F flips for {sum(result.flipped)} of {len(result.c_values)}" in result.caption
+    assert result.norms[result.at(scene.C_CHOICES[-1])] < result.norms[result.at(scene.C_CHOICES[0])]
+    with pytest.raises(ValueError):
+        scene.relaxation(model_name=MODEL, index=0, c=0.123)
+
+
+def test_relaxation_caption_both_ways():
+    cs = (1.0, 10.0)
+    assert "no c of 1–10 gave a minimiser that flips F" in scene.relaxation_caption(cs, (0.0, 0.0), (False, False))
+    text = scene.relaxation_caption(cs, (2.0, 0.0), (True, False))
+    assert "shrinks as c grows" in text and "‖τ‖₂ = 2.000 (c = 1)" in text and "For c = 10 the penalty wins" in text
+    assert "does not shrink" in scene.relaxation_caption(cs, (0.5, 2.0), (True, True))
+
+
+def test_masking_note_is_computed_from_the_curves():
+    budgets = (0.0, 1.0, 3.0)
+    masked = {"gradient_step": (budgets, (1.0, 1.0, 1.0)), "pgd_l2": (budgets, (1.0, 0.95, 0.88)),
+              "cw_l2": (budgets, (1.0, 0.6, 0.1))}
+    note = scene.masking_note(masked)
+    assert note.startswith("**Gradient masking:** at ε = 3") and "leaves 10%" in note and "keeps 88%" in note
+    sound = {**masked, "cw_l2": (budgets, (1.0, 0.9, 0.85))}
+    assert scene.masking_note(sound) is None
+    assert scene.masking_note({k: v for k, v in masked.items() if k != "cw_l2"}) is None
+
+
+def test_shipped_adversarial_mnist_curves_reach_zero_and_name_masking_when_it_shows():
+    try:
+        shipped = __import__("core.results", fromlist=["read"]).read("attacks", "mnist-adversarial")
+    except ValueError:
+        pytest.skip("no shipped attacks result for mnist-adversarial")
+    curves = shipped["curves"]
+    assert "cw_l2" in curves and curves["pgd_l2"]["settings"]["restarts"] > 1
+    assert min(curves[name]["accuracy"][-1] for name in ("pgd_l2", "cw_l2")) == 0     # a sound attack gets to 0
+    shown = scene.test_set(model_name="mnist-adversarial", norm="l2")
+    expected = scene.masking_note(shown.curves)
+    assert shown.masking == expected
+    gap = max(min(shown.curves[n][1][k] for n in ("gradient_step", "pgd_l2")) - shown.curves["cw_l2"][1][k]
+              for k in range(len(shown.curves["cw_l2"][0])))
+    assert (shown.masking is not None) == (gap >= scene.MASKING_GAP)

@@ -25,3 +25,20 @@ def curves(series: dict, *, chosen: str, norm_symbol: str, title: str, budget: f
     figure.update_layout(xaxis=dict(title=f"{LABELS['eps']} ({norm_symbol})"),
                          yaxis=dict(title="accuracy under attack", range=[-0.03, 1.03], tickformat=".0%"))
     return figure
+
+
+def relaxation(result) -> go.Figure:
+    """‖τ_c‖₂ of the relaxation's minimiser against c (log scale), marked by whether F flips; the chosen c ringed."""
+    figure = go.Figure()
+    for flipped, color, name in ((True, SERIES_COLORS[1], "F(x + τ) ≠ y"), (False, SERIES_COLORS[2], "F(x + τ) = y")):
+        picked = [k for k, f in enumerate(result.flipped) if f == flipped]
+        figure.add_scatter(x=[result.c_values[k] for k in picked], y=[result.norms[k] for k in picked],
+                           mode="markers", name=name, marker=dict(color=color, size=11))
+    figure.add_scatter(x=list(result.c_values), y=list(result.norms), mode="lines", showlegend=False,
+                       line=dict(color="grey", width=1))
+    k = result.at(result.c)
+    figure.add_scatter(x=[result.c], y=[result.norms[k]], mode="markers", name=f"c = {result.c:g}",
+                       marker=dict(size=20, symbol="circle-open", color="black", line=dict(width=2)))
+    compact(figure, height=320, title="The minimiser of c‖τ‖₂ − ℓ(y, F(x+τ)) for each c")
+    figure.update_layout(xaxis=dict(title="c", type="log"), yaxis=dict(title="‖τ‖₂", rangemode="tozero"))
+    return figure
