@@ -9,9 +9,11 @@ def test_noise_injection_reacts_to_scale_and_layer(open_page, metrics):
     assert soft and len(soft) == len(interval)
     assert all(0.0 <= float(v) <= 1.0 for v in soft)
     assert len(at.get("plotly_chart")) >= 4
-    # The game-theory reading: the non-adaptive attack's outcome is a computed yes/no.
-    assert at.metric and any(m.label == "Fools the noise-free F" and m.value in ("yes", "no") for m in at.metric) \
-        or at.info
+    # The game-theory reading: the non-adaptive and the adaptive (EOT) attacks, both labelled, with the
+    # no-pure-equilibrium sentence computed from the image's numbers.
+    labels = [m.label for m in at.metric]
+    assert ("Non-adaptive attack: draws wrong" in labels and any(label.startswith("Adaptive (EOT-") for label in labels)
+            and any("fixed draws" in c.value for c in at.caption)) or at.info
 
     # 2-D toy tab (always available): the last estimate on the page belongs to it.
     at.slider(key="p07_toy_scale").set_value(0.3).run()
