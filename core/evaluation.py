@@ -189,18 +189,21 @@ def _adversarial_accuracy(model, x, y, make_adversarial, *, batch_size, device, 
     return correct / len(x)
 
 
-def _minimal_distortion_accuracy(model, x, y, *, budgets, batch_size, device, progress, **attack_kwargs):
+def _minimal_distortion_accuracy(model, x, y, *, budgets, batch_size, device, progress, scorer=None,
+                                 **attack_kwargs):
     """Accuracy vs ℓ2 budget for Carlini–Wagner, which returns the smallest perturbation it finds
     rather than a point of a given budget: an example counts as robust at ε when it is classified
-    correctly and the attack found no misclassified x' with ‖x' − x‖₂ ≤ ε (as foolbox reports it)."""
+    correctly and the attack found no misclassified x' with ‖x' − x‖₂ ≤ ε (as foolbox reports it).
+    ``scorer`` (default: ``model``) judges x and x'."""
+    scorer = model if scorer is None else scorer
     robust_at = torch.zeros(len(budgets))
     thresholds = torch.tensor(budgets)
     for part in _batches(len(x), batch_size):
         xb, yb = x[part].to(device), y[part].to(device)
         x_adv = attacks.run_attack("cw_l2", model, xb, yb, **attack_kwargs)
         with torch.no_grad():
-            clean_correct = (model(xb).argmax(dim=1) == yb).cpu()
-            fooled = (model(x_adv).argmax(dim=1) != yb).cpu()
+            clean_correct = (scorer(xb).argmax(dim=1) == yb).cpu()
+            fooled = (scorer(x_adv).argmax(dim=1) != yb).cpu()
         distance = (x_adv - xb).flatten(1).norm(dim=1).cpu()
         # Broken at ε: clean-misclassified, or fooled by a perturbation no larger than ε.
         broken = ~clean_correct[:, None] | (fooled[:, None] & (distance[:, None] <= thresholds[None, :]))
@@ -220,7 +223,8 @@ def accuracy_under_attack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *,
     clean accuracy. For "cw_l2" (minimal distortion, no budget) the attack is run once and an
     example counts as broken at ε when C&W fooled the model within ℓ2 distance ε.
     PGD random starts come from ``make_generator(seed, device)``, fresh for every budget, so each
-    point of the curve can be recomputed alone. ``restarts`` > 1 (PGD only) runs PGD that many times
+    point of the curve can be recomputed alone; a randomized model's noise comes from the streams
+    ATTACK_STREAM (the attack's passes) and SCORE_STREAM (one draw per scored prediction). ``restarts`` > 1 (PGD only) runs PGD that many times
     from fresh random starts of the same generator and counts an example robust only if it survives
     every run (Madry et al. 2018 evaluate with restarts; one start can miss what several find).
     ``callback(done, total)`` reports progress. Other keywords (steps, eot, loss options, …) go to :func:`core.attacks.run_attack`.
@@ -244,9 +248,17 @@ def accuracy_under_attack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *,
         if callback is not None:
             callback(done, total)
 
+    # A randomized model is attacked with its noise drawn from ATTACK_STREAM and scored (one draw per
+    # prediction) from SCORE_STREAM, both fresh at each budget; a deterministic model is used as it is.
+    def attacker():
+        return noise_drawn_from(model, stream_generator(seed, ATTACK_STREAM, device))
+
+    def scorer():
+        return noise_drawn_from(model, stream_generator(seed, SCORE_STREAM, device))
+
     if attack == "cw_l2":
-        return _minimal_distortion_accuracy(model, x, y, budgets=budgets, batch_size=batch_size,
-                                            device=device, progress=progress, **attack_kwargs)
+        return _minimal_distortion_accuracy(attacker(), x, y, budgets=budgets, batch_size=batch_size,
+                                            device=device, progress=progress, scorer=scorer(), **attack_kwargs)
     budget_name = attacks.ATTACK_BUDGETS[attack]
     takes_generator = attack.startswith("pgd")
     restarts = checks.positive_int(restarts, "restarts")
@@ -255,14 +267,15 @@ def accuracy_under_attack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *,
     curve = []
     for budget in budgets:
         if budget == 0:
-            curve.append(accuracy(model, x, y, batch_size=batch_size, device=device))
+            curve.append(accuracy(scorer(), x, y, batch_size=batch_size, device=device))
             progress(n_batches)
             continue
         options = dict(attack_kwargs, **{budget_name: budget})
         if takes_generator:
             options["generator"] = make_generator(seed, device)
+        attacking = attacker()
         curve.append(_adversarial_accuracy(
-            model, x, y, lambda xb, yb: _restarted(model, attack, xb, yb, restarts, options),
+            scorer(), x, y, lambda xb, yb: _restarted(attacking, attack, xb, yb, restarts, options),
             batch_size=batch_size, device=device, progress=progress))
     return curve
 

@@ -164,3 +164,28 @@ def test_talk_table_refuses_bad_arguments_in_one_sentence(tiny_zoo, change, caps
     capsys.readouterr()
     assert experiments.main(["talk-table", "--dataset", "mnist", *settings, *common, *change]) == 2
     assert capsys.readouterr().err.count("\n") == 1     # --votes 5 would replace the 9-vote file: refused
+
+
+def test_accuracy_curves_attack_and_score_a_randomized_model_on_separate_streams(monkeypatch):
+    """accuracy_under_attack: another scoring stream changes the scores, never the adversarial examples."""
+    _, model = noisy_toy()
+    x, y = points()
+    calls = []
+    real = attacks.run_attack
+
+    def run_attack(*args, **kwargs):
+        calls.append(real(*args, **kwargs))
+        return calls[-1]
+
+    monkeypatch.setattr(attacks, "run_attack", run_attack)
+    options = dict(attack="pgd_linf", budgets=[0.0, 0.2], steps=4, eot=3, seed=2)
+    first = evaluation.accuracy_under_attack(model, x, y, **options)
+    attacked_first = list(calls)
+    calls.clear()
+    monkeypatch.setattr(evaluation, "SCORE_STREAM", "another scoring stream")
+    evaluation.accuracy_under_attack(model, x, y, **options)
+    assert len(attacked_first) == 1 and torch.equal(attacked_first[0], calls[0])
+    assert (attacked_first[0] - x).abs().max() <= 0.2 + 1e-6
+    assert 0 <= first[1] <= 1
+    _, fresh = noisy_toy()
+    assert torch.equal(model(x), fresh(x))          # the model's own noise generator was never drawn from
