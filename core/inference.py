@@ -211,7 +211,7 @@ def calibrate(model: nn.Module, example: torch.Tensor, *, noise, precision: str 
     device = resolve_device(device)
     precision = check_precision(precision, device)
     rounds = checks.positive_int(rounds, "rounds")
-    model = model.eval()
+    model = copy.deepcopy(model).eval()      # the caller's model keeps its mode and memory format
     example = example.to(device)
     budget = _memory_budget(device) if memory_budget is None else checks.positive_int(memory_budget, "memory_budget")
     sizes = tuple(batch_sizes or (GPU_BATCH_SIZES if device.type == "cuda" else CPU_BATCH_SIZES))
