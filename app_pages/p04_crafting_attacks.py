@@ -44,8 +44,8 @@ with controls:
                               help="For Carlini–Wagner (no budget): an image counts as broken when C&W's "
                                    "minimal perturbation is at most ε.")
     steps = url.select_slider("PGD steps", craft.STEP_CHOICES, value=craft.DEFAULT_STEPS, key="p04_steps",
-                             help="Step size 2.5·ε/steps. C&W always runs "
-                                  f"{craft.CW_SEARCH} rounds of {craft.CW_STEPS} Adam steps.")
+                             help="Step size 2.5·ε/steps, a later heuristic (Madry et al.: 2/255, 7 steps, CIFAR-10). "
+                                  f"C&W runs {craft.CW_SEARCH} rounds of {craft.CW_STEPS} Adam steps.")
     index = url.selectbox("Example image", range(len(options)), key="p04_image", format_func=options.__getitem__)
 
 family = craft.FAMILIES[norm]

@@ -36,7 +36,7 @@ with controls:
     norm = url.radio("Ball", list(scene_module.NORM_NAMES), format_func=scene_module.NORM_NAMES.get,
                     key="p05_norm", horizontal=True)
     steps = url.select_slider("PGD steps", scene_module.STEP_CHOICES, value=DEFAULTS["steps"], key="p05_steps",
-                             help="Step size 2.5·ε/steps, no random start.")
+                             help="Step size 2.5·ε/steps (a later heuristic, not Madry et al.'s 2/255), no random start.")
     output = url.radio("Measure F as", list(scene_module.OUTPUTS), format_func=scene_module.OUTPUTS.get,
                       key="p05_output")
 

@@ -480,7 +480,8 @@ def tradeoff(model_fn, x: torch.Tensor, y: torch.Tensor, *, noise_name: str, sca
     accuracy (PREDICT) and its certified accuracy at ``radius`` (CERTIFY).
 
     Larger noise certifies larger radii (R = σΦ⁻¹(p_A) for Gaussian noise, Cohen et al. 2019) but
-    blurs the input, so clean accuracy drops. ``model_fn(scale)`` returns the base model for that
+    smooths the classifier more (F_rob averages F over a wider neighbourhood of each input: the
+    smoothed classifier is what is blurred, not the data), so clean accuracy drops. ``model_fn(scale)`` returns the base model for that
     scale (a model trained with that noise, or one fixed model). One row per scale: {noise, scale,
     std, clean_accuracy, certified_accuracy, certified_accuracy_at_0, abstain_rate, radius}.
     """
