@@ -159,9 +159,10 @@ def reveal(prediction: plan.Prediction, verdict: plan.Verdict, *, key: str, at: 
     confirmed = " · ".join(c for c, right in zip(prediction.choices, verdict.correct) if right) or "none of the choices"
     guessed = "no guess" if guess is None else prediction.choices[guess]
     text = f"**The room guessed:** {guessed} — **the computation says:** {confirmed}. {verdict.answer}"
-    if guess is None:
-        st.info(text)
-    elif verdict.correct[guess]:
-        st.success(text)
-    else:
-        st.error(text)
+    with step(at):   # a step container, so the reveal is what the step scrolls into view
+        if guess is None:
+            st.info(text)
+        elif verdict.correct[guess]:
+            st.success(text)
+        else:
+            st.error(text)
