@@ -196,8 +196,14 @@ def fgsm(model, x, y, *, eps, targeted=False):
 
 # --------------------------------------------------------------------------- PGD
 
-def _random_start(x: torch.Tensor, eps: float, norm: str, generator: torch.Generator):
-    """A point drawn uniformly in the ε-ball around x (ℓ∞: a cube; ℓ2: a Euclidean ball)."""
+def _random_start(x: torch.Tensor, eps: float, norm: str, generator):
+    """A point drawn uniformly in the ε-ball around x (ℓ∞: a cube; ℓ2: a Euclidean ball). ``generator``
+    is one generator for the batch, or a list of one per example (row i drawn from generator[i] alone, so
+    a row's start does not depend on the other rows of its batch)."""
+    if isinstance(generator, (list, tuple)):
+        if len(generator) != len(x):
+            raise ValueError(f"Give one generator per example: got {len(generator)} for {len(x)} inputs.")
+        return torch.cat([_random_start(x[i:i + 1], eps, norm, g) for i, g in enumerate(generator)])
     if norm == "linf":
         noise = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)
         return x + eps * (2.0 * noise - 1.0)
@@ -232,8 +238,8 @@ def pgd(model, x, y, *, eps, step, steps, norm="linf", loss="ce", targeted=False
     forward/backward passes (Expectation over Transformation, Athalye et al. 2018), the honest
     way to attack a randomized model that draws fresh noise at each forward.
 
-    The random start is drawn from ``generator`` (a ``torch.Generator`` on x's device); when it
-    is None, ``make_generator(0, x.device)`` is used, so the result is still deterministic.
+    The random start is drawn from ``generator`` (a ``torch.Generator`` on x's device, or a list of
+    one per example, core.evaluation.example_generators); when it is None, ``make_generator(0, x.device)`` is used, so the result is still deterministic.
     ``callback``, when given, is called with a detached copy of the starting point and then of
     every iterate (``steps`` + 1 calls) — the attack path the geometry page draws.
     With ``random_start=False`` this matches foolbox's ``LinfPGD``/``L2PGD`` with
@@ -251,9 +257,10 @@ def pgd(model, x, y, *, eps, step, steps, norm="linf", loss="ce", targeted=False
     if random_start:
         if generator is None:
             generator = make_generator(0, x.device)
-        if generator.device.type != x.device.type:
-            raise ValueError(f"generator lives on {generator.device} but x on {x.device}; "
-                             f"create it with make_generator(seed, x.device).")
+        for one in (generator if isinstance(generator, (list, tuple)) else [generator]):
+            if one.device.type != x.device.type:
+                raise ValueError(f"generator lives on {one.device} but x on {x.device}; "
+                                 f"create it with make_generator(seed, x.device).")
         x_adv = _random_start(x, eps, norm, generator).clamp(0.0, 1.0)
     else:
         x_adv = x.clone()

@@ -27,7 +27,7 @@ from core import attacks, checks, smoothing
 from core.device import make_generator, resolve_device
 from core.models import NoiseInjection, noise_layers
 from core.noise import make as make_noise
-from core.seeds import stream_generator
+from core.seeds import example_seed, stream_generator
 
 # Madry et al. 2018, "Towards Deep Learning Models Resistant to Adversarial Attacks" (ICLR),
 # CIFAR-10, wide ResNet, ℓ∞ budget ε = 8/255, as the talk's table shows them. Adversarial training:
@@ -89,16 +89,30 @@ def _batches(n: int, batch_size: int):
 # draws never changes the adversarial examples, and the attack never sees the draws that judge it.
 ATTACK_STREAM = "attack"
 SCORE_STREAM = "score"
+START_STREAM = "start"      # PGD's random starts
+
+
+def example_generators(seed: int, stream: str, indices, device="cpu") -> list[torch.Generator]:
+    """One generator per example: example i's draws of ``stream`` come from
+    ``core.seeds.example_seed(seed, i, stream)`` (stream_seed(seed + i, stream)) alone, so a row of an evaluation depends only on (seed, index),
+    never on the batch size, the other examples of its batch or the number of ranks that share the images."""
+    return [make_generator(example_seed(int(seed), int(index), stream), device) for index in indices]
 
 
 class StreamNoise(nn.Module):
-    """z ↦ z + ε, ε ~ ``noise``, drawn from a caller's generator (a named stream) at every forward."""
+    """z ↦ z + ε, ε ~ ``noise``, drawn from a caller's generator (a named stream) at every forward; with a
+    list of generators (:func:`example_generators`), row i's noise comes from generator[i] alone."""
 
-    def __init__(self, noise, generator: torch.Generator):
+    def __init__(self, noise, generator):
         super().__init__()
         self.noise, self.generator = noise, generator
 
     def forward(self, z):
+        if isinstance(self.generator, (list, tuple)):
+            if len(self.generator) != len(z):
+                raise ValueError(f"Give one generator per example: got {len(self.generator)} for {len(z)} inputs.")
+            draws = [self.noise.sample((1, *z.shape[1:]), generator=g, device=z.device) for g in self.generator]
+            return z + torch.cat(draws).to(z.dtype)
         return z + self.noise.sample(z.shape, generator=self.generator, device=z.device).to(z.dtype)
 
 
@@ -107,10 +121,10 @@ def is_randomized(model: nn.Module) -> bool:
     return bool(noise_layers(model)) or any(isinstance(m, StreamNoise) for m in model.modules())
 
 
-def noise_drawn_from(model: nn.Module, generator: torch.Generator) -> nn.Module:
-    """``model`` with every noise layer (NoiseInjection, StreamNoise) drawing from ``generator`` instead
-    of its own: a copy sharing the parameters (the model is never modified). A deterministic model is
-    returned as it is."""
+def noise_drawn_from(model: nn.Module, generator) -> nn.Module:
+    """``model`` with every noise layer (NoiseInjection, StreamNoise) drawing from ``generator`` (or a list
+    of one generator per example) instead of its own: a copy sharing the parameters (the model is never
+    modified). A deterministic model is returned as it is."""
     if not is_randomized(model):
         return model
     shared = {id(tensor): tensor for tensor in itertools.chain(model.parameters(), model.buffers())}
@@ -124,20 +138,26 @@ def noise_drawn_from(model: nn.Module, generator: torch.Generator) -> nn.Module:
 
 
 @torch.no_grad()
-def vote_counts(model: nn.Module, x: torch.Tensor, *, votes: int, generator: torch.Generator,
+def vote_counts(model: nn.Module, x: torch.Tensor, *, votes: int, generator,
                 batch_size: int = 256, device="cpu") -> torch.Tensor:
     """N×K counts: for each input, how many of ``votes`` forward passes of the randomized ``model``
-    (a fresh noise draw from ``generator`` at each pass) answer each class k,
+    (a fresh noise draw from ``generator`` at each pass; with a list of N generators, input i's draws
+    come from generator[i] alone, so its counts do not depend on ``batch_size``) answer each class k,
     counts[i, k] = #{v ≤ votes : argmax F̃_{ε_v}(xᵢ) = k} (Cohen et al. 2019's hard F_rob, by Monte
     Carlo). A deterministic model answers the same at every pass: one pass gives its counts."""
     votes = checks.positive_int(votes, "votes")
     batch_size = checks.positive_int(batch_size, "batch_size")
     device = resolve_device(device)
     randomized = is_randomized(model)
-    noisy = noise_drawn_from(model, generator)
+    per_example = isinstance(generator, (list, tuple))
+    if per_example and len(generator) != len(x):
+        raise ValueError(f"Give one generator per input: got {len(generator)} for {len(x)} inputs.")
+    noisy = None if per_example else noise_drawn_from(model, generator)
     counts = []
     for part in _batches(len(x), batch_size):
         xb = x[part].to(device)
+        if per_example:
+            noisy = noise_drawn_from(model, generator[part])
         batch = None
         for _ in range(votes if randomized else 1):
             logits = noisy(xb)
@@ -176,34 +196,35 @@ def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, batch_size: 
     return int((predictions(model, x, batch_size=batch_size, device=device) == y.cpu()).sum()) / len(x)
 
 
-def _adversarial_accuracy(model, x, y, make_adversarial, *, batch_size, device, progress=None) -> float:
-    """Accuracy of ``model`` on make_adversarial(x_batch, y_batch), batch by batch."""
+def _adversarial_accuracy(scorer, x, y, make_adversarial, *, batch_size, device, progress=None) -> float:
+    """Accuracy of ``scorer(part)`` (the model that judges the batch ``part``) on
+    make_adversarial(x_batch, y_batch, part), batch by batch."""
     correct = 0
     for part in _batches(len(x), batch_size):
         xb, yb = x[part].to(device), y[part].to(device)
-        x_adv = make_adversarial(xb, yb)
+        x_adv = make_adversarial(xb, yb, part)
         with torch.no_grad():
-            correct += int((model(x_adv).argmax(dim=1) == yb).sum())
+            correct += int((scorer(part)(x_adv).argmax(dim=1) == yb).sum())
         if progress is not None:
             progress()
     return correct / len(x)
 
 
-def _minimal_distortion_accuracy(model, x, y, *, budgets, batch_size, device, progress, scorer=None,
+def _minimal_distortion_accuracy(attacker, x, y, *, budgets, batch_size, device, progress, scorer,
                                  **attack_kwargs):
     """Accuracy vs ℓ2 budget for Carlini–Wagner, which returns the smallest perturbation it finds
     rather than a point of a given budget: an example counts as robust at ε when it is classified
     correctly and the attack found no misclassified x' with ‖x' − x‖₂ ≤ ε (as foolbox reports it).
-    ``scorer`` (default: ``model``) judges x and x'."""
-    scorer = model if scorer is None else scorer
+    ``attacker(part)`` is the model the attack differentiates on the batch ``part``, ``scorer(part)`` the
+    one that judges x and x' (called once for each, so both see the same draws)."""
     robust_at = torch.zeros(len(budgets))
     thresholds = torch.tensor(budgets)
     for part in _batches(len(x), batch_size):
         xb, yb = x[part].to(device), y[part].to(device)
-        x_adv = attacks.run_attack("cw_l2", model, xb, yb, **attack_kwargs)
+        x_adv = attacks.run_attack("cw_l2", attacker(part), xb, yb, **attack_kwargs)
         with torch.no_grad():
-            clean_correct = (scorer(xb).argmax(dim=1) == yb).cpu()
-            fooled = (scorer(x_adv).argmax(dim=1) != yb).cpu()
+            clean_correct = (scorer(part)(xb).argmax(dim=1) == yb).cpu()
+            fooled = (scorer(part)(x_adv).argmax(dim=1) != yb).cpu()
         distance = (x_adv - xb).flatten(1).norm(dim=1).cpu()
         # Broken at ε: clean-misclassified, or fooled by a perturbation no larger than ε.
         broken = ~clean_correct[:, None] | (fooled[:, None] & (distance[:, None] <= thresholds[None, :]))
@@ -222,11 +243,12 @@ def accuracy_under_attack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *,
     defaults to 2.5·ε/steps, Madry et al. 2018), ``gamma`` for the gradient step; ε = 0 gives the
     clean accuracy. For "cw_l2" (minimal distortion, no budget) the attack is run once and an
     example counts as broken at ε when C&W fooled the model within ℓ2 distance ε.
-    PGD random starts come from ``make_generator(seed, device)``, fresh for every budget, so each
-    point of the curve can be recomputed alone; a randomized model's noise comes from the streams
-    ATTACK_STREAM (the attack's passes) and SCORE_STREAM (one draw per scored prediction). ``restarts`` > 1 (PGD only) runs PGD that many times
-    from fresh random starts of the same generator and counts an example robust only if it survives
-    every run (Madry et al. 2018 evaluate with restarts; one start can miss what several find).
+    Example i's draws come from its own generators (:func:`example_generators`, seed + i), fresh for
+    every budget: PGD random starts from START_STREAM, a randomized model's noise from ATTACK_STREAM
+    (the attack's passes) and SCORE_STREAM (one draw per scored prediction), so the curve does not
+    depend on ``batch_size`` and each point can be recomputed alone. ``restarts`` > 1 (PGD only) runs PGD
+    that many times from fresh random starts of the same generators and counts an example robust only if it
+    survives every run (Madry et al. 2018 evaluate with restarts; one start can miss what several find).
     ``callback(done, total)`` reports progress. Other keywords (steps, eot, loss options, …) go to :func:`core.attacks.run_attack`.
     """
     _check_dataset(x, y)
@@ -249,16 +271,19 @@ def accuracy_under_attack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *,
             callback(done, total)
 
     # A randomized model is attacked with its noise drawn from ATTACK_STREAM and scored (one draw per
-    # prediction) from SCORE_STREAM, both fresh at each budget; a deterministic model is used as it is.
-    def attacker():
-        return noise_drawn_from(model, stream_generator(seed, ATTACK_STREAM, device))
+    # prediction) from SCORE_STREAM, both per example and fresh at each budget; a deterministic model is
+    # used as it is.
+    positions = list(range(len(x)))
 
-    def scorer():
-        return noise_drawn_from(model, stream_generator(seed, SCORE_STREAM, device))
+    def attacker(part):
+        return noise_drawn_from(model, example_generators(seed, ATTACK_STREAM, positions[part], device))
+
+    def scorer(part):
+        return noise_drawn_from(model, example_generators(seed, SCORE_STREAM, positions[part], device))
 
     if attack == "cw_l2":
-        return _minimal_distortion_accuracy(attacker(), x, y, budgets=budgets, batch_size=batch_size,
-                                            device=device, progress=progress, scorer=scorer(), **attack_kwargs)
+        return _minimal_distortion_accuracy(attacker, x, y, budgets=budgets, batch_size=batch_size,
+                                            device=device, progress=progress, scorer=scorer, **attack_kwargs)
     budget_name = attacks.ATTACK_BUDGETS[attack]
     takes_generator = attack.startswith("pgd")
     restarts = checks.positive_int(restarts, "restarts")
@@ -267,16 +292,19 @@ def accuracy_under_attack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *,
     curve = []
     for budget in budgets:
         if budget == 0:
-            curve.append(accuracy(scorer(), x, y, batch_size=batch_size, device=device))
+            curve.append(_adversarial_accuracy(scorer, x, y, lambda xb, yb, part: xb, batch_size=batch_size,
+                                               device=device))
             progress(n_batches)
             continue
         options = dict(attack_kwargs, **{budget_name: budget})
-        if takes_generator:
-            options["generator"] = make_generator(seed, device)
-        attacking = attacker()
-        curve.append(_adversarial_accuracy(
-            scorer(), x, y, lambda xb, yb: _restarted(attacking, attack, xb, yb, restarts, options),
-            batch_size=batch_size, device=device, progress=progress))
+
+        def adversarial(xb, yb, part, options=options):
+            if takes_generator:
+                options = dict(options, generator=example_generators(seed, START_STREAM, positions[part], device))
+            return _restarted(attacker(part), attack, xb, yb, restarts, options)
+
+        curve.append(_adversarial_accuracy(scorer, x, y, adversarial, batch_size=batch_size, device=device,
+                                           progress=progress))
     return curve
 
 
@@ -309,21 +337,24 @@ def table_from_rows(rows: list[dict]) -> dict:
 def robustness_table(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float,
                      norm: str = "linf", pgd_steps: int = 20, cw_steps: int = 30, eot: int = 1,
                      votes: int = 1, seed: int = 0, device="cpu", batch_size: int = 256,
-                     callback=None) -> dict:
+                     callback=None, indices=None) -> dict:
     """The talk's table (Madry et al. 2018, Table 2): accuracy on natural examples, under PGD on the
     cross-entropy (``pgd_steps`` steps) and under PGD on the Carlini–Wagner margin
     max_{j≠y} Z_j − Z_y (``cw_steps`` steps), all within the ε-ball of ``norm``.
 
-    Step size α = 2.5·ε/steps (Madry et al.), random start from ``make_generator(seed, device)``;
-    ``eot`` > 1 averages gradients over noise draws (Athalye et al. 2018) for randomized models.
+    Step size α = 2.5·ε/steps (Madry et al.); ``eot`` > 1 averages gradients over noise draws
+    (Athalye et al. 2018) for randomized models.
 
-    A randomized model (with noise layers, e.g. a zoo ``*-gaussian-*`` model) is attacked with its
-    noise drawn from the stream ATTACK_STREAM of ``seed`` (fresh for each attack) and scored by the
-    majority vote of ``votes`` forward passes (:func:`vote_counts`, :func:`vote_predictions`: a tie
-    abstains and counts as wrong) with noise from the separate stream SCORE_STREAM (fresh for each
-    column, so the three columns are scored with the same draws); its own noise layers' generators
-    are never used. ``votes`` = 1 scores one noisy draw. A deterministic model ignores ``votes``.
-    The random starts keep ``make_generator(seed, device)`` (the shipped tables rely on it).
+    Every draw of example i comes from its own generators (:func:`example_generators`, seed + index,
+    ``indices`` defaulting to the positions 0…N−1): its random starts from START_STREAM, a randomized
+    model's attack noise from ATTACK_STREAM (both fresh for each attack) and its scoring noise from
+    SCORE_STREAM (fresh for each column, so the three columns are scored with the same draws). A row
+    therefore depends only on (seed, index): any ``batch_size``, any split of the images (pass
+    ``indices`` with a subset of x to recompute those rows alone) gives the same rows. A randomized
+    model (with noise layers, e.g. a zoo ``*-gaussian-*`` model) is scored by the majority vote of
+    ``votes`` forward passes (:func:`vote_counts`, :func:`vote_predictions`: a tie abstains and counts
+    as wrong); its own noise layers' generators are never used. ``votes`` = 1 scores one noisy draw.
+    A deterministic model ignores ``votes``.
     Returns {"natural", "pgd", "cw"}, the settings used (eps, norm, steps, step sizes, eot, votes,
     seed, examples) and ``rows``: one row per example, {index, label, natural_predict, pgd_predict,
     cw_predict} (the class F gives x and the two attacks' x'; for a randomized model also
@@ -342,6 +373,9 @@ def robustness_table(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps:
     votes = checks.positive_int(votes, "votes")
     batch_size = checks.positive_int(batch_size, "batch_size")
     device = resolve_device(device)
+    indices = list(range(len(x))) if indices is None else [int(i) for i in indices]
+    if len(indices) != len(x):
+        raise ValueError(f"indices must give one dataset index per input, got {len(indices)} for {len(x)} inputs.")
     randomized = is_randomized(model)
     total, done = 2 * math.ceil(len(x) / batch_size), 0
 
@@ -353,34 +387,37 @@ def robustness_table(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps:
 
     def scored(inputs: torch.Tensor) -> torch.Tensor:
         return vote_counts(model, inputs, votes=votes, batch_size=batch_size, device=device,
-                           generator=stream_generator(seed, SCORE_STREAM, device))
+                           generator=example_generators(seed, SCORE_STREAM, indices, device))
 
     def attacked(loss: str, steps: int) -> torch.Tensor:
-        generator = make_generator(seed, device)
-        attacked_model = noise_drawn_from(model, stream_generator(seed, ATTACK_STREAM, device))
         step = 2.5 * float(eps) / steps
         adversarial = []
         for part in _batches(len(x), batch_size):
+            batch_indices = indices[part]
+            attacked_model = noise_drawn_from(model, example_generators(seed, ATTACK_STREAM, batch_indices, device))
             adversarial.append(attacks.pgd(attacked_model, x[part].to(device), y[part].to(device), eps=float(eps),
                                            step=step, steps=steps, norm=norm, loss=loss, eot=eot,
-                                           generator=generator).cpu())
+                                           generator=example_generators(seed, START_STREAM, batch_indices,
+                                                                        device)).cpu())
             progress()
         return torch.cat(adversarial)
 
     counts = {"natural": scored(x), "pgd": scored(attacked("ce", pgd_steps)), "cw": scored(attacked("cw", cw_steps))}
     predicted = {column: vote_predictions(table).tolist() for column, table in counts.items()}
     rows = []
-    for index, label in enumerate(y.tolist()):
-        row = {"index": index, "label": label, **{f"{c}_predict": predicted[c][index] for c in TABLE_COLUMNS}}
+    for position, (index, label) in enumerate(zip(indices, y.tolist())):
+        row = {"index": index, "label": label, **{f"{c}_predict": predicted[c][position] for c in TABLE_COLUMNS}}
         if randomized:
-            row.update({f"{c}_label_votes": int(counts[c][index, label]) for c in TABLE_COLUMNS})
+            row.update({f"{c}_label_votes": int(counts[c][position, label]) for c in TABLE_COLUMNS})
         rows.append(row)
     return {
         **table_from_rows(rows),
         "eps": float(eps), "norm": norm, "pgd_steps": pgd_steps, "cw_steps": cw_steps,
         "pgd_step": 2.5 * float(eps) / pgd_steps, "cw_step": 2.5 * float(eps) / cw_steps,
         "eot": eot, "seed": seed, "examples": len(x), "rows": rows,
-        **({"votes": votes, "streams": {"attack": ATTACK_STREAM, "score": SCORE_STREAM}} if randomized else {}),
+        "streams": {"start": START_STREAM, **({"attack": ATTACK_STREAM, "score": SCORE_STREAM} if randomized else {})},
+        "draws": "per example",     # every stream seeded with seed + index (example_generators)
+        **({"votes": votes} if randomized else {}),
     }
 
 

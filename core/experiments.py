@@ -208,22 +208,48 @@ def command_evaluate(args) -> dict:
     """The talk's table (natural / PGD-20 / CW-30) and accuracy-vs-budget curves for one model."""
     from core import distributed, evaluation, results
 
-    if distributed.launched():
-        # PGD's random starts come from one generator that runs across the batches: a rank cannot start
-        # mid-stream, so K ranks would not write the one-process file.
-        raise ValueError("evaluate does not run under torchrun yet (its attacks draw one random stream across "
-                         "the batches): run python -m core.experiments evaluate as one process.")
-    device = resolve_device(args.device)
+    group = distributed.start(args.device)       # one process, or this rank of torchrun's K
+    device = group.device
     record = zoo.entry(args.name, args.models_dir)
     eps = args.eps if args.eps is not None else _default_eps(record["dataset"])
     eot = args.eot if record.get("noise") else 1
-    _guard_shipped("robustness", args.name, {"eps": eps, "eot": eot}, args)   # a retrained model may replace it
+    failure = None
+    if group.is_main:   # rank 0 alone reads the files; the other ranks get its answer
+        try:
+            _guard_shipped("robustness", args.name, {"eps": eps, "eot": eot}, args)   # a retrained model may replace it
+        except ValueError as error:
+            failure = str(error)
+    failure = distributed.broadcast(group, failure)
+    if failure:
+        raise ValueError(failure)
     model = _load_zoo_model(args, device)
     x, y = _load_split(record["dataset"], "test", args)
-    _guard_shipped("robustness", args.name, {"examples": len(x)}, args)
+    if group.is_main:
+        try:
+            _guard_shipped("robustness", args.name, {"examples": len(x)}, args)
+        except ValueError as error:
+            failure = str(error)
+    failure = distributed.broadcast(group, failure)
+    if failure:
+        raise ValueError(failure)
+    # Every row depends only on (seed, image index) (core.evaluation.example_generators), so the images are
+    # shared in batches: in round t, rank r attacks batch t·K + r; rank 0 gathers the rows in index order.
     started = time.perf_counter()
-    table = evaluation.robustness_table(model, x, y, eps=eps, pgd_steps=20, cw_steps=30, eot=eot,
-                                        seed=args.seed, device=device)
+    batches = [range(start, min(start + args.batch_size, len(x))) for start in range(0, len(x), args.batch_size)]
+    bar = distributed.ProgressBar(args.name, len(x), enabled=group.is_main)
+    rows, settings = [], None
+    for batch, _ in distributed.shards(batches, group):
+        part = None if batch is None else evaluation.robustness_table(
+            model, x[batch.start:batch.stop], y[batch.start:batch.stop], eps=eps, pgd_steps=20, cw_steps=30, eot=eot,
+            seed=args.seed, device=device, batch_size=args.batch_size, indices=batch)
+        for gathered in distributed.gather(group, part):
+            if gathered is not None and group.is_main:
+                rows += gathered["rows"]
+                settings = settings or gathered
+                bar.update(len(gathered["rows"]))
+    if not group.is_main:
+        return {}     # the curves (one process, on the first --curve-examples images) are rank 0's
+    table = {**settings, **evaluation.table_from_rows(rows), "examples": len(rows), "rows": rows}
     table_seconds = time.perf_counter() - started
     budgets = curve_budgets(record["dataset"], eps)
     xs, ys = x[:args.curve_examples], y[:args.curve_examples]
@@ -243,6 +269,7 @@ def command_evaluate(args) -> dict:
     results.write("robustness", args.name, {"model": args.name, "model_sha256": record["sha256"],
                                             "dataset": record["dataset"],
                                             "examples": len(x), "eps": eps, "eot": eot,
+                                            "batch_size": args.batch_size, "world_size": group.world_size,
                                             "table": table, "seconds": round(table_seconds, 1)},
                   command=command, device=label, results_dir=args.results_dir)
     results.write("attacks", args.name, {"model": args.name, "model_sha256": record["sha256"],
@@ -615,6 +642,8 @@ def make_parser() -> argparse.ArgumentParser:
     evaluate_parser.add_argument("--eot", type=int, default=8, help="EOT samples for randomized models")
     evaluate_parser.add_argument("--curve-examples", type=int, default=500)
     evaluate_parser.add_argument("--curve-steps", type=int, default=10)
+    evaluate_parser.add_argument("--batch-size", type=int, default=256,
+                                 help="images attacked together (and shared out per torchrun rank); never changes the rows")
     evaluate_parser.add_argument("--curve-restarts", type=int, default=1,
                                  help="PGD curves: random restarts; an image counts robust only if it survives all")
     evaluate_parser.add_argument("--overwrite", action="store_true",

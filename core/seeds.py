@@ -34,3 +34,15 @@ def stream_seed(seed: int, stream: str) -> int:
 def stream_generator(seed: int, stream: str, device: str | torch.device | None = "cpu") -> torch.Generator:
     """A ``torch.Generator`` for the stream ``stream`` of the demo seeded ``seed``, on ``device``."""
     return make_generator(stream_seed(seed, stream), device)
+
+
+def example_seed(seed: int, index: int, stream: str) -> int:
+    """The seed of example ``index``'s own stream ``stream`` in a run seeded ``seed``: the hash of
+    stream_seed(seed + index, stream) (equal to it whenever seed + index is a demo seed), for any
+    non-negative whole ``seed`` — a scene may pass a derived 63-bit seed on to an evaluation."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"The seed must be a non-negative whole number, got {seed!r}.")
+    if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+        raise ValueError(f"An example index must be a non-negative whole number, got {index!r}.")
+    digest = hashlib.blake2b(f"{seed + index}/{stream}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> 1

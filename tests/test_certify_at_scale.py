@@ -212,12 +212,3 @@ def test_an_interrupted_image_certificate_is_not_cached():
     assert not [key for key in C._image_cache if key[1] == 1 and key[3] == 1000 and key[5] == 3]
     whole = C.certify_image(**request)
     assert whole.certificate.n == 1000 and sum(whole.certificate.counts) == 1000
-
-
-def test_evaluate_under_torchrun_says_in_one_sentence_that_it_runs_as_one_process(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("WORLD_SIZE", "2")
-    code = experiments.main(["evaluate", "--name", "mnist-standard", "--results-dir", str(tmp_path),
-                             "--models-dir", str(tmp_path)])
-    error = capsys.readouterr().err
-    assert code == 2 and "torchrun" in error and "Traceback" not in error
-    assert list(tmp_path.iterdir()) == []

@@ -141,10 +141,10 @@ def test_robustness_table_keeps_one_row_per_example(trained):
     assert [row["index"] for row in rows] == list(range(40))
     assert [row["label"] for row in rows] == y.tolist()
     assert [row["natural_predict"] for row in rows] == evaluation.predictions(model, x).tolist()
-    # The PGD column is the attack itself, run directly with the same generator and batches.
-    generator = make_generator(2)
-    direct = [model(attacks.pgd(model, x[s:s + 16], y[s:s + 16], eps=0.15, step=2.5 * 0.15 / 5, steps=5,
-                                generator=generator)).argmax(1) for s in range(0, 40, 16)]
+    # The PGD column is the attack itself, run directly on all 40 at once with each example's own
+    # random-start generator (seed + index): the table's batches of 16 do not change it.
+    starts = evaluation.example_generators(2, evaluation.START_STREAM, range(40))
+    direct = [model(attacks.pgd(model, x, y, eps=0.15, step=2.5 * 0.15 / 5, steps=5, generator=starts)).argmax(1)]
     assert [row["pgd_predict"] for row in rows] == torch.cat(direct).tolist()
     totals = evaluation.table_from_rows(rows)
     assert totals == {"natural": table["natural"], "pgd": table["pgd"], "cw": table["cw"]}

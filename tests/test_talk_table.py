@@ -35,6 +35,12 @@ def hand_count(base, x, votes, generator):
     return counts
 
 
+def per_example_hand_count(base, x, votes, seed=0):
+    """hand_count of each point alone, its draws from its own scoring generator (seed + index)."""
+    generators = evaluation.example_generators(seed, evaluation.SCORE_STREAM, range(len(x)))
+    return torch.cat([hand_count(base, x[i:i + 1], votes, g) for i, g in enumerate(generators)])
+
+
 def test_vote_counts_equal_a_hand_count_of_the_draws():
     base, model = noisy_toy()
     x, _ = points()
@@ -100,7 +106,7 @@ def test_vote_scored_table_is_a_hand_count_and_the_eot_attack_stays_in_its_ball(
     x, y = points()
     calls = _recording_pgd(monkeypatch)
     table = evaluation.robustness_table(model, x, y, eps=0.15, pgd_steps=4, cw_steps=4, eot=3, votes=25, seed=0)
-    natural = hand_count(base, x, 25, stream_generator(0, evaluation.SCORE_STREAM))
+    natural = per_example_hand_count(base, x, 25)
     predicted = evaluation.vote_predictions(natural)
     assert table["natural"] == (predicted == y).double().mean().item()
     assert [row["natural_label_votes"] for row in table["rows"]] == natural[torch.arange(len(y)), y].tolist()
@@ -110,7 +116,7 @@ def test_vote_scored_table_is_a_hand_count_and_the_eot_attack_stays_in_its_ball(
         assert (x_adv - x_clean).abs().max() <= eps + 1e-6
         assert x_adv.min() >= 0 and x_adv.max() <= 1
     # The columns were scored on the attacked points with the same scoring draws (common random numbers).
-    pgd_counts = hand_count(base, calls[0][1], 25, stream_generator(0, evaluation.SCORE_STREAM))
+    pgd_counts = per_example_hand_count(base, calls[0][1], 25)
     assert [row["pgd_predict"] for row in table["rows"]] == evaluation.vote_predictions(pgd_counts).tolist()
 
 

@@ -7,7 +7,6 @@ import pytest
 import torch
 
 from core import attacks, evaluation, toys, zoo
-from core.device import make_generator
 from core.scenes import adversarial_training as scene
 from core.seeds import stream_seed
 
@@ -27,7 +26,8 @@ def test_toy_table_and_broken_points_agree_with_pgd_run_directly(toy):
         model, parts = toys.model(spec), toys.split(spec)
         assert np.array_equal(toy.x_test, parts.x_test.numpy())
         x_adv = attacks.pgd(model, parts.x_test, parts.y_test, eps=0.1, step=2.5 * 0.1 / 20, steps=20, norm="linf",
-                            generator=make_generator(stream_seed(0, "toy attacks")))
+                            generator=evaluation.example_generators(stream_seed(0, "toy attacks"),
+                                                                    evaluation.START_STREAM, range(len(parts.x_test))))
         with torch.no_grad():
             broken = (model(x_adv).argmax(1) != parts.y_test).numpy()
             natural = float((model(parts.x_test).argmax(1) == parts.y_test).float().mean())
