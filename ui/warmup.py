@@ -7,6 +7,7 @@ scene only computes. The thread touches no Streamlit state; shared models are fr
 """
 from __future__ import annotations
 
+import atexit
 import importlib
 import threading
 
@@ -14,6 +15,8 @@ from core.scenes.registry import SCENES
 
 _started = threading.Event()
 _done = threading.Event()
+_stop = threading.Event()
+_thread: threading.Thread | None = None
 
 
 def _warm() -> None:
@@ -24,6 +27,8 @@ def _warm() -> None:
     except Exception:  # noqa: BLE001 — only speed is at stake
         pass
     for scene in SCENES:
+        if _stop.is_set():
+            break
         try:
             module = importlib.import_module(scene.module)
             warm = getattr(module, "warm", None)   # a scene may preload what it opens with
@@ -36,9 +41,24 @@ def _warm() -> None:
 
 def start() -> None:
     """Start the warm-up once per process (later calls do nothing)."""
+    global _thread
     if not _started.is_set():
         _started.set()
-        threading.Thread(target=_warm, name="scene-warmup", daemon=True).start()
+        _thread = threading.Thread(target=_warm, name="scene-warmup", daemon=True)
+        _thread.start()
+        atexit.register(_finish)
+
+
+def _finish() -> None:
+    """At interpreter exit, let the thread end its current import before the process goes down.
+
+    A daemon thread still inside torch's C++ import when the interpreter finalises makes the process
+    abort ("terminate called without an active exception", exit 134), e.g. at the end of a test run
+    whose AppTests started the warm-up a moment before.
+    """
+    _stop.set()
+    if _thread is not None:
+        _thread.join(timeout=120)
 
 
 def wait(timeout: float | None = None) -> bool:
