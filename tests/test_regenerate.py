@@ -132,7 +132,7 @@ def test_fake_zoo_regenerates_the_same_results_and_follows_a_retrained_model(fak
             assert new.get(key) == old.get(key), (name, key)
         timeless = [[{k: v for k, v in row.items() if k != "seconds"} for row in r.get("rows", [])] for r in (new, old)]
         assert timeless[0] == timeless[1], name
-    assert regenerate.plan(results_dir=results_dir, models_dir=models_dir, stale=True, readme=None) == []
+    assert regenerate.plan(results_dir=results_dir, models_dir=models_dir, stale=True, readme=None, scenes=False) == []
 
     # Retrain one model: only the files computed from it (and nothing built from certify files) are stale.
     assert experiments.main(["train", "--name", "mnist-standard", "--epochs", "1", "--seed", "1", *common]) == 0
@@ -142,7 +142,7 @@ def test_fake_zoo_regenerates_the_same_results_and_follows_a_retrained_model(fak
     assert regenerate.run(stale, runner=_in_process([]), log=lambda *_: None) == 0
     sha = zoo.entry("mnist-standard", models_dir)["sha256"]
     assert results.read("attacks", "mnist-standard", results_dir)["model_sha256"] == sha
-    assert regenerate.plan(results_dir=results_dir, models_dir=models_dir, stale=True, readme=None) == []
+    assert regenerate.plan(results_dir=results_dir, models_dir=models_dir, stale=True, readme=None, scenes=False) == []
 
 
 def test_a_failing_step_stops_the_run(fake_zoo):

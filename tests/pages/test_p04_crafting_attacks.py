@@ -44,7 +44,21 @@ def test_other_pgd_steps_are_computed_behind_a_button(open_page):
     at.button(key="p04_compute").click().run()
     assert not at.exception
     assert not any("shipped ones" in info.value for info in at.info)       # now computed at 1 step
-    assert not at.button                                                    # nothing left to compute
+    assert [b.key for b in at.button if b.key.startswith("p04_")] == ["p04_relax_run"]   # only the relaxation left
+
+
+def test_relaxation_runs_on_a_button_and_c_moves_it(open_page):
+    at = open_page("app_pages/p04_crafting_attacks.py")
+    if not any(w.key == "p04_model" for w in at.selectbox):
+        return
+    assert not any(m.label == "F flipped" for m in at.metric)               # waits for the button
+    at.button(key="p04_relax_run").click().run()
+    assert not at.exception
+    before = next(m.value for m in at.metric if m.label == "‖τ‖₂ of the minimiser")
+    at.select_slider(key="p04_c").set_value(30.0).run()                    # the largest c: the penalty wins
+    assert not at.exception
+    after = next(m.value for m in at.metric if m.label == "‖τ‖₂ of the minimiser")
+    assert float(after) < float(before)
 
 
 def test_carlini_wagner_example_runs_on_a_button(open_page):
