@@ -528,17 +528,28 @@ def command_report(args) -> str:
         row = madry[key]
         lines.append(f"| *{label}* | 8/255 | {_percent(row['natural'])} | {_percent(row['pgd'])} | "
                      f"{_percent(row['cw'])} | 10000 |")
+    # One certified-accuracy table per norm (ℓ2 and ℓ1 radii are not comparable), each row with its own noise's
+    # CERTIFY ceiling at its n and α (no radius beyond it), pulled back by its Lipschitz bound for hidden-layer noise.
+    from core import noise as noise_module, smoothing
+
     radii = evaluation.COHEN_RADII
-    lines += ["", "| model | norm | " + " | ".join(f"r = {r}" for r in radii) + " | n | images |",
-              "|---|---|" + "---|" * len(radii) + "---|---|"]
-    for subject in results.available("certify", args.results_dir):
-        shipped = results.read("certify", subject, args.results_dir)
-        lines.append(f"| {subject} | {shipped['norm']} | "
-                     + " | ".join(_percent(a) for a in shipped["certified_accuracy"])
-                     + f" | {shipped['n']} | {shipped['examples']} |")
-    for sigma, curve in evaluation.COHEN_CIFAR10.items():
-        lines.append(f"| *Cohen et al. 2019, CIFAR-10, σ = {sigma}* | l2 | "
-                     + " | ".join(_percent(a) for a in curve) + " | 100000 | 500 |")
+    certified = [results.read("certify", subject, args.results_dir)
+                 for subject in results.available("certify", args.results_dir)]
+    for norm in ("l2", "l1", "linf"):
+        if norm != "l2" and not any(record.get("norm") == norm for record in certified):
+            continue
+        lines += ["", f"| model ({norm} radii) | " + " | ".join(f"r = {r}" for r in radii) + " | ceiling | n | images |",
+                  "|---|" + "---|" * len(radii) + "---|---|---|"]
+        for shipped in (record for record in certified if record.get("norm") == norm):
+            noise = noise_module.make(shipped["noise"]["name"], float(shipped["noise"]["scale"]))
+            ceiling = smoothing.certify_ceiling(noise, shipped["alpha"], shipped["n"]) / shipped.get("lipschitz_bound", 1.0)
+            lines.append(f"| {shipped['model']} | " + " | ".join(_percent(a) for a in shipped["certified_accuracy"])
+                         + f" | {ceiling:.3g} | {shipped['n']} | {shipped['examples']} |")
+        if norm == "l2":
+            for sigma, curve in evaluation.COHEN_CIFAR10.items():
+                ceiling = smoothing.radius_ceiling(sigma, 0.001, 100_000)
+                lines.append(f"| *Cohen et al. 2019, CIFAR-10, σ = {sigma}* | "
+                             + " | ".join(_percent(a) for a in curve) + f" | {ceiling:.3g} | 100000 | 500 |")
     text = "\n".join(lines)
     print(text)
     if args.readme:
