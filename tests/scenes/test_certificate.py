@@ -168,7 +168,7 @@ def test_certified_accuracy_figure_has_one_panel_per_norm():
         titles = sorted(a.text for a in figure.layout.annotations)
         assert titles == sorted(f"{C.NORM_LABELS[n]} radii" for n in norms)
         for curve in curves.curves[dataset]:
-            axis = next(t.xaxis for t in figure.data if t.name and t.name.startswith(curve.name + " (this code"))
+            axis = next(t.xaxis for t in figure.data if t.name and t.name.startswith(curve.name + ",") and "this code" in t.name)
             ceiling = next(t for t in figure.data if t.name == f"{curve.name}: ceiling {curve.ceiling:.3g}")
             assert ceiling.xaxis == axis                         # the ceiling sits in its curve's panel
             assert list(ceiling.x) == [curve.ceiling] * 2

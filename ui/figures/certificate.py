@@ -93,7 +93,8 @@ def certified_accuracy(curves, dataset: str) -> go.Figure:
     for k, curve in enumerate(mine):
         column, color = norms.index(curve.norm) + 1, SERIES_COLORS[k % len(SERIES_COLORS)]
         figure.add_scatter(x=list(curve.radii), y=list(curve.accuracy), mode="lines+markers", line=dict(color=color),
-                           name=f"{curve.name} (this code, {curve.examples} images, n = {curve.n})", row=1, col=column)
+                           name=f"{curve.name}, {NORM_LABELS.get(curve.norm, curve.norm)} (this code, {curve.examples} "
+                                f"images, n = {curve.n})", row=1, col=column)
         if curve.ceiling is not None:
             figure.add_scatter(x=[curve.ceiling] * 2, y=[0, 1], mode="lines", line=dict(color=color, dash="dot"),
                                name=f"{curve.name}: ceiling {curve.ceiling:.3g}", showlegend=False,
