@@ -628,8 +628,7 @@ def make_parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def common(p):
-        p.add_argument("--name", required=True, help="model name (see `list`)")
+    def data_and_folders(p):
         p.add_argument("--data-dir", default=None, help="folder with <dataset>_<split>.npz files")
         p.add_argument("--root", default="data", help="torchvision dataset folder")
         p.add_argument("--download", action="store_true", help="let torchvision download the data")
@@ -637,6 +636,10 @@ def make_parser() -> argparse.ArgumentParser:
         p.add_argument("--seed", type=int, default=0)
         p.add_argument("--models-dir", default=str(zoo.MODELS_DIR))
         p.add_argument("--results-dir", default=str(RESULTS_DIR))
+
+    def common(p):
+        p.add_argument("--name", required=True, help="model name (see `list`)")
+        data_and_folders(p)
         p.add_argument("--test-limit", type=int, default=None, help="use only the first N test images")
 
     train_parser = sub.add_parser("train", help="train a zoo model and add it to the manifest")
@@ -696,13 +699,7 @@ def make_parser() -> argparse.ArgumentParser:
     talk_parser.add_argument("--dataset", required=True, help="mnist or cifar10")
     talk_parser.add_argument("--models", nargs="+", default=None,
                              help="zoo models (default: every noise-trained model of the dataset)")
-    talk_parser.add_argument("--data-dir", default=None, help="folder with <dataset>_test.npz")
-    talk_parser.add_argument("--root", default="data", help="torchvision dataset folder")
-    talk_parser.add_argument("--download", action="store_true", help="let torchvision download the data")
-    talk_parser.add_argument("--device", default="auto")
-    talk_parser.add_argument("--seed", type=int, default=0)
-    talk_parser.add_argument("--models-dir", default=str(zoo.MODELS_DIR))
-    talk_parser.add_argument("--results-dir", default=str(RESULTS_DIR))
+    data_and_folders(talk_parser)
     talk_parser.add_argument("--eps", type=float, default=None, help="ℓ∞ budget (default 0.3 MNIST, 8/255 CIFAR-10)")
     talk_parser.add_argument("--eot", type=int, default=8, help="noise draws averaged in each attack gradient")
     talk_parser.add_argument("--votes", type=int, default=100, help="noisy forward passes voting on each prediction")

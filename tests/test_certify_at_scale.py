@@ -120,9 +120,9 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-import numpy as np  # noqa: E402
 
 from core import experiments, results, zoo  # noqa: E402
+from fake_mnist import write_mnist_npz  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -130,16 +130,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def tiny_zoo(tmp_path_factory):
     """An MNIST-format folder made from foolbox's 20 offline digits and a 1-epoch mnist-gaussian-0.25."""
-    from core import data
-
-    images, labels = data.gallery("mnist")
-    pixels = (images[:, 0] * 255).round().to(torch.uint8).numpy()
-    rng = np.random.default_rng(0)
-    folder = tmp_path_factory.mktemp("npz")
-    for split, count in (("train", 200), ("test", 40)):
-        index = rng.integers(0, len(pixels), count)
-        shifted = np.stack([np.roll(pixels[i], tuple(rng.integers(-2, 3, 2)), axis=(0, 1)) for i in index])
-        np.savez_compressed(folder / f"mnist_{split}.npz", x=shifted, y=labels.numpy()[index].astype(np.uint8))
+    folder = write_mnist_npz(tmp_path_factory.mktemp("npz"), train=200, test=40, seed=0)
     models_dir = tmp_path_factory.mktemp("models")
     assert experiments.main(["train", "--name", "mnist-gaussian-0.25", "--epochs", "1", "--data-dir", str(folder),
                              "--models-dir", str(models_dir), "--results-dir", str(models_dir), "--device", "cpu"]) == 0

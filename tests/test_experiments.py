@@ -1,9 +1,9 @@
 """train → evaluate → certify end to end on a tiny MNIST-format folder (no ../shared needed)."""
 import json
 
-import numpy as np
 import pytest
 import torch
+from fake_mnist import write_mnist_npz
 
 from core import experiments, results, zoo
 
@@ -12,16 +12,7 @@ from core import experiments, results, zoo
 def tiny_data(tmp_path_factory):
     """300 training and 60 test images made from the 20 real MNIST digits of the offline gallery,
     shifted by a pixel or two, in the .npz layout of ../shared/data."""
-    from core import data
-
-    images, labels = data.gallery("mnist")
-    pixels = (images[:, 0] * 255).round().to(torch.uint8).numpy()
-    rng = np.random.default_rng(0)
-    folder = tmp_path_factory.mktemp("npz")
-    for split, count in (("train", 300), ("test", 60)):
-        index = rng.integers(0, len(pixels), count)
-        shifted = np.stack([np.roll(pixels[i], tuple(rng.integers(-2, 3, 2)), axis=(0, 1)) for i in index])
-        np.savez_compressed(folder / f"mnist_{split}.npz", x=shifted, y=labels.numpy()[index].astype(np.uint8))
+    folder = write_mnist_npz(tmp_path_factory.mktemp("npz"), train=300, test=60, seed=0)
     return folder
 
 

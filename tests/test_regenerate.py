@@ -2,9 +2,8 @@
 dependency order, selectable by model; on a tiny fake zoo it reproduces the results and follows a retrained model."""
 import json
 
-import numpy as np
 import pytest
-import torch
+from fake_mnist import write_mnist_npz
 
 from core import experiments, regenerate, results, zoo
 
@@ -85,16 +84,7 @@ def test_a_command_that_is_not_the_cli_is_refused(tmp_path):
 @pytest.fixture(scope="module")
 def fake_zoo(tmp_path_factory):
     """Two tiny MNIST models (1 epoch on 300 images made from the gallery), one evaluate, one certify, one tradeoff."""
-    from core import data
-
-    images, labels = data.gallery("mnist")
-    pixels = (images[:, 0] * 255).round().to(torch.uint8).numpy()
-    rng = np.random.default_rng(1)
-    folder = tmp_path_factory.mktemp("npz")
-    for split, count in (("train", 300), ("test", 40)):
-        index = rng.integers(0, len(pixels), count)
-        shifted = np.stack([np.roll(pixels[i], tuple(rng.integers(-2, 3, 2)), axis=(0, 1)) for i in index])
-        np.savez_compressed(folder / f"mnist_{split}.npz", x=shifted, y=labels.numpy()[index].astype(np.uint8))
+    folder = write_mnist_npz(tmp_path_factory.mktemp("npz"), train=300, test=40, seed=1)
     models_dir, results_dir = tmp_path_factory.mktemp("models"), tmp_path_factory.mktemp("results")
     common = ["--data-dir", str(folder), "--models-dir", str(models_dir), "--results-dir", str(results_dir),
               "--device", "cpu"]

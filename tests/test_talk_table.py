@@ -2,9 +2,9 @@
 vote of many noisy passes (core.evaluation), and the `talk-table` command (tiny data, no ../shared)."""
 import json
 
-import numpy as np
 import pytest
 import torch
+from fake_mnist import write_mnist_npz
 
 from core import attacks, evaluation, experiments, models, results, smoothing, zoo
 from core.device import make_generator
@@ -125,16 +125,7 @@ def test_vote_scored_table_is_a_hand_count_and_the_eot_attack_stays_in_its_ball(
 @pytest.fixture(scope="module")
 def tiny_zoo(tmp_path_factory):
     """A one-epoch mnist-gaussian-0.25 and mnist-standard trained on 300 shifted gallery digits."""
-    from core import data
-
-    images, labels = data.gallery("mnist")
-    pixels = (images[:, 0] * 255).round().to(torch.uint8).numpy()
-    rng = np.random.default_rng(0)
-    folder = tmp_path_factory.mktemp("npz")
-    for split, count in (("train", 300), ("test", 40)):
-        index = rng.integers(0, len(pixels), count)
-        shifted = np.stack([np.roll(pixels[i], tuple(rng.integers(-2, 3, 2)), axis=(0, 1)) for i in index])
-        np.savez_compressed(folder / f"mnist_{split}.npz", x=shifted, y=labels.numpy()[index].astype(np.uint8))
+    folder = write_mnist_npz(tmp_path_factory.mktemp("npz"), train=300, test=40, seed=0)
     models_dir = tmp_path_factory.mktemp("models")
     results_dir = tmp_path_factory.mktemp("results")
     common = ["--data-dir", str(folder), "--models-dir", str(models_dir), "--results-dir", str(results_dir),
