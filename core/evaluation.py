@@ -90,6 +90,10 @@ def _batches(n: int, batch_size: int):
 ATTACK_STREAM = "attack"
 SCORE_STREAM = "score"
 START_STREAM = "start"      # PGD's random starts
+# The draw rule written into robustness, attacks and talk-table files: every stream of example i is
+# seeded with seed + i (example_generators). A file without it was drawn batch by batch (before
+# 2026-11-30) and its command no longer reproduces it draw for draw (core.regenerate counts it stale).
+DRAW_RULE = "per example"
 
 
 def example_generators(seed: int, stream: str, indices, device="cpu") -> list[torch.Generator]:
@@ -416,7 +420,7 @@ def robustness_table(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps:
         "pgd_step": 2.5 * float(eps) / pgd_steps, "cw_step": 2.5 * float(eps) / cw_steps,
         "eot": eot, "seed": seed, "examples": len(x), "rows": rows,
         "streams": {"start": START_STREAM, **({"attack": ATTACK_STREAM, "score": SCORE_STREAM} if randomized else {})},
-        "draws": "per example",     # every stream seeded with seed + index (example_generators)
+        "draws": DRAW_RULE,         # every stream seeded with seed + index (example_generators)
         **({"votes": votes} if randomized else {}),
     }
 

@@ -274,7 +274,7 @@ def command_evaluate(args) -> dict:
                   command=command, device=label, results_dir=args.results_dir)
     results.write("attacks", args.name, {"model": args.name, "model_sha256": record["sha256"],
                                          "dataset": record["dataset"],
-                                         "examples": len(xs), "curves": curves},
+                                         "examples": len(xs), "draws": evaluation.DRAW_RULE, "curves": curves},
                   command=command, device=label, results_dir=args.results_dir)
     print(f"[{args.name}] table on {len(x)} images: {table}", flush=True)
     return table
@@ -611,6 +611,7 @@ def command_talk_table(args) -> dict:
                "step_rule": "2.5·ε/steps, random start", "examples": len(x), "limit": args.limit,
                "batch_size": args.batch_size,
                "streams": {"attack": evaluation.ATTACK_STREAM, "score": evaluation.SCORE_STREAM},
+               "draws": evaluation.DRAW_RULE,
                "scoring": f"majority vote of {args.votes} noisy forward passes; a tie abstains and counts as wrong",
                "models": rows}
     results.write("talk_table", args.dataset, payload, command=_command_line(args), device=_device_label(device),

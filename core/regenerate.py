@@ -12,7 +12,8 @@ scenes' own shipped results (``python -m core.scenes build``) — and :func:`run
 Selecting by model (``--model cifar10-gaussian-0.25``) keeps the files computed from that model, the
 tradeoff table of its dataset when one of them is a certify file, and the scenes whose shipped file
 names the model; ``--stale`` keeps the files whose recorded sha256 differs from the zoo's current weights
-(a retrained model), with the same downstream steps. A certify command carries ``--resume``: with
+(a retrained model), and the attack files drawn before evaluation's per-example draw rule
+(core.evaluation.DRAW_RULE), with the same downstream steps. A certify command carries ``--resume``: with
 unchanged weights it reuses its shipped rows (seconds), with new weights it recomputes them.
 """
 from __future__ import annotations
@@ -100,7 +101,7 @@ def plan(*, results_dir=results.RESULTS_DIR, models_dir=zoo.MODELS_DIR, scenes_d
     ``data_dir``/``device`` replace the recorded ones; ``results_dir``/``models_dir`` are passed on when they
     are not the shipped folders. ``model``: only what depends on that zoo model; ``only``: only result files
     whose name matches the glob (no README or scene step); ``stale``: only files whose recorded model sha256
-    differs from the zoo's. Raises ValueError (one sentence) for an unknown model or a pattern matching nothing."""
+    differs from the zoo's, or attack files drawn before core.evaluation.DRAW_RULE. Raises ValueError (one sentence) for an unknown model or a pattern matching nothing."""
     results_dir, models_dir = Path(results_dir), Path(models_dir)
     if model is not None and model not in zoo.names(models_dir):
         raise ValueError(f"Unknown model {model!r}: choose one of {', '.join(zoo.names(models_dir))}.")
@@ -121,8 +122,9 @@ def plan(*, results_dir=results.RESULTS_DIR, models_dir=zoo.MODELS_DIR, scenes_d
         return tuple(sorted({entry["model"] for entry in entries(record)}))
 
     def is_stale(kind: str, record: dict) -> bool:
-        return any(entry["model_sha256"] != _current_sha(entry["model"], models_dir)
-                   for entry in entries(record) if "model_sha256" in entry)
+        return (any(entry["model_sha256"] != _current_sha(entry["model"], models_dir)
+                    for entry in entries(record) if "model_sha256" in entry)
+                or _older_draws(kind, record))
 
     # One step per distinct command (evaluate writes two files with the same command).
     steps: dict[tuple, Step] = {}
@@ -180,6 +182,18 @@ def plan(*, results_dir=results.RESULTS_DIR, models_dir=zoo.MODELS_DIR, scenes_d
                 argv = ["build"] + [part for path in chosen for part in ("--scene", path)]
                 selected.append(Step(("core.scenes", *argv), (), tuple(sorted(names)), "scenes"))
     return selected
+
+
+def _older_draws(kind: str, record: dict) -> bool:
+    """Whether an attack file was drawn under the earlier batch-by-batch rule (its command now draws
+    per example, core.evaluation.DRAW_RULE, so rerunning it would not reproduce it draw for draw)."""
+    from core.evaluation import DRAW_RULE
+
+    if kind == "robustness":
+        return (record.get("table") or {}).get("draws") != DRAW_RULE
+    if kind in ("attacks", "talk_table"):
+        return record.get("draws") != DRAW_RULE
+    return False
 
 
 def _scene_stale(name: str, scenes_dir: Path, models_dir) -> bool:

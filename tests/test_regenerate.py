@@ -141,3 +141,23 @@ def test_a_failing_step_stops_the_run(fake_zoo):
     calls = []
     status = regenerate.run(steps, runner=lambda argv: calls.append(argv) or 3, log=lambda *_: None)
     assert status == 3 and len(calls) == 1
+
+
+def test_attack_files_drawn_before_the_per_example_rule_are_stale(fake_zoo, tmp_path):
+    """A robustness/attacks file without evaluation.DRAW_RULE was drawn batch by batch: its command would
+    no longer reproduce it, so --stale picks it (and only it) although its model is unchanged."""
+    import shutil
+
+    from core import evaluation
+
+    _, models_dir, results_dir, _ = fake_zoo
+    copy = tmp_path / "results"
+    shutil.copytree(results_dir, copy)
+    assert regenerate.plan(results_dir=copy, models_dir=models_dir, stale=True, readme=None, scenes=False) == []
+    path = copy / "robustness_mnist-standard.json"
+    record = json.loads(path.read_text())
+    assert record["table"]["draws"] == evaluation.DRAW_RULE
+    del record["table"]["draws"]
+    path.write_text(json.dumps(record))
+    stale = regenerate.plan(results_dir=copy, models_dir=models_dir, stale=True, readme=None, scenes=False)
+    assert sorted(_files_of(stale)) == ["attacks_mnist-standard.json", "robustness_mnist-standard.json"]
