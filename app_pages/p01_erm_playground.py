@@ -10,6 +10,7 @@ from ui import url
 from ui.figures import erm_playground as figures
 
 STATE_KEY = "erm_state"
+HISTORY_KEY = "erm_run"     # the Train / Step / Reset clicks since the opening (Session.history)
 
 
 def progress_bar(text: str):
@@ -45,7 +46,12 @@ with controls:
     session = st.session_state.get(STATE_KEY)
     if session is None or session.spec != spec:
         bar, progress = progress_bar("Training…")
-        session = erm.opened(spec, progress)
+        history = st.query_params.get(HISTORY_KEY, "") if session is None else ""   # a link's clicks
+        try:
+            session = erm.replayed(spec, history, progress)
+        except ValueError as error:
+            st.warning(str(error))
+            session = erm.opened(spec, progress)
         bar.empty()
         st.session_state[STATE_KEY] = session
 
@@ -62,6 +68,7 @@ with controls:
         session.step(unit)
     if reset_col.button("Reset", key="erm_reset", help="Back to the seeded initialisation θ₀, untrained."):
         session.reset()
+    url.carry(HISTORY_KEY, session.history())      # so a copied link replays these clicks
 
 view = session.view()
 with board, lecture.step(2):

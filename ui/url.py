@@ -49,6 +49,15 @@ def remember(key: str, texts: list[str]) -> None:
     st.session_state.setdefault(VALUES_KEY, {})[key] = list(texts)
 
 
+def carry(key: str, text: str) -> None:
+    """Keep a value that no widget holds (p01's training history) in the address bar and the settings link."""
+    if text:
+        st.query_params[key] = text
+        remember(key, [text])
+    elif key in st.query_params:
+        del st.query_params[key]
+
+
 def values() -> dict[str, list[str]]:
     """The URL texts of every value remembered on this page run, in widget order."""
     return dict(st.session_state.get(VALUES_KEY, {}))

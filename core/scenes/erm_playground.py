@@ -33,6 +33,9 @@ LABEL_NOISE_RANGE = (0.0, 0.4, 0.05)          # slider: min, max, step
 TEST_FRACTION_RANGE = (0.1, 0.7, 0.05)
 EPOCHS_PER_TRAIN = (1, 500, 20)               # number input: min, max, default
 STEP_UNITS = ("one epoch", "one mini-batch")
+RESET_TOKEN = "0"                             # a history (Session.history) that starts from θ₀, untrained
+MAX_REPLAYED_EPOCHS = 2000                    # what one link may ask the server to train
+MAX_REPLAYED_BATCHES = 2000
 DEFAULTS = {"dataset": "moons", "label_noise": 0.0, "test_fraction": 0.3, "depth": 2, "width": 16,
             "activation": "relu", "loss": "ce", "lr": 3e-2}
 LOSS_LABELS = {"ce": "cross-entropy", "hinge": "multi-class hinge"}
@@ -141,10 +144,27 @@ class Session:
 
     def __init__(self, spec: toys.ToySpec):
         self.spec = spec
-        self.reset()
+        self._initialise()
+        self.actions: list[str] = []    # what was done since the opening, as a link carries it (history())
 
     def reset(self) -> None:
         """Back to the seeded initialisation θ₀, untrained (same seed, so the same θ₀ and batch order)."""
+        self._initialise()
+        self.actions = [RESET_TOKEN]
+
+    def history(self) -> str:
+        """The actions since the opening as one URL value, e.g. "e20.b3" (20 epochs, then 3 mini-batch
+        steps) or "0.e5" (reset to θ₀, then 5 epochs): :func:`replayed` redoes them draw for draw."""
+        return ".".join(self.actions)
+
+    def _record(self, kind: str, count: int) -> None:
+        last = self.actions[-1] if self.actions else ""
+        if last[:1] == kind:            # consecutive runs merge: e5 then e5 trains as e10 does
+            self.actions[-1] = f"{kind}{int(last[1:]) + count}"
+        else:
+            self.actions.append(f"{kind}{count}")
+
+    def _initialise(self) -> None:
         parts = toys.split(self.spec)
         self.trainer = training.Trainer(toys.untrained(self.spec), parts.x_train, parts.y_train,
                                         x_test=parts.x_test, y_test=parts.y_test, loss=self.spec.loss,
@@ -160,6 +180,7 @@ class Session:
             self.rows.append(self.trainer.epoch())
             if progress is not None:
                 progress(done, epochs)
+        self._record("e", epochs)
 
     def step(self, unit: str) -> None:
         """One epoch, or one mini-batch step θ ← Adam(θ, ∇θ (1/|B|) Σ_B ℓ), then an evaluation row."""
@@ -167,9 +188,11 @@ class Session:
             raise ValueError(f"A step is {' or '.join(STEP_UNITS)}, got {unit!r}.")
         if unit == STEP_UNITS[0]:
             self.rows.append(self.trainer.epoch())
+            self._record("e", 1)
         else:
             self.trainer.step()
             self.rows.append(self.trainer.evaluate())
+            self._record("b", 1)
 
     def view(self) -> View:
         """The risks R̂(θ) (train) and held-out, their history, and the decision regions of F_θ on a
@@ -227,7 +250,38 @@ def opened(spec: toys.ToySpec, progress=None) -> Session:
             while len(_opened) > OPENED_KEPT:
                 _opened.popitem(last=False)
     with _opened_lock:      # never copied while another thread copies it (copies only read it)
-        return copy.deepcopy(session)
+        mine = copy.deepcopy(session)
+    mine.actions = []       # the opening epochs are the spec's, not this lecturer's
+    return mine
+
+
+def replayed(spec: toys.ToySpec, history: str, progress=None) -> Session:
+    """The opened session of ``spec`` with ``history`` (:meth:`Session.history`) redone: a link replays the
+    training a lecturer clicked through, with the same weights, numbers and risk curves (the batch order
+    and θ₀ come from the spec's seed). ValueError (one sentence) for a history that is not one."""
+    tokens = [token for token in str(history).split(".") if token] if history else []
+    epochs = batches = 0
+    for position, token in enumerate(tokens):
+        ok = (token == RESET_TOKEN and position == 0) or (
+            token[:1] in ("e", "b") and token[1:].isdigit() and int(token[1:]) > 0)
+        if not ok:
+            raise ValueError(f"The training history {history!r} is not one this page wrote (e.g. \"e20.b3\" or "
+                             f"\"0.e5\"): the page opens at its trained opening instead.")
+        epochs += int(token[1:]) if token[:1] == "e" else 0
+        batches += int(token[1:]) if token[:1] == "b" else 0
+    if epochs > MAX_REPLAYED_EPOCHS or batches > MAX_REPLAYED_BATCHES:
+        raise ValueError(f"A link replays at most {MAX_REPLAYED_EPOCHS} epochs and {MAX_REPLAYED_BATCHES} mini-batch "
+                         f"steps, this one asks for {epochs} and {batches}: the page opens at its trained opening instead.")
+    session = opened(spec, progress)
+    for token in tokens:
+        if token == RESET_TOKEN:
+            session.reset()
+        elif token[0] == "e":
+            session.train(int(token[1:]), progress)
+        else:
+            for _ in range(int(token[1:])):
+                session.step(STEP_UNITS[1])
+    return session
 
 
 def warm() -> None:

@@ -31,3 +31,32 @@ def test_erm_playground_reacts_to_width_dataset_and_step(open_page, metric):
 
     at.button(key="erm_reset").click().run()
     assert int(metric(at, "Epoch")) == 0
+
+
+def test_a_link_replays_the_training_clicks_and_a_bad_history_gives_a_sentence(open_page, metric):
+    from conftest import APP
+    from streamlit.testing.v1 import AppTest
+
+    def opened_with(history):
+        fresh = AppTest.from_file(APP, default_timeout=600)
+        fresh.query_params["erm_run"] = history
+        fresh.switch_page("app_pages/p01_erm_playground.py")
+        fresh.run()
+        assert not fresh.exception
+        return fresh
+
+    at = open_page("app_pages/p01_erm_playground.py")
+    at.number_input(key="erm_epochs").set_value(3)
+    at.button(key="erm_train").click().run()
+    at.radio(key="erm_step_unit").set_value("one mini-batch").run()
+    at.button(key="erm_step").click().run()
+    assert not at.exception
+    assert at.query_params["erm_run"] in ("e3.b1", ["e3.b1"])       # the address bar carries the clicks
+    shown = {label: metric(at, label) for label in ("Epoch", "Empirical risk R̂(θ)", "Held-out risk")}
+
+    fresh = opened_with("e3.b1")
+    assert {label: metric(fresh, label) for label in shown} == shown      # same weights, same numbers
+
+    bad = opened_with("e3.zz")
+    assert any("not one this page wrote" in w.value for w in bad.warning)
+    assert metric(bad, "Epoch") == metric(open_page("app_pages/p01_erm_playground.py"), "Epoch")   # the opening

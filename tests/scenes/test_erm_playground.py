@@ -114,3 +114,33 @@ def test_the_stall_hint_follows_the_training_outcome():
     view = frozen.view()
     assert view.train_acc <= view.majority_rate + erm.STALL_MARGIN and view.stalled
     assert f"{view.train_acc:.0%}" in erm.stall_hint(view, frozen.spec)
+
+
+def test_history_replays_the_clicks_draw_for_draw():
+    spec = erm.spec(**erm.DEFAULTS, seed=0)
+    session = erm.opened(spec)
+    assert session.history() == ""                       # the opening epochs are the spec's
+    session.train(2)
+    session.train(1)                                     # consecutive runs merge
+    session.step(erm.STEP_UNITS[1])
+    session.step(erm.STEP_UNITS[0])
+    assert session.history() == "e3.b1.e1"
+    again = erm.replayed(spec, session.history())
+    for name in ("epoch", "steps", "train_loss", "test_loss"):
+        assert getattr(again.view(), name) == getattr(session.view(), name)
+    np.testing.assert_array_equal(again.view().history_train_loss, session.view().history_train_loss)
+    np.testing.assert_array_equal(again.view().labels, session.view().labels)
+    session.reset()
+    session.train(2)
+    assert session.history() == "0.e2"
+    assert erm.replayed(spec, "0.e2").view().train_loss == session.view().train_loss
+    assert erm.replayed(spec, "").view().epoch == erm.opened(spec).view().epoch
+
+
+@pytest.mark.parametrize("history", ["x", "e0", "e3.0", "b", "e-1", "e1.zz", f"e{erm.MAX_REPLAYED_EPOCHS + 1}",
+                                     f"b{erm.MAX_REPLAYED_BATCHES + 1}"])
+def test_a_history_this_page_did_not_write_is_one_sentence(history):
+    with pytest.raises(ValueError) as error:
+        erm.replayed(erm.spec(**erm.DEFAULTS, seed=0), history)
+    message = str(error.value)
+    assert message.endswith("opening instead.") and "\n" not in message
