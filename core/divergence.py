@@ -267,10 +267,12 @@ def order_radius(noise, p_a, p_b=None, *, order) -> float:
     divergence = lambda r: coordinate_renyi_divergence(noise, r, order=order)
     high = scale
     while divergence(high) < bound:
+        if high * 4 > 1e6 * scale:
+            return high      # divergence(high) < bound: a radius that holds, never an unbounded one
         high *= 4
-        if high > 1e6 * scale:
-            return math.inf
-    return float(scipy.optimize.brentq(lambda r: divergence(r) - bound, 0.0, high, xtol=1e-10 * scale, rtol=1e-10))
+    root = float(scipy.optimize.brentq(lambda r: divergence(r) - bound, 0.0, high, xtol=1e-10 * scale, rtol=1e-10))
+    # brentq's root may sit up to its tolerance beyond the crossing: step back so the certificate rounds down.
+    return root if divergence(root) <= bound else max(0.0, root - 4e-10 * scale - 2e-10 * root)
 
 
 def divergence_radius(noise, p_a, p_b=None) -> tuple[float, float]:

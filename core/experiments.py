@@ -345,11 +345,13 @@ def command_certify(args) -> dict:
     todo = [i for i in range(len(x)) if i not in done]
     if done and group.is_main:
         print(f"[{args.name}] resuming: {len(x) - len(todo)}/{len(x)} rows from {source}", flush=True)
-    # The fastest exact way to run the classifier here (each rank measures its own machine).
+    # The fastest exact way to run the classifier, measured by rank 0 and used by every rank, so that all
+    # rows of one file come from one recorded plan (fp32 layouts differ only in rounding).
     batch_sizes = None if args.batch_size is None else (args.batch_size,)
     plan = inference.calibrate(model, x[0], noise=noise, precision=precision, device=device, batch_sizes=batch_sizes,
-                               seed=args.seed, log=(lambda text: print(f"[{args.name}] {text}", flush=True))
-                               if group.is_main else None)
+                               seed=args.seed, log=lambda text: print(f"[{args.name}] {text}", flush=True)
+                               ) if group.is_main else None
+    plan = distributed.broadcast(group, plan)
     fast = inference.prepare(model, plan)
     bar = distributed.ProgressBar(args.name, len(x), done=len(x) - len(todo), enabled=group.is_main)
     with (checkpoint.open("a") if group.is_main else contextlib.nullcontext()) as log:

@@ -739,7 +739,8 @@ def limits_caption(result: AlphaStarLimits) -> str:
     text += (f". Conversely the largest shipped certificate, {r.largest_radius:.2f} in ℓ2, guarantees only "
              f"{r.largest_radius:.2f}/√{d} = **{r.largest_radius_linf * 255:.2f}/255** in ℓ∞. ")
     trend = ("falls as σ grows" if r.p_a_falls else "does not fall monotonically with σ here")
-    text += ("α* = min(σΦ⁻¹(p_A), σΦ⁻¹(α^(1/n))): the median p_A " + trend + " ("
+    text += ("α* = min(σΦ⁻¹(p_A), σΦ⁻¹(α^(1/n))): the median lower bound on p_A (Clopper–Pearson, read back "
+             "from the certified radii, so itself capped by α^(1/n)) " + trend + " ("
              + ", ".join(f"{row.median_p_a:.3f} at σ = {row.sigma:g}" for row in r.rows) + ")"
              + (", so σΦ⁻¹(p_A) grows more slowly than σ and its ceiling." if r.p_a_falls else "."))
     return text
