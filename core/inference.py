@@ -31,7 +31,7 @@ PRECISIONS = ("fp32", "bf16")
 MEMORY_FORMATS = ("contiguous", "channels_last")
 CPU_MEMORY_BUDGET = 2 * 1024**3          # bytes of activations a CPU run may hold at once
 GPU_MEMORY_SHARE = 0.5                   # of the GPU memory free at calibration
-CPU_BATCH_SIZES = (250, 500, 1000, 2000)
+CPU_BATCH_SIZES = (100, 250, 500, 1000, 2000)
 GPU_BATCH_SIZES = (1000, 2000, 4000, 8000, 16000)
 
 
