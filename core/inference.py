@@ -3,8 +3,10 @@
 CERTIFY spends all its time in forward passes of the base classifier F on x + ε. How fast F runs
 depends on the machine: channels-last (NHWC) convolutions ran 1.7× faster than NCHW on a 2-core
 AMD EPYC; bf16 autocast ran 4× SLOWER there (no native bf16) but trained 2.9× faster on an
-AVX512-BF16 Intel CPU. So :func:`calibrate` measures, at the start of a run, a few exact fp32
-ways of running F — memory format, convolution–batch-norm folding, batch size within a memory
+AVX512-BF16 Intel CPU; a frozen TorchScript graph (convolutions fused with their batch norm and
+ReLU, no Python between layers) ran another 1.4–1.6× faster than the eager channels-last model
+there. So :func:`calibrate` measures, at the start of a run, a few exact fp32 ways of running F —
+memory format, convolution–batch-norm folding, eager or frozen graph, batch size within a memory
 budget — on noisy copies drawn on the device, and returns the fastest as an :class:`InferencePlan`;
 :func:`prepare` applies it to a copy of the model (the caller's model is never modified).
 
@@ -18,7 +20,9 @@ from __future__ import annotations
 
 import copy
 import statistics
+import threading
 import time
+import warnings
 from dataclasses import asdict, dataclass, field, replace
 
 import torch
@@ -29,6 +33,7 @@ from core.device import make_generator, resolve_device
 
 PRECISIONS = ("fp32", "bf16")
 MEMORY_FORMATS = ("contiguous", "channels_last")
+GRAPHS = ("eager", "frozen")
 CPU_MEMORY_BUDGET = 2 * 1024**3          # bytes of activations a CPU run may hold at once
 GPU_MEMORY_SHARE = 0.5                   # of the GPU memory free at calibration
 CPU_BATCH_SIZES = (100, 250, 500, 1000, 2000)
@@ -39,13 +44,15 @@ GPU_BATCH_SIZES = (1000, 2000, 4000, 8000, 16000)
 class InferencePlan:
     """How to run the base classifier: ``precision`` ("fp32" or "bf16" autocast), ``memory_format``
     ("contiguous" or "channels_last"), ``fold_batchnorm`` (eval-mode batch norm folded into the
-    convolution before it), ``batch_size`` (noisy copies per forward pass). ``samples_per_second``
+    convolution before it), ``graph`` ("eager", or "frozen": a traced and frozen TorchScript graph,
+    which folds batch norm itself), ``batch_size`` (noisy copies per forward pass). ``samples_per_second``
     is the throughput calibration measured for it, ``measured`` every candidate's
     (label, batch size, samples/s), ``device`` where it was measured."""
     precision: str = "fp32"
     memory_format: str = "contiguous"
     fold_batchnorm: bool = False
     batch_size: int = 1000
+    graph: str = "eager"
     samples_per_second: float | None = None
     device: str = "cpu"
     measured: tuple = field(default=(), compare=False)
@@ -55,6 +62,8 @@ class InferencePlan:
         parts = [self.precision, "NHWC" if self.memory_format == "channels_last" else "NCHW"]
         if self.fold_batchnorm:
             parts.append("BN folded")
+        if self.graph == "frozen":
+            parts.append("frozen graph")
         return ", ".join(parts)
 
     def record(self) -> dict:
@@ -125,31 +134,73 @@ def has_conv_batchnorm(model: nn.Module) -> bool:
     return False
 
 
+def can_freeze(model: nn.Module) -> bool:
+    """Whether ``model`` may be traced into a frozen graph: tracing records one run, so a model that
+    draws its own randomness (a noise-injection layer) or branches in Python would be recorded
+    wrongly. Only noise-free models are offered the frozen candidate (calibration then checks
+    that its argmax agrees with the plain model's)."""
+    return not any(type(module).__name__ == "NoiseInjection" for module in model.modules())
+
+
+def freeze_graph(model: nn.Module, example: torch.Tensor) -> torch.jit.ScriptModule:
+    """``model`` traced on ``example`` and frozen (torch.jit.freeze: parameters become constants,
+    batch norm is folded, oneDNN fuses convolution + ReLU). TorchScript is deprecated in favour of
+    torch.compile, which measured as fast here but compiles for ~30 s — longer than most runs — so
+    the frozen graph stays while it works; its deprecation warnings are silenced."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with torch.no_grad():
+            return torch.jit.freeze(torch.jit.trace(copy.deepcopy(model).eval(), example, check_trace=False))
+
+
+_FREEZING = threading.Lock()
+
+
 class PreparedModel(nn.Module):
     """``model`` run as ``plan`` says: inputs in its memory format, bf16 autocast when asked (logits
-    returned as float32). Holds its own copy of the model, in eval mode."""
+    returned as float32), a frozen graph traced on the first batch when ``plan.graph`` is "frozen".
+    Holds its own copy of the model, in eval mode."""
 
     def __init__(self, model: nn.Module, plan: InferencePlan):
         super().__init__()
+        if plan.graph not in GRAPHS:
+            raise ValueError(f"Unknown graph {plan.graph!r}: choose eager or frozen.")
+        if plan.graph == "frozen" and not can_freeze(model):
+            raise ValueError("This model draws its own noise, so it cannot run as a frozen graph: use graph='eager'.")
+        if plan.graph == "frozen" and plan.precision != "fp32":
+            raise ValueError("A frozen graph runs in fp32 only (tracing under autocast is not reliable): use graph='eager' for bf16.")
         inner = fold_batchnorm(model) if plan.fold_batchnorm else copy.deepcopy(model).eval()
         self.channels_last = plan.memory_format == "channels_last"
         if self.channels_last:
             inner = inner.to(memory_format=torch.channels_last)
         self.inner, self.plan = inner, plan
+        # A plain dict, not an attribute: nn.Module would register the graph as a submodule, and
+        # ScriptModules lack what model.modules() walkers read (e.g. ``training``).
+        self._graph_cache: dict = {}
+
+    def _run(self, x):
+        if self.plan.graph == "eager":
+            return self.inner(x)
+        if "frozen" not in self._graph_cache:
+            with _FREEZING:                   # one trace even when two threads share the model
+                if "frozen" not in self._graph_cache:
+                    self._graph_cache["frozen"] = freeze_graph(self.inner, x)
+        return self._graph_cache["frozen"](x)
 
     def forward(self, x):
         if self.channels_last and x.ndim == 4:
             x = x.contiguous(memory_format=torch.channels_last)
         if self.plan.precision == "bf16":
             with torch.autocast(x.device.type, dtype=torch.bfloat16):
-                return self.inner(x).float()
-        return self.inner(x)
+                return self._run(x).float()
+        return self._run(x)
 
 
 def prepare(model: nn.Module, plan: InferencePlan) -> nn.Module:
     """``model`` (never modified) run the way ``plan`` says; the plain model itself for the default
-    plan (fp32, contiguous, nothing folded)."""
-    if plan.precision == "fp32" and plan.memory_format == "contiguous" and not plan.fold_batchnorm:
+    plan (fp32, contiguous, nothing folded, eager)."""
+    if plan.precision == "fp32" and plan.memory_format == "contiguous" and not plan.fold_batchnorm \
+            and plan.graph == "eager":
         return model
     return PreparedModel(model, plan)
 
@@ -201,8 +252,9 @@ def calibrate(model: nn.Module, example: torch.Tensor, *, noise, precision: str 
     batch dimension) and return the fastest :class:`InferencePlan` that gives the same argmax as the
     plain model on every calibration copy.
 
-    Candidates: memory format (contiguous, channels-last for 4-D inputs) × batch-norm folding (when
-    a convolution is followed by batch norm), timed in ``rounds`` alternating rounds at the middle
+    Candidates: memory format (contiguous, channels-last for 4-D inputs) × (eager, eager with
+    batch-norm folding when a convolution is followed by batch norm, frozen graph when
+    :func:`can_freeze`), timed in ``rounds`` alternating rounds at the middle
     batch size; then the batch sizes (``batch_sizes``, default by device, kept within
     ``memory_budget`` bytes of activations) for the fastest. Noise is drawn on ``device`` from
     ``make_generator(seed)``; the forward passes run in inference mode. ``precision`` is checked
@@ -223,12 +275,22 @@ def calibrate(model: nn.Module, example: torch.Tensor, *, noise, precision: str 
         batch = example + noise.sample((max(fitting), *example.shape), generator=generator, device=device)
         reference = model(batch[:middle]).argmax(dim=1)
         candidates = []
+        ways = [(False, "eager")] + [(True, "eager")] * has_conv_batchnorm(model) + [(False, "frozen")] * (can_freeze(model) and precision == "fp32")
         for memory_format in MEMORY_FORMATS if example.ndim == 3 else MEMORY_FORMATS[:1]:
-            for fold in (False, True) if has_conv_batchnorm(model) else (False,):
-                plan = InferencePlan(precision, memory_format, fold, middle, device=str(device))
-                prepared = prepare(model, plan)
-                prepared(batch[:middle])                                  # warm-up (oneDNN primitives)
-                if precision == "fp32" and not torch.equal(prepared(batch[:middle]).argmax(dim=1), reference):
+            for fold, graph in ways:
+                plan = InferencePlan(precision, memory_format, fold, middle, device=str(device), graph=graph)
+                try:
+                    prepared = prepare(model, plan)
+                    prepared(batch[:middle])                              # warm-up (oneDNN primitives, the trace)
+                    # The argmax on the timed batch, and on a smaller one: a frozen graph traced at one
+                    # batch size must also run the ragged last batch of a run.
+                    agrees = torch.equal(prepared(batch[:middle]).argmax(dim=1), reference) and \
+                        torch.equal(prepared(batch[:3]).argmax(dim=1), reference[:3])
+                except RuntimeError as error:                             # a model TorchScript cannot trace
+                    if log:
+                        log(f"calibration: {plan.label} does not run ({str(error).splitlines()[0][:120]}): skipped")
+                    continue
+                if precision == "fp32" and not agrees:
                     if log:
                         log(f"calibration: {plan.label} changes the argmax of a calibration copy: rejected")
                     continue

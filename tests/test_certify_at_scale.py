@@ -66,15 +66,18 @@ def test_calibration_keeps_the_argmax_and_never_modifies_the_model():
     plan = inference.calibrate(model, torch.rand(3, 8, 8), noise=noise, batch_sizes=(64, 128), rounds=1)
     assert plan.precision == "fp32" and plan.batch_size in (64, 128) and plan.samples_per_second > 0
     labels = {label for label, _, _ in plan.measured}
-    assert {"fp32, NCHW", "fp32, NHWC"} <= labels, "both memory formats were measured"
+    assert {"fp32, NCHW", "fp32, NHWC", "fp32, NHWC, frozen graph"} <= labels, "formats and graphs were measured"
     assert all(torch.equal(before[name], tensor) for name, tensor in model.state_dict().items())
     assert next(model.parameters()).is_contiguous()
-    for fold in (False, True):
+    for fold, graph in ((False, "eager"), (True, "eager"), (False, "frozen")):
         for memory_format in inference.MEMORY_FORMATS:
-            fast = inference.prepare(model, inference.InferencePlan(memory_format=memory_format, fold_batchnorm=fold))
-            x = torch.rand(200, 3, 8, 8, generator=torch.Generator().manual_seed(4))
-            with torch.no_grad():
-                torch.testing.assert_close(fast(x), model(x), rtol=1e-4, atol=1e-5)
+            fast = inference.prepare(model, inference.InferencePlan(memory_format=memory_format, fold_batchnorm=fold,
+                                                                    graph=graph))
+            # A frozen graph is traced on its first batch; later batches of other sizes must run it too.
+            for size in (200, 7, 1):
+                x = torch.rand(size, 3, 8, 8, generator=torch.Generator().manual_seed(4))
+                with torch.no_grad():
+                    torch.testing.assert_close(fast(x), model(x), rtol=1e-4, atol=1e-5)
     assert inference.InferencePlan.from_record(plan.record()) == plan
     assert inference.InferencePlan.from_record(None) == inference.InferencePlan()
 
@@ -82,11 +85,25 @@ def test_calibration_keeps_the_argmax_and_never_modifies_the_model():
 def test_the_calibrated_path_counts_what_the_plain_model_counts():
     model, noise = tiny_cnn(), noise_module.make("gaussian", 0.3)
     x = torch.rand(3, 8, 8, generator=torch.Generator().manual_seed(5))
-    plan = inference.InferencePlan(memory_format="channels_last", fold_batchnorm=True, batch_size=300)
-    fast = smoothing.sample_counts(inference.prepare(model, plan), x, noise=noise, num=2500, batch_size=300,
-                                   generator=make_generator(9))
     plain = smoothing.sample_counts(model, x, noise=noise, num=2500, batch_size=1000, generator=make_generator(9))
-    assert torch.equal(fast, plain)
+    for plan in (inference.InferencePlan(memory_format="channels_last", fold_batchnorm=True, batch_size=300),
+                 inference.InferencePlan(memory_format="channels_last", graph="frozen", batch_size=300)):
+        fast = smoothing.sample_counts(inference.prepare(model, plan), x, noise=noise, num=2500, batch_size=300,
+                                       generator=make_generator(9))
+        assert torch.equal(fast, plain), plan.label
+
+
+def test_a_model_that_draws_its_own_noise_is_never_frozen():
+    from core.models import inject_noise, mnist_cnn
+
+    noisy = inject_noise(mnist_cnn(width=4), 0, noise_module.make("gaussian", 0.3))
+    assert not inference.can_freeze(noisy) and inference.can_freeze(tiny_cnn())
+    with pytest.raises(ValueError, match="frozen graph"):
+        inference.prepare(noisy, inference.InferencePlan(graph="frozen"))
+    with pytest.raises(ValueError, match="fp32 only"):
+        inference.PreparedModel(tiny_cnn(), inference.InferencePlan(graph="frozen", precision="bf16"))
+    with pytest.raises(ValueError, match="Unknown graph"):
+        inference.prepare(tiny_cnn(), inference.InferencePlan(graph="compiled"))
 
 
 def test_bf16_is_refused_in_one_sentence_where_the_hardware_lacks_it():
