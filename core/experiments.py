@@ -148,7 +148,7 @@ def command_train(args) -> dict:
                    label_smoothing=spec["label_smoothing"], augment=spec["augment"], noise=input_noise,
                    adversarial=spec.get("adversarial"), seed=args.seed, device=device, callback=report,
                    eval_examples=args.eval_examples, precision=spec.get("precision", "fp32"),
-                   channels_last=spec.get("channels_last", False))
+                   channels_last=spec.get("channels_last", False), **_checkpointing(args))
     model.eval()
     # Final clean accuracy on the whole test split (noise drawn as at inference for noisy models;
     # input-noise models are measured on noisy inputs, their training distribution).
@@ -172,6 +172,20 @@ def command_train(args) -> dict:
     print(f"[{args.name}] saved {record['file']} — test accuracy {base_acc:.4f}, "
           f"{result.wall_time_s:.0f}s on {info['device']}", flush=True)
     return record
+
+
+CHECKPOINTS_DIR = zoo.ASSETS_DIR.parent / "runs" / "checkpoints"   # ignored by git (/runs/)
+
+
+def _checkpointing(args) -> dict:
+    """train's checkpoint arguments: with --resume (or --checkpoint-dir) the state is saved after every
+    epoch, by default in runs/checkpoints/<name>/, and --resume continues from it (identical result)."""
+    if not args.resume and args.checkpoint_dir is None:
+        return {}
+    folder = Path(args.checkpoint_dir) if args.checkpoint_dir else CHECKPOINTS_DIR / args.name
+    if args.resume and (folder / "checkpoint.pt").exists():
+        print(f"[{args.name}] resuming from {folder / 'checkpoint.pt'}", flush=True)
+    return {"checkpoint_dir": folder, "resume": args.resume}
 
 
 def _cpu_has_bf16() -> bool:
@@ -652,6 +666,11 @@ def make_parser() -> argparse.ArgumentParser:
     train_parser.add_argument("--train-limit", type=int, default=None, help="use only N training images")
     train_parser.add_argument("--eval-examples", type=int, default=None,
                               help="evaluate each epoch on only N images (the final one uses all)")
+    train_parser.add_argument("--resume", action="store_true",
+                              help="checkpoint after every epoch and continue from the latest checkpoint of the same "
+                              "command (pass it from the first run; the result is identical to an uninterrupted run)")
+    train_parser.add_argument("--checkpoint-dir", default=None,
+                              help="where --resume keeps its checkpoint (default runs/checkpoints/<name>/)")
     train_parser.set_defaults(handler=command_train)
     evaluate_parser = sub.add_parser("evaluate", help="the talk's table and accuracy-vs-budget curves")
     common(evaluate_parser)

@@ -14,15 +14,21 @@ No UI code: progress is reported through a ``callback(row)`` with the history ro
 """
 from __future__ import annotations
 
+import copy
+import hashlib
+import io
+import json
 import math
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from core.device import make_generator, resolve_device
+from core.files import write_atomic
 
 LOSSES = ("ce", "hinge")
 OPTIMIZERS = ("adam", "sgd")
@@ -225,6 +231,49 @@ class Trainer:
         return {"step": self.step_count, "loss": float(loss.detach()),
                 "accuracy": float((logits.argmax(1) == yb).float().mean())}
 
+    def state_dict(self) -> dict:
+        """Everything the rest of the run depends on: weights (batch-norm statistics included),
+        optimiser, counters, history, the epoch's batch order and cursor, and the states of every
+        random generator (the Trainer's two and each noise-injection layer's)."""
+        from core.models import noise_layers
+
+        return {
+            "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+            "step_count": self.step_count, "epoch_count": self.epoch_count,
+            "history": [dict(row) for row in self.history], "train_seconds": self.train_seconds,
+            "order": self._order, "cursor": self._cursor,
+            "generator": self.generator.get_state(), "order_generator": self.order_generator.get_state(),
+            "noise_generators": [None if layer._generator is None else layer._generator.get_state()
+                                 for layer in noise_layers(self.model)],
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """Continue from :meth:`state_dict` (taken from a Trainer built with the same arguments)."""
+        from core.models import noise_layers
+
+        missing = sorted(set(self.state_dict()) - set(state))
+        if missing:
+            raise ValueError(f"The trainer state lacks {', '.join(missing)}: it was not written by Trainer.state_dict.")
+        layers = noise_layers(self.model)
+        if len(state["noise_generators"]) != len(layers):
+            raise ValueError(f"The trainer state has {len(state['noise_generators'])} noise layers, "
+                             f"this model {len(layers)}: it belongs to another architecture.")
+        self.model.load_state_dict(state["model"])
+        # A copy: torch would otherwise keep the very momentum tensors of the state it was given.
+        self.optimizer.load_state_dict(copy.deepcopy(state["optimizer"]))
+        self.step_count, self.epoch_count = int(state["step_count"]), int(state["epoch_count"])
+        self.history = [dict(row) for row in state["history"]]
+        self.train_seconds = float(state["train_seconds"])
+        self._order, self._cursor = state["order"], int(state["cursor"])
+        self.generator.set_state(state["generator"])
+        self.order_generator.set_state(state["order_generator"])
+        for layer, generator_state in zip(layers, state["noise_generators"]):
+            if generator_state is None:
+                layer._generator = None
+            else:
+                layer._generator = torch.Generator(device=self.device)
+                layer._generator.set_state(generator_state)
+
     def evaluate(self, *, max_examples: int | None = None) -> dict:
         """Empirical risk on the training set and held-out risk on the test set, now."""
         self.model.eval()
@@ -259,21 +308,113 @@ class Trainer:
         return row
 
 
+CHECKPOINT_NAME = "checkpoint.pt"
+CHECKPOINT_FORMAT = 1
+
+
+def _tensor_sha256(*tensors) -> str:
+    digest = hashlib.sha256()
+    for tensor in tensors:
+        if tensor is None:
+            digest.update(b"none")
+            continue
+        digest.update(f"{tensor.dtype}{tuple(tensor.shape)}".encode())
+        if tensor.numel():
+            flat = tensor.detach().cpu().contiguous().reshape(-1)
+            digest.update(flat.view(torch.uint8).numpy())    # no copy of the data
+    return digest.hexdigest()
+
+
+def _describe(value):
+    """A JSON-ready description of a training argument (noise objects by name, scale and params)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, dict):
+        return {str(key): _describe(item) for key, item in sorted(value.items())}
+    if isinstance(value, (list, tuple)):
+        return [_describe(item) for item in value]
+    if isinstance(value, torch.device):
+        return str(value)
+    if hasattr(value, "name") and hasattr(value, "scale"):
+        return {"name": value.name, "scale": float(value.scale), "params": _describe(dict(getattr(value, "params", {}) or {}))}
+    return repr(value)
+
+
+def run_arguments(model: nn.Module, x_train, y_train, x_test, y_test, *, epochs: int,
+                  eval_examples: int | None, trainer_kwargs: dict) -> dict:
+    """What a checkpoint must agree on to be resumed: every argument of :func:`train` (the
+    callback aside), the data by sha256, and the model by its architecture and initial weights."""
+    kwargs = dict(trainer_kwargs)
+    kwargs["device"] = str(resolve_device(kwargs.get("device", "cpu")))
+    return {"epochs": int(epochs), "eval_examples": eval_examples,
+            "trainer": _describe(kwargs),
+            "architecture": _describe(getattr(model, "architecture", None)),
+            "initial_weights_sha256": _tensor_sha256(*model.state_dict().values()),
+            "train_sha256": _tensor_sha256(x_train, y_train),
+            "test_sha256": _tensor_sha256(x_test, y_test)}
+
+
+def save_checkpoint(path: Path | str, trainer: Trainer, arguments: dict, *, wall_time_s: float) -> Path:
+    """Write the trainer's state after an epoch, atomically (temporary file + rename)."""
+    buffer = io.BytesIO()
+    torch.save({"format": CHECKPOINT_FORMAT, "epoch": trainer.epoch_count, "arguments": json.dumps(arguments),
+                "wall_time_s": float(wall_time_s), "trainer": trainer.state_dict()}, buffer)
+    return write_atomic(path, buffer.getvalue())
+
+
+def load_checkpoint(path: Path | str, arguments: dict) -> dict:
+    """The checkpoint at ``path``, if it was written by a run with the same ``arguments``; else one sentence."""
+    path = Path(path)
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        if checkpoint.get("format") != CHECKPOINT_FORMAT:
+            raise KeyError("format")
+        saved = json.loads(checkpoint["arguments"])
+        checkpoint["trainer"], checkpoint["epoch"]
+    except Exception:   # a truncated or foreign file: torch, pickle and zip errors alike
+        raise ValueError(f"The checkpoint {path} is corrupted or not a training checkpoint: delete it to "
+                         "train from the start.") from None
+    if saved != arguments:
+        differing = sorted(key for key in set(saved) | set(arguments) if saved.get(key) != arguments.get(key))
+        raise ValueError(f"The checkpoint {path} was written by a run with other arguments "
+                         f"({', '.join(differing)} differ): delete it, or use another checkpoint folder.")
+    return checkpoint
+
+
 def train(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, *, epochs: int,
           x_test: torch.Tensor | None = None, y_test: torch.Tensor | None = None,
-          callback=None, eval_examples: int | None = None, **trainer_kwargs) -> TrainResult:
+          callback=None, eval_examples: int | None = None, checkpoint_dir: Path | str | None = None,
+          resume: bool = False, **trainer_kwargs) -> TrainResult:
     """Train ``model`` for ``epochs`` passes; returns the per-epoch history and the wall time.
 
     Keyword arguments go to :class:`Trainer` (loss, optimizer, lr, batch_size, noise,
     adversarial, augment, seed, device, …). The model is left in eval mode.
+
+    With ``checkpoint_dir``, the whole training state is written there after every epoch
+    (``checkpoint.pt``, atomically). ``resume=True`` continues from that checkpoint (if any) and
+    ends with the same weights, optimiser state and history as an uninterrupted run (``seconds``
+    aside, which is wall time); a checkpoint of a run with other arguments, or a corrupted one, is
+    refused in one sentence. ``wall_time_s`` then adds up the time of every session.
     """
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}.")
+    if resume and checkpoint_dir is None:
+        raise ValueError("resume=True needs the checkpoint_dir the interrupted run wrote to.")
     trainer_kwargs.setdefault("epochs_planned", epochs)
     started = time.perf_counter()
+    path = None if checkpoint_dir is None else Path(checkpoint_dir) / CHECKPOINT_NAME
+    arguments = (run_arguments(model, x_train, y_train, x_test, y_test, epochs=epochs, eval_examples=eval_examples,
+                               trainer_kwargs=trainer_kwargs) if path is not None else None)
     trainer = Trainer(model, x_train, y_train, x_test=x_test, y_test=y_test, **trainer_kwargs)
-    for _ in range(epochs):
+    earlier_s = 0.0
+    if resume and path.exists():
+        checkpoint = load_checkpoint(path, arguments)
+        trainer.load_state_dict(checkpoint["trainer"])
+        earlier_s = float(checkpoint["wall_time_s"])
+    while trainer.epoch_count < epochs:
         trainer.epoch(callback=callback, eval_examples=eval_examples)
+        if path is not None:
+            save_checkpoint(path, trainer, arguments, wall_time_s=earlier_s + time.perf_counter() - started)
     model.to(memory_format=torch.contiguous_format).eval()
-    return TrainResult(history=trainer.history, wall_time_s=time.perf_counter() - started,
+    return TrainResult(history=trainer.history, wall_time_s=earlier_s + time.perf_counter() - started,
                        steps=trainer.step_count)
