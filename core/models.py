@@ -203,12 +203,60 @@ def cifar_cnn(*, width: int = 32, seed: int = 0) -> Layered:
     return Layered(layers, architecture={"kind": "cifar_cnn", "width": w})
 
 
+class BasicBlock(nn.Module):
+    """The residual block of He et al. 2016 ("Deep Residual Learning", CIFAR-10 ResNets):
+    z ↦ ReLU(BN(conv(ReLU(BN(conv(z))))) + shortcut(z)), the shortcut a strided 1×1 conv + BN when
+    the shape changes, else the identity. Conv + BN pairs sit in nn.Sequentials, so
+    core.inference.fold_batchnorm folds them."""
+
+    def __init__(self, c_in: int, c_out: int, *, stride: int = 1):
+        super().__init__()
+        self.residual = nn.Sequential(
+            nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(),
+            nn.Conv2d(c_out, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out))
+        self.shortcut = (nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride=stride, bias=False), nn.BatchNorm2d(c_out))
+                         if stride != 1 or c_in != c_out else nn.Identity())
+
+    def forward(self, z):
+        return torch.relu(self.residual(z) + self.shortcut(z))
+
+
+def cifar_resnet(*, width: int = 16, blocks=(1, 1, 1), seed: int = 0) -> Layered:
+    """Small ResNet for 3×32×32 inputs in [0, 1] (He et al. 2016's CIFAR-10 family: blocks = (3, 3, 3)
+    is ResNet-20 at width 16), sized for 2 CPU cores by default.
+
+    φ(1) normalises and applies a 3×3 conv + BN + ReLU (width w, 32×32); then one Layered layer per
+    :class:`BasicBlock`: stages of ``blocks[0]``, ``blocks[1]``, ``blocks[2]`` blocks at widths w, 2w, 4w
+    and 32, 16, 8 pixels (the first block of a stage strides by 2); the last layer is a global
+    average pool and an affine head (logits).
+    """
+    blocks = [int(b) for b in blocks]
+    if int(width) < 1 or len(blocks) != 3 or any(b < 1 for b in blocks):
+        raise ValueError(f"cifar_resnet needs a positive width and three positive block counts, got width={width}, "
+                         f"blocks={tuple(blocks)}.")
+    mean, std = DATASET_STATS["cifar10"]
+    w = int(width)
+    with torch.device("meta"):
+        layers: list[nn.Module] = [nn.Sequential(*_conv_block(3, w, pool=False))]            # 32×32
+        c_in = w
+        for stage, count in enumerate(blocks):
+            c_out = w * 2 ** stage                                                         # 32, 16, 8 px
+            for k in range(count):
+                layers.append(BasicBlock(c_in, c_out, stride=2 if stage > 0 and k == 0 else 1))
+                c_in = c_out
+        layers.append(nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c_in, 10)))
+    layers = _materialised(layers, seed)
+    layers[0] = nn.Sequential(Normalize(mean, std), *layers[0])
+    return Layered(layers, architecture={"kind": "cifar_resnet", "width": w, "blocks": blocks})
+
+
 def build(architecture: dict) -> Layered:
     """Rebuild an (untrained) network from a manifest ``architecture`` dict."""
     arch = dict(architecture)
     kind = arch.pop("kind", None)
     noise_spec = arch.pop("noise", None)
-    builders = {"feed_forward": feed_forward, "mnist_cnn": mnist_cnn, "cifar_cnn": cifar_cnn}
+    builders = {"feed_forward": feed_forward, "mnist_cnn": mnist_cnn, "cifar_cnn": cifar_cnn,
+                "cifar_resnet": cifar_resnet}
     if kind not in builders:
         raise ValueError(f"Unknown architecture {kind!r}: expected one of {', '.join(builders)}.")
     if kind == "feed_forward":
