@@ -148,7 +148,8 @@ def command_train(args) -> dict:
                    label_smoothing=spec["label_smoothing"], augment=spec["augment"], noise=input_noise,
                    adversarial=spec.get("adversarial"), seed=args.seed, device=device, callback=report,
                    eval_examples=args.eval_examples, precision=spec.get("precision", "fp32"),
-                   channels_last=spec.get("channels_last", False), **_checkpointing(args))
+                   channels_last=spec.get("channels_last", False), consistency=spec.get("consistency"),
+                   **_checkpointing(args))
     model.eval()
     # Final clean accuracy on the whole test split (noise drawn as at inference for noisy models;
     # input-noise models are measured on noisy inputs, their training distribution).
