@@ -40,7 +40,7 @@ with toy_tab:
         right.plotly_chart(fig.distributions(toy.p, toy.q, scene.TOY_CLASSES, "Class probabilities under noise"),
                            key="p08_toy_bars")
         right.caption("Circles: draws F sends to class 0, diamonds: to class 1.")
-    with board, lecture.step(4):
+    with board, lecture.step(5):
         left, right = st.columns(2)
         base_figure, smoothed_figure = fig.base_and_smoothed(toy, maps)
         left.plotly_chart(base_figure, key="p08_base_regions")
@@ -86,8 +86,25 @@ with images_tab:
                                key="p08_image_bars")
             st.caption(f"Histogram of argmax F(· + ε) over {result.votes} draws each "
                        f"(core.geometry.class_distribution). {scene.caption(result, names)}")
+        with board, lecture.step(4):
+            st.subheader("Over the whole gallery")
+            count, settings = len(info.gallery), (model, float(scale), float(image_eps), int(votes), seed)
+            runs = st.session_state.setdefault("p08_gallery_runs", set())
+            if st.button(f"Run it on all {count} gallery images at these settings (about {count}× one image)",
+                         key="p08_gallery_run"):
+                runs.add(settings)
+            if settings in runs:
+                gallery = frame.compute(scene.gallery_outcomes, model=model, scale=float(scale), eps=float(image_eps),
+                                        votes=int(votes), seed=seed,
+                                        spinner=f"PGD on F, then the votes, on {count} images one after another…")
+                columns = st.columns(3)
+                columns[0].metric("Gallery: PGD flips F", f"{gallery.flipped} / {gallery.images}")
+                columns[1].metric("Gallery: F_rob changes its answer", f"{gallery.changed} / {gallery.images}")
+                columns[2].metric("Gallery: F flips, F_rob keeps", f"{gallery.flipped_kept} / {gallery.flipped}")
+                st.dataframe(fig.gallery_table(gallery, names), hide_index=True)
+                st.caption(scene.gallery_caption(gallery))
 
-with lecture.step(5):
+with lecture.step(6):
     st.subheader("Pinot et al.: from a divergence to a radius")
     st.markdown(scene.DIVERGENCE_EXPLANATION)
     controls, board = st.columns([1, 3], gap="large")
@@ -106,5 +123,5 @@ with lecture.step(5):
         st.dataframe(fig.divergence_table(view), hide_index=True)
         st.caption(scene.divergence_caption(view))
 
-frame.code(scene.toy_scene_live, scene.image_scene_live, scene.toy_regions_live, scene.caption,
-           scene.divergence_view)
+frame.code(scene.toy_scene_live, scene.image_scene_live, scene.gallery_outcomes, scene.toy_regions_live,
+           scene.caption, scene.divergence_view)

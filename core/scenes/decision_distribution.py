@@ -12,11 +12,14 @@ lemma (core.divergence).
 
 Every draw comes from a named stream of the demo's seed (core.seeds.stream_generator): "attack"
 (PGD's random start), "cloud x" / "cloud x_adv" (the drawn clouds), "votes x" / "votes x_adv" (the
-class frequencies), "regions" (the smoothed map). Zoo models: the shared base network f
+class frequencies), "regions" (the smoothed map); on gallery image k they are that image's own streams,
+core.seeds.example_seed(seed, k, name), so :func:`gallery_outcomes` (the counts over the whole gallery)
+repeats :func:`image_scene` row by row. Zoo models: the shared base network f
 (core.zoo.shared_base) with the noise drawn here, never by a cached noise layer.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +28,8 @@ import torch
 from core import data, divergence, geometry, noise as noises, smoothing, toys, zoo
 from core.scenes import common
 from core.scenes import noise_injection as shipping
-from core.seeds import check_seed, stream_generator, stream_seed
+from core.device import make_generator
+from core.seeds import check_seed, example_seed, stream_seed
 from core.scenes.lecture import Prediction, Verdict
 
 # ---------------------------------------------------------------------------- the scene's choices
@@ -61,6 +65,7 @@ STEPS = (
     'Question: does F_rob change its answer?',
     'The answer, computed',
     'The figure: noise clouds and vote histograms',
+    'Over the whole gallery: how often F flips, how often F_rob changes',
     'Decision regions of F and F_rob',
     'Pinot et al.: from a divergence to a radius',
 )
@@ -215,13 +220,13 @@ def bound_caption(outcome: Outcome) -> str:
 
 # ---------------------------------------------------------------------------- computations
 
-def _pgd_l2(model, x: torch.Tensor, label: int, eps: float, seed: int) -> torch.Tensor:
-    """x_adv = PGD ℓ2 (Madry et al. 2018; PGD_STEPS steps of 2.5·ε/steps, random start from the stream
-    "attack") on the deterministic base network F, for ONE input."""
+def _pgd_l2(model, x: torch.Tensor, label: int, eps: float, attack_seed: int) -> torch.Tensor:
+    """x_adv = PGD ℓ2 (Madry et al. 2018; PGD_STEPS steps of 2.5·ε/steps, random start drawn from the
+    generator seeded ``attack_seed``: the stream "attack") on the deterministic base network F, for ONE input."""
     from core import attacks
 
     return attacks.pgd(model, x.unsqueeze(0), torch.tensor([label]), eps=eps, step=2.5 * eps / PGD_STEPS,
-                       steps=PGD_STEPS, norm="l2", generator=stream_generator(seed, "attack"))[0].detach()
+                       steps=PGD_STEPS, norm="l2", generator=make_generator(attack_seed))[0].detach()
 
 
 def _decision(model, x: torch.Tensor) -> int:
@@ -229,10 +234,11 @@ def _decision(model, x: torch.Tensor) -> int:
         return int(model(x.unsqueeze(0)).argmax(1))
 
 
-def _votes(model, centre: torch.Tensor, noise, num: int, seed: int, stream: str, classes: int) -> np.ndarray:
-    """P(F(centre + ε) = c) by Monte Carlo (core.geometry.class_distribution) on the stream ``stream``."""
+def _votes(model, centre: torch.Tensor, noise, num: int, draws_seed: int, classes: int) -> np.ndarray:
+    """P(F(centre + ε) = c) by Monte Carlo (core.geometry.class_distribution), drawn from the stream seeded
+    ``draws_seed``."""
     return geometry.class_distribution(model, centre, noise=noise, num=num, batch_size=250,
-                                       seed=stream_seed(seed, stream), num_classes=classes).numpy().astype(float)
+                                       seed=draws_seed, num_classes=classes).numpy().astype(float)
 
 
 def _choice(value, options, what: str):
@@ -258,15 +264,15 @@ def toy_scene_live(*, x1, x2, sigma, eps, seed) -> ToyScene:
     model = toys.model(shipping.toy_spec(seed))
     x = torch.tensor([x1, x2], dtype=torch.float32)
     label = _decision(model, x)
-    x_adv = _pgd_l2(model, x, label, eps, seed)
+    x_adv = _pgd_l2(model, x, label, eps, stream_seed(seed, "attack"))
     fields = {}
     for name, centre, suffix in (("x", x, "cloud"), ("x_adv", x_adv, "cloud_adv")):
         cloud = geometry.noise_cloud(centre, noise=noise, num=CLOUD_POINTS, seed=stream_seed(seed, f"cloud {name}"))
         with torch.inference_mode():
             fields[f"{suffix}_votes"] = model(cloud).argmax(1).numpy()
         fields[suffix] = cloud.numpy()
-    p = _votes(model, x, noise, TOY_VOTES, seed, "votes x", 2)
-    q = _votes(model, x_adv, noise, TOY_VOTES, seed, "votes x_adv", 2)
+    p = _votes(model, x, noise, TOY_VOTES, stream_seed(seed, "votes x"), 2)
+    q = _votes(model, x_adv, noise, TOY_VOTES, stream_seed(seed, "votes x_adv"), 2)
     return ToyScene(label=label, adv_label=_decision(model, x_adv), p=p, q=q, tv=0.5 * float(np.abs(p - q).sum()),
                     distance=float((x_adv - x).norm()), sigma=noise.scale, draws=TOY_VOTES, x=(x1, x2),
                     x_adv=tuple(float(v) for v in x_adv), **fields)
@@ -315,24 +321,121 @@ def image_scene(*, model: str = DEFAULT_MODEL, index: int = 0, scale: float = 0.
 def image_scene_live(*, model, index, scale, eps, votes, seed) -> ImageScene:
     """:func:`image_scene` computed here (never read from the shipped file)."""
     check_seed(seed)
+    base, noise, eps, votes, dataset = _image_settings(model, scale, eps, votes)
+    x_all, y_all = common.gallery(dataset)
+    index = shipping._integer(index, 0, len(x_all) - 1, "The gallery image")
+    outcome, x_adv = _image_outcome(base, noise, x_all[index], int(y_all[index]), eps=eps, votes=votes,
+                                    classes=len(data.CLASS_NAMES[dataset]), seed=seed, index=index)
+    return ImageScene(**_outcome_fields(outcome), model=model, x=common.image_array(x_all[index]),
+                      x_adv=common.image_array(x_adv), noise_label=noise.label)
+
+
+def _image_settings(model, scale, eps, votes):
+    """The checked settings of an image run: (base network F, noise at ``scale``, ε, draws, dataset)."""
     if model not in zoo.names():
         raise ValueError(f"{model!r} is not a zoo model: choose one of {', '.join(zoo.names()) or 'none'}.")
-    base = zoo.shared_base(model)
     trained, _ = common.zoo_noise(model)
     noise = noises.make(trained.name, _choice(scale, SIGMA_CHOICES, "The noise scale"), **trained.params)
-    eps = _choice(eps, IMAGE_BUDGETS, "The PGD budget ε")
-    votes = _choice(votes, IMAGE_VOTE_CHOICES, "The number of draws")
-    x_all, y_all = common.gallery(common.dataset_of(model))
-    index = shipping._integer(index, 0, len(x_all) - 1, "The gallery image")
-    x = x_all[index]
-    x_adv = _pgd_l2(base, x, int(y_all[index]), eps, seed)
-    classes = len(data.CLASS_NAMES[common.dataset_of(model)])
-    p = _votes(base, x, noise, votes, seed, "votes x", classes)
-    q = _votes(base, x_adv, noise, votes, seed, "votes x_adv", classes)
-    return ImageScene(label=_decision(base, x), adv_label=_decision(base, x_adv), p=p, q=q,
-                      tv=0.5 * float(np.abs(p - q).sum()), distance=float((x_adv - x).norm()),
-                      sigma=noise.scale if noise.name == "gaussian" else None, draws=votes, model=model,
-                      x=common.image_array(x), x_adv=common.image_array(x_adv), noise_label=noise.label)
+    return (zoo.shared_base(model), noise, _choice(eps, IMAGE_BUDGETS, "The PGD budget ε"),
+            _choice(votes, IMAGE_VOTE_CHOICES, "The number of draws"), common.dataset_of(model))
+
+
+def _image_outcome(base, noise, x: torch.Tensor, true_label: int, *, eps: float, votes: int, classes: int,
+                   seed: int, index: int) -> tuple[Outcome, torch.Tensor]:
+    """Figure 1 on gallery image ``index`` (the one computation behind :func:`image_scene` and each row of
+    :func:`gallery_outcomes`): x_adv = PGD ℓ2 within ε on F against the true label, then P(F(· + ε) = c) at x and
+    x_adv over ``votes`` draws each. The streams "attack", "votes x", "votes x_adv" are the image's own,
+    core.seeds.example_seed(seed, index, name), so its result depends on (seed, index) alone, never on which
+    other images ran (image 0's are the demo seed's streams)."""
+    x_adv = _pgd_l2(base, x, true_label, eps, example_seed(seed, index, "attack"))
+    p = _votes(base, x, noise, votes, example_seed(seed, index, "votes x"), classes)
+    q = _votes(base, x_adv, noise, votes, example_seed(seed, index, "votes x_adv"), classes)
+    return Outcome(label=_decision(base, x), adv_label=_decision(base, x_adv), p=p, q=q,
+                   tv=0.5 * float(np.abs(p - q).sum()), distance=float((x_adv - x).norm()),
+                   sigma=noise.scale if noise.name == "gaussian" else None, draws=votes), x_adv
+
+
+def _outcome_fields(outcome: Outcome) -> dict:
+    return {field.name: getattr(outcome, field.name) for field in dataclasses.fields(Outcome)}
+
+
+# ---------------------------------------------------------------------------- the whole gallery at once
+
+@dataclass(frozen=True)
+class GalleryRow(Outcome):
+    """:func:`image_scene`'s outcome on one gallery image (no pixels)."""
+    index: int = 0
+    true_label: int = 0
+
+
+@dataclass(frozen=True)
+class GalleryOutcomes:
+    """Figure 1 on each chosen gallery image at one setting: one row per image, and the counts the caption states."""
+    model: str
+    noise_label: str
+    eps: float
+    votes: int
+    seed: int
+    rows: tuple[GalleryRow, ...]
+    flipped: int                # images where PGD changes F's answer
+    changed: int                # images where F_rob (the vote) changes its answer
+    flipped_kept: int           # images where F flips and F_rob keeps its answer (Cohen et al.'s Figure 1)
+
+    @property
+    def images(self) -> int:
+        return len(self.rows)
+
+
+def gallery_outcomes(*, model: str = DEFAULT_MODEL, scale: float = 0.25, eps: float = DEFAULT_BUDGET["cifar10"],
+                     votes: int = DEFAULT_VOTES, seed: int = 0, indices: tuple[int, ...] | None = None) -> GalleryOutcomes:
+    """:func:`image_scene` on every gallery image (``indices``: only those, in that order), one image after the
+    other: how many images PGD flips F on, and on how many F_rob changes its answer. Row k equals
+    image_scene(index=k) at the same settings and seed, whichever other images ran."""
+    check_seed(seed)
+    base, noise, eps, votes, dataset = _image_settings(model, scale, eps, votes)
+    x_all, y_all = common.gallery(dataset)
+    chosen = range(len(x_all)) if indices is None else _gallery_indices(indices, len(x_all))
+    rows = []
+    for index in chosen:
+        outcome, _ = _image_outcome(base, noise, x_all[index], int(y_all[index]), eps=eps, votes=votes,
+                                    classes=len(data.CLASS_NAMES[dataset]), seed=seed, index=index)
+        rows.append(GalleryRow(**_outcome_fields(outcome), index=index, true_label=int(y_all[index])))
+    return GalleryOutcomes(model=model, noise_label=noise.label, eps=eps, votes=votes, seed=seed, rows=tuple(rows),
+                           flipped=sum(row.flipped for row in rows), changed=sum(not row.kept for row in rows),
+                           flipped_kept=sum(row.flipped and row.kept for row in rows))
+
+
+def _gallery_indices(indices, size: int) -> tuple[int, ...]:
+    if isinstance(indices, (str, bytes)) or not hasattr(indices, "__iter__"):
+        raise ValueError(f"The gallery images must be a list of image numbers, got {indices!r}.")
+    chosen = tuple(shipping._integer(index, 0, size - 1, "A gallery image") for index in indices)
+    if not chosen or len(set(chosen)) != len(chosen):
+        raise ValueError(f"The gallery images must be distinct image numbers, at least one, got {indices!r}.")
+    return chosen
+
+
+def _how_many(count: int, total: int, noun: str = "") -> str:
+    """"none of the 20 images", "all 20 images", "3 of 20 images (a minority)"."""
+    noun = f" {noun}" if noun else ""
+    if count == 0:
+        return f"none of the {total}{noun}"
+    if count == total:
+        return f"all {total}{noun}"
+    share = "a minority" if 2 * count < total else "half" if 2 * count == total else "a majority"
+    return f"{count} of {total}{noun} ({share})"
+
+
+def gallery_caption(result: GalleryOutcomes) -> str:
+    """The counts as a sentence: on how many images PGD flips F, on how many F_rob changes its answer, and where F
+    flips, on how many F_rob keeps it (computed, whatever the counts are)."""
+    total = result.images
+    text = (f"On {total} gallery images ({result.model}, PGD ℓ2 ε = {result.eps:g}, F_rob = the vote of "
+            f"{result.votes} draws of {result.noise_label}, seed {result.seed}), the attack flips F on "
+            f"{_how_many(result.flipped, total, 'images')}; F_rob changes its answer on "
+            f"{_how_many(result.changed, total)}.")
+    if result.flipped:
+        text += f" Where F flips, F_rob keeps its answer on {_how_many(result.flipped_kept, result.flipped)}."
+    return text
 
 
 # ---------------------------------------------------------------------------- Pinot et al.: from a divergence to a radius

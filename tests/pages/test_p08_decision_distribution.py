@@ -1,6 +1,8 @@
 """Noise → decision regions: the class probabilities under noise move with σ; the outcome caption
 says what the metrics show (F flipped or not, F_rob kept its answer or not); the TV bound follows σ; the
-divergence view's generalized-normal radius follows β."""
+divergence view's generalized-normal radius follows β; the gallery button counts flips over every image."""
+import pytest
+import streamlit as st
 
 
 def outcome_texts(at) -> list[str]:
@@ -60,3 +62,39 @@ def test_decision_distribution_reacts_to_sigma(open_page, metric, metrics):
                       metrics(at, "F_rob(x) → F_rob(x_adv)")[-1])
     else:
         assert at.info, "without zoo models the image tab must say how to build them"
+
+
+@pytest.fixture
+def short_attack(monkeypatch):
+    """Two PGD steps instead of twenty: the page's wiring, not the attack's strength, is under test here."""
+    from core.scenes import decision_distribution as scene
+
+    st.cache_data.clear()
+    monkeypatch.setattr(scene, "PGD_STEPS", 2)
+    yield
+    st.cache_data.clear()          # results of the short attack must not outlive the test
+
+
+def test_gallery_button_counts_flips_over_every_image(open_page, metric, short_attack):
+    from core.scenes import decision_distribution as scene
+
+    at = open_page("app_pages/p08_decision_distribution.py")
+    if not any(w.key == "p08_model" for w in at.selectbox):
+        pytest.skip("no zoo model trained with noise at the input")
+    at.selectbox(key="p08_model").set_value("mnist-gaussian-0.25").run()
+    at.select_slider(key="p08_votes").set_value(100).run()
+    assert not any(m.label.startswith("Gallery:") for m in at.metric)      # nothing runs before the click
+    at.button(key="p08_gallery_run").click().run()
+    assert not at.exception
+    flipped, images = (int(part) for part in metric(at, "Gallery: PGD flips F").split("/"))
+    changed, _ = (int(part) for part in metric(at, "Gallery: F_rob changes its answer").split("/"))
+    table = next(frame.value for frame in at.dataframe if "F flipped" in frame.value.columns)
+    assert images == len(table) == 20
+    assert flipped == int(table["F flipped"].sum()) and changed == int(table["F_rob changed"].sum())
+    caption = next(c.value for c in at.caption if c.value.startswith("On 20 gallery images"))
+    assert f"flips F on {scene._how_many(flipped, images, 'images')};" in caption
+    assert f"changes its answer on {scene._how_many(changed, images)}." in caption
+    at.run()                                                               # a rerun keeps the run shown …
+    assert metric(at, "Gallery: PGD flips F") == f"{flipped} / {images}"
+    at.select_slider(key="p08_image_scale").set_value(0.5).run()
+    assert not at.exception and not any(m.label.startswith("Gallery:") for m in at.metric)   # … a new setting waits

@@ -213,3 +213,85 @@ def test_divergence_caption_says_when_a_closed_form_is_missed():
 def test_bad_divergence_arguments_raise(change):
     with pytest.raises(ValueError):
         scene.divergence_view(**change)
+
+
+# ---------------------------------------------------------------------------- the whole gallery
+
+MNIST_GALLERY = dict(model="mnist-gaussian-0.25", scale=0.25, eps=3.0, votes=100, seed=0)
+
+
+@pytest.fixture(scope="module")
+def mnist_gallery():
+    return scene.gallery_outcomes(**MNIST_GALLERY)
+
+
+def same_row(a, b) -> bool:
+    return ((a.index, a.true_label, a.label, a.adv_label, a.draws) == (b.index, b.true_label, b.label, b.adv_label, b.draws)
+            and np.array_equal(a.p, b.p) and np.array_equal(a.q, b.q) and a.distance == b.distance)
+
+
+def test_gallery_counts_are_the_rows(mnist_gallery):
+    from core.scenes import common
+
+    _, labels = common.gallery("mnist")
+    rows = mnist_gallery.rows
+    assert [row.index for row in rows] == list(range(len(labels))) and mnist_gallery.images == len(labels)
+    assert [row.true_label for row in rows] == labels.tolist()
+    assert mnist_gallery.flipped == sum(row.label != row.adv_label for row in rows)
+    assert mnist_gallery.changed == sum(int(np.argmax(row.p)) != int(np.argmax(row.q)) for row in rows)
+    assert mnist_gallery.flipped_kept == sum(row.label != row.adv_label and np.argmax(row.p) == np.argmax(row.q)
+                                             for row in rows)
+    assert all(row.distance <= 3.0 + 1e-4 and row.draws == 100 and row.p.sum() == pytest.approx(1) for row in rows)
+    # Each image draws from its own streams: no two rows share their noise (same votes everywhere would).
+    assert len({row.p.tobytes() for row in rows}) > 1
+
+
+def test_gallery_rows_do_not_depend_on_which_images_ran(mnist_gallery):
+    subset = scene.gallery_outcomes(**MNIST_GALLERY, indices=(7, 2))
+    assert [row.index for row in subset.rows] == [7, 2]
+    assert same_row(subset.rows[0], mnist_gallery.rows[7]) and same_row(subset.rows[1], mnist_gallery.rows[2])
+    # … and a row is what the one-image view shows for that image at the same settings and seed.
+    single = scene.image_scene_live(index=7, **MNIST_GALLERY)
+    assert same_row(scene.GalleryRow(**scene._outcome_fields(single), index=7, true_label=subset.rows[0].true_label),
+                    subset.rows[0])
+
+
+def test_gallery_rows_follow_the_seed():
+    first = scene.gallery_outcomes(**{**MNIST_GALLERY, "seed": 1}, indices=(0,))
+    other = scene.gallery_outcomes(**{**MNIST_GALLERY, "seed": 2}, indices=(0,))
+    # Another seed, another random start and other draws (p alone may be one-hot at both seeds).
+    assert first.rows[0].distance != other.rows[0].distance and not np.array_equal(first.rows[0].q, other.rows[0].q)
+
+
+def gallery_of(outcomes) -> scene.GalleryOutcomes:
+    rows = tuple(scene.GalleryRow(**scene._outcome_fields(case), index=k, true_label=case.label)
+                 for k, case in enumerate(outcomes))
+    return scene.GalleryOutcomes(model="m", noise_label="Gaussian σ=0.25", eps=0.5, votes=1000, seed=0, rows=rows,
+                                 flipped=sum(row.flipped for row in rows), changed=sum(not row.kept for row in rows),
+                                 flipped_kept=sum(row.flipped and row.kept for row in rows))
+
+
+STILL = outcome(0, 0, [0.9, 0.1], [0.85, 0.15])           # F and F_rob keep their answers
+FLIP_KEPT = outcome(0, 1, [0.7, 0.3], [0.6, 0.4])         # F flips, F_rob keeps (Cohen et al.'s picture)
+FLIP_CHANGED = outcome(0, 1, [0.7, 0.3], [0.3, 0.7])      # both change
+
+
+@pytest.mark.parametrize("cases, flips, changes, kept_where_flipped", [
+    ((STILL, STILL, STILL), "none of the 3 images", "none of the 3", None),
+    ((FLIP_KEPT, STILL, STILL), "1 of 3 images (a minority)", "none of the 3", "all 1"),
+    ((FLIP_KEPT, FLIP_CHANGED, STILL, STILL), "2 of 4 images (half)", "1 of 4 (a minority)", "1 of 2 (half)"),
+    ((FLIP_CHANGED, FLIP_CHANGED), "all 2 images", "all 2", "none of the 2"),
+])
+def test_gallery_caption_follows_the_counts(cases, flips, changes, kept_where_flipped):
+    text = scene.gallery_caption(gallery_of(cases))
+    assert f"the attack flips F on {flips};" in text
+    assert f"F_rob changes its answer on {changes}." in text
+    assert ("Where F flips" in text) == (kept_where_flipped is not None)
+    if kept_where_flipped:
+        assert f"F_rob keeps its answer on {kept_where_flipped}." in text
+
+
+@pytest.mark.parametrize("indices", [(20,), (1, 1), (), "3", (-1,), (0.5,)])
+def test_bad_gallery_indices_raise(indices):
+    with pytest.raises(ValueError):
+        scene.gallery_outcomes(**MNIST_GALLERY, indices=indices)

@@ -97,3 +97,15 @@ def divergence_table(view) -> list[dict]:
              "tight radius (Cohen et al. / Teng et al.)": number(tight)}
             for label, norm, radius, best, closed, tight in zip(view.labels, view.norms, view.radii, view.best_orders,
                                                                view.closed_forms, view.tight)]
+
+
+def gallery_table(result, class_names) -> list[dict]:
+    """One row per gallery image: its class, F and F_rob before → after the attack (F_rob with its votes)."""
+    names = list(class_names)
+    vote = lambda row, which, label: f"{names[label]} ({row.votes_for(which, label)}/{row.draws})"
+    return [{"image": f"#{row.index}", "class": names[row.true_label],
+             "F(x) → F(x_adv)": f"{names[row.label]} → {names[row.adv_label]}",
+             "F_rob(x) → F_rob(x_adv) (votes)":
+                 f"{vote(row, 'x', row.rob_label)} → {vote(row, 'x_adv', row.rob_adv_label)}",
+             "F flipped": row.flipped, "F_rob changed": not row.kept, "TV": round(row.tv, 3),
+             "‖τ‖₂": round(row.distance, 3)} for row in result.rows]
