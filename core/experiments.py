@@ -122,16 +122,28 @@ def command_train(args) -> dict:
     from core.training import risk_and_accuracy, train
 
     spec = recipe(args.name)
+    if args.recipe is not None:
+        spec = override_recipe(spec, args.recipe)
     if args.epochs is not None:
         spec["epochs"] = args.epochs
     if args.width is not None:
         spec["architecture"]["width"] = args.width
+    if args.holdout is not None and Path(args.models_dir).resolve() == zoo.MODELS_DIR.resolve():
+        raise ValueError("A --holdout run measures a recipe and is not a shipped model: add --models-dir with a "
+                         "study folder, e.g. --models-dir runs/study.")
     device = resolve_device(args.device)
     if spec.get("precision") == "bf16" and device.type == "cpu" and not _cpu_has_bf16():
         print(f"[{args.name}] note: this CPU has no native bfloat16, so bf16 training runs emulated and slower "
               "than the shipped wall time (measured on an AVX512-BF16 CPU).", flush=True)
     x_train, y_train = _load_split(spec["dataset"], "train", args)
-    x_test, y_test = _load_split(spec["dataset"], "test", args)
+    if args.holdout is None:
+        x_test, y_test = _load_split(spec["dataset"], "test", args)
+    else:
+        # Recipes are compared on the last N training images, never on the test set they are shipped against.
+        if not 0 < args.holdout < len(x_train):
+            raise ValueError(f"--holdout must be between 1 and {len(x_train) - 1} (the training images), got {args.holdout}.")
+        x_train, y_train, x_test, y_test = (x_train[:-args.holdout], y_train[:-args.holdout],
+                                            x_train[-args.holdout:], y_train[-args.holdout:])
     model = build_model(spec, args.seed)
     noise_spec = spec.get("noise")
     input_noise = (noise_module.make(noise_spec["name"], noise_spec["scale"], **dict(noise_spec.get("params") or {}))
@@ -164,6 +176,7 @@ def command_train(args) -> dict:
         "seed": args.seed, "wall_time_s": round(result.wall_time_s, 1),
         "device": _device_label(device), "torch": torch.__version__,
         "train_examples": len(x_train), "test_examples": len(x_test),
+        "evaluated_on": "test split" if args.holdout is None else f"the last {args.holdout} training images (held out)",
         "metrics": {"test_accuracy": round(base_acc, 4),
                     "test_accuracy_under_noise": round(clean_acc, 4) if noise_spec else None,
                     "history": result.history},
@@ -187,6 +200,33 @@ def _checkpointing(args) -> dict:
     if args.resume and (folder / "checkpoint.pt").exists():
         print(f"[{args.name}] resuming from {folder / 'checkpoint.pt'}", flush=True)
     return {"checkpoint_dir": folder, "resume": args.resume}
+
+
+RECIPE_KEYS = ("architecture", "optimizer", "lr", "batch_size", "weight_decay", "schedule", "epochs", "augment",
+               "label_smoothing", "precision", "channels_last", "adversarial", "consistency")
+
+
+def override_recipe(spec: dict, text: str) -> dict:
+    """``spec`` with the JSON object ``text`` merged in (one level deep for dict values, e.g.
+    ``{"architecture": {"kind": "cifar_resnet"}, "epochs": 12}``): how a recipe study varies a recipe
+    from the command line. Unknown keys, the dataset and the noise are refused in one sentence."""
+    try:
+        changes = json.loads(text)
+    except ValueError:
+        raise ValueError(f"--recipe must be a JSON object, e.g. '{{\"epochs\": 12}}'; got {text!r}.") from None
+    if not isinstance(changes, dict):
+        raise ValueError(f"--recipe must be a JSON object, e.g. '{{\"epochs\": 12}}'; got {text!r}.")
+    unknown = sorted(set(changes) - set(RECIPE_KEYS))
+    if unknown:
+        raise ValueError(f"--recipe cannot set {', '.join(unknown)}: choose among {', '.join(RECIPE_KEYS)} "
+                         "(the dataset and noise come with the model's name).")
+    merged = json.loads(json.dumps(spec))
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
 
 
 def _cpu_has_bf16() -> bool:
@@ -665,6 +705,12 @@ def make_parser() -> argparse.ArgumentParser:
     train_parser.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
     train_parser.add_argument("--width", type=int, default=None, help="override the recipe's CNN width")
     train_parser.add_argument("--train-limit", type=int, default=None, help="use only N training images")
+    train_parser.add_argument("--holdout", type=int, default=None,
+                              help="measure on the last N training images instead of the test set (a recipe "
+                              "study; needs --models-dir outside assets/models)")
+    train_parser.add_argument("--recipe", default=None,
+                              help="JSON merged into the model's recipe, e.g. '{\"architecture\": {\"kind\": "
+                              "\"cifar_resnet\"}, \"epochs\": 12}'")
     train_parser.add_argument("--eval-examples", type=int, default=None,
                               help="evaluate each epoch on only N images (the final one uses all)")
     train_parser.add_argument("--resume", action="store_true",
