@@ -90,13 +90,23 @@ with images_tab:
             st.subheader("Over the whole gallery")
             count, settings = len(info.gallery), (model, float(scale), float(image_eps), int(votes), seed)
             runs = st.session_state.setdefault("p08_gallery_runs", set())
-            if st.button(f"Run it on all {count} gallery images at these settings (about {count}× one image)",
-                         key="p08_gallery_run"):
+            if st.session_state.get("p08_gallery_cancel"):      # Cancel reran the page mid-run: that run is dropped
+                runs.discard(settings)
+                st.warning("Gallery run cancelled: nothing was kept. Press the button to run it again.")
+            if st.button(f"Run it on all {count} gallery images at these settings (about {count}× one image; "
+                         "the opening settings are shipped)", key="p08_gallery_run"):
                 runs.add(settings)
             if settings in runs:
-                gallery = frame.compute(scene.gallery_outcomes, model=model, scale=float(scale), eps=float(image_eps),
-                                        votes=int(votes), seed=seed,
-                                        spinner=f"PGD on F, then the votes, on {count} images one after another…")
+                cancel, bar = st.empty(), st.empty()
+
+                def follow(done, total):                       # one update per image: each is a point Cancel stops at
+                    if done == 0:
+                        cancel.button("Cancel", key="p08_gallery_cancel")
+                    bar.progress(done / total, text=f"PGD on F, then the votes: {done} of {total} images done")
+                gallery = frame.compute_followed(scene.gallery_outcomes, model=model, scale=float(scale),
+                                                 eps=float(image_eps), votes=int(votes), seed=seed, progress=follow)
+                cancel.empty()
+                bar.empty()
                 columns = st.columns(3)
                 columns[0].metric("Gallery: PGD flips F", f"{gallery.flipped} / {gallery.images}")
                 columns[1].metric("Gallery: F_rob changes its answer", f"{gallery.changed} / {gallery.images}")
@@ -123,5 +133,5 @@ with lecture.step(6):
         st.dataframe(fig.divergence_table(view), hide_index=True)
         st.caption(scene.divergence_caption(view))
 
-frame.code(scene.toy_scene_live, scene.image_scene_live, scene.gallery_outcomes, scene.toy_regions_live,
+frame.code(scene.toy_scene_live, scene.image_scene_live, scene.gallery_outcomes_live, scene.toy_regions_live,
            scene.caption, scene.divergence_view)

@@ -47,6 +47,23 @@ def compute(function, /, *, spinner: str | None = "Computing…", **arguments):
         layout.fail(str(error))
 
 
+def compute_followed(function, /, *, progress, **arguments):
+    """``function(**arguments, progress=progress)`` for a long run that shows its progress: kept for this session
+    (st.session_state), not in st.cache_data, which replays a hit's element updates and fails on a bar made
+    outside the cached function (CacheReplayClosureError). A run stopped half-way (Cancel, a rerun) keeps nothing.
+    A ValueError becomes one sentence on the page, as in :func:`compute`."""
+    target = f"{function.__module__}:{function.__qualname__}"
+    key = (target, tuple(sorted(arguments.items())), assets_stamp())
+    recorder.call(function, arguments)
+    done = st.session_state.setdefault("scene_followed_results", {})
+    if key not in done:
+        try:
+            done[key] = function(**arguments, progress=progress)
+        except ValueError as error:
+            layout.fail(str(error))
+    return done[key]
+
+
 def code(*functions) -> None:
     """The page's last element: the scene function (and what it calls) shown beside the demo."""
     recorder.refresh_link()

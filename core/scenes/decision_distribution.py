@@ -387,19 +387,33 @@ class GalleryOutcomes:
 
 
 def gallery_outcomes(*, model: str = DEFAULT_MODEL, scale: float = 0.25, eps: float = DEFAULT_BUDGET["cifar10"],
-                     votes: int = DEFAULT_VOTES, seed: int = 0, indices: tuple[int, ...] | None = None) -> GalleryOutcomes:
+                     votes: int = DEFAULT_VOTES, seed: int = 0, indices: tuple[int, ...] | None = None,
+                     progress=None) -> GalleryOutcomes:
     """:func:`image_scene` on every gallery image (``indices``: only those, in that order), one image after the
     other: how many images PGD flips F on, and on how many F_rob changes its answer. Row k equals
-    image_scene(index=k) at the same settings and seed, whichever other images ran."""
+    image_scene(index=k) at the same settings and seed, whichever other images ran. The defaults' run is read from
+    assets/scenes/decision_distribution.json (:func:`build`); ``progress(done, total)`` follows a live run."""
+    arguments = {name: value for name, value in locals().items() if name != "progress"}
+    return (shipping.shipped_result(SCENE_FILE, "gallery_outcomes", arguments, RESULT_TYPES)
+            or gallery_outcomes_live(**arguments, progress=progress))
+
+
+def gallery_outcomes_live(*, model, scale, eps, votes, seed, indices=None, progress=None) -> GalleryOutcomes:
+    """:func:`gallery_outcomes` computed here (never read from the shipped file); ``progress(done, total)`` is
+    called before the first image (done = 0) and after each image."""
     check_seed(seed)
     base, noise, eps, votes, dataset = _image_settings(model, scale, eps, votes)
     x_all, y_all = common.gallery(dataset)
     chosen = range(len(x_all)) if indices is None else _gallery_indices(indices, len(x_all))
     rows = []
+    if progress is not None:
+        progress(0, len(chosen))
     for index in chosen:
         outcome, _ = _image_outcome(base, noise, x_all[index], int(y_all[index]), eps=eps, votes=votes,
                                     classes=len(data.CLASS_NAMES[dataset]), seed=seed, index=index)
         rows.append(GalleryRow(**_outcome_fields(outcome), index=index, true_label=int(y_all[index])))
+        if progress is not None:
+            progress(len(rows), len(chosen))
     return GalleryOutcomes(model=model, noise_label=noise.label, eps=eps, votes=votes, seed=seed, rows=tuple(rows),
                            flipped=sum(row.flipped for row in rows), changed=sum(not row.kept for row in rows),
                            flipped_kept=sum(row.flipped and row.kept for row in rows))
@@ -532,14 +546,21 @@ def divergence_caption(view: DivergenceView) -> str:
 
 SCENE_FILE = shipping.SCENE_FILE.with_name("decision_distribution.json")
 BUILD_COMMAND = "python -m core.scenes build --scene p08_decision_distribution"
-RESULT_TYPES = {cls.__name__: cls for cls in (ToyScene, ImageScene, ToyRegions)}
+RESULT_TYPES = {cls.__name__: cls for cls in (ToyScene, ImageScene, ToyRegions, GalleryOutcomes, GalleryRow)}
 SHIPPED_CALLS = (("toy_scene", toy_scene_live, toy_scene), ("toy_regions", toy_regions_live, toy_regions),
-                 ("image_scene", image_scene_live, image_scene))
+                 ("image_scene", image_scene_live, image_scene),
+                 ("gallery_outcomes", gallery_outcomes_live, gallery_outcomes))   # minutes on 2 cores: shipped
+
+
+def shipped_arguments(public) -> dict:
+    """The key of ``public``'s shipped result: its keyword defaults, less the ``progress`` callback."""
+    return {name: value for name, value in shipping.defaults(public).items() if name != "progress"}
 
 
 def build() -> None:
-    """Ship the page's opening results (every default, seed 0) in assets/scenes/decision_distribution.json."""
-    shipping.write_shipped(SCENE_FILE, [(name, live, shipping.defaults(public)) for name, live, public in SHIPPED_CALLS],
+    """Ship the page's opening results (every default, seed 0, and the defaults' gallery-wide run) in
+    assets/scenes/decision_distribution.json."""
+    shipping.write_shipped(SCENE_FILE, [(name, live, shipped_arguments(public)) for name, live, public in SHIPPED_CALLS],
                            BUILD_COMMAND)
 
 

@@ -656,10 +656,15 @@ RESULT_TYPES = {cls.__name__: cls for cls in (ModelInfo, Draws, Augmentation, Ga
 
 
 def encode(result) -> dict:
-    """A result dataclass as JSON-ready data (arrays with their dtype and shape)."""
+    """A result dataclass as JSON-ready data (arrays with their dtype and shape; nested result dataclasses,
+    e.g. a tuple of rows, as records of their own)."""
     def value(item):
         if isinstance(item, np.ndarray):
             return {"array": item.tolist(), "dtype": str(item.dtype), "shape": list(item.shape)}
+        if dataclasses.is_dataclass(item) and not isinstance(item, type):
+            return encode(item)
+        if isinstance(item, (list, tuple)):
+            return [value(element) for element in item]
         return item
     return {"type": type(result).__name__,
             "fields": {field.name: value(getattr(result, field.name)) for field in dataclasses.fields(result)}}
@@ -670,7 +675,11 @@ def decode(record: dict, types: dict):
     def value(item):
         if isinstance(item, dict) and "array" in item:
             return np.array(item["array"], dtype=item["dtype"]).reshape(item["shape"])
-        return tuple(item) if isinstance(item, list) else item
+        if isinstance(item, dict) and "type" in item and "fields" in item:
+            return decode(item, types)
+        # Records inside a list are decoded; any other element is kept as it was read (as before).
+        return tuple(value(element) if isinstance(element, dict) else element for element in item) \
+            if isinstance(item, list) else item
     return types[record["type"]](**{name: value(item) for name, item in record["fields"].items()})
 
 

@@ -1,6 +1,7 @@
 """Noise → decision regions: the class probabilities under noise move with σ; the outcome caption
 says what the metrics show (F flipped or not, F_rob kept its answer or not); the TV bound follows σ; the
-divergence view's generalized-normal radius follows β; the gallery button counts flips over every image."""
+divergence view's generalized-normal radius follows β; the gallery button counts flips over every image (and at
+the defaults shows the shipped run without recomputing)."""
 import pytest
 import streamlit as st
 
@@ -90,6 +91,7 @@ def test_gallery_button_counts_flips_over_every_image(open_page, metric, short_a
     changed, _ = (int(part) for part in metric(at, "Gallery: F_rob changes its answer").split("/"))
     table = next(frame.value for frame in at.dataframe if "F flipped" in frame.value.columns)
     assert images == len(table) == 20
+    assert not any(w.key == "p08_gallery_cancel" for w in at.button)     # the run finished: its Cancel is gone
     assert flipped == int(table["F flipped"].sum()) and changed == int(table["F_rob changed"].sum())
     caption = next(c.value for c in at.caption if c.value.startswith("On 20 gallery images"))
     assert f"flips F on {scene._how_many(flipped, images, 'images')};" in caption
@@ -98,3 +100,26 @@ def test_gallery_button_counts_flips_over_every_image(open_page, metric, short_a
     assert metric(at, "Gallery: PGD flips F") == f"{flipped} / {images}"
     at.select_slider(key="p08_image_scale").set_value(0.5).run()
     assert not at.exception and not any(m.label.startswith("Gallery:") for m in at.metric)   # … a new setting waits
+
+
+def test_gallery_button_at_the_defaults_shows_the_shipped_run(open_page, metric, monkeypatch):
+    """At the opening settings the gallery-wide run is read from the shipped file: the click shows its counts
+    at once, and nothing is recomputed (the live run would fail here)."""
+    from core.scenes import decision_distribution as scene
+    from core.scenes import noise_injection as shipping
+
+    shipped = shipping.shipped_result(scene.SCENE_FILE, "gallery_outcomes",
+                                      scene.shipped_arguments(scene.gallery_outcomes), scene.RESULT_TYPES)
+    at = open_page("app_pages/p08_decision_distribution.py")
+    if shipped is None or not any(w.key == "p08_model" for w in at.selectbox):
+        pytest.skip("no shipped default zoo model")
+    assert at.selectbox(key="p08_model").value == scene.DEFAULT_MODEL
+    def recompute(**_):
+        raise AssertionError("the shipped gallery was recomputed")
+    monkeypatch.setattr(scene, "gallery_outcomes_live", recompute)
+    at.button(key="p08_gallery_run").click().run()
+    assert not at.exception
+    assert metric(at, "Gallery: PGD flips F") == f"{shipped.flipped} / {shipped.images}"
+    assert metric(at, "Gallery: F_rob changes its answer") == f"{shipped.changed} / {shipped.images}"
+    assert metric(at, "Gallery: F flips, F_rob keeps") == f"{shipped.flipped_kept} / {shipped.flipped}"
+    assert not any(w.key == "p08_gallery_cancel" for w in at.button)     # nothing ran: no Cancel left behind

@@ -247,8 +247,10 @@ def test_gallery_counts_are_the_rows(mnist_gallery):
 
 
 def test_gallery_rows_do_not_depend_on_which_images_ran(mnist_gallery):
-    subset = scene.gallery_outcomes(**MNIST_GALLERY, indices=(7, 2))
+    followed = []
+    subset = scene.gallery_outcomes(**MNIST_GALLERY, indices=(7, 2), progress=lambda *done: followed.append(done))
     assert [row.index for row in subset.rows] == [7, 2]
+    assert followed == [(0, 2), (1, 2), (2, 2)]          # progress: before the first image, then after each
     assert same_row(subset.rows[0], mnist_gallery.rows[7]) and same_row(subset.rows[1], mnist_gallery.rows[2])
     # … and a row is what the one-image view shows for that image at the same settings and seed.
     single = scene.image_scene_live(index=7, **MNIST_GALLERY)
@@ -289,6 +291,38 @@ def test_gallery_caption_follows_the_counts(cases, flips, changes, kept_where_fl
     assert ("Where F flips" in text) == (kept_where_flipped is not None)
     if kept_where_flipped:
         assert f"F_rob keeps its answer on {kept_where_flipped}." in text
+
+
+@pytest.mark.skipif(scene.DEFAULT_MODEL not in scene.models(), reason="needs the shipped default zoo model")
+def test_shipped_gallery_is_what_the_scene_computes(monkeypatch):
+    """The defaults' gallery-wide run is shipped (a full recompute takes minutes on 2 cores): the file records
+    the build command, its counts are its rows', and its rows 0 and 7 are what a fresh run computes."""
+    import json
+
+    arguments = scene.shipped_arguments(scene.gallery_outcomes)
+    assert json.loads(scene.SCENE_FILE.read_text())["command"] == scene.BUILD_COMMAND
+    shipped = noise_injection.shipped_result(scene.SCENE_FILE, "gallery_outcomes", arguments, scene.RESULT_TYPES)
+    assert shipped is not None and [row.index for row in shipped.rows] == list(range(20))
+    assert (shipped.flipped, shipped.changed, shipped.flipped_kept) == (
+        sum(row.flipped for row in shipped.rows), sum(not row.kept for row in shipped.rows),
+        sum(row.flipped and row.kept for row in shipped.rows))
+    opening = scene.image_scene()                         # the shipped one-image view at the same defaults
+    assert same_row(scene.GalleryRow(**scene._outcome_fields(opening), index=0, true_label=shipped.rows[0].true_label),
+                    shipped.rows[0])
+    fresh = scene.gallery_outcomes_live(**{**arguments, "indices": (0, 7)})
+    for row in fresh.rows:
+        kept = shipped.rows[row.index]
+        assert (kept.label, kept.adv_label, kept.true_label, kept.draws) == (row.label, row.adv_label,
+                                                                            row.true_label, row.draws)
+        np.testing.assert_allclose(kept.p, row.p, atol=1e-6)
+        np.testing.assert_allclose(kept.q, row.q, atol=1e-6)
+        assert kept.distance == pytest.approx(row.distance, abs=1e-5)
+    # At the defaults the scene reads the file, with or without a progress callback: nothing runs.
+    monkeypatch.setattr(scene, "gallery_outcomes_live", lambda **_: pytest.fail("recomputed the shipped gallery"))
+    opened = scene.gallery_outcomes(progress=lambda *done: None)
+    assert (opened.flipped, opened.changed, opened.flipped_kept) == (shipped.flipped, shipped.changed,
+                                                                     shipped.flipped_kept)
+    assert [row.q.tolist() for row in opened.rows] == [row.q.tolist() for row in shipped.rows]
 
 
 @pytest.mark.parametrize("indices", [(20,), (1, 1), (), "3", (-1,), (0.5,)])
