@@ -145,15 +145,17 @@ class Noise:
                              "create the generator on the same device.")
         shape = (shape,) if isinstance(shape, int) else tuple(shape)
         options = dict(generator=generator, device=device)
+        # In place after the draw: the same products bit for bit, without a second large tensor (CERTIFY
+        # draws millions of values; a fresh 12 MB allocation per chunk cost as much as the draw itself).
         if self.name == "gaussian":
-            return torch.randn(shape, dtype=torch.float32, **options) * self.scale
+            return torch.randn(shape, dtype=torch.float32, **options).mul_(self.scale)
         if self.name == "uniform":
-            return (torch.rand(shape, dtype=torch.float32, **options) * 2 - 1) * self.scale
+            return torch.rand(shape, dtype=torch.float32, **options).mul_(2).sub_(1).mul_(self.scale)
         if self.name == "laplace":
             # |ε| ~ Exponential(1/b) with an independent random sign.
             magnitude = torch.empty(shape, dtype=torch.float32, device=device).exponential_(1.0, generator=generator)
-            sign = torch.empty(shape, dtype=torch.float32, device=device).bernoulli_(0.5, generator=generator) * 2 - 1
-            return sign * magnitude * self.scale
+            sign = torch.empty(shape, dtype=torch.float32, device=device).bernoulli_(0.5, generator=generator)
+            return sign.mul_(2).sub_(1).mul_(magnitude).mul_(self.scale)
         return self._sample_generalized_normal(shape, generator, device)
 
     def _sample_generalized_normal(self, shape, generator, device) -> torch.Tensor:
