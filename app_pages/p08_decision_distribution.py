@@ -110,7 +110,8 @@ with images_tab:
                 columns = st.columns(3)
                 columns[0].metric("Gallery: PGD flips F", f"{gallery.flipped} / {gallery.images}")
                 columns[1].metric("Gallery: F_rob changes its answer", f"{gallery.changed} / {gallery.images}")
-                columns[2].metric("Gallery: F flips, F_rob keeps", f"{gallery.flipped_kept} / {gallery.flipped}")
+                columns[2].metric("Gallery: F flips, F_rob keeps",
+                                  f"{gallery.flipped_kept} / {gallery.flipped}" if gallery.flipped else "no flip")
                 st.dataframe(fig.gallery_table(gallery, names), hide_index=True)
                 st.caption(scene.gallery_caption(gallery))
 

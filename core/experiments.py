@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import math
 import platform
@@ -191,12 +192,28 @@ def command_train(args) -> dict:
 CHECKPOINTS_DIR = zoo.ASSETS_DIR.parent / "runs" / "checkpoints"   # ignored by git (/runs/)
 
 
+def _run_key(args) -> str:
+    """A short digest of the train command without --resume/--checkpoint-dir: a study (--holdout, --recipe),
+    another seed and the shipping run of one model keep separate default checkpoints."""
+    argv = list(sys.argv[1:] if args.argv is None else args.argv)
+    kept, skip = [], False
+    for item in argv:
+        if skip:
+            skip = False
+        elif item == "--checkpoint-dir":
+            skip = True
+        elif item != "--resume" and not item.startswith("--checkpoint-dir="):
+            kept.append(item)
+    return hashlib.sha256(json.dumps(kept).encode()).hexdigest()[:10]
+
+
 def _checkpointing(args) -> dict:
     """train's checkpoint arguments: with --resume (or --checkpoint-dir) the state is saved after every
-    epoch, by default in runs/checkpoints/<name>/, and --resume continues from it (identical result)."""
+    epoch, by default in runs/checkpoints/<name>-<digest of the command>/, and --resume continues from it
+    (identical result)."""
     if not args.resume and args.checkpoint_dir is None:
         return {}
-    folder = Path(args.checkpoint_dir) if args.checkpoint_dir else CHECKPOINTS_DIR / args.name
+    folder = Path(args.checkpoint_dir) if args.checkpoint_dir else CHECKPOINTS_DIR / f"{args.name}-{_run_key(args)}"
     if args.resume and (folder / "checkpoint.pt").exists():
         print(f"[{args.name}] resuming from {folder / 'checkpoint.pt'}", flush=True)
     return {"checkpoint_dir": folder, "resume": args.resume}
@@ -226,7 +243,48 @@ def override_recipe(spec: dict, text: str) -> dict:
             merged[key] = {**merged[key], **value}
         else:
             merged[key] = value
-    return merged
+    return _checked_recipe(merged)
+
+
+IMAGE_ARCHITECTURES = {"cifar10": ("cifar_cnn", "cifar_resnet"), "mnist": ("mnist_cnn",)}
+
+
+def _checked_recipe(spec: dict) -> dict:
+    """``spec`` if its numbers have the right types and its architecture builds and runs on one input of its
+    dataset; else one sentence (an override must fail here, not as a traceback mid-training)."""
+    from core.data import dataset_info
+
+    def whole(key, low):
+        if not isinstance(spec.get(key), int) or isinstance(spec.get(key), bool) or spec[key] < low:
+            raise ValueError(f"The recipe's {key} must be a whole number ≥ {low}, got {spec.get(key)!r}.")
+
+    def number(key, low, high=math.inf, *, low_open=False):
+        value = spec.get(key)
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) \
+                or value < low or (low_open and value == low) or value >= high:
+            bound = f"> {low}" if low_open else f"≥ {low}"
+            raise ValueError(f"The recipe's {key} must be a number {bound}" + (f" and < {high}" if high < math.inf else "")
+                             + f", got {value!r}.")
+
+    whole("epochs", 1)
+    whole("batch_size", 1)
+    number("lr", 0, low_open=True)
+    number("weight_decay", 0)
+    number("label_smoothing", 0, 1)
+    if not isinstance(spec.get("architecture"), dict):
+        raise ValueError("The recipe's architecture must be a JSON object such as {\"kind\": \"cifar_resnet\"}.")
+    kinds = IMAGE_ARCHITECTURES.get(spec["dataset"])
+    if kinds and spec["architecture"].get("kind") not in kinds:
+        raise ValueError(f"The recipe's architecture kind {spec['architecture'].get('kind')!r} is not one for "
+                         f"{spec['dataset']}: choose {' or '.join(kinds)}.")
+    shape = dataset_info(spec["dataset"])["shape"]
+    try:
+        with torch.no_grad():
+            build({**spec["architecture"], "seed": 0}).eval()(torch.zeros(1, *shape))
+    except (TypeError, ValueError, RuntimeError) as error:
+        raise ValueError(f"The recipe's architecture {json.dumps(spec['architecture'])} does not build and run on "
+                         f"{spec['dataset']} images ({str(error).splitlines()[0][:160]}).") from None
+    return spec
 
 
 def _cpu_has_bf16() -> bool:
@@ -717,7 +775,7 @@ def make_parser() -> argparse.ArgumentParser:
                               help="checkpoint after every epoch and continue from the latest checkpoint of the same "
                               "command (pass it from the first run; the result is identical to an uninterrupted run)")
     train_parser.add_argument("--checkpoint-dir", default=None,
-                              help="where --resume keeps its checkpoint (default runs/checkpoints/<name>/)")
+                              help="where --resume keeps its checkpoint (default runs/checkpoints/<name>-<digest of the command>/)")
     train_parser.set_defaults(handler=command_train)
     evaluate_parser = sub.add_parser("evaluate", help="the talk's table and accuracy-vs-budget curves")
     common(evaluate_parser)

@@ -146,11 +146,17 @@ def freeze_graph(model: nn.Module, example: torch.Tensor) -> torch.jit.ScriptMod
     """``model`` traced on ``example`` and frozen (torch.jit.freeze: parameters become constants,
     batch norm is folded, oneDNN fuses convolution + ReLU). TorchScript is deprecated in favour of
     torch.compile, which measured as fast here but compiles for ~30 s — longer than most runs — so
-    the frozen graph stays while it works; its deprecation warnings are silenced."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    the frozen graph stays while it works; its deprecation warnings are silenced. A TracerWarning (a
+    trace that may not generalise: Python branching on values or shapes) raises RuntimeError, so that
+    calibration skips the candidate."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         with torch.no_grad():
-            return torch.jit.freeze(torch.jit.trace(copy.deepcopy(model).eval(), example, check_trace=False))
+            frozen = torch.jit.freeze(torch.jit.trace(copy.deepcopy(model).eval(), example, check_trace=False))
+    doubts = [str(w.message).splitlines()[0] for w in caught if issubclass(w.category, torch.jit.TracerWarning)]
+    if doubts:
+        raise RuntimeError(f"the trace may not generalise: {doubts[0]}")
+    return frozen
 
 
 _FREEZING = threading.Lock()
@@ -274,6 +280,7 @@ def calibrate(model: nn.Module, example: torch.Tensor, *, noise, precision: str 
     with torch.inference_mode():
         batch = example + noise.sample((max(fitting), *example.shape), generator=generator, device=device)
         reference = model(batch[:middle]).argmax(dim=1)
+        reference_small = model(batch[:3]).argmax(dim=1)    # its own batch: kernels may differ with the size
         candidates = []
         ways = [(False, "eager")] + [(True, "eager")] * has_conv_batchnorm(model) + [(False, "frozen")] * (can_freeze(model) and precision == "fp32")
         for memory_format in MEMORY_FORMATS if example.ndim == 3 else MEMORY_FORMATS[:1]:
@@ -285,7 +292,7 @@ def calibrate(model: nn.Module, example: torch.Tensor, *, noise, precision: str 
                     # The argmax on the timed batch, and on a smaller one: a frozen graph traced at one
                     # batch size must also run the ragged last batch of a run.
                     agrees = torch.equal(prepared(batch[:middle]).argmax(dim=1), reference) and \
-                        torch.equal(prepared(batch[:3]).argmax(dim=1), reference[:3])
+                        torch.equal(prepared(batch[:3]).argmax(dim=1), reference_small)
                 except RuntimeError as error:                             # a model TorchScript cannot trace
                     if log:
                         log(f"calibration: {plan.label} does not run ({str(error).splitlines()[0][:120]}): skipped")
@@ -315,7 +322,7 @@ def calibrate(model: nn.Module, example: torch.Tensor, *, noise, precision: str 
         time_pairs([(index, size) for size in sorted({fitting[0], middle}) for index in range(len(candidates))])
         fastest = {index: max(rate(key) for key in timings if key[0] == index) for index in range(len(candidates))}
         finalists = sorted(fastest, key=fastest.get, reverse=True)[:2]
-        time_pairs([(index, size) for size in fitting for index in finalists])
+        time_pairs([(index, size) for size in fitting for index in finalists if (index, size) not in timings])
         best_index, size = max((key for key in timings if key[0] in finalists), key=rate)
         measured = [(candidates[index][0].label, size_, rate((index, size_))) for index, size_ in timings]
         best_plan, rates = candidates[best_index][0], {size: rate((best_index, size))}

@@ -220,3 +220,32 @@ def test_an_interrupted_image_certificate_is_not_cached():
     assert not [key for key in C._image_cache if key[1] == 1 and key[3] == 1000 and key[5] == 3]
     whole = C.certify_image(**request)
     assert whole.certificate.n == 1000 and sum(whole.certificate.counts) == 1000
+
+
+def test_a_frozen_graph_traced_on_a_small_batch_runs_larger_ones():
+    model = tiny_cnn()
+    fast = inference.prepare(model, inference.InferencePlan(memory_format="channels_last", graph="frozen"))
+    for size in (2, 300):       # CERTIFY's first batch is often its small selection batch (n0)
+        x = torch.rand(size, 3, 8, 8, generator=torch.Generator().manual_seed(size))
+        with torch.no_grad():
+            torch.testing.assert_close(fast(x), model(x), rtol=1e-4, atol=1e-5)
+
+
+class Branchy(nn.Module):
+    """A model whose Python branches on its input's values: a trace would record one branch only."""
+
+    def __init__(self):
+        super().__init__()
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(3 * 8 * 8, 4))
+
+    def forward(self, x):
+        logits = self.head(x)
+        return logits if bool(x.mean() > 0.5) else -logits
+
+
+def test_calibration_skips_the_frozen_graph_of_a_model_that_branches_on_values():
+    lines = []
+    plan = inference.calibrate(Branchy(), torch.rand(3, 8, 8), noise=noise_module.make("gaussian", 0.3),
+                               batch_sizes=(16, 32), rounds=1, log=lines.append)
+    assert plan.graph == "eager"
+    assert any("frozen graph does not run" in line and "skipped" in line for line in lines), lines

@@ -210,7 +210,29 @@ def test_a_recipe_study_trains_on_the_rest_and_measures_on_the_held_out_images(t
     for argv, words in ((["--holdout", "50"], "not a shipped model"),
                         (["--holdout", "300", "--models-dir", str(study)], "--holdout must be between"),
                         (["--recipe", "[1]", "--models-dir", str(study)], "JSON object"),
-                        (["--recipe", '{"noise": null}', "--models-dir", str(study)], "cannot set noise")):
+                        (["--recipe", '{"noise": null}', "--models-dir", str(study)], "cannot set noise"),
+                        (["--recipe", '{"epochs": "12"}', "--models-dir", str(study)], "whole number"),
+                        (["--recipe", '{"lr": -1}', "--models-dir", str(study)], "lr must be a number > 0"),
+                        (["--recipe", '{"architecture": {"blocks": [3, 3, 3]}}', "--models-dir", str(study)],
+                         "does not build and run on mnist"),
+                        (["--recipe", '{"architecture": {"kind": "cifar_resnet"}}', "--models-dir", str(study)],
+                         "not one for mnist")):
         assert experiments.main(["train", "--name", "mnist-standard", "--epochs", "1", *argv, *common]) != 0
         err = capsys.readouterr().err
         assert words in err and "Traceback" not in err, (argv, err)
+
+
+def test_default_checkpoints_are_kept_apart_per_command():
+    parser = experiments.make_parser()
+
+    def folder(*argv):
+        args = parser.parse_args(list(argv))
+        args.argv = list(argv)
+        return experiments._checkpointing(args)["checkpoint_dir"]
+
+    shipping = folder("train", "--name", "mnist-standard", "--resume")
+    assert shipping.name.startswith("mnist-standard-")
+    assert folder("train", "--name", "mnist-standard", "--resume") == shipping, "the same command resumes its own"
+    assert folder("train", "--name", "mnist-standard", "--resume", "--holdout", "50", "--models-dir", "x") != shipping
+    assert folder("train", "--name", "mnist-standard", "--resume", "--seed", "1") != shipping
+    assert folder("train", "--name", "mnist-standard", "--checkpoint-dir", "mine") == experiments.Path("mine")
