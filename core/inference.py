@@ -319,15 +319,15 @@ def calibrate(model: nn.Module, example: torch.Tensor, *, noise, precision: str 
         def rate(key):
             return key[1] / statistics.median(timings[key])
 
-        time_pairs([(index, size) for size in sorted({fitting[0], middle}) for index in range(len(candidates))])
+        time_pairs([(index, size) for size in sorted({min(fitting), middle}) for index in range(len(candidates))])
         fastest = {index: max(rate(key) for key in timings if key[0] == index) for index in range(len(candidates))}
         finalists = sorted(fastest, key=fastest.get, reverse=True)[:2]
         time_pairs([(index, size) for size in fitting for index in finalists if (index, size) not in timings])
         best_index, size = max((key for key in timings if key[0] in finalists), key=rate)
         measured = [(candidates[index][0].label, size_, rate((index, size_))) for index, size_ in timings]
-        best_plan, rates = candidates[best_index][0], {size: rate((best_index, size))}
+        best_plan, best_rate = candidates[best_index][0], rate((best_index, size))
     if log:
         for label, size_, rate_ in measured:
             log(f"calibration: {label}, batch {size_}: {rate_:,.0f} samples/s")
-    return replace(best_plan, batch_size=size, samples_per_second=round(rates[size], 1),
+    return replace(best_plan, batch_size=size, samples_per_second=round(best_rate, 1),
                    measured=tuple((label, size_, round(rate, 1)) for label, size_, rate in measured))
