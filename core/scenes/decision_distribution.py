@@ -552,15 +552,10 @@ SHIPPED_CALLS = (("toy_scene", toy_scene_live, toy_scene), ("toy_regions", toy_r
                  ("gallery_outcomes", gallery_outcomes_live, gallery_outcomes))   # minutes on 2 cores: shipped
 
 
-def shipped_arguments(public) -> dict:
-    """The key of ``public``'s shipped result: its keyword defaults, less the ``progress`` callback."""
-    return {name: value for name, value in shipping.defaults(public).items() if name != "progress"}
-
-
 def build() -> None:
     """Ship the page's opening results (every default, seed 0, and the defaults' gallery-wide run) in
     assets/scenes/decision_distribution.json."""
-    shipping.write_shipped(SCENE_FILE, [(name, live, shipped_arguments(public)) for name, live, public in SHIPPED_CALLS],
+    shipping.write_shipped(SCENE_FILE, [(name, live, shipping.defaults(public)) for name, live, public in SHIPPED_CALLS],
                            BUILD_COMMAND)
 
 

@@ -739,8 +739,10 @@ def write_shipped(path: Path, calls, command: str, dependencies=model_dependenci
 
 
 def defaults(function) -> dict:
-    """The keyword defaults of a scene function: the page's opening values."""
-    return {name: parameter.default for name, parameter in inspect.signature(function).parameters.items()}
+    """The keyword defaults of a scene function: the page's opening values, the key of its shipped result.
+    A ``progress`` callback only follows a run, so it is no part of that key."""
+    return {name: parameter.default for name, parameter in inspect.signature(function).parameters.items()
+            if name != "progress"}
 
 
 def _shipped(function: str, arguments: dict):

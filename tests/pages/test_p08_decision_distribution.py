@@ -109,7 +109,7 @@ def test_gallery_button_at_the_defaults_shows_the_shipped_run(open_page, metric,
     from core.scenes import noise_injection as shipping
 
     shipped = shipping.shipped_result(scene.SCENE_FILE, "gallery_outcomes",
-                                      scene.shipped_arguments(scene.gallery_outcomes), scene.RESULT_TYPES)
+                                      scene.shipping.defaults(scene.gallery_outcomes), scene.RESULT_TYPES)
     at = open_page("app_pages/p08_decision_distribution.py")
     if shipped is None or not any(w.key == "p08_model" for w in at.selectbox):
         pytest.skip("no shipped default zoo model")

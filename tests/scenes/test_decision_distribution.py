@@ -299,7 +299,7 @@ def test_shipped_gallery_is_what_the_scene_computes(monkeypatch):
     the build command, its counts are its rows', and its rows 0 and 7 are what a fresh run computes."""
     import json
 
-    arguments = scene.shipped_arguments(scene.gallery_outcomes)
+    arguments = scene.shipping.defaults(scene.gallery_outcomes)
     assert json.loads(scene.SCENE_FILE.read_text())["command"] == scene.BUILD_COMMAND
     shipped = noise_injection.shipped_result(scene.SCENE_FILE, "gallery_outcomes", arguments, scene.RESULT_TYPES)
     assert shipped is not None and [row.index for row in shipped.rows] == list(range(20))
