@@ -1,6 +1,6 @@
 """CERTIFY throughput: ours (calibrated) vs ART 1.20.1 vs the naive fp32 NCHW forward loop.
 
-    python -m bench.bench_certify --rounds 5 [--images 2] [--n 2000] [--n0 100] [--threads 2]
+    python -m bench.bench_certify --rounds 5 [--images 2] [--n 2000] [--n0 100] [--threads 2] [--device cuda]
 
 Same shipped model (cifar10-gaussian-0.25's base classifier), same images (foolbox's offline
 CIFAR-10 gallery, no data folder needed), same machine. Each round runs the three in turn (the order
@@ -22,7 +22,7 @@ import torch
 
 from core import data, evaluation, inference, smoothing, zoo
 from core import noise as noise_module
-from core.device import make_generator
+from core.device import make_generator, resolve_device
 from core.models import without_noise
 
 MODEL = "cifar10-gaussian-0.25"
@@ -30,38 +30,40 @@ SIGMA = 0.25
 ART_BATCH = 32            # PyTorchRandomizedSmoothing.certify's default batch_size
 
 
-def ours(fast, plan, x, y, noise, n0, n, alpha):
-    evaluation.certify_dataset(fast, x, y, noise=noise, n0=n0, n=n, alpha=alpha, batch_size=plan.batch_size, seed=0)
+def ours(fast, plan, x, y, noise, n0, n, alpha, device):
+    evaluation.certify_dataset(fast, x, y, noise=noise, n0=n0, n=n, alpha=alpha, batch_size=plan.batch_size, seed=0,
+                               device=device)
 
 
 def naive(model, x, n0, n):
     """CERTIFY's n0 + n forward passes per image, the plain way: fp32 NCHW, batches of ART_BATCH."""
-    generator = torch.Generator().manual_seed(0)
+    generator = make_generator(0, x.device)
     with torch.no_grad():
         for image in x:
             for draws in (n0, n):
-                counts = torch.zeros(10, dtype=torch.long)
+                counts = torch.zeros(10, dtype=torch.long, device=x.device)
                 for start in range(0, draws, ART_BATCH):
                     rows = min(ART_BATCH, draws - start)
-                    batch = image + torch.randn((rows, *image.shape), generator=generator) * SIGMA
+                    batch = image + torch.randn((rows, *image.shape), generator=generator, device=x.device) * SIGMA
                     counts += torch.bincount(model(batch).argmax(dim=1), minlength=10)
+                int(counts.sum())      # waits for the device, like a real CERTIFY reading its counts
 
 
-def art_smoother(model, n0, alpha):
+def art_smoother(model, n0, alpha, device):
     from art.estimators.certification.randomized_smoothing import PyTorchRandomizedSmoothing
 
     return PyTorchRandomizedSmoothing(model=model, loss=torch.nn.CrossEntropyLoss(), input_shape=(3, 32, 32),
                                       nb_classes=10, sample_size=n0, scale=SIGMA, alpha=alpha, clip_values=(0.0, 1.0),
-                                      device_type="cpu")
+                                      device_type="gpu" if device.type == "cuda" else "cpu")
 
 
 def identical_counts(model, fast, plan, x, noise, n0, n) -> bool:
     """Our fast path's selection and estimation counts equal the reference path's, image by image."""
     for index, image in enumerate(x):
         reference = smoothing.certify_details(model, image, noise=noise, n0=n0, n=n, alpha=0.001, batch_size=1000,
-                                              generator=make_generator(index))
+                                              generator=make_generator(index, image.device))
         quick = smoothing.certify_details(fast, image, noise=noise, n0=n0, n=n, alpha=0.001,
-                                          batch_size=plan.batch_size, generator=make_generator(index))
+                                          batch_size=plan.batch_size, generator=make_generator(index, image.device))
         if (reference.counts, reference.selection_counts) != (quick.counts, quick.selection_counts):
             return False
     return True
@@ -74,23 +76,28 @@ def main(argv=None) -> None:
     parser.add_argument("--n0", type=int, default=100)
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda: all three run there (ART with device_type='gpu')")
     args = parser.parse_args(argv)
+    try:
+        device = resolve_device(args.device)
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
     if args.threads:
         torch.set_num_threads(args.threads)
     alpha = 0.001
-    model = without_noise(zoo.load(MODEL)).eval()
+    model = without_noise(zoo.load(MODEL, device)).eval()
     images, labels = data.gallery("cifar10")
-    x, y = images[:args.images], labels[:args.images]
+    x, y = images[:args.images].to(device), labels[:args.images]
     noise = noise_module.make("gaussian", SIGMA)
     started = time.perf_counter()
-    plan = inference.calibrate(model, x[0], noise=noise)
+    plan = inference.calibrate(model, x[0], noise=noise, device=device)
     calibration_s = time.perf_counter() - started
     fast = inference.prepare(model, plan)
     same = identical_counts(model, fast, plan, x, noise, args.n0, args.n)
-    smoother = art_smoother(model, args.n0, alpha)
-    x_numpy = x.numpy().astype(np.float32)
+    smoother = art_smoother(model, args.n0, alpha, device)
+    x_numpy = x.cpu().numpy().astype(np.float32)
     runs = {
-        "ours": lambda: ours(fast, plan, x, y, noise, args.n0, args.n, alpha),
+        "ours": lambda: ours(fast, plan, x, y, noise, args.n0, args.n, alpha, device),
         "ART 1.20.1": lambda: smoother.certify(x_numpy, n=args.n, batch_size=ART_BATCH),
         "naive": lambda: naive(model, x, args.n0, args.n),
     }
@@ -103,7 +110,8 @@ def main(argv=None) -> None:
             runs[name]()
             rates[name].append(samples / (time.perf_counter() - started))
     median = {name: statistics.median(values) for name, values in rates.items()}
-    print(f"machine: {_machine()}; torch {torch.__version__}, {torch.get_num_threads()} threads")
+    where = torch.cuda.get_device_name(device) if device.type == "cuda" else _machine()
+    print(f"machine: {where}; torch {torch.__version__}, {torch.get_num_threads()} threads")
     print(f"model {MODEL}; {args.images} gallery images × (n0 {args.n0} + n {args.n}) noisy samples; "
           f"{args.rounds} alternating rounds")
     print(f"our plan: {plan.label}, batch {plan.batch_size} (calibration {calibration_s:.1f} s: "

@@ -6,6 +6,7 @@ command that rebuilds it, seed, wall time, device and measured metrics.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -104,11 +105,29 @@ def save(model: torch.nn.Module, info: dict, models_dir: Path | str = MODELS_DIR
     save_safetensors_atomic(state, models_dir / file_name)
     record = {**info, "file": file_name, "sha256": sha256_of(models_dir / file_name),
               "architecture": getattr(model, "architecture", info.get("architecture"))}
-    manifest = read_manifest(models_dir)
-    manifest["models"] = [item for item in manifest["models"] if item["name"] != info["name"]]
-    manifest["models"].append(record)
-    write_manifest(manifest, models_dir)
+    with _manifest_lock(models_dir):      # several trainings may finish at once: no entry may be lost
+        manifest = read_manifest(models_dir)
+        manifest["models"] = [item for item in manifest["models"] if item["name"] != info["name"]]
+        manifest["models"].append(record)
+        write_manifest(manifest, models_dir)
     return record
+
+
+@contextlib.contextmanager
+def _manifest_lock(models_dir: Path):
+    """An exclusive lock around the manifest's read-modify-write (POSIX flock; where fcntl is missing,
+    e.g. Windows, none: run trainings into one folder one after the other there)."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    with open(Path(models_dir) / ".manifest.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def load(name: str, device="cpu", *, models_dir: Path | str = MODELS_DIR) -> torch.nn.Module:

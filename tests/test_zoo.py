@@ -100,3 +100,24 @@ def test_weights_that_do_not_fit_the_architecture_give_one_sentence(tmp_path):
     (tmp_path / zoo.MANIFEST_NAME).write_text(json.dumps({"models": [record]}))
     with pytest.raises(zoo.ModelUnavailable, match="architecture of 'mnist-standard'"):
         zoo.load(name, models_dir=tmp_path)
+
+
+def _save_one(folder: str, seed: int) -> None:
+    from core.models import cifar_cnn
+
+    zoo.save(cifar_cnn(width=2, seed=seed), {"name": f"model-{seed}"}, folder)
+
+
+def test_trainings_finishing_at_once_keep_every_manifest_entry(tmp_path):
+    """Several `train` processes may save into one zoo at the same moment (a GPU runs them side by side):
+    the manifest's read-modify-write is locked, so none of their entries is lost."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    processes = [context.Process(target=_save_one, args=(str(tmp_path), seed)) for seed in range(6)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=120)
+    assert [process.exitcode for process in processes] == [0] * 6
+    assert sorted(zoo.names(tmp_path)) == sorted(f"model-{seed}" for seed in range(6))
