@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from core import checks
-from core.device import make_generator, resolve_device
+from core.device import make_generator, resolve_device, strict_fp32
 
 PRECISIONS = ("fp32", "bf16")
 MEMORY_FORMATS = ("contiguous", "channels_last")
@@ -70,6 +70,8 @@ class InferencePlan:
         """A JSON-ready dict for result files (read back by :meth:`from_record`)."""
         record = asdict(self)
         record["measured"] = [list(row) for row in self.measured]
+        if self.device.startswith("cuda") and self.precision == "fp32":
+            record["fp32_kernels"] = "ieee"     # core.device.strict_fp32: no TF32 (files without it used cuDNN's TF32)
         return record
 
     @classmethod
@@ -277,7 +279,7 @@ def calibrate(model: nn.Module, example: torch.Tensor, *, noise, precision: str 
     fitting = [size for size in sizes if size * per_row <= budget] or [max(1, min(sizes[0], budget // max(per_row, 1)))]
     middle = fitting[(len(fitting) - 1) // 2]
     generator = make_generator(seed, device)
-    with torch.inference_mode():
+    with torch.inference_mode(), strict_fp32(device):       # time the IEEE fp32 kernels the run will use
         batch = example + noise.sample((max(fitting), *example.shape), generator=generator, device=device)
         reference = model(batch[:middle]).argmax(dim=1)
         reference_small = model(batch[:3]).argmax(dim=1)    # its own batch: kernels may differ with the size

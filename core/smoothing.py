@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from core import checks
+from core.device import strict_fp32
 from core.noise import scale_for_std
 
 ABSTAIN = -1
@@ -148,7 +149,8 @@ def _noisy_logits(model, xs, *, noise, num, batch_size, generator, chunk=NOISE_C
         raise ValueError(f"The generator lives on {generator.device} but the model runs on {device}; "
                          "create the generator on the model's device.")
     xs = xs.to(device)
-    with torch.no_grad(), _evaluation_mode(model):
+    # IEEE fp32 on CUDA too (cuDNN's default there is TF32: another classifier than the certified one).
+    with torch.no_grad(), _evaluation_mode(model), strict_fp32(device):
         chunks = _noise_chunks(xs, noise=noise, num=num, chunk=chunk, generator=generator, device=device)
         for rows, batch in _evaluation_batches(chunks, batch_size):
             with torch.inference_mode():     # the forward only: callers get ordinary tensors back
