@@ -15,14 +15,17 @@ from ui import recompute
 # minutes on a busy 2-core CI machine. The tests check the numbers, never the speed.
 COMPUTE_TIMEOUT = 900
 
-pytestmark = [pytest.mark.skipif(not {"cifar10-standard", "cifar10-gaussian-0.25"} <= set(zoo.names()),
+pytestmark = [pytest.mark.skipif(not {"cifar10-standard", "cifar10-gaussian-0.25", "mnist-gaussian-0.25"} <= set(zoo.names()),
                                  reason="needs the shipped CIFAR-10 models"),
               pytest.mark.timeout(2 * COMPUTE_TIMEOUT)]
 
 
-def _write_npz(folder, images: torch.Tensor, labels: torch.Tensor) -> None:
+def _write_npz(folder, images: torch.Tensor, labels: torch.Tensor, dataset: str = "cifar10") -> None:
+    # The shared files' layout: N×H×W×C for CIFAR-10, N×H×W for MNIST, uint8 pixels and labels.
     pixels = (images.permute(0, 2, 3, 1) * 255).round().to(torch.uint8).numpy()
-    np.savez_compressed(folder / "cifar10_test.npz", x=pixels, y=labels.numpy().astype(np.uint8))
+    if dataset == "mnist":
+        pixels = pixels[..., 0]
+    np.savez_compressed(folder / f"{dataset}_test.npz", x=pixels, y=labels.numpy().astype(np.uint8))
 
 
 @pytest.fixture
@@ -35,6 +38,18 @@ def local_cifar(tmp_path, monkeypatch):
 
     def write(repeat: int):
         _write_npz(tmp_path, images.repeat_interleave(repeat, dim=0), labels.repeat_interleave(repeat))
+        return images, labels
+    return write
+
+
+@pytest.fixture
+def local_mnist(tmp_path, monkeypatch):
+    """``local_mnist(repeat)``: as ``local_cifar``, with MNIST's gallery (a far cheaper model to certify)."""
+    images, labels = data.gallery("mnist")
+    monkeypatch.setattr(recompute, "data_dirs", lambda: [tmp_path])
+
+    def write(repeat: int):
+        _write_npz(tmp_path, images.repeat_interleave(repeat, dim=0), labels.repeat_interleave(repeat), "mnist")
         return images, labels
     return write
 
@@ -67,19 +82,19 @@ def test_p06_recomputed_table_equals_the_gallery_table(open_page, local_cifar):
     assert len(_tables(at)) == 1
 
 
-def test_p09_recomputed_certificates_equal_core(open_page, local_cifar):
-    images, labels = local_cifar(20)
+def test_p09_recomputed_certificates_equal_core(open_page, local_mnist):
+    images, labels = local_mnist(20)
     at = open_page("app_pages/p09_certificate.py")
     assert not at.exception
-    at.selectbox(key="p09_recompute_model").set_value("cifar10-gaussian-0.25").run()
+    at.selectbox(key="p09_recompute_model").set_value("mnist-gaussian-0.25").run()
     at.slider(key="p09_recompute_images").set_value(2).run()
     at.select_slider(key="p09_recompute_n").set_value(1000).run()
     at.button(key="p09_recompute_button").click().run(timeout=COMPUTE_TIMEOUT)
     assert not at.exception
     shown = at.dataframe[-1].value["now (2 images, n = 1000)"].tolist()
 
-    entry = zoo.entry("cifar10-gaussian-0.25")
-    rows = evaluation.certify_dataset(without_noise(zoo.load("cifar10-gaussian-0.25")), images[:2], labels[:2],
+    entry = zoo.entry("mnist-gaussian-0.25")
+    rows = evaluation.certify_dataset(without_noise(zoo.load("mnist-gaussian-0.25")), images[:2], labels[:2],
                                       noise=noises.make("gaussian", entry["noise"]["scale"]), n0=100, n=1000,
                                       alpha=0.001, batch_size=1000, seed=0)
     expected = evaluation.certified_accuracy_curve(rows, [0.0, 0.25, 0.5, 0.75, 1.0])
