@@ -117,3 +117,42 @@ def test_bad_arguments():
         training.Trainer(model, x, y, loss="mse")
     with pytest.raises(ValueError, match="epochs"):
         training.train(model, x, y, epochs=0)
+
+
+@pytest.mark.parametrize("kind", ["pgd", "fgsm_rs"])
+def test_adversarial_budget_warms_up_linearly_then_stays(monkeypatch, kind):
+    """eps_warmup_epochs = 1 with 4 steps per epoch: the attack sees ε·1/4, 2/4, 3/4, then ε, and its step
+    shrinks with it (the same fraction of the budget throughout)."""
+    from core import attacks
+
+    seen = []
+    real_pgd, real_fgsm = attacks.pgd, attacks.fgsm
+
+    def spy_pgd(model, x, y, *, eps, step, **kwargs):
+        seen.append((eps, step))
+        return real_pgd(model, x, y, eps=eps, step=step, **kwargs)
+
+    def spy_fgsm(model, x, y, *, eps, **kwargs):
+        seen.append((None, eps))          # FGSM-RS passes its step as the FGSM budget
+        return real_fgsm(model, x, y, eps=eps, **kwargs)
+
+    monkeypatch.setattr(attacks, "pgd", spy_pgd)
+    monkeypatch.setattr(attacks, "fgsm", spy_fgsm)
+    x, y = _blobs(n=40)
+    spec = {"kind": kind, "eps": 0.2, "step": 0.08, "steps": 2, "eps_warmup_epochs": 1}
+    trainer = training.Trainer(models.feed_forward(2, [8], 2), x, y, batch_size=10, lr=0.05, adversarial=spec)
+    for _ in range(6):
+        trainer.step()
+    fractions = [0.25, 0.5, 0.75, 1.0, 1.0, 1.0]
+    assert [step for _, step in seen] == pytest.approx([0.08 * f for f in fractions])
+    if kind == "pgd":
+        assert [eps for eps, _ in seen] == pytest.approx([0.2 * f for f in fractions])
+    assert training.warmed_up_eps(spec, 3, 4) == 0.2 and training.warmed_up_eps({"eps": 0.2}, 0, 4) == 0.2
+
+
+@pytest.mark.parametrize("warmup", [-1, "2", float("nan"), True])
+def test_a_bad_eps_warmup_is_refused_in_one_sentence(warmup):
+    x, y = _blobs(n=20)
+    with pytest.raises(ValueError, match="eps_warmup_epochs"):
+        training.Trainer(models.feed_forward(2, [4], 2), x, y,
+                         adversarial={"kind": "pgd", "eps": 0.1, "eps_warmup_epochs": warmup})
