@@ -255,7 +255,7 @@ def _seconds_per_batch(model, batch, repeats: int) -> list[float]:
 
 def calibrate(model: nn.Module, example: torch.Tensor, *, noise, precision: str = "fp32", device="cpu",
               batch_sizes=None, memory_budget: int | None = None, rounds: int = 2, seed: int = 0,
-              log=None) -> InferencePlan:
+              graphs=GRAPHS, log=None) -> InferencePlan:
     """Measure the candidate ways of running ``model`` on noisy copies of ``example`` (one input, no
     batch dimension) and return the fastest :class:`InferencePlan` that gives the same argmax as the
     plain model on every calibration copy.
@@ -266,11 +266,15 @@ def calibrate(model: nn.Module, example: torch.Tensor, *, noise, precision: str 
     batch size; then the two fastest at every batch size (``batch_sizes``, default by device, kept
     within ``memory_budget`` bytes of activations). Noise is drawn on ``device`` from
     ``make_generator(seed)``; the forward passes run in inference mode. ``precision`` is checked
-    by :func:`check_precision`; ``log(text)`` reports each measurement.
+    by :func:`check_precision`; ``graphs`` limits the ways to those graphs (("eager",) skips tracing, for
+    a calibration of a second or two before an interactive run); ``log(text)`` reports each measurement.
     """
     device = resolve_device(device)
     precision = check_precision(precision, device)
     rounds = checks.positive_int(rounds, "rounds")
+    graphs = tuple(graphs)
+    if not graphs or any(graph not in GRAPHS for graph in graphs):
+        raise ValueError(f"graphs must name some of {', '.join(GRAPHS)}, got {graphs!r}.")
     model = copy.deepcopy(model).eval()      # the caller's model keeps its mode and memory format
     example = example.to(device)
     budget = _memory_budget(device) if memory_budget is None else checks.positive_int(memory_budget, "memory_budget")
@@ -284,7 +288,8 @@ def calibrate(model: nn.Module, example: torch.Tensor, *, noise, precision: str 
         reference = model(batch[:middle]).argmax(dim=1)
         reference_small = model(batch[:3]).argmax(dim=1)    # its own batch: kernels may differ with the size
         candidates = []
-        ways = [(False, "eager")] + [(True, "eager")] * has_conv_batchnorm(model) + [(False, "frozen")] * (can_freeze(model) and precision == "fp32")
+        ways = ([(False, "eager")] + [(True, "eager")] * has_conv_batchnorm(model)) * ("eager" in graphs) + \
+            [(False, "frozen")] * (can_freeze(model) and precision == "fp32" and "frozen" in graphs)
         for memory_format in MEMORY_FORMATS if example.ndim == 3 else MEMORY_FORMATS[:1]:
             for fold, graph in ways:
                 plan = InferencePlan(precision, memory_format, fold, middle, device=str(device), graph=graph)
@@ -304,6 +309,9 @@ def calibrate(model: nn.Module, example: torch.Tensor, *, noise, precision: str 
                         log(f"calibration: {plan.label} changes the argmax of a calibration copy: rejected")
                     continue
                 candidates.append((plan, prepared))
+        if not candidates:
+            raise ValueError(f"No way of running this model in {', '.join(graphs)} graph(s) gives the plain model's "
+                             "answers (see the calibration log): include 'eager' in graphs.")
         # Stage 1: every way at the smallest and the middle batch size, since a way's rank can change with
         # the batch size (on the 2-core EPYC the frozen graph lost at 500 and won at 100-250). Stage 2: the
         # two fastest ways at every batch size. Rounds alternate, so a busy moment hurts every pair alike.

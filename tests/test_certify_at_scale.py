@@ -231,6 +231,19 @@ def test_a_frozen_graph_traced_on_a_small_batch_runs_larger_ones():
             torch.testing.assert_close(fast(x), model(x), rtol=1e-4, atol=1e-5)
 
 
+def test_calibration_limited_to_eager_graphs_never_traces():
+    lines = []
+    plan = inference.calibrate(tiny_cnn(), torch.rand(3, 8, 8), noise=noise_module.make("gaussian", 0.3),
+                               batch_sizes=(32,), rounds=1, graphs=("eager",), log=lines.append)
+    assert plan.graph == "eager" and plan.batch_size == 32
+    assert {label for label, _, _ in plan.measured} == {"fp32, NCHW", "fp32, NCHW, BN folded", "fp32, NHWC",
+                                                        "fp32, NHWC, BN folded"}
+    for graphs, message in ((("compiled",), "graphs must name"), ((), "graphs must name")):
+        with pytest.raises(ValueError, match=message):
+            inference.calibrate(tiny_cnn(), torch.rand(3, 8, 8), noise=noise_module.make("gaussian", 0.3),
+                                batch_sizes=(32,), rounds=1, graphs=graphs)
+
+
 class Branchy(nn.Module):
     """A model whose Python branches on its input's values: a trace would record one branch only."""
 
@@ -249,3 +262,6 @@ def test_calibration_skips_the_frozen_graph_of_a_model_that_branches_on_values()
                                batch_sizes=(16, 32), rounds=1, log=lines.append)
     assert plan.graph == "eager"
     assert any("frozen graph does not run" in line and "skipped" in line for line in lines), lines
+    with pytest.raises(ValueError, match="include 'eager'"):     # nothing left to choose from: one sentence
+        inference.calibrate(Branchy(), torch.rand(3, 8, 8), noise=noise_module.make("gaussian", 0.3),
+                            batch_sizes=(16,), rounds=1, graphs=("frozen",))
