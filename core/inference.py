@@ -5,12 +5,9 @@ depends on the machine: channels-last (NHWC) convolutions ran 1.7× faster than 
 AMD EPYC; bf16 autocast ran 4× SLOWER there (no native bf16) but trained 2.9× faster on an
 AVX512-BF16 Intel CPU; a frozen TorchScript graph (convolutions fused with their batch norm and
 ReLU, no Python between layers) ran another 1.4–1.6× faster than the eager channels-last model
-there; and on that shared 2-core virtual machine, two Python threads each running half the batch
-with one intra-op thread ran 1.13–1.18× faster than one forward with two threads (no barrier between
-the two cores after every operation). So :func:`calibrate` measures, at the start of a run, a few
-exact fp32 ways of running F — memory format, convolution–batch-norm folding, eager or frozen graph,
-one forward or one per core, batch size within a memory budget — on noisy copies drawn on the
-device, and returns the fastest as an :class:`InferencePlan`;
+there. So :func:`calibrate` measures, at the start of a run, a few exact fp32 ways of running F —
+memory format, convolution–batch-norm folding, eager or frozen graph, batch size within a memory
+budget — on noisy copies drawn on the device, and returns the fastest as an :class:`InferencePlan`;
 :func:`prepare` applies it to a copy of the model (the caller's model is never modified).
 
 fp32 is the certified classifier: a candidate that changes the argmax of any calibration copy is
@@ -21,13 +18,11 @@ and recorded with the results, so that PREDICT and CERTIFY both use it.
 """
 from __future__ import annotations
 
-import contextlib
 import copy
 import statistics
 import threading
 import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 
 import torch
@@ -50,9 +45,7 @@ class InferencePlan:
     """How to run the base classifier: ``precision`` ("fp32" or "bf16" autocast), ``memory_format``
     ("contiguous" or "channels_last"), ``fold_batchnorm`` (eval-mode batch norm folded into the
     convolution before it), ``graph`` ("eager", or "frozen": a traced and frozen TorchScript graph,
-    which folds batch norm itself), ``batch_size`` (noisy copies per forward pass), ``workers`` (on a
-    CPU: the batch split into that many parts run at once by as many threads, torch running one
-    intra-op thread meanwhile; 1: one forward with torch's threads). ``samples_per_second``
+    which folds batch norm itself), ``batch_size`` (noisy copies per forward pass). ``samples_per_second``
     is the throughput calibration measured for it, ``measured`` every candidate's
     (label, batch size, samples/s), ``device`` where it was measured."""
     precision: str = "fp32"
@@ -60,7 +53,6 @@ class InferencePlan:
     fold_batchnorm: bool = False
     batch_size: int = 1000
     graph: str = "eager"
-    workers: int = 1
     samples_per_second: float | None = None
     device: str = "cpu"
     measured: tuple = field(default=(), compare=False)
@@ -72,8 +64,6 @@ class InferencePlan:
             parts.append("BN folded")
         if self.graph == "frozen":
             parts.append("frozen graph")
-        if self.workers > 1:
-            parts.append(f"{self.workers} workers × 1 thread")
         return ", ".join(parts)
 
     def record(self) -> dict:
@@ -172,43 +162,12 @@ def freeze_graph(model: nn.Module, example: torch.Tensor) -> torch.jit.ScriptMod
 
 
 _FREEZING = threading.Lock()
-_POOLS: dict[int, ThreadPoolExecutor] = {}
-_THREADS = threading.Lock()
-_THREAD_USERS = [0, 1]          # forwards in flight that asked for one intra-op thread; torch's count before
-
-
-def _pool(workers: int) -> ThreadPoolExecutor:
-    """The process's pool of ``workers`` threads (kept out of the model: a module must stay copyable)."""
-    with _THREADS:
-        if workers not in _POOLS:
-            _POOLS[workers] = ThreadPoolExecutor(workers, thread_name_prefix="inference-worker")
-        return _POOLS[workers]
-
-
-@contextlib.contextmanager
-def one_intra_op_thread():
-    """Inside, torch runs one intra-op thread; its previous count comes back when the last caller
-    leaves. torch.set_num_threads is process-wide, so another computation running meanwhile in the
-    same process gets one thread too: only the CLI and the benchmark calibrate with workers."""
-    with _THREADS:
-        if _THREAD_USERS[0] == 0:
-            _THREAD_USERS[1] = torch.get_num_threads()
-            torch.set_num_threads(1)
-        _THREAD_USERS[0] += 1
-    try:
-        yield
-    finally:
-        with _THREADS:
-            _THREAD_USERS[0] -= 1
-            if _THREAD_USERS[0] == 0:
-                torch.set_num_threads(_THREAD_USERS[1])
 
 
 class PreparedModel(nn.Module):
     """``model`` run as ``plan`` says: inputs in its memory format, bf16 autocast when asked (logits
-    returned as float32), a frozen graph traced on the first batch when ``plan.graph`` is "frozen",
-    a CPU batch split into ``plan.workers`` parts run at once (each row's logits are those of its
-    part's forward). Holds its own copy of the model, in eval mode."""
+    returned as float32), a frozen graph traced on the first batch when ``plan.graph`` is "frozen".
+    Holds its own copy of the model, in eval mode."""
 
     def __init__(self, model: nn.Module, plan: InferencePlan):
         super().__init__()
@@ -218,8 +177,6 @@ class PreparedModel(nn.Module):
             raise ValueError("This model draws its own noise, so it cannot run as a frozen graph: use graph='eager'.")
         if plan.graph == "frozen" and plan.precision != "fp32":
             raise ValueError("A frozen graph runs in fp32 only (tracing under autocast is not reliable): use graph='eager' for bf16.")
-        if isinstance(plan.workers, bool) or not isinstance(plan.workers, int) or plan.workers < 1:
-            raise ValueError(f"workers must be a positive whole number, got {plan.workers!r}.")
         inner = fold_batchnorm(model) if plan.fold_batchnorm else copy.deepcopy(model).eval()
         self.channels_last = plan.memory_format == "channels_last"
         if self.channels_last:
@@ -238,35 +195,20 @@ class PreparedModel(nn.Module):
                     self._graph_cache["frozen"] = freeze_graph(self.inner, x)
         return self._graph_cache["frozen"](x)
 
-    def _forward_part(self, x):
+    def forward(self, x):
+        if self.channels_last and x.ndim == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
         if self.plan.precision == "bf16":
             with torch.autocast(x.device.type, dtype=torch.bfloat16):
                 return self._run(x).float()
         return self._run(x)
-
-    def forward(self, x):
-        if self.channels_last and x.ndim == 4:
-            x = x.contiguous(memory_format=torch.channels_last)
-        if self.plan.workers == 1 or x.device.type != "cpu" or x.shape[0] < 2:
-            return self._forward_part(x)
-        # Grad and inference mode are per thread: the workers run in the caller's.
-        grad, inference = torch.is_grad_enabled(), torch.is_inference_mode_enabled()
-
-        def run(part):
-            with torch.inference_mode(inference), torch.set_grad_enabled(grad):
-                return self._forward_part(part)
-
-        pool = _pool(self.plan.workers)
-        with one_intra_op_thread():
-            futures = [pool.submit(run, part) for part in x.tensor_split(min(self.plan.workers, x.shape[0]))]
-            return torch.cat([future.result() for future in futures])
 
 
 def prepare(model: nn.Module, plan: InferencePlan) -> nn.Module:
     """``model`` (never modified) run the way ``plan`` says; the plain model itself for the default
     plan (fp32, contiguous, nothing folded, eager)."""
     if plan.precision == "fp32" and plan.memory_format == "contiguous" and not plan.fold_batchnorm \
-            and plan.graph == "eager" and plan.workers == 1:
+            and plan.graph == "eager":
         return model
     return PreparedModel(model, plan)
 
@@ -313,22 +255,19 @@ def _seconds_per_batch(model, batch, repeats: int) -> list[float]:
 
 def calibrate(model: nn.Module, example: torch.Tensor, *, noise, precision: str = "fp32", device="cpu",
               batch_sizes=None, memory_budget: int | None = None, rounds: int = 2, seed: int = 0,
-              graphs=GRAPHS, workers=None, log=None) -> InferencePlan:
+              graphs=GRAPHS, log=None) -> InferencePlan:
     """Measure the candidate ways of running ``model`` on noisy copies of ``example`` (one input, no
     batch dimension) and return the fastest :class:`InferencePlan` that gives the same argmax as the
     plain model on every calibration copy.
 
     Candidates: memory format (contiguous, channels-last for 4-D inputs) × (eager, eager with
     batch-norm folding when a convolution is followed by batch norm, frozen graph when
-    :func:`can_freeze`) × ``workers`` (default on a CPU with several torch threads: 1 and that many,
-    see :class:`InferencePlan`; else 1), each timed in ``rounds`` alternating rounds at the smallest and the middle
+    :func:`can_freeze`), each timed in ``rounds`` alternating rounds at the smallest and the middle
     batch size; then the two fastest at every batch size (``batch_sizes``, default by device, kept
     within ``memory_budget`` bytes of activations). Noise is drawn on ``device`` from
     ``make_generator(seed)``; the forward passes run in inference mode. ``precision`` is checked
     by :func:`check_precision`; ``graphs`` limits the ways to those graphs (("eager",) skips tracing, for
-    a calibration of a second or two before an interactive run), as ``workers=(1,)`` keeps the
-    process's thread count untouched (for a server whose other sessions compute meanwhile);
-    ``log(text)`` reports each measurement.
+    a calibration of a second or two before an interactive run); ``log(text)`` reports each measurement.
     """
     device = resolve_device(device)
     precision = check_precision(precision, device)
@@ -336,13 +275,6 @@ def calibrate(model: nn.Module, example: torch.Tensor, *, noise, precision: str 
     graphs = tuple(graphs)
     if not graphs or any(graph not in GRAPHS for graph in graphs):
         raise ValueError(f"graphs must name some of {', '.join(GRAPHS)}, got {graphs!r}.")
-    threads = torch.get_num_threads()
-    if workers is None:
-        workers = (1, threads) if device.type == "cpu" and threads > 1 else (1,)
-    workers = tuple(dict.fromkeys(checks.positive_int(count, "workers")
-                                  for count in ((workers,) if isinstance(workers, int) else workers)))
-    if not workers or (device.type != "cpu" and workers != (1,)):
-        raise ValueError("workers must list positive thread counts, and only a CPU splits its batches: use workers=(1,).")
     model = copy.deepcopy(model).eval()      # the caller's model keeps its mode and memory format
     example = example.to(device)
     budget = _memory_budget(device) if memory_budget is None else checks.positive_int(memory_budget, "memory_budget")
@@ -359,9 +291,8 @@ def calibrate(model: nn.Module, example: torch.Tensor, *, noise, precision: str 
         ways = ([(False, "eager")] + [(True, "eager")] * has_conv_batchnorm(model)) * ("eager" in graphs) + \
             [(False, "frozen")] * (can_freeze(model) and precision == "fp32" and "frozen" in graphs)
         for memory_format in MEMORY_FORMATS if example.ndim == 3 else MEMORY_FORMATS[:1]:
-            for (fold, graph), count in ((way, count) for way in ways for count in workers):
-                plan = InferencePlan(precision, memory_format, fold, middle, device=str(device), graph=graph,
-                                     workers=count)
+            for fold, graph in ways:
+                plan = InferencePlan(precision, memory_format, fold, middle, device=str(device), graph=graph)
                 try:
                     prepared = prepare(model, plan)
                     prepared(batch[:middle])                              # warm-up (oneDNN primitives, the trace)

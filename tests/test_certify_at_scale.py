@@ -244,46 +244,6 @@ def test_calibration_limited_to_eager_graphs_never_traces():
                                 batch_sizes=(32,), rounds=1, graphs=graphs)
 
 
-def test_workers_split_a_batch_and_give_each_row_its_own_logits():
-    model, noise = tiny_cnn(), noise_module.make("gaussian", 0.3)
-    x = torch.rand(3, 8, 8, generator=torch.Generator().manual_seed(5))
-    plain = smoothing.sample_counts(model, x, noise=noise, num=2500, batch_size=1000, generator=make_generator(9))
-    threads = torch.get_num_threads()
-    for graph in inference.GRAPHS:
-        plan = inference.InferencePlan(memory_format="channels_last", graph=graph, workers=3, batch_size=301)
-        fast = inference.prepare(model, plan)
-        assert "3 workers × 1 thread" in plan.label
-        counts = smoothing.sample_counts(fast, x, noise=noise, num=2500, batch_size=301, generator=make_generator(9))
-        assert torch.equal(counts, plain), plan.label
-        assert torch.get_num_threads() == threads, "the thread count comes back after each forward"
-        batch = torch.rand(5, 3, 8, 8)
-        with torch.no_grad():
-            torch.testing.assert_close(fast(batch), model(batch), rtol=1e-4, atol=1e-5)
-            torch.testing.assert_close(fast(batch[:1]), model(batch[:1]), rtol=1e-4, atol=1e-5)   # one row, no split
-    # The workers run in the caller's grad mode (thread-local): an eager split still builds a graph.
-    fast = inference.prepare(model, inference.InferencePlan(workers=2))
-    assert fast(torch.rand(4, 3, 8, 8)).requires_grad
-    with torch.inference_mode():
-        assert fast(torch.rand(4, 3, 8, 8)).is_inference()
-    assert inference.InferencePlan.from_record(inference.InferencePlan(workers=2).record()).workers == 2
-    assert inference.InferencePlan.from_record({"batch_size": 100}).workers == 1      # files before workers
-    with pytest.raises(ValueError, match="workers must be a positive"):
-        inference.prepare(model, inference.InferencePlan(workers=0))
-
-
-def test_calibration_measures_one_forward_and_one_per_worker():
-    lines = []
-    plan = inference.calibrate(tiny_cnn(), torch.rand(3, 8, 8), noise=noise_module.make("gaussian", 0.3),
-                               batch_sizes=(32,), rounds=1, graphs=("eager",), workers=(1, 2), log=lines.append)
-    labels = {label for label, _, _ in plan.measured}
-    assert {"fp32, NCHW", "fp32, NCHW, 2 workers × 1 thread", "fp32, NHWC, BN folded, 2 workers × 1 thread"} <= labels
-    assert plan.workers in (1, 2)
-    for workers in ((0,), (), ("two",)):
-        with pytest.raises(ValueError, match="workers must"):
-            inference.calibrate(tiny_cnn(), torch.rand(3, 8, 8), noise=noise_module.make("gaussian", 0.3),
-                                batch_sizes=(32,), rounds=1, workers=workers)
-
-
 class Branchy(nn.Module):
     """A model whose Python branches on its input's values: a trace would record one branch only."""
 

@@ -411,8 +411,8 @@ _heads_lock = threading.Lock()
 
 def fast_head(model: str, layer: int, z: torch.Tensor, noise) -> torch.nn.Module:
     """The network CERTIFY queries, base.suffix(layer), run the fastest exact fp32 way this machine
-    measured (core.inference.calibrate over memory format and batch-norm folding, eager only, one
-    forward per batch, batch IMAGE_BATCH, one round: a second or two once per model and process, then CERTIFY ran about 1.5×
+    measured (core.inference.calibrate over memory format and batch-norm folding, eager only, batch
+    IMAGE_BATCH, one round: a second or two once per model and process, then CERTIFY ran about 1.5×
     faster than the plain NCHW model on the 2-core EPYC). Calibration keeps only ways that give the
     plain model's argmax, and the noise never depends on the way, so the counts are the plain model's
     (tests/scenes/test_certificate.py compares them with a CERTIFY row of the plain model)."""
@@ -420,10 +420,7 @@ def fast_head(model: str, layer: int, z: torch.Tensor, noise) -> torch.nn.Module
     with _heads_lock:           # one calibration per model even when two sessions click at once
         if key not in _heads:
             head = zoo.shared_base(model).suffix(layer)
-            # One forward per batch with torch's threads (workers=(1,)): splitting batches over threads
-            # would set the process's thread count, which other sessions of the server share.
-            plan = inference.calibrate(head, z, noise=noise, batch_sizes=(IMAGE_BATCH,), rounds=1, graphs=("eager",),
-                                       workers=(1,))
+            plan = inference.calibrate(head, z, noise=noise, batch_sizes=(IMAGE_BATCH,), rounds=1, graphs=("eager",))
             _heads[key] = inference.prepare(head, plan)
         return _heads[key]
 
