@@ -56,12 +56,17 @@ def start(device="auto") -> Group:
     return Group(dist.get_rank(), dist.get_world_size(), device, backend)
 
 
-def finish(group: Group) -> None:
-    if group.backend is not None:
-        import torch.distributed as dist
+def finish(*, synchronize: bool = True) -> None:
+    """Leave torchrun's process group, if this process joined one. With ``synchronize``, every rank
+    first waits for the others: a rank that exited while rank 0 was still writing the result file
+    aborted in gloo's teardown ("terminate called without an active exception", SIGABRT, seen under
+    load in tests/test_certify_at_scale.py). A failing rank leaves without waiting."""
+    import torch.distributed as dist
 
-        if dist.is_initialized():
-            dist.destroy_process_group()
+    if dist.is_available() and dist.is_initialized():
+        if synchronize:
+            dist.barrier()
+        dist.destroy_process_group()
 
 
 def broadcast(group: Group, value):

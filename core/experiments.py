@@ -899,9 +899,13 @@ def main(argv: list[str] | None = None) -> int:
         for name in sorted(RECIPES):
             print(name)
         return 0
+    from core import distributed
+
+    succeeded = False
     try:
         check_arguments(args)
         args.handler(args)
+        succeeded = True
     except ValueError as error:  # DatasetUnavailable, ModelUnavailable, bad arguments
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -909,6 +913,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: cannot write {Path(error.filename or '').name or 'the result'} "
               f"({error.strerror or error}): choose a writable --results-dir / --models-dir.", file=sys.stderr)
         return 2
+    finally:
+        distributed.finish(synchronize=succeeded)   # under torchrun: every rank leaves the group together
     return 0
 
 

@@ -1,5 +1,7 @@
 """CERTIFY at scale: draws independent of the evaluation batch, the calibrated inference path,
 and the CLI run by torch.distributed. Tiny models only: no real data."""
+import time
+
 import pytest
 import torch
 from torch import nn
@@ -242,6 +244,29 @@ def test_calibration_limited_to_eager_graphs_never_traces():
         with pytest.raises(ValueError, match=message):
             inference.calibrate(tiny_cnn(), torch.rand(3, 8, 8), noise=noise_module.make("gaussian", 0.3),
                                 batch_sizes=(32,), rounds=1, graphs=graphs)
+
+
+class Sleepy(nn.Module):
+    """A model that takes ``seconds`` per call, whatever the batch: a candidate of known speed."""
+
+    def __init__(self, seconds):
+        super().__init__()
+        self.seconds = seconds
+
+    def forward(self, x):
+        time.sleep(self.seconds)
+        return x.flatten(1)
+
+
+def test_the_two_best_candidates_meet_again_and_the_faster_one_wins():
+    """A lucky first measurement must not decide: _head_to_head times both again, side by side."""
+    candidates = [(inference.InferencePlan(), Sleepy(0.02)), (inference.InferencePlan(memory_format="channels_last"), Sleepy(0.002))]
+    batch, lines = torch.zeros(8, 3), []
+    assert inference._head_to_head(candidates, batch, (0, 8), (1, 8), log=lines.append) == (1, 8)
+    assert inference._head_to_head(candidates, batch, (1, 8), (0, 8)) == (1, 8)
+    assert "side by side" in lines[0] and f"median of {inference.CONFIRM_ROUNDS} rounds" in lines[0]
+    # Per row: 4 rows in 0.002 s beat 8 rows in 0.02 s (each measurement times as many rows for both).
+    assert inference._head_to_head(candidates, batch, (0, 8), (1, 4)) == (1, 4)
 
 
 class Branchy(nn.Module):
