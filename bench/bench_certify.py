@@ -125,7 +125,8 @@ def main(argv=None) -> None:
     x, y = images[:args.images].to(device), labels[:args.images]
     noise = noise_module.make("gaussian", SIGMA)
     started = time.perf_counter()
-    plan = inference.calibrate(model, x[0], noise=noise, device=device)
+    calibration_log: list[str] = []
+    plan = inference.calibrate(model, x[0], noise=noise, device=device, log=calibration_log.append)
     calibration_s = time.perf_counter() - started
     fast = inference.prepare(model, plan)
     same = identical_counts(model, fast, plan, x, noise, args.n0, args.n)
@@ -160,6 +161,9 @@ def main(argv=None) -> None:
           f"{args.rounds} alternating rounds")
     print(f"our plan: {plan.label}, batch {plan.batch_size} (calibration {calibration_s:.1f} s: "
           + "; ".join(f"{label} @ {size}: {rate:,.0f}/s" for label, size, rate in plan.measured) + ")")
+    for line in calibration_log:
+        if "side by side" in line:
+            print(line)
     print(f"our fast path's counts identical to our reference path's (same seed): {same}")
     print(f"{'':<12}{'median samples/s':>18}{'min':>10}{'max':>10}")
     for name in names:

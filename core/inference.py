@@ -38,7 +38,8 @@ CPU_MEMORY_BUDGET = 2 * 1024**3          # bytes of activations a CPU run may ho
 GPU_MEMORY_SHARE = 0.5                   # of the GPU memory free at calibration
 CPU_BATCH_SIZES = (100, 250, 500, 1000, 2000)
 GPU_BATCH_SIZES = (1000, 2000, 4000, 8000, 16000)
-CONFIRM_ROUNDS = 5                       # the two fastest meet again side by side (_head_to_head)
+CONFIRM_ROUNDS = 5                       # the best batch sizes meet again side by side (_tournament)
+CONTENDERS = 3
 
 
 @dataclass(frozen=True)
@@ -254,25 +255,30 @@ def _seconds_per_batch(model, batch, repeats: int) -> list[float]:
     return times
 
 
-def _head_to_head(candidates, batch, first, second, *, log=None):
-    """The faster of two (candidate index, batch size) keys by the median of their per-round speed
-    ratio over CONFIRM_ROUNDS alternating rounds, each timing as many rows for both. The fastest of
-    some twenty measurements is partly luck on a machine whose speed drifts (on the shared EPYC a
-    batch varied by ±20 % from minute to minute; once a plan won calibration at 727 samples/s and ran
-    at 601): meeting its runner-up again, side by side, keeps the luck out of the choice."""
-    rows = max(first[1], second[1])
-    ratios = []
+def _tournament(candidates, batch, contenders, *, log=None):
+    """The fastest of some (candidate index, batch size) keys, timed again side by side: in each of
+    CONFIRM_ROUNDS rounds (the order rotating) every key runs as many rows, and its speed is divided
+    by the round's mean; the highest median of these relative speeds wins. The fastest of some twenty
+    single measurements is partly luck on a machine whose speed drifts (on the shared EPYC a batch
+    varied by ±20 % from minute to minute; plans that won calibration at batch 500 then certified
+    below the batch-100 plan): comparing within rounds keeps the drift out of the choice."""
+    rows = max(size for _, size in contenders)
+    relative = {key: [] for key in contenders}
     for round_index in range(CONFIRM_ROUNDS):
+        order = contenders[round_index % len(contenders):] + contenders[:round_index % len(contenders)]
         rates = {}
-        for index, size in ((first, second) if round_index % 2 == 0 else (second, first)):
+        for index, size in order:
             repeats = -(-rows // size)
             rates[(index, size)] = repeats * size / sum(_seconds_per_batch(candidates[index][1], batch[:size], repeats))
-        ratios.append(rates[first] / rates[second])
-    ratio = statistics.median(ratios)
+        mean = statistics.fmean(rates.values())
+        for key, value in rates.items():
+            relative[key].append(value / mean)
+    score = {key: statistics.median(values) for key, values in relative.items()}
     if log:
-        log(f"calibration: {candidates[first[0]][0].label} @ {first[1]} vs {candidates[second[0]][0].label} @ "
-            f"{second[1]}, side by side: {ratio:.2f}× (median of {CONFIRM_ROUNDS} rounds)")
-    return first if ratio >= 1 else second
+        log("calibration, side by side (median speed relative to the round's mean, "
+            f"{CONFIRM_ROUNDS} rounds): " + "; ".join(f"{candidates[index][0].label} @ {size}: {score[(index, size)]:.2f}"
+                                                     for index, size in contenders))
+    return max(contenders, key=score.get)
 
 
 def calibrate(model: nn.Module, example: torch.Tensor, *, noise, precision: str = "fp32", device="cpu",
@@ -286,8 +292,8 @@ def calibrate(model: nn.Module, example: torch.Tensor, *, noise, precision: str 
     batch-norm folding when a convolution is followed by batch norm, frozen graph when
     :func:`can_freeze`), each timed in ``rounds`` alternating rounds at the smallest and the middle
     batch size; then the two fastest at every batch size (``batch_sizes``, default by device, kept
-    within ``memory_budget`` bytes of activations); then the two best (way, batch size) pairs side by
-    side in CONFIRM_ROUNDS alternating rounds, the median per-round ratio deciding. Noise is drawn on ``device`` from
+    within ``memory_budget`` bytes of activations); then the best way at each of the CONTENDERS
+    fastest batch sizes, side by side in CONFIRM_ROUNDS rounds (:func:`_tournament`). Noise is drawn on ``device`` from
     ``make_generator(seed)``; the forward passes run in inference mode. ``precision`` is checked
     by :func:`check_precision`; ``graphs`` limits the ways to those graphs (("eager",) skips tracing, for
     a calibration of a second or two before an interactive run); ``log(text)`` reports each measurement.
@@ -356,8 +362,13 @@ def calibrate(model: nn.Module, example: torch.Tensor, *, noise, precision: str 
         fastest = {index: max(rate(key) for key in timings if key[0] == index) for index in range(len(candidates))}
         finalists = sorted(fastest, key=fastest.get, reverse=True)[:2]
         time_pairs([(index, size) for size in fitting for index in finalists if (index, size) not in timings])
-        ranked = sorted((key for key in timings if key[0] in finalists), key=rate, reverse=True)
-        best_index, size = ranked[0] if len(ranked) == 1 else _head_to_head(candidates, batch, *ranked[:2], log=log)
+        # The best way at each batch size, then the three fastest of those side by side: the batch size is
+        # the choice that mattered most (1.4× between 100 and 500 on the EPYC) and the easiest to get wrong.
+        best_per_size: dict[int, tuple[int, int]] = {}
+        for key in sorted((key for key in timings if key[0] in finalists), key=rate, reverse=True):
+            best_per_size.setdefault(key[1], key)
+        contenders = sorted(best_per_size.values(), key=rate, reverse=True)[:CONTENDERS]
+        best_index, size = contenders[0] if len(contenders) == 1 else _tournament(candidates, batch, contenders, log=log)
         measured = [(candidates[index][0].label, size_, rate((index, size_))) for index, size_ in timings]
         best_plan, best_rate = candidates[best_index][0], rate((best_index, size))
     if log:

@@ -258,15 +258,16 @@ class Sleepy(nn.Module):
         return x.flatten(1)
 
 
-def test_the_two_best_candidates_meet_again_and_the_faster_one_wins():
-    """A lucky first measurement must not decide: _head_to_head times both again, side by side."""
-    candidates = [(inference.InferencePlan(), Sleepy(0.02)), (inference.InferencePlan(memory_format="channels_last"), Sleepy(0.002))]
+def test_the_best_batch_sizes_meet_again_and_the_fastest_per_row_wins():
+    """A lucky first measurement must not decide: _tournament times the contenders again, side by side."""
+    candidates = [(inference.InferencePlan(), Sleepy(0.02)), (inference.InferencePlan(memory_format="channels_last"),
+                                                              Sleepy(0.002))]
     batch, lines = torch.zeros(8, 3), []
-    assert inference._head_to_head(candidates, batch, (0, 8), (1, 8), log=lines.append) == (1, 8)
-    assert inference._head_to_head(candidates, batch, (1, 8), (0, 8)) == (1, 8)
-    assert "side by side" in lines[0] and f"median of {inference.CONFIRM_ROUNDS} rounds" in lines[0]
-    # Per row: 4 rows in 0.002 s beat 8 rows in 0.02 s (each measurement times as many rows for both).
-    assert inference._head_to_head(candidates, batch, (0, 8), (1, 4)) == (1, 4)
+    assert inference._tournament(candidates, batch, [(0, 8), (1, 8)], log=lines.append) == (1, 8)
+    assert inference._tournament(candidates, batch, [(1, 8), (0, 8)]) == (1, 8)
+    assert "side by side" in lines[0] and f"{inference.CONFIRM_ROUNDS} rounds" in lines[0]
+    # Per row: 4 rows in 0.002 s beat 8 rows in 0.02 s (each key runs as many rows in a round).
+    assert inference._tournament(candidates, batch, [(0, 8), (1, 4), (0, 4)]) == (1, 4)
 
 
 class Branchy(nn.Module):
