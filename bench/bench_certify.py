@@ -14,9 +14,9 @@ Goal on 2 CPU cores: ours ≥ 2× ART and ≥ 1.5× naive.
 A ceiling, timed in the same rounds: a large 3×3 convolution (256 → 256 channels, channels-last,
 fp32) is the best case of the operation the model is made of, and the model's forward costs a known
 number of FLOPs (torch.utils.flop_counter), so each path's samples/s is also printed as a share of
-that rate: how far any exact fp32 way of running the same model with this machine's kernels can go. The ratios are given
-twice: of the medians, and the median of the per-round ratios (steadier on a machine whose speed
-drifts from minute to minute).
+that rate: how far any exact fp32 way of running the same model with this machine's kernels can
+go. The ratios are given twice: of the medians, and the median of the per-round ratios (steadier on
+a machine whose speed drifts from minute to minute).
 """
 from __future__ import annotations
 
