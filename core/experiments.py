@@ -404,7 +404,8 @@ def command_certify(args) -> dict:
 
     group = distributed.start(args.device)       # one process, or this rank of torchrun's K
     device = group.device
-    checkpoint = Path(args.results_dir) / f".certify_{args.name}.partial.jsonl"
+    subject = results.subject(args.name, args.tag)
+    checkpoint = Path(args.results_dir) / f".certify_{subject}.partial.jsonl"
     if not args.resume and checkpoint.exists():
         # Never overwrite an interrupted run's rows because --resume was forgotten.
         raise ValueError(f"An interrupted run left {checkpoint.name} in {args.results_dir}: add --resume to "
@@ -438,17 +439,20 @@ def command_certify(args) -> dict:
     # Rows depend only on (seed + index) — the noise is drawn in fixed chunks (NOISE_CHUNK), so the
     # batch size, the inference plan and the number of ranks are not settings; a run can stop
     # anywhere and resume from its checkpoint; `seconds` sums the rows' own times.
+    # The generator's device draws the noise (CUDA and CPU streams differ) and fp32 runs IEEE kernels
+    # everywhere (core.device.strict_fp32), so rows drawn elsewhere or under TF32 are never reused.
     settings = {"model_sha256": record["sha256"], "n0": args.n0, "n": args.n, "alpha": args.alpha,
-                "every": args.every, "seed": args.seed, "noise_chunk": NOISE_CHUNK, "precision": precision}
+                "every": args.every, "seed": args.seed, "noise_chunk": NOISE_CHUNK, "precision": precision,
+                "generator": device.type, "fp32_kernels": "ieee"}
     setup = None
     if group.is_main:   # rank 0 alone reads and writes the files; the other ranks get its answer
         try:
-            _guard_shipped("certify", args.name, {**{k: v for k, v in settings.items() if k != "model_sha256"},
+            _guard_shipped("certify", subject, {**{k: v for k, v in settings.items() if k != "model_sha256"},
                                                   "examples": len(x)}, args)   # a retrained model may replace it
             done, source = (_read_checkpoint(checkpoint, settings), checkpoint) if args.resume else ({}, None)
             if args.resume and not checkpoint.exists():
                 # No interrupted run: extend the shipped result instead (e.g. from 100 to 500 images).
-                done, source = _shipped_rows(args.name, settings, args.results_dir), "the shipped result"
+                done, source = _shipped_rows(subject, settings, args.results_dir), "the shipped result"
             done = {index: row for index, row in done.items() if index < len(x)}
             if not args.resume or not checkpoint.exists():
                 checkpoint.parent.mkdir(parents=True, exist_ok=True)
@@ -496,12 +500,13 @@ def command_certify(args) -> dict:
                "noise": noise_spec,
                "norm": getattr(noise, "certified_norm", None), "n0": args.n0, "n": args.n,
                "alpha": args.alpha, "every": args.every, "seed": args.seed, "batch_size": plan.batch_size,
-               "noise_chunk": NOISE_CHUNK, "precision": precision, "world_size": group.world_size,
+               "noise_chunk": NOISE_CHUNK, "precision": precision, "generator": device.type,
+               "fp32_kernels": "ieee", "world_size": group.world_size,
                "inference": plan.record(),
                "examples": len(rows),
                "lipschitz_bound": lipschitz, "radii": radii, "certified_accuracy": curve,
                "seconds": round(seconds, 1), "rows": rows}
-    results.write("certify", args.name, payload, command=_command_line(args),
+    results.write("certify", subject, payload, command=_command_line(args),
                   device=_device_label(device), results_dir=args.results_dir)
     checkpoint.unlink(missing_ok=True)
     print(f"[{args.name}] certified accuracy at {radii}: {curve} ({seconds:.0f}s)", flush=True)
@@ -561,7 +566,8 @@ def _shipped_rows(name: str, settings: dict, results_dir) -> dict[int, dict]:
     flag = re.search(r"--batch-size[ =](\d+)", shipped.get("command", ""))
     batch_size = shipped.get("batch_size", int(flag.group(1)) if flag else 1000)
     # A file without a seed predates the checkpointed loop: its rows may have been drawn otherwise.
-    drawn = _as_drawn({**{key: shipped[key] for key in settings if key in shipped}, "batch_size": batch_size})
+    drawn = _as_drawn({**{key: shipped[key] for key in settings if key in shipped}, "batch_size": batch_size,
+                       **drawn_with(shipped)})
     if "seed" not in shipped or drawn != settings:
         return {}
     rows = {}
@@ -571,6 +577,17 @@ def _shipped_rows(name: str, settings: dict, results_dir) -> dict[int, dict]:
             row["radius"] = row.pop("radius_layer")
         rows[int(row["index"])] = row
     return rows
+
+
+def drawn_with(result: dict) -> dict:
+    """How a certify file's noise was drawn and its classifier evaluated: ``generator`` ("cpu" or
+    "cuda", whose streams differ for one seed) and ``fp32_kernels`` ("ieee", or "tf32": files computed
+    on CUDA before core.device.strict_fp32 ran cuDNN's default TF32 convolutions)."""
+    inference = result.get("inference") if isinstance(result.get("inference"), dict) else {}
+    generator = result.get("generator") or ("cuda" if str(inference.get("device") or result.get("device", "cpu"))
+                                            .startswith("cuda") else "cpu")
+    kernels = result.get("fp32_kernels") or inference.get("fp32_kernels") or ("tf32" if generator == "cuda" else "ieee")
+    return {"generator": generator, "fp32_kernels": kernels}
 
 
 def _as_drawn(saved: dict) -> dict:
@@ -811,6 +828,9 @@ def make_parser() -> argparse.ArgumentParser:
                                 help="replace a result file computed with other settings")
     certify_parser.add_argument("--resume", action="store_true",
                                 help="reuse the rows of an interrupted run with the same settings")
+    certify_parser.add_argument("--tag", default=None,
+                                help="write certify_<name>@<tag>.json beside the model's main file (e.g. n100000 "
+                                     "for a run at another n), which tables and pages keep reading")
     certify_parser.set_defaults(handler=command_certify)
 
     tradeoff_parser = sub.add_parser("tradeoff", help="aggregate certify results into the trade-off table")

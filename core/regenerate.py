@@ -107,7 +107,7 @@ def plan(*, results_dir=results.RESULTS_DIR, models_dir=zoo.MODELS_DIR, scenes_d
         raise ValueError(f"Unknown model {model!r}: choose one of {', '.join(zoo.names(models_dir))}.")
     records = {}
     for kind in results.KINDS:
-        for subject in results.available(kind, results_dir):
+        for subject in results.available(kind, results_dir) + results.available(kind, results_dir, tagged=True):
             record = results.read(kind, subject, results_dir)
             records[results.path(kind, subject, results_dir).name] = (kind, record)
     if not records:

@@ -6,6 +6,7 @@ settings, so a page can plot it at first paint and say how to recompute it.
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -41,8 +42,10 @@ REQUIRED = {
 # fp32), ``inference`` (core.inference.InferencePlan.record(): how the classifier ran, its measured
 # throughput), ``world_size`` (torch.distributed ranks).
 OPTIONAL = {
-    "certify": {"noise_chunk": int, "precision": str, "inference": dict, "world_size": int, "batch_size": int},
+    "certify": {"noise_chunk": int, "precision": str, "inference": dict, "world_size": int, "batch_size": int,
+                "generator": str, "fp32_kernels": str},
 }
+TAG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
 
 
 class ResultsUnavailable(ValueError):
@@ -85,11 +88,24 @@ def read(kind: str, subject: str, results_dir: Path | str = RESULTS_DIR) -> dict
     return content
 
 
-def available(kind: str, results_dir: Path | str = RESULTS_DIR) -> list[str]:
-    """Subjects (model names or datasets) that have a shipped result of this kind."""
+def subject(name: str, tag: str | None = None) -> str:
+    """The subject of a result file: ``name``, or ``name@tag`` for a second run beside the main one
+    (e.g. ``cifar10-gaussian-0.50@n100000``: same model, another n), which :func:`available` leaves out."""
+    if tag is None:
+        return name
+    if not isinstance(tag, str) or not TAG.fullmatch(tag):
+        raise ValueError(f"A result tag is 1–32 letters, digits, '.', '-' or '_', starting with a letter or digit "
+                         f"(e.g. n100000), not {tag!r}.")
+    return f"{name}@{tag}"
+
+
+def available(kind: str, results_dir: Path | str = RESULTS_DIR, *, tagged: bool = False) -> list[str]:
+    """Subjects (model names or datasets) that have a shipped result of this kind; with ``tagged``,
+    only the tagged second runs (``name@tag``) instead."""
     folder = Path(results_dir)
     prefix = f"{kind}_"
-    return sorted(p.stem[len(prefix):] for p in folder.glob(f"{prefix}*.json"))
+    subjects = (p.stem[len(prefix):] for p in folder.glob(f"{prefix}*.json"))
+    return sorted(s for s in subjects if ("@" in s) == tagged)
 
 
 def write(kind: str, subject: str, payload: dict, *, command: str, device: str,

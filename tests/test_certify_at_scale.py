@@ -191,7 +191,8 @@ def test_two_torchrun_ranks_write_the_file_of_one_process_and_resume_a_dead_rank
     # A run whose ranks died after 2 images left its checkpoint: --resume computes only the rest.
     checkpoint = sharded / ".certify_mnist-gaussian-0.25.partial.jsonl"
     settings = {"model_sha256": zoo.entry("mnist-gaussian-0.25", tiny_zoo[1])["sha256"], "n0": 10, "n": 1200,
-                "alpha": 0.001, "every": 3, "seed": 0, "noise_chunk": 1000, "precision": "fp32"}
+                "alpha": 0.001, "every": 3, "seed": 0, "noise_chunk": 1000, "precision": "fp32",
+                "generator": "cpu", "fp32_kernels": "ieee"}
     (sharded / "certify_mnist-gaussian-0.25.json").unlink()
     checkpoint.write_text("".join(json.dumps(line) + "\n" for line in (settings, *one["rows"][:2])) + '{"ind')
     run = _torchrun(_certify_argv(tiny_zoo, sharded, "--resume"))

@@ -98,7 +98,8 @@ def test_certify_resumes_an_interrupted_run_with_the_same_rows(trained, capsys):
     # Simulate a run killed after 2 rows, with a torn third line.
     first_two = results.read("certify", "mnist-gaussian-0.25", results_dir)["rows"]
     settings = {"model_sha256": zoo.entry("mnist-gaussian-0.25", common[3])["sha256"], "n0": 10, "n": 60,
-                "alpha": 0.001, "every": 7, "seed": 0, "noise_chunk": 1000}
+                "alpha": 0.001, "every": 7, "seed": 0, "noise_chunk": 1000,
+                "generator": "cpu", "fp32_kernels": "ieee"}
     checkpoint.write_text("\n".join(json.dumps(row) for row in (settings, *first_two)) + '\n{"index": 2, "lab')
     capsys.readouterr()
     resume_in_other_batches = [*certify[:-len(common)], "--batch-size", "7", *common]
@@ -138,6 +139,46 @@ def test_certify_resume_extends_the_shipped_result(trained, capsys):
     assert "resuming: 5/6 rows from the shipped result" in capsys.readouterr().out
     assert drop_time(results.read("certify", "mnist-gaussian-0.25", results_dir)["rows"][:5]) == drop_time(whole["rows"])
 
+
+def test_certify_resume_never_reuses_rows_drawn_on_another_device_or_under_tf32(trained, capsys):
+    """Rows of a file certified on CUDA (another noise stream) or with cuDNN's TF32 convolutions
+    (another classifier) are recomputed, not carried into a CPU run's file."""
+    _, results_dir, common = trained
+    certify = ["certify", "--name", "mnist-gaussian-0.25", "--n0", "10", "--n", "60", "--every", "7",
+               "--batch-size", "30", *common]
+    assert experiments.main([*certify, "--limit", "3", "--overwrite"]) == 0
+    file = results.path("certify", "mnist-gaussian-0.25", results_dir)
+    shipped = json.loads(file.read_text())
+    assert (shipped["generator"], shipped["fp32_kernels"]) == ("cpu", "ieee")
+    for other in ({"generator": "cuda", "fp32_kernels": "ieee"}, {"generator": None, "fp32_kernels": None}):
+        # generator None: a file from before these keys, run on the GPU without strict fp32 (TF32).
+        marked = {**shipped, "rows": [{**row, "radius": 9.0} for row in shipped["rows"]], **other,
+                  "device": "cuda (NVIDIA H200)", "inference": {**shipped["inference"], "device": "cuda"}}
+        marked = {key: value for key, value in marked.items() if value is not None}
+        assert experiments.drawn_with(marked)["generator"] == "cuda"
+        file.write_text(json.dumps(marked))
+        capsys.readouterr()
+        assert experiments.main([*certify, "--limit", "3", "--resume", "--overwrite"]) == 0
+        assert "resuming" not in capsys.readouterr().out
+        assert all(row["radius"] != 9.0 for row in results.read("certify", "mnist-gaussian-0.25", results_dir)["rows"])
+
+
+def test_a_tagged_certify_run_writes_beside_the_main_file(trained, capsys):
+    """--tag writes certify_<name>@<tag>.json and its own checkpoint; the main file and the list of
+    certified models (tables, pages) are untouched; a bad tag gets one sentence."""
+    _, results_dir, common = trained
+    certify = ["certify", "--name", "mnist-gaussian-0.25", "--n0", "10", "--every", "7", "--batch-size", "30", *common]
+    assert experiments.main([*certify, "--n", "60", "--limit", "2", "--overwrite"]) == 0
+    main_file = results.path("certify", "mnist-gaussian-0.25", results_dir).read_text()
+    assert experiments.main([*certify, "--n", "90", "--limit", "2", "--tag", "n90"]) == 0
+    assert results.read("certify", "mnist-gaussian-0.25@n90", results_dir)["n"] == 90
+    assert results.path("certify", "mnist-gaussian-0.25", results_dir).read_text() == main_file
+    assert "mnist-gaussian-0.25@n90" not in results.available("certify", results_dir)
+    assert results.available("certify", results_dir, tagged=True) == ["mnist-gaussian-0.25@n90"]
+    capsys.readouterr()
+    assert experiments.main([*certify, "--tag", "../x"]) == 2
+    assert "A result tag is" in capsys.readouterr().err
+    results.path("certify", "mnist-gaussian-0.25@n90", results_dir).unlink()
 
 def test_certify_generalized_normal_noise_in_l1(trained):
     """Pinot et al.'s generalized normal (β = 1.5) is certified in ℓ1 by the divergence route."""
