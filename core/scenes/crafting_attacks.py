@@ -57,8 +57,11 @@ STEPS = (
 
 EXPLANATION = r"""
 **The hard problem** (Szegedy et al. 2014): the smallest perturbation that changes the decision,
-$\displaystyle\min_{\tau} \|\tau\| \ \text{ s.t. }\ F(x+\tau) \neq y$ — combinatorial, solved approximately by
-Carlini & Wagner (2017). **The relaxation** (Szegedy et al. 2014, the slide's; what C&W optimise with their own
+$\displaystyle\min_{\tau} \|\tau\| \ \text{ s.t. }\ F(x+\tau) \neq y$ — a continuous but **non-convex**
+problem ($\tau$ ranges over a continuum; the set where $F(x+\tau) \neq y$ is a union of decision regions, not a
+convex set); for ReLU networks even deciding whether some $\|\tau\| \le \varepsilon$ changes the decision is
+NP-complete (Katz et al. 2017, Reluplex), so the minimum is NP-hard to compute exactly. Carlini & Wagner (2017)
+solve it approximately. **The relaxation** (Szegedy et al. 2014, the slide's; what C&W optimise with their own
 loss): trade size against loss with a constant $c > 0$,
 $\displaystyle\min_{\tau}\ c\,\|\tau\| - \ell\big(y, F(x+\tau)\big)$ — a large $c$ keeps $\tau$ small, a small $c$
 lets the loss win (the section below minimises it for each $c$). **The constrained form** (Madry et al. 2018,

@@ -42,6 +42,12 @@ REFERENCES = [
      "https://arxiv.org/abs/1608.04644",
      "The Carlini–Wagner ℓ2 attack and the CW margin loss.",
      ["p04_crafting_attacks", "p10_tradeoff"]),
+    ("G. Katz, C. Barrett, D. Dill, K. Julian, M. Kochenderfer (2017). *Reluplex: an efficient SMT solver "
+     "for verifying deep neural networks.* CAV 2017.",
+     "https://arxiv.org/abs/1702.01135",
+     "Verifying a ReLU network is NP-complete: the smallest adversarial perturbation is NP-hard to compute "
+     "exactly, so attacks approximate it.",
+     ["p04_crafting_attacks"]),
     ("A. Madry, A. Makelov, L. Schmidt, D. Tsipras, A. Vladu (2018). *Towards deep learning "
      "models resistant to adversarial attacks.* ICLR 2018.",
      "https://arxiv.org/abs/1706.06083",
@@ -55,7 +61,9 @@ REFERENCES = [
     ("M. Lecuyer, V. Atlidakis, R. Geambasu, D. Hsu, S. Jana (2019). *Certified robustness to "
      "adversarial examples with differential privacy* (PixelDP). IEEE S&P 2019.",
      "https://arxiv.org/abs/1802.03471",
-     "Noise injection in a layer as a differentially private mechanism; the first certificate.",
+     "Noise injection in a layer as a differentially private mechanism: the first certificate obtained by "
+     "injecting noise, and the first certified defense at ImageNet scale (the certified defenses of Wong & "
+     "Kolter and of Raghunathan et al. came earlier in 2018, for small networks).",
      ["p07_noise_injection", "p09_certificate"]),
     ("B. Li, C. Chen, W. Wang, L. Carin (2019). *Certified adversarial robustness with additive "
      "noise.* NeurIPS 2019.",

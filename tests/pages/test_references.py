@@ -3,7 +3,7 @@ import re
 
 ARXIV_IDS = ["1312.6199", "1412.6572", "1608.04644", "1706.06083", "1802.00420", "1802.03471",
              "1809.03113", "1902.02918", "1902.01148", "1906.04584", "2002.08118", "2001.03994",
-             "1607.02533"]
+             "1607.02533", "1702.01135"]
 
 
 def _shown_count(at) -> tuple[int, int]:
@@ -27,3 +27,14 @@ def test_references_list_arxiv_links_and_filter_by_scene(open_page):
     assert not at.exception
     assert _shown_count(at)[0] == 1  # only Cybenko (1989)
     assert "Cybenko" in " ".join(m.value for m in at.markdown)
+
+
+def test_pixeldp_is_credited_for_what_it_was_first_at():
+    """PixelDP (Lecuyer et al.) was not the first certificate: Wong & Kolter and Raghunathan et al. came earlier."""
+    from core.scenes.references import REFERENCES
+
+    (pixeldp,) = [ref for ref in REFERENCES if "PixelDP" in ref[0]]
+    assert "the first certificate." not in pixeldp[2]
+    assert "ImageNet" in pixeldp[2] and "Wong & Kolter" in pixeldp[2] and "Raghunathan" in pixeldp[2]
+    years = [int(re.search(r"\((\d{4})\)", ref[0]).group(1)) for ref in REFERENCES]
+    assert years == sorted(years)                                         # oldest first

@@ -147,3 +147,15 @@ def test_shipped_adversarial_mnist_curves_reach_zero_and_name_masking_when_it_sh
     gap = max(min(shown.curves[n][1][k] for n in ("gradient_step", "pgd_l2")) - shown.curves["cw_l2"][1][k]
               for k in range(len(shown.curves["cw_l2"][0])))
     assert (shown.masking is not None) == (gap >= scene.MASKING_GAP)
+
+
+def test_the_hard_problem_is_stated_as_continuous_non_convex_and_np_hard():
+    """min ‖τ‖ s.t. F(x+τ) ≠ y ranges over a continuum: non-convex and NP-hard for ReLU networks (Reluplex),
+    not "combinatorial"; the reference behind the claim is listed for this page."""
+    from core.scenes.references import REFERENCES
+
+    text = scene.EXPLANATION
+    assert "combinatorial" not in text
+    assert "continuous" in text and "non-convex" in text and "NP-hard" in text and "Katz et al. 2017" in text
+    katz = [ref for ref in REFERENCES if ref[0].startswith("G. Katz")]
+    assert len(katz) == 1 and "1702.01135" in katz[0][1] and scene.URL_PATH in katz[0][3]
