@@ -24,7 +24,8 @@ seed = layout.seed_input()
 controls, board = st.columns([1, 3], gap="large")
 with controls:
     datasets = list(scene_module.EPOCHS)
-    dataset = url.selectbox("Toy data", datasets, index=datasets.index(DEFAULTS["dataset"]), key="p05_dataset")
+    dataset = url.selectbox("Toy data", datasets, index=datasets.index(DEFAULTS["dataset"]),
+                            key="p05_dataset")
     toy = scene.compute(scene_module.toy, spinner="Loading the toy network…", dataset=dataset, seed=seed)
     # A new toy (data set or seed) starts from its own default point, near its boundary.
     if st.session_state.get("p05_point_for") != (dataset, seed) or "p05_x1" not in st.session_state:
@@ -35,8 +36,9 @@ with controls:
     eps = url.select_slider("Budget ε", scene_module.EPS_CHOICES, value=DEFAULTS["eps"], key="p05_eps")
     norm = url.radio("Ball", list(scene_module.NORM_NAMES), format_func=scene_module.NORM_NAMES.get,
                     key="p05_norm", horizontal=True)
-    steps = url.select_slider("PGD steps", scene_module.STEP_CHOICES, value=DEFAULTS["steps"], key="p05_steps",
-                             help="Step size 2.5·ε/steps (a later heuristic, not Madry et al.'s 2/255), no random start.")
+    steps = url.select_slider("PGD steps", scene_module.STEP_CHOICES, value=DEFAULTS["steps"],
+                              key="p05_steps", help="Step size 2.5·ε/steps (a later heuristic, not Madry et "
+                                                    "al.'s 2/255), no random start.")
     output = url.radio("Measure F as", list(scene_module.OUTPUTS), format_func=scene_module.OUTPUTS.get,
                       key="p05_output")
 
@@ -46,15 +48,16 @@ result = scene.compute(scene_module.attack, spinner=None, dataset=dataset, x1=fl
 with board, lecture.step(2):
     columns = st.columns(5)
     columns[0].metric("F(x) → F(x_adv)", f"{result.label} → {result.final}")
-    columns[1].metric("Crossing step", "never" if result.crossing is None else f"{result.crossing} of {result.steps}")
+    columns[1].metric("Crossing step",
+                      "never" if result.crossing is None else f"{result.crossing} of {result.steps}")
     columns[2].metric(f"‖x_adv − x‖ ({'ℓ∞' if norm == 'linf' else 'ℓ2'})", f"{result.distance:.3f}")
     columns[3].metric("Median stretch at x", f"{result.at_point_median:.3g}",
-                      help="Median of ‖F(x + τ) − F(x)‖₂/‖τ‖ over random τ with ‖τ‖ = ε; 1 for an isometry.")
+                      help=scene_module.median_help(result))
     columns[4].metric("Max stretch at x", f"{result.at_point_max:.3g}")
     st.plotly_chart(figures.attack_regions(toy, result), key="p05_regions", on_select=pick_from_chart,
                     selection_mode="points")
-    st.caption(scene_module.path_caption(result) + " Markers on the path take the colour of the class F gives "
-               "them" + (" (black line: P(class 1) = ½)." if toy.boundary is not None else "."))
+    st.caption(scene_module.path_caption(result) + " Markers on the path take the colour of the class F "
+               "gives them" + (" (black line: P(class 1) = ½)." if toy.boundary is not None else "."))
 with board, lecture.step(3):
     st.plotly_chart(figures.stretch(result), key="p05_stretch")
     st.caption(scene_module.stretch_caption(result))

@@ -203,9 +203,12 @@ def stretch_ratios(model_or_fn, x: torch.Tensor, *, radius: float, num: int = 10
                    seed: int = 0, device="cpu", batch_size: int = 4096) -> torch.Tensor:
     """‖F(x + τ) − F(x)‖₂ / ‖τ‖ for ``num`` random τ with ‖τ‖ = radius around each input.
 
-    "Networks do not preserve distances": an isometry gives exactly 1 everywhere, a network
-    stretches some directions (ratios > 1, where small perturbations move the output far) and
-    squashes others. F is any callable on a batch (a model, its logits, or a layer such as
+    "Networks do not preserve distances": with norm="l2" an isometry gives exactly 1 everywhere, a
+    network stretches some directions (ratios > 1, where small perturbations move the output far)
+    and squashes others. With norm="linf" the ratio mixes two norms (ℓ2 above, ℓ∞ below), so even
+    the identity gives ‖τ‖₂/‖τ‖∞ ∈ [1, √d], not 1: compare with the identity's ratios on the same
+    draws (call this function on ``lambda z: z`` with the same ``seed``, ``num`` and shapes, as
+    core.scenes.geometry does). F is any callable on a batch (a model, its logits, or a layer such as
     ``model.prefix(i)``); its outputs are flattened. τ is uniform on the ℓ2 sphere (norm="l2") or
     a Gaussian direction rescaled to ℓ∞ norm ``radius`` (norm="linf"), drawn from
     ``make_generator(seed, device)``; x + τ is not clipped to [0, 1] (this measures the function,

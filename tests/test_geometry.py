@@ -142,6 +142,17 @@ def test_linf_perturbations_are_measured_in_linf():
     assert ratios.std() > 0.05
 
 
+def test_the_identity_on_the_linf_square_is_not_ratio_one_in_2d():
+    """On the ℓ∞ sphere of R² the ratio is ‖τ‖₂/‖τ‖∞ = √(1 + t²), t = min/max of two |Gaussians|; t has the
+    law P(t ≤ u) = (4/π) arctan u, so the median ratio is √(1 + tan²(π/8)) = 1/cos(π/8) ≈ 1.082 and the
+    maximum √2 — the reference the scene draws, not 1."""
+    ratios = geometry.stretch_ratios(nn.Identity(), torch.full((1, 2), 0.5), radius=0.1, num=20_000, norm="linf")
+    assert float(ratios.median()) == pytest.approx(1 / math.cos(math.pi / 8), abs=0.01)
+    assert float(ratios.max()) == pytest.approx(math.sqrt(2), abs=0.005) and float(ratios.min()) >= 1 - 1e-5
+    l2 = geometry.stretch_ratios(nn.Identity(), torch.full((1, 2), 0.5), radius=0.1, num=1000, norm="l2")
+    assert torch.allclose(l2, torch.ones_like(l2), atol=1e-5)
+
+
 def test_a_trained_network_does_not_preserve_distances(trained):
     model, x, _ = trained
     ratios = geometry.stretch_ratios(model, x[:10], radius=0.05, num=64, seed=0)

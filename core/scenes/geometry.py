@@ -3,8 +3,9 @@ do not preserve distances (Szegedy et al. 2014; Madry et al. 2018).
 
 Two scene functions: :func:`toy` (the trained toy network's decision regions, its training points
 and the default point to attack) and :func:`attack` (the PGD path from a point and the stretch
-ratios ‖F(x + τ) − F(x)‖₂ / ‖τ‖ around it and around every training point). The page needs the
-default point before it draws the point's widgets, hence two calls.
+ratios ‖F(x + τ) − F(x)‖₂ / ‖τ‖ around it and around every training point, beside the same ratio of the
+identity map on the same draws: 1 on the ℓ2 sphere, ‖τ‖₂/‖τ‖∞ ∈ [1, √2] on the ℓ∞ square, where the ratio
+mixes two norms). The page needs the default point before it draws the point's widgets, hence two calls.
 """
 from __future__ import annotations
 
@@ -41,7 +42,10 @@ that lies **across the decision boundary** of $F$. PGD (Madry et al. 2018) walks
 $\ell(F(x), y)$ and projects back onto the ball — a disc for $\|\cdot\|_2$, a square for $\|\cdot\|_\infty$ —
 until it crosses. It works because **networks do not preserve distances**: an isometry would keep
 $\|F(x+\tau) - F(x)\| = \|\tau\|$, but a network can squash some small balls and stretch others,
-so a tiny $\tau$ can move $F(x)$ far — into another class. The histogram below measures it.
+so a tiny $\tau$ can move $F(x)$ far — into another class. The histogram below measures
+$\|F(x+\tau) - F(x)\|_2 / \|\tau\|$ with $\|\tau\| = \varepsilon$ in the ball's norm, against the same ratio
+for the identity map $F(x) = x$ on the same draws: exactly 1 on the $\ell_2$ disc, but
+$\|\tau\|_2 / \|\tau\|_\infty$ — between 1 and $\sqrt 2$ — on the $\ell_\infty$ square, where the ratio mixes two norms.
 Click the chart (anywhere) or type $x_1, x_2$ to pick the point.
 """
 
@@ -118,8 +122,16 @@ class Attack:
     at_point_max: float
     on_data_median: float
     on_data_max: float
-    on_data_stretched: float      # fraction of the directions around the data with ratio > 1
+    on_data_stretched: float      # fraction of the directions around the data stretched more than by the identity
     training_points: int
+    # The same ratios for the identity map F(x) = x on the same draws τ (same streams): the reference an isometry
+    # would give in the ℓ2 ball (1), and ‖τ‖₂/‖τ‖∞ ∈ [1, √2] in the ℓ∞ ball, where the ratio mixes two norms.
+    identity_at_point: np.ndarray
+    identity_on_data: np.ndarray
+    identity_at_point_median: float
+    identity_on_data_median: float
+    identity_low: float           # smallest and largest identity ratio over all the draws
+    identity_high: float
 
 
 def _check_choice(value, choices, what: str):
@@ -139,8 +151,9 @@ def attack(*, dataset: str, x1: float, x2: float, eps: float, norm: str, steps: 
     (x^t + α·sign-or-normalised ∇ℓ), α = 2.5·ε/steps, no random start (core.geometry.attack_path);
     and the stretch ratios ‖F(x + τ) − F(x)‖₂ / ‖τ‖ for random τ on the sphere ‖τ‖ = ε in ``norm``
     (core.geometry.stretch_ratios; F is the softmax or the logits, ``output``), at x and around every
-    training point — 1 everywhere for an isometry. Directions come from the named streams
-    "stretch at the point" and "stretch on the data" of ``seed``."""
+    training point, and the same ratios for the identity map on the same τ (the reference: 1 on the ℓ2 sphere,
+    ‖τ‖₂/‖τ‖∞ on the ℓ∞ sphere). Directions come from the named streams "stretch at the point" and "stretch on
+    the data" of ``seed``."""
     toy_spec = spec(dataset, seed)
     for value, name in ((x1, "x₁"), (x2, "x₂")):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
@@ -159,10 +172,15 @@ def attack(*, dataset: str, x1: float, x2: float, eps: float, norm: str, steps: 
     path_labels = _labels(model, path)
     changed = (path_labels != label).nonzero().flatten()
     measured = model if output == "logits" else (lambda z: torch.softmax(model(z), dim=1))
-    at_point = geometry.stretch_ratios(measured, x, radius=eps, num=DIRECTIONS_AT_POINT, norm=norm,
-                                       seed=stream_seed(seed, "stretch at the point")).flatten().numpy()
-    on_data = geometry.stretch_ratios(measured, x_train, radius=eps, num=DIRECTIONS_PER_DATUM, norm=norm,
-                                      seed=stream_seed(seed, "stretch on the data")).flatten().numpy()
+    at_point, identity_at_point = (
+        geometry.stretch_ratios(f, x, radius=eps, num=DIRECTIONS_AT_POINT, norm=norm,
+                                seed=stream_seed(seed, "stretch at the point")).flatten().numpy()
+        for f in (measured, _identity))
+    on_data, identity_on_data = (
+        geometry.stretch_ratios(f, x_train, radius=eps, num=DIRECTIONS_PER_DATUM, norm=norm,
+                                seed=stream_seed(seed, "stretch on the data")).flatten().numpy()
+        for f in (measured, _identity))
+    identity = np.concatenate([identity_at_point, identity_on_data])
     step = path[-1] - x
     final = int(path_labels[-1])
     return Attack(point=(float(x1), float(x2)), eps=eps, norm=norm, steps=steps, output=output, label=label,
@@ -171,19 +189,46 @@ def attack(*, dataset: str, x1: float, x2: float, eps: float, norm: str, steps: 
                   distance=float(step.abs().max() if norm == "linf" else step.norm()),
                   at_point=at_point, on_data=on_data, at_point_median=float(np.median(at_point)),
                   at_point_max=float(at_point.max()), on_data_median=float(np.median(on_data)),
-                  on_data_max=float(on_data.max()), on_data_stretched=float((on_data > 1).mean()),
-                  training_points=len(x_train))
+                  on_data_max=float(on_data.max()), on_data_stretched=float((on_data > identity_on_data).mean()),
+                  training_points=len(x_train), identity_at_point=identity_at_point,
+                  identity_on_data=identity_on_data, identity_at_point_median=float(np.median(identity_at_point)),
+                  identity_on_data_median=float(np.median(identity_on_data)), identity_low=float(identity.min()),
+                  identity_high=float(identity.max()))
+
+
+def _identity(z: torch.Tensor) -> torch.Tensor:
+    """The identity map F(x) = x: its stretch ratios are the reference of the chosen norm."""
+    return z
+
+
+def identity_text(result: Attack) -> str:
+    """The identity's ratio in words, from the computed draws: "1" in ℓ2, its median and range in ℓ∞."""
+    if result.identity_high - result.identity_low < 1e-3:
+        return f"{result.identity_on_data_median:.3g}"
+    return (f"{result.identity_on_data_median:.3g} in the median, from {result.identity_low:.3g} to "
+            f"{result.identity_high:.3g}")
+
+
+def median_help(result: Attack) -> str:
+    """The help of the page's median metric: what is measured, and the identity's median on the same draws."""
+    mixed = " (‖τ‖₂/‖τ‖∞: in the ℓ∞ ball the ratio mixes two norms)" if result.norm == "linf" else ""
+    return (f"Median of ‖F(x + τ) − F(x)‖₂/‖τ‖ over random τ with ‖τ‖ = ε; the identity map gives "
+            f"{result.identity_at_point_median:.3g} on the same draws{mixed}.")
 
 
 def stretch_caption(result: Attack) -> str:
-    """What the histogram shows, from the computed ratios (no fixed claim)."""
-    shape = ("most directions are squashed (median ratio below 1)" if result.on_data_median < 1
-             else "most directions are stretched (median ratio above 1)")
-    far = ("far from an isometry: some directions are stretched over 10×" if result.on_data_max > 10
-           else "the largest ratio stays within 10× of an isometry")
+    """What the histogram shows, from the computed ratios and the identity's on the same draws (no fixed claim)."""
+    reference = result.identity_on_data_median
+    shape = (f"most directions are squashed (median ratio below the identity's {reference:.3g})"
+             if result.on_data_median < reference
+             else f"most directions are stretched (median ratio above the identity's {reference:.3g})")
+    far = ("far from an isometry: some directions are stretched over 10× more than by the identity"
+           if result.on_data_max > 10 * result.identity_high
+           else "the largest ratio stays within 10× of the identity's")
     return (f"Around the {result.training_points} training points: median stretch {result.on_data_median:.3g}, "
-            f"{result.on_data_stretched:.0%} of the directions are stretched (ratio > 1), the largest ratio is "
-            f"{result.on_data_max:.3g} — {shape}; {far}.")
+            f"{result.on_data_stretched:.0%} of the directions are stretched more than by the identity map "
+            f"(whose ratio here is {identity_text(result)}), the largest ratio is {result.on_data_max:.3g} — "
+            f"{shape}; {far}.")
 
 
 def path_caption(result: Attack) -> str:

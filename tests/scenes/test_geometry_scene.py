@@ -7,6 +7,7 @@ import torch
 from core import geometry, toys
 from core.scenes import geometry as scene
 from core.seeds import stream_seed
+from ui.figures import geometry as figures
 
 DEFAULT = dict(dataset="moons", eps=0.1, norm="l2", steps=10, output="probabilities", seed=0)
 
@@ -66,7 +67,39 @@ def test_stretch_ratios_come_from_named_streams(attacked, toy):
     assert np.allclose(attacked.at_point, direct.flatten().numpy(), atol=1e-6)
     assert attacked.on_data.size == scene.DIRECTIONS_PER_DATUM * len(toy.x_train)
     assert attacked.on_data_median == pytest.approx(float(np.median(attacked.on_data)))
-    assert attacked.on_data_stretched == pytest.approx(float((attacked.on_data > 1).mean()))
+    assert attacked.on_data_stretched == pytest.approx(float((attacked.on_data > attacked.identity_on_data).mean()))
+
+
+@pytest.mark.parametrize("norm", ["l2", "linf"])
+def test_the_identity_reference_is_the_identity_ratio_on_the_same_draws(toy, norm):
+    """The reference line and the help text state the identity map's ratio on the scene's own draws: 1 in ℓ2,
+    ‖τ‖₂/‖τ‖∞ (median ≈ 1.08, up to √2) in ℓ∞ — never a fixed "ratio 1"."""
+    x1, x2 = toy.default_point
+    result = scene.attack(x1=x1, x2=x2, **{**DEFAULT, "norm": norm})
+    x_train = toys.split(scene.spec("moons", 0)).x_train
+    point = geometry.stretch_ratios(lambda z: z, torch.tensor(toy.default_point), radius=0.1, norm=norm,
+                                    num=scene.DIRECTIONS_AT_POINT, seed=stream_seed(0, "stretch at the point"))
+    data = geometry.stretch_ratios(lambda z: z, x_train, radius=0.1, norm=norm, num=scene.DIRECTIONS_PER_DATUM,
+                                   seed=stream_seed(0, "stretch on the data"))
+    assert np.allclose(result.identity_at_point, point.flatten().numpy())
+    assert np.allclose(result.identity_on_data, data.flatten().numpy())
+    assert result.identity_at_point_median == pytest.approx(float(np.median(point.numpy())), abs=1e-6)
+    assert result.identity_on_data_median == pytest.approx(float(np.median(data.numpy())), abs=1e-6)
+    both = torch.cat([point.flatten(), data.flatten()])
+    assert (result.identity_low, result.identity_high) == pytest.approx((float(both.min()), float(both.max())))
+    if norm == "l2":
+        assert result.identity_on_data_median == pytest.approx(1.0, abs=1e-5)
+        assert scene.identity_text(result) == "1"
+    else:
+        assert result.identity_on_data_median == pytest.approx(1.08, abs=0.02)
+        assert result.identity_high == pytest.approx(np.sqrt(2), abs=0.01)
+        assert f"{result.identity_on_data_median:.3g} in the median" in scene.identity_text(result)
+    assert f"{result.identity_at_point_median:.3g} on the same draws" in scene.median_help(result)
+    assert scene.identity_text(result) in scene.stretch_caption(result)
+    figure = figures.stretch(result)
+    (line,) = [shape for shape in figure.layout.shapes if shape.type == "line"]
+    assert line.x0 == pytest.approx(np.log10(result.identity_on_data_median))
+    assert figure.layout.annotations[0].text == f"identity map: ratio {scene.identity_text(result)}"
 
 
 def test_deterministic_for_a_seed_and_different_seeds_differ(attacked, toy):
@@ -82,8 +115,8 @@ def test_captions_follow_the_computed_outcome(toy, attacked):
     far = scene.attack(x1=0.05, x2=0.95, **{**DEFAULT, "eps": 0.01})   # a corner far from the boundary
     assert far.crossing is None and "no adversarial point was found" in scene.path_caption(far)
     text = scene.stretch_caption(attacked)
-    assert ("squashed" in text) == (attacked.on_data_median < 1)
-    assert ("over 10×" in text) == (attacked.on_data_max > 10)
+    assert ("squashed" in text) == (attacked.on_data_median < attacked.identity_on_data_median)
+    assert ("over 10×" in text) == (attacked.on_data_max > 10 * attacked.identity_high)
 
 
 @pytest.mark.parametrize("change", [dict(dataset="swirls"), dict(x1=1.5), dict(eps=0.0), dict(eps=2.0),

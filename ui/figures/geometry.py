@@ -7,7 +7,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from core.scenes.geometry import NORM_NAMES, OUTPUTS, PICK_GRID, Attack, Toy
+from core.scenes.geometry import NORM_NAMES, OUTPUTS, PICK_GRID, Attack, Toy, identity_text
 from ui.figures import add_points, ball_outline, class_color, compact, regions
 
 
@@ -39,7 +39,9 @@ def attack_regions(toy: Toy, result: Attack, *, height: int = 560) -> go.Figure:
 
 
 def stretch(result: Attack) -> go.Figure:
-    """Histograms of log10 of the ratios (they span several decades), the isometry at 10⁰ = 1."""
+    """Histograms of log10 of the ratios (they span several decades), and the identity map's ratio on the same
+    draws as the reference: a line at its median (1 on the ℓ2 sphere), shaded over its range where it is not
+    constant (‖τ‖₂/‖τ‖∞ ∈ [1, √2] on the ℓ∞ sphere)."""
     logs = [np.log10(np.clip(r, 1e-6, None)) for r in (result.at_point, result.on_data)]
     low = min(math.floor(min(l.min() for l in logs)), -1)
     high = max(math.ceil(max(l.max() for l in logs)), 1)
@@ -48,7 +50,11 @@ def stretch(result: Attack) -> go.Figure:
                          marker_color="rgba(120,120,120,0.55)", xbins=dict(start=low, end=high, size=0.1))
     figure.add_histogram(x=logs[0], name="around the picked point", histnorm="probability",
                          marker_color="rgba(214,39,40,0.75)", xbins=dict(start=low, end=high, size=0.1))
-    figure.add_vline(x=0, line=dict(color="black", width=3), annotation_text="isometry: ratio 1")
+    if result.identity_high - result.identity_low > 1e-3:      # not one value: shade the identity's range
+        figure.add_vrect(x0=float(np.log10(result.identity_low)), x1=float(np.log10(result.identity_high)),
+                         fillcolor="black", opacity=0.12, line_width=0)
+    figure.add_vline(x=float(np.log10(result.identity_on_data_median)), line=dict(color="black", width=3),
+                     annotation_text=f"identity map: ratio {identity_text(result)}")
     ticks = list(range(low, high + 1))
     compact(figure, height=380, top=50,
             title=f"‖F(x + τ) − F(x)‖₂ / ‖τ‖ for random τ on the sphere ‖τ‖ = ε (F = {OUTPUTS[result.output]})")
