@@ -1,6 +1,7 @@
 """The scene registry is the one list of scenes, and every page it names is thin."""
 import ast
 import importlib
+import re
 from pathlib import Path
 
 import pytest
@@ -43,3 +44,29 @@ def test_each_page_is_thin_and_each_scene_module_is_streamlit_free(entry):
     assert entry.module.rsplit(".", 1)[1] in page.read_text(), f"{entry.page} does not use {entry.module}"
     module = importlib.import_module(entry.module)
     assert "streamlit" not in _imports(Path(module.__file__))
+
+
+# Terms a summary or slide line may use only if the scene module computes that thing (checked in its source).
+PROMISES = {"Lipschitz": "lipschitz", "exponential-family": "exponential", "total variation": "tv",
+            "CERTIFY": "certify", "EOT": "eot", "SmoothAdv": "smoothed_attack", "PGD": "pgd",
+            "Carlini–Wagner": "cw", "Cybenko": "cybenko", "isometry": "stretch_ratios"}
+
+
+@pytest.mark.parametrize("entry", SCENES, ids=lambda s: s.url_path)
+def test_each_summary_promises_only_what_its_scene_computes(entry):
+    """Every paper named ("X et al.") and every term of PROMISES in a scene's summary or slide line appears in the
+    scene module that computes the page: the home page cannot promise a bound or an extension shown elsewhere."""
+    source = Path(importlib.import_module(entry.module).__file__).read_text()
+    text = f"{entry.summary} {entry.slide}"
+    for author in re.findall(r"([A-Z][a-z]+) et al\.", text):
+        assert author in source, f"{entry.url_path} names {author} et al., which {entry.module} never uses"
+    for term, evidence in PROMISES.items():
+        if term in text:
+            assert evidence in source.lower(), f"{entry.url_path} promises {term!r}; {entry.module} has no {evidence!r}"
+
+
+def test_the_extensions_and_bounds_sit_on_the_pages_that_show_them():
+    assert "Lipschitz" not in scene("p05_geometry").summary          # p05 shows stretch ratios, no bound
+    assert "Lipschitz" in scene("p09_certificate").summary            # p09 pulls a hidden-layer radius back
+    assert "exponential-family" in scene("p08_decision_distribution").slide
+    assert "exponential-family" not in scene("p09_certificate").slide
