@@ -14,15 +14,15 @@ defaults = composition.DEFAULTS
 # ── How each layer moves the data ─────────────────────────────────────────────
 st.subheader("How each φ(i) moves the data")
 columns = st.columns(4)
-dataset = url.selectbox("Dataset", composition.DATASETS, index=composition.DATASETS.index(defaults["dataset"]),
-                        key="comp_dataset", where=columns[0])
-depth = url.slider("Depth N − 1 (hidden layers)", *composition.DEPTH_RANGE, defaults["depth"], key="comp_depth",
-                   where=columns[1])
-width = url.select_slider("Width", composition.WIDTHS, value=defaults["width"], key="comp_width", where=columns[2],
-                                 help="Width 2 shows each representation as it is; wider ones are projected "
-                                      "on their first two principal components.")
-activation = url.selectbox("Activation σ", composition.ACTIVATIONS, where=columns[3],
-                                  index=composition.ACTIVATIONS.index(defaults["activation"]), key="comp_activation")
+dataset = url.selectbox("Dataset", composition.DATASETS, key="comp_dataset", where=columns[0],
+                        index=composition.DATASETS.index(defaults["dataset"]))
+depth = url.slider("Depth N − 1 (hidden layers)", *composition.DEPTH_RANGE, defaults["depth"],
+                   key="comp_depth", where=columns[1])
+width = url.select_slider("Width", composition.WIDTHS, value=defaults["width"], key="comp_width",
+                          where=columns[2], help="Width 2 shows each representation as it is; wider ones are "
+                                                 "projected on their first two principal components.")
+activation = url.selectbox("Activation σ", composition.ACTIVATIONS, where=columns[3], key="comp_activation",
+                           index=composition.ACTIVATIONS.index(defaults["activation"]))
 result = scene.compute(composition.layers, spinner="Training the network…", dataset=dataset, depth=depth,
                        width=width, activation=activation, seed=seed)
 lecture.section(2)
@@ -37,8 +37,9 @@ lecture.section(3)
 # ── Width and depth ───────────────────────────────────────────────────────────
 st.subheader("Width and depth: over-parametrisation and overfitting")
 st.markdown(f"Networks of every width and depth trained to convergence (full-batch Adam) on only "
-            f"{composition.SWEEP_POINTS // 2} points of *{dataset}* with {composition.SWEEP_LABEL_NOISE:.0%} "
-            "flipped labels: does a network wide enough to memorise the flipped labels lose held-out accuracy?")
+            f"{composition.SWEEP_POINTS // 2} points of *{dataset}* with "
+            f"{composition.SWEEP_LABEL_NOISE:.0%} flipped labels: does a network wide enough to memorise the "
+            "flipped labels lose held-out accuracy?")
 full_key = f"comp_full_sweep::{dataset}::{seed}"
 pairs = composition.sweep_pairs(full=True)
 if st.button(f"Compute the full sweep ({len(composition.FULL_SWEEP['widths'])} widths × "
@@ -56,8 +57,9 @@ sweep = st.session_state.get(full_key)
 if sweep is None:
     sweep = scene.compute(composition.sweep, spinner="Training a small sweep…", dataset=dataset, seed=seed)
     quick = composition.QUICK_SWEEP
-    st.caption(f"Quick sweep shown ({len(quick['widths'])} widths, depth {', '.join(map(str, quick['depths']))}, "
-               f"{quick['epochs']} epochs); the button computes the full one.")
+    st.caption(f"Quick sweep shown ({len(quick['widths'])} widths, depth "
+               f"{', '.join(map(str, quick['depths']))}, {quick['epochs']} epochs); the button computes the "
+               "full one.")
 st.plotly_chart(figures.sweep(sweep), key="comp_sweep")
 widest = sweep.widest
 metric_columns = st.columns(2)
@@ -77,6 +79,7 @@ max_width = url.select_slider("Largest width N", composition.APPROXIMATION_WIDTH
                                value=composition.DEFAULT_MAX_WIDTH, key="comp_max_width")
 fits = scene.compute(composition.approximation, spinner="Fitting the sigmoid networks…", function=function,
                      max_width=max_width, seed=seed)
+st.markdown(fits.theorem)
 st.plotly_chart(figures.approximation(fits), key="comp_approximation")
 metric_columns = st.columns(len(fits.widths))
 for column, fit_width, mse in zip(metric_columns, fits.widths, fits.mse):

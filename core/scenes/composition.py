@@ -40,6 +40,10 @@ FUNCTIONS = tuple(geometry.TARGET_FUNCTIONS)
 APPROXIMATION_WIDTHS = (1, 2, 4, 8, 16, 32, 64)
 DEFAULT_MAX_WIDTH = 32
 APPROXIMATION_STEPS, APPROXIMATION_LR, APPROXIMATION_POINTS = 600, 0.03, 200
+# Cybenko's theorem covers continuous f only. Whether a target is continuous is measured, not declared: the
+# largest step |f(t_{k+1}) − f(t_k)| between neighbours of an equally spaced grid shrinks with the grid's spacing
+# for a continuous (here Lipschitz) f, and stays near the jump's size where f jumps. Two grids, 10× apart.
+CONTINUITY_GRIDS = (10_001, 100_001)
 
 SHIPPED_PATH = Path(__file__).resolve().parents[2] / "assets" / "scenes" / "composition.json"
 BUILD_COMMAND = "python -m core.scenes build --scene p02_composition"
@@ -306,6 +310,49 @@ def _fit(function: str, width: int, seed: int) -> tuple[np.ndarray, float]:
 
 
 @dataclass(frozen=True)
+class Continuity:
+    """Whether a target f is continuous on [0, 1], measured on the grids CONTINUITY_GRIDS."""
+    function: str
+    continuous: bool
+    jump: float                      # largest step of f on the finer grid: a jump's size, ~0 when continuous
+    jumps_at: tuple[float, ...]      # where f jumps by more than half its largest jump (empty when continuous)
+    sup_floor: float                 # every continuous g has sup_t |g(t) − f(t)| ≥ jump / 2 (0 when continuous)
+
+
+@functools.lru_cache(maxsize=16)
+def continuity(function: str) -> Continuity:
+    """Measure whether TARGET_FUNCTIONS[function] is continuous: its largest step between neighbours of the
+    coarse and of the fine grid (CONTINUITY_GRIDS, float64). The step shrinks about 10× for a continuous f; a
+    jump keeps it (≥ half the coarse grid's). A jump of size J at t₀ bounds every continuous g:
+    sup_t |g(t) − f(t)| ≥ J/2, since g, continuous at t₀, cannot come closer than J/2 to both one-sided limits
+    of f there."""
+    _choice(function, FUNCTIONS, "function")
+    target = geometry.TARGET_FUNCTIONS[function]
+    steps = [target(torch.linspace(0.0, 1.0, n, dtype=torch.float64)).double().diff().abs()
+             for n in CONTINUITY_GRIDS]
+    coarse, fine = (float(step.max()) for step in steps)
+    if fine < 0.5 * coarse:
+        return Continuity(function, True, 0.0, (), 0.0)
+    where = (steps[1] > fine / 2).nonzero().flatten().double()
+    at = tuple(sorted({round(float((k + 0.5) / (CONTINUITY_GRIDS[1] - 1)), 3) for k in where}))
+    return Continuity(function, False, fine, at, fine / 2)
+
+
+def theorem_text(fact: Continuity) -> str:
+    """What Cybenko's theorem says about this target, from its measured continuity."""
+    if fact.continuous:
+        return (f"$f$ = {fact.function} is continuous on $[0, 1]$: Cybenko's theorem applies, so a wide enough "
+                r"$N$ makes the sup-norm error $\sup_t |g(t) - f(t)|$ as small as wanted (and the mean squared "
+                "error with it).")
+    places = ", ".join(f"{t:g}" for t in fact.jumps_at)
+    return (f"$f$ = {fact.function} is **not continuous**: it jumps by up to {fact.jump:.3g} at "
+            f"$t \\approx$ {places}. Cybenko's theorem covers continuous $f$ only. Every $g$ here is continuous, so "
+            rf"$\sup_t |g(t) - f(t)| \ge$ {fact.sup_floor:.3g} (half the jump) for every width $N$: the sup-norm "
+            "error cannot go to 0. Only the mean squared ($L^2$) error can, as steeper sigmoids confine the "
+            "error to a shrinking interval around each jump.")
+
+
+@dataclass(frozen=True)
 class Approximation:
     function: str
     xs: np.ndarray
@@ -315,6 +362,8 @@ class Approximation:
     mse: tuple[float, ...]
     decreasing: bool                 # every wider fit has a smaller MSE
     caption: str
+    continuity: Continuity           # whether f is continuous (Cybenko's theorem applies) and its jumps
+    theorem: str                     # what the theorem says for this f, from ``continuity``
 
 
 def approximation(*, function: str, max_width: int, seed: int) -> Approximation:
@@ -333,14 +382,16 @@ def approximation(*, function: str, max_width: int, seed: int) -> Approximation:
                f"(N = {widths[-1]}), {mse[0] / mse[-1]:.3g}× smaller" if mse[-1] < mse[0] else
                f"The mean squared error does not fall from N = {widths[0]} ({mse[0]:.2e}) to "
                f"N = {widths[-1]} ({mse[-1]:.2e})")
+    fact = continuity(function)
     if not decreasing:
         worse = next(k for k in range(1, len(mse)) if mse[k] >= mse[k - 1])
+        exists = ("Cybenko's theorem says a good g exists" if fact.continuous else
+                  "a g with a smaller mean squared error exists")
         caption += (f"; not at every step: N = {widths[worse]} does no better than N = {widths[worse - 1]} "
-                    "(a local minimum of a non-convex fit; Cybenko's theorem says a good g exists, not "
-                    "that Adam finds it)")
+                    f"(a local minimum of a non-convex fit; {exists}, not that Adam finds it)")
     return Approximation(function=function, xs=xs.numpy(), target=geometry.TARGET_FUNCTIONS[function](xs).numpy(),
                          widths=widths, fits=tuple(fit for fit, _ in results), mse=mse, decreasing=decreasing,
-                         caption=caption + ".")
+                         caption=caption + ".", continuity=fact, theorem=theorem_text(fact))
 
 
 # ─────────────────────────────────────────────────────────────── shipped results
