@@ -14,7 +14,9 @@ risk; a tiny perturbation $\tau$ with $\|\tau\| \le \alpha$ can change its decis
 ($F(x+\tau) \ne F(x)$: an **adversarial example**); adding noise $\varepsilon$ and voting gives a
 randomized classifier $F_{\mathrm{rob}}(x) = \mathbb{E}_\varepsilon[\tilde F_\varepsilon(x)]$ whose
 decision provably cannot change within a radius $\alpha^*$ — a **certificate**.
-Every number and figure in the scenes below is computed live by the `core` library.
+Every number and figure in the scenes below is computed by the `core` library: live, or shipped
+with the command that reproduces it. Published constants (Madry et al.'s and Cohen et al.'s tables)
+are shown beside our numbers, labelled with the paper they come from.
 """,
     uses="nothing on this page; each scene names its model and data.",
 )
@@ -53,11 +55,16 @@ st.subheader("What runs offline")
 st.markdown(
     """
 Everything. Nothing is downloaded while the dashboard runs:
-- Part I and the 2-D scenes train their small networks live on the laptop CPU (or a GPU when present).
+- Part I and the 2-D scenes load their small networks from `assets/toys/` for the opening settings
+  (seed 0) and train them live on the laptop CPU (or a GPU when present) for any other setting.
 - Image scenes use the trained models shipped in `assets/models/` (safetensors, checked by sha256
   against `manifest.json`) and the 20 real test images bundled with foolbox (the offline gallery).
 - Tables and curves computed on full test sets are read from `assets/results/`; each file names the
-  `python -m core.experiments …` command that reproduces it. A missing model or result is reported in
-  one sentence with that command.
+  `python -m core.experiments …` command that reproduces it. Scene results too slow for a first paint
+  (e.g. page 4's curves at the default settings) are read from `assets/scenes/`, rebuilt by
+  `python -m core.scenes build --scene <page>`. A missing model or result is reported in one sentence
+  with its command.
+- Published constants (Madry et al. 2018's CIFAR-10 table, Cohen et al.'s ResNet-110 certified
+  accuracies) are numbers from papers, never recomputed here; each page names the paper beside them.
 """
 )

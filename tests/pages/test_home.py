@@ -17,3 +17,13 @@ def test_home_outlines_the_talk_and_links_every_scene(open_page):
     text = " ".join(m.value for m in at.markdown)
     assert "?seed=" in text and "?presenter=1" in text
 
+
+
+def test_home_says_what_is_live_what_is_shipped_and_what_is_published(open_page):
+    """Not every number is computed live: shipped results name their command, published constants their paper."""
+    at = open_page()
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "computed live by" not in text
+    assert "live, or shipped" in text and "python -m core.scenes build" in text
+    assert "Published constants" in text and "Madry" in text and "Cohen" in text
