@@ -10,7 +10,7 @@ import re
 import time
 from pathlib import Path
 
-from core.files import write_atomic
+from core.files import FileRefused, read_bounded, write_atomic
 from core.zoo import ASSETS_DIR
 
 RESULTS_DIR = ASSETS_DIR / "results"
@@ -46,6 +46,10 @@ OPTIONAL = {
                 "generator": str, "fp32_kernels": str},
 }
 TAG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
+SUBJECT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}(@[A-Za-z0-9][A-Za-z0-9._-]{0,31})?")
+
+
+RESULT_LIMIT = 64 << 20          # bytes: the largest shipped result file is about 1 MB
 
 
 class ResultsUnavailable(ValueError):
@@ -55,6 +59,9 @@ class ResultsUnavailable(ValueError):
 def path(kind: str, subject: str, results_dir: Path | str = RESULTS_DIR) -> Path:
     if kind not in KINDS:
         raise ValueError(f"Unknown result kind {kind!r}: choose one of {', '.join(KINDS)}.")
+    if not isinstance(subject, str) or not SUBJECT.fullmatch(subject) or ".." in subject:
+        raise ValueError(f"{str(subject)[:60]!r} cannot name a result file: use letters, digits, '.', '-', '_' "
+                         "(and one '@tag').")
     return Path(results_dir) / f"{kind}_{subject}.json"
 
 
@@ -65,7 +72,9 @@ def read(kind: str, subject: str, results_dir: Path | str = RESULTS_DIR) -> dict
                                  + _HOW[kind].format(subject=subject))
     rebuild = "recompute it with " + _HOW[kind].format(subject=subject)
     try:
-        content = json.loads(file.read_text())
+        content = json.loads(read_bounded(file, RESULT_LIMIT))
+    except FileRefused as error:
+        raise ResultsUnavailable(f"{error} ({rebuild})") from None
     except (OSError, UnicodeDecodeError, ValueError) as error:
         reason = f" ({error.msg})" if isinstance(error, json.JSONDecodeError) else ""
         raise ResultsUnavailable(f"The shipped file {file.name} is not valid JSON{reason}; {rebuild}") from None

@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 import torch
-from safetensors.torch import load_file
+from safetensors.torch import load as load_safetensors
 
-from core import data, models, noise as noises, training
-from core.files import save_safetensors_atomic, write_atomic
+from core import data, models, noise as noises, training, zoo
+from core.files import read_bounded, save_safetensors_atomic, write_atomic
 
 TOYS_DIR = Path(__file__).resolve().parent.parent / "assets" / "toys"
 MANIFEST_NAME = "manifest.json"
@@ -111,17 +111,13 @@ def _freeze(model: torch.nn.Module) -> torch.nn.Module:
     return model.eval()
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def read_manifest(toys_dir: Path = TOYS_DIR) -> dict:
     path = Path(toys_dir) / MANIFEST_NAME
     if not path.exists():
         return {"toys": {}}
     try:
-        manifest = json.loads(path.read_text())
-    except (OSError, ValueError):
+        manifest = json.loads(read_bounded(path, 4 << 20))
+    except (OSError, ValueError):       # FileRefused is a ValueError: a FIFO or /dev/zero is never read
         return {"toys": {}}   # unreadable: every toy is retrained on demand, nothing is trusted
     return manifest if isinstance(manifest.get("toys"), dict) else {"toys": {}}
 
@@ -130,11 +126,14 @@ def shipped(spec: ToySpec, toys_dir: Path = TOYS_DIR) -> models.Layered | None:
     """The shipped network of ``spec`` if its file exists and matches the manifest's sha256, else None."""
     record = read_manifest(toys_dir)["toys"].get(spec.key())
     path = Path(toys_dir) / f"{spec.key()}.safetensors"
-    if record is None or not path.exists() or _sha256(path) != record.get("sha256"):
+    if not isinstance(record, dict) or not path.exists():
         return None
     model = untrained(spec)
     try:
-        model.load_state_dict(load_file(str(path)))
+        content = read_bounded(path, zoo.weights_limit(model))   # never a FIFO, a device or an oversized file
+        if hashlib.sha256(content).hexdigest() != record.get("sha256"):
+            return None
+        model.load_state_dict(load_safetensors(content))
     except (RuntimeError, OSError, ValueError):
         return None
     return model
@@ -166,7 +165,7 @@ def ship(spec: ToySpec, toys_dir: Path = TOYS_DIR) -> dict:
     path = toys_dir / f"{spec.key()}.safetensors"
     state = {k: v.detach().cpu().contiguous() for k, v in trained.state_dict().items()}
     save_safetensors_atomic(state, path)
-    record = {"spec": dataclasses.asdict(spec), "sha256": _sha256(path), "command": BUILD_COMMAND,
+    record = {"spec": dataclasses.asdict(spec), "sha256": zoo.sha256_of(path), "command": BUILD_COMMAND,
               "train_acc": history[-1].get("train_acc"), "test_acc": history[-1].get("test_acc")}
     manifest = read_manifest(toys_dir)
     manifest["toys"][spec.key()] = record

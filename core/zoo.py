@@ -10,14 +10,15 @@ import contextlib
 import functools
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file
+from safetensors.torch import load as load_safetensors
 
 from core.device import resolve_device
-from core.files import save_safetensors_atomic, write_atomic
+from core.files import FileRefused, read_bounded, save_safetensors_atomic, write_atomic
 from core.models import build
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
@@ -38,6 +39,23 @@ def sha256_of(path: Path) -> str:
 
 
 REQUIRED_KEYS = ("name", "file", "sha256", "architecture")
+MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+MANIFEST_LIMIT = 4 << 20          # bytes: the shipped manifest is about 40 kB
+
+
+def check_name(name) -> str:
+    """``name`` if it is a model name (letters, digits, '.', '-', '_'; no path), else one sentence:
+    names become file names (weights, results, checkpoints), so none may leave its folder."""
+    if not isinstance(name, str) or not MODEL_NAME.fullmatch(name) or ".." in name:
+        raise ModelUnavailable(f"{str(name)[:60]!r} is not a model name: use letters, digits, '.', '-' and '_' only "
+                               "(e.g. cifar10-gaussian-0.25).")
+    return name
+
+
+def weights_limit(model: torch.nn.Module) -> int:
+    """The most bytes a safetensors file of ``model``'s state can take: 8 bytes per element (float64,
+    the widest dtype a state holds here) plus a generous header."""
+    return 8 * sum(tensor.numel() for tensor in model.state_dict().values()) + (1 << 20)
 RESTORE = "restore it with `git checkout -- assets/models` or rebuild the models with `python -m core.experiments train`"
 
 
@@ -58,7 +76,9 @@ def read_manifest(models_dir: Path | str = MODELS_DIR) -> dict:
     if not path.exists():
         return {"models": []}
     try:
-        manifest = json.loads(path.read_text())
+        manifest = json.loads(read_bounded(path, MANIFEST_LIMIT, shown=shown_path(path)))
+    except FileRefused as error:
+        raise ModelUnavailable(f"{error} ({RESTORE}).") from None
     except (OSError, UnicodeDecodeError, ValueError):
         raise ModelUnavailable(f"{shown_path(path)} is not readable JSON: {RESTORE}.") from None
     models = manifest.get("models") if isinstance(manifest, dict) else None
@@ -67,8 +87,10 @@ def read_manifest(models_dir: Path | str = MODELS_DIR) -> dict:
     for position, item in enumerate(models):
         missing = [key for key in REQUIRED_KEYS if not isinstance(item, dict) or key not in item]
         if missing or not isinstance(item["architecture"], dict) or not isinstance(item["file"], str) \
-                or Path(item["file"]).name != item["file"]:
-            what = f"lacks {', '.join(missing)}" if missing else "has a malformed file name or architecture"
+                or Path(item["file"]).name != item["file"] or not isinstance(item["name"], str) \
+                or not MODEL_NAME.fullmatch(item["name"]) or ".." in item["name"] \
+                or not MODEL_NAME.fullmatch(item["file"]) or ".." in item["file"]:
+            what = f"lacks {', '.join(missing)}" if missing else "has a malformed name, file name or architecture"
             raise ModelUnavailable(f"Entry {position + 1} of {shown_path(path)} {what}: {RESTORE}.")
     return manifest
 
@@ -87,6 +109,12 @@ def names(models_dir: Path | str = MODELS_DIR) -> list[str]:
 
 def entry(name: str, models_dir: Path | str = MODELS_DIR) -> dict:
     """The manifest entry of ``name`` (ModelUnavailable when it is not listed)."""
+    if name is None:
+        known = ", ".join(names(models_dir))
+        raise ModelUnavailable("No model is chosen and none is shipped: " + (f"pick one of {known}." if known else
+                               "train one with python -m core.experiments train --name mnist-gaussian-0.25 "
+                               "--data-dir ../shared/data, or restore assets/models with git checkout."))
+    check_name(name)
     for item in read_manifest(models_dir)["models"]:
         if item["name"] == name:
             return item
@@ -100,7 +128,7 @@ def save(model: torch.nn.Module, info: dict, models_dir: Path | str = MODELS_DIR
     """Save weights as safetensors and add/replace the model's manifest entry; returns the entry."""
     models_dir = Path(models_dir)
     models_dir.mkdir(parents=True, exist_ok=True)
-    file_name = f"{info['name']}.safetensors"
+    file_name = f"{check_name(info['name'])}.safetensors"
     state = {key: value.detach().cpu().contiguous() for key, value in model.state_dict().items()}
     save_safetensors_atomic(state, models_dir / file_name)
     record = {**info, "file": file_name, "sha256": sha256_of(models_dir / file_name),
@@ -141,12 +169,21 @@ def load(name: str, device="cpu", *, models_dir: Path | str = MODELS_DIR) -> tor
     rebuild = record.get("command") or f"python -m core.experiments train --name {name} --data-dir ../shared/data"
     if not path.exists():
         raise ModelUnavailable(f"The weights of {name!r} are missing ({shown_path(path)}); rebuild them with: {rebuild}")
-    if sha256_of(path) != record["sha256"]:
+    try:
+        model = build(record["architecture"])
+    except (ValueError, KeyError, TypeError):
+        raise ModelUnavailable(f"The architecture of {name!r} in {shown_path(path.parent / MANIFEST_NAME)} is not "
+                               f"one this project builds; rebuild it with: {rebuild}") from None
+    try:
+        # Read once, bounded by what the architecture can hold, and hash and load those same bytes.
+        content = read_bounded(path, weights_limit(model), shown=shown_path(path))
+    except FileRefused as error:
+        raise ModelUnavailable(f"The weights of {name!r} are refused: {error}") from None
+    if hashlib.sha256(content).hexdigest() != record["sha256"]:
         raise ModelUnavailable(f"The weights of {name!r} are corrupted (sha256 mismatch in {shown_path(path)}); "
                                f"rebuild them with: {rebuild}")
     try:
-        model = build(record["architecture"])
-        model.load_state_dict(load_file(str(path)))
+        model.load_state_dict(load_safetensors(content))
     except (ValueError, KeyError, TypeError, RuntimeError, OSError, SafetensorError) as error:
         # An unknown architecture, or tensors whose names or shapes do not fit it: one sentence,
         # never the library's wording.

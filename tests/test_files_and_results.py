@@ -61,3 +61,23 @@ def test_atomic_files_get_the_permissions_a_plain_write_would(tmp_path):
     assert fresh.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
     plain.chmod(0o640)
     assert write_atomic(plain, "[]").stat().st_mode & 0o777 == 0o640
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("kind", ["link to /dev/zero", "fifo"])
+def test_a_result_file_that_is_not_a_regular_file_is_one_sentence_at_once(tmp_path, kind):
+    import os
+
+    file = results.path("certify", "mnist-gaussian-0.25", tmp_path)
+    if kind == "fifo":
+        os.mkfifo(file)
+    else:
+        file.symlink_to("/dev/zero")
+    with pytest.raises(results.ResultsUnavailable, match="not a regular file.*python -m core.experiments certify"):
+        results.read("certify", "mnist-gaussian-0.25", tmp_path)
+
+
+@pytest.mark.parametrize("subject", ["../../x", "a/b", "x@y@z", ".."])
+def test_result_subjects_cannot_leave_the_results_folder(tmp_path, subject):
+    with pytest.raises(ValueError, match="cannot name a result file"):
+        results.path("certify", subject, tmp_path)

@@ -79,7 +79,7 @@ def _copy_of_zoo(tmp_path, name):
     ('{"model": []}', "has no list of models"),
     ('{"models": [{"name": "a", "sha256": "0", "architecture": {}}]}', "Entry 1 of .* lacks file"),
     ('{"models": [{"name": "a", "file": "../../etc/passwd", "sha256": "0", "architecture": {}}]}',
-     "malformed file name"),
+     "malformed name, file name"),
 ])
 def test_a_broken_manifest_gives_one_sentence_without_server_paths(tmp_path, manifest_text, sentence):
     (tmp_path / zoo.MANIFEST_NAME).write_text(manifest_text)
@@ -121,3 +121,61 @@ def test_trainings_finishing_at_once_keep_every_manifest_entry(tmp_path):
         process.join(timeout=120)
     assert [process.exitcode for process in processes] == [0] * 6
     assert sorted(zoo.names(tmp_path)) == sorted(f"model-{seed}" for seed in range(6))
+
+
+def _copy_zoo_entry(tmp_path, name):
+    shutil.copy(zoo.MODELS_DIR / "manifest.json", tmp_path / "manifest.json")
+    return zoo.entry(name)["file"]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("kind", ["link to /dev/zero", "fifo", "oversized"])
+def test_weights_that_are_not_a_regular_file_of_a_plausible_size_are_refused_at_once(tmp_path, kind):
+    """A link to /dev/zero would hash forever and a FIFO would block open(): both are refused on the
+    open descriptor, and a file larger than the architecture can hold is refused before it is read."""
+    import os
+
+    name = "mnist-standard"
+    file = tmp_path / _copy_zoo_entry(tmp_path, name)
+    if kind == "link to /dev/zero":
+        file.symlink_to("/dev/zero")
+    elif kind == "fifo":
+        os.mkfifo(file)
+    else:
+        with open(file, "wb") as handle:
+            handle.truncate(zoo.weights_limit(zoo.load(name)) + 1)
+    with pytest.raises(zoo.ModelUnavailable) as refused:
+        zoo.load(name, models_dir=tmp_path)
+    message = str(refused.value)
+    assert ("not a regular file" in message) == (kind != "oversized") and str(tmp_path) not in message
+    assert ("more than the" in message) == (kind == "oversized")
+
+
+@pytest.mark.parametrize("bad", ["../../../x/evil", "a/b", "..", "evil\n", ""])
+def test_model_names_cannot_leave_their_folder(tmp_path, bad):
+    manifest = json.loads((zoo.MODELS_DIR / "manifest.json").read_text())
+    manifest["models"][0]["name"] = bad
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(zoo.ModelUnavailable, match="malformed name"):
+        zoo.read_manifest(tmp_path)
+    with pytest.raises(zoo.ModelUnavailable, match="is not a model name"):
+        zoo.entry(bad)
+
+
+def test_no_chosen_model_is_one_sentence_not_none():
+    with pytest.raises(zoo.ModelUnavailable) as refused:
+        zoo.entry(None)
+    assert "None" not in str(refused.value) and "No model is chosen" in str(refused.value)
+
+
+@pytest.mark.timeout(60)
+def test_a_toy_file_that_is_a_fifo_is_retrained_not_waited_for(tmp_path):
+    import os
+
+    from core import toys
+
+    spec = toys.ToySpec(dataset="moons", epochs=1)
+    manifest = {"toys": {spec.key(): {"sha256": "0" * 64}}}
+    (tmp_path / toys.MANIFEST_NAME).write_text(json.dumps(manifest))
+    os.mkfifo(tmp_path / f"{spec.key()}.safetensors")
+    assert toys.shipped(spec, tmp_path) is None
