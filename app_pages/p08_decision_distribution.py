@@ -122,7 +122,8 @@ with lecture.step(6):
     with controls:
         p_a = url.select_slider("p_A (p_B = 1 − p_A)", scene.DIVERGENCE_P_A, value=0.9, key="p08_div_pa")
         beta = url.select_slider("Generalized normal β", scene.DIVERGENCE_BETAS, value=1.5, key="p08_div_beta")
-        order = url.select_slider("Rényi order α (left chart)", scene.DIVERGENCE_ORDERS, value=2.0, key="p08_div_order")
+        order = url.select_slider("Rényi order λ (left chart)", scene.DIVERGENCE_ORDERS, value=2.0,
+                                  key="p08_div_order")
         std = url.select_slider("Per-coordinate std (all three noises)", scene.DIVERGENCE_STDS, value=0.25,
                                 key="p08_div_std")
     view = frame.compute(scene.divergence_view, p_a=float(p_a), beta=float(beta), order=float(order), std=float(std),

@@ -460,36 +460,41 @@ DIVERGENCE_ORDERS = (1.1, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 100.0)
 DIVERGENCE_STDS = (0.12, 0.25, 0.5)
 DIVERGENCE_POINTS = 41
 DIVERGENCE_EXPLANATION = r"""
-**Pinot et al. 2019: the exponential family, through a divergence.** The noisy network's output law at $x + \tau$
-is a post-processing of $\mathcal D(x + \tau)$, so it cannot move more than the input laws do. Measured by the
-Rényi divergence $D_\alpha$, **Li et al. 2019** (Lemma 1) show the top class stays while
-$D_\alpha \le -\log\big(1 - p_A - p_B + 2\big((p_A^{1-\alpha} + p_B^{1-\alpha})/2\big)^{1/(1-\alpha)}\big)$ for some
-$\alpha > 1$ ($\alpha \to \infty$: $-\log(1 - p_A + p_B)$). Gaussian: $D_\alpha = \alpha\|\tau\|_2^2/2\sigma^2$ (ℓ2);
-Laplace: a closed form per coordinate (ℓ1; $D_\infty = \|\tau\|_1/b$ gives Teng et al.'s radius); generalized normal
-$\propto e^{-|t/s|^\beta}$: 1-D quadrature, certified in **ℓ1** for $\beta \ge 1$ — its 1-D divergence is convex, so over
-the ℓ1 ball the product law's divergence is largest with the whole shift on one coordinate.
+**Pinot et al. 2019: the exponential family, through a divergence.** The noisy network's output law at
+$x + \tau$ is a post-processing of $\mathcal D(x + \tau)$, so it cannot move more than the input laws do. Measured
+by the Rényi divergence $D_\lambda$ of order $\lambda$, **Li et al. 2019** (Lemma 1) show the top class stays while
+$D_\lambda \le -\log\big(1 - p_A - p_B + 2\big((p_A^{1-\lambda} + p_B^{1-\lambda})/2\big)^{1/(1-\lambda)}\big)$
+for some $\lambda > 1$ ($\lambda \to \infty$: $-\log(1 - p_A + p_B)$). Gaussian:
+$D_\lambda = \lambda\|\tau\|_2^2/2\sigma^2$ (ℓ2); Laplace: a closed form per coordinate (ℓ1;
+$D_\infty = \|\tau\|_1/b$ gives Teng et al.'s radius); generalized normal $\propto e^{-|t/s|^\beta}$: 1-D
+quadrature, certified in **ℓ1** for $\beta \ge 1$ — its 1-D divergence is convex, so over the ℓ1 ball the product
+law's divergence is largest with the whole shift on one coordinate. The route is **sound** (every radius it gives
+is certified) but need not be tight: beside it, the table gives the 1-D Neyman–Pearson radius $G^{-1}(p_A)$
+($G$ the CDF of one coordinate of the noise), where the half-space classifier $\{t_1 \le G^{-1}(p_A)\}$, with the
+same $p_A$, changes its answer under a shift along one coordinate: no certificate from $p_A$ alone can exceed it.
 """
 
 
 @dataclass(frozen=True)
 class DivergenceView:
-    """The divergence route for three noises at matched per-coordinate std: D_α(P_0 ‖ P_τ) over the ball of radius
-    ‖τ‖ in each noise's certified norm at the chosen α, Li et al.'s bound, r_α per α and the certificate sup_α r_α
-    beside the closed forms."""
+    """The divergence route for three noises at matched per-coordinate std: D_λ(P_0 ‖ P_τ) over the ball of
+    radius ‖τ‖ in each noise's certified norm at the chosen Rényi order λ, Li et al.'s bound, r_λ per λ and the
+    certificate sup_λ r_λ beside the closed forms and the 1-D Neyman–Pearson radius G⁻¹(p_A)."""
     p_a: float
-    order: float
+    order: float                        # the Rényi order λ of the left chart
     labels: tuple[str, ...]             # the three noises (Gaussian, Laplace, generalized normal)
     norms: tuple[str, ...]              # "l2", "l1", "l1"
     distances: np.ndarray               # ‖τ‖ grid
-    divergences: np.ndarray             # 3 × DIVERGENCE_POINTS: D_α at each distance
-    bound: float                        # Li et al.'s right-hand side at α
-    order_radii: tuple[float, ...]      # r_α: where each curve meets the bound
-    orders: np.ndarray                  # the α grid of the sup (core.divergence.ORDERS)
-    radii_by_order: np.ndarray          # 3 × len(orders): r_α
-    radii: tuple[float, ...]            # sup_α r_α (α → ∞ included): the certificate
-    best_orders: tuple[float, ...]      # the α attaining it (inf: the limit)
+    divergences: np.ndarray             # 3 × DIVERGENCE_POINTS: D_λ at each distance
+    bound: float                        # Li et al.'s right-hand side at λ
+    order_radii: tuple[float, ...]      # r_λ: where each curve meets the bound
+    orders: np.ndarray                  # the λ grid of the sup (core.divergence.ORDERS)
+    radii_by_order: np.ndarray          # 3 × len(orders): r_λ
+    radii: tuple[float, ...]            # sup_λ r_λ (λ → ∞ included): the certificate
+    best_orders: tuple[float, ...]      # the λ attaining it, λ* (inf: the limit)
     closed_forms: tuple[float | None, ...]  # Li et al.'s renyi_radius, Teng et al.'s laplace_radius, none
     tight: tuple[float | None, ...]     # Cohen et al.'s σΦ⁻¹(p_A), Teng et al.'s (tight), none known
+    shift_radii: tuple[float, ...]      # 1-D Neyman–Pearson G⁻¹(p_A): no sound certificate from p_A exceeds it
 
     @property
     def reproduced(self) -> tuple[bool, bool]:
@@ -500,10 +505,12 @@ class DivergenceView:
 def divergence_view(*, p_a: float = 0.9, beta: float = 1.5, order: float = 2.0, std: float = 0.25) -> DivergenceView:
     """Pinot et al.'s exponential-family noises (Gaussian σ = std, Laplace b = std/√2, generalized normal with
     shape β at std) certified by the divergence route: core.divergence.ball_renyi_divergence on a grid of ‖τ‖ at
-    order α, li_renyi_bound(p_A, α), order_radius per α and core.smoothing.exponential_family_radius (p_B = 1 − p_A)."""
+    Rényi order λ = ``order``, li_renyi_bound(p_A, λ), order_radius per λ and
+    core.smoothing.exponential_family_radius (p_B = 1 − p_A); beside them the 1-D Neyman–Pearson radius
+    G⁻¹(p_A), G the CDF of one coordinate of the noise (core.noise.Noise.distribution)."""
     p_a = _choice(p_a, DIVERGENCE_P_A, "p_A")
     beta = _choice(beta, DIVERGENCE_BETAS, "β")
-    order = _choice(order, DIVERGENCE_ORDERS, "The Rényi order α")
+    order = _choice(order, DIVERGENCE_ORDERS, "The Rényi order λ")
     std = _choice(std, DIVERGENCE_STDS, "The noise standard deviation")
     chosen = (noises.make("gaussian", std), noises.make("laplace", noises.scale_for_std("laplace", std)),
               noises.make("generalized_normal", noises.scale_for_std("generalized_normal", std, beta=beta), beta=beta))
@@ -523,23 +530,54 @@ def divergence_view(*, p_a: float = 0.9, beta: float = 1.5, order: float = 2.0, 
         radii=tuple(float(radius) for radius, _ in certificates),
         best_orders=tuple(float(best) for _, best in certificates),
         closed_forms=(smoothing.renyi_radius(p_a, std), smoothing.laplace_radius(p_a, chosen[1].scale), None),
-        tight=(smoothing.gaussian_radius(p_a, std), smoothing.laplace_radius(p_a, chosen[1].scale), None))
+        tight=(smoothing.gaussian_radius(p_a, std), smoothing.laplace_radius(p_a, chosen[1].scale), None),
+        shift_radii=tuple(shift_radius(noise, p_a) for noise in chosen))
+
+
+def shift_radius(noise, p_a: float) -> float:
+    """The 1-D Neyman–Pearson radius G⁻¹(p_A), G the CDF of one coordinate of the (symmetric, log-concave) noise:
+    the half-space classifier {t : t_1 ≤ G⁻¹(p_A)} has P(F(x + ε) = A) = p_A and changes its answer once x moves
+    by more than G⁻¹(p_A) along the first coordinate, so no certificate computed from p_A alone (p_B = 1 − p_A)
+    exceeds it in any ℓp norm; it is Cohen et al.'s σΦ⁻¹(p_A) for the Gaussian and Teng et al.'s
+    −b log(2(1 − p_A)) for the Laplace noise, both tight."""
+    return float(noise.distribution().ppf(p_a))
+
+
+def ordering(route: float, other: float) -> str:
+    """How a radius no sound certificate exceeds compares with the route's: "larger", "equal" (to 1e-4) or
+    "smaller" (impossible for a sound route: a numerical fault)."""
+    return "larger" if other > route + 1e-4 else "equal" if other >= route - 1e-4 else "smaller"
+
+
+def _versus(route: float, other: float, name: str, tight: bool) -> str:
+    """``name`` = ``other`` against the route's ``route``, as the computation ordered them; ``tight``: ``other`` is
+    the tight radius itself (else only an upper limit, and the tight radius lies in between)."""
+    found = ordering(route, other)
+    if found == "larger":
+        return (f"{name} = {other:.4f} is larger than the route's {route:.4f}: the route is sound but "
+                + ("loose" if tight else f"possibly loose (the tight ℓ1 radius lies in [{route:.4f}, {other:.4f}])"))
+    if found == "equal":
+        return f"{name} = {other:.4f} equals the route's {route:.4f} to 1e-4: here the route is tight"
+    return (f"{name} = {other:.4f} is smaller than the route's {route:.4f}, which no sound certificate can be: "
+            "a numerical fault to report")
 
 
 def divergence_caption(view: DivergenceView) -> str:
-    """What the divergence view computed: each noise's certificate and order, and whether the route met the
-    closed forms (Li et al.'s Gaussian radius, Teng et al.'s Laplace radius) to 1e-4."""
+    """What the divergence view computed: each noise's certificate and Rényi order λ*, whether the route met the
+    closed forms (Li et al.'s Gaussian radius, Teng et al.'s Laplace radius) to 1e-4, and how it compares with
+    Cohen et al.'s tight Gaussian radius and with the generalized normal's 1-D Neyman–Pearson radius G⁻¹(p_A)."""
     gaussian, laplace = view.reproduced
-    orders = ", ".join(f"{label}: R = {radius:.4f} ({'ℓ2' if norm == 'l2' else 'ℓ1'}, α* = "
+    orders = ", ".join(f"{label}: R = {radius:.4f} ({'ℓ2' if norm == 'l2' else 'ℓ1'}, Rényi order λ* = "
                        f"{'∞' if not np.isfinite(best) else format(best, '.3g')})"
                        for label, norm, radius, best in zip(view.labels, view.norms, view.radii, view.best_orders))
     met = lambda ok, what, value: (f"meets {what} ({value:.4f}) to 1e-4" if ok
                                    else f"differs from {what} ({value:.4f}) by more than 1e-4")
-    return (f"At p_A = {view.p_a:g} (p_B = 1 − p_A): {orders}. The route "
+    text = (f"At p_A = {view.p_a:g} (p_B = 1 − p_A): {orders}. The route "
             f"{met(gaussian, 'Li et al.’s Gaussian radius', view.closed_forms[0])} and "
-            f"{met(laplace, 'Teng et al.’s Laplace radius', view.closed_forms[1])}; Cohen et al.'s tight Gaussian "
-            f"radius is {view.tight[0]:.4f}. The generalized normal's ℓ1 radius has no closed form: it comes from "
-            "this route only.")
+            f"{met(laplace, 'Teng et al.’s Laplace radius', view.closed_forms[1])}. Gaussian: "
+            f"{_versus(view.radii[0], view.tight[0], 'Cohen et al.’s tight ℓ2 radius σΦ⁻¹(p_A)', True)}.")
+    return (text + " Generalized normal (ℓ1): no certificate from p_A alone exceeds the 1-D Neyman–Pearson radius; "
+            f"{_versus(view.radii[2], view.shift_radii[2], 'G⁻¹(p_A)', False)}.")
 
 
 # ---------------------------------------------------------------------------- shipped defaults

@@ -1,7 +1,7 @@
 """Noise → decision regions: the class probabilities under noise move with σ; the outcome caption
 says what the metrics show (F flipped or not, F_rob kept its answer or not); the TV bound follows σ; the
-divergence view's generalized-normal radius follows β; the gallery button counts flips over every image (and at
-the defaults shows the shipped run without recomputing)."""
+divergence view's generalized-normal radius follows β, beside its 1-D Neyman–Pearson radius (the Rényi order is λ);
+the gallery button counts flips over every image (and at the defaults shows the shipped run without recomputing)."""
 import pytest
 import streamlit as st
 
@@ -46,8 +46,17 @@ def test_decision_distribution_reacts_to_sigma(open_page, metric, metrics):
     at.select_slider(key="p08_div_beta").set_value(2.0).run()
     assert not at.exception
     changed = at.dataframe[-1].value
-    radius = "sup_α r_α (divergence route)"
+    radius = "sup_λ r_λ (divergence route)"
     assert list(changed[radius][:2]) == list(table[radius][:2]) and changed[radius][2] != table[radius][2]
+    # The Rényi order is λ (never α, the confidence level of other pages); the generalized normal's route radius
+    # stands beside its 1-D Neyman–Pearson radius, and the caption orders the two as the table shows them.
+    assert not any("α" in column for column in changed.columns)
+    shift = float(changed["1-D Neyman–Pearson G⁻¹(p_A) (no certificate exceeds it)"][2])
+    route = float(changed[radius][2])
+    caption = next(c.value for c in at.caption if "Rényi order λ*" in c.value)
+    assert "α" not in caption and shift > route
+    assert f"G⁻¹(p_A) = {shift:.4f} is larger than the route's {route:.4f}: the route is sound but possibly loose" \
+        in caption
 
     # A larger budget on the toy: the caption still follows the metrics, whatever the attack achieved.
     at.select_slider(key="p08_eps").set_value(0.3).run()

@@ -188,15 +188,15 @@ def test_divergence_view_meets_the_closed_forms_and_its_own_curves():
     assert view.radii[0] == pytest.approx(smoothing.renyi_radius(0.95, 0.25), abs=1e-4)
     assert view.radii[1] == pytest.approx(smoothing.laplace_radius(0.95, 0.25 / math.sqrt(2)), abs=1e-4)
     assert view.tight[0] == pytest.approx(smoothing.gaussian_radius(0.95, 0.25)) and view.radii[0] < view.tight[0]
-    assert math.isinf(view.best_orders[1])          # Laplace: the α → ∞ limit is Teng et al.'s radius
+    assert math.isinf(view.best_orders[1])          # Laplace: the λ → ∞ limit is Teng et al.'s radius
     gennorm = noises.make("generalized_normal", noises.scale_for_std("generalized_normal", 0.25, beta=1.5), beta=1.5)
     assert view.radii[2] == pytest.approx(smoothing.exponential_family_radius(gennorm, 0.95))
     assert view.bound == pytest.approx(divergence.li_renyi_bound(0.95, order=3.0))
     for curve, radius in zip(view.divergences, view.order_radii):
         assert np.all(np.diff(curve) >= 0) and curve[0] == 0.0
-        # r_α is where the curve meets the bound: below it before, above it after.
+        # r_λ is where the curve meets the bound: below it before, above it after.
         assert np.interp(radius, view.distances, curve) == pytest.approx(view.bound, rel=0.05)
-    # The certificate is the sup over α: no grid order does better.
+    # The certificate is the sup over λ: no grid order does better.
     assert np.all(view.radii_by_order.max(axis=1) <= np.array(view.radii) + 1e-9)
     text = scene.divergence_caption(view)
     assert "meets Li et al.’s Gaussian radius" in text and "meets Teng et al.’s Laplace radius" in text
@@ -207,6 +207,49 @@ def test_divergence_caption_says_when_a_closed_form_is_missed():
     view = dataclasses.replace(scene.divergence_view(), radii=(0.1, 0.2, 0.3))
     text = scene.divergence_caption(view)
     assert "differs from Li et al.’s Gaussian radius" in text and "differs from Teng et al.’s Laplace radius" in text
+
+
+def test_the_renyi_order_is_lambda_on_the_divergence_view_never_alpha():
+    """α is the confidence level elsewhere in the course; the Rényi order is λ in every text the view shows."""
+    from ui.figures import decision_distribution as fig
+
+    view = scene.divergence_view()
+    texts = [scene.DIVERGENCE_EXPLANATION, scene.divergence_caption(view), *fig.divergence_table(view)[0],
+             fig.divergence_curves(view).layout.title.text, fig.radius_by_order(view).layout.title.text,
+             fig.radius_by_order(view).layout.xaxis.title.text, fig.divergence_curves(view).layout.yaxis.title.text]
+    assert not [text for text in texts if "α" in text or r"\alpha" in text]
+    assert "Rényi order λ* = 2.45" in scene.divergence_caption(view)
+    with pytest.raises(ValueError, match="Rényi order λ"):
+        scene.divergence_view(order=1.0)
+
+
+def test_shift_radius_is_the_one_dimensional_neyman_pearson_radius():
+    view = scene.divergence_view(p_a=0.9, beta=1.5, order=2.0, std=0.25)
+    # Gaussian and Laplace: the tight radii of Cohen et al. and Teng et al.
+    assert view.shift_radii[0] == pytest.approx(view.tight[0]) and view.shift_radii[1] == pytest.approx(view.tight[1])
+    # Generalized normal: the half-space {t_1 ≤ G⁻¹(p_A)} holds p_A of the noise and flips once moved past it.
+    gennorm = scipy.stats.gennorm(1.5, scale=noises.scale_for_std("generalized_normal", 0.25, beta=1.5))
+    assert gennorm.cdf(view.shift_radii[2]) == pytest.approx(0.9)
+    assert gennorm.cdf(view.shift_radii[2] - 1.001 * view.shift_radii[2]) < 0.5 < gennorm.cdf(0.001)
+    # The issue's numbers: the route is sound but below the 1-D radius, and the caption says so from them.
+    assert (round(view.radii[2], 4), round(view.shift_radii[2], 4)) == (0.2750, 0.3095)
+    text = scene.divergence_caption(view)
+    assert "G⁻¹(p_A) = 0.3095 is larger than the route's 0.2750: the route is sound but possibly loose" in text
+    assert "[0.2750, 0.3095]" in text and "from this route only" not in text
+    assert "σΦ⁻¹(p_A) = 0.3204 is larger than the route's 0.2580: the route is sound but loose" in text
+    # Every choice: a sound route never exceeds the 1-D Neyman–Pearson radius.
+    for beta in (1.0, 1.25, 2.0):
+        other = scene.divergence_view(p_a=0.99, beta=beta, order=2.0, std=0.5)
+        assert all(radius <= shift + 1e-4 for radius, shift in zip(other.radii, other.shift_radii))
+
+
+def test_divergence_caption_orders_the_route_and_the_one_dimensional_radius_as_computed():
+    view = scene.divergence_view()
+    equal = scene.divergence_caption(dataclasses.replace(view, shift_radii=(0.4, 0.4, view.radii[2] + 5e-5)))
+    assert "equals the route's 0.2750 to 1e-4: here the route is tight" in equal and "possibly loose" not in equal
+    below = scene.divergence_caption(dataclasses.replace(view, shift_radii=(0.4, 0.4, 0.2)))
+    assert "G⁻¹(p_A) = 0.2000 is smaller than the route's 0.2750" in below and "possibly loose" not in below
+    assert scene.ordering(0.3, 0.31) == "larger" and scene.ordering(0.3, 0.29) == "smaller"
 
 
 @pytest.mark.parametrize("change", [dict(p_a=0.3), dict(beta=0.5), dict(order=1.0), dict(std=7.0), dict(p_a=True)])

@@ -55,7 +55,8 @@ def base_and_smoothed(scene, maps, *, height: int = 400) -> tuple[go.Figure, go.
 
 
 def divergence_curves(view, *, height: int = 380) -> go.Figure:
-    """D_α(P_0 ‖ P_τ) over the ball of radius ‖τ‖ for each noise, Li et al.'s bound at α, and where they meet (r_α)."""
+    """D_λ(P_0 ‖ P_τ) (Rényi order λ) over the ball of radius ‖τ‖ for each noise, Li et al.'s bound at λ, and where
+    they meet (r_λ)."""
     figure = go.Figure()
     for label, norm, values, radius, color in zip(view.labels, view.norms, view.divergences, view.order_radii,
                                                   DIVERGENCE_COLORS):
@@ -63,18 +64,20 @@ def divergence_curves(view, *, height: int = 380) -> go.Figure:
                            line=dict(color=color, width=2.5))
         if np.isfinite(radius) and radius > 0:
             figure.add_scatter(x=[radius], y=[view.bound], mode="markers", showlegend=False,
-                               marker=dict(color=color, size=11, symbol="x"), hovertemplate=f"r_α = {radius:.4f}")
+                               marker=dict(color=color, size=11, symbol="x"), hovertemplate=f"r_λ = {radius:.4f}")
     figure.add_hline(y=view.bound, line=dict(color="black", dash="dash"),
-                     annotation_text=f"Li et al.'s bound at α = {view.order:g}, p_A = {view.p_a:g}")
-    compact(figure, height=height, title=f"Rényi divergence D_α, α = {view.order:g}, between the noise and its shift")
+                     annotation_text=f"Li et al.'s bound at λ = {view.order:g}, p_A = {view.p_a:g}")
+    compact(figure, height=height,
+            title=f"Rényi divergence D_λ of order λ = {view.order:g}, between the noise and its shift")
     top = max(3 * view.bound, 1e-3)
-    figure.update_layout(xaxis_title="‖τ‖ (ℓ2 for Gaussian, ℓ1 for the others)", yaxis_title="D_α",
+    figure.update_layout(xaxis_title="‖τ‖ (ℓ2 for Gaussian, ℓ1 for the others)", yaxis_title="D_λ",
                          yaxis_range=[0, top])
     return figure
 
 
 def radius_by_order(view, *, height: int = 380) -> go.Figure:
-    """r_α against α − 1 (log axis) for each noise; the certificate is the sup (★), the α → ∞ limit dotted."""
+    """r_λ against λ − 1 (λ the Rényi order, log axis) for each noise; the certificate is the sup (★), the λ → ∞
+    limit dotted."""
     figure = go.Figure()
     for label, values, radius, best, color in zip(view.labels, view.radii_by_order, view.radii, view.best_orders,
                                                   DIVERGENCE_COLORS):
@@ -83,20 +86,24 @@ def radius_by_order(view, *, height: int = 380) -> go.Figure:
             figure.add_scatter(x=[best - 1], y=[radius], mode="markers", showlegend=False,
                                marker=dict(color=color, size=14, symbol="star", line=dict(color="black", width=1)))
         else:
-            figure.add_hline(y=radius, line=dict(color=color, dash="dot"), annotation_text=f"{label}: α → ∞")
-    compact(figure, height=height, title="The radius at each order α, r_α; the certificate is sup_α r_α")
-    figure.update_layout(xaxis=dict(type="log", title="α − 1"), yaxis_title="r_α")
+            figure.add_hline(y=radius, line=dict(color=color, dash="dot"), annotation_text=f"{label}: λ → ∞")
+    compact(figure, height=height, title="The radius at each Rényi order λ, r_λ; the certificate is sup_λ r_λ")
+    figure.update_layout(xaxis=dict(type="log", title="λ − 1"), yaxis_title="r_λ")
     return figure
 
 
 def divergence_table(view) -> list[dict]:
-    """One row per noise: the divergence-route radius beside the closed forms (— where none exists)."""
+    """One row per noise: the divergence-route radius and its Rényi order λ* beside the closed forms, the tight
+    radii and the 1-D Neyman–Pearson radius G⁻¹(p_A) (— where none exists)."""
     number = lambda value: "—" if value is None else f"{value:.4f}"
-    return [{"noise": label, "norm": NORM_NAMES[norm], "sup_α r_α (divergence route)": number(radius),
-             "α*": "∞" if not np.isfinite(best) else f"{best:.3g}", "closed form (Li et al. / Teng et al.)": number(closed),
-             "tight radius (Cohen et al. / Teng et al.)": number(tight)}
-            for label, norm, radius, best, closed, tight in zip(view.labels, view.norms, view.radii, view.best_orders,
-                                                               view.closed_forms, view.tight)]
+    return [{"noise": label, "norm": NORM_NAMES[norm], "sup_λ r_λ (divergence route)": number(radius),
+             "Rényi order λ*": "∞" if not np.isfinite(best) else f"{best:.3g}",
+             "closed form (Li et al. / Teng et al.)": number(closed),
+             "tight radius (Cohen et al. / Teng et al.)": number(tight),
+             "1-D Neyman–Pearson G⁻¹(p_A) (no certificate exceeds it)": number(shift)}
+            for label, norm, radius, best, closed, tight, shift in
+            zip(view.labels, view.norms, view.radii, view.best_orders, view.closed_forms, view.tight,
+                view.shift_radii)]
 
 
 def gallery_table(result, class_names) -> list[dict]:
