@@ -41,14 +41,14 @@ attack, gallery, certified, defended, bounds = (result.attack, result.gallery, r
 with sections[0]:
     left, right = st.columns([1, 2])
     left.metric("PGD success rate (toy)", f"{attack.success_rate:.0%}",
-                help=f"Share of the correctly classified held-out points whose label PGD ({T.PGD_STEPS} steps of ε/4) "
-                     "flips within ε.")
+                help=f"Share of the correctly classified held-out points whose label PGD "
+                     f"({T.PGD_STEPS} steps of ε/4) flips within ε.")
     if gallery.model is None:
         left.caption(gallery.note)
     else:
         left.metric(f"Gallery images flipped ({gallery.model})", f"{gallery.flipped} / {gallery.attacked}",
-                    help=f"PGD ℓ∞, ε = {gallery.eps:.4g}, {T.PGD_STEPS} steps, on the correctly classified offline "
-                         "gallery images.")
+                    help=f"PGD ℓ∞, ε = {gallery.eps:.4g}, {T.PGD_STEPS} steps, on the correctly classified "
+                         "offline gallery images.")
     left.markdown(result.captions[1])
     right.plotly_chart(figures.attack(attack), key="take_home_attack_figure")
 
@@ -58,8 +58,8 @@ with sections[1]:
     columns[0].metric("Gaussian ℓ2 radius at p_A = 0.99", f"{certified.radius_at_099:.3f}",
                       help="Cohen et al. 2019: α* = σ Φ⁻¹(p_A).")
     columns[1].metric("Median certified radius (toy)", f"{certified.median_radius:.3f}",
-                      help=f"CERTIFY with n0 = {T.N0}, n = {T.N_CERTIFY}, α = {T.ALPHA} on {T.CERTIFY_POINTS} held-out "
-                           "points (0 for abstentions and errors).")
+                      help=f"CERTIFY with n0 = {T.N0}, n = {T.N_CERTIFY}, α = {T.ALPHA} on "
+                           f"{T.CERTIFY_POINTS} held-out points (0 for abstentions and errors).")
     columns[2].metric("Correctly certified points", f"{certified.certified} / {len(certified.radius)}")
     columns[3].metric(f"Ceiling σΦ⁻¹(α^(1/n)), n = {T.N_CERTIFY:,}", f"{certified.ceiling:.3f}",
                       help="The largest radius CERTIFY can return when all n draws agree.")
@@ -78,8 +78,8 @@ with sections[2]:
     left.metric("Clean accuracy: standard → adversarial",
                 f"{defended.standard[0]:.0%} → {defended.adversarial[0]:.0%}")
     left.metric("Gradient computations per training step", f"1 → {1 + T.ADVERSARIAL_STEPS}",
-                help=f"Each step of PGD adversarial training first runs {T.ADVERSARIAL_STEPS} PGD steps (one input "
-                     "gradient each) to build the batch; ERM computes one gradient per step.")
+                help=f"Each step of PGD adversarial training first runs {T.ADVERSARIAL_STEPS} PGD steps (one "
+                     "input gradient each) to build the batch; ERM computes one gradient per step.")
     right.plotly_chart(figures.defenses(defended), key="take_home_adversarial_figure")
     st.markdown(result.captions[3])
     st.caption(T.NOTES[3])
@@ -89,26 +89,31 @@ with sections[3]:
     opening(T.MESSAGES[3])
     columns = st.columns(4)
     columns[0].metric("ℓ2 size of ℓ∞ 8/255 on CIFAR-10", f"{bounds.linf_l2['8/255']:.2f}")
-    if bounds.argument is not None:
-        columns[3].metric(f"Certified at {bounds.argument.needed:.2f} (shipped) · Madry PGD (published)",
-                          f"{bounds.argument.best_certified_at_needed:.0%} · {bounds.argument.madry_pgd:.1%}")
+    argument = bounds.argument
+    if argument is not None:
+        at = "not measured" if argument.measured is None else f"{argument.best_certified_at_needed:.0%}"
+        columns[3].metric(f"Certified at {argument.needed:.2f} (shipped) · Madry PGD (published)",
+                          f"{at} · {argument.madry_pgd:.1%}", help=T.tradeoff.measured_sentence(argument))
     columns[1].metric("Ceiling at n = 100 000, σ = 0.25", f"{bounds.ceiling_100k:.2f}")
     if bounds.headline is not None:
-        columns[2].metric(f"Shipped: certified accuracy of {bounds.headline['model']} at r = "
-                          f"{bounds.headline['radius']}", f"{bounds.headline['accuracy']:.0%}",
-                          help=f"{bounds.headline['examples']} test images, n = {bounds.headline['n']}; "
-                               f"{bounds.headline['command']}")
+        h = bounds.headline
+        columns[2].metric(f"Shipped: certified accuracy of {h['model']} at r = {h['radius']:g}",
+                          f"{h['accuracy']:.0%}", help=f"{h['examples']} test images, n = {h['n']}, ceiling "
+                                                       f"{h['ceiling'] or 0:.2f}; {h['command']}")
     st.markdown(result.captions[4])
     left, right = st.columns(2)
     left.plotly_chart(figures.tradeoff(bounds), key="take_home_tradeoff_figure")
     right.plotly_chart(figures.ceilings(bounds), key="take_home_ceiling_figure")
-    left.dataframe({column: [f"{v:.0%}" if "accuracy" in column else f"{v:.3g}"
-                             for v in values] for column, values in bounds.table.items()}, hide_index=True)
+    left.dataframe({column: ["— (r > ceiling)" if v is None else f"{v:.0%}" if "accuracy" in column
+                             else f"{v:.3g}" for v in values] for column, values in bounds.table.items()},
+                   hide_index=True)
     if bounds.shipped:
-        right.dataframe({"model": [r[0] for r in bounds.shipped], "noise (layer)": [r[1] for r in bounds.shipped],
-                         "n": [r[2] for r in bounds.shipped], "r": [r[3] for r in bounds.shipped],
-                         "certified accuracy": [f"{r[4]:.1%}" for r in bounds.shipped],
-                         "ceiling (Gaussian, input)": ["—" if r[5] is None else f"{r[5]:.2f}" for r in bounds.shipped]},
+        rows = bounds.shipped
+        right.dataframe({"model": [r.model for r in rows], "noise (layer)": [r.noise for r in rows],
+                         "n": [r.n for r in rows], "r": [r.radius for r in rows],
+                         "certified accuracy": [f"{r.accuracy:.1%}" + (" (r > ceiling: forced by n)"
+                                                                       * r.beyond_ceiling) for r in rows],
+                         "ceiling": ["—" if r.ceiling is None else f"{r.ceiling:.2f}" for r in rows]},
                         hide_index=True, height=220)
     st.markdown(T.IMPROVEMENT)
 

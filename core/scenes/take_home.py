@@ -89,8 +89,9 @@ MESSAGES = (
             "p10_tradeoff"),
     Message(4, "Room for improvement: bigger α*, more distributions, more sophisticated randomized settings",
             r"The talk's point: $\alpha^*$ is still small next to the budgets attacks use — measured below against "
-            r"the $\ell_2$ size of the $\ell_\infty$ ball of CIFAR-10 attacks, and in scene 10 against the distance the "
-            r"best attack on $F_{\mathrm{rob}}$ itself needs. CERTIFY with $n$ draws "
+            r"the $\ell_2$ size of the $\ell_\infty$ ball of CIFAR-10 attacks. Scene 10 also sets $\alpha^*$ beside the "
+            r"distance the best attack on $F_{\mathrm{rob}}$ itself needs: that ratio says how tight the certificate "
+            r"is, not how large $\alpha^*$ is. CERTIFY with $n$ draws "
             r"can never return more than $\sigma\,\Phi^{-1}(\alpha^{1/n})$, and a larger $\sigma$ buys radius at "
             r"the price of accuracy — the numbers below measure both. Other noise distributions (Laplace, uniform, "
             r"the exponential family of Pinot et al. 2019) and noise inside the network change the trade-off.",
@@ -209,19 +210,36 @@ class Defenses:
 
 
 @dataclass(frozen=True)
+class ShippedPoint:
+    """One radius of one shipped certify file (assets/results) beside that file's CERTIFY ceiling."""
+    model: str
+    noise: str                   # e.g. "gaussian 0.25 (layer 0)"
+    norm: str                    # the radius' norm
+    n: int
+    examples: int
+    radius: float
+    accuracy: float              # the file's certified accuracy at that radius
+    ceiling: float | None        # certify_ceiling at (n, α), pulled back by the Lipschitz bound for hidden noise
+    beyond_ceiling: bool         # radius > ceiling: the accuracy there is 0 by force of n, not a measurement
+
+
+@dataclass(frozen=True)
 class Limits:
     """Message 4: certified accuracy vs r per σ on the toy, the n-ceiling vs the ℓ∞ ball, shipped certificates."""
     radii: tuple
     curves: dict                 # σ → certified accuracy at each radius
     toy_ceilings: dict           # σ → σ Φ⁻¹(α^{1/n}) at N_CERTIFY
-    table: dict                  # column → values, one row per σ
+    table: dict                  # column → values, one row per σ (None: that radius lies beyond the σ's ceiling)
     n_values: tuple
     zoo_ceilings: dict           # σ → ceiling at each n
     linf_l2: dict                # "k/255" → ε √d
     ceiling_100k: float          # σ = 0.25, n = 100 000
-    shipped: tuple               # rows (model, noise, n, radius, certified accuracy, ceiling)
-    headline: dict | None        # HEADLINE_MODEL at the largest shipped radius ≤ the ℓ2 size of 8/255
+    shipped: tuple               # ShippedPoint rows
+    headline: dict | None        # HEADLINE_MODEL at the largest shipped radius ≤ min(ℓ2 size of 8/255, its ceiling)
     argument: tradeoff.AlphaStarLimits | None = None   # "α* is still too small", as numbers (scene 10)
+    toy_counts: dict | None = None     # σ → points certified correctly at r = 0 (of CERTIFY_POINTS)
+    toy_cost_p: float | None = None    # paired exact test: largest σ against smallest σ at r = 0
+    small: tradeoff.WhatIsSmall | None = None   # what a ratio α*/attack distance near 1 says (scene 10, shipped)
 
 
 @dataclass(frozen=True)
@@ -535,28 +553,59 @@ def defenses(eps: float, sigma: float, seed: int) -> Defenses:
 
 def _read_certified(name: str) -> dict | None:
     try:
-        return results.read("certify", name)
+        return results.read("certify", name, results.RESULTS_DIR)
     except ValueError:            # ResultsUnavailable: the row is left out
         return None
 
 
-@functools.lru_cache(maxsize=16)
+def _file_ceiling(record: dict) -> float | None:
+    """The largest radius a certify file can hold: certify_ceiling(noise, α, n) in the noise's norm, divided by the
+    file's Lipschitz bound for noise inside the network (its radii are pulled back to the input)."""
+    spec = record["noise"]
+    try:
+        noise = noises.make(spec["name"], float(spec["scale"]), **({"beta": spec["beta"]} if "beta" in spec else {}))
+        top = smoothing.certify_ceiling(noise, float(record["alpha"]), int(record["n"]))
+    except (ValueError, TypeError):
+        return None
+    return top / float(record.get("lipschitz_bound") or 1.0) if spec.get("layer", 0) else top
+
+
+def _results_stamp() -> tuple:
+    try:
+        stat = results.RESULTS_DIR.stat()
+        return (str(results.RESULTS_DIR), stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        return (str(results.RESULTS_DIR), 0, 0)
+
+
 def limits(seed: int) -> Limits:
     """Certified accuracy at r (Cohen et al. §4) per σ on the toy, CERTIFY's ceiling σΦ⁻¹(α^{1/n}) against
-    n and the ℓ2 size ε√d of CIFAR-10's ℓ∞ balls, and the zoo's shipped certificates."""
-    curves, table = {}, {"σ": [], "certified accuracy, r = 0": [], f"certified accuracy, r = {TRADEOFF_RADIUS}": [], "largest radius": [],
+    n and the ℓ2 size ε√d of CIFAR-10's ℓ∞ balls, and the zoo's shipped certificates, each radius beside its
+    file's ceiling (recomputed when a shipped result file changes)."""
+    return _limits(seed, _results_stamp())
+
+
+@functools.lru_cache(maxsize=16)
+def _limits(seed: int, stamp: tuple) -> Limits:
+    at = f"certified accuracy, r = {TRADEOFF_RADIUS}"
+    curves, table = {}, {"σ": [], "certified accuracy, r = 0": [], at: [], "largest radius": [],
                          "ceiling σΦ⁻¹(α^{1/n})": []}
-    toy_ceilings = {}
+    toy_ceilings, toy_counts, correct_at_0 = {}, {}, {}
     for sigma in SIGMAS:
         rows = _certified(sigma, seed)
         dicts = [{"predict": p, "radius": r, "correct": c} for p, r, c in zip(rows["predict"], rows["radius"],
                                                                               rows["correct"])]
         curves[sigma] = tuple(evaluation.certified_accuracy_curve(dicts, list(RADII)))
         toy_ceilings[sigma] = float(smoothing.radius_ceiling(sigma, ALPHA, N_CERTIFY))
+        correct_at_0[sigma] = np.array([bool(c) and p != smoothing.ABSTAIN for p, c in zip(rows["predict"],
+                                                                                          rows["correct"])])
+        toy_counts[sigma] = int(correct_at_0[sigma].sum())
         largest = max([r for r, c in zip(rows["radius"], rows["correct"]) if c], default=0.0)
-        for column, value in zip(table, (sigma, curves[sigma][0], evaluation.certified_accuracy(dicts, TRADEOFF_RADIUS),
-                                         largest, toy_ceilings[sigma])):
+        second = (evaluation.certified_accuracy(dicts, TRADEOFF_RADIUS) if TRADEOFF_RADIUS <= toy_ceilings[sigma]
+                  else None)
+        for column, value in zip(table, (sigma, curves[sigma][0], second, largest, toy_ceilings[sigma])):
             table[column].append(value)
+    cost_p = tradeoff.paired_difference_p(correct_at_0[SIGMAS[0]], correct_at_0[SIGMAS[-1]])
     zoo_ceilings = {s: tuple(float(smoothing.radius_ceiling(s, ALPHA, n)) for n in CEILING_N) for s in ZOO_SIGMAS}
     linf_l2 = {f"{round(e * 255)}/255": e * math.sqrt(CIFAR_DIM) for e in LINF_BUDGETS}
     shipped_rows, headline = [], None
@@ -564,24 +613,27 @@ def limits(seed: int) -> Limits:
         record = _read_certified(name)
         if record is None:
             continue
-        noise = record["noise"]
-        ceiling = (float(smoothing.radius_ceiling(noise["scale"], record["alpha"], record["n"]))
-                   if noise["name"] == "gaussian" and noise.get("layer", 0) == 0 else None)
-        for radius, accuracy in zip(record["radii"], record["certified_accuracy"]):
-            shipped_rows.append((name, f"{noise['name']} {noise['scale']} (layer {noise.get('layer', 0)})",
-                                 record["n"], float(radius), float(accuracy), ceiling))
+        noise, ceiling = record["noise"], _file_ceiling(record)
+        points = [ShippedPoint(name, f"{noise['name']} {noise['scale']} (layer {noise.get('layer', 0)})",
+                               record.get("norm", "l2"), int(record["n"]), int(record["examples"]), float(radius),
+                               float(accuracy), ceiling, ceiling is not None and float(radius) > ceiling)
+                  for radius, accuracy in zip(record["radii"], record["certified_accuracy"])]
+        shipped_rows += points
         if name == HEADLINE_MODEL:
-            inside = [k for k, r in enumerate(record["radii"]) if r <= linf_l2["8/255"]]
-            k = inside[-1]
-            headline = {"model": name, "radius": float(record["radii"][k]),
-                        "accuracy": float(record["certified_accuracy"][k]), "n": int(record["n"]),
-                        "examples": int(record["examples"]), "ceiling": ceiling, "command": record["command"]}
+            inside = [p for p in points if p.radius <= linf_l2["8/255"] and not p.beyond_ceiling]
+            if inside:
+                h = inside[-1]
+                headline = {"model": name, "radius": h.radius, "accuracy": h.accuracy, "n": h.n,
+                            "examples": h.examples, "ceiling": ceiling, "command": record["command"],
+                            "beyond": tuple(p.radius for p in points if p.beyond_ceiling)}
     try:
         argument = tradeoff.alpha_star_limits(dataset="cifar10")
     except ValueError:            # no shipped Gaussian certificates: the message keeps the toy and the ceilings
         argument = None
+    small = tradeoff.what_is_small(seed=0, live=False)    # scene 10's shipped bounds (its moons toy, seed 0)
     return Limits(RADII, curves, toy_ceilings, table, CEILING_N, zoo_ceilings, linf_l2,
-                  float(smoothing.radius_ceiling(0.25, ALPHA, 100_000)), tuple(shipped_rows), headline, argument)
+                  float(smoothing.radius_ceiling(0.25, ALPHA, 100_000)), tuple(shipped_rows), headline, argument,
+                  toy_counts, cost_p, small)
 
 
 # ---------------------------------------------------------------------------- captions (computed)
@@ -629,33 +681,66 @@ def defenses_caption(result: Defenses) -> str:
     return text
 
 
-def limits_caption(result: Limits) -> str:
-    """Message 4's sentence: the toy's trade-off over σ and the ceiling against the ℓ∞ ball's ℓ2 size."""
+def toy_tradeoff_sentence(result: Limits) -> str:
+    """The toy's trade-off over σ: larger radii at the largest σ, and its cost in certified accuracy at r = 0 — stated
+    as a trade-off only when that cost passes the paired exact test at tradeoff.VERDICT_LEVEL on the same points."""
     table = result.table
     low, high = 0, len(table["σ"]) - 1
     bigger = table["largest radius"][high] > table["largest radius"][low]
     costlier = table["certified accuracy, r = 0"][high] < table["certified accuracy, r = 0"][low]
-    numbers = (f"σ = {table['σ'][high]} certifies radii up to {table['largest radius'][high]:.3f} at "
-               f"{_percent(table['certified accuracy, r = 0'][high])} certified accuracy at r = 0; σ = {table['σ'][low]} "
-               f"up to {table['largest radius'][low]:.3f} at {_percent(table['certified accuracy, r = 0'][low])}")
+
+    def reach(k: int) -> str:
+        capped = table["largest radius"][k] >= table["ceiling σΦ⁻¹(α^{1/n})"][k] - 1e-9
+        return f"{table['largest radius'][k]:.3f}" + (" (its ceiling: n, not p_A, stops it)" if capped else "")
+
+    counts = result.toy_counts or {}
+    s_low, s_high = table["σ"][low], table["σ"][high]
+    numbers = (f"σ = {s_high} certifies radii up to {reach(high)} at {_percent(table['certified accuracy, r = 0'][high])} "
+               f"certified accuracy at r = 0; σ = {s_low} up to {reach(low)} at "
+               f"{_percent(table['certified accuracy, r = 0'][low])}")
+    if counts and result.toy_cost_p is not None:
+        numbers += (f" ({counts[s_high]} vs {counts[s_low]} of {CERTIFY_POINTS} points, paired exact test "
+                    f"p = {result.toy_cost_p:.2g})")
+    significant = result.toy_cost_p is not None and result.toy_cost_p < tradeoff.VERDICT_LEVEL
+    if bigger and costlier and significant:
+        return f"Trade-off on the toy: {numbers}."
     if bigger and costlier:
-        text = f"Trade-off on the toy: {numbers}."
-    else:
-        text = f"On this seed the toy does not show the trade-off: {numbers}."
+        return (f"On this seed the toy's accuracy cost is within sampling error of {CERTIFY_POINTS} points "
+                f"(p ≥ {tradeoff.VERDICT_LEVEL:g}), so no verdict on the trade-off: {numbers}.")
+    return f"On this seed the toy does not show the trade-off: {numbers}."
+
+
+def headline_sentence(result: Limits) -> str:
+    """The shipped headline model at the largest radius within both the ℓ∞ ball's ℓ2 size and its own ceiling,
+    naming the file's radii that lie beyond that ceiling (0 % there by force of n)."""
+    h = result.headline
+    if h is None:
+        return ""
+    text = (f" Shipped {h['model']}: **{_percent(h['accuracy'])}** certified at r = {h['radius']:g} "
+            f"({h['examples']} test images, n = {h['n']:,}")
+    if h["ceiling"] is not None:
+        text += f", ceiling {h['ceiling']:.2f}"
+    text += ")"
+    if h.get("beyond"):
+        many = len(h["beyond"]) > 1
+        text += (f"; its file's r = " + ", ".join(f"{r:g}" for r in h["beyond"])
+                 + f" {'lie' if many else 'lies'} beyond that ceiling, where its 0 % is forced by n, not measured")
+    return text + "."
+
+
+def limits_caption(result: Limits) -> str:
+    """Message 4's sentence: the toy's trade-off over σ, the ceiling against the ℓ∞ ball's ℓ2 size, what a ratio
+    α*/attack distance near 1 says (scene 10), and the shipped headline — each clause from computed numbers."""
+    text = toy_tradeoff_sentence(result)
     size = result.linf_l2["8/255"]
     below = result.ceiling_100k < size
     if result.argument is not None:
         text += " " + tradeoff.limits_caption(result.argument)
     text += (f" Even with n = 100,000 draws and σ = 0.25, CERTIFY returns at most **{result.ceiling_100k:.2f}**"
              f"{f' — below {size:.2f}' if below else f', which reaches {size:.2f}'}.")
-    if result.headline is not None:
-        h = result.headline
-        text += (f" Shipped {h['model']}: **{_percent(h['accuracy'])}** certified at r = {h['radius']} "
-                 f"({h['examples']} test images, n = {h['n']:,}")
-        if h["ceiling"] is not None and h["ceiling"] < h["radius"]:
-            text += f", whose ceiling {h['ceiling']:.2f} lies below that radius"
-        text += ")."
-    return text
+    if result.small is not None and tradeoff.what_is_small_caption(result.small):
+        text += " " + tradeoff.what_is_small_caption(result.small)
+    return text + headline_sentence(result)
 
 
 # ---------------------------------------------------------------------------- the scene

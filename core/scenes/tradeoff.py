@@ -46,6 +46,7 @@ TOY_STDS = (0.05, 0.1, 0.25)                 # per-coordinate std, the same for 
 TOY_POINTS = 60                              # held-out moons points
 TOY_N0, TOY_N, TOY_ALPHA = 50, 2_000, 0.001    # CERTIFY / PREDICT on the toy (ceiling 2.9σ)
 RADIUS_MIN, RADIUS_MAX, RADIUS_DEFAULT, RADIUS_STEP = 0.0, 0.3, 0.1, 0.01
+VERDICT_LEVEL = 0.05                         # a toy verdict needs its gaps significant at this level (paired test)
 TOY_EPS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3)   # ℓ2 budgets of the bounds chart
 # Bounds: CERTIFY with n large enough that the ceiling σΦ⁻¹(α^{1/n}) (3.8σ) lies above the radii and attack
 # distances compared; SmoothAdv with restarts and a bisection over ε, each point judged by F_rob's vote.
@@ -60,6 +61,20 @@ CIFAR_MODEL, CIFAR_IMAGES, CIFAR_VOTES = "cifar10-gaussian-0.25", 12, 500
 RECERTIFY_N = 100_000                        # for shipped rows at the n = 10,000 ceiling
 LINF_BUDGETS = {"cifar10": 8 / 255, "mnist": 0.3, "fashion_mnist": 0.1}   # the usual ℓ∞ budgets
 SHIPPED_RADIUS_DEFAULT = 0.5
+# The run that can certify 8/255·√3072 ≈ 1.74 on CIFAR-10: σ = 0.5 at Cohen et al.'s n = 100,000 (ceiling ≈ 1.91; n =
+# 10,000 stops at 1.60), on every 100th test image, written beside the main file as certify_<model>@<tag>.json.
+MEASURE_MODEL, MEASURE_TAG, MEASURE_N, MEASURE_EVERY, MEASURE_LIMIT = "cifar10-gaussian-0.50", "n100000", 100_000, 100, 100
+MEASURE_COMMAND = (f"python -m core.experiments certify --name {MEASURE_MODEL} --n {MEASURE_N} --every {MEASURE_EVERY} "
+                   f"--limit {MEASURE_LIMIT} --tag {MEASURE_TAG} --resume --data-dir ../shared/data")
+# Where Cohen et al.'s published CIFAR-10 constants (evaluation.COHEN_CIFAR10) come from, as the paper states it: the
+# revised arXiv version (1902.02918, which already cites Salman et al. 2019) prints them in Appendix E, Table 3, and
+# says the CIFAR-10 models were certified on the full test set. The first version's table (and locuslab/smoothing's
+# analysis/latex/vary_noise_cifar10) certified 500 test images and reads 0.60 / 0.43 / 0.27 at r = 0.25 / 0.5 / 0.75
+# for σ = 0.25 — not these numbers.
+COHEN_SOURCE = ("Cohen et al. 2019 (revised arXiv version), Appendix E, Table 3 — the curves of its Figure 6: "
+                "ResNet-110, CERTIFY with n₀ = 100, n = 100,000, α = 0.001 on the full CIFAR-10 test set "
+                "(10,000 images)")
+COHEN_N, COHEN_ALPHA = 100_000, 0.001
 BATCH = 20_000
 
 SCENE_FILE = Path(__file__).resolve().parents[2] / "assets" / "scenes" / "tradeoff.json"
@@ -81,8 +96,9 @@ the smoothed classifier's clean accuracy drops. *Certified accuracy at radius $r
 that $F_{\mathrm{rob}}$ classifies correctly **with** $\alpha^* \ge r$ — a lower bound on robust accuracy; the accuracy
 under the strongest attack we run on $F_{\mathrm{rob}}$ itself (SmoothAdv, Salman et al. 2019) is an upper bound. CERTIFY
 with $n$ samples can never return more than $\sigma\Phi^{-1}(\alpha^{1/n})$ (the *ceiling*, drawn on the charts), so
-$\alpha^* = \min(\sigma\Phi^{-1}(\underline{p_A}), \sigma\Phi^{-1}(\alpha^{1/n}))$. The talk's "α* is still too small" is
-measured below against the distance that attack needs, and against the ℓ2 size of the ℓ∞ ball attacks use.
+$\alpha^* = \min(\sigma\Phi^{-1}(\underline{p_A}), \sigma\Phi^{-1}(\alpha^{1/n}))$. Below, α* is compared with two
+things that answer different questions: the distance that attack needs (how *tight* the certificate is — a sound
+α* never exceeds it) and the ℓ2 size of the ℓ∞ ball attacks use (how *large* a certificate would have to be).
 """
 USES = ("two moons (core.toys: 400 points, 30 % held out) with 2-64-64-2 networks trained on x + ε for each noise "
         "and std (shipped for seed 0); the zoo's noise-trained models on foolbox's gallery images (on demand); "
@@ -183,10 +199,23 @@ class TradeoffRow:
 
 @dataclass(frozen=True)
 class NoiseFacts:
+    """Which std leads clean accuracy and which leads certified accuracy at r, and whether the gaps between
+    them exceed the sampling error of the held-out points (a paired exact test, :func:`paired_difference_p`)."""
     noise: str
     most_accurate: tuple[float, ...]    # the std(s) with the best clean accuracy
     most_certified: tuple[float, ...]   # the std(s) with the best certified accuracy at r
-    tradeoff: bool                      # no std is best at both: accuracy is paid for robustness
+    points: int = TOY_POINTS
+    compared: tuple[float, float] | None = None    # (most accurate std, most certified std) when they differ
+    clean_counts: tuple[int, int] = (0, 0)         # clean-correct points of the two compared stds
+    certified_counts: tuple[int, int] = (0, 0)     # points certified at r of the two compared stds
+    clean_p: float | None = None       # paired exact test of the clean-accuracy gap (None: one std leads both)
+    certified_p: float | None = None   # paired exact test of the certified-accuracy gap
+    verdict: str = "none"              # "tradeoff": both gaps significant; "undecided": one is not; "none": one std leads both
+
+    @property
+    def tradeoff(self) -> bool:
+        """No std is best at both, beyond sampling error: accuracy is paid for robustness."""
+        return self.verdict == "tradeoff"
 
 
 @dataclass(frozen=True)
@@ -238,25 +267,61 @@ def toy_tradeoff(*, seed: int = 0, noises_chosen: tuple[str, ...] = ("gaussian",
     radius = _check_radius(radius)
     rows, facts = [], []
     for name in chosen:
-        part = []
+        part, hits = [], {}
         for std in TOY_STDS:
             c = _toy_certificates(seed, name, std, TOY_POINTS, TOY_N0, TOY_N, TOY_ALPHA)
             correct = (c["certify"] == c["labels"]) & (c["certify"] != smoothing.ABSTAIN)
             top = smoothing.certify_ceiling(c["noise"], TOY_ALPHA, TOY_N)
+            hits[std] = (c["predict"] == c["labels"], correct & (c["radius"] >= radius))
             part.append(TradeoffRow(
                 noise=name, std=std, scale=c["noise"].scale, norm=c["noise"].certified_norm,
-                clean_accuracy=float(np.mean(c["predict"] == c["labels"])),
-                certified_accuracy=float(np.mean(correct & (c["radius"] >= radius))),
+                clean_accuracy=float(np.mean(hits[std][0])),
+                certified_accuracy=float(np.mean(hits[std][1])),
                 certified_accuracy_at_0=float(np.mean(correct)),
                 abstain_rate=float(np.mean(c["certify"] == smoothing.ABSTAIN)),
                 ceiling=top, beyond_ceiling=radius > top))
         rows += part
-        best_clean = max(row.clean_accuracy for row in part)
-        best_certified = max(row.certified_accuracy for row in part)
-        accurate = tuple(row.std for row in part if row.clean_accuracy == best_clean)
-        certified = tuple(row.std for row in part if row.certified_accuracy == best_certified)
-        facts.append(NoiseFacts(name, accurate, certified, tradeoff=not set(accurate) & set(certified)))
+        facts.append(noise_facts(name, hits))
     return Tradeoff(radius, chosen, tuple(rows), tuple(facts), TOY_POINTS, TOY_N0, TOY_N, TOY_ALPHA)
+
+
+def paired_difference_p(a, b) -> float:
+    """McNemar's exact test (McNemar 1947) that two classifiers scored on the SAME points succeed equally
+    often: with n₁₀ points right for ``a`` only and n₀₁ for ``b`` only, p = min(1, 2·P(X ≤ min(n₁₀, n₀₁))),
+    X ~ Bin(n₁₀ + n₀₁, ½); 1 when no point differs. ``a`` and ``b`` are boolean arrays, one entry per point."""
+    a, b = np.asarray(a, dtype=bool), np.asarray(b, dtype=bool)
+    if a.shape != b.shape or a.ndim != 1:
+        raise ValueError(f"Paired outcomes must be two 1-D arrays of the same length; got {a.shape} and {b.shape}.")
+    only_a, only_b = int(np.sum(a & ~b)), int(np.sum(b & ~a))
+    if only_a + only_b == 0:
+        return 1.0
+    return float(min(1.0, 2 * scipy.stats.binom.cdf(min(only_a, only_b), only_a + only_b, 0.5)))
+
+
+def standard_error(successes: int, points: int) -> float:
+    """The binomial standard error √(p(1 − p)/m) of a share p = successes/m measured on m points."""
+    p = successes / points
+    return math.sqrt(p * (1 - p) / points)
+
+
+def noise_facts(noise: str, hits: dict) -> NoiseFacts:
+    """The verdict on one noise from each std's per-point outcomes ``hits[std] = (clean correct, certified at r)``:
+    "none" when one std leads both (ties included); else "tradeoff" only when the most accurate std's clean lead and
+    the most certified std's certified lead both pass the paired exact test at VERDICT_LEVEL (the closest pair of
+    leaders is the one compared), "undecided" otherwise — a gap of a point or two is within sampling error."""
+    clean = {std: int(h[0].sum()) for std, h in hits.items()}
+    certified = {std: int(h[1].sum()) for std, h in hits.items()}
+    accurate = tuple(std for std in hits if clean[std] == max(clean.values()))
+    best = tuple(std for std in hits if certified[std] == max(certified.values()))
+    points = len(next(iter(hits.values()))[0])
+    if set(accurate) & set(best):
+        return NoiseFacts(noise, accurate, best, points)
+    pairs = [(a, c, paired_difference_p(hits[a][0], hits[c][0]), paired_difference_p(hits[c][1], hits[a][1]))
+             for a in accurate for c in best]
+    a, c, clean_p, certified_p = max(pairs, key=lambda pair: max(pair[2], pair[3]))
+    verdict = "tradeoff" if max(clean_p, certified_p) < VERDICT_LEVEL else "undecided"
+    return NoiseFacts(noise, accurate, best, points, (a, c), (clean[a], clean[c]), (certified[c], certified[a]),
+                      clean_p, certified_p, verdict)
 
 
 # ---------------------------------------------------------------------------- shipped tables
@@ -286,6 +351,12 @@ class ShippedTable:
     computed_on: str
     cohen: tuple[tuple[float, tuple[float, ...]], ...]   # (σ, curve at COHEN_RADII): published, CIFAR-10 only
     cohen_radii: tuple[float, ...]
+    cohen_ceilings: tuple[float, ...] = ()   # per σ of ``cohen``: σΦ⁻¹(α^{1/n}) at their n = 100,000, α = 0.001
+    cohen_source: str = COHEN_SOURCE
+
+    def cohen_beyond(self, radius: float) -> tuple[float, ...]:
+        """The σ of Cohen et al.'s curves whose ceiling lies below ``radius``: their 0 there is forced by n."""
+        return tuple(s for (s, _), top in zip(self.cohen, self.cohen_ceilings) if radius > top)
 
 
 def shipped_datasets() -> list[str]:
@@ -307,7 +378,8 @@ def _shipped_ceiling(row: dict, table: dict) -> float | None:
 def shipped_tradeoff(*, dataset: str = "cifar10") -> ShippedTable:
     """The shipped trade-off table of ``dataset``: certified accuracy of each noise-trained zoo
     model at each radius (CERTIFY on the test set, ``python -m core.experiments tradeoff``), and for
-    CIFAR-10 Cohen et al.'s published ResNet-110 curves (evaluation.COHEN_CIFAR10)."""
+    CIFAR-10 Cohen et al.'s published ResNet-110 curves (evaluation.COHEN_CIFAR10: :data:`COHEN_SOURCE`)
+    with the ceiling σΦ⁻¹(α^{1/n}) of their n = 100,000, α = 0.001 (their 0.00 above it is forced by n)."""
     if dataset not in shipped_datasets():
         raise ValueError(f"No shipped trade-off table for {dataset!r}: run python -m core.experiments tradeoff "
                          f"--dataset {dataset}, or pick one of {', '.join(shipped_datasets()) or 'none'}.")
@@ -320,7 +392,8 @@ def shipped_tradeoff(*, dataset: str = "cifar10") -> ShippedTable:
     cohen = tuple((s, tuple(curve)) for s, curve in evaluation.COHEN_CIFAR10.items()) if dataset == "cifar10" else ()
     return ShippedTable(dataset, rows, radii, min(radii, key=lambda r: abs(r - SHIPPED_RADIUS_DEFAULT)),
                         table.get("command", ""), table.get("computed_on", ""), cohen,
-                        tuple(evaluation.COHEN_RADII))
+                        tuple(evaluation.COHEN_RADII),
+                        tuple(float(smoothing.radius_ceiling(s, COHEN_ALPHA, COHEN_N)) for s, _ in cohen))
 
 
 # ---------------------------------------------------------------------------- bounds: certified vs attacked
@@ -636,18 +709,26 @@ def _finite_or_none(values) -> list:
 
 @dataclass(frozen=True)
 class LimitRow:
-    """One shipped Gaussian model's certificates at the ℓ2 size of the ℓ∞ ball."""
+    """One shipped Gaussian model's certificates (one result file) at the ℓ2 size of the ℓ∞ ball."""
     model: str
     sigma: float
     n: int
     examples: int
-    ceiling: float                   # certify_ceiling at the shipped n
-    certified_at_needed: float       # certified accuracy at the ℓ2 radius the ℓ∞ ball needs
-    n_needed: int                    # smallest n whose ceiling reaches that radius
+    ceiling: float                   # certify_ceiling at the file's n
+    certified_at_needed: float | None  # certified accuracy at the ℓ2 radius the ℓ∞ ball needs; None when that
+                                       # radius lies above the ceiling (0 there is forced by n, not measured)
+    n_needed: int | None             # smallest n whose ceiling reaches that radius (None: beyond double precision)
     median_p_a: float                # median p_A lower bound Φ(α*/σ) of the correctly certified rows
     median_radius: float             # median α* of the correctly certified rows
     median_p_a_radius: float         # σΦ⁻¹(median p_A): what p_A alone would allow
     at_ceiling: int                  # correctly certified rows whose α* is the ceiling
+    subject: str = ""                # the result file's subject: the model, or model@tag for a tagged run
+    every: int | None = None         # the file certified every k-th test image
+    certified_count: int = 0         # images certified correctly at the needed radius
+
+    @property
+    def tagged(self) -> bool:
+        return "@" in self.subject
 
 
 @dataclass(frozen=True)
@@ -657,17 +738,67 @@ class AlphaStarLimits:
     linf: float                      # 8/255
     dim: int                         # 3072
     needed: float                    # linf·√d, the ℓ2 radius that contains the ℓ∞ ball
-    rows: tuple[LimitRow, ...]       # one per shipped Gaussian input model, by σ
+    rows: tuple[LimitRow, ...]       # one per shipped Gaussian input model (main files), by σ
     madry_pgd: float                 # published: Madry et al. 2018, PGD accuracy at ℓ∞ 8/255
-    best_certified_at_needed: float
-    can_certify_needed: bool         # some shipped ceiling reaches the needed radius
+    best_certified_at_needed: float | None   # from the file that can certify the needed radius; None: no file can
+    can_certify_needed: bool         # some shipped file's ceiling reaches the needed radius
     p_a_falls: bool                  # the median p_A decreases as σ grows
     largest_radius: float            # over all shipped rows
     largest_radius_linf: float       # its ℓ∞ guarantee R/√d
     alpha: float
+    tagged_rows: tuple[LimitRow, ...] = ()   # second runs (certify_<model>@<tag>.json), e.g. at n = 100,000
+    measured: LimitRow | None = None # the file whose certified accuracy at the needed radius is shown
+    measure_command: str | None = None   # the command that computes it (CIFAR-10), shown while no file can
+    measure_ceiling: float | None = None # the ceiling that command's n gives
 
     def row(self, sigma: float) -> LimitRow | None:
         return next((r for r in self.rows if math.isclose(r.sigma, sigma)), None)
+
+    @property
+    def capped(self) -> tuple[LimitRow, ...]:
+        """Every file (main and tagged) whose ceiling lies below the needed radius."""
+        return tuple(r for r in self.rows + self.tagged_rows if r.ceiling < self.needed)
+
+
+def _limit_row(subject: str, record: dict, needed: float) -> LimitRow:
+    """A LimitRow from one certify result file (Gaussian noise at the input)."""
+    sigma, alpha = float(record["noise"]["scale"]), float(record["alpha"])
+    noise = noises.make("gaussian", sigma)
+    radius = np.array([r["radius"] for r in record["rows"]], dtype=float)
+    correct = np.array([bool(r["correct"]) and r["predict"] != smoothing.ABSTAIN for r in record["rows"]], dtype=bool)
+    ceiling = smoothing.certify_ceiling(noise, alpha, record["n"])
+    p_a = scipy.stats.norm.cdf(radius[correct] / sigma)
+    median_p_a = float(np.median(p_a)) if p_a.size else 0.5
+    hits = int(np.sum(correct & (radius >= needed)))
+    return LimitRow(str(record["model"]), sigma, int(record["n"]), len(radius), ceiling,
+                    hits / len(radius) if ceiling >= needed and len(radius) else None,
+                    _draws_for(noise, alpha, needed), median_p_a,
+                    float(np.median(radius[correct])) if correct.any() else 0.0,
+                    float(smoothing.gaussian_radius(median_p_a, sigma)) if median_p_a > 0.5 else 0.0,
+                    int(np.sum(correct & (radius >= ceiling - 1e-9))), subject,
+                    int(record["every"]) if isinstance(record.get("every"), int) else None, hits)
+
+
+def _draws_for(noise, alpha: float, radius: float) -> int | None:
+    """smoothing.draws_for_ceiling, or None when that n overflows a double (Φ(radius/σ) rounds to 1)."""
+    try:
+        with np.errstate(divide="ignore"):
+            return smoothing.draws_for_ceiling(noise, alpha, radius)
+    except (OverflowError, ValueError):
+        return None
+
+
+def _gaussian_records(dataset: str, *, tagged: bool) -> list[tuple[str, dict]]:
+    """(subject, record) of the certify files of ``dataset`` with Gaussian noise at the input, read from
+    results.RESULTS_DIR (looked up at call time, so tests can point it elsewhere)."""
+    folder = results.RESULTS_DIR
+    found = []
+    for subject in results.available("certify", folder, tagged=tagged):
+        record = results.read("certify", subject, folder)
+        spec = record.get("noise", {})
+        if record["dataset"] == dataset and spec.get("name") == "gaussian" and spec.get("layer", 0) == 0:
+            found.append((subject, record))
+    return found
 
 
 def alpha_star_limits(*, dataset: str = "cifar10") -> AlphaStarLimits:
@@ -677,48 +808,74 @@ def alpha_star_limits(*, dataset: str = "cifar10") -> AlphaStarLimits:
     certificate of radius R guarantees only R/√d in ℓ∞. CERTIFY returns α* = min(σΦ⁻¹(p_A_lower),
     σΦ⁻¹(α^{1/n})) (Cohen et al. 2019): per σ, the certified accuracy at ε√d, the ceiling at the shipped n
     and the n whose ceiling reaches ε√d (smoothing.draws_for_ceiling), and the median p_A, which falls as σ
-    grows. Madry et al.'s 45.8 % (PGD, ℓ∞ 8/255) is the published empirical figure, not computed here.
+    grows. A file whose ceiling lies below ε√d cannot measure the certified accuracy there (its 0 is forced
+    by n): that number comes only from a file that can, such as the tagged run MEASURE_COMMAND writes
+    (certify_<model>@<tag>.json, n = 100,000). Madry et al.'s 45.8 % (PGD, ℓ∞ 8/255) is the published
+    empirical figure, not computed here.
     """
     if dataset not in LINF_BUDGETS or dataset == "fashion_mnist":
         raise ValueError(f"No shipped certificates to compare for {dataset!r}; use cifar10 or mnist.")
     dim = {"cifar10": 3 * 32 * 32, "mnist": 28 * 28}[dataset]
     linf = LINF_BUDGETS[dataset]
     needed = linf * math.sqrt(dim)
-    rows, alpha = [], TOY_ALPHA
-    for name in sorted(results.available("certify")):
-        record = results.read("certify", name)
-        spec = record["noise"]
-        if record["dataset"] != dataset or spec["name"] != "gaussian" or spec.get("layer", 0) != 0:
-            continue
-        sigma, alpha = float(spec["scale"]), float(record["alpha"])
-        noise = noises.make("gaussian", sigma)
-        radius = np.array([r["radius"] for r in record["rows"]], dtype=float)
-        correct = np.array([bool(r["correct"]) and r["predict"] != smoothing.ABSTAIN for r in record["rows"]])
-        ceiling = smoothing.certify_ceiling(noise, alpha, record["n"])
-        p_a = scipy.stats.norm.cdf(radius[correct] / sigma)
-        median_p_a = float(np.median(p_a)) if p_a.size else 0.5
-        rows.append(LimitRow(name, sigma, int(record["n"]), len(radius), ceiling,
-                             float(np.mean(correct & (radius >= needed))),
-                             smoothing.draws_for_ceiling(noise, alpha, needed), median_p_a,
-                             float(np.median(radius[correct])) if correct.any() else 0.0,
-                             float(smoothing.gaussian_radius(median_p_a, sigma)) if median_p_a > 0.5 else 0.0,
-                             int(np.sum(correct & (radius >= ceiling - 1e-9)))))
-    if not rows:
+    main = _gaussian_records(dataset, tagged=False)
+    if not main:
         raise ValueError(f"No shipped Gaussian certificates for {dataset}: run python -m core.experiments certify "
                          f"--name {dataset}-gaussian-0.25 first.")
-    rows.sort(key=lambda r: r.sigma)
-    largest = max(float(max((r["radius"] for r in results.read("certify", row.model)["rows"] if r["correct"]),
-                            default=0.0)) for row in rows)
+    tagged = _gaussian_records(dataset, tagged=True)
+    rows = sorted((_limit_row(s, r, needed) for s, r in main), key=lambda r: r.sigma)
+    extra = tuple(sorted((_limit_row(s, r, needed) for s, r in tagged), key=lambda r: (r.sigma, r.n)))
+    alpha = float(main[0][1]["alpha"])
+    reach = [r for r in rows + list(extra) if r.certified_at_needed is not None]
+    measured = max(reach, key=lambda r: (r.certified_at_needed, r.examples, r.n), default=None)
+    largest = max(max((float(r["radius"]) for r in record["rows"] if r["correct"]), default=0.0)
+                  for _, record in main + tagged)
     p_a = [row.median_p_a for row in rows]
-    return AlphaStarLimits(dataset, linf, dim, needed, tuple(rows), evaluation.MADRY_CIFAR10["adversarial_training"]["pgd"]
-                           if dataset == "cifar10" else math.nan, max(r.certified_at_needed for r in rows),
-                           any(r.ceiling >= needed for r in rows), all(a > b for a, b in zip(p_a, p_a[1:])),
-                           largest, largest / math.sqrt(dim), alpha)
+    command = MEASURE_COMMAND if dataset == MEASURE_MODEL.split("-")[0] else None
+    target = next((r for r in rows if r.model == MEASURE_MODEL), None)
+    return AlphaStarLimits(
+        dataset, linf, dim, needed, tuple(rows),
+        evaluation.MADRY_CIFAR10["adversarial_training"]["pgd"] if dataset == "cifar10" else math.nan,
+        None if measured is None else measured.certified_at_needed, measured is not None,
+        all(a > b for a, b in zip(p_a, p_a[1:])), largest, largest / math.sqrt(dim), alpha, extra, measured,
+        command, None if target is None or command is None else
+        smoothing.certify_ceiling(noises.make("gaussian", target.sigma), alpha, MEASURE_N))
 
 
-def count_label(n: int) -> str:
-    """A number of draws: with separators up to 10⁹, else as a power of ten."""
+def count_label(n: int | None) -> str:
+    """A number of draws: with separators up to 10⁹, else as a power of ten (None: beyond double precision)."""
+    if n is None:
+        return "10^308 (beyond double precision)"
     return f"{n:,}" if n < 10 ** 9 else f"{n / 10 ** math.floor(math.log10(n)):.1f}·10^{math.floor(math.log10(n))}"
+
+
+def _file_label(row: LimitRow) -> str:
+    return f"σ = {row.sigma:g}, n = {row.n:,}" + (f", {row.subject}" if row.tagged else "")
+
+
+def measured_sentence(result: AlphaStarLimits, *, ceilings: bool = True) -> str:
+    """The certified accuracy at the needed radius from a file whose ceiling reaches it — or, while none can,
+    that it is not measured (with the ceilings, computed, unless ``ceilings`` is False) and the command that
+    measures it. Never a 0 % from above a file's ceiling."""
+    r, m = result, result.measured
+    if m is None:
+        listed = (" (ceilings " + ", ".join(f"{row.ceiling:.2f} at {_file_label(row)}" for row in r.capped) + ")"
+                  if ceilings else "")
+        text = (f"No shipped file can certify {r.needed:.2f}{listed}, so the certified accuracy at {r.needed:.2f} is "
+                "not measured: a 0 % read from those files there is forced by their n, not a measurement.")
+        if r.measure_command:
+            ceiling = f" (ceiling {r.measure_ceiling:.2f})" if r.measure_ceiling is not None else ""
+            text += f" It is computed by `{r.measure_command}`{ceiling}."
+        return text
+    every = f", one test image in {m.every}" if m.every and m.every > 1 else ""
+    text = (f"Certified accuracy at {r.needed:.2f}: **{m.certified_at_needed:.0%}** ({m.certified_count} of "
+            f"{m.examples} test images{every}; ± {standard_error(m.certified_count, m.examples):.0%} binomial "
+            f"standard error) from {m.subject} (σ = {m.sigma:g}, n = {m.n:,}, ceiling {m.ceiling:.2f} ≥ {r.needed:.2f})")
+    if math.isfinite(r.madry_pgd):
+        relation = "below" if m.certified_at_needed < r.madry_pgd else "at or above"
+        text += (f", {relation} the **{r.madry_pgd:.1%}** Madry et al. report under PGD (published; an attack's "
+                 "accuracy, an upper bound on robust accuracy, not a certificate)")
+    return text + "."
 
 
 def limits_caption(result: AlphaStarLimits) -> str:
@@ -726,17 +883,14 @@ def limits_caption(result: AlphaStarLimits) -> str:
     r, d = result, result.dim
     text = (f"An ℓ∞ perturbation of {r.linf * 255:.0f}/255 per pixel can move an image by up to {r.linf:.4f}·√{d} = "
             f"**{r.needed:.2f}** in ℓ2. ")
-    capped = [row for row in r.rows if row.ceiling < r.needed]
+    capped = r.capped
     if capped:
-        text += ("With the shipped n, CERTIFY cannot return that radius at all: ceilings "
-                 + ", ".join(f"{row.ceiling:.2f} (σ = {row.sigma:g}, n = {row.n:,})" for row in capped)
-                 + "; reaching it would take " + ", ".join(f"n ≥ {count_label(row.n_needed)} (σ = {row.sigma:g})" for row in capped)
-                 + ". ")
-    text += f"Certified accuracy at {r.needed:.2f}: **{r.best_certified_at_needed:.0%}** (best shipped σ)"
-    if math.isfinite(r.madry_pgd):
-        relation = "below" if r.best_certified_at_needed < r.madry_pgd else "at or above"
-        text += f", {relation} the **{r.madry_pgd:.1%}** Madry et al. report under PGD (published)"
-    text += (f". Conversely the largest shipped certificate, {r.largest_radius:.2f} in ℓ2, guarantees only "
+        text += ("With their n, these files' CERTIFY cannot return that radius at all: ceilings "
+                 + ", ".join(f"{row.ceiling:.2f} ({_file_label(row)})" for row in capped)
+                 + "; reaching it would take " + ", ".join(f"n ≥ {count_label(row.n_needed)} (σ = {row.sigma:g})"
+                                                            for row in r.rows if row.ceiling < r.needed) + ". ")
+    text += measured_sentence(r, ceilings=False)
+    text += (f" Conversely the largest shipped certificate, {r.largest_radius:.2f} in ℓ2, guarantees only "
              f"{r.largest_radius:.2f}/√{d} = **{r.largest_radius_linf * 255:.2f}/255** in ℓ∞. ")
     trend = ("falls as σ grows" if r.p_a_falls else "does not fall monotonically with σ here")
     text += ("α* = min(σΦ⁻¹(p_A), σΦ⁻¹(α^(1/n))): the median lower bound on p_A (Clopper–Pearson, read back "
@@ -744,6 +898,94 @@ def limits_caption(result: AlphaStarLimits) -> str:
              + ", ".join(f"{row.median_p_a:.3f} at σ = {row.sigma:g}" for row in r.rows) + ")"
              + (", so σΦ⁻¹(p_A) grows more slowly than σ and its ceiling." if r.p_a_falls else "."))
     return text
+
+
+# ---------------------------------------------------------------------------- what a ratio α*/distance near 1 says
+
+@dataclass(frozen=True)
+class BoundsSummary:
+    """One bounds run reduced to what the tightness argument needs."""
+    title: str
+    median_radius: float | None      # median certified α* of the correctly certified inputs
+    median_attack: float | None      # median distance at which SmoothAdv changes F_rob's vote (same inputs)
+    median_ratio: float | None       # median α*/distance over the inputs with both
+    paired: int                      # inputs with both
+    examples: int
+    tight: bool | None               # the median ratio lies within SAME_WITHIN of 1: the certificate is nearly tight
+    linf_l2: float | None            # the ℓ2 size of the dataset's ℓ∞ budget (images)
+    flipped_within_linf_l2: int | None   # inputs whose vote SmoothAdv changes within that ℓ2 distance (or is wrong)
+
+
+@dataclass(frozen=True)
+class WhatIsSmall:
+    """A ratio α*/attack distance near 1 says the certificate is nearly tight, not that α* is small: what is small
+    is how far F_rob's own vote survives (the attack's distance), far below the ℓ2 size of the ℓ∞ ball."""
+    toy: BoundsSummary | None        # the 2-D toy's bounds (scene 10)
+    cifar: BoundsSummary | None      # the shipped CIFAR-10 bounds (assets/scenes/tradeoff.json)
+    needed: float                    # 8/255·√3072
+
+
+def summarize(bounds: Bounds) -> BoundsSummary:
+    """The facts of a bounds run the tightness argument uses (all computed by :func:`_facts`)."""
+    f, ratio = bounds.facts, bounds.facts["median_ratio"]
+    flipped = None if bounds.linf_l2 is None else int(np.sum(bounds.attack_distance <= bounds.linf_l2))
+    return BoundsSummary(bounds.title, f["median_radius"], f["median_attack"], ratio, f["paired"], bounds.examples,
+                         None if ratio is None else nearly_tight(ratio), bounds.linf_l2, flipped)
+
+
+def shipped_toy_bounds(std: float = BOUNDS_STD_DEFAULT) -> Bounds | None:
+    """:func:`toy_bounds` of seed 0 when assets/scenes/tradeoff.json holds them for today's toy, else None
+    (never computed here: for scenes that only quote scene 10's shipped numbers)."""
+    return toy_bounds(seed=0, std=std) if _shipped_toy_parts(0, _check_std(std)) is not None else None
+
+
+def what_is_small(*, seed: int = 0, std: float = BOUNDS_STD_DEFAULT, live: bool = True) -> WhatIsSmall:
+    """The toy's bounds at (seed, std) — or, with ``live`` False, only seed 0's shipped ones — and the shipped
+    CIFAR-10 bounds, summarized: median α*, the median distance SmoothAdv needs to change F_rob's vote, their
+    ratio, and how many images change their vote within 8/255·√3072 in ℓ2."""
+    check_seed(seed)
+    toy = toy_bounds(seed=seed, std=std) if live else (shipped_toy_bounds(std) if seed == 0 else None)
+    cifar = cifar_bounds()
+    return WhatIsSmall(None if toy is None else summarize(toy), None if cifar is None else summarize(cifar),
+                       LINF_BUDGETS["cifar10"] * math.sqrt(3 * 32 * 32))
+
+
+def _tightness(s: BoundsSummary) -> str:
+    if s.tight:
+        return "the certificate is nearly tight"
+    return "the certificate is loose" if s.median_ratio < 1 else "α* exceeds the attack's distance (only through α)"
+
+
+def what_is_small_caption(result: WhatIsSmall) -> str:
+    """What the ratio α*/distance says on each shipped run, and what is small — each clause from the numbers."""
+    parts = []
+    for where, s in (("the two-moons toy", result.toy), ("CIFAR-10", result.cifar)):
+        if s is None or s.median_ratio is None or s.median_attack is None:
+            continue
+        parts.append(f"on {where} ({s.title}) median α* {s.median_radius:.2f} is {s.median_ratio:.0%} of the median "
+                     f"distance {_distance(s.median_attack)} at which SmoothAdv changes F_rob's vote — "
+                     f"{_tightness(s)}")
+    if not parts:
+        return ""
+    text = "Ratio α*/attack distance: " + "; ".join(parts) + ". "
+    if any(s is not None and s.tight for s in (result.toy, result.cifar)):
+        text += "A ratio near 1 says CERTIFY certifies most of the robustness F_rob has, not that α* is small or large. "
+    pieces = [f"{_distance(s.median_attack)} on the {where}" for where, s in (("two-moons toy", result.toy),
+                                                                          ("CIFAR-10 images", result.cifar))
+              if s is not None and s.median_attack is not None]
+    text += "F_rob's own vote changes at a median ℓ2 distance of " + " and ".join(pieces)
+    c = result.cifar
+    if c is not None and c.median_attack is not None:
+        if c.median_attack < result.needed:
+            text += (f" — what is small is that robustness itself: {c.median_attack / result.needed:.0%} of the "
+                     f"{result.needed:.2f} an ℓ2 certificate needs to cover the ℓ∞ ball of 8/255. SmoothAdv flips "
+                     f"{c.flipped_within_linf_l2} of {c.examples} images within {result.needed:.2f} (or finds them "
+                     f"already wrong), and a sound α* never exceeds that distance, so no certificate of this F_rob "
+                     f"could reach {result.needed:.2f} on them")
+        else:
+            text += (f" — above the {result.needed:.2f} an ℓ2 certificate needs to cover the ℓ∞ ball of 8/255: "
+                     "a tighter certificate could reach it")
+    return text + "."
 
 
 # ---------------------------------------------------------------------------- shipping
@@ -786,14 +1028,35 @@ def _stds(values) -> str:
     return " and ".join(f"{v:g}" for v in values)
 
 
+def _p(value: float) -> str:
+    return f"p = {value:.2g}" if value >= 0.001 else "p < 0.001"
+
+
+def noise_sentence(facts: NoiseFacts, radius: float) -> str:
+    """One noise's verdict, with the counts it rests on and, when two stds lead, the paired test of each gap."""
+    m = facts.points
+    text = (f"{facts.noise}: most accurate at std {_stds(facts.most_accurate)}, most certified at r = {radius:.2f} at "
+            f"std {_stds(facts.most_certified)}")
+    if facts.compared is None:
+        return text + " — one std is best at both here: no trade-off shows at this radius."
+    a, c = facts.compared
+    (clean_a, clean_c), (cert_c, cert_a) = facts.clean_counts, facts.certified_counts
+    error = max(standard_error(k, m) for k in (clean_a, clean_c, cert_c, cert_a))
+    text += (f" (clean {clean_a}/{m} at std {a:g} vs {clean_c}/{m} at std {c:g}, paired exact test {_p(facts.clean_p)}; "
+             f"certified {cert_c}/{m} at std {c:g} vs {cert_a}/{m}, {_p(facts.certified_p)}; binomial standard "
+             f"error of each share ≤ ±{error:.0%})")
+    if facts.tradeoff:
+        return text + (f" — both gaps exceed sampling error (p < {VERDICT_LEVEL:g}): no std is best at both, robustness is "
+                       "paid in accuracy.")
+    small = [name for name, value in (("clean", facts.clean_p), ("certified", facts.certified_p))
+             if value >= VERDICT_LEVEL]
+    return text + (f" — the {' and the '.join(small)} gap{'s are' if len(small) > 1 else ' is'} within sampling error on "
+                   f"{m} points (p ≥ {VERDICT_LEVEL:g}): no verdict on a trade-off at this radius.")
+
+
 def tradeoff_caption(result: Tradeoff) -> str:
     """What the live trade-off shows at r, per noise, and which stds cannot reach r at all (ceiling)."""
-    lines = []
-    for facts in result.facts:
-        verdict = ("no std is best at both: robustness is paid in accuracy" if facts.tradeoff else
-                   "one std is best at both here: no trade-off shows at this radius")
-        lines.append(f"{facts.noise}: most accurate at std {_stds(facts.most_accurate)}, most certified at "
-                     f"r = {result.radius:.2f} at std {_stds(facts.most_certified)} — {verdict}.")
+    lines = [noise_sentence(facts, result.radius) for facts in result.facts]
     capped = [row for row in result.rows if row.beyond_ceiling]
     if capped:
         lines.append("Beyond the ceiling (no point can be certified at this r with n = "
@@ -806,6 +1069,24 @@ def ceilings_caption(result: Tradeoff) -> str:
     """CERTIFY's ceiling certified_radius(noise, α^{1/n}) of every row, in its norm."""
     return (f"With n = {result.n} and α = {result.alpha:g} no certificate can exceed the ceiling: "
             + ", ".join(f"{row.ceiling:.3f} ({row.norm}) for {row.noise} std {row.std:g}" for row in result.rows) + ".")
+
+
+def shipped_caption(table: ShippedTable, radius: float) -> str:
+    """Where the shipped table and Cohen et al.'s points come from, and which of them lie beyond their own
+    ceiling at ``radius`` (their certified accuracy there is 0 by force of n, not a measurement)."""
+    text = (f"Computed with `{table.command}` from the certify results ({table.computed_on}). Gaussian models certify ℓ2 "
+            "radii (●), Laplace and uniform ones ℓ1 radii (◆): compare within one norm.")
+    beyond = [row for row in table.rows if row.ceiling is not None and radius > row.ceiling and row.at(radius) is not None]
+    if beyond:
+        text += (f" At r = {radius:g}, beyond the ceiling of " + ", ".join(f"{row.model} ({row.ceiling:.2f})" for row in beyond)
+                 + ": their 0 % there is forced by n, not measured.")
+    if table.cohen:
+        text += f" ✕: published, {table.cohen_source}."
+        cohen = table.cohen_beyond(radius) if radius in table.cohen_radii else ()
+        if cohen:
+            text += (f" At r = {radius:g} the ceiling of their n lies below r for σ = " + ", ".join(f"{s:g}" for s in cohen)
+                     + ": their 0.00 there is forced by n too.")
+    return text
 
 
 def _distance(value: float) -> str:
@@ -839,7 +1120,9 @@ def bounds_caption(result: Bounds) -> str:
     if f["median_ratio"] is not None:
         lines.append(f"Same classifier F_rob: median certified α* {f['median_radius']:.3f} against a median distance "
                      f"of {_distance(f['median_attack'])} for the attack to change its vote; on the {f['paired']} points "
-                     f"with both, α* is a median {f['median_ratio']:.0%} of the distance found.")
+                     f"with both, α* is a median {f['median_ratio']:.0%} of the distance found"
+                     + (" — the certificate is nearly tight (a statement about CERTIFY, not about the size of α*)."
+                        if nearly_tight(f["median_ratio"]) else "."))
     if f["not_found"]:
         lines.append(f"On {f['not_found']} certified point(s) no vote change was found within ε = "
                      f"{result.attack['eps_max']:g}.")
@@ -859,6 +1142,11 @@ PREDICTION = Prediction("Is the certified radius α* larger than the distance th
                         "F_rob's answer?", ("No: α* is smaller", "About the same (within 20 %)", "Yes: α* is larger"))
 
 
+def nearly_tight(ratio: float) -> bool:
+    """α*/attack distance within SAME_WITHIN of 1 (the middle choice of PREDICTION): the certificate is nearly tight."""
+    return 1 - SAME_WITHIN <= ratio < 1 + SAME_WITHIN
+
+
 def verdict(result: Bounds) -> Verdict:
     """Median certified α* against the median distance of the attack on F_rob itself (SmoothAdv) of one run:
     the same classifier on both sides, point by point."""
@@ -866,6 +1154,15 @@ def verdict(result: Bounds) -> Verdict:
     if radius is None or distance is None or distance <= 0:
         missing = "no input is certified correctly" if radius is None else "the attack changed no vote"
         return Verdict((False, False, False), f"They cannot be compared here: {missing}.")
-    return verdict_by_range(radius / distance, (1 - SAME_WITHIN, 1 + SAME_WITHIN),
+    ratio = radius / distance
+    if nearly_tight(ratio):
+        meaning = (" A ratio near 1 says the certificate is nearly tight — CERTIFY certifies most of the robustness "
+                   "F_rob has — not that α* is large or small: what is small or large is F_rob's own robustness, its "
+                   f"vote changing at a median ℓ2 distance of {_distance(distance)}, which no sound α* can exceed.")
+    elif ratio < 1:
+        meaning = " The certificate is loose here: F_rob's vote survives further than α* certifies."
+    else:
+        meaning = " α* above the attack's distance is possible only through α or the vote's Monte Carlo error."
+    return verdict_by_range(ratio, (1 - SAME_WITHIN, 1 + SAME_WITHIN),
                             f"Median certified α* {radius:.3f} against a median attack distance of "
-                            f"{_distance(distance)} on the same F_rob (ratio {radius / distance:.2f}).")
+                            f"{_distance(distance)} on the same F_rob (ratio {ratio:.2f})." + meaning)

@@ -29,6 +29,17 @@ def test_tradeoff_reacts_to_radius_and_sigma(open_page, metric, metrics):
     best = scene.toy_tradeoff(seed=0, noises_chosen=("gaussian",), radius=0.2).facts[0].most_certified
     assert any(f"r = 0.20 at std {best[0]:g}" in caption.value for caption in at.caption)
 
+    # certified accuracy at 1.74: measured only from a file whose ceiling reaches it, else the command
+    limits = scene.alpha_star_limits(dataset="cifar10")
+    shown = metric(at, f"Certified accuracy at {limits.needed:.2f}")
+    if limits.measured is None:
+        assert shown == "not measured" and not shown.endswith("%")
+        assert any(block.value == scene.MEASURE_COMMAND for block in at.code)
+    else:
+        assert shown == f"{limits.measured.certified_at_needed:.0%}"
+    small = scene.what_is_small(seed=0, std=scene.BOUNDS_STD_DEFAULT)
+    assert any(caption.value == scene.what_is_small_caption(small) for caption in at.caption)
+
     median_radius = float(metric(at, "Median certified α*"))
     assert median_radius > 0
     at.select_slider(key="p10_bounds_std").set_value(0.25).run()

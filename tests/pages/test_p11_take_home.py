@@ -9,6 +9,13 @@ def test_take_home_shows_four_messages_and_the_sliders_move_its_numbers(open_pag
     assert titles == [f"{m.number}. {m.title}" for m in take_home.MESSAGES]
     assert "Room for improvement" in titles[3] and "more distributions" in titles[3]
     assert len(at.get("plotly_chart")) >= 4
+    limits = take_home.limits(0)
+    argument, headline = limits.argument, limits.headline
+    shown = metric(at, f"Certified at {argument.needed:.2f} (shipped)")
+    assert shown.startswith("not measured" if argument.measured is None
+                            else f"{argument.measured.certified_at_needed:.0%}")
+    label = f"Shipped: certified accuracy of {headline['model']} at r = {headline['radius']:g}"
+    assert metric(at, label) == f"{headline['accuracy']:.0%}" and headline["radius"] <= headline["ceiling"]
     success = percent(at, "PGD success rate (toy)")
     assert 0 <= success <= 100
 

@@ -114,8 +114,35 @@ def test_limits_agree_with_certified_accuracy_and_the_l2_size_of_the_linf_ball(r
         hits = [c and r >= 0.1 for c, r in zip(rows["correct"], rows["radius"])]
         assert curve[T.RADII.index(0.1)] == pytest.approx(np.mean(hits))
     assert bounds.table["σ"] == list(T.SIGMAS)
+    column = f"certified accuracy, r = {T.TRADEOFF_RADIUS}"
+    for sigma, value in zip(T.SIGMAS, bounds.table[column]):      # never a number from beyond the ceiling
+        assert (value is None) == (T.TRADEOFF_RADIUS > bounds.toy_ceilings[sigma])
     if bounds.headline is not None:
         assert bounds.headline["radius"] <= bounds.linf_l2["8/255"]
+
+
+def test_no_shipped_radius_above_its_files_ceiling_goes_unflagged(result):
+    bounds = result.limits
+    assert bounds.shipped
+    for point in bounds.shipped:
+        record = T.results.read("certify", point.model)
+        spec = record["noise"]
+        top = T.smoothing.certify_ceiling(T.noises.make(spec["name"], spec["scale"]), record["alpha"], record["n"])
+        if spec.get("layer", 0):
+            top /= record["lipschitz_bound"]
+        assert point.ceiling == pytest.approx(top)
+        assert point.beyond_ceiling == (point.radius > top)
+    h = bounds.headline
+    assert h is not None and h["radius"] <= h["ceiling"] and h["radius"] <= bounds.linf_l2["8/255"]
+    own = [p for p in bounds.shipped if p.model == h["model"]]
+    assert h["radius"] == max(p.radius for p in own if not p.beyond_ceiling and p.radius <= bounds.linf_l2["8/255"])
+    assert h["beyond"] == tuple(p.radius for p in own if p.beyond_ceiling)
+    text = T.headline_sentence(bounds)
+    assert f"certified at r = {h['radius']:g}" in text and f"ceiling {h['ceiling']:.2f}" in text
+    if h["beyond"]:
+        assert "beyond that ceiling" in text and "forced by n" in text
+        assert f"r = {h['beyond'][0]:g}" in text
+    assert "beyond" not in T.headline_sentence(dataclasses.replace(bounds, headline=dict(h, beyond=())))
 
 
 def test_defenses_read_their_curves_at_the_chosen_budget(result):
@@ -138,7 +165,17 @@ def test_captions_follow_the_outcomes(result):
     assert "does not show the trade-off" in T.limits_caption(dataclasses.replace(bounds, table=flat))
     steep = dict(bounds.table, **{"certified accuracy, r = 0": [0.9, 0.8, 0.7, 0.6],
                                   "largest radius": [0.05, 0.1, 0.2, 0.4]})
-    assert T.limits_caption(dataclasses.replace(bounds, table=steep)).startswith("Trade-off on the toy")
+    counts = {0.02: 54, 0.05: 48, 0.1: 42, 0.2: 36}
+    shown = T.limits_caption(dataclasses.replace(bounds, table=steep, toy_counts=counts, toy_cost_p=0.001))
+    assert shown.startswith("Trade-off on the toy") and "36 vs 54 of 60 points" in shown
+    close = T.limits_caption(dataclasses.replace(bounds, table=steep, toy_counts=counts, toy_cost_p=0.5))
+    assert "within sampling error" in close and not close.startswith("Trade-off on the toy")
+    # the shipped numbers: the verdict follows the paired test on the same 60 points
+    assert result.limits.toy_counts[T.SIGMAS[-1]] == round(result.limits.table["certified accuracy, r = 0"][-1] * 60)
+    assert (T.limits_caption(bounds).startswith("Trade-off on the toy")
+            == (bounds.toy_cost_p < T.tradeoff.VERDICT_LEVEL
+                and bounds.table["certified accuracy, r = 0"][-1] < bounds.table["certified accuracy, r = 0"][0]
+                and bounds.table["largest radius"][-1] > bounds.table["largest radius"][0]))
     size = bounds.linf_l2["8/255"]
     assert (f"below {size:.2f}" in T.limits_caption(bounds)) == (bounds.ceiling_100k < size)
     assert f"which reaches {size:.2f}" in T.limits_caption(dataclasses.replace(bounds, ceiling_100k=2.0))
@@ -148,9 +185,17 @@ def test_message_4_states_the_alpha_star_argument_from_the_shipped_certificates(
     argument = result.limits.argument
     assert argument is not None and argument.needed == pytest.approx(result.limits.linf_l2["8/255"])
     assert T.tradeoff.limits_caption(argument) in result.captions[4]
-    assert f"**{argument.best_certified_at_needed:.0%}**" in result.captions[4]
+    if argument.measured is not None:
+        assert f"**{argument.best_certified_at_needed:.0%}**" in result.captions[4]
     without = dataclasses.replace(result.limits, argument=None)
     assert "Madry" not in T.limits_caption(without)
+    if argument.measured is None:             # no file reaches 1.74: not shown as a measured 0 %
+        assert "not measured" in result.captions[4] and T.tradeoff.MEASURE_COMMAND in result.captions[4]
+        assert f"Certified accuracy at {argument.needed:.2f}: **" not in result.captions[4]
+    small = result.limits.small
+    if small is not None and T.tradeoff.what_is_small_caption(small):
+        assert T.tradeoff.what_is_small_caption(small) in result.captions[4]
+    assert "how tight the certificate is, not how large" in T.MESSAGES[3].text
 
 
 def test_smoothed_pgd_accuracy_is_seeded_and_scores_by_the_majority_vote():
@@ -167,3 +212,30 @@ def test_smoothed_pgd_accuracy_is_seeded_and_scores_by_the_majority_vote():
     majority = (votes == 1).sum(1) > (votes == 0).sum(1)
     expected = float((majority.long() == y).float().mean())
     assert T.smoothed_pgd_accuracy(base, x, y, sigma=0.05, eps=0.0, seed=0) == pytest.approx(expected)
+
+
+def test_message_4_shows_certified_accuracy_at_the_l_inf_size_only_from_a_file_that_reaches_it(tmp_path, monkeypatch):
+    """Both states of the tagged n = 100,000 run, in a results folder the scene reads instead of assets/results."""
+    import json
+
+    for name in {*T.SHIPPED_CERTIFIED, "cifar10-gaussian-0.12", "cifar10-gaussian-0.50"}:
+        source = T.results.path("certify", name)
+        (tmp_path / source.name).write_text(source.read_text())
+    monkeypatch.setattr(T.results, "RESULTS_DIR", tmp_path)
+    before = T.limits(0)
+    assert before.argument.measured is None
+    text = T.limits_caption(before)
+    assert "not measured" in text and T.tradeoff.MEASURE_COMMAND in text and "Certified accuracy at 1.74: **" not in text
+
+    top = T.smoothing.certify_ceiling(T.noises.make("gaussian", 0.5), 0.001, 100_000)
+    rows = [{"index": 100 * k, "label": 0, "predict": 0, "correct": 1, "radius": top if k < 12 else 1.0}
+            for k in range(100)]
+    record = {"command": T.tradeoff.MEASURE_COMMAND, "model": "cifar10-gaussian-0.50", "dataset": "cifar10",
+              "noise": {"name": "gaussian", "scale": 0.5, "layer": 0}, "n": 100_000, "alpha": 0.001, "every": 100,
+              "examples": 100, "radii": [0.0], "certified_accuracy": [1.0], "rows": rows}
+    (tmp_path / "certify_cifar10-gaussian-0.50@n100000.json").write_text(json.dumps(record))
+    after = T.limits(0)                          # a new file in the folder: recomputed, not the cached `before`
+    assert after.argument.measured.subject == "cifar10-gaussian-0.50@n100000"
+    text = T.limits_caption(after)
+    assert "Certified accuracy at 1.74: **12%** (12 of 100 test images" in text
+    assert "No shipped file can certify" not in text and T.tradeoff.MEASURE_COMMAND not in text

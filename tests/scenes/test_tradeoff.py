@@ -69,7 +69,46 @@ def test_toy_tradeoff_follows_its_definitions():
     facts = large.facts[0]
     best = max(row.clean_accuracy for row in large.rows)
     assert facts.most_accurate == tuple(row.std for row in large.rows if row.clean_accuracy == best)
-    assert facts.tradeoff == (not set(facts.most_accurate) & set(facts.most_certified))
+    assert (facts.compared is None) == bool(set(facts.most_accurate) & set(facts.most_certified))
+    if facts.compared is not None:     # a verdict needs both gaps beyond sampling error (paired exact test)
+        assert facts.tradeoff == (max(facts.clean_p, facts.certified_p) < scene.VERDICT_LEVEL)
+        assert facts.clean_counts[0] == round(best * scene.TOY_POINTS)
+    else:
+        assert not facts.tradeoff and facts.verdict == "none"
+
+
+def test_paired_difference_p_is_mcnemars_exact_test():
+    a = np.array([True] * 50 + [False] * 10)
+    b = np.array([True] * 45 + [False] * 5 + [True] * 3 + [False] * 7)     # 5 points right for a only, 3 for b only
+    expected = scipy.stats.binomtest(3, 8, 0.5).pvalue
+    assert scene.paired_difference_p(a, b) == pytest.approx(expected)
+    assert scene.paired_difference_p(a, b) == scene.paired_difference_p(b, a)
+    assert scene.paired_difference_p(a, a) == 1.0
+    assert scene.standard_error(53, 60) == pytest.approx(math.sqrt(53 / 60 * 7 / 60 / 60))
+    with pytest.raises(ValueError):
+        scene.paired_difference_p(a, b[:10])
+
+
+def _hits(clean: dict, certified: dict, points: int = 60) -> dict:
+    """Per-point outcomes with the given counts; the first points are right for every std (nested sets)."""
+    return {std: (np.arange(points) < clean[std], np.arange(points) < certified[std]) for std in clean}
+
+
+def test_a_one_point_lead_is_no_verdict_and_a_large_one_is():
+    # the shipped toy's default (Gaussian, r = 0.1): clean 58 / 56, certified 52 / 53 of 60 points
+    close = scene.noise_facts("gaussian", _hits({0.05: 58, 0.1: 56, 0.25: 53}, {0.05: 52, 0.1: 53, 0.25: 47}))
+    assert close.compared == (0.05, 0.1) and close.clean_counts == (58, 56) and close.certified_counts == (53, 52)
+    assert close.verdict == "undecided" and not close.tradeoff
+    assert close.certified_p == pytest.approx(1.0) and close.clean_p == pytest.approx(0.5)
+    text = scene.noise_sentence(close, 0.1)
+    assert "within sampling error" in text and "no verdict" in text and "paid in accuracy" not in text
+    assert "53/60 at std 0.1 vs 52/60" in text and "p = 1" in text
+    far = scene.noise_facts("gaussian", _hits({0.05: 59, 0.1: 56, 0.25: 45}, {0.05: 0, 0.1: 20, 0.25: 40}))
+    assert far.compared == (0.05, 0.25) and far.verdict == "tradeoff" and far.tradeoff
+    assert "robustness is paid in accuracy" in scene.noise_sentence(far, 0.2)
+    same = scene.noise_facts("gaussian", _hits({0.05: 59, 0.1: 56, 0.25: 45}, {0.05: 50, 0.1: 40, 0.25: 30}))
+    assert same.compared is None and same.verdict == "none"
+    assert "no trade-off shows" in scene.noise_sentence(same, 0.05)
 
 
 def test_toy_certificates_agree_with_a_direct_count_and_change_with_the_seed(monkeypatch):
@@ -92,12 +131,21 @@ def test_tradeoff_caption_follows_the_facts():
     row = result.rows[0]
     fake = [dataclasses.replace(row, std=s, clean_accuracy=c, certified_accuracy=r, beyond_ceiling=False)
             for s, c, r in [(0.05, 0.9, 0.1), (0.25, 0.8, 0.5)]]
-    trade = dataclasses.replace(result, rows=tuple(fake), facts=(scene.NoiseFacts("gaussian", (0.05,), (0.25,), True),))
-    none = dataclasses.replace(trade, facts=(scene.NoiseFacts("gaussian", (0.05,), (0.05,), False),))
+    trade = dataclasses.replace(result, rows=tuple(fake), facts=(scene.NoiseFacts(
+        "gaussian", (0.05,), (0.25,), 60, (0.05, 0.25), (54, 48), (30, 6), 0.01, 0.001, "tradeoff"),))
+    none = dataclasses.replace(trade, facts=(scene.NoiseFacts("gaussian", (0.05,), (0.05,)),))
+    undecided = dataclasses.replace(trade, facts=(scene.NoiseFacts(
+        "gaussian", (0.05,), (0.25,), 60, (0.05, 0.25), (54, 53), (30, 6), 1.0, 0.001, "undecided"),))
     assert "robustness is paid in accuracy" in scene.tradeoff_caption(trade)
     assert "no trade-off shows" in scene.tradeoff_caption(none)
+    assert "the clean gap is within sampling error" in scene.tradeoff_caption(undecided)
+    assert "paid in accuracy" not in scene.tradeoff_caption(undecided)
     capped = dataclasses.replace(trade, rows=(dataclasses.replace(fake[0], beyond_ceiling=True),))
     assert "Beyond the ceiling" in scene.tradeoff_caption(capped) and "Beyond" not in scene.tradeoff_caption(trade)
+    # the shipped default rests on 53 vs 52 of 60 certified points: no verdict is stated
+    facts = result.facts[0]
+    if facts.compared is not None and max(facts.clean_p, facts.certified_p) >= scene.VERDICT_LEVEL:
+        assert "no verdict" in scene.tradeoff_caption(result)
 
 
 # ---------------------------------------------------------------------------- shipped table
@@ -111,6 +159,21 @@ def test_shipped_tradeoff_is_the_shipped_file():
     assert list(table.rows[0].curve) == raw["rows"][0]["certified_accuracy"]
     assert table.default_radius == 0.5 and table.cohen
     assert not scene.shipped_tradeoff(dataset=datasets[-1]).cohen or datasets[-1] == "cifar10"
+
+
+def test_cohens_published_points_name_their_source_and_their_ceiling():
+    table = scene.shipped_tradeoff(dataset="cifar10")
+    for (sigma, _), top in zip(table.cohen, table.cohen_ceilings):       # their n = 100,000 at α = 0.001
+        assert top == pytest.approx(sigma * scipy.stats.norm.ppf(0.001 ** (1 / 100_000)))
+    assert set(table.cohen_beyond(1.0)) == {s for (s, _), top in zip(table.cohen, table.cohen_ceilings) if top < 1.0}
+    assert 0.25 in table.cohen_beyond(1.0) and 0.5 not in table.cohen_beyond(1.0)     # ceilings 0.95 and 1.91
+    text = scene.shipped_caption(table, 1.0)
+    assert "Table 3" in text and "full CIFAR-10 test set" in text and "100,000" in text
+    assert "as the talk" not in text and "500 images" not in text
+    assert "σ = " + ", ".join(f"{s:g}" for s in table.cohen_beyond(1.0)) in text
+    beyond = [row.model for row in table.rows if row.ceiling is not None and row.ceiling < 1.0 and row.at(1.0) is not None]
+    assert all(model in text for model in beyond) and ("forced by n" in text) == bool(beyond or table.cohen_beyond(1.0))
+    assert "beyond the ceiling" not in scene.shipped_caption(table, 0.0)
 
 
 # ---------------------------------------------------------------------------- bounds: the same F_rob on both sides
@@ -209,14 +272,17 @@ def test_alpha_star_limits_are_computed_from_the_shipped_rows():
     limits = scene.alpha_star_limits(dataset="cifar10")
     assert limits.needed == pytest.approx(8 / 255 * math.sqrt(3072)) and limits.dim == 3072
     assert [row.sigma for row in limits.rows] == sorted(row.sigma for row in limits.rows)
-    for row in limits.rows:
-        rows = results.read("certify", row.model)["rows"]
+    assert not any(row.tagged for row in limits.rows) and all(row.tagged for row in limits.tagged_rows)
+    for row in limits.rows + limits.tagged_rows:
+        rows = results.read("certify", row.subject)["rows"]
         hits = [r["correct"] and r["radius"] >= limits.needed for r in rows]
-        assert row.certified_at_needed == pytest.approx(np.mean(hits))
         noise = noises.make("gaussian", row.sigma)
         assert row.ceiling == pytest.approx(smoothing.certify_ceiling(noise, limits.alpha, row.n))
-        if row.ceiling < limits.needed:
-            assert row.certified_at_needed == 0
+        if row.ceiling < limits.needed:      # above the ceiling nothing is measured: None, never 0 %
+            assert row.certified_at_needed is None and row in limits.capped
+        else:
+            assert row.certified_at_needed == pytest.approx(np.mean(hits))
+        assert row.certified_count == sum(hits)
         assert smoothing.certify_ceiling(noise, limits.alpha, row.n_needed) >= limits.needed * (1 - 1e-9)
         p_a = scipy.stats.norm.cdf([r["radius"] / row.sigma for r in rows if r["correct"]])
         assert row.median_p_a == pytest.approx(np.median(p_a))
@@ -224,22 +290,131 @@ def test_alpha_star_limits_are_computed_from_the_shipped_rows():
     assert limits.p_a_falls == all(a > b for a, b in zip(p_a, p_a[1:]))
     assert limits.largest_radius_linf == pytest.approx(limits.largest_radius / math.sqrt(3072))
     assert limits.madry_pgd == scene.evaluation.MADRY_CIFAR10["adversarial_training"]["pgd"]
+    assert limits.can_certify_needed == (limits.measured is not None)
+
+
+def test_the_measuring_command_is_the_tagged_run_that_reaches_the_l_inf_balls_size():
+    assert scene.MEASURE_COMMAND == ("python -m core.experiments certify --name cifar10-gaussian-0.50 --n 100000 "
+                                     "--every 100 --limit 100 --tag n100000 --resume --data-dir ../shared/data")
+    needed = 8 / 255 * math.sqrt(3072)
+    ceiling = smoothing.certify_ceiling(noises.make("gaussian", 0.5), 0.001, scene.MEASURE_N)
+    assert ceiling >= needed and ceiling == pytest.approx(1.9057, abs=1e-3)
+    assert smoothing.certify_ceiling(noises.make("gaussian", 0.5), 0.001, 10_000) < needed
+    assert results.subject(scene.MEASURE_MODEL, scene.MEASURE_TAG) == "cifar10-gaussian-0.50@n100000"
+
+
+@pytest.fixture
+def results_folder(tmp_path, monkeypatch):
+    """A results folder holding copies of the shipped CIFAR-10 Gaussian certify files (no tagged run), which
+    the scene reads instead of assets/results."""
+    for name in ("cifar10-gaussian-0.12", "cifar10-gaussian-0.25", "cifar10-gaussian-0.50"):
+        source = results.path("certify", name)
+        (tmp_path / source.name).write_text(source.read_text())
+    monkeypatch.setattr(results, "RESULTS_DIR", tmp_path)
+    return tmp_path
+
+
+def _tagged_file(folder, *, certified: int, examples: int = 100) -> dict:
+    """A fake certify_cifar10-gaussian-0.50@n100000.json: σ = 0.5 at n = 100,000, ``certified`` of ``examples``
+    images correct with α* between 1.74 and the ceiling, the others below 1.74 or wrong."""
+    sigma, n, alpha = 0.5, 100_000, 0.001
+    top = smoothing.certify_ceiling(noises.make("gaussian", sigma), alpha, n)
+    rows = [{"index": 100 * k, "label": 0, "predict": 0, "correct": 1,
+             "radius": (1.75 + (top - 1.75) * k / examples) if k < certified else 0.5 * (k % 3)}
+            for k in range(examples)]
+    for row in rows[certified::5]:
+        row.update(predict=-1, correct=0, radius=0.0)
+    record = {"kind": "certify", "subject": "cifar10-gaussian-0.50@n100000", "command": scene.MEASURE_COMMAND,
+              "model": "cifar10-gaussian-0.50", "dataset": "cifar10", "noise": {"name": "gaussian", "scale": sigma,
+                                                                                "layer": 0},
+              "norm": "l2", "n0": 100, "n": n, "alpha": alpha, "every": 100, "seed": 0, "examples": examples,
+              "radii": [0.0, 1.0, 1.74], "certified_accuracy": [0.0, 0.0, certified / examples], "rows": rows}
+    (folder / "certify_cifar10-gaussian-0.50@n100000.json").write_text(json.dumps(record))
+    return record
+
+
+def test_without_a_file_that_reaches_1_74_nothing_is_shown_as_measured(results_folder):
+    limits = scene.alpha_star_limits(dataset="cifar10")
+    assert limits.tagged_rows == () and limits.measured is None and limits.best_certified_at_needed is None
+    assert not limits.can_certify_needed and all(row.certified_at_needed is None for row in limits.rows)
+    assert [row.ceiling < limits.needed for row in limits.rows] == [True] * len(limits.rows)
+    text = scene.limits_caption(limits)
+    assert "not measured" in text and "forced by their n" in text and scene.MEASURE_COMMAND in text
+    assert f"ceiling {limits.measure_ceiling:.2f}" in text and limits.measure_ceiling >= limits.needed
+    assert "**0%**" not in text and f"Certified accuracy at {limits.needed:.2f}: **" not in text
+    for row in limits.rows:                                    # the ceilings, computed, in the caption
+        assert f"{row.ceiling:.2f} (σ = {row.sigma:g}, n = {row.n:,})" in text
+    sentence = scene.measured_sentence(limits)
+    assert "No shipped file can certify 1.74" in sentence and all(f"{r.ceiling:.2f}" in sentence for r in limits.rows)
+
+
+def test_the_tagged_n_100000_file_gives_the_certified_accuracy_at_1_74(results_folder):
+    record = _tagged_file(results_folder, certified=30)
+    limits = scene.alpha_star_limits(dataset="cifar10")
+    assert [row.subject for row in limits.tagged_rows] == ["cifar10-gaussian-0.50@n100000"]
+    m = limits.measured
+    assert m is limits.tagged_rows[0] and m.n == 100_000 and m.examples == 100 and m.every == 100
+    assert m.ceiling == pytest.approx(1.9057, abs=1e-3) and m.ceiling >= limits.needed
+    hits = [r["correct"] and r["radius"] >= limits.needed for r in record["rows"]]
+    assert m.certified_at_needed == pytest.approx(np.mean(hits)) == pytest.approx(0.3) and m.certified_count == 30
+    assert limits.best_certified_at_needed == pytest.approx(0.3) and limits.can_certify_needed
+    assert [row.model for row in limits.rows] == ["cifar10-gaussian-0.12", "cifar10-gaussian-0.25",
+                                                  "cifar10-gaussian-0.50"]          # the main files, unchanged
+    text = scene.limits_caption(limits)
+    assert "Certified accuracy at 1.74: **30%** (30 of 100 test images, one test image in 100" in text
+    assert "cifar10-gaussian-0.50@n100000 (σ = 0.5, n = 100,000, ceiling 1.91 ≥ 1.74)" in text
+    assert "below the **45.8%**" in text and "not measured" not in text and scene.MEASURE_COMMAND not in text
+    main = limits.rows[-1]                                        # the main σ = 0.5 file's ceiling is still stated
+    assert f"{main.ceiling:.2f} (σ = 0.5, n = {main.n:,})" in text
+    _tagged_file(results_folder, certified=60)
+    assert "at or above the **45.8%**" in scene.limits_caption(scene.alpha_star_limits(dataset="cifar10"))
 
 
 def test_limits_caption_follows_the_numbers():
     limits = scene.alpha_star_limits(dataset="cifar10")
     text = scene.limits_caption(limits)
     assert f"**{limits.needed:.2f}**" in text
-    reachable = dataclasses.replace(limits, rows=tuple(dataclasses.replace(r, ceiling=2.0) for r in limits.rows))
+    reachable = dataclasses.replace(limits, rows=tuple(dataclasses.replace(r, ceiling=2.0) for r in limits.rows),
+                                    tagged_rows=())
     assert ("cannot return that radius" in text) == any(r.ceiling < limits.needed for r in limits.rows)
     assert "cannot return that radius" not in scene.limits_caption(reachable)
-    above = dataclasses.replace(limits, best_certified_at_needed=0.5)
-    below = dataclasses.replace(limits, best_certified_at_needed=0.1)
-    assert "at or above the **45.8%**" in scene.limits_caption(above)
-    assert "below the **45.8%**" in scene.limits_caption(below)
     assert "falls as σ grows" in scene.limits_caption(dataclasses.replace(limits, p_a_falls=True))
     assert "does not fall monotonically" in scene.limits_caption(dataclasses.replace(limits, p_a_falls=False))
     assert scene.count_label(27_313) == "27,313" and scene.count_label(3_928_976_459_948) == "3.9·10^12"
+    assert "beyond double precision" in scene.count_label(None)
+
+
+def test_a_ratio_near_one_says_the_certificate_is_tight_not_that_alpha_star_is_small():
+    tight = _bounds(radius=[0.5, 0.5], attack_distance=[0.55, 0.55])
+    loose = _bounds(radius=[0.1, 0.1], attack_distance=[0.5, 0.5])
+    assert "nearly tight" in scene.verdict(tight).answer and "not that α* is large or small" in scene.verdict(tight).answer
+    assert "loose" in scene.verdict(loose).answer and "nearly tight" not in scene.verdict(loose).answer
+    assert "nearly tight" in scene.bounds_caption(tight) and "nearly tight" not in scene.bounds_caption(loose)
+    summary = scene.summarize(tight)
+    assert summary.tight and summary.median_attack == pytest.approx(0.55) and summary.flipped_within_linf_l2 == 2
+    small = scene.WhatIsSmall(scene.summarize(tight), scene.summarize(loose), 1.74)
+    text = scene.what_is_small_caption(small)
+    assert "not that α* is small or large" in text and "what is small is that robustness itself" in text
+    assert "0.550 on the two-moons toy and 0.500 on the CIFAR-10 images" in text and "29% of the 1.74" in text
+    far = scene.WhatIsSmall(None, scene.summarize(_bounds(radius=[1.8, 1.9], attack_distance=[2.0, 2.1])), 1.74)
+    assert "a tighter certificate could reach it" in scene.what_is_small_caption(far)
+    assert "what is small" not in scene.what_is_small_caption(far)
+
+
+def test_what_is_small_is_computed_from_the_shipped_bounds():
+    small = scene.what_is_small(seed=0, std=scene.BOUNDS_STD_DEFAULT, live=False)
+    toy = scene.toy_bounds(seed=0, std=scene.BOUNDS_STD_DEFAULT)
+    assert small.toy is not None and small.toy.median_attack == toy.facts["median_attack"]
+    assert small.toy.tight == scene.nearly_tight(toy.facts["median_ratio"])
+    assert small.needed == pytest.approx(8 / 255 * math.sqrt(3072))
+    cifar = scene.cifar_bounds()
+    if cifar is not None:
+        assert small.cifar.median_attack == cifar.facts["median_attack"]
+        assert small.cifar.flipped_within_linf_l2 == int(np.sum(cifar.attack_distance <= small.needed))
+        text = scene.what_is_small_caption(small)
+        assert f"{cifar.facts['median_attack']:.3f} on the CIFAR-10 images" in text
+        assert f"{toy.facts['median_attack']:.3f} on the two-moons toy" in text
+    assert scene.what_is_small(seed=1, live=False).toy is None          # never computed when not shipped
 
 
 # ---------------------------------------------------------------------------- arguments

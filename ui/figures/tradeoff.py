@@ -34,7 +34,8 @@ def tradeoff(result) -> go.Figure:
 
 def shipped(table, radius: float) -> go.Figure:
     """Certified accuracy at r = 0 (x) vs at ``radius`` (y) of each shipped model (ℓ1 and ℓ2 marked apart),
-    with Cohen et al.'s published CIFAR-10 points where that radius is in their table."""
+    with Cohen et al.'s published CIFAR-10 points (their Table 3) where that radius is in their table, each marked when
+    the radius lies beyond the ceiling of their n."""
     figure = go.Figure()
     for k, row in enumerate(table.rows):
         if row.at(radius) is None:
@@ -46,11 +47,13 @@ def shipped(table, radius: float) -> go.Figure:
                                 + ("ceiling —" if row.ceiling is None else f"ceiling {row.ceiling:.2f}")
                                 + (": r beyond it" if row.ceiling is not None and radius > row.ceiling else "") + ")")
     if table.cohen and radius in table.cohen_radii:
-        k = table.cohen_radii.index(radius)
+        k, beyond = table.cohen_radii.index(radius), table.cohen_beyond(radius)
         figure.add_scatter(x=[curve[0] for _, curve in table.cohen], y=[curve[k] for _, curve in table.cohen],
-                           mode="markers+text", text=[f"Cohen σ = {s:g}" for s, _ in table.cohen],
-                           textposition="bottom center", marker=dict(symbol="x", size=12, color=PAPER_COLOR),
-                           name="Cohen et al. 2019, ResNet-110 (published, ℓ2)")
+                           mode="markers+text", textposition="bottom center",
+                           text=[f"Cohen σ = {s:g}" + (" (r beyond ceiling)" if s in beyond else "")
+                                 for s, _ in table.cohen],
+                           marker=dict(symbol="x", size=12, color=PAPER_COLOR),
+                           name="Cohen et al. 2019, Table 3: ResNet-110, n = 100,000, full test set (published, ℓ2)")
     compact(figure, height=400, top=30)
     figure.update_layout(xaxis=dict(title="certified accuracy at r = 0", tickformat=".0%"),
                          yaxis=dict(title=f"certified accuracy at r = {radius:g} (ℓ1 ◆ and ℓ2 ● radii differ)",
@@ -103,14 +106,17 @@ def paired(result) -> go.Figure:
 
 
 def limits(result) -> go.Figure:
-    """Left: per σ, the median certified α*, CERTIFY's ceiling at the shipped n, and the ℓ2 size of the ℓ∞
-    ball. Right: the median p_A lower bound of the correctly certified inputs against σ."""
+    """Left: per σ, the median certified α*, CERTIFY's ceiling at the shipped n (and at a tagged run's n), and the
+    ℓ2 size of the ℓ∞ ball. Right: the median p_A lower bound of the correctly certified inputs against σ."""
     sigmas = [row.sigma for row in result.rows]
     figure = go.Figure()
     figure.add_bar(x=sigmas, y=[row.median_radius for row in result.rows], name="median certified α*",
                    marker_color=SERIES_COLORS[2])
     figure.add_scatter(x=sigmas, y=[row.ceiling for row in result.rows], mode="lines+markers", name="ceiling at the shipped n",
                        line=dict(color="black", dash="dot"))
+    for row in result.tagged_rows:        # second runs at another n (certify_<model>@<tag>.json)
+        figure.add_scatter(x=[row.sigma], y=[row.ceiling], mode="markers", marker=dict(symbol="diamond", size=11),
+                           name=f"ceiling of {row.subject} (n = {row.n:,})")
     figure.add_scatter(x=[min(sigmas), max(sigmas)], y=[result.needed] * 2, mode="lines",
                        line=dict(color=SERIES_COLORS[1], dash="dash"), name=f"ℓ2 size of ℓ∞ {result.linf * 255:.0f}/255: "
                                                                            f"{result.needed:.2f}")
