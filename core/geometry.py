@@ -268,17 +268,20 @@ def fit_sigmoid_network(xs, target, width: int, *, steps: int, lr: float,
                          generator) -> tuple[torch.Tensor, float]:
     """Adam (cosine-decayed step) on the full batch for g(t) = Σⱼ aⱼ σ(sⱼ (t − cⱼ)) + c, the
     sigmoid network Σⱼ aⱼ σ(wⱼ t + bⱼ) + c written with wⱼ = sⱼ = exp(uⱼ) > 0, bⱼ = −sⱼ cⱼ (positive
-    slopes lose nothing: a σ(−z) = a − a σ(z)). Returns (g on xs, final MSE)."""
-    device = xs.device
+    slopes lose nothing: a σ(−z) = a − a σ(z)). Trains in the dtype of ``xs`` (float64 makes the fit
+    the same on every CPU up to float32 rounding of the result: hundreds of Adam steps amplify a
+    float32 rounding difference of one ulp into the fourth digit). Returns (g on xs, final MSE)."""
+    device, dtype = xs.device, xs.dtype
     # Cybenko's construction: N soft steps spread over [0, 1], each about 1/N wide. Centres start
     # evenly spaced (jittered), slopes at 4(N + 1); the log-slope parametrisation lets a step
-    # sharpen quickly, and aⱼ = 0 starts every width from the constant function.
-    jitter = (torch.rand(width, generator=generator, device=device) - 0.5) / width
-    centres = ((torch.arange(width, device=device) + 0.5) / width + jitter).requires_grad_(True)
+    # sharpen quickly, and aⱼ = 0 starts every width from the constant function. The draws are made
+    # in float32 whatever the dtype, so a float64 fit starts from the same network.
+    jitter = ((torch.rand(width, generator=generator, device=device) - 0.5) / width).to(dtype)
+    centres = ((torch.arange(width, device=device, dtype=dtype) + 0.5) / width + jitter).requires_grad_(True)
     log_slopes = (math.log(4.0 * (width + 1))
-                  + 0.3 * torch.randn(width, generator=generator, device=device)).requires_grad_(True)
-    a = torch.zeros(width, device=device, requires_grad=True)
-    c = torch.zeros((), device=device, requires_grad=True)
+                  + 0.3 * torch.randn(width, generator=generator, device=device).to(dtype)).requires_grad_(True)
+    a = torch.zeros(width, device=device, dtype=dtype, requires_grad=True)
+    c = torch.zeros((), device=device, dtype=dtype, requires_grad=True)
     optimizer = torch.optim.Adam([centres, log_slopes, a, c], lr=lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
 

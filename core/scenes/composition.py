@@ -292,11 +292,12 @@ def fit_width(*, function: str, width: int, seed: int) -> tuple[np.ndarray, floa
     check_seed(seed)
     _choice(function, FUNCTIONS, "function")
     _integer(width, 1, 4096, "width")
-    xs = torch.linspace(0.0, 1.0, APPROXIMATION_POINTS)
-    fitted, mse = geometry.fit_sigmoid_network(xs, geometry.TARGET_FUNCTIONS[function](xs), width,
+    # float64: the fit is then the same on every x86 CPU and thread count (see fit_sigmoid_network).
+    xs = torch.linspace(0.0, 1.0, APPROXIMATION_POINTS, dtype=torch.float64)
+    fitted, mse = geometry.fit_sigmoid_network(xs, geometry.TARGET_FUNCTIONS[function](xs).double(), width,
                                                 steps=APPROXIMATION_STEPS, lr=APPROXIMATION_LR,
                                                 generator=stream_generator(seed, f"approximation/{width}"))
-    return fitted.numpy(), mse
+    return fitted.float().numpy(), mse
 
 
 @functools.lru_cache(maxsize=256)

@@ -122,9 +122,13 @@ def test_shipped_sweep_and_fit_agree_with_a_live_computation():
     live = composition.sweep_network(dataset="moons", width=width, depth=depth,
                                      epochs=composition.QUICK_SWEEP["epochs"], seed=0)
     assert shipped.rows[0] == live
+    # The fit trains in float64 and is stored in float32: on any x86 CPU and thread count, vector width
+    # changes float64 rounding (~1e-16) that this smooth, small fit does not amplify past one float32 ulp.
+    # (Discontinuous targets at large widths are chaotic: they are equal only on the same CPU kind.)
     fit, mse = composition.fit_width(function="bump", width=2, seed=0)
     from_file = composition.approximation(function="bump", max_width=2, seed=0)
-    assert np.array_equal(from_file.fits[1], fit) and from_file.mse[1] == mse
+    np.testing.assert_allclose(from_file.fits[1], fit, rtol=2.5e-7, atol=0)
+    assert from_file.mse[1] == pytest.approx(mse, rel=1e-9)
 
 
 def test_build_writes_what_the_scene_reads_and_is_dropped_when_settings_change(monkeypatch, tmp_path):
