@@ -49,16 +49,15 @@ MADRY_CIFAR10 = {
 }
 
 # Cohen, Rosenfeld & Kolter 2019, "Certified Adversarial Robustness via Randomized Smoothing" (ICML):
-# certified accuracy at the ℓ2 radii COHEN_RADII of their released CIFAR-10 ResNet-110 smoothed classifiers,
-# each certified at its training σ with CERTIFY (N0 = 100, N = 100 000, α = 0.001), rounded to 2 digits.
-# Source: the re-certification of those models on the FULL CIFAR-10 test set (10 000 images) released by
-# Salman et al. 2019 ("Provably Robust Deep Learning via Adversarially Trained Smoothed Classifiers") with
-# their code: github.com/Hadisalman/smoothing-adversarial, data/certify/best_models/cifar10/cohen/resnet110/
-# noise_σ/test/sigma_σ (recomputed from those rows: σ = 0.12 → 0.832, 0.598; σ = 0.25 → 0.767, 0.612, 0.423,
-# 0.251; σ = 0.5 → 0.657, 0.549, 0.428, 0.325, 0.220). Not Cohen et al.'s own table, which certifies 500
-# test images (every 20th) and reads e.g. 0.60 / 0.43 / 0.27 at r = 0.25 / 0.5 / 0.75 for σ = 0.25
-# (github.com/locuslab/smoothing, analysis/latex/vary_noise_cifar10). Published constants, not results
-# of this code.
+# certified accuracy at the ℓ2 radii COHEN_RADII of their CIFAR-10 ResNet-110 smoothed classifiers, each
+# certified at its training σ with CERTIFY (N0 = 100, N = 100 000, α = 0.001) on the FULL CIFAR-10 test set
+# (10 000 images), rounded to 2 digits: the revised arXiv version (1902.02918), Appendix E, Table 3 (the
+# curves of Figure 6, top). The same numbers come out of the rows released by Salman et al. 2019 with
+# their code (github.com/Hadisalman/smoothing-adversarial, data/certify/best_models/cifar10/cohen/
+# resnet110/noise_σ/test/sigma_σ: σ = 0.12 → 0.832, 0.598; σ = 0.25 → 0.767, 0.612, 0.423, 0.251;
+# σ = 0.5 → 0.657, 0.549, 0.428, 0.325, 0.220). Not the first version's 500-image table
+# (locuslab/smoothing, analysis/latex/vary_noise_cifar10: e.g. 0.60 / 0.43 / 0.27 at r = 0.25 / 0.5 / 0.75
+# for σ = 0.25). Published constants, not results of this code.
 COHEN_RADII = [0.0, 0.25, 0.5, 0.75, 1.0]
 COHEN_CIFAR10 = {
     0.12: [0.83, 0.60, 0.0, 0.0, 0.0],
