@@ -4,8 +4,10 @@ Pages plot the shipped results (assets/results) at first paint. Where the datase
 locally (``$RDL_DATA_DIR``, ``../shared/data`` beside the project, or ``data/``), this panel reruns
 the very command that produced a shipped file, ``python -m core.experiments evaluate|certify``, on
 the first k images and into a temporary folder, and shows its numbers beside the shipped ones.
-CERTIFY's row i depends only on seed + i, so at the shipped n the recomputed rows must equal the
-shipped rows: the panel says whether they do.
+CERTIFY's row i depends only on seed + i and on how its noise was drawn and its classifier run
+(core.experiments.drawn_with): rows drawn like for like must repeat exactly, others (a CUDA or TF32
+file recomputed on a CPU, another n) agree only within CERTIFY's statistics
+(core.scenes.certificate.compare_certify_rows); the panel says which test applies and its outcome.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ import streamlit as st
 
 from core import data, experiments, results
 from core.evaluation import certified_accuracy_curve
+from core.scenes import certificate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,10 +66,12 @@ def recompute_robustness(name: str, data_dir: str, images: int, seed: int) -> di
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def recompute_certify(name: str, data_dir: str, images: int, n: int, every: int, seed: int) -> dict:
-    """CERTIFY (n0 = 100, α = 0.001) on every ``every``-th test image, the first ``images`` of them."""
+def recompute_certify(name: str, data_dir: str, images: int, n: int, every: int, seed: int, n0: int = 100,
+                      alpha: float = 0.001) -> dict:
+    """CERTIFY (the shipped file's n0 and α) on every ``every``-th test image, the first ``images`` of them."""
     return _run("certify", ["certify", "--name", name, "--data-dir", data_dir, "--limit", str(images),
-                            "--n", str(n), "--every", str(every), "--seed", str(seed)])
+                            "--n", str(n), "--n0", str(n0), "--alpha", repr(float(alpha)), "--every", str(every),
+                            "--seed", str(seed)])
 
 
 def full_command(kind: str, name: str, data_dir: str | None) -> str:
@@ -78,18 +83,6 @@ def missing_data_caption(dataset: str, kind: str, name: str) -> None:
     folders = ", ".join(str(folder) for folder in data_dirs())
     st.caption(f"To recompute these numbers, put {dataset}_test.npz in one of {folders} (or set RDL_DATA_DIR), "
                f"then run `{full_command(kind, name, None)}`.")
-
-
-def rows_agree(recomputed: dict, shipped: dict | None) -> tuple[int, int] | None:
-    """(identical rows, rows compared) between a recomputed and a shipped certify file with the same
-    n, n0, α, seed and image stride, or None when they are not comparable."""
-    keys = ("n", "n0", "alpha", "every", "model_sha256")
-    if (not shipped or any(recomputed.get(k) != shipped.get(k) for k in keys) or "rows" not in shipped
-            or recomputed.get("seed", 0) != shipped.get("seed", 0)):  # files before the seed was recorded: 0
-        return None
-    strip = lambda row: {k: v for k, v in row.items() if k != "seconds"}  # noqa: E731
-    pairs = list(zip(recomputed["rows"], shipped["rows"]))
-    return sum(strip(a) == strip(b) for a, b in pairs), len(pairs)
 
 
 def _remembered(key: str, request: tuple, label: str) -> bool:
@@ -180,9 +173,11 @@ def certify_panel(shipped: dict[str, dict] | None = None, *, key: str) -> None:
         n_choices = sorted({1000, int(record["n"])})
         n = right.select_slider("n (Monte-Carlo draws)", n_choices, value=int(record["n"]), key=f"{key}_n")
         seed = int(record.get("seed", 0))
-        request = (name, folder, int(images), int(n), int(record["every"]), seed)
+        request = (name, folder, int(images), int(n), int(record["every"]), seed, int(record.get("n0", 100)),
+                   float(record["alpha"]))
+        made = certificate.provenance(record)
         if not _remembered(key, request, f"Recompute CERTIFY on {images} images"):
-            st.caption(f"The shipped file: `{record.get('command', '')}`.")
+            st.caption(f"The shipped file, {made.sentence}: `{record.get('command', '')}`.")
             return
         with st.spinner(f"CERTIFY on {images} images, n = {n}…"):
             try:
@@ -196,11 +191,12 @@ def certify_panel(shipped: dict[str, dict] | None = None, *, key: str) -> None:
                        f"shipped, same {images} images": percent(b), f"shipped, all {record['examples']}": percent(c)}
                       for r, a, b, c in zip(record["radii"], fresh["certified_accuracy"], shipped_first,
                                             record["certified_accuracy"])], hide_index=True, width="stretch")
-        agreement = rows_agree(fresh, first)
-        if agreement is not None:
-            same, total = agreement
-            st.metric("Rows identical to the shipped ones", f"{same}/{total}",
-                      help="Each row depends only on seed + image index, so at the shipped n they must agree.")
-        else:
-            st.caption(f"n = {n} differs from the shipped n = {record['n']}: the radii differ, row by row.")
-        st.caption(f"{fresh['seconds']:.0f} s on {fresh.get('device', '?')}.")
+        st.caption(f"Shipped: {made.sentence}. Now: {certificate.provenance(fresh).sentence}, "
+                   f"{fresh['seconds']:.0f} s.")
+        comparison = certificate.compare_certify_rows(fresh, first)
+        if comparison is None:
+            st.caption("The recomputed file is of another model or other images: its rows are not compared.")
+            return
+        st.metric(comparison.label, f"{comparison.agreeing}/{comparison.compared}",
+                  help="Identical rows are expected only like for like; otherwise CERTIFY's statistics decide.")
+        st.caption(comparison.caption)

@@ -13,14 +13,18 @@ import functools
 import hashlib
 import json
 import math
+import platform
+import re
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from core import data, evaluation, files, geometry, inference, lipschitz, noise as noises, results, smoothing, toys, zoo
+from core import (data, evaluation, experiments, files, geometry, inference, lipschitz, noise as noises, results,
+                  smoothing, toys, zoo)
 from core.device import make_generator
 from core.scenes import common
 from core.seeds import check_seed, stream_generator, stream_seed
@@ -44,6 +48,8 @@ P_A_GRID = np.linspace(0.5, 0.99999, 400)
 SCENE_FILE = Path(__file__).resolve().parents[2] / "assets" / "scenes" / "certificate.json"
 BUILD_COMMAND = "python -m core.scenes build --scene p09_certificate"
 NORM_LABELS = {"l2": "ℓ2", "l1": "ℓ1", "linf": "ℓ∞"}
+EXACT_RTOL = 1e-9       # like-for-like rows: the radius is a deterministic function of the counts
+TF32_TEXT = "TF32 convolutions (not the IEEE fp32 classifier; being recertified)"
 
 
 def toy_spec(sigma: float, seed: int) -> toys.ToySpec:
@@ -124,6 +130,43 @@ def _frozen(array) -> np.ndarray:
     return array
 
 
+def _count(value: int) -> str:
+    """10100 → "10 100" (the page's way of writing large counts)."""
+    return f"{int(value):,}".replace(",", " ")
+
+
+# ---------------------------------------------------------------------------- how a result was computed
+@dataclass(frozen=True)
+class Provenance:
+    """How a certify file (or the scene file's image certificates) was computed, read off the file."""
+    device: str                 # the file's "device" label, e.g. "cuda (NVIDIA H200)"
+    generator: str              # "cpu" | "cuda": whose stream drew the noise (they differ for one seed)
+    fp32_kernels: str           # "ieee" | "tf32"
+    sentence: str
+
+    @property
+    def tf32(self) -> bool:
+        return self.fp32_kernels == "tf32"
+
+
+def provenance(record: dict) -> Provenance:
+    """Device, noise generator and classifier arithmetic of a certify record (core.experiments.drawn_with),
+    as one phrase: TF32 files say they are not the IEEE fp32 classifier."""
+    drawn = experiments.drawn_with(record)
+    device = str(record.get("device") or f"an unrecorded {drawn['generator'].upper()} machine")
+    kernels = TF32_TEXT if drawn["fp32_kernels"] == "tf32" else "the IEEE fp32 classifier"
+    return Provenance(device, drawn["generator"], drawn["fp32_kernels"],
+                      f"computed on {device}: noise from the {drawn['generator'].upper()} generator, {kernels}")
+
+
+def passes_sentence(n0: int, n: int, seconds: float | None, where: str) -> str:
+    """CERTIFY's cost: n₀ + n forward passes of the base classifier per input (and their measured time)."""
+    took = "" if seconds is None else f" ({seconds:.2f} s {where})"
+    return (f"Cost: CERTIFY ran the base classifier on n₀ + n = {_count(n0 + n)} noisy copies{took}, where an "
+            f"undefended prediction runs it once: the slide's \"computationally efficient\" certificate costs "
+            f"{_count(n0 + n)} forward passes per input.")
+
+
 # ---------------------------------------------------------------------------- 2-D CERTIFY
 @dataclass(frozen=True)
 class PointCertificate:
@@ -143,6 +186,8 @@ class PointCertificate:
     abstain: int
     other: int
     caption: str
+    seconds: float              # CERTIFY's own time here (the ball check excluded)
+    cost: str                   # its forward passes (passes_sentence), and the ball check's
 
     @property
     def certified(self) -> bool:
@@ -209,8 +254,10 @@ def certify_point(*, x1: float, x2: float, sigma: float, n0: int, n: int, alpha:
     model, noise = toys.model(toy_spec(sigma, seed)), noises.make("gaussian", sigma)
     point = torch.tensor(x, dtype=torch.float32)
     with torch.inference_mode():
+        started = time.perf_counter()
         certificate = smoothing.certify_details(model, point, noise=noise, n0=n0, n=n, alpha=alpha,
                                                 batch_size=TOY_BATCH, generator=stream_generator(seed, "certify"))
+        seconds = time.perf_counter() - started
         inside, verdicts = np.zeros((0, 2)), np.zeros(0, dtype=int)
         if not certificate.abstained and certificate.radius > 0:
             draws = torch.rand(BALL_POINTS, 2, generator=stream_generator(seed, "ball points"), dtype=torch.float64)
@@ -226,9 +273,13 @@ def certify_point(*, x1: float, x2: float, sigma: float, n0: int, n: int, alpha:
     ceiling = smoothing.radius_ceiling(sigma, alpha, n)
     xs, ys, labels = _toy_regions(sigma, seed)
     parts = toys.split(toy_spec(sigma, seed))
+    cost = passes_sentence(n0, n, seconds, "here, on the 2-D toy network")
+    if len(verdicts):
+        cost += (f" The ball check adds {BALL_POINTS} × {_count(BALL_VOTES)} = {_count(BALL_POINTS * BALL_VOTES)} "
+                 "passes (PREDICT at each point).")
     return PointCertificate(x, sigma, certificate, ceiling, xs, ys, labels, _frozen(parts.x_train.numpy()),
                             _frozen(parts.y_train.numpy()), _frozen(inside), _frozen(verdicts), same, abstain, other,
-                            ball_caption(certificate, same, abstain, other, ceiling))
+                            ball_caption(certificate, same, abstain, other, ceiling), seconds, cost)
 
 
 # ---------------------------------------------------------------------------- radius vs p_A
@@ -330,6 +381,46 @@ def layer_bounds(model: str) -> tuple[float, ...]:
 
 
 @dataclass(frozen=True)
+class RadiusGap:
+    """Why a split vote keeps α* under the ceiling, in the radius's units (pixels for a hidden layer), with
+    R(p) = the noise's certified radius at p (σΦ⁻¹(p) for Gaussian noise):
+    ceiling − α* = statistical + rate, where
+    statistical = min(R(n_A/n), ceiling) − R(p̲_A)   (Clopper–Pearson's slack: what a larger n could recover) and
+    rate = ceiling − min(R(n_A/n), ceiling)        (what the vote rate itself leaves, up to the ceiling)."""
+    radius: float           # α* = R(p̲_A)
+    rate_radius: float      # R(n_A / n): the radius of the observed vote rate
+    ceiling: float          # R(α^{1/n})
+    statistical: float
+    rate: float
+    larger_n: int
+    at_larger_n: float      # α* that the same vote rate gives with larger_n draws
+
+    @property
+    def dominant(self) -> str:
+        """"statistics" (the slack: n limits α*) or "rate" (p_A: the noise level and the model)."""
+        return "statistics" if self.statistical > self.rate else "rate"
+
+
+def radius_gap(certificate: smoothing.Certificate, noise, lipschitz_bound: float = 1.0) -> RadiusGap | None:
+    """The split of ceiling − α* into its statistical part and the vote rate's part (RadiusGap), None when
+    CERTIFY abstained or all n votes agreed (α* is then the ceiling itself)."""
+    if certificate.abstained or certificate.unanimous:
+        return None
+
+    def radius(p: float) -> float:
+        return float(smoothing.certified_radius(noise, p)) / lipschitz_bound
+
+    rate = certificate.count_a / certificate.n
+    ceiling = smoothing.certify_ceiling(noise, certificate.alpha, certificate.n) / lipschitz_bound
+    alpha_star = certificate.radius / lipschitz_bound
+    capped = min(radius(rate), ceiling)
+    larger = 10_000 if certificate.n < 10_000 else 10 * certificate.n
+    p_lower = smoothing.clopper_pearson_lower(min(larger, round(rate * larger)), larger, certificate.alpha)
+    return RadiusGap(alpha_star, radius(rate), ceiling, max(0.0, capped - alpha_star), max(0.0, ceiling - capped),
+                     larger, radius(p_lower) if p_lower >= 0.5 else 0.0)
+
+
+@dataclass(frozen=True)
 class ImageCertificate:
     """CERTIFY of a gallery image with a zoo model's own noise (pulled back to pixels for a hidden layer)."""
     model: str
@@ -347,6 +438,11 @@ class ImageCertificate:
     pixels: np.ndarray
     shipped: bool
     caption: str
+    gap: RadiusGap | None       # the split of ceiling − α* (None: abstained, or on the ceiling)
+    feature_rms: tuple | None   # (pixels, layer-i features) per-coordinate RMS of this image, hidden-layer noise only
+    seconds: float | None       # CERTIFY's time here (None: read from the shipped file)
+    source: str                 # where the certificate comes from and how it was computed
+    cost: str                   # passes_sentence
 
     @property
     def prediction_name(self) -> str:
@@ -354,31 +450,50 @@ class ImageCertificate:
 
     @property
     def limited_by(self) -> str:
-        """"abstain", "n" (all votes agreed: the ceiling) or "p_a" (the votes themselves)."""
+        """"abstain", "ceiling" (all votes agreed: only n limits α*), "statistics" (Clopper–Pearson's slack is
+        most of the gap to the ceiling: n limits α*) or "rate" (the vote rate itself is: p_A limits α*)."""
         if self.certificate.abstained:
             return "abstain"
-        return "n" if self.certificate.unanimous else "p_a"
+        return "ceiling" if self.gap is None else self.gap.dominant
 
 
-def image_caption(certificate: smoothing.Certificate, names, radius: float, ceiling: float, layer: int,
-                  lipschitz_bound: float, radius_layer: float) -> str:
-    """What limits this image's α*, read off the computed votes."""
+def image_caption(certificate: smoothing.Certificate, names, *, radius: float, ceiling: float,
+                  gap: RadiusGap | None = None, layer: int = 0, lipschitz_bound: float = 1.0,
+                  radius_layer: float | None = None, scale: float | None = None,
+                  feature_rms: tuple | None = None) -> str:
+    """What limits this image's α*, read off the computed votes: the ceiling (all votes agreed), or the larger
+    of the two parts of the gap to it (radius_gap); for hidden-layer noise, the pull-back and its caveat."""
     guess = names[certificate.guess]
     best = certificate.alpha ** (1 / certificate.n)
     if certificate.abstained:
         text = (f"CERTIFY abstains: {certificate.count_a} of {certificate.n} votes for {guess} give p_A ≥ "
                 f"{certificate.p_a_lower:.4f} only, not above ½.")
-    elif certificate.unanimous:
+    elif gap is None:
         text = (f"All {certificate.n} votes went to {guess}: p_A's lower bound is α^(1/n) = {best:.4f} and the "
                 f"radius sits on the ceiling {ceiling:.4f} — here n limits α*; more draws would raise it.")
     else:
+        rate = certificate.count_a / certificate.n
+        itself = ("reaches the ceiling" if gap.rate_radius >= gap.ceiling else
+                  f"would certify {gap.rate_radius:.4f}")
+        verdict = ("here n, more than p_A, limits α*" if gap.dominant == "statistics" else
+                   "here p_A (the noise level and the model), more than n, limits α*")
+        change = 100 * (gap.at_larger_n / gap.radius - 1) if gap.radius > 0 else math.inf
         text = (f"{certificate.count_a} of {certificate.n} votes went to {guess}: p_A's lower bound "
-                f"{certificate.p_a_lower:.4f} lies below α^(1/n) = {best:.4f}, so the radius {radius:.4f} stays under "
-                f"the ceiling {ceiling:.4f} — here p_A (the noise level and the model), not n, limits α*.")
+                f"{certificate.p_a_lower:.4f} gives α* = {gap.radius:.4f}, {gap.ceiling - gap.radius:.4f} under the "
+                f"ceiling {gap.ceiling:.4f}. Of that gap, {gap.statistical:.4f} is Clopper–Pearson's slack at n = "
+                f"{certificate.n} (the vote rate {rate:.3f} itself {itself}) and {gap.rate:.4f} is left by the vote "
+                f"rate — {verdict}: the same vote rate with n = {_count(gap.larger_n)} would certify "
+                f"{gap.at_larger_n:.4f} ({change:+.0f} %).")
     if layer > 0 and not certificate.abstained:
         prefix = "φ(1)" if layer == 1 else f"φ({layer})∘…∘φ(1)"
         text += (f" Noise after layer {layer}: {radius_layer:.4f} in the layer's space, divided by the Lipschitz "
                  f"bound L = {lipschitz_bound:.3g} of {prefix}, is {radius:.2e} in pixel space.")
+        if feature_rms is not None:
+            text += (f" Caveat: a noise of scale {scale:g} in layer {layer}'s space is not the same noise as "
+                     f"{scale:g} in pixels — this image's clean features there have a per-coordinate RMS of "
+                     f"{feature_rms[1]:.3g} against {feature_rms[0]:.3g} for its pixels — and L is an upper bound "
+                     "(a product of operator norms) that may be loose, so the pixel radius may sit far below "
+                     "the true one.")
     return text
 
 
@@ -391,18 +506,37 @@ def _image_arguments(model, index, n0, n, alpha, seed) -> tuple:
     return model, index, _positive_int(n0, "n₀"), _positive_int(n, "n"), _alpha(alpha), check_seed(seed)
 
 
-def _shipped_image(model, index, n0, n, alpha, seed) -> dict | None:
+def _shipped_image(model, index, n0, n, alpha, seed) -> tuple[dict, dict] | None:
+    """(the model's record in the scene file, the image's row), or None when not shipped for these settings."""
     record = _shipped().get("images", {}).get(model)
     settings = {"n0": n0, "n": n, "alpha": alpha, "seed": seed}
     if not record or record.get("sha256") != _sha(model) or any(record.get(k) != v for k, v in settings.items()):
         return None
     rows = record.get("rows", [])
-    return rows[index] if index < len(rows) else None
+    return (record, rows[index]) if index < len(rows) else None
 
 
 def image_is_shipped(*, model: str, index: int, n0: int, n: int, alpha: float, seed: int) -> bool:
     """Whether certify_image's result for these arguments is read from the shipped file (instant)."""
     return _shipped_image(*_image_arguments(model, index, n0, n, alpha, seed)) is not None
+
+
+def _this_cpu() -> str:
+    """This machine as certify files name theirs: live image certificates run on the CPU."""
+    return f"cpu ({torch.get_num_threads()} threads, {platform.processor() or platform.machine()})"
+
+
+def _rms(tensor: torch.Tensor) -> float:
+    return float(tensor.double().pow(2).mean().sqrt())
+
+
+@functools.lru_cache(maxsize=64)
+def _feature_rms(model: str, sha256: str, index: int, layer: int) -> tuple[float, float]:
+    """Per-coordinate RMS of gallery image ``index`` and of its clean features z = φ(layer)∘…∘φ(1)(x)."""
+    x = common.gallery(common.dataset_of(model))[0][index]
+    with torch.inference_mode():
+        z = zoo.shared_base(model).prefix(layer)(x.unsqueeze(0))[0]
+    return _rms(x), _rms(z)
 
 
 _heads: dict = {}
@@ -426,18 +560,21 @@ def fast_head(model: str, layer: int, z: torch.Tensor, noise) -> torch.nn.Module
         return _heads[key]
 
 
-def _certify_gallery_image(model, index, n0, n, alpha, seed, progress=None) -> smoothing.Certificate:
+def _certify_gallery_image(model, index, n0, n, alpha, seed, progress=None) -> tuple[smoothing.Certificate, float]:
     """CERTIFY of gallery image ``index`` with the generator make_generator(seed + index) — the rule of
-    CERTIFY rows (core.evaluation.certify_example), so the result equals that row's."""
+    CERTIFY rows (core.evaluation.certify_example), so the result equals that row's — and its time in
+    seconds (the n₀ + n draws and passes, not the head's one-time calibration)."""
     base = zoo.shared_base(model)
     noise, layer = common.zoo_noise(model)
     x = common.gallery(common.dataset_of(model))[0][index]
     callback = None if progress is None else (lambda done, total: progress(done / total))
     with torch.inference_mode():
         z = base.prefix(layer)(x.unsqueeze(0))[0]
-    return smoothing.certify_details(fast_head(model, layer, z, noise), z, noise=noise, n0=n0, n=n, alpha=alpha,
-                                     batch_size=IMAGE_BATCH, generator=make_generator(seed + index, "cpu"),
-                                     callback=callback)
+    head = fast_head(model, layer, z, noise)
+    started = time.perf_counter()
+    certificate = smoothing.certify_details(head, z, noise=noise, n0=n0, n=n, alpha=alpha, batch_size=IMAGE_BATCH,
+                                            generator=make_generator(seed + index, "cpu"), callback=callback)
+    return certificate, time.perf_counter() - started
 
 
 _image_cache: dict = {}
@@ -456,22 +593,34 @@ def certify_image(*, model: str, index: int, n0: int, n: int, alpha: float, seed
         if key in _image_cache:
             return _image_cache[key]
     model, index, n0, n, alpha, seed = key
-    row = _shipped_image(*key)
-    if row is not None:
+    shipped = _shipped_image(*key)
+    seconds = None
+    if shipped is not None:
+        row = shipped[1]
         certificate = smoothing.Certificate(**{**row, "counts": tuple(row["counts"]),
                                                "selection_counts": tuple(row["selection_counts"])})
+        made = provenance({"generator": "cpu", "fp32_kernels": "ieee", **shipped[0]})  # built on the CPU
+        source = f"shipped in assets/scenes/certificate.json, {made.sentence}"
     else:
-        certificate = _certify_gallery_image(model, index, n0, n, alpha, seed, progress)
+        certificate, seconds = _certify_gallery_image(model, index, n0, n, alpha, seed, progress)
+        made = provenance({"device": _this_cpu(), "generator": "cpu", "fp32_kernels": "ieee"})
+        source = made.sentence.replace("computed on", "computed here on", 1)
     noise, layer = common.zoo_noise(model)
     bound = layer_bounds(model)[layer] if layer > 0 else 1.0
     radius = float(smoothing.input_space_radius(certificate.radius, bound))
     ceiling = float(smoothing.input_space_radius(smoothing.certify_ceiling(noise, alpha, n), bound))
+    gap = radius_gap(certificate, noise, bound)
+    feature_rms = _feature_rms(model, _sha(model), index, layer) if layer > 0 else None
     images, labels = common.gallery(common.dataset_of(model))
     names = tuple(data.CLASS_NAMES[common.dataset_of(model)])
+    caption = image_caption(certificate, names, radius=radius, ceiling=ceiling, gap=gap, layer=layer,
+                            lipschitz_bound=bound, radius_layer=certificate.radius, scale=noise.scale,
+                            feature_rms=feature_rms)
+    source = f"Noise: {noise.label}, injected after layer {layer} (0 = the input); α = {alpha:g}; {source}."
     result = ImageCertificate(model, index, names, int(labels[index]), certificate, radius, certificate.radius, layer,
                               bound, noise.label, noise.certified_norm, ceiling,
-                              _frozen(common.image_array(images[index])), row is not None,
-                              image_caption(certificate, names, radius, ceiling, layer, bound, certificate.radius))
+                              _frozen(common.image_array(images[index])), shipped is not None, caption, gap,
+                              feature_rms, seconds, source, passes_sentence(n0, n, seconds, "here, on this CPU"))
     with _image_lock:
         _image_cache[key] = result
     return result
@@ -481,26 +630,56 @@ def certify_image(*, model: str, index: int, n0: int, n: int, alpha: float, seed
 @dataclass(frozen=True)
 class LayerRadii:
     """The layer-space radius R = σΦ⁻¹(α^{1/n}) pulled back to the input through L_i, per network."""
+    sigma: float
     best_radius: float
     bounds: dict            # network name → (L_0 … L_{N−1}) (noise on the logits is not a hidden layer)
     radii: dict             # network name → R / L_i
+    feature_rms: dict       # network name → per-coordinate RMS of its clean inputs' features at layers 0 … N−1
+    caveat: str             # layer_caveat: σ in a layer's space is not σ in pixels; L_i may be loose
+
+
+def layer_caveat(sigma: float, feature_rms: dict) -> str:
+    """The caveat beside the pulled-back radii, with each network's feature scales (computed, not assumed)."""
+    scales = "; ".join(f"{name}: {values[0]:.3g} at the input, {min(values[1:]):.3g}–{max(values[1:]):.3g} at "
+                       f"layers 1–{len(values) - 1}" for name, values in feature_rms.items() if len(values) > 1)
+    return (f"Caveat: a noise of scale σ = {sigma:g} added in layer i's space is not comparable with σ = {sigma:g} "
+            f"in pixels, because the features have their own scale (per-coordinate RMS on clean inputs — {scales}): "
+            "the same σ is a different share of the signal at each layer. And L_i multiplies the layers' operator "
+            "norms, an upper bound that may be loose, so R / L_i is a guaranteed input radius that may sit far "
+            "below the true one.")
+
+
+def _layer_rms(model: torch.nn.Module, x: torch.Tensor, layers: int) -> tuple[float, ...]:
+    with torch.inference_mode():
+        return tuple(_rms(z) for z in model.representations(x)[:layers])
+
+
+@functools.lru_cache(maxsize=8)
+def _zoo_layer_rms(model: str, sha256: str, layers: int) -> tuple[float, ...]:
+    """The zoo model's base network on its dataset's 20 gallery images."""
+    return _layer_rms(zoo.shared_base(model), common.gallery(common.dataset_of(model))[0], layers)
 
 
 @functools.lru_cache(maxsize=64)
 def hidden_layers(*, model: str | None, sigma: float, n: int, alpha: float, seed: int) -> LayerRadii:
     """R / L_i for i = 0…N−1 (core.lipschitz.lipschitz_upper_bound, core.smoothing.input_space_radius), with
-    the best layer-space radius R = σΦ⁻¹(α^{1/n}) CERTIFY can give, for the toy network and the zoo model."""
+    the best layer-space radius R = σΦ⁻¹(α^{1/n}) CERTIFY can give, for the toy network and the zoo model, and
+    each layer's feature scale (per-coordinate RMS of the clean features: the toy's held-out points, the
+    model's gallery images)."""
     sigma = float(_choice(sigma, TOY_SIGMAS, "σ"))
     best = smoothing.radius_ceiling(sigma, _alpha(alpha), _positive_int(n, "n"))
-    toy = toys.model(toy_spec(sigma, check_seed(seed)))
+    spec = toy_spec(sigma, check_seed(seed))
+    toy = toys.model(spec)
     with torch.no_grad():
         rows = {"2-D toy network": tuple(lipschitz.lipschitz_upper_bound(toy, i, (2,))
                                          for i in range(len(toy.layers) + 1))}
+    rms = {"2-D toy network": _layer_rms(toy, toys.split(spec).x_test, len(toy.layers))}
     if model is not None:
         rows[model] = layer_bounds(model)
+        rms[model] = _zoo_layer_rms(model, _sha(model), len(rows[model]) - 1)
     bounds = {name: values[:-1] for name, values in rows.items()}
     radii = {name: _frozen([smoothing.input_space_radius(best, b) for b in values]) for name, values in bounds.items()}
-    return LayerRadii(best, bounds, radii)
+    return LayerRadii(sigma, best, bounds, radii, rms, layer_caveat(sigma, rms))
 
 
 # ---------------------------------------------------------------------------- shipped curves
@@ -515,18 +694,52 @@ class Curve:
     device: str
     command: str
     ceiling: float | None = None    # certify_ceiling(noise, α, n) / Lipschitz bound: no radius beyond it (its norm)
+    provenance: Provenance | None = None
+    caption: str = ""               # how it was computed, its forward passes, the hidden-layer caveat, its command
+
+
+def _noise_of(record: dict):
+    """The certify record's noise (core.noise.Noise), None when the file does not say it."""
+    spec = record.get("noise")
+    try:
+        return noises.make(spec["name"], float(spec["scale"]), **dict(spec.get("params") or {}))
+    except (TypeError, KeyError, ValueError, AttributeError):
+        return None
 
 
 def _curve_ceiling(record: dict) -> float | None:
     """The largest radius the shipped CERTIFY run could return (core.smoothing.certify_ceiling at its n and α,
     pulled back by its Lipschitz bound for hidden-layer noise), None when the file does not say its noise."""
-    spec = record.get("noise")
+    noise = _noise_of(record)
     try:
-        noise = noises.make(spec["name"], float(spec["scale"]))
         ceiling = smoothing.certify_ceiling(noise, float(record["alpha"]), int(record["n"]))
         return float(smoothing.input_space_radius(ceiling, float(record.get("lipschitz_bound", 1.0))))
     except (TypeError, KeyError, ValueError):
         return None
+
+
+def curve_caption(name: str, record: dict) -> str:
+    """One certify file in words, from the file: how it was computed (device, generator, TF32 or IEEE fp32),
+    its forward passes per image and their time there, the pull-back of hidden-layer noise, its command."""
+    made = provenance(record)
+    examples, passes = int(record.get("examples") or len(record["rows"])), int(record.get("n0", 0)) + int(record["n"])
+    seconds = record.get("seconds")
+    took = f", {seconds / examples:.2f} s per image there" if isinstance(seconds, (int, float)) and examples else ""
+    text = f"{name}: {made.sentence}; {_count(passes)} forward passes per image (n₀ + n){took}."
+    spec, bound = record.get("noise") or {}, float(record.get("lipschitz_bound", 1.0))
+    if int(spec.get("layer", 0) or 0) > 0:
+        text += (f" Noise after layer {spec['layer']}: its layer-space radii are divided by the Lipschitz bound "
+                 f"L = {bound:.3g}, which may be loose, and a scale of {float(spec['scale']):g} in that layer's "
+                 f"space is not {float(spec['scale']):g} in pixels.")
+    return f"{text} `{record.get('command', '')}`"
+
+
+def curve_from(name: str, record: dict) -> Curve:
+    """A certify record (core.results.read) as a Curve with its ceiling and caption."""
+    return Curve(name, record.get("norm", "l2"), tuple(record["radii"]), tuple(record["certified_accuracy"]),
+                 int(record.get("examples", 0)), int(record.get("n", 0)), str(record.get("device", "?")),
+                 str(record.get("command", "")), _curve_ceiling(record), provenance(record),
+                 curve_caption(name, record))
 
 
 @dataclass(frozen=True)
@@ -547,13 +760,126 @@ def certified_curves() -> CertifiedCurves:
             record = results.read("certify", name)
         except results.ResultsUnavailable:
             continue
-        curves.setdefault(record.get("dataset"), []).append(
-            Curve(name, record.get("norm", "l2"), tuple(record["radii"]), tuple(record["certified_accuracy"]),
-                  int(record.get("examples", 0)), int(record.get("n", 0)), str(record.get("device", "?")),
-                  str(record.get("command", "")), _curve_ceiling(record)))
+        curves.setdefault(record.get("dataset"), []).append(curve_from(name, record))
     datasets = tuple(d for d in ("cifar10", "mnist") if d in curves)
     return CertifiedCurves(datasets, curves, tuple(evaluation.COHEN_RADII),
                            {sigma: tuple(values) for sigma, values in evaluation.COHEN_CIFAR10.items()})
+
+
+# ---------------------------------------------------------------------------- a recomputation against a shipped file
+EXACT_SETTINGS = ("n", "n0", "alpha", "seed", "noise_chunk", "precision")
+
+
+def vote_count(radius: float, *, noise, n: int, alpha: float) -> int | None:
+    """The estimation votes n_A behind a certified radius (layer space for hidden-layer noise): the k with
+    certified_radius(noise, clopper_pearson_lower(k, n, α)) = radius within EXACT_RTOL, found by bisection (the
+    radius grows with k). None for an abstention (radius 0) or when no k gives that radius."""
+    if not radius > 0:
+        return None
+
+    def certified(k: int) -> float:
+        return float(smoothing.certified_radius(noise, smoothing.clopper_pearson_lower(k, n, alpha)))
+
+    low, high = 1, n
+    if certified(high) < radius * (1 - EXACT_RTOL):
+        return None
+    while low < high:
+        middle = (low + high) // 2
+        low, high = (low, middle) if certified(middle) >= radius * (1 - EXACT_RTOL) else (middle + 1, high)
+    return low if math.isclose(certified(low), radius, rel_tol=EXACT_RTOL) else None
+
+
+def vote_interval(count: int, n: int, alpha: float) -> tuple[float, float]:
+    """The two one-sided (1 − α) Clopper–Pearson bounds on the vote share n_A / n (CERTIFY's lower one, and
+    1 − the lower one of the other votes)."""
+    return (smoothing.clopper_pearson_lower(count, n, alpha),
+            1.0 - smoothing.clopper_pearson_lower(n - count, n, alpha))
+
+
+@dataclass(frozen=True)
+class RowsComparison:
+    """A recomputed certify file's rows against the shipped rows of the same images."""
+    exact: bool             # like for like: every row must repeat (vote count, prediction, radius within EXACT_RTOL)
+    compared: int
+    agreeing: int           # identical rows (exact) or rows agreeing within CERTIFY's statistics
+    differing: tuple        # image indices of the other rows
+    label: str              # the metric's label
+    caption: str            # one sentence: why identity or statistics is the test, and the outcome
+
+
+def _drawn(record: dict) -> dict:
+    """The settings a row's draws depend on, read as core.experiments reads them for --resume: before
+    noise_chunk the noise was drawn in the run's batches (batch_size, else the command's --batch-size, else
+    1000), before --precision every run was fp32, before the seed was recorded it was 0."""
+    settings = {key: record.get(key) for key in EXACT_SETTINGS}
+    flag = re.search(r"--batch-size[ =](\d+)", str(record.get("command", "")))
+    settings["noise_chunk"] = record.get("noise_chunk", record.get("batch_size", int(flag.group(1)) if flag else 1000))
+    settings["precision"] = record.get("precision", "fp32")
+    settings["seed"] = record.get("seed", 0)
+    return settings
+
+
+def _row_votes(row: dict, record: dict, noise) -> int | None:
+    radius = float(row.get("radius_layer", row["radius"]))
+    if noise is None or int(row["predict"]) == smoothing.ABSTAIN:
+        return None
+    return vote_count(radius, noise=noise, n=int(record["n"]), alpha=float(record["alpha"]))
+
+
+def compare_certify_rows(recomputed: dict, shipped: dict) -> RowsComparison | None:
+    """Compare like with like. When both files drew their noise from the same generator kind in IEEE fp32 with
+    the same n, n₀, α, seed, noise chunk and precision, each row must repeat exactly: same label, prediction
+    and vote count n_A (read back from the radius, vote_count), radius within EXACT_RTOL relative (a
+    deterministic function of the counts). Otherwise (a CUDA file recomputed on a CPU, a TF32 file, another
+    n…) the recomputation is another random experiment: a row agrees within CERTIFY's statistics when both
+    certify the same class unless either abstains, and the two vote shares' Clopper–Pearson intervals
+    (vote_interval, each at its file's α) overlap. None when the files are of other models or other images."""
+    if any(recomputed.get(key) != shipped.get(key) for key in ("model_sha256", "every")):
+        return None
+    mine, theirs = experiments.drawn_with(recomputed), experiments.drawn_with(shipped)
+    reasons = []
+    if mine["generator"] != theirs["generator"]:
+        reasons.append(f"the shipped noise was drawn by the {theirs['generator'].upper()} generator and this by the "
+                       f"{mine['generator'].upper()} one, another random experiment for the same seed")
+    tf32 = [who for who, drawn in (("the shipped file", theirs), ("this run", mine)) if drawn["fp32_kernels"] == "tf32"]
+    if tf32:
+        reasons.append(f"{' and '.join(tf32)} ran TF32 convolutions, not the IEEE fp32 classifier")
+    a, b = _drawn(recomputed), _drawn(shipped)
+    reasons += [f"{key} is {a[key]} here and {b[key]} shipped" for key in EXACT_SETTINGS if a[key] != b[key]]
+    exact = not reasons
+    noise = _noise_of(shipped)
+    pairs = [(row, other) for row in recomputed["rows"] for other in shipped["rows"]
+             if int(row["index"]) == int(other["index"])]
+    differing = []
+    for row, other in pairs:
+        votes = _row_votes(row, recomputed, noise), _row_votes(other, shipped, noise)
+        same_image = int(row["label"]) == int(other["label"])
+        if exact:
+            r, s = float(row.get("radius_layer", row["radius"])), float(other.get("radius_layer", other["radius"]))
+            agree = (same_image and int(row["predict"]) == int(other["predict"]) and votes[0] == votes[1]
+                     and math.isclose(r, s, rel_tol=EXACT_RTOL, abs_tol=0.0))
+        else:
+            abstains = smoothing.ABSTAIN in (int(row["predict"]), int(other["predict"]))
+            agree = same_image and (abstains or int(row["predict"]) == int(other["predict"]))
+            if agree and None not in votes:
+                (low, high), (low2, high2) = (vote_interval(votes[0], int(recomputed["n"]), float(recomputed["alpha"])),
+                                              vote_interval(votes[1], int(shipped["n"]), float(shipped["alpha"])))
+                agree = low <= high2 and low2 <= high
+        if not agree:
+            differing.append(int(row["index"]))
+    agreeing = len(pairs) - len(differing)
+    listed = f" Rows of images {', '.join(map(str, differing))} do not." if differing else ""
+    if exact:
+        caption = (f"Both files drew their noise from the {mine['generator'].upper()} generator with the IEEE fp32 "
+                   f"classifier and the same n, n₀, α and seed, so each row must repeat exactly (same prediction and "
+                   f"vote count n_A, radius within {EXACT_RTOL:g} relative): {agreeing} of {len(pairs)} do.{listed}")
+        label = "Rows identical to the shipped ones"
+    else:
+        caption = (f"Not like for like — {'; '.join(reasons)} — so rows are compared within CERTIFY's statistics, "
+                   f"not for identity: {agreeing} of {len(pairs)} agree (the same class unless either abstains, and "
+                   f"vote shares whose Clopper–Pearson intervals at α overlap).{listed}")
+        label = "Rows agreeing within CERTIFY's statistics"
+    return RowsComparison(exact, len(pairs), agreeing, tuple(differing), label, caption)
 
 
 # ---------------------------------------------------------------------------- shipped file
@@ -578,9 +904,10 @@ def build(path: Path = SCENE_FILE, *, models: list[str] | None = None, log=print
         log(f"{model}: Lipschitz bounds and {n0}+{n} draws on each gallery image")
         content["lipschitz"][model] = {"sha256": _sha(model), "code": _lipschitz_code(),
                                        "bounds": _layer_bounds_live(model)}
-        rows = [dataclasses.asdict(_certify_gallery_image(model, index, n0, n, alpha, seed))
+        rows = [dataclasses.asdict(_certify_gallery_image(model, index, n0, n, alpha, seed)[0])
                 for index in range(len(common.gallery(common.dataset_of(model))[1]))]
         content["images"][model] = {"sha256": _sha(model), "n0": n0, "n": n, "alpha": alpha, "seed": seed,
+                                    "device": _this_cpu(), "generator": "cpu", "fp32_kernels": "ieee",
                                     "rows": [{**row, "counts": list(row["counts"]),
                                               "selection_counts": list(row["selection_counts"])} for row in rows]}
     _write(path, content)

@@ -1,10 +1,12 @@
 """The certificate: CERTIFY's radius stays below the ceiling σΦ⁻¹(α^{1/n}), which moves with n and α; the image
 certificate opens shipped and runs live behind a button; the shipped curves are drawn per dataset."""
 import json
+import re
 
 from scipy.stats import norm
 
 from core import results
+from core.experiments import drawn_with
 from core.scenes import certificate as C
 
 PAGE = "app_pages/p09_certificate.py"
@@ -76,6 +78,28 @@ def test_shipped_certificates_are_plotted_beside_cohen_per_dataset(open_page):
         ours = [t for t in traces if "this code" in t]
         assert sorted(t.split(",")[0] for t in ours) == sorted(names)
         assert sum("Cohen et al." in t for t in traces) == (3 if dataset == "cifar10" else 0)
+    # Every shipped file's caption says how it was computed, read off the file: TF32 files say so.
+    captions = [caption.value for caption in at.caption]
+    for name, record in shipped.items():
+        caption = next(c for c in captions if c.startswith(f"{name}: computed on {record['device']}"))
+        assert (C.TF32_TEXT in caption) == (drawn_with(record)["fp32_kernels"] == "tf32")
+        assert f"{record['n0'] + record['n']:,} forward passes per image".replace(",", " ") in caption
+
+
+def test_the_page_states_certifys_cost_and_the_hidden_layer_caveat(open_page):
+    """CERTIFY's forward passes (n₀ + n, computed) beside the point and the image; the caveat beside the radii
+    pulled back from a hidden layer, with the features' computed scales."""
+    at = open_page(PAGE)
+    assert not at.exception
+    captions = [caption.value for caption in at.caption]
+    assert any(re.search(r"n₀ \+ n = 1 100 noisy copies \(\d+\.\d\d s here, on the 2-D toy network\)", c)
+               and "certificate costs 1 100 forward passes per input" in c for c in captions)
+    if C.image_is_shipped(model=C.DEFAULT_MODEL, index=0, n0=100, n=200, alpha=0.001, seed=0):
+        assert any("n₀ + n = 300 noisy copies" in c and "shipped in assets/scenes/certificate.json" in c
+                   for c in captions)
+    layers = C.hidden_layers(model=C.DEFAULT_MODEL, sigma=C.DEFAULTS["sigma"], n=C.DEFAULTS["n"],
+                             alpha=C.DEFAULTS["alpha"], seed=0)
+    assert layers.caveat in captions and "is not comparable with σ = 0.1 in pixels" in layers.caveat
 
 
 def test_a_cancelled_image_run_says_how_far_it_got_and_keeps_nothing(open_page):

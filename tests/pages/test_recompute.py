@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from core import data, evaluation, noise as noises, zoo
+from core import data, evaluation, noise as noises, smoothing, zoo
 from core.models import without_noise
+from core.scenes import certificate
 from ui import recompute
 
 # A click here runs the real CLI in-process (calibration, then CERTIFY or the attacks) on the shipped models:
@@ -99,6 +100,62 @@ def test_p09_recomputed_certificates_equal_core(open_page, local_mnist):
                                       alpha=0.001, batch_size=1000, seed=0)
     expected = evaluation.certified_accuracy_curve(rows, [0.0, 0.25, 0.5, 0.75, 1.0])
     assert shown == [f"{100 * a:.1f} %" for a in expected]
+    # n = 1000 against the shipped n = 10 000: another experiment, compared within CERTIFY's statistics.
+    assert [m for m in at.metric if m.label == "Rows agreeing within CERTIFY's statistics"]
+    assert any(c.value.startswith("Not like for like — ") and "n is 1000 here and 10000 shipped" in c.value
+               for c in at.caption)
+
+
+def _record(kind: str, counts, *, n=10_000, alpha=0.001, sigma=0.25) -> dict:
+    """A certify file's content as core.experiments writes it (kind: "cpu", "cuda" IEEE, or "tf32" as the
+    CUDA files written before core.device.strict_fp32, without generator keys), one row per vote count."""
+    noise = noises.make("gaussian", sigma)
+    rows = []
+    for index, count in enumerate(counts):
+        radius = float(smoothing.certified_radius(noise, smoothing.clopper_pearson_lower(count, n, alpha)))
+        rows.append({"index": index, "label": 3, "predict": 3, "radius": radius, "correct": 1, "seconds": 1.0})
+    how = {"cpu": {"device": "cpu (2 threads, x86_64)", "generator": "cpu", "fp32_kernels": "ieee"},
+           "cuda": {"device": "cuda (NVIDIA H100)", "generator": "cuda", "fp32_kernels": "ieee"},
+           "tf32": {"device": "cuda (NVIDIA H200)", "inference": {"device": "cuda", "precision": "fp32"}}}[kind]
+    radii = [0.0, 0.25, 0.5, 0.75, 1.0]
+    return {"command": "python -m core.experiments certify --name cifar10-gaussian-0.25",
+            "model": "cifar10-gaussian-0.25", "model_sha256": "abc", "dataset": "cifar10", "noise": {"name": "gaussian", "scale": sigma, "layer": 0},
+            "norm": "l2", "n0": 100, "n": n, "alpha": alpha, "every": 20, "seed": 0, "noise_chunk": 1000,
+            "precision": "fp32", "examples": len(rows), "lipschitz_bound": 1.0, "radii": radii,
+            "certified_accuracy": evaluation.certified_accuracy_curve(rows, radii), "seconds": float(len(rows)),
+            "rows": rows, **how}
+
+
+@pytest.mark.parametrize("shipped_kind,exact", [("cpu", True), ("cuda", False), ("tf32", False)])
+def test_p09_compares_like_with_like(open_page, tmp_path, monkeypatch, shipped_kind, exact):
+    """A CPU recomputation of a CPU IEEE file must repeat its rows; of a CUDA or a TF32 file it is another random
+    experiment, checked within CERTIFY's statistics, and the panel says why in one sentence (never "must" then).
+    The shipped file's provenance is shown before and after the click."""
+    counts = [9500, 9900, 9990]
+    shipped = _record(shipped_kind, counts)
+    fresh = _record("cpu", [9510, 9900, 9990] if not exact else counts)
+    (tmp_path / "cifar10_test.npz").write_bytes(b"")     # only its presence is checked before the click
+    monkeypatch.setattr(recompute, "data_dirs", lambda: [tmp_path])
+    monkeypatch.setattr(recompute, "shipped_certify", lambda: {"cifar10-gaussian-0.25": shipped})
+    calls = []
+    monkeypatch.setattr(recompute, "recompute_certify", lambda *request: calls.append(request) or fresh)
+    at = open_page("app_pages/p09_certificate.py")
+    assert not at.exception
+    at.slider(key="p09_recompute_images").set_value(3).run()
+    made = certificate.provenance(shipped).sentence
+    assert any(c.value.startswith(f"The shipped file, {made}") for c in at.caption)
+    assert ("TF32 convolutions (not the IEEE fp32 classifier; being recertified)" in made) == (shipped_kind == "tf32")
+    at.button(key="p09_recompute_button").click().run()
+    assert not at.exception
+    assert calls == [("cifar10-gaussian-0.25", str(tmp_path), 3, 10_000, 20, 0, 100, 0.001)]
+    label = "Rows identical to the shipped ones" if exact else "Rows agreeing within CERTIFY's statistics"
+    assert [m.value for m in at.metric if m.label == label] == ["3/3"]
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith(f"Shipped: {made}. Now: computed on cpu (2 threads") for c in captions)
+    comparison = next(c for c in captions if "CERTIFY's statistics" in c or "must repeat exactly" in c)
+    assert ("must repeat exactly" in comparison) == exact
+    if not exact:
+        assert comparison.startswith("Not like for like — ") and "must" not in comparison
 
 
 def test_missing_or_broken_local_data_gives_one_sentence(open_page, tmp_path, monkeypatch):

@@ -6,7 +6,7 @@ import pytest
 import scipy.stats
 import torch
 
-from core import evaluation, noise as noises, results, smoothing, toys, zoo
+from core import evaluation, experiments, noise as noises, results, smoothing, toys, zoo
 from core.scenes import certificate as C
 from core.scenes import common
 from core.seeds import stream_generator
@@ -95,17 +95,65 @@ def test_certify_image_is_the_certify_row_of_seed_plus_index(mnist_model):
 def test_image_caption_names_what_limits_the_radius(mnist_model):
     picture = C.certify_image(model=mnist_model, index=0, n0=10, n=100, alpha=0.01, seed=0)
     c = picture.certificate
-    if picture.limited_by == "n":
+    if picture.limited_by == "ceiling":
         assert c.count_a == c.n and picture.radius == pytest.approx(picture.ceiling) and "n limits α*" in picture.caption
-    elif picture.limited_by == "p_a":
-        assert c.count_a < c.n and picture.radius < picture.ceiling and "not n, limits α*" in picture.caption
+    elif picture.limited_by in ("statistics", "rate"):
+        assert c.count_a < c.n and picture.radius < picture.ceiling and picture.gap.dominant == picture.limited_by
     else:
         assert c.p_a_lower < 0.5 and "abstains" in picture.caption
     names = ("zero", "one")
     unanimous = smoothing.Certificate(1, 0.5, 0.95, (0, 100), (0, 10), 1, 100, 10, 100, 0.01, "l2")
-    split = smoothing.Certificate(1, 0.3, 0.9, (8, 92), (0, 10), 1, 92, 10, 100, 0.01, "l2")
-    assert "n limits α*" in C.image_caption(unanimous, names, 0.5, 0.5, 0, 1.0, 0.5)
-    assert "not n, limits α*" in C.image_caption(split, names, 0.3, 0.5, 0, 1.0, 0.3)
+    assert C.radius_gap(unanimous, noises.make("gaussian", 0.25)) is None
+    assert "n limits α*" in C.image_caption(unanimous, names, radius=0.5, ceiling=0.5)
+
+
+def _split_vote(count_a, n=200, alpha=0.001, sigma=0.25):
+    p_lower = smoothing.clopper_pearson_lower(count_a, n, alpha)
+    return smoothing.Certificate(1, smoothing.gaussian_radius(p_lower, sigma), p_lower, (n - count_a, count_a),
+                                 (0, 100), 1, count_a, 100, n, alpha, "l2")
+
+
+@pytest.mark.parametrize("count_a,dominant", [(190, "statistics"), (150, "rate")])
+def test_the_gap_to_the_ceiling_splits_into_statistics_and_the_vote_rate(count_a, dominant):
+    """ceiling − α* = (σΦ⁻¹(n_A/n) capped at the ceiling − σΦ⁻¹(p̲_A)) + (ceiling − the capped one): at n = 200,
+    190 votes of 200 lose more to Clopper–Pearson's slack than to the rate, 150 votes the other way round; the
+    caption says which, from those numbers."""
+    sigma, n, alpha = 0.25, 200, 0.001
+    certificate = _split_vote(count_a, n, alpha, sigma)
+    gap = C.radius_gap(certificate, noises.make("gaussian", sigma))
+    ceiling = sigma * scipy.stats.norm.ppf(alpha ** (1 / n))
+    rate_radius = sigma * scipy.stats.norm.ppf(count_a / n)
+    assert gap.ceiling == pytest.approx(ceiling) and gap.rate_radius == pytest.approx(rate_radius)
+    assert gap.statistical == pytest.approx(min(rate_radius, ceiling) - certificate.radius)
+    assert gap.rate == pytest.approx(ceiling - min(rate_radius, ceiling))
+    assert gap.statistical + gap.rate == pytest.approx(ceiling - certificate.radius)
+    assert gap.dominant == dominant
+    # The same vote rate with n = 10 000 draws: what a larger n recovers.
+    larger = smoothing.clopper_pearson_lower(round(count_a / n * 10_000), 10_000, alpha)
+    assert gap.larger_n == 10_000 and gap.at_larger_n == pytest.approx(sigma * scipy.stats.norm.ppf(larger))
+    caption = C.image_caption(certificate, ("zero", "one"), radius=certificate.radius, ceiling=ceiling, gap=gap)
+    assert f"{gap.statistical:.4f} is Clopper–Pearson's slack" in caption and f"{gap.rate:.4f} is left" in caption
+    assert ("here n, more than p_A, limits α*" in caption) == (dominant == "statistics")
+    assert ("here p_A (the noise level and the model), more than n, limits α*" in caption) == (dominant == "rate")
+    assert f"n = 10 000 would certify {gap.at_larger_n:.4f}" in caption
+
+
+def test_hidden_layer_images_carry_the_feature_scale_caveat():
+    model = "mnist-layer1-gaussian-0.25"
+    if model not in zoo.names():
+        pytest.skip("needs the shipped MNIST hidden-layer model")
+    picture = C.certify_image(model=model, index=3, n0=10, n=100, alpha=0.01, seed=0)
+    x = common.gallery("mnist")[0][3]
+    with torch.no_grad():
+        z = zoo.shared_base(model).prefix(1)(x.unsqueeze(0))[0]
+    assert picture.layer == 1 and picture.feature_rms == pytest.approx((float(x.pow(2).mean().sqrt()),
+                                                                         float(z.pow(2).mean().sqrt())), rel=1e-5)
+    assert "Caveat: a noise of scale 0.25 in layer 1's space is not the same noise as 0.25 in pixels" in picture.caption
+    assert f"{picture.feature_rms[1]:.3g} against {picture.feature_rms[0]:.3g}" in picture.caption
+    assert "may be loose" in picture.caption and f"L = {picture.lipschitz:.3g}" in picture.caption
+    # Computed here, timed: the page states the forward passes and the seconds they took.
+    assert not picture.shipped and picture.seconds > 0 and "computed here on cpu" in picture.source
+    assert "n₀ + n = 110 noisy copies" in picture.cost and f"{picture.seconds:.2f} s here" in picture.cost
 
 
 def test_shipped_image_certificates_equal_a_live_run():
@@ -117,7 +165,11 @@ def test_shipped_image_certificates_equal_a_live_run():
     assert C.image_is_shipped(**request)
     shipped = C.certify_image(**request)
     assert shipped.shipped
-    assert shipped.certificate == C._certify_gallery_image(model, 1, request["n0"], request["n"], request["alpha"], 0)
+    assert shipped.certificate == C._certify_gallery_image(model, 1, request["n0"], request["n"], request["alpha"], 0)[0]
+    # It says where it comes from and how it was computed (the CPU generator, IEEE fp32), and its forward passes.
+    assert shipped.source.startswith("Noise: ") and "shipped in assets/scenes/certificate.json, computed on" in shipped.source
+    assert "noise from the CPU generator, the IEEE fp32 classifier" in shipped.source and shipped.seconds is None
+    assert f"n₀ + n = {request['n0'] + request['n']} noisy copies" in shipped.cost
     assert not C.image_is_shipped(**{**request, "seed": 1})
     # The shipped Lipschitz bounds are those core.lipschitz computes now (same weights, same code).
     assert C.layer_bounds(model) == pytest.approx(C._layer_bounds_live(model), rel=1e-6)
@@ -141,6 +193,25 @@ def test_hidden_layers_pull_the_ceiling_back_through_the_lipschitz_bounds():
     assert radii[0] == pytest.approx(best)                      # L_0 = 1: the input itself
     np.testing.assert_allclose(radii, best / np.array(bounds))
     assert len(bounds) == len(toys.model(C.toy_spec(0.1, 0)).layers)
+    # Beside them, the caveat: σ in a layer's space is not σ in pixels, with the features' computed scale.
+    toy = toys.model(C.toy_spec(0.1, 0))
+    with torch.no_grad():
+        features = toy.representations(toys.split(C.toy_spec(0.1, 0)).x_test)
+    rms = layers.feature_rms["2-D toy network"]
+    assert len(rms) == len(bounds)
+    np.testing.assert_allclose(rms, [float(z.pow(2).mean().sqrt()) for z in features[:len(bounds)]], rtol=1e-5)
+    assert layers.caveat == C.layer_caveat(0.1, layers.feature_rms)
+    assert "σ = 0.1 added in layer i's space is not comparable with σ = 0.1 in pixels" in layers.caveat
+    assert f"{rms[0]:.3g} at the input, {min(rms[1:]):.3g}–{max(rms[1:]):.3g} at layers 1–{len(rms) - 1}" in layers.caveat
+    assert "may be loose" in layers.caveat
+
+
+def test_certify_point_states_its_forward_passes():
+    point = C.certify_point(**SMALL, seed=0)
+    assert point.seconds > 0
+    assert f"n₀ + n = {SMALL['n0'] + SMALL['n']} noisy copies ({point.seconds:.2f} s here" in point.cost
+    assert "computationally efficient" in point.cost
+    assert ("The ball check adds 40 × 1 000 = 40 000 passes" in point.cost) == point.certified
 
 
 def test_certified_curves_are_the_shipped_files():
@@ -155,6 +226,10 @@ def test_certified_curves_are_the_shipped_files():
             assert curve.ceiling == pytest.approx(expected) and curve.norm == noise.certified_norm
             # … and no shipped row is certified beyond it.
             assert max(row["radius"] for row in record["rows"]) <= curve.ceiling * (1 + 1e-9)
+            # Its caption says how it was computed, from the file (TF32 files: not the IEEE fp32 classifier).
+            drawn = experiments.drawn_with(record)
+            assert f"computed on {record['device']}: noise from the {drawn['generator'].upper()}" in curve.caption
+            assert (C.TF32_TEXT in curve.caption) == (drawn["fp32_kernels"] == "tf32")
     assert curves.published_radii == tuple(evaluation.COHEN_RADII)
 
 
@@ -187,3 +262,123 @@ def test_certified_accuracy_figure_has_one_panel_per_norm():
 def test_bad_arguments_raise_one_sentence(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# ---------------------------------------------------------------------------- how shipped files were computed
+def _certify_file(folder, name, *, device, counts, n=10_000, alpha=0.001, sigma=0.25, predictions=None, **extra):
+    """A certify result file as core.experiments writes it, one row per vote count (None: CERTIFY abstained)."""
+    import json
+
+    noise = noises.make("gaussian", sigma)
+    rows = []
+    for index, count in enumerate(counts):
+        predict = smoothing.ABSTAIN if count is None else (predictions or {}).get(index, 3)
+        radius = 0.0 if count is None else float(smoothing.certified_radius(
+            noise, smoothing.clopper_pearson_lower(count, n, alpha)))
+        rows.append({"index": index, "label": 3, "predict": predict, "radius": radius, "correct": int(predict == 3),
+                     "seconds": 0.5})
+    record = {"command": f"python -m core.experiments certify --name {name}", "model": name, "model_sha256": "abc",
+              "dataset": "cifar10", "noise": {"name": "gaussian", "scale": sigma, "layer": 0}, "norm": "l2",
+              "n0": 100, "n": n, "alpha": alpha, "every": 20, "seed": 0, "noise_chunk": 1000, "precision": "fp32",
+              "examples": len(rows), "lipschitz_bound": 1.0, "radii": [0.0, 0.25, 0.5, 0.75, 1.0],
+              "certified_accuracy": evaluation.certified_accuracy_curve(rows, [0.0, 0.25, 0.5, 0.75, 1.0]),
+              "seconds": 0.5 * len(rows), "rows": rows, "device": device, **extra}
+    (folder / f"certify_{name}.json").write_text(json.dumps(record))
+    return results.read("certify", name, folder)
+
+
+# The three kinds of certify files: TF32 on CUDA (before core.device.strict_fp32: no generator keys, an inference
+# plan without fp32_kernels), IEEE fp32 on CUDA and on a CPU (the keys certify writes now).
+KINDS = {
+    "tf32": dict(device="cuda (NVIDIA H200)", inference={"device": "cuda", "precision": "fp32"}),
+    "cuda": dict(device="cuda (NVIDIA H100)", generator="cuda", fp32_kernels="ieee"),
+    "cpu": dict(device="cpu (2 threads, x86_64)", generator="cpu", fp32_kernels="ieee"),
+}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_shipped_curve_says_how_it_was_computed(tmp_path, kind):
+    from ui.figures import certificate as figures
+
+    record = _certify_file(tmp_path, "cifar10-gaussian-0.25", counts=[9500, 9900, None], **KINDS[kind])
+    curve = C.curve_from("cifar10-gaussian-0.25", record)
+    made = curve.provenance
+    assert (made.generator, made.fp32_kernels) == (("cuda", "tf32") if kind == "tf32" else (kind, "ieee"))
+    assert curve.caption.startswith(f"cifar10-gaussian-0.25: computed on {KINDS[kind]['device']}: noise from the "
+                                    f"{made.generator.upper()} generator, ")
+    assert (C.TF32_TEXT in curve.caption) == (kind == "tf32")
+    assert ("generator, the IEEE fp32 classifier;" in curve.caption) == (kind != "tf32")
+    assert "10 100 forward passes per image (n₀ + n), 0.50 s per image there" in curve.caption
+    assert curve.caption.endswith(f"`{record['command']}`")
+    curves = C.CertifiedCurves(("cifar10",), {"cifar10": [curve]}, tuple(evaluation.COHEN_RADII), {})
+    trace = next(t for t in figures.certified_accuracy(curves, "cifar10").data if "this code" in (t.name or ""))
+    assert ("TF32 convolutions, being recertified" in trace.name) == (kind == "tf32")
+    assert made.sentence in trace.hovertemplate
+
+
+def test_a_hidden_layer_curve_carries_the_pull_back_caveat(tmp_path):
+    record = _certify_file(tmp_path, "cifar10-layer1-gaussian-0.25", counts=[9900], lipschitz_bound=71.6,
+                           noise={"name": "gaussian", "scale": 0.25, "layer": 1}, **KINDS["cpu"])
+    caption = C.curve_from("cifar10-layer1-gaussian-0.25", record).caption
+    assert "Noise after layer 1: its layer-space radii are divided by the Lipschitz bound L = 71.6, which may be " \
+           "loose, and a scale of 0.25 in that layer's space is not 0.25 in pixels." in caption
+
+
+@pytest.mark.parametrize("noise", [noises.make("gaussian", 0.25), noises.make("laplace", 0.1768),
+                                   noises.make("uniform", 0.433)])
+def test_vote_counts_are_read_back_from_the_radius(noise):
+    for count in (5200, 9137, 9999, 10_000):
+        radius = float(smoothing.certified_radius(noise, smoothing.clopper_pearson_lower(count, 10_000, 0.001)))
+        assert C.vote_count(radius, noise=noise, n=10_000, alpha=0.001) == count
+    assert C.vote_count(0.0, noise=noise, n=10_000, alpha=0.001) is None
+    assert C.vote_count(0.123456, noise=noise, n=10_000, alpha=0.001) is None   # no count gives that radius
+
+
+def test_like_for_like_rows_must_repeat_exactly(tmp_path):
+    counts = [9500, 9900, None, 10_000]
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    shipped = _certify_file(tmp_path / "a", "m", counts=counts, **KINDS["cpu"])
+    again = _certify_file(tmp_path / "b", "m", counts=counts, **KINDS["cpu"])
+    same = C.compare_certify_rows(again, shipped)
+    assert same.exact and (same.agreeing, same.compared, same.differing) == (4, 4, ())
+    assert same.label == "Rows identical to the shipped ones"
+    assert "must repeat exactly" in same.caption and "radius within 1e-09 relative): 4 of 4 do." in same.caption
+    # One vote more on image 1 (a radius 1e-5 relative away) breaks identity, though not CERTIFY's statistics.
+    one_more = _certify_file(tmp_path / "b", "m", counts=[9500, 9901, None, 10_000], **KINDS["cpu"])
+    changed = C.compare_certify_rows(one_more, shipped)
+    assert changed.exact and changed.differing == (1,) and "Rows of images 1 do not." in changed.caption
+    # A radius within the float tolerance is the same row.
+    nudged = {**again, "rows": [dict(row) for row in again["rows"]]}
+    nudged["rows"][0]["radius"] *= 1 + 1e-12
+    assert C.compare_certify_rows(nudged, shipped).differing == ()
+    # Another model or other images: nothing to compare.
+    assert C.compare_certify_rows({**again, "every": 10}, shipped) is None
+    # A file from before noise_chunk drew its noise in its batches (its command's --batch-size): other draws.
+    older = {key: value for key, value in shipped.items() if key != "noise_chunk"}
+    older["command"] += " --batch-size 2000"
+    drawn_otherwise = C.compare_certify_rows(again, older)
+    assert not drawn_otherwise.exact and "noise_chunk is 1000 here and 2000 shipped" in drawn_otherwise.caption
+
+
+def test_across_device_kinds_or_tf32_rows_agree_within_certifys_statistics(tmp_path):
+    for folder in ("cuda", "tf32", "cpu"):
+        (tmp_path / folder).mkdir()
+    recomputed = _certify_file(tmp_path / "cpu", "m", counts=[9500, 9900, None, 10_000, 9000],
+                               predictions={4: 5}, **KINDS["cpu"])
+    for kind, reason in (("cuda", "the shipped noise was drawn by the CUDA generator and this by the CPU one"),
+                         ("tf32", "the shipped file ran TF32 convolutions, not the IEEE fp32 classifier")):
+        # Image 0: 9 500 against 9 520 votes (overlapping intervals); 1: 9 900 against 9 000 (disjoint);
+        # 2: abstains here (agrees whatever the other says); 3: equal; 4: another class certified.
+        shipped = _certify_file(tmp_path / kind, "m", counts=[9520, 9000, 9800, 10_000, 9000], **KINDS[kind])
+        comparison = C.compare_certify_rows(recomputed, shipped)
+        assert not comparison.exact and comparison.label == "Rows agreeing within CERTIFY's statistics"
+        assert (comparison.agreeing, comparison.compared, comparison.differing) == (3, 5, (1, 4))
+        assert comparison.caption.startswith("Not like for like — ") and reason in comparison.caption
+        assert "must" not in comparison.caption and "Rows of images 1, 4 do not." in comparison.caption
+        low, high = C.vote_interval(9500, 10_000, 0.001)
+        assert low == pytest.approx(smoothing.clopper_pearson_lower(9500, 10_000, 0.001)) and low < 0.95 < high
+    # The same device kind at another n is not like for like either.
+    other_n = _certify_file(tmp_path / "cuda", "m", counts=[950, 990, None, 1000, 900], n=1000, **KINDS["cpu"])
+    comparison = C.compare_certify_rows(recomputed, other_n)
+    assert not comparison.exact and "n is 10000 here and 1000 shipped" in comparison.caption
+    assert comparison.differing == (4,)

@@ -79,8 +79,9 @@ def layer_radii(layers) -> go.Figure:
 
 def certified_accuracy(curves, dataset: str) -> go.Figure:
     """Shipped certified-accuracy curves of one dataset, one panel per norm (ℓ2 and ℓ1 radii are not comparable),
-    each curve with its own ceiling (dotted, same colour: no radius beyond it at that n and α), and Cohen et al.'s
-    published ℓ2 curves for CIFAR-10 (n = 100 000)."""
+    each curve with its own ceiling (dotted, same colour: no radius beyond it at that n and α) and how it was
+    computed (TF32 files marked in the legend, every file's device in its hover), and Cohen et al.'s published
+    ℓ2 curves for CIFAR-10 (n = 100 000)."""
     mine = curves.curves.get(dataset, [])
     norms = [norm for norm in ("l2", "l1", "linf") if any(c.norm == norm for c in mine)] or ["l2"]
     figure = make_subplots(rows=1, cols=len(norms), subplot_titles=[f"{NORM_LABELS[n]} radii" for n in norms])
@@ -92,9 +93,13 @@ def certified_accuracy(curves, dataset: str) -> go.Figure:
                                row=1, col=norms.index("l2") + 1)
     for k, curve in enumerate(mine):
         column, color = norms.index(curve.norm) + 1, SERIES_COLORS[k % len(SERIES_COLORS)]
+        made = curve.provenance
+        tf32 = "; TF32 convolutions, being recertified" if made and made.tf32 else ""
+        how = made.sentence if made else f"computed on {curve.device}"
         figure.add_scatter(x=list(curve.radii), y=list(curve.accuracy), mode="lines+markers", line=dict(color=color),
                            name=f"{curve.name}, {NORM_LABELS.get(curve.norm, curve.norm)} (this code, {curve.examples} "
-                                f"images, n = {curve.n})", row=1, col=column)
+                                f"images, n = {curve.n}{tf32})", row=1, col=column,
+                           hovertemplate=f"{curve.name}: %{{y:.0%}} at r = %{{x}}<br>{how}<extra></extra>")
         if curve.ceiling is not None:
             figure.add_scatter(x=[curve.ceiling] * 2, y=[0, 1], mode="lines", line=dict(color=color, dash="dot"),
                                name=f"{curve.name}: ceiling {curve.ceiling:.3g}", showlegend=False,
