@@ -85,15 +85,40 @@ def _same_number(raw: str, value) -> bool:
         return False
 
 
-def _bound(kind: str, where, label: str, args: tuple, kwargs: dict, texts, matches):
+def _finite_number(raw: list[str]) -> bool:
+    try:
+        return all(math.isfinite(float(text)) for text in raw)
+    except ValueError:
+        return False
+
+
+def _forget_link_value(key: str) -> None:
+    """Drop ``key`` from the URL and from the values Streamlit seeds widgets with. Streamlit catches a
+    bad link value only as ValueError/TypeError, and int("inf") raises OverflowError: a number widget
+    must never see a value that is not a finite number."""
+    if key in st.query_params:
+        del st.query_params[key]
+    try:   # the seeding values are Streamlit's own state: no public way to drop one
+        from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+        with get_script_run_ctx().session_state.query_params() as params:
+            params._initial_query_params.pop(key, None)
+    except (AttributeError, ImportError, TypeError):
+        pass
+
+
+def _bound(kind: str, where, label: str, args: tuple, kwargs: dict, texts, matches, usable=None):
     """Draw widget ``kind`` bound to the URL, remember its URL texts, and say so when the link's
-    value could not be used (``matches(raw, value)`` is False)."""
+    value could not be used (``matches(raw, value)`` is False). A value that ``usable(raw)`` refuses is
+    removed from the URL before the widget reads it (Streamlit raises on "inf" for an integer input)."""
     key = kwargs["key"]
     # Only the link a session opens with seeds a widget: check it then (read before Streamlit consumes
     # or drops it), not on later reruns, whose query string may lag behind a widget just moved.
     checked = st.session_state.setdefault(CHECKED_KEY, set())
     raw = st.query_params.get_all(key) if key not in checked else []
     checked.add(key)
+    if raw and usable is not None and not usable(raw):
+        _forget_link_value(key)
     value = getattr(where if where is not None else st, kind)(label, *args, bind=BIND, **kwargs)
     used = texts(value)
     remember(key, used)
@@ -124,7 +149,7 @@ def _option_widget(kind: str):
 def _number_widget(kind: str):
     def widget(label: str, *args, where=None, **kwargs):
         return _bound(kind, where, label, args, kwargs, lambda value: [number_text(value)],
-                      lambda raw, value: _same_number(raw[-1], value))
+                      lambda raw, value: _same_number(raw[-1], value), usable=_finite_number)
     widget.__name__ = kind
     widget.__doc__ = f"``st.{kind}`` bound to the URL parameter ``key`` (a single number)."
     return widget

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import numbers
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -262,10 +263,12 @@ def replayed(spec: toys.ToySpec, history: str, progress=None) -> Session:
     tokens = [token for token in str(history).split(".") if token] if history else []
     epochs = batches = 0
     for position, token in enumerate(tokens):
-        ok = (token == RESET_TOKEN and position == 0) or (
-            token[:1] in ("e", "b") and token[1:].isdigit() and int(token[1:]) > 0)
+        # ASCII digits only, at most 6: str.isdigit accepts '²' (which int() refuses in its own words)
+        # and a 5,000-digit count would reach Python's own limit on int().
+        ok = (token == RESET_TOKEN and position == 0) or re.fullmatch(r"[eb][1-9][0-9]{0,5}", token)
         if not ok:
-            raise ValueError(f"The training history {history!r} is not one this page wrote (e.g. \"e20.b3\" or "
+            shown = str(history) if len(str(history)) <= 40 else str(history)[:40] + "…"
+            raise ValueError(f"The training history {shown!r} is not one this page wrote (e.g. \"e20.b3\" or "
                              f"\"0.e5\"): the page opens at its trained opening instead.")
         epochs += int(token[1:]) if token[:1] == "e" else 0
         batches += int(token[1:]) if token[:1] == "b" else 0

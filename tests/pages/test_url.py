@@ -28,3 +28,17 @@ def test_a_good_seed_in_the_link_is_used():
     at.run()
     assert not at.exception and not at.sidebar.warning
     assert at.number_input(key="seed").value == 7
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "1e999"])
+def test_a_number_that_is_not_finite_in_the_link_is_refused_in_one_sentence(value):
+    """Streamlit's own seeding raises OverflowError on int("inf"): the page must say which value it used."""
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.query_params["erm_epochs"] = value
+    at.run()
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception
+    default = at.number_input(key="erm_epochs").value
+    assert any(f"erm_epochs={value!r}" in warning.value and f"uses {default} instead" in warning.value
+               for warning in at.warning)

@@ -138,9 +138,10 @@ def test_history_replays_the_clicks_draw_for_draw():
 
 
 @pytest.mark.parametrize("history", ["x", "e0", "e3.0", "b", "e-1", "e1.zz", f"e{erm.MAX_REPLAYED_EPOCHS + 1}",
-                                     f"b{erm.MAX_REPLAYED_BATCHES + 1}"])
+                                     f"b{erm.MAX_REPLAYED_BATCHES + 1}", "e²", "e٣", "e" + "9" * 5000, "e01"])
 def test_a_history_this_page_did_not_write_is_one_sentence(history):
     with pytest.raises(ValueError) as error:
         erm.replayed(erm.spec(**erm.DEFAULTS, seed=0), history)
     message = str(error.value)
-    assert message.endswith("opening instead.") and "\n" not in message
+    assert message.endswith("opening instead.") and "\n" not in message and len(message) < 200
+    assert "invalid literal" not in message and "digits" not in message     # our sentence, not Python's
