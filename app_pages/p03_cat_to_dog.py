@@ -24,7 +24,10 @@ controls, board = st.columns([1, 3], gap="large")
 with controls:
     index = url.selectbox(f"{common.DATASET_TITLES.get(dataset, dataset)} test image", range(len(options)),
                          index=cat.default_image(dataset), key="p03_image", format_func=options.__getitem__)
-    uploaded = st.file_uploader("…or upload a photo (centre-cropped and resized)", type=cat.UPLOAD_TYPES,
+    # "image/*" beside the extensions: the dialog still filters, and Streamlit leaves the check to
+    # read_upload (it would raise on any other name), which says what to upload in one sentence.
+    accepted = [*cat.UPLOAD_TYPES, "image/*"]
+    uploaded = st.file_uploader("…or upload a photo (centre-cropped and resized)", type=accepted,
                                 key="p03_upload",
                                 help=url.UPLOAD_NOT_IN_LINK)
     target = url.selectbox("Target class", range(len(class_names)), index=cat.DEFAULT_TARGET, key="p03_target",

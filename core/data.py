@@ -320,7 +320,7 @@ def _to_eight_bits(image):
 
     if image.mode not in ("I", "F") and not image.mode.startswith("I;16"):
         return image
-    values = np.asarray(image, dtype=np.float64)
+    values = np.asarray(image, dtype=np.float32)      # called on the reduced image: small
     full_scale = 65535.0 if image.mode.startswith("I;16") or values.max() > 255 else (
         255.0 if values.max() > 1 else 1.0)
     return Image.fromarray(np.round(np.clip(values / full_scale, 0, 1) * 255).astype(np.uint8), mode="L")
@@ -334,6 +334,24 @@ def _flatten_onto_white(image):
         rgba = image.convert("RGBA")
         return Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba).convert("RGB")
     return image
+
+
+def _reduced(image, size: int):
+    """``image`` shrunk by the largest whole factor that keeps its short side ≥ 4·``size`` (PIL's box
+    reduction: each output pixel the mean of a k×k block), so the later antialiased resize sees 4×
+    the model's resolution and every copy made on the way is small."""
+    from PIL import Image
+
+    factor = min(image.width, image.height) // (4 * size)
+    if factor < 2:
+        return image
+    if image.mode.startswith("I;16"):
+        # reduce works on 32-bit integers; scaled to [0, 1] as a float image, which _to_eight_bits keeps.
+        small = image.convert("I").reduce(factor)
+        return Image.fromarray(np.asarray(small, dtype=np.float32) / 65535.0, mode="F")
+    if image.mode in ("P", "1"):         # palette indices and bits cannot be averaged
+        image = image.convert("RGBA" if image.mode == "P" else "L")
+    return image.reduce(factor)
 
 
 def load_image(data: bytes, *, size: int, channels: int) -> torch.Tensor:
@@ -352,21 +370,22 @@ def load_image(data: bytes, *, size: int, channels: int) -> torch.Tensor:
     if not isinstance(data, (bytes, bytearray, memoryview)) or len(data) == 0:
         raise InvalidImage(_UNREADABLE)
     mode = "L" if channels == 1 else "RGB"
-    too_large = "That image is too large to open safely: upload a photo under {} megapixels."
+    limit = min(UPLOAD_MEGAPIXELS * 1_000_000, Image.MAX_IMAGE_PIXELS or UPLOAD_MEGAPIXELS * 1_000_000)
+    too_large = f"That image is too large to open safely: upload a photo under {limit // 1_000_000 or 1} megapixels."
     try:
         with Image.open(io.BytesIO(data), formats=UPLOAD_FORMATS) as image:
-            limit = min(UPLOAD_MEGAPIXELS * 1_000_000, Image.MAX_IMAGE_PIXELS or UPLOAD_MEGAPIXELS * 1_000_000)
             if image.width * image.height > limit:
-                raise InvalidImage(too_large.format(limit // 1_000_000 or 1))
+                raise InvalidImage(too_large)
             if image.format == "JPEG":
                 image.draft(image.mode, (size, size))  # decode big photos at a reduced scale ≥ size
             image.load()
+            image = _reduced(image, size)      # before any copy: a 24 MP photo's copies would cost ~100 MB each
             image = ImageOps.exif_transpose(image)
             image = _flatten_onto_white(_to_eight_bits(image)).convert(mode)
     except InvalidImage:
         raise
     except Image.DecompressionBombError as error:
-        raise InvalidImage(too_large.format(max(1, (Image.MAX_IMAGE_PIXELS or 0) // 1_000_000))) from error
+        raise InvalidImage(too_large) from error
     except Exception as error:  # PIL's format parsers raise many types on corrupt bytes (OSError, SyntaxError, struct.error…)
         raise InvalidImage(_UNREADABLE) from error
     side = min(image.width, image.height)

@@ -332,3 +332,29 @@ def test_the_megapixel_budget_is_checked_from_the_header(monkeypatch):
     with pytest.raises(data.InvalidImage, match="under 1 megapixels"):
         data.load_image(payload, size=8, channels=3)
     assert data.load_image(_encode(Image.new("L", (900, 1000)), "PNG"), size=8, channels=1).shape == (1, 8, 8)
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "P", "1", "L", "I;16", "LA"])
+def test_large_uploads_are_reduced_first_with_the_same_picture(mode):
+    """A photo many times the model's size is box-reduced before any copy: the result is the same
+    picture (a red | blue card stays red | blue, a 16-bit ramp keeps its scale) in every mode."""
+    card = np.repeat(np.repeat(_wide_test_card(), 20, axis=0), 20, axis=1)      # 1600×800
+    if mode == "I;16":
+        ramp = np.tile(np.linspace(0, 65535, 800).astype(np.uint16), (800, 1))          # square: no crop
+        tensor = data.load_image(_encode(Image.fromarray(ramp), "PNG"), size=16, channels=1)
+        expected = torch.linspace(0, 1, 16).expand(16, 16)                          # left to right, dark to light
+        assert torch.allclose(tensor[0], expected, atol=0.05)
+        return
+    image = Image.fromarray(card).convert(mode)
+    tensor = data.load_image(_encode(image, "PNG"), size=16, channels=3)
+    if mode in ("RGB", "RGBA", "P"):
+        assert tensor[0, :, :5].mean() > 0.9 and tensor[2, :, -5:].mean() > 0.9      # red | blue
+    assert tensor.shape == (3, 16, 16) and 0 <= float(tensor.min()) and float(tensor.max()) <= 1
+
+
+def test_the_megapixel_sentence_names_the_limit_that_applies(monkeypatch):
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 89_000_000)
+    monkeypatch.setattr(data, "UPLOAD_MEGAPIXELS", 1)
+    big = _encode(Image.new("L", (1200, 1000)), "PNG")
+    with pytest.raises(data.InvalidImage, match="under 1 megapixels"):
+        data.load_image(big, size=32, channels=1)

@@ -63,3 +63,16 @@ def test_long_attacks_run_on_a_button(open_page):
     at.button(key="p03_run").click().run()
     assert not at.exception
     assert any(m.label == "‖τ‖∞" for m in at.metric)
+
+
+def test_a_file_off_the_list_of_types_gets_one_sentence_not_an_exception(open_page):
+    """The browser filters the file dialog by type, but a file can still arrive with another name
+    (dragged in, or a crafted request): Streamlit would raise; the page says what to upload."""
+    at = open_page("app_pages/p03_cat_to_dog.py")
+    if not any(w.key == "p03_model" for w in at.selectbox):
+        return
+    at.get("file_uploader")[0].set_value(("notes.txt", b"plain text, not a photo", "text/plain")).run()
+    assert not at.exception
+    assert len(at.error) == 1 and "upload a PNG or JPEG photo" in at.error[0].value
+    at.get("file_uploader")[0].set_value(("red.tiff", _png(90, 60), "image/tiff")).run()   # a PNG under another name
+    assert not at.exception and not at.error and any("on your photo" in md.value for md in at.markdown)
