@@ -34,10 +34,12 @@ def show_draws(result, class_names, key: str) -> None:
     columns[0].metric("F_rob(x) (soft)", top,
                       help=f"{result.distinct_first} distinct decisions in the first {scene.DRAWS_SHOWN} draws.")
     columns[1].metric(f"E[softmax F̃(x)]['{top}']", f"{result.soft[-1]:.3f}", help=f"Mean over {result.num} draws.")
-    columns[2].metric(f"95 % interval on P(F̃(x) = {top})", f"{result.lower[-1]:.3f} – {result.upper[-1]:.3f}",
-                      help="Two-sided Clopper–Pearson interval from the vote count (core.smoothing).")
+    band = f"{result.lower[-1]:.3f} – {result.upper[-1]:.3f}"
+    columns[2].metric(f"95 % interval on P(F̃(x) = {top}), at every n", band,
+                      help="The confidence sequence of the chart below, at the last n.")
     st.plotly_chart(fig.draws(result, list(class_names), scene.DRAWS_SHOWN), key=f"{key}_draws")
     st.plotly_chart(fig.running(result, top), key=f"{key}_running")
+    st.caption(scene.band_caption(result))
 
 
 with images_tab:
@@ -81,7 +83,7 @@ with images_tab:
         smooth_col, augment_col, topo_col, game_col = readings.columns(4)
         shared = {key: values[key] for key in ("layer", "noise", "scale", "seed")}
         with smooth_col:
-            st.markdown(scene.READINGS["smoothing"])
+            st.markdown(scene.smoothing_reading(result.layer, result.layers))
             st.plotly_chart(fig.kernel(result, values["noise"]), key="p07_density")
         with augment_col:
             st.markdown(scene.READINGS["augmentation"])
@@ -107,6 +109,7 @@ with images_tab:
         topo_col.caption(scene.topology_caption(outcome))
         readings.dataframe(scene.game_rows(outcome), hide_index=True, width="stretch")
         readings.caption(scene.game_caption(outcome))
+        readings.dataframe(scene.pure_rows(outcome), hide_index=True, width="stretch")
 
 with toy_tab:
     controls, board = st.columns([1, 3], gap="large")

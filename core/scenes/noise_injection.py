@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import scipy.special
 import torch
 
 from core import data, noise as noises, smoothing, toys, zoo
@@ -33,7 +34,7 @@ from core.seeds import check_seed, stream_generator, stream_seed
 DRAWS_SHOWN = 5                      # draws of F̃_ε shown one by one
 SAMPLE_CHOICES = (100, 200, 500, 1000, 2000, 5000)
 DEFAULT_SAMPLES = 500
-BAND_ALPHA = 0.05                    # two-sided 95 % Clopper–Pearson band
+BAND_ALPHA = 0.05                    # 95 % confidence sequence (all draw counts and classes at once)
 CHUNK = 250                          # noisy copies per forward pass
 REFERENCE_DRAWS = 200                # independent draws of the core.smoothing cross-check
 ATTACK_BUDGETS = (0.25, 0.5, 1.0, 2.0, 3.0)
@@ -42,7 +43,7 @@ ATTACK_STEPS = 20
 ATTACK_VOTES = 200                   # draws of F̃_ε on x and on x_adv in the game-theory reading
 GALLERY_REPEATS = 8                  # passes over the 20 gallery images in the augmentation reading
 GAME_EOT = 8                         # noise draws averaged in each gradient of the adaptive (EOT) attack
-PURE_STRATEGIES = 5                  # fixed draws ε_j: deterministic defenders f(· + ε_j) in the no-equilibrium check
+PURE_STRATEGIES = 5                  # fixed draws ε_j: deterministic defenders f_j in the no-equilibrium check
 GAP_STD = 0.3                        # std of the Gaussian noise added to the digits in the generalization gap
 GAP_TEST_FRACTION = 0.8              # a small training set (20 % of the 1,797 digits), so ERM overfits visibly
 GAP_HIDDEN = (256,)
@@ -84,9 +85,6 @@ USES = ("a model of the zoo (default cifar10-gaussian-0.25, trained on x + ε) s
         "by the scene, on foolbox's offline gallery images; a 2-D toy network (two moons, 2-64-64-2 ReLU trained "
         "on x + ε, ε ~ N(0, 0.1²)) in the second tab.")
 READINGS = {
-    "smoothing": r"**Smoothing.** $F_{\mathrm{rob}} = F * p_\varepsilon$, i.e. "
-                 r"$F_{\mathrm{rob}}(x) = \int F(x + e)\,p_\varepsilon(e)\,de$: the running average above "
-                 r"converges to this convolution evaluated at $x$, with the kernel below.",
     "augmentation": r"**Augmentation.** Training on $x + \varepsilon$ teaches $F$ to answer under the noise it "
                     r"will see, and, like any data augmentation, regularises it. Accuracy of $\tilde F_\varepsilon$ "
                     r"(one fresh draw per prediction) on the 20 gallery images:",
@@ -100,10 +98,46 @@ READINGS = {
             r"scored on fresh draws: *non-adaptive* (tuned to the noise-free $F$) and *adaptive* (EOT: the "
             r"gradient of $\mathbb E_\varepsilon[\ell(\tilde F_\varepsilon(x), y)]$, Athalye et al. 2018):",
 }
-TOY_CAPTION = ("Smoothing reading in 2-D: the right map is the left one averaged over the noise (a convolution "
-               "with the noise density for noise at the input; after a hidden layer the average runs over "
-               "F̃_ε's draws). For noise at the input, the black crosses are where the first draws sent x: one "
-               "decision region each (topological reading), one pure strategy each (game-theoretic reading).")
+SMOOTHING_AT_THE_INPUT = (r"**Smoothing.** $F_{\mathrm{rob}} = F * p_\varepsilon$, i.e. "
+                          r"$F_{\mathrm{rob}}(x) = \int F(x + e)\,p_\varepsilon(e)\,de$: the running average "
+                          r"above converges to this convolution evaluated at $x$, with the kernel below; a "
+                          r"certificate for it is a radius around $x$ in pixels.")
+SMOOTHING_AFTER_A_LAYER = (
+    r"**Smoothing — in the space of layer LAYER.** With the prefix $h = PREFIX$ and the head $g = HEAD$HEAD_NOTE, "
+    r"$F_{\mathrm{rob}}(x) = (g * p_\varepsilon)\big(h(x)\big) = \int g\big(h(x) + e\big)\,p_\varepsilon(e)\,de$: "
+    r"the noise smooths the head in layer-LAYER space, evaluated at $h(x)$ — not $F$ in pixel space; the running "
+    r"average above converges to it, with the kernel below. A certificate of radius $R$ around $h(x)$ covers every "
+    r"$x'$ with $\|h(x') - h(x)\| \le R$; in pixels it gives $R / L$ only with $L$ a bound on the prefix's "
+    r"Lipschitz constant in that norm (core.lipschitz, core.smoothing.input_space_radius).")
+
+
+def _composition(last: int, first: int) -> str:
+    """φ(last)∘…∘φ(first) in LaTeX (one layer: φ(last))."""
+    if last == first:
+        return rf"\phi^{{({last})}}"
+    return rf"\phi^{{({last})}}\circ\dots\circ\phi^{{({first})}}" if last > first + 1 else \
+        rf"\phi^{{({last})}}\circ\phi^{{({first})}}"
+
+
+def smoothing_reading(layer: int, layers: int) -> str:
+    """The smoothing reading for ε added after layer i of N: for i = 0 the convolution F * p_ε at x; for i > 0 the
+    head g = φ(N)∘…∘φ(i+1) smoothed in layer-i space and evaluated at h(x), h = φ(i)∘…∘φ(1), whose certificate
+    reaches pixel space only through a Lipschitz bound of h."""
+    layers = _integer(layers, 1, 10**6, "The number of layers N")
+    layer = _integer(layer, 0, layers, "The layer i")
+    if layer == 0:
+        return SMOOTHING_AT_THE_INPUT
+    head, note = ((r"\mathrm{id}", " (ε is added to the logits)") if layer == layers
+                  else (_composition(layers, layer + 1), ""))
+    return (SMOOTHING_AFTER_A_LAYER.replace("PREFIX", _composition(layer, 1)).replace("HEAD_NOTE", note)
+            .replace("HEAD", head).replace("LAYER", str(layer)))
+
+
+TOY_CAPTION = ("Smoothing reading in 2-D: the right map is the left one averaged over the noise (for noise at the "
+               "input, F convolved with the noise density; after layer i, the head φ(N)∘…∘φ(i+1) convolved with it "
+               "in layer-i space and evaluated at φ(i)∘…∘φ(1)(p)). For noise at the input, the black crosses are "
+               "where the first draws sent x: one decision region each (topological reading), one pure strategy "
+               "each (game-theoretic reading).")
 
 
 # ---------------------------------------------------------------------------- results
@@ -119,8 +153,8 @@ class Draws:
     top: int                    # the soft F_rob(x): argmax of the mean row
     soft: np.ndarray            # running mean of the softmax of class `top` (length num)
     votes: np.ndarray           # running share of draws voting `top` (length num)
-    grid: np.ndarray            # draw counts where the band is evaluated
-    lower: np.ndarray           # two-sided 95 % Clopper–Pearson band on P(F̃(x) = top) at `grid`
+    grid: np.ndarray            # draw counts where the band is evaluated: 1 … num
+    lower: np.ndarray           # 95 % confidence sequence on P(F̃(x) = top) at `grid` (every n and class at once)
     upper: np.ndarray
     vote_shares: np.ndarray     # share of the draws whose arg-max is c, for every class c
     shown: np.ndarray           # the first DRAWS_SHOWN noisy inputs x + ε (images H×W×3 uint8 or points),
@@ -162,8 +196,9 @@ class Augmentation:
 @dataclass(frozen=True)
 class Game:
     """The game-theory reading on one image: a non-adaptive and an adaptive (EOT) PGD ℓ2 attack scored on
-    fresh draws of F̃_ε, the defender's pure strategies each broken by a best response, and the total
-    variation between the answer distributions at x and x_adv (the topological reading)."""
+    fresh draws of F̃_ε, the defender's pure strategies f_k (fixed draws) with PGD's best response x'_j to each f_j
+    evaluated against every f_k, and the total variation between the answer distributions at x and x_adv (the
+    topological reading)."""
     eps: float
     distance: float             # non-adaptive: ‖x_adv − x‖₂ of PGD against the noise-free F
     fooled_base: bool           # F(x_adv) ≠ y
@@ -176,14 +211,44 @@ class Game:
     adaptive_vote_wrong: bool
     eot: int                    # draws averaged in each EOT gradient
     clean_vote_wrong: bool      # the hard F_rob is already wrong on x
-    pure: int                   # fixed draws ε_j: the deterministic defenders f_j = suffix(prefix(·) + ε_j)
-    pure_broken: int            # how many f_j the best response (PGD against f_j alone) fools
-    pure_escapes: int           # for how many of those x_adv another f_k (k ≠ j) still answers y
-    pure_clean_wrong: int       # how many f_j are already wrong on x
+    pure: int                   # fixed draws ε_k: the deterministic defenders f_k = suffix(prefix(·) + ε_k)
+    pure_clean_right: np.ndarray  # bool, pure: f_k(x) = y (the draws in the game; the others are wrong on x already)
+    pure_fooled: np.ndarray     # bool, pure × pure: [j, k] = f_k(x'_j) ≠ y, x'_j = PGD's best response to f_j alone
     tv_nonadaptive: float       # ½ Σ_c |p_c(x) − p_c(x_adv)|, p the vote shares of the draws
     tv_adaptive: float
     tv_bound_nonadaptive: float | None  # 2Φ(‖τ‖₂/2σ) − 1 (Gaussian noise at the input only, else None)
     tv_bound_adaptive: float | None
+
+    @property
+    def pure_right(self) -> int:
+        """The fixed draws that answer x correctly: the defenders kept in the game."""
+        return int(np.sum(self.pure_clean_right))
+
+    @property
+    def pure_clean_wrong(self) -> int:
+        """The fixed draws already wrong on x, left out of the game (no attack is needed against them)."""
+        return self.pure - self.pure_right
+
+    @property
+    def pure_broken(self) -> int:
+        """Defenders in the game that their own best response fools: f_j(x'_j) ≠ y."""
+        return int(np.sum(np.diagonal(self.pure_fooled) & self.pure_clean_right))
+
+    @property
+    def pure_most_fooled(self) -> int:
+        """The most defenders in the game that one best response x'_j (any j) fools."""
+        return int((self.pure_fooled & self.pure_clean_right).sum(axis=1).max(initial=0))
+
+    @property
+    def pure_universal(self) -> bool:
+        """One of the best responses fools every defender in the game."""
+        return self.pure_right > 0 and self.pure_most_fooled == self.pure_right
+
+    @property
+    def no_pure_equilibrium(self) -> bool:
+        """Among these strategies no pure pair is an equilibrium: every defender in the game is fooled by its best
+        response, and no best response fools them all (so against each, another defender answers correctly)."""
+        return self.pure_right > 0 and self.pure_broken == self.pure_right and not self.pure_universal
 
 
 @dataclass(frozen=True)
@@ -281,19 +346,63 @@ def models() -> list[str]:
     """The zoo models the image tab offers (CIFAR-10 and MNIST Gaussian σ = 0.25 first)."""
     return common.ordered(zoo.names(), PREFERRED_MODELS)
 
+def confidence_sequence(hits, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """Robbins' mixture confidence sequence for the success probability p of i.i.d. Bernoulli draws (Robbins
+    1970; Howard et al. 2021): after n draws with S_n successes,
+    M_n(p) = B(S_n + 1, n − S_n + 1) / (p^{S_n} (1 − p)^{n − S_n}) — the uniform-prior mixture of likelihood
+    ratios — is a nonnegative martingale with M_0 = 1 under p, so by Ville's inequality P(∃ n: M_n(p) ≥ 1/α) ≤ α:
+    C_n = {p : S_n log p + (n − S_n) log(1 − p) > log B(S_n + 1, n − S_n + 1) + log α} holds at every n at once
+    (and at any data-dependent stopping time) with probability ≥ 1 − α. ``hits``: the running counts S_1 … S_N;
+    returns the ends of each C_n (an interval holding S_n/n: the left side is concave in p), found by bisection
+    and rounded outwards."""
+    hits = np.asarray(hits, dtype=np.float64)
+    if hits.ndim != 1 or not hits.size or not np.all(np.isin(np.diff(hits, prepend=0.0), (0.0, 1.0))):
+        raise ValueError("hits must be the running success counts S_1, …, S_n of one sequence of draws.")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be between 0 and 1, got {alpha!r}.")
+    n = np.arange(1, hits.size + 1, dtype=np.float64)
+    threshold = scipy.special.betaln(hits + 1, n - hits + 1) + math.log(alpha)
+
+    def inside(q):
+        with np.errstate(divide="ignore"):
+            return scipy.special.xlogy(hits, q) + scipy.special.xlog1py(n - hits, -q) > threshold
+
+    centre = hits / n
+    low_out, low_in = np.zeros_like(n), centre.copy()
+    high_in, high_out = centre.copy(), np.ones_like(n)
+    for _ in range(60):
+        middle = (low_out + low_in) / 2
+        inner = inside(middle)
+        low_in, low_out = np.where(inner, middle, low_in), np.where(inner, low_out, middle)
+        middle = (high_in + high_out) / 2
+        inner = inside(middle)
+        high_in, high_out = np.where(inner, middle, high_in), np.where(inner, high_out, middle)
+    lower = np.where(inside(np.zeros_like(n)), 0.0, low_out)
+    upper = np.where(inside(np.ones_like(n)), 1.0, high_out)
+    return lower, upper
+
+
 def _running(probabilities: np.ndarray) -> dict:
-    """Running soft and hard estimates of F_rob's top class and a two-sided 95 % Clopper–Pearson band
-    on P(F̃_ε(x) = top) (core.smoothing.clopper_pearson_lower at α/2 on each side)."""
+    """Running soft and hard estimates of F_rob's top class, and a 95 % band on P(F̃_ε(x) = top) at every draw
+    count: :func:`confidence_sequence` at BAND_ALPHA / K for each of the K classes, so that it holds at every n and
+    for every class at once — hence for ``top``, the class these same draws chose."""
     top = int(probabilities.mean(0).argmax())
-    num = len(probabilities)
+    num, classes = probabilities.shape
     t = np.arange(1, num + 1)
     soft = probabilities[:, top].cumsum() / t
     hits = (probabilities.argmax(1) == top).astype(np.int64).cumsum()
-    grid = np.unique(np.geomspace(1, num, 80).astype(int))
-    lower = np.array([smoothing.clopper_pearson_lower(int(hits[k - 1]), int(k), BAND_ALPHA / 2) for k in grid])
-    upper = np.array([1 - smoothing.clopper_pearson_lower(int(k - hits[k - 1]), int(k), BAND_ALPHA / 2)
-                      for k in grid])
-    return {"top": top, "soft": soft, "votes": hits / t, "grid": grid, "lower": lower, "upper": upper}
+    lower, upper = confidence_sequence(hits, BAND_ALPHA / classes)
+    return {"top": top, "soft": soft, "votes": hits / t, "grid": t, "lower": lower, "upper": upper}
+
+
+def band_caption(result) -> str:
+    """What the band of the running chart is, and what it guarantees (the method, with this run's K and n)."""
+    classes = result.probabilities.shape[1]
+    return (f"Band: Robbins' mixture confidence sequence on P(F̃_ε(x) = c) from the vote counts, at "
+            f"{1 - BAND_ALPHA:.0%} split over the {classes} classes (confidence_sequence, Robbins 1970). With "
+            f"probability ≥ {1 - BAND_ALPHA:.0%} it holds at every number of draws from 1 to {result.num} and for "
+            "every class at once — so for the class these same draws chose, and wherever one stops. A pointwise "
+            "Clopper–Pearson interval would hold at one n fixed in advance, for a class fixed in advance.")
 
 
 def noisy_draws(base, x: torch.Tensor, layer: int, noise: noises.Noise, num: int, seed: int, *, image: bool) -> Draws:
@@ -334,7 +443,8 @@ def image_draws(*, model: str = DEFAULT_MODEL, index: int = 0, layer: int = 0, n
                 scale: float = IMAGE_SCALE[2], num: int = DEFAULT_SAMPLES, seed: int = 0) -> Draws:
     """``num`` draws of F̃_ε(x) for gallery image ``index`` and zoo model ``model`` (its base network f
     with ε ~ D(0, scale) added after layer i), the running estimates of soft and hard F_rob(x) =
-    E_ε[F̃_ε(x)] with a 95 % Clopper–Pearson band, and an independent estimate of soft F_rob(x)."""
+    E_ε[F̃_ε(x)] with a 95 % confidence sequence (:func:`confidence_sequence`), and an independent estimate of
+    soft F_rob(x)."""
     return _shipped("image_draws", locals()) or image_draws_live(**locals())
 
 
@@ -391,8 +501,9 @@ def game(*, model: str = DEFAULT_MODEL, index: int = 0, layer: int = 0, noise: s
     start from stream "attack") played three ways — against the noise-free base network F (non-adaptive:
     Athalye et al. 2018 warn that it overstates robustness), against F̃_ε with EOT (the gradient of
     E_ε[ℓ(F̃_ε(x), y)] averaged over GAME_EOT draws, stream "attack noise"), and against each of
-    PURE_STRATEGIES fixed draws f_j (stream "pure strategies") — each scored on ATTACK_VOTES fresh draws
-    of F̃_ε (stream "game", the same draws at every point)."""
+    PURE_STRATEGIES fixed draws f_j (stream "pure strategies"; each best response x'_j is then evaluated against
+    every f_k) — the attacks scored on ATTACK_VOTES fresh draws of F̃_ε (stream "game", the same draws at every
+    point)."""
     return _shipped("game", locals()) or game_live(**locals())
 
 
@@ -451,11 +562,9 @@ def game_live(*, model, index, layer, noise, scale, eps, seed) -> Game:
     with torch.inference_mode():
         fooled_base = bool(base(x_adv).argmax(1).item() != label)
         z_responses, z_clean = prefix(responses), prefix(copies)
-        # answers[j, k] = f_k(x_adv_j): every defender on every best response.
+        # answers[j, k] = f_k(x'_j): every defender on every best response.
         answers = torch.stack([suffix(z_responses + shifts[k]).argmax(1) for k in range(PURE_STRATEGIES)], dim=1)
         clean_answers = suffix(z_clean + shifts).argmax(1)
-    broken = answers.diagonal() != label
-    others_right = (answers == label) & ~torch.eye(PURE_STRATEGIES, dtype=torch.bool)
     shares = {name: _vote_shares(prefix, suffix, law, point, seed)
               for name, point in (("clean", x), ("nonadaptive", x_adv), ("adaptive", x_eot))}
     distance, eot_distance = float((x_adv - x).norm()), float((x_eot - x).norm())
@@ -472,8 +581,7 @@ def game_live(*, model, index, layer, noise, scale, eps, seed) -> Game:
                 vote_wrong=wrong(shares["nonadaptive"]), adaptive_distance=eot_distance,
                 adaptive_fooled_draws=float(1 - shares["adaptive"][label]), adaptive_vote_wrong=wrong(shares["adaptive"]),
                 eot=GAME_EOT, clean_vote_wrong=wrong(shares["clean"]), pure=PURE_STRATEGIES,
-                pure_broken=int(broken.sum()), pure_escapes=int((broken & others_right.any(1)).sum()),
-                pure_clean_wrong=int((clean_answers != label).sum()),
+                pure_clean_right=(clean_answers == label).numpy(), pure_fooled=(answers != label).numpy(),
                 tv_nonadaptive=total_variation(shares["clean"], shares["nonadaptive"]),
                 tv_adaptive=total_variation(shares["clean"], shares["adaptive"]),
                 tv_bound_nonadaptive=bound(distance), tv_bound_adaptive=bound(eot_distance))
@@ -500,25 +608,47 @@ def game_caption(result: Game) -> str:
                    f"{result.adaptive_fooled_draws:.0%}); EOT's averaged gradient need not win on every image.")
     else:
         compare = f"Both attacks fool {result.fooled_draws:.0%} of the draws."
-    if result.pure_broken == result.pure and result.pure_escapes == result.pure:
-        verdict = (f"No pure equilibrium here: against each of {result.pure} fixed draws f_j (deterministic "
-                   f"defenders) the attacker's best response fools it ({result.pure_broken}/{result.pure}), and "
-                   f"against each such x_adv another fixed draw still answers correctly "
-                   f"({result.pure_escapes}/{result.pure}): every pure pair has a profitable deviation, so the "
-                   "defender randomizes.")
-    else:
-        reasons = []
-        if result.pure_broken < result.pure:
-            reasons.append(f"PGD finds no x_adv within ε for {result.pure - result.pure_broken} of the {result.pure} "
-                           "fixed draws f_j (that pure defender holds at this budget)")
-        if result.pure_escapes < result.pure_broken:
-            reasons.append(f"{result.pure_broken - result.pure_escapes} best responses fool every fixed draw (among "
-                           "these draws the attacker has a winning pure strategy)")
-        verdict = (f"Against {result.pure} fixed draws f_j the best response fools {result.pure_broken} "
-                   f"({result.pure_clean_wrong} already wrong on x), but " + " and ".join(reasons)
-                   + ": on this image and budget the no-pure-equilibrium argument does not go through — move ε "
-                   "or pick another image.")
-    return f"{compare} {verdict}"
+    return f"{compare} {pure_caption(result)}"
+
+
+def pure_caption(result: Game) -> str:
+    """The no-pure-equilibrium check as computed: the fixed draws f_k right on x (the others are left out), each
+    one's best response x'_j, and every x'_j evaluated against every f_k — is there one x' that fools them all?"""
+    right = result.pure_right
+    left_out = f" ({result.pure_clean_wrong} already wrong on x, left out)" if result.pure_clean_wrong else ""
+    text = (f"Of {result.pure} fixed draws f_k (deterministic defenders), {right} answer{'s' if right == 1 else ''} "
+            f"x correctly{left_out}.")
+    if right == 0:
+        return text + " No fixed draw is right on x: there is no game to play on this image."
+    text += (f" PGD against each f_j alone (its best response x'_j) fools {result.pure_broken} of these {right}; "
+             f"evaluated against {'it' if right == 1 else f'all {right}'}, the most one x'_j fools is "
+             f"{result.pure_most_fooled}.")
+    if result.no_pure_equilibrium:
+        return text + (" So no x' found fools every fixed draw right on x: against each best response another "
+                       "draw answers correctly, no pure pair found is an equilibrium, and the defender gains by "
+                       "randomizing (a search over PGD's responses, not a proof over the whole ε-ball).")
+    reasons = []
+    if result.pure_broken < right:
+        reasons.append(f"PGD finds no x' within ε that fools {right - result.pure_broken} of them (those pure "
+                       "defenders hold at this budget, as far as PGD finds)")
+    if result.pure_universal:
+        reasons.append(f"one x' fools {'it' if right == 1 else f'all {right}'} (among these draws the attacker has "
+                       "a winning pure strategy)")
+    return (text + " But " + " and ".join(reasons) + ": on this image and budget the no-pure-equilibrium argument "
+            "does not go through — move ε or pick another image.")
+
+
+def pure_rows(result: Game) -> tuple[dict, ...]:
+    """The table behind :func:`pure_caption`: each fixed draw f_k (a column; those wrong on x marked left out) on
+    x and on each best response x'_j (a row)."""
+    names = [f"f_{k + 1}" + ("" if right else " (wrong on x: left out)")
+             for k, right in enumerate(result.pure_clean_right)]
+    rows = [{"input": "x (clean)", **{name: "right" if right else "wrong"
+                                      for name, right in zip(names, result.pure_clean_right)}}]
+    rows += [{"input": f"x'_{j + 1} (PGD against f_{j + 1})",
+              **{name: "fooled" if fooled else "right" for name, fooled in zip(names, row)}}
+             for j, row in enumerate(result.pure_fooled)]
+    return tuple(rows)
 
 
 def topology_caption(result: Game) -> str:

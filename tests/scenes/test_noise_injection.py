@@ -3,6 +3,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+import scipy.stats
 import torch
 
 from core import models, noise as noises, smoothing, toys
@@ -39,13 +40,74 @@ def test_toy_draws_agree_with_a_direct_computation_at_the_input():
     assert result.votes[-1] == pytest.approx((expected.argmax(1) == top).mean())
     np.testing.assert_allclose(result.vote_shares, np.bincount(expected.argmax(1), minlength=2) / 100)
     assert result.hard == int(np.argmax(result.vote_shares))
-    # The Clopper–Pearson band holds the vote share it was computed from, and narrows with the draws.
+    # The band is the confidence sequence of the top class's vote counts at α/K (K = 2 classes), at every n; it
+    # holds the vote share it was computed from, and narrows with the draws.
+    hits = (expected.argmax(1) == top).cumsum()
+    np.testing.assert_array_equal(result.grid, np.arange(1, 101))
+    np.testing.assert_allclose(np.stack([result.lower, result.upper]),
+                               np.stack(scene.confidence_sequence(hits, scene.BAND_ALPHA / 2)))
     assert np.all(result.lower <= result.votes[result.grid - 1] + 1e-12)
     assert np.all(result.votes[result.grid - 1] <= result.upper + 1e-12)
     assert result.upper[-1] - result.lower[-1] < result.upper[0] - result.lower[0]
     # The independent core.smoothing estimate agrees up to Monte Carlo error.
     assert abs(result.reference[top] - result.soft[-1]) < 0.1
     assert result.kernel_pdf.max() == pytest.approx(1 / (0.1 * np.sqrt(2 * np.pi)), rel=1e-3)
+
+
+def test_the_band_holds_at_every_draw_count_and_for_the_class_the_draws_chose():
+    """Coverage on repeated seeds, near a tie (the chosen class flips between runs): the true P(F̃(x) = top) leaves
+    the band at some n in at most α of the runs; a pointwise 95 % Clopper–Pearson band along the same sequence
+    would leave it far more often, which is why the page does not show one."""
+    truth, runs, alpha = np.array([0.45, 0.45, 0.10]), 200, scene.BAND_ALPHA
+    band_misses = pointwise_misses = 0
+    for seed in range(runs):
+        labels = np.random.default_rng(seed).choice(3, size=1000, p=truth)
+        running = scene._running(np.eye(3)[labels])
+        p = truth[running["top"]]
+        band_misses += np.any((running["lower"] > p) | (running["upper"] < p))
+        n, k = running["grid"], np.round(running["votes"] * running["grid"])
+        lower = np.where(k > 0, scipy.stats.beta.ppf(alpha / 2, k, n - k + 1), 0.0)
+        upper = np.where(k < n, scipy.stats.beta.ppf(1 - alpha / 2, k + 1, n - k), 1.0)
+        pointwise_misses += np.any((lower > p) | (upper < p))
+    assert band_misses / runs <= alpha
+    assert pointwise_misses / runs > 4 * alpha
+
+
+def test_confidence_sequence_is_an_interval_around_the_share_and_checks_its_input():
+    hits = np.array([1, 2, 2, 3, 4, 5, 5, 6, 6, 7])
+    lower, upper = scene.confidence_sequence(hits, 0.05)
+    share = hits / np.arange(1, 11)
+    assert np.all((0 <= lower) & (lower <= share) & (share <= upper) & (upper <= 1))
+    # One draw, one success: M_1(p) = B(2, 1) / p = 1/(2p) stays below 1/α for p > α/2; no failure yet, so p = 1 stays.
+    assert lower[0] == pytest.approx(0.025, rel=1e-9) and upper[:2].tolist() == [1.0, 1.0]
+    assert scene.confidence_sequence(np.array([0]), 0.05)[0][0] == 0.0
+    # At its ends, M_n(p) = B(S + 1, n − S + 1) / (p^S (1 − p)^(n − S)) reaches 1/α (Ville's inequality).
+    n, k = 10, 7
+    edge = lower[-1]
+    log_m = scipy.special.betaln(k + 1, n - k + 1) - k * np.log(edge) - (n - k) * np.log1p(-edge)
+    assert log_m == pytest.approx(np.log(1 / 0.05), abs=1e-6)
+    wider, _ = scene.confidence_sequence(hits, 0.01)
+    assert np.all(wider <= lower)
+    for bad in ([0, 2], [], [[0, 1]]):
+        with pytest.raises(ValueError):
+            scene.confidence_sequence(bad, 0.05)
+    with pytest.raises(ValueError):
+        scene.confidence_sequence(hits, 1.5)
+
+
+def test_the_smoothing_reading_follows_the_layer():
+    """At the input it is F * p_ε at x; after layer i it is the head smoothed in layer-i space at h(x), and a pixel
+    radius needs the prefix's Lipschitz bound."""
+    at_input = scene.smoothing_reading(0, 7)
+    assert r"\int F(x + e)" in at_input and "layer-" not in at_input
+    hidden = scene.smoothing_reading(2, 7)
+    assert r"\int F(x + e)" not in hidden and r"h = \phi^{(2)}\circ\phi^{(1)}" in hidden
+    assert r"g = \phi^{(7)}\circ\dots\circ\phi^{(3)}" in hidden and "layer-2 space" in hidden
+    assert "Lipschitz" in hidden and "R / L" in hidden
+    assert r"g = \mathrm{id}" in scene.smoothing_reading(7, 7)
+    assert r"g = \phi^{(7)}$" in scene.smoothing_reading(6, 7)
+    with pytest.raises(ValueError):
+        scene.smoothing_reading(8, 7)
 
 
 def test_hidden_layer_noise_equals_core_models_inject_noise():
@@ -99,7 +161,16 @@ def test_game_plays_the_non_adaptive_the_adaptive_and_the_pure_best_responses_wi
         assert 0 <= share <= 1 and (share * result.draws) == pytest.approx(round(share * result.draws))
     assert isinstance(result.fooled_base, bool) and result.draws == scene.ATTACK_VOTES
     assert result.eot == scene.GAME_EOT and result.pure == scene.PURE_STRATEGIES
-    assert 0 <= result.pure_escapes <= result.pure_broken <= result.pure
+    assert result.pure_fooled.shape == (scene.PURE_STRATEGIES,) * 2 and result.pure_fooled.dtype == bool
+    assert 0 <= result.pure_broken <= result.pure_right <= result.pure
+    # The defenders f_k = suffix(prefix(·) + ε_k) on the clean x, from the stream "pure strategies".
+    base = scene._base(MNIST)
+    x, label = scene._image(MNIST, 0)
+    shifts = noises.make("gaussian", 0.25).sample((scene.PURE_STRATEGIES, *x.shape),
+                                                  generator=stream_generator(0, "pure strategies"))
+    with torch.no_grad():
+        clean = base(x.unsqueeze(0) + shifts).argmax(1).numpy() == label
+    np.testing.assert_array_equal(result.pure_clean_right, clean)
     # When most draws answer the label, the vote does.
     for wrong_share, vote_wrong in ((result.fooled_draws, result.vote_wrong),
                                     (result.adaptive_fooled_draws, result.adaptive_vote_wrong)):
@@ -108,7 +179,10 @@ def test_game_plays_the_non_adaptive_the_adaptive_and_the_pure_best_responses_wi
     # Topological reading: TV between vote distributions, under the input-space Gaussian bound 2Φ(‖τ‖/2σ) − 1.
     assert result.tv_bound_adaptive == pytest.approx(smoothing.gaussian_tv_bound(result.adaptive_distance, 0.25))
     assert 0 <= result.tv_nonadaptive <= 1 and 0 <= result.tv_adaptive <= 1
-    assert result == scene.game_live(model=MNIST, index=0, layer=0, noise="gaussian", scale=0.25, eps=1.0, seed=0)
+    again = scene.game_live(model=MNIST, index=0, layer=0, noise="gaussian", scale=0.25, eps=1.0, seed=0)
+    assert scene.encode(again) == scene.encode(result)
+    back = scene.decode(scene.encode(result), scene.RESULT_TYPES)
+    assert scene.encode(back) == scene.encode(result) and back.pure_fooled.dtype == bool
     rows = scene.game_rows(result)
     assert [row["attack"].split(":")[0] for row in rows] == ["non-adaptive", "adaptive", "none (clean x)"]
     laplace = scene.game_live(model=MNIST, index=0, layer=0, noise="laplace", scale=0.2, eps=1.0, seed=0)
@@ -120,24 +194,56 @@ def test_total_variation_is_half_the_l1_distance():
     assert scene.total_variation([1.0, 0.0], [1.0, 0.0]) == 0.0
 
 
-def _game(**change):
+def _game(clean=(True,) * 5, fooled=None, **change):
+    """A Game with the pure strategies' table: ``clean`` f_k(x) = y; ``fooled`` [j, k] = f_k(x'_j) ≠ y (default: each
+    best response fools its own draw only)."""
     base = dict(eps=1.0, distance=1.0, fooled_base=True, fooled_draws=0.3, clean_errors=0.0, draws=200,
                 vote_wrong=False, adaptive_distance=1.0, adaptive_fooled_draws=0.6, adaptive_vote_wrong=True, eot=8,
-                clean_vote_wrong=False, pure=5, pure_broken=5, pure_escapes=5, pure_clean_wrong=0,
-                tv_nonadaptive=0.3, tv_adaptive=0.6, tv_bound_nonadaptive=0.95, tv_bound_adaptive=0.95)
+                clean_vote_wrong=False, pure=5, tv_nonadaptive=0.3, tv_adaptive=0.6, tv_bound_nonadaptive=0.95,
+                tv_bound_adaptive=0.95, pure_clean_right=np.array(clean, dtype=bool),
+                pure_fooled=np.eye(5, dtype=bool) if fooled is None else np.array(fooled, dtype=bool))
     return scene.Game(**{**base, **change})
 
 
 def test_game_caption_states_what_was_computed():
     complete = scene.game_caption(_game())
-    assert "No pure equilibrium" in complete and "5/5" in complete and "overstates" in complete
-    partial = scene.game_caption(_game(pure_broken=3, pure_escapes=2, adaptive_fooled_draws=0.1))
-    assert "No pure equilibrium" not in partial and "fools 3" in partial and "need not win" in partial
-    assert "for 2 of the 5 fixed draws" in partial and "1 best responses fool every fixed draw" in partial
-    universal = scene.game_caption(_game(pure_escapes=3))
-    assert "2 best responses fool every fixed draw" in universal and "PGD finds no x_adv" not in universal
+    assert complete.startswith("The adaptive attack fools more draws") and "overstates" in complete
+    assert "5 answer x correctly." in complete and "fools 5 of these 5" in complete
+    assert "the most one x'_j fools is 1" in complete and "no pure pair found is an equilibrium" in complete
+    assert _game().no_pure_equilibrium
+    held = np.eye(5, dtype=bool)
+    held[[2, 3], [2, 3]] = False
+    partial = scene.game_caption(_game(fooled=held, adaptive_fooled_draws=0.1))
+    assert "no pure pair found is an equilibrium" not in partial and "fools 3 of these 5" in partial
+    assert "need not win" in partial and "no x' within ε that fools 2 of them" in partial
+    assert "one x' fools all" not in partial
     assert "Both attacks" in scene.game_caption(_game(adaptive_fooled_draws=0.3))
     assert "Monte Carlo error" in scene.topology_caption(_game(tv_adaptive=0.99, tv_bound_adaptive=0.5))
+
+
+def test_the_pure_check_leaves_clean_wrong_draws_out_and_looks_for_one_x_fooling_every_draw():
+    """The old pairwise check counted draws already wrong on x and never tried each x'_j on every f_k; here f_1 and f_2
+    are right on x, x'_1 fools both, and f_3 (wrong on x) answers x'_1 correctly: pairwise, every best response met
+    a draw answering y, yet one x' beats every defender in the game — no claim of a missing equilibrium."""
+    fooled = np.eye(5, dtype=bool)
+    fooled[0, 1] = True                                   # x'_1 fools f_1 and f_2; f_3 … f_5 answer it correctly
+    game = _game(clean=(True, True, False, False, False), fooled=fooled)
+    assert (game.pure_right, game.pure_clean_wrong, game.pure_broken) == (2, 3, 2)
+    assert game.pure_most_fooled == 2 and game.pure_universal and not game.no_pure_equilibrium
+    text = scene.game_caption(game)
+    assert "2 answer x correctly (3 already wrong on x, left out)" in text and "fools 2 of these 2" in text
+    assert "one x' fools all 2" in text and "no pure pair found is an equilibrium" not in text
+    # Without x'_1's double hit, no x' fools both: now (and only now) no pure pair found is an equilibrium.
+    alone = _game(clean=(True, True, False, False, False), fooled=np.eye(5, dtype=bool))
+    assert alone.no_pure_equilibrium and "no pure pair found is an equilibrium" in scene.game_caption(alone)
+    # Clean-wrong draws count nowhere: every x' fooling them changes nothing.
+    noisy = np.eye(5, dtype=bool)
+    noisy[:, 2:] = True
+    assert _game(clean=(True, True, False, False, False), fooled=noisy).no_pure_equilibrium
+    nobody = _game(clean=(False,) * 5)
+    assert not nobody.no_pure_equilibrium and "no game to play" in scene.game_caption(nobody)
+    rows = scene.pure_rows(game)
+    assert rows[0]["f_3 (wrong on x: left out)"] == "wrong" and rows[1]["f_2"] == "fooled" and len(rows) == 6
 
 
 def _generalization(**change):

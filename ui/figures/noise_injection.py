@@ -29,13 +29,13 @@ def draws(result, class_names: list[str], shown: int = 5) -> go.Figure:
 
 
 def running(result, class_name: str) -> go.Figure:
-    """Running soft and hard estimates of F_rob(x) with the 95 % Clopper–Pearson band."""
+    """Running soft and hard estimates of F_rob(x) with the 95 % confidence sequence (every n at once)."""
     t = np.arange(1, result.num + 1)
     figure = go.Figure()
     figure.add_scatter(x=np.concatenate([result.grid, result.grid[::-1]]),
                        y=np.concatenate([result.upper, result.lower[::-1]]), fill="toself",
                        fillcolor="rgba(214,39,40,0.15)", line=dict(width=0), hoverinfo="skip",
-                       name="95 % Clopper–Pearson band on P(F̃(x) = c)")
+                       name="95 % confidence sequence on P(F̃(x) = c), all n at once")
     figure.add_scatter(x=t, y=result.votes, mode="lines", line=dict(color=SERIES_COLORS[1]),
                        name=f"vote share of '{class_name}' (hard F_rob)")
     figure.add_scatter(x=t, y=result.soft, mode="lines", line=dict(color=SERIES_COLORS[0]),
