@@ -9,6 +9,8 @@ difference is the generalisation gap. Variants:
 - adversarial training (Madry et al. 2018): min_θ E[max_{‖τ‖∞≤ε} ℓ(F_θ(x+τ), y)], the inner max
   approximated by PGD, or by one FGSM step from a random start (Wong et al. 2020, "Fast is better
   than free"); optionally with the budget ε ramped up over the first epochs (:func:`warmed_up_eps`).
+  The attack runs with batch norm in eval mode by default (its running statistics, left untouched by
+  the attack's passes), or in train mode where the recipe says so (:data:`ATTACK_BN_MODES`).
 
 No UI code: progress is reported through a ``callback(row)`` with the history row as a dict.
 """
@@ -33,6 +35,14 @@ from core.files import write_atomic
 LOSSES = ("ce", "hinge")
 OPTIMIZERS = ("adam", "sgd")
 PRECISIONS = ("fp32", "bf16")
+# How batch norm behaves while adversarial training's attack runs (the "attack_bn_mode" of an adversarial recipe):
+# "eval" normalises with the running statistics and leaves them untouched, as core.attacks asks; "train"
+# normalises each attack pass with its own batch's statistics and folds every pass into the running ones.
+ATTACK_BN_MODES = ("eval", "train")
+DEFAULT_ATTACK_BN_MODE = "eval"
+# The mode of a model trained before the setting existed (a recorded recipe without "attack_bn_mode"): the
+# trainer then put the model in train mode before every step, attack included.
+LEGACY_ATTACK_BN_MODE = "train"
 
 
 def cross_entropy_loss(logits: torch.Tensor, y: torch.Tensor, *, label_smoothing: float = 0.0,
@@ -140,6 +150,34 @@ def warmed_up_eps(spec: dict, step: int, steps_per_epoch: int) -> float:
     return eps * min(1.0, (step + 1) / (warmup * steps_per_epoch))
 
 
+def attack_bn_mode(adversarial: dict | None) -> str:
+    """The batch-norm mode the attack of adversarial-training spec ``adversarial`` runs in: its
+    ``"attack_bn_mode"``, :data:`DEFAULT_ATTACK_BN_MODE` when unset; anything else is refused in one sentence."""
+    mode = (adversarial or {}).get("attack_bn_mode", DEFAULT_ATTACK_BN_MODE)
+    if mode not in ATTACK_BN_MODES:
+        raise ValueError(f"The adversarial 'attack_bn_mode' must be 'eval' (batch norm uses its running statistics "
+                         f"while the attack runs) or 'train' (batch statistics, running ones updated), got {mode!r}.")
+    return mode
+
+
+def gradient_computations(adversarial: dict | None) -> int:
+    """Forward and backward passes per training step of a recipe whose adversarial spec is ``adversarial``:
+    1 for a standard step (the weights' gradient); PGD-k adds k input gradients (k + 1, Madry et al. 2018),
+    FGSM-RS one (2, Wong et al. 2020). The count, not the time: passes differ in cost (the attack's passes
+    run in float32 even under bf16 autocast, and compute no weight gradient)."""
+    if adversarial is None:
+        return 1
+    kind = adversarial.get("kind", "pgd")
+    if kind == "pgd":
+        steps = adversarial.get("steps", 7)
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+            raise ValueError(f"The adversarial 'steps' must be a whole number ≥ 1, got {steps!r}.")
+        return steps + 1
+    if kind == "fgsm_rs":
+        return 2
+    raise ValueError(f"Unknown adversarial training kind {kind!r}: use 'pgd' or 'fgsm_rs'.")
+
+
 def _adversarial_examples(model, x, y, spec: dict, generator: torch.Generator) -> torch.Tensor:
     """Inner maximisation of adversarial training, in ℓ∞ (Madry et al. 2018; Wong et al. 2020)."""
     from core import attacks  # local import: attacks is only needed for adversarial training
@@ -220,6 +258,7 @@ class Trainer:
         warmup = (adversarial or {}).get("eps_warmup_epochs", 0)
         if isinstance(warmup, bool) or not isinstance(warmup, (int, float)) or not math.isfinite(warmup) or warmup < 0:
             raise ValueError(f"The adversarial 'eps_warmup_epochs' must be a number of epochs ≥ 0, got {warmup!r}.")
+        self.attack_bn_mode = attack_bn_mode(adversarial) if adversarial is not None else None
         self.consistency = _check_consistency(consistency, noise=noise, loss=loss, adversarial=adversarial)
         self.device = resolve_device(device)
         # Speed only (no change to the maths): oneDNN convolutions run 1.5–2× faster on NHWC tensors,
@@ -282,7 +321,12 @@ class Trainer:
             if eps != float(spec["eps"]):         # during the warm-up: the budget and its step shrink together
                 factor = eps / float(spec["eps"])
                 spec = {**spec, "eps": eps, **({"step": float(spec["step"]) * factor} if "step" in spec else {})}
-            xb = _adversarial_examples(self.model, xb, yb, spec, self.generator)
+            if self.attack_bn_mode == "eval":     # the running statistics normalise the attack and stay put
+                self.model.eval()
+            try:
+                xb = _adversarial_examples(self.model, xb, yb, spec, self.generator)
+            finally:
+                self.model.train()
         for group in self.optimizer.param_groups:
             group["lr"] = self._learning_rate()
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16"):

@@ -1,3 +1,5 @@
+import json
+
 import pytest
 import torch
 
@@ -156,3 +158,83 @@ def test_a_bad_eps_warmup_is_refused_in_one_sentence(warmup):
     with pytest.raises(ValueError, match="eps_warmup_epochs"):
         training.Trainer(models.feed_forward(2, [4], 2), x, y,
                          adversarial={"kind": "pgd", "eps": 0.1, "eps_warmup_epochs": warmup})
+
+
+def test_gradient_computations_count_the_forward_passes_of_a_step():
+    """1 for a standard step, k + 1 for PGD-k, 2 for FGSM-RS: the count the page shows, checked against the
+    forward passes one Trainer step really runs, and for the zoo's recipes."""
+    from core.experiments import recipe
+
+    x, y = _blobs(n=16)
+    for adversarial, expected in ((None, 1), ({"kind": "pgd", "eps": 0.1, "step": 0.05, "steps": 3}, 4),
+                                  ({"kind": "pgd", "eps": 0.1}, 8), ({"kind": "fgsm_rs", "eps": 0.1}, 2)):
+        assert training.gradient_computations(adversarial) == expected
+        model = models.feed_forward(2, [4], 2, seed=0)
+        calls = []
+        model.register_forward_hook(lambda module, inputs, output: calls.append(1))
+        training.Trainer(model, x, y, batch_size=8, adversarial=adversarial).step()
+        assert len(calls) == expected
+    assert [training.gradient_computations(recipe(name).get("adversarial")) for name in
+            ("mnist-standard", "mnist-adversarial", "cifar10-standard", "cifar10-adversarial")] == [1, 8, 1, 2]
+    with pytest.raises(ValueError, match="Unknown adversarial training kind"):
+        training.gradient_computations({"kind": "free"})
+
+
+def _bn_model():
+    return models.mnist_cnn(width=2, seed=0)
+
+
+@pytest.mark.parametrize("mode", ["eval", "train"])
+@pytest.mark.parametrize("kind, attack_passes", [("pgd", 3), ("fgsm_rs", 1)])
+def test_attack_bn_mode_sets_the_mode_the_attack_sees_and_the_running_statistics(mode, kind, attack_passes):
+    """In eval mode the attack normalises with the running statistics and leaves them alone: after the step they
+    hold exactly one momentum update, from the training pass on the adversarial batch. In train mode every attack
+    pass is normalised with its batch's statistics and folded into the running ones. Either way the model is
+    back in train mode after the step."""
+    gen = torch.Generator().manual_seed(0)
+    x, y = torch.rand(8, 1, 28, 28, generator=gen), torch.randint(0, 10, (8,), generator=gen)
+    model = _bn_model()
+    norm = next(module for module in model.modules() if isinstance(module, torch.nn.BatchNorm2d))
+    seen = []
+    norm.register_forward_pre_hook(lambda module, inputs: seen.append((module.training, inputs[0].detach().clone())))
+    spec = {"kind": kind, "eps": 0.1, "step": 0.05, "steps": attack_passes, "attack_bn_mode": mode}
+    trainer = training.Trainer(model, x, y, batch_size=8, optimizer="sgd", lr=0.01, adversarial=spec, seed=0)
+    assert trainer.attack_bn_mode == mode
+    trainer.step()
+    assert [flag for flag, _ in seen] == [mode == "train"] * attack_passes + [True]
+    assert model.training and all(module.training for module in model.modules())
+    assert int(norm.num_batches_tracked) == (1 if mode == "eval" else 1 + attack_passes)
+    trained_on = seen[-1][1]                                    # the BN input of the training pass
+    one_update = 0.1 * trained_on.mean(dim=(0, 2, 3))          # momentum 0.1 from the initial mean 0
+    variance = trained_on.var(dim=(0, 2, 3), unbiased=True)
+    if mode == "eval":
+        assert torch.allclose(norm.running_mean, one_update, atol=1e-6)
+        assert torch.allclose(norm.running_var, 0.9 + 0.1 * variance, atol=1e-6)
+    else:
+        assert not torch.allclose(norm.running_mean, one_update, atol=1e-6)
+
+
+def test_attack_bn_mode_defaults_to_eval_and_the_shipped_recipes_keep_train():
+    from core.experiments import recipe
+
+    x, y = _blobs(n=8)
+    trainer = training.Trainer(models.feed_forward(2, [4], 2), x, y, adversarial={"kind": "pgd", "eps": 0.1})
+    assert trainer.attack_bn_mode == training.DEFAULT_ATTACK_BN_MODE == "eval"
+    assert training.Trainer(models.feed_forward(2, [4], 2), x, y).attack_bn_mode is None
+    for name in ("mnist-adversarial", "cifar10-adversarial"):     # trained by the code before the setting existed
+        assert recipe(name)["adversarial"]["attack_bn_mode"] == training.LEGACY_ATTACK_BN_MODE == "train"
+
+
+@pytest.mark.parametrize("mode", ["batch", None, True, 1, "Eval"])
+def test_a_bad_attack_bn_mode_is_refused_in_one_sentence(mode):
+    import re
+
+    from core.experiments import override_recipe, recipe
+
+    x, y = _blobs(n=8)
+    with pytest.raises(ValueError, match="attack_bn_mode") as error:
+        training.Trainer(models.feed_forward(2, [4], 2), x, y,
+                         adversarial={"kind": "pgd", "eps": 0.1, "attack_bn_mode": mode})
+    assert len(re.findall(r"[.!?](?:\s|$)", str(error.value))) == 1
+    with pytest.raises(ValueError, match="attack_bn_mode"):   # a recipe study is refused before any training
+        override_recipe(recipe("mnist-adversarial"), '{"adversarial": {"attack_bn_mode": %s}}' % json.dumps(mode))
