@@ -12,13 +12,14 @@ scene.header("p06_adversarial_training", scene_module.EXPLANATION, scene_module.
 seed = layout.seed_input()
 
 choices, default = scene_module.datasets()
-dataset = url.selectbox("Image dataset", choices, index=choices.index(default), key="p06_dataset", where=st.sidebar,
-                               format_func=lambda d: scene_module.DATASET_TITLES[d])
+dataset = url.selectbox("Image dataset", choices, index=choices.index(default), key="p06_dataset",
+                        where=st.sidebar, format_func=lambda d: scene_module.DATASET_TITLES[d])
 result = scene.compute(scene_module.images, dataset=dataset, seed=seed)
 lecture.predict(scene_module.PREDICTION, key="p06_guess")
 lecture.reveal(scene_module.PREDICTION, scene_module.verdict(result), key="p06_guess", at=2)
 lecture.section(3)
-images_tab, toy_tab = st.tabs([f"The talk's table ({result.title})", "2-D: decision regions after adversarial training"])
+images_tab, toy_tab = st.tabs([f"The talk's table ({result.title})",
+                               "2-D: decision regions after adversarial training"])
 
 with images_tab:
     for message in result.missing:
@@ -29,11 +30,12 @@ with images_tab:
                      key="p06_gallery_button", type="primary"):
             st.session_state["p06_gallery_request"] = request
         if st.session_state.get("p06_gallery_request") == request:
-            result = scene.compute(scene_module.images, spinner="PGD-20 and CW-30 on the gallery images (a few "
-                                   "minutes on a busy CPU)…", dataset=dataset, seed=seed, live=True)
+            result = scene.compute(scene_module.images, spinner="PGD-20 and CW-30 on the gallery images "
+                                   "(a few minutes on a busy CPU)…", dataset=dataset, seed=seed, live=True)
         else:
-            st.caption(f"The gallery attacks are shipped for seed 0 (`{scene_module.BUILD_COMMAND}`); for seed "
-                       f"{seed} they run at the click. The shipped test-set rows and Madry et al.'s are below.")
+            st.caption(f"The gallery attacks are shipped for seed 0 (`{scene_module.BUILD_COMMAND}`); for "
+                       f"seed {seed} they run at the click. The shipped test-set rows and Madry et al.'s are "
+                       "below.")
     if result.gallery:
         columns = st.columns(2 * len(result.gallery))
         for position, (kind, table) in enumerate(result.gallery.items()):
@@ -45,11 +47,11 @@ with images_tab:
         st.dataframe(figures.table(result.table_rows), hide_index=True, width="stretch")
         for note in result.shipped_notes:
             st.caption(note)
-        gallery_note = (f"Gallery rows: {result.gallery_source}, core.evaluation.robustness_table's per-image rows; "
-                        f"20 images give a coarse estimate: 1 image = {result.points_per_image:g} points. "
-                        if result.gallery else "")
-        st.caption(f"{gallery_note}ℓ∞ ε = {result.eps_text}. Madry et al.'s rows are the published numbers (— where "
-                   "none is published or checked). " + " ".join(result.notes))
+        gallery_note = (f"Gallery rows: {result.gallery_source}, core.evaluation.robustness_table's "
+                        "per-image rows; 20 images give a coarse estimate: 1 image = "
+                        f"{result.points_per_image:g} points. " if result.gallery else "")
+        st.caption(f"{gallery_note}ℓ∞ ε = {result.eps_text}. Madry et al.'s rows are the published "
+                   "numbers (— where none is published or checked). " + " ".join(result.notes))
         if result.gallery:
             with st.expander("Image by image: the class F gives each gallery image, natural and attacked"):
                 st.dataframe(list(result.gallery_images), hide_index=True, width="stretch")
@@ -58,34 +60,42 @@ with images_tab:
 
 with images_tab, lecture.step(4):
     st.subheader("The price: training time")
-    if len(result.entries) == 2:
-        columns = st.columns(3)
-        for column, kind in zip(columns, scene_module.KINDS):
-            entry = result.entries[kind]
-            column.metric(f"{kind.capitalize()} training", f"{entry.get('wall_time_s', float('nan')) / 60:.1f} min",
-                          help=f"{entry.get('device', '?')}; recipe: {entry.get('recipe', {})}")
-        if result.time_ratio is not None:
-            columns[2].metric("Time ratio adversarial / standard", f"{result.time_ratio:.1f}×")
-        st.dataframe([{"model": entry.get("name", f"{dataset}-{kind}"), "device": entry.get("device"),
-                       "epochs": entry.get("recipe", {}).get("epochs"),
-                       "architecture": str(entry.get("architecture")),
-                       "inner maximisation": str(entry.get("recipe", {}).get("adversarial") or "—"),
-                       "wall time (s)": entry.get("wall_time_s")} for kind, entry in result.entries.items()],
-                     hide_index=True, width="stretch")
-        st.caption(scene_module.COST_NOTE)
+    cost = result.cost
+    if cost is not None:
+        standard, adversarial = cost.rows
+        columns = st.columns(4)
+        for column, row in zip(columns, cost.rows):
+            column.metric(f"{row.kind.capitalize()} recipe · s/epoch", f"{row.seconds_per_epoch:.0f} s",
+                          help=f"{row.recipe} on {row.machine}: {row.timed_steps} timed steps")
+        columns[2].metric("Gradient computations per step",
+                          f"{adversarial.gradient_computations} vs {standard.gradient_computations}",
+                          help="forward and backward passes, from the recipes")
+        if cost.epoch_ratio is not None:
+            columns[3].metric("Adversarial / standard, per epoch (one machine)", f"{cost.epoch_ratio:.1f}×")
+        st.dataframe(figures.cost_table(cost), hide_index=True, width="stretch")
+        st.caption(cost.caption)
     else:
-        st.info("The time ratio needs both the standard and the adversarially trained model in the zoo.")
+        st.info(result.cost_note)
+    if result.entries:
+        if result.time_ratio is not None:
+            st.metric("Zoo wall times, adversarial / standard (same device)", f"{result.time_ratio:.1f}×")
+        st.dataframe(figures.wall_time_table(result.entries), hide_index=True, width="stretch")
+        st.caption(result.wall_time_caption)
+    if result.bn_note:
+        st.caption(result.bn_note)
 
 with toy_tab:
     controls, board = st.columns([1, 3], gap="large")
     with controls:
-        toy_eps = url.select_slider("Budget ε (ℓ∞), for training and for the attacks", scene_module.TOY_EPS_CHOICES,
-                                   value=scene_module.TOY_DEFAULT_EPS, key="p06_eps")
-    toy = scene.compute(scene_module.toy, spinner="Training and attacking the toy networks…", eps=float(toy_eps),
-                        seed=seed)
+        toy_eps = url.select_slider("Budget ε (ℓ∞), for training and for the attacks",
+                                    scene_module.TOY_EPS_CHOICES, value=scene_module.TOY_DEFAULT_EPS,
+                                    key="p06_eps")
+    toy = scene.compute(scene_module.toy, spinner="Training and attacking the toy networks…",
+                        eps=float(toy_eps), seed=seed)
     with board:
         columns = st.columns(4)
-        for offset, (label, model) in enumerate((("Standard", toy.standard), ("Adversarial", toy.adversarial))):
+        pairs = (("Standard", toy.standard), ("Adversarial", toy.adversarial))
+        for offset, (label, model) in enumerate(pairs):
             columns[2 * offset].metric(f"{label} · natural", f"{model.natural:.1%}")
             columns[2 * offset + 1].metric(f"{label} · PGD-20", f"{model.pgd:.1%}")
         left, right = st.columns(2)

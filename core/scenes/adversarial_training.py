@@ -11,6 +11,11 @@ The gallery attacks (PGD-20 and CW-30 on a CIFAR-10 CNN) take minutes on a busy 
 are shipped for seed 0 by :func:`build` (``python -m core.scenes build --scene
 p06_adversarial_training``) into assets/scenes/adversarial_training.json; other seeds compute
 live when asked (``live=True``, behind the page's button).
+
+The price in training time is read from two places, never mixed: the zoo manifest's wall times (a ratio
+only when both models trained on the same device) and the recipes' cost measured on one machine by
+``python -m bench.bench_training --recipes … --ship`` (the "training_cost" rows of the same shipped file,
+kept by :func:`build`): gradient computations per step from each recipe, seconds per step and per epoch.
 """
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ import torch
 
 from core import data, evaluation, geometry, results, toys, zoo
 from core.files import write_atomic
+from core.training import LEGACY_ATTACK_BN_MODE, attack_bn_mode, gradient_computations
 from core.scenes.common import DATASET_TITLES, deterministic_models, gallery
 from core.seeds import check_seed, stream_seed
 from core.scenes.lecture import Prediction, Verdict, verdict_by_range
@@ -73,9 +79,10 @@ FGSM_RS_NOTE = ("{models} trained with FGSM-RS (one FGSM step from a random star
                 "FGSM-RS at ε = 0.3, kept 98.9 % clean accuracy but 2.2 % under PGD-20 and 1.9 % under CW-30 on "
                 "1,000 test images (git show 68018e9:assets/results/robustness_mnist-adversarial.json); it was "
                 "retrained with PGD-7. Read its PGD-20 row as the check.")
-COST_NOTE = ("From the zoo manifest. Each adversarial step costs one extra forward/backward pass with FGSM-RS "
-             "(Wong et al. 2020) and k extra with PGD-k (Madry et al. used k = 7 on CIFAR-10: about 8× the cost "
-             "of a standard step). The recipes above may differ in epochs and width — read the ratio with them.")
+BENCH_COMMAND = "python -m bench.bench_training --recipes {names} --batches 3 --ship"
+BN_MEANINGS = {"train": "each attack pass normalised with its own batch's statistics and folded into the running "
+                        "ones",
+               "eval": "the running statistics normalise the attack and stay untouched by it"}
 
 
 def eps_text(eps: float, dataset: str) -> str:
@@ -138,8 +145,12 @@ def shipped_gallery(name: str, seed: int, path: Path = SHIPPED_PATH) -> dict | N
 
 def build(path: Path = SHIPPED_PATH) -> dict:
     """Compute the gallery tables of every present {cifar10,mnist}-{standard,adversarial} model for seed 0
-    and write them (atomically) to ``path``, with the command that rebuilds them."""
+    and write them (atomically) to ``path``, with the command that rebuilds them; the measured training
+    cost rows already there (:func:`ship_training_cost`) are kept."""
     content = {"command": BUILD_COMMAND, "seed": 0, "models": {}}
+    measured = _read_shipped(path).get("training_cost")
+    if measured is not None:
+        content["training_cost"] = measured
     for name in deterministic_models(DATASETS):
         if not name.endswith(tuple(f"-{k}" for k in KINDS)):
             continue
@@ -147,6 +158,223 @@ def build(path: Path = SHIPPED_PATH) -> dict:
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, json.dumps(content, indent=0, sort_keys=True) + "\n")
     return content
+
+
+def ship_training_cost(rows: list[dict], path: Path = SHIPPED_PATH) -> dict:
+    """Record bench rows (``python -m bench.bench_training --recipes … --ship``, one per recipe, each with its
+    run's command and machine) in ``path``'s "training_cost", atomically: a recipe's row replaces its earlier
+    one, the other rows and the gallery tables stay."""
+    content = {}
+    if path.exists():
+        try:
+            content = json.loads(path.read_text())
+        except ValueError:
+            raise ValueError(f"{path} is not valid JSON: rebuild it with {BUILD_COMMAND} first.") from None
+    names = {row["recipe"] for row in rows}
+    kept = [row for row in content.get("training_cost", {}).get("rows", []) if row.get("recipe") not in names]
+    content["training_cost"] = {"rows": kept + list(rows)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, json.dumps(content, indent=0, sort_keys=True) + "\n")
+    return content
+
+
+def inner_label(adversarial: dict | None) -> str:
+    """The inner maximisation of a recipe, as the tables name it: —, PGD-k or FGSM-RS."""
+    if adversarial is None:
+        return "—"
+    return f"PGD-{adversarial.get('steps', 7)}" if adversarial.get("kind", "pgd") == "pgd" else "FGSM-RS"
+
+
+def architecture_label(architecture: dict) -> str:
+    extra = ", ".join(f"{key} {value}" for key, value in architecture.items() if key != "kind")
+    return f"{architecture.get('kind', '?')}" + (f" ({extra})" if extra else "")
+
+
+def shipped_bn_mode(entry: dict) -> tuple[str, bool]:
+    """(the batch-norm mode a zoo model's training attack ran in, whether its recorded recipe names it): a recipe
+    recorded before "attack_bn_mode" existed names none, and its attack ran in train mode
+    (core.training.LEGACY_ATTACK_BN_MODE)."""
+    adversarial = entry.get("recipe", {}).get("adversarial")
+    if adversarial is None or "attack_bn_mode" not in adversarial:
+        return LEGACY_ATTACK_BN_MODE, False
+    return attack_bn_mode(adversarial), True
+
+
+def bn_note(entries: dict) -> str:
+    """One sentence per adversarially trained zoo model: the batch-norm mode its training attack ran in."""
+    notes = []
+    for entry in entries.values():
+        if (entry.get("recipe", {}).get("adversarial")) is None:
+            continue
+        mode, recorded = shipped_bn_mode(entry)
+        source = ("as its recorded recipe says" if recorded else "as every model trained before the recipe "
+                  "setting attack_bn_mode existed (its recorded recipe names none)")
+        notes.append(f"{entry.get('name', '?')} ran its training attack with batch norm in {mode} mode "
+                     f"({BN_MEANINGS[mode]}), {source}; new trainings default to eval mode, what core.attacks "
+                     "asks of a model under attack.")
+    return " ".join(notes)
+
+
+def wall_times(entries: dict) -> tuple[float | None, str]:
+    """The zoo manifest's training wall times: (adversarial / standard, only when both models trained on the same
+    device; one caption saying what the two times are and why there is, or is not, a ratio)."""
+    if len(entries) < 2:
+        return None, "The wall times need both the standard and the adversarially trained model in the zoo."
+    standard, adversarial = entries["standard"], entries["adversarial"]
+    times = [entry.get("wall_time_s") for entry in (standard, adversarial)]
+    devices = [entry.get("device") or "an unrecorded device" for entry in (standard, adversarial)]
+    epochs = [entry.get("recipe", {}).get("epochs") for entry in (standard, adversarial)]
+    said = (f"From the zoo manifest: {standard.get('name', 'standard')} trained {epochs[0]} epochs in {times[0]} s "
+            f"on {devices[0]}, {adversarial.get('name', 'adversarial')} {epochs[1]} epochs in {times[1]} s on "
+            f"{devices[1]}.")
+    if not all(times):
+        return None, f"{said} A wall time is missing: no ratio."
+    if devices[0] != devices[1] or "unrecorded" in devices[0]:
+        return None, (f"{said} Different devices: no ratio is computed from these two times — compare the "
+                      "recipes' cost measured on one machine instead.")
+    ratio = times[1] / times[0]
+    return ratio, (f"{said} Same device: the adversarial training took {ratio:.1f}× the standard one's wall time, "
+                   f"for recipes of {epochs[1]} and {epochs[0]} epochs (and the recipes' other differences).")
+
+
+@dataclass(frozen=True)
+class CostRow:
+    recipe: str
+    kind: str                     # "standard" or "adversarial"
+    inner: str                    # —, PGD-k, FGSM-RS
+    bn_mode: str | None           # batch-norm mode of the training attack (None: no attack)
+    gradient_computations: int    # forward/backward passes per step, from the recipe (core.training)
+    architecture: str
+    batch_size: int
+    precision: str
+    steps_per_epoch: int
+    timed_steps: int
+    seconds_per_step: float       # median of the timed steps
+    seconds_per_epoch: float      # s/step × steps per epoch (optimisation only)
+    epochs: int
+    seconds_per_recipe: float     # s/epoch × the recipe's epochs, on the same machine
+    machine: str
+    command: str
+    load_average: tuple           # 1-minute load average before and after the bench run
+    matches_zoo: bool | None      # the timed recipe is the one the zoo model was trained with (None: no model)
+    differs_from_zoo: tuple       # what differs from it, if anything
+
+
+@dataclass(frozen=True)
+class Cost:
+    rows: tuple                   # CostRow: standard, adversarial
+    same_machine: bool
+    gradient_ratio: float         # adversarial / standard gradient computations per step
+    epoch_ratio: float | None     # adversarial / standard s/epoch: only when both were timed on the same machine
+    recipe_ratio: float | None    # the same for whole recipes (s/epoch × epochs)
+    differences: tuple            # what else differs between the two recipes, beyond the inner maximisation
+    caption: str
+
+
+def _zoo_recipe_differences(row: dict, entry: dict | None) -> tuple | None:
+    """What differs between a timed recipe and the one the zoo model was trained with (None: no zoo model)."""
+    if entry is None:
+        return None
+    recorded = dict(entry.get("recipe", {}))
+    adversarial = recorded.get("adversarial")
+    if adversarial is not None:
+        adversarial = {**adversarial, "attack_bn_mode": shipped_bn_mode(entry)[0]}
+    timed = row.get("adversarial")
+    checks = {"architecture": (row["architecture"], entry.get("architecture")),
+              "batch size": (row["batch_size"], recorded.get("batch_size")),
+              "precision": (row["precision"], recorded.get("precision", "fp32")),
+              "epochs": (row["epochs"], recorded.get("epochs")),
+              "inner maximisation": (None if timed is None else {**timed, "attack_bn_mode": attack_bn_mode(timed)},
+                                     adversarial)}
+    return tuple(name for name, (mine, theirs) in checks.items() if mine != theirs)
+
+
+def _cost_row(kind: str, row: dict, entry: dict | None) -> CostRow:
+    adversarial = row.get("adversarial")
+    differs = _zoo_recipe_differences(row, entry)
+    steps = gradient_computations(adversarial)
+    return CostRow(recipe=row["recipe"], kind=kind, inner=inner_label(adversarial),
+                   bn_mode=None if adversarial is None else attack_bn_mode(adversarial), gradient_computations=steps,
+                   architecture=architecture_label(row["architecture"]), batch_size=int(row["batch_size"]),
+                   precision=row["precision"], steps_per_epoch=int(row["steps_per_epoch"]),
+                   timed_steps=int(row["timed_steps"]), seconds_per_step=float(row["seconds_per_step"]),
+                   seconds_per_epoch=float(row["seconds_per_step"]) * int(row["steps_per_epoch"]),
+                   epochs=int(row["epochs"]),
+                   seconds_per_recipe=float(row["seconds_per_step"]) * int(row["steps_per_epoch"]) * int(row["epochs"]),
+                   machine=row["run"]["machine"], command=row["run"]["command"],
+                   load_average=(row["run"].get("load_average_before"), row["run"].get("load_average_after")),
+                   matches_zoo=None if differs is None else not differs, differs_from_zoo=differs or ())
+
+
+def _recipe_differences(standard: dict, adversarial: dict) -> tuple:
+    """What else than the inner maximisation and the epochs differs between two timed recipes (computed)."""
+    found = []
+    if standard["architecture"] != adversarial["architecture"]:
+        found.append(f"the architecture ({architecture_label(standard['architecture'])} → "
+                     f"{architecture_label(adversarial['architecture'])})")
+    if standard["batch_size"] != adversarial["batch_size"]:
+        found.append(f"the batch size ({standard['batch_size']} → {adversarial['batch_size']})")
+    if standard["precision"] != adversarial["precision"]:
+        found.append(f"the precision ({standard['precision']} → {adversarial['precision']})")
+    if adversarial.get("adversarial") is not None and adversarial["precision"] == "bf16":
+        found.append("the attack's passes run in float32, outside the bf16 autocast of the training pass")
+    return tuple(found)
+
+
+def training_cost(dataset: str, entries: dict, path: Path = SHIPPED_PATH) -> tuple[Cost | None, str]:
+    """The measured cost of ``dataset``'s standard and adversarial recipes from the shipped bench rows
+    (:func:`ship_training_cost`), or None and one sentence saying how to measure it. The ratios exist only
+    when both rows were timed on the same machine; the caption says what the numbers are, from them."""
+    rows = {row.get("recipe"): row for row in _read_shipped(path).get("training_cost", {}).get("rows", [])}
+    names = [f"{dataset}-{kind}" for kind in KINDS]
+    command = BENCH_COMMAND.format(names=" ".join(names))
+    if not all(name in rows for name in names):
+        return None, f"No measured training cost of {' and '.join(names)} is shipped: run `{command}`."
+    try:
+        measured = tuple(_cost_row(kind, rows[name], entries.get(kind)) for kind, name in zip(KINDS, names))
+    except (KeyError, TypeError, ValueError):
+        return None, f"The shipped training-cost rows of {dataset} are incomplete: rerun `{command}`."
+    standard, adversarial = measured
+    same = standard.machine == adversarial.machine
+    gradient_ratio = adversarial.gradient_computations / standard.gradient_computations
+    differences = _recipe_differences(rows[names[0]], rows[names[1]])
+    counted = (f"Gradient computations per step, from the recipes: {standard.gradient_computations} for "
+               f"{standard.recipe} (one forward and backward pass), {adversarial.gradient_computations} for "
+               f"{adversarial.recipe} ({adversarial.inner}: {adversarial.gradient_computations - 1} for the attack, "
+               f"then 1 for the weights), {gradient_ratio:g}×.")
+    zoo_notes = " ".join(f"The timed recipe of {row.recipe} differs from the one its zoo model was trained with "
+                         f"({', '.join(row.differs_from_zoo)})." for row in measured if row.matches_zoo is False)
+    if not same:
+        caption = (f"{counted} The two rows were timed on different machines ({standard.machine}; "
+                   f"{adversarial.machine}): no ratio is computed from them — `{command}` times both on one. "
+                   f"{zoo_notes}").strip()
+        return Cost(rows=measured, same_machine=False, gradient_ratio=gradient_ratio, epoch_ratio=None,
+                    recipe_ratio=None, differences=differences, caption=caption), ""
+    epoch_ratio = adversarial.seconds_per_epoch / standard.seconds_per_epoch
+    recipe_ratio = adversarial.seconds_per_recipe / standard.seconds_per_recipe
+    position = ("above" if epoch_ratio > 1.1 * gradient_ratio else "below" if epoch_ratio < gradient_ratio / 1.1
+                else "close to")
+    beyond = (f"The recipes also differ in {'; '.join(differences)}." if differences
+              else "The recipes differ only in the inner maximisation and the epochs.")
+    before, after = adversarial.load_average
+    load = ("load average not recorded" if before is None or after is None
+            else f"1-minute load average {before:g} before the run and {after:g} after")
+    threads = rows[names[1]]["run"].get("threads")
+    if threads and before is not None and after is not None and max(before, after) > threads:
+        load += f", above the {threads} threads the steps ran on: other work shared the cores"
+    commands = " and ".join(f"`{c}`" for c in dict.fromkeys((standard.command, adversarial.command)))
+    timed = (f"{standard.timed_steps} timed steps each" if standard.timed_steps == adversarial.timed_steps
+             else f"{standard.timed_steps} and {adversarial.timed_steps} timed steps")
+    caption = (f"Measured on one machine, {standard.machine}, by {commands} (median of {timed}, optimisation "
+               f"only; {load}): one epoch "
+               f"of {adversarial.recipe}'s recipe takes {adversarial.seconds_per_epoch:.0f} s, one of "
+               f"{standard.recipe}'s {standard.seconds_per_epoch:.0f} s: {epoch_ratio:.1f}× per epoch, {position} "
+               f"the {gradient_ratio:g}× of the gradient count. {counted} {beyond} Whole recipes "
+               f"({adversarial.epochs} and {standard.epochs} epochs) on this machine: "
+               f"{adversarial.seconds_per_recipe / 60:.0f} and {standard.seconds_per_recipe / 60:.0f} min, "
+               f"{recipe_ratio:.1f}×. {zoo_notes}").strip()
+    return Cost(rows=measured, same_machine=True, gradient_ratio=gradient_ratio, epoch_ratio=epoch_ratio,
+                recipe_ratio=recipe_ratio, differences=differences, caption=caption), ""
 
 
 @dataclass(frozen=True)
@@ -165,8 +393,12 @@ class Images:
     shipped_notes: tuple          # one sentence per model without a shipped test-set table
     shipped: dict                 # zoo name → shipped robustness record (for the recompute panel)
     entries: dict                 # kind → zoo manifest entry (training time)
-    time_ratio: float | None      # wall time adversarial / standard
+    time_ratio: float | None      # wall time adversarial / standard: only when both trained on the same device
     notes: tuple = ()             # the table's notes: Madry et al.'s numbers, FGSM-RS (when a model uses it), batch
+    wall_time_caption: str = ""   # what the manifest's two wall times are, and why there is or is not a ratio
+    cost: Cost | None = None      # the recipes' cost measured on one machine (bench_training), if shipped
+    cost_note: str = ""           # without it: the command that measures it
+    bn_note: str = ""             # the batch-norm mode of each adversarial zoo model's training attack
 
 
 def images(*, dataset: str, seed: int, live: bool = False) -> Images:
@@ -228,9 +460,8 @@ def images(*, dataset: str, seed: int, live: bool = False) -> Images:
         reference = madry[key]
         rows.append({"training": f"{label} — Madry et al. 2018", "evaluated on": "CIFAR-10 test set, wide ResNet, "
                      f"ε = {round(madry['eps'] * 255)}/255", **{c: reference[c] for c in ("natural", "pgd", "cw")}})
-    ratio = None
-    if len(entries) == 2 and entries["standard"].get("wall_time_s") and entries["adversarial"].get("wall_time_s"):
-        ratio = entries["adversarial"]["wall_time_s"] / entries["standard"]["wall_time_s"]
+    ratio, wall_time_caption = wall_times(entries)
+    cost, cost_note = training_cost(dataset, entries)
     examples = len(gallery_images) or len(gallery(dataset)[1])
     fgsm_rs = [entry.get("name", f"{dataset}-{kind}") for kind, entry in entries.items()
                if (entry.get("recipe", {}).get("adversarial") or {}).get("kind") == "fgsm_rs"]
@@ -240,7 +471,8 @@ def images(*, dataset: str, seed: int, live: bool = False) -> Images:
                   models=loaded, missing=tuple(missing), gallery=tables, gallery_source=source,
                   gallery_images=tuple(gallery_images), points_per_image=100 / examples, table_rows=tuple(rows),
                   shipped_notes=tuple(shipped_notes), shipped=shipped, entries=entries, time_ratio=ratio,
-                  notes=notes)
+                  notes=notes, wall_time_caption=wall_time_caption, cost=cost, cost_note=cost_note,
+                  bn_note=bn_note(entries))
 
 
 def talk_table_rows(dataset: str) -> tuple[list[dict], str]:

@@ -190,3 +190,140 @@ def test_batch_note_matches_core_training():
     assert "replaces each mini-batch" in scene.BATCH_NOTE
     assert len(trained_on) == 8                                  # not 16: the clean batch is not added
     assert not any(torch.equal(row, clean) for row in trained_on for clean in x)
+
+
+# --------------------------------------------------------------------------- the price in training time
+
+def _bench_row(name, *, seconds_per_step, machine="cpu (2 threads, AMD EPYC)", adversarial=None, width=32,
+               precision="bf16", epochs=12, steps_per_epoch=98, gradient_computations=None):
+    return {"recipe": name, "dataset": "cifar10", "architecture": {"kind": "cifar_cnn", "width": width},
+            "batch_size": 512, "precision": precision, "channels_last": True, "adversarial": adversarial,
+            "attack_bn_mode": None if adversarial is None else adversarial.get("attack_bn_mode", "eval"),
+            "gradient_computations": gradient_computations, "epochs": epochs, "steps_per_epoch": steps_per_epoch,
+            "timed_steps": 3, "seconds_per_step_timed": [seconds_per_step] * 3, "seconds_per_step": seconds_per_step,
+            "seconds_per_epoch": seconds_per_step * steps_per_epoch,
+            "run": {"command": "python -m bench.bench_training --recipes --batches 3 --ship", "machine": machine,
+                    "load_average_before": 2.5, "load_average_after": 3.0}}
+
+
+FGSM_RS = {"kind": "fgsm_rs", "eps": 8 / 255, "step": 10 / 255, "attack_bn_mode": "train"}
+
+
+def _ship(path, standard_s, adversarial_s, *, machines=("cpu (2 threads, AMD EPYC)",) * 2, **adversarial_kw):
+    rows = [_bench_row("cifar10-standard", seconds_per_step=standard_s, machine=machines[0]),
+            _bench_row("cifar10-adversarial", seconds_per_step=adversarial_s, machine=machines[1],
+                       adversarial=FGSM_RS, width=64, epochs=24, **adversarial_kw)]
+    scene.ship_training_cost(rows, path)
+
+
+def test_measured_cost_ratio_and_caption_follow_the_numbers(tmp_path):
+    path = tmp_path / "shipped.json"
+    _ship(path, 0.5, 3.0, gradient_computations=99)             # a typed-in count is not read: the recipe's is
+    cost, note = scene.training_cost("cifar10", {}, path)
+    assert note == "" and cost.same_machine
+    standard, adversarial = cost.rows
+    assert (standard.gradient_computations, adversarial.gradient_computations) == (1, 2)
+    assert (standard.inner, adversarial.inner, adversarial.bn_mode) == ("—", "FGSM-RS", "train")
+    assert standard.seconds_per_epoch == pytest.approx(49) and adversarial.seconds_per_epoch == pytest.approx(294)
+    assert cost.epoch_ratio == pytest.approx(6.0) and cost.gradient_ratio == 2
+    assert cost.recipe_ratio == pytest.approx(12.0)            # 24 epochs against 12, on the same machine
+    assert "294 s" in cost.caption and "49 s" in cost.caption and "6.0× per epoch, above the 2×" in cost.caption
+    assert "12.0×" in cost.caption and "cpu (2 threads, AMD EPYC)" in cost.caption
+    assert "the architecture (cifar_cnn (width 32) → cifar_cnn (width 64))" in cost.caption
+    assert "outside the bf16 autocast" in cost.caption
+    _ship(path, 1.0, 1.9)
+    cost, _ = scene.training_cost("cifar10", {}, path)
+    assert cost.epoch_ratio == pytest.approx(1.9) and "1.9× per epoch, close to the 2×" in cost.caption
+    _ship(path, 1.0, 1.0)
+    assert "below the 2×" in scene.training_cost("cifar10", {}, path)[0].caption
+
+
+def test_no_ratio_from_rows_timed_on_different_machines(tmp_path):
+    path = tmp_path / "shipped.json"
+    _ship(path, 6.4, 0.2, machines=("cpu (2 threads, AMD EPYC)", "cuda (NVIDIA H200)"))
+    cost, _ = scene.training_cost("cifar10", {}, path)
+    assert not cost.same_machine and cost.epoch_ratio is None and cost.recipe_ratio is None
+    assert "different machines" in cost.caption and "no ratio" in cost.caption
+    assert "× per epoch" not in cost.caption and "0.0×" not in cost.caption
+    assert cost.gradient_ratio == 2 and "2×" in cost.caption    # the count needs no clock
+
+
+def test_a_missing_cost_names_the_bench_command(tmp_path):
+    cost, note = scene.training_cost("mnist", {}, tmp_path / "none.json")
+    assert cost is None
+    assert "python -m bench.bench_training --recipes mnist-standard mnist-adversarial --batches 3 --ship" in note
+
+
+def test_shipping_cost_rows_replaces_a_recipe_and_build_keeps_them(tmp_path, monkeypatch):
+    path = tmp_path / "shipped.json"
+    _ship(path, 0.5, 3.0)
+    scene.ship_training_cost([_bench_row("cifar10-standard", seconds_per_step=0.7)], path)
+    rows = json.loads(path.read_text())["training_cost"]["rows"]
+    assert sorted(row["recipe"] for row in rows) == ["cifar10-adversarial", "cifar10-standard"]
+    assert next(row for row in rows if row["recipe"] == "cifar10-standard")["seconds_per_step"] == 0.7
+    monkeypatch.setattr(scene, "deterministic_models", lambda datasets: [])
+    content = scene.build(path)                                  # the gallery rebuilt, the measurement kept
+    assert content["training_cost"]["rows"] == rows and content["command"] == scene.BUILD_COMMAND
+    path.write_text("{not json")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        scene.ship_training_cost(rows, path)
+
+
+def test_zoo_wall_times_give_a_ratio_only_on_one_device():
+    def entry(name, device, seconds, epochs):
+        return {"name": name, "device": device, "wall_time_s": seconds, "recipe": {"epochs": epochs}}
+
+    ratio, caption = scene.wall_times({"standard": entry("s", "cpu (2 threads, x86_64)", 636.8, 12),
+                                       "adversarial": entry("a", "cuda (NVIDIA H200)", 115.3, 24)})
+    assert ratio is None and "Different devices: no ratio" in caption and "115.3 s" in caption
+    ratio, caption = scene.wall_times({"standard": entry("s", "cpu (2 threads, x86_64)", 280.0, 3),
+                                       "adversarial": entry("a", "cpu (2 threads, x86_64)", 801.7, 4)})
+    assert ratio == pytest.approx(801.7 / 280.0) and f"{801.7 / 280.0:.1f}×" in caption and "4 and 3 epochs" in caption
+
+
+def test_bn_mode_of_the_shipped_models_is_train_and_a_recorded_one_is_read():
+    assert scene.shipped_bn_mode({"recipe": {"adversarial": {"kind": "pgd", "eps": 0.3}}}) == ("train", False)
+    assert scene.shipped_bn_mode({"recipe": {"adversarial": {"kind": "pgd", "attack_bn_mode": "eval"}}}) == ("eval",
+                                                                                                            True)
+    with pytest.raises(ValueError, match="attack_bn_mode"):
+        scene.shipped_bn_mode({"recipe": {"adversarial": {"attack_bn_mode": "batch"}}})
+    for dataset in ("mnist", "cifar10"):
+        if f"{dataset}-adversarial" not in zoo.names():
+            continue
+        entry = zoo.entry(f"{dataset}-adversarial")
+        assert scene.shipped_bn_mode(entry) == ("train", False)  # trained by the code before the setting
+        note = scene.bn_note({"adversarial": entry, "standard": zoo.entry(f"{dataset}-standard")})
+        assert f"{dataset}-adversarial ran its training attack with batch norm in train mode" in note
+        assert note.count("batch norm in") == 1                   # nothing said of the standard model
+
+
+@pytest.mark.parametrize("dataset", ["mnist", "cifar10"])
+def test_the_shipped_cost_was_timed_on_one_machine_for_the_zoo_recipes(dataset):
+    if not _present(dataset):
+        pytest.skip(f"the {dataset} zoo models are not present")
+    result = scene.images(dataset=dataset, seed=12345)            # an unshipped seed: nothing is attacked
+    if result.cost is None:
+        pytest.skip(result.cost_note)
+    standard, adversarial = result.cost.rows
+    assert result.cost.same_machine and standard.machine == adversarial.machine
+    assert standard.command.startswith("python -m bench.bench_training --recipes")
+    assert standard.matches_zoo and adversarial.matches_zoo, (standard.differs_from_zoo, adversarial.differs_from_zoo)
+    assert (standard.gradient_computations, adversarial.gradient_computations) == ((1, 8) if dataset == "mnist"
+                                                                                  else (1, 2))
+    assert result.cost.epoch_ratio == pytest.approx(adversarial.seconds_per_epoch / standard.seconds_per_epoch)
+    assert f"{result.cost.epoch_ratio:.1f}× per epoch" in result.cost.caption
+    devices = {entry.get("device") for entry in result.entries.values()}
+    assert (result.time_ratio is None) == (len(devices) > 1)
+
+
+def test_the_caption_says_when_the_load_exceeded_the_threads(tmp_path):
+    path = tmp_path / "shipped.json"
+    _ship(path, 0.5, 1.0)
+    assert "load average 2.5 before the run and 3 after" in scene.training_cost("cifar10", {}, path)[0].caption
+    rows = json.loads(path.read_text())["training_cost"]["rows"]
+    for threads, busy in ((2, True), (4, False)):
+        for row in rows:
+            row["run"]["threads"] = threads
+        scene.ship_training_cost(rows, path)
+        caption = scene.training_cost("cifar10", {}, path)[0].caption
+        assert ("other work shared the cores" in caption) == busy
