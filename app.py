@@ -21,5 +21,10 @@ PAGES["More"] = [st.Page(REFERENCES_PAGE, title="References", icon=":material/me
 page = st.navigation(PAGES)
 layout.presenter_mode()
 recorder.begin_run()   # "Download this lecture" in the sidebar; scenes record what they draw
-page.run()
+try:
+    page.run()
+except ValueError as error:
+    # core's refusals (a broken manifest or result file, a missing data set, a bad value) are ValueErrors
+    # whose message is one sentence saying what to do: shown as such, never as a traceback.
+    st.error(str(error).strip().splitlines()[0] if str(error).strip() else "This page could not be drawn.")
 warmup.start()   # after the first page is drawn, so it does not delay it

@@ -92,7 +92,27 @@ def read_manifest(models_dir: Path | str = MODELS_DIR) -> dict:
                 or not MODEL_NAME.fullmatch(item["file"]) or ".." in item["file"]:
             what = f"lacks {', '.join(missing)}" if missing else "has a malformed name, file name or architecture"
             raise ModelUnavailable(f"Entry {position + 1} of {shown_path(path)} {what}: {RESTORE}.")
+        problem = _record_problem(item)
+        if problem:
+            raise ModelUnavailable(f"Entry {position + 1} of {shown_path(path)} ({item['name']}) {problem}: {RESTORE}.")
     return manifest
+
+
+def _record_problem(item: dict) -> str | None:
+    """What is wrong with an entry's dataset or noise record (None when nothing): pages read both."""
+    if not isinstance(item.get("dataset"), str) or not item["dataset"]:
+        return "names no dataset"
+    noise = item.get("noise") or item["architecture"].get("noise")
+    if noise is None:
+        return None
+    if not isinstance(noise, dict) or not isinstance(noise.get("name"), str):
+        return "has a noise record without a name"
+    scale, layer = noise.get("scale"), noise.get("layer", 0)
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 < scale < float("inf"):
+        return "has a noise record without a positive scale"
+    if isinstance(layer, bool) or not isinstance(layer, int) or layer < 0:
+        return "has a noise record whose layer is not a whole number ≥ 0"
+    return None
 
 
 def write_manifest(manifest: dict, models_dir: Path | str = MODELS_DIR) -> None:

@@ -105,7 +105,7 @@ def test_weights_that_do_not_fit_the_architecture_give_one_sentence(tmp_path):
 def _save_one(folder: str, seed: int) -> None:
     from core.models import cifar_cnn
 
-    zoo.save(cifar_cnn(width=2, seed=seed), {"name": f"model-{seed}"}, folder)
+    zoo.save(cifar_cnn(width=2, seed=seed), {"name": f"model-{seed}", "dataset": "cifar10"}, folder)
 
 
 def test_trainings_finishing_at_once_keep_every_manifest_entry(tmp_path):
@@ -179,3 +179,23 @@ def test_a_toy_file_that_is_a_fifo_is_retrained_not_waited_for(tmp_path):
     (tmp_path / toys.MANIFEST_NAME).write_text(json.dumps(manifest))
     os.mkfifo(tmp_path / f"{spec.key()}.safetensors")
     assert toys.shipped(spec, tmp_path) is None
+
+
+@pytest.mark.parametrize("change,sentence", [
+    (lambda e: e.pop("dataset"), "names no dataset"),
+    (lambda e: e["noise"].pop("scale"), "without a positive scale"),
+    (lambda e: e["noise"].update(scale="0.25"), "without a positive scale"),
+    (lambda e: e["noise"].update(scale=float("nan")), "without a positive scale"),
+    (lambda e: e["noise"].update(layer=-1), "layer is not a whole number"),
+    (lambda e: e.update(noise={"scale": 0.25}), "without a name"),
+])
+def test_an_entry_whose_dataset_or_noise_pages_cannot_use_is_one_sentence(tmp_path, change, sentence):
+    """Pages read an entry's dataset and noise record (p08, p09 raised KeyError 'scale'): the manifest
+    check refuses such an entry by name, without a server path."""
+    manifest = json.loads((zoo.MODELS_DIR / "manifest.json").read_text())
+    entry = next(e for e in manifest["models"] if e["name"] == "mnist-gaussian-0.25")
+    change(entry)
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(zoo.ModelUnavailable, match=sentence) as refused:
+        zoo.names(tmp_path)
+    assert "mnist-gaussian-0.25" in str(refused.value) and str(tmp_path) not in str(refused.value)
