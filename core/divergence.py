@@ -177,9 +177,15 @@ def _unit_generalized_normal(u: float, beta: float, order: float) -> float:
         peak = 0.0
     top = exponent(peak)
     integrand = lambda t: math.exp(exponent(t) - top)
-    # A finite stretch beside each infinite piece, so quad's change of variable sees the bulk.
+    # A finite stretch beside each infinite piece, so quad's change of variable sees the bulk; and cuts at
+    # 1, 10 and 100 of the peak's own width 1/√|exponent''| around it: at large orders the peak lies far
+    # out (t* ~ −u·α) and is far narrower than that stretch, and quad would step over it.
     width = max(abs(peak), u, 1.0)
-    cuts = sorted({peak, 0.0, u})
+    curvature = beta * (beta - 1) * abs(-a * abs(peak) ** (beta - 2) + (a - 1) * abs(peak - u) ** (beta - 2)) \
+        if beta > 1 and peak != 0 else 0.0
+    near = [peak + sign * k / math.sqrt(curvature) for k in (1, 10, 100) for sign in (-1, 1)] \
+        if curvature > 0 and math.isfinite(curvature) else []
+    cuts = sorted({peak, 0.0, u, *near})
     pieces = [(-math.inf, cuts[0] - width), (cuts[0] - width, cuts[0]), *zip(cuts[:-1], cuts[1:]),
               (cuts[-1], cuts[-1] + width), (cuts[-1] + width, math.inf)]
     # Upper end of quad's error estimate: the divergence is rounded up, never down (a bound must
@@ -191,6 +197,8 @@ def _unit_generalized_normal(u: float, beta: float, order: float) -> float:
             value, error, *_ = scipy.integrate.quad(integrand, low, high, epsabs=0, epsrel=1e-10, limit=200,
                                                     full_output=1)
             total += value + error
+    if not total > 0 or not math.isfinite(total):
+        return math.inf      # nothing measurable: an infinite divergence certifies nothing (sound)
     log_normaliser = math.log(beta / 2) - math.lgamma(1 / beta)
     return max((top + math.log(total) + log_normaliser) / (a - 1), 0.0)
 

@@ -222,3 +222,25 @@ def test_certified_radius_maps_arrays_for_generalized_normal_noise():
 def test_bad_arguments_are_one_sentence(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+@pytest.mark.parametrize("beta", [1.5, 2.0, 3.0])
+def test_the_largest_orders_of_the_sup_are_integrated_where_the_peak_is(beta):
+    """At α − 1 = 1e3 (the top of ORDERS) the integrand's peak lies at t* ~ −u·α and is far narrower than
+    the stretch around it: quad stepped over it and β = 3 (one of p08's choices) failed with a math
+    domain error. β = 2 meets the Gaussian closed form α u²/s² there; β = 3 is finite and grows with u."""
+    top = float(divergence.ORDERS[-1])
+    values = [divergence.generalized_normal_renyi_divergence(u, 0.7, beta, order=top) for u in (0.05, 0.3, 1.0)]
+    assert all(math.isfinite(value) and value > 0 for value in values) and values == sorted(values)
+    if beta == 2.0:
+        assert values == pytest.approx([top * u ** 2 / 0.7 ** 2 for u in (0.05, 0.3, 1.0)], rel=1e-6)
+
+
+def test_p08s_divergence_view_runs_at_every_beta_it_offers():
+    """Every β p08 offers gives a finite certificate that never exceeds the 1-D Neyman–Pearson radius."""
+    from core.scenes import decision_distribution as scene
+
+    for beta in scene.DIVERGENCE_BETAS:
+        view = scene.divergence_view(beta=beta)
+        assert all(math.isfinite(radius) and radius >= 0 for radius in view.radii), beta
+        assert all(radius <= shift + 1e-9 for radius, shift in zip(view.radii, view.shift_radii)), beta
