@@ -193,12 +193,15 @@ def _check_arrays(pixels: np.ndarray, labels: np.ndarray, source: str) -> None:
         raise DatasetUnavailable(f"{source} does not hold the expected arrays (x: uint8 N×H×W or N×H×W×C, "
                                  f"y: N labels; got x {pixels.dtype} {pixels.shape}, y {labels.shape}): "
                                  "replace it with a copy in that layout.")
+    if len(pixels) == 0:
+        raise DatasetUnavailable(f"{source} holds no images: replace it with a fresh copy.")
 
 
 def _subsample(pixels: np.ndarray, labels: np.ndarray, every: int, limit: int | None):
     """Every ``every``-th example, at most ``limit`` of them — taken on the uint8 arrays (views),
     so only the kept images are converted to float."""
-    stop = None if limit is None else limit * every
+    every = min(every, max(len(pixels), 1))                  # a step past the end keeps example 0 only
+    stop = len(pixels) if limit is None else min(limit * every, len(pixels))
     return pixels[:stop:every], labels[:stop:every]
 
 
@@ -265,7 +268,8 @@ def load_dataset(name: str, split: str = "test", *, data_dir=None, root=None, do
     _check_choice(split, SPLITS, "split")
     every = positive_int(every, "every")
     limit = None if limit is None else positive_int(limit, "limit")
-    if data_dir is not None and (root is None or (Path(data_dir) / f"{name}_{split}.npz").is_file()):
+    if data_dir is not None and (root is None or not download or (Path(data_dir) / f"{name}_{split}.npz").is_file()):
+        # A folder given and no download asked: a missing file is named in that folder, not in root.
         pixels, labels = _read_npz(name, split, data_dir)  # raises DatasetUnavailable with the fix
     elif root is not None:
         pixels, labels = _read_torchvision(name, split, root, download)
@@ -273,6 +277,9 @@ def load_dataset(name: str, split: str = "test", *, data_dir=None, root=None, do
         raise DatasetUnavailable(f"No source given for {TITLES[name]}: pass data_dir (--data-dir) with "
                                  f"{name}_{split}.npz, or a torchvision root with download=True.")
     pixels, labels = _subsample(pixels, labels, every, limit)
+    if len(pixels) == 0:
+        raise DatasetUnavailable(f"Every {every}th {TITLES[name]} {split} image leaves none: use a smaller every "
+                                 "(--every).")
     return _images_to_tensor(pixels), _labels_to_tensor(labels)
 
 

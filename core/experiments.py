@@ -225,6 +225,10 @@ def _checkpointing(args) -> dict:
     if not args.resume and args.checkpoint_dir is None:
         return {}
     folder = Path(args.checkpoint_dir) if args.checkpoint_dir else CHECKPOINTS_DIR / f"{args.name}-{_run_key(args)}"
+    if not args.resume and (folder / "checkpoint.pt").exists():
+        # Never overwrite an interrupted run's state because --resume was forgotten (as certify).
+        raise ValueError(f"An interrupted run left checkpoint.pt in {folder}: add --resume to continue it, or "
+                         "delete that file (or choose another --checkpoint-dir) to start over.")
     if args.resume and (folder / "checkpoint.pt").exists():
         print(f"[{args.name}] resuming from {folder / 'checkpoint.pt'}", flush=True)
     return {"checkpoint_dir": folder, "resume": args.resume}
@@ -482,10 +486,25 @@ def command_certify(args) -> dict:
     # The fastest exact way to run the classifier, measured by rank 0 and used by every rank, so that all
     # rows of one file come from one recorded plan (fp32 layouts differ only in rounding).
     batch_sizes = None if args.batch_size is None else (args.batch_size,)
-    plan = inference.calibrate(model, x[0], noise=noise, precision=precision, device=device, batch_sizes=batch_sizes,
-                               seed=args.seed, log=lambda text: print(f"[{args.name}] {text}", flush=True)
-                               ) if group.is_main else None
+    copy_bytes = 4 * x[0].numel()
+    if args.batch_size is not None and args.batch_size * copy_bytes > CERTIFY_BATCH_BYTES:
+        _drop_empty_checkpoint(checkpoint, done, group)
+        raise ValueError(f"--batch-size {args.batch_size:,} would hold {args.batch_size * copy_bytes / 2**30:.1f} GiB "
+                         f"of noisy copies at once: use at most {CERTIFY_BATCH_BYTES // copy_bytes:,} (or leave it "
+                         "out: calibration picks the fastest).")
+    try:
+        plan = inference.calibrate(model, x[0], noise=noise, precision=precision, device=device,
+                                   batch_sizes=batch_sizes, seed=args.seed,
+                                   log=lambda text: print(f"[{args.name}] {text}", flush=True)
+                                   ) if group.is_main else None
+    except BaseException:
+        _drop_empty_checkpoint(checkpoint, done, group)
+        raise
     plan = distributed.broadcast(group, plan)
+    if group.is_main and plan.samples_per_second:
+        hours = len(todo) * (args.n0 + args.n) / plan.samples_per_second / 3600
+        print(f"[{args.name}] {len(todo)} images × {args.n0 + args.n:,} forward passes at "
+              f"{plan.samples_per_second:,.0f}/s: about {hours:,.1f} h on {group.world_size} process(es)", flush=True)
     fast = inference.prepare(model, plan)
     bar = distributed.ProgressBar(args.name, len(x), done=len(x) - len(todo), enabled=group.is_main)
     with (checkpoint.open("a") if group.is_main else contextlib.nullcontext()) as log:
@@ -524,6 +543,18 @@ def command_certify(args) -> dict:
     checkpoint.unlink(missing_ok=True)
     print(f"[{args.name}] certified accuracy at {radii}: {curve} ({seconds:.0f}s)", flush=True)
     return payload
+
+
+CERTIFY_BATCH_BYTES = 2 << 30       # noisy copies held at once: beyond this a batch only costs memory
+
+
+def _drop_empty_checkpoint(checkpoint: Path, done: dict, group) -> None:
+    """Remove a checkpoint this run created that holds no row yet: a run refused before its first row
+    must not leave a file that makes the next run ask for --resume."""
+    if group.is_main and not done and checkpoint.exists():
+        lines = [line for line in checkpoint.read_text().splitlines() if line.strip()]
+        if len(lines) <= 1:
+            checkpoint.unlink(missing_ok=True)
 
 
 def _guard_shipped(kind: str, subject: str, settings: dict, args) -> None:
@@ -906,14 +937,29 @@ POSITIVE_INTEGERS = ("epochs", "width", "train_limit", "eval_examples", "test_li
                      "curve_steps", "curve_restarts", "n0", "n", "every", "limit", "batch_size")
 
 
+# The largest value each count may take: past these a run would take years or overflow an index
+# (the largest split has 60,000 images; CERTIFY at n = 10⁹ is hours per image on a GPU).
+UPPER_BOUNDS = {"every": 60_000, "limit": 10_000_000, "n0": 10**9, "n": 10**9, "eot": 10_000, "epochs": 100_000,
+                "width": 4096, "curve_steps": 100_000, "curve_restarts": 1_000, "batch_size": 10**7}
+
+
 def check_arguments(args) -> None:
     """One ValueError sentence for the first bad argument (nothing has been read or written yet)."""
     for name in POSITIVE_INTEGERS:
         value = getattr(args, name, None)
         if value is not None and value < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be a positive whole number, got {value}.")
+        if value is not None and value > UPPER_BOUNDS.get(name, 10**9):
+            raise ValueError(f"--{name.replace('_', '-')} {value} is beyond what a run can use: at most "
+                             f"{UPPER_BOUNDS.get(name, 10**9):,}.")
     if getattr(args, "seed", 0) < 0:
         raise ValueError(f"--seed must be a non-negative whole number, got {args.seed}.")
+    if getattr(args, "name", None) is not None:
+        zoo.check_name(args.name)           # names become file names: none may leave its folder
+    if getattr(args, "tag", None) is not None:
+        from core import results
+
+        results.subject(args.name, args.tag)
     alpha = getattr(args, "alpha", None)
     if alpha is not None and not 0 < alpha < 1:
         raise ValueError(f"--alpha must lie strictly between 0 and 1, got {alpha}.")

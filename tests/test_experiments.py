@@ -277,3 +277,41 @@ def test_default_checkpoints_are_kept_apart_per_command():
     assert folder("train", "--name", "mnist-standard", "--resume", "--holdout", "50", "--models-dir", "x") != shipping
     assert folder("train", "--name", "mnist-standard", "--resume", "--seed", "1") != shipping
     assert folder("train", "--name", "mnist-standard", "--checkpoint-dir", "mine") == experiments.Path("mine")
+
+
+@pytest.mark.parametrize("extra,sentence", [
+    (["--every", str(10**18)], "--every 1000000000000000000 is beyond what a run can use"),
+    (["--n", str(10**12)], "--n 1000000000000 is beyond what a run can use"),
+    (["--batch-size", str(10**9)], "--batch-size 1000000000 is beyond what a run can use"),
+    (["--batch-size", "9000000"], "GiB of noisy copies at once"),
+    (["--tag", "../up"], "A result tag is"),
+])
+def test_certify_counts_beyond_any_run_are_one_sentence_and_leave_no_file(trained, capsys, extra, sentence):
+    _, results_dir, common = trained
+    before = sorted(path.name for path in results_dir.iterdir())
+    assert experiments.main(["certify", "--name", "mnist-gaussian-0.25", "--limit", "1", "--overwrite", *common,
+                             *extra]) == 2
+    error = capsys.readouterr().err
+    assert sentence in error and "Traceback" not in error and len(error.strip().splitlines()) == 1
+    assert sorted(path.name for path in results_dir.iterdir()) == before      # no stale checkpoint
+
+
+def test_certify_refuses_a_name_that_leaves_the_results_folder(trained, capsys):
+    _, results_dir, common = trained
+    assert experiments.main(["certify", "--name", "../../escaped", *common]) == 2
+    assert "is not a model name" in capsys.readouterr().err
+    assert not list(results_dir.parent.parent.glob("*escaped*")) and not list(results_dir.parent.glob("*escaped*"))
+
+
+def test_a_data_folder_without_the_split_or_with_no_images_is_named(tmp_path, capsys, trained):
+    import numpy as np
+
+    _, _, common = trained
+    rest = common[2:]                                    # common starts with --data-dir and its folder
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert experiments.main(["certify", "--name", "mnist-gaussian-0.25", "--data-dir", str(empty), *rest]) == 2
+    assert f"not found in {empty}" in capsys.readouterr().err
+    np.savez(empty / "mnist_test.npz", x=np.zeros((0, 28, 28), np.uint8), y=np.zeros(0, np.uint8))
+    assert experiments.main(["certify", "--name", "mnist-gaussian-0.25", "--data-dir", str(empty), *rest]) == 2
+    assert "holds no images" in capsys.readouterr().err

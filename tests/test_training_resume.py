@@ -153,6 +153,10 @@ def test_cli_train_resume_gives_the_uninterrupted_weights(tmp_path, monkeypatch)
         experiments.main(command(tmp_path / "resumed", "--resume", "--checkpoint-dir", str(checkpoints)))
     monkeypatch.setattr(training, "train", real_train)
     assert torch.load(checkpoints / "checkpoint.pt", weights_only=True)["epoch"] == 1
+    # --resume forgotten: refused before any epoch, the interrupted run's checkpoint untouched.
+    saved = (checkpoints / "checkpoint.pt").read_bytes()
+    assert experiments.main(command(tmp_path / "forgot", "--checkpoint-dir", str(checkpoints))) == 2
+    assert (checkpoints / "checkpoint.pt").read_bytes() == saved and not (tmp_path / "forgot" / "manifest.json").exists()
     assert experiments.main(command(tmp_path / "resumed", "--resume", "--checkpoint-dir", str(checkpoints))) == 0
     straight = zoo.load("mnist-gaussian-0.25", models_dir=tmp_path / "straight")
     resumed = zoo.load("mnist-gaussian-0.25", models_dir=tmp_path / "resumed")
