@@ -6,6 +6,7 @@ settings, so a page can plot it at first paint and say how to recompute it.
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 from pathlib import Path
@@ -94,7 +95,41 @@ def read(kind: str, subject: str, results_dir: Path | str = RESULTS_DIR) -> dict
     if kind == "certify" and len(content["certified_accuracy"]) != len(content["radii"]):
         raise ResultsUnavailable(f"The shipped file {file.name} has {len(content['radii'])} radii but "
                                  f"{len(content['certified_accuracy'])} accuracies; {rebuild}")
+    problem = _rows_problem(kind, content)
+    if problem:
+        raise ResultsUnavailable(f"The shipped file {file.name} {problem}; {rebuild}")
     return content
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _rows_problem(kind: str, content: dict) -> str | None:
+    """What is wrong with the rows pages read (None when nothing): each one a number where a number
+    is plotted, so no page meets a KeyError or a string where an accuracy belongs."""
+    if kind in ("certify", "tradeoff"):
+        if not all(_number(value) for value in content.get("radii", [])) or not all(
+                _number(value) and 0 <= value <= 1 for value in content.get("certified_accuracy", [])):
+            return "has a radius or an accuracy that is not a number in range"
+    if kind == "certify":
+        for position, row in enumerate(content["rows"]):
+            if not (isinstance(row, dict) and all(_whole(row.get(key)) for key in ("index", "label", "predict"))
+                    and _number(row.get("radius")) and row["radius"] >= 0 and row.get("correct") in (0, 1, True, False)):
+                return f"has a malformed row {position + 1} (index, label, predict, radius ≥ 0, correct)"
+    if kind == "tradeoff":
+        for position, row in enumerate(content["rows"]):
+            accuracies = row.get("certified_accuracy") if isinstance(row, dict) else None
+            if not (isinstance(row, dict) and isinstance(row.get("model"), str) and isinstance(accuracies, list)
+                    and isinstance(row.get("radii"), list) and len(row["radii"]) == len(accuracies)
+                    and all(_number(value) for value in row["radii"])
+                    and all(_number(value) and 0 <= value <= 1 for value in accuracies)):
+                return f"has a malformed row {position + 1} (model, radii, accuracies in [0, 1])"
+    return None
 
 
 def subject(name: str, tag: str | None = None) -> str:

@@ -37,6 +37,13 @@ def _write(tmp_path, kind, subject, payload):
       "rows": [], "n": 10, "alpha": 0.001}, "has 2 radii but 1 accuracies"),
     ({"command": "c", "model": "m", "dataset": "mnist", "radii": [0], "certified_accuracy": [1.0],
       "n": 10, "alpha": 0.001}, "lacks a valid 'rows'"),
+    ({"command": "c", "model": "m", "dataset": "mnist", "radii": [0], "certified_accuracy": ["a"],
+      "rows": [], "n": 10, "alpha": 0.001}, "an accuracy that is not a number"),
+    ({"command": "c", "model": "m", "dataset": "mnist", "radii": [0], "certified_accuracy": [1.0],
+      "rows": ["row"], "n": 10, "alpha": 0.001}, "malformed row 1"),
+    ({"command": "c", "model": "m", "dataset": "mnist", "radii": [0], "certified_accuracy": [1.0],
+      "rows": [{"index": 0, "label": 1, "predict": 1, "radius": "0.3", "correct": 1}], "n": 10, "alpha": 0.001},
+     "malformed row 1"),
 ])
 def test_broken_certify_files_give_one_sentence_with_the_command(tmp_path, payload, sentence):
     if isinstance(payload, str):
@@ -81,3 +88,23 @@ def test_a_result_file_that_is_not_a_regular_file_is_one_sentence_at_once(tmp_pa
 def test_result_subjects_cannot_leave_the_results_folder(tmp_path, subject):
     with pytest.raises(ValueError, match="cannot name a result file"):
         results.path("certify", subject, tmp_path)
+
+
+@pytest.mark.parametrize("rows", [[{"model": "m"}], ["x"], [{"model": "m", "radii": [0], "certified_accuracy": ["a"]}],
+                                  [{"model": "m", "radii": [0, 1], "certified_accuracy": [0.5]}]])
+def test_tradeoff_rows_of_the_wrong_type_are_one_sentence(tmp_path, rows):
+    _write(tmp_path, "tradeoff", "mnist", {"command": "c", "dataset": "mnist", "rows": rows})
+    with pytest.raises(results.ResultsUnavailable, match="malformed row 1.*python -m core.experiments tradeoff"):
+        results.read("tradeoff", "mnist", tmp_path)
+
+
+def test_tradeoff_refuses_a_certify_file_with_a_string_accuracy(tmp_path, capsys):
+    """It used to copy 'a' into the trade-off table and exit 0."""
+    from core import experiments
+
+    _write(tmp_path, "certify", "mnist-gaussian-0.25", {
+        "command": "c", "model": "mnist-gaussian-0.25", "dataset": "mnist", "radii": [0.0], "noise": {},
+        "norm": "l2", "certified_accuracy": ["a"], "rows": [], "n": 10, "alpha": 0.001, "examples": 0})
+    assert experiments.main(["tradeoff", "--dataset", "mnist", "--results-dir", str(tmp_path)]) == 2
+    assert "not a number" in capsys.readouterr().err
+    assert not (tmp_path / "tradeoff_mnist.json").exists()
