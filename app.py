@@ -7,16 +7,18 @@ import streamlit as st
 from core.scenes.registry import HOME_PAGE, REFERENCES_PAGE, by_part
 from ui import layout, recorder, warmup
 
+# Page icons are emoji: a Material icon as a page's icon becomes the browser tab's icon, which Streamlit
+# fetches from the internet (a failed request at every page offline); emoji are drawn in place.
 # Presenter mode (?presenter=1) opens with the sidebar collapsed: the projector gets the whole width, and
 # the lecture controls (ui.lecture: Previous / step k of n / Next) sit at the top of every page.
-st.set_page_config(page_title="Randomized Defenses Lab", page_icon=":material/casino:", layout="wide",
+st.set_page_config(page_title="Randomized Defenses Lab", page_icon="🎲", layout="wide",
                    initial_sidebar_state="collapsed" if st.query_params.get("presenter") == "1" else "auto")
 
-PAGES = {"Start": [st.Page(HOME_PAGE, title="The talk in three parts", icon=":material/home:", default=True)]}
+PAGES = {"Start": [st.Page(HOME_PAGE, title="The talk in three parts", icon="🏠", default=True)]}
 for part, scenes in by_part().items():
     PAGES[part] = [st.Page(scene.page, title=scene.title, icon=scene.icon, url_path=scene.url_path)
                    for scene in scenes]
-PAGES["More"] = [st.Page(REFERENCES_PAGE, title="References", icon=":material/menu_book:", url_path="references")]
+PAGES["More"] = [st.Page(REFERENCES_PAGE, title="References", icon="📚", url_path="references")]
 
 page = st.navigation(PAGES)
 layout.presenter_mode()

@@ -9,10 +9,10 @@ seed + image index, which shipped results and ``--resume`` rely on.
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
 
-import torch
-
-from core.device import make_generator
+if TYPE_CHECKING:       # torch loads on the first generator: the pages' seed widget needs only MAX_SEED
+    import torch
 
 MAX_SEED = 2**31 - 1        # the URL's and the widgets' range
 
@@ -33,6 +33,8 @@ def stream_seed(seed: int, stream: str) -> int:
 
 def stream_generator(seed: int, stream: str, device: str | torch.device | None = "cpu") -> torch.Generator:
     """A ``torch.Generator`` for the stream ``stream`` of the demo seeded ``seed``, on ``device``."""
+    from core.device import make_generator
+
     return make_generator(stream_seed(seed, stream), device)
 
 

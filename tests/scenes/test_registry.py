@@ -70,3 +70,16 @@ def test_the_extensions_and_bounds_sit_on_the_pages_that_show_them():
     assert "Lipschitz" in scene("p09_certificate").summary            # p09 pulls a hidden-layer radius back
     assert "exponential-family" in scene("p08_decision_distribution").slide
     assert "exponential-family" not in scene("p09_certificate").slide
+
+
+def test_page_icons_are_drawn_in_place_not_fetched():
+    """A Material icon given to st.Page or set_page_config becomes the tab's icon, which Streamlit loads
+    from the internet: every page icon is an emoji (the buttons' Material glyphs use the bundled font)."""
+    import re
+    from pathlib import Path
+
+    from core.scenes.registry import SCENES
+
+    assert all(not scene.icon.startswith(":") and scene.icon.strip() for scene in SCENES)
+    app = (Path(__file__).resolve().parents[2] / "app.py").read_text()
+    assert not re.search(r"(page_icon|icon)=\":material/", app)
