@@ -1,4 +1,5 @@
-"""11 · Take-home: the talk's four take-home messages, each backed by a live computation.
+"""11 · Take-home: the talk's four take-home messages, each backed by a computation of core (live, or shipped
+where it needs a full test set).
 
 Thin page: widgets → core.scenes.take_home (cached) → ui.figures.take_home → layout."""
 import streamlit as st

@@ -729,7 +729,7 @@ def command_report(args) -> str:
             for sigma, curve in evaluation.COHEN_CIFAR10.items():
                 ceiling = smoothing.radius_ceiling(sigma, 0.001, 100_000)
                 lines.append(f"| *Cohen et al. 2019, CIFAR-10, σ = {sigma}* | "
-                             + " | ".join(_percent(a) for a in curve) + f" | {ceiling:.3g} | 100000 | 500 |")
+                             + " | ".join(_percent(a) for a in curve) + f" | {ceiling:.3g} | 100000 | 10000 |")
     text = "\n".join(lines)
     print(text)
     if args.readme:
