@@ -1,7 +1,6 @@
 """Page furniture shared by every scene: header, explanation, provenance, code, errors."""
 from __future__ import annotations
 
-import inspect
 
 import streamlit as st
 
@@ -57,13 +56,6 @@ def header(title: str, explanation: str, uses: str) -> None:
     st.title(title)
     st.markdown(explanation)
     st.caption(f"**Model & data:** {uses}")
-
-
-def show_code(*functions) -> None:
-    """The core functions this scene calls, shown beside the demo."""
-    with st.expander("The code behind this scene"):
-        for function in functions:
-            st.code(inspect.getsource(function), language="python")
 
 
 def fail(message: str) -> None:
