@@ -1,6 +1,5 @@
-"""Page furniture shared by every scene: header, explanation, provenance, code, errors."""
+"""Page furniture shared by every scene: header, explanation, provenance, errors."""
 from __future__ import annotations
-
 
 import streamlit as st
 
