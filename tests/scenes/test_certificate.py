@@ -347,6 +347,9 @@ def test_like_for_like_rows_must_repeat_exactly(tmp_path):
     one_more = _certify_file(tmp_path / "b", "m", counts=[9500, 9901, None, 10_000], **KINDS["cpu"])
     changed = C.compare_certify_rows(one_more, shipped)
     assert changed.exact and changed.differing == (1,) and "Rows of images 1 do not." in changed.caption
+    assert "1 of them differ by at most 2 votes" in changed.caption          # what rounding can flip, said so
+    many_more = _certify_file(tmp_path / "b", "m", counts=[9500, 9950, None, 10_000], **KINDS["cpu"])
+    assert "at most 2 votes" not in C.compare_certify_rows(many_more, shipped).caption
     # A radius within the float tolerance is the same row.
     nudged = {**again, "rows": [dict(row) for row in again["rows"]]}
     nudged["rows"][0]["radius"] *= 1 + 1e-12
