@@ -11,12 +11,13 @@ from ui.figures import erm_playground as figures
 
 STATE_KEY = "erm_state"
 HISTORY_KEY = "erm_run"     # the Train / Step / Reset clicks since the opening (Session.history)
+PENDING_KEY = "erm_pending"     # a link's replay beyond the budget (erm.Replay), waiting for its button
 
 
-def progress_bar(text: str):
+def progress_bar(text: str, label: str = "Epoch {done} of {total}"):
     """A Streamlit progress bar as a ``progress(done, total)`` callback (and the bar, to empty it)."""
     bar = st.progress(0.0, text=text)
-    return bar, lambda done, total: bar.progress(done / total, text=f"Epoch {done} of {total}")
+    return bar, lambda done, total: bar.progress(done / total, text=label.format(done=done, total=total))
 
 
 scene.header("p01_erm_playground", erm.EXPLANATION, erm.USES)
@@ -29,8 +30,9 @@ with controls:
                            key="erm_dataset")
     label_noise = url.slider("Label noise (share of flipped labels)", *erm.LABEL_NOISE_RANGE[:2],
                             erm.DEFAULTS["label_noise"], erm.LABEL_NOISE_RANGE[2], key="erm_label_noise")
-    test_fraction = url.slider("Held-out fraction", *erm.TEST_FRACTION_RANGE[:2], erm.DEFAULTS["test_fraction"],
-                              erm.TEST_FRACTION_RANGE[2], key="erm_test_fraction")
+    test_fraction = url.slider("Held-out fraction", *erm.TEST_FRACTION_RANGE[:2],
+                              erm.DEFAULTS["test_fraction"], erm.TEST_FRACTION_RANGE[2],
+                              key="erm_test_fraction")
     st.markdown("**Network and loss**")
     depth = url.slider("Depth (hidden layers)", *erm.DEPTH_RANGE, erm.DEFAULTS["depth"], key="erm_depth")
     width = url.select_slider("Width (neurons per hidden layer)", erm.WIDTHS, value=erm.DEFAULTS["width"],
@@ -45,10 +47,14 @@ with controls:
 
     session = st.session_state.get(STATE_KEY)
     if session is None or session.spec != spec:
+        st.session_state.pop(PENDING_KEY, None)
         bar, progress = progress_bar("Training…")
         history = st.query_params.get(HISTORY_KEY, "") if session is None else ""   # a link's clicks
         try:
             session = erm.replayed(spec, history, progress)
+        except erm.OverBudget as error:     # more than a link starts by itself: the opening and a button
+            st.session_state[PENDING_KEY] = error.replay
+            session = erm.opened(spec, progress)
         except ValueError as error:
             st.warning(str(error))
             session = erm.opened(spec, progress)
@@ -68,7 +74,26 @@ with controls:
         session.step(unit)
     if reset_col.button("Reset", key="erm_reset", help="Back to the seeded initialisation θ₀, untrained."):
         session.reset()
-    url.carry(HISTORY_KEY, session.history())      # so a copied link replays these clicks
+    if session.history():       # the lecturer's own clicks replace a link's replay not yet run
+        st.session_state.pop(PENDING_KEY, None)
+
+pending = st.session_state.get(PENDING_KEY)
+if pending is not None:
+    with board:
+        offer = st.empty()
+        with offer.container():
+            st.info(pending.refusal())
+            replay = st.button(pending.button(), key="erm_replay")
+        if replay:
+            bar, progress = progress_bar("Replaying the link's training…", "Replaying: {done} of {total}")
+            session = erm.replayed(spec, pending.history, progress, beyond_budget=True)
+            bar.empty()
+            offer.empty()
+            st.session_state[STATE_KEY] = session
+            del st.session_state[PENDING_KEY]
+            pending = None
+# So a copied link replays these clicks (or, until its button is pressed, the link's own).
+url.carry(HISTORY_KEY, pending.history if pending is not None else session.history())
 
 view = session.view()
 with board, lecture.step(2):

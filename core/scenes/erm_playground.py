@@ -229,37 +229,181 @@ class Session:
         return view
 
 
-_opened: OrderedDict[toys.ToySpec, Session] = OrderedDict()
-_opened_lock = threading.Lock()
+class _Kept:
+    """Sessions computed once per process and kept (the last ``size`` keys), handed out as deep copies.
+
+    A key asked for while another caller computes it is not computed twice: the later callers wait for
+    the first one and follow its ``progress(done, total)`` on their own callback. A run that stops half-way
+    (an exception, a session that goes away) keeps nothing, and one of the waiting callers computes it."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._done: OrderedDict = OrderedDict()
+        self._running: dict = {}                 # key → [latest (done, total) or None, finished?]
+        self._changed = threading.Condition()    # guards both; notified at each progress and at each end
+
+    def get(self, key, compute, progress=None) -> Session:
+        """A deep copy of the session kept under ``key``, made by ``compute(progress)`` if none is."""
+        while True:
+            with self._changed:
+                if key in self._done:
+                    self._done.move_to_end(key)
+                    return copy.deepcopy(self._done[key])   # copies only read it: never while another copies
+                run = self._running.get(key)
+                if run is None:
+                    run = self._running[key] = [None, False]
+                    break
+            self._follow(run, progress)     # another caller computes it: wait, then take the kept one
+
+        def report(done: int, total: int) -> None:
+            with self._changed:
+                run[0] = (done, total)
+                self._changed.notify_all()
+            if progress is not None:
+                progress(done, total)
+
+        try:
+            session = compute(report)
+            session.view()                  # every copy opens with the view already drawn
+            with self._changed:
+                self._done[key] = session
+                while len(self._done) > self.size:
+                    self._done.popitem(last=False)
+                return copy.deepcopy(session)
+        finally:
+            with self._changed:
+                run[1] = True
+                del self._running[key]
+                self._changed.notify_all()
+
+    def _follow(self, run: list, progress) -> None:
+        shown = None
+        while True:
+            with self._changed:
+                if run[0] == shown and not run[1]:
+                    self._changed.wait(timeout=1.0)
+                now, finished = run
+            if progress is not None and now is not None and now != shown:
+                progress(*now)              # on the waiting caller's own thread (its page's progress bar)
+            if finished:
+                return
+            shown = now
+
+
 OPENED_KEPT = 16            # trained opening sessions kept per process
+REPLAYS_KEPT = 16           # replayed links kept per process
+_opened = _Kept(OPENED_KEPT)
+_replays = _Kept(REPLAYS_KEPT)
 
 
 def opened(spec: toys.ToySpec, progress=None) -> Session:
     """A session of one's own on ``spec``, already trained ``spec.epochs`` (= AUTO_EPOCHS) epochs so the
-    page opens with its point. The trained openings are kept per process (the last OPENED_KEPT specs)
-    and each caller gets a deep copy (weights, Adam state, batch order, history), so a spec opened
-    before, by anyone, opens at once and no caller ever sees another's training."""
-    with _opened_lock:
-        session = _opened.get(spec)
-        if session is not None:
-            _opened.move_to_end(spec)
-    if session is None:
+    page opens with its point. The trained openings are kept per process (the last OPENED_KEPT specs),
+    each trained once even when several sessions open it at once, and each caller gets a deep copy
+    (weights, Adam state, batch order, history), so a spec opened before, by anyone, opens at once and
+    no caller ever sees another's training."""
+    def compute(report) -> Session:
         session = Session(spec)
-        session.train(spec.epochs, progress)
-        with _opened_lock:
-            _opened[spec] = session
-            while len(_opened) > OPENED_KEPT:
-                _opened.popitem(last=False)
-    with _opened_lock:      # never copied while another thread copies it (copies only read it)
-        mine = copy.deepcopy(session)
+        session.train(spec.epochs, report)
+        return session
+
+    mine = _opened.get(spec, compute, progress)
     mine.actions = []       # the opening epochs are the spec's, not this lecturer's
     return mine
 
 
-def replayed(spec: toys.ToySpec, history: str, progress=None) -> Session:
-    """The opened session of ``spec`` with ``history`` (:meth:`Session.history`) redone: a link replays the
-    training a lecturer clicked through, with the same weights, numbers and risk curves (the batch order
-    and θ₀ come from the spec's seed). ValueError (one sentence) for a history that is not one."""
+# The work of a replay, in multiply-add equivalents, counted from the spec and the history before any
+# training (replay_work). The two overheads are the fixed cost of a mini-batch step (autograd, Adam) and of
+# an evaluation per layer, expressed in multiply-adds; WORK_PER_SECOND is what one CPU core did when
+# they were measured (the commit that set them gives the machine and the figures).
+STEP_OVERHEAD = 2_000_000           # per (layers + 2), each mini-batch step
+EVAL_OVERHEAD = 500_000             # per (layers + 5), each evaluation row
+WORK_PER_SECOND = 8_000_000_000
+REPLAY_BUDGET = 2 * WORK_PER_SECOND     # what a link replays by itself: what a click does in about 2 s
+CLASSES_AT_MOST = 3                 # outputs of the network: 2 classes, 3 for blobs (core.data.toy_2d)
+
+
+@dataclass(frozen=True)
+class Replay:
+    """What a link's training history asks the server to redo, counted before anything is trained."""
+    spec: toys.ToySpec
+    tokens: tuple[str, ...]      # the history's actions ("0", "e20", "b3")
+    epochs: int
+    batches: int                 # mini-batch steps
+    work: int                    # multiply-add equivalents (replay_work)
+
+    @property
+    def history(self) -> str:
+        return ".".join(self.tokens)
+
+    @property
+    def units(self) -> int:
+        """Epochs and mini-batch steps, what the replay's ``progress(done, total)`` counts."""
+        return self.epochs + self.batches
+
+    @property
+    def within_budget(self) -> bool:
+        return self.work <= REPLAY_BUDGET
+
+    @property
+    def seconds(self) -> float:
+        """The replay's time on the core that calibrated WORK_PER_SECOND (a busier server takes longer)."""
+        return self.work / WORK_PER_SECOND
+
+    def what(self) -> str:
+        """"2000 epochs", "3 epochs and 1 mini-batch step"."""
+        parts = [f"{count} {name}{'s' if count != 1 else ''}"
+                 for count, name in ((self.epochs, "epoch"), (self.batches, "mini-batch step")) if count]
+        return " and ".join(parts) or "no training"
+
+    def about(self) -> str:
+        return f"about {self.seconds:.0f} s" if self.seconds >= 1 else "under a second"
+
+    def refusal(self) -> str:
+        """Why the page opens at its trained opening instead of replaying (one sentence)."""
+        return (f"This link's training ({self.what()}, {self.about()} of the server's time) is more than "
+                f"a link starts by itself (what a click does in about {REPLAY_BUDGET / WORK_PER_SECOND:.0f} s), "
+                "so the page shows the trained opening with the link's settings: press the button to replay it.")
+
+    def button(self) -> str:
+        return f"Replay this link's training: {self.what()}, {self.about()}"
+
+
+class OverBudget(ValueError):
+    """A valid history whose replay is beyond REPLAY_BUDGET; ``replay`` says what it would cost."""
+
+    def __init__(self, replay: Replay):
+        super().__init__(replay.refusal())
+        self.replay = replay
+
+
+def replay_work(spec: toys.ToySpec, tokens) -> int:
+    """The work of redoing ``tokens`` on ``spec``, in multiply-add equivalents, with F the multiply-adds of
+    one forward pass of one point through the L affine layers (widths 2, hidden…, CLASSES_AT_MOST), B the
+    batch size, m the training and N all the points: an epoch is ⌈m/B⌉ steps, 3·m·F multiply-adds (forward
+    and backward) and one evaluation; a mini-batch step 3·B·F and one evaluation; a reset one evaluation.
+    A step costs ``STEP_OVERHEAD·(L + 2)`` more, an evaluation N·F/2 + ``EVAL_OVERHEAD·(L + 5)``.
+    A pure function of its arguments: nothing is trained, nothing is timed."""
+    sizes = (2, *spec.hidden, CLASSES_AT_MOST)
+    forward, layers = sum(a * b for a, b in zip(sizes, sizes[1:])), len(sizes) - 1
+    held_out = min(max(1, round(spec.points * spec.test_fraction)), spec.points - 1)   # data.train_test_split
+    m = spec.points - held_out
+    step = STEP_OVERHEAD * (layers + 2)
+    evaluation = spec.points * forward // 2 + EVAL_OVERHEAD * (layers + 5)
+    epoch = -(-m // spec.batch_size) * step + 3 * m * forward + evaluation
+    batch = step + 3 * spec.batch_size * forward + evaluation
+    work = 0
+    for token in tokens:
+        count = 1 if token == RESET_TOKEN else int(token[1:])
+        work += count * {"e": epoch, "b": batch}.get(token[0], evaluation)
+    return work
+
+
+def plan(spec: toys.ToySpec, history: str) -> Replay:
+    """The replay that ``history`` (:meth:`Session.history`) asks for, counted before any training.
+    ValueError (one sentence) for a history this page did not write or beyond MAX_REPLAYED_EPOCHS /
+    MAX_REPLAYED_BATCHES; a history within them but beyond REPLAY_BUDGET is a valid plan
+    (``within_budget`` False)."""
     tokens = [token for token in str(history).split(".") if token] if history else []
     epochs = batches = 0
     for position, token in enumerate(tokens):
@@ -275,16 +419,40 @@ def replayed(spec: toys.ToySpec, history: str, progress=None) -> Session:
     if epochs > MAX_REPLAYED_EPOCHS or batches > MAX_REPLAYED_BATCHES:
         raise ValueError(f"A link replays at most {MAX_REPLAYED_EPOCHS} epochs and {MAX_REPLAYED_BATCHES} mini-batch "
                          f"steps, this one asks for {epochs} and {batches}: the page opens at its trained opening instead.")
-    session = opened(spec, progress)
-    for token in tokens:
-        if token == RESET_TOKEN:
-            session.reset()
-        elif token[0] == "e":
-            session.train(int(token[1:]), progress)
-        else:
-            for _ in range(int(token[1:])):
-                session.step(STEP_UNITS[1])
-    return session
+    return Replay(spec=spec, tokens=tuple(tokens), epochs=epochs, batches=batches, work=replay_work(spec, tokens))
+
+
+def replayed(spec: toys.ToySpec, history: str, progress=None, *, beyond_budget: bool = False) -> Session:
+    """The opened session of ``spec`` with ``history`` (:meth:`Session.history`) redone: a link replays the
+    training a lecturer clicked through, with the same weights, numbers and risk curves (the batch order
+    and θ₀ come from the spec's seed). ``progress(done, total)`` counts the opening's epochs, then the
+    history's epochs and mini-batch steps.
+
+    ValueError (one sentence) for a history that is not one (:func:`plan`); :class:`OverBudget` for one
+    beyond REPLAY_BUDGET unless ``beyond_budget`` (the page's button, pressed). Each (spec, history) is
+    replayed once per process (the last REPLAYS_KEPT kept) and every caller gets its own deep copy."""
+    replay = plan(spec, history)
+    if not replay.tokens:
+        return opened(spec, progress)
+    if not (replay.within_budget or beyond_budget):
+        raise OverBudget(replay)
+
+    def compute(report) -> Session:
+        session, done = opened(spec, report), 0
+        for token in replay.tokens:
+            count = 0 if token == RESET_TOKEN else int(token[1:])
+            if token == RESET_TOKEN:
+                session.reset()
+            elif token[0] == "e":
+                session.train(count, lambda finished, _, start=done: report(start + finished, replay.units))
+            else:
+                for finished in range(1, count + 1):
+                    session.step(STEP_UNITS[1])
+                    report(done + finished, replay.units)
+            done += count
+        return session
+
+    return _replays.get((spec, replay.tokens), compute, progress)
 
 
 def warm() -> None:

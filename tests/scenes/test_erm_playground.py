@@ -1,11 +1,13 @@
 """Scene 1 (ERM playground): the spec's checks, the session's training and its view, on tiny settings."""
 import dataclasses
+import threading
+import time
 
 import numpy as np
 import pytest
 import torch
 
-from core import toys
+from core import toys, training
 from core.scenes import erm_playground as erm
 
 
@@ -145,3 +147,110 @@ def test_a_history_this_page_did_not_write_is_one_sentence(history):
     message = str(error.value)
     assert message.endswith("opening instead.") and "\n" not in message and len(message) < 200
     assert "invalid literal" not in message and "digits" not in message     # our sentence, not Python's
+
+
+def counting(monkeypatch, pause: float = 0.0) -> list:
+    """Patch Session.train to record each call (and sleep ``pause`` per epoch); returns the record."""
+    calls, train = [], erm.Session.train
+
+    def counted(session, epochs, progress=None):
+        calls.append((session.spec, epochs))
+        slow = (lambda done, total: (time.sleep(pause), progress and progress(done, total))) if pause else progress
+        return train(session, epochs, slow)
+
+    monkeypatch.setattr(erm.Session, "train", counted)
+    return calls
+
+
+def test_the_budget_is_a_pure_function_of_spec_and_history(monkeypatch):
+    big, small = erm.spec(**dict(erm.DEFAULTS, depth=5, width=128, seed=0)), erm.spec(**erm.DEFAULTS, seed=0)
+    with monkeypatch.context() as patched:      # no clock is read and nothing is trained to count the work
+        def refuse(*_, **__):
+            raise AssertionError("the budget read a clock or trained")
+        for name in ("perf_counter", "monotonic", "time", "process_time"):
+            patched.setattr(time, name, refuse)
+        patched.setattr(erm.Session, "train", refuse)
+        patched.setattr(training.Trainer, "step", refuse)
+        first, again = erm.plan(big, "e2000"), erm.plan(big, "e2000")
+        cheap = erm.plan(small, "e3.b1")
+        with pytest.raises(erm.OverBudget) as refused:
+            erm.replayed(big, "e2000")
+    assert first == again and first.work == erm.replay_work(big, ("e2000",)) > 0
+    assert (first.epochs, first.batches, first.history) == (2000, 0, "e2000")
+    assert not first.within_budget and cheap.within_budget and erm.plan(small, "").work == 0
+    assert erm.replay_work(big, ("e2",)) == 2 * erm.replay_work(big, ("e1",))         # linear in the epochs
+    assert erm.replay_work(small, ("e1",)) < erm.replay_work(big, ("e1",))            # and grows with the network
+    assert erm.replay_work(small, ("b1",)) < erm.replay_work(small, ("e1",))
+    assert erm.replay_work(small, ("0", "e1")) > erm.replay_work(small, ("e1",))      # a reset evaluates once more
+    message = str(refused.value)
+    assert isinstance(refused.value, ValueError) and refused.value.replay == first
+    assert "2000 epochs" in message and "\n" not in message and message.count(". ") == 0
+    assert first.button().startswith("Replay this link's training: 2000 epochs, about ")
+    assert erm.plan(small, "e3.b1").what() == "3 epochs and 1 mini-batch step"
+
+
+def test_a_cheap_link_replays_at_once_and_an_expensive_one_only_when_asked(monkeypatch):
+    spec = tiny(seed=21)
+    replay = erm.plan(spec, "e3")
+    assert replay.within_budget
+    assert erm.replayed(spec, "e3").view().epoch == spec.epochs + 3
+    monkeypatch.setattr(erm, "REPLAY_BUDGET", replay.work - 1)        # now just beyond it
+    with pytest.raises(erm.OverBudget):
+        erm.replayed(spec, "e3")
+    assert erm.replayed(spec, "e3", beyond_budget=True).view().epoch == spec.epochs + 3
+
+
+def test_the_same_link_trains_once_and_each_caller_gets_its_own_copy(monkeypatch):
+    spec = tiny(seed=22)
+    calls = counting(monkeypatch)
+    first = erm.replayed(spec, "e3.b2")
+    assert calls == [(spec, spec.epochs), (spec, 3)]                  # the opening, then the link's epochs
+    steps = []
+    monkeypatch.setattr(training.Trainer, "step", lambda trainer: steps.append(1))
+    second = erm.replayed(spec, "e3.b2")
+    assert len(calls) == 2 and not steps                              # nothing trained the second time
+    assert second is not first and second.trainer.model is not first.trainer.model
+    assert second.history() == first.history() == "e3.b2"
+    for ours, theirs in zip(first.trainer.model.parameters(), second.trainer.model.parameters()):
+        assert torch.equal(ours, theirs) and ours.data_ptr() != theirs.data_ptr()
+    monkeypatch.undo()
+    first.train(2)                                                    # one caller's training…
+    third = erm.replayed(spec, "e3.b2")
+    assert third.view().epoch == second.view().epoch == spec.epochs + 3   # …is nobody else's
+    assert third.view().train_loss == second.view().train_loss
+
+
+@pytest.mark.parametrize("history, seed", [("", 23), ("e4", 24)], ids=["opening", "link"])
+def test_sessions_opening_the_same_link_at_once_train_it_once(monkeypatch, history, seed):
+    spec = tiny(seed=seed)
+    calls = counting(monkeypatch, pause=0.05)
+    start, results, seen = threading.Barrier(3), [None] * 3, [[], [], []]
+
+    def open_it(i):
+        start.wait()
+        results[i] = erm.replayed(spec, history, lambda done, total: seen[i].append((done, total)))
+
+    threads = [threading.Thread(target=open_it, args=(i,)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert calls == [(spec, spec.epochs)] + [(spec, 4)] * bool(history)   # once, whoever came first
+    assert len({id(session) for session in results}) == 3 and len({id(s.trainer.model) for s in results}) == 3
+    assert len({session.view().train_loss for session in results}) == 1
+    last = seen[0][-1]
+    assert all(shown and shown[-1] == last for shown in seen)         # every waiting caller followed the run
+
+
+def test_a_replay_stopped_half_way_keeps_nothing(monkeypatch):
+    spec = tiny(seed=30)
+    erm.opened(spec)
+    calls = counting(monkeypatch)
+
+    def stop(done, total):
+        if done == 2:
+            raise KeyboardInterrupt                                   # e.g. the session went away mid-run
+    with pytest.raises(KeyboardInterrupt):
+        erm.replayed(spec, "e3", stop)
+    assert erm.replayed(spec, "e3").view().epoch == spec.epochs + 3  # computed again, from the start
+    assert calls == [(spec, 3), (spec, 3)]
