@@ -5,7 +5,7 @@ import pytest
 import torch
 from fake_mnist import write_mnist_npz
 
-from core import experiments, results, zoo
+from core import experiments, results, runs, zoo
 
 
 @pytest.fixture(scope="module")
@@ -52,10 +52,10 @@ def test_cpu_name_is_the_model_name_of_proc_cpuinfo(tmp_path, monkeypatch):
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD  EPYC 7B13 64-Core\n")
     real_path = pathlib.Path
-    monkeypatch.setattr(experiments, "Path", lambda p: cpuinfo if p == "/proc/cpuinfo" else real_path(p))
-    assert experiments._cpu_name() == "AMD EPYC 7B13 64-Core"
-    monkeypatch.setattr(experiments, "Path", lambda p: tmp_path / "missing")
-    assert experiments._cpu_name()  # falls back to the architecture
+    monkeypatch.setattr(runs, "Path", lambda p: cpuinfo if p == "/proc/cpuinfo" else real_path(p))
+    assert runs._cpu_name() == "AMD EPYC 7B13 64-Core"
+    monkeypatch.setattr(runs, "Path", lambda p: tmp_path / "missing")
+    assert runs._cpu_name()  # falls back to the architecture
 
 
 def test_evaluate_writes_the_talks_table_and_curves(trained):
@@ -268,15 +268,15 @@ def test_default_checkpoints_are_kept_apart_per_command():
 
     def folder(*argv):
         args = parser.parse_args(list(argv))
-        args.argv = list(argv)
-        return experiments._checkpointing(args)["checkpoint_dir"]
+        return runs._checkpointing(args.name, list(argv), resume=args.resume,
+                                   checkpoint_dir=args.checkpoint_dir)["checkpoint_dir"]
 
     shipping = folder("train", "--name", "mnist-standard", "--resume")
     assert shipping.name.startswith("mnist-standard-")
     assert folder("train", "--name", "mnist-standard", "--resume") == shipping, "the same command resumes its own"
     assert folder("train", "--name", "mnist-standard", "--resume", "--holdout", "50", "--models-dir", "x") != shipping
     assert folder("train", "--name", "mnist-standard", "--resume", "--seed", "1") != shipping
-    assert folder("train", "--name", "mnist-standard", "--checkpoint-dir", "mine") == experiments.Path("mine")
+    assert folder("train", "--name", "mnist-standard", "--checkpoint-dir", "mine") == runs.Path("mine")
 
 
 @pytest.mark.parametrize("extra,sentence", [
@@ -315,3 +315,56 @@ def test_a_data_folder_without_the_split_or_with_no_images_is_named(tmp_path, ca
     np.savez(empty / "mnist_test.npz", x=np.zeros((0, 28, 28), np.uint8), y=np.zeros(0, np.uint8))
     assert experiments.main(["certify", "--name", "mnist-gaussian-0.25", "--data-dir", str(empty), *rest]) == 2
     assert "holds no images" in capsys.readouterr().err
+
+
+def test_the_library_runs_write_what_the_cli_writes(trained, tmp_path):
+    """core.runs.certify with keywords gives the CLI's rows; without argv its file records the equivalent
+    command, which the CLI runs to the same rows; the CLI records its arguments exactly as typed."""
+    models_dir, _, common = trained
+    folders = {"data_dir": common[1], "models_dir": models_dir, "device": "cpu"}
+    settings = {"n0": 10, "n": 60, "every": 9, "limit": 3, "batch_size": 30}
+    library = runs.certify("mnist-gaussian-0.25", results_dir=tmp_path / "library", **folders, **settings)
+    recorded = results.read("certify", "mnist-gaussian-0.25", tmp_path / "library")
+    assert recorded["rows"] == library["rows"]
+    assert recorded["command"] == runs.equivalent_command(runs.certify, name="mnist-gaussian-0.25",
+                                                          results_dir=tmp_path / "library", **folders, **settings)
+    argv = recorded["command"].split()[3:]
+    assert argv[:3] == ["certify", "--name", "mnist-gaussian-0.25"] and "--batch-size" in argv
+    typed = [str(tmp_path / "cli") if item == str(tmp_path / "library") else item for item in argv]
+    assert experiments.main(typed) == 0
+    cli = results.read("certify", "mnist-gaussian-0.25", tmp_path / "cli")
+
+    def drawn(rows):
+        return [{key: value for key, value in row.items() if key != "seconds"} for row in rows]
+    assert drawn(cli["rows"]) == drawn(library["rows"])
+    assert cli["command"] == "python -m core.experiments " + " ".join(typed)
+    assert runs.tradeoff("mnist", results_dir=tmp_path / "cli")["rows"][0]["model"] == "mnist-gaussian-0.25"
+    assert results.read("tradeoff", "mnist", tmp_path / "cli")["command"] == (
+        f"python -m core.experiments tradeoff --dataset mnist --results-dir {tmp_path / 'cli'}")
+
+
+@pytest.mark.parametrize("command,required", [
+    ("train", ["--name", "mnist-standard"]), ("evaluate", ["--name", "mnist-standard"]),
+    ("certify", ["--name", "mnist-gaussian-0.25"]), ("tradeoff", ["--dataset", "mnist"]),
+    ("talk-table", ["--dataset", "mnist"])])
+def test_every_keyword_of_a_run_is_an_option_of_its_sub_command(command, required):
+    """The CLI hands every parsed option to the core.runs function of the same name: none is left at the
+    library's default behind the user's back, and the defaults agree."""
+    import inspect
+
+    args = experiments.make_parser().parse_args([command, *required])
+    run = args.handler.run
+    assert run is getattr(runs, command.replace("-", "_"))
+    for key, parameter in inspect.signature(run).parameters.items():
+        if key in ("argv", "name", "dataset"):
+            continue
+        assert hasattr(args, key), f"{command} has no option for {run.__name__}'s {key}"
+        assert str(getattr(args, key)) == str(parameter.default), (command, key)
+
+
+def test_the_cli_module_stays_a_thin_command_line():
+    """Issue 22: algorithms live in core.runs / core.recipes / core.report; core/experiments.py parses and checks."""
+    from pathlib import Path
+
+    assert len(Path(experiments.__file__).read_text().splitlines()) <= 300
+
