@@ -368,3 +368,24 @@ def test_the_cli_module_stays_a_thin_command_line():
 
     assert len(Path(experiments.__file__).read_text().splitlines()) <= 300
 
+
+def test_no_ui_module_builds_an_argv_for_core_experiments():
+    """The dashboard calls the library (core.runs) with keywords, never the command line: no ui module imports
+    core.experiments, and none puts "core.experiments" into a list or tuple (an argv for a subprocess)."""
+    import ast
+    from pathlib import Path
+
+    ui = Path(__file__).resolve().parents[1] / "ui"
+    offenders = []
+    for path in sorted(ui.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                offenders += [f"{path.name}: import {a.name}" for a in node.names if a.name == "core.experiments"]
+            elif isinstance(node, ast.ImportFrom):
+                names = [a.name for a in node.names]
+                if node.module == "core.experiments" or (node.module == "core" and "experiments" in names):
+                    offenders.append(f"{path.name}: from {node.module} import {', '.join(names)}")
+            elif isinstance(node, (ast.List, ast.Tuple)):
+                if any(isinstance(e, ast.Constant) and e.value == "core.experiments" for e in node.elts):
+                    offenders.append(f"{path.name}:{node.lineno}: an argv naming core.experiments")
+    assert not offenders

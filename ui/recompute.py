@@ -2,23 +2,22 @@
 
 Pages plot the shipped results (assets/results) at first paint. Where the dataset is present
 locally (``$RDL_DATA_DIR``, ``../shared/data`` beside the project, or ``data/``), this panel reruns
-the very command that produced a shipped file, ``python -m core.experiments evaluate|certify``, on
-the first k images and into a temporary folder, and shows its numbers beside the shipped ones.
-CERTIFY's row i depends only on seed + i and on how its noise was drawn and its classifier run
-(core.experiments.drawn_with): rows drawn like for like must repeat exactly, others (a CUDA or TF32
-file recomputed on a CPU, another n) agree only within CERTIFY's statistics
+the run that produced a shipped file (core.runs.evaluate or core.runs.certify, what ``python -m
+core.experiments evaluate|certify`` calls) on the first k images and into a temporary folder, and shows
+its numbers beside the shipped ones. CERTIFY's row i depends only on seed + i and on how its noise was
+drawn and its classifier run (core.runs.drawn_with): rows drawn like for like must repeat exactly, others
+(a CUDA or TF32 file recomputed on a CPU, another n) agree only within CERTIFY's statistics
 (core.scenes.certificate.compare_certify_rows); the panel says which test applies and its outcome.
 """
 from __future__ import annotations
 
 import os
-import shlex
 import tempfile
 from pathlib import Path
 
 import streamlit as st
 
-from core import data, experiments, results
+from core import data, results, runs
 from core.evaluation import certified_accuracy_curve
 from core.scenes import certificate
 
@@ -40,18 +39,16 @@ def local_data_dir(dataset: str) -> str | None:
     return None
 
 
-def _run(kind: str, arguments: list[str]) -> dict:
-    """Run ``python -m core.experiments <arguments>`` in-process into a temporary results folder.
+def _run(kind: str, run, name: str, **keywords) -> dict:
+    """``run(name, **keywords)`` (core.runs.evaluate or certify) into a temporary results folder; the file
+    it wrote there, of ``kind``.
 
-    Raises ValueError (missing or unreadable data, …) with the CLI's one-sentence message; progress
-    lines go to the server's log.
+    Raises ValueError (missing or unreadable data, …) with core's one-sentence message; progress lines go
+    to the server's log.
     """
     with tempfile.TemporaryDirectory() as folder:
-        argv = [*arguments, "--results-dir", folder]
-        args = experiments.make_parser().parse_args(argv)
-        args.argv = argv
-        args.handler(args)
-        return results.read(kind, args.name, folder)
+        run(name, results_dir=folder, **keywords)
+        return results.read(kind, name, folder)
 
 
 def percent(value) -> str:
@@ -61,22 +58,22 @@ def percent(value) -> str:
 @st.cache_data(show_spinner=False, max_entries=16)
 def recompute_robustness(name: str, data_dir: str, images: int, seed: int) -> dict:
     """The talk's table (natural / PGD-20 / CW-30) of ``name`` on the first ``images`` test images."""
-    return _run("robustness", ["evaluate", "--name", name, "--data-dir", data_dir, "--test-limit", str(images),
-                               "--curve-examples", "1", "--curve-steps", "1", "--seed", str(seed)])
+    return _run("robustness", runs.evaluate, name, data_dir=data_dir, test_limit=images, curve_examples=1,
+                curve_steps=1, seed=seed)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def recompute_certify(name: str, data_dir: str, images: int, n: int, every: int, seed: int, n0: int = 100,
                       alpha: float = 0.001) -> dict:
     """CERTIFY (the shipped file's n0 and α) on every ``every``-th test image, the first ``images`` of them."""
-    return _run("certify", ["certify", "--name", name, "--data-dir", data_dir, "--limit", str(images),
-                            "--n", str(n), "--n0", str(n0), "--alpha", repr(float(alpha)), "--every", str(every),
-                            "--seed", str(seed)])
+    return _run("certify", runs.certify, name, data_dir=data_dir, limit=images, n=n, n0=n0, alpha=float(alpha),
+                every=every, seed=seed)
 
 
 def full_command(kind: str, name: str, data_dir: str | None) -> str:
-    source = ["--data-dir", data_dir or "../shared/data"]
-    return "python -m core.experiments " + " ".join(shlex.quote(a) for a in [kind, "--name", name, *source])
+    """The ``python -m core.experiments evaluate|certify`` line that recomputes ``name``'s whole file."""
+    run = {"evaluate": runs.evaluate, "certify": runs.certify}[kind]
+    return runs.equivalent_command(run, name=name, data_dir=data_dir or "../shared/data")
 
 
 def missing_data_caption(dataset: str, kind: str, name: str) -> None:
