@@ -132,7 +132,10 @@ right.caption(layers.caveat)
 lecture.section(6)
 st.subheader("Certified accuracy on the test set")
 shipped = scene.compute(C.certified_curves, spinner=None)
-for dataset, tab in zip(shipped.datasets, st.tabs([C.common.DATASET_TITLES[d] for d in shipped.datasets])):
+for sentence in shipped.unreadable:
+    st.warning(sentence)
+tabs = st.tabs([C.common.DATASET_TITLES[d] for d in shipped.datasets]) if shipped.datasets else []
+for dataset, tab in zip(shipped.datasets, tabs):
     tab.plotly_chart(figures.certified_accuracy(shipped, dataset), key=f"p09_certified_accuracy_{dataset}")
     for curve in shipped.curves[dataset]:
         tab.caption(curve.caption)

@@ -749,21 +749,25 @@ class CertifiedCurves:
     curves: dict            # dataset → [Curve]
     published_radii: tuple
     published: dict         # σ → certified accuracy at published_radii (CIFAR-10, ResNet-110, n = 100 000)
+    unreadable: tuple = ()  # one sentence per shipped file that could not be read (left out of the curves)
 
 
 def certified_curves() -> CertifiedCurves:
     """Certified accuracy at r, (1/m) Σ 1{prediction correct and radius ≥ r} (Cohen et al. 2019 §4), as shipped by
     python -m core.experiments certify, beside Cohen et al.'s published CIFAR-10 numbers."""
     curves: dict = {}
+    unreadable = []
     for name in results.available("certify"):
         try:
             record = results.read("certify", name)
-        except results.ResultsUnavailable:
+        except results.ResultsUnavailable as error:
+            unreadable.append(str(error))      # said on the page, never a curve silently missing
             continue
         curves.setdefault(record.get("dataset"), []).append(curve_from(name, record))
     datasets = tuple(d for d in ("cifar10", "mnist") if d in curves)
     return CertifiedCurves(datasets, curves, tuple(evaluation.COHEN_RADII),
-                           {sigma: tuple(values) for sigma, values in evaluation.COHEN_CIFAR10.items()})
+                           {sigma: tuple(values) for sigma, values in evaluation.COHEN_CIFAR10.items()},
+                           tuple(unreadable))
 
 
 # ---------------------------------------------------------------------------- a recomputation against a shipped file

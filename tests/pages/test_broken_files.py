@@ -26,7 +26,8 @@ for page in sys.argv[2].split(","):
     at.run()
     at.switch_page(f"app_pages/{page}.py")
     at.run()
-    shown[page] = {"exceptions": [e.value for e in at.exception], "errors": [e.value for e in at.error]}
+    shown[page] = {"exceptions": [e.value for e in at.exception], "errors": [e.value for e in at.error],
+                   "warnings": [w.value for w in at.warning]}
 print("SHOWN" + json.dumps(shown))
 """
 
@@ -73,3 +74,17 @@ def test_a_manifest_entry_pages_cannot_use_is_one_sentence_on_every_page(tmp_pat
     for page in ("p03_cat_to_dog", "p08_decision_distribution", "p09_certificate"):    # they list noise models
         assert any("cifar10-gaussian-0.25" in error and "restore it" in error for error in shown[page]["errors"])
     assert any("tradeoff_cifar10.json is not valid JSON" in error for error in shown["p10_tradeoff"]["errors"])
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_unreadable_certify_files_are_said_on_p09_and_p10(tmp_path):
+    """Every certify file broken: p09 said nothing (the files were skipped) or raised "The tabs parameter
+    is required"; each file now gets its sentence."""
+    copy = _project_copy(tmp_path)
+    for file in (copy / "assets" / "results").glob("certify_*.json"):
+        file.write_text("[]")
+    shown = _shown(copy, ["p09_certificate", "p10_tradeoff"])
+    assert not shown["p09_certificate"]["exceptions"] and not shown["p10_tradeoff"]["exceptions"]
+    assert any("does not hold a result" in error for error in shown["p10_tradeoff"]["errors"])
+    assert sum("does not hold a result" in warning for warning in shown["p09_certificate"]["warnings"]) >= 6

@@ -385,3 +385,14 @@ def test_across_device_kinds_or_tf32_rows_agree_within_certifys_statistics(tmp_p
     comparison = C.compare_certify_rows(recomputed, other_n)
     assert not comparison.exact and "n is 10000 here and 1000 shipped" in comparison.caption
     assert comparison.differing == (4,)
+
+
+def test_an_unreadable_shipped_file_is_said_not_silently_left_out(monkeypatch):
+    def read(kind, subject, *args, **kwargs):
+        raise results.ResultsUnavailable(f"The shipped file certify_{subject}.json does not hold a result; recompute it.")
+
+    monkeypatch.setattr(results, "available", lambda kind, *args, **kwargs: ["cifar10-gaussian-0.25"])
+    monkeypatch.setattr(results, "read", read)
+    curves = C.certified_curves()
+    assert curves.datasets == () and curves.unreadable == (
+        "The shipped file certify_cifar10-gaussian-0.25.json does not hold a result; recompute it.",)
