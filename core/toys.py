@@ -6,6 +6,10 @@ recipe, seed). :func:`model` returns it frozen and shared in memory: from ``asse
 shipped file exists (checked by sha256), else trained here (a second or so). Shipped files are
 (re)built by ``python -m core.toys build``, which trains every spec the scenes declare in
 their ``SHIPPED_TOYS`` lists.
+
+A scene's ``SHIPPED_TOYS`` holds seed 0's specs (the opening networks and those one widget away) and, for
+every other seed of :data:`SHIPPED_SEEDS`, the networks its page opens with (the scene's
+``opening_toys(seed)``): moving the sidebar seed among them trains nothing (issue 24).
 """
 from __future__ import annotations
 
@@ -28,6 +32,8 @@ from core.files import read_bounded, save_safetensors_atomic, write_atomic
 TOYS_DIR = Path(__file__).resolve().parent.parent / "assets" / "toys"
 MANIFEST_NAME = "manifest.json"
 BUILD_COMMAND = "python -m core.toys build"
+# The seeds whose opening toy networks the scenes ship (0 and the first seeds a lecturer moves to).
+SHIPPED_SEEDS = tuple(range(10))
 
 
 @dataclass(frozen=True)
@@ -177,12 +183,15 @@ def _write_json(path: Path, content: dict) -> None:
     write_atomic(path, json.dumps(content, indent=1, sort_keys=True) + "\n")
 
 
-def declared_specs() -> list[ToySpec]:
-    """Every spec that a registered scene ships (its module's ``SHIPPED_TOYS``), without repeats."""
+def declared_specs(scenes=None) -> list[ToySpec]:
+    """Every spec that a registered scene ships (its module's ``SHIPPED_TOYS``), without repeats; only
+    those of the scenes whose URL paths are in ``scenes`` when given."""
     from core.scenes.registry import SCENES
 
     specs: dict[str, ToySpec] = {}
     for scene in SCENES:
+        if scenes is not None and scene.url_path not in scenes:
+            continue
         module = importlib.import_module(scene.module)
         for spec in getattr(module, "SHIPPED_TOYS", ()):
             specs.setdefault(spec.key(), spec)
@@ -197,8 +206,17 @@ def main(argv: list[str] | None = None) -> int:
                                      description="Train and ship the toy networks the scenes open with.")
     parser.add_argument("command", choices=["build", "list"])
     parser.add_argument("--missing-only", action="store_true", help="skip specs already shipped and intact")
+    parser.add_argument("--scene", action="append", default=None,
+                        help="only this scene's specs (URL path, e.g. p10_tradeoff; repeatable); the files of "
+                             "specs no scene declares any more are then kept")
     args = parser.parse_args(argv)
-    specs = declared_specs()
+    from core.scenes.registry import SCENES
+
+    unknown = [name for name in args.scene or [] if name not in {scene.url_path for scene in SCENES}]
+    if unknown:
+        parser.exit(2, f"Unknown scene {unknown[0]!r}: choose among "
+                       f"{', '.join(scene.url_path for scene in SCENES)}.\n")
+    specs = declared_specs(args.scene)
     if args.command == "list":
         for spec in specs:
             state = "shipped" if shipped(spec) is not None else "missing"
@@ -209,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         record = ship(spec)
         print(f"[{index}/{len(specs)}] {spec.key()} test accuracy {record['test_acc']:.3f}", file=sys.stderr)
+    if args.scene:       # a part of the scenes: what the others declare is not known here, so nothing goes
+        return 0
     keep = {spec.key() for spec in specs}
     manifest = read_manifest()
     stale = [key for key in manifest["toys"] if key not in keep]

@@ -42,3 +42,54 @@ def test_a_model_first_asked_for_in_inference_mode_still_supports_attacks(tmp_pa
     x = torch.rand(3, 2, requires_grad=True)
     model(x).sum().backward()               # autograd works: no inference tensors were cached
     assert x.grad is not None
+
+
+# Issue 24: the scenes whose pages open with toy networks of the sidebar's seed, and so advertise every seed of
+# toys.SHIPPED_SEEDS as fast (a seed change trains nothing).
+FAST_SCENES = ("p02_composition", "p06_adversarial_training", "p07_noise_injection", "p08_decision_distribution",
+               "p10_tradeoff", "p11_take_home")
+
+
+def _module(url_path):
+    import importlib
+
+    from core.scenes.registry import scene
+
+    return importlib.import_module(scene(url_path).module)
+
+
+def test_every_fast_seed_has_the_toys_its_pages_open_with_shipped():
+    assert toys.SHIPPED_SEEDS == tuple(range(10))
+    manifest = toys.read_manifest()["toys"]
+    for url_path in FAST_SCENES:
+        module = _module(url_path)
+        declared = set(module.SHIPPED_TOYS)
+        for seed in toys.SHIPPED_SEEDS:
+            opening = module.opening_toys(seed)
+            assert opening and {spec.seed for spec in opening} == {seed}, (url_path, seed)
+            for spec in opening:
+                assert spec in declared, f"{url_path}: {spec} is not in SHIPPED_TOYS"
+                assert manifest.get(spec.key(), {}).get("spec", {}).get("seed") == seed, (url_path, spec)
+                assert toys.shipped(spec) is not None, f"{url_path}: {spec.key()} is not shipped intact " \
+                                                       f"(run {toys.BUILD_COMMAND} --missing-only)"
+
+
+def test_other_seeds_ship_only_what_the_pages_open_with():
+    """Seed 0 ships the networks one widget away too; the other seeds only the opening ones (assets stay small)."""
+    for url_path in FAST_SCENES:
+        module = _module(url_path)
+        later = [spec for spec in module.SHIPPED_TOYS if spec.seed != 0]
+        assert all(spec.seed in toys.SHIPPED_SEEDS for spec in later), url_path
+        assert set(later) == {spec for seed in toys.SHIPPED_SEEDS[1:] for spec in module.opening_toys(seed)}, url_path
+
+
+def test_build_can_be_limited_to_some_scenes():
+    import pytest
+
+    from core.scenes import noise_injection
+
+    assert toys.declared_specs(["p07_noise_injection"]) == noise_injection.SHIPPED_TOYS
+    assert set(toys.declared_specs()) >= set(toys.declared_specs(list(FAST_SCENES)))
+    with pytest.raises(SystemExit) as refused:      # checked before anything is trained or written
+        toys.main(["build", "--scene", "p99_nothing"])
+    assert refused.value.code == 2

@@ -97,7 +97,14 @@ def toy_spec(adversarial_eps: float, seed: int) -> toys.ToySpec:
     return toys.ToySpec(adversarial=adversarial, seed=check_seed(seed))
 
 
-SHIPPED_TOYS = [toy_spec(0.0, 0)] + [toy_spec(eps, 0) for eps in TOY_EPS_CHOICES]
+def opening_toys(seed: int) -> list[toys.ToySpec]:
+    """The toy networks the page opens with at ``seed``: ERM and adversarial training at the default ε."""
+    return [toy_spec(0.0, seed), toy_spec(TOY_DEFAULT_EPS, seed)]
+
+
+# Seed 0: ERM and every ε of the slider; the other shipped seeds: the opening pair.
+SHIPPED_TOYS = [toy_spec(0.0, 0)] + [toy_spec(eps, 0) for eps in TOY_EPS_CHOICES] + \
+    [spec for seed in toys.SHIPPED_SEEDS if seed != 0 for spec in opening_toys(seed)]
 
 
 def datasets() -> tuple[tuple[str, ...], str]:

@@ -114,7 +114,14 @@ def _variations() -> list[toys.ToySpec]:
     return list(specs.values())
 
 
-SHIPPED_TOYS = _variations()
+def opening_toys(seed: int) -> list[toys.ToySpec]:
+    """The toy networks the page opens with at ``seed`` (its default widgets)."""
+    return [toy_spec(**DEFAULTS, seed=seed)]
+
+
+# Seed 0: the opening network and every one a widget away; the other shipped seeds: the opening one.
+SHIPPED_TOYS = _variations() + [spec for seed in toys.SHIPPED_SEEDS if seed != SHIPPED_SEED
+                                for spec in opening_toys(seed)]
 
 
 def plane(z: np.ndarray) -> tuple[np.ndarray, str]:
@@ -426,7 +433,7 @@ def warm() -> None:
     first visit and every one-widget move from the opening values read memory."""
     _shipped()
     for spec in SHIPPED_TOYS:
-        if toys.shipped(spec) is not None:
+        if spec.seed == SHIPPED_SEED and toys.shipped(spec) is not None:
             toys.model(spec)
     layers(**DEFAULTS, seed=SHIPPED_SEED)
     approximation(function=FUNCTIONS[0], max_width=DEFAULT_MAX_WIDTH, seed=SHIPPED_SEED)

@@ -56,7 +56,8 @@ TOY_CLASSES = ("class 0", "class 1")
 
 # The toy base network, shared with scene 7: two moons, 2-64-64-2 ReLU trained on x + ε, ε ~ N(0, 0.1²).
 TOY_SPEC = shipping.TOY_SPEC
-SHIPPED_TOYS = [TOY_SPEC]
+opening_toys = shipping.opening_toys     # TOY_SPEC at the seed, as scene 7
+SHIPPED_TOYS = [spec for seed in toys.SHIPPED_SEEDS for spec in opening_toys(seed)]
 
 # ---------------------------------------------------------------------------- texts (data)
 

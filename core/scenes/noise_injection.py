@@ -62,7 +62,14 @@ NOISE_LABELS = {"gaussian": "Gaussian N(0, σ²)", "laplace": "Laplace(0, b)", "
 
 # The toy base network: two moons, a 2-64-64-2 ReLU network trained 60 epochs on x + ε, ε ~ N(0, 0.1²).
 TOY_SPEC = toys.ToySpec(noise=("gaussian", 0.1))
-SHIPPED_TOYS = [TOY_SPEC]
+
+
+def opening_toys(seed: int) -> list[toys.ToySpec]:
+    """The toy networks the page opens with at ``seed``: TOY_SPEC at that seed."""
+    return [dataclasses.replace(TOY_SPEC, seed=seed)]
+
+
+SHIPPED_TOYS = [spec for seed in toys.SHIPPED_SEEDS for spec in opening_toys(seed)]
 
 # ---------------------------------------------------------------------------- texts (data)
 

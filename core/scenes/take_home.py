@@ -15,7 +15,8 @@ the page shows for the four messages (:data:`MESSAGES`, the talk's conclusion sl
    certified accuracy against r for every σ with CERTIFY's ceiling σΦ⁻¹(α^{1/n}), the ceiling against
    the ℓ2 size of the usual CIFAR-10 ℓ∞ ball, and the zoo's shipped certificates.
 
-The toy networks are ``core.toys`` specs (:data:`SHIPPED_TOYS` ships seed 0). The seed-level results
+The toy networks are ``core.toys`` specs (:data:`SHIPPED_TOYS` ships them for every seed of
+core.toys.SHIPPED_SEEDS; :func:`opening_toys`). The seed-level results
 (defenses' curves, CERTIFY rows and smoothed regions for every σ, the gallery attack) are shipped for
 seed 0 in assets/scenes/take_home.json by :func:`build` and computed live for any other seed. Every
 random draw comes from ``core.seeds.stream_generator(seed, name)`` (CERTIFY rows: stream seed + index).
@@ -142,7 +143,13 @@ def toy_spec(kind: str, seed: int, sigma: float | None = None) -> toys.ToySpec:
     raise ValueError(f"Unknown toy kind {kind!r}; use standard, adversarial or noise.")
 
 
-SHIPPED_TOYS = [toy_spec("standard", 0), toy_spec("adversarial", 0), *(toy_spec("noise", 0, s) for s in SIGMAS)]
+def opening_toys(seed: int) -> list[toys.ToySpec]:
+    """The toy networks the page opens with at ``seed``: the standard, the adversarially trained and every σ's
+    noise-trained network (message 4's table certifies every σ)."""
+    return [toy_spec("standard", seed), toy_spec("adversarial", seed), *(toy_spec("noise", seed, s) for s in SIGMAS)]
+
+
+SHIPPED_TOYS = [spec for seed in toys.SHIPPED_SEEDS for spec in opening_toys(seed)]
 
 
 # ---------------------------------------------------------------------------- results
@@ -285,7 +292,7 @@ def _accuracy(model, x, y) -> float:
 def _toy_fingerprint() -> dict:
     """Spec key → sha256 of the shipped weights of seed 0 (None when not shipped)."""
     manifest = toys.read_manifest()["toys"]
-    return {spec.key(): (manifest.get(spec.key()) or {}).get("sha256") for spec in SHIPPED_TOYS}
+    return {spec.key(): (manifest.get(spec.key()) or {}).get("sha256") for spec in opening_toys(0)}
 
 
 def _config() -> dict:

@@ -117,7 +117,15 @@ def toy_spec(noise: str, std: float, seed: int) -> toys.ToySpec:
     return toys.ToySpec(noise=(noise, float(std)), seed=seed)
 
 
-SHIPPED_TOYS = [toy_spec(name, std, 0) for name in NOISES for std in TOY_STDS]
+def opening_toys(seed: int) -> list[toys.ToySpec]:
+    """The toy networks the page opens with at ``seed``: Gaussian noise at every std (the default noise of the
+    trade-off; the bounds' σ is one of them)."""
+    return [toy_spec("gaussian", std, seed) for std in TOY_STDS]
+
+
+# Seed 0: every noise and std; the other shipped seeds: the opening ones.
+SHIPPED_TOYS = [toy_spec(name, std, 0) for name in NOISES for std in TOY_STDS] + \
+    [spec for seed in toys.SHIPPED_SEEDS if seed != 0 for spec in opening_toys(seed)]
 
 
 # ---------------------------------------------------------------------------- checks

@@ -239,3 +239,15 @@ def test_message_4_shows_certified_accuracy_at_the_l_inf_size_only_from_a_file_t
     text = T.limits_caption(after)
     assert "Certified accuracy at 1.74: **12%** (12 of 100 test images" in text
     assert "No shipped file can certify" not in text and T.tradeoff.MEASURE_COMMAND not in text
+
+
+def test_every_network_a_shipped_seed_can_ask_for_is_shipped():
+    """take_home asks for toys only through _model(kind, seed, σ), σ one of SIGMAS (message 4 certifies each)."""
+    for seed in (0, 3):
+        every = {T.toy_spec("standard", seed), T.toy_spec("adversarial", seed)} | \
+            {T.toy_spec("noise", seed, sigma) for sigma in T.SIGMAS}
+        assert set(T.opening_toys(seed)) == every and every <= set(T.SHIPPED_TOYS)
+        assert all(T.toys.shipped(spec) is not None for spec in every)
+    # the shipped seed-0 results name seed 0's weights only: shipping more seeds keeps them valid
+    assert set(T._toy_fingerprint()) == {spec.key() for spec in T.opening_toys(0)}
+    assert T.shipped() is not None
