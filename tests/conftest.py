@@ -14,3 +14,23 @@ torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS") or 1))
 @pytest.fixture
 def device():
     return torch.device("cpu")
+
+
+@pytest.fixture
+def asked_toys(monkeypatch):
+    """Every toy spec a scene function asks core.toys for, in order; training one fails the test (a
+    shipped seed's networks must come from assets/toys)."""
+    from core import toys
+
+    asked, real = [], toys.model
+
+    def model(spec, **kwargs):
+        asked.append(spec)
+        return real(spec, **kwargs)
+
+    def train(spec, **kwargs):
+        raise AssertionError(f"trained {spec} on demand: it should be shipped")
+
+    monkeypatch.setattr(toys, "model", model)
+    monkeypatch.setattr(toys, "train", train)
+    return asked

@@ -168,23 +168,8 @@ def test_warm_loads_what_the_page_opens_with():
     assert composition._shipped() and composition._fit.cache_info().currsize >= 1
 
 
-def _asked_for_toys(monkeypatch) -> list:
-    """Record every toy spec a scene function asks for; training one fails the test (it must be shipped)."""
-    asked, real = [], toys.model
 
-    def model(spec, **kwargs):
-        asked.append(spec)
-        return real(spec, **kwargs)
-
-    def train(spec, **kwargs):
-        raise AssertionError(f"trained {spec} on demand: it should be shipped (issue 24)")
-
-    monkeypatch.setattr(toys, "model", model)
-    monkeypatch.setattr(toys, "train", train)
-    return asked
-
-
-def test_a_shipped_seed_opens_with_shipped_networks(monkeypatch):
-    asked = _asked_for_toys(monkeypatch)
+def test_a_shipped_seed_opens_with_shipped_networks(asked_toys):
+    asked = asked_toys
     composition.layers(**composition.DEFAULTS, seed=3)
     assert asked and set(asked) <= set(composition.opening_toys(3)) <= set(composition.SHIPPED_TOYS)

@@ -374,24 +374,9 @@ def test_bad_gallery_indices_raise(indices):
         scene.gallery_outcomes(**MNIST_GALLERY, indices=indices)
 
 
-def _asked_for_toys(monkeypatch) -> list:
-    """Record every toy spec a scene function asks for; training one fails the test (it must be shipped)."""
-    asked, real = [], toys.model
 
-    def model(spec, **kwargs):
-        asked.append(spec)
-        return real(spec, **kwargs)
-
-    def train(spec, **kwargs):
-        raise AssertionError(f"trained {spec} on demand: it should be shipped (issue 24)")
-
-    monkeypatch.setattr(toys, "model", model)
-    monkeypatch.setattr(toys, "train", train)
-    return asked
-
-
-def test_a_shipped_seed_opens_with_shipped_networks(monkeypatch):
-    asked = _asked_for_toys(monkeypatch)
+def test_a_shipped_seed_opens_with_shipped_networks(asked_toys):
+    asked = asked_toys
     scene.toy_scene_live(x1=scene.TOY_POINT[0], x2=scene.TOY_POINT[1], sigma=scene.TOY_SIGMA, eps=scene.TOY_EPS,
                          seed=3)
     assert set(asked) == set(scene.opening_toys(3)) and set(asked) <= set(scene.SHIPPED_TOYS)

@@ -317,24 +317,9 @@ def test_encode_decode_round_trip():
             assert a == b
 
 
-def _asked_for_toys(monkeypatch) -> list:
-    """Record every toy spec a scene function asks for; training one fails the test (it must be shipped)."""
-    asked, real = [], toys.model
 
-    def model(spec, **kwargs):
-        asked.append(spec)
-        return real(spec, **kwargs)
-
-    def train(spec, **kwargs):
-        raise AssertionError(f"trained {spec} on demand: it should be shipped (issue 24)")
-
-    monkeypatch.setattr(toys, "model", model)
-    monkeypatch.setattr(toys, "train", train)
-    return asked
-
-
-def test_a_shipped_seed_opens_with_shipped_networks(monkeypatch):
-    asked = _asked_for_toys(monkeypatch)
+def test_a_shipped_seed_opens_with_shipped_networks(asked_toys):
+    asked = asked_toys
     scene.toy_maps_live(layer=0, noise="gaussian", scale=scene.TOY_SCALE[2], seed=3)
     scene.toy_draws_live(x1=scene.TOY_POINT[0], x2=scene.TOY_POINT[1], layer=0, noise="gaussian",
                          scale=scene.TOY_SCALE[2], num=scene.DEFAULT_SAMPLES, seed=3)

@@ -468,24 +468,9 @@ def test_image_bounds_assemble_their_parts_in_order(tiny_image_settings):
     assert np.all(np.diff(result.certified) <= 0) and np.all(result.radii <= result.ceiling + 1e-9)
 
 
-def _asked_for_toys(monkeypatch) -> list:
-    """Record every toy spec a scene function asks for; training one fails the test (it must be shipped)."""
-    asked, real = [], toys.model
 
-    def model(spec, **kwargs):
-        asked.append(spec)
-        return real(spec, **kwargs)
-
-    def train(spec, **kwargs):
-        raise AssertionError(f"trained {spec} on demand: it should be shipped (issue 24)")
-
-    monkeypatch.setattr(toys, "model", model)
-    monkeypatch.setattr(toys, "train", train)
-    return asked
-
-
-def test_a_shipped_seed_opens_with_shipped_networks(monkeypatch):
-    asked = _asked_for_toys(monkeypatch)
+def test_a_shipped_seed_opens_with_shipped_networks(asked_toys):
+    asked = asked_toys
     scene.toy_tradeoff(seed=3)                 # the page's default noise; the bounds use one of its stds
     assert set(asked) == set(scene.opening_toys(3)) and set(asked) <= set(scene.SHIPPED_TOYS)
     assert scene.toy_spec("gaussian", scene.BOUNDS_STD_DEFAULT, 3) in asked
