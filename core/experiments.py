@@ -143,7 +143,7 @@ def make_parser() -> argparse.ArgumentParser:
     report_parser.add_argument("--models-dir", default=str(zoo.MODELS_DIR))
     report_parser.add_argument("--results-dir", default=str(RESULTS_DIR))
     report_parser.add_argument("--readme", default=None, help="also rewrite the tables between the "
-                               "results markers of this README")
+                               "results markers of this Markdown file (docs/RESULTS.md)")
     report_parser.set_defaults(handler=command_report)
 
     talk_parser = sub.add_parser("talk-table", help="the talk's table for the noise-trained models: EOT attacks, "

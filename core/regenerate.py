@@ -6,8 +6,8 @@ Each result file in assets/results/ records the exact command that produced it (
 the model it was computed from (its "model" and "model_sha256" fields; a tradeoff file depends on the
 certify files of its dataset). :func:`plan` turns those records into steps in dependency order — evaluate
 and certify (one step per command: evaluate writes both the attacks_ and the robustness_ file), then the
-tradeoff tables built from the certify files, then the README tables (``report --readme``), then the
-scenes' own shipped results (``python -m core.scenes build``) — and :func:`run` runs them.
+tradeoff tables built from the certify files, then the result tables of docs/RESULTS.md
+(``report --readme``), then the scenes' own shipped results (``python -m core.scenes build``) — and :func:`run` runs them.
 
 Selecting by model (``--model cifar10-gaussian-0.25``) keeps the files computed from that model, the
 tradeoff table of its dataset when one of them is a certify file, and the scenes whose shipped file
@@ -94,7 +94,7 @@ def _scene_models(scenes_dir: Path) -> dict[str, str]:
 
 def plan(*, results_dir=results.RESULTS_DIR, models_dir=zoo.MODELS_DIR, scenes_dir: Path = SCENES_DIR,
          data_dir: str | None = None, device: str | None = None, model: str | None = None,
-         only: str | None = None, stale: bool = False, readme: str | None = "README.md",
+         only: str | None = None, stale: bool = False, readme: str | None = "docs/RESULTS.md",
          scenes: bool = True) -> list[Step]:
     """The steps that regenerate the shipped results, in dependency order (see the module docstring).
 

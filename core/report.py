@@ -1,8 +1,8 @@
-"""The README's result tables: markdown tables of the shipped models and results, ours beside the papers'
-(``python -m core.experiments report [--readme README.md]``).
+"""The result tables of docs/RESULTS.md: markdown tables of the shipped models and results, ours beside the
+papers' (``python -m core.experiments report [--readme docs/RESULTS.md]``).
 
 :func:`markdown_tables` reads the manifest and the result files; :func:`write_readme` replaces the text
-between the README's results markers; :func:`report` does both.
+between the results markers of docs/RESULTS.md; :func:`report` does both.
 """
 from __future__ import annotations
 
