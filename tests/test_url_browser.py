@@ -57,6 +57,11 @@ def test_a_link_opens_the_scene_with_its_values_and_a_moved_widget_rewrites_the_
         page.goto(moved_url, wait_until="domcontentloaded")
         _wait_for_metrics(page, len(expected))
         replayed = shown_metrics(page)
+        # The handout holds what this session has drawn: wait for the scene's figures too (on a busy machine
+        # the download could be clicked between the metrics and the charts of the run).
+        page.wait_for_function("document.querySelectorAll('[data-testid=\"stPlotlyChart\"]').length >= 2",
+                               timeout=PAGE_TIMEOUT_S * 1000)
+        _wait_for_script_to_finish(page, PAGE_TIMEOUT_S)
         with page.expect_download(timeout=PAGE_TIMEOUT_S * 1000) as download:
             page.get_by_role("button", name="Download this lecture").click(timeout=PAGE_TIMEOUT_S * 1000)
         handout = Path(download.value.path()).read_text(encoding="utf-8")
