@@ -107,22 +107,13 @@ def measure(url_path: str, seed: int, threads: int | None) -> dict:
 
 
 def machine() -> str:
+    """bench_pages' machine line and the load average: seeds are timed on a machine others may share."""
     import os
-    import platform
 
-    import torch
+    from bench.bench_pages import machine as machine_line
 
-    model = platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     load = " / ".join(f"{v:.2f}" for v in os.getloadavg())
-    return (f"{os.cpu_count()} cores, {model}, torch {torch.__version__}; "
-            f"load average (1/5/15 min) {load}")
+    return f"{machine_line()}; load average (1/5/15 min) {load}"
 
 
 def main() -> None:
