@@ -5,7 +5,7 @@ session's state; every number and array drawn comes from its frozen view()."""
 import streamlit as st
 
 from core.scenes import erm_playground as erm
-from ui import layout, lecture, scene
+from ui import layout, lecture, frame
 from ui import url
 from ui.figures import erm_playground as figures
 
@@ -20,7 +20,7 @@ def progress_bar(text: str, label: str = "Epoch {done} of {total}"):
     return bar, lambda done, total: bar.progress(done / total, text=label.format(done=done, total=total))
 
 
-scene.header("p01_erm_playground", erm.EXPLANATION, erm.USES)
+frame.header("p01_erm_playground", erm.EXPLANATION, erm.USES)
 seed = layout.seed_input()
 
 controls, board = st.columns([1, 3], gap="large")
@@ -41,7 +41,7 @@ with controls:
                               index=erm.ACTIVATIONS.index(erm.DEFAULTS["activation"]), key="erm_activation")
     loss = url.selectbox("Loss ℓ", erm.LOSSES, format_func=erm.LOSS_LABELS.get, key="erm_loss")
     lr = url.select_slider("Learning rate", erm.LEARNING_RATES, value=erm.DEFAULTS["lr"], key="erm_lr")
-    spec = scene.compute(erm.spec, spinner=None, dataset=dataset, label_noise=label_noise,
+    spec = frame.compute(erm.spec, spinner=None, dataset=dataset, label_noise=label_noise,
                          test_fraction=test_fraction, depth=depth, width=width, activation=activation,
                          loss=loss, lr=lr, seed=seed)
 
@@ -112,4 +112,4 @@ with board, lecture.step(3):
     st.plotly_chart(figures.curves(view), key="erm_curves")
     st.plotly_chart(figures.decision_regions(view), key="erm_regions")
 
-scene.code(erm.spec, erm.Session)
+frame.code(erm.spec, erm.Session)

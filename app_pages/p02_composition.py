@@ -3,11 +3,11 @@ depth (over-parametrisation, overfitting), and Cybenko's universal approximation
 import streamlit as st
 
 from core.scenes import composition
-from ui import layout, lecture, scene
+from ui import layout, lecture, frame
 from ui import url
 from ui.figures import composition as figures
 
-scene.header("p02_composition", composition.EXPLANATION, composition.USES)
+frame.header("p02_composition", composition.EXPLANATION, composition.USES)
 seed = layout.seed_input()
 defaults = composition.DEFAULTS
 
@@ -23,7 +23,7 @@ width = url.select_slider("Width", composition.WIDTHS, value=defaults["width"], 
                                                  "projected on their first two principal components.")
 activation = url.selectbox("Activation σ", composition.ACTIVATIONS, where=columns[3], key="comp_activation",
                            index=composition.ACTIVATIONS.index(defaults["activation"]))
-result = scene.compute(composition.layers, spinner="Training the network…", dataset=dataset, depth=depth,
+result = frame.compute(composition.layers, spinner="Training the network…", dataset=dataset, depth=depth,
                        width=width, activation=activation, seed=seed)
 lecture.section(2)
 metric_columns = st.columns(3)
@@ -48,14 +48,14 @@ if st.button(f"Compute the full sweep ({len(composition.FULL_SWEEP['widths'])} w
     bar = st.progress(0.0, text="Training the sweep…")
     rows = []
     for done, (sweep_width, sweep_depth) in enumerate(pairs, start=1):
-        rows.append(scene.compute(composition.sweep_network, spinner=None, dataset=dataset, width=sweep_width,
+        rows.append(frame.compute(composition.sweep_network, spinner=None, dataset=dataset, width=sweep_width,
                                   depth=sweep_depth, epochs=composition.FULL_SWEEP["epochs"], seed=seed))
         bar.progress(done / len(pairs), text=f"Network {done} of {len(pairs)}")
     bar.empty()
     st.session_state[full_key] = composition.summarise(rows, dataset=dataset, full=True)
 sweep = st.session_state.get(full_key)
 if sweep is None:
-    sweep = scene.compute(composition.sweep, spinner="Training a small sweep…", dataset=dataset, seed=seed)
+    sweep = frame.compute(composition.sweep, spinner="Training a small sweep…", dataset=dataset, seed=seed)
     quick = composition.QUICK_SWEEP
     st.caption(f"Quick sweep shown ({len(quick['widths'])} widths, depth "
                f"{', '.join(map(str, quick['depths']))}, {quick['epochs']} epochs); the button computes the "
@@ -77,7 +77,7 @@ columns = st.columns(2)
 function = url.selectbox("Function f", composition.FUNCTIONS, key="comp_function", where=columns[0])
 max_width = url.select_slider("Largest width N", composition.APPROXIMATION_WIDTHS[1:], where=columns[1],
                                value=composition.DEFAULT_MAX_WIDTH, key="comp_max_width")
-fits = scene.compute(composition.approximation, spinner="Fitting the sigmoid networks…", function=function,
+fits = frame.compute(composition.approximation, spinner="Fitting the sigmoid networks…", function=function,
                      max_width=max_width, seed=seed)
 st.markdown(fits.theorem)
 st.plotly_chart(figures.approximation(fits), key="comp_approximation")
@@ -86,4 +86,4 @@ for column, fit_width, mse in zip(metric_columns, fits.widths, fits.mse):
     column.metric(f"MSE, N = {fit_width}", f"{mse:.2e}")
 st.caption(fits.caption)
 
-scene.code(composition.layers, composition.sweep, composition.approximation)
+frame.code(composition.layers, composition.sweep, composition.approximation)

@@ -4,12 +4,12 @@ import streamlit as st
 
 from core.scenes import cat_to_dog as cat
 from core.scenes import common
-from ui import layout, lecture, scene
+from ui import layout, lecture, frame
 from ui import url
 from ui.figures import cat_to_dog as figures
 from ui.figures import image
 
-scene.header("p03_cat_to_dog", cat.EXPLANATION, cat.USES)
+frame.header("p03_cat_to_dog", cat.EXPLANATION, cat.USES)
 seed = layout.seed_input()
 names = cat.models()
 if not names:
@@ -48,7 +48,7 @@ with controls:
 upload = None
 if uploaded is not None:
     content = uploaded.getvalue()
-    decoded = scene.compute(cat.read_upload, spinner=None, content=content, dataset=dataset)
+    decoded = frame.compute(cat.read_upload, spinner=None, content=content, dataset=dataset)
     if decoded.message is not None:
         controls.error(decoded.message)
     else:
@@ -57,7 +57,7 @@ if uploaded is not None:
 
 arguments = dict(model_name=model_name, index=int(index), upload=upload, target=int(target), attack=attack,
                  eps_255=float(eps_255), steps=int(steps), c=float(c), kappa=float(kappa), seed=seed)
-grey = scene.compute(cat.targeted_attack, spinner=None, **{**arguments, "attack": "pgd", "steps": cat.DEFAULT_STEPS,
+grey = frame.compute(cat.targeted_attack, spinner=None, **{**arguments, "attack": "pgd", "steps": cat.DEFAULT_STEPS,
                                                             "eps_255": cat.ONE_GREY_LEVEL_255})
 with board:   # the talk's question at ε = 1/255, whatever the controls say
     lecture.predict(cat.prediction(grey), key="p03_guess")
@@ -67,10 +67,10 @@ if cat.expensive(attack, steps) and tuple(sorted(arguments.items())) not in requ
     board.info(f"{cat.ATTACK_CHOICES[attack].split(',')[0]}" + (f" with {steps} steps" if attack == "pgd" else "")
                + " takes a few seconds on a CPU.")
     if not board.button("Run the attack", key="p03_run", type="primary"):
-        scene.code(cat.targeted_attack, cat.read_upload)
+        frame.code(cat.targeted_attack, cat.read_upload)
         st.stop()
     requested.add(tuple(sorted(arguments.items())))
-result = scene.compute(cat.targeted_attack, spinner="Attacking…", **arguments)
+result = frame.compute(cat.targeted_attack, spinner="Attacking…", **arguments)
 p, p_adv, before, after = result.p, result.p_adv, result.before, result.after
 s = figures.scale_text(result.scale)
 source = ("your photo" if result.uploaded else
@@ -104,4 +104,4 @@ with board, lecture.step(4):
                f"= {255 * result.scale:.1f}/255 of the intensity range (the talk's slide prints "
                f"s = {cat.TALK_SCALE}).")
 
-scene.code(cat.targeted_attack, cat.read_upload)
+frame.code(cat.targeted_attack, cat.read_upload)

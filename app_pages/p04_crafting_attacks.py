@@ -5,12 +5,12 @@ import streamlit as st
 
 from core.scenes import common
 from core.scenes import crafting_attacks as craft
-from ui import layout, lecture, scene
+from ui import layout, lecture, frame
 from ui import url
 from ui.figures import crafting_attacks as figures
 from ui.figures import image
 
-scene.header("p04_crafting_attacks", craft.EXPLANATION, craft.USES)
+frame.header("p04_crafting_attacks", craft.EXPLANATION, craft.USES)
 seed = layout.seed_input()
 names = craft.models()
 if not names:
@@ -55,7 +55,7 @@ wanted = (model_name, norm, steps, seed)
 def family_curves(live: bool, progress=None) -> list:
     curves = []
     for done, name in enumerate(family, start=1):
-        curves.append(scene.compute(craft.curve, spinner=None, model_name=model_name, attack=name, steps=int(steps),
+        curves.append(frame.compute(craft.curve, spinner=None, model_name=model_name, attack=name, steps=int(steps),
                                     seed=seed, compute=live))
         if progress is not None:
             progress.progress(done / len(family), text=f"{short(name)} done")
@@ -103,7 +103,7 @@ with board, lecture.step(3):
             requested.add((model_name, int(index)))
             gated = False
     if not gated:
-        one = scene.compute(craft.example, **arguments)
+        one = frame.compute(craft.example, **arguments)
         names_ = one.class_names
         left, middle, right, numbers = st.columns([2, 2, 2, 2])
         left.plotly_chart(image(one.x, f"x: {names_[one.before]} ({one.p[one.before]:.0%})", height=220), key="p04_x")
@@ -126,7 +126,7 @@ with board, lecture.step(4):
     asked = st.session_state.setdefault("p04_relax", set())
     if (model_name, int(index)) in asked or st.button("Minimise it for every c on this image", key="p04_relax_run"):
         asked.add((model_name, int(index)))
-        relax = scene.compute(craft.relaxation, model_name=model_name, index=int(index), c=float(c))
+        relax = frame.compute(craft.relaxation, model_name=model_name, index=int(index), c=float(c))
         k, columns = relax.at(float(c)), st.columns(3)
         columns[0].metric("‖τ‖₂ of the minimiser", f"{relax.norms[k]:.3f}")
         columns[1].metric("F(x + τ)", relax.class_names[relax.predictions[k]],
@@ -136,7 +136,7 @@ with board, lecture.step(4):
         st.caption(relax.caption)
 
     st.subheader("Shipped: the whole test set")
-    test_set = scene.compute(craft.test_set, spinner=None, model_name=model_name, norm=norm)
+    test_set = frame.compute(craft.test_set, spinner=None, model_name=model_name, norm=norm)
     if test_set.message is not None:
         st.info(test_set.message)
     else:
@@ -146,4 +146,4 @@ with board, lecture.step(4):
         if test_set.masking:
             st.warning(test_set.masking)
 
-scene.code(craft.curve, craft.compute_curve, craft.example, craft.relaxation_objective)
+frame.code(craft.curve, craft.compute_curve, craft.example, craft.relaxation_objective)

@@ -3,7 +3,7 @@ do not preserve distances (Szegedy et al. 2014; Madry et al. 2018). Computed by 
 import streamlit as st
 
 from core.scenes import geometry as scene_module
-from ui import layout, lecture, scene
+from ui import layout, lecture, frame
 from ui import url
 from ui.figures import geometry as figures
 
@@ -18,7 +18,7 @@ def pick_from_chart() -> None:
         st.session_state["p05_x2"] = round(float(points[0]["y"]), 3)
 
 
-scene.header("p05_geometry", scene_module.EXPLANATION, scene_module.USES)
+frame.header("p05_geometry", scene_module.EXPLANATION, scene_module.USES)
 seed = layout.seed_input()
 
 controls, board = st.columns([1, 3], gap="large")
@@ -26,7 +26,7 @@ with controls:
     datasets = list(scene_module.EPOCHS)
     dataset = url.selectbox("Toy data", datasets, index=datasets.index(DEFAULTS["dataset"]),
                             key="p05_dataset")
-    toy = scene.compute(scene_module.toy, spinner="Loading the toy network…", dataset=dataset, seed=seed)
+    toy = frame.compute(scene_module.toy, spinner="Loading the toy network…", dataset=dataset, seed=seed)
     # A new toy (data set or seed) starts from its own default point, near its boundary.
     if st.session_state.get("p05_point_for") != (dataset, seed) or "p05_x1" not in st.session_state:
         st.session_state["p05_x1"], st.session_state["p05_x2"] = toy.default_point
@@ -42,7 +42,7 @@ with controls:
     output = url.radio("Measure F as", list(scene_module.OUTPUTS), format_func=scene_module.OUTPUTS.get,
                       key="p05_output")
 
-result = scene.compute(scene_module.attack, spinner=None, dataset=dataset, x1=float(x1), x2=float(x2),
+result = frame.compute(scene_module.attack, spinner=None, dataset=dataset, x1=float(x1), x2=float(x2),
                        eps=float(eps), norm=norm, steps=int(steps), output=output, seed=seed)
 
 with board, lecture.step(2):
@@ -62,4 +62,4 @@ with board, lecture.step(3):
     st.plotly_chart(figures.stretch(result), key="p05_stretch")
     st.caption(scene_module.stretch_caption(result))
 
-scene.code(scene_module.attack, scene_module.toy)
+frame.code(scene_module.attack, scene_module.toy)

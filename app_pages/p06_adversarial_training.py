@@ -4,17 +4,17 @@ core.scenes.adversarial_training."""
 import streamlit as st
 
 from core.scenes import adversarial_training as scene_module
-from ui import layout, lecture, recompute, scene
+from ui import layout, lecture, recompute, frame
 from ui import url
 from ui.figures import adversarial_training as figures
 
-scene.header("p06_adversarial_training", scene_module.EXPLANATION, scene_module.USES)
+frame.header("p06_adversarial_training", scene_module.EXPLANATION, scene_module.USES)
 seed = layout.seed_input()
 
 choices, default = scene_module.datasets()
 dataset = url.selectbox("Image dataset", choices, index=choices.index(default), key="p06_dataset",
                         where=st.sidebar, format_func=lambda d: scene_module.DATASET_TITLES[d])
-result = scene.compute(scene_module.images, dataset=dataset, seed=seed)
+result = frame.compute(scene_module.images, dataset=dataset, seed=seed)
 lecture.predict(scene_module.PREDICTION, key="p06_guess")
 lecture.reveal(scene_module.PREDICTION, scene_module.verdict(result), key="p06_guess", at=2)
 lecture.section(3)
@@ -30,7 +30,7 @@ with images_tab:
                      key="p06_gallery_button", type="primary"):
             st.session_state["p06_gallery_request"] = request
         if st.session_state.get("p06_gallery_request") == request:
-            result = scene.compute(scene_module.images, spinner="PGD-20 and CW-30 on the gallery images "
+            result = frame.compute(scene_module.images, spinner="PGD-20 and CW-30 on the gallery images "
                                    "(a few minutes on a busy CPU)…", dataset=dataset, seed=seed, live=True)
         else:
             st.caption(f"The gallery attacks are shipped for seed 0 (`{scene_module.BUILD_COMMAND}`); for "
@@ -90,7 +90,7 @@ with toy_tab:
         toy_eps = url.select_slider("Budget ε (ℓ∞), for training and for the attacks",
                                     scene_module.TOY_EPS_CHOICES, value=scene_module.TOY_DEFAULT_EPS,
                                     key="p06_eps")
-    toy = scene.compute(scene_module.toy, spinner="Training and attacking the toy networks…",
+    toy = frame.compute(scene_module.toy, spinner="Training and attacking the toy networks…",
                         eps=float(toy_eps), seed=seed)
     with board:
         columns = st.columns(4)
@@ -103,4 +103,4 @@ with toy_tab:
         right.plotly_chart(figures.toy_regions(toy, toy.adversarial), key="p06_toy_adversarial")
         st.caption(scene_module.toy_caption(toy))
 
-scene.code(scene_module.images, scene_module.toy)
+frame.code(scene_module.images, scene_module.toy)

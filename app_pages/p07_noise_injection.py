@@ -3,7 +3,7 @@ import streamlit as st
 
 from core.scenes import noise_injection as scene
 from ui import figures, layout, lecture
-from ui import scene as frame
+from ui import frame
 from ui import url
 from ui.figures import noise_injection as fig
 

@@ -3,7 +3,7 @@ import streamlit as st
 
 from core.scenes import decision_distribution as scene
 from ui import figures, layout, lecture
-from ui import scene as frame
+from ui import frame
 from ui import url
 from ui.figures import decision_distribution as fig
 

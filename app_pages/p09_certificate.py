@@ -4,13 +4,13 @@ Thin page: widgets → core.scenes.certificate (cached) → ui.figures.certifica
 import streamlit as st
 
 from core.scenes import certificate as C
-from ui import layout, lecture, recompute, scene
+from ui import layout, lecture, recompute, frame
 from ui import url
 from ui.figures import certificate as figures
 from ui.figures import image
 
 D = C.DEFAULTS
-scene.header("p09_certificate", C.EXPLANATION, C.USES)
+frame.header("p09_certificate", C.EXPLANATION, C.USES)
 seed = layout.seed_input()
 
 # ------------------------------------------------------------ CERTIFY in 2-D
@@ -26,7 +26,7 @@ with controls:
     alpha = url.select_slider("α (failure probability)", C.ALPHA_CHOICES, value=D["alpha"], key="p09_alpha")
     st.button(f"Certify with n = {C.LARGE_N:,}".replace(",", " "), key="p09_more",
               on_click=lambda: st.session_state.update(p09_n=C.LARGE_N))
-point = scene.compute(C.certify_point, spinner="Training or loading the toy network, then CERTIFY…",
+point = frame.compute(C.certify_point, spinner="Training or loading the toy network, then CERTIFY…",
                       x1=float(x1), x2=float(x2), sigma=sigma, n0=n0, n=n, alpha=alpha, seed=seed)
 certificate = point.certificate
 with board, lecture.step(2):
@@ -53,7 +53,7 @@ lecture.section(3)
 st.subheader("Radius as a function of p_A, and its ceiling")
 std = url.select_slider("Noise standard deviation per coordinate (matched for every distribution)",
                         C.STD_CHOICES, value=D["std"], key="p09_std")
-curves = scene.compute(C.radius_curves, spinner=None, std=std, alpha=alpha, n=n)
+curves = frame.compute(C.radius_curves, spinner=None, std=std, alpha=alpha, n=n)
 left, right = st.columns([3, 1])
 left.plotly_chart(figures.radius_curves(curves), key="p09_radius_curves")
 right.metric("Gaussian α* at p_A = 0.99", f"{curves.gaussian_at_099:.3f}")
@@ -76,7 +76,7 @@ with controls:
 request = dict(model=model, index=int(index), n0=n0, n=image_n, alpha=alpha, seed=seed)
 picture = None
 if C.image_is_shipped(**request) or st.session_state.get("p09_image_request") == request:
-    picture = scene.compute(C.certify_image, **request)
+    picture = frame.compute(C.certify_image, **request)
 elif controls.button(f"Run CERTIFY on this image (n₀ = {n0}, n = {image_n})", key="p09_image_run"):
     controls.button("Cancel", key="p09_image_cancel")  # a click reruns the page; the run stops at its next
     # progress update (one per batch of draws: each is a cancel point)
@@ -120,7 +120,7 @@ if picture is not None:
 lecture.section(5)
 st.subheader("Noise in a hidden layer: from the layer's radius back to the input")
 st.markdown(C.HIDDEN_LAYERS_TEXT)
-layers = scene.compute(C.hidden_layers, model=model, sigma=sigma, n=n, alpha=alpha, seed=seed)
+layers = frame.compute(C.hidden_layers, model=model, sigma=sigma, n=n, alpha=alpha, seed=seed)
 left, right = st.columns([3, 1])
 left.plotly_chart(figures.layer_radii(layers), key="p09_layers")
 for name, radii in layers.radii.items():
@@ -131,7 +131,7 @@ right.caption(layers.caveat)
 # ------------------------------------------------------------ shipped results
 lecture.section(6)
 st.subheader("Certified accuracy on the test set")
-shipped = scene.compute(C.certified_curves, spinner=None)
+shipped = frame.compute(C.certified_curves, spinner=None)
 for sentence in shipped.unreadable:
     st.warning(sentence)
 tabs = st.tabs([C.common.DATASET_TITLES[d] for d in shipped.datasets]) if shipped.datasets else []
@@ -144,4 +144,4 @@ if not shipped.datasets:
             "--data-dir ../shared/data")
 recompute.certify_panel(key="p09_recompute")
 
-scene.code(C.certify_point, C.certify_image, C.smoothing.certify_details)
+frame.code(C.certify_point, C.certify_image, C.smoothing.certify_details)

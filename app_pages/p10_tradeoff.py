@@ -2,7 +2,7 @@
 import streamlit as st
 
 from core.scenes import tradeoff as scene
-from ui import layout, lecture, scene as frame
+from ui import frame, layout, lecture
 from ui import url
 from ui.figures import tradeoff as figures
 

@@ -6,11 +6,11 @@ import streamlit as st
 
 from core.scenes import take_home as T
 from core.scenes.registry import scene as registered
-from ui import layout, lecture, scene
+from ui import layout, lecture, frame
 from ui import url
 from ui.figures import take_home as figures
 
-scene.header("p11_take_home", T.EXPLANATION, T.USES)
+frame.header("p11_take_home", T.EXPLANATION, T.USES)
 seed = layout.seed_input()
 sections = [lecture.step(number) for number in range(1, len(T.MESSAGES) + 1)]   # one message per step
 
@@ -33,7 +33,7 @@ with sections[1]:
     sigma = url.select_slider("Noise standard deviation σ", options=T.SIGMAS, value=T.SIGMA_DEFAULT,
                              key="take_home_sigma")
 
-result = scene.compute(T.take_home, spinner="Computing the four messages (toy networks, attacks, CERTIFY)…",
+result = frame.compute(T.take_home, spinner="Computing the four messages (toy networks, attacks, CERTIFY)…",
                        eps=eps, sigma=sigma, seed=seed)
 attack, gallery, certified, defended, bounds = (result.attack, result.gallery, result.certificates,
                                                 result.defenses, result.limits)
@@ -121,4 +121,4 @@ with sections[3]:
 if result.shipped:
     st.caption(f"Seed 0's curves, certificates and gallery attack are read from assets/scenes/take_home.json "
                f"({T.BUILD_COMMAND}); any other seed computes them here.")
-scene.code(T.take_home, T.toy_attack, T.certify_toy, T.smoothed_pgd_accuracy, T.limits)
+frame.code(T.take_home, T.toy_attack, T.certify_toy, T.smoothed_pgd_accuracy, T.limits)

@@ -103,7 +103,7 @@ async def run(sessions: int, seconds: float, seeds: int, threads: int | None) ->
 
     sys.path.insert(0, str(ROOT))
     from core.scenes.registry import SCENES
-    from tests.test_browser import _free_port, _wait_for_health
+    from tests.browser.test_browser import _free_port, _wait_for_health
 
     port = _free_port()
     log = open(ROOT / "bench_load_server.log", "w")

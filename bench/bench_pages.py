@@ -132,7 +132,7 @@ def measure_server() -> float | None:
     if not Path("/usr/bin/chromium").exists():
         return None
     sys.path.insert(0, str(ROOT))
-    from tests.test_browser import _browser_page, _free_port, _wait_for_health
+    from tests.browser.test_browser import _browser_page, _free_port, _wait_for_health
 
     port = _free_port()
     with _browser_page() as page:                    # the browser is up before the clock starts

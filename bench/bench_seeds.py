@@ -7,7 +7,7 @@ st.cache_data entry, no toy network trained in memory), Streamlit's AppTest runs
 server's warm-up (ui.warmup), switches to the page at seed 0, then sets the sidebar's seed widget
 (key "seed") to the new seed and times that rerun. While it reruns, the worker records:
   * every toy network trained (core.toys.train: spec, seconds) — a spec not shipped in assets/toys/;
-  * every scene computation that ran (ui.scene.compute, cache misses: scene function, seconds,
+  * every scene computation that ran (ui.frame.compute, cache misses: scene function, seconds,
     toy trainings inside included).
 
 Prints the median rerun per page for each seed side by side (by default a seed whose toys are shipped, 1,
@@ -55,7 +55,7 @@ def measure(url_path: str, seed: int, threads: int | None) -> dict:
 
     from core import toys
     from core.scenes.registry import SCENES
-    from ui import scene as frame
+    from ui import frame
     from ui import warmup
 
     trainings: list[dict] = []
@@ -74,7 +74,7 @@ def measure(url_path: str, seed: int, threads: int | None) -> dict:
 
     toys.train = timed_train          # core.toys.model calls the module's train: every training passes here
 
-    # The page's cached call (ui.scene._compute) with a timed body: st.cache_data runs it on a miss only.
+    # The page's cached call (ui.frame._compute) with a timed body: st.cache_data runs it on a miss only.
     @st.cache_data(show_spinner=False, max_entries=512)
     def timed_compute(target: str, arguments: tuple, assets: tuple):
         started = time.perf_counter()

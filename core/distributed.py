@@ -60,7 +60,7 @@ def finish(*, synchronize: bool = True) -> None:
     """Leave torchrun's process group, if this process joined one. With ``synchronize``, every rank
     first waits for the others: a rank that exited while rank 0 was still writing the result file
     aborted in gloo's teardown ("terminate called without an active exception", SIGABRT, seen under
-    load in tests/test_certify_at_scale.py). A failing rank leaves without waiting."""
+    load in tests/core/test_certify_at_scale.py). A failing rank leaves without waiting."""
     import torch.distributed as dist
 
     if dist.is_available() and dist.is_initialized():

@@ -3,10 +3,10 @@
 
 Per session, ``st.session_state[RECORDS_KEY]`` maps each visited scene to its latest run (in the order
 of first visit): the metrics, Plotly figures and captions drawn, the settings link (ui.url) and the
-core calls that computed them (ui.scene.compute). Pages need no change to be recorded: ``install``
+core calls that computed them (ui.frame.compute). Pages need no change to be recorded: ``install``
 wraps ``metric``, ``plotly_chart``, ``caption``, ``markdown``, ``info`` and ``warning`` of Streamlit's
 DeltaGenerator once per process, and the wrappers record only while a scene's run is being recorded
-(``begin_run`` in app.py stops it, ``start`` in ui.scene.header starts it).
+(``begin_run`` in app.py stops it, ``start`` in ui.frame.header starts it).
 """
 from __future__ import annotations
 
@@ -117,7 +117,7 @@ def _argument(value) -> str:
 
 
 def call(function, arguments: dict) -> None:
-    """A core call that computed part of the scene (ui.scene.compute): kept as the Python line that
+    """A core call that computed part of the scene (ui.frame.compute): kept as the Python line that
     repeats it, and the settings link refreshed (the widgets above it are drawn by now)."""
     record = _current()
     if record is None:

@@ -1,9 +1,9 @@
-"""ui.scene.compute: one cache for every session, keyed on the arguments and on the shipped assets,
+"""ui.frame.compute: one cache for every session, keyed on the arguments and on the shipped assets,
 so a model trained (or a result regenerated) while the server runs is picked up."""
 import os
 
 from core.scenes import common
-from ui import scene
+from ui import frame as scene
 
 CALLS = []
 

@@ -3,7 +3,7 @@ radius (Li et al. 2019), checked against the closed forms it must reproduce, aga
 Monte Carlo, and for soundness on product laws and half-spaces."""
 import math
 
-import linear_reference
+from tests.core import linear_reference
 import numpy as np
 import pytest
 import scipy.integrate

@@ -12,7 +12,7 @@ import pytest
 import scipy.stats
 import torch
 
-import linear_reference
+from tests.core import linear_reference
 from core import attacks, noise as noises, smoothing
 from core.seeds import stream_generator
 

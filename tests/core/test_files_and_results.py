@@ -18,7 +18,7 @@ def test_a_writer_killed_mid_write_leaves_the_previous_file_intact(tmp_path):
     child = subprocess.Popen([sys.executable, "-c",
                               "from core.files import write_atomic; big = 'x' * 400_000_000; print('ready', flush=True); "
                               f"write_atomic({str(target)!r}, big)"],
-                             cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))), stdout=subprocess.PIPE)
+                             cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), stdout=subprocess.PIPE)
     assert child.stdout.readline().strip() == b"ready"
     child.send_signal(signal.SIGKILL)                 # while it encodes and writes 400 MB
     child.wait()

@@ -4,7 +4,7 @@ import json
 
 import pytest
 import torch
-from fake_mnist import write_mnist_npz
+from tests.core.fake_mnist import write_mnist_npz
 
 from core import attacks, evaluation, experiments, models, results, smoothing, zoo
 from core.device import make_generator

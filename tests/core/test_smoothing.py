@@ -1,6 +1,6 @@
 import math
 
-import linear_reference
+from tests.core import linear_reference
 import numpy as np
 import pytest
 import scipy.stats

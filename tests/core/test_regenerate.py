@@ -3,7 +3,7 @@ dependency order, selectable by model; on a tiny fake zoo it reproduces the resu
 import json
 
 import pytest
-from fake_mnist import write_mnist_npz
+from tests.core.fake_mnist import write_mnist_npz
 
 from core import experiments, regenerate, results, zoo
 

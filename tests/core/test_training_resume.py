@@ -129,7 +129,7 @@ def test_resume_without_a_checkpoint_starts_afresh_and_needs_a_folder(tmp_path):
 def test_cli_train_resume_gives_the_uninterrupted_weights(tmp_path, monkeypatch):
     """python -m core.experiments train --resume on a tiny MNIST folder: interrupted after epoch 1, rerun
     with the same command, the shipped weights equal those of a run that was never interrupted."""
-    from fake_mnist import write_mnist_npz
+    from tests.core.fake_mnist import write_mnist_npz
 
     from core import experiments, zoo
 

@@ -13,7 +13,7 @@ import pytest
 
 from core.scenes import lecture as plan
 from core.scenes.registry import SCENES
-from tests.test_browser import _browser_page, _require_chromium, _streamlit_server, _wait_for_script_to_finish
+from tests.browser.test_browser import _browser_page, _require_chromium, _streamlit_server, _wait_for_script_to_finish
 
 pytestmark = pytest.mark.browser
 

@@ -63,7 +63,7 @@ def test_bad_consistency_settings_are_one_sentence(kwargs, message):
 
 
 def test_a_recipe_opts_in_through_its_consistency_key(tmp_path, monkeypatch):
-    from fake_mnist import write_mnist_npz
+    from tests.core.fake_mnist import write_mnist_npz
 
     from core import experiments
 

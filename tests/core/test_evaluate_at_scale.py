@@ -6,7 +6,7 @@ from torch import nn
 
 from core import evaluation, experiments, results
 from core.noise import make as make_noise
-from tests.test_certify_at_scale import _torchrun, tiny_zoo  # noqa: F401  (tiny_zoo is a pytest fixture)
+from tests.core.test_certify_at_scale import _torchrun, tiny_zoo  # noqa: F401  (tiny_zoo is a pytest fixture)
 
 
 def tiny_models():

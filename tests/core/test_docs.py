@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 PATH = re.compile(r"(?<![\w./-])((?:core|ui|app_pages|pages|tests|bench|assets|docs|\.ci|\.streamlit)/"
                   r"(?:[\w./@<>*-]*[\w/>*])?|app\.py|requirements(?:-dev)?\.txt|pytest\.ini|pyproject\.toml)")

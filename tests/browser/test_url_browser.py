@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.pages.conftest import APP
-from tests.test_browser import (PAGE_TIMEOUT_S, _browser_page, _require_chromium, _streamlit_server,
+from tests.browser.test_browser import (PAGE_TIMEOUT_S, _browser_page, _require_chromium, _streamlit_server,
                                 _wait_for_script_to_finish)
 
 pytestmark = pytest.mark.browser

@@ -3,7 +3,7 @@ import json
 
 import pytest
 import torch
-from fake_mnist import write_mnist_npz
+from tests.core.fake_mnist import write_mnist_npz
 
 from core import experiments, results, runs, zoo
 
@@ -375,7 +375,7 @@ def test_no_ui_module_builds_an_argv_for_core_experiments():
     import ast
     from pathlib import Path
 
-    ui = Path(__file__).resolve().parents[1] / "ui"
+    ui = Path(__file__).resolve().parents[2] / "ui"
     offenders = []
     for path in sorted(ui.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):

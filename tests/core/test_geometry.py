@@ -5,7 +5,7 @@ References: exact probabilities Φ(margin / (σ‖w‖)) of a linear classifier 
 """
 import math
 
-import linear_reference
+from tests.core import linear_reference
 import pytest
 import torch
 from torch import nn

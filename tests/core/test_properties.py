@@ -19,7 +19,7 @@ from hypothesis import given, settings, strategies as st
 
 from core import data, noise as noises, seeds, smoothing
 from core.device import make_generator
-from tests.linear_reference import linear_classifier
+from tests.core.linear_reference import linear_classifier
 
 ALPHA = 0.05                     # large on purpose: violations are frequent enough to be counted
 PROBLEMS = 120

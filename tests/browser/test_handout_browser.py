@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.pages.conftest import APP
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, _require_chromium
+from tests.browser.test_browser import CHROMIUM, CHROMIUM_ARGS, _require_chromium
 from ui import recorder
 
 pytestmark = pytest.mark.browser

@@ -141,9 +141,9 @@ from pathlib import Path  # noqa: E402
 
 
 from core import experiments, results, zoo  # noqa: E402
-from fake_mnist import write_mnist_npz  # noqa: E402
+from tests.core.fake_mnist import write_mnist_npz  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
