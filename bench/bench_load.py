@@ -10,6 +10,7 @@ waits again. Reports the page-ready latency (median, p95), the interactions, the
 and the server's resident memory: at start, after the first round, peak, and at the end (growth per
 session would show as a climb). Only 127.0.0.1 is contacted; every loop is bounded in time.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,8 +25,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
 READY_TIMEOUT_S = 180
 
 
@@ -67,7 +76,7 @@ async def student(browser, port, paths, seeds, until, number, record):
     context = await browser.new_context(viewport={"width": 1280, "height": 800})
     page = await context.new_page()
     rng = random.Random(number)
-    order = paths[number % len(paths):] + paths[:number % len(paths)]
+    order = paths[number % len(paths) :] + paths[: number % len(paths)]
     try:
         while time.monotonic() < until:
             for path in order:
@@ -79,7 +88,9 @@ async def student(browser, port, paths, seeds, until, number, record):
                     await page.goto(url, wait_until="domcontentloaded", timeout=READY_TIMEOUT_S * 1000)
                     await wait_ready(page)
                     record["ready"].append(time.monotonic() - started)
-                    slider = page.locator('[data-testid="stSlider"] input[type="range"]').first   # react-aria's thumb input
+                    slider = page.locator(
+                        '[data-testid="stSlider"] input[type="range"]'
+                    ).first  # react-aria's thumb input
                     try:
                         await slider.wait_for(timeout=5_000)
                     except Exception:  # noqa: BLE001 — a page without a slider
@@ -88,7 +99,7 @@ async def student(browser, port, paths, seeds, until, number, record):
                         await slider.focus()
                         started = time.monotonic()
                         await slider.press("ArrowRight")
-                        await asyncio.sleep(0.15)      # the widget's debounce before the rerun starts
+                        await asyncio.sleep(0.15)  # the widget's debounce before the rerun starts
                         await wait_ready(page)
                         record["interaction"].append(time.monotonic() - started)
                     record["exceptions"] += await page.locator('[data-testid="stException"]').count()
@@ -107,11 +118,29 @@ async def run(sessions: int, seconds: float, seeds: int, threads: int | None) ->
 
     port = _free_port()
     log = open(ROOT / "bench_load_server.log", "w")
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                               "--server.port", str(port), "--server.address", "127.0.0.1",
-                               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-                              cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                              env={**os.environ, **({"OMP_NUM_THREADS": str(threads)} if threads else {})})
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **({"OMP_NUM_THREADS": str(threads)} if threads else {})},
+    )
     record = {"ready": [], "interaction": [], "exceptions": 0, "errors": []}
     memory = []
     try:
@@ -129,7 +158,9 @@ async def run(sessions: int, seconds: float, seeds: int, threads: int | None) ->
                     await asyncio.sleep(2)
 
             sampler = asyncio.create_task(sample_memory())
-            await asyncio.gather(*(student(browser, port, paths, seeds, until, k, record) for k in range(sessions)))
+            await asyncio.gather(
+                *(student(browser, port, paths, seeds, until, k, record) for k in range(sessions))
+            )
             sampler.cancel()
             await browser.close()
         memory.append(("end", *rss_mb(server.pid)))
@@ -146,23 +177,33 @@ async def run(sessions: int, seconds: float, seeds: int, threads: int | None) ->
 
     rss = [m[1] for m in memory]
     third = max(1, len(rss) // 3)
-    print(f"\nbench_load — {sessions} sessions for {seconds:.0f} s, seeds 0…{seeds - 1}, server on 127.0.0.1, "
-          f"server threads {threads or 'torch default'}")
+    print(
+        f"\nbench_load — {sessions} sessions for {seconds:.0f} s, seeds 0…{seeds - 1}, server on 127.0.0.1, "
+        f"server threads {threads or 'torch default'}"
+    )
     print("| measure | value |")
     print("|---|---|")
     print(f"| pages made ready | {len(ready)} |")
-    print(f"| page ready: median / p95 / worst | {statistics.median(ready) if ready else float('nan'):.2f} / "
-          f"{p95(ready):.2f} / {max(ready, default=float('nan')):.2f} s |")
+    print(
+        f"| page ready: median / p95 / worst | {statistics.median(ready) if ready else float('nan'):.2f} / "
+        f"{p95(ready):.2f} / {max(ready, default=float('nan')):.2f} s |"
+    )
     print(f"| slider moves | {len(interaction)} |")
-    print(f"| slider move → ready: median / p95 | {statistics.median(interaction) if interaction else float('nan'):.2f} / "
-          f"{p95(interaction):.2f} s |")
+    print(
+        f"| slider move → ready: median / p95 | {statistics.median(interaction) if interaction else float('nan'):.2f} / "
+        f"{p95(interaction):.2f} s |"
+    )
     print(f"| exceptions shown | {record['exceptions']} |")
     print(f"| session errors (timeouts, crashes) | {len(record['errors'])} |")
-    print(f"| server memory: start / mean of first third / mean of last third / peak | {rss[0]:.0f} / "
-          f"{statistics.mean(rss[:third]):.0f} / {statistics.mean(rss[-third:]):.0f} / "
-          f"{max(m[2] for m in memory):.0f} MB |")
-    print(f"| server CPU: seconds used / wall seconds (2 cores = 2.0 at most; the browsers use the rest) | "
-          f"{server_cpu:.0f} / {wall:.0f} s = {server_cpu / wall:.2f} |")
+    print(
+        f"| server memory: start / mean of first third / mean of last third / peak | {rss[0]:.0f} / "
+        f"{statistics.mean(rss[:third]):.0f} / {statistics.mean(rss[-third:]):.0f} / "
+        f"{max(m[2] for m in memory):.0f} MB |"
+    )
+    print(
+        f"| server CPU: seconds used / wall seconds (2 cores = 2.0 at most; the browsers use the rest) | "
+        f"{server_cpu:.0f} / {wall:.0f} s = {server_cpu / wall:.2f} |"
+    )
     for error in record["errors"][:10]:
         print(f"error: {error}")
 
@@ -171,8 +212,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=120)
-    parser.add_argument("--seeds", type=int, default=1, help="URL seeds used (1: everyone at the lecture's link)")
-    parser.add_argument("--threads", type=int, default=None, help="OMP_NUM_THREADS for the server (default: torch's)")
+    parser.add_argument(
+        "--seeds", type=int, default=1, help="URL seeds used (1: everyone at the lecture's link)"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=None, help="OMP_NUM_THREADS for the server (default: torch's)"
+    )
     args = parser.parse_args()
     if args.sessions < 1 or args.seconds <= 0 or args.seeds < 1:
         parser.exit(2, "--sessions, --seconds and --seeds must be positive.\n")

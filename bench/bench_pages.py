@@ -15,6 +15,7 @@ headless Chromium: the seconds from launching the server to the home page drawn.
 Prints one table, the budgets beside the measures, and the machine. Nothing here asserts: the speed
 goals live in this benchmark, never in the tests.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,8 +30,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
-BUDGETS = {"home_server_s": 8.0, "first_median_s": 2.0, "first_worst_s": 5.0,
-           "widget_median_s": 0.3, "widget_worst_s": 1.0}
+BUDGETS = {
+    "home_server_s": 8.0,
+    "first_median_s": 2.0,
+    "first_worst_s": 5.0,
+    "widget_median_s": 0.3,
+    "widget_worst_s": 1.0,
+}
 SKIPPED_KEYS = {"seed", "presenter_mode"}
 
 
@@ -63,13 +69,19 @@ def _set(widget):
         if len(options) < 2:
             return None
         index = (widget.index or 0) + 1
-        widget.set_value(widget.options[index % len(options)]) if kind == "Radio" else widget.select_index(index % len(options))
+        widget.set_value(widget.options[index % len(options)]) if kind == "Radio" else widget.select_index(
+            index % len(options)
+        )
         return f"{widget.key or widget.label}: option {index % len(options)}"
     if kind == "SelectSlider":
         options = list(widget.options)
         if len(options) < 2:
             return None
-        current = options.index(widget.format_func(widget.value)) if widget.format_func(widget.value) in options else 0
+        current = (
+            options.index(widget.format_func(widget.value))
+            if widget.format_func(widget.value) in options
+            else 0
+        )
         target = (current + 1) % len(options)
         # set_value takes a raw option value; the AppTest proto only keeps the labels, so pick by label.
         widget.set_value(_raw_option(widget, target))
@@ -84,7 +96,7 @@ def _set(widget):
 def _raw_option(widget, index):
     label = list(widget.options)[index]
     try:
-        return json.loads(label)        # numbers shown as themselves
+        return json.loads(label)  # numbers shown as themselves
     except ValueError:
         return label
 
@@ -115,7 +127,9 @@ def measure_page(url_path: str, widget_limit: int) -> dict:
         try:
             what = _set(widget)
         except Exception as error:  # noqa: BLE001 — a widget the bench cannot drive is reported, not fatal
-            moves.append({"widget": f"{widget.key or widget.label}: not driven ({type(error).__name__})", "s": None})
+            moves.append(
+                {"widget": f"{widget.key or widget.label}: not driven ({type(error).__name__})", "s": None}
+            )
             continue
         if what is None:
             continue
@@ -123,8 +137,14 @@ def measure_page(url_path: str, widget_limit: int) -> dict:
         at.run()
         moves.append({"widget": what, "s": time.perf_counter() - started})
         errors += [str(e.value)[:120] for e in at.exception]
-    return {"page": url_path or "home", "home_s": home, "first_s": first, "rerun_s": rerun, "moves": moves,
-            "errors": errors}
+    return {
+        "page": url_path or "home",
+        "home_s": home,
+        "first_s": first,
+        "rerun_s": rerun,
+        "moves": moves,
+        "errors": errors,
+    }
 
 
 def measure_server() -> float | None:
@@ -135,22 +155,38 @@ def measure_server() -> float | None:
     from tests.browser.test_browser import _browser_page, _free_port, _wait_for_health
 
     port = _free_port()
-    with _browser_page() as page:                    # the browser is up before the clock starts
+    with _browser_page() as page:  # the browser is up before the clock starts
         started = time.perf_counter()
-        server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", APP, "--server.headless", "true",
-                                   "--server.port", str(port), "--server.address", "127.0.0.1",
-                                   "--browser.gatherUsageStats", "false"], cwd=ROOT,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                APP,
+                "--server.headless",
+                "true",
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             _wait_for_health(port, server)
             page.goto(f"http://127.0.0.1:{port}/", wait_until="domcontentloaded")
-            page.wait_for_selector("h1", timeout=120_000)      # the home page's title drawn
+            page.wait_for_selector("h1", timeout=120_000)  # the home page's title drawn
             return time.perf_counter() - started
         finally:
             server.terminate()
             try:
                 server.wait(timeout=20)
-            except subprocess.TimeoutExpired:   # still finishing a warm-up step: the timing above stands
+            except subprocess.TimeoutExpired:  # still finishing a warm-up step: the timing above stands
                 server.kill()
                 server.wait()
 
@@ -166,8 +202,10 @@ def machine() -> str:
         pass
     import torch
 
-    return f"{os.cpu_count()} cores, {model}, torch {torch.__version__}, {torch.get_num_threads()} threads, " \
-           f"{'CUDA' if torch.cuda.is_available() else 'no GPU'}"
+    return (
+        f"{os.cpu_count()} cores, {model}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
+        f"{'CUDA' if torch.cuda.is_available() else 'no GPU'}"
+    )
 
 
 def main() -> None:
@@ -185,8 +223,12 @@ def main() -> None:
     pages = args.pages or [scene.url_path for scene in SCENES]
     rows = []
     for url_path in pages:
-        done = subprocess.run([sys.executable, "-m", "bench.bench_pages", "--worker", url_path,
-                               "--widgets", str(args.widgets)], cwd=ROOT, capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.bench_pages", "--worker", url_path, "--widgets", str(args.widgets)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
         if done.returncode != 0:
             print(f"{url_path}: the worker failed: {done.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
             continue
@@ -202,29 +244,41 @@ def main() -> None:
         moves = [m["s"] for m in row["moves"] if m["s"] is not None]
         all_moves += moves
         spread = f"{statistics.median(moves):.2f} / {max(moves):.2f}" if moves else "—"
-        print(f"| {row['page']} | {row['first_s']:.2f} | {row['rerun_s']:.2f} | {spread} | {len(moves)} | "
-              f"{len(row['errors'])} |")
+        print(
+            f"| {row['page']} | {row['first_s']:.2f} | {row['rerun_s']:.2f} | {spread} | {len(moves)} | "
+            f"{len(row['errors'])} |"
+        )
     firsts = [row["first_s"] for row in rows]
     print()
     print("| measure | ours | budget |")
     print("|---|---|---|")
     if rows:
-        print(f"| home, first run in a fresh process (AppTest, imports included) | "
-              f"{statistics.median(row['home_s'] for row in rows):.2f} s | — |")
-        print(f"| first visit, median over pages | {statistics.median(firsts):.2f} s | ≤ {BUDGETS['first_median_s']} s |")
+        print(
+            f"| home, first run in a fresh process (AppTest, imports included) | "
+            f"{statistics.median(row['home_s'] for row in rows):.2f} s | — |"
+        )
+        print(
+            f"| first visit, median over pages | {statistics.median(firsts):.2f} s | ≤ {BUDGETS['first_median_s']} s |"
+        )
         print(f"| first visit, worst page | {max(firsts):.2f} s | ≤ {BUDGETS['first_worst_s']} s |")
     if all_moves:
-        print(f"| widget move, median | {statistics.median(all_moves):.3f} s | ≤ {BUDGETS['widget_median_s']} s |")
+        print(
+            f"| widget move, median | {statistics.median(all_moves):.3f} s | ≤ {BUDGETS['widget_median_s']} s |"
+        )
         print(f"| widget move, worst | {max(all_moves):.3f} s | ≤ {BUDGETS['widget_worst_s']} s |")
     if not args.no_server:
         server = measure_server()
         shown = "no chromium here" if server is None else f"{server:.1f} s"
-        print(f"| `streamlit run` → home page drawn (headless Chromium) | {shown} | ≤ {BUDGETS['home_server_s']} s |")
+        print(
+            f"| `streamlit run` → home page drawn (headless Chromium) | {shown} | ≤ {BUDGETS['home_server_s']} s |"
+        )
     for row in rows:
         for error in row["errors"]:
             print(f"error on {row['page']}: {error}")
         for move in row["moves"]:
-            print(f"  {row['page']}: {move['widget']} → " + ("—" if move["s"] is None else f"{move['s']:.3f} s"))
+            print(
+                f"  {row['page']}: {move['widget']} → " + ("—" if move["s"] is None else f"{move['s']:.3f} s")
+            )
 
 
 if __name__ == "__main__":

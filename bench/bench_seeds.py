@@ -15,6 +15,7 @@ beside one whose toys are not, 10: the same run, the same load) and their ratio,
 the trainings and computations behind each.
 Nothing here asserts: the goal (a seed change ≤ 1 s) lives in this benchmark, never in the tests.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,8 +29,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
-DEFAULT_PAGES = ("p02_composition", "p06_adversarial_training", "p07_noise_injection",
-                 "p08_decision_distribution", "p10_tradeoff", "p11_take_home")
+DEFAULT_PAGES = (
+    "p02_composition",
+    "p06_adversarial_training",
+    "p07_noise_injection",
+    "p08_decision_distribution",
+    "p10_tradeoff",
+    "p11_take_home",
+)
 GOAL_S = 1.0
 
 
@@ -38,8 +45,11 @@ def _spec_label(spec) -> str:
     from core import toys
 
     default = toys.ToySpec()
-    fields = {name: getattr(spec, name) for name in spec.__dataclass_fields__
-              if getattr(spec, name) != getattr(default, name) and name != "seed"}
+    fields = {
+        name: getattr(spec, name)
+        for name in spec.__dataclass_fields__
+        if getattr(spec, name) != getattr(default, name) and name != "seed"
+    }
     shown = ", ".join(f"{k}={v}" for k, v in fields.items()) or "defaults"
     return f"seed {spec.seed}: {shown}"
 
@@ -55,8 +65,7 @@ def measure(url_path: str, seed: int, threads: int | None) -> dict:
 
     from core import toys
     from core.scenes.registry import SCENES
-    from ui import frame
-    from ui import warmup
+    from ui import frame, warmup
 
     trainings: list[dict] = []
     computations: list[dict] = []
@@ -72,7 +81,7 @@ def measure(url_path: str, seed: int, threads: int | None) -> dict:
             if recording["on"]:
                 trainings.append({"spec": _spec_label(spec), "s": time.perf_counter() - started})
 
-    toys.train = timed_train          # core.toys.model calls the module's train: every training passes here
+    toys.train = timed_train  # core.toys.model calls the module's train: every training passes here
 
     # The page's cached call (ui.frame._compute) with a timed body: st.cache_data runs it on a miss only.
     @st.cache_data(show_spinner=False, max_entries=512)
@@ -102,8 +111,15 @@ def measure(url_path: str, seed: int, threads: int | None) -> dict:
     rerun = time.perf_counter() - started
     recording["on"] = False
     errors += [str(e.value)[:160] for e in at.exception]
-    return {"page": url_path, "seed": seed, "opening_s": opening, "rerun_s": rerun, "trainings": trainings,
-            "computations": computations, "errors": errors}
+    return {
+        "page": url_path,
+        "seed": seed,
+        "opening_s": opening,
+        "rerun_s": rerun,
+        "trainings": trainings,
+        "computations": computations,
+        "errors": errors,
+    }
 
 
 def machine() -> str:
@@ -119,12 +135,20 @@ def machine() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", nargs="*", default=list(DEFAULT_PAGES), help="URL paths")
-    parser.add_argument("--seeds", nargs="*", type=int, default=[1, 10],
-                        help="seeds moved to from 0, shown side by side (default: 1, shipped; 10, not)")
+    parser.add_argument(
+        "--seeds",
+        nargs="*",
+        type=int,
+        default=[1, 10],
+        help="seeds moved to from 0, shown side by side (default: 1, shipped; 10, not)",
+    )
     parser.add_argument("--repeats", type=int, default=3, help="fresh processes per page and seed")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="torch intra-op threads in the workers (default: torch's, as a server; "
-                             "the tests run with 1)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch intra-op threads in the workers (default: torch's, as a server; the tests run with 1)",
+    )
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker is not None:
@@ -132,7 +156,7 @@ def main() -> None:
         return
     print(f"bench_seeds — at the start: {machine()}", file=sys.stderr)
     runs: dict[tuple[str, int], list[dict]] = {}
-    for repeat in range(args.repeats):         # pages and seeds take turns: a drifting load weighs on all alike
+    for repeat in range(args.repeats):  # pages and seeds take turns: a drifting load weighs on all alike
         for url_path in args.pages:
             for seed in args.seeds:
                 command = [sys.executable, "-m", "bench.bench_seeds", "--worker", url_path, str(seed)]
@@ -140,21 +164,32 @@ def main() -> None:
                     command += ["--threads", str(args.threads)]
                 done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
                 if done.returncode != 0:
-                    print(f"{url_path} seed {seed}: the worker failed: {done.stderr.strip().splitlines()[-3:]}",
-                          file=sys.stderr)
+                    print(
+                        f"{url_path} seed {seed}: the worker failed: {done.stderr.strip().splitlines()[-3:]}",
+                        file=sys.stderr,
+                    )
                     continue
                 row = json.loads(done.stdout.strip().splitlines()[-1])
                 runs.setdefault((url_path, seed), []).append(row)
-                print(f"  [{repeat + 1}/{args.repeats}] {url_path} 0 → {seed}: {row['rerun_s']:.2f} s", file=sys.stderr)
+                print(
+                    f"  [{repeat + 1}/{args.repeats}] {url_path} 0 → {seed}: {row['rerun_s']:.2f} s",
+                    file=sys.stderr,
+                )
 
     threads = f"{args.threads} torch thread(s) in the workers" if args.threads else "torch's default threads"
     print(f"\nbench_seeds — {machine()}; {threads}")
-    print(f"Seed 0 → s in the sidebar (AppTest, fresh process each, after the warm-up): median of "
-          f"{args.repeats} reruns (all of them in brackets); goal ≤ {GOAL_S:g} s. 'toys shipped': the networks the "
-          "page opens with at s are in assets/toys (none trained).\n")
+    print(
+        f"Seed 0 → s in the sidebar (AppTest, fresh process each, after the warm-up): median of "
+        f"{args.repeats} reruns (all of them in brackets); goal ≤ {GOAL_S:g} s. 'toys shipped': the networks the "
+        "page opens with at s are in assets/toys (none trained).\n"
+    )
     first, last = args.seeds[0], args.seeds[-1]
     ratio = len(args.seeds) > 1
-    print("| page | " + " | ".join(f"0 → {s} (s)" for s in args.seeds) + (f" | {first} / {last} |" if ratio else " |"))
+    print(
+        "| page | "
+        + " | ".join(f"0 → {s} (s)" for s in args.seeds)
+        + (f" | {first} / {last} |" if ratio else " |")
+    )
     print("|---|" + "---|" * (len(args.seeds) + ratio))
     for url_path in args.pages:
         cells, medians = [], {}
@@ -162,21 +197,31 @@ def main() -> None:
             times = [r["rerun_s"] for r in runs.get((url_path, seed), [])]
             if times:
                 medians[seed] = statistics.median(times)
-            cells.append(f"{medians[seed]:.2f} ({', '.join(f'{t:.2f}' for t in times)}), toys "
-                         f"{_shipped_state(url_path, seed)}" if times else "—")
+            cells.append(
+                f"{medians[seed]:.2f} ({', '.join(f'{t:.2f}' for t in times)}), toys "
+                f"{_shipped_state(url_path, seed)}"
+                if times
+                else "—"
+            )
         if ratio:
-            cells.append(f"{medians[first] / medians[last]:.2f}" if first in medians and last in medians else "—")
+            cells.append(
+                f"{medians[first] / medians[last]:.2f}" if first in medians and last in medians else "—"
+            )
         print(f"| {url_path} | " + " | ".join(cells) + " |")
-    print("\nWhat ran in those reruns: medians over the repeats (toy trainings are inside the computations that "
-          "asked for them):")
+    print(
+        "\nWhat ran in those reruns: medians over the repeats (toy trainings are inside the computations that "
+        "asked for them):"
+    )
     for url_path in args.pages:
         for seed in args.seeds:
             rows = runs.get((url_path, seed))
             if not rows:
                 continue
             trained = statistics.median(sum(t["s"] for t in row["trainings"]) for row in rows)
-            print(f"\n{url_path}, 0 → {seed}: rerun {statistics.median(r['rerun_s'] for r in rows):.2f} s; "
-                  f"{len(rows[0]['trainings'])} toy network(s) trained, {trained:.2f} s")
+            print(
+                f"\n{url_path}, 0 → {seed}: rerun {statistics.median(r['rerun_s'] for r in rows):.2f} s; "
+                f"{len(rows[0]['trainings'])} toy network(s) trained, {trained:.2f} s"
+            )
             trainings: dict[str, list[float]] = {}
             computations: dict[str, list[float]] = {}
             for row in rows:
@@ -202,6 +247,7 @@ def _shipped_state(url_path: str, seed: int) -> str:
         return "?"
     present = [toys.shipped(spec) is not None for spec in opening(seed)]
     return "shipped" if all(present) else "not shipped" if not any(present) else "partly shipped"
+
 
 if __name__ == "__main__":
     main()

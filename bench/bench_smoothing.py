@@ -5,6 +5,7 @@
 Prints the median wall time of each strategy over a few repeats and their ratio: the reason
 core.smoothing never loops over samples in Python.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,10 +47,15 @@ def main() -> None:
     model = mnist_cnn(seed=0).to(device).eval()
     x = torch.rand(1, 28, 28, device=device)
     noise = noise_module.make("gaussian", 0.25)
-    batched = median_seconds(lambda: sample_counts(model, x, noise=noise, num=args.num, batch_size=500,
-                                                   generator=make_generator(0, device)))
+    batched = median_seconds(
+        lambda: sample_counts(
+            model, x, noise=noise, num=args.num, batch_size=500, generator=make_generator(0, device)
+        )
+    )
     looped = median_seconds(lambda: one_at_a_time(model, x, noise, args.num, make_generator(0, device)))
-    print(f"device: {device}, {args.num} noisy samples of one MNIST image, torch threads {torch.get_num_threads()}")
+    print(
+        f"device: {device}, {args.num} noisy samples of one MNIST image, torch threads {torch.get_num_threads()}"
+    )
     print(f"{'strategy':<28}{'median s':>10}{'samples/s':>12}")
     print(f"{'batched + bincount (core)':<28}{batched:>10.3f}{args.num / batched:>12.0f}")
     print(f"{'one draw at a time':<28}{looped:>10.3f}{args.num / looped:>12.0f}")

@@ -7,6 +7,7 @@ smoothed classifier F_rob(x) = E_ε[F̃_ε(x)] and its certified radius α*.
 Rules: no Streamlit; every function takes ``device``; every random draw comes from an explicit
 ``torch.Generator`` or seed; images live in [0, 1] (normalisation is inside the models).
 """
+
 __all__ = ["make_generator", "resolve_device"]
 
 

@@ -16,6 +16,7 @@ Guarantees shared by all attacks (cached models are shared across users):
 
 The attacks run on the device of ``x`` (the model must live there too).
 """
+
 from __future__ import annotations
 
 import inspect
@@ -42,10 +43,22 @@ ATTACK_LABELS = {
 
 # The norm each attack's perturbation is measured in, and the keyword holding its budget
 # (None: C&W is a minimal-distortion attack with no budget).
-ATTACK_NORMS = {"gradient_step": "l2", "fgsm": "linf", "pgd_linf": "linf", "pgd_l2": "l2",
-                "pgd_cw": "linf", "cw_l2": "l2"}
-ATTACK_BUDGETS = {"gradient_step": "gamma", "fgsm": "eps", "pgd_linf": "eps", "pgd_l2": "eps",
-                  "pgd_cw": "eps", "cw_l2": None}
+ATTACK_NORMS = {
+    "gradient_step": "l2",
+    "fgsm": "linf",
+    "pgd_linf": "linf",
+    "pgd_l2": "l2",
+    "pgd_cw": "linf",
+    "cw_l2": "l2",
+}
+ATTACK_BUDGETS = {
+    "gradient_step": "gamma",
+    "fgsm": "eps",
+    "pgd_linf": "eps",
+    "pgd_l2": "eps",
+    "pgd_cw": "eps",
+    "cw_l2": None,
+}
 
 NORMS = ("linf", "l2")
 LOSSES = ("ce", "cw")
@@ -58,22 +71,24 @@ _TANH_SHRINK = 1.0 - 1e-6
 
 # --------------------------------------------------------------------------- input checks
 
+
 def _check_batch(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Validate x (a batch in [0, 1]) and y (N integer labels); return y as ``torch.long``."""
     if not isinstance(x, torch.Tensor) or not x.is_floating_point():
         raise ValueError("x must be a floating-point torch.Tensor batch of inputs in [0, 1].")
     if x.ndim < 2:
-        raise ValueError(f"x must be a batch with a leading batch dimension (N×…), got shape "
-                         f"{tuple(x.shape)}; use x.unsqueeze(0) for a single input.")
+        raise ValueError(
+            f"x must be a batch with a leading batch dimension (N×…), got shape "
+            f"{tuple(x.shape)}; use x.unsqueeze(0) for a single input."
+        )
     if x.numel() and (not torch.isfinite(x).all() or x.min() < 0 or x.max() > 1):
-        raise ValueError("x must lie in [0, 1]: attacks work in pixel units, so put any "
-                         "normalisation inside the model.")
-    if not isinstance(y, torch.Tensor) or y.is_floating_point() or y.is_complex() \
-            or y.dtype == torch.bool:
+        raise ValueError(
+            "x must lie in [0, 1]: attacks work in pixel units, so put any normalisation inside the model."
+        )
+    if not isinstance(y, torch.Tensor) or y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
         raise ValueError("y must be an integer torch.Tensor of class indices (torch.long).")
     if y.shape != (x.shape[0],):
-        raise ValueError(f"y must hold one label per input, shape ({x.shape[0]},), got "
-                         f"{tuple(y.shape)}.")
+        raise ValueError(f"y must hold one label per input, shape ({x.shape[0]},), got {tuple(y.shape)}.")
     if y.numel() and y.min() < 0:
         raise ValueError("y must hold non-negative class indices.")
     return y.to(device=x.device, dtype=torch.long)
@@ -101,14 +116,15 @@ def _check_choice(name: str, value, choices) -> str:
 
 def _check_logits(logits: torch.Tensor, y: torch.Tensor) -> None:
     if logits.ndim != 2 or logits.shape[0] != y.shape[0]:
-        raise ValueError(f"The model must map a batch of N inputs to N×K logits, got shape "
-                         f"{tuple(logits.shape)}.")
+        raise ValueError(
+            f"The model must map a batch of N inputs to N×K logits, got shape {tuple(logits.shape)}."
+        )
     if y.numel() and y.max() >= logits.shape[1]:
-        raise ValueError(f"y holds class {int(y.max())} but the model has only "
-                         f"{logits.shape[1]} classes.")
+        raise ValueError(f"y holds class {int(y.max())} but the model has only {logits.shape[1]} classes.")
 
 
 # --------------------------------------------------------------------------- losses
+
 
 def cw_margin(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Carlini–Wagner margin max_{j≠y} Z_j − Z_y per example (Carlini & Wagner 2017, f_6).
@@ -132,8 +148,9 @@ def attack_loss(logits: torch.Tensor, y: torch.Tensor, loss: str = "ce") -> torc
     return cw_margin(logits, y)
 
 
-def input_gradient(model, x: torch.Tensor, y: torch.Tensor, *, loss: str = "ce",
-                   eot: int = 1) -> torch.Tensor:
+def input_gradient(
+    model, x: torch.Tensor, y: torch.Tensor, *, loss: str = "ce", eot: int = 1
+) -> torch.Tensor:
     """∇ₓ ℓ(F(x), y) per example, averaged over ``eot`` forward/backward passes.
 
     Expectation over Transformation (Athalye et al. 2018): for a randomized model that draws fresh
@@ -164,6 +181,7 @@ def _normalized(gradient: torch.Tensor) -> torch.Tensor:
 
 
 # --------------------------------------------------------------------------- one-step attacks
+
 
 def gradient_step(model, x, y, *, gamma, targeted=False):
     """The talk's one-step attack x' = clip_[0,1](x + γ ∇ₓℓ(F(x), y) / ‖∇ₓℓ(F(x), y)‖₂).
@@ -196,6 +214,7 @@ def fgsm(model, x, y, *, eps, targeted=False):
 
 # --------------------------------------------------------------------------- PGD
 
+
 def _random_start(x: torch.Tensor, eps: float, norm: str, generator):
     """A point drawn uniformly in the ε-ball around x (ℓ∞: a cube; ℓ2: a Euclidean ball). ``generator``
     is one generator for the batch, or a list of one per example (row i drawn from generator[i] alone, so
@@ -203,13 +222,12 @@ def _random_start(x: torch.Tensor, eps: float, norm: str, generator):
     if isinstance(generator, (list, tuple)):
         if len(generator) != len(x):
             raise ValueError(f"Give one generator per example: got {len(generator)} for {len(x)} inputs.")
-        return torch.cat([_random_start(x[i:i + 1], eps, norm, g) for i, g in enumerate(generator)])
+        return torch.cat([_random_start(x[i : i + 1], eps, norm, g) for i, g in enumerate(generator)])
     if norm == "linf":
         noise = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)
         return x + eps * (2.0 * noise - 1.0)
     # Uniform in the ℓ2 ball: a uniform direction (normalised Gaussian) times radius ε U^{1/d}.
-    direction = _normalized(torch.randn(x.shape, generator=generator, device=x.device,
-                                        dtype=x.dtype))
+    direction = _normalized(torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype))
     dim = x[0].numel()
     u = torch.rand((x.shape[0],), generator=generator, device=x.device, dtype=x.dtype)
     radius = eps * u.pow(1.0 / dim)
@@ -225,8 +243,22 @@ def _project(x_adv: torch.Tensor, x: torch.Tensor, eps: float, norm: str) -> tor
     return x + delta * factor
 
 
-def pgd(model, x, y, *, eps, step, steps, norm="linf", loss="ce", targeted=False,
-        random_start=True, eot=1, generator=None, callback: Callable | None = None):
+def pgd(
+    model,
+    x,
+    y,
+    *,
+    eps,
+    step,
+    steps,
+    norm="linf",
+    loss="ce",
+    targeted=False,
+    random_start=True,
+    eot=1,
+    generator=None,
+    callback: Callable | None = None,
+):
     """Projected Gradient Descent (Madry et al. 2018) on the ε-ball ``norm`` around x.
 
     x⁰ = x (+ a uniform draw in the ball when ``random_start``), then for t = 1…``steps``:
@@ -257,10 +289,12 @@ def pgd(model, x, y, *, eps, step, steps, norm="linf", loss="ce", targeted=False
     if random_start:
         if generator is None:
             generator = make_generator(0, x.device)
-        for one in (generator if isinstance(generator, (list, tuple)) else [generator]):
+        for one in generator if isinstance(generator, (list, tuple)) else [generator]:
             if one.device.type != x.device.type:
-                raise ValueError(f"generator lives on {one.device} but x on {x.device}; "
-                                 f"create it with make_generator(seed, x.device).")
+                raise ValueError(
+                    f"generator lives on {one.device} but x on {x.device}; "
+                    f"create it with make_generator(seed, x.device)."
+                )
         x_adv = _random_start(x, eps, norm, generator).clamp(0.0, 1.0)
     else:
         x_adv = x.clone()
@@ -287,6 +321,7 @@ def pgd_path(model, x, y, **pgd_kwargs) -> list[torch.Tensor]:
 
 # --------------------------------------------------------------------------- Carlini–Wagner
 
+
 def _to_tanh_space(x: torch.Tensor) -> torch.Tensor:
     """w = atanh((2x − 1)(1 − 1e-6)): finite even where x is exactly 0 or 1."""
     return torch.atanh((2.0 * x - 1.0) * _TANH_SHRINK)
@@ -303,8 +338,9 @@ def _cw_success_margin(logits: torch.Tensor, y: torch.Tensor, targeted: bool) ->
     return -margin if targeted else margin
 
 
-def carlini_wagner_l2(model, x, y, *, targeted=False, c=1.0, kappa=0.0, steps=100, lr=0.01,
-                      binary_search_steps=5):
+def carlini_wagner_l2(
+    model, x, y, *, targeted=False, c=1.0, kappa=0.0, steps=100, lr=0.01, binary_search_steps=5
+):
     """Carlini & Wagner (2017) ℓ2 attack: the smallest ‖x' − x‖₂ that changes the decision.
 
     With x' = (tanh(w) + 1)/2 (so x' ∈ [0, 1] without clipping), Adam minimises over w
@@ -388,23 +424,37 @@ def run_attack(name, model, x, y, **kwargs):
     attack, fixed = _DISPATCH[name]
     for key, value in fixed.items():
         if key in kwargs and kwargs[key] != value:
-            raise ValueError(f"Attack {name!r} fixes {key}={value!r}; use 'pgd' directly for "
-                             f"{key}={kwargs[key]!r}.")
+            raise ValueError(
+                f"Attack {name!r} fixes {key}={value!r}; use 'pgd' directly for {key}={kwargs[key]!r}."
+            )
     kwargs = {**kwargs, **fixed}
     if attack is pgd:
         kwargs.setdefault("steps", PGD_DEFAULT_STEPS)
-        if "eps" in kwargs and "step" not in kwargs and isinstance(kwargs["steps"], int) \
-                and kwargs["steps"] >= 1:
+        if (
+            "eps" in kwargs
+            and "step" not in kwargs
+            and isinstance(kwargs["steps"], int)
+            and kwargs["steps"] >= 1
+        ):
             kwargs["step"] = 2.5 * _check_non_negative("eps", kwargs["eps"]) / kwargs["steps"]
-    accepted = [p.name for p in inspect.signature(attack).parameters.values()
-                if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    accepted = [
+        p.name
+        for p in inspect.signature(attack).parameters.values()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY
+    ]
     unknown = sorted(set(kwargs) - set(accepted))
     if unknown:
-        raise ValueError(f"Attack {name!r} does not take {', '.join(unknown)}; its options are "
-                         f"{', '.join(k for k in accepted if k not in fixed)}.")
-    missing = [p.name for p in inspect.signature(attack).parameters.values()
-               if p.kind is inspect.Parameter.KEYWORD_ONLY and p.default is inspect.Parameter.empty
-               and p.name not in kwargs]
+        raise ValueError(
+            f"Attack {name!r} does not take {', '.join(unknown)}; its options are "
+            f"{', '.join(k for k in accepted if k not in fixed)}."
+        )
+    missing = [
+        p.name
+        for p in inspect.signature(attack).parameters.values()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY
+        and p.default is inspect.Parameter.empty
+        and p.name not in kwargs
+    ]
     if missing:
         raise ValueError(f"Attack {name!r} needs {', '.join(missing)}; pass it as a keyword.")
     return attack(model, x, y, **kwargs)
@@ -426,8 +476,9 @@ def _as_budgets(eps, x: torch.Tensor) -> torch.Tensor:
     return budgets.clone()
 
 
-def smoothed_loss(model, x: torch.Tensor, y: torch.Tensor, *, noise, draws: int,
-                  generator: torch.Generator) -> torch.Tensor:
+def smoothed_loss(
+    model, x: torch.Tensor, y: torch.Tensor, *, noise, draws: int, generator: torch.Generator
+) -> torch.Tensor:
     """SmoothAdv's objective per example, −log((1/m) Σᵢ softmax(F(x + εᵢ))_y), εᵢ ~ noise, m = ``draws``
     (Salman et al. 2019, eq. (S)): the cross-entropy of the soft smoothed classifier E_ε[softmax F(x + ε)],
     not the mean of per-draw cross-entropies that plain EOT averages."""
@@ -452,7 +503,11 @@ def smoothed_attack(model, x, y, *, noise, eps, steps=20, draws=16, restarts=1, 
     with the largest final objective (estimated on fresh draws). All draws come from ``generator``.
     """
     y = _check_batch(x, y)
-    steps, draws, restarts = _check_count("steps", steps), _check_count("draws", draws), _check_count("restarts", restarts)
+    steps, draws, restarts = (
+        _check_count("steps", steps),
+        _check_count("draws", draws),
+        _check_count("restarts", restarts),
+    )
     if not isinstance(generator, torch.Generator):
         raise ValueError("smoothed_attack needs a torch.Generator (core.seeds.stream_generator(seed, name)).")
     x = x.detach()
@@ -505,8 +560,21 @@ def smoothed_vote(model, x, *, noise, votes, generator, alpha=None, batch_size=2
     return torch.where(sure, counts.argmax(1), torch.full_like(top.indices[:, 0], -1))
 
 
-def smoothed_attack_distance(model, x, y, *, noise, eps_max, search_steps=8, steps=20, draws=16, restarts=2,
-                             votes=1000, vote_alpha=0.001, generator):
+def smoothed_attack_distance(
+    model,
+    x,
+    y,
+    *,
+    noise,
+    eps_max,
+    search_steps=8,
+    steps=20,
+    draws=16,
+    restarts=2,
+    votes=1000,
+    vote_alpha=0.001,
+    generator,
+):
     """The smallest ℓ2 perturbation found that changes the smoothed classifier's vote: a bisection over ε
     of :func:`smoothed_attack` (SmoothAdv, Salman et al. 2019), each candidate x' judged by F_rob's vote of
     ``votes`` draws (:func:`smoothed_vote` with PREDICT's test at ``vote_alpha``: a point counts only when F_rob
@@ -528,7 +596,7 @@ def smoothed_attack_distance(model, x, y, *, noise, eps_max, search_steps=8, ste
     distance = torch.full((n,), math.inf, dtype=x.dtype, device=x.device)
     best = x.clone()
 
-    def changes(points, labels):         # PREDICT names another class: an abstention is no change
+    def changes(points, labels):  # PREDICT names another class: an abstention is no change
         answer = smoothed_vote(model, points, noise=noise, votes=votes, alpha=vote_alpha, generator=generator)
         return (answer != labels) & (answer >= 0)
 
@@ -540,8 +608,17 @@ def smoothed_attack_distance(model, x, y, *, noise, eps_max, search_steps=8, ste
             break
         index = active.nonzero().squeeze(1)
         budget = upper[index] if round_ == 0 else (lower[index] + upper[index]) / 2
-        x_adv = smoothed_attack(model, x[index], y[index], noise=noise, eps=budget, steps=steps, draws=draws,
-                                restarts=restarts, generator=generator)
+        x_adv = smoothed_attack(
+            model,
+            x[index],
+            y[index],
+            noise=noise,
+            eps=budget,
+            steps=steps,
+            draws=draws,
+            restarts=restarts,
+            generator=generator,
+        )
         success = changes(x_adv, y[index])
         found = (x_adv - x[index]).flatten(1).norm(dim=1)
         won, lost = index[success], index[~success]
@@ -551,5 +628,5 @@ def smoothed_attack_distance(model, x, y, *, noise, eps_max, search_steps=8, ste
         upper[won] = torch.minimum(upper[won], found[success])
         lower[lost] = torch.maximum(lower[lost], budget[~success])
         if round_ == 0:
-            active[lost] = False            # nothing within ε_max: no bisection
+            active[lost] = False  # nothing within ε_max: no bisection
     return distance, best.detach()

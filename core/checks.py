@@ -1,4 +1,5 @@
 """Argument checks shared by core modules: one clear ValueError sentence per bad value."""
+
 from __future__ import annotations
 
 import math
@@ -14,6 +15,11 @@ def positive_int(value, what: str) -> int:
 
 def positive(value, what: str) -> float:
     """``value`` as a finite float > 0 (bools refused)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value <= 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
         raise ValueError(f"{what} must be a positive finite number, got {value!r}.")
     return float(value)

@@ -4,14 +4,15 @@ Everything returns ``(x, y)`` on the CPU: float32 inputs in [0, 1] (N×2 points 
 and long labels. Nothing downloads unless the caller passes ``download=True``; data that is not on
 this machine raises :class:`DatasetUnavailable`, whose message says in one sentence how to get it.
 """
+
 from __future__ import annotations
 
 import importlib.util
 import io
 import math
-import zipfile
 import numbers
 import re
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -30,16 +31,43 @@ CLASS_NAMES = {
     "cifar10": ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"],
     "mnist": [str(d) for d in range(10)],
     "digits": [str(d) for d in range(10)],
-    "fashion_mnist": ["T-shirt/top", "trouser", "pullover", "dress", "coat", "sandal", "shirt",
-                      "sneaker", "bag", "ankle boot"],
+    "fashion_mnist": [
+        "T-shirt/top",
+        "trouser",
+        "pullover",
+        "dress",
+        "coat",
+        "sandal",
+        "shirt",
+        "sneaker",
+        "bag",
+        "ankle boot",
+    ],
 }
-TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10", "digits": "8×8 digits",
-          "imagenet": "ImageNet", "moons": "two moons", "circles": "circles", "spirals": "spirals",
-          "blobs": "blobs"}
-_IMAGE_SHAPES = {"mnist": (1, 28, 28), "fashion_mnist": (1, 28, 28), "cifar10": (3, 32, 32),
-                 "digits": (1, 8, 8), "imagenet": (3, IMAGENET_GALLERY_SIZE, IMAGENET_GALLERY_SIZE)}
-_GALLERY_PREFIX = {"cifar10": "cifar10", "mnist": "mnist", "fashion_mnist": "fashionMNIST",
-                   "imagenet": "imagenet"}
+TITLES = {
+    "mnist": "MNIST",
+    "fashion_mnist": "Fashion-MNIST",
+    "cifar10": "CIFAR-10",
+    "digits": "8×8 digits",
+    "imagenet": "ImageNet",
+    "moons": "two moons",
+    "circles": "circles",
+    "spirals": "spirals",
+    "blobs": "blobs",
+}
+_IMAGE_SHAPES = {
+    "mnist": (1, 28, 28),
+    "fashion_mnist": (1, 28, 28),
+    "cifar10": (3, 32, 32),
+    "digits": (1, 8, 8),
+    "imagenet": (3, IMAGENET_GALLERY_SIZE, IMAGENET_GALLERY_SIZE),
+}
+_GALLERY_PREFIX = {
+    "cifar10": "cifar10",
+    "mnist": "mnist",
+    "fashion_mnist": "fashionMNIST",
+    "imagenet": "imagenet",
+}
 _UNREADABLE = "That file is not a readable image: upload a PNG or JPEG photo."
 # Uploads are parsed only by these decoders (not by every codec Pillow has), and only up to this
 # many pixels: 24 MP decode to at most ~200 MB even as 16-bit RGBA, whatever the file's size on disk.
@@ -63,8 +91,12 @@ def _check_choice(name, choices, what: str) -> str:
 
 def _check_fraction(value, what: str, *, low_open: bool) -> float:
     """``value`` as a float in [0, 1) (``low_open=False``) or (0, 1) (``low_open=True``)."""
-    valid = (not isinstance(value, bool) and isinstance(value, numbers.Real) and math.isfinite(value)
-             and (0 < value < 1 if low_open else 0 <= value < 1))
+    valid = (
+        not isinstance(value, bool)
+        and isinstance(value, numbers.Real)
+        and math.isfinite(value)
+        and (0 < value < 1 if low_open else 0 <= value < 1)
+    )
     if not valid:
         interval = "(0, 1)" if low_open else "[0, 1)"
         raise ValueError(f"{what} must be a fraction in {interval}, got {value!r}.")
@@ -76,16 +108,29 @@ def dataset_info(name: str) -> dict:
     points), number of classes and class names (ImageNet's are its integer ids)."""
     if name in TOY_DATASETS:
         classes = 3 if name == "blobs" else 2
-        return {"name": name, "title": TITLES[name], "shape": (2,), "channels": None,
-                "num_classes": classes, "class_names": [f"class {k}" for k in range(classes)]}
+        return {
+            "name": name,
+            "title": TITLES[name],
+            "shape": (2,),
+            "channels": None,
+            "num_classes": classes,
+            "class_names": [f"class {k}" for k in range(classes)],
+        }
     _check_choice(name, (*IMAGE_DATASETS, "digits", "imagenet", *TOY_DATASETS), "dataset")
     names = CLASS_NAMES.get(name) or [str(k) for k in range(1000)]
     shape = _IMAGE_SHAPES[name]
-    return {"name": name, "title": TITLES[name], "shape": shape, "channels": shape[0],
-            "num_classes": len(names), "class_names": names}
+    return {
+        "name": name,
+        "title": TITLES[name],
+        "shape": shape,
+        "channels": shape[0],
+        "num_classes": len(names),
+        "class_names": names,
+    }
 
 
 # ----------------------------------------------------------------------------- 2-D toy sets
+
 
 def _to_unit_square(points: np.ndarray, margin: float = 0.05) -> np.ndarray:
     """Min-max scale each coordinate into [margin, 1 − margin], so points never touch the border."""
@@ -96,7 +141,7 @@ def _to_unit_square(points: np.ndarray, margin: float = 0.05) -> np.ndarray:
 def _spirals(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaved spiral arms r = t, t ∈ [0.2π, 3π]; the second is the first rotated by π."""
     labels = np.arange(n) % 2
-    t = np.sqrt(rng.uniform(0.05, 1.0, n)) * 3 * np.pi       # sqrt: even density along the arm
+    t = np.sqrt(rng.uniform(0.05, 1.0, n)) * 3 * np.pi  # sqrt: even density along the arm
     arm = np.stack([t * np.cos(t), t * np.sin(t)], axis=1)
     arm[labels == 1] *= -1
     return arm + rng.normal(scale=noise * 3, size=arm.shape), labels  # ×3: arms span ~19 units, moons ~3
@@ -105,13 +150,14 @@ def _spirals(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray
 def _flip_labels(labels: np.ndarray, fraction: float, classes: int, rng: np.random.Generator) -> np.ndarray:
     """Exactly round(fraction·n) labels, chosen at random, moved to a different class at random."""
     flipped = labels.copy()
-    chosen = rng.permutation(len(labels))[:round(fraction * len(labels))]
+    chosen = rng.permutation(len(labels))[: round(fraction * len(labels))]
     flipped[chosen] = (flipped[chosen] + rng.integers(1, classes, len(chosen))) % classes
     return flipped
 
 
-def toy_2d(name: str, n: int = 400, *, noise: float = 0.1, label_noise: float = 0.0,
-           seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def toy_2d(
+    name: str, n: int = 400, *, noise: float = 0.1, label_noise: float = 0.0, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """A 2-D classification set in [0, 1]²: moons, circles, spirals (2 classes) or blobs (3 classes).
 
     ``noise`` is the standard deviation of the Gaussian jitter (in the generator's units, before
@@ -123,7 +169,12 @@ def toy_2d(name: str, n: int = 400, *, noise: float = 0.1, label_noise: float = 
     _check_choice(name, TOY_DATASETS, "2-D dataset")
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 2:
         raise ValueError(f"A 2-D dataset needs an integer number of points n ≥ 2, got {n!r}.")
-    if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not math.isfinite(noise) or noise < 0:
+    if (
+        isinstance(noise, bool)
+        or not isinstance(noise, numbers.Real)
+        or not math.isfinite(noise)
+        or noise < 0
+    ):
         raise ValueError(f"noise must be a non-negative number, got {noise!r}.")
     label_noise = _check_fraction(label_noise, "label_noise", low_open=False)
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
@@ -137,11 +188,14 @@ def toy_2d(name: str, n: int = 400, *, noise: float = 0.1, label_noise: float = 
     elif name == "spirals":
         points, labels = _spirals(n, noise, rng)
     else:
-        points, labels = sk.make_blobs(n, centers=[(-1, -1), (1, -1), (0, 1)],
-                                       cluster_std=0.35 + 2 * noise, random_state=seed)
+        points, labels = sk.make_blobs(
+            n, centers=[(-1, -1), (1, -1), (0, 1)], cluster_std=0.35 + 2 * noise, random_state=seed
+        )
     labels = _flip_labels(labels, label_noise, 3 if name == "blobs" else 2, rng)
-    return (torch.tensor(_to_unit_square(points), dtype=torch.float32),
-            torch.tensor(labels, dtype=torch.long))
+    return (
+        torch.tensor(_to_unit_square(points), dtype=torch.float32),
+        torch.tensor(labels, dtype=torch.long),
+    )
 
 
 def train_test_split(x: torch.Tensor, y: torch.Tensor, *, test_fraction: float = 0.3, seed: int = 0):
@@ -170,6 +224,7 @@ def digits() -> tuple[torch.Tensor, torch.Tensor]:
 
 # ----------------------------------------------------------------------------- image datasets
 
+
 def _images_to_tensor(pixels: np.ndarray) -> torch.Tensor:
     """uint8 N×H×W or N×H×W×C → float32 N×C×H×W in [0, 1], in one vectorised pass: the float copy
     is written straight into channels-first order, so peak memory is the uint8 input + the output."""
@@ -184,15 +239,23 @@ def _labels_to_tensor(labels: np.ndarray) -> torch.Tensor:
 
 
 def _check_arrays(pixels: np.ndarray, labels: np.ndarray, source: str) -> None:
-    layout_ok = (pixels.dtype == np.uint8 and (pixels.ndim == 3 or (pixels.ndim == 4 and pixels.shape[3] in (1, 3)))
-                 and labels.ndim == 1 and len(labels) == len(pixels))
+    layout_ok = (
+        pixels.dtype == np.uint8
+        and (pixels.ndim == 3 or (pixels.ndim == 4 and pixels.shape[3] in (1, 3)))
+        and labels.ndim == 1
+        and len(labels) == len(pixels)
+    )
     if layout_ok and len(labels) and not (int(labels.min()) >= 0 and int(labels.max()) < 10):
-        raise DatasetUnavailable(f"{source} has labels outside 0–9 (from {int(labels.min())} to {int(labels.max())}): "
-                                 "replace it with a fresh copy.")
+        raise DatasetUnavailable(
+            f"{source} has labels outside 0–9 (from {int(labels.min())} to {int(labels.max())}): "
+            "replace it with a fresh copy."
+        )
     if not layout_ok:
-        raise DatasetUnavailable(f"{source} does not hold the expected arrays (x: uint8 N×H×W or N×H×W×C, "
-                                 f"y: N labels; got x {pixels.dtype} {pixels.shape}, y {labels.shape}): "
-                                 "replace it with a copy in that layout.")
+        raise DatasetUnavailable(
+            f"{source} does not hold the expected arrays (x: uint8 N×H×W or N×H×W×C, "
+            f"y: N labels; got x {pixels.dtype} {pixels.shape}, y {labels.shape}): "
+            "replace it with a copy in that layout."
+        )
     if len(pixels) == 0:
         raise DatasetUnavailable(f"{source} holds no images: replace it with a fresh copy.")
 
@@ -200,7 +263,7 @@ def _check_arrays(pixels: np.ndarray, labels: np.ndarray, source: str) -> None:
 def _subsample(pixels: np.ndarray, labels: np.ndarray, every: int, limit: int | None):
     """Every ``every``-th example, at most ``limit`` of them — taken on the uint8 arrays (views),
     so only the kept images are converted to float."""
-    every = min(every, max(len(pixels), 1))                  # a step past the end keeps example 0 only
+    every = min(every, max(len(pixels), 1))  # a step past the end keeps example 0 only
     stop = len(pixels) if limit is None else min(limit * every, len(pixels))
     return pixels[:stop:every], labels[:stop:every]
 
@@ -208,14 +271,23 @@ def _subsample(pixels: np.ndarray, labels: np.ndarray, every: int, limit: int | 
 def _read_npz(name: str, split: str, data_dir) -> tuple[np.ndarray, np.ndarray]:
     path = Path(data_dir) / f"{name}_{split}.npz"
     if not path.is_file():
-        raise DatasetUnavailable(f"{TITLES[name]} {split} split not found in {data_dir}: put {path.name} there "
-                                 "(pass --data-dir), or use download=True on a machine with internet.")
+        raise DatasetUnavailable(
+            f"{TITLES[name]} {split} split not found in {data_dir}: put {path.name} there "
+            "(pass --data-dir), or use download=True on a machine with internet."
+        )
     try:
         with np.load(path) as archive:
             pixels, labels = archive["x"], archive["y"]
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:  # not a zip, truncated, no x / y
-        raise DatasetUnavailable(f"{path} is not a readable dataset archive with arrays x and y: "
-                                 "replace it with a fresh copy.") from error
+    except (
+        OSError,
+        ValueError,
+        KeyError,
+        EOFError,
+        zipfile.BadZipFile,
+    ) as error:  # not a zip, truncated, no x / y
+        raise DatasetUnavailable(
+            f"{path} is not a readable dataset archive with arrays x and y: replace it with a fresh copy."
+        ) from error
     _check_arrays(pixels, labels, str(path))
     return pixels, labels
 
@@ -228,10 +300,14 @@ def _read_torchvision(name: str, split: str, root, download: bool) -> tuple[np.n
         dataset = kind(str(root), train=(split == "train"), download=download)
     except (RuntimeError, OSError) as error:  # torchvision: RuntimeError "not found"; urllib: URLError
         if download:
-            raise DatasetUnavailable(f"Downloading {TITLES[name]} into {root} failed ({error}): check the internet "
-                                     f"connection, or pass --data-dir with {name}_{split}.npz.") from error
-        raise DatasetUnavailable(f"{TITLES[name]} {split} split not found in {root}: pass --data-dir with "
-                                 f"{name}_{split}.npz, or download=True on a machine with internet.") from error
+            raise DatasetUnavailable(
+                f"Downloading {TITLES[name]} into {root} failed ({error}): check the internet "
+                f"connection, or pass --data-dir with {name}_{split}.npz."
+            ) from error
+        raise DatasetUnavailable(
+            f"{TITLES[name]} {split} split not found in {root}: pass --data-dir with "
+            f"{name}_{split}.npz, or download=True on a machine with internet."
+        ) from error
     pixels, labels = dataset.data, dataset.targets
     pixels = pixels.numpy() if isinstance(pixels, torch.Tensor) else np.asarray(pixels)
     labels = labels.numpy() if isinstance(labels, torch.Tensor) else np.asarray(labels)
@@ -256,8 +332,16 @@ def load_torchvision(name: str, split: str, root, *, download: bool = False):
     return _images_to_tensor(pixels), _labels_to_tensor(labels)
 
 
-def load_dataset(name: str, split: str = "test", *, data_dir=None, root=None, download: bool = False,
-                 limit: int | None = None, every: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+def load_dataset(
+    name: str,
+    split: str = "test",
+    *,
+    data_dir=None,
+    root=None,
+    download: bool = False,
+    limit: int | None = None,
+    every: int = 1,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """MNIST, Fashion-MNIST or CIFAR-10: from ``data_dir``'s .npz file when it is there, else from
     torchvision's folder ``root``.
 
@@ -268,29 +352,37 @@ def load_dataset(name: str, split: str = "test", *, data_dir=None, root=None, do
     _check_choice(split, SPLITS, "split")
     every = positive_int(every, "every")
     limit = None if limit is None else positive_int(limit, "limit")
-    if data_dir is not None and (root is None or not download or (Path(data_dir) / f"{name}_{split}.npz").is_file()):
+    if data_dir is not None and (
+        root is None or not download or (Path(data_dir) / f"{name}_{split}.npz").is_file()
+    ):
         # A folder given and no download asked: a missing file is named in that folder, not in root.
         pixels, labels = _read_npz(name, split, data_dir)  # raises DatasetUnavailable with the fix
     elif root is not None:
         pixels, labels = _read_torchvision(name, split, root, download)
     else:
-        raise DatasetUnavailable(f"No source given for {TITLES[name]}: pass data_dir (--data-dir) with "
-                                 f"{name}_{split}.npz, or a torchvision root with download=True.")
+        raise DatasetUnavailable(
+            f"No source given for {TITLES[name]}: pass data_dir (--data-dir) with "
+            f"{name}_{split}.npz, or a torchvision root with download=True."
+        )
     pixels, labels = _subsample(pixels, labels, every, limit)
     if len(pixels) == 0:
-        raise DatasetUnavailable(f"Every {every}th {TITLES[name]} {split} image leaves none: use a smaller every "
-                                 "(--every).")
+        raise DatasetUnavailable(
+            f"Every {every}th {TITLES[name]} {split} image leaves none: use a smaller every (--every)."
+        )
     return _images_to_tensor(pixels), _labels_to_tensor(labels)
 
 
 # ----------------------------------------------------------------------------- offline gallery
 
+
 def _gallery_folder() -> Path:
     """foolbox's ``data/`` folder, found without importing foolbox (and so without eagerpy)."""
     spec = importlib.util.find_spec("foolbox")
     if spec is None or not spec.submodule_search_locations:
-        raise DatasetUnavailable("The offline gallery ships with the foolbox package, which is not installed: "
-                                 "run pip install -r requirements.txt.")
+        raise DatasetUnavailable(
+            "The offline gallery ships with the foolbox package, which is not installed: "
+            "run pip install -r requirements.txt."
+        )
     return Path(list(spec.submodule_search_locations)[0]) / "data"
 
 
@@ -303,11 +395,16 @@ def gallery(name: str) -> tuple[torch.Tensor, torch.Tensor]:
     _check_choice(name, GALLERY_DATASETS, "gallery")
     folder = _gallery_folder()
     pattern = re.compile(rf"^{_GALLERY_PREFIX[name]}_(\d+)_(\d+)\.(png|jpg|jpeg)$")
-    found = sorted((int(match[1]), int(match[2]), path) for path in (folder.iterdir() if folder.is_dir() else ())
-                   if (match := pattern.match(path.name)))
+    found = sorted(
+        (int(match[1]), int(match[2]), path)
+        for path in (folder.iterdir() if folder.is_dir() else ())
+        if (match := pattern.match(path.name))
+    )
     if not found:
-        raise DatasetUnavailable(f"No {name} gallery images in {folder}: reinstall foolbox "
-                                 "(pip install --force-reinstall foolbox==3.3.4).")
+        raise DatasetUnavailable(
+            f"No {name} gallery images in {folder}: reinstall foolbox "
+            "(pip install --force-reinstall foolbox==3.3.4)."
+        )
     arrays = []
     for _, _, path in found:
         with Image.open(path) as image:
@@ -321,15 +418,19 @@ def gallery(name: str) -> tuple[torch.Tensor, torch.Tensor]:
 
 # ----------------------------------------------------------------------------- uploads
 
+
 def _to_eight_bits(image):
     """16-bit and float grey images (e.g. 16-bit PNGs) as 8-bit "L": PIL's own conversion clips them."""
     from PIL import Image
 
     if image.mode not in ("I", "F") and not image.mode.startswith("I;16"):
         return image
-    values = np.asarray(image, dtype=np.float32)      # called on the reduced image: small
-    full_scale = 65535.0 if image.mode.startswith("I;16") or values.max() > 255 else (
-        255.0 if values.max() > 1 else 1.0)
+    values = np.asarray(image, dtype=np.float32)  # called on the reduced image: small
+    full_scale = (
+        65535.0
+        if image.mode.startswith("I;16") or values.max() > 255
+        else (255.0 if values.max() > 1 else 1.0)
+    )
     return Image.fromarray(np.round(np.clip(values / full_scale, 0, 1) * 255).astype(np.uint8), mode="L")
 
 
@@ -356,7 +457,7 @@ def _reduced(image, size: int):
         # reduce works on 32-bit integers; scaled to [0, 1] as a float image, which _to_eight_bits keeps.
         small = image.convert("I").reduce(factor)
         return Image.fromarray(np.asarray(small, dtype=np.float32) / 65535.0, mode="F")
-    if image.mode in ("P", "1"):         # palette indices and bits cannot be averaged
+    if image.mode in ("P", "1"):  # palette indices and bits cannot be averaged
         image = image.convert("RGBA" if image.mode == "P" else "L")
     return image.reduce(factor)
 
@@ -378,7 +479,9 @@ def load_image(data: bytes, *, size: int, channels: int) -> torch.Tensor:
         raise InvalidImage(_UNREADABLE)
     mode = "L" if channels == 1 else "RGB"
     limit = min(UPLOAD_MEGAPIXELS * 1_000_000, Image.MAX_IMAGE_PIXELS or UPLOAD_MEGAPIXELS * 1_000_000)
-    too_large = f"That image is too large to open safely: upload a photo under {limit // 1_000_000 or 1} megapixels."
+    too_large = (
+        f"That image is too large to open safely: upload a photo under {limit // 1_000_000 or 1} megapixels."
+    )
     try:
         with Image.open(io.BytesIO(data), formats=UPLOAD_FORMATS) as image:
             if image.width * image.height > limit:
@@ -386,7 +489,7 @@ def load_image(data: bytes, *, size: int, channels: int) -> torch.Tensor:
             if image.format == "JPEG":
                 image.draft(image.mode, (size, size))  # decode big photos at a reduced scale ≥ size
             image.load()
-            image = _reduced(image, size)      # before any copy: a 24 MP photo's copies would cost ~100 MB each
+            image = _reduced(image, size)  # before any copy: a 24 MP photo's copies would cost ~100 MB each
             image = ImageOps.exif_transpose(image)
             image = _flatten_onto_white(_to_eight_bits(image)).convert(mode)
     except InvalidImage:
@@ -401,4 +504,3 @@ def load_image(data: bytes, *, size: int, channels: int) -> torch.Tensor:
     square = square.resize((size, size), Image.Resampling.BILINEAR)  # PIL widens the kernel when shrinking
     array = torch.from_numpy(np.asarray(square, dtype=np.float32) / 255.0)
     return array.unsqueeze(0) if channels == 1 else array.permute(2, 0, 1).contiguous()
-

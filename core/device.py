@@ -1,4 +1,5 @@
 """Devices and random generators: the two things every core function is explicit about."""
+
 from __future__ import annotations
 
 import contextlib
@@ -30,12 +31,12 @@ def make_generator(seed: int, device: str | torch.device | None = "cpu") -> torc
 
 
 _FP32_LOCK = threading.Lock()
-_FP32_USERS = [0, None]          # callers inside strict_fp32 now, and the TF32 settings they replaced
+_FP32_USERS = [0, None]  # callers inside strict_fp32 now, and the TF32 settings they replaced
 
 
 def _tf32_settings() -> tuple:
     conv = getattr(torch.backends.cudnn, "conv", None)
-    if conv is not None and hasattr(conv, "fp32_precision"):      # torch ≥ 2.9's API
+    if conv is not None and hasattr(conv, "fp32_precision"):  # torch ≥ 2.9's API
         return ("precision", conv.fp32_precision, torch.backends.cuda.matmul.fp32_precision)
     return ("allow", torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32)
 

@@ -8,6 +8,7 @@ alone writes checkpoints, the progress bar and the result file. Rows depend only
 so the file is the one a single process writes. Without torchrun (no WORLD_SIZE in the
 environment) :func:`start` returns a group of one and no process group is created.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,6 +25,7 @@ from core.device import resolve_device
 class Group:
     """This process's place in the run: ``rank`` of ``world_size``, its ``device``, the ``backend``
     (None for a single process)."""
+
     rank: int = 0
     world_size: int = 1
     device: torch.device = torch.device("cpu")
@@ -95,7 +97,7 @@ def shards(items: list, group: Group):
     """Rounds of work: yields, for each round, the item of this rank (None when the list is used up)
     and the round's items of every rank, in rank order: rank r takes items[t·K + r]."""
     for start in range(0, len(items), group.world_size):
-        round_items = items[start:start + group.world_size]
+        round_items = items[start : start + group.world_size]
         mine = round_items[group.rank] if group.rank < len(round_items) else None
         yield mine, round_items
 
@@ -104,8 +106,9 @@ class ProgressBar:
     """One text progress bar (rank 0 only): ``[#####-----] done/total  rate  ETA``, one line per update
     (a log file keeps each line; a terminal shows the latest)."""
 
-    def __init__(self, label: str, total: int, *, done: int = 0, enabled: bool = True, width: int = 30,
-                 stream=None):
+    def __init__(
+        self, label: str, total: int, *, done: int = 0, enabled: bool = True, width: int = 30, stream=None
+    ):
         self.label, self.total, self.done, self.enabled, self.width = label, total, done, enabled, width
         self.stream = stream or sys.stdout
         self.started, self.first = time.perf_counter(), done
@@ -118,5 +121,9 @@ class ProgressBar:
         elapsed = time.perf_counter() - self.started
         rate = (self.done - self.first) / elapsed if elapsed > 0 else 0.0
         eta = (self.total - self.done) / rate if rate > 0 else float("nan")
-        print(f"[{self.label}] [{'#' * filled}{'-' * (self.width - filled)}] {self.done}/{self.total} "
-              f"{rate * 60:.1f}/min ETA {eta / 60:.1f} min", file=self.stream, flush=True)
+        print(
+            f"[{self.label}] [{'#' * filled}{'-' * (self.width - filled)}] {self.done}/{self.total} "
+            f"{rate * 60:.1f}/min ETA {eta / 60:.1f} min",
+            file=self.stream,
+            flush=True,
+        )

@@ -29,6 +29,7 @@ The α → ∞ limit is included: there the bound's right-hand side tends to −
 D_∞(P_0 ‖ P_τ) = log sup p(t)/p(t − τ) is ‖τ‖₁/b for Laplace noise (Teng et al. 2020's radius
 −b log(2(1 − p_A)) follows), infinite for the Gaussian and for generalized normals with β > 1.
 """
+
 from __future__ import annotations
 
 import functools
@@ -48,6 +49,7 @@ DIVERGENCE_NOISES = ("gaussian", "laplace", "generalized_normal")
 
 
 # ---------------------------------------------------------------------------- argument checks
+
 
 def _order(order) -> float:
     if isinstance(order, bool) or not isinstance(order, numbers.Real) or not order > 1:
@@ -85,6 +87,7 @@ def probabilities(p_a, p_b=None) -> tuple[float, float]:
 
 # ---------------------------------------------------------------------------- Li et al.'s lemma
 
+
 def li_renyi_bound(p_a, p_b=None, *, order) -> float:
     """Li et al. 2019, Lemma 1: the top class of an output law (p_A > p_B the two largest
     probabilities) cannot change while the Rényi divergence of order α stays at most
@@ -106,12 +109,15 @@ def li_renyi_bound(p_a, p_b=None, *, order) -> float:
     else:
         # The power mean in log space: p^{1−α} overflows for large α.
         exponent = 1.0 - order
-        mean = math.exp((np.logaddexp(exponent * math.log(p_a), exponent * math.log(p_b)) - math.log(2)) / exponent)
+        mean = math.exp(
+            (np.logaddexp(exponent * math.log(p_a), exponent * math.log(p_b)) - math.log(2)) / exponent
+        )
     argument = 1.0 - p_a - p_b + 2.0 * mean
     return -math.log(argument) if argument > 0 else math.inf
 
 
 # ---------------------------------------------------------------------------- 1-D Rényi divergences
+
 
 def gaussian_renyi_divergence(distance, sigma, *, order) -> float:
     """D_α(N(0, σ²I) ‖ N(τ, σ²I)) = α‖τ‖₂²/(2σ²) (e.g. Gil, Alajaji & Linder 2013; Li et al. 2019),
@@ -119,7 +125,7 @@ def gaussian_renyi_divergence(distance, sigma, *, order) -> float:
     distance, sigma, order = _distance(distance), checks.positive(sigma, "sigma"), _order(order)
     if distance == 0:
         return 0.0
-    return math.inf if math.isinf(order) else order * distance ** 2 / (2 * sigma ** 2)
+    return math.inf if math.isinf(order) else order * distance**2 / (2 * sigma**2)
 
 
 def laplace_renyi_divergence(distance, scale, *, order) -> float:
@@ -136,8 +142,10 @@ def laplace_renyi_divergence(distance, scale, *, order) -> float:
         return u
     if u == 0:
         return 0.0
-    log_terms = np.logaddexp(math.log(order / (2 * order - 1)) + (order - 1) * u,
-                             math.log((order - 1) / (2 * order - 1)) - order * u)
+    log_terms = np.logaddexp(
+        math.log(order / (2 * order - 1)) + (order - 1) * u,
+        math.log((order - 1) / (2 * order - 1)) - order * u,
+    )
     return float(log_terms) / (order - 1)
 
 
@@ -149,7 +157,12 @@ def generalized_normal_renyi_divergence(distance, scale, beta, *, order) -> floa
 
     β = 2 is N(0, s²/2) (α u²/s²) and β = 1 is Laplace(s). α = ∞: (u/s)^β when β ≤ 1, +inf when β > 1.
     """
-    distance, scale, beta, order = _distance(distance), checks.positive(scale, "scale"), _beta(beta), _order(order)
+    distance, scale, beta, order = (
+        _distance(distance),
+        checks.positive(scale, "scale"),
+        _beta(beta),
+        _order(order),
+    )
     return _unit_generalized_normal(distance / scale, beta, order)
 
 
@@ -159,7 +172,7 @@ def _unit_generalized_normal(u: float, beta: float, order: float) -> float:
     if u == 0:
         return 0.0
     if math.isinf(order):
-        return u ** beta if beta <= 1 else math.inf
+        return u**beta if beta <= 1 else math.inf
     a = order
 
     def exponent(t):  # log(p(t)^α p(t − u)^{1−α}) + log normaliser: −α|t|^β + (α − 1)|t − u|^β
@@ -181,35 +194,50 @@ def _unit_generalized_normal(u: float, beta: float, order: float) -> float:
     # 1, 10 and 100 of the peak's own width 1/√|exponent''| around it: at large orders the peak lies far
     # out (t* ~ −u·α) and is far narrower than that stretch, and quad would step over it.
     width = max(abs(peak), u, 1.0)
-    curvature = beta * (beta - 1) * abs(-a * abs(peak) ** (beta - 2) + (a - 1) * abs(peak - u) ** (beta - 2)) \
-        if beta > 1 and peak != 0 else 0.0
-    near = [peak + sign * k / math.sqrt(curvature) for k in (1, 10, 100) for sign in (-1, 1)] \
-        if curvature > 0 and math.isfinite(curvature) else []
+    curvature = (
+        beta * (beta - 1) * abs(-a * abs(peak) ** (beta - 2) + (a - 1) * abs(peak - u) ** (beta - 2))
+        if beta > 1 and peak != 0
+        else 0.0
+    )
+    near = (
+        [peak + sign * k / math.sqrt(curvature) for k in (1, 10, 100) for sign in (-1, 1)]
+        if curvature > 0 and math.isfinite(curvature)
+        else []
+    )
     cuts = sorted({peak, 0.0, u, *near})
-    pieces = [(-math.inf, cuts[0] - width), (cuts[0] - width, cuts[0]), *zip(cuts[:-1], cuts[1:]),
-              (cuts[-1], cuts[-1] + width), (cuts[-1] + width, math.inf)]
+    pieces = [
+        (-math.inf, cuts[0] - width),
+        (cuts[0] - width, cuts[0]),
+        *zip(cuts[:-1], cuts[1:]),
+        (cuts[-1], cuts[-1] + width),
+        (cuts[-1] + width, math.inf),
+    ]
     # Upper end of quad's error estimate: the divergence is rounded up, never down (a bound must
     # not shrink). full_output keeps quad's roundoff notes (cancellation in the exponent at large α)
     # out of the warnings: their error is in the estimate.
     total = 0.0
     for low, high in pieces:
         if low < high:
-            value, error, *_ = scipy.integrate.quad(integrand, low, high, epsabs=0, epsrel=1e-10, limit=200,
-                                                    full_output=1)
+            value, error, *_ = scipy.integrate.quad(
+                integrand, low, high, epsabs=0, epsrel=1e-10, limit=200, full_output=1
+            )
             total += value + error
     if not total > 0 or not math.isfinite(total):
-        return math.inf      # nothing measurable: an infinite divergence certifies nothing (sound)
+        return math.inf  # nothing measurable: an infinite divergence certifies nothing (sound)
     log_normaliser = math.log(beta / 2) - math.lgamma(1 / beta)
     return max((top + math.log(total) + log_normaliser) / (a - 1), 0.0)
 
 
 # ---------------------------------------------------------------------------- product laws and balls
 
+
 def _check_noise(noise) -> str:
     name = getattr(noise, "name", None)
     if name not in DIVERGENCE_NOISES:
-        raise ValueError(f"No Rényi divergence for noise {noise!r}: uniform noises have disjoint supports after a "
-                         "shift (infinite divergence); use gaussian, laplace or generalized_normal noise.")
+        raise ValueError(
+            f"No Rényi divergence for noise {noise!r}: uniform noises have disjoint supports after a "
+            "shift (infinite divergence); use gaussian, laplace or generalized_normal noise."
+        )
     return name
 
 
@@ -239,8 +267,10 @@ def certified_norm(noise) -> str:
     if name == "gaussian":
         return "l2"
     if name == "generalized_normal" and noise.params["beta"] < 1:
-        raise ValueError(f"{noise.label}: β < 1 gives no ℓ1 certificate by the divergence route "
-                         "(the divergence over the ℓ1 ball grows with the dimension); use β ≥ 1.")
+        raise ValueError(
+            f"{noise.label}: β < 1 gives no ℓ1 certificate by the divergence route "
+            "(the divergence over the ℓ1 ball grows with the dimension); use β ≥ 1."
+        )
     return "l1"
 
 
@@ -255,6 +285,7 @@ def ball_renyi_divergence(noise, radius, *, order) -> float:
 
 
 # ---------------------------------------------------------------------------- from a divergence to a radius
+
 
 def order_radius(noise, p_a, p_b=None, *, order) -> float:
     """The radius certified at ONE order α: sup{r : ball_renyi_divergence(noise, r, α) ≤ li_renyi_bound(p_A, p_B, α)}."""
@@ -271,14 +302,16 @@ def order_radius(noise, p_a, p_b=None, *, order) -> float:
     if math.isinf(order):
         if name == "laplace" or noise.params["beta"] == 1:
             return scale * bound
-        return 0.0   # D_∞ = ∞ for every shift when β > 1
+        return 0.0  # D_∞ = ∞ for every shift when β > 1
     divergence = lambda r: coordinate_renyi_divergence(noise, r, order=order)
     high = scale
     while divergence(high) < bound:
         if high * 4 > 1e6 * scale:
-            return high      # divergence(high) < bound: a radius that holds, never an unbounded one
+            return high  # divergence(high) < bound: a radius that holds, never an unbounded one
         high *= 4
-    root = float(scipy.optimize.brentq(lambda r: divergence(r) - bound, 0.0, high, xtol=1e-10 * scale, rtol=1e-10))
+    root = float(
+        scipy.optimize.brentq(lambda r: divergence(r) - bound, 0.0, high, xtol=1e-10 * scale, rtol=1e-10)
+    )
     # brentq's root may sit up to its tolerance beyond the crossing: step back so the certificate rounds down.
     return root if divergence(root) <= bound else max(0.0, root - 4e-10 * scale - 2e-10 * root)
 
@@ -312,8 +345,12 @@ def _unit_divergence_radius(name: str, params: tuple, p_a: float, p_b: float) ->
     logs = np.log(ORDERS - 1)
     low, high = logs[max(best - 1, 0)], logs[min(best + 1, len(logs) - 1)]
     if high > low:
-        search = scipy.optimize.minimize_scalar(lambda v: -radius_at(1 + math.exp(v)), bounds=(low, high),
-                                                method="bounded", options={"xatol": 1e-5})
+        search = scipy.optimize.minimize_scalar(
+            lambda v: -radius_at(1 + math.exp(v)),
+            bounds=(low, high),
+            method="bounded",
+            options={"xatol": 1e-5},
+        )
         if -search.fun > result[0]:
             result = (float(-search.fun), 1 + math.exp(search.x))
     limit = radius_at(math.inf)

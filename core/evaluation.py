@@ -12,6 +12,7 @@ Two kinds of numbers come out of here, and the talk keeps them apart:
 Accuracies are fractions in [0, 1]. Models are evaluated in the mode they are given (pass them in
 eval mode) and are never modified. Every random draw comes from a generator made from ``seed``.
 """
+
 from __future__ import annotations
 
 import copy
@@ -68,6 +69,7 @@ COHEN_CIFAR10 = {
 
 # --------------------------------------------------------------------------- argument checks
 
+
 def _check_dataset(x, y) -> None:
     if not isinstance(x, torch.Tensor) or not isinstance(y, torch.Tensor):
         raise ValueError("x and y must be torch tensors (a batch of inputs and its labels).")
@@ -77,8 +79,10 @@ def _check_dataset(x, y) -> None:
 
 def _check_budgets(budgets) -> list[float]:
     values = list(budgets) if isinstance(budgets, (list, tuple)) else None
-    if not values or any(isinstance(b, bool) or not isinstance(b, numbers.Real) or not math.isfinite(b)
-                         or b < 0 for b in values):
+    if not values or any(
+        isinstance(b, bool) or not isinstance(b, numbers.Real) or not math.isfinite(b) or b < 0
+        for b in values
+    ):
         raise ValueError(f"budgets must be a non-empty list of non-negative numbers, got {budgets!r}.")
     return [float(b) for b in values]
 
@@ -101,7 +105,7 @@ def _batches(n: int, batch_size: int):
 # draws never changes the adversarial examples, and the attack never sees the draws that judge it.
 ATTACK_STREAM = "attack"
 SCORE_STREAM = "score"
-START_STREAM = "start"      # PGD's random starts
+START_STREAM = "start"  # PGD's random starts
 # The draw rule written into robustness, attacks and talk-table files: every stream of example i is
 # seeded with seed + i (example_generators). A file without it was drawn batch by batch (before
 # 2026-11-30) and its command no longer reproduces it draw for draw (core.regenerate counts it stale).
@@ -126,8 +130,12 @@ class StreamNoise(nn.Module):
     def forward(self, z):
         if isinstance(self.generator, (list, tuple)):
             if len(self.generator) != len(z):
-                raise ValueError(f"Give one generator per example: got {len(self.generator)} for {len(z)} inputs.")
-            draws = [self.noise.sample((1, *z.shape[1:]), generator=g, device=z.device) for g in self.generator]
+                raise ValueError(
+                    f"Give one generator per example: got {len(self.generator)} for {len(z)} inputs."
+                )
+            draws = [
+                self.noise.sample((1, *z.shape[1:]), generator=g, device=z.device) for g in self.generator
+            ]
             return z + torch.cat(draws).to(z.dtype)
         return z + self.noise.sample(z.shape, generator=self.generator, device=z.device).to(z.dtype)
 
@@ -154,8 +162,9 @@ def noise_drawn_from(model: nn.Module, generator) -> nn.Module:
 
 
 @torch.no_grad()
-def vote_counts(model: nn.Module, x: torch.Tensor, *, votes: int, generator,
-                batch_size: int = 256, device="cpu") -> torch.Tensor:
+def vote_counts(
+    model: nn.Module, x: torch.Tensor, *, votes: int, generator, batch_size: int = 256, device="cpu"
+) -> torch.Tensor:
     """N×K counts: for each input, how many of ``votes`` forward passes of the randomized ``model``
     (a fresh noise draw from ``generator`` at each pass; with a list of N generators, input i's draws
     come from generator[i] alone, so its counts do not depend on ``batch_size``) answer each class k,
@@ -197,6 +206,7 @@ def vote_predictions(counts: torch.Tensor) -> torch.Tensor:
 
 # --------------------------------------------------------------------------- empirical accuracy
 
+
 @torch.no_grad()
 def predictions(model: nn.Module, x: torch.Tensor, *, batch_size: int = 512, device="cpu") -> torch.Tensor:
     """argmax_k F(x)_k for every input, computed ``batch_size`` at a time (a long tensor on the CPU)."""
@@ -205,8 +215,9 @@ def predictions(model: nn.Module, x: torch.Tensor, *, batch_size: int = 512, dev
     return torch.cat([model(x[part].to(device)).argmax(dim=1).cpu() for part in _batches(len(x), batch_size)])
 
 
-def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, batch_size: int = 512,
-             device="cpu") -> float:
+def accuracy(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, batch_size: int = 512, device="cpu"
+) -> float:
     """Natural accuracy (1/m) Σᵢ 1{argmax F(xᵢ) = yᵢ}, in [0, 1]."""
     _check_dataset(x, y)
     return int((predictions(model, x, batch_size=batch_size, device=device) == y.cpu()).sum()) / len(x)
@@ -226,8 +237,9 @@ def _adversarial_accuracy(scorer, x, y, make_adversarial, *, batch_size, device,
     return correct / len(x)
 
 
-def _minimal_distortion_accuracy(attacker, x, y, *, budgets, batch_size, device, progress, scorer,
-                                 **attack_kwargs):
+def _minimal_distortion_accuracy(
+    attacker, x, y, *, budgets, batch_size, device, progress, scorer, **attack_kwargs
+):
     """Accuracy vs ℓ2 budget for Carlini–Wagner, which returns the smallest perturbation it finds
     rather than a point of a given budget: an example counts as robust at ε when it is classified
     correctly and the attack found no misclassified x' with ‖x' − x‖₂ ≤ ε (as foolbox reports it).
@@ -249,9 +261,20 @@ def _minimal_distortion_accuracy(attacker, x, y, *, budgets, batch_size, device,
     return (robust_at / len(x)).tolist()
 
 
-def accuracy_under_attack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, attack: str,
-                          budgets: list[float], batch_size: int = 256, seed: int = 0, device="cpu",
-                          callback=None, restarts: int = 1, **attack_kwargs) -> list[float]:
+def accuracy_under_attack(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    attack: str,
+    budgets: list[float],
+    batch_size: int = 256,
+    seed: int = 0,
+    device="cpu",
+    callback=None,
+    restarts: int = 1,
+    **attack_kwargs,
+) -> list[float]:
     """Accuracy on adversarial examples of ``attack`` at each budget ε — the accuracy-vs-budget curve.
 
     acc(ε) = (1/m) Σᵢ 1{argmax F(x'ᵢ) = yᵢ},  x'ᵢ = attack(xᵢ, yᵢ) with ‖x'ᵢ − xᵢ‖ ≤ ε,
@@ -275,7 +298,9 @@ def accuracy_under_attack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *,
     device = resolve_device(device)
     for reserved in ("eps", "gamma", "generator"):
         if reserved in attack_kwargs:
-            raise ValueError(f"Do not pass {reserved!r}: accuracy_under_attack sets it from budgets and seed.")
+            raise ValueError(
+                f"Do not pass {reserved!r}: accuracy_under_attack sets it from budgets and seed."
+            )
     n_batches = math.ceil(len(x) / batch_size)
     total = n_batches * len(budgets)
     done = 0
@@ -298,29 +323,48 @@ def accuracy_under_attack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *,
         return noise_drawn_from(model, example_generators(seed, SCORE_STREAM, positions[part], device))
 
     if attack == "cw_l2":
-        return _minimal_distortion_accuracy(attacker, x, y, budgets=budgets, batch_size=batch_size,
-                                            device=device, progress=progress, scorer=scorer, **attack_kwargs)
+        return _minimal_distortion_accuracy(
+            attacker,
+            x,
+            y,
+            budgets=budgets,
+            batch_size=batch_size,
+            device=device,
+            progress=progress,
+            scorer=scorer,
+            **attack_kwargs,
+        )
     budget_name = attacks.ATTACK_BUDGETS[attack]
     takes_generator = attack.startswith("pgd")
     restarts = checks.positive_int(restarts, "restarts")
     if restarts > 1 and not takes_generator:
-        raise ValueError(f"restarts apply to PGD only: {attack!r} has no random start, so run it once (restarts=1).")
+        raise ValueError(
+            f"restarts apply to PGD only: {attack!r} has no random start, so run it once (restarts=1)."
+        )
     curve = []
     for budget in budgets:
         if budget == 0:
-            curve.append(_adversarial_accuracy(scorer, x, y, lambda xb, yb, part: xb, batch_size=batch_size,
-                                               device=device))
+            curve.append(
+                _adversarial_accuracy(
+                    scorer, x, y, lambda xb, yb, part: xb, batch_size=batch_size, device=device
+                )
+            )
             progress(n_batches)
             continue
         options = dict(attack_kwargs, **{budget_name: budget})
 
         def adversarial(xb, yb, part, options=options):
             if takes_generator:
-                options = dict(options, generator=example_generators(seed, START_STREAM, positions[part], device))
+                options = dict(
+                    options, generator=example_generators(seed, START_STREAM, positions[part], device)
+                )
             return _restarted(attacker(part), attack, xb, yb, restarts, options)
 
-        curve.append(_adversarial_accuracy(scorer, x, y, adversarial, batch_size=batch_size, device=device,
-                                           progress=progress))
+        curve.append(
+            _adversarial_accuracy(
+                scorer, x, y, adversarial, batch_size=batch_size, device=device, progress=progress
+            )
+        )
     return curve
 
 
@@ -346,14 +390,29 @@ def table_from_rows(rows: list[dict]) -> dict:
     natural / pgd / cw, (1/m) Σᵢ 1{c_predictᵢ = labelᵢ}. Works on any subset of the rows."""
     if not rows:
         raise ValueError("table_from_rows needs at least one row from robustness_table.")
-    return {column: sum(row[f"{column}_predict"] == row["label"] for row in rows) / len(rows)
-            for column in TABLE_COLUMNS}
+    return {
+        column: sum(row[f"{column}_predict"] == row["label"] for row in rows) / len(rows)
+        for column in TABLE_COLUMNS
+    }
 
 
-def robustness_table(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float,
-                     norm: str = "linf", pgd_steps: int = 20, cw_steps: int = 30, eot: int = 1,
-                     votes: int = 1, seed: int = 0, device="cpu", batch_size: int = 256,
-                     callback=None, indices=None) -> dict:
+def robustness_table(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    eps: float,
+    norm: str = "linf",
+    pgd_steps: int = 20,
+    cw_steps: int = 30,
+    eot: int = 1,
+    votes: int = 1,
+    seed: int = 0,
+    device="cpu",
+    batch_size: int = 256,
+    callback=None,
+    indices=None,
+) -> dict:
     """The talk's table (Madry et al. 2018, Table 2): accuracy on natural examples, under PGD on the
     cross-entropy (``pgd_steps`` steps) and under PGD on the Carlini–Wagner margin
     max_{j≠y} Z_j − Z_y (``cw_steps`` steps), all within the ε-ball of ``norm``.
@@ -391,7 +450,9 @@ def robustness_table(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps:
     device = resolve_device(device)
     indices = list(range(len(x))) if indices is None else [int(i) for i in indices]
     if len(indices) != len(x):
-        raise ValueError(f"indices must give one dataset index per input, got {len(indices)} for {len(x)} inputs.")
+        raise ValueError(
+            f"indices must give one dataset index per input, got {len(indices)} for {len(x)} inputs."
+        )
     randomized = is_randomized(model)
     total, done = 2 * math.ceil(len(x) / batch_size), 0
 
@@ -402,46 +463,94 @@ def robustness_table(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps:
             callback(done, total)
 
     def scored(inputs: torch.Tensor) -> torch.Tensor:
-        return vote_counts(model, inputs, votes=votes, batch_size=batch_size, device=device,
-                           generator=example_generators(seed, SCORE_STREAM, indices, device))
+        return vote_counts(
+            model,
+            inputs,
+            votes=votes,
+            batch_size=batch_size,
+            device=device,
+            generator=example_generators(seed, SCORE_STREAM, indices, device),
+        )
 
     def attacked(loss: str, steps: int) -> torch.Tensor:
         step = 2.5 * float(eps) / steps
         adversarial = []
         for part in _batches(len(x), batch_size):
             batch_indices = indices[part]
-            attacked_model = noise_drawn_from(model, example_generators(seed, ATTACK_STREAM, batch_indices, device))
-            adversarial.append(attacks.pgd(attacked_model, x[part].to(device), y[part].to(device), eps=float(eps),
-                                           step=step, steps=steps, norm=norm, loss=loss, eot=eot,
-                                           generator=example_generators(seed, START_STREAM, batch_indices,
-                                                                        device)).cpu())
+            attacked_model = noise_drawn_from(
+                model, example_generators(seed, ATTACK_STREAM, batch_indices, device)
+            )
+            adversarial.append(
+                attacks.pgd(
+                    attacked_model,
+                    x[part].to(device),
+                    y[part].to(device),
+                    eps=float(eps),
+                    step=step,
+                    steps=steps,
+                    norm=norm,
+                    loss=loss,
+                    eot=eot,
+                    generator=example_generators(seed, START_STREAM, batch_indices, device),
+                ).cpu()
+            )
             progress()
         return torch.cat(adversarial)
 
-    counts = {"natural": scored(x), "pgd": scored(attacked("ce", pgd_steps)), "cw": scored(attacked("cw", cw_steps))}
+    counts = {
+        "natural": scored(x),
+        "pgd": scored(attacked("ce", pgd_steps)),
+        "cw": scored(attacked("cw", cw_steps)),
+    }
     predicted = {column: vote_predictions(table).tolist() for column, table in counts.items()}
     rows = []
     for position, (index, label) in enumerate(zip(indices, y.tolist())):
-        row = {"index": index, "label": label, **{f"{c}_predict": predicted[c][position] for c in TABLE_COLUMNS}}
+        row = {
+            "index": index,
+            "label": label,
+            **{f"{c}_predict": predicted[c][position] for c in TABLE_COLUMNS},
+        }
         if randomized:
             row.update({f"{c}_label_votes": int(counts[c][position, label]) for c in TABLE_COLUMNS})
         rows.append(row)
     return {
         **table_from_rows(rows),
-        "eps": float(eps), "norm": norm, "pgd_steps": pgd_steps, "cw_steps": cw_steps,
-        "pgd_step": 2.5 * float(eps) / pgd_steps, "cw_step": 2.5 * float(eps) / cw_steps,
-        "eot": eot, "seed": seed, "examples": len(x), "rows": rows,
-        "streams": {"start": START_STREAM, **({"attack": ATTACK_STREAM, "score": SCORE_STREAM} if randomized else {})},
-        "draws": DRAW_RULE,         # every stream seeded with seed + index (example_generators)
+        "eps": float(eps),
+        "norm": norm,
+        "pgd_steps": pgd_steps,
+        "cw_steps": cw_steps,
+        "pgd_step": 2.5 * float(eps) / pgd_steps,
+        "cw_step": 2.5 * float(eps) / cw_steps,
+        "eot": eot,
+        "seed": seed,
+        "examples": len(x),
+        "rows": rows,
+        "streams": {
+            "start": START_STREAM,
+            **({"attack": ATTACK_STREAM, "score": SCORE_STREAM} if randomized else {}),
+        },
+        "draws": DRAW_RULE,  # every stream seeded with seed + index (example_generators)
         **({"votes": votes} if randomized else {}),
     }
 
 
 # --------------------------------------------------------------------------- certified accuracy
 
-def certify_example(model: nn.Module, x: torch.Tensor, label: int, *, index: int, noise, n0: int = 100,
-                    n: int = 10000, alpha: float = 0.001, batch_size: int = 1000, seed: int = 0,
-                    device="cpu") -> dict:
+
+def certify_example(
+    model: nn.Module,
+    x: torch.Tensor,
+    label: int,
+    *,
+    index: int,
+    noise,
+    n0: int = 100,
+    n: int = 10000,
+    alpha: float = 0.001,
+    batch_size: int = 1000,
+    seed: int = 0,
+    device="cpu",
+) -> dict:
     """Cohen et al.'s CERTIFY on one input, with the generator ``make_generator(seed + index)``.
 
     Returns the row {index, label, predict, radius, correct, seconds} of Cohen et al.'s certify
@@ -449,16 +558,34 @@ def certify_example(model: nn.Module, x: torch.Tensor, label: int, *, index: int
     """
     started = time.perf_counter()
     generator = make_generator(int(seed) + int(index), resolve_device(device))
-    predicted, radius = smoothing.certify(model, x, noise=noise, n0=n0, n=n, alpha=alpha,
-                                          batch_size=batch_size, generator=generator)
-    return {"index": int(index), "label": int(label), "predict": int(predicted), "radius": float(radius),
-            "correct": int(predicted == int(label) and predicted != smoothing.ABSTAIN),
-            "seconds": time.perf_counter() - started}
+    predicted, radius = smoothing.certify(
+        model, x, noise=noise, n0=n0, n=n, alpha=alpha, batch_size=batch_size, generator=generator
+    )
+    return {
+        "index": int(index),
+        "label": int(label),
+        "predict": int(predicted),
+        "radius": float(radius),
+        "correct": int(predicted == int(label) and predicted != smoothing.ABSTAIN),
+        "seconds": time.perf_counter() - started,
+    }
 
 
-def certify_dataset(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, noise, n0: int = 100,
-                    n: int = 10000, alpha: float = 0.001, batch_size: int = 1000, seed: int = 0,
-                    device="cpu", callback=None, indices=None) -> list[dict]:
+def certify_dataset(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    noise,
+    n0: int = 100,
+    n: int = 10000,
+    alpha: float = 0.001,
+    batch_size: int = 1000,
+    seed: int = 0,
+    device="cpu",
+    callback=None,
+    indices=None,
+) -> list[dict]:
     """CERTIFY (Cohen et al. 2019, Algorithm 1) on every input: one row per example (see
     :func:`certify_example`).
 
@@ -471,11 +598,26 @@ def certify_dataset(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, noise
     _check_dataset(x, y)
     indices = list(range(len(x))) if indices is None else [int(i) for i in indices]
     if len(indices) != len(x):
-        raise ValueError(f"indices must give one dataset index per input, got {len(indices)} for {len(x)} inputs.")
+        raise ValueError(
+            f"indices must give one dataset index per input, got {len(indices)} for {len(x)} inputs."
+        )
     rows = []
     for position, (index, label) in enumerate(zip(indices, y.tolist())):
-        rows.append(certify_example(model, x[position], label, index=index, noise=noise, n0=n0, n=n,
-                                    alpha=alpha, batch_size=batch_size, seed=seed, device=device))
+        rows.append(
+            certify_example(
+                model,
+                x[position],
+                label,
+                index=index,
+                noise=noise,
+                n0=n0,
+                n=n,
+                alpha=alpha,
+                batch_size=batch_size,
+                seed=seed,
+                device=device,
+            )
+        )
         if callback is not None:
             callback(position + 1, len(x))
     return rows
@@ -490,8 +632,11 @@ def certified_accuracy(rows: list[dict], radius: float) -> float:
     radius = _check_radius(radius)
     if not rows:
         raise ValueError("certified_accuracy needs at least one row from certify_dataset.")
-    hits = sum(1 for row in rows
-               if row["correct"] and row["predict"] != smoothing.ABSTAIN and row["radius"] >= radius)
+    hits = sum(
+        1
+        for row in rows
+        if row["correct"] and row["predict"] != smoothing.ABSTAIN and row["radius"] >= radius
+    )
     return hits / len(rows)
 
 
@@ -500,8 +645,19 @@ def certified_accuracy_curve(rows: list[dict], radii: list[float]) -> list[float
     return [certified_accuracy(rows, r) for r in radii]
 
 
-def smoothed_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, noise, n: int, alpha: float,
-                      batch_size: int, seed: int = 0, device="cpu", indices=None) -> float:
+def smoothed_accuracy(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    noise,
+    n: int,
+    alpha: float,
+    batch_size: int,
+    seed: int = 0,
+    device="cpu",
+    indices=None,
+) -> float:
     """Clean accuracy of the smoothed classifier: PREDICT (Cohen et al. 2019) on each input, with
     the generator ``make_generator(seed + index)``; abstentions count as wrong."""
     _check_dataset(x, y)
@@ -509,26 +665,61 @@ def smoothed_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, noi
     indices = list(range(len(x))) if indices is None else [int(i) for i in indices]
     correct = 0
     for position, (index, label) in enumerate(zip(indices, y.tolist())):
-        predicted = smoothing.predict(model, x[position], noise=noise, n=n, alpha=alpha, batch_size=batch_size,
-                                      generator=make_generator(int(seed) + index, device))
+        predicted = smoothing.predict(
+            model,
+            x[position],
+            noise=noise,
+            n=n,
+            alpha=alpha,
+            batch_size=batch_size,
+            generator=make_generator(int(seed) + index, device),
+        )
         correct += int(predicted == label)
     return correct / len(x)
 
 
-def smoothed_vote_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, noise, n: int,
-                           batch_size: int = 1000, seed: int = 0, device="cpu") -> float:
+def smoothed_vote_accuracy(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    noise,
+    n: int,
+    batch_size: int = 1000,
+    seed: int = 0,
+    device="cpu",
+) -> float:
     """Accuracy of the smoothed classifier F_rob(x) = argmax_c P_ε(F(x + ε) = c), estimated by the
     majority vote of n noisy copies per input (no abstention), all inputs batched together with
     draws from ``make_generator(seed, device)``."""
     _check_dataset(x, y)
-    counts = smoothing.sample_counts_many(model, x.to(resolve_device(device)), noise=noise, num=n,
-                                          batch_size=batch_size, generator=make_generator(seed, device))
+    counts = smoothing.sample_counts_many(
+        model,
+        x.to(resolve_device(device)),
+        noise=noise,
+        num=n,
+        batch_size=batch_size,
+        generator=make_generator(seed, device),
+    )
     return int((counts.argmax(dim=1) == y.cpu()).sum()) / len(x)
 
 
-def tradeoff(model_fn, x: torch.Tensor, y: torch.Tensor, *, noise_name: str, scales: list[float],
-             radius: float, n0: int = 100, n: int = 1000, alpha: float = 0.001, batch_size: int = 1000,
-             seed: int = 0, device="cpu", callback=None) -> list[dict]:
+def tradeoff(
+    model_fn,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    noise_name: str,
+    scales: list[float],
+    radius: float,
+    n0: int = 100,
+    n: int = 1000,
+    alpha: float = 0.001,
+    batch_size: int = 1000,
+    seed: int = 0,
+    device="cpu",
+    callback=None,
+) -> list[dict]:
     """The robustness–accuracy trade-off: for each noise scale, the smoothed classifier's clean
     accuracy (PREDICT) and its certified accuracy at ``radius`` (CERTIFY).
 
@@ -546,25 +737,52 @@ def tradeoff(model_fn, x: torch.Tensor, y: torch.Tensor, *, noise_name: str, sca
     for k, scale in enumerate(scales):
         noise = make_noise(noise_name, scale)
         model = model_fn(scale)
-        rows = certify_dataset(model, x, y, noise=noise, n0=n0, n=n, alpha=alpha, batch_size=batch_size,
-                               seed=seed, device=device)
-        out.append({
-            "noise": noise_name, "scale": float(scale), "std": noise.std, "radius": radius,
-            "clean_accuracy": smoothed_accuracy(model, x, y, noise=noise, n=n, alpha=alpha,
-                                                batch_size=batch_size, seed=seed, device=device),
-            "certified_accuracy": certified_accuracy(rows, radius),
-            "certified_accuracy_at_0": certified_accuracy(rows, 0.0),
-            "abstain_rate": sum(row["predict"] == smoothing.ABSTAIN for row in rows) / len(rows),
-        })
+        rows = certify_dataset(
+            model, x, y, noise=noise, n0=n0, n=n, alpha=alpha, batch_size=batch_size, seed=seed, device=device
+        )
+        out.append(
+            {
+                "noise": noise_name,
+                "scale": float(scale),
+                "std": noise.std,
+                "radius": radius,
+                "clean_accuracy": smoothed_accuracy(
+                    model,
+                    x,
+                    y,
+                    noise=noise,
+                    n=n,
+                    alpha=alpha,
+                    batch_size=batch_size,
+                    seed=seed,
+                    device=device,
+                ),
+                "certified_accuracy": certified_accuracy(rows, radius),
+                "certified_accuracy_at_0": certified_accuracy(rows, 0.0),
+                "abstain_rate": sum(row["predict"] == smoothing.ABSTAIN for row in rows) / len(rows),
+            }
+        )
         if callback is not None:
             callback(k + 1, len(scales))
     return out
 
 
-def empirical_vs_certified(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, noise,
-                           eps_list: list[float], n0: int = 100, n: int = 1000, alpha: float = 0.001,
-                           eot: int = 8, steps: int = 20, seed: int = 0, device="cpu",
-                           batch_size: int = 1000) -> dict:
+def empirical_vs_certified(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    noise,
+    eps_list: list[float],
+    n0: int = 100,
+    n: int = 1000,
+    alpha: float = 0.001,
+    eot: int = 8,
+    steps: int = 20,
+    seed: int = 0,
+    device="cpu",
+    batch_size: int = 1000,
+) -> dict:
     """Upper and lower bounds on the smoothed classifier's ℓ2 robust accuracy at each ε.
 
     - empirical (upper bound): the accuracy of F_rob (majority vote of n noisy copies,
@@ -582,8 +800,9 @@ def empirical_vs_certified(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *
     eps_list = _check_budgets(eps_list)
     steps = checks.positive_int(steps, "steps")
     device = resolve_device(device)
-    rows = certify_dataset(model, x, y, noise=noise, n0=n0, n=n, alpha=alpha, batch_size=batch_size,
-                           seed=seed, device=device)
+    rows = certify_dataset(
+        model, x, y, noise=noise, n0=n0, n=n, alpha=alpha, batch_size=batch_size, seed=seed, device=device
+    )
     # F̃_ε(x) = F(x + ε): the randomized network the attacker differentiates (fresh noise each pass),
     # its noise from the stream ATTACK_STREAM, never the draws (make_generator(seed)) that score it.
     noisy_model = nn.Sequential(StreamNoise(noise, stream_generator(seed, ATTACK_STREAM, device)), model)
@@ -593,13 +812,40 @@ def empirical_vs_certified(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *
             x_attacked = x
         else:
             generator = make_generator(seed, device)
-            x_attacked = torch.cat([
-                attacks.pgd(noisy_model, x[part].to(device), y[part].to(device), eps=eps,
-                            step=2.5 * eps / steps, steps=steps, norm="l2", loss="ce", eot=eot,
-                            generator=generator).cpu()
-                for part in _batches(len(x), 64)])
-        empirical.append(smoothed_vote_accuracy(model, x_attacked, y, noise=noise, n=n, batch_size=batch_size,
-                                                seed=seed, device=device))
-    return {"eps": eps_list, "empirical": empirical, "certified": certified_accuracy_curve(rows, eps_list),
-            "rows": rows, "norm": "l2", "noise": noise.label, "n0": n0, "n": n, "alpha": alpha,
-            "eot": eot, "steps": steps, "seed": seed, "examples": len(x)}
+            x_attacked = torch.cat(
+                [
+                    attacks.pgd(
+                        noisy_model,
+                        x[part].to(device),
+                        y[part].to(device),
+                        eps=eps,
+                        step=2.5 * eps / steps,
+                        steps=steps,
+                        norm="l2",
+                        loss="ce",
+                        eot=eot,
+                        generator=generator,
+                    ).cpu()
+                    for part in _batches(len(x), 64)
+                ]
+            )
+        empirical.append(
+            smoothed_vote_accuracy(
+                model, x_attacked, y, noise=noise, n=n, batch_size=batch_size, seed=seed, device=device
+            )
+        )
+    return {
+        "eps": eps_list,
+        "empirical": empirical,
+        "certified": certified_accuracy_curve(rows, eps_list),
+        "rows": rows,
+        "norm": "l2",
+        "noise": noise.label,
+        "n0": n0,
+        "n": n,
+        "alpha": alpha,
+        "eot": eot,
+        "steps": steps,
+        "seed": seed,
+        "examples": len(x),
+    }

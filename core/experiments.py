@@ -12,6 +12,7 @@ This module is the command line only: it parses and checks the arguments, then c
 runs in core.runs (train, evaluate, certify, tradeoff, talk_table), the recipes in core.recipes, the
 README tables in core.report and the regeneration plan in core.regenerate.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,8 +20,10 @@ import inspect
 import sys
 from pathlib import Path
 
-from core import report as tables, runs, zoo
+from core import report as tables
+from core import runs, zoo
 from core.device import resolve_device
+
 # The names other code reads from here (the recipes, the certify files' provenance, the machine label).
 from core.recipes import RECIPE_KEYS, RECIPES, build_model, override_recipe, recipe  # noqa: F401
 from core.runs import RESULTS_DIR, _cpu_name, _device_label, curve_budgets, cw_curve_options, drawn_with  # noqa: F401
@@ -34,11 +37,16 @@ def _handler(run):
     def handler(args):
         argv = sys.argv[1:] if getattr(args, "argv", None) is None else args.argv
         return run(**{key: getattr(args, key) for key in options}, argv=list(argv))
+
     handler.run = run
     return handler
 
 
-command_train, command_evaluate, command_certify = _handler(runs.train), _handler(runs.evaluate), _handler(runs.certify)
+command_train, command_evaluate, command_certify = (
+    _handler(runs.train),
+    _handler(runs.evaluate),
+    _handler(runs.certify),
+)
 command_tradeoff, command_talk_table = _handler(runs.tradeoff), _handler(runs.talk_table)
 
 
@@ -55,15 +63,27 @@ def command_regenerate(args) -> None:
     """Every shipped result from its recorded command, in dependency order (core.regenerate)."""
     from core import regenerate
 
-    steps = regenerate.plan(results_dir=args.results_dir, models_dir=args.models_dir, data_dir=args.data_dir,
-                            device=args.device, model=args.model, only=args.only, stale=args.stale)
+    steps = regenerate.plan(
+        results_dir=args.results_dir,
+        models_dir=args.models_dir,
+        data_dir=args.data_dir,
+        device=args.device,
+        model=args.model,
+        only=args.only,
+        stale=args.stale,
+    )
     if regenerate.run(steps, dry_run=args.dry_run):
-        raise ValueError("regeneration stopped at the failed step above; fix it and rerun with --only or --model.")
+        raise ValueError(
+            "regeneration stopped at the failed step above; fix it and rerun with --only or --model."
+        )
 
 
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m core.experiments", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m core.experiments",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     def data_and_folders(p):
@@ -85,53 +105,100 @@ def make_parser() -> argparse.ArgumentParser:
     train_parser.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
     train_parser.add_argument("--width", type=int, default=None, help="override the recipe's CNN width")
     train_parser.add_argument("--train-limit", type=int, default=None, help="use only N training images")
-    train_parser.add_argument("--holdout", type=int, default=None,
-                              help="measure on the last N training images instead of the test set (a recipe "
-                              "study; needs --models-dir outside assets/models)")
-    train_parser.add_argument("--recipe", default=None,
-                              help="JSON merged into the model's recipe, e.g. '{\"architecture\": {\"kind\": "
-                              "\"cifar_resnet\"}, \"epochs\": 12}'")
-    train_parser.add_argument("--eval-examples", type=int, default=None,
-                              help="evaluate each epoch on only N images (the final one uses all)")
-    train_parser.add_argument("--resume", action="store_true",
-                              help="checkpoint after every epoch and continue from the latest checkpoint of the same "
-                              "command (pass it from the first run; the result is identical to an uninterrupted run)")
-    train_parser.add_argument("--checkpoint-dir", default=None,
-                              help="where --resume keeps its checkpoint (default runs/checkpoints/<name>-<digest of the command>/)")
+    train_parser.add_argument(
+        "--holdout",
+        type=int,
+        default=None,
+        help="measure on the last N training images instead of the test set (a recipe "
+        "study; needs --models-dir outside assets/models)",
+    )
+    train_parser.add_argument(
+        "--recipe",
+        default=None,
+        help='JSON merged into the model\'s recipe, e.g. \'{"architecture": {"kind": '
+        '"cifar_resnet"}, "epochs": 12}\'',
+    )
+    train_parser.add_argument(
+        "--eval-examples",
+        type=int,
+        default=None,
+        help="evaluate each epoch on only N images (the final one uses all)",
+    )
+    train_parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="checkpoint after every epoch and continue from the latest checkpoint of the same "
+        "command (pass it from the first run; the result is identical to an uninterrupted run)",
+    )
+    train_parser.add_argument(
+        "--checkpoint-dir",
+        default=None,
+        help="where --resume keeps its checkpoint (default runs/checkpoints/<name>-<digest of the command>/)",
+    )
     train_parser.set_defaults(handler=command_train)
     evaluate_parser = sub.add_parser("evaluate", help="the talk's table and accuracy-vs-budget curves")
     common(evaluate_parser)
-    evaluate_parser.add_argument("--eps", type=float, default=None, help="ℓ∞ budget (default 0.3 MNIST, 8/255 CIFAR-10)")
+    evaluate_parser.add_argument(
+        "--eps", type=float, default=None, help="ℓ∞ budget (default 0.3 MNIST, 8/255 CIFAR-10)"
+    )
     evaluate_parser.add_argument("--eot", type=int, default=8, help="EOT samples for randomized models")
     evaluate_parser.add_argument("--curve-examples", type=int, default=500)
     evaluate_parser.add_argument("--curve-steps", type=int, default=10)
-    evaluate_parser.add_argument("--batch-size", type=int, default=256,
-                                 help="images attacked together (and shared out per torchrun rank); never changes the rows")
-    evaluate_parser.add_argument("--curve-restarts", type=int, default=1,
-                                 help="PGD curves: random restarts; an image counts robust only if it survives all")
-    evaluate_parser.add_argument("--overwrite", action="store_true",
-                                 help="replace a result file computed with other settings")
+    evaluate_parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=256,
+        help="images attacked together (and shared out per torchrun rank); never changes the rows",
+    )
+    evaluate_parser.add_argument(
+        "--curve-restarts",
+        type=int,
+        default=1,
+        help="PGD curves: random restarts; an image counts robust only if it survives all",
+    )
+    evaluate_parser.add_argument(
+        "--overwrite", action="store_true", help="replace a result file computed with other settings"
+    )
     evaluate_parser.set_defaults(handler=command_evaluate)
 
     certify_parser = sub.add_parser("certify", help="certified accuracy of a smoothed model (Cohen et al.)")
     common(certify_parser)
     certify_parser.add_argument("--n0", type=int, default=100)
-    certify_parser.add_argument("--n", "--num-samples", dest="n", type=int, default=10000,
-                                help="estimation draws per image (--num-samples under torchrun)")
+    certify_parser.add_argument(
+        "--n",
+        "--num-samples",
+        dest="n",
+        type=int,
+        default=10000,
+        help="estimation draws per image (--num-samples under torchrun)",
+    )
     certify_parser.add_argument("--alpha", type=float, default=0.001)
     certify_parser.add_argument("--every", type=int, default=20, help="certify every k-th test image")
     certify_parser.add_argument("--limit", type=int, default=500)
-    certify_parser.add_argument("--batch-size", type=int, default=None,
-                                help="noisy copies per forward pass (default: calibrated; never changes the rows)")
-    certify_parser.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
-                                help="bf16 autocast: another classifier, only where the hardware has native bf16")
-    certify_parser.add_argument("--overwrite", action="store_true",
-                                help="replace a result file computed with other settings")
-    certify_parser.add_argument("--resume", action="store_true",
-                                help="reuse the rows of an interrupted run with the same settings")
-    certify_parser.add_argument("--tag", default=None,
-                                help="write certify_<name>@<tag>.json beside the model's main file (e.g. n100000 "
-                                     "for a run at another n), which tables and pages keep reading")
+    certify_parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="noisy copies per forward pass (default: calibrated; never changes the rows)",
+    )
+    certify_parser.add_argument(
+        "--precision",
+        choices=("fp32", "bf16"),
+        default="fp32",
+        help="bf16 autocast: another classifier, only where the hardware has native bf16",
+    )
+    certify_parser.add_argument(
+        "--overwrite", action="store_true", help="replace a result file computed with other settings"
+    )
+    certify_parser.add_argument(
+        "--resume", action="store_true", help="reuse the rows of an interrupted run with the same settings"
+    )
+    certify_parser.add_argument(
+        "--tag",
+        default=None,
+        help="write certify_<name>@<tag>.json beside the model's main file (e.g. n100000 "
+        "for a run at another n), which tables and pages keep reading",
+    )
     certify_parser.set_defaults(handler=command_certify)
 
     tradeoff_parser = sub.add_parser("tradeoff", help="aggregate certify results into the trade-off table")
@@ -142,34 +209,61 @@ def make_parser() -> argparse.ArgumentParser:
     report_parser = sub.add_parser("report", help="markdown tables of shipped models and results")
     report_parser.add_argument("--models-dir", default=str(zoo.MODELS_DIR))
     report_parser.add_argument("--results-dir", default=str(RESULTS_DIR))
-    report_parser.add_argument("--readme", default=None, help="also rewrite the tables between the "
-                               "results markers of this Markdown file (docs/RESULTS.md)")
+    report_parser.add_argument(
+        "--readme",
+        default=None,
+        help="also rewrite the tables between the results markers of this Markdown file (docs/RESULTS.md)",
+    )
     report_parser.set_defaults(handler=command_report)
 
-    talk_parser = sub.add_parser("talk-table", help="the talk's table for the noise-trained models: EOT attacks, "
-                                 "scored by the vote of many noisy passes")
+    talk_parser = sub.add_parser(
+        "talk-table",
+        help="the talk's table for the noise-trained models: EOT attacks, "
+        "scored by the vote of many noisy passes",
+    )
     talk_parser.add_argument("--dataset", required=True, help="mnist or cifar10")
-    talk_parser.add_argument("--models", nargs="+", default=None,
-                             help="zoo models (default: every noise-trained model of the dataset)")
+    talk_parser.add_argument(
+        "--models",
+        nargs="+",
+        default=None,
+        help="zoo models (default: every noise-trained model of the dataset)",
+    )
     data_and_folders(talk_parser)
-    talk_parser.add_argument("--eps", type=float, default=None, help="ℓ∞ budget (default 0.3 MNIST, 8/255 CIFAR-10)")
-    talk_parser.add_argument("--eot", type=int, default=8, help="noise draws averaged in each attack gradient")
-    talk_parser.add_argument("--votes", type=int, default=100, help="noisy forward passes voting on each prediction")
+    talk_parser.add_argument(
+        "--eps", type=float, default=None, help="ℓ∞ budget (default 0.3 MNIST, 8/255 CIFAR-10)"
+    )
+    talk_parser.add_argument(
+        "--eot", type=int, default=8, help="noise draws averaged in each attack gradient"
+    )
+    talk_parser.add_argument(
+        "--votes", type=int, default=100, help="noisy forward passes voting on each prediction"
+    )
     talk_parser.add_argument("--every", type=int, default=100, help="use every k-th test image")
     talk_parser.add_argument("--limit", type=int, default=100, help="at most this many test images")
     talk_parser.add_argument("--batch-size", type=int, default=100)
-    talk_parser.add_argument("--overwrite", action="store_true",
-                             help="replace a result file computed with other settings")
+    talk_parser.add_argument(
+        "--overwrite", action="store_true", help="replace a result file computed with other settings"
+    )
     talk_parser.set_defaults(handler=command_talk_table)
 
-    regenerate_parser = sub.add_parser("regenerate", help="rerun the recorded command of every shipped result "
-                                       "file, then the README tables and the scene build (core.regenerate)")
-    regenerate_parser.add_argument("--data-dir", default=None, help="replaces the data folder of the recorded commands")
+    regenerate_parser = sub.add_parser(
+        "regenerate",
+        help="rerun the recorded command of every shipped result "
+        "file, then the README tables and the scene build (core.regenerate)",
+    )
+    regenerate_parser.add_argument(
+        "--data-dir", default=None, help="replaces the data folder of the recorded commands"
+    )
     regenerate_parser.add_argument("--device", default=None, help="replaces the recorded device")
     regenerate_parser.add_argument("--model", default=None, help="only what depends on this zoo model")
-    regenerate_parser.add_argument("--only", default=None, help="only result files matching this glob, e.g. 'attacks_*'")
-    regenerate_parser.add_argument("--stale", action="store_true",
-                                   help="only results computed from other weights than the zoo's (a retrained model)")
+    regenerate_parser.add_argument(
+        "--only", default=None, help="only result files matching this glob, e.g. 'attacks_*'"
+    )
+    regenerate_parser.add_argument(
+        "--stale",
+        action="store_true",
+        help="only results computed from other weights than the zoo's (a retrained model)",
+    )
     regenerate_parser.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
     regenerate_parser.add_argument("--models-dir", default=str(zoo.MODELS_DIR))
     regenerate_parser.add_argument("--results-dir", default=str(RESULTS_DIR))
@@ -180,14 +274,38 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 # Arguments that must be positive integers / a probability, checked before anything is read or written.
-POSITIVE_INTEGERS = ("epochs", "width", "train_limit", "eval_examples", "test_limit", "eot", "curve_examples",
-                     "curve_steps", "curve_restarts", "n0", "n", "every", "limit", "batch_size")
+POSITIVE_INTEGERS = (
+    "epochs",
+    "width",
+    "train_limit",
+    "eval_examples",
+    "test_limit",
+    "eot",
+    "curve_examples",
+    "curve_steps",
+    "curve_restarts",
+    "n0",
+    "n",
+    "every",
+    "limit",
+    "batch_size",
+)
 
 
 # The largest value each count may take: past these a run would take years or overflow an index
 # (the largest split has 60,000 images; CERTIFY at n = 10⁹ is hours per image on a GPU).
-UPPER_BOUNDS = {"every": 60_000, "limit": 10_000_000, "n0": 10**9, "n": 10**9, "eot": 10_000, "epochs": 100_000,
-                "width": 4096, "curve_steps": 100_000, "curve_restarts": 1_000, "batch_size": 10**7}
+UPPER_BOUNDS = {
+    "every": 60_000,
+    "limit": 10_000_000,
+    "n0": 10**9,
+    "n": 10**9,
+    "eot": 10_000,
+    "epochs": 100_000,
+    "width": 4096,
+    "curve_steps": 100_000,
+    "curve_restarts": 1_000,
+    "batch_size": 10**7,
+}
 
 
 def check_arguments(args) -> None:
@@ -197,12 +315,14 @@ def check_arguments(args) -> None:
         if value is not None and value < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be a positive whole number, got {value}.")
         if value is not None and value > UPPER_BOUNDS.get(name, 10**9):
-            raise ValueError(f"--{name.replace('_', '-')} {value} is beyond what a run can use: at most "
-                             f"{UPPER_BOUNDS.get(name, 10**9):,}.")
+            raise ValueError(
+                f"--{name.replace('_', '-')} {value} is beyond what a run can use: at most "
+                f"{UPPER_BOUNDS.get(name, 10**9):,}."
+            )
     if getattr(args, "seed", 0) < 0:
         raise ValueError(f"--seed must be a non-negative whole number, got {args.seed}.")
     if getattr(args, "name", None) is not None:
-        zoo.check_name(args.name)           # names become file names: none may leave its folder
+        zoo.check_name(args.name)  # names become file names: none may leave its folder
     if getattr(args, "tag", None) is not None:
         from core import results
 
@@ -235,12 +355,15 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:  # DatasetUnavailable, ModelUnavailable, bad arguments
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except OSError as error:     # an unwritable results folder, a full disk
-        print(f"error: cannot write {Path(error.filename or '').name or 'the result'} "
-              f"({error.strerror or error}): choose a writable --results-dir / --models-dir.", file=sys.stderr)
+    except OSError as error:  # an unwritable results folder, a full disk
+        print(
+            f"error: cannot write {Path(error.filename or '').name or 'the result'} "
+            f"({error.strerror or error}): choose a writable --results-dir / --models-dir.",
+            file=sys.stderr,
+        )
         return 2
     finally:
-        distributed.finish(synchronize=succeeded)   # under torchrun: every rank leaves the group together
+        distributed.finish(synchronize=succeeded)  # under torchrun: every rank leaves the group together
     return 0
 
 

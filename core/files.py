@@ -2,6 +2,7 @@
 
 A run killed mid-write (kill -9, a full disk) leaves the previous file intact, never half of one.
 """
+
 from __future__ import annotations
 
 import os
@@ -30,7 +31,7 @@ def write_atomic(path: Path | str, content: str | bytes) -> Path:
             stream.write(content.encode() if isinstance(content, str) else content)
             stream.flush()
             os.fsync(stream.fileno())
-        os.chmod(temporary, _mode_for(path))      # mkstemp makes 0600; keep what a plain write gives
+        os.chmod(temporary, _mode_for(path))  # mkstemp makes 0600; keep what a plain write gives
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -62,16 +63,24 @@ def read_bounded(path: Path | str, limit: int, *, shown: str | None = None) -> b
     except FileNotFoundError:
         raise
     except OSError as error:
-        raise FileRefused(f"{shown} cannot be read ({error.strerror}): restore it from the repository.") from None
+        raise FileRefused(
+            f"{shown} cannot be read ({error.strerror}): restore it from the repository."
+        ) from None
     with os.fdopen(handle, "rb") as stream:
         status = os.fstat(stream.fileno())
         if not stat.S_ISREG(status.st_mode):
-            raise FileRefused(f"{shown} is not a regular file: replace it with the real file from the repository.")
+            raise FileRefused(
+                f"{shown} is not a regular file: replace it with the real file from the repository."
+            )
         if status.st_size > limit:
-            raise FileRefused(f"{shown} is {status.st_size:,} bytes, more than the {limit:,} it may hold: "
-                              "replace it with the real file from the repository.")
+            raise FileRefused(
+                f"{shown} is {status.st_size:,} bytes, more than the {limit:,} it may hold: "
+                "replace it with the real file from the repository."
+            )
         content = stream.read(limit + 1)
-    if len(content) > limit:     # grew while being read
-        raise FileRefused(f"{shown} is larger than the {limit:,} bytes it may hold: replace it with the real file "
-                          "from the repository.")
+    if len(content) > limit:  # grew while being read
+        raise FileRefused(
+            f"{shown} is larger than the {limit:,} bytes it may hold: replace it with the real file "
+            "from the repository."
+        )
     return content

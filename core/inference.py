@@ -16,6 +16,7 @@ the counts are those of the plain model. bf16 autocast is a different classifier
 request (``precision="bf16"``), only where the hardware runs bf16 natively (:func:`native_bf16`),
 and recorded with the results, so that PREDICT and CERTIFY both use it.
 """
+
 from __future__ import annotations
 
 import copy
@@ -34,11 +35,11 @@ from core.device import make_generator, resolve_device, strict_fp32
 PRECISIONS = ("fp32", "bf16")
 MEMORY_FORMATS = ("contiguous", "channels_last")
 GRAPHS = ("eager", "frozen")
-CPU_MEMORY_BUDGET = 2 * 1024**3          # bytes of activations a CPU run may hold at once
-GPU_MEMORY_SHARE = 0.5                   # of the GPU memory free at calibration
+CPU_MEMORY_BUDGET = 2 * 1024**3  # bytes of activations a CPU run may hold at once
+GPU_MEMORY_SHARE = 0.5  # of the GPU memory free at calibration
 CPU_BATCH_SIZES = (100, 250, 500, 1000, 2000)
 GPU_BATCH_SIZES = (1000, 2000, 4000, 8000, 16000)
-CONFIRM_ROUNDS = 5                       # the best batch sizes meet again side by side (_tournament)
+CONFIRM_ROUNDS = 5  # the best batch sizes meet again side by side (_tournament)
 CONTENDERS = 3
 
 
@@ -50,6 +51,7 @@ class InferencePlan:
     which folds batch norm itself), ``batch_size`` (noisy copies per forward pass). ``samples_per_second``
     is the throughput calibration measured for it, ``measured`` every candidate's
     (label, batch size, samples/s), ``device`` where it was measured."""
+
     precision: str = "fp32"
     memory_format: str = "contiguous"
     fold_batchnorm: bool = False
@@ -73,7 +75,9 @@ class InferencePlan:
         record = asdict(self)
         record["measured"] = [list(row) for row in self.measured]
         if self.device.startswith("cuda") and self.precision == "fp32":
-            record["fp32_kernels"] = "ieee"     # core.device.strict_fp32: no TF32 (files without it used cuDNN's TF32)
+            record["fp32_kernels"] = (
+                "ieee"  # core.device.strict_fp32: no TF32 (files without it used cuDNN's TF32)
+            )
         return record
 
     @classmethod
@@ -103,8 +107,10 @@ def check_precision(precision: str, device="cpu") -> str:
     if precision not in PRECISIONS:
         raise ValueError(f"Unknown precision {precision!r}: choose fp32 (the certified classifier) or bf16.")
     if precision == "bf16" and not native_bf16(device):
-        raise ValueError(f"This {resolve_device(device).type.upper()} has no native bfloat16 support, so bf16 "
-                         "would be slower than fp32 and certify another classifier: use --precision fp32.")
+        raise ValueError(
+            f"This {resolve_device(device).type.upper()} has no native bfloat16 support, so bf16 "
+            "would be slower than fp32 and certify another classifier: use --precision fp32."
+        )
     return precision
 
 
@@ -133,7 +139,10 @@ def has_conv_batchnorm(model: nn.Module) -> bool:
     for parent in model.modules():
         if isinstance(parent, nn.Sequential):
             children = list(parent.children())
-            if any(isinstance(a, nn.Conv2d) and isinstance(b, nn.BatchNorm2d) for a, b in zip(children, children[1:])):
+            if any(
+                isinstance(a, nn.Conv2d) and isinstance(b, nn.BatchNorm2d)
+                for a, b in zip(children, children[1:])
+            ):
                 return True
     return False
 
@@ -156,8 +165,12 @@ def freeze_graph(model: nn.Module, example: torch.Tensor) -> torch.jit.ScriptMod
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with torch.no_grad():
-            frozen = torch.jit.freeze(torch.jit.trace(copy.deepcopy(model).eval(), example, check_trace=False))
-    doubts = [str(w.message).splitlines()[0] for w in caught if issubclass(w.category, torch.jit.TracerWarning)]
+            frozen = torch.jit.freeze(
+                torch.jit.trace(copy.deepcopy(model).eval(), example, check_trace=False)
+            )
+    doubts = [
+        str(w.message).splitlines()[0] for w in caught if issubclass(w.category, torch.jit.TracerWarning)
+    ]
     if doubts:
         raise RuntimeError(f"the trace may not generalise: {doubts[0]}")
     return frozen
@@ -176,9 +189,13 @@ class PreparedModel(nn.Module):
         if plan.graph not in GRAPHS:
             raise ValueError(f"Unknown graph {plan.graph!r}: choose eager or frozen.")
         if plan.graph == "frozen" and not can_freeze(model):
-            raise ValueError("This model draws its own noise, so it cannot run as a frozen graph: use graph='eager'.")
+            raise ValueError(
+                "This model draws its own noise, so it cannot run as a frozen graph: use graph='eager'."
+            )
         if plan.graph == "frozen" and plan.precision != "fp32":
-            raise ValueError("A frozen graph runs in fp32 only (tracing under autocast is not reliable): use graph='eager' for bf16.")
+            raise ValueError(
+                "A frozen graph runs in fp32 only (tracing under autocast is not reliable): use graph='eager' for bf16."
+            )
         inner = fold_batchnorm(model) if plan.fold_batchnorm else copy.deepcopy(model).eval()
         self.channels_last = plan.memory_format == "channels_last"
         if self.channels_last:
@@ -192,7 +209,7 @@ class PreparedModel(nn.Module):
         if self.plan.graph == "eager":
             return self.inner(x)
         if "frozen" not in self._graph_cache:
-            with _FREEZING:                   # one trace even when two threads share the model
+            with _FREEZING:  # one trace even when two threads share the model
                 if "frozen" not in self._graph_cache:
                     self._graph_cache["frozen"] = freeze_graph(self.inner, x)
         return self._graph_cache["frozen"](x)
@@ -209,8 +226,12 @@ class PreparedModel(nn.Module):
 def prepare(model: nn.Module, plan: InferencePlan) -> nn.Module:
     """``model`` (never modified) run the way ``plan`` says; the plain model itself for the default
     plan (fp32, contiguous, nothing folded, eager)."""
-    if plan.precision == "fp32" and plan.memory_format == "contiguous" and not plan.fold_batchnorm \
-            and plan.graph == "eager":
+    if (
+        plan.precision == "fp32"
+        and plan.memory_format == "contiguous"
+        and not plan.fold_batchnorm
+        and plan.graph == "eager"
+    ):
         return model
     return PreparedModel(model, plan)
 
@@ -222,9 +243,15 @@ def _bytes_per_row(model: nn.Module, example: torch.Tensor) -> int:
     """Activation bytes one noisy copy needs at once: the input and noise, and the two largest
     consecutive activations of the model (measured on one row)."""
     sizes = []
-    hooks = [module.register_forward_hook(lambda _, __, out: sizes.append(out.numel() * out.element_size())
-                                          if isinstance(out, torch.Tensor) else None)
-             for module in model.modules() if not list(module.children())]
+    hooks = [
+        module.register_forward_hook(
+            lambda _, __, out: (
+                sizes.append(out.numel() * out.element_size()) if isinstance(out, torch.Tensor) else None
+            )
+        )
+        for module in model.modules()
+        if not list(module.children())
+    ]
     try:
         with torch.inference_mode():
             model(example.unsqueeze(0))
@@ -265,25 +292,43 @@ def _tournament(candidates, batch, contenders, *, log=None):
     rows = max(size for _, size in contenders)
     relative = {key: [] for key in contenders}
     for round_index in range(CONFIRM_ROUNDS):
-        order = contenders[round_index % len(contenders):] + contenders[:round_index % len(contenders)]
+        order = contenders[round_index % len(contenders) :] + contenders[: round_index % len(contenders)]
         rates = {}
         for index, size in order:
             repeats = -(-rows // size)
-            rates[(index, size)] = repeats * size / sum(_seconds_per_batch(candidates[index][1], batch[:size], repeats))
+            rates[(index, size)] = (
+                repeats * size / sum(_seconds_per_batch(candidates[index][1], batch[:size], repeats))
+            )
         mean = statistics.fmean(rates.values())
         for key, value in rates.items():
             relative[key].append(value / mean)
     score = {key: statistics.median(values) for key, values in relative.items()}
     if log:
-        log("calibration, side by side (median speed relative to the round's mean, "
-            f"{CONFIRM_ROUNDS} rounds): " + "; ".join(f"{candidates[index][0].label} @ {size}: {score[(index, size)]:.2f}"
-                                                     for index, size in contenders))
+        log(
+            "calibration, side by side (median speed relative to the round's mean, "
+            f"{CONFIRM_ROUNDS} rounds): "
+            + "; ".join(
+                f"{candidates[index][0].label} @ {size}: {score[(index, size)]:.2f}"
+                for index, size in contenders
+            )
+        )
     return max(contenders, key=score.get)
 
 
-def calibrate(model: nn.Module, example: torch.Tensor, *, noise, precision: str = "fp32", device="cpu",
-              batch_sizes=None, memory_budget: int | None = None, rounds: int = 2, seed: int = 0,
-              graphs=GRAPHS, log=None) -> InferencePlan:
+def calibrate(
+    model: nn.Module,
+    example: torch.Tensor,
+    *,
+    noise,
+    precision: str = "fp32",
+    device="cpu",
+    batch_sizes=None,
+    memory_budget: int | None = None,
+    rounds: int = 2,
+    seed: int = 0,
+    graphs=GRAPHS,
+    log=None,
+) -> InferencePlan:
     """Measure the candidate ways of running ``model`` on noisy copies of ``example`` (one input, no
     batch dimension) and return the fastest :class:`InferencePlan` that gives the same argmax as the
     plain model on every calibration copy.
@@ -304,34 +349,44 @@ def calibrate(model: nn.Module, example: torch.Tensor, *, noise, precision: str 
     graphs = tuple(graphs)
     if not graphs or any(graph not in GRAPHS for graph in graphs):
         raise ValueError(f"graphs must name some of {', '.join(GRAPHS)}, got {graphs!r}.")
-    model = copy.deepcopy(model).eval()      # the caller's model keeps its mode and memory format
+    model = copy.deepcopy(model).eval()  # the caller's model keeps its mode and memory format
     example = example.to(device)
-    budget = _memory_budget(device) if memory_budget is None else checks.positive_int(memory_budget, "memory_budget")
+    budget = (
+        _memory_budget(device)
+        if memory_budget is None
+        else checks.positive_int(memory_budget, "memory_budget")
+    )
     sizes = tuple(batch_sizes or (GPU_BATCH_SIZES if device.type == "cuda" else CPU_BATCH_SIZES))
     per_row = _bytes_per_row(model, example)
-    fitting = [size for size in sizes if size * per_row <= budget] or [max(1, min(sizes[0], budget // max(per_row, 1)))]
+    fitting = [size for size in sizes if size * per_row <= budget] or [
+        max(1, min(sizes[0], budget // max(per_row, 1)))
+    ]
     middle = fitting[(len(fitting) - 1) // 2]
     generator = make_generator(seed, device)
-    with torch.inference_mode(), strict_fp32(device):       # time the IEEE fp32 kernels the run will use
+    with torch.inference_mode(), strict_fp32(device):  # time the IEEE fp32 kernels the run will use
         batch = example + noise.sample((max(fitting), *example.shape), generator=generator, device=device)
         reference = model(batch[:middle]).argmax(dim=1)
-        reference_small = model(batch[:3]).argmax(dim=1)    # its own batch: kernels may differ with the size
+        reference_small = model(batch[:3]).argmax(dim=1)  # its own batch: kernels may differ with the size
         candidates = []
-        ways = ([(False, "eager")] + [(True, "eager")] * has_conv_batchnorm(model)) * ("eager" in graphs) + \
-            [(False, "frozen")] * (can_freeze(model) and precision == "fp32" and "frozen" in graphs)
+        ways = ([(False, "eager")] + [(True, "eager")] * has_conv_batchnorm(model)) * ("eager" in graphs) + [
+            (False, "frozen")
+        ] * (can_freeze(model) and precision == "fp32" and "frozen" in graphs)
         for memory_format in MEMORY_FORMATS if example.ndim == 3 else MEMORY_FORMATS[:1]:
             for fold, graph in ways:
                 plan = InferencePlan(precision, memory_format, fold, middle, device=str(device), graph=graph)
                 try:
                     prepared = prepare(model, plan)
-                    prepared(batch[:middle])                              # warm-up (oneDNN primitives, the trace)
+                    prepared(batch[:middle])  # warm-up (oneDNN primitives, the trace)
                     # The argmax on the timed batch, and on a smaller one: a frozen graph traced at one
                     # batch size must also run the ragged last batch of a run.
-                    agrees = torch.equal(prepared(batch[:middle]).argmax(dim=1), reference) and \
-                        torch.equal(prepared(batch[:3]).argmax(dim=1), reference_small)
-                except RuntimeError as error:                             # a model TorchScript cannot trace
+                    agrees = torch.equal(prepared(batch[:middle]).argmax(dim=1), reference) and torch.equal(
+                        prepared(batch[:3]).argmax(dim=1), reference_small
+                    )
+                except RuntimeError as error:  # a model TorchScript cannot trace
                     if log:
-                        log(f"calibration: {plan.label} does not run ({str(error).splitlines()[0][:120]}): skipped")
+                        log(
+                            f"calibration: {plan.label} does not run ({str(error).splitlines()[0][:120]}): skipped"
+                        )
                     continue
                 if precision == "fp32" and not agrees:
                     if log:
@@ -339,8 +394,10 @@ def calibrate(model: nn.Module, example: torch.Tensor, *, noise, precision: str 
                     continue
                 candidates.append((plan, prepared))
         if not candidates:
-            raise ValueError(f"No way of running this model in {', '.join(graphs)} graph(s) gives the plain model's "
-                             "answers (see the calibration log): include 'eager' in graphs.")
+            raise ValueError(
+                f"No way of running this model in {', '.join(graphs)} graph(s) gives the plain model's "
+                "answers (see the calibration log): include 'eager' in graphs."
+            )
         # Stage 1: every way at the smallest and the middle batch size, since a way's rank can change with
         # the batch size (on the 2-core EPYC the frozen graph lost at 500 and won at 100-250). Stage 2: the
         # two fastest ways at every batch size. Rounds alternate, so a busy moment hurts every pair alike.
@@ -349,7 +406,7 @@ def calibrate(model: nn.Module, example: torch.Tensor, *, noise, precision: str 
         def time_pairs(pairs):
             for index, size in pairs:
                 if (index, size) not in timings:
-                    candidates[index][1](batch[:size])        # warm-up: oneDNN primitives per shape
+                    candidates[index][1](batch[:size])  # warm-up: oneDNN primitives per shape
                     timings[(index, size)] = []
             for _ in range(rounds):
                 for index, size in pairs:
@@ -358,8 +415,12 @@ def calibrate(model: nn.Module, example: torch.Tensor, *, noise, precision: str 
         def rate(key):
             return key[1] / statistics.median(timings[key])
 
-        time_pairs([(index, size) for size in sorted({min(fitting), middle}) for index in range(len(candidates))])
-        fastest = {index: max(rate(key) for key in timings if key[0] == index) for index in range(len(candidates))}
+        time_pairs(
+            [(index, size) for size in sorted({min(fitting), middle}) for index in range(len(candidates))]
+        )
+        fastest = {
+            index: max(rate(key) for key in timings if key[0] == index) for index in range(len(candidates))
+        }
         finalists = sorted(fastest, key=fastest.get, reverse=True)[:2]
         time_pairs([(index, size) for size in fitting for index in finalists if (index, size) not in timings])
         # The best way at each batch size, then the three fastest of those side by side: the batch size is
@@ -368,11 +429,17 @@ def calibrate(model: nn.Module, example: torch.Tensor, *, noise, precision: str 
         for key in sorted((key for key in timings if key[0] in finalists), key=rate, reverse=True):
             best_per_size.setdefault(key[1], key)
         contenders = sorted(best_per_size.values(), key=rate, reverse=True)[:CONTENDERS]
-        best_index, size = contenders[0] if len(contenders) == 1 else _tournament(candidates, batch, contenders, log=log)
+        best_index, size = (
+            contenders[0] if len(contenders) == 1 else _tournament(candidates, batch, contenders, log=log)
+        )
         measured = [(candidates[index][0].label, size_, rate((index, size_))) for index, size_ in timings]
         best_plan, best_rate = candidates[best_index][0], rate((best_index, size))
     if log:
         for label, size_, rate_ in measured:
             log(f"calibration: {label}, batch {size_}: {rate_:,.0f} samples/s")
-    return replace(best_plan, batch_size=size, samples_per_second=round(best_rate, 1),
-                   measured=tuple((label, size_, round(rate, 1)) for label, size_, rate in measured))
+    return replace(
+        best_plan,
+        batch_size=size,
+        samples_per_second=round(best_rate, 1),
+        measured=tuple((label, size_, round(rate, 1)) for label, size_, rate in measured),
+    )

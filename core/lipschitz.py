@@ -10,6 +10,7 @@ for convolutions with the following batch norm folded in, exact window counts fo
 module whose forward this walk does not know is refused, never skipped: a product over the leaves
 alone can fall below the true constant (it is 0 for a residual block whose branch is zero).
 """
+
 from __future__ import annotations
 
 import math
@@ -18,16 +19,24 @@ import torch
 from torch import nn
 
 from core.device import resolve_device
-from core.models import BasicBlock, Layered, Normalize, NoiseInjection, _Scale
+from core.models import BasicBlock, Layered, NoiseInjection, Normalize, _Scale
 
 # ℓ2 Lipschitz constants of element-wise activations (sup of |σ'|; GELU's is 1.1289 with or without
 # the tanh approximation) and of the isometries Identity and Flatten.
-_ACTIVATION_BOUNDS = {nn.ReLU: 1.0, nn.Tanh: 1.0, nn.Sigmoid: 0.25, nn.GELU: 1.13, nn.Identity: 1.0,
-                      nn.Flatten: 1.0}
+_ACTIVATION_BOUNDS = {
+    nn.ReLU: 1.0,
+    nn.Tanh: 1.0,
+    nn.Sigmoid: 0.25,
+    nn.GELU: 1.13,
+    nn.Identity: 1.0,
+    nn.Flatten: 1.0,
+}
 
-_SUPPORTED = ("nn.Sequential, Layered, BasicBlock, nn.Linear, nn.Conv2d (zero padding), nn.BatchNorm1d/2d "
-              "(eval mode), Normalize, _Scale, NoiseInjection, nn.MaxPool2d, nn.AdaptiveMaxPool2d, "
-              "nn.AdaptiveAvgPool2d, nn.ReLU, nn.Tanh, nn.Sigmoid, nn.GELU, nn.Identity and nn.Flatten")
+_SUPPORTED = (
+    "nn.Sequential, Layered, BasicBlock, nn.Linear, nn.Conv2d (zero padding), nn.BatchNorm1d/2d "
+    "(eval mode), Normalize, _Scale, NoiseInjection, nn.MaxPool2d, nn.AdaptiveMaxPool2d, "
+    "nn.AdaptiveAvgPool2d, nn.ReLU, nn.Tanh, nn.Sigmoid, nn.GELU, nn.Identity and nn.Flatten"
+)
 
 
 def _runs_as(module: nn.Module, kind: type) -> bool:
@@ -36,8 +45,10 @@ def _runs_as(module: nn.Module, kind: type) -> bool:
 
 
 def _unsupported(module: nn.Module) -> ValueError:
-    return ValueError(f"No Lipschitz bound is known for {type(module).__name__}: core.lipschitz bounds networks "
-                      f"built from {_SUPPORTED}.")
+    return ValueError(
+        f"No Lipschitz bound is known for {type(module).__name__}: core.lipschitz bounds networks "
+        f"built from {_SUPPORTED}."
+    )
 
 
 def spectral_norm_linear(weight: torch.Tensor) -> float:
@@ -48,10 +59,12 @@ def spectral_norm_linear(weight: torch.Tensor) -> float:
 def _conv_weight_bound(weight: torch.Tensor, conv: nn.Conv2d, input_shape: tuple[int, ...], device) -> float:
     """max over DFT frequencies of σ_max(Ŵ(ω)) for ``weight`` laid out as ``conv``'s (see spectral_norm_conv)."""
     if conv.padding_mode != "zeros":
-        raise ValueError(f"Conv2d with padding_mode={conv.padding_mode!r} has no Lipschitz bound here: only zero "
-                         "padding is supported.")
+        raise ValueError(
+            f"Conv2d with padding_mode={conv.padding_mode!r} has no Lipschitz bound here: only zero "
+            "padding is supported."
+        )
     weight = weight.detach().to(device=device, dtype=torch.float64)
-    if any(d > 1 for d in conv.dilation):      # the dilated kernel, written out with its zeros
+    if any(d > 1 for d in conv.dilation):  # the dilated kernel, written out with its zeros
         kh, kw = weight.shape[-2:]
         dh, dw = conv.dilation
         dilated = weight.new_zeros((*weight.shape[:2], (kh - 1) * dh + 1, (kw - 1) * dw + 1))
@@ -66,8 +79,8 @@ def _conv_weight_bound(weight: torch.Tensor, conv: nn.Conv2d, input_shape: tuple
     per_group = weight.shape[0] // conv.groups
     bound = 0.0
     for group in range(conv.groups):
-        block = weight[group * per_group:(group + 1) * per_group]
-        spectrum = torch.fft.fft2(block, s=(side_h, side_w)).permute(2, 3, 0, 1)   # N_h×N_w×c_out×c_in
+        block = weight[group * per_group : (group + 1) * per_group]
+        spectrum = torch.fft.fft2(block, s=(side_h, side_w)).permute(2, 3, 0, 1)  # N_h×N_w×c_out×c_in
         bound = max(bound, float(torch.linalg.matrix_norm(spectrum, ord=2).max()))
     return bound
 
@@ -91,17 +104,20 @@ def batchnorm_scales(norm: nn.modules.batchnorm._BatchNorm) -> torch.Tensor:
     """The per-channel factors s_c = γ_c / √(v_c + ε) of an eval-mode batch norm (Ioffe & Szegedy
     2015), which is the affine map z_c ↦ s_c (z_c − μ_c) + β_c; its ℓ2 operator norm is max_c |s_c|."""
     if norm.training or norm.running_var is None:
-        raise ValueError(f"{type(norm).__name__} normalises by each batch's own statistics in training mode or "
-                         "without running statistics, so it has no fixed Lipschitz constant: call model.eval() "
-                         "on a model that tracks running statistics first.")
+        raise ValueError(
+            f"{type(norm).__name__} normalises by each batch's own statistics in training mode or "
+            "without running statistics, so it has no fixed Lipschitz constant: call model.eval() "
+            "on a model that tracks running statistics first."
+        )
     scale = 1.0 / torch.sqrt(norm.running_var.detach().double() + norm.eps)
     if norm.weight is not None:
         scale = scale * norm.weight.detach().double()
     return scale
 
 
-def conv_batchnorm_bound(conv: nn.Conv2d, norm: nn.BatchNorm2d, input_shape: tuple[int, ...], *,
-                         device="cpu") -> float:
+def conv_batchnorm_bound(
+    conv: nn.Conv2d, norm: nn.BatchNorm2d, input_shape: tuple[int, ...], *, device="cpu"
+) -> float:
     """Upper bound on Lip₂(BN∘conv) = ‖diag(s) W‖₂, the norm of the folded convolution whose kernel
     is W'_o = s_o W_o (s from :func:`batchnorm_scales`), bounded by :func:`spectral_norm_conv`'s DFT
     bound (Sedghi et al. 2019). Never above ‖W‖₂ · max|s|, the product of the two norms, since
@@ -116,11 +132,18 @@ def _pair(value) -> tuple[int, int]:
     return (int(value), int(value)) if isinstance(value, int) else (int(value[0]), int(value[1]))
 
 
-def _sliding_windows(size: int, outputs: int, kernel: int, stride: int, padding: int,
-                     dilation: int) -> list[list[int]]:
+def _sliding_windows(
+    size: int, outputs: int, kernel: int, stride: int, padding: int, dilation: int
+) -> list[list[int]]:
     """Input indices in each window of a max pooling along one axis (padding is no input)."""
-    return [[i for i in range(j * stride - padding, j * stride - padding + (kernel - 1) * dilation + 1, dilation)
-             if 0 <= i < size] for j in range(outputs)]
+    return [
+        [
+            i
+            for i in range(j * stride - padding, j * stride - padding + (kernel - 1) * dilation + 1, dilation)
+            if 0 <= i < size
+        ]
+        for j in range(outputs)
+    ]
 
 
 def _adaptive_windows(size: int, outputs: int) -> list[list[int]]:
@@ -136,7 +159,9 @@ def _largest_overlap(windows: list[list[int]], size: int) -> int:
     return max(counts, default=0)
 
 
-def max_pool_bound(windows_h: list[list[int]], windows_w: list[list[int]], input_shape: tuple[int, ...]) -> float:
+def max_pool_bound(
+    windows_h: list[list[int]], windows_w: list[list[int]], input_shape: tuple[int, ...]
+) -> float:
     """Lip₂ of a max pooling with rectangular windows W_j = rows_j × columns_j: exactly √(m_h · m_w),
     m_h (m_w) the largest number of windows sharing one row (column) index.
 
@@ -150,7 +175,9 @@ def max_pool_bound(windows_h: list[list[int]], windows_w: list[list[int]], input
     return math.sqrt(m_h * m_w)
 
 
-def average_pool_bound(windows_h: list[list[int]], windows_w: list[list[int]], input_shape: tuple[int, ...]) -> float:
+def average_pool_bound(
+    windows_h: list[list[int]], windows_w: list[list[int]], input_shape: tuple[int, ...]
+) -> float:
     """Lip₂ of an adaptive average pooling, exactly: ‖P_h‖₂ · ‖P_w‖₂.
 
     Each output is the mean over a window rows_j × columns_k, so on every channel the pooling is
@@ -195,7 +222,9 @@ def _is_pool(module: nn.Module) -> bool:
     return _runs_as(module, nn.AdaptiveAvgPool2d)
 
 
-def _leaf_bound(module: nn.Module, input_shape: tuple[int, ...], output_shape: tuple[int, ...], device) -> float:
+def _leaf_bound(
+    module: nn.Module, input_shape: tuple[int, ...], output_shape: tuple[int, ...], device
+) -> float:
     if _runs_as(module, nn.Linear):
         return spectral_norm_linear(module.weight)
     if _runs_as(module, nn.Conv2d):
@@ -228,9 +257,11 @@ def _output_shape(module: nn.Module, input_shape: tuple[int, ...], device) -> tu
         with torch.no_grad():
             return tuple(module(torch.zeros((1, *input_shape), device=device, dtype=dtype)).shape[1:])
     except RuntimeError as error:
-        raise ValueError(f"Inputs of shape {tuple(input_shape)} do not fit {type(module).__name__} "
-                         f"({str(error).splitlines()[0].rstrip('.')}): give the shape of one input without the "
-                         "batch dimension, e.g. (3, 32, 32).") from error
+        raise ValueError(
+            f"Inputs of shape {tuple(input_shape)} do not fit {type(module).__name__} "
+            f"({str(error).splitlines()[0].rstrip('.')}): give the shape of one input without the "
+            "batch dimension, e.g. (3, 32, 32)."
+        ) from error
 
 
 def _sequence_bound(modules: list[nn.Module], input_shape: tuple[int, ...], device) -> tuple[float, tuple]:
@@ -240,9 +271,12 @@ def _sequence_bound(modules: list[nn.Module], input_shape: tuple[int, ...], devi
     while k < len(modules):
         module = modules[k]
         following = modules[k + 1] if k + 1 < len(modules) else None
-        if (_runs_as(module, nn.Conv2d) and _runs_as(following, nn.BatchNorm2d)
-                and following.num_features == module.out_channels):
-            batchnorm_scales(following)                 # refuse a training-mode norm before running it
+        if (
+            _runs_as(module, nn.Conv2d)
+            and _runs_as(following, nn.BatchNorm2d)
+            and following.num_features == module.out_channels
+        ):
+            batchnorm_scales(following)  # refuse a training-mode norm before running it
             out = _output_shape(following, _output_shape(module, shape, device), device)
             bound *= conv_batchnorm_bound(module, following, shape, device=device)
             shape, k = out, k + 2
@@ -253,7 +287,9 @@ def _sequence_bound(modules: list[nn.Module], input_shape: tuple[int, ...], devi
     return bound, shape
 
 
-def residual_block_bound(block: BasicBlock, input_shape: tuple[int, ...], *, device="cpu") -> tuple[float, tuple]:
+def residual_block_bound(
+    block: BasicBlock, input_shape: tuple[int, ...], *, device="cpu"
+) -> tuple[float, tuple]:
     """(L, output shape) with L ≥ Lip₂ of He et al. 2016's block z ↦ ReLU(r(z) + s(z)):
     Lip₂(ReLU∘(r + s)) ≤ Lip₂(r) + Lip₂(s) by the triangle inequality (as for the i-ResNets of
     Behrmann et al. 2019, where s is the identity and L = 1 + Lip₂(r)). The shortcut s is the
@@ -262,15 +298,17 @@ def residual_block_bound(block: BasicBlock, input_shape: tuple[int, ...], *, dev
     residual, shape = _module_bound(block.residual, tuple(input_shape), device)
     shortcut, shortcut_shape = _module_bound(block.shortcut, tuple(input_shape), device)
     if shape != shortcut_shape:
-        raise ValueError(f"The residual branch gives shape {shape} but the shortcut {shortcut_shape}: the block "
-                         "cannot add them.")
+        raise ValueError(
+            f"The residual branch gives shape {shape} but the shortcut {shortcut_shape}: the block "
+            "cannot add them."
+        )
     return residual + shortcut, shape
 
 
 def _module_bound(module: nn.Module, input_shape: tuple[int, ...], device) -> tuple[float, tuple]:
     """(L, output shape), L ≥ Lip₂(module) on inputs of ``input_shape``, following the module's forward."""
     if _runs_as(module, NoiseInjection):
-        return 1.0, tuple(input_shape)   # z + ε stretches no distance: the deterministic part is the identity
+        return 1.0, tuple(input_shape)  # z + ε stretches no distance: the deterministic part is the identity
     if _runs_as(module, nn.Sequential):
         return _sequence_bound(list(module), input_shape, device)
     if _runs_as(module, Layered):
@@ -282,8 +320,9 @@ def _module_bound(module: nn.Module, input_shape: tuple[int, ...], device) -> tu
     return _leaf_bound(module, input_shape, output_shape, device), output_shape
 
 
-def layer_lipschitz_bounds(model: Layered, input_shape: tuple[int, ...], *, upto: int | None = None,
-                           device="cpu") -> list[float]:
+def layer_lipschitz_bounds(
+    model: Layered, input_shape: tuple[int, ...], *, upto: int | None = None, device="cpu"
+) -> list[float]:
     """Upper bounds L_i on the ℓ2 Lipschitz constant of each layer φ(i), i ≤ ``upto`` (all by default),
     each following the layer's forward structure (compositions multiply, residual branches add)."""
     device = resolve_device(device)

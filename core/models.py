@@ -4,6 +4,7 @@ Every model here is a :class:`Layered` network: ``model.layers[i-1]`` is φ(i), 
 each layer can be inspected (``representations``) and noise can be injected after any layer i
 (i = 0 is the input) by :func:`inject_noise`.
 """
+
 from __future__ import annotations
 
 import copy
@@ -104,10 +105,10 @@ def initialise(layers, seed: int) -> None:
     for layer in layers:
         for module in layer.modules():
             if isinstance(module, (nn.Linear, nn.Conv2d)):
-                nn.init.kaiming_uniform_(module.weight, a=5 ** 0.5, generator=generator)
+                nn.init.kaiming_uniform_(module.weight, a=5**0.5, generator=generator)
                 if module.bias is not None:
                     fan_in = module.weight[0].numel()
-                    bound = 1 / fan_in ** 0.5
+                    bound = 1 / fan_in**0.5
                     nn.init.uniform_(module.bias, -bound, bound, generator=generator)
 
 
@@ -118,13 +119,14 @@ def _materialised(layers: list[nn.Module], seed: int) -> list[nn.Module]:
     for layer in layers:
         for module in layer.modules():
             if isinstance(module, nn.modules.batchnorm._BatchNorm):
-                module.reset_parameters()        # γ = 1, β = 0, running statistics reset: no draw
+                module.reset_parameters()  # γ = 1, β = 0, running statistics reset: no draw
     initialise(layers, seed)
     return layers
 
 
-def feed_forward(in_dim: int, hidden: list[int], out_dim: int, *, activation: str = "relu",
-                 seed: int = 0) -> Layered:
+def feed_forward(
+    in_dim: int, hidden: list[int], out_dim: int, *, activation: str = "relu", seed: int = 0
+) -> Layered:
     """The talk's feed-forward network F = φ(N)∘…∘φ(1), φ(i)(z) = σ(W_i z + b_i).
 
     ``hidden`` lists the widths of the hidden layers; the last layer is affine (logits).
@@ -135,13 +137,22 @@ def feed_forward(in_dim: int, hidden: list[int], out_dim: int, *, activation: st
     _activation(activation)  # validate the name before building anything
     widths = [int(in_dim), *[int(w) for w in hidden], int(out_dim)]
     with torch.device("meta"):
-        layers = [Phi(a, b, activation if k < len(widths) - 2 else None)
-                  for k, (a, b) in enumerate(zip(widths[:-1], widths[1:]))]
+        layers = [
+            Phi(a, b, activation if k < len(widths) - 2 else None)
+            for k, (a, b) in enumerate(zip(widths[:-1], widths[1:]))
+        ]
     layers = _materialised(layers, seed)
-    architecture = {"kind": "feed_forward", "in_dim": in_dim, "hidden": list(map(int, hidden)),
-                    "out_dim": out_dim, "activation": activation}
-    return Layered([nn.Sequential(nn.Flatten(), layers[0]) if k == 0 else layer
-                    for k, layer in enumerate(layers)], architecture=architecture)
+    architecture = {
+        "kind": "feed_forward",
+        "in_dim": in_dim,
+        "hidden": list(map(int, hidden)),
+        "out_dim": out_dim,
+        "activation": activation,
+    }
+    return Layered(
+        [nn.Sequential(nn.Flatten(), layers[0]) if k == 0 else layer for k, layer in enumerate(layers)],
+        architecture=architecture,
+    )
 
 
 def _conv_block(c_in: int, c_out: int, *, pool: bool) -> list[nn.Module]:
@@ -158,8 +169,8 @@ def mnist_cnn(*, width: int = 16, seed: int = 0) -> Layered:
     with torch.device("meta"):
         layers = [
             nn.Sequential(*_conv_block(1, width, pool=False)),
-            nn.Sequential(*_conv_block(width, 2 * width, pool=True)),        # 14×14
-            nn.Sequential(*_conv_block(2 * width, 4 * width, pool=True)),    # 7×7
+            nn.Sequential(*_conv_block(width, 2 * width, pool=True)),  # 14×14
+            nn.Sequential(*_conv_block(2 * width, 4 * width, pool=True)),  # 7×7
             nn.Sequential(nn.Flatten(), nn.Linear(4 * width * 49, 128), nn.ReLU()),
             nn.Sequential(nn.Linear(128, 10)),
         ]
@@ -189,14 +200,15 @@ def cifar_cnn(*, width: int = 32, seed: int = 0) -> Layered:
     w = width
     with torch.device("meta"):
         layers = [
-            nn.Sequential(*_conv_block(3, w, pool=False)),                         # 32×32
-            nn.Sequential(*_conv_block(w, 2 * w, pool=True)),                      # 16×16
+            nn.Sequential(*_conv_block(3, w, pool=False)),  # 32×32
+            nn.Sequential(*_conv_block(w, 2 * w, pool=True)),  # 16×16
             nn.Sequential(*_conv_block(2 * w, 2 * w, pool=False)),
-            nn.Sequential(*_conv_block(2 * w, 4 * w, pool=True)),                  # 8×8
+            nn.Sequential(*_conv_block(2 * w, 4 * w, pool=True)),  # 8×8
             nn.Sequential(*_conv_block(4 * w, 4 * w, pool=False)),
-            nn.Sequential(*_conv_block(4 * w, 8 * w, pool=True)),                  # 4×4
-            nn.Sequential(nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(8 * w, 10, bias=False),
-                          _Scale(0.125)),
+            nn.Sequential(*_conv_block(4 * w, 8 * w, pool=True)),  # 4×4
+            nn.Sequential(
+                nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(8 * w, 10, bias=False), _Scale(0.125)
+            ),
         ]
     layers = _materialised(layers, seed)
     layers[0] = nn.Sequential(Normalize(mean, std), *layers[0])
@@ -212,10 +224,17 @@ class BasicBlock(nn.Module):
     def __init__(self, c_in: int, c_out: int, *, stride: int = 1):
         super().__init__()
         self.residual = nn.Sequential(
-            nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(),
-            nn.Conv2d(c_out, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out))
-        self.shortcut = (nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride=stride, bias=False), nn.BatchNorm2d(c_out))
-                         if stride != 1 or c_in != c_out else nn.Identity())
+            nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False),
+            nn.BatchNorm2d(c_out),
+            nn.ReLU(),
+            nn.Conv2d(c_out, c_out, 3, padding=1, bias=False),
+            nn.BatchNorm2d(c_out),
+        )
+        self.shortcut = (
+            nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride=stride, bias=False), nn.BatchNorm2d(c_out))
+            if stride != 1 or c_in != c_out
+            else nn.Identity()
+        )
 
     def forward(self, z):
         return torch.relu(self.residual(z) + self.shortcut(z))
@@ -232,15 +251,17 @@ def cifar_resnet(*, width: int = 16, blocks=(1, 1, 1), seed: int = 0) -> Layered
     """
     blocks = [int(b) for b in blocks]
     if int(width) < 1 or len(blocks) != 3 or any(b < 1 for b in blocks):
-        raise ValueError(f"cifar_resnet needs a positive width and three positive block counts, got width={width}, "
-                         f"blocks={tuple(blocks)}.")
+        raise ValueError(
+            f"cifar_resnet needs a positive width and three positive block counts, got width={width}, "
+            f"blocks={tuple(blocks)}."
+        )
     mean, std = DATASET_STATS["cifar10"]
     w = int(width)
     with torch.device("meta"):
-        layers: list[nn.Module] = [nn.Sequential(*_conv_block(3, w, pool=False))]            # 32×32
+        layers: list[nn.Module] = [nn.Sequential(*_conv_block(3, w, pool=False))]  # 32×32
         c_in = w
         for stage, count in enumerate(blocks):
-            c_out = w * 2 ** stage                                                         # 32, 16, 8 px
+            c_out = w * 2**stage  # 32, 16, 8 px
             for k in range(count):
                 layers.append(BasicBlock(c_in, c_out, stride=2 if stage > 0 and k == 0 else 1))
                 c_in = c_out
@@ -255,8 +276,12 @@ def build(architecture: dict) -> Layered:
     arch = dict(architecture)
     kind = arch.pop("kind", None)
     noise_spec = arch.pop("noise", None)
-    builders = {"feed_forward": feed_forward, "mnist_cnn": mnist_cnn, "cifar_cnn": cifar_cnn,
-                "cifar_resnet": cifar_resnet}
+    builders = {
+        "feed_forward": feed_forward,
+        "mnist_cnn": mnist_cnn,
+        "cifar_cnn": cifar_cnn,
+        "cifar_resnet": cifar_resnet,
+    }
     if kind not in builders:
         raise ValueError(f"Unknown architecture {kind!r}: expected one of {', '.join(builders)}.")
     if kind == "feed_forward":
@@ -267,9 +292,12 @@ def build(architecture: dict) -> Layered:
         from core import noise as noise_module
 
         params = dict(noise_spec.get("params", {}))
-        model = inject_noise(model, int(noise_spec["layer"]),
-                             noise_module.make(noise_spec["name"], float(noise_spec["scale"]), **params),
-                             seed=int(noise_spec.get("seed", 0)))
+        model = inject_noise(
+            model,
+            int(noise_spec["layer"]),
+            noise_module.make(noise_spec["name"], float(noise_spec["scale"]), **params),
+            seed=int(noise_spec.get("seed", 0)),
+        )
     return model
 
 
@@ -326,14 +354,20 @@ def inject_noise(model: Layered, layer: int, noise, *, seed: int = 0) -> Layered
     else:
         layers[layer - 1] = nn.Sequential(layers[layer - 1], injection)
     architecture = dict(model.architecture)
-    architecture["noise"] = {"name": noise.name, "scale": float(noise.scale), "layer": int(layer),
-                             "seed": int(seed), "params": dict(getattr(noise, "params", {}) or {})}
+    architecture["noise"] = {
+        "name": noise.name,
+        "scale": float(noise.scale),
+        "layer": int(layer),
+        "seed": int(seed),
+        "params": dict(getattr(noise, "params", {}) or {}),
+    }
     return Layered(layers, architecture=architecture)
 
 
 def without_noise(model: Layered) -> Layered:
     """The deterministic base network f of F̃_ε: the same layers (shared parameters) with every
     noise-injection layer removed. CERTIFY and PREDICT add the noise themselves."""
+
     def strip(module: nn.Module) -> nn.Module:
         if isinstance(module, nn.Sequential) and any(isinstance(m, NoiseInjection) for m in module):
             kept = [m for m in module if not isinstance(m, NoiseInjection)]

@@ -14,6 +14,7 @@ Every coordinate of ε is drawn i.i.d. from one of:
 Draws come only from the ``torch.Generator`` passed to :meth:`Noise.sample`, which must live on the
 device the sample is drawn on; the same generator state gives the same noise.
 """
+
 from __future__ import annotations
 
 import math
@@ -29,8 +30,12 @@ from core.device import resolve_device
 NOISES = ("gaussian", "laplace", "uniform", "generalized_normal")
 
 _SCALE_SYMBOL = {"gaussian": "σ", "laplace": "b", "uniform": "λ", "generalized_normal": "s"}
-_TITLE = {"gaussian": "Gaussian", "laplace": "Laplace", "uniform": "Uniform",
-          "generalized_normal": "Generalized normal"}
+_TITLE = {
+    "gaussian": "Gaussian",
+    "laplace": "Laplace",
+    "uniform": "Uniform",
+    "generalized_normal": "Generalized normal",
+}
 _CERTIFIED_NORM = {"gaussian": "l2", "laplace": "l1", "uniform": "l1", "generalized_normal": "l1"}
 _DEFAULT_PARAMS = {"gaussian": {}, "laplace": {}, "uniform": {}, "generalized_normal": {"beta": 1.5}}
 
@@ -50,7 +55,12 @@ def _check_params(name: str, params: dict) -> dict:
     merged = {**allowed, **params}
     if "beta" in merged:
         beta = merged["beta"]
-        if isinstance(beta, bool) or not isinstance(beta, (int, float)) or not math.isfinite(beta) or beta <= 0:
+        if (
+            isinstance(beta, bool)
+            or not isinstance(beta, (int, float))
+            or not math.isfinite(beta)
+            or beta <= 0
+        ):
             raise ValueError(f"beta must be a positive number, got {beta!r}.")
         merged["beta"] = float(beta)
     return merged
@@ -100,7 +110,7 @@ class Noise:
     @property
     def certified_norm(self) -> str | None:
         if self.name == "generalized_normal" and self.params["beta"] < 1:
-            return None   # the 1-D divergence is not convex: no ℓ1 certificate (core.divergence)
+            return None  # the 1-D divergence is not convex: no ℓ1 certificate (core.divergence)
         return _CERTIFIED_NORM[self.name]
 
     @property
@@ -113,7 +123,10 @@ class Noise:
 
     def __eq__(self, other) -> bool:
         return isinstance(other, Noise) and (self.name, self.scale, self._params) == (
-            other.name, other.scale, other._params)
+            other.name,
+            other.scale,
+            other._params,
+        )
 
     def __hash__(self) -> int:
         return hash((self.name, self.scale, self._params))
@@ -139,10 +152,14 @@ class Noise:
         """
         device = resolve_device(device)
         if not isinstance(generator, torch.Generator):
-            raise ValueError("sample needs a torch.Generator; build one with core.device.make_generator(seed, device).")
+            raise ValueError(
+                "sample needs a torch.Generator; build one with core.device.make_generator(seed, device)."
+            )
         if generator.device.type != device.type:
-            raise ValueError(f"The generator lives on {generator.device} but the noise is drawn on {device}; "
-                             "create the generator on the same device.")
+            raise ValueError(
+                f"The generator lives on {generator.device} but the noise is drawn on {device}; "
+                "create the generator on the same device."
+            )
         shape = (shape,) if isinstance(shape, int) else tuple(shape)
         options = dict(generator=generator, device=device)
         # In place after the draw: the same products bit for bit, without a second large tensor (CERTIFY
@@ -153,7 +170,9 @@ class Noise:
             return torch.rand(shape, dtype=torch.float32, **options).mul_(2).sub_(1).mul_(self.scale)
         if self.name == "laplace":
             # |ε| ~ Exponential(1/b) with an independent random sign.
-            magnitude = torch.empty(shape, dtype=torch.float32, device=device).exponential_(1.0, generator=generator)
+            magnitude = torch.empty(shape, dtype=torch.float32, device=device).exponential_(
+                1.0, generator=generator
+            )
             sign = torch.empty(shape, dtype=torch.float32, device=device).bernoulli_(0.5, generator=generator)
             return sign.mul_(2).sub_(1).mul_(magnitude).mul_(self.scale)
         return self._sample_generalized_normal(shape, generator, device)

@@ -4,6 +4,7 @@
 ``python -m core.experiments list`` prints the names; ``train --recipe JSON`` goes through
 :func:`override_recipe`, which refuses a bad override in one sentence before any training starts.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,13 +22,32 @@ _UNIFORM_L = round(_SIGMA * math.sqrt(3), 4)
 _GENNORM_BETA = 1.5
 _GENNORM_S = round(_SIGMA / math.sqrt(math.gamma(3 / _GENNORM_BETA) / math.gamma(1 / _GENNORM_BETA)), 4)
 
-_MNIST = {"dataset": "mnist", "architecture": {"kind": "mnist_cnn", "width": 16},
-          "optimizer": "sgd", "lr": 0.1, "batch_size": 128, "weight_decay": 5e-4,
-          "schedule": "onecycle", "epochs": 3, "augment": None, "label_smoothing": 0.0}
-_CIFAR = {"dataset": "cifar10", "architecture": {"kind": "cifar_cnn", "width": 16},
-          "optimizer": "sgd", "lr": 0.4, "batch_size": 512, "weight_decay": 5e-4,
-          "schedule": "onecycle", "epochs": 6, "augment": "crop_flip", "label_smoothing": 0.2,
-          "precision": "bf16", "channels_last": True}
+_MNIST = {
+    "dataset": "mnist",
+    "architecture": {"kind": "mnist_cnn", "width": 16},
+    "optimizer": "sgd",
+    "lr": 0.1,
+    "batch_size": 128,
+    "weight_decay": 5e-4,
+    "schedule": "onecycle",
+    "epochs": 3,
+    "augment": None,
+    "label_smoothing": 0.0,
+}
+_CIFAR = {
+    "dataset": "cifar10",
+    "architecture": {"kind": "cifar_cnn", "width": 16},
+    "optimizer": "sgd",
+    "lr": 0.4,
+    "batch_size": 512,
+    "weight_decay": 5e-4,
+    "schedule": "onecycle",
+    "epochs": 6,
+    "augment": "crop_flip",
+    "label_smoothing": 0.2,
+    "precision": "bf16",
+    "channels_last": True,
+}
 
 
 def _recipes() -> dict[str, dict]:
@@ -40,13 +60,32 @@ def _recipes() -> dict[str, dict]:
     cifar_noisy = {**_CIFAR, "architecture": {"kind": "cifar_cnn", "width": 32}, "epochs": 40}
     for base, prefix in ((_MNIST, "mnist"), (cifar_noisy, "cifar10")):
         for sigma in (0.12, 0.25, 0.50):
-            recipes[f"{prefix}-gaussian-{sigma:.2f}"] = {**base, "noise": {"name": "gaussian", "scale": sigma, "layer": 0}}
-        recipes[f"{prefix}-laplace-{_LAPLACE_B}"] = {**base, "noise": {"name": "laplace", "scale": _LAPLACE_B, "layer": 0}}
-        recipes[f"{prefix}-uniform-{_UNIFORM_L}"] = {**base, "noise": {"name": "uniform", "scale": _UNIFORM_L, "layer": 0}}
+            recipes[f"{prefix}-gaussian-{sigma:.2f}"] = {
+                **base,
+                "noise": {"name": "gaussian", "scale": sigma, "layer": 0},
+            }
+        recipes[f"{prefix}-laplace-{_LAPLACE_B}"] = {
+            **base,
+            "noise": {"name": "laplace", "scale": _LAPLACE_B, "layer": 0},
+        }
+        recipes[f"{prefix}-uniform-{_UNIFORM_L}"] = {
+            **base,
+            "noise": {"name": "uniform", "scale": _UNIFORM_L, "layer": 0},
+        }
         # Pinot et al.'s exponential family between Laplace and Gaussian, certified in ℓ1 by the divergence route.
-        recipes[f"{prefix}-generalized_normal-{_GENNORM_S}"] = {**base, "noise": {
-            "name": "generalized_normal", "scale": _GENNORM_S, "layer": 0, "params": {"beta": _GENNORM_BETA}}}
-        recipes[f"{prefix}-layer1-gaussian-0.25"] = {**base, "noise": {"name": "gaussian", "scale": _SIGMA, "layer": 1}}
+        recipes[f"{prefix}-generalized_normal-{_GENNORM_S}"] = {
+            **base,
+            "noise": {
+                "name": "generalized_normal",
+                "scale": _GENNORM_S,
+                "layer": 0,
+                "params": {"beta": _GENNORM_BETA},
+            },
+        }
+        recipes[f"{prefix}-layer1-gaussian-0.25"] = {
+            **base,
+            "noise": {"name": "gaussian", "scale": _SIGMA, "layer": 1},
+        }
     # Adversarial training on CIFAR-10: FGSM with random start (Wong et al. 2020) — PGD-7 costs 8
     # forward/backward passes per batch, too much for 2 CPU cores; FGSM-RS costs 2.
     # On MNIST at ε = 0.3, FGSM-RS overfitted catastrophically here (Wong et al. 2020, §5): FGSM
@@ -54,14 +93,19 @@ def _recipes() -> dict[str, dict]:
     # Both shipped adversarial models were trained before "attack_bn_mode" existed, when the attack ran with
     # batch norm in train mode (core.training.LEGACY_ATTACK_BN_MODE): their recipes keep it, so they reproduce;
     # a new recipe leaves it out and gets eval mode (core.training.DEFAULT_ATTACK_BN_MODE).
-    recipes["mnist-adversarial"] = {**_MNIST, "epochs": 4,
-                                    "adversarial": {"kind": "pgd", "eps": 0.3, "step": 0.1, "steps": 7,
-                                                    "attack_bn_mode": "train"}}
+    recipes["mnist-adversarial"] = {
+        **_MNIST,
+        "epochs": 4,
+        "adversarial": {"kind": "pgd", "eps": 0.3, "step": 0.1, "steps": 7, "attack_bn_mode": "train"},
+    }
     # FGSM-RS (Wong et al. 2020: random start, step 1.25 ε) on a width-64 CNN, trained on a GPU.
-    recipes["cifar10-adversarial"] = {**_CIFAR, "architecture": {"kind": "cifar_cnn", "width": 64}, "epochs": 24,
-                                      "label_smoothing": 0.0,
-                                      "adversarial": {"kind": "fgsm_rs", "eps": 8 / 255, "step": 10 / 255,
-                                                      "attack_bn_mode": "train"}}
+    recipes["cifar10-adversarial"] = {
+        **_CIFAR,
+        "architecture": {"kind": "cifar_cnn", "width": 64},
+        "epochs": 24,
+        "label_smoothing": 0.0,
+        "adversarial": {"kind": "fgsm_rs", "eps": 8 / 255, "step": 10 / 255, "attack_bn_mode": "train"},
+    }
     return recipes
 
 
@@ -81,14 +125,30 @@ def build_model(spec: dict, seed: int):
     model = build({**spec["architecture"], "seed": seed})
     noise_spec = spec.get("noise")
     if noise_spec and noise_spec["layer"] > 0:  # noise inside the network, on in training too
-        model = inject_noise(model, noise_spec["layer"], make_noise(noise_spec["name"], noise_spec["scale"],
-                                                                      **dict(noise_spec.get("params") or {})),
-                             seed=seed)
+        model = inject_noise(
+            model,
+            noise_spec["layer"],
+            make_noise(noise_spec["name"], noise_spec["scale"], **dict(noise_spec.get("params") or {})),
+            seed=seed,
+        )
     return model
 
 
-RECIPE_KEYS = ("architecture", "optimizer", "lr", "batch_size", "weight_decay", "schedule", "epochs", "augment",
-               "label_smoothing", "precision", "channels_last", "adversarial", "consistency")
+RECIPE_KEYS = (
+    "architecture",
+    "optimizer",
+    "lr",
+    "batch_size",
+    "weight_decay",
+    "schedule",
+    "epochs",
+    "augment",
+    "label_smoothing",
+    "precision",
+    "channels_last",
+    "adversarial",
+    "consistency",
+)
 
 
 def override_recipe(spec: dict, text: str) -> dict:
@@ -98,13 +158,17 @@ def override_recipe(spec: dict, text: str) -> dict:
     try:
         changes = json.loads(text)
     except ValueError:
-        raise ValueError(f"--recipe must be a JSON object, e.g. '{{\"epochs\": 12}}'; got {text!r}.") from None
+        raise ValueError(
+            f"--recipe must be a JSON object, e.g. '{{\"epochs\": 12}}'; got {text!r}."
+        ) from None
     if not isinstance(changes, dict):
         raise ValueError(f"--recipe must be a JSON object, e.g. '{{\"epochs\": 12}}'; got {text!r}.")
     unknown = sorted(set(changes) - set(RECIPE_KEYS))
     if unknown:
-        raise ValueError(f"--recipe cannot set {', '.join(unknown)}: choose among {', '.join(RECIPE_KEYS)} "
-                         "(the dataset and noise come with the model's name).")
+        raise ValueError(
+            f"--recipe cannot set {', '.join(unknown)}: choose among {', '.join(RECIPE_KEYS)} "
+            "(the dataset and noise come with the model's name)."
+        )
     merged = json.loads(json.dumps(spec))
     for key, value in changes.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
@@ -128,11 +192,20 @@ def _checked_recipe(spec: dict) -> dict:
 
     def number(key, low, high=math.inf, *, low_open=False):
         value = spec.get(key)
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) \
-                or value < low or (low_open and value == low) or value >= high:
+        if (
+            not isinstance(value, (int, float))
+            or isinstance(value, bool)
+            or not math.isfinite(value)
+            or value < low
+            or (low_open and value == low)
+            or value >= high
+        ):
             bound = f"> {low}" if low_open else f"≥ {low}"
-            raise ValueError(f"The recipe's {key} must be a number {bound}" + (f" and < {high}" if high < math.inf else "")
-                             + f", got {value!r}.")
+            raise ValueError(
+                f"The recipe's {key} must be a number {bound}"
+                + (f" and < {high}" if high < math.inf else "")
+                + f", got {value!r}."
+            )
 
     whole("epochs", 1)
     whole("batch_size", 1)
@@ -143,20 +216,25 @@ def _checked_recipe(spec: dict) -> dict:
         from core.training import attack_bn_mode
 
         if not isinstance(spec["adversarial"], dict):
-            raise ValueError("The recipe's adversarial must be a JSON object such as {\"attack_bn_mode\": \"eval\"}.")
+            raise ValueError(
+                'The recipe\'s adversarial must be a JSON object such as {"attack_bn_mode": "eval"}.'
+            )
         attack_bn_mode(spec["adversarial"])
     if not isinstance(spec.get("architecture"), dict):
-        raise ValueError("The recipe's architecture must be a JSON object such as {\"kind\": \"cifar_resnet\"}.")
+        raise ValueError('The recipe\'s architecture must be a JSON object such as {"kind": "cifar_resnet"}.')
     kinds = IMAGE_ARCHITECTURES.get(spec["dataset"])
     if kinds and spec["architecture"].get("kind") not in kinds:
-        raise ValueError(f"The recipe's architecture kind {spec['architecture'].get('kind')!r} is not one for "
-                         f"{spec['dataset']}: choose {' or '.join(kinds)}.")
+        raise ValueError(
+            f"The recipe's architecture kind {spec['architecture'].get('kind')!r} is not one for "
+            f"{spec['dataset']}: choose {' or '.join(kinds)}."
+        )
     shape = dataset_info(spec["dataset"])["shape"]
     try:
         with torch.no_grad():
             build({**spec["architecture"], "seed": 0}).eval()(torch.zeros(1, *shape))
     except (TypeError, ValueError, RuntimeError) as error:
-        raise ValueError(f"The recipe's architecture {json.dumps(spec['architecture'])} does not build and run on "
-                         f"{spec['dataset']} images ({str(error).splitlines()[0][:160]}).") from None
+        raise ValueError(
+            f"The recipe's architecture {json.dumps(spec['architecture'])} does not build and run on "
+            f"{spec['dataset']} images ({str(error).splitlines()[0][:160]})."
+        ) from None
     return spec
-

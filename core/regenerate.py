@@ -16,6 +16,7 @@ names the model; ``--stale`` keeps the files whose recorded sha256 differs from 
 (core.evaluation.DRAW_RULE), with the same downstream steps. A certify command carries ``--resume``: with
 unchanged weights it reuses its shipped rows (seconds), with new weights it recomputes them.
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -30,15 +31,22 @@ from core import results, zoo
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 SCENES_DIR = zoo.ASSETS_DIR / "scenes"
-ORDER = {"evaluate": 0, "certify": 0, "tradeoff": 1, "report": 2, "scenes": 3}   # other sub-commands: 0 (models in)
+ORDER = {
+    "evaluate": 0,
+    "certify": 0,
+    "tradeoff": 1,
+    "report": 2,
+    "scenes": 3,
+}  # other sub-commands: 0 (models in)
 PREFIX = ("python", "-m", "core.experiments")
 
 
 @dataclass(frozen=True)
 class Step:
     """One command of the plan: its arguments after ``python -m``, the files it writes and the models it reads."""
-    argv: tuple                     # e.g. ("core.experiments", "evaluate", "--name", …)
-    files: tuple                    # result files (names) it writes; () for the README and scene steps
+
+    argv: tuple  # e.g. ("core.experiments", "evaluate", "--name", …)
+    files: tuple  # result files (names) it writes; () for the README and scene steps
     models: tuple = field(default=())
     kind: str = "evaluate"
 
@@ -50,8 +58,10 @@ class Step:
 def _recorded_argv(file: Path, command: str) -> list[str]:
     parts = shlex.split(command)
     if tuple(parts[:3]) != PREFIX or len(parts) < 4:
-        raise ValueError(f"{file.name} records the command {command!r}, not a `python -m core.experiments` one: "
-                         "recompute it by hand with the command that made it.")
+        raise ValueError(
+            f"{file.name} records the command {command!r}, not a `python -m core.experiments` one: "
+            "recompute it by hand with the command that made it."
+        )
     return parts[3:]
 
 
@@ -92,10 +102,19 @@ def _scene_models(scenes_dir: Path) -> dict[str, str]:
     return texts
 
 
-def plan(*, results_dir=results.RESULTS_DIR, models_dir=zoo.MODELS_DIR, scenes_dir: Path = SCENES_DIR,
-         data_dir: str | None = None, device: str | None = None, model: str | None = None,
-         only: str | None = None, stale: bool = False, readme: str | None = "docs/RESULTS.md",
-         scenes: bool = True) -> list[Step]:
+def plan(
+    *,
+    results_dir=results.RESULTS_DIR,
+    models_dir=zoo.MODELS_DIR,
+    scenes_dir: Path = SCENES_DIR,
+    data_dir: str | None = None,
+    device: str | None = None,
+    model: str | None = None,
+    only: str | None = None,
+    stale: bool = False,
+    readme: str | None = "docs/RESULTS.md",
+    scenes: bool = True,
+) -> list[Step]:
     """The steps that regenerate the shipped results, in dependency order (see the module docstring).
 
     ``data_dir``/``device`` replace the recorded ones; ``results_dir``/``models_dir`` are passed on when they
@@ -107,7 +126,9 @@ def plan(*, results_dir=results.RESULTS_DIR, models_dir=zoo.MODELS_DIR, scenes_d
         raise ValueError(f"Unknown model {model!r}: choose one of {', '.join(zoo.names(models_dir))}.")
     records = {}
     for kind in results.KINDS:
-        for subject in results.available(kind, results_dir) + results.available(kind, results_dir, tagged=True):
+        for subject in results.available(kind, results_dir) + results.available(
+            kind, results_dir, tagged=True
+        ):
             record = results.read(kind, subject, results_dir)
             records[results.path(kind, subject, results_dir).name] = (kind, record)
     if not records:
@@ -122,16 +143,18 @@ def plan(*, results_dir=results.RESULTS_DIR, models_dir=zoo.MODELS_DIR, scenes_d
         return tuple(sorted({entry["model"] for entry in entries(record)}))
 
     def is_stale(kind: str, record: dict) -> bool:
-        return (any(entry["model_sha256"] != _current_sha(entry["model"], models_dir)
-                    for entry in entries(record) if "model_sha256" in entry)
-                or _older_draws(kind, record))
+        return any(
+            entry["model_sha256"] != _current_sha(entry["model"], models_dir)
+            for entry in entries(record)
+            if "model_sha256" in entry
+        ) or _older_draws(kind, record)
 
     # One step per distinct command (evaluate writes two files with the same command).
     steps: dict[tuple, Step] = {}
     for name, (kind, record) in sorted(records.items()):
         argv = _recorded_argv(results_dir / name, record["command"])
         sub = argv[0]
-        if sub in ("evaluate", "certify", "train") or "--data-dir" in argv:   # the commands that read data
+        if sub in ("evaluate", "certify", "train") or "--data-dir" in argv:  # the commands that read data
             argv = _with_option(argv, "--data-dir", data_dir)
             argv = _with_option(argv, "--device", device)
             if Path(models_dir).resolve() != zoo.MODELS_DIR.resolve():
@@ -148,19 +171,25 @@ def plan(*, results_dir=results.RESULTS_DIR, models_dir=zoo.MODELS_DIR, scenes_d
     if only is not None:
         selected = [s for s in selected if any(fnmatch.fnmatch(f, only) for f in s.files)]
         if not selected:
-            raise ValueError(f"No shipped result file matches {only!r}: the files are {', '.join(sorted(records))}.")
+            raise ValueError(
+                f"No shipped result file matches {only!r}: the files are {', '.join(sorted(records))}."
+            )
         return sorted(selected, key=lambda s: (ORDER.get(s.kind, 0), s.files))
     if model is not None or stale:
+
         def wanted(step: Step) -> bool:
             if step.kind == "tradeoff":
                 return False
             chosen = [records[f] for f in step.files]
-            return ((model is None or model in step.models)
-                    and (not stale or any(is_stale(kind, record) for kind, record in chosen)))
+            return (model is None or model in step.models) and (
+                not stale or any(is_stale(kind, record) for kind, record in chosen)
+            )
+
         upstream = [s for s in selected if wanted(s)]
         datasets = {records[f][1]["dataset"] for s in upstream if s.kind == "certify" for f in s.files}
-        selected = upstream + [s for s in selected if s.kind == "tradeoff"
-                               and records[s.files[0]][1]["dataset"] in datasets]
+        selected = upstream + [
+            s for s in selected if s.kind == "tradeoff" and records[s.files[0]][1]["dataset"] in datasets
+        ]
     selected = sorted(selected, key=lambda s: (ORDER.get(s.kind, 0), s.files))
     if readme is not None and selected:
         report = ["report", "--readme", readme]
@@ -174,10 +203,15 @@ def plan(*, results_dir=results.RESULTS_DIR, models_dir=zoo.MODELS_DIR, scenes_d
             selected.append(Step(("core.scenes", "build"), (), (), "scenes"))
         else:
             names = {model} if model is not None else {m for s in selected for m in s.models}
-            if stale:   # a retrained model whose scene assets name it, even without a result file
-                names |= {name for name in zoo.names(models_dir) if _scene_stale(name, scenes_dir, models_dir)}
-            chosen = [path for path, text in _scene_models(scenes_dir).items()
-                      if any(json.dumps(name) in text for name in names)]
+            if stale:  # a retrained model whose scene assets name it, even without a result file
+                names |= {
+                    name for name in zoo.names(models_dir) if _scene_stale(name, scenes_dir, models_dir)
+                }
+            chosen = [
+                path
+                for path, text in _scene_models(scenes_dir).items()
+                if any(json.dumps(name) in text for name in names)
+            ]
             if chosen:
                 argv = ["build"] + [part for path in chosen for part in ("--scene", path)]
                 selected.append(Step(("core.scenes", *argv), (), tuple(sorted(names)), "scenes"))
@@ -222,8 +256,11 @@ def run(steps: list[Step], *, dry_run: bool = False, runner=_subprocess_runner, 
     if not steps:
         log("Nothing to regenerate: every selected result was computed from the zoo's current weights.")
     for number, step in enumerate(steps, start=1):
-        target = ", ".join(step.files) if step.files else ("README tables" if step.kind == "report"
-                                                            else "assets/scenes, assets/toys")
+        target = (
+            ", ".join(step.files)
+            if step.files
+            else ("README tables" if step.kind == "report" else "assets/scenes, assets/toys")
+        )
         log(f"[{number}/{len(steps)}] {step.command}    # → {target}")
         if dry_run:
             continue

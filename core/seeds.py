@@ -6,15 +6,16 @@ derived from the demo's seed and the stream's name, so adding a stream never shi
 and no two streams share draws (``seed + 1`` offsets did both). CERTIFY rows keep their own rule,
 seed + image index, which shipped results and ``--resume`` rely on.
 """
+
 from __future__ import annotations
 
 import hashlib
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:       # torch loads on the first generator: the pages' seed widget needs only MAX_SEED
+if TYPE_CHECKING:  # torch loads on the first generator: the pages' seed widget needs only MAX_SEED
     import torch
 
-MAX_SEED = 2**31 - 1        # the URL's and the widgets' range
+MAX_SEED = 2**31 - 1  # the URL's and the widgets' range
 
 
 def check_seed(seed: int) -> int:

@@ -15,6 +15,7 @@ the counts depend only on the generator, never on the batch size (nor on how a r
 processes, each image having its own generator). Memory is bounded by ``batch_size`` + NOISE_CHUNK
 noisy copies, never by n.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -45,7 +46,9 @@ def _probabilities(p, what: str) -> np.ndarray:
     try:
         array = np.asarray(p, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValueError(f"{what} must be a probability in [0, 1] (a float or an array), got {p!r}.") from None
+        raise ValueError(
+            f"{what} must be a probability in [0, 1] (a float or an array), got {p!r}."
+        ) from None
     if not np.all((array >= 0) & (array <= 1)):  # also rejects NaN
         raise ValueError(f"{what} must lie in [0, 1], got {p!r}.")
     return array
@@ -103,7 +106,7 @@ def _noise_chunks(xs, *, noise, num, chunk, generator, device):
     for start in range(0, total, chunk):
         rows = torch.arange(start, min(start + chunk, total), device=device) // num
         epsilon = noise.sample((rows.numel(), *xs.shape[1:]), generator=generator, device=device)
-        yield rows, epsilon.to(xs.dtype).add_(xs[rows])      # ε + x == x + ε bit for bit
+        yield rows, epsilon.to(xs.dtype).add_(xs[rows])  # ε + x == x + ε bit for bit
 
 
 def _evaluation_batches(chunks, batch_size):
@@ -143,20 +146,26 @@ def _noisy_logits(model, xs, *, noise, num, batch_size, generator, chunk=NOISE_C
     batch_size = checks.positive_int(batch_size, "batch_size")
     chunk = checks.positive_int(chunk, "chunk")
     if not isinstance(generator, torch.Generator):
-        raise ValueError("Pass a torch.Generator built by core.device.make_generator(seed, device) as generator.")
+        raise ValueError(
+            "Pass a torch.Generator built by core.device.make_generator(seed, device) as generator."
+        )
     device = _model_device(model, xs.device)
     if generator.device.type != device.type:
-        raise ValueError(f"The generator lives on {generator.device} but the model runs on {device}; "
-                         "create the generator on the model's device.")
+        raise ValueError(
+            f"The generator lives on {generator.device} but the model runs on {device}; "
+            "create the generator on the model's device."
+        )
     xs = xs.to(device)
     # IEEE fp32 on CUDA too (cuDNN's default there is TF32: another classifier than the certified one).
     with torch.no_grad(), _evaluation_mode(model), strict_fp32(device):
         chunks = _noise_chunks(xs, noise=noise, num=num, chunk=chunk, generator=generator, device=device)
         for rows, batch in _evaluation_batches(chunks, batch_size):
-            with torch.inference_mode():     # the forward only: callers get ordinary tensors back
+            with torch.inference_mode():  # the forward only: callers get ordinary tensors back
                 logits = model(batch)
             if logits.ndim != 2:
-                raise ValueError(f"The model must map a batch to N×classes logits, got shape {tuple(logits.shape)}.")
+                raise ValueError(
+                    f"The model must map a batch to N×classes logits, got shape {tuple(logits.shape)}."
+                )
             yield rows, logits
 
 
@@ -165,13 +174,16 @@ def _class_count(logits: torch.Tensor, num_classes) -> int:
         return logits.shape[1]
     num_classes = checks.positive_int(num_classes, "num_classes")
     if num_classes < logits.shape[1]:
-        raise ValueError(f"num_classes={num_classes} but the model outputs {logits.shape[1]} logits; "
-                         "pass num_classes ≥ the number of logits.")
+        raise ValueError(
+            f"num_classes={num_classes} but the model outputs {logits.shape[1]} logits; "
+            "pass num_classes ≥ the number of logits."
+        )
     return num_classes
 
 
-def sample_counts_many(model, xs, *, noise, num, batch_size, generator, num_classes=None,
-                       callback=None, chunk=NOISE_CHUNK) -> torch.Tensor:
+def sample_counts_many(
+    model, xs, *, noise, num, batch_size, generator, num_classes=None, callback=None, chunk=NOISE_CHUNK
+) -> torch.Tensor:
     """Counts[i, c] = #{j ≤ num : argmax F(xs[i] + ε_j) = c}, an N×K long tensor on the CPU.
 
     The N·num noisy copies (point-major) are drawn ``chunk`` at a time (default NOISE_CHUNK) and
@@ -182,8 +194,9 @@ def sample_counts_many(model, xs, *, noise, num, batch_size, generator, num_clas
     """
     counts, done = None, 0
     total = xs.shape[0] * num
-    for rows, logits in _noisy_logits(model, xs, noise=noise, num=num, batch_size=batch_size, generator=generator,
-                                      chunk=chunk):
+    for rows, logits in _noisy_logits(
+        model, xs, noise=noise, num=num, batch_size=batch_size, generator=generator, chunk=chunk
+    ):
         if counts is None:
             classes = _class_count(logits, num_classes)
             counts = torch.zeros(xs.shape[0] * classes, dtype=torch.long, device=logits.device)
@@ -194,22 +207,35 @@ def sample_counts_many(model, xs, *, noise, num, batch_size, generator, num_clas
     return counts.view(xs.shape[0], classes).cpu()
 
 
-def sample_counts(model, x, *, noise, num, batch_size, generator, num_classes=None, callback=None,
-                  chunk=NOISE_CHUNK) -> torch.Tensor:
+def sample_counts(
+    model, x, *, noise, num, batch_size, generator, num_classes=None, callback=None, chunk=NOISE_CHUNK
+) -> torch.Tensor:
     """Counts[c] = #{j ≤ num : argmax F(x + ε_j) = c} for ONE input x (no batch dimension).
 
     A long tensor of length num_classes (default: the number of logits) on the CPU; the Monte
     Carlo estimate of P(F(x + ε) = c) is Counts[c] / num.
     """
-    return sample_counts_many(model, x.unsqueeze(0), noise=noise, num=num, batch_size=batch_size,
-                              generator=generator, num_classes=num_classes, callback=callback, chunk=chunk)[0]
+    return sample_counts_many(
+        model,
+        x.unsqueeze(0),
+        noise=noise,
+        num=num,
+        batch_size=batch_size,
+        generator=generator,
+        num_classes=num_classes,
+        callback=callback,
+        chunk=chunk,
+    )[0]
 
 
-def smoothed_probabilities_many(model, xs, *, noise, num, batch_size, generator, chunk=NOISE_CHUNK) -> torch.Tensor:
+def smoothed_probabilities_many(
+    model, xs, *, noise, num, batch_size, generator, chunk=NOISE_CHUNK
+) -> torch.Tensor:
     """Soft F_rob for N inputs: the N×K mean of softmax(F(xs[i] + ε)) over num draws (CPU, float64)."""
     total = None
-    for rows, logits in _noisy_logits(model, xs, noise=noise, num=num, batch_size=batch_size, generator=generator,
-                                      chunk=chunk):
+    for rows, logits in _noisy_logits(
+        model, xs, noise=noise, num=num, batch_size=batch_size, generator=generator, chunk=chunk
+    ):
         probabilities = torch.softmax(logits.double(), dim=1)
         if total is None:
             total = torch.zeros(xs.shape[0], logits.shape[1], dtype=torch.float64, device=logits.device)
@@ -223,8 +249,9 @@ def smoothed_probabilities(model, x, *, noise, num, batch_size, generator, chunk
     The soft aggregation of the noisy network's outputs (Li et al. 2019; Pinot et al. 2019); the
     hard vote E_ε[1{F(x + ε) = c}] is :func:`sample_counts` / num.
     """
-    return smoothed_probabilities_many(model, x.unsqueeze(0), noise=noise, num=num, batch_size=batch_size,
-                                       generator=generator, chunk=chunk)[0]
+    return smoothed_probabilities_many(
+        model, x.unsqueeze(0), noise=noise, num=num, batch_size=batch_size, generator=generator, chunk=chunk
+    )[0]
 
 
 # ---------------------------------------------------------------------------- PREDICT and CERTIFY
@@ -254,8 +281,9 @@ def predict(model, x, *, noise, n, alpha, batch_size, generator, num_classes=Non
     """
     n = checks.positive_int(n, "n")
     alpha = _check_alpha(alpha)
-    counts = sample_counts(model, x, noise=noise, num=n, batch_size=batch_size, generator=generator,
-                           num_classes=num_classes)
+    counts = sample_counts(
+        model, x, noise=noise, num=n, batch_size=batch_size, generator=generator, num_classes=num_classes
+    )
     top = torch.topk(counts, k=min(2, counts.numel()))
     count_a = int(top.values[0])
     count_b = int(top.values[1]) if counts.numel() > 1 else 0
@@ -274,6 +302,7 @@ class Certificate:
     n estimation draws, ``count_a`` = counts[guess], ``p_a_lower`` = clopper_pearson_lower(count_a,
     n, α), ``norm`` the norm of the radius.
     """
+
     prediction: int
     radius: float
     p_a_lower: float
@@ -296,8 +325,9 @@ class Certificate:
         return self.count_a == self.n
 
 
-def certify_details(model, x, *, noise, n0, n, alpha, batch_size, generator, num_classes=None,
-                    callback=None) -> Certificate:
+def certify_details(
+    model, x, *, noise, n0, n, alpha, batch_size, generator, num_classes=None, callback=None
+) -> Certificate:
     """Cohen et al. 2019 CERTIFY with everything it computed (:class:`Certificate`): the class and
     radius of :func:`certify` (same draws, same result for the same generator), p_A's
     Clopper–Pearson lower bound and the vote counts.
@@ -311,23 +341,51 @@ def certify_details(model, x, *, noise, n0, n, alpha, batch_size, generator, num
     n = checks.positive_int(n, "n")
     alpha = _check_alpha(alpha)
     if noise.certified_norm is None:
-        raise ValueError(f"{noise.label} noise has no certified radius; certify with gaussian, laplace, uniform or "
-                         "generalized normal noise with β ≥ 1.")
+        raise ValueError(
+            f"{noise.label} noise has no certified radius; certify with gaussian, laplace, uniform or "
+            "generalized normal noise with β ≥ 1."
+        )
     total = n0 + n
     report = None if callback is None else (lambda done, _: callback(done, total))
-    selection = sample_counts(model, x, noise=noise, num=n0, batch_size=batch_size, generator=generator,
-                              num_classes=num_classes, callback=report)
+    selection = sample_counts(
+        model,
+        x,
+        noise=noise,
+        num=n0,
+        batch_size=batch_size,
+        generator=generator,
+        num_classes=num_classes,
+        callback=report,
+    )
     guess = int(selection.argmax())
     report = None if callback is None else (lambda done, _: callback(n0 + done, total))
-    estimation = sample_counts(model, x, noise=noise, num=n, batch_size=batch_size, generator=generator,
-                               num_classes=num_classes, callback=report)
+    estimation = sample_counts(
+        model,
+        x,
+        noise=noise,
+        num=n,
+        batch_size=batch_size,
+        generator=generator,
+        num_classes=num_classes,
+        callback=report,
+    )
     count_a = int(estimation[guess]) if guess < estimation.numel() else 0
     p_a_lower = clopper_pearson_lower(count_a, n, alpha)
     certified = p_a_lower >= 0.5
     radius = float(certified_radius(noise, p_a_lower, dim=x.numel())) if certified else 0.0
-    return Certificate(prediction=guess if certified else ABSTAIN, radius=radius, p_a_lower=p_a_lower,
-                       counts=tuple(int(c) for c in estimation), selection_counts=tuple(int(c) for c in selection),
-                       guess=guess, count_a=count_a, n0=n0, n=n, alpha=alpha, norm=noise.certified_norm)
+    return Certificate(
+        prediction=guess if certified else ABSTAIN,
+        radius=radius,
+        p_a_lower=p_a_lower,
+        counts=tuple(int(c) for c in estimation),
+        selection_counts=tuple(int(c) for c in selection),
+        guess=guess,
+        count_a=count_a,
+        n0=n0,
+        n=n,
+        alpha=alpha,
+        norm=noise.certified_norm,
+    )
 
 
 def certify(model, x, *, noise, n0, n, alpha, batch_size, generator, num_classes=None) -> tuple[int, float]:
@@ -339,8 +397,17 @@ def certify(model, x, *, noise, n0, n, alpha, batch_size, generator, num_classes
     R = certified_radius(noise, p_A_lower, dim=x.numel()) (σΦ⁻¹(p_A_lower) for Gaussian noise).
     :func:`certify_details` runs the same code and also returns p_A_lower and the counts.
     """
-    details = certify_details(model, x, noise=noise, n0=n0, n=n, alpha=alpha, batch_size=batch_size,
-                              generator=generator, num_classes=num_classes)
+    details = certify_details(
+        model,
+        x,
+        noise=noise,
+        n0=n0,
+        n=n,
+        alpha=alpha,
+        batch_size=batch_size,
+        generator=generator,
+        num_classes=num_classes,
+    )
     return details.prediction, details.radius
 
 
@@ -359,12 +426,29 @@ class Smooth:
         self.num_classes = checks.positive_int(num_classes, "num_classes")
 
     def predict(self, x, *, n, alpha, batch_size, generator) -> int:
-        return predict(self.model, x, noise=self.noise, n=n, alpha=alpha, batch_size=batch_size,
-                       generator=generator, num_classes=self.num_classes)
+        return predict(
+            self.model,
+            x,
+            noise=self.noise,
+            n=n,
+            alpha=alpha,
+            batch_size=batch_size,
+            generator=generator,
+            num_classes=self.num_classes,
+        )
 
     def certify(self, x, *, n0, n, alpha, batch_size, generator) -> tuple[int, float]:
-        return certify(self.model, x, noise=self.noise, n0=n0, n=n, alpha=alpha, batch_size=batch_size,
-                       generator=generator, num_classes=self.num_classes)
+        return certify(
+            self.model,
+            x,
+            noise=self.noise,
+            n0=n0,
+            n=n,
+            alpha=alpha,
+            batch_size=batch_size,
+            generator=generator,
+            num_classes=self.num_classes,
+        )
 
     def __repr__(self) -> str:
         return f"Smooth({type(self.model).__name__}, {self.noise!r}, num_classes={self.num_classes})"
@@ -439,7 +523,9 @@ def renyi_radius(p_a, sigma, p_b=None):
     orders = _RENYI_ORDERS.reshape((-1,) + (1,) * p.ndim)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         # Power mean ((p^{1−α} + q^{1−α})/2)^{1/(1−α)} in log space: p^{1−α} overflows for large α.
-        log_mean = (np.logaddexp((1 - orders) * np.log(p), (1 - orders) * np.log(q)) - np.log(2)) / (1 - orders)
+        log_mean = (np.logaddexp((1 - orders) * np.log(p), (1 - orders) * np.log(q)) - np.log(2)) / (
+            1 - orders
+        )
         argument = 1 - p - q + 2 * np.exp(log_mean)
         bound = -(2 / orders) * np.log(np.clip(argument, 0.0, 1.0))
     radius = sigma * np.sqrt(np.nan_to_num(bound, nan=0.0, posinf=np.inf).max(axis=0).clip(min=0.0))
@@ -546,14 +632,16 @@ def draws_for_ceiling(noise, alpha, radius) -> int:
     """
     alpha = _check_alpha(alpha)
     radius = checks.positive(radius, "radius")
-    if getattr(noise, "name", None) == "gaussian":      # closed form; log Φ keeps its precision for huge n
+    if getattr(noise, "name", None) == "gaussian":  # closed form; log Φ keeps its precision for huge n
         return max(1, int(np.ceil(np.log(alpha) / scipy.stats.norm.logcdf(radius / noise.scale))))
     upper = 1
     while certify_ceiling(noise, alpha, upper) < radius:
         upper *= 2
-        if alpha ** (1.0 / upper) >= 1.0:              # α^{1/n} rounds to 1 in double precision
-            raise ValueError(f"No practical n certifies radius {radius:g} with {noise!r}; pick a smaller radius.")
-    lower = upper // 2                  # ceiling(lower) < radius ≤ ceiling(upper), or lower = 0
+        if alpha ** (1.0 / upper) >= 1.0:  # α^{1/n} rounds to 1 in double precision
+            raise ValueError(
+                f"No practical n certifies radius {radius:g} with {noise!r}; pick a smaller radius."
+            )
+    lower = upper // 2  # ceiling(lower) < radius ≤ ceiling(upper), or lower = 0
     while upper - lower > 1:
         middle = (lower + upper) // 2
         lower, upper = (lower, middle) if certify_ceiling(noise, alpha, middle) >= radius else (middle, upper)
@@ -579,10 +667,13 @@ def certified_radius(noise, p_a, *, dim=None, norm=None):
             return exponential_family_radius(noise, p_a)
         return np.vectorize(lambda p: exponential_family_radius(noise, float(p)), otypes=[float])(p_a)
     if name in ("gaussian", "laplace", "uniform", "generalized_normal") and noise.certified_norm is not None:
-        raise ValueError(f"{noise.label} noise certifies the {noise.certified_norm} norm, not {norm!r}; "
-                         "leave norm=None.")
-    raise ValueError(f"No certified radius for noise {noise!r}; use gaussian, laplace, uniform or generalized "
-                     "normal noise with β ≥ 1.")
+        raise ValueError(
+            f"{noise.label} noise certifies the {noise.certified_norm} norm, not {norm!r}; leave norm=None."
+        )
+    raise ValueError(
+        f"No certified radius for noise {noise!r}; use gaussian, laplace, uniform or generalized "
+        "normal noise with β ≥ 1."
+    )
 
 
 def input_space_radius(radius, lipschitz_bound):

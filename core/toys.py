@@ -11,6 +11,7 @@ A scene's ``SHIPPED_TOYS`` holds seed 0's specs (the opening networks and those 
 every other seed of :data:`SHIPPED_SEEDS`, the networks its page opens with (the scene's
 ``opening_toys(seed)``): moving the sidebar seed among them trains nothing (issue 24).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -26,7 +27,8 @@ from typing import NamedTuple
 import torch
 from safetensors.torch import load as load_safetensors
 
-from core import data, models, noise as noises, training, zoo
+from core import data, models, training, zoo
+from core import noise as noises
 from core.files import read_bounded, save_safetensors_atomic, write_atomic
 
 TOYS_DIR = Path(__file__).resolve().parent.parent / "assets" / "toys"
@@ -44,6 +46,7 @@ class ToySpec:
     train their base classifiers so). ``adversarial``: ``(eps, steps)`` of PGD-ℓ∞ adversarial
     training with step eps/4 (Madry et al.).
     """
+
     dataset: str = "moons"
     points: int = 400
     data_noise: float = 0.1
@@ -89,8 +92,9 @@ def split(spec: ToySpec) -> Split:
 
 def untrained(spec: ToySpec) -> models.Layered:
     """The spec's network at its seeded initialisation θ₀."""
-    return models.feed_forward(2, list(spec.hidden), split(spec).classes, activation=spec.activation,
-                               seed=spec.seed)
+    return models.feed_forward(
+        2, list(spec.hidden), split(spec).classes, activation=spec.activation, seed=spec.seed
+    )
 
 
 def train(spec: ToySpec, *, device="cpu", callback=None) -> tuple[models.Layered, list[dict]]:
@@ -105,9 +109,21 @@ def train(spec: ToySpec, *, device="cpu", callback=None) -> tuple[models.Layered
         eps, steps = spec.adversarial
         options["adversarial"] = {"kind": "pgd", "eps": eps, "step": eps / 4, "steps": steps}
     model = untrained(spec)
-    result = training.train(model, parts.x_train, parts.y_train, epochs=spec.epochs, x_test=parts.x_test,
-                            y_test=parts.y_test, loss=spec.loss, lr=spec.lr, batch_size=spec.batch_size,
-                            seed=spec.seed, device=device, callback=callback, **options)
+    result = training.train(
+        model,
+        parts.x_train,
+        parts.y_train,
+        epochs=spec.epochs,
+        x_test=parts.x_test,
+        y_test=parts.y_test,
+        loss=spec.loss,
+        lr=spec.lr,
+        batch_size=spec.batch_size,
+        seed=spec.seed,
+        device=device,
+        callback=callback,
+        **options,
+    )
     return model.cpu().eval(), result.history
 
 
@@ -123,8 +139,8 @@ def read_manifest(toys_dir: Path = TOYS_DIR) -> dict:
         return {"toys": {}}
     try:
         manifest = json.loads(read_bounded(path, 4 << 20))
-    except (OSError, ValueError):       # FileRefused is a ValueError: a FIFO or /dev/zero is never read
-        return {"toys": {}}   # unreadable: every toy is retrained on demand, nothing is trusted
+    except (OSError, ValueError):  # FileRefused is a ValueError: a FIFO or /dev/zero is never read
+        return {"toys": {}}  # unreadable: every toy is retrained on demand, nothing is trusted
     return manifest if isinstance(manifest.get("toys"), dict) else {"toys": {}}
 
 
@@ -136,7 +152,7 @@ def shipped(spec: ToySpec, toys_dir: Path = TOYS_DIR) -> models.Layered | None:
         return None
     model = untrained(spec)
     try:
-        content = read_bounded(path, zoo.weights_limit(model))   # never a FIFO, a device or an oversized file
+        content = read_bounded(path, zoo.weights_limit(model))  # never a FIFO, a device or an oversized file
         if hashlib.sha256(content).hexdigest() != record.get("sha256"):
             return None
         model.load_state_dict(load_safetensors(content))
@@ -159,7 +175,7 @@ def model(spec: ToySpec, *, toys_dir: Path = TOYS_DIR) -> models.Layered:
     Shipped weights are used when present; otherwise it is trained once in this process."""
     # Built outside inference mode whatever the caller's mode: a model created under
     # torch.inference_mode() would hold inference tensors, and every later attack on it would fail.
-    with _lock, torch.inference_mode(False), torch.enable_grad():   # one training per new spec
+    with _lock, torch.inference_mode(False), torch.enable_grad():  # one training per new spec
         return _model(spec, str(toys_dir))
 
 
@@ -171,8 +187,13 @@ def ship(spec: ToySpec, toys_dir: Path = TOYS_DIR) -> dict:
     path = toys_dir / f"{spec.key()}.safetensors"
     state = {k: v.detach().cpu().contiguous() for k, v in trained.state_dict().items()}
     save_safetensors_atomic(state, path)
-    record = {"spec": dataclasses.asdict(spec), "sha256": zoo.sha256_of(path), "command": BUILD_COMMAND,
-              "train_acc": history[-1].get("train_acc"), "test_acc": history[-1].get("test_acc")}
+    record = {
+        "spec": dataclasses.asdict(spec),
+        "sha256": zoo.sha256_of(path),
+        "command": BUILD_COMMAND,
+        "train_acc": history[-1].get("train_acc"),
+        "test_acc": history[-1].get("test_acc"),
+    }
     manifest = read_manifest(toys_dir)
     manifest["toys"][spec.key()] = record
     _write_json(toys_dir / MANIFEST_NAME, manifest)
@@ -202,20 +223,27 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
     import sys
 
-    parser = argparse.ArgumentParser(prog="python -m core.toys",
-                                     description="Train and ship the toy networks the scenes open with.")
+    parser = argparse.ArgumentParser(
+        prog="python -m core.toys", description="Train and ship the toy networks the scenes open with."
+    )
     parser.add_argument("command", choices=["build", "list"])
     parser.add_argument("--missing-only", action="store_true", help="skip specs already shipped and intact")
-    parser.add_argument("--scene", action="append", default=None,
-                        help="only this scene's specs (URL path, e.g. p10_tradeoff; repeatable); the files of "
-                             "specs no scene declares any more are then kept")
+    parser.add_argument(
+        "--scene",
+        action="append",
+        default=None,
+        help="only this scene's specs (URL path, e.g. p10_tradeoff; repeatable); the files of "
+        "specs no scene declares any more are then kept",
+    )
     args = parser.parse_args(argv)
     from core.scenes.registry import SCENES
 
     unknown = [name for name in args.scene or [] if name not in {scene.url_path for scene in SCENES}]
     if unknown:
-        parser.exit(2, f"Unknown scene {unknown[0]!r}: choose among "
-                       f"{', '.join(scene.url_path for scene in SCENES)}.\n")
+        parser.exit(
+            2,
+            f"Unknown scene {unknown[0]!r}: choose among {', '.join(scene.url_path for scene in SCENES)}.\n",
+        )
     specs = declared_specs(args.scene)
     if args.command == "list":
         for spec in specs:
@@ -227,12 +255,12 @@ def main(argv: list[str] | None = None) -> int:
             continue
         record = ship(spec)
         print(f"[{index}/{len(specs)}] {spec.key()} test accuracy {record['test_acc']:.3f}", file=sys.stderr)
-    if args.scene:       # a part of the scenes: what the others declare is not known here, so nothing goes
+    if args.scene:  # a part of the scenes: what the others declare is not known here, so nothing goes
         return 0
     keep = {spec.key() for spec in specs}
     manifest = read_manifest()
     stale = [key for key in manifest["toys"] if key not in keep]
-    for key in stale:   # a spec no scene declares any more: its file goes too
+    for key in stale:  # a spec no scene declares any more: its file goes too
         manifest["toys"].pop(key)
         (TOYS_DIR / f"{key}.safetensors").unlink(missing_ok=True)
     _write_json(TOYS_DIR / MANIFEST_NAME, manifest)

@@ -14,6 +14,7 @@ difference is the generalisation gap. Variants:
 
 No UI code: progress is reported through a ``callback(row)`` with the history row as a dict.
 """
+
 from __future__ import annotations
 
 import copy
@@ -45,14 +46,16 @@ DEFAULT_ATTACK_BN_MODE = "eval"
 LEGACY_ATTACK_BN_MODE = "train"
 
 
-def cross_entropy_loss(logits: torch.Tensor, y: torch.Tensor, *, label_smoothing: float = 0.0,
-                       reduction: str = "mean") -> torch.Tensor:
+def cross_entropy_loss(
+    logits: torch.Tensor, y: torch.Tensor, *, label_smoothing: float = 0.0, reduction: str = "mean"
+) -> torch.Tensor:
     """Cross-entropy ℓ(z, y) = −log softmax(z)_y (the negative log-likelihood)."""
     return F.cross_entropy(logits, y, label_smoothing=label_smoothing, reduction=reduction)
 
 
-def hinge_loss(logits: torch.Tensor, y: torch.Tensor, *, margin: float = 1.0,
-               reduction: str = "mean") -> torch.Tensor:
+def hinge_loss(
+    logits: torch.Tensor, y: torch.Tensor, *, margin: float = 1.0, reduction: str = "mean"
+) -> torch.Tensor:
     """Multi-class hinge (Crammer & Singer 2001): ℓ(z, y) = max(0, m + max_{j≠y} z_j − z_y)."""
     true = logits.gather(1, y[:, None]).squeeze(1)
     others = logits.masked_fill(F.one_hot(y, logits.shape[1]).bool(), float("-inf"))
@@ -60,8 +63,14 @@ def hinge_loss(logits: torch.Tensor, y: torch.Tensor, *, margin: float = 1.0,
     return losses.mean() if reduction == "mean" else losses
 
 
-def consistency_loss(logits_per_copy: torch.Tensor, y: torch.Tensor, *, weight: float, entropy: float,
-                     label_smoothing: float = 0.0) -> torch.Tensor:
+def consistency_loss(
+    logits_per_copy: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    weight: float,
+    entropy: float,
+    label_smoothing: float = 0.0,
+) -> torch.Tensor:
     """Training loss with Gaussian consistency regularisation (Jeong & Shin 2020, "Consistency
     Regularization for Certified Robustness of Smoothed Classifiers", NeurIPS, eqs. 6–8):
 
@@ -74,14 +83,17 @@ def consistency_loss(logits_per_copy: torch.Tensor, y: torch.Tensor, *, weight: 
     smoothed classifier's p_A, hence its certified radius. ``logits_per_copy`` is m×B×K.
     """
     if logits_per_copy.dim() != 3 or logits_per_copy.shape[0] < 2:
-        raise ValueError("consistency_loss needs logits of shape copies × batch × classes with at least 2 copies.")
+        raise ValueError(
+            "consistency_loss needs logits of shape copies × batch × classes with at least 2 copies."
+        )
     copies = logits_per_copy.shape[0]
-    log_p = torch.log_softmax(logits_per_copy.float(), dim=2)                       # log F(x + δᵢ)
-    log_mean = torch.logsumexp(log_p, dim=0) - math.log(copies)                     # log F̂(x), stably
+    log_p = torch.log_softmax(logits_per_copy.float(), dim=2)  # log F(x + δᵢ)
+    log_mean = torch.logsumexp(log_p, dim=0) - math.log(copies)  # log F̂(x), stably
     mean = log_mean.exp()
-    classification = torch.stack([cross_entropy_loss(z, y, label_smoothing=label_smoothing)
-                                  for z in logits_per_copy.float()]).mean()
-    kl = (mean[None] * (log_mean[None] - log_p)).sum(dim=2).mean()                  # mean over copies and batch
+    classification = torch.stack(
+        [cross_entropy_loss(z, y, label_smoothing=label_smoothing) for z in logits_per_copy.float()]
+    ).mean()
+    kl = (mean[None] * (log_mean[None] - log_p)).sum(dim=2).mean()  # mean over copies and batch
     entropy_of_mean = -(mean * log_mean).sum(dim=1).mean()
     return classification + weight * kl + entropy * entropy_of_mean
 
@@ -95,16 +107,30 @@ def loss_function(name: str):
 
 
 @torch.no_grad()
-def empirical_risk(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, loss: str = "ce",
-                   batch_size: int = 1024, device="cpu") -> float:
+def empirical_risk(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    loss: str = "ce",
+    batch_size: int = 1024,
+    device="cpu",
+) -> float:
     """R̂ = (1/m) Σᵢ ℓ(F(xᵢ), yᵢ) over the given examples (model mode left unchanged)."""
     risk, _ = risk_and_accuracy(model, x, y, loss=loss, batch_size=batch_size, device=device)
     return risk
 
 
 @torch.no_grad()
-def risk_and_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, loss: str = "ce",
-                      batch_size: int = 1024, device="cpu") -> tuple[float, float]:
+def risk_and_accuracy(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    loss: str = "ce",
+    batch_size: int = 1024,
+    device="cpu",
+) -> tuple[float, float]:
     """Empirical risk and accuracy of ``model`` on (x, y), evaluated in batches."""
     if len(x) == 0:
         raise ValueError("Cannot evaluate a risk on an empty set of examples.")
@@ -112,8 +138,8 @@ def risk_and_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, los
     criterion = loss_function(loss)
     total_loss, correct = 0.0, 0
     for start in range(0, len(x), batch_size):
-        xb = x[start:start + batch_size].to(device)
-        yb = y[start:start + batch_size].to(device)
+        xb = x[start : start + batch_size].to(device)
+        yb = y[start : start + batch_size].to(device)
         logits = model(xb)
         total_loss += float(criterion(logits, yb, reduction="none").sum())
         correct += int((logits.argmax(1) == yb).sum())
@@ -127,8 +153,8 @@ def random_crop_flip(x: torch.Tensor, generator: torch.Generator, *, pad: int = 
     padded = F.pad(x, (pad, pad, pad, pad), mode="reflect")
     dx = torch.randint(0, 2 * pad + 1, (n,), generator=generator, device=x.device)
     dy = torch.randint(0, 2 * pad + 1, (n,), generator=generator, device=x.device)
-    rows = (dy[:, None] + torch.arange(h, device=x.device)[None, :])          # n×h
-    cols = (dx[:, None] + torch.arange(w, device=x.device)[None, :])          # n×w
+    rows = dy[:, None] + torch.arange(h, device=x.device)[None, :]  # n×h
+    cols = dx[:, None] + torch.arange(w, device=x.device)[None, :]  # n×w
     flip = torch.rand(n, generator=generator, device=x.device) < 0.5
     cols = torch.where(flip[:, None], cols.flip(1), cols)
     batch = torch.arange(n, device=x.device)[:, None, None]
@@ -155,8 +181,10 @@ def attack_bn_mode(adversarial: dict | None) -> str:
     ``"attack_bn_mode"``, :data:`DEFAULT_ATTACK_BN_MODE` when unset; anything else is refused in one sentence."""
     mode = (adversarial or {}).get("attack_bn_mode", DEFAULT_ATTACK_BN_MODE)
     if mode not in ATTACK_BN_MODES:
-        raise ValueError(f"The adversarial 'attack_bn_mode' must be 'eval' (batch norm uses its running statistics "
-                         f"while the attack runs) or 'train' (batch statistics, running ones updated), got {mode!r}.")
+        raise ValueError(
+            f"The adversarial 'attack_bn_mode' must be 'eval' (batch norm uses its running statistics "
+            f"while the attack runs) or 'train' (batch statistics, running ones updated), got {mode!r}."
+        )
     return mode
 
 
@@ -184,9 +212,17 @@ def _adversarial_examples(model, x, y, spec: dict, generator: torch.Generator) -
 
     kind, eps = spec.get("kind", "pgd"), float(spec["eps"])
     if kind == "pgd":
-        return attacks.pgd(model, x, y, eps=eps, step=float(spec.get("step", eps / 4)),
-                           steps=int(spec.get("steps", 7)), norm="linf", random_start=True,
-                           generator=generator)
+        return attacks.pgd(
+            model,
+            x,
+            y,
+            eps=eps,
+            step=float(spec.get("step", eps / 4)),
+            steps=int(spec.get("steps", 7)),
+            norm="linf",
+            random_start=True,
+            generator=generator,
+        )
     if kind == "fgsm_rs":
         # FGSM from a uniform random start, step 1.25 ε, projected back to the ε-ball.
         step = float(spec.get("step", 1.25 * eps))
@@ -201,12 +237,16 @@ def _check_consistency(spec: dict | None, *, noise, loss: str, adversarial) -> d
     if spec is None:
         return None
     if noise is None or adversarial is not None or loss != "ce":
-        raise ValueError("Consistency regularisation needs input noise, the cross-entropy loss and no adversarial "
-                         "training.")
+        raise ValueError(
+            "Consistency regularisation needs input noise, the cross-entropy loss and no adversarial "
+            "training."
+        )
     unknown = set(spec) - {"copies", "weight", "entropy"}
     copies = spec.get("copies", 2)
     if unknown or isinstance(copies, bool) or not isinstance(copies, int) or copies < 2:
-        raise ValueError(f"consistency must be {{'copies': m ≥ 2, 'weight': λ ≥ 0, 'entropy': η ≥ 0}}, got {spec!r}.")
+        raise ValueError(
+            f"consistency must be {{'copies': m ≥ 2, 'weight': λ ≥ 0, 'entropy': η ≥ 0}}, got {spec!r}."
+        )
     weight, entropy = float(spec.get("weight", 10.0)), float(spec.get("entropy", 0.5))
     if not (weight >= 0 and entropy >= 0 and math.isfinite(weight) and math.isfinite(entropy)):
         raise ValueError(f"consistency's weight and entropy must be non-negative numbers, got {spec!r}.")
@@ -229,14 +269,32 @@ class Trainer:
     per ``evaluate()`` call): epoch, step, train/test loss and accuracy, and elapsed seconds.
     """
 
-    def __init__(self, model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, *,
-                 x_test: torch.Tensor | None = None, y_test: torch.Tensor | None = None,
-                 loss: str = "ce", optimizer: str = "adam", lr: float = 1e-2, batch_size: int = 64,
-                 weight_decay: float = 0.0, momentum: float = 0.9, label_smoothing: float = 0.0,
-                 epochs_planned: int | None = None, schedule: str = "constant", noise=None,
-                 adversarial: dict | None = None, augment: str | None = None, seed: int = 0,
-                 precision: str = "fp32", channels_last: bool = False, consistency: dict | None = None,
-                 device="cpu"):
+    def __init__(
+        self,
+        model: nn.Module,
+        x_train: torch.Tensor,
+        y_train: torch.Tensor,
+        *,
+        x_test: torch.Tensor | None = None,
+        y_test: torch.Tensor | None = None,
+        loss: str = "ce",
+        optimizer: str = "adam",
+        lr: float = 1e-2,
+        batch_size: int = 64,
+        weight_decay: float = 0.0,
+        momentum: float = 0.9,
+        label_smoothing: float = 0.0,
+        epochs_planned: int | None = None,
+        schedule: str = "constant",
+        noise=None,
+        adversarial: dict | None = None,
+        augment: str | None = None,
+        seed: int = 0,
+        precision: str = "fp32",
+        channels_last: bool = False,
+        consistency: dict | None = None,
+        device="cpu",
+    ):
         if lr <= 0:
             raise ValueError(f"The learning rate must be positive, got {lr}.")
         if batch_size < 1:
@@ -256,8 +314,15 @@ class Trainer:
         if adversarial is not None and float(adversarial.get("eps", -1)) < 0:
             raise ValueError("Adversarial training needs a non-negative 'eps'.")
         warmup = (adversarial or {}).get("eps_warmup_epochs", 0)
-        if isinstance(warmup, bool) or not isinstance(warmup, (int, float)) or not math.isfinite(warmup) or warmup < 0:
-            raise ValueError(f"The adversarial 'eps_warmup_epochs' must be a number of epochs ≥ 0, got {warmup!r}.")
+        if (
+            isinstance(warmup, bool)
+            or not isinstance(warmup, (int, float))
+            or not math.isfinite(warmup)
+            or warmup < 0
+        ):
+            raise ValueError(
+                f"The adversarial 'eps_warmup_epochs' must be a number of epochs ≥ 0, got {warmup!r}."
+            )
         self.attack_bn_mode = attack_bn_mode(adversarial) if adversarial is not None else None
         self.consistency = _check_consistency(consistency, noise=noise, loss=loss, adversarial=adversarial)
         self.device = resolve_device(device)
@@ -279,8 +344,9 @@ class Trainer:
         if optimizer == "adam":
             self.optimizer = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
         else:
-            self.optimizer = torch.optim.SGD(params, lr=lr, momentum=momentum, nesterov=momentum > 0,
-                                             weight_decay=weight_decay)
+            self.optimizer = torch.optim.SGD(
+                params, lr=lr, momentum=momentum, nesterov=momentum > 0, weight_decay=weight_decay
+            )
         self.base_lr, self.schedule = lr, schedule
         self.steps_per_epoch = math.ceil(len(x_train) / batch_size)
         self.total_steps = (epochs_planned or 0) * self.steps_per_epoch
@@ -300,7 +366,7 @@ class Trainer:
         if self._order is None or self._cursor >= len(self._order):
             self._order = torch.randperm(len(self.x_train), generator=self.order_generator)
             self._cursor = 0
-        index = self._order[self._cursor:self._cursor + self.batch_size]
+        index = self._order[self._cursor : self._cursor + self.batch_size]
         self._cursor += self.batch_size
         return self.x_train[index].to(self.device), self.y_train[index].to(self.device)
 
@@ -312,16 +378,23 @@ class Trainer:
         if self.augment == "crop_flip":
             xb = random_crop_flip(xb, self.generator)
         copies = self.consistency["copies"] if self.consistency else 1
-        if copies > 1:     # m noisy copies of the same augmented images (copy-major)
+        if copies > 1:  # m noisy copies of the same augmented images (copy-major)
             xb = xb.repeat(copies, *([1] * (xb.dim() - 1)))
         if self.noise is not None:
             xb = xb + self.noise.sample(xb.shape, generator=self.generator, device=self.device)
         if self.adversarial is not None:
-            spec, eps = self.adversarial, warmed_up_eps(self.adversarial, self.step_count, self.steps_per_epoch)
-            if eps != float(spec["eps"]):         # during the warm-up: the budget and its step shrink together
+            spec, eps = (
+                self.adversarial,
+                warmed_up_eps(self.adversarial, self.step_count, self.steps_per_epoch),
+            )
+            if eps != float(spec["eps"]):  # during the warm-up: the budget and its step shrink together
                 factor = eps / float(spec["eps"])
-                spec = {**spec, "eps": eps, **({"step": float(spec["step"]) * factor} if "step" in spec else {})}
-            if self.attack_bn_mode == "eval":     # the running statistics normalise the attack and stay put
+                spec = {
+                    **spec,
+                    "eps": eps,
+                    **({"step": float(spec["step"]) * factor} if "step" in spec else {}),
+                }
+            if self.attack_bn_mode == "eval":  # the running statistics normalise the attack and stay put
                 self.model.eval()
             try:
                 xb = _adversarial_examples(self.model, xb, yb, spec, self.generator)
@@ -333,8 +406,13 @@ class Trainer:
             logits = self.model(xb)
         logits = logits.float()
         if copies > 1:
-            loss = consistency_loss(logits.view(copies, len(yb), -1), yb, weight=self.consistency["weight"],
-                                    entropy=self.consistency["entropy"], label_smoothing=self.label_smoothing)
+            loss = consistency_loss(
+                logits.view(copies, len(yb), -1),
+                yb,
+                weight=self.consistency["weight"],
+                entropy=self.consistency["entropy"],
+                label_smoothing=self.label_smoothing,
+            )
             yb = yb.repeat(copies)
         elif self.loss_name == "ce":
             loss = self.criterion(logits, yb, label_smoothing=self.label_smoothing)
@@ -345,8 +423,11 @@ class Trainer:
         self.optimizer.step()
         self.step_count += 1
         self.train_seconds += time.perf_counter() - started
-        return {"step": self.step_count, "loss": float(loss.detach()),
-                "accuracy": float((logits.argmax(1) == yb).float().mean())}
+        return {
+            "step": self.step_count,
+            "loss": float(loss.detach()),
+            "accuracy": float((logits.argmax(1) == yb).float().mean()),
+        }
 
     def state_dict(self) -> dict:
         """Everything the rest of the run depends on: weights (batch-norm statistics included),
@@ -355,13 +436,20 @@ class Trainer:
         from core.models import noise_layers
 
         return {
-            "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
-            "step_count": self.step_count, "epoch_count": self.epoch_count,
-            "history": [dict(row) for row in self.history], "train_seconds": self.train_seconds,
-            "order": self._order, "cursor": self._cursor,
-            "generator": self.generator.get_state(), "order_generator": self.order_generator.get_state(),
-            "noise_generators": [None if layer._generator is None else layer._generator.get_state()
-                                 for layer in noise_layers(self.model)],
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "step_count": self.step_count,
+            "epoch_count": self.epoch_count,
+            "history": [dict(row) for row in self.history],
+            "train_seconds": self.train_seconds,
+            "order": self._order,
+            "cursor": self._cursor,
+            "generator": self.generator.get_state(),
+            "order_generator": self.order_generator.get_state(),
+            "noise_generators": [
+                None if layer._generator is None else layer._generator.get_state()
+                for layer in noise_layers(self.model)
+            ],
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -370,11 +458,15 @@ class Trainer:
 
         missing = sorted(set(self.state_dict()) - set(state))
         if missing:
-            raise ValueError(f"The trainer state lacks {', '.join(missing)}: it was not written by Trainer.state_dict.")
+            raise ValueError(
+                f"The trainer state lacks {', '.join(missing)}: it was not written by Trainer.state_dict."
+            )
         layers = noise_layers(self.model)
         if len(state["noise_generators"]) != len(layers):
-            raise ValueError(f"The trainer state has {len(state['noise_generators'])} noise layers, "
-                             f"this model {len(layers)}: it belongs to another architecture.")
+            raise ValueError(
+                f"The trainer state has {len(state['noise_generators'])} noise layers, "
+                f"this model {len(layers)}: it belongs to another architecture."
+            )
         self.model.load_state_dict(state["model"])
         # A copy: torch would otherwise keep the very momentum tensors of the state it was given.
         self.optimizer.load_state_dict(copy.deepcopy(state["optimizer"]))
@@ -397,17 +489,23 @@ class Trainer:
         x, y = self.x_train, self.y_train
         if max_examples is not None:
             x, y = x[:max_examples], y[:max_examples]
-        train_loss, train_acc = risk_and_accuracy(self.model, x, y, loss=self.loss_name,
-                                                  device=self.device)
-        row = {"epoch": self.epoch_count, "step": self.step_count, "train_loss": train_loss,
-               "train_acc": train_acc, "test_loss": None, "test_acc": None,
-               "seconds": self.train_seconds}
+        train_loss, train_acc = risk_and_accuracy(self.model, x, y, loss=self.loss_name, device=self.device)
+        row = {
+            "epoch": self.epoch_count,
+            "step": self.step_count,
+            "train_loss": train_loss,
+            "train_acc": train_acc,
+            "test_loss": None,
+            "test_acc": None,
+            "seconds": self.train_seconds,
+        }
         if self.x_test is not None:
             xt, yt = self.x_test, self.y_test
             if max_examples is not None:
                 xt, yt = xt[:max_examples], yt[:max_examples]
             row["test_loss"], row["test_acc"] = risk_and_accuracy(
-                self.model, xt, yt, loss=self.loss_name, device=self.device)
+                self.model, xt, yt, loss=self.loss_name, device=self.device
+            )
         self.model.train()
         return row
 
@@ -438,7 +536,7 @@ def _tensor_sha256(*tensors) -> str:
         digest.update(f"{tensor.dtype}{tuple(tensor.shape)}".encode())
         if tensor.numel():
             flat = tensor.detach().cpu().contiguous().reshape(-1)
-            digest.update(flat.view(torch.uint8).numpy())    # no copy of the data
+            digest.update(flat.view(torch.uint8).numpy())  # no copy of the data
     return digest.hexdigest()
 
 
@@ -453,29 +551,53 @@ def _describe(value):
     if isinstance(value, torch.device):
         return str(value)
     if hasattr(value, "name") and hasattr(value, "scale"):
-        return {"name": value.name, "scale": float(value.scale), "params": _describe(dict(getattr(value, "params", {}) or {}))}
+        return {
+            "name": value.name,
+            "scale": float(value.scale),
+            "params": _describe(dict(getattr(value, "params", {}) or {})),
+        }
     return repr(value)
 
 
-def run_arguments(model: nn.Module, x_train, y_train, x_test, y_test, *, epochs: int,
-                  eval_examples: int | None, trainer_kwargs: dict) -> dict:
+def run_arguments(
+    model: nn.Module,
+    x_train,
+    y_train,
+    x_test,
+    y_test,
+    *,
+    epochs: int,
+    eval_examples: int | None,
+    trainer_kwargs: dict,
+) -> dict:
     """What a checkpoint must agree on to be resumed: every argument of :func:`train` (the
     callback aside), the data by sha256, and the model by its architecture and initial weights."""
     kwargs = dict(trainer_kwargs)
     kwargs["device"] = str(resolve_device(kwargs.get("device", "cpu")))
-    return {"epochs": int(epochs), "eval_examples": eval_examples,
-            "trainer": _describe(kwargs),
-            "architecture": _describe(getattr(model, "architecture", None)),
-            "initial_weights_sha256": _tensor_sha256(*model.state_dict().values()),
-            "train_sha256": _tensor_sha256(x_train, y_train),
-            "test_sha256": _tensor_sha256(x_test, y_test)}
+    return {
+        "epochs": int(epochs),
+        "eval_examples": eval_examples,
+        "trainer": _describe(kwargs),
+        "architecture": _describe(getattr(model, "architecture", None)),
+        "initial_weights_sha256": _tensor_sha256(*model.state_dict().values()),
+        "train_sha256": _tensor_sha256(x_train, y_train),
+        "test_sha256": _tensor_sha256(x_test, y_test),
+    }
 
 
 def save_checkpoint(path: Path | str, trainer: Trainer, arguments: dict, *, wall_time_s: float) -> Path:
     """Write the trainer's state after an epoch, atomically (temporary file + rename)."""
     buffer = io.BytesIO()
-    torch.save({"format": CHECKPOINT_FORMAT, "epoch": trainer.epoch_count, "arguments": json.dumps(arguments),
-                "wall_time_s": float(wall_time_s), "trainer": trainer.state_dict()}, buffer)
+    torch.save(
+        {
+            "format": CHECKPOINT_FORMAT,
+            "epoch": trainer.epoch_count,
+            "arguments": json.dumps(arguments),
+            "wall_time_s": float(wall_time_s),
+            "trainer": trainer.state_dict(),
+        },
+        buffer,
+    )
     return write_atomic(path, buffer.getvalue())
 
 
@@ -488,20 +610,34 @@ def load_checkpoint(path: Path | str, arguments: dict) -> dict:
             raise KeyError("format")
         saved = json.loads(checkpoint["arguments"])
         checkpoint["trainer"], checkpoint["epoch"]
-    except Exception:   # a truncated or foreign file: torch, pickle and zip errors alike
-        raise ValueError(f"The checkpoint {path} is corrupted or not a training checkpoint: delete it to "
-                         "train from the start.") from None
+    except Exception:  # a truncated or foreign file: torch, pickle and zip errors alike
+        raise ValueError(
+            f"The checkpoint {path} is corrupted or not a training checkpoint: delete it to "
+            "train from the start."
+        ) from None
     if saved != arguments:
         differing = sorted(key for key in set(saved) | set(arguments) if saved.get(key) != arguments.get(key))
-        raise ValueError(f"The checkpoint {path} was written by a run with other arguments "
-                         f"({', '.join(differing)} differ): delete it, or use another checkpoint folder.")
+        raise ValueError(
+            f"The checkpoint {path} was written by a run with other arguments "
+            f"({', '.join(differing)} differ): delete it, or use another checkpoint folder."
+        )
     return checkpoint
 
 
-def train(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, *, epochs: int,
-          x_test: torch.Tensor | None = None, y_test: torch.Tensor | None = None,
-          callback=None, eval_examples: int | None = None, checkpoint_dir: Path | str | None = None,
-          resume: bool = False, **trainer_kwargs) -> TrainResult:
+def train(
+    model: nn.Module,
+    x_train: torch.Tensor,
+    y_train: torch.Tensor,
+    *,
+    epochs: int,
+    x_test: torch.Tensor | None = None,
+    y_test: torch.Tensor | None = None,
+    callback=None,
+    eval_examples: int | None = None,
+    checkpoint_dir: Path | str | None = None,
+    resume: bool = False,
+    **trainer_kwargs,
+) -> TrainResult:
     """Train ``model`` for ``epochs`` passes; returns the per-epoch history and the wall time.
 
     Keyword arguments go to :class:`Trainer` (loss, optimizer, lr, batch_size, noise,
@@ -520,8 +656,20 @@ def train(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, *, epo
     trainer_kwargs.setdefault("epochs_planned", epochs)
     started = time.perf_counter()
     path = None if checkpoint_dir is None else Path(checkpoint_dir) / CHECKPOINT_NAME
-    arguments = (run_arguments(model, x_train, y_train, x_test, y_test, epochs=epochs, eval_examples=eval_examples,
-                               trainer_kwargs=trainer_kwargs) if path is not None else None)
+    arguments = (
+        run_arguments(
+            model,
+            x_train,
+            y_train,
+            x_test,
+            y_test,
+            epochs=epochs,
+            eval_examples=eval_examples,
+            trainer_kwargs=trainer_kwargs,
+        )
+        if path is not None
+        else None
+    )
     trainer = Trainer(model, x_train, y_train, x_test=x_test, y_test=y_test, **trainer_kwargs)
     earlier_s = 0.0
     if resume and path.exists():
@@ -533,5 +681,8 @@ def train(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, *, epo
         if path is not None:
             save_checkpoint(path, trainer, arguments, wall_time_s=earlier_s + time.perf_counter() - started)
     model.to(memory_format=torch.contiguous_format).eval()
-    return TrainResult(history=trainer.history, wall_time_s=earlier_s + time.perf_counter() - started,
-                       steps=trainer.step_count)
+    return TrainResult(
+        history=trainer.history,
+        wall_time_s=earlier_s + time.perf_counter() - started,
+        steps=trainer.step_count,
+    )

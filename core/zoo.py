@@ -4,6 +4,7 @@
 sha256, architecture (with the injected noise, if any), dataset, training recipe, the exact
 command that rebuilds it, seed, wall time, device and measured metrics.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -40,15 +41,17 @@ def sha256_of(path: Path) -> str:
 
 REQUIRED_KEYS = ("name", "file", "sha256", "architecture")
 MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
-MANIFEST_LIMIT = 4 << 20          # bytes: the shipped manifest is about 40 kB
+MANIFEST_LIMIT = 4 << 20  # bytes: the shipped manifest is about 40 kB
 
 
 def check_name(name) -> str:
     """``name`` if it is a model name (letters, digits, '.', '-', '_'; no path), else one sentence:
     names become file names (weights, results, checkpoints), so none may leave its folder."""
     if not isinstance(name, str) or not MODEL_NAME.fullmatch(name) or ".." in name:
-        raise ModelUnavailable(f"{str(name)[:60]!r} is not a model name: use letters, digits, '.', '-' and '_' only "
-                               "(e.g. cifar10-gaussian-0.25).")
+        raise ModelUnavailable(
+            f"{str(name)[:60]!r} is not a model name: use letters, digits, '.', '-' and '_' only "
+            "(e.g. cifar10-gaussian-0.25)."
+        )
     return name
 
 
@@ -56,6 +59,8 @@ def weights_limit(model: torch.nn.Module) -> int:
     """The most bytes a safetensors file of ``model``'s state can take: 8 bytes per element (float64,
     the widest dtype a state holds here) plus a generous header."""
     return 8 * sum(tensor.numel() for tensor in model.state_dict().values()) + (1 << 20)
+
+
 RESTORE = "restore it with `git checkout -- assets/models` or rebuild the models with `python -m core.experiments train`"
 
 
@@ -86,15 +91,28 @@ def read_manifest(models_dir: Path | str = MODELS_DIR) -> dict:
         raise ModelUnavailable(f"{shown_path(path)} has no list of models: {RESTORE}.")
     for position, item in enumerate(models):
         missing = [key for key in REQUIRED_KEYS if not isinstance(item, dict) or key not in item]
-        if missing or not isinstance(item["architecture"], dict) or not isinstance(item["file"], str) \
-                or Path(item["file"]).name != item["file"] or not isinstance(item["name"], str) \
-                or not MODEL_NAME.fullmatch(item["name"]) or ".." in item["name"] \
-                or not MODEL_NAME.fullmatch(item["file"]) or ".." in item["file"]:
-            what = f"lacks {', '.join(missing)}" if missing else "has a malformed name, file name or architecture"
+        if (
+            missing
+            or not isinstance(item["architecture"], dict)
+            or not isinstance(item["file"], str)
+            or Path(item["file"]).name != item["file"]
+            or not isinstance(item["name"], str)
+            or not MODEL_NAME.fullmatch(item["name"])
+            or ".." in item["name"]
+            or not MODEL_NAME.fullmatch(item["file"])
+            or ".." in item["file"]
+        ):
+            what = (
+                f"lacks {', '.join(missing)}"
+                if missing
+                else "has a malformed name, file name or architecture"
+            )
             raise ModelUnavailable(f"Entry {position + 1} of {shown_path(path)} {what}: {RESTORE}.")
         problem = _record_problem(item)
         if problem:
-            raise ModelUnavailable(f"Entry {position + 1} of {shown_path(path)} ({item['name']}) {problem}: {RESTORE}.")
+            raise ModelUnavailable(
+                f"Entry {position + 1} of {shown_path(path)} ({item['name']}) {problem}: {RESTORE}."
+            )
     return manifest
 
 
@@ -131,17 +149,25 @@ def entry(name: str, models_dir: Path | str = MODELS_DIR) -> dict:
     """The manifest entry of ``name`` (ModelUnavailable when it is not listed)."""
     if name is None:
         known = ", ".join(names(models_dir))
-        raise ModelUnavailable("No model is chosen and none is shipped: " + (f"pick one of {known}." if known else
-                               "train one with python -m core.experiments train --name mnist-gaussian-0.25 "
-                               "--data-dir ../shared/data, or restore assets/models with git checkout."))
+        raise ModelUnavailable(
+            "No model is chosen and none is shipped: "
+            + (
+                f"pick one of {known}."
+                if known
+                else "train one with python -m core.experiments train --name mnist-gaussian-0.25 "
+                "--data-dir ../shared/data, or restore assets/models with git checkout."
+            )
+        )
     check_name(name)
     for item in read_manifest(models_dir)["models"]:
         if item["name"] == name:
             return item
     known = ", ".join(names(models_dir)) or "none"
-    raise ModelUnavailable(f"No model named {name!r} in the manifest (available: {known}); "
-                           f"train it with: python -m core.experiments train --name {name} "
-                           "--data-dir ../shared/data")
+    raise ModelUnavailable(
+        f"No model named {name!r} in the manifest (available: {known}); "
+        f"train it with: python -m core.experiments train --name {name} "
+        "--data-dir ../shared/data"
+    )
 
 
 def save(model: torch.nn.Module, info: dict, models_dir: Path | str = MODELS_DIR) -> dict:
@@ -151,9 +177,13 @@ def save(model: torch.nn.Module, info: dict, models_dir: Path | str = MODELS_DIR
     file_name = f"{check_name(info['name'])}.safetensors"
     state = {key: value.detach().cpu().contiguous() for key, value in model.state_dict().items()}
     save_safetensors_atomic(state, models_dir / file_name)
-    record = {**info, "file": file_name, "sha256": sha256_of(models_dir / file_name),
-              "architecture": getattr(model, "architecture", info.get("architecture"))}
-    with _manifest_lock(models_dir):      # several trainings may finish at once: no entry may be lost
+    record = {
+        **info,
+        "file": file_name,
+        "sha256": sha256_of(models_dir / file_name),
+        "architecture": getattr(model, "architecture", info.get("architecture")),
+    }
+    with _manifest_lock(models_dir):  # several trainings may finish at once: no entry may be lost
         manifest = read_manifest(models_dir)
         manifest["models"] = [item for item in manifest["models"] if item["name"] != info["name"]]
         manifest["models"].append(record)
@@ -186,30 +216,40 @@ def load(name: str, device="cpu", *, models_dir: Path | str = MODELS_DIR) -> tor
     """
     record = entry(name, models_dir)
     path = Path(models_dir) / record["file"]
-    rebuild = record.get("command") or f"python -m core.experiments train --name {name} --data-dir ../shared/data"
+    rebuild = (
+        record.get("command") or f"python -m core.experiments train --name {name} --data-dir ../shared/data"
+    )
     if not path.exists():
-        raise ModelUnavailable(f"The weights of {name!r} are missing ({shown_path(path)}); rebuild them with: {rebuild}")
+        raise ModelUnavailable(
+            f"The weights of {name!r} are missing ({shown_path(path)}); rebuild them with: {rebuild}"
+        )
     try:
         model = build(record["architecture"])
     except (ValueError, KeyError, TypeError):
-        raise ModelUnavailable(f"The architecture of {name!r} in {shown_path(path.parent / MANIFEST_NAME)} is not "
-                               f"one this project builds; rebuild it with: {rebuild}") from None
+        raise ModelUnavailable(
+            f"The architecture of {name!r} in {shown_path(path.parent / MANIFEST_NAME)} is not "
+            f"one this project builds; rebuild it with: {rebuild}"
+        ) from None
     try:
         # Read once, bounded by what the architecture can hold, and hash and load those same bytes.
         content = read_bounded(path, weights_limit(model), shown=shown_path(path))
     except FileRefused as error:
         raise ModelUnavailable(f"The weights of {name!r} are refused: {error}") from None
     if hashlib.sha256(content).hexdigest() != record["sha256"]:
-        raise ModelUnavailable(f"The weights of {name!r} are corrupted (sha256 mismatch in {shown_path(path)}); "
-                               f"rebuild them with: {rebuild}")
+        raise ModelUnavailable(
+            f"The weights of {name!r} are corrupted (sha256 mismatch in {shown_path(path)}); "
+            f"rebuild them with: {rebuild}"
+        )
     try:
         model.load_state_dict(load_safetensors(content))
     except (ValueError, KeyError, TypeError, RuntimeError, OSError, SafetensorError) as error:
         # An unknown architecture, or tensors whose names or shapes do not fit it: one sentence,
         # never the library's wording.
         kind = "architecture" if isinstance(error, (ValueError, KeyError, TypeError)) else "tensors"
-        raise ModelUnavailable(f"The {kind} of {name!r} in {shown_path(path.parent / MANIFEST_NAME)} do not match "
-                               f"its weights {shown_path(path)}; rebuild them with: {rebuild}") from None
+        raise ModelUnavailable(
+            f"The {kind} of {name!r} in {shown_path(path.parent / MANIFEST_NAME)} do not match "
+            f"its weights {shown_path(path)}; rebuild them with: {rebuild}"
+        ) from None
     return model.to(resolve_device(device)).eval()
 
 
@@ -240,7 +280,7 @@ def shared(name: str, device="cpu", *, models_dir: Path | str = MODELS_DIR) -> t
     """``load(name)`` kept in memory for the whole process and shared by every caller (the
     dashboard's sessions, the scenes): frozen, never to be mutated. Keyed on the manifest's mtime and
     size, so a model retrained while a server runs is reloaded."""
-    with torch.inference_mode(False):   # never inference tensors: attacks differentiate through it
+    with torch.inference_mode(False):  # never inference tensors: attacks differentiate through it
         return _shared(name, str(resolve_device(device)), str(models_dir), _manifest_stamp(Path(models_dir)))
 
 

@@ -3,6 +3,7 @@
 The suite's models are tiny: with more than one intra-op thread, thread hand-offs make them up to
 20× slower on a busy 2-core machine and no faster on an idle one. OMP_NUM_THREADS, when set, wins.
 """
+
 import os
 
 import pytest

@@ -3,6 +3,7 @@
 A page is: widgets → ``compute(scene_function, **values)`` → figures (ui.figures) → layout →
 ``code(scene_function)``. Nothing here computes; the scene functions live in core.scenes.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -12,14 +13,13 @@ import streamlit as st
 
 from core.scenes.common import assets_stamp
 from core.scenes.registry import scene as registered
-from ui import layout, lecture
-from ui import recorder
+from ui import layout, lecture, recorder
 
 
 def header(url_path: str, explanation: str, uses: str) -> None:
     """The lecture's step bar (ui.lecture), the scene's title (from the registry), its explanation
     (KaTeX) and what it computes on."""
-    recorder.start(url_path, registered(url_path).title)   # what this run draws goes to the handout
+    recorder.start(url_path, registered(url_path).title)  # what this run draws goes to the handout
     lecture.bar(registered(url_path).page)
     layout.header(registered(url_path).title, explanation, uses)
 

@@ -6,6 +6,7 @@ Streamlit-free and pure: ``build(records) -> str``. plotly.js comes from the ins
 and is embedded once (no CDN); images (Plotly ``Image`` traces holding pixel arrays) become PNG data
 URIs, so nothing is fetched when the file is opened.
 """
+
 from __future__ import annotations
 
 import base64
@@ -43,6 +44,7 @@ a code { word-break: break-all; }
 class SceneRecord:
     """What one scene showed: its title, numbers (label, value, delta or ""), captions, Plotly figures
     (JSON strings, as ``figure.to_json()`` gives them), the settings link and the reproducing commands."""
+
     url_path: str
     title: str
     link: str = ""
@@ -54,7 +56,7 @@ class SceneRecord:
 
 def png_data_uri(pixels) -> str:
     """An H×W×3 (or H×W) uint8 array as a ``data:image/png;base64,…`` URI."""
-    from PIL import Image   # Pillow ships with Streamlit; imported here so the module loads without it
+    from PIL import Image  # Pillow ships with Streamlit; imported here so the module loads without it
 
     array = np.asarray(pixels)
     if array.dtype != np.uint8:
@@ -69,9 +71,9 @@ def _images_as_data_uris(figure: dict) -> dict:
     for trace in figure.get("data", []):
         if trace.get("type") == "image" and "z" in trace and "source" not in trace:
             z = trace.pop("z")
-            if isinstance(z, dict) and "bdata" in z:       # plotly's typed-array encoding
+            if isinstance(z, dict) and "bdata" in z:  # plotly's typed-array encoding
                 raw = np.frombuffer(base64.b64decode(z["bdata"]), dtype=np.dtype(z["dtype"]))
-                shape = z.get("shape")     # "4, 5, 3" (a string) in plotly's encoding
+                shape = z.get("shape")  # "4, 5, 3" (a string) in plotly's encoding
                 z = raw.reshape([int(n) for n in str(shape).split(",")]) if shape else raw
             trace["source"] = png_data_uri(np.asarray(z))
     return figure
@@ -90,40 +92,60 @@ def plotly_js() -> str:
     return get_plotlyjs()
 
 
-def build(records: list[SceneRecord], *, title: str = "Randomized Defenses Lab — lecture handout",
-          generated: datetime | None = None, plotlyjs: str | None = None) -> str:
+def build(
+    records: list[SceneRecord],
+    *,
+    title: str = "Randomized Defenses Lab — lecture handout",
+    generated: datetime | None = None,
+    plotlyjs: str | None = None,
+) -> str:
     """The handout as one HTML string: every record in order, plotly.js once."""
     generated = generated or datetime.now(timezone.utc)
     script = (plotlyjs if plotlyjs is not None else plotly_js()).replace("</script", "<\\/script")
-    parts = ["<!DOCTYPE html>", "<html lang='en'><head><meta charset='utf-8'>",
-             f"<title>{html.escape(title)}</title><style>{STYLE}</style>",
-             f"<script>{script}</script></head><body>",
-             f"<h1>{html.escape(title)}</h1>",
-             f"<p class='caption'>{len(records)} scene(s), in the order they were visited; written "
-             f"{generated:%Y-%m-%d %H:%M} UTC. Figures are interactive and need no network. Each settings "
-             "link opens the scene with the same values in the dashboard (<code>streamlit run app.py</code>); "
-             "each command recomputes its numbers with the <code>core</code> library.</p>"]
+    parts = [
+        "<!DOCTYPE html>",
+        "<html lang='en'><head><meta charset='utf-8'>",
+        f"<title>{html.escape(title)}</title><style>{STYLE}</style>",
+        f"<script>{script}</script></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+        f"<p class='caption'>{len(records)} scene(s), in the order they were visited; written "
+        f"{generated:%Y-%m-%d %H:%M} UTC. Figures are interactive and need no network. Each settings "
+        "link opens the scene with the same values in the dashboard (<code>streamlit run app.py</code>); "
+        "each command recomputes its numbers with the <code>core</code> library.</p>",
+    ]
     if records:
-        parts.append("<ol>" + "".join(f"<li><a href='#scene-{n}'>{html.escape(r.title)}</a></li>"
-                                      for n, r in enumerate(records, start=1)) + "</ol>")
+        parts.append(
+            "<ol>"
+            + "".join(
+                f"<li><a href='#scene-{n}'>{html.escape(r.title)}</a></li>"
+                for n, r in enumerate(records, start=1)
+            )
+            + "</ol>"
+        )
     figure_number = 0
     for number, record in enumerate(records, start=1):
         parts.append(f"<section id='scene-{number}'><h2>{number}. {html.escape(record.title)}</h2>")
         if record.link:
-            parts.append(f"<p>Settings link: <a href='{html.escape(record.link, quote=True)}'>"
-                         f"<code>{html.escape(record.link)}</code></a></p>")
+            parts.append(
+                f"<p>Settings link: <a href='{html.escape(record.link, quote=True)}'>"
+                f"<code>{html.escape(record.link)}</code></a></p>"
+            )
         if record.metrics:
-            rows = "".join(f"<tr><td>{html.escape(label)}</td><td class='value'>{html.escape(value)}</td>"
-                           f"<td class='caption'>{html.escape(delta)}</td></tr>"
-                           for label, value, delta in record.metrics)
+            rows = "".join(
+                f"<tr><td>{html.escape(label)}</td><td class='value'>{html.escape(value)}</td>"
+                f"<td class='caption'>{html.escape(delta)}</td></tr>"
+                for label, value, delta in record.metrics
+            )
             parts.append(f"<table class='numbers'>{rows}</table>")
         for figure_json in record.figures:
             figure_number += 1
             figure = _images_as_data_uris(json.loads(figure_json))
             spec = {"data": figure.get("data", []), "layout": figure.get("layout", {})}
-            parts.append(f"<div class='figure' id='figure-{figure_number}'></div>"
-                         f"<script type='application/json' id='figure-{figure_number}-spec'>{_script_json(spec)}"
-                         "</script>")
+            parts.append(
+                f"<div class='figure' id='figure-{figure_number}'></div>"
+                f"<script type='application/json' id='figure-{figure_number}-spec'>{_script_json(spec)}"
+                "</script>"
+            )
         for caption in record.captions:
             parts.append(f"<p class='caption'>{html.escape(caption)}</p>")
         if record.commands:

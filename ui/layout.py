@@ -1,4 +1,5 @@
 """Page furniture shared by every scene: header, explanation, provenance, errors."""
+
 from __future__ import annotations
 
 import streamlit as st
@@ -22,8 +23,9 @@ def presenter_mode() -> bool:
     """Sidebar toggle that enlarges text for a projector; kept in the URL (?presenter=1), which also opens
     the app with the sidebar collapsed (app.py): the toggle stays one click away, behind the sidebar's arrow."""
     default = st.query_params.get("presenter", "0") == "1"
-    on = st.sidebar.toggle("Presenter mode", value=default, key="presenter_mode",
-                           help="Larger text for a projector.")
+    on = st.sidebar.toggle(
+        "Presenter mode", value=default, key="presenter_mode", help="Larger text for a projector."
+    )
     if on:
         st.query_params["presenter"] = "1"
         st.markdown(PRESENTER_CSS, unsafe_allow_html=True)
@@ -40,13 +42,24 @@ def seed_input(default: int = 0, *, key: str = "seed") -> int:
     except ValueError:
         initial = -1
     if not 0 <= initial <= MAX_SEED:
-        st.sidebar.warning(f"The link's seed {raw!r} is not a whole number between 0 and {MAX_SEED}; "
-                           f"seed {default} is used instead.")
+        st.sidebar.warning(
+            f"The link's seed {raw!r} is not a whole number between 0 and {MAX_SEED}; "
+            f"seed {default} is used instead."
+        )
         initial = default
-    seed = int(st.sidebar.number_input("Seed", min_value=0, max_value=MAX_SEED, value=initial,
-                                       step=1, key=key, help="Every random draw of this page comes from it."))
+    seed = int(
+        st.sidebar.number_input(
+            "Seed",
+            min_value=0,
+            max_value=MAX_SEED,
+            value=initial,
+            step=1,
+            key=key,
+            help="Every random draw of this page comes from it.",
+        )
+    )
     st.query_params["seed"] = str(seed)
-    url.remember("seed", [str(seed)])   # part of the scene's settings link (ui.url.link)
+    url.remember("seed", [str(seed)])  # part of the scene's settings link (ui.url.link)
     return seed
 
 

@@ -8,6 +8,7 @@ step with ``with lecture.step(k):`` (inside a ``with`` block, or ``lecture.step(
 Content of a later step is still drawn — its widgets keep their values and URL bindings — but hidden
 until the step is reached.
 """
+
 from __future__ import annotations
 
 from contextvars import ContextVar
@@ -19,9 +20,9 @@ from core.scenes import lecture as plan
 # This run's step, step count, section counter and open section. A context variable, not session
 # state: it lives for one script run in the session's script thread and holds a container.
 RUN: ContextVar[dict | None] = ContextVar("lecture_run", default=None)
-GO = "lecture_go"                 # (page, step) of another page, asked by a button: switched at the next run's start
-ARRIVE = "lecture_arrive"         # (page, step) the switch goes to, read by that page's bar
-CARRIED = ("presenter", "seed")   # what a page switch keeps in the URL
+GO = "lecture_go"  # (page, step) of another page, asked by a button: switched at the next run's start
+ARRIVE = "lecture_arrive"  # (page, step) the switch goes to, read by that page's bar
+CARRIED = ("presenter", "seed")  # what a page switch keeps in the URL
 
 # The clicker. Streamlit's shortcuts (PageDown on Next, PageUp on Previous) are ignored while the focus is
 # in an input (a slider, a radio, a text box); this listener, first in the capture phase, takes those
@@ -83,36 +84,58 @@ def bar(page: str) -> int:
     if stop is not None and stop[0] != page:
         st.session_state[ARRIVE] = stop
         st.switch_page(stop[0], query_params=_carried(stop[1]))
-    arrival = st.session_state.pop(ARRIVE, None) or stop   # (a test harness may rerun the target page itself)
-    if arrival is not None and arrival[0] == page:   # the step asked for, whatever the switch kept of the URL
+    arrival = st.session_state.pop(ARRIVE, None) or stop  # (a test harness may rerun the target page itself)
+    if arrival is not None and arrival[0] == page:  # the step asked for, whatever the switch kept of the URL
         st.query_params["step"] = str(arrival[1])
     titles = plan.steps_of(page)
     step, message = plan.parse_step(st.query_params.get("step"), len(titles))
     if message is not None:
-        st.query_params["step"] = str(step)       # the link now says what is shown
+        st.query_params["step"] = str(step)  # the link now says what is shown
     RUN.set({"step": step, "count": len(titles), "sections": 0, "open": None})
     back, ahead = plan.previous_stop(page, step), plan.next_stop(page, step)
     with st.container(key="lecture_bar"):
         previous, counter, following = st.columns([2, 5, 2], vertical_alignment="center")
-        previous.button("Previous", key="lecture_previous", shortcut="PageUp", icon=":material/arrow_back:",
-                        disabled=back is None, on_click=_go, args=(page, back), width="stretch",
-                        help="Previous step (PageUp, or ← on a clicker).")
-        following.button("Next", key="lecture_next", shortcut="PageDown", icon=":material/arrow_forward:",
-                         disabled=ahead is None, on_click=_go, args=(page, ahead), width="stretch", type="primary",
-                         help="Next step; after the last one, the next scene (PageDown, or → on a clicker).")
+        previous.button(
+            "Previous",
+            key="lecture_previous",
+            shortcut="PageUp",
+            icon=":material/arrow_back:",
+            disabled=back is None,
+            on_click=_go,
+            args=(page, back),
+            width="stretch",
+            help="Previous step (PageUp, or ← on a clicker).",
+        )
+        following.button(
+            "Next",
+            key="lecture_next",
+            shortcut="PageDown",
+            icon=":material/arrow_forward:",
+            disabled=ahead is None,
+            on_click=_go,
+            args=(page, ahead),
+            width="stretch",
+            type="primary",
+            help="Next step; after the last one, the next scene (PageDown, or → on a clicker).",
+        )
         counter.markdown(f"**step {step} / {len(titles)}** · {titles[step - 1]}")
     st.html(KEYS_SCRIPT, unsafe_allow_javascript=True)
     st.html(LECTURE_CSS)
-    st.html(f'<div class="lecture-badge" style="position: fixed; right: 1.5rem; bottom: 1rem; z-index: 1000; '
-            f'padding: 0.2rem 0.8rem; border-radius: 0.5rem; background: rgba(40, 40, 40, 0.75); color: white; '
-            f'font-size: 1.2rem;">step {step} / {len(titles)}</div>')
+    st.html(
+        f'<div class="lecture-badge" style="position: fixed; right: 1.5rem; bottom: 1rem; z-index: 1000; '
+        f"padding: 0.2rem 0.8rem; border-radius: 0.5rem; background: rgba(40, 40, 40, 0.75); color: white; "
+        f'font-size: 1.2rem;">step {step} / {len(titles)}</div>'
+    )
     if message is not None:
         st.warning(message)
-    if "step" in st.query_params and step > 1:   # one step per screen: bring the new step into view
-        st.html(f"""<script>/* {page} step {step} */ setTimeout(() => {{
+    if "step" in st.query_params and step > 1:  # one step per screen: bring the new step into view
+        st.html(
+            f"""<script>/* {page} step {step} */ setTimeout(() => {{
   const shown = document.querySelector("[class*='st-key-lecture_shown_{step}_']");
   if (shown) shown.scrollIntoView({{block: "start", behavior: "smooth"}});
-}}, 400);</script>""", unsafe_allow_javascript=True)
+}}, 400);</script>""",
+            unsafe_allow_javascript=True,
+        )
     return step
 
 
@@ -147,8 +170,14 @@ def section(number: int) -> None:
 def predict(prediction: plan.Prediction, *, key: str) -> int | None:
     """The question, and the room's guess among its choices (none until someone picks)."""
     st.markdown(f"**{prediction.question}**")
-    return st.radio("The room's guess", range(len(prediction.choices)), index=None, key=key, horizontal=True,
-                    format_func=prediction.choices.__getitem__)
+    return st.radio(
+        "The room's guess",
+        range(len(prediction.choices)),
+        index=None,
+        key=key,
+        horizontal=True,
+        format_func=prediction.choices.__getitem__,
+    )
 
 
 def reveal(prediction: plan.Prediction, verdict: plan.Verdict, *, key: str, at: int) -> None:
@@ -156,10 +185,13 @@ def reveal(prediction: plan.Prediction, verdict: plan.Verdict, *, key: str, at: 
     if current() < at:
         return
     guess = st.session_state.get(key)
-    confirmed = " · ".join(c for c, right in zip(prediction.choices, verdict.correct) if right) or "none of the choices"
+    confirmed = (
+        " · ".join(c for c, right in zip(prediction.choices, verdict.correct) if right)
+        or "none of the choices"
+    )
     guessed = "no guess" if guess is None else prediction.choices[guess]
     text = f"**The room guessed:** {guessed} — **the computation says:** {confirmed}. {verdict.answer}"
-    with step(at):   # a step container, so the reveal is what the step scrolls into view
+    with step(at):  # a step container, so the reveal is what the step scrolls into view
         if guess is None:
             st.info(text)
         elif verdict.correct[guess]:

@@ -9,6 +9,7 @@ drawn and its classifier run (core.runs.drawn_with): rows drawn like for like mu
 (a CUDA or TF32 file recomputed on a CPU, another n) agree only within CERTIFY's statistics
 (core.scenes.certificate.compare_certify_rows); the panel says which test applies and its outcome.
 """
+
 from __future__ import annotations
 
 import os
@@ -58,16 +59,35 @@ def percent(value) -> str:
 @st.cache_data(show_spinner=False, max_entries=16)
 def recompute_robustness(name: str, data_dir: str, images: int, seed: int) -> dict:
     """The talk's table (natural / PGD-20 / CW-30) of ``name`` on the first ``images`` test images."""
-    return _run("robustness", runs.evaluate, name, data_dir=data_dir, test_limit=images, curve_examples=1,
-                curve_steps=1, seed=seed)
+    return _run(
+        "robustness",
+        runs.evaluate,
+        name,
+        data_dir=data_dir,
+        test_limit=images,
+        curve_examples=1,
+        curve_steps=1,
+        seed=seed,
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def recompute_certify(name: str, data_dir: str, images: int, n: int, every: int, seed: int, n0: int = 100,
-                      alpha: float = 0.001) -> dict:
+def recompute_certify(
+    name: str, data_dir: str, images: int, n: int, every: int, seed: int, n0: int = 100, alpha: float = 0.001
+) -> dict:
     """CERTIFY (the shipped file's n0 and α) on every ``every``-th test image, the first ``images`` of them."""
-    return _run("certify", runs.certify, name, data_dir=data_dir, limit=images, n=n, n0=n0, alpha=float(alpha),
-                every=every, seed=seed)
+    return _run(
+        "certify",
+        runs.certify,
+        name,
+        data_dir=data_dir,
+        limit=images,
+        n=n,
+        n0=n0,
+        alpha=float(alpha),
+        every=every,
+        seed=seed,
+    )
 
 
 def full_command(kind: str, name: str, data_dir: str | None) -> str:
@@ -78,8 +98,10 @@ def full_command(kind: str, name: str, data_dir: str | None) -> str:
 
 def missing_data_caption(dataset: str, kind: str, name: str) -> None:
     folders = ", ".join(str(folder) for folder in data_dirs())
-    st.caption(f"To recompute these numbers, put {dataset}_test.npz in one of {folders} (or set RDL_DATA_DIR), "
-               f"then run `{full_command(kind, name, None)}`.")
+    st.caption(
+        f"To recompute these numbers, put {dataset}_test.npz in one of {folders} (or set RDL_DATA_DIR), "
+        f"then run `{full_command(kind, name, None)}`."
+    )
 
 
 def _remembered(key: str, request: tuple, label: str) -> bool:
@@ -89,20 +111,28 @@ def _remembered(key: str, request: tuple, label: str) -> bool:
     return st.session_state.get(f"{key}_request") == request
 
 
-def robustness_panel(names: list[str], shipped: dict[str, dict], *, dataset: str, seed: int, key: str) -> None:
+def robustness_panel(
+    names: list[str], shipped: dict[str, dict], *, dataset: str, seed: int, key: str
+) -> None:
     """Recompute the talk's table of ``names`` on the first k local test images, beside the shipped one."""
     with st.expander(f"Recompute on the local {data.TITLES[dataset]} test set"):
         folder = local_data_dir(dataset)
         if folder is None or not names:
             missing_data_caption(dataset, "evaluate", names[0] if names else f"{dataset}-adversarial")
             return
-        images = st.select_slider("Test images (the first k)", [20, 50, 100, 200, 500, 1000], value=100,
-                                  key=f"{key}_images")
+        images = st.select_slider(
+            "Test images (the first k)", [20, 50, 100, 200, 500, 1000], value=100, key=f"{key}_images"
+        )
         request = (tuple(names), folder, int(images), int(seed))
         if not _remembered(key, request, f"Recompute PGD-20 and CW-30 on {images} images"):
-            commands = [record.get("command") for record in shipped.values() if record and record.get("command")]
-            st.caption(f"Reads {folder}/{dataset}_test.npz; the shipped rows used " +
-                       "; ".join(f"`{command}`" for command in commands) + ".")
+            commands = [
+                record.get("command") for record in shipped.values() if record and record.get("command")
+            ]
+            st.caption(
+                f"Reads {folder}/{dataset}_test.npz; the shipped rows used "
+                + "; ".join(f"`{command}`" for command in commands)
+                + "."
+            )
             return
         rows = []
         for name in names:
@@ -112,13 +142,21 @@ def robustness_panel(names: list[str], shipped: dict[str, dict], *, dataset: str
                 except (ValueError, results.ResultsUnavailable) as error:
                     st.warning(f"{name} could not be recomputed: {error}")
                     continue
-            for label, record in ((f"{images} images, now (seed {seed})", fresh),
-                                  (f"{(shipped.get(name) or {}).get('examples', '?')} images, shipped",
-                                   shipped.get(name))):
+            for label, record in (
+                (f"{images} images, now (seed {seed})", fresh),
+                (f"{(shipped.get(name) or {}).get('examples', '?')} images, shipped", shipped.get(name)),
+            ):
                 if record:
                     table = record["table"]
-                    rows.append({"model": name, "evaluated on": label, "natural": percent(table.get("natural")),
-                                 "PGD-20": percent(table.get("pgd")), "CW-30": percent(table.get("cw"))})
+                    rows.append(
+                        {
+                            "model": name,
+                            "evaluated on": label,
+                            "natural": percent(table.get("natural")),
+                            "PGD-20": percent(table.get("pgd")),
+                            "CW-30": percent(table.get("cw")),
+                        }
+                    )
         if rows:
             st.dataframe(rows, hide_index=True, width="stretch")
 
@@ -170,8 +208,16 @@ def certify_panel(shipped: dict[str, dict] | None = None, *, key: str) -> None:
         n_choices = sorted({1000, int(record["n"])})
         n = right.select_slider("n (Monte-Carlo draws)", n_choices, value=int(record["n"]), key=f"{key}_n")
         seed = int(record.get("seed", 0))
-        request = (name, folder, int(images), int(n), int(record["every"]), seed, int(record.get("n0", 100)),
-                   float(record["alpha"]))
+        request = (
+            name,
+            folder,
+            int(images),
+            int(n),
+            int(record["every"]),
+            seed,
+            int(record.get("n0", 100)),
+            float(record["alpha"]),
+        )
         made = certificate.provenance(record)
         if not _remembered(key, request, f"Recompute CERTIFY on {images} images"):
             st.caption(f"The shipped file, {made.sentence}: `{record.get('command', '')}`.")
@@ -184,16 +230,32 @@ def certify_panel(shipped: dict[str, dict] | None = None, *, key: str) -> None:
                 return
         first = {**record, "rows": record["rows"][:images]}
         shipped_first = certified_accuracy_curve(first["rows"], record["radii"])
-        st.dataframe([{"radius r": r, f"now ({images} images, n = {n})": percent(a),
-                       f"shipped, same {images} images": percent(b), f"shipped, all {record['examples']}": percent(c)}
-                      for r, a, b, c in zip(record["radii"], fresh["certified_accuracy"], shipped_first,
-                                            record["certified_accuracy"])], hide_index=True, width="stretch")
-        st.caption(f"Shipped: {made.sentence}. Now: {certificate.provenance(fresh).sentence}, "
-                   f"{fresh['seconds']:.0f} s.")
+        st.dataframe(
+            [
+                {
+                    "radius r": r,
+                    f"now ({images} images, n = {n})": percent(a),
+                    f"shipped, same {images} images": percent(b),
+                    f"shipped, all {record['examples']}": percent(c),
+                }
+                for r, a, b, c in zip(
+                    record["radii"], fresh["certified_accuracy"], shipped_first, record["certified_accuracy"]
+                )
+            ],
+            hide_index=True,
+            width="stretch",
+        )
+        st.caption(
+            f"Shipped: {made.sentence}. Now: {certificate.provenance(fresh).sentence}, "
+            f"{fresh['seconds']:.0f} s."
+        )
         comparison = certificate.compare_certify_rows(fresh, first)
         if comparison is None:
             st.caption("The recomputed file is of another model or other images: its rows are not compared.")
             return
-        st.metric(comparison.label, f"{comparison.agreeing}/{comparison.compared}",
-                  help="Identical rows are expected only like for like; otherwise CERTIFY's statistics decide.")
+        st.metric(
+            comparison.label,
+            f"{comparison.agreeing}/{comparison.compared}",
+            help="Identical rows are expected only like for like; otherwise CERTIFY's statistics decide.",
+        )
         st.caption(comparison.caption)

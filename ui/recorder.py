@@ -8,6 +8,7 @@ wraps ``metric``, ``plotly_chart``, ``caption``, ``markdown``, ``info`` and ``wa
 DeltaGenerator once per process, and the wrappers record only while a scene's run is being recorded
 (``begin_run`` in app.py stops it, ``start`` in ui.frame.header starts it).
 """
+
 from __future__ import annotations
 
 import functools
@@ -22,13 +23,14 @@ from ui import handout, url
 RECORDS_KEY = "_lecture_records"
 CURRENT_KEY = "_lecture_current"
 RECORDED = ("metric", "plotly_chart", "caption", "markdown", "info", "warning")
-_INSTALL_LOCK = threading.Lock()   # sessions run in their own threads: wrap once, not once per thread
-LARGE_ARGUMENT = 200   # characters: longer arguments (an uploaded photo) are named, not printed
+_INSTALL_LOCK = threading.Lock()  # sessions run in their own threads: wrap once, not once per thread
+LARGE_ARGUMENT = 200  # characters: longer arguments (an uploaded photo) are named, not printed
 
 
 @dataclass
 class LiveRecord:
     """One scene's latest run, as drawn: figures are kept as objects and serialised at download."""
+
     url_path: str
     title: str
     link: str = ""
@@ -38,17 +40,22 @@ class LiveRecord:
     figures: list = field(default_factory=list)
 
     def frozen(self) -> handout.SceneRecord:
-        return handout.SceneRecord(url_path=self.url_path, title=self.title, link=self.link,
-                                   commands=list(self.calls), metrics=list(self.metrics),
-                                   captions=list(self.captions),
-                                   figures=[figure.to_json() for figure in list(self.figures)])
+        return handout.SceneRecord(
+            url_path=self.url_path,
+            title=self.title,
+            link=self.link,
+            commands=list(self.calls),
+            metrics=list(self.metrics),
+            captions=list(self.captions),
+            figures=[figure.to_json() for figure in list(self.figures)],
+        )
 
 
 def _current() -> LiveRecord | None:
     try:
         path = st.session_state.get(CURRENT_KEY)
         return st.session_state.get(RECORDS_KEY, {}).get(path) if path else None
-    except Exception:   # no session (bare mode, a thread without a script run context)
+    except Exception:  # no session (bare mode, a thread without a script run context)
         return None
 
 
@@ -64,7 +71,7 @@ def _record(name: str, record: LiveRecord, args: tuple, kwargs: dict) -> None:
             record.figures.append(figure)
     else:
         body = args[0] if args else kwargs.get("body", "")
-        if not kwargs.get("unsafe_allow_html"):   # raw HTML (styles, layout glyphs) is not text to keep
+        if not kwargs.get("unsafe_allow_html"):  # raw HTML (styles, layout glyphs) is not text to keep
             record.captions.append(str(body))
 
 
@@ -76,6 +83,7 @@ def _wrapped(name: str, method):
         if record is not None:
             _record(name, record, args, kwargs)
         return shown
+
     wrapper._lecture_wrapped = True
     return wrapper
 
@@ -122,8 +130,10 @@ def call(function, arguments: dict) -> None:
     record = _current()
     if record is None:
         return
-    line = (f"from {function.__module__} import {function.__qualname__.split('.')[0]}; "
-            f"{function.__qualname__}(" + ", ".join(f"{k}={_argument(v)}" for k, v in arguments.items()) + ")")
+    line = (
+        f"from {function.__module__} import {function.__qualname__.split('.')[0]}; "
+        f"{function.__qualname__}(" + ", ".join(f"{k}={_argument(v)}" for k, v in arguments.items()) + ")"
+    )
     if line not in record.calls:
         record.calls.append(line)
     refresh_link()
@@ -143,10 +153,15 @@ def handout_html(records: dict) -> str:
 
 
 def download_button() -> None:
-    """"Download this lecture" in the sidebar: the HTML is built when the button is pressed."""
+    """ "Download this lecture" in the sidebar: the HTML is built when the button is pressed."""
     records = st.session_state.setdefault(RECORDS_KEY, {})
     st.sidebar.download_button(
-        "Download this lecture", data=functools.partial(handout_html, records), file_name="lecture.html",
-        mime="text/html", key="lecture_download", icon=":material/download:",
+        "Download this lecture",
+        data=functools.partial(handout_html, records),
+        file_name="lecture.html",
+        mime="text/html",
+        key="lecture_download",
+        icon=":material/download:",
         help="One HTML file for offline reading: every scene visited in this session, in order, with its "
-             "interactive figures, its numbers, its settings link and the code that recomputes it.")
+        "interactive figures, its numbers, its settings link and the code that recomputes it.",
+    )

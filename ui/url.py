@@ -14,6 +14,7 @@ plus ``where=`` for a container such as ``st.sidebar`` or a column). Each one:
   the scene as drawn (with every bound value, defaults included, so it outlives a change of
   defaults), for the handout and the tests.
 """
+
 from __future__ import annotations
 
 import math
@@ -22,13 +23,15 @@ from urllib.parse import urlencode
 import streamlit as st
 
 BIND = "query-params"
-VALUES_KEY = "_url_values"      # {key: [url text, …]} of this page's bound widgets (reset by start_page)
-NOTES_KEY = "_url_notes"        # {key: (sentence, url texts used)}: a refused link value, shown until it changes
-CHECKED_KEY = "_url_checked"    # keys whose link value was checked: the first time the session draws them
+VALUES_KEY = "_url_values"  # {key: [url text, …]} of this page's bound widgets (reset by start_page)
+NOTES_KEY = "_url_notes"  # {key: (sentence, url texts used)}: a refused link value, shown until it changes
+CHECKED_KEY = "_url_checked"  # keys whose link value was checked: the first time the session draws them
 PAGE_KEY = "_url_page"
 DEFAULT_BASE = "http://localhost:8501/"
-UPLOAD_NOT_IN_LINK = ("An uploaded photo cannot travel in a link: a copied link opens this scene on the gallery "
-                      "image chosen above.")
+UPLOAD_NOT_IN_LINK = (
+    "An uploaded photo cannot travel in a link: a copied link opens this scene on the gallery "
+    "image chosen above."
+)
 
 
 def start_page(url_path: str) -> None:
@@ -69,7 +72,7 @@ def link(url_path: str, *, base: str | None = None, extra: dict | None = None) -
     if base is None:
         try:
             current = st.context.url or ""
-        except Exception:   # no browser behind this run (AppTest, bare mode)
+        except Exception:  # no browser behind this run (AppTest, bare mode)
             current = ""
         base = current.split("?")[0].rsplit("/", 1)[0] + "/" if "://" in current else DEFAULT_BASE
     pairs = [(key, text) for key, texts in values().items() for text in texts]
@@ -98,7 +101,7 @@ def _forget_link_value(key: str) -> None:
     must never see a value that is not a finite number."""
     if key in st.query_params:
         del st.query_params[key]
-    try:   # the seeding values are Streamlit's own state: no public way to drop one
+    try:  # the seeding values are Streamlit's own state: no public way to drop one
         from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
         with get_script_run_ctx().session_state.query_params() as params:
@@ -125,8 +128,11 @@ def _bound(kind: str, where, label: str, args: tuple, kwargs: dict, texts, match
     notes = st.session_state.setdefault(NOTES_KEY, {})
     if raw and not matches(raw, value):
         shown = raw[-1] if len(raw) == 1 else ", ".join(raw)
-        notes[key] = (f"The link's {key}={shown!r} is not a value of “{label}”; the page uses "
-                      f"{', '.join(used) or 'none'} instead.", used)
+        notes[key] = (
+            f"The link's {key}={shown!r} is not a value of “{label}”; the page uses "
+            f"{', '.join(used) or 'none'} instead.",
+            used,
+        )
     note = notes.get(key)
     if note is not None:
         if note[1] == used:
@@ -139,8 +145,11 @@ def _bound(kind: str, where, label: str, args: tuple, kwargs: dict, texts, match
 def _option_widget(kind: str):
     def widget(label: str, options, *args, where=None, **kwargs):
         label_of = kwargs.get("format_func", str)
-        texts = (lambda value: [] if value is None else [str(label_of(value))])
-        return _bound(kind, where, label, (options, *args), kwargs, texts, lambda raw, value: texts(value) == raw[-1:])
+        texts = lambda value: [] if value is None else [str(label_of(value))]
+        return _bound(
+            kind, where, label, (options, *args), kwargs, texts, lambda raw, value: texts(value) == raw[-1:]
+        )
+
     widget.__name__ = kind
     widget.__doc__ = f"``st.{kind}`` bound to the URL parameter ``key`` (its value is the option's label)."
     return widget
@@ -148,8 +157,17 @@ def _option_widget(kind: str):
 
 def _number_widget(kind: str):
     def widget(label: str, *args, where=None, **kwargs):
-        return _bound(kind, where, label, args, kwargs, lambda value: [number_text(value)],
-                      lambda raw, value: _same_number(raw[-1], value), usable=_finite_number)
+        return _bound(
+            kind,
+            where,
+            label,
+            args,
+            kwargs,
+            lambda value: [number_text(value)],
+            lambda raw, value: _same_number(raw[-1], value),
+            usable=_finite_number,
+        )
+
     widget.__name__ = kind
     widget.__doc__ = f"``st.{kind}`` bound to the URL parameter ``key`` (a single number)."
     return widget
@@ -166,6 +184,13 @@ def multiselect(label: str, options, *args, where=None, **kwargs):
     """``st.multiselect`` bound to the URL parameter ``key``, one repeated parameter per choice
     (``?p10_noises=gaussian&p10_noises=laplace``)."""
     label_of = kwargs.get("format_func", str)
-    texts = (lambda value: [str(label_of(v)) for v in value])
-    return _bound("multiselect", where, label, (options, *args), kwargs, texts,
-                  lambda raw, value: sorted(texts(value)) == sorted(raw))
+    texts = lambda value: [str(label_of(v)) for v in value]
+    return _bound(
+        "multiselect",
+        where,
+        label,
+        (options, *args),
+        kwargs,
+        texts,
+        lambda raw, value: sorted(texts(value)) == sorted(raw),
+    )

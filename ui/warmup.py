@@ -5,6 +5,7 @@ The first scene page a server shows would otherwise pay for importing torch and 
 module of the registry and loads the shipped models they open with, so that the first visit of a
 scene only computes. The thread touches no Streamlit state; shared models are frozen (core.zoo.shared).
 """
+
 from __future__ import annotations
 
 import atexit
@@ -20,7 +21,7 @@ _thread: threading.Thread | None = None
 
 
 def _warm() -> None:
-    try:   # torch's first meta-device build imports its meta registrations (~0.7 s idle, seconds when busy)
+    try:  # torch's first meta-device build imports its meta registrations (~0.7 s idle, seconds when busy)
         from core.models import feed_forward
 
         feed_forward(2, [2], 2)
@@ -31,7 +32,7 @@ def _warm() -> None:
             break
         try:
             module = importlib.import_module(scene.module)
-            warm = getattr(module, "warm", None)   # a scene may preload what it opens with
+            warm = getattr(module, "warm", None)  # a scene may preload what it opens with
             if warm is not None:
                 warm()
         except Exception:  # noqa: BLE001 — a failed warm-up only costs speed; the page reports the error

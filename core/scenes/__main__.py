@@ -1,5 +1,6 @@
 """``python -m core.scenes build``: rebuild everything the scenes ship in assets/ — the toy networks
 (core.toys) and each scene module's own shipped results (its ``build()`` function, if any)."""
+
 from __future__ import annotations
 
 import argparse
@@ -11,11 +12,16 @@ from core.scenes.registry import SCENES
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m core.scenes",
-                                     description="Rebuild the toy networks and results that the scenes ship.")
+    parser = argparse.ArgumentParser(
+        prog="python -m core.scenes", description="Rebuild the toy networks and results that the scenes ship."
+    )
     parser.add_argument("command", choices=["build"])
-    parser.add_argument("--scene", action="append", default=None,
-                        help="only this scene's own results (URL path, e.g. p02_composition); repeatable")
+    parser.add_argument(
+        "--scene",
+        action="append",
+        default=None,
+        help="only this scene's own results (URL path, e.g. p02_composition); repeatable",
+    )
     args = parser.parse_args(argv)
     known = {scene.url_path for scene in SCENES}
     unknown = [name for name in args.scene or [] if name not in known]

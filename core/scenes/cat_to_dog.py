@@ -3,6 +3,7 @@ al. 2014; Goodfellow et al. 2015; Madry et al. 2018; Carlini & Wagner 2017).
 
 The scene shows x_adv = x + s·(τ/s) with s = ‖τ‖∞, as the talk's slide "cat + 0.006·τ = dog" does.
 """
+
 from __future__ import annotations
 
 import functools
@@ -14,31 +15,33 @@ import torch
 
 from core import attacks, data, zoo
 from core.scenes import common
-from core.seeds import check_seed, stream_generator
 from core.scenes.lecture import Prediction, Verdict
+from core.seeds import check_seed, stream_generator
 
 MODEL_PREFERENCE = ["cifar10-standard", "cifar10-adversarial", "mnist-standard"]
-EPS_CHOICES_255 = (0.5, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 80)   # ε in units of 1/255
+EPS_CHOICES_255 = (0.5, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 80)  # ε in units of 1/255
 DEFAULT_EPS_255 = {"cifar10": 2, "mnist": 48, "fashion_mnist": 24}
 STEP_CHOICES = (10, 20, 50, 100, 200)
 DEFAULT_STEPS = 10
-LIVE_STEPS = 20                             # more PGD steps, or C&W, run behind a button (seconds on a CPU)
-ATTACK_CHOICES = {"pgd": "PGD ℓ∞, targeted (Madry et al. 2018)",
-                  "cw": "Carlini–Wagner ℓ2, targeted (Carlini & Wagner 2017)"}
+LIVE_STEPS = 20  # more PGD steps, or C&W, run behind a button (seconds on a CPU)
+ATTACK_CHOICES = {
+    "pgd": "PGD ℓ∞, targeted (Madry et al. 2018)",
+    "cw": "Carlini–Wagner ℓ2, targeted (Carlini & Wagner 2017)",
+}
 C_CHOICES = (0.01, 0.1, 1.0, 10.0)
 KAPPA_CHOICES = (0.0, 1.0, 2.0, 5.0, 10.0)
-CW_STEPS, CW_LR, CW_SEARCH = 50, 0.05, 4   # per binary-search round; a targeted C&W needs lr ≈ 0.05
-DEFAULT_TARGET = 5                          # "dog" in CIFAR-10
-CAT = 3                                     # "cat" in CIFAR-10
-TALK_SCALE = 0.006                          # the s the talk's slide prints: cat + 0.006·τ = "dog"
+CW_STEPS, CW_LR, CW_SEARCH = 50, 0.05, 4  # per binary-search round; a targeted C&W needs lr ≈ 0.05
+DEFAULT_TARGET = 5  # "dog" in CIFAR-10
+CAT = 3  # "cat" in CIFAR-10
+TALK_SCALE = 0.006  # the s the talk's slide prints: cat + 0.006·τ = "dog"
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
 
 # Lecture mode (core.scenes.lecture): what the page reveals at each step, in order.
 STEPS = (
-    'Question: still a cat at ε = 1/255?',
-    'The answer, computed at ε = 1/255',
-    'The figure: x + s·(τ/s) = x_adv',
-    'The numbers: F(x), F(x + τ), ‖τ‖',
+    "Question: still a cat at ε = 1/255?",
+    "The answer, computed at ε = 1/255",
+    "The figure: x + s·(τ/s) = x_adv",
+    "The numbers: F(x), F(x + τ), ‖τ‖",
 )
 
 EXPLANATION = r"""
@@ -52,13 +55,17 @@ or Carlini & Wagner (2017) look for the smallest $\|\tau\|_2$ with $F(x+\tau) = 
 The middle picture is $\tau/s$ with $s = \|\tau\|_\infty$ (the talk's slide prints $s = 0.006$), so the
 equation below reads exactly $x_{adv} = x + s\cdot(\tau/s)$.
 """
-USES = ("a CNN from the model zoo (default cifar10-standard, core.zoo) on a real CIFAR-10 test image "
-        "(foolbox's offline gallery, core.data.gallery) or your own photo (core.data.load_image); "
-        "attacks from core.attacks.")
+USES = (
+    "a CNN from the model zoo (default cifar10-standard, core.zoo) on a real CIFAR-10 test image "
+    "(foolbox's offline gallery, core.data.gallery) or your own photo (core.data.load_image); "
+    "attacks from core.attacks."
+)
 
 
-NO_MODEL = ("No noiseless model is in the zoo yet: train one with "
-            f"python -m core.experiments train --name {MODEL_PREFERENCE[0]} --data-dir ../shared/data")
+NO_MODEL = (
+    "No noiseless model is in the zoo yet: train one with "
+    f"python -m core.experiments train --name {MODEL_PREFERENCE[0]} --data-dir ../shared/data"
+)
 
 
 def models() -> list[str]:
@@ -86,6 +93,7 @@ def expensive(attack: str, steps: int) -> bool:
 
 # --------------------------------------------------------------------------- uploads
 
+
 @functools.lru_cache(maxsize=8)
 def _decode(content: bytes, size: int, channels: int) -> torch.Tensor:
     """core.data.load_image, once per file and image size for the whole process (shared: never mutate)."""
@@ -94,8 +102,8 @@ def _decode(content: bytes, size: int, channels: int) -> torch.Tensor:
 
 @dataclass(frozen=True)
 class Upload:
-    pixels: np.ndarray | None    # the decoded photo, H×W×3 uint8 (None when unreadable)
-    message: str | None          # one sentence for the user when it cannot be read
+    pixels: np.ndarray | None  # the decoded photo, H×W×3 uint8 (None when unreadable)
+    message: str | None  # one sentence for the user when it cannot be read
 
 
 def read_upload(*, content: bytes, dataset: str) -> Upload:
@@ -113,33 +121,47 @@ def read_upload(*, content: bytes, dataset: str) -> Upload:
 
 # --------------------------------------------------------------------------- the targeted attack
 
+
 @dataclass(frozen=True)
 class CatToDog:
-    x: np.ndarray                # H×W×3 uint8: the attacked image
-    x_adv: np.ndarray            # H×W×3 uint8: x + τ
-    unit: np.ndarray             # (τ/s + 1)/2 as H×W×3 uint8: grey is 0, black −1, white +1
-    p: np.ndarray                # softmax F(x)
-    p_adv: np.ndarray            # softmax F(x + τ)
+    x: np.ndarray  # H×W×3 uint8: the attacked image
+    x_adv: np.ndarray  # H×W×3 uint8: x + τ
+    unit: np.ndarray  # (τ/s + 1)/2 as H×W×3 uint8: grey is 0, black −1, white +1
+    p: np.ndarray  # softmax F(x)
+    p_adv: np.ndarray  # softmax F(x + τ)
     class_names: tuple
-    label: int | None            # the gallery image's class (None for an upload)
+    label: int | None  # the gallery image's class (None for an upload)
     target: int
-    before: int                  # argmax F(x)
-    after: int                   # argmax F(x + τ)
-    scale: float                 # s = ‖τ‖∞
-    l2: float                    # ‖τ‖₂
-    reached: bool                # F(x + τ) is the target
+    before: int  # argmax F(x)
+    after: int  # argmax F(x + τ)
+    scale: float  # s = ‖τ‖∞
+    l2: float  # ‖τ‖₂
+    reached: bool  # F(x + τ) is the target
     uploaded: bool
 
 
-def targeted_attack(*, model_name: str, index: int, upload: bytes | None, target: int, attack: str,
-                    eps_255: float, steps: int, c: float, kappa: float, seed: int) -> CatToDog:
+def targeted_attack(
+    *,
+    model_name: str,
+    index: int,
+    upload: bytes | None,
+    target: int,
+    attack: str,
+    eps_255: float,
+    steps: int,
+    c: float,
+    kappa: float,
+    seed: int,
+) -> CatToDog:
     """A targeted adversarial example x + τ with F(x + τ) = ``target`` on gallery image ``index`` (or
     the ``upload``, decoded once per file): PGD ℓ∞ (Madry et al. 2018) descending ℓ(F(x + τ), target)
     under ‖τ‖∞ ≤ ε = ``eps_255``/255 with step 2.5·ε/steps and a random start from the stream "attack"
     of ``seed``; or Carlini & Wagner's ℓ2 attack (2017), min ‖τ‖₂² + c·max(κ − (Z_t − max_{j≠t} Z_j), 0),
     c binary-searched from ``c``. Returns both softmax vectors and s = ‖τ‖∞, ‖τ‖₂."""
     if model_name not in models():
-        raise ValueError(f"Unknown model {model_name!r}: pick one of {', '.join(models()) or 'the zoo (none built)'}.")
+        raise ValueError(
+            f"Unknown model {model_name!r}: pick one of {', '.join(models()) or 'the zoo (none built)'}."
+        )
     if attack not in ATTACK_CHOICES:
         raise ValueError(f"Unknown attack {attack!r}: choose one of {', '.join(ATTACK_CHOICES)}.")
     check_seed(seed)
@@ -147,7 +169,9 @@ def targeted_attack(*, model_name: str, index: int, upload: bytes | None, target
     names = tuple(data.CLASS_NAMES[dataset])
     images, labels = common.gallery(dataset)
     if isinstance(target, bool) or not isinstance(target, int) or not 0 <= target < len(names):
-        raise ValueError(f"The target class must be a whole number from 0 to {len(names) - 1}, got {target!r}.")
+        raise ValueError(
+            f"The target class must be a whole number from 0 to {len(names) - 1}, got {target!r}."
+        )
     if attack == "pgd":
         if not isinstance(eps_255, (int, float)) or not math.isfinite(eps_255) or not 0 < eps_255 <= 255:
             raise ValueError(f"The budget ε must be in (0, 255] (units of 1/255), got {eps_255!r}.")
@@ -163,17 +187,37 @@ def targeted_attack(*, model_name: str, index: int, upload: bytes | None, target
         label = None
     else:
         if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(labels):
-            raise ValueError(f"The image index must be a whole number from 0 to {len(labels) - 1}, got {index!r}.")
+            raise ValueError(
+                f"The image index must be a whole number from 0 to {len(labels) - 1}, got {index!r}."
+            )
         x, label = images[index], int(labels[index])
     model = zoo.shared(model_name)
     batch, goal = x.unsqueeze(0), torch.tensor([target])
     if attack == "pgd":
         eps = float(eps_255) / 255
-        x_adv = attacks.pgd(model, batch, goal, eps=eps, step=2.5 * eps / steps, steps=steps, norm="linf",
-                            targeted=True, generator=stream_generator(seed, "attack"))
+        x_adv = attacks.pgd(
+            model,
+            batch,
+            goal,
+            eps=eps,
+            step=2.5 * eps / steps,
+            steps=steps,
+            norm="linf",
+            targeted=True,
+            generator=stream_generator(seed, "attack"),
+        )
     else:
-        x_adv = attacks.carlini_wagner_l2(model, batch, goal, targeted=True, c=float(c), kappa=float(kappa),
-                                          steps=CW_STEPS, lr=CW_LR, binary_search_steps=CW_SEARCH)
+        x_adv = attacks.carlini_wagner_l2(
+            model,
+            batch,
+            goal,
+            targeted=True,
+            c=float(c),
+            kappa=float(kappa),
+            steps=CW_STEPS,
+            lr=CW_LR,
+            binary_search_steps=CW_SEARCH,
+        )
     with torch.inference_mode():
         p = torch.softmax(model(batch), 1)[0].numpy()
         p_adv = torch.softmax(model(x_adv), 1)[0].numpy()
@@ -181,26 +225,44 @@ def targeted_attack(*, model_name: str, index: int, upload: bytes | None, target
     scale = float(tau.abs().max())
     unit = (tau / scale + 1) / 2 if scale > 0 else torch.full_like(tau, 0.5)
     after = int(p_adv.argmax())
-    return CatToDog(common.image_array(x), common.image_array(x_adv[0]), common.image_array(unit), p, p_adv, names,
-                    label, target, int(p.argmax()), after, scale, float(tau.norm()), after == target,
-                    upload is not None)
+    return CatToDog(
+        common.image_array(x),
+        common.image_array(x_adv[0]),
+        common.image_array(unit),
+        p,
+        p_adv,
+        names,
+        label,
+        target,
+        int(p.argmax()),
+        after,
+        scale,
+        float(tau.norm()),
+        after == target,
+        upload is not None,
+    )
 
 
 # --------------------------------------------------------------------------- predict, then reveal
 
-ONE_GREY_LEVEL_255 = 1.0     # the talk's question: ε = 1/255, one grey level per pixel
+ONE_GREY_LEVEL_255 = 1.0  # the talk's question: ε = 1/255, one grey level per pixel
 
 
 def prediction(result: CatToDog) -> Prediction:
     """The talk's question about ``result`` (the PGD attack at ε = 1/255): does F still say x's class?"""
     before, target = result.class_names[result.before], result.class_names[result.target]
-    return Prediction(f"Will the network still say {before} at ε = 1/255, one grey level per pixel?",
-                      (f"Yes, still {before}", f"No: {target}", "No: another class"))
+    return Prediction(
+        f"Will the network still say {before} at ε = 1/255, one grey level per pixel?",
+        (f"Yes, still {before}", f"No: {target}", "No: another class"),
+    )
 
 
 def verdict(result: CatToDog) -> Verdict:
     """Which choices of :func:`prediction` the computed attack confirms, and its numbers."""
     names, before, after, target = result.class_names, result.before, result.after, result.target
     correct = (after == before, after == target != before, after not in (before, target))
-    return Verdict(correct, f"At ε = 1/255 (‖τ‖∞ = {result.scale:.4f}) the network answers {names[after]} "
-                            f"({result.p_adv[after]:.0%}); on x it said {names[before]} ({result.p[before]:.0%}).")
+    return Verdict(
+        correct,
+        f"At ε = 1/255 (‖τ‖∞ = {result.scale:.4f}) the network answers {names[after]} "
+        f"({result.p_adv[after]:.0%}); on x it said {names[before]} ({result.p[before]:.0%}).",
+    )

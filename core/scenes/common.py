@@ -1,5 +1,6 @@
 """What several scenes share: the zoo's models by kind, their noise, the offline gallery, images as
 arrays for figures. Plain core code (no Streamlit); results are NumPy so pages never touch torch."""
+
 from __future__ import annotations
 
 import functools
@@ -7,7 +8,8 @@ import functools
 import numpy as np
 import torch
 
-from core import data, noise as noises, zoo
+from core import data, zoo
+from core import noise as noises
 
 DATASET_TITLES = {"cifar10": "CIFAR-10", "mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
 IMAGE_DATASETS = ("cifar10", "mnist", "fashion_mnist")
@@ -20,8 +22,12 @@ def assets_stamp() -> tuple:
     from core import toys
 
     stamps = []
-    for path in (zoo.MODELS_DIR / zoo.MANIFEST_NAME, toys.TOYS_DIR / toys.MANIFEST_NAME,
-                 zoo.ASSETS_DIR / "results", zoo.ASSETS_DIR / "scenes"):
+    for path in (
+        zoo.MODELS_DIR / zoo.MANIFEST_NAME,
+        toys.TOYS_DIR / toys.MANIFEST_NAME,
+        zoo.ASSETS_DIR / "results",
+        zoo.ASSETS_DIR / "scenes",
+    ):
         try:
             stat = path.stat()
             stamps.append((stat.st_mtime_ns, stat.st_size))
@@ -39,8 +45,11 @@ def ordered(names, prefer) -> list[str]:
 def deterministic_models(datasets=IMAGE_DATASETS) -> list[str]:
     """Zoo models without a noise layer on one of ``datasets``: the classifiers F that adversarial
     examples fool (standard and adversarially trained)."""
-    return [name for name in zoo.names()
-            if zoo.noise_record(name) is None and zoo.entry(name).get("dataset") in datasets]
+    return [
+        name
+        for name in zoo.names()
+        if zoo.noise_record(name) is None and zoo.entry(name).get("dataset") in datasets
+    ]
 
 
 def noisy_input_models() -> list[str]:
@@ -57,7 +66,9 @@ def zoo_noise(name: str) -> tuple[noises.Noise, int]:
     record = zoo.noise_record(name)
     if record is None:
         raise ValueError(f"{name} was trained without noise: pick a noise-trained model.")
-    return noises.make(record["name"], float(record["scale"]), **dict(record.get("params") or {})), int(record["layer"])
+    return noises.make(record["name"], float(record["scale"]), **dict(record.get("params") or {})), int(
+        record["layer"]
+    )
 
 
 @functools.lru_cache(maxsize=8)

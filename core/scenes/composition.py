@@ -7,6 +7,7 @@ one is computed network by network with :func:`sweep_network` behind a button) a
 :func:`approximation` (one-hidden-layer sigmoid fits). The default sweeps and fits at seed 0 are
 shipped in ``assets/scenes/composition.json`` by :func:`build`; other values are computed live.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -51,10 +52,10 @@ SHIPPED_SEED = 0
 
 # Lecture mode (core.scenes.lecture): what the page reveals at each step, in order.
 STEPS = (
-    'Question: what does each layer do to the data?',
-    'Each φ(i) moves the data',
-    'Width and depth: over-parametrisation',
-    'Cybenko: one hidden layer suffices',
+    "Question: what does each layer do to the data?",
+    "Each φ(i) moves the data",
+    "Width and depth: over-parametrisation",
+    "Cybenko: one hidden layer suffices",
 )
 
 EXPLANATION = r"""
@@ -66,13 +67,17 @@ last hidden representation: the network classifies well only where that represen
 separable. Then: what width and depth buy (over-parametrisation, overfitting), and why one hidden layer
 already suffices in principle (Cybenko 1989).
 """
-USES = ("2-D toy sets and feed-forward networks trained by ERM (core.toys.model: shipped for the opening "
-        "values, trained on demand otherwise); the sweep trains core.models.feed_forward networks "
-        "full-batch; 1-D sigmoid networks fitted as in core.geometry.universal_approximation.")
-CYBENKO = (r"Finite sums $g(t) = \sum_{j=1}^{N} a_j\,\sigma(w_j t + b_j) + c$ of sigmoids are dense in "
-           r"$C([0,1])$ (Cybenko 1989): for every continuous $f$ and $\epsilon > 0$ some width $N$ gives "
-           r"$\sup_t |g(t) - f(t)| < \epsilon$. Below, one-hidden-layer fits of growing width $N$ "
-           f"({APPROXIMATION_STEPS} Adam steps on the mean squared error).")
+USES = (
+    "2-D toy sets and feed-forward networks trained by ERM (core.toys.model: shipped for the opening "
+    "values, trained on demand otherwise); the sweep trains core.models.feed_forward networks "
+    "full-batch; 1-D sigmoid networks fitted as in core.geometry.universal_approximation."
+)
+CYBENKO = (
+    r"Finite sums $g(t) = \sum_{j=1}^{N} a_j\,\sigma(w_j t + b_j) + c$ of sigmoids are dense in "
+    r"$C([0,1])$ (Cybenko 1989): for every continuous $f$ and $\epsilon > 0$ some width $N$ gives "
+    r"$\sup_t |g(t) - f(t)| < \epsilon$. Below, one-hidden-layer fits of growing width $N$ "
+    f"({APPROXIMATION_STEPS} Adam steps on the mean squared error)."
+)
 
 
 def _choice(value, options, what: str):
@@ -89,6 +94,7 @@ def _integer(value, low: int, high: int, what: str) -> int:
 
 # ─────────────────────────────────────────────────────────────── layers
 
+
 def toy_spec(*, dataset: str, depth: int, width: int, activation: str, seed: int) -> toys.ToySpec:
     """The trained composition network of the first part: ``depth`` hidden layers of ``width`` units,
     trained by ERM (Adam, ``EPOCHS`` epochs) on ``POINTS`` points of ``dataset``."""
@@ -97,16 +103,29 @@ def toy_spec(*, dataset: str, depth: int, width: int, activation: str, seed: int
     _choice(activation, ACTIVATIONS, "activation")
     _integer(depth, *DEPTH_RANGE, "depth (hidden layers)")
     _integer(width, 1, max(WIDTHS), "width")
-    return toys.ToySpec(dataset=dataset, points=POINTS, data_noise=DATA_NOISE, hidden=(width,) * depth,
-                        activation=activation, epochs=EPOCHS, lr=LEARNING_RATE, batch_size=BATCH_SIZE, seed=seed)
+    return toys.ToySpec(
+        dataset=dataset,
+        points=POINTS,
+        data_noise=DATA_NOISE,
+        hidden=(width,) * depth,
+        activation=activation,
+        epochs=EPOCHS,
+        lr=LEARNING_RATE,
+        batch_size=BATCH_SIZE,
+        seed=seed,
+    )
 
 
 def _variations() -> list[toys.ToySpec]:
     """The opening network and every network one widget away from it (seed 0)."""
     base = dict(DEFAULTS, seed=SHIPPED_SEED)
-    values = [base] + [base | {"dataset": d} for d in DATASETS] + [base | {"width": w} for w in WIDTHS] \
-        + [base | {"depth": d} for d in range(DEPTH_RANGE[0], DEPTH_RANGE[1] + 1)] \
+    values = (
+        [base]
+        + [base | {"dataset": d} for d in DATASETS]
+        + [base | {"width": w} for w in WIDTHS]
+        + [base | {"depth": d} for d in range(DEPTH_RANGE[0], DEPTH_RANGE[1] + 1)]
         + [base | {"activation": a} for a in ACTIVATIONS]
+    )
     specs = {}
     for value in values:
         spec = toy_spec(**value)
@@ -120,8 +139,9 @@ def opening_toys(seed: int) -> list[toys.ToySpec]:
 
 
 # Seed 0: the opening network and every one a widget away; the other shipped seeds: the opening one.
-SHIPPED_TOYS = _variations() + [spec for seed in toys.SHIPPED_SEEDS if seed != SHIPPED_SEED
-                                for spec in opening_toys(seed)]
+SHIPPED_TOYS = _variations() + [
+    spec for seed in toys.SHIPPED_SEEDS if seed != SHIPPED_SEED for spec in opening_toys(seed)
+]
 
 
 def plane(z: np.ndarray) -> tuple[np.ndarray, str]:
@@ -143,16 +163,17 @@ def plane(z: np.ndarray) -> tuple[np.ndarray, str]:
 @dataclass(frozen=True)
 class Layers:
     """The data after each layer of the trained network F (all ``POINTS`` points)."""
-    names: tuple[str, ...]           # "input x", "φ(1)(x)", …, "logits F(x)"
-    dims: tuple[int, ...]            # dimension of each representation
-    planes: tuple[np.ndarray, ...]   # n × 2 view of each (see plane)
-    projections: tuple[str, ...]     # "coordinates", "coordinate" or "PCA"
-    labels: np.ndarray               # class of each point
+
+    names: tuple[str, ...]  # "input x", "φ(1)(x)", …, "logits F(x)"
+    dims: tuple[int, ...]  # dimension of each representation
+    planes: tuple[np.ndarray, ...]  # n × 2 view of each (see plane)
+    projections: tuple[str, ...]  # "coordinates", "coordinate" or "PCA"
+    labels: np.ndarray  # class of each point
     classes: int
     train_acc: float
     test_acc: float
     parameters: int
-    separated: bool                  # the affine last layer classifies every training point right
+    separated: bool  # the affine last layer classifies every training point right
     caption: str
 
 
@@ -170,30 +191,50 @@ def layers(*, dataset: str, depth: int, width: int, activation: str, seed: int) 
         _, train_acc = training.risk_and_accuracy(model, parts.x_train, parts.y_train)
         _, test_acc = training.risk_and_accuracy(model, parts.x_test, parts.y_test)
     hidden = len(representations) - 2
-    names = ("input x",) + tuple("φ(1)(x)" if i == 1 else f"φ({i})∘…∘φ(1)(x)" for i in range(1, hidden + 1)) \
+    names = (
+        ("input x",)
+        + tuple("φ(1)(x)" if i == 1 else f"φ({i})∘…∘φ(1)(x)" for i in range(1, hidden + 1))
         + ("logits F(x)",)
+    )
     views = [plane(z) for z in representations]
     separated = train_acc == 1.0
-    caption = (f"The affine last layer classifies {train_acc:.1%} of the training points right: "
-               + ("the classes are linearly separable in the last hidden representation."
-                  if separated else
-                  f"{1 - train_acc:.1%} still lie on the wrong side of its boundary in the last hidden "
-                  "representation."))
-    return Layers(names=names, dims=tuple(z.shape[1] for z in representations),
-                  planes=tuple(view for view, _ in views), projections=tuple(how for _, how in views),
-                  labels=y.numpy(), classes=parts.classes, train_acc=train_acc, test_acc=test_acc,
-                  parameters=models.count_parameters(model), separated=separated, caption=caption)
+    caption = f"The affine last layer classifies {train_acc:.1%} of the training points right: " + (
+        "the classes are linearly separable in the last hidden representation."
+        if separated
+        else f"{1 - train_acc:.1%} still lie on the wrong side of its boundary in the last hidden "
+        "representation."
+    )
+    return Layers(
+        names=names,
+        dims=tuple(z.shape[1] for z in representations),
+        planes=tuple(view for view, _ in views),
+        projections=tuple(how for _, how in views),
+        labels=y.numpy(),
+        classes=parts.classes,
+        train_acc=train_acc,
+        test_acc=test_acc,
+        parameters=models.count_parameters(model),
+        separated=separated,
+        caption=caption,
+    )
 
 
 # ─────────────────────────────────────────────────────────────── width and depth
+
 
 def sweep_spec(*, dataset: str, seed: int) -> toys.ToySpec:
     """The sweep's small, noisy problem: ``SWEEP_POINTS`` points with ``SWEEP_LABEL_NOISE`` of flipped
     labels, half held out (only the data fields matter: ``core.toys.split``)."""
     check_seed(seed)
     _choice(dataset, DATASETS, "dataset")
-    return toys.ToySpec(dataset=dataset, points=SWEEP_POINTS, data_noise=SWEEP_NOISE,
-                        label_noise=SWEEP_LABEL_NOISE, test_fraction=0.5, seed=seed)
+    return toys.ToySpec(
+        dataset=dataset,
+        points=SWEEP_POINTS,
+        data_noise=SWEEP_NOISE,
+        label_noise=SWEEP_LABEL_NOISE,
+        test_fraction=0.5,
+        seed=seed,
+    )
 
 
 @dataclass(frozen=True)
@@ -207,20 +248,35 @@ class SweepRow:
     test_acc: float
 
 
-def _fit_network(parts: toys.Split, *, width: int, depth: int, epochs: int, init_seed: int,
-                 order_seed: int) -> SweepRow:
+def _fit_network(
+    parts: toys.Split, *, width: int, depth: int, epochs: int, init_seed: int, order_seed: int
+) -> SweepRow:
     """ERM on the full batch: ``epochs`` Adam steps (lr ``SWEEP_LR``) of a ReLU network of ``depth``
     hidden layers of ``width`` units, then its empirical and held-out risk and accuracy. Same maths as
     ``core.geometry.width_depth_sweep`` without its per-epoch evaluations."""
     model = models.feed_forward(2, [width] * depth, parts.classes, activation="relu", seed=init_seed)
-    trainer = training.Trainer(model, parts.x_train, parts.y_train, x_test=parts.x_test, y_test=parts.y_test,
-                               lr=SWEEP_LR, batch_size=len(parts.x_train), seed=order_seed)
+    trainer = training.Trainer(
+        model,
+        parts.x_train,
+        parts.y_train,
+        x_test=parts.x_test,
+        y_test=parts.y_test,
+        lr=SWEEP_LR,
+        batch_size=len(parts.x_train),
+        seed=order_seed,
+    )
     for _ in range(epochs * trainer.steps_per_epoch):
         trainer.step()
     last = trainer.evaluate()
-    return SweepRow(width=width, depth=depth, parameters=models.count_parameters(model),
-                    train_loss=last["train_loss"], train_acc=last["train_acc"],
-                    test_loss=last["test_loss"], test_acc=last["test_acc"])
+    return SweepRow(
+        width=width,
+        depth=depth,
+        parameters=models.count_parameters(model),
+        train_loss=last["train_loss"],
+        train_acc=last["train_acc"],
+        test_loss=last["test_loss"],
+        test_acc=last["test_acc"],
+    )
 
 
 def sweep_network(*, dataset: str, width: int, depth: int, epochs: int, seed: int) -> SweepRow:
@@ -230,8 +286,14 @@ def sweep_network(*, dataset: str, width: int, depth: int, epochs: int, seed: in
     _integer(depth, 0, 8, "depth")
     _integer(epochs, 1, 100_000, "number of epochs")
     parts = toys.split(sweep_spec(dataset=dataset, seed=seed))
-    return _fit_network(parts, width=width, depth=depth, epochs=epochs,
-                        init_seed=stream_seed(seed, "sweep/init"), order_seed=stream_seed(seed, "sweep/order"))
+    return _fit_network(
+        parts,
+        width=width,
+        depth=depth,
+        epochs=epochs,
+        init_seed=stream_seed(seed, "sweep/init"),
+        order_seed=stream_seed(seed, "sweep/order"),
+    )
 
 
 def sweep_pairs(full: bool) -> list[tuple[int, int]]:
@@ -246,9 +308,9 @@ class Sweep:
     full: bool
     epochs: int
     rows: tuple[SweepRow, ...]
-    widest: SweepRow                 # largest width, then largest depth
-    memorised: bool                  # the widest network fits every training label (flipped ones too)
-    gap: float                       # its held-out − train accuracy
+    widest: SweepRow  # largest width, then largest depth
+    memorised: bool  # the widest network fits every training label (flipped ones too)
+    gap: float  # its held-out − train accuracy
     train_points: int
     caption: str
 
@@ -263,15 +325,30 @@ def summarise(rows, *, dataset: str, full: bool) -> Sweep:
     gap = widest.test_acc - widest.train_acc
     train_points = SWEEP_POINTS - round(SWEEP_POINTS * 0.5)
     flipped = f"{SWEEP_LABEL_NOISE:.0%} flipped labels"
-    caption = (f"The widest network (width {widest.width}, depth {widest.depth}, {widest.parameters:,} "
-               f"parameters for {train_points} points) "
-               + (f"fits every training label, the {flipped} included: it memorised them; "
-                  if memorised else f"fits {widest.train_acc:.0%} of the training labels ({flipped}); ")
-               + f"its held-out accuracy is {widest.test_acc:.0%}, {abs(gap):.0%} "
-               + ("below" if gap < 0 else "above" if gap > 0 else "equal to") + " its train accuracy.")
+    caption = (
+        f"The widest network (width {widest.width}, depth {widest.depth}, {widest.parameters:,} "
+        f"parameters for {train_points} points) "
+        + (
+            f"fits every training label, the {flipped} included: it memorised them; "
+            if memorised
+            else f"fits {widest.train_acc:.0%} of the training labels ({flipped}); "
+        )
+        + f"its held-out accuracy is {widest.test_acc:.0%}, {abs(gap):.0%} "
+        + ("below" if gap < 0 else "above" if gap > 0 else "equal to")
+        + " its train accuracy."
+    )
     settings = FULL_SWEEP if full else QUICK_SWEEP
-    return Sweep(dataset=dataset, full=full, epochs=settings["epochs"], rows=rows, widest=widest,
-                 memorised=memorised, gap=gap, train_points=train_points, caption=caption)
+    return Sweep(
+        dataset=dataset,
+        full=full,
+        epochs=settings["epochs"],
+        rows=rows,
+        widest=widest,
+        memorised=memorised,
+        gap=gap,
+        train_points=train_points,
+        caption=caption,
+    )
 
 
 def sweep(*, dataset: str, seed: int, full: bool = False) -> Sweep:
@@ -286,12 +363,15 @@ def sweep(*, dataset: str, seed: int, full: bool = False) -> Sweep:
     if shipped is not None:
         rows = [SweepRow(**row) for row in shipped]
     else:
-        rows = [sweep_network(dataset=dataset, width=width, depth=depth, epochs=settings["epochs"], seed=seed)
-                for width, depth in sweep_pairs(full)]
+        rows = [
+            sweep_network(dataset=dataset, width=width, depth=depth, epochs=settings["epochs"], seed=seed)
+            for width, depth in sweep_pairs(full)
+        ]
     return summarise(rows, dataset=dataset, full=full)
 
 
 # ─────────────────────────────────────────────────────────────── universal approximation
+
 
 def fit_width(*, function: str, width: int, seed: int) -> tuple[np.ndarray, float]:
     """One width N's fit g of f (core.geometry's Cybenko fit: Adam on the MSE from N soft steps spread
@@ -301,9 +381,14 @@ def fit_width(*, function: str, width: int, seed: int) -> tuple[np.ndarray, floa
     _integer(width, 1, 4096, "width")
     # float64: the fit is then the same on every x86 CPU and thread count (see fit_sigmoid_network).
     xs = torch.linspace(0.0, 1.0, APPROXIMATION_POINTS, dtype=torch.float64)
-    fitted, mse = geometry.fit_sigmoid_network(xs, geometry.TARGET_FUNCTIONS[function](xs).double(), width,
-                                                steps=APPROXIMATION_STEPS, lr=APPROXIMATION_LR,
-                                                generator=stream_generator(seed, f"approximation/{width}"))
+    fitted, mse = geometry.fit_sigmoid_network(
+        xs,
+        geometry.TARGET_FUNCTIONS[function](xs).double(),
+        width,
+        steps=APPROXIMATION_STEPS,
+        lr=APPROXIMATION_LR,
+        generator=stream_generator(seed, f"approximation/{width}"),
+    )
     return fitted.float().numpy(), mse
 
 
@@ -320,11 +405,12 @@ def _fit(function: str, width: int, seed: int) -> tuple[np.ndarray, float]:
 @dataclass(frozen=True)
 class Continuity:
     """Whether a target f is continuous on [0, 1], measured on the grids CONTINUITY_GRIDS."""
+
     function: str
     continuous: bool
-    jump: float                      # largest step of f on the finer grid: a jump's size, ~0 when continuous
-    jumps_at: tuple[float, ...]      # where f jumps by more than half its largest jump (empty when continuous)
-    sup_floor: float                 # every continuous g has sup_t |g(t) − f(t)| ≥ jump / 2 (0 when continuous)
+    jump: float  # largest step of f on the finer grid: a jump's size, ~0 when continuous
+    jumps_at: tuple[float, ...]  # where f jumps by more than half its largest jump (empty when continuous)
+    sup_floor: float  # every continuous g has sup_t |g(t) − f(t)| ≥ jump / 2 (0 when continuous)
 
 
 @functools.lru_cache(maxsize=16)
@@ -336,8 +422,10 @@ def continuity(function: str) -> Continuity:
     of f there."""
     _choice(function, FUNCTIONS, "function")
     target = geometry.TARGET_FUNCTIONS[function]
-    steps = [target(torch.linspace(0.0, 1.0, n, dtype=torch.float64)).double().diff().abs()
-             for n in CONTINUITY_GRIDS]
+    steps = [
+        target(torch.linspace(0.0, 1.0, n, dtype=torch.float64)).double().diff().abs()
+        for n in CONTINUITY_GRIDS
+    ]
     coarse, fine = (float(step.max()) for step in steps)
     if fine < 0.5 * coarse:
         return Continuity(function, True, 0.0, (), 0.0)
@@ -349,15 +437,19 @@ def continuity(function: str) -> Continuity:
 def theorem_text(fact: Continuity) -> str:
     """What Cybenko's theorem says about this target, from its measured continuity."""
     if fact.continuous:
-        return (f"$f$ = {fact.function} is continuous on $[0, 1]$: Cybenko's theorem applies, so a wide enough "
-                r"$N$ makes the sup-norm error $\sup_t |g(t) - f(t)|$ as small as wanted (and the mean squared "
-                "error with it).")
+        return (
+            f"$f$ = {fact.function} is continuous on $[0, 1]$: Cybenko's theorem applies, so a wide enough "
+            r"$N$ makes the sup-norm error $\sup_t |g(t) - f(t)|$ as small as wanted (and the mean squared "
+            "error with it)."
+        )
     places = ", ".join(f"{t:g}" for t in fact.jumps_at)
-    return (f"$f$ = {fact.function} is **not continuous**: it jumps by up to {fact.jump:.3g} at "
-            f"$t \\approx$ {places}. Cybenko's theorem covers continuous $f$ only. Every $g$ here is continuous, so "
-            rf"$\sup_t |g(t) - f(t)| \ge$ {fact.sup_floor:.3g} (half the jump) for every width $N$: the sup-norm "
-            "error cannot go to 0. Only the mean squared ($L^2$) error can, as steeper sigmoids confine the "
-            "error to a shrinking interval around each jump.")
+    return (
+        f"$f$ = {fact.function} is **not continuous**: it jumps by up to {fact.jump:.3g} at "
+        f"$t \\approx$ {places}. Cybenko's theorem covers continuous $f$ only. Every $g$ here is continuous, so "
+        rf"$\sup_t |g(t) - f(t)| \ge$ {fact.sup_floor:.3g} (half the jump) for every width $N$: the sup-norm "
+        "error cannot go to 0. Only the mean squared ($L^2$) error can, as steeper sigmoids confine the "
+        "error to a shrinking interval around each jump."
+    )
 
 
 @dataclass(frozen=True)
@@ -368,10 +460,10 @@ class Approximation:
     widths: tuple[int, ...]
     fits: tuple[np.ndarray, ...]
     mse: tuple[float, ...]
-    decreasing: bool                 # every wider fit has a smaller MSE
+    decreasing: bool  # every wider fit has a smaller MSE
     caption: str
-    continuity: Continuity           # whether f is continuous (Cybenko's theorem applies) and its jumps
-    theorem: str                     # what the theorem says for this f, from ``continuity``
+    continuity: Continuity  # whether f is continuous (Cybenko's theorem applies) and its jumps
+    theorem: str  # what the theorem says for this f, from ``continuity``
 
 
 def approximation(*, function: str, max_width: int, seed: int) -> Approximation:
@@ -386,32 +478,60 @@ def approximation(*, function: str, max_width: int, seed: int) -> Approximation:
     xs = torch.linspace(0.0, 1.0, APPROXIMATION_POINTS)
     mse = tuple(error for _, error in results)
     decreasing = all(b < a for a, b in zip(mse, mse[1:]))
-    caption = (f"The mean squared error falls from {mse[0]:.2e} (N = {widths[0]}) to {mse[-1]:.2e} "
-               f"(N = {widths[-1]}), {mse[0] / mse[-1]:.3g}× smaller" if mse[-1] < mse[0] else
-               f"The mean squared error does not fall from N = {widths[0]} ({mse[0]:.2e}) to "
-               f"N = {widths[-1]} ({mse[-1]:.2e})")
+    caption = (
+        f"The mean squared error falls from {mse[0]:.2e} (N = {widths[0]}) to {mse[-1]:.2e} "
+        f"(N = {widths[-1]}), {mse[0] / mse[-1]:.3g}× smaller"
+        if mse[-1] < mse[0]
+        else f"The mean squared error does not fall from N = {widths[0]} ({mse[0]:.2e}) to "
+        f"N = {widths[-1]} ({mse[-1]:.2e})"
+    )
     fact = continuity(function)
     if not decreasing:
         worse = next(k for k in range(1, len(mse)) if mse[k] >= mse[k - 1])
-        exists = ("Cybenko's theorem says a good g exists" if fact.continuous else
-                  "a g with a smaller mean squared error exists")
-        caption += (f"; not at every step: N = {widths[worse]} does no better than N = {widths[worse - 1]} "
-                    f"(a local minimum of a non-convex fit; {exists}, not that Adam finds it)")
-    return Approximation(function=function, xs=xs.numpy(), target=geometry.TARGET_FUNCTIONS[function](xs).numpy(),
-                         widths=widths, fits=tuple(fit for fit, _ in results), mse=mse, decreasing=decreasing,
-                         caption=caption + ".", continuity=fact, theorem=theorem_text(fact))
+        exists = (
+            "Cybenko's theorem says a good g exists"
+            if fact.continuous
+            else "a g with a smaller mean squared error exists"
+        )
+        caption += (
+            f"; not at every step: N = {widths[worse]} does no better than N = {widths[worse - 1]} "
+            f"(a local minimum of a non-convex fit; {exists}, not that Adam finds it)"
+        )
+    return Approximation(
+        function=function,
+        xs=xs.numpy(),
+        target=geometry.TARGET_FUNCTIONS[function](xs).numpy(),
+        widths=widths,
+        fits=tuple(fit for fit, _ in results),
+        mse=mse,
+        decreasing=decreasing,
+        caption=caption + ".",
+        continuity=fact,
+        theorem=theorem_text(fact),
+    )
 
 
 # ─────────────────────────────────────────────────────────────── shipped results
 
+
 def _settings() -> dict:
     """Everything the shipped numbers depend on besides the code: a change invalidates them."""
-    return {"seed": SHIPPED_SEED, "sweep": {"points": SWEEP_POINTS, "noise": SWEEP_NOISE,
-                                           "label_noise": SWEEP_LABEL_NOISE, "lr": SWEEP_LR,
-                                           "quick": {k: list(v) if isinstance(v, tuple) else v
-                                                     for k, v in QUICK_SWEEP.items()}},
-            "approximation": {"steps": APPROXIMATION_STEPS, "lr": APPROXIMATION_LR,
-                              "points": APPROXIMATION_POINTS, "widths": list(APPROXIMATION_WIDTHS)}}
+    return {
+        "seed": SHIPPED_SEED,
+        "sweep": {
+            "points": SWEEP_POINTS,
+            "noise": SWEEP_NOISE,
+            "label_noise": SWEEP_LABEL_NOISE,
+            "lr": SWEEP_LR,
+            "quick": {k: list(v) if isinstance(v, tuple) else v for k, v in QUICK_SWEEP.items()},
+        },
+        "approximation": {
+            "steps": APPROXIMATION_STEPS,
+            "lr": APPROXIMATION_LR,
+            "points": APPROXIMATION_POINTS,
+            "widths": list(APPROXIMATION_WIDTHS),
+        },
+    }
 
 
 @functools.lru_cache(maxsize=4)
@@ -447,8 +567,12 @@ def build(path: Path | None = None) -> dict:
     _fit.cache_clear()
     content = {"command": BUILD_COMMAND, "settings": _settings(), "sweeps": {}, "approximation": {}}
     for dataset in DATASETS:
-        rows = [sweep_network(dataset=dataset, width=width, depth=depth, epochs=QUICK_SWEEP["epochs"],
-                              seed=SHIPPED_SEED) for width, depth in sweep_pairs(False)]
+        rows = [
+            sweep_network(
+                dataset=dataset, width=width, depth=depth, epochs=QUICK_SWEEP["epochs"], seed=SHIPPED_SEED
+            )
+            for width, depth in sweep_pairs(False)
+        ]
         content["sweeps"][dataset] = [dataclasses.asdict(row) for row in rows]
     for function in FUNCTIONS:
         content["approximation"][function] = {}

@@ -6,6 +6,7 @@ The curves at the default settings (PGD steps ``DEFAULT_STEPS``, seed ``SHIPPED_
 ``assets/scenes/crafting_attacks.json`` by :func:`build` (``python -m core.scenes build --scene
 p04_crafting_attacks``); other settings are computed live (:func:`curve` with ``compute=True``).
 """
+
 from __future__ import annotations
 
 import functools
@@ -28,7 +29,7 @@ ASSET = zoo.ASSETS_DIR / "scenes" / "crafting_attacks.json"
 BUILD_COMMAND = f"python -m core.scenes build --scene {URL_PATH}"
 
 MODEL_PREFERENCE = ["mnist-standard", "cifar10-standard", "mnist-adversarial", "cifar10-adversarial"]
-ATTACKS, LABELS, NORMS = attacks.ATTACKS, attacks.ATTACK_LABELS, attacks.ATTACK_NORMS   # core.attacks' names
+ATTACKS, LABELS, NORMS = attacks.ATTACKS, attacks.ATTACK_LABELS, attacks.ATTACK_NORMS  # core.attacks' names
 FAMILIES = {"linf": ("fgsm", "pgd_linf", "pgd_cw"), "l2": ("gradient_step", "pgd_l2", "cw_l2")}
 NORM_SYMBOL = {"linf": "ℓ∞", "l2": "ℓ2"}
 BUDGETS = {  # the curve's budgets (the budget slider offers the same values)
@@ -39,8 +40,14 @@ BUDGETS = {  # the curve's budgets (the budget slider offers the same values)
     ("l2", "fashion_mnist"): (0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0),
     ("l2", "cifar10"): (0.0, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5),
 }
-DEFAULT_BUDGET = {("linf", "mnist"): 0.1, ("linf", "fashion_mnist"): 0.1, ("linf", "cifar10"): 2 / 255,
-                  ("l2", "mnist"): 1.0, ("l2", "fashion_mnist"): 1.0, ("l2", "cifar10"): 0.25}
+DEFAULT_BUDGET = {
+    ("linf", "mnist"): 0.1,
+    ("linf", "fashion_mnist"): 0.1,
+    ("linf", "cifar10"): 2 / 255,
+    ("l2", "mnist"): 1.0,
+    ("l2", "fashion_mnist"): 1.0,
+    ("l2", "cifar10"): 0.25,
+}
 STEP_CHOICES = (1, 2, 5, 10, 20, 40)
 DEFAULT_STEPS = 10
 SHIPPED_SEED = 0
@@ -49,10 +56,10 @@ SHIPPED_SEED = 0
 CW_STEPS, CW_SEARCH, CW_LR, CW_C = 100, 3, 0.1, 10.0
 # Lecture mode (core.scenes.lecture): what the page reveals at each step, in order.
 STEPS = (
-    'Question: how large a budget does each attack need?',
-    'The figure: accuracy against the budget',
-    'One image before and after',
-    'The whole test set (shipped)',
+    "Question: how large a budget does each attack need?",
+    "The figure: accuracy against the budget",
+    "One image before and after",
+    "The whole test set (shipped)",
 )
 
 EXPLANATION = r"""
@@ -72,17 +79,25 @@ $\displaystyle x_{adv} = x + \gamma\,\frac{\nabla_x \ell(F(x), y)}{\|\nabla_x \e
 in $\ell_\infty$ the steepest step is FGSM, $x + \varepsilon\,\mathrm{sign}\,\nabla_x\ell$, and iterating it with a
 projection on the ball is PGD. The curves below show how fast the accuracy drops with the budget.
 """
-USES = ("a CNN from the model zoo (default mnist-standard: cheap on a laptop CPU) on the 20 real test images of "
-        "foolbox's offline gallery (core.data.gallery); curves by core.evaluation.accuracy_under_attack, shipped "
-        f"at the default settings ({BUILD_COMMAND}).")
-CAPTION_CURVES = ("Each point is an upper bound on the robust accuracy: the attack found adversarial examples for "
-                  "the other images.")
-SWITCH_HINT = {"linf": "Switch to an ℓ2 attack to see the gradient step, PGD ℓ2 and Carlini–Wagner.",
-               "l2": "Switch to an ℓ∞ attack to see FGSM, PGD and PGD on the CW loss."}
+USES = (
+    "a CNN from the model zoo (default mnist-standard: cheap on a laptop CPU) on the 20 real test images of "
+    "foolbox's offline gallery (core.data.gallery); curves by core.evaluation.accuracy_under_attack, shipped "
+    f"at the default settings ({BUILD_COMMAND})."
+)
+CAPTION_CURVES = (
+    "Each point is an upper bound on the robust accuracy: the attack found adversarial examples for "
+    "the other images."
+)
+SWITCH_HINT = {
+    "linf": "Switch to an ℓ2 attack to see the gradient step, PGD ℓ2 and Carlini–Wagner.",
+    "l2": "Switch to an ℓ∞ attack to see FGSM, PGD and PGD on the CW loss.",
+}
 
 
-NO_MODEL = ("No noiseless model is in the zoo yet: train one with "
-            f"python -m core.experiments train --name {MODEL_PREFERENCE[0]} --data-dir ../shared/data")
+NO_MODEL = (
+    "No noiseless model is in the zoo yet: train one with "
+    f"python -m core.experiments train --name {MODEL_PREFERENCE[0]} --data-dir ../shared/data"
+)
 
 
 def models() -> list[str]:
@@ -114,9 +129,13 @@ def attack_options(attack: str, steps: int) -> dict:
 def _check(model_name: str, attack: str, steps: int, seed: int) -> str:
     """Validate the common arguments; returns the model's dataset."""
     if model_name not in zoo.names():
-        raise ValueError(f"Unknown model {model_name!r}: pick one of {', '.join(models()) or 'the zoo (none built)'}.")
+        raise ValueError(
+            f"Unknown model {model_name!r}: pick one of {', '.join(models()) or 'the zoo (none built)'}."
+        )
     if zoo.noise_record(model_name) is not None:
-        raise ValueError(f"{model_name} has a noise layer: pick a noiseless model such as {MODEL_PREFERENCE[0]}.")
+        raise ValueError(
+            f"{model_name} has a noise layer: pick a noiseless model such as {MODEL_PREFERENCE[0]}."
+        )
     if attack not in attacks.ATTACKS:
         raise ValueError(f"Unknown attack {attack!r}: choose one of {', '.join(attacks.ATTACKS)}.")
     if steps not in STEP_CHOICES:
@@ -127,17 +146,18 @@ def _check(model_name: str, attack: str, steps: int, seed: int) -> str:
 
 # --------------------------------------------------------------------------- accuracy vs budget
 
+
 @dataclass(frozen=True)
 class Curve:
     attack: str
     label: str
     norm: str
-    budgets: tuple               # ε of each point (γ for the gradient step)
-    accuracy: tuple              # accuracy under attack at each ε, on the gallery
-    images: int                  # gallery size
-    steps: int | None            # PGD steps behind it (None: the attack has none)
-    seed: int | None             # demo seed behind the random starts (None: deterministic attack)
-    source: str                  # "shipped" (assets/scenes) or "computed"
+    budgets: tuple  # ε of each point (γ for the gradient step)
+    accuracy: tuple  # accuracy under attack at each ε, on the gallery
+    images: int  # gallery size
+    steps: int | None  # PGD steps behind it (None: the attack has none)
+    seed: int | None  # demo seed behind the random starts (None: deterministic attack)
+    source: str  # "shipped" (assets/scenes) or "computed"
 
     def at(self, budget: float) -> float:
         """The accuracy at the budget closest to ``budget``."""
@@ -160,13 +180,19 @@ def _shipped_curves() -> dict:
         return {}
 
 
-def _shipped(model_name: str, attack: str, budgets: tuple, steps: int | None, seed: int | None) -> tuple | None:
+def _shipped(
+    model_name: str, attack: str, budgets: tuple, steps: int | None, seed: int | None
+) -> tuple | None:
     """The shipped accuracies of (model, attack) when they were computed with these settings."""
     shipped = _shipped_curves()
     entry = (shipped.get("curves") or {}).get(model_name, {}).get(attack)
     if not entry or shipped.get("cw") != [CW_STEPS, CW_SEARCH, CW_LR, CW_C]:
         return None
-    if entry.get("steps") != steps or entry.get("seed") != seed or len(entry.get("budgets", [])) != len(budgets):
+    if (
+        entry.get("steps") != steps
+        or entry.get("seed") != seed
+        or len(entry.get("budgets", [])) != len(budgets)
+    ):
         return None
     if not np.allclose(entry["budgets"], budgets, rtol=0, atol=1e-9):
         return None
@@ -179,8 +205,15 @@ def compute_curve(model_name: str, attack: str, budgets: tuple, steps: int, seed
     ℓ2 distance ε). PGD's random starts come from the stream "attack" of ``seed``."""
     model = zoo.shared(model_name)
     x, y = common.gallery(common.dataset_of(model_name))
-    accuracy = evaluation.accuracy_under_attack(model, x, y, attack=attack, budgets=list(budgets),
-                                                seed=stream_seed(seed, "attack"), **attack_options(attack, steps))
+    accuracy = evaluation.accuracy_under_attack(
+        model,
+        x,
+        y,
+        attack=attack,
+        budgets=list(budgets),
+        seed=stream_seed(seed, "attack"),
+        **attack_options(attack, steps),
+    )
     return tuple(float(a) for a in accuracy)
 
 
@@ -198,7 +231,9 @@ def curve(*, model_name: str, attack: str, steps: int, seed: int, compute: bool 
     for settings in candidates:
         shipped = _shipped(model_name, attack, budgets, *settings)
         if shipped is not None:
-            return Curve(attack, attacks.ATTACK_LABELS[attack], norm, budgets, shipped, images, *settings, "shipped")
+            return Curve(
+                attack, attacks.ATTACK_LABELS[attack], norm, budgets, shipped, images, *settings, "shipped"
+            )
     accuracy = compute_curve(model_name, attack, budgets, steps, seed)
     return Curve(attack, attacks.ATTACK_LABELS[attack], norm, budgets, accuracy, images, *wanted, "computed")
 
@@ -214,8 +249,10 @@ def curves_caption(curves: list[Curve]) -> str:
     if not below:
         claim = f"{name} lies at or below {first} at every budget: iterating and projecting finds at least as many adversarial examples."
     else:
-        claim = (f"{name} lies above {first} at {len(below)} of {len(pgd.budgets)} budgets: from its random start "
-                 "and with these steps it missed adversarial examples the single step found.")
+        claim = (
+            f"{name} lies above {first} at {len(below)} of {len(pgd.budgets)} budgets: from its random start "
+            "and with these steps it missed adversarial examples the single step found."
+        )
     return f"{CAPTION_CURVES} {claim} {SWITCH_HINT[pgd.norm]}"
 
 
@@ -228,6 +265,7 @@ def strongest(curves: list[Curve], budget: float) -> tuple[str, ...]:
 
 # --------------------------------------------------------------------------- one image attacked
 
+
 def expensive_example(attack: str) -> bool:
     """Whether the one-image attack takes seconds on a CPU (C&W's 300 Adam steps): the page then runs
     it on a button press."""
@@ -236,19 +274,19 @@ def expensive_example(attack: str) -> bool:
 
 @dataclass(frozen=True)
 class Example:
-    x: np.ndarray                # H×W×3 uint8
-    x_adv: np.ndarray            # H×W×3 uint8
-    unit: np.ndarray             # (τ/s + 1)/2 as H×W×3 uint8: grey is 0
-    p: np.ndarray                # softmax F(x)
-    p_adv: np.ndarray            # softmax F(x + τ)
-    label: int                   # the true class
-    before: int                  # argmax F(x)
-    after: int                   # argmax F(x + τ)
-    linf: float                  # s = ‖τ‖∞
-    l2: float                    # ‖τ‖₂
+    x: np.ndarray  # H×W×3 uint8
+    x_adv: np.ndarray  # H×W×3 uint8
+    unit: np.ndarray  # (τ/s + 1)/2 as H×W×3 uint8: grey is 0
+    p: np.ndarray  # softmax F(x)
+    p_adv: np.ndarray  # softmax F(x + τ)
+    label: int  # the true class
+    before: int  # argmax F(x)
+    after: int  # argmax F(x + τ)
+    linf: float  # s = ‖τ‖∞
+    l2: float  # ‖τ‖₂
     class_names: tuple
-    fooled: bool                 # F(x + τ) ≠ y
-    broken: bool                 # fooled within the budget (for C&W: ‖τ‖₂ ≤ ε)
+    fooled: bool  # F(x + τ) ≠ y
+    broken: bool  # fooled within the budget (for C&W: ‖τ‖₂ ≤ ε)
 
 
 @functools.lru_cache(maxsize=32)
@@ -256,8 +294,13 @@ def _carlini_wagner(model_name: str, index: int) -> torch.Tensor:
     """C&W's smallest ℓ2 perturbation of gallery image ``index`` (it has no budget, steps or seed): computed once
     per process, shared (never mutate it)."""
     x, y = common.gallery(common.dataset_of(model_name))
-    return attacks.run_attack("cw_l2", zoo.shared(model_name), x[index:index + 1], y[index:index + 1],
-                              **attack_options("cw_l2", DEFAULT_STEPS))
+    return attacks.run_attack(
+        "cw_l2",
+        zoo.shared(model_name),
+        x[index : index + 1],
+        y[index : index + 1],
+        **attack_options("cw_l2", DEFAULT_STEPS),
+    )
 
 
 def example(*, model_name: str, attack: str, budget: float, steps: int, index: int, seed: int) -> Example:
@@ -271,15 +314,18 @@ def example(*, model_name: str, attack: str, budget: float, steps: int, index: i
     if not isinstance(budget, (int, float)) or not math.isfinite(budget) or budget < 0:
         raise ValueError(f"The budget must be a number ≥ 0, got {budget!r}.")
     model = zoo.shared(model_name)
-    xb, yb = x_all[index:index + 1], y_all[index:index + 1]
+    xb, yb = x_all[index : index + 1], y_all[index : index + 1]
     options = attack_options(attack, steps)
     budget_name = attacks.ATTACK_BUDGETS[attack]
     if budget_name is not None:
         options[budget_name] = float(budget)
     if uses_steps_and_seed(attack):
         options["generator"] = stream_generator(seed, "example")
-    x_adv = _carlini_wagner(model_name, index) if attack == "cw_l2" else attacks.run_attack(attack, model, xb, yb,
-                                                                                           **options)
+    x_adv = (
+        _carlini_wagner(model_name, index)
+        if attack == "cw_l2"
+        else attacks.run_attack(attack, model, xb, yb, **options)
+    )
     with torch.inference_mode():
         p = torch.softmax(model(xb), 1)[0].numpy()
         p_adv = torch.softmax(model(x_adv), 1)[0].numpy()
@@ -289,19 +335,34 @@ def example(*, model_name: str, attack: str, budget: float, steps: int, index: i
     label, after = int(yb[0]), int(p_adv.argmax())
     fooled = after != label
     broken = fooled and (attack != "cw_l2" or l2 <= budget + 1e-9)
-    return Example(common.image_array(xb[0]), common.image_array(x_adv[0]), common.image_array(unit), p, p_adv,
-                   label, int(p.argmax()), after, linf, l2, tuple(data.CLASS_NAMES[dataset]), fooled, broken)
+    return Example(
+        common.image_array(xb[0]),
+        common.image_array(x_adv[0]),
+        common.image_array(unit),
+        p,
+        p_adv,
+        label,
+        int(p.argmax()),
+        after,
+        linf,
+        l2,
+        tuple(data.CLASS_NAMES[dataset]),
+        fooled,
+        broken,
+    )
 
 
 # --------------------------------------------------------------------------- the slide's relaxation
 
-C_CHOICES = (0.3, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0)   # the constant c of the relaxation (a slider)
+C_CHOICES = (0.3, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0)  # the constant c of the relaxation (a slider)
 DEFAULT_C = 3.0
-RELAXATION_STEPS, RELAXATION_LR = 200, 0.01       # Adam on τ, x + τ projected on [0, 1]
-RELAXATION_KAPPA = 1.0                            # the loss stops rewarding once F is wrong by this logit margin
+RELAXATION_STEPS, RELAXATION_LR = 200, 0.01  # Adam on τ, x + τ projected on [0, 1]
+RELAXATION_KAPPA = 1.0  # the loss stops rewarding once F is wrong by this logit margin
 
 
-def relaxation_objective(model, x: torch.Tensor, y: torch.Tensor, tau: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+def relaxation_objective(
+    model, x: torch.Tensor, y: torch.Tensor, tau: torch.Tensor, c: torch.Tensor
+) -> torch.Tensor:
     """Szegedy et al. (2014)'s relaxation of min ‖τ‖ s.t. F(x+τ) ≠ y, per example: c‖τ‖₂ − ℓ(y, F(x+τ)), with
     ℓ = min(max_{j≠y} Z_j − Z_y, κ) the logit margin Carlini & Wagner (2017) use (κ = RELAXATION_KAPPA): the
     cross-entropy saturates on confidently classified images (its gradient ≈ 0), and the cap κ stops the loss from
@@ -314,12 +375,12 @@ def relaxation_objective(model, x: torch.Tensor, y: torch.Tensor, tau: torch.Ten
 
 @dataclass(frozen=True)
 class Relaxation:
-    c_values: tuple              # every c of the slider
-    norms: tuple                 # ‖τ_c‖₂ of the minimiser found for each c
-    flipped: tuple               # F(x + τ_c) ≠ y for each c
-    losses: tuple                # ℓ(y, F(x + τ_c)) (the capped margin) for each c
-    predictions: tuple           # argmax F(x + τ_c) for each c
-    c: float                     # the chosen c
+    c_values: tuple  # every c of the slider
+    norms: tuple  # ‖τ_c‖₂ of the minimiser found for each c
+    flipped: tuple  # F(x + τ_c) ≠ y for each c
+    losses: tuple  # ℓ(y, F(x + τ_c)) (the capped margin) for each c
+    predictions: tuple  # argmax F(x + τ_c) for each c
+    c: float  # the chosen c
     label: int
     class_names: tuple
     caption: str
@@ -334,8 +395,8 @@ def _relaxation_runs(model_name: str, index: int) -> tuple:
     relaxation_objective for every c of C_CHOICES at once (one row per c: the rows do not interact)."""
     model = zoo.shared(model_name)
     x, y = common.gallery(common.dataset_of(model_name))
-    xb = x[index:index + 1].expand(len(C_CHOICES), *x.shape[1:]).contiguous()
-    yb = y[index:index + 1].expand(len(C_CHOICES)).contiguous()
+    xb = x[index : index + 1].expand(len(C_CHOICES), *x.shape[1:]).contiguous()
+    yb = y[index : index + 1].expand(len(C_CHOICES)).contiguous()
     c = torch.tensor(C_CHOICES, dtype=xb.dtype)
     tau = torch.zeros_like(xb, requires_grad=True)
     optimizer = torch.optim.Adam([tau], lr=RELAXATION_LR)
@@ -350,27 +411,41 @@ def _relaxation_runs(model_name: str, index: int) -> tuple:
         losses = attacks.cw_margin(logits, yb).clamp(max=RELAXATION_KAPPA)
     norms = tau.detach().flatten(1).norm(dim=1)
     predictions = logits.argmax(dim=1)
-    return (tuple(float(v) for v in norms), tuple(bool(p != yb[0]) for p in predictions),
-            tuple(float(v) for v in losses), tuple(int(p) for p in predictions), int(yb[0]))
+    return (
+        tuple(float(v) for v in norms),
+        tuple(bool(p != yb[0]) for p in predictions),
+        tuple(float(v) for v in losses),
+        tuple(int(p) for p in predictions),
+        int(yb[0]),
+    )
 
 
 def relaxation_caption(c_values, norms, flipped) -> str:
     """What the sweep over c shows, from the computed minimisers only."""
     flips = [k for k, f in enumerate(flipped) if f]
-    shrinks = all(b <= a + 0.01 for a, b in zip(norms, norms[1:]))   # 0.01: Adam's jitter around τ = 0
-    trend = ("‖τ‖₂ shrinks as c grows" if shrinks else
-             "‖τ‖₂ does not shrink monotonically with c here (gradient descent finds a local minimiser)")
+    shrinks = all(b <= a + 0.01 for a, b in zip(norms, norms[1:]))  # 0.01: Adam's jitter around τ = 0
+    trend = (
+        "‖τ‖₂ shrinks as c grows"
+        if shrinks
+        else "‖τ‖₂ does not shrink monotonically with c here (gradient descent finds a local minimiser)"
+    )
     if not flips:
-        return (f"{trend}, but no c of {c_values[0]:g}–{c_values[-1]:g} gave a minimiser that flips F: the penalty "
-                "c‖τ‖ always wins here. Lower c, or pick another image.")
+        return (
+            f"{trend}, but no c of {c_values[0]:g}–{c_values[-1]:g} gave a minimiser that flips F: the penalty "
+            "c‖τ‖ always wins here. Lower c, or pick another image."
+        )
     best = min(flips, key=lambda k: norms[k])
     held = [k for k, f in enumerate(flipped) if not f]
-    text = (f"{trend}. F flips for {len(flips)} of {len(c_values)} values of c; the smallest flipping τ found has "
-            f"‖τ‖₂ = {norms[best]:.3f} (c = {c_values[best]:g}).")
+    text = (
+        f"{trend}. F flips for {len(flips)} of {len(c_values)} values of c; the smallest flipping τ found has "
+        f"‖τ‖₂ = {norms[best]:.3f} (c = {c_values[best]:g})."
+    )
     if held:
-        text += (f" For c = {', '.join(f'{c_values[k]:g}' for k in held)} the penalty wins and F keeps its answer: "
-                 "the largest c that still flips F approximates the hard problem's minimum, which is why C&W search "
-                 "their constant by bisection.")
+        text += (
+            f" For c = {', '.join(f'{c_values[k]:g}' for k in held)} the penalty wins and F keeps its answer: "
+            "the largest c that still flips F approximates the hard problem's minimum, which is why C&W search "
+            "their constant by bisection."
+        )
     return text
 
 
@@ -379,28 +454,44 @@ def relaxation(*, model_name: str, index: int, c: float) -> Relaxation:
     descent for every c of C_CHOICES (see :func:`_relaxation_runs`; deterministic: τ starts at 0), with ``c``
     the one the page highlights. Cached per process."""
     dataset = _check(model_name, "fgsm", DEFAULT_STEPS, 0)
-    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(common.gallery(dataset)[1]):
-        raise ValueError(f"The image index must be a whole number from 0 to {len(common.gallery(dataset)[1]) - 1}, "
-                         f"got {index!r}.")
+    if (
+        isinstance(index, bool)
+        or not isinstance(index, int)
+        or not 0 <= index < len(common.gallery(dataset)[1])
+    ):
+        raise ValueError(
+            f"The image index must be a whole number from 0 to {len(common.gallery(dataset)[1]) - 1}, "
+            f"got {index!r}."
+        )
     if c not in C_CHOICES:
         raise ValueError(f"c must be one of {', '.join(f'{v:g}' for v in C_CHOICES)}, got {c!r}.")
     norms, flipped, losses, predictions, label = _relaxation_runs(model_name, index)
-    return Relaxation(C_CHOICES, norms, flipped, losses, predictions, float(c), label,
-                      tuple(data.CLASS_NAMES[dataset]), relaxation_caption(C_CHOICES, norms, flipped))
+    return Relaxation(
+        C_CHOICES,
+        norms,
+        flipped,
+        losses,
+        predictions,
+        float(c),
+        label,
+        tuple(data.CLASS_NAMES[dataset]),
+        relaxation_caption(C_CHOICES, norms, flipped),
+    )
 
 
 # --------------------------------------------------------------------------- the whole test set (shipped)
 
+
 @dataclass(frozen=True)
 class TestSet:
-    curves: dict                 # attack → (budgets, accuracy), the chosen norm's attacks only
+    curves: dict  # attack → (budgets, accuracy), the chosen norm's attacks only
     examples: int | str
-    provenance: str              # where and how they were computed
-    message: str | None          # one sentence when there is nothing to show
-    masking: str | None = None   # one sentence when C&W breaks far more than the gradient attacks (computed)
+    provenance: str  # where and how they were computed
+    message: str | None  # one sentence when there is nothing to show
+    masking: str | None = None  # one sentence when C&W breaks far more than the gradient attacks (computed)
 
 
-MASKING_GAP = 0.1                # accuracy points by which C&W must beat every gradient attack to name masking
+MASKING_GAP = 0.1  # accuracy points by which C&W must beat every gradient attack to name masking
 
 
 def masking_note(curves: dict) -> str | None:
@@ -413,17 +504,22 @@ def masking_note(curves: dict) -> str | None:
     budgets, cw = curves["cw_l2"]
     gaps = []
     for k, budget in enumerate(budgets):
-        others = {name: curves[name][1][list(curves[name][0]).index(budget)] for name in gradient
-                  if budget in curves[name][0]}
+        others = {
+            name: curves[name][1][list(curves[name][0]).index(budget)]
+            for name in gradient
+            if budget in curves[name][0]
+        }
         if others and min(others.values()) - cw[k] >= MASKING_GAP:
             gaps.append((min(others.values()) - cw[k], budget, others, cw[k]))
     if not gaps:
         return None
     gap, budget, others, left = max(gaps)
     kept = " and ".join(f"{LABELS[name].split(' (')[0]} keeps {value:.0%}" for name, value in others.items())
-    return (f"**Gradient masking:** at ε = {budget:g}, {kept} while Carlini–Wagner leaves {left:.0%}. The gradient at x "
-            "misleads the gradient attacks on this model (Athalye et al. 2018): their curves overstate its robustness; "
-            "the lowest curve is the tightest upper bound on the robust accuracy.")
+    return (
+        f"**Gradient masking:** at ε = {budget:g}, {kept} while Carlini–Wagner leaves {left:.0%}. The gradient at x "
+        "misleads the gradient attacks on this model (Athalye et al. 2018): their curves overstate its robustness; "
+        "the lowest curve is the tightest upper bound on the robust accuracy."
+    )
 
 
 def test_set(*, model_name: str, norm: str) -> TestSet:
@@ -434,20 +530,30 @@ def test_set(*, model_name: str, norm: str) -> TestSet:
         shipped = results.read("attacks", model_name)
     except (results.ResultsUnavailable, ValueError) as error:
         return TestSet({}, 0, "", str(error))
-    curves = {name: (tuple(entry["budgets"]), tuple(entry["accuracy"]))
-              for name, entry in shipped.get("curves", {}).items()
-              if entry.get("norm") == norm and name in attacks.ATTACK_LABELS}
-    provenance = (f"Computed on {shipped.get('computed_on', '?')} on {shipped.get('device', '?')} by "
-                  f"`{shipped.get('command', '?')}`.")
-    message = None if curves else (f"The shipped file has no {NORM_SYMBOL[norm]} curves: recompute it with "
-                                   f"{shipped.get('command')}.")
+    curves = {
+        name: (tuple(entry["budgets"]), tuple(entry["accuracy"]))
+        for name, entry in shipped.get("curves", {}).items()
+        if entry.get("norm") == norm and name in attacks.ATTACK_LABELS
+    }
+    provenance = (
+        f"Computed on {shipped.get('computed_on', '?')} on {shipped.get('device', '?')} by "
+        f"`{shipped.get('command', '?')}`."
+    )
+    message = (
+        None
+        if curves
+        else (
+            f"The shipped file has no {NORM_SYMBOL[norm]} curves: recompute it with {shipped.get('command')}."
+        )
+    )
     return TestSet(curves, shipped.get("examples", "?"), provenance, message, masking_note(curves))
 
 
-TestSet.__test__ = False   # not a pytest class
+TestSet.__test__ = False  # not a pytest class
 
 
 # --------------------------------------------------------------------------- shipping
+
 
 def build(model_names: list[str] | None = None) -> None:
     """Compute the curves of every noiseless zoo model (or ``model_names``) at the default settings
@@ -461,12 +567,21 @@ def build(model_names: list[str] | None = None) -> None:
             budgets = BUDGETS[(attacks.ATTACK_NORMS[attack], dataset)]
             steps, seed = _settings(attack, DEFAULT_STEPS, SHIPPED_SEED)
             accuracy = compute_curve(model_name, attack, budgets, DEFAULT_STEPS, SHIPPED_SEED)
-            entries[attack] = {"budgets": list(budgets), "accuracy": list(accuracy), "steps": steps, "seed": seed}
+            entries[attack] = {
+                "budgets": list(budgets),
+                "accuracy": list(accuracy),
+                "steps": steps,
+                "seed": seed,
+            }
             print(f"  {model_name} {attack}: {time.time() - started:.0f} s", flush=True)
         shipped = _shipped_curves()
         kept = shipped.get("curves", {}) if shipped.get("cw") == [CW_STEPS, CW_SEARCH, CW_LR, CW_C] else {}
-        payload = {"command": BUILD_COMMAND, "computed_on": time.strftime("%Y-%m-%d"),
-                   "device": f"cpu ({torch.get_num_threads()} threads, {platform.processor() or platform.machine()})",
-                   "images": "the 20 offline gallery images per dataset (core.data.gallery)",
-                   "cw": [CW_STEPS, CW_SEARCH, CW_LR, CW_C], "curves": {**kept, model_name: entries}}
+        payload = {
+            "command": BUILD_COMMAND,
+            "computed_on": time.strftime("%Y-%m-%d"),
+            "device": f"cpu ({torch.get_num_threads()} threads, {platform.processor() or platform.machine()})",
+            "images": "the 20 offline gallery images per dataset (core.data.gallery)",
+            "cw": [CW_STEPS, CW_SEARCH, CW_LR, CW_C],
+            "curves": {**kept, model_name: entries},
+        }
         write_atomic(ASSET, json.dumps(payload, indent=1) + "\n")

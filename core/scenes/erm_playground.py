@@ -6,6 +6,7 @@ Stateful by nature (the lecturer presses Train, Step, Reset): a :class:`Session`
 kept by the page in its own session (never shared: it is mutated). :meth:`Session.view` returns a
 frozen :class:`View` of NumPy arrays and numbers, all that the page draws.
 """
+
 from __future__ import annotations
 
 import copy
@@ -22,32 +23,42 @@ from core import checks, data, geometry, models, toys, training
 from core.seeds import check_seed
 
 POINTS, DATA_NOISE, BATCH_SIZE = 400, 0.1, 32
-AUTO_EPOCHS = 30            # trained when a session opens or the data/network changes, so the page shows its point
-RESOLUTION = 120            # decision-region grid points per axis
+AUTO_EPOCHS = 30  # trained when a session opens or the data/network changes, so the page shows its point
+RESOLUTION = 120  # decision-region grid points per axis
 DATASETS = data.TOY_DATASETS
 ACTIVATIONS = models.ACTIVATIONS
 LOSSES = training.LOSSES
 WIDTHS = (2, 4, 8, 16, 32, 64, 128)
 DEPTH_RANGE = (1, 5)
 LEARNING_RATES = (1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
-LABEL_NOISE_RANGE = (0.0, 0.4, 0.05)          # slider: min, max, step
+LABEL_NOISE_RANGE = (0.0, 0.4, 0.05)  # slider: min, max, step
 TEST_FRACTION_RANGE = (0.1, 0.7, 0.05)
-EPOCHS_PER_TRAIN = (1, 500, 20)               # number input: min, max, default
+EPOCHS_PER_TRAIN = (1, 500, 20)  # number input: min, max, default
 STEP_UNITS = ("one epoch", "one mini-batch")
-RESET_TOKEN = "0"                             # a history (Session.history) that starts from θ₀, untrained
-MAX_REPLAYED_EPOCHS = 2000                    # what one link may ask the server to train
+RESET_TOKEN = "0"  # a history (Session.history) that starts from θ₀, untrained
+MAX_REPLAYED_EPOCHS = 2000  # what one link may ask the server to train
 MAX_REPLAYED_BATCHES = 2000
-DEFAULTS = {"dataset": "moons", "label_noise": 0.0, "test_fraction": 0.3, "depth": 2, "width": 16,
-            "activation": "relu", "loss": "ce", "lr": 3e-2}
+DEFAULTS = {
+    "dataset": "moons",
+    "label_noise": 0.0,
+    "test_fraction": 0.3,
+    "depth": 2,
+    "width": 16,
+    "activation": "relu",
+    "loss": "ce",
+    "lr": 3e-2,
+}
 LOSS_LABELS = {"ce": "cross-entropy", "hinge": "multi-class hinge"}
-LOSS_FORMULAS = {"ce": r"-\log \frac{e^{F_\theta(x)_y}}{\sum_j e^{F_\theta(x)_j}}",
-                 "hinge": r"\max\big(0,\ 1 + \max_{j \ne y} F_\theta(x)_j - F_\theta(x)_y\big)"}
+LOSS_FORMULAS = {
+    "ce": r"-\log \frac{e^{F_\theta(x)_y}}{\sum_j e^{F_\theta(x)_j}}",
+    "hinge": r"\max\big(0,\ 1 + \max_{j \ne y} F_\theta(x)_j - F_\theta(x)_y\big)",
+}
 
 # Lecture mode (core.scenes.lecture): what the page reveals at each step, in order.
 STEPS = (
-    'Question: does a low empirical risk generalise?',
-    'The risks: empirical, held-out and the gap',
-    'The figures: learning curves and decision regions',
+    "Question: does a low empirical risk generalise?",
+    "The risks: empirical, held-out and the gap",
+    "The figures: learning curves and decision regions",
 )
 
 EXPLANATION = r"""
@@ -57,13 +68,25 @@ $\hat R(\theta) = \frac1m \sum_{i=1}^m \ell(F_\theta(x_i), y_i)$. What we care a
 $R(\theta) = \mathbb E_{(x,y)\sim\mathcal D}\,\ell(F_\theta(x), y)$, estimated on held-out examples; their
 difference is the **generalisation gap**. Change the data, the network or the loss, and train.
 """
-USES = (f"a 2-D toy set (core.toys.split: {POINTS} points in [0, 1]², seeded) and a feed-forward network "
-        f"F = φ(N)∘…∘φ(1) (core.toys.untrained) trained here with mini-batch Adam (core.training.Trainer, "
-        f"batches of {BATCH_SIZE}); {AUTO_EPOCHS} epochs are trained when the page opens.")
+USES = (
+    f"a 2-D toy set (core.toys.split: {POINTS} points in [0, 1]², seeded) and a feed-forward network "
+    f"F = φ(N)∘…∘φ(1) (core.toys.untrained) trained here with mini-batch Adam (core.training.Trainer, "
+    f"batches of {BATCH_SIZE}); {AUTO_EPOCHS} epochs are trained when the page opens."
+)
 
 
-def spec(*, dataset: str, label_noise: float, test_fraction: float, depth: int, width: int, activation: str,
-         loss: str, lr: float, seed: int) -> toys.ToySpec:
+def spec(
+    *,
+    dataset: str,
+    label_noise: float,
+    test_fraction: float,
+    depth: int,
+    width: int,
+    activation: str,
+    loss: str,
+    lr: float,
+    seed: int,
+) -> toys.ToySpec:
     """The toy problem and network of the playground as a ``core.toys.ToySpec`` (validated): ``POINTS``
     points of ``dataset`` with a share ``label_noise`` of flipped labels, split into train / held-out,
     and a ReLU-style network of ``depth`` hidden layers of ``width`` units trained on ``loss`` with
@@ -75,49 +98,69 @@ def spec(*, dataset: str, label_noise: float, test_fraction: float, depth: int, 
         raise ValueError(f"Unknown activation {activation!r}: choose one of {', '.join(ACTIVATIONS)}.")
     if loss not in LOSSES:
         raise ValueError(f"Unknown loss {loss!r}: choose one of {', '.join(LOSSES)}.")
-    if isinstance(label_noise, bool) or not isinstance(label_noise, numbers.Real) or not 0 <= label_noise <= 0.5:
+    if (
+        isinstance(label_noise, bool)
+        or not isinstance(label_noise, numbers.Real)
+        or not 0 <= label_noise <= 0.5
+    ):
         raise ValueError(f"The label noise must be a share between 0 and 0.5, got {label_noise!r}.")
-    if (isinstance(test_fraction, bool) or not isinstance(test_fraction, numbers.Real)
-            or not 0 < test_fraction < 1 or not 1 <= round(POINTS * test_fraction) < POINTS):
+    if (
+        isinstance(test_fraction, bool)
+        or not isinstance(test_fraction, numbers.Real)
+        or not 0 < test_fraction < 1
+        or not 1 <= round(POINTS * test_fraction) < POINTS
+    ):
         raise ValueError(f"The held-out fraction must lie strictly between 0 and 1, got {test_fraction!r}.")
     depth = checks.positive_int(depth, "The depth (number of hidden layers)")
     width = checks.positive_int(width, "The width (neurons per hidden layer)")
     if depth > 16 or width > 1024:
         raise ValueError("Keep the network small: at most 16 hidden layers of at most 1024 neurons.")
     lr = checks.positive(lr, "The learning rate")
-    return toys.ToySpec(dataset=dataset, points=POINTS, data_noise=DATA_NOISE, label_noise=float(label_noise),
-                        test_fraction=float(test_fraction), hidden=(width,) * depth, activation=activation,
-                        loss=loss, epochs=AUTO_EPOCHS, lr=lr, batch_size=BATCH_SIZE, seed=seed)
+    return toys.ToySpec(
+        dataset=dataset,
+        points=POINTS,
+        data_noise=DATA_NOISE,
+        label_noise=float(label_noise),
+        test_fraction=float(test_fraction),
+        hidden=(width,) * depth,
+        activation=activation,
+        loss=loss,
+        epochs=AUTO_EPOCHS,
+        lr=lr,
+        batch_size=BATCH_SIZE,
+        seed=seed,
+    )
 
 
 @dataclass(frozen=True)
 class View:
     """What the page shows of a session now: NumPy arrays and numbers only."""
-    epoch: int                   # finished epochs
-    steps: int                   # mini-batch steps so far
-    m: int                       # training examples
-    m_test: int                  # held-out examples
+
+    epoch: int  # finished epochs
+    steps: int  # mini-batch steps so far
+    m: int  # training examples
+    m_test: int  # held-out examples
     classes: int
-    train_loss: float            # empirical risk R̂(θ) now
-    test_loss: float             # held-out risk now
+    train_loss: float  # empirical risk R̂(θ) now
+    test_loss: float  # held-out risk now
     train_acc: float
     test_acc: float
-    gap: float                   # held-out risk − empirical risk
-    history_epochs: np.ndarray   # one entry per evaluation (steps / steps per epoch)
+    gap: float  # held-out risk − empirical risk
+    history_epochs: np.ndarray  # one entry per evaluation (steps / steps per epoch)
     history_train_loss: np.ndarray
     history_test_loss: np.ndarray
     history_train_acc: np.ndarray
     history_test_acc: np.ndarray
-    xs: np.ndarray               # decision-region grid: x₁ values
-    ys: np.ndarray               # x₂ values
-    labels: np.ndarray           # arg-max class of F_θ at (xs[j], ys[i]), RESOLUTION × RESOLUTION
+    xs: np.ndarray  # decision-region grid: x₁ values
+    ys: np.ndarray  # x₂ values
+    labels: np.ndarray  # arg-max class of F_θ at (xs[j], ys[i]), RESOLUTION × RESOLUTION
     x_train: np.ndarray
     y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
-    empirical_latex: str         # R̂(θ) = (1/m) Σ ℓ(F_θ(x_i), y_i) = its value
+    empirical_latex: str  # R̂(θ) = (1/m) Σ ℓ(F_θ(x_i), y_i) = its value
     held_out_latex: str
-    majority_rate: float         # train accuracy of always answering the most frequent class
+    majority_rate: float  # train accuracy of always answering the most frequent class
 
     @property
     def stalled(self) -> bool:
@@ -130,10 +173,12 @@ STALL_EPOCHS, STALL_MARGIN = 5, 0.02
 
 def stall_hint(view: View, spec: toys.ToySpec) -> str:
     """The sentence shown when :attr:`View.stalled` (computed from the view, never a fixed claim)."""
-    return (f"After {view.epoch} epochs the network is no better than always answering its most frequent class "
-            f"(train accuracy {view.train_acc:.0%} against {view.majority_rate:.0%}): with {len(spec.hidden)} hidden "
-            f"layers and learning rate {spec.lr:g}, Adam has not found its way down. Lower the learning rate or "
-            "the depth, or press Reset and Train again.")
+    return (
+        f"After {view.epoch} epochs the network is no better than always answering its most frequent class "
+        f"(train accuracy {view.train_acc:.0%} against {view.majority_rate:.0%}): with {len(spec.hidden)} hidden "
+        f"layers and learning rate {spec.lr:g}, Adam has not found its way down. Lower the learning rate or "
+        "the depth, or press Reset and Train again."
+    )
 
 
 class Session:
@@ -146,7 +191,7 @@ class Session:
     def __init__(self, spec: toys.ToySpec):
         self.spec = spec
         self._initialise()
-        self.actions: list[str] = []    # what was done since the opening, as a link carries it (history())
+        self.actions: list[str] = []  # what was done since the opening, as a link carries it (history())
 
     def reset(self) -> None:
         """Back to the seeded initialisation θ₀, untrained (same seed, so the same θ₀ and batch order)."""
@@ -160,16 +205,24 @@ class Session:
 
     def _record(self, kind: str, count: int) -> None:
         last = self.actions[-1] if self.actions else ""
-        if last[:1] == kind:            # consecutive runs merge: e5 then e5 trains as e10 does
+        if last[:1] == kind:  # consecutive runs merge: e5 then e5 trains as e10 does
             self.actions[-1] = f"{kind}{int(last[1:]) + count}"
         else:
             self.actions.append(f"{kind}{count}")
 
     def _initialise(self) -> None:
         parts = toys.split(self.spec)
-        self.trainer = training.Trainer(toys.untrained(self.spec), parts.x_train, parts.y_train,
-                                        x_test=parts.x_test, y_test=parts.y_test, loss=self.spec.loss,
-                                        lr=self.spec.lr, batch_size=self.spec.batch_size, seed=self.spec.seed)
+        self.trainer = training.Trainer(
+            toys.untrained(self.spec),
+            parts.x_train,
+            parts.y_train,
+            x_test=parts.x_test,
+            y_test=parts.y_test,
+            loss=self.spec.loss,
+            lr=self.spec.lr,
+            batch_size=self.spec.batch_size,
+            seed=self.spec.seed,
+        )
         self.rows = [self.trainer.evaluate()]
         self._view: tuple[int, View] | None = None
 
@@ -209,20 +262,37 @@ class Session:
         m, m_test = len(parts.x_train), len(parts.x_test)
         column = lambda key: np.array([row[key] for row in rows], dtype=float)  # noqa: E731
         view = View(
-            epoch=trainer.epoch_count, steps=trainer.step_count, m=m, m_test=m_test, classes=parts.classes,
-            train_loss=current["train_loss"], test_loss=current["test_loss"], train_acc=current["train_acc"],
-            test_acc=current["test_acc"], gap=current["test_loss"] - current["train_loss"],
+            epoch=trainer.epoch_count,
+            steps=trainer.step_count,
+            m=m,
+            m_test=m_test,
+            classes=parts.classes,
+            train_loss=current["train_loss"],
+            test_loss=current["test_loss"],
+            train_acc=current["train_acc"],
+            test_acc=current["test_acc"],
+            gap=current["test_loss"] - current["train_loss"],
             history_epochs=column("step") / trainer.steps_per_epoch,
-            history_train_loss=column("train_loss"), history_test_loss=column("test_loss"),
-            history_train_acc=column("train_acc"), history_test_acc=column("test_acc"),
-            xs=regions.xs.numpy(), ys=regions.ys.numpy(), labels=regions.labels.numpy(),
-            x_train=parts.x_train.numpy(), y_train=parts.y_train.numpy(),
-            x_test=parts.x_test.numpy(), y_test=parts.y_test.numpy(),
-            empirical_latex=(rf"\hat R(\theta) = \frac{{1}}{{m}}\sum_{{i=1}}^{{m}} \ell\big(F_\theta(x_i), y_i\big) "
-                             rf"= {current['train_loss']:.3f}\quad\text{{with }} m = {m},\quad "
-                             rf"\ell(F_\theta(x), y) = {LOSS_FORMULAS[self.spec.loss]}"),
-            held_out_latex=(rf"\hat R_{{\text{{held-out}}}}(\theta) = \frac{{1}}{{{m_test}}}"
-                            rf"\sum_{{j=1}}^{{{m_test}}} \ell\big(F_\theta(x'_j), y'_j\big) = {current['test_loss']:.3f}"),
+            history_train_loss=column("train_loss"),
+            history_test_loss=column("test_loss"),
+            history_train_acc=column("train_acc"),
+            history_test_acc=column("test_acc"),
+            xs=regions.xs.numpy(),
+            ys=regions.ys.numpy(),
+            labels=regions.labels.numpy(),
+            x_train=parts.x_train.numpy(),
+            y_train=parts.y_train.numpy(),
+            x_test=parts.x_test.numpy(),
+            y_test=parts.y_test.numpy(),
+            empirical_latex=(
+                rf"\hat R(\theta) = \frac{{1}}{{m}}\sum_{{i=1}}^{{m}} \ell\big(F_\theta(x_i), y_i\big) "
+                rf"= {current['train_loss']:.3f}\quad\text{{with }} m = {m},\quad "
+                rf"\ell(F_\theta(x), y) = {LOSS_FORMULAS[self.spec.loss]}"
+            ),
+            held_out_latex=(
+                rf"\hat R_{{\text{{held-out}}}}(\theta) = \frac{{1}}{{{m_test}}}"
+                rf"\sum_{{j=1}}^{{{m_test}}} \ell\big(F_\theta(x'_j), y'_j\big) = {current['test_loss']:.3f}"
+            ),
             majority_rate=float(np.bincount(parts.y_train.numpy()).max() / m),
         )
         self._view = (len(rows), view)
@@ -239,8 +309,8 @@ class _Kept:
     def __init__(self, size: int):
         self.size = size
         self._done: OrderedDict = OrderedDict()
-        self._running: dict = {}                 # key → [latest (done, total) or None, finished?]
-        self._changed = threading.Condition()    # guards both; notified at each progress and at each end
+        self._running: dict = {}  # key → [latest (done, total) or None, finished?]
+        self._changed = threading.Condition()  # guards both; notified at each progress and at each end
 
     def get(self, key, compute, progress=None) -> Session:
         """A deep copy of the session kept under ``key``, made by ``compute(progress)`` if none is."""
@@ -248,12 +318,12 @@ class _Kept:
             with self._changed:
                 if key in self._done:
                     self._done.move_to_end(key)
-                    return copy.deepcopy(self._done[key])   # copies only read it: never while another copies
+                    return copy.deepcopy(self._done[key])  # copies only read it: never while another copies
                 run = self._running.get(key)
                 if run is None:
                     run = self._running[key] = [None, False]
                     break
-            self._follow(run, progress)     # another caller computes it: wait, then take the kept one
+            self._follow(run, progress)  # another caller computes it: wait, then take the kept one
 
         def report(done: int, total: int) -> None:
             with self._changed:
@@ -264,7 +334,7 @@ class _Kept:
 
         try:
             session = compute(report)
-            session.view()                  # every copy opens with the view already drawn
+            session.view()  # every copy opens with the view already drawn
             with self._changed:
                 self._done[key] = session
                 while len(self._done) > self.size:
@@ -284,14 +354,14 @@ class _Kept:
                     self._changed.wait(timeout=1.0)
                 now, finished = run
             if progress is not None and now is not None and now != shown:
-                progress(*now)              # on the waiting caller's own thread (its page's progress bar)
+                progress(*now)  # on the waiting caller's own thread (its page's progress bar)
             if finished:
                 return
             shown = now
 
 
-OPENED_KEPT = 16            # trained opening sessions kept per process
-REPLAYS_KEPT = 16           # replayed links kept per process
+OPENED_KEPT = 16  # trained opening sessions kept per process
+REPLAYS_KEPT = 16  # replayed links kept per process
 _opened = _Kept(OPENED_KEPT)
 _replays = _Kept(REPLAYS_KEPT)
 
@@ -302,13 +372,14 @@ def opened(spec: toys.ToySpec, progress=None) -> Session:
     each trained once even when several sessions open it at once, and each caller gets a deep copy
     (weights, Adam state, batch order, history), so a spec opened before, by anyone, opens at once and
     no caller ever sees another's training."""
+
     def compute(report) -> Session:
         session = Session(spec)
         session.train(spec.epochs, report)
         return session
 
     mine = _opened.get(spec, compute, progress)
-    mine.actions = []       # the opening epochs are the spec's, not this lecturer's
+    mine.actions = []  # the opening epochs are the spec's, not this lecturer's
     return mine
 
 
@@ -316,21 +387,22 @@ def opened(spec: toys.ToySpec, progress=None) -> Session:
 # training (replay_work). The two overheads are the fixed cost of a mini-batch step (autograd, Adam) and of
 # an evaluation per layer, expressed in multiply-adds; WORK_PER_SECOND is what one CPU core did when
 # they were measured (the commit that set them gives the machine and the figures).
-STEP_OVERHEAD = 2_000_000           # per (layers + 2), each mini-batch step
-EVAL_OVERHEAD = 500_000             # per (layers + 5), each evaluation row
+STEP_OVERHEAD = 2_000_000  # per (layers + 2), each mini-batch step
+EVAL_OVERHEAD = 500_000  # per (layers + 5), each evaluation row
 WORK_PER_SECOND = 8_000_000_000
-REPLAY_BUDGET = 2 * WORK_PER_SECOND     # what a link replays by itself: what a click does in about 2 s
-CLASSES_AT_MOST = 3                 # outputs of the network: 2 classes, 3 for blobs (core.data.toy_2d)
+REPLAY_BUDGET = 2 * WORK_PER_SECOND  # what a link replays by itself: what a click does in about 2 s
+CLASSES_AT_MOST = 3  # outputs of the network: 2 classes, 3 for blobs (core.data.toy_2d)
 
 
 @dataclass(frozen=True)
 class Replay:
     """What a link's training history asks the server to redo, counted before anything is trained."""
+
     spec: toys.ToySpec
-    tokens: tuple[str, ...]      # the history's actions ("0", "e20", "b3")
+    tokens: tuple[str, ...]  # the history's actions ("0", "e20", "b3")
     epochs: int
-    batches: int                 # mini-batch steps
-    work: int                    # multiply-add equivalents (replay_work)
+    batches: int  # mini-batch steps
+    work: int  # multiply-add equivalents (replay_work)
 
     @property
     def history(self) -> str:
@@ -351,9 +423,12 @@ class Replay:
         return self.work / WORK_PER_SECOND
 
     def what(self) -> str:
-        """"2000 epochs", "3 epochs and 1 mini-batch step"."""
-        parts = [f"{count} {name}{'s' if count != 1 else ''}"
-                 for count, name in ((self.epochs, "epoch"), (self.batches, "mini-batch step")) if count]
+        """ "2000 epochs", "3 epochs and 1 mini-batch step"."""
+        parts = [
+            f"{count} {name}{'s' if count != 1 else ''}"
+            for count, name in ((self.epochs, "epoch"), (self.batches, "mini-batch step"))
+            if count
+        ]
         return " and ".join(parts) or "no training"
 
     def about(self) -> str:
@@ -361,9 +436,11 @@ class Replay:
 
     def refusal(self) -> str:
         """Why the page opens at its trained opening instead of replaying (one sentence)."""
-        return (f"This link's training ({self.what()}, {self.about()} of the server's time) is more than "
-                f"a link starts by itself (what a click does in about {REPLAY_BUDGET / WORK_PER_SECOND:.0f} s), "
-                "so the page shows the trained opening with the link's settings: press the button to replay it.")
+        return (
+            f"This link's training ({self.what()}, {self.about()} of the server's time) is more than "
+            f"a link starts by itself (what a click does in about {REPLAY_BUDGET / WORK_PER_SECOND:.0f} s), "
+            "so the page shows the trained opening with the link's settings: press the button to replay it."
+        )
 
     def button(self) -> str:
         return f"Replay this link's training: {self.what()}, {self.about()}"
@@ -386,7 +463,7 @@ def replay_work(spec: toys.ToySpec, tokens) -> int:
     A pure function of its arguments: nothing is trained, nothing is timed."""
     sizes = (2, *spec.hidden, CLASSES_AT_MOST)
     forward, layers = sum(a * b for a, b in zip(sizes, sizes[1:])), len(sizes) - 1
-    held_out = min(max(1, round(spec.points * spec.test_fraction)), spec.points - 1)   # data.train_test_split
+    held_out = min(max(1, round(spec.points * spec.test_fraction)), spec.points - 1)  # data.train_test_split
     m = spec.points - held_out
     step = STEP_OVERHEAD * (layers + 2)
     evaluation = spec.points * forward // 2 + EVAL_OVERHEAD * (layers + 5)
@@ -412,14 +489,20 @@ def plan(spec: toys.ToySpec, history: str) -> Replay:
         ok = (token == RESET_TOKEN and position == 0) or re.fullmatch(r"[eb][1-9][0-9]{0,5}", token)
         if not ok:
             shown = str(history) if len(str(history)) <= 40 else str(history)[:40] + "…"
-            raise ValueError(f"The training history {shown!r} is not one this page wrote (e.g. \"e20.b3\" or "
-                             f"\"0.e5\"): the page opens at its trained opening instead.")
+            raise ValueError(
+                f'The training history {shown!r} is not one this page wrote (e.g. "e20.b3" or '
+                f'"0.e5"): the page opens at its trained opening instead.'
+            )
         epochs += int(token[1:]) if token[:1] == "e" else 0
         batches += int(token[1:]) if token[:1] == "b" else 0
     if epochs > MAX_REPLAYED_EPOCHS or batches > MAX_REPLAYED_BATCHES:
-        raise ValueError(f"A link replays at most {MAX_REPLAYED_EPOCHS} epochs and {MAX_REPLAYED_BATCHES} mini-batch "
-                         f"steps, this one asks for {epochs} and {batches}: the page opens at its trained opening instead.")
-    return Replay(spec=spec, tokens=tuple(tokens), epochs=epochs, batches=batches, work=replay_work(spec, tokens))
+        raise ValueError(
+            f"A link replays at most {MAX_REPLAYED_EPOCHS} epochs and {MAX_REPLAYED_BATCHES} mini-batch "
+            f"steps, this one asks for {epochs} and {batches}: the page opens at its trained opening instead."
+        )
+    return Replay(
+        spec=spec, tokens=tuple(tokens), epochs=epochs, batches=batches, work=replay_work(spec, tokens)
+    )
 
 
 def replayed(spec: toys.ToySpec, history: str, progress=None, *, beyond_budget: bool = False) -> Session:
@@ -458,4 +541,3 @@ def replayed(spec: toys.ToySpec, history: str, progress=None, *, beyond_budget: 
 def warm() -> None:
     """Train the opening session of the default widgets at seed 0 (ui.warmup, before the first visit)."""
     opened(spec(**DEFAULTS, seed=0)).view()
-

@@ -5,6 +5,7 @@ Each scene module lists its ``STEPS``: short titles in the order its page reveal
 question, then the figure, then the number). A link's ``?step=k`` shows steps 1…k; without one the
 whole scene is shown (its last step), which is what a student opening a link alone wants.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -14,13 +15,14 @@ from core.scenes.registry import HOME_PAGE, REFERENCES_PAGE, SCENES
 
 HOME_STEPS = ("The talk in three parts",)
 REFERENCES_STEPS = ("The papers behind the talk",)
-MAX_STEPS = 8            # a scene is a handful of slide bullets, not a second talk
-MAX_TITLE = 70           # a step title fits on the step counter's line
+MAX_STEPS = 8  # a scene is a handful of slide bullets, not a second talk
+MAX_TITLE = 70  # a step title fits on the step counter's line
 
 
 @dataclass(frozen=True)
 class Prediction:
     """A question the room answers before the scene computes it: one of ``choices``."""
+
     question: str
     choices: tuple[str, ...]
 
@@ -28,8 +30,9 @@ class Prediction:
 @dataclass(frozen=True)
 class Verdict:
     """The computed answer to a Prediction: which choices the computation confirms, and why."""
-    correct: tuple[bool, ...]    # one per choice
-    answer: str                  # one sentence with the computed numbers
+
+    correct: tuple[bool, ...]  # one per choice
+    answer: str  # one sentence with the computed numbers
 
 
 def check_steps(steps, where: str) -> tuple[str, ...]:
@@ -38,8 +41,10 @@ def check_steps(steps, where: str) -> tuple[str, ...]:
         raise ValueError(f"{where}: STEPS must be a tuple of 1 to {MAX_STEPS} titles.")
     for title in steps:
         if not isinstance(title, str) or not title.strip() or len(title) > MAX_TITLE:
-            raise ValueError(f"{where}: every step title must be a non-empty string of at most {MAX_TITLE} "
-                             f"characters, got {title!r}.")
+            raise ValueError(
+                f"{where}: every step title must be a non-empty string of at most {MAX_TITLE} "
+                f"characters, got {title!r}."
+            )
     if len(set(steps)) != len(steps):
         raise ValueError(f"{where}: two steps have the same title.")
     return steps
@@ -93,12 +98,17 @@ def parse_step(raw: str | None, count: int) -> tuple[int, str | None]:
     try:
         asked = int(str(raw).strip())
     except ValueError:
-        return count, (f"The link's step {raw!r} is not a whole number; the whole scene is shown "
-                       f"(step {count} of {count}).")
+        return count, (
+            f"The link's step {raw!r} is not a whole number; the whole scene is shown "
+            f"(step {count} of {count})."
+        )
     if 1 <= asked <= count:
         return asked, None
     shown = min(max(asked, 1), count)
-    return shown, f"The link's step {asked} is outside this scene's steps 1 to {count}; step {shown} is shown."
+    return (
+        shown,
+        f"The link's step {asked} is outside this scene's steps 1 to {count}; step {shown} is shown.",
+    )
 
 
 def verdict_by_range(value: float, bounds: tuple[float, ...], answer: str) -> Verdict:

@@ -19,13 +19,14 @@ Three computations, each a plain function of widget values and the demo's seed:
 Every random draw comes from ``core.seeds.stream_generator(seed, name)``. Results hold NumPy arrays
 and floats only; every outcome a caption states is a field computed here.
 """
+
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import math
 import os
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,21 +34,22 @@ import numpy as np
 import scipy.stats
 import torch
 
-from core import attacks, data, evaluation, noise as noises, results, smoothing, toys, zoo
+from core import attacks, data, evaluation, results, smoothing, toys, zoo
+from core import noise as noises
 from core.files import write_atomic
 from core.scenes import common
-from core.seeds import check_seed, stream_generator
 from core.scenes.lecture import Prediction, Verdict, verdict_by_range
+from core.seeds import check_seed, stream_generator
 
 # ---------------------------------------------------------------------------- the scene's choices
 
 NOISES = ("gaussian", "laplace", "uniform")
-TOY_STDS = (0.05, 0.1, 0.25)                 # per-coordinate std, the same for every distribution
-TOY_POINTS = 60                              # held-out moons points
-TOY_N0, TOY_N, TOY_ALPHA = 50, 2_000, 0.001    # CERTIFY / PREDICT on the toy (ceiling 2.9σ)
+TOY_STDS = (0.05, 0.1, 0.25)  # per-coordinate std, the same for every distribution
+TOY_POINTS = 60  # held-out moons points
+TOY_N0, TOY_N, TOY_ALPHA = 50, 2_000, 0.001  # CERTIFY / PREDICT on the toy (ceiling 2.9σ)
 RADIUS_MIN, RADIUS_MAX, RADIUS_DEFAULT, RADIUS_STEP = 0.0, 0.3, 0.1, 0.01
-VERDICT_LEVEL = 0.05                         # a toy verdict needs its gaps significant at this level (paired test)
-TOY_EPS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3)   # ℓ2 budgets of the bounds chart
+VERDICT_LEVEL = 0.05  # a toy verdict needs its gaps significant at this level (paired test)
+TOY_EPS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3)  # ℓ2 budgets of the bounds chart
 # Bounds: CERTIFY with n large enough that the ceiling σΦ⁻¹(α^{1/n}) (3.8σ) lies above the radii and attack
 # distances compared; SmoothAdv with restarts and a bisection over ε, each point judged by F_rob's vote.
 TOY_BOUNDS_N0, TOY_BOUNDS_N, TOY_VOTES = 100, 100_000, 1000
@@ -55,25 +57,42 @@ TOY_ATTACK = {"eps_max": 0.5, "search_steps": 8, "steps": 20, "draws": 32, "rest
 BOUNDS_STD_DEFAULT = 0.1
 IMAGE_EPS = (0.0, 0.25, 0.5, 1.0, 1.5, 2.0)
 IMAGE_N0, IMAGE_N, IMAGE_VOTES = 100, 10_000, 500
-IMAGE_ATTACK = {"eps_max": 2.0, "search_steps": 6, "steps": 10, "draws": 16, "restarts": 1, "vote_alpha": 0.001}
-GALLERY_IMAGES, IMAGE_CHUNK = 20, 5          # foolbox's gallery, attacked 5 images per progress step
+IMAGE_ATTACK = {
+    "eps_max": 2.0,
+    "search_steps": 6,
+    "steps": 10,
+    "draws": 16,
+    "restarts": 1,
+    "vote_alpha": 0.001,
+}
+GALLERY_IMAGES, IMAGE_CHUNK = 20, 5  # foolbox's gallery, attacked 5 images per progress step
 CIFAR_MODEL, CIFAR_IMAGES, CIFAR_VOTES = "cifar10-gaussian-0.25", 12, 500
-RECERTIFY_N = 100_000                        # for shipped rows at the n = 10,000 ceiling
-LINF_BUDGETS = {"cifar10": 8 / 255, "mnist": 0.3, "fashion_mnist": 0.1}   # the usual ℓ∞ budgets
+RECERTIFY_N = 100_000  # for shipped rows at the n = 10,000 ceiling
+LINF_BUDGETS = {"cifar10": 8 / 255, "mnist": 0.3, "fashion_mnist": 0.1}  # the usual ℓ∞ budgets
 SHIPPED_RADIUS_DEFAULT = 0.5
 # The run that can certify 8/255·√3072 ≈ 1.74 on CIFAR-10: σ = 0.5 at Cohen et al.'s n = 100,000 (ceiling ≈ 1.91; n =
 # 10,000 stops at 1.60), on every 100th test image, written beside the main file as certify_<model>@<tag>.json.
-MEASURE_MODEL, MEASURE_TAG, MEASURE_N, MEASURE_EVERY, MEASURE_LIMIT = "cifar10-gaussian-0.50", "n100000", 100_000, 100, 100
-MEASURE_COMMAND = (f"python -m core.experiments certify --name {MEASURE_MODEL} --n {MEASURE_N} --every {MEASURE_EVERY} "
-                   f"--limit {MEASURE_LIMIT} --tag {MEASURE_TAG} --resume --data-dir ../shared/data")
+MEASURE_MODEL, MEASURE_TAG, MEASURE_N, MEASURE_EVERY, MEASURE_LIMIT = (
+    "cifar10-gaussian-0.50",
+    "n100000",
+    100_000,
+    100,
+    100,
+)
+MEASURE_COMMAND = (
+    f"python -m core.experiments certify --name {MEASURE_MODEL} --n {MEASURE_N} --every {MEASURE_EVERY} "
+    f"--limit {MEASURE_LIMIT} --tag {MEASURE_TAG} --resume --data-dir ../shared/data"
+)
 # Where Cohen et al.'s published CIFAR-10 constants (evaluation.COHEN_CIFAR10) come from, as the paper states it: the
 # revised arXiv version (1902.02918, which already cites Salman et al. 2019) prints them in Appendix E, Table 3, and
 # says the CIFAR-10 models were certified on the full test set. The first version's table (and locuslab/smoothing's
 # analysis/latex/vary_noise_cifar10) certified 500 test images and reads 0.60 / 0.43 / 0.27 at r = 0.25 / 0.5 / 0.75
 # for σ = 0.25 — not these numbers.
-COHEN_SOURCE = ("Cohen et al. 2019 (revised arXiv version), Appendix E, Table 3 — the curves of its Figure 6: "
-                "ResNet-110, CERTIFY with n₀ = 100, n = 100,000, α = 0.001 on the full CIFAR-10 test set "
-                "(10,000 images)")
+COHEN_SOURCE = (
+    "Cohen et al. 2019 (revised arXiv version), Appendix E, Table 3 — the curves of its Figure 6: "
+    "ResNet-110, CERTIFY with n₀ = 100, n = 100,000, α = 0.001 on the full CIFAR-10 test set "
+    "(10,000 images)"
+)
 COHEN_N, COHEN_ALPHA = 100_000, 0.001
 BATCH = 20_000
 
@@ -82,11 +101,11 @@ BUILD_COMMAND = "python -m core.scenes build --scene p10_tradeoff"
 
 # Lecture mode (core.scenes.lecture): what the page reveals at each step, in order.
 STEPS = (
-    'Question: is α* larger than what the best attack on F_rob needs?',
-    'Clean vs certified accuracy across noises',
-    'The shipped trade-off tables',
-    'Certified vs empirical: the bounds',
-    'The answer, computed',
+    "Question: is α* larger than what the best attack on F_rob needs?",
+    "Clean vs certified accuracy across noises",
+    "The shipped trade-off tables",
+    "Certified vs empirical: the bounds",
+    "The answer, computed",
 )
 
 EXPLANATION = r"""
@@ -100,16 +119,22 @@ $\alpha^* = \min(\sigma\Phi^{-1}(\underline{p_A}), \sigma\Phi^{-1}(\alpha^{1/n})
 things that answer different questions: the distance that attack needs (how *tight* the certificate is — a sound
 α* never exceeds it) and the ℓ2 size of the ℓ∞ ball attacks use (how *large* a certificate would have to be).
 """
-USES = ("two moons (core.toys: 400 points, 30 % held out) with 2-64-64-2 networks trained on x + ε for each noise "
-        "and std (shipped for seed 0); the zoo's noise-trained models on foolbox's gallery images (on demand); "
-        "shipped trade-off tables and CERTIFY rows (assets/results); SmoothAdv distances on "
-        f"{CIFAR_IMAGES} of those CIFAR-10 test images (assets/scenes/tradeoff.json, python -m core.scenes build --scene p10_tradeoff).")
-TOY_NOTE = ("Gaussian radii are ℓ2; Laplace and uniform radii are ℓ1 (an ℓ1 ball of radius r sits inside the ℓ2 "
-            "ball of radius r, so their certificates are weaker at the same r).")
-BOUNDS_NOTE = ("The true robust accuracy of F_rob lies between the two curves (up to α and Monte Carlo error). Both "
-               "concern F_rob: the attack is SmoothAdv-PGD ℓ2 on −log E_ε[softmax F(x + ε)] (Salman et al. 2019) with "
-               "restarts and a bisection on the smallest ε at which F_rob's vote changes; its step 2.5·ε/steps is a "
-               "later heuristic, not Madry et al.'s.")
+USES = (
+    "two moons (core.toys: 400 points, 30 % held out) with 2-64-64-2 networks trained on x + ε for each noise "
+    "and std (shipped for seed 0); the zoo's noise-trained models on foolbox's gallery images (on demand); "
+    "shipped trade-off tables and CERTIFY rows (assets/results); SmoothAdv distances on "
+    f"{CIFAR_IMAGES} of those CIFAR-10 test images (assets/scenes/tradeoff.json, python -m core.scenes build --scene p10_tradeoff)."
+)
+TOY_NOTE = (
+    "Gaussian radii are ℓ2; Laplace and uniform radii are ℓ1 (an ℓ1 ball of radius r sits inside the ℓ2 "
+    "ball of radius r, so their certificates are weaker at the same r)."
+)
+BOUNDS_NOTE = (
+    "The true robust accuracy of F_rob lies between the two curves (up to α and Monte Carlo error). Both "
+    "concern F_rob: the attack is SmoothAdv-PGD ℓ2 on −log E_ε[softmax F(x + ε)] (Salman et al. 2019) with "
+    "restarts and a bisection on the smallest ε at which F_rob's vote changes; its step 2.5·ε/steps is a "
+    "later heuristic, not Madry et al.'s."
+)
 
 
 def toy_spec(noise: str, std: float, seed: int) -> toys.ToySpec:
@@ -124,11 +149,13 @@ def opening_toys(seed: int) -> list[toys.ToySpec]:
 
 
 # Seed 0: every noise and std; the other shipped seeds: the opening ones.
-SHIPPED_TOYS = [toy_spec(name, std, 0) for name in NOISES for std in TOY_STDS] + \
-    [spec for seed in toys.SHIPPED_SEEDS if seed != 0 for spec in opening_toys(seed)]
+SHIPPED_TOYS = [toy_spec(name, std, 0) for name in NOISES for std in TOY_STDS] + [
+    spec for seed in toys.SHIPPED_SEEDS if seed != 0 for spec in opening_toys(seed)
+]
 
 
 # ---------------------------------------------------------------------------- checks
+
 
 def _check_noises(chosen) -> tuple[str, ...]:
     if isinstance(chosen, str):
@@ -144,7 +171,9 @@ def _check_noises(chosen) -> tuple[str, ...]:
 
 def _check_std(std) -> float:
     if isinstance(std, bool) or not isinstance(std, (int, float)) or float(std) not in TOY_STDS:
-        raise ValueError(f"The noise std must be one of {', '.join(f'{s:g}' for s in TOY_STDS)}; got {std!r}.")
+        raise ValueError(
+            f"The noise std must be one of {', '.join(f'{s:g}' for s in TOY_STDS)}; got {std!r}."
+        )
     return float(std)
 
 
@@ -155,6 +184,7 @@ def _check_radius(radius) -> float:
 
 
 # ---------------------------------------------------------------------------- PREDICT and CERTIFY, batched
+
 
 def predict_many(counts: np.ndarray, alpha: float) -> np.ndarray:
     """Cohen et al.'s PREDICT on count rows: the top class c_A when the two-sided binomial test of
@@ -185,40 +215,45 @@ def certify_many(selection: np.ndarray, estimation: np.ndarray, noise, alpha: fl
 
 
 def _counts(model, x, noise, num, generator) -> np.ndarray:
-    return smoothing.sample_counts_many(model, x, noise=noise, num=num, batch_size=BATCH, chunk=BATCH,
-                                        generator=generator).numpy()
+    return smoothing.sample_counts_many(
+        model, x, noise=noise, num=num, batch_size=BATCH, chunk=BATCH, generator=generator
+    ).numpy()
 
 
 # ---------------------------------------------------------------------------- live toy trade-off
+
 
 @dataclass(frozen=True)
 class TradeoffRow:
     noise: str
     std: float
     scale: float
-    norm: str                       # "l2" (Gaussian) or "l1" (Laplace, uniform)
-    clean_accuracy: float           # PREDICT correct (abstentions wrong)
-    certified_accuracy: float       # at the chosen radius
+    norm: str  # "l2" (Gaussian) or "l1" (Laplace, uniform)
+    clean_accuracy: float  # PREDICT correct (abstentions wrong)
+    certified_accuracy: float  # at the chosen radius
     certified_accuracy_at_0: float
-    abstain_rate: float             # CERTIFY abstentions
-    ceiling: float                  # largest radius CERTIFY can return at (n, α)
-    beyond_ceiling: bool            # r > ceiling: no point can be certified at r
+    abstain_rate: float  # CERTIFY abstentions
+    ceiling: float  # largest radius CERTIFY can return at (n, α)
+    beyond_ceiling: bool  # r > ceiling: no point can be certified at r
 
 
 @dataclass(frozen=True)
 class NoiseFacts:
     """Which std leads clean accuracy and which leads certified accuracy at r, and whether the gaps between
     them exceed the sampling error of the held-out points (a paired exact test, :func:`paired_difference_p`)."""
+
     noise: str
-    most_accurate: tuple[float, ...]    # the std(s) with the best clean accuracy
-    most_certified: tuple[float, ...]   # the std(s) with the best certified accuracy at r
+    most_accurate: tuple[float, ...]  # the std(s) with the best clean accuracy
+    most_certified: tuple[float, ...]  # the std(s) with the best certified accuracy at r
     points: int = TOY_POINTS
-    compared: tuple[float, float] | None = None    # (most accurate std, most certified std) when they differ
-    clean_counts: tuple[int, int] = (0, 0)         # clean-correct points of the two compared stds
-    certified_counts: tuple[int, int] = (0, 0)     # points certified at r of the two compared stds
-    clean_p: float | None = None       # paired exact test of the clean-accuracy gap (None: one std leads both)
-    certified_p: float | None = None   # paired exact test of the certified-accuracy gap
-    verdict: str = "none"              # "tradeoff": both gaps significant; "undecided": one is not; "none": one std leads both
+    compared: tuple[float, float] | None = None  # (most accurate std, most certified std) when they differ
+    clean_counts: tuple[int, int] = (0, 0)  # clean-correct points of the two compared stds
+    certified_counts: tuple[int, int] = (0, 0)  # points certified at r of the two compared stds
+    clean_p: float | None = None  # paired exact test of the clean-accuracy gap (None: one std leads both)
+    certified_p: float | None = None  # paired exact test of the certified-accuracy gap
+    verdict: str = (
+        "none"  # "tradeoff": both gaps significant; "undecided": one is not; "none": one std leads both
+    )
 
     @property
     def tradeoff(self) -> bool:
@@ -242,7 +277,9 @@ class Tradeoff:
 
 
 @functools.lru_cache(maxsize=64)
-def _toy_certificates(seed: int, noise_name: str, std: float, points: int, n0: int, n: int, alpha: float) -> dict:
+def _toy_certificates(
+    seed: int, noise_name: str, std: float, points: int, n0: int, n: int, alpha: float
+) -> dict:
     """PREDICT and CERTIFY of the smoothed toy network (trained with that noise) on held-out points."""
     spec = toy_spec(noise_name, std, seed)
     model = toys.model(spec)
@@ -256,12 +293,18 @@ def _toy_certificates(seed: int, noise_name: str, std: float, points: int, n0: i
         estimation = _counts(model, x, noise, n, certify_draws)
         votes = _counts(model, x, noise, n, stream_generator(seed, f"{stream} predict"))
     prediction, radius, _ = certify_many(selection, estimation, noise, alpha, dim=2)
-    return {"labels": y, "predict": predict_many(votes, alpha), "certify": prediction, "radius": radius,
-            "noise": noise}
+    return {
+        "labels": y,
+        "predict": predict_many(votes, alpha),
+        "certify": prediction,
+        "radius": radius,
+        "noise": noise,
+    }
 
 
-def toy_tradeoff(*, seed: int = 0, noises_chosen: tuple[str, ...] = ("gaussian",),
-                 radius: float = RADIUS_DEFAULT) -> Tradeoff:
+def toy_tradeoff(
+    *, seed: int = 0, noises_chosen: tuple[str, ...] = ("gaussian",), radius: float = RADIUS_DEFAULT
+) -> Tradeoff:
     """Clean vs certified accuracy of the smoothed toy classifiers across noise stds.
 
     For each noise and std s in TOY_STDS, F is trained on x + ε (ε of per-coordinate std s) and
@@ -281,13 +324,20 @@ def toy_tradeoff(*, seed: int = 0, noises_chosen: tuple[str, ...] = ("gaussian",
             correct = (c["certify"] == c["labels"]) & (c["certify"] != smoothing.ABSTAIN)
             top = smoothing.certify_ceiling(c["noise"], TOY_ALPHA, TOY_N)
             hits[std] = (c["predict"] == c["labels"], correct & (c["radius"] >= radius))
-            part.append(TradeoffRow(
-                noise=name, std=std, scale=c["noise"].scale, norm=c["noise"].certified_norm,
-                clean_accuracy=float(np.mean(hits[std][0])),
-                certified_accuracy=float(np.mean(hits[std][1])),
-                certified_accuracy_at_0=float(np.mean(correct)),
-                abstain_rate=float(np.mean(c["certify"] == smoothing.ABSTAIN)),
-                ceiling=top, beyond_ceiling=radius > top))
+            part.append(
+                TradeoffRow(
+                    noise=name,
+                    std=std,
+                    scale=c["noise"].scale,
+                    norm=c["noise"].certified_norm,
+                    clean_accuracy=float(np.mean(hits[std][0])),
+                    certified_accuracy=float(np.mean(hits[std][1])),
+                    certified_accuracy_at_0=float(np.mean(correct)),
+                    abstain_rate=float(np.mean(c["certify"] == smoothing.ABSTAIN)),
+                    ceiling=top,
+                    beyond_ceiling=radius > top,
+                )
+            )
         rows += part
         facts.append(noise_facts(name, hits))
     return Tradeoff(radius, chosen, tuple(rows), tuple(facts), TOY_POINTS, TOY_N0, TOY_N, TOY_ALPHA)
@@ -299,7 +349,9 @@ def paired_difference_p(a, b) -> float:
     X ~ Bin(n₁₀ + n₀₁, ½); 1 when no point differs. ``a`` and ``b`` are boolean arrays, one entry per point."""
     a, b = np.asarray(a, dtype=bool), np.asarray(b, dtype=bool)
     if a.shape != b.shape or a.ndim != 1:
-        raise ValueError(f"Paired outcomes must be two 1-D arrays of the same length; got {a.shape} and {b.shape}.")
+        raise ValueError(
+            f"Paired outcomes must be two 1-D arrays of the same length; got {a.shape} and {b.shape}."
+        )
     only_a, only_b = int(np.sum(a & ~b)), int(np.sum(b & ~a))
     if only_a + only_b == 0:
         return 1.0
@@ -324,15 +376,29 @@ def noise_facts(noise: str, hits: dict) -> NoiseFacts:
     points = len(next(iter(hits.values()))[0])
     if set(accurate) & set(best):
         return NoiseFacts(noise, accurate, best, points)
-    pairs = [(a, c, paired_difference_p(hits[a][0], hits[c][0]), paired_difference_p(hits[c][1], hits[a][1]))
-             for a in accurate for c in best]
+    pairs = [
+        (a, c, paired_difference_p(hits[a][0], hits[c][0]), paired_difference_p(hits[c][1], hits[a][1]))
+        for a in accurate
+        for c in best
+    ]
     a, c, clean_p, certified_p = max(pairs, key=lambda pair: max(pair[2], pair[3]))
     verdict = "tradeoff" if max(clean_p, certified_p) < VERDICT_LEVEL else "undecided"
-    return NoiseFacts(noise, accurate, best, points, (a, c), (clean[a], clean[c]), (certified[c], certified[a]),
-                      clean_p, certified_p, verdict)
+    return NoiseFacts(
+        noise,
+        accurate,
+        best,
+        points,
+        (a, c),
+        (clean[a], clean[c]),
+        (certified[c], certified[a]),
+        clean_p,
+        certified_p,
+        verdict,
+    )
 
 
 # ---------------------------------------------------------------------------- shipped tables
+
 
 @dataclass(frozen=True)
 class ShippedRow:
@@ -342,8 +408,10 @@ class ShippedRow:
     n: int
     examples: int
     radii: tuple[float, ...]
-    curve: tuple[float, ...]        # certified accuracy at each radius
-    ceiling: float | None = None    # CERTIFY's ceiling at (n, α) in pixel space; None for noise inside the network
+    curve: tuple[float, ...]  # certified accuracy at each radius
+    ceiling: float | None = (
+        None  # CERTIFY's ceiling at (n, α) in pixel space; None for noise inside the network
+    )
 
     def at(self, radius: float) -> float | None:
         return self.curve[self.radii.index(radius)] if radius in self.radii else None
@@ -353,13 +421,15 @@ class ShippedRow:
 class ShippedTable:
     dataset: str
     rows: tuple[ShippedRow, ...]
-    radii: tuple[float, ...]         # every radius of the table
+    radii: tuple[float, ...]  # every radius of the table
     default_radius: float
     command: str
     computed_on: str
-    cohen: tuple[tuple[float, tuple[float, ...]], ...]   # (σ, curve at COHEN_RADII): published, CIFAR-10 only
+    cohen: tuple[tuple[float, tuple[float, ...]], ...]  # (σ, curve at COHEN_RADII): published, CIFAR-10 only
     cohen_radii: tuple[float, ...]
-    cohen_ceilings: tuple[float, ...] = ()   # per σ of ``cohen``: σΦ⁻¹(α^{1/n}) at their n = 100,000, α = 0.001
+    cohen_ceilings: tuple[
+        float, ...
+    ] = ()  # per σ of ``cohen``: σΦ⁻¹(α^{1/n}) at their n = 100,000, α = 0.001
     cohen_source: str = COHEN_SOURCE
 
     def cohen_beyond(self, radius: float) -> tuple[float, ...]:
@@ -380,7 +450,9 @@ def _shipped_ceiling(row: dict, table: dict) -> float | None:
         alpha = float(results.read("certify", row["model"])["alpha"])
     except ValueError:
         alpha = TOY_ALPHA
-    return smoothing.certify_ceiling(noises.make(row["noise"]["name"], float(row["noise"]["scale"])), alpha, int(row["n"]))
+    return smoothing.certify_ceiling(
+        noises.make(row["noise"]["name"], float(row["noise"]["scale"])), alpha, int(row["n"])
+    )
 
 
 def shipped_tradeoff(*, dataset: str = "cifar10") -> ShippedTable:
@@ -389,48 +461,72 @@ def shipped_tradeoff(*, dataset: str = "cifar10") -> ShippedTable:
     CIFAR-10 Cohen et al.'s published ResNet-110 curves (evaluation.COHEN_CIFAR10: :data:`COHEN_SOURCE`)
     with the ceiling σΦ⁻¹(α^{1/n}) of their n = 100,000, α = 0.001 (their 0.00 above it is forced by n)."""
     if dataset not in shipped_datasets():
-        raise ValueError(f"No shipped trade-off table for {dataset!r}: run python -m core.experiments tradeoff "
-                         f"--dataset {dataset}, or pick one of {', '.join(shipped_datasets()) or 'none'}.")
+        raise ValueError(
+            f"No shipped trade-off table for {dataset!r}: run python -m core.experiments tradeoff "
+            f"--dataset {dataset}, or pick one of {', '.join(shipped_datasets()) or 'none'}."
+        )
     table = results.read("tradeoff", dataset)
-    rows = tuple(ShippedRow(row["model"], row["noise"]["name"], row["norm"], int(row["n"]), int(row["examples"]),
-                            tuple(map(float, row["radii"])), tuple(map(float, row["certified_accuracy"])),
-                            _shipped_ceiling(row, table))
-                 for row in table["rows"])
+    rows = tuple(
+        ShippedRow(
+            row["model"],
+            row["noise"]["name"],
+            row["norm"],
+            int(row["n"]),
+            int(row["examples"]),
+            tuple(map(float, row["radii"])),
+            tuple(map(float, row["certified_accuracy"])),
+            _shipped_ceiling(row, table),
+        )
+        for row in table["rows"]
+    )
     radii = tuple(sorted({r for row in rows for r in row.radii}))
-    cohen = tuple((s, tuple(curve)) for s, curve in evaluation.COHEN_CIFAR10.items()) if dataset == "cifar10" else ()
-    return ShippedTable(dataset, rows, radii, min(radii, key=lambda r: abs(r - SHIPPED_RADIUS_DEFAULT)),
-                        table.get("command", ""), table.get("computed_on", ""), cohen,
-                        tuple(evaluation.COHEN_RADII),
-                        tuple(float(smoothing.radius_ceiling(s, COHEN_ALPHA, COHEN_N)) for s, _ in cohen))
+    cohen = (
+        tuple((s, tuple(curve)) for s, curve in evaluation.COHEN_CIFAR10.items())
+        if dataset == "cifar10"
+        else ()
+    )
+    return ShippedTable(
+        dataset,
+        rows,
+        radii,
+        min(radii, key=lambda r: abs(r - SHIPPED_RADIUS_DEFAULT)),
+        table.get("command", ""),
+        table.get("computed_on", ""),
+        cohen,
+        tuple(evaluation.COHEN_RADII),
+        tuple(float(smoothing.radius_ceiling(s, COHEN_ALPHA, COHEN_N)) for s, _ in cohen),
+    )
 
 
 # ---------------------------------------------------------------------------- bounds: certified vs attacked
+
 
 @dataclass(frozen=True)
 class Bounds:
     """One smoothed classifier F_rob on m inputs: its certificates (a lower bound on robust accuracy) and
     the smallest perturbation an attack on F_rob itself finds (an upper bound), point by point."""
+
     title: str
-    noise: str                      # label of the Gaussian noise, e.g. "Gaussian σ=0.1"
+    noise: str  # label of the Gaussian noise, e.g. "Gaussian σ=0.1"
     sigma: float
-    eps: np.ndarray                 # ℓ2 budgets of the chart
-    empirical: np.ndarray           # share of inputs whose F_rob vote is right and no attack within ε flips it
-    certified: np.ndarray           # certified accuracy at radius ε (CERTIFY)
-    radius: np.ndarray              # per input: certified α* (0 when CERTIFY abstains or is wrong)
-    certified_correct: np.ndarray   # per input: CERTIFY returned the label (not abstained)
-    attack_distance: np.ndarray     # per input: ℓ2 distance of the closest vote-changing x' found on F_rob
-                                    # (0: the vote at x is already wrong; inf: none within attack["eps_max"])
-    ceiling: float                  # largest radius CERTIFY can return at (n, α)
+    eps: np.ndarray  # ℓ2 budgets of the chart
+    empirical: np.ndarray  # share of inputs whose F_rob vote is right and no attack within ε flips it
+    certified: np.ndarray  # certified accuracy at radius ε (CERTIFY)
+    radius: np.ndarray  # per input: certified α* (0 when CERTIFY abstains or is wrong)
+    certified_correct: np.ndarray  # per input: CERTIFY returned the label (not abstained)
+    attack_distance: np.ndarray  # per input: ℓ2 distance of the closest vote-changing x' found on F_rob
+    # (0: the vote at x is already wrong; inf: none within attack["eps_max"])
+    ceiling: float  # largest radius CERTIFY can return at (n, α)
     examples: int
     n0: int
     n: int
     alpha: float
-    votes: int                      # draws of F_rob's vote that judges each attacked point
-    attack: dict                    # smoothed_attack_distance settings (eps_max, search_steps, steps, draws, restarts)
-    linf: float | None = None       # the dataset's usual ℓ∞ budget (images)
-    linf_l2: float | None = None    # its ℓ2 size linf·√d
-    shipped: bool = False           # read from assets/scenes/tradeoff.json
-    note: str = ""                  # how the certificates were obtained, when not one CERTIFY run
+    votes: int  # draws of F_rob's vote that judges each attacked point
+    attack: dict  # smoothed_attack_distance settings (eps_max, search_steps, steps, draws, restarts)
+    linf: float | None = None  # the dataset's usual ℓ∞ budget (images)
+    linf_l2: float | None = None  # its ℓ2 size linf·√d
+    shipped: bool = False  # read from assets/scenes/tradeoff.json
+    note: str = ""  # how the certificates were obtained, when not one CERTIFY run
     facts: dict = field(default_factory=dict)
 
     @property
@@ -449,15 +545,15 @@ def _facts(b: Bounds) -> dict:
     above = [float(e) for e, c, m in zip(b.eps, b.certified, b.empirical) if c > m]
     radii, distances = b.radii, b.distances
     finite = np.isfinite(distances) & (distances > 0)
-    beaten = radii > distances + 1e-6                 # an attack inside a certified ball
+    beaten = radii > distances + 1e-6  # an attack inside a certified ball
     return {
         "median_radius": float(np.median(radii)) if radii.size else None,
-        "median_attack": float(np.median(distances)) if radii.size else None,   # may be inf
+        "median_attack": float(np.median(distances)) if radii.size else None,  # may be inf
         "median_ratio": float(np.median(radii[finite] / distances[finite])) if finite.any() else None,
         "paired": int(finite.sum()),
-        "beaten": int(beaten.sum()),                  # 0 for sound certificates (up to α and the vote's error)
+        "beaten": int(beaten.sum()),  # 0 for sound certificates (up to α and the vote's error)
         "not_found": int(np.isinf(distances).sum()),
-        "ordered": not above,                         # certified ≤ empirical at every ε
+        "ordered": not above,  # certified ≤ empirical at every ε
         "certified_above_empirical_at": above,
         "at_ceiling": int(np.sum(radii >= b.ceiling - 1e-9)),
         "linf_beyond_all": None if b.linf_l2 is None or not radii.size else bool(b.linf_l2 > radii.max()),
@@ -477,29 +573,73 @@ def _certify_part(model, x, y, *, noise, n0, n, alpha, seed, stream) -> dict:
 
 def _attack_part(model, x, y, *, noise, votes, attack, seed, stream) -> dict:
     """The SmoothAdv distance of every input (core.attacks.smoothed_attack_distance) on F_rob itself."""
-    distance, _ = attacks.smoothed_attack_distance(model, x, y, noise=noise, votes=votes,
-                                                   generator=stream_generator(seed, f"{stream} smoothadv"), **attack)
+    distance, _ = attacks.smoothed_attack_distance(
+        model,
+        x,
+        y,
+        noise=noise,
+        votes=votes,
+        generator=stream_generator(seed, f"{stream} smoothadv"),
+        **attack,
+    )
     return {"attack_distance": distance.numpy().astype(float)}
 
 
-def _assemble(parts: dict, *, noise, eps_list, n0, n, alpha, votes, attack, title, linf=None, linf_l2=None,
-              shipped=False, note="", ceiling=None) -> Bounds:
+def _assemble(
+    parts: dict,
+    *,
+    noise,
+    eps_list,
+    n0,
+    n,
+    alpha,
+    votes,
+    attack,
+    title,
+    linf=None,
+    linf_l2=None,
+    shipped=False,
+    note="",
+    ceiling=None,
+) -> Bounds:
     radius, correct = np.asarray(parts["radius"], dtype=float), np.asarray(parts["correct"], dtype=bool)
     distance = np.array([math.inf if d is None else d for d in parts["attack_distance"]], dtype=float)
     eps = np.asarray(eps_list, dtype=float)
-    b = Bounds(title=title, noise=noise.label, sigma=float(noise.scale), eps=eps,
-               empirical=np.array([np.mean(distance > e) for e in eps]),
-               certified=np.array([np.mean(correct & (radius >= e)) for e in eps]),
-               radius=radius, certified_correct=correct, attack_distance=distance,
-               ceiling=smoothing.certify_ceiling(noise, alpha, n) if ceiling is None else ceiling,
-               examples=len(radius), n0=n0, n=n, alpha=alpha, votes=votes, attack=dict(attack), linf=linf,
-               linf_l2=linf_l2, shipped=shipped, note=note)
+    b = Bounds(
+        title=title,
+        noise=noise.label,
+        sigma=float(noise.scale),
+        eps=eps,
+        empirical=np.array([np.mean(distance > e) for e in eps]),
+        certified=np.array([np.mean(correct & (radius >= e)) for e in eps]),
+        radius=radius,
+        certified_correct=correct,
+        attack_distance=distance,
+        ceiling=smoothing.certify_ceiling(noise, alpha, n) if ceiling is None else ceiling,
+        examples=len(radius),
+        n0=n0,
+        n=n,
+        alpha=alpha,
+        votes=votes,
+        attack=dict(attack),
+        linf=linf,
+        linf_l2=linf_l2,
+        shipped=shipped,
+        note=note,
+    )
     return dataclasses.replace(b, facts=_facts(b))
 
 
 def _toy_settings(std: float) -> dict:
-    return {"points": TOY_POINTS, "n0": TOY_BOUNDS_N0, "n": TOY_BOUNDS_N, "alpha": TOY_ALPHA, "votes": TOY_VOTES,
-            "attack": TOY_ATTACK, "std": std}
+    return {
+        "points": TOY_POINTS,
+        "n0": TOY_BOUNDS_N0,
+        "n": TOY_BOUNDS_N,
+        "alpha": TOY_ALPHA,
+        "votes": TOY_VOTES,
+        "attack": TOY_ATTACK,
+        "std": std,
+    }
 
 
 def _toy_bounds_parts(seed: int, std: float, points: int = TOY_POINTS, parts=("certify", "attack")) -> dict:
@@ -509,11 +649,25 @@ def _toy_bounds_parts(seed: int, std: float, points: int = TOY_POINTS, parts=("c
     x, y = split.x_test[:points], split.y_test[:points]
     out = {}
     if "certify" in parts:
-        out.update(_certify_part(model, x, y, noise=noise, n0=TOY_BOUNDS_N0, n=TOY_BOUNDS_N, alpha=TOY_ALPHA,
-                                 seed=seed, stream=stream))
+        out.update(
+            _certify_part(
+                model,
+                x,
+                y,
+                noise=noise,
+                n0=TOY_BOUNDS_N0,
+                n=TOY_BOUNDS_N,
+                alpha=TOY_ALPHA,
+                seed=seed,
+                stream=stream,
+            )
+        )
     if "attack" in parts:
-        out.update(_attack_part(model, x, y, noise=noise, votes=TOY_VOTES, attack=TOY_ATTACK, seed=seed,
-                                stream=stream))
+        out.update(
+            _attack_part(
+                model, x, y, noise=noise, votes=TOY_VOTES, attack=TOY_ATTACK, seed=seed, stream=stream
+            )
+        )
     return out
 
 
@@ -537,8 +691,12 @@ def _shipped_toy_parts(seed: int, std: float) -> dict | None:
     record = _scene_content().get("toy_bounds", {}).get(f"{seed}/{std:g}")
     spec = toy_spec("gaussian", std, seed)
     toy = toys.read_manifest()["toys"].get(spec.key(), {})
-    if (not record or record.get("settings") != json.loads(json.dumps(_toy_settings(std)))
-            or record.get("toy") != spec.key() or record.get("toy_sha256") != toy.get("sha256")):
+    if (
+        not record
+        or record.get("settings") != json.loads(json.dumps(_toy_settings(std)))
+        or record.get("toy") != spec.key()
+        or record.get("toy_sha256") != toy.get("sha256")
+    ):
         return None
     return record["parts"]
 
@@ -564,12 +722,22 @@ def toy_bounds(*, seed: int = 0, std: float = BOUNDS_STD_DEFAULT) -> Bounds:
     shipped = parts is not None
     if parts is None:
         parts = _live_toy_parts(seed, std)
-    return _assemble(parts, noise=noises.make("gaussian", std), eps_list=TOY_EPS, n0=TOY_BOUNDS_N0, n=TOY_BOUNDS_N,
-                     alpha=TOY_ALPHA, votes=TOY_VOTES, attack=TOY_ATTACK, shipped=shipped,
-                     title=f"F_rob with σ = {std:g}: {TOY_POINTS} held-out points")
+    return _assemble(
+        parts,
+        noise=noises.make("gaussian", std),
+        eps_list=TOY_EPS,
+        n0=TOY_BOUNDS_N0,
+        n=TOY_BOUNDS_N,
+        alpha=TOY_ALPHA,
+        votes=TOY_VOTES,
+        attack=TOY_ATTACK,
+        shipped=shipped,
+        title=f"F_rob with σ = {std:g}: {TOY_POINTS} held-out points",
+    )
 
 
 # ---------------------------------------------------------------------------- bounds on images (behind a button)
+
 
 def image_parts() -> tuple[str, ...]:
     """The parts of :func:`image_bounds`, in order, so a page can show progress: CERTIFY, then the
@@ -592,8 +760,10 @@ def image_models() -> list[str]:
 
 def _check_image_model(model_name: str) -> str:
     if model_name not in image_models():
-        raise ValueError(f"{model_name!r} is not a zoo model trained with Gaussian noise at the input; "
-                         f"pick one of {', '.join(image_models()) or '(none built yet)'}.")
+        raise ValueError(
+            f"{model_name!r} is not a zoo model trained with Gaussian noise at the input; "
+            f"pick one of {', '.join(image_models()) or '(none built yet)'}."
+        )
     return model_name
 
 
@@ -603,12 +773,21 @@ def _image_part(model_name: str, seed: int, part: str) -> dict:
     x, y = common.gallery(common.dataset_of(model_name))
     model, stream = zoo.shared_base(model_name), f"image bounds {model_name}"
     if part == "certify":
-        return _certify_part(model, x, y, noise=noise, n0=IMAGE_N0, n=IMAGE_N, alpha=TOY_ALPHA, seed=seed,
-                             stream=stream)
+        return _certify_part(
+            model, x, y, noise=noise, n0=IMAGE_N0, n=IMAGE_N, alpha=TOY_ALPHA, seed=seed, stream=stream
+        )
     start = int(part.split()[1])
     chunk = slice(start, start + IMAGE_CHUNK)
-    return _attack_part(model, x[chunk], y[chunk], noise=noise, votes=IMAGE_VOTES, attack=IMAGE_ATTACK, seed=seed,
-                        stream=f"{stream} {start}")
+    return _attack_part(
+        model,
+        x[chunk],
+        y[chunk],
+        noise=noise,
+        votes=IMAGE_VOTES,
+        attack=IMAGE_ATTACK,
+        seed=seed,
+        stream=f"{stream} {start}",
+    )
 
 
 def image_part(*, model_name: str, seed: int = 0, part: str = "certify") -> dict:
@@ -632,18 +811,29 @@ def image_bounds(*, model_name: str = "cifar10-gaussian-0.25", seed: int = 0) ->
     check_seed(seed)
     _check_image_model(model_name)
     parts = {"attack_distance": []}
-    for part in image_parts():      # the distances come in the order of the images
+    for part in image_parts():  # the distances come in the order of the images
         for key, value in _image_part(model_name, seed, part).items():
             parts[key] = list(parts[key]) + list(value) if key == "attack_distance" else value
     dataset = common.dataset_of(model_name)
     noise, _ = common.zoo_noise(model_name)
     linf, linf_l2 = _linf_l2(dataset, int(common.gallery(dataset)[0][0].numel()))
-    return _assemble(parts, noise=noise, eps_list=IMAGE_EPS, n0=IMAGE_N0, n=IMAGE_N, alpha=TOY_ALPHA,
-                     votes=IMAGE_VOTES, attack=IMAGE_ATTACK, linf=linf, linf_l2=linf_l2,
-                     title=f"{model_name}: {len(parts['radius'])} gallery images")
+    return _assemble(
+        parts,
+        noise=noise,
+        eps_list=IMAGE_EPS,
+        n0=IMAGE_N0,
+        n=IMAGE_N,
+        alpha=TOY_ALPHA,
+        votes=IMAGE_VOTES,
+        attack=IMAGE_ATTACK,
+        linf=linf,
+        linf_l2=linf_l2,
+        title=f"{model_name}: {len(parts['radius'])} gallery images",
+    )
 
 
 # ---------------------------------------------------------------------------- CIFAR-10: the shipped certificates, attacked
+
 
 def cifar_bounds() -> Bounds | None:
     """Certified radius against SmoothAdv distance for the SAME smoothed classifier on CIFAR-10 test images:
@@ -651,8 +841,11 @@ def cifar_bounds() -> Bounds | None:
     recertified with n = RECERTIFY_N) and the attack distances computed by :func:`build` on the same
     images. None when assets/scenes/tradeoff.json holds no record for today's model."""
     record = _scene_content().get("cifar")
-    if not record or record.get("model") != CIFAR_MODEL or record.get("settings") != json.loads(
-            json.dumps(_cifar_settings())):
+    if (
+        not record
+        or record.get("model") != CIFAR_MODEL
+        or record.get("settings") != json.loads(json.dumps(_cifar_settings()))
+    ):
         return None
     try:
         if zoo.entry(CIFAR_MODEL).get("sha256") != record.get("model_sha256"):
@@ -663,12 +856,27 @@ def cifar_bounds() -> Bounds | None:
     n = max(record["n"])
     linf, linf_l2 = _linf_l2("cifar10", 3 * 32 * 32)
     recertified = sum(1 for k in record["n"] if k > min(record["n"]))
-    note = (f"Certificates: the shipped rows (n = {min(record['n']):,}); {recertified} of them sat at that n's ceiling "
-            f"and were recertified with n = {n:,}." if recertified else
-            f"Certificates: the shipped rows (n = {n:,}); none sat at the ceiling.")
-    return _assemble(record["parts"], noise=noise, eps_list=IMAGE_EPS, n0=record["n0"], n=n, alpha=record["alpha"],
-                     votes=CIFAR_VOTES, attack=IMAGE_ATTACK, linf=linf, linf_l2=linf_l2, shipped=True, note=note,
-                     title=f"{CIFAR_MODEL}: {len(record['parts']['radius'])} CIFAR-10 test images")
+    note = (
+        f"Certificates: the shipped rows (n = {min(record['n']):,}); {recertified} of them sat at that n's ceiling "
+        f"and were recertified with n = {n:,}."
+        if recertified
+        else f"Certificates: the shipped rows (n = {n:,}); none sat at the ceiling."
+    )
+    return _assemble(
+        record["parts"],
+        noise=noise,
+        eps_list=IMAGE_EPS,
+        n0=record["n0"],
+        n=n,
+        alpha=record["alpha"],
+        votes=CIFAR_VOTES,
+        attack=IMAGE_ATTACK,
+        linf=linf,
+        linf_l2=linf_l2,
+        shipped=True,
+        note=note,
+        title=f"{CIFAR_MODEL}: {len(record['parts']['radius'])} CIFAR-10 test images",
+    )
 
 
 def _cifar_settings() -> dict:
@@ -690,23 +898,48 @@ def _cifar_record(log=print) -> dict:
     ceiling = smoothing.certify_ceiling(noise, shipped["alpha"], shipped["n"])
     radius, correct, used = [], [], []
     for row, image, label in zip(rows, x, y):
-        if row["correct"] and row["radius"] >= ceiling - 1e-9:       # capped by n: certify again with more draws
+        if row["correct"] and row["radius"] >= ceiling - 1e-9:  # capped by n: certify again with more draws
             log(f"tradeoff: recertifying image {row['index']} with n = {RECERTIFY_N:,} …")
-            row = evaluation.certify_dataset(model, image[None], label[None], noise=noise, n0=shipped["n0"],
-                                             n=RECERTIFY_N, alpha=shipped["alpha"], batch_size=1000,
-                                             seed=shipped["seed"], indices=[row["index"]])[0]
+            row = evaluation.certify_dataset(
+                model,
+                image[None],
+                label[None],
+                noise=noise,
+                n0=shipped["n0"],
+                n=RECERTIFY_N,
+                alpha=shipped["alpha"],
+                batch_size=1000,
+                seed=shipped["seed"],
+                indices=[row["index"]],
+            )[0]
             used.append(RECERTIFY_N)
         else:
             used.append(shipped["n"])
         radius.append(float(row["radius"]) if row["correct"] else 0.0)
         correct.append(bool(row["correct"]))
     log(f"tradeoff: SmoothAdv distances on {len(rows)} CIFAR-10 images …")
-    distance = _attack_part(model, x, y, noise=noise, votes=CIFAR_VOTES, attack=IMAGE_ATTACK, seed=0,
-                            stream=f"cifar bounds {CIFAR_MODEL}")["attack_distance"]
-    return {"model": CIFAR_MODEL, "model_sha256": shipped["model_sha256"], "sigma": shipped["noise"]["scale"],
-            "n0": shipped["n0"], "n": used, "alpha": shipped["alpha"], "indices": [row["index"] for row in rows],
-            "settings": _cifar_settings(), "certify_command": shipped["command"],
-            "parts": {"radius": radius, "correct": correct, "attack_distance": _finite_or_none(distance)}}
+    distance = _attack_part(
+        model,
+        x,
+        y,
+        noise=noise,
+        votes=CIFAR_VOTES,
+        attack=IMAGE_ATTACK,
+        seed=0,
+        stream=f"cifar bounds {CIFAR_MODEL}",
+    )["attack_distance"]
+    return {
+        "model": CIFAR_MODEL,
+        "model_sha256": shipped["model_sha256"],
+        "sigma": shipped["noise"]["scale"],
+        "n0": shipped["n0"],
+        "n": used,
+        "alpha": shipped["alpha"],
+        "indices": [row["index"] for row in rows],
+        "settings": _cifar_settings(),
+        "certify_command": shipped["command"],
+        "parts": {"radius": radius, "correct": correct, "attack_distance": _finite_or_none(distance)},
+    }
 
 
 def _finite_or_none(values) -> list:
@@ -715,24 +948,26 @@ def _finite_or_none(values) -> list:
 
 # ---------------------------------------------------------------------------- is α* too small? the numbers
 
+
 @dataclass(frozen=True)
 class LimitRow:
     """One shipped Gaussian model's certificates (one result file) at the ℓ2 size of the ℓ∞ ball."""
+
     model: str
     sigma: float
     n: int
     examples: int
-    ceiling: float                   # certify_ceiling at the file's n
+    ceiling: float  # certify_ceiling at the file's n
     certified_at_needed: float | None  # certified accuracy at the ℓ2 radius the ℓ∞ ball needs; None when that
-                                       # radius lies above the ceiling (0 there is forced by n, not measured)
-    n_needed: int | None             # smallest n whose ceiling reaches that radius (None: beyond double precision)
-    median_p_a: float                # median p_A lower bound Φ(α*/σ) of the correctly certified rows
-    median_radius: float             # median α* of the correctly certified rows
-    median_p_a_radius: float         # σΦ⁻¹(median p_A): what p_A alone would allow
-    at_ceiling: int                  # correctly certified rows whose α* is the ceiling
-    subject: str = ""                # the result file's subject: the model, or model@tag for a tagged run
-    every: int | None = None         # the file certified every k-th test image
-    certified_count: int = 0         # images certified correctly at the needed radius
+    # radius lies above the ceiling (0 there is forced by n, not measured)
+    n_needed: int | None  # smallest n whose ceiling reaches that radius (None: beyond double precision)
+    median_p_a: float  # median p_A lower bound Φ(α*/σ) of the correctly certified rows
+    median_radius: float  # median α* of the correctly certified rows
+    median_p_a_radius: float  # σΦ⁻¹(median p_A): what p_A alone would allow
+    at_ceiling: int  # correctly certified rows whose α* is the ceiling
+    subject: str = ""  # the result file's subject: the model, or model@tag for a tagged run
+    every: int | None = None  # the file certified every k-th test image
+    certified_count: int = 0  # images certified correctly at the needed radius
 
     @property
     def tagged(self) -> bool:
@@ -741,23 +976,26 @@ class LimitRow:
 
 @dataclass(frozen=True)
 class AlphaStarLimits:
-    """"α* is still too small", as numbers: the ℓ∞ ball's ℓ2 size, what the shipped certificates reach."""
+    """ "α* is still too small", as numbers: the ℓ∞ ball's ℓ2 size, what the shipped certificates reach."""
+
     dataset: str
-    linf: float                      # 8/255
-    dim: int                         # 3072
-    needed: float                    # linf·√d, the ℓ2 radius that contains the ℓ∞ ball
-    rows: tuple[LimitRow, ...]       # one per shipped Gaussian input model (main files), by σ
-    madry_pgd: float                 # published: Madry et al. 2018, PGD accuracy at ℓ∞ 8/255
-    best_certified_at_needed: float | None   # from the file that can certify the needed radius; None: no file can
-    can_certify_needed: bool         # some shipped file's ceiling reaches the needed radius
-    p_a_falls: bool                  # the median p_A decreases as σ grows
-    largest_radius: float            # over all shipped rows
-    largest_radius_linf: float       # its ℓ∞ guarantee R/√d
+    linf: float  # 8/255
+    dim: int  # 3072
+    needed: float  # linf·√d, the ℓ2 radius that contains the ℓ∞ ball
+    rows: tuple[LimitRow, ...]  # one per shipped Gaussian input model (main files), by σ
+    madry_pgd: float  # published: Madry et al. 2018, PGD accuracy at ℓ∞ 8/255
+    best_certified_at_needed: (
+        float | None
+    )  # from the file that can certify the needed radius; None: no file can
+    can_certify_needed: bool  # some shipped file's ceiling reaches the needed radius
+    p_a_falls: bool  # the median p_A decreases as σ grows
+    largest_radius: float  # over all shipped rows
+    largest_radius_linf: float  # its ℓ∞ guarantee R/√d
     alpha: float
-    tagged_rows: tuple[LimitRow, ...] = ()   # second runs (certify_<model>@<tag>.json), e.g. at n = 100,000
-    measured: LimitRow | None = None # the file whose certified accuracy at the needed radius is shown
-    measure_command: str | None = None   # the command that computes it (CIFAR-10), shown while no file can
-    measure_ceiling: float | None = None # the ceiling that command's n gives
+    tagged_rows: tuple[LimitRow, ...] = ()  # second runs (certify_<model>@<tag>.json), e.g. at n = 100,000
+    measured: LimitRow | None = None  # the file whose certified accuracy at the needed radius is shown
+    measure_command: str | None = None  # the command that computes it (CIFAR-10), shown while no file can
+    measure_ceiling: float | None = None  # the ceiling that command's n gives
 
     def row(self, sigma: float) -> LimitRow | None:
         return next((r for r in self.rows if math.isclose(r.sigma, sigma)), None)
@@ -773,18 +1011,29 @@ def _limit_row(subject: str, record: dict, needed: float) -> LimitRow:
     sigma, alpha = float(record["noise"]["scale"]), float(record["alpha"])
     noise = noises.make("gaussian", sigma)
     radius = np.array([r["radius"] for r in record["rows"]], dtype=float)
-    correct = np.array([bool(r["correct"]) and r["predict"] != smoothing.ABSTAIN for r in record["rows"]], dtype=bool)
+    correct = np.array(
+        [bool(r["correct"]) and r["predict"] != smoothing.ABSTAIN for r in record["rows"]], dtype=bool
+    )
     ceiling = smoothing.certify_ceiling(noise, alpha, record["n"])
     p_a = scipy.stats.norm.cdf(radius[correct] / sigma)
     median_p_a = float(np.median(p_a)) if p_a.size else 0.5
     hits = int(np.sum(correct & (radius >= needed)))
-    return LimitRow(str(record["model"]), sigma, int(record["n"]), len(radius), ceiling,
-                    hits / len(radius) if ceiling >= needed and len(radius) else None,
-                    _draws_for(noise, alpha, needed), median_p_a,
-                    float(np.median(radius[correct])) if correct.any() else 0.0,
-                    float(smoothing.gaussian_radius(median_p_a, sigma)) if median_p_a > 0.5 else 0.0,
-                    int(np.sum(correct & (radius >= ceiling - 1e-9))), subject,
-                    int(record["every"]) if isinstance(record.get("every"), int) else None, hits)
+    return LimitRow(
+        str(record["model"]),
+        sigma,
+        int(record["n"]),
+        len(radius),
+        ceiling,
+        hits / len(radius) if ceiling >= needed and len(radius) else None,
+        _draws_for(noise, alpha, needed),
+        median_p_a,
+        float(np.median(radius[correct])) if correct.any() else 0.0,
+        float(smoothing.gaussian_radius(median_p_a, sigma)) if median_p_a > 0.5 else 0.0,
+        int(np.sum(correct & (radius >= ceiling - 1e-9))),
+        subject,
+        int(record["every"]) if isinstance(record.get("every"), int) else None,
+        hits,
+    )
 
 
 def _draws_for(noise, alpha: float, radius: float) -> int | None:
@@ -828,33 +1077,52 @@ def alpha_star_limits(*, dataset: str = "cifar10") -> AlphaStarLimits:
     needed = linf * math.sqrt(dim)
     main = _gaussian_records(dataset, tagged=False)
     if not main:
-        raise ValueError(f"No shipped Gaussian certificates for {dataset}: run python -m core.experiments certify "
-                         f"--name {dataset}-gaussian-0.25 first.")
+        raise ValueError(
+            f"No shipped Gaussian certificates for {dataset}: run python -m core.experiments certify "
+            f"--name {dataset}-gaussian-0.25 first."
+        )
     tagged = _gaussian_records(dataset, tagged=True)
     rows = sorted((_limit_row(s, r, needed) for s, r in main), key=lambda r: r.sigma)
     extra = tuple(sorted((_limit_row(s, r, needed) for s, r in tagged), key=lambda r: (r.sigma, r.n)))
     alpha = float(main[0][1]["alpha"])
     reach = [r for r in rows + list(extra) if r.certified_at_needed is not None]
     measured = max(reach, key=lambda r: (r.certified_at_needed, r.examples, r.n), default=None)
-    largest = max(max((float(r["radius"]) for r in record["rows"] if r["correct"]), default=0.0)
-                  for _, record in main + tagged)
+    largest = max(
+        max((float(r["radius"]) for r in record["rows"] if r["correct"]), default=0.0)
+        for _, record in main + tagged
+    )
     p_a = [row.median_p_a for row in rows]
     command = MEASURE_COMMAND if dataset == MEASURE_MODEL.split("-")[0] else None
     target = next((r for r in rows if r.model == MEASURE_MODEL), None)
     return AlphaStarLimits(
-        dataset, linf, dim, needed, tuple(rows),
+        dataset,
+        linf,
+        dim,
+        needed,
+        tuple(rows),
         evaluation.MADRY_CIFAR10["adversarial_training"]["pgd"] if dataset == "cifar10" else math.nan,
-        None if measured is None else measured.certified_at_needed, measured is not None,
-        all(a > b for a, b in zip(p_a, p_a[1:])), largest, largest / math.sqrt(dim), alpha, extra, measured,
-        command, None if target is None or command is None else
-        smoothing.certify_ceiling(noises.make("gaussian", target.sigma), alpha, MEASURE_N))
+        None if measured is None else measured.certified_at_needed,
+        measured is not None,
+        all(a > b for a, b in zip(p_a, p_a[1:])),
+        largest,
+        largest / math.sqrt(dim),
+        alpha,
+        extra,
+        measured,
+        command,
+        None
+        if target is None or command is None
+        else smoothing.certify_ceiling(noises.make("gaussian", target.sigma), alpha, MEASURE_N),
+    )
 
 
 def count_label(n: int | None) -> str:
     """A number of draws: with separators up to 10⁹, else as a power of ten (None: beyond double precision)."""
     if n is None:
         return "10^308 (beyond double precision)"
-    return f"{n:,}" if n < 10 ** 9 else f"{n / 10 ** math.floor(math.log10(n)):.1f}·10^{math.floor(math.log10(n))}"
+    return (
+        f"{n:,}" if n < 10**9 else f"{n / 10 ** math.floor(math.log10(n)):.1f}·10^{math.floor(math.log10(n))}"
+    )
 
 
 def _file_label(row: LimitRow) -> str:
@@ -867,78 +1135,117 @@ def measured_sentence(result: AlphaStarLimits, *, ceilings: bool = True) -> str:
     measures it. Never a 0 % from above a file's ceiling."""
     r, m = result, result.measured
     if m is None:
-        listed = (" (ceilings " + ", ".join(f"{row.ceiling:.2f} at {_file_label(row)}" for row in r.capped) + ")"
-                  if ceilings else "")
-        text = (f"No shipped file can certify {r.needed:.2f}{listed}, so the certified accuracy at {r.needed:.2f} is "
-                "not measured: a 0 % read from those files there is forced by their n, not a measurement.")
+        listed = (
+            " (ceilings " + ", ".join(f"{row.ceiling:.2f} at {_file_label(row)}" for row in r.capped) + ")"
+            if ceilings
+            else ""
+        )
+        text = (
+            f"No shipped file can certify {r.needed:.2f}{listed}, so the certified accuracy at {r.needed:.2f} is "
+            "not measured: a 0 % read from those files there is forced by their n, not a measurement."
+        )
         if r.measure_command:
             ceiling = f" (ceiling {r.measure_ceiling:.2f})" if r.measure_ceiling is not None else ""
             text += f" It is computed by `{r.measure_command}`{ceiling}."
         return text
     every = f", one test image in {m.every}" if m.every and m.every > 1 else ""
-    text = (f"Certified accuracy at {r.needed:.2f}: **{m.certified_at_needed:.0%}** ({m.certified_count} of "
-            f"{m.examples} test images{every}; ± {standard_error(m.certified_count, m.examples):.0%} binomial "
-            f"standard error) from {m.subject} (σ = {m.sigma:g}, n = {m.n:,}, ceiling {m.ceiling:.2f} ≥ {r.needed:.2f})")
+    text = (
+        f"Certified accuracy at {r.needed:.2f}: **{m.certified_at_needed:.0%}** ({m.certified_count} of "
+        f"{m.examples} test images{every}; ± {standard_error(m.certified_count, m.examples):.0%} binomial "
+        f"standard error) from {m.subject} (σ = {m.sigma:g}, n = {m.n:,}, ceiling {m.ceiling:.2f} ≥ {r.needed:.2f})"
+    )
     if math.isfinite(r.madry_pgd):
         relation = "below" if m.certified_at_needed < r.madry_pgd else "at or above"
-        text += (f", {relation} the **{r.madry_pgd:.1%}** Madry et al. report under PGD (published; an attack's "
-                 "accuracy, an upper bound on robust accuracy, not a certificate)")
+        text += (
+            f", {relation} the **{r.madry_pgd:.1%}** Madry et al. report under PGD (published; an attack's "
+            "accuracy, an upper bound on robust accuracy, not a certificate)"
+        )
     return text + "."
 
 
 def limits_caption(result: AlphaStarLimits) -> str:
     """The argument, each clause chosen by a computed number."""
     r, d = result, result.dim
-    text = (f"An ℓ∞ perturbation of {r.linf * 255:.0f}/255 per pixel can move an image by up to {r.linf:.4f}·√{d} = "
-            f"**{r.needed:.2f}** in ℓ2. ")
+    text = (
+        f"An ℓ∞ perturbation of {r.linf * 255:.0f}/255 per pixel can move an image by up to {r.linf:.4f}·√{d} = "
+        f"**{r.needed:.2f}** in ℓ2. "
+    )
     capped = r.capped
     if capped:
-        text += ("With their n, these files' CERTIFY cannot return that radius at all: ceilings "
-                 + ", ".join(f"{row.ceiling:.2f} ({_file_label(row)})" for row in capped)
-                 + "; reaching it would take " + ", ".join(f"n ≥ {count_label(row.n_needed)} (σ = {row.sigma:g})"
-                                                            for row in r.rows if row.ceiling < r.needed) + ". ")
+        text += (
+            "With their n, these files' CERTIFY cannot return that radius at all: ceilings "
+            + ", ".join(f"{row.ceiling:.2f} ({_file_label(row)})" for row in capped)
+            + "; reaching it would take "
+            + ", ".join(
+                f"n ≥ {count_label(row.n_needed)} (σ = {row.sigma:g})"
+                for row in r.rows
+                if row.ceiling < r.needed
+            )
+            + ". "
+        )
     text += measured_sentence(r, ceilings=False)
-    text += (f" Conversely the largest shipped certificate, {r.largest_radius:.2f} in ℓ2, guarantees only "
-             f"{r.largest_radius:.2f}/√{d} = **{r.largest_radius_linf * 255:.2f}/255** in ℓ∞. ")
-    trend = ("falls as σ grows" if r.p_a_falls else "does not fall monotonically with σ here")
-    text += ("α* = min(σΦ⁻¹(p_A), σΦ⁻¹(α^(1/n))): the median lower bound on p_A (Clopper–Pearson, read back "
-             "from the certified radii, so itself capped by α^(1/n)) " + trend + " ("
-             + ", ".join(f"{row.median_p_a:.3f} at σ = {row.sigma:g}" for row in r.rows) + ")"
-             + (", so σΦ⁻¹(p_A) grows more slowly than σ and its ceiling." if r.p_a_falls else "."))
+    text += (
+        f" Conversely the largest shipped certificate, {r.largest_radius:.2f} in ℓ2, guarantees only "
+        f"{r.largest_radius:.2f}/√{d} = **{r.largest_radius_linf * 255:.2f}/255** in ℓ∞. "
+    )
+    trend = "falls as σ grows" if r.p_a_falls else "does not fall monotonically with σ here"
+    text += (
+        "α* = min(σΦ⁻¹(p_A), σΦ⁻¹(α^(1/n))): the median lower bound on p_A (Clopper–Pearson, read back "
+        "from the certified radii, so itself capped by α^(1/n)) "
+        + trend
+        + " ("
+        + ", ".join(f"{row.median_p_a:.3f} at σ = {row.sigma:g}" for row in r.rows)
+        + ")"
+        + (", so σΦ⁻¹(p_A) grows more slowly than σ and its ceiling." if r.p_a_falls else ".")
+    )
     return text
 
 
 # ---------------------------------------------------------------------------- what a ratio α*/distance near 1 says
 
+
 @dataclass(frozen=True)
 class BoundsSummary:
     """One bounds run reduced to what the tightness argument needs."""
+
     title: str
-    median_radius: float | None      # median certified α* of the correctly certified inputs
-    median_attack: float | None      # median distance at which SmoothAdv changes F_rob's vote (same inputs)
-    median_ratio: float | None       # median α*/distance over the inputs with both
-    paired: int                      # inputs with both
+    median_radius: float | None  # median certified α* of the correctly certified inputs
+    median_attack: float | None  # median distance at which SmoothAdv changes F_rob's vote (same inputs)
+    median_ratio: float | None  # median α*/distance over the inputs with both
+    paired: int  # inputs with both
     examples: int
-    tight: bool | None               # the median ratio lies within SAME_WITHIN of 1: the certificate is nearly tight
-    linf_l2: float | None            # the ℓ2 size of the dataset's ℓ∞ budget (images)
-    flipped_within_linf_l2: int | None   # inputs whose vote SmoothAdv changes within that ℓ2 distance (or is wrong)
+    tight: bool | None  # the median ratio lies within SAME_WITHIN of 1: the certificate is nearly tight
+    linf_l2: float | None  # the ℓ2 size of the dataset's ℓ∞ budget (images)
+    flipped_within_linf_l2: (
+        int | None
+    )  # inputs whose vote SmoothAdv changes within that ℓ2 distance (or is wrong)
 
 
 @dataclass(frozen=True)
 class WhatIsSmall:
     """A ratio α*/attack distance near 1 says the certificate is nearly tight, not that α* is small: what is small
     is how far F_rob's own vote survives (the attack's distance), far below the ℓ2 size of the ℓ∞ ball."""
-    toy: BoundsSummary | None        # the 2-D toy's bounds (scene 10)
-    cifar: BoundsSummary | None      # the shipped CIFAR-10 bounds (assets/scenes/tradeoff.json)
-    needed: float                    # 8/255·√3072
+
+    toy: BoundsSummary | None  # the 2-D toy's bounds (scene 10)
+    cifar: BoundsSummary | None  # the shipped CIFAR-10 bounds (assets/scenes/tradeoff.json)
+    needed: float  # 8/255·√3072
 
 
 def summarize(bounds: Bounds) -> BoundsSummary:
     """The facts of a bounds run the tightness argument uses (all computed by :func:`_facts`)."""
     f, ratio = bounds.facts, bounds.facts["median_ratio"]
     flipped = None if bounds.linf_l2 is None else int(np.sum(bounds.attack_distance <= bounds.linf_l2))
-    return BoundsSummary(bounds.title, f["median_radius"], f["median_attack"], ratio, f["paired"], bounds.examples,
-                         None if ratio is None else nearly_tight(ratio), bounds.linf_l2, flipped)
+    return BoundsSummary(
+        bounds.title,
+        f["median_radius"],
+        f["median_attack"],
+        ratio,
+        f["paired"],
+        bounds.examples,
+        None if ratio is None else nearly_tight(ratio),
+        bounds.linf_l2,
+        flipped,
+    )
 
 
 def shipped_toy_bounds(std: float = BOUNDS_STD_DEFAULT) -> Bounds | None:
@@ -954,14 +1261,21 @@ def what_is_small(*, seed: int = 0, std: float = BOUNDS_STD_DEFAULT, live: bool 
     check_seed(seed)
     toy = toy_bounds(seed=seed, std=std) if live else (shipped_toy_bounds(std) if seed == 0 else None)
     cifar = cifar_bounds()
-    return WhatIsSmall(None if toy is None else summarize(toy), None if cifar is None else summarize(cifar),
-                       LINF_BUDGETS["cifar10"] * math.sqrt(3 * 32 * 32))
+    return WhatIsSmall(
+        None if toy is None else summarize(toy),
+        None if cifar is None else summarize(cifar),
+        LINF_BUDGETS["cifar10"] * math.sqrt(3 * 32 * 32),
+    )
 
 
 def _tightness(s: BoundsSummary) -> str:
     if s.tight:
         return "the certificate is nearly tight"
-    return "the certificate is loose" if s.median_ratio < 1 else "α* exceeds the attack's distance (only through α)"
+    return (
+        "the certificate is loose"
+        if s.median_ratio < 1
+        else "α* exceeds the attack's distance (only through α)"
+    )
 
 
 def what_is_small_caption(result: WhatIsSmall) -> str:
@@ -970,38 +1284,53 @@ def what_is_small_caption(result: WhatIsSmall) -> str:
     for where, s in (("the two-moons toy", result.toy), ("CIFAR-10", result.cifar)):
         if s is None or s.median_ratio is None or s.median_attack is None:
             continue
-        parts.append(f"on {where} ({s.title}) median α* {s.median_radius:.2f} is {s.median_ratio:.0%} of the median "
-                     f"distance {_distance(s.median_attack)} at which SmoothAdv changes F_rob's vote — "
-                     f"{_tightness(s)}")
+        parts.append(
+            f"on {where} ({s.title}) median α* {s.median_radius:.2f} is {s.median_ratio:.0%} of the median "
+            f"distance {_distance(s.median_attack)} at which SmoothAdv changes F_rob's vote — "
+            f"{_tightness(s)}"
+        )
     if not parts:
         return ""
     text = "Ratio α*/attack distance: " + "; ".join(parts) + ". "
     if any(s is not None and s.tight for s in (result.toy, result.cifar)):
         text += "A ratio near 1 says CERTIFY certifies most of the robustness F_rob has, not that α* is small or large. "
-    pieces = [f"{_distance(s.median_attack)} on the {where}" for where, s in (("two-moons toy", result.toy),
-                                                                          ("CIFAR-10 images", result.cifar))
-              if s is not None and s.median_attack is not None]
+    pieces = [
+        f"{_distance(s.median_attack)} on the {where}"
+        for where, s in (("two-moons toy", result.toy), ("CIFAR-10 images", result.cifar))
+        if s is not None and s.median_attack is not None
+    ]
     text += "F_rob's own vote changes at a median ℓ2 distance of " + " and ".join(pieces)
     c = result.cifar
     if c is not None and c.median_attack is not None:
         if c.median_attack < result.needed:
-            text += (f" — what is small is that robustness itself: {c.median_attack / result.needed:.0%} of the "
-                     f"{result.needed:.2f} an ℓ2 certificate needs to cover the ℓ∞ ball of 8/255. SmoothAdv flips "
-                     f"{c.flipped_within_linf_l2} of {c.examples} images within {result.needed:.2f} (or finds them "
-                     f"already wrong), and a sound α* never exceeds that distance, so no certificate of this F_rob "
-                     f"could reach {result.needed:.2f} on them")
+            text += (
+                f" — what is small is that robustness itself: {c.median_attack / result.needed:.0%} of the "
+                f"{result.needed:.2f} an ℓ2 certificate needs to cover the ℓ∞ ball of 8/255. SmoothAdv flips "
+                f"{c.flipped_within_linf_l2} of {c.examples} images within {result.needed:.2f} (or finds them "
+                f"already wrong), and a sound α* never exceeds that distance, so no certificate of this F_rob "
+                f"could reach {result.needed:.2f} on them"
+            )
         else:
-            text += (f" — above the {result.needed:.2f} an ℓ2 certificate needs to cover the ℓ∞ ball of 8/255: "
-                     "a tighter certificate could reach it")
+            text += (
+                f" — above the {result.needed:.2f} an ℓ2 certificate needs to cover the ℓ∞ ball of 8/255: "
+                "a tighter certificate could reach it"
+            )
     return text + "."
 
 
 # ---------------------------------------------------------------------------- shipping
 
+
 def _jsonable(parts: dict) -> dict:
     """Arrays as JSON lists (booleans kept, an infinite distance as null)."""
-    return {key: (np.asarray(value).tolist() if np.asarray(value).dtype == bool else
-                  _finite_or_none(np.asarray(value, dtype=float))) for key, value in parts.items()}
+    return {
+        key: (
+            np.asarray(value).tolist()
+            if np.asarray(value).dtype == bool
+            else _finite_or_none(np.asarray(value, dtype=float))
+        )
+        for key, value in parts.items()
+    }
 
 
 def build(path: Path = SCENE_FILE, *, log=print) -> Path:
@@ -1012,16 +1341,18 @@ def build(path: Path = SCENE_FILE, *, log=print) -> Path:
     content = {"command": BUILD_COMMAND, "toy_bounds": {}}
     for std in TOY_STDS:
         spec = toy_spec("gaussian", std, 0)
-        if toys.shipped(spec) is None:      # the record names the shipped weights it was computed with
+        if toys.shipped(spec) is None:  # the record names the shipped weights it was computed with
             toys.ship(spec)
         log(f"tradeoff: toy bounds σ = {std:g} …")
         content["toy_bounds"][f"0/{std:g}"] = {
-            "settings": _toy_settings(std), "toy": spec.key(),
+            "settings": _toy_settings(std),
+            "toy": spec.key(),
             "toy_sha256": toys.read_manifest()["toys"].get(spec.key(), {}).get("sha256"),
-            "parts": _jsonable(_toy_bounds_parts(0, std))}
+            "parts": _jsonable(_toy_bounds_parts(0, std)),
+        }
     try:
         content["cifar"] = _cifar_record(log)
-    except ValueError as error:             # no data here: keep what was shipped
+    except ValueError as error:  # no data here: keep what was shipped
         log(f"tradeoff: CIFAR-10 distances not rebuilt ({error})")
         if _scene_content().get("cifar"):
             content["cifar"] = _scene_content()["cifar"]
@@ -1031,6 +1362,7 @@ def build(path: Path = SCENE_FILE, *, log=print) -> Path:
 
 
 # ---------------------------------------------------------------------------- captions (functions of the results)
+
 
 def _stds(values) -> str:
     return " and ".join(f"{v:g}" for v in values)
@@ -1043,23 +1375,34 @@ def _p(value: float) -> str:
 def noise_sentence(facts: NoiseFacts, radius: float) -> str:
     """One noise's verdict, with the counts it rests on and, when two stds lead, the paired test of each gap."""
     m = facts.points
-    text = (f"{facts.noise}: most accurate at std {_stds(facts.most_accurate)}, most certified at r = {radius:.2f} at "
-            f"std {_stds(facts.most_certified)}")
+    text = (
+        f"{facts.noise}: most accurate at std {_stds(facts.most_accurate)}, most certified at r = {radius:.2f} at "
+        f"std {_stds(facts.most_certified)}"
+    )
     if facts.compared is None:
         return text + " — one std is best at both here: no trade-off shows at this radius."
     a, c = facts.compared
     (clean_a, clean_c), (cert_c, cert_a) = facts.clean_counts, facts.certified_counts
     error = max(standard_error(k, m) for k in (clean_a, clean_c, cert_c, cert_a))
-    text += (f" (clean {clean_a}/{m} at std {a:g} vs {clean_c}/{m} at std {c:g}, paired exact test {_p(facts.clean_p)}; "
-             f"certified {cert_c}/{m} at std {c:g} vs {cert_a}/{m}, {_p(facts.certified_p)}; binomial standard "
-             f"error of each share ≤ ±{error:.0%})")
+    text += (
+        f" (clean {clean_a}/{m} at std {a:g} vs {clean_c}/{m} at std {c:g}, paired exact test {_p(facts.clean_p)}; "
+        f"certified {cert_c}/{m} at std {c:g} vs {cert_a}/{m}, {_p(facts.certified_p)}; binomial standard "
+        f"error of each share ≤ ±{error:.0%})"
+    )
     if facts.tradeoff:
-        return text + (f" — both gaps exceed sampling error (p < {VERDICT_LEVEL:g}): no std is best at both, robustness is "
-                       "paid in accuracy.")
-    small = [name for name, value in (("clean", facts.clean_p), ("certified", facts.certified_p))
-             if value >= VERDICT_LEVEL]
-    return text + (f" — the {' and the '.join(small)} gap{'s are' if len(small) > 1 else ' is'} within sampling error on "
-                   f"{m} points (p ≥ {VERDICT_LEVEL:g}): no verdict on a trade-off at this radius.")
+        return text + (
+            f" — both gaps exceed sampling error (p < {VERDICT_LEVEL:g}): no std is best at both, robustness is "
+            "paid in accuracy."
+        )
+    small = [
+        name
+        for name, value in (("clean", facts.clean_p), ("certified", facts.certified_p))
+        if value >= VERDICT_LEVEL
+    ]
+    return text + (
+        f" — the {' and the '.join(small)} gap{'s are' if len(small) > 1 else ' is'} within sampling error on "
+        f"{m} points (p ≥ {VERDICT_LEVEL:g}): no verdict on a trade-off at this radius."
+    )
 
 
 def tradeoff_caption(result: Tradeoff) -> str:
@@ -1067,33 +1410,51 @@ def tradeoff_caption(result: Tradeoff) -> str:
     lines = [noise_sentence(facts, result.radius) for facts in result.facts]
     capped = [row for row in result.rows if row.beyond_ceiling]
     if capped:
-        lines.append("Beyond the ceiling (no point can be certified at this r with n = "
-                     f"{result.n}, α = {result.alpha:g}): " + ", ".join(
-                         f"{row.noise} std {row.std:g} (ceiling {row.ceiling:.3f})" for row in capped) + ".")
+        lines.append(
+            "Beyond the ceiling (no point can be certified at this r with n = "
+            f"{result.n}, α = {result.alpha:g}): "
+            + ", ".join(f"{row.noise} std {row.std:g} (ceiling {row.ceiling:.3f})" for row in capped)
+            + "."
+        )
     return " ".join(lines)
 
 
 def ceilings_caption(result: Tradeoff) -> str:
     """CERTIFY's ceiling certified_radius(noise, α^{1/n}) of every row, in its norm."""
-    return (f"With n = {result.n} and α = {result.alpha:g} no certificate can exceed the ceiling: "
-            + ", ".join(f"{row.ceiling:.3f} ({row.norm}) for {row.noise} std {row.std:g}" for row in result.rows) + ".")
+    return (
+        f"With n = {result.n} and α = {result.alpha:g} no certificate can exceed the ceiling: "
+        + ", ".join(f"{row.ceiling:.3f} ({row.norm}) for {row.noise} std {row.std:g}" for row in result.rows)
+        + "."
+    )
 
 
 def shipped_caption(table: ShippedTable, radius: float) -> str:
     """Where the shipped table and Cohen et al.'s points come from, and which of them lie beyond their own
     ceiling at ``radius`` (their certified accuracy there is 0 by force of n, not a measurement)."""
-    text = (f"Computed with `{table.command}` from the certify results ({table.computed_on}). Gaussian models certify ℓ2 "
-            "radii (●), Laplace and uniform ones ℓ1 radii (◆): compare within one norm.")
-    beyond = [row for row in table.rows if row.ceiling is not None and radius > row.ceiling and row.at(radius) is not None]
+    text = (
+        f"Computed with `{table.command}` from the certify results ({table.computed_on}). Gaussian models certify ℓ2 "
+        "radii (●), Laplace and uniform ones ℓ1 radii (◆): compare within one norm."
+    )
+    beyond = [
+        row
+        for row in table.rows
+        if row.ceiling is not None and radius > row.ceiling and row.at(radius) is not None
+    ]
     if beyond:
-        text += (f" At r = {radius:g}, beyond the ceiling of " + ", ".join(f"{row.model} ({row.ceiling:.2f})" for row in beyond)
-                 + ": their 0 % there is forced by n, not measured.")
+        text += (
+            f" At r = {radius:g}, beyond the ceiling of "
+            + ", ".join(f"{row.model} ({row.ceiling:.2f})" for row in beyond)
+            + ": their 0 % there is forced by n, not measured."
+        )
     if table.cohen:
         text += f" ✕: published, {table.cohen_source}."
         cohen = table.cohen_beyond(radius) if radius in table.cohen_radii else ()
         if cohen:
-            text += (f" At r = {radius:g} the ceiling of their n lies below r for σ = " + ", ".join(f"{s:g}" for s in cohen)
-                     + ": their 0.00 there is forced by n too.")
+            text += (
+                f" At r = {radius:g} the ceiling of their n lies below r for σ = "
+                + ", ".join(f"{s:g}" for s in cohen)
+                + ": their 0.00 there is forced by n too."
+            )
     return text
 
 
@@ -1108,36 +1469,56 @@ def bounds_caption(result: Bounds) -> str:
     if f["ordered"]:
         lines.append("Certified ≤ empirical at every ε, as the bounds require.")
     else:
-        lines.append("Certified exceeds empirical at ε = " + ", ".join(f"{e:g}" for e in f["certified_above_empirical_at"])
-                     + ": impossible for exact values, so Monte Carlo error of the vote or a failure of probability ≤ α.")
+        lines.append(
+            "Certified exceeds empirical at ε = "
+            + ", ".join(f"{e:g}" for e in f["certified_above_empirical_at"])
+            + ": impossible for exact values, so Monte Carlo error of the vote or a failure of probability ≤ α."
+        )
     if f["median_radius"] is None:
         lines.append("CERTIFY certified no point correctly.")
         return " ".join(lines)
     if f["at_ceiling"]:
-        lines.append(f"{f['at_ceiling']} of {len(result.radii)} certified radii sit at the ceiling {result.ceiling:.3f} "
-                     f"(n = {result.n:,}): there n, not p_A, limits α*.")
+        lines.append(
+            f"{f['at_ceiling']} of {len(result.radii)} certified radii sit at the ceiling {result.ceiling:.3f} "
+            f"(n = {result.n:,}): there n, not p_A, limits α*."
+        )
     else:
-        lines.append(f"No certified radius reaches the ceiling {result.ceiling:.3f} (n = {result.n:,}): p_A, not n, "
-                     "limits α*.")
+        lines.append(
+            f"No certified radius reaches the ceiling {result.ceiling:.3f} (n = {result.n:,}): p_A, not n, "
+            "limits α*."
+        )
     if f["beaten"]:
-        lines.append(f"On {f['beaten']} point(s) the attack found a vote change inside the certified ball — possible only "
-                     "through the certificate's failure probability α or the vote's Monte Carlo error at the boundary.")
+        lines.append(
+            f"On {f['beaten']} point(s) the attack found a vote change inside the certified ball — possible only "
+            "through the certificate's failure probability α or the vote's Monte Carlo error at the boundary."
+        )
     else:
-        lines.append(f"No attack got inside a certified ball: α* ≤ the attack's distance on all {len(result.radii)} "
-                     "certified points, as soundness requires.")
+        lines.append(
+            f"No attack got inside a certified ball: α* ≤ the attack's distance on all {len(result.radii)} "
+            "certified points, as soundness requires."
+        )
     if f["median_ratio"] is not None:
-        lines.append(f"Same classifier F_rob: median certified α* {f['median_radius']:.3f} against a median distance "
-                     f"of {_distance(f['median_attack'])} for the attack to change its vote; on the {f['paired']} points "
-                     f"with both, α* is a median {f['median_ratio']:.0%} of the distance found"
-                     + (" — the certificate is nearly tight (a statement about CERTIFY, not about the size of α*)."
-                        if nearly_tight(f["median_ratio"]) else "."))
+        lines.append(
+            f"Same classifier F_rob: median certified α* {f['median_radius']:.3f} against a median distance "
+            f"of {_distance(f['median_attack'])} for the attack to change its vote; on the {f['paired']} points "
+            f"with both, α* is a median {f['median_ratio']:.0%} of the distance found"
+            + (
+                " — the certificate is nearly tight (a statement about CERTIFY, not about the size of α*)."
+                if nearly_tight(f["median_ratio"])
+                else "."
+            )
+        )
     if f["not_found"]:
-        lines.append(f"On {f['not_found']} certified point(s) no vote change was found within ε = "
-                     f"{result.attack['eps_max']:g}.")
+        lines.append(
+            f"On {f['not_found']} certified point(s) no vote change was found within ε = "
+            f"{result.attack['eps_max']:g}."
+        )
     if f["linf_beyond_all"] is not None:
         where = "beyond every" if f["linf_beyond_all"] else "within reach of the largest"
-        lines.append(f"Dashed line: an ℓ∞ perturbation of {result.linf:.3g} per pixel (the usual budget) has ℓ2 norm up "
-                     f"to {result.linf_l2:.2f}, {where} certified radius here (largest {f['largest_radius']:.3f}).")
+        lines.append(
+            f"Dashed line: an ℓ∞ perturbation of {result.linf:.3g} per pixel (the usual budget) has ℓ2 norm up "
+            f"to {result.linf_l2:.2f}, {where} certified radius here (largest {f['largest_radius']:.3f})."
+        )
     if result.note:
         lines.append(result.note)
     return " ".join(lines)
@@ -1145,9 +1526,11 @@ def bounds_caption(result: Bounds) -> str:
 
 # --------------------------------------------------------------------------- predict, then reveal
 
-SAME_WITHIN = 0.2            # "about the same": the median α* within 20 % of the median attack distance
-PREDICTION = Prediction("Is the certified radius α* larger than the distance the best attack needs to change "
-                        "F_rob's answer?", ("No: α* is smaller", "About the same (within 20 %)", "Yes: α* is larger"))
+SAME_WITHIN = 0.2  # "about the same": the median α* within 20 % of the median attack distance
+PREDICTION = Prediction(
+    "Is the certified radius α* larger than the distance the best attack needs to change F_rob's answer?",
+    ("No: α* is smaller", "About the same (within 20 %)", "Yes: α* is larger"),
+)
 
 
 def nearly_tight(ratio: float) -> bool:
@@ -1164,13 +1547,20 @@ def verdict(result: Bounds) -> Verdict:
         return Verdict((False, False, False), f"They cannot be compared here: {missing}.")
     ratio = radius / distance
     if nearly_tight(ratio):
-        meaning = (" A ratio near 1 says the certificate is nearly tight — CERTIFY certifies most of the robustness "
-                   "F_rob has — not that α* is large or small: what is small or large is F_rob's own robustness, its "
-                   f"vote changing at a median ℓ2 distance of {_distance(distance)}, which no sound α* can exceed.")
+        meaning = (
+            " A ratio near 1 says the certificate is nearly tight — CERTIFY certifies most of the robustness "
+            "F_rob has — not that α* is large or small: what is small or large is F_rob's own robustness, its "
+            f"vote changing at a median ℓ2 distance of {_distance(distance)}, which no sound α* can exceed."
+        )
     elif ratio < 1:
         meaning = " The certificate is loose here: F_rob's vote survives further than α* certifies."
     else:
-        meaning = " α* above the attack's distance is possible only through α or the vote's Monte Carlo error."
-    return verdict_by_range(ratio, (1 - SAME_WITHIN, 1 + SAME_WITHIN),
-                            f"Median certified α* {radius:.3f} against a median attack distance of "
-                            f"{_distance(distance)} on the same F_rob (ratio {ratio:.2f})." + meaning)
+        meaning = (
+            " α* above the attack's distance is possible only through α or the vote's Monte Carlo error."
+        )
+    return verdict_by_range(
+        ratio,
+        (1 - SAME_WITHIN, 1 + SAME_WITHIN),
+        f"Median certified α* {radius:.3f} against a median attack distance of "
+        f"{_distance(distance)} on the same F_rob (ratio {ratio:.2f})." + meaning,
+    )

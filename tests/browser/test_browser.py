@@ -4,6 +4,7 @@ Starts ``streamlit run app.py`` on a free port, opens every page of the registry
 for the script run to finish, and checks that the page draws its charts and shows no exception.
 A screenshot of each page is saved in pytest's ``tmp_path``.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -23,8 +24,15 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 # URL path (the default page is "") → least number of Plotly charts the page draws at first paint.
 LEAST_CHARTS = {"": 0, "references": 0, "p01_erm_playground": 2, "p02_composition": 3, "p11_take_home": 4}
@@ -82,10 +90,26 @@ def _streamlit_server(log_path: Path):
     port = _free_port()
     with open(log_path, "w") as log:  # a file, not a pipe: nobody reads a pipe while pages run
         server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1",
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.headless",
+                "true",
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+                "--browser.gatherUsageStats",
+                "false",
+                "--server.fileWatcherType",
+                "none",
+            ],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             env={**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")},
         )
         try:
@@ -129,7 +153,8 @@ def test_every_page_renders_its_charts_without_exception(tmp_path):
             if expected:
                 try:  # Plotly draws after the script run ends
                     page.wait_for_function(
-                        f"document.querySelectorAll('.js-plotly-plot').length >= {expected}", timeout=15_000)
+                        f"document.querySelectorAll('.js-plotly-plot').length >= {expected}", timeout=15_000
+                    )
                 except Exception:  # noqa: BLE001 — reported below with the count
                     pass
             page.screenshot(path=str(tmp_path / f"{url_path or 'home'}.png"), full_page=True)
@@ -140,8 +165,10 @@ def test_every_page_renders_its_charts_without_exception(tmp_path):
                 failures.append(f"{page_file}: shows an exception")
             if charts < expected:
                 alerts = page.locator('[data-testid="stAlert"]').all_inner_texts()
-                failures.append(f"{page_file}: {charts} Plotly chart(s), expected ≥ {expected}"
-                                + (f" (alerts: {alerts})" if alerts else ""))
+                failures.append(
+                    f"{page_file}: {charts} Plotly chart(s), expected ≥ {expected}"
+                    + (f" (alerts: {alerts})" if alerts else "")
+                )
     assert not failures, "\n".join(failures) + f"\nscreenshots: {tmp_path}"
 
 
@@ -156,4 +183,6 @@ def test_shared_link_on_a_fresh_server_goes_through_the_router(tmp_path):
         navigation = page.locator('[data-testid="stSidebarNav"]').inner_text()
         page.screenshot(path=str(tmp_path / "deep_link.png"))
     shown = " / ".join([line for line in navigation.splitlines() if line][:4])
-    assert ROUTER_SECTION in navigation, f"the page ran without app.py's router (legacy pages/ mode); sidebar: {shown}"
+    assert ROUTER_SECTION in navigation, (
+        f"the page ran without app.py's router (legacy pages/ mode); sidebar: {shown}"
+    )

@@ -4,6 +4,7 @@ and a focused slider or text box hands the clicker's keys to the step without mo
 
 Generous limits: the machine is slow and busy; speed is not what these tests measure.
 """
+
 from __future__ import annotations
 
 import re
@@ -13,11 +14,16 @@ import pytest
 
 from core.scenes import lecture as plan
 from core.scenes.registry import SCENES
-from tests.browser.test_browser import _browser_page, _require_chromium, _streamlit_server, _wait_for_script_to_finish
+from tests.browser.test_browser import (
+    _browser_page,
+    _require_chromium,
+    _streamlit_server,
+    _wait_for_script_to_finish,
+)
 
 pytestmark = pytest.mark.browser
 
-STEP_TIMEOUT_S = 400             # one key press: a rerun, or a whole new page at first paint
+STEP_TIMEOUT_S = 400  # one key press: a rerun, or a whole new page at first paint
 COUNTER = '.st-key-lecture_bar [data-testid="stMarkdownContainer"]'
 STEP = re.compile(r"step (\d+) / (\d+)")
 HOME_TITLE = "Toward certified defenses to adversarial example attacks through randomization"
@@ -50,7 +56,9 @@ def _press(page, key: str, shots, *, click_page: bool = True) -> tuple[str, int,
             return _where(page)
         time.sleep(0.3)
     page.screenshot(path=str(shots / "stuck.png"))
-    raise AssertionError(f"{key} did not change the step within {STEP_TIMEOUT_S} s (still at {before}, {page.url}).")
+    raise AssertionError(
+        f"{key} did not change the step within {STEP_TIMEOUT_S} s (still at {before}, {page.url})."
+    )
 
 
 def test_pagedown_from_the_home_page_walks_every_scene_in_order_to_the_references(tmp_path):
@@ -71,7 +79,8 @@ def test_pagedown_from_the_home_page_walks_every_scene_in_order_to_the_reference
             assert walked[-1] == expected[len(walked) - 1], f"walked {walked}"
             assert page.locator('[data-testid="stException"]').count() == 0, f"an exception at {walked[-1]}"
         assert page.locator(".st-key-lecture_next button").evaluate_all(
-            "buttons => buttons.length > 0 && buttons.every(b => b.disabled)"), "the references end the talk"
+            "buttons => buttons.length > 0 && buttons.every(b => b.disabled)"
+        ), "the references end the talk"
         assert "step=1" in page.url and "presenter=1" in page.url
 
 
@@ -94,7 +103,9 @@ def test_the_clicker_takes_its_keys_from_a_focused_slider_or_text_box_without_mo
             _slider(page, "Budget ε").focus()
             assert page.evaluate("document.activeElement.type") == "range"
             assert _press(page, key, tmp_path, click_page=False) == (title, expected_step, count)
-            assert _slider(page, "Budget ε").get_attribute("aria-valuetext") == value, f"{key} moved the slider"
+            assert _slider(page, "Budget ε").get_attribute("aria-valuetext") == value, (
+                f"{key} moved the slider"
+            )
             page.screenshot(path=str(tmp_path / f"slider_{key}.png"))
 
         # A text box keeps its arrows (the caret moves) but hands PageDown to the step.

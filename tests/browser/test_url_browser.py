@@ -2,6 +2,7 @@
 fresh AppTest session opened on that link), moving a widget rewrites the address bar without any
 "The link's …" sentence, the rewritten address replays the scene, and "Download this lecture" saves
 the handout of the scene as shown."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,9 +10,14 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.browser.test_browser import (
+    PAGE_TIMEOUT_S,
+    _browser_page,
+    _require_chromium,
+    _streamlit_server,
+    _wait_for_script_to_finish,
+)
 from tests.pages.conftest import APP
-from tests.browser.test_browser import (PAGE_TIMEOUT_S, _browser_page, _require_chromium, _streamlit_server,
-                                _wait_for_script_to_finish)
 
 pytestmark = pytest.mark.browser
 
@@ -27,8 +33,10 @@ def shown_metrics(page) -> dict[str, str]:
 def _wait_for_metrics(page, count: int) -> None:
     """Wait until the page shows ``count`` metrics and its script run is over: on a busy machine a run can
     look finished for a second between the first run and the rerun that draws the rest of the page."""
-    page.wait_for_function(f"document.querySelectorAll('[data-testid=\"stMetricValue\"]').length >= {count}",
-                           timeout=PAGE_TIMEOUT_S * 1000)
+    page.wait_for_function(
+        f"document.querySelectorAll('[data-testid=\"stMetricValue\"]').length >= {count}",
+        timeout=PAGE_TIMEOUT_S * 1000,
+    )
     _wait_for_script_to_finish(page, PAGE_TIMEOUT_S)
 
 
@@ -48,7 +56,8 @@ def test_a_link_opens_the_scene_with_its_values_and_a_moved_widget_rewrites_the_
         opened = shown_metrics(page)
         opened_url = page.url
         page.locator('[data-testid="stRadio"]').filter(has_text="Measure F as").get_by_text("logits").click(
-            timeout=PAGE_TIMEOUT_S * 1000)
+            timeout=PAGE_TIMEOUT_S * 1000
+        )
         page.wait_for_function("location.search.includes('p05_output=logits')", timeout=PAGE_TIMEOUT_S * 1000)
         _wait_for_metrics(page, len(expected))
         moved_url, moved = page.url, shown_metrics(page)
@@ -59,15 +68,17 @@ def test_a_link_opens_the_scene_with_its_values_and_a_moved_widget_rewrites_the_
         replayed = shown_metrics(page)
         # The handout holds what this session has drawn: wait for the scene's figures too (on a busy machine
         # the download could be clicked between the metrics and the charts of the run).
-        page.wait_for_function("document.querySelectorAll('[data-testid=\"stPlotlyChart\"]').length >= 2",
-                               timeout=PAGE_TIMEOUT_S * 1000)
+        page.wait_for_function(
+            "document.querySelectorAll('[data-testid=\"stPlotlyChart\"]').length >= 2",
+            timeout=PAGE_TIMEOUT_S * 1000,
+        )
         _wait_for_script_to_finish(page, PAGE_TIMEOUT_S)
         with page.expect_download(timeout=PAGE_TIMEOUT_S * 1000) as download:
             page.get_by_role("button", name="Download this lecture").click(timeout=PAGE_TIMEOUT_S * 1000)
         handout = Path(download.value.path()).read_text(encoding="utf-8")
     assert list(opened.values()) == list(expected.values()), (opened, expected)
     assert "p05_eps=0.15" in opened_url
-    assert "The link's" not in text                      # a moved widget is not a refused link value
+    assert "The link's" not in text  # a moved widget is not a refused link value
     assert "p05_output=logits" in moved_url and "p05_eps=0.15" in moved_url and "p05_steps=10" in moved_url
     assert replayed == moved and moved != opened
     # The sidebar's handout, built at the click from this session's record of the scene as it now is.

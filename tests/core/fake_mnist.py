@@ -2,6 +2,7 @@
 
 CLI tests train and evaluate on it so that no test needs the real datasets.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,5 +22,7 @@ def write_mnist_npz(folder: Path, *, train: int, test: int, seed: int = 0) -> Pa
     for split, count in (("train", train), ("test", test)):
         index = rng.integers(0, len(pixels), count)
         shifted = np.stack([np.roll(pixels[i], tuple(rng.integers(-2, 3, 2)), axis=(0, 1)) for i in index])
-        np.savez_compressed(Path(folder) / f"mnist_{split}.npz", x=shifted, y=labels.numpy()[index].astype(np.uint8))
+        np.savez_compressed(
+            Path(folder) / f"mnist_{split}.npz", x=shifted, y=labels.numpy()[index].astype(np.uint8)
+        )
     return Path(folder)

@@ -1,5 +1,6 @@
 """A 2-D linear classifier whose Gaussian-smoothed vote probabilities are known in closed form:
 the reference that test_geometry and test_smoothing compare core's Monte-Carlo estimates with."""
+
 import scipy.stats
 import torch
 from torch import nn

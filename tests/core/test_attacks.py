@@ -3,6 +3,7 @@
 References: foolbox 3.3.4 (FGSM, LinfPGD, L2PGD, L2CarliniWagnerAttack) on the same model, and
 closed forms on a linear model.
 """
+
 import copy
 import math
 
@@ -12,9 +13,20 @@ import torch.nn.functional as F
 from sklearn.datasets import load_digits
 from torch import nn
 
-from core.attacks import (ATTACK_BUDGETS, ATTACK_LABELS, ATTACK_NORMS, ATTACKS,
-                          carlini_wagner_l2, cw_margin, fgsm, gradient_step, input_gradient, pgd,
-                          pgd_path, run_attack)
+from core.attacks import (
+    ATTACK_BUDGETS,
+    ATTACK_LABELS,
+    ATTACK_NORMS,
+    ATTACKS,
+    carlini_wagner_l2,
+    cw_margin,
+    fgsm,
+    gradient_step,
+    input_gradient,
+    pgd,
+    pgd_path,
+    run_attack,
+)
 from core.device import make_generator
 
 
@@ -28,8 +40,9 @@ def _init_(layer: nn.Linear, generator: torch.Generator) -> nn.Linear:
 
 
 def _mlp(generator: torch.Generator) -> nn.Module:
-    return nn.Sequential(nn.Flatten(), _init_(nn.Linear(64, 64), generator), nn.ReLU(),
-                         _init_(nn.Linear(64, 10), generator))
+    return nn.Sequential(
+        nn.Flatten(), _init_(nn.Linear(64, 64), generator), nn.ReLU(), _init_(nn.Linear(64, 10), generator)
+    )
 
 
 class GaussianInputNoise(nn.Module):
@@ -90,6 +103,7 @@ def _l2(delta):
 
 # --------------------------------------------------------------------------- closed forms
 
+
 def test_gradient_step_is_the_normalized_gradient_on_a_linear_model():
     # Logits Z = W x: ∇ₓ CE(x, y) = Σ_j (p_j − 1[j=y]) W_j, for 2 classes ∝ W_other − W_y.
     linear = nn.Linear(2, 2, bias=False)
@@ -98,8 +112,9 @@ def test_gradient_step_is_the_normalized_gradient_on_a_linear_model():
     x = torch.tensor([[0.4, 0.5], [0.6, 0.5]])
     y = torch.tensor([0, 1])
     x_adv = gradient_step(linear, x, y, gamma=0.1)
-    direction = torch.stack([linear.weight[1] - linear.weight[0],
-                             linear.weight[0] - linear.weight[1]]).detach()
+    direction = torch.stack(
+        [linear.weight[1] - linear.weight[0], linear.weight[0] - linear.weight[1]]
+    ).detach()
     expected = x + 0.1 * direction / direction.norm(dim=1, keepdim=True)
     torch.testing.assert_close(x_adv, expected)
     targeted = gradient_step(linear, x, 1 - y, gamma=0.1, targeted=True)
@@ -124,11 +139,15 @@ def test_cw_margin_is_best_other_logit_minus_true_logit():
 
 # --------------------------------------------------------------------------- constraints
 
+
 @pytest.mark.parametrize("name", ["fgsm", "pgd_linf", "pgd_cw"])
 def test_linf_attacks_stay_in_the_ball_and_in_the_box(batch, name):
     model, x, y = batch
-    x_adv = run_attack(name, model, x, y, eps=0.1, generator=make_generator(0)) \
-        if name != "fgsm" else run_attack(name, model, x, y, eps=0.1)
+    x_adv = (
+        run_attack(name, model, x, y, eps=0.1, generator=make_generator(0))
+        if name != "fgsm"
+        else run_attack(name, model, x, y, eps=0.1)
+    )
     assert x_adv.shape == x.shape and x_adv.dtype == x.dtype and not x_adv.requires_grad
     assert _linf(x_adv - x).max() <= 0.1 + 1e-6
     assert x_adv.min() >= 0 and x_adv.max() <= 1
@@ -145,44 +164,52 @@ def test_l2_attacks_stay_in_the_ball_and_in_the_box(batch, name, budget):
 
 def test_gradient_step_has_length_gamma_before_clipping(batch):
     model, x, y = batch
-    x_mid = 0.25 + 0.5 * x          # in [0.25, 0.75]: a step of length 0.2 is never clipped
+    x_mid = 0.25 + 0.5 * x  # in [0.25, 0.75]: a step of length 0.2 is never clipped
     x_adv = gradient_step(model, x_mid, y, gamma=0.2)
     torch.testing.assert_close(_l2(x_adv - x_mid), torch.full((len(x),), 0.2))
 
 
 def test_l2_random_start_is_inside_the_ball(batch):
     model, x, y = batch
-    start = pgd_path(model, x, y, eps=0.5, step=0.0, steps=1, norm="l2",
-                     generator=make_generator(1))[0]
+    start = pgd_path(model, x, y, eps=0.5, step=0.0, steps=1, norm="l2", generator=make_generator(1))[0]
     distances = _l2(start - x)
     assert distances.max() <= 0.5 + 1e-5 and distances.min() > 0
 
 
 # --------------------------------------------------------------------------- strength
 
-@pytest.mark.parametrize("name, loss", [("gradient_step", "ce"), ("fgsm", "ce"),
-                                        ("pgd_linf", "ce"), ("pgd_l2", "ce"), ("pgd_cw", "cw")])
+
+@pytest.mark.parametrize(
+    "name, loss",
+    [("gradient_step", "ce"), ("fgsm", "ce"), ("pgd_linf", "ce"), ("pgd_l2", "ce"), ("pgd_cw", "cw")],
+)
 def test_attacks_raise_the_loss(batch, name, loss):
     model, x, y = batch
     budget = 1.0 if ATTACK_NORMS[name] == "l2" else 0.05
     x_adv = run_attack(name, model, x, y, **{ATTACK_BUDGETS[name]: budget})
     with torch.no_grad():
-        clean = F.cross_entropy(model(x), y, reduction="none") if loss == "ce" \
-            else cw_margin(model(x), y)
-        attacked = F.cross_entropy(model(x_adv), y, reduction="none") if loss == "ce" \
-            else cw_margin(model(x_adv), y)
+        clean = F.cross_entropy(model(x), y, reduction="none") if loss == "ce" else cw_margin(model(x), y)
+        attacked = (
+            F.cross_entropy(model(x_adv), y, reduction="none") if loss == "ce" else cw_margin(model(x_adv), y)
+        )
     assert (attacked > clean).float().mean() > 0.95
     assert attacked.mean() > clean.mean() + 0.5
 
 
-@pytest.mark.parametrize("name, budgets", [("pgd_linf", [0.0, 0.05, 0.1, 0.15, 0.2]),
-                                           ("pgd_l2", [0.0, 0.25, 0.5, 1.0, 1.5]),
-                                           ("pgd_cw", [0.0, 0.05, 0.1, 0.15, 0.2])])
+@pytest.mark.parametrize(
+    "name, budgets",
+    [
+        ("pgd_linf", [0.0, 0.05, 0.1, 0.15, 0.2]),
+        ("pgd_l2", [0.0, 0.25, 0.5, 1.0, 1.5]),
+        ("pgd_cw", [0.0, 0.05, 0.1, 0.15, 0.2]),
+    ],
+)
 def test_accuracy_falls_as_the_budget_grows(batch, name, budgets):
     model, x, y = batch
-    accuracies = [_accuracy(model, run_attack(name, model, x, y, eps=eps,
-                                              generator=make_generator(0)), y)
-                  for eps in budgets]
+    accuracies = [
+        _accuracy(model, run_attack(name, model, x, y, eps=eps, generator=make_generator(0)), y)
+        for eps in budgets
+    ]
     assert accuracies[0] == 1.0
     assert all(later <= earlier + 0.01 for earlier, later in zip(accuracies, accuracies[1:]))
     assert accuracies[-1] <= 0.05
@@ -191,8 +218,9 @@ def test_accuracy_falls_as_the_budget_grows(batch, name, budgets):
 def test_pgd_is_at_least_as_strong_as_fgsm(batch):
     model, x, y = batch
     for eps in (0.1, 0.15):
-        assert _accuracy(model, pgd(model, x, y, eps=eps, step=eps / 4, steps=20), y) \
-            <= _accuracy(model, fgsm(model, x, y, eps=eps), y)
+        assert _accuracy(model, pgd(model, x, y, eps=eps, step=eps / 4, steps=20), y) <= _accuracy(
+            model, fgsm(model, x, y, eps=eps), y
+        )
 
 
 def test_targeted_attacks_reach_the_target(batch):
@@ -205,12 +233,15 @@ def test_targeted_attacks_reach_the_target(batch):
     assert (model(x_cw).argmax(1) == target[:50]).float().mean() > 0.9
     with torch.no_grad():
         loss_to_target = F.cross_entropy(model(x), target)
-        for x_adv in (gradient_step(model, x, target, gamma=0.5, targeted=True),
-                      fgsm(model, x, target, eps=0.05, targeted=True)):
+        for x_adv in (
+            gradient_step(model, x, target, gamma=0.5, targeted=True),
+            fgsm(model, x, target, eps=0.05, targeted=True),
+        ):
             assert F.cross_entropy(model(x_adv), target) < loss_to_target - 0.5
 
 
 # --------------------------------------------------------------------------- foolbox
+
 
 @pytest.fixture(scope="module")
 def foolbox_model(batch):
@@ -243,8 +274,7 @@ def test_fgsm_and_pgd_match_foolbox(batch, foolbox_model, case):
     else:
         attack = fb.attacks.LinfPGD(abs_stepsize=0.01, steps=20, random_start=False)
         theirs, _, _ = attack(fmodel, x, criterion, epsilons=0.15)
-        ours = pgd(model, x, labels, eps=0.15, step=0.01, steps=20, targeted=targeted,
-                   random_start=False)
+        ours = pgd(model, x, labels, eps=0.15, step=0.01, steps=20, targeted=targeted, random_start=False)
     _assert_near_identical(ours, theirs, model)
 
 
@@ -252,8 +282,9 @@ def test_carlini_wagner_matches_foolbox(batch, foolbox_model):
     model, x, y = batch
     x, y = x[:100], y[:100]
     fb, fmodel = foolbox_model
-    attack = fb.attacks.L2CarliniWagnerAttack(binary_search_steps=5, steps=100, stepsize=0.01,
-                                              initial_const=1.0, abort_early=False)
+    attack = fb.attacks.L2CarliniWagnerAttack(
+        binary_search_steps=5, steps=100, stepsize=0.01, initial_const=1.0, abort_early=False
+    )
     theirs, _, their_success = attack(fmodel, x, y, epsilons=None)
     ours = carlini_wagner_l2(model, x, y)
     our_success = model(ours).argmax(1) != y
@@ -300,8 +331,7 @@ _ALL_ATTACKS = [
 def test_attacks_leave_the_model_untouched_even_inside_no_grad(batch, name, kwargs, training):
     model, x, y = batch
     model = copy.deepcopy(model).train(training)
-    existing_grads = [torch.full_like(p, 7.0) if i % 2 else None
-                      for i, p in enumerate(model.parameters())]
+    existing_grads = [torch.full_like(p, 7.0) if i % 2 else None for i, p in enumerate(model.parameters())]
     for parameter, grad in zip(model.parameters(), existing_grads):
         parameter.grad = None if grad is None else grad.clone()
     before = copy.deepcopy(model.state_dict())
@@ -324,12 +354,21 @@ def test_float64_inputs_give_float64_outputs(batch):
 
 # --------------------------------------------------------------------------- randomness
 
+
 def test_same_generator_seed_gives_identical_output(batch):
     model, x, y = batch
     for norm in ("linf", "l2"):
         eps = 0.1 if norm == "linf" else 0.5
-        run = lambda generator: pgd(model, x, y, eps=eps, step=eps / 4, steps=3, norm=norm,  # noqa: E731
-                                    generator=generator)
+        run = lambda generator: pgd(
+            model,
+            x,
+            y,
+            eps=eps,
+            step=eps / 4,
+            steps=3,
+            norm=norm,  # noqa: E731
+            generator=generator,
+        )
         assert torch.equal(run(make_generator(3)), run(make_generator(3)))
         assert not torch.equal(run(make_generator(3)), run(make_generator(4)))
         assert torch.equal(run(None), run(make_generator(0)))
@@ -339,10 +378,8 @@ def test_eot_attacks_a_randomized_model_better_than_plain_pgd(digits):
     # Athalye et al. 2018: one noisy gradient per step misleads PGD; averaging 16 does not.
     model, x, y = digits
     settings = dict(eps=0.1, step=0.05, steps=3)
-    plain = pgd(GaussianInputNoise(model, 0.3, seed=1), x, y, eot=1,
-                generator=make_generator(0), **settings)
-    eot = pgd(GaussianInputNoise(model, 0.3, seed=1), x, y, eot=16,
-              generator=make_generator(0), **settings)
+    plain = pgd(GaussianInputNoise(model, 0.3, seed=1), x, y, eot=1, generator=make_generator(0), **settings)
+    eot = pgd(GaussianInputNoise(model, 0.3, seed=1), x, y, eot=16, generator=make_generator(0), **settings)
 
     def expected_accuracy(x_adv):  # of the randomized model, averaged over 16 fresh draws
         noisy = GaussianInputNoise(model, 0.3, seed=2)
@@ -357,6 +394,7 @@ def test_eot_gradient_of_a_deterministic_model_is_the_plain_gradient(batch):
 
 
 # --------------------------------------------------------------------------- paths and dispatch
+
 
 def test_pgd_path_records_every_iterate(batch):
     model, x, y = batch
@@ -374,14 +412,13 @@ def test_run_attack_dispatches_to_the_named_attack(batch):
     model, x, y = batch
     assert set(ATTACK_LABELS) == set(ATTACKS) == set(ATTACK_NORMS) == set(ATTACK_BUDGETS)
     common = dict(eps=0.1, step=0.02, steps=5, random_start=False)
-    assert torch.equal(run_attack("pgd_cw", model, x, y, **common),
-                       pgd(model, x, y, loss="cw", **common))
-    assert torch.equal(run_attack("pgd_l2", model, x, y, **common),
-                       pgd(model, x, y, norm="l2", **common))
+    assert torch.equal(run_attack("pgd_cw", model, x, y, **common), pgd(model, x, y, loss="cw", **common))
+    assert torch.equal(run_attack("pgd_l2", model, x, y, **common), pgd(model, x, y, norm="l2", **common))
     assert torch.equal(run_attack("fgsm", model, x, y, eps=0.1), fgsm(model, x, y, eps=0.1))
     # eps alone: 20 steps of 2.5·eps/20 (Madry et al. 2018).
-    assert torch.equal(run_attack("pgd_linf", model, x, y, eps=0.1),
-                       pgd(model, x, y, eps=0.1, step=0.0125, steps=20))
+    assert torch.equal(
+        run_attack("pgd_linf", model, x, y, eps=0.1), pgd(model, x, y, eps=0.1, step=0.0125, steps=20)
+    )
 
 
 _BAD_CALLS = [

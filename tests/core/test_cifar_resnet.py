@@ -1,4 +1,5 @@
 """core.models.cifar_resnet: a Layered network like the CNNs, so every tool over Layered keeps working."""
+
 import pytest
 import torch
 from torch import nn
@@ -25,7 +26,7 @@ def test_stages_at_32_16_8_pixels_then_ten_logits():
 
 
 def test_a_block_adds_its_residual_to_its_shortcut():
-    block = models.cifar_resnet(width=4, seed=0).layers[2].eval()          # 4 → 8 channels, stride 2
+    block = models.cifar_resnet(width=4, seed=0).layers[2].eval()  # 4 → 8 channels, stride 2
     z = torch.rand(2, 4, 32, 32)
     assert torch.allclose(block(z), torch.relu(block.residual(z) + block.shortcut(z)))
     assert isinstance(models.cifar_resnet(width=4, seed=0).layers[1].shortcut, nn.Identity)
@@ -61,7 +62,7 @@ def test_noise_injection_and_its_removal(layer):
     epsilon_layer = models.noise_layers(manual)[0]
     z = model.prefix(layer)(x)
     expected = model.suffix(layer)(epsilon_layer(z))
-    models.noise_layers(noisy)[0].reseed()          # restart noisy's draws from its seed
+    models.noise_layers(noisy)[0].reseed()  # restart noisy's draws from its seed
     assert torch.allclose(noisy(x), expected, atol=1e-5)
 
 

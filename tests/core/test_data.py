@@ -15,10 +15,10 @@ from core import data
 def test_toy_sets_fill_the_unit_square_with_a_margin_and_replay(name):
     x, y = data.toy_2d(name, 300, noise=0.1, seed=3)
     assert x.shape == (300, 2) and x.dtype == torch.float32 and y.dtype == torch.long
-    assert torch.allclose(x.min(dim=0).values, torch.tensor([0.05, 0.05]))   # min-max scaling, 5 % margin
+    assert torch.allclose(x.min(dim=0).values, torch.tensor([0.05, 0.05]))  # min-max scaling, 5 % margin
     assert torch.allclose(x.max(dim=0).values, torch.tensor([0.95, 0.95]))
     classes = 3 if name == "blobs" else 2
-    assert torch.bincount(y).tolist() == [300 // classes] * classes           # balanced classes
+    assert torch.bincount(y).tolist() == [300 // classes] * classes  # balanced classes
     again, labels = data.toy_2d(name, 300, noise=0.1, seed=3)
     assert torch.equal(x, again) and torch.equal(y, labels)
     assert not torch.equal(x, data.toy_2d(name, 300, noise=0.1, seed=4)[0])
@@ -41,7 +41,7 @@ def test_label_noise_flips_exactly_that_fraction_and_leaves_points_alone(name):
     x_clean, clean = data.toy_2d(name, 1000, seed=5)
     x_noisy, noisy = data.toy_2d(name, 1000, label_noise=0.15, seed=5)
     assert torch.equal(x_clean, x_noisy)
-    assert int((clean != noisy).sum()) == 150              # every chosen label moves to another class
+    assert int((clean != noisy).sum()) == 150  # every chosen label moves to another class
     assert set(noisy.tolist()) <= set(clean.tolist())
 
 
@@ -62,8 +62,10 @@ def test_split_is_a_seeded_partition():
     x_train, y_train, x_test, y_test = data.train_test_split(x, y, test_fraction=0.3, seed=1)
     assert len(x_train) == len(y_train) == 70 and len(x_test) == len(y_test) == 30
     pairs = {(*row, label) for row, label in zip(x.tolist(), y.tolist())}
-    split_pairs = [(*row, label) for row, label in zip(torch.cat([x_train, x_test]).tolist(),
-                                                       torch.cat([y_train, y_test]).tolist())]
+    split_pairs = [
+        (*row, label)
+        for row, label in zip(torch.cat([x_train, x_test]).tolist(), torch.cat([y_train, y_test]).tolist())
+    ]
     assert len(split_pairs) == len(set(split_pairs)) and set(split_pairs) == pairs  # rows keep their labels
     assert torch.equal(data.train_test_split(x, y, test_fraction=0.3, seed=1)[2], x_test)
     assert not torch.equal(data.train_test_split(x, y, test_fraction=0.3, seed=2)[2], x_test)
@@ -106,7 +108,7 @@ def test_npz_loader_reads_the_shared_layout_in_order(tmp_path, name, channels):
     x, y = data.load_npz(name, "test", tmp_path)
     assert x.shape == (12, channels, *pixels.shape[1:3]) and x.dtype == torch.float32 and x.is_contiguous()
     assert y.dtype == torch.long and y.tolist() == labels.tolist()
-    channels_last = x.permute(0, 2, 3, 1).reshape(pixels.shape)     # back to the file's layout
+    channels_last = x.permute(0, 2, 3, 1).reshape(pixels.shape)  # back to the file's layout
     assert torch.equal(channels_last, torch.from_numpy(pixels).float() / 255)
     assert torch.equal(data.load_dataset(name, "test", data_dir=tmp_path)[0], x)
 
@@ -114,8 +116,12 @@ def test_npz_loader_reads_the_shared_layout_in_order(tmp_path, name, channels):
 def test_every_and_limit_pick_every_kth_example_then_cap(tmp_path):
     _write_npz(tmp_path, "mnist", "test", 1, count=23)
     x, y = data.load_npz("mnist", "test", tmp_path)
-    for every, limit, kept in [(5, 2, [0, 5]), (5, None, [0, 5, 10, 15, 20]), (1, 3, [0, 1, 2]),
-                               (20, 100, [0, 20])]:
+    for every, limit, kept in [
+        (5, 2, [0, 5]),
+        (5, None, [0, 5, 10, 15, 20]),
+        (1, 3, [0, 1, 2]),
+        (20, 100, [0, 20]),
+    ]:
         x_part, y_part = data.load_dataset("mnist", "test", data_dir=tmp_path, every=every, limit=limit)
         assert torch.equal(x_part, x[kept]) and torch.equal(y_part, y[kept])
     with pytest.raises(ValueError, match="every must be a positive integer"):
@@ -125,7 +131,9 @@ def test_every_and_limit_pick_every_kth_example_then_cap(tmp_path):
 
 
 def test_missing_data_says_how_to_get_it(tmp_path):
-    with pytest.raises(data.DatasetUnavailable, match=r"CIFAR-10 train split not found .*--data-dir.*download=True"):
+    with pytest.raises(
+        data.DatasetUnavailable, match=r"CIFAR-10 train split not found .*--data-dir.*download=True"
+    ):
         data.load_dataset("cifar10", "train", data_dir=tmp_path)
     with pytest.raises(data.DatasetUnavailable, match="pass data_dir .*or a torchvision root"):
         data.load_dataset("mnist")
@@ -147,16 +155,19 @@ def test_broken_archives_are_reported_not_crashed_on(tmp_path):
 @pytest.mark.parametrize("name", data.IMAGE_DATASETS)
 def test_torchvision_loader_without_download_never_fetches(tmp_path, name):
     with pytest.raises(data.DatasetUnavailable, match=rf"not found in {tmp_path}: .*download=True"):
-        data.load_torchvision(name, "test", tmp_path)          # download=False: nothing leaves the machine
+        data.load_torchvision(name, "test", tmp_path)  # download=False: nothing leaves the machine
     assert not any(tmp_path.rglob("*.gz")) and not any(tmp_path.rglob("*.tar.gz"))
-    with pytest.raises(data.DatasetUnavailable):               # npz missing too: falls through to torchvision
+    with pytest.raises(data.DatasetUnavailable):  # npz missing too: falls through to torchvision
         data.load_dataset(name, "test", data_dir=tmp_path, root=tmp_path)
 
 
 def _write_idx(path, array: np.ndarray):
     """MNIST's IDX format: magic (0x08 = ubyte, then the rank), big-endian sizes, the bytes."""
-    path.write_bytes(struct.pack(">HBB", 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
-                     + array.astype(np.uint8).tobytes())
+    path.write_bytes(
+        struct.pack(">HBB", 0, 0x08, array.ndim)
+        + struct.pack(f">{array.ndim}I", *array.shape)
+        + array.astype(np.uint8).tobytes()
+    )
 
 
 def test_torchvision_loader_reads_an_offline_mnist_folder(tmp_path):
@@ -186,8 +197,15 @@ def _foolbox_samples(name, shape):
     return torch.from_numpy(images), torch.from_numpy(labels)
 
 
-@pytest.mark.parametrize("name,shape", [("cifar10", (3, 32, 32)), ("mnist", (1, 28, 28)),
-                                        ("fashion_mnist", (1, 28, 28)), ("imagenet", (3, 224, 224))])
+@pytest.mark.parametrize(
+    "name,shape",
+    [
+        ("cifar10", (3, 32, 32)),
+        ("mnist", (1, 28, 28)),
+        ("fashion_mnist", (1, 28, 28)),
+        ("imagenet", (3, 224, 224)),
+    ],
+)
 def test_gallery_equals_foolbox_samples(name, shape):
     x, y = data.gallery(name)
     assert x.shape == (20, *shape) and x.dtype == torch.float32 and y.dtype == torch.long
@@ -203,7 +221,7 @@ def test_gallery_labels_come_from_the_file_names():
     assert len(names) == 20 and names[0] == "cifar10_00_3.png"
     expected = [int(name.split("_")[2].split(".")[0]) for name in names]
     assert data.gallery("cifar10")[1].tolist() == expected
-    assert data.gallery("mnist")[1].tolist()[:4] == [7, 2, 1, 0]       # the first MNIST test digits
+    assert data.gallery("mnist")[1].tolist()[:4] == [7, 2, 1, 0]  # the first MNIST test digits
     assert max(data.gallery("cifar10")[1].tolist()) < 10
 
 
@@ -252,7 +270,9 @@ def test_uploads_are_centre_cropped_and_resized(mode, fmt):
     assert tensor.shape == (3, 32, 32) and tensor.dtype == torch.float32
     assert float(tensor.min()) >= 0 and float(tensor.max()) <= 1
     left, right = tensor[:, :, :12].mean(dim=(1, 2)), tensor[:, :, 20:].mean(dim=(1, 2))
-    assert left[0] > 0.9 and left[2] < 0.1 and right[2] > 0.9 and right[0] < 0.1  # red | blue, no black margin
+    assert (
+        left[0] > 0.9 and left[2] < 0.1 and right[2] > 0.9 and right[0] < 0.1
+    )  # red | blue, no black margin
 
 
 def test_grey_uploads_and_grey_models():
@@ -266,24 +286,26 @@ def test_grey_uploads_and_grey_models():
 
 
 def test_transparent_pixels_become_white():
-    rgba = np.zeros((20, 20, 4), dtype=np.uint8)    # fully transparent black
-    rgba[5:15, 5:15] = (0, 0, 0, 255)               # an opaque black square in the middle
+    rgba = np.zeros((20, 20, 4), dtype=np.uint8)  # fully transparent black
+    rgba[5:15, 5:15] = (0, 0, 0, 255)  # an opaque black square in the middle
     tensor = data.load_image(_encode(Image.fromarray(rgba, "RGBA"), "PNG"), size=20, channels=3)
     assert float(tensor[:, 0, 0].min()) == 1.0 and float(tensor[:, 10, 10].max()) == 0.0
 
 
 def test_sixteen_bit_png_is_scaled_not_clipped():
-    ramp = (np.arange(256, dtype=np.uint16).reshape(16, 16) * 257)  # 0 … 65535
+    ramp = np.arange(256, dtype=np.uint16).reshape(16, 16) * 257  # 0 … 65535
     tensor = data.load_image(_encode(Image.fromarray(ramp), "PNG"), size=16, channels=1)
     assert torch.allclose(tensor[0], torch.from_numpy(ramp / 65535).float(), atol=1 / 255)
 
 
 def test_exif_orientation_is_applied():
-    image = Image.fromarray(_wide_test_card()[:, 20:60])                # red | blue square
+    image = Image.fromarray(_wide_test_card()[:, 20:60])  # red | blue square
     exif = Image.Exif()
-    exif[0x0112] = 6                                                    # "rotate 90° clockwise to view"
+    exif[0x0112] = 6  # "rotate 90° clockwise to view"
     rotated = data.load_image(_encode(image, "PNG", exif=exif), size=40, channels=3)
-    upright = data.load_image(_encode(image.transpose(Image.Transpose.ROTATE_270), "PNG"), size=40, channels=3)
+    upright = data.load_image(
+        _encode(image.transpose(Image.Transpose.ROTATE_270), "PNG"), size=40, channels=3
+    )
     assert torch.equal(rotated, upright)
     assert rotated[0, :15].mean() > 0.9 and rotated[2, 25:].mean() > 0.9  # red on top, blue below
 
@@ -294,12 +316,22 @@ def _truncated(fmt: str) -> bytes:
     return complete[: len(complete) // 2]
 
 
-@pytest.mark.parametrize("payload", [
-    b"", b"not an image at all\n", bytes(np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8)),
-    b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, _truncated("PNG"), _truncated("JPEG")],
-    ids=["empty", "text", "random", "png-signature-only", "truncated-png", "truncated-jpeg"])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"",
+        b"not an image at all\n",
+        bytes(np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8)),
+        b"\x89PNG\r\n\x1a\n" + b"\x00" * 40,
+        _truncated("PNG"),
+        _truncated("JPEG"),
+    ],
+    ids=["empty", "text", "random", "png-signature-only", "truncated-png", "truncated-jpeg"],
+)
 def test_unreadable_uploads_get_one_sentence(payload):
-    with pytest.raises(data.InvalidImage, match=r"^That file is not a readable image: upload a PNG or JPEG photo\.$"):
+    with pytest.raises(
+        data.InvalidImage, match=r"^That file is not a readable image: upload a PNG or JPEG photo\.$"
+    ):
         data.load_image(payload, size=32, channels=3)
 
 
@@ -328,7 +360,7 @@ def test_formats_outside_the_allow_list_are_never_parsed():
 
 def test_the_megapixel_budget_is_checked_from_the_header(monkeypatch):
     monkeypatch.setattr(data, "UPLOAD_MEGAPIXELS", 1)
-    payload = _encode(Image.new("L", (1100, 1000)), "PNG")    # 1.1 MP: refused before decoding
+    payload = _encode(Image.new("L", (1100, 1000)), "PNG")  # 1.1 MP: refused before decoding
     with pytest.raises(data.InvalidImage, match="under 1 megapixels"):
         data.load_image(payload, size=8, channels=3)
     assert data.load_image(_encode(Image.new("L", (900, 1000)), "PNG"), size=8, channels=1).shape == (1, 8, 8)
@@ -338,17 +370,17 @@ def test_the_megapixel_budget_is_checked_from_the_header(monkeypatch):
 def test_large_uploads_are_reduced_first_with_the_same_picture(mode):
     """A photo many times the model's size is box-reduced before any copy: the result is the same
     picture (a red | blue card stays red | blue, a 16-bit ramp keeps its scale) in every mode."""
-    card = np.repeat(np.repeat(_wide_test_card(), 20, axis=0), 20, axis=1)      # 1600×800
+    card = np.repeat(np.repeat(_wide_test_card(), 20, axis=0), 20, axis=1)  # 1600×800
     if mode == "I;16":
-        ramp = np.tile(np.linspace(0, 65535, 800).astype(np.uint16), (800, 1))          # square: no crop
+        ramp = np.tile(np.linspace(0, 65535, 800).astype(np.uint16), (800, 1))  # square: no crop
         tensor = data.load_image(_encode(Image.fromarray(ramp), "PNG"), size=16, channels=1)
-        expected = torch.linspace(0, 1, 16).expand(16, 16)                          # left to right, dark to light
+        expected = torch.linspace(0, 1, 16).expand(16, 16)  # left to right, dark to light
         assert torch.allclose(tensor[0], expected, atol=0.05)
         return
     image = Image.fromarray(card).convert(mode)
     tensor = data.load_image(_encode(image, "PNG"), size=16, channels=3)
     if mode in ("RGB", "RGBA", "P"):
-        assert tensor[0, :, :5].mean() > 0.9 and tensor[2, :, -5:].mean() > 0.9      # red | blue
+        assert tensor[0, :, :5].mean() > 0.9 and tensor[2, :, -5:].mean() > 0.9  # red | blue
     assert tensor.shape == (3, 16, 16) and 0 <= float(tensor.min()) and float(tensor.max()) <= 1
 
 

@@ -1,5 +1,6 @@
 """core.device: strict_fp32 keeps CUDA's float32 convolutions and matrix products IEEE while PREDICT and
 CERTIFY run (cuDNN's default on Ampere and later is TF32, another classifier than the certified one)."""
+
 import threading
 
 import pytest
@@ -15,7 +16,7 @@ def test_strict_fp32_sets_ieee_for_cuda_and_restores_the_caller_settings():
     before = device_module._tf32_settings()
     with strict_fp32("cuda"):
         inside = device_module._tf32_settings()
-        with strict_fp32("cuda:0"):                 # nested: still strict, and the outer exit restores
+        with strict_fp32("cuda:0"):  # nested: still strict, and the outer exit restores
             assert device_module._tf32_settings() == inside
         assert device_module._tf32_settings() == inside
     assert inside == device_module._strict_settings(before)
@@ -66,6 +67,14 @@ def test_certify_runs_its_cuda_forward_passes_in_ieee_fp32():
             return self.linear(x)
 
     model = Recording().cuda().eval()
-    smoothing.certify(model, torch.rand(4, device="cuda"), noise=noise_module.make("gaussian", 0.25), n0=10, n=20,
-                      alpha=0.001, batch_size=10, generator=make_generator(0, "cuda"))
+    smoothing.certify(
+        model,
+        torch.rand(4, device="cuda"),
+        noise=noise_module.make("gaussian", 0.25),
+        n0=10,
+        n=20,
+        alpha=0.001,
+        batch_size=10,
+        generator=make_generator(0, "cuda"),
+    )
     assert precisions and all(value in (("ieee", "ieee"), (False, False)) for value in precisions)

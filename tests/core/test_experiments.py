@@ -1,11 +1,12 @@
 """train → evaluate → certify end to end on a tiny MNIST-format folder (no ../shared needed)."""
+
 import json
 
 import pytest
 import torch
-from tests.core.fake_mnist import write_mnist_npz
 
 from core import experiments, results, runs, zoo
+from tests.core.fake_mnist import write_mnist_npz
 
 
 @pytest.fixture(scope="module")
@@ -20,8 +21,16 @@ def tiny_data(tmp_path_factory):
 def trained(tiny_data, tmp_path_factory):
     models_dir = tmp_path_factory.mktemp("models")
     results_dir = tmp_path_factory.mktemp("results")
-    common = ["--data-dir", str(tiny_data), "--models-dir", str(models_dir), "--results-dir",
-              str(results_dir), "--device", "cpu"]
+    common = [
+        "--data-dir",
+        str(tiny_data),
+        "--models-dir",
+        str(models_dir),
+        "--results-dir",
+        str(results_dir),
+        "--device",
+        "cpu",
+    ]
     for name in ("mnist-standard", "mnist-gaussian-0.25"):
         assert experiments.main(["train", "--name", name, "--epochs", "1", *common]) == 0
     return models_dir, results_dir, common
@@ -33,8 +42,19 @@ def test_train_writes_safetensors_and_a_complete_manifest(trained):
     names = [entry["name"] for entry in manifest["models"]]
     assert names == ["mnist-gaussian-0.25", "mnist-standard"]
     for entry in manifest["models"]:
-        for key in ("file", "sha256", "architecture", "dataset", "noise", "recipe", "command", "seed",
-                    "wall_time_s", "device", "metrics"):
+        for key in (
+            "file",
+            "sha256",
+            "architecture",
+            "dataset",
+            "noise",
+            "recipe",
+            "command",
+            "seed",
+            "wall_time_s",
+            "device",
+            "metrics",
+        ):
             assert key in entry, key
         assert entry["file"].endswith(".safetensors")
         assert entry["command"].startswith("python -m core.experiments train --name " + entry["name"])
@@ -60,8 +80,12 @@ def test_cpu_name_is_the_model_name_of_proc_cpuinfo(tmp_path, monkeypatch):
 
 def test_evaluate_writes_the_talks_table_and_curves(trained):
     _, results_dir, common = trained
-    assert experiments.main(["evaluate", "--name", "mnist-standard", "--curve-examples", "20",
-                             "--curve-steps", "3", *common]) == 0
+    assert (
+        experiments.main(
+            ["evaluate", "--name", "mnist-standard", "--curve-examples", "20", "--curve-steps", "3", *common]
+        )
+        == 0
+    )
     table = results.read("robustness", "mnist-standard", results_dir)
     assert set(table["table"]) >= {"natural", "pgd", "cw"}
     assert table["table"]["pgd"] <= table["table"]["natural"]
@@ -71,8 +95,27 @@ def test_evaluate_writes_the_talks_table_and_curves(trained):
 
 def test_certify_then_tradeoff(trained):
     _, results_dir, common = trained
-    assert experiments.main(["certify", "--name", "mnist-gaussian-0.25", "--n0", "10", "--n", "100",
-                             "--every", "10", "--limit", "6", "--batch-size", "50", *common]) == 0
+    assert (
+        experiments.main(
+            [
+                "certify",
+                "--name",
+                "mnist-gaussian-0.25",
+                "--n0",
+                "10",
+                "--n",
+                "100",
+                "--every",
+                "10",
+                "--limit",
+                "6",
+                "--batch-size",
+                "50",
+                *common,
+            ]
+        )
+        == 0
+    )
     shipped = results.read("certify", "mnist-gaussian-0.25", results_dir)
     assert shipped["examples"] == 6 and shipped["n"] == 100
     curve = shipped["certified_accuracy"]
@@ -85,24 +128,46 @@ def test_certify_resumes_an_interrupted_run_with_the_same_rows(trained, capsys):
     """A run stopped after some rows resumes from its checkpoint: the rows it reuses and the rows
     it computes equal those of one uninterrupted run, and other settings are refused."""
     _, results_dir, common = trained
-    certify = ["certify", "--name", "mnist-gaussian-0.25", "--n0", "10", "--n", "60", "--every", "7",
-               "--batch-size", "30", *common]
-    assert experiments.main([*certify, "--limit", "5", "--overwrite"]) == 0   # replaces the previous test's
+    certify = [
+        "certify",
+        "--name",
+        "mnist-gaussian-0.25",
+        "--n0",
+        "10",
+        "--n",
+        "60",
+        "--every",
+        "7",
+        "--batch-size",
+        "30",
+        *common,
+    ]
+    assert experiments.main([*certify, "--limit", "5", "--overwrite"]) == 0  # replaces the previous test's
     whole = results.read("certify", "mnist-gaussian-0.25", results_dir)["rows"]
-    assert experiments.main([*certify, "--limit", "2"]) == 2          # fewer rows would replace the file…
+    assert experiments.main([*certify, "--limit", "2"]) == 2  # fewer rows would replace the file…
     assert "--overwrite" in capsys.readouterr().err
     assert results.read("certify", "mnist-gaussian-0.25", results_dir)["rows"] == whole
-    assert experiments.main([*certify, "--limit", "2", "--overwrite"]) == 0   # …only when asked
+    assert experiments.main([*certify, "--limit", "2", "--overwrite"]) == 0  # …only when asked
     checkpoint = results_dir / ".certify_mnist-gaussian-0.25.partial.jsonl"
     assert not checkpoint.exists(), "a finished run removes its checkpoint"
     # Simulate a run killed after 2 rows, with a torn third line.
     first_two = results.read("certify", "mnist-gaussian-0.25", results_dir)["rows"]
-    settings = {"model_sha256": zoo.entry("mnist-gaussian-0.25", common[3])["sha256"], "n0": 10, "n": 60,
-                "alpha": 0.001, "every": 7, "seed": 0, "noise_chunk": 1000,
-                "generator": "cpu", "fp32_kernels": "ieee"}
-    checkpoint.write_text("\n".join(json.dumps(row) for row in (settings, *first_two)) + '\n{"index": 2, "lab')
+    settings = {
+        "model_sha256": zoo.entry("mnist-gaussian-0.25", common[3])["sha256"],
+        "n0": 10,
+        "n": 60,
+        "alpha": 0.001,
+        "every": 7,
+        "seed": 0,
+        "noise_chunk": 1000,
+        "generator": "cpu",
+        "fp32_kernels": "ieee",
+    }
+    checkpoint.write_text(
+        "\n".join(json.dumps(row) for row in (settings, *first_two)) + '\n{"index": 2, "lab'
+    )
     capsys.readouterr()
-    resume_in_other_batches = [*certify[:-len(common)], "--batch-size", "7", *common]
+    resume_in_other_batches = [*certify[: -len(common)], "--batch-size", "7", *common]
     assert experiments.main([*resume_in_other_batches, "--limit", "5", "--resume"]) == 0
     assert "resuming: 2/5" in capsys.readouterr().out
     resumed = results.read("certify", "mnist-gaussian-0.25", results_dir)["rows"]
@@ -119,9 +184,21 @@ def test_certify_resume_extends_the_shipped_result(trained, capsys):
     """Without a checkpoint, --resume reuses the rows of the shipped file computed with the same
     settings (100 → 500 images without recomputing the first 100); other settings start afresh."""
     _, results_dir, common = trained
-    certify = ["certify", "--name", "mnist-gaussian-0.25", "--n0", "10", "--n", "60", "--every", "7",
-               "--batch-size", "30", *common]
-    assert experiments.main([*certify, "--limit", "5", "--overwrite"]) == 0   # replaces the previous test's
+    certify = [
+        "certify",
+        "--name",
+        "mnist-gaussian-0.25",
+        "--n0",
+        "10",
+        "--n",
+        "60",
+        "--every",
+        "7",
+        "--batch-size",
+        "30",
+        *common,
+    ]
+    assert experiments.main([*certify, "--limit", "5", "--overwrite"]) == 0  # replaces the previous test's
     whole = results.read("certify", "mnist-gaussian-0.25", results_dir)
     assert whole["batch_size"] == 30
     assert experiments.main([*certify, "--limit", "3", "--overwrite"]) == 0
@@ -133,41 +210,78 @@ def test_certify_resume_extends_the_shipped_result(trained, capsys):
     assert extended[:3] == shipped_three, "the shipped rows are reused, not recomputed"
     drop_time = lambda rows: [{k: v for k, v in row.items() if k != "seconds"} for row in rows]
     assert drop_time(extended) == drop_time(whole["rows"])
-    capsys.readouterr()     # the draws do not depend on the batch size: another one reuses the rows
-    assert experiments.main([*certify[:-len(common)], "--batch-size", "20", *common, "--limit", "6",
-                             "--resume"]) == 0
+    capsys.readouterr()  # the draws do not depend on the batch size: another one reuses the rows
+    assert (
+        experiments.main(
+            [*certify[: -len(common)], "--batch-size", "20", *common, "--limit", "6", "--resume"]
+        )
+        == 0
+    )
     assert "resuming: 5/6 rows from the shipped result" in capsys.readouterr().out
-    assert drop_time(results.read("certify", "mnist-gaussian-0.25", results_dir)["rows"][:5]) == drop_time(whole["rows"])
+    assert drop_time(results.read("certify", "mnist-gaussian-0.25", results_dir)["rows"][:5]) == drop_time(
+        whole["rows"]
+    )
 
 
 def test_certify_resume_never_reuses_rows_drawn_on_another_device_or_under_tf32(trained, capsys):
     """Rows of a file certified on CUDA (another noise stream) or with cuDNN's TF32 convolutions
     (another classifier) are recomputed, not carried into a CPU run's file."""
     _, results_dir, common = trained
-    certify = ["certify", "--name", "mnist-gaussian-0.25", "--n0", "10", "--n", "60", "--every", "7",
-               "--batch-size", "30", *common]
+    certify = [
+        "certify",
+        "--name",
+        "mnist-gaussian-0.25",
+        "--n0",
+        "10",
+        "--n",
+        "60",
+        "--every",
+        "7",
+        "--batch-size",
+        "30",
+        *common,
+    ]
     assert experiments.main([*certify, "--limit", "3", "--overwrite"]) == 0
     file = results.path("certify", "mnist-gaussian-0.25", results_dir)
     shipped = json.loads(file.read_text())
     assert (shipped["generator"], shipped["fp32_kernels"]) == ("cpu", "ieee")
     for other in ({"generator": "cuda", "fp32_kernels": "ieee"}, {"generator": None, "fp32_kernels": None}):
         # generator None: a file from before these keys, run on the GPU without strict fp32 (TF32).
-        marked = {**shipped, "rows": [{**row, "radius": 9.0} for row in shipped["rows"]], **other,
-                  "device": "cuda (NVIDIA H200)", "inference": {**shipped["inference"], "device": "cuda"}}
+        marked = {
+            **shipped,
+            "rows": [{**row, "radius": 9.0} for row in shipped["rows"]],
+            **other,
+            "device": "cuda (NVIDIA H200)",
+            "inference": {**shipped["inference"], "device": "cuda"},
+        }
         marked = {key: value for key, value in marked.items() if value is not None}
         assert experiments.drawn_with(marked)["generator"] == "cuda"
         file.write_text(json.dumps(marked))
         capsys.readouterr()
         assert experiments.main([*certify, "--limit", "3", "--resume", "--overwrite"]) == 0
         assert "resuming" not in capsys.readouterr().out
-        assert all(row["radius"] != 9.0 for row in results.read("certify", "mnist-gaussian-0.25", results_dir)["rows"])
+        assert all(
+            row["radius"] != 9.0
+            for row in results.read("certify", "mnist-gaussian-0.25", results_dir)["rows"]
+        )
 
 
 def test_a_tagged_certify_run_writes_beside_the_main_file(trained, capsys):
     """--tag writes certify_<name>@<tag>.json and its own checkpoint; the main file and the list of
     certified models (tables, pages) are untouched; a bad tag gets one sentence."""
     _, results_dir, common = trained
-    certify = ["certify", "--name", "mnist-gaussian-0.25", "--n0", "10", "--every", "7", "--batch-size", "30", *common]
+    certify = [
+        "certify",
+        "--name",
+        "mnist-gaussian-0.25",
+        "--n0",
+        "10",
+        "--every",
+        "7",
+        "--batch-size",
+        "30",
+        *common,
+    ]
     assert experiments.main([*certify, "--n", "60", "--limit", "2", "--overwrite"]) == 0
     main_file = results.path("certify", "mnist-gaussian-0.25", results_dir).read_text()
     assert experiments.main([*certify, "--n", "90", "--limit", "2", "--tag", "n90"]) == 0
@@ -180,21 +294,44 @@ def test_a_tagged_certify_run_writes_beside_the_main_file(trained, capsys):
     assert "A result tag is" in capsys.readouterr().err
     results.path("certify", "mnist-gaussian-0.25@n90", results_dir).unlink()
 
+
 def test_certify_generalized_normal_noise_in_l1(trained):
     """Pinot et al.'s generalized normal (β = 1.5) is certified in ℓ1 by the divergence route."""
-    from core import noise as noise_module, smoothing
+    from core import noise as noise_module
+    from core import smoothing
 
     models_dir, results_dir, common = trained
     name = "mnist-generalized_normal-0.2909"
     assert experiments.main(["train", "--name", name, "--epochs", "1", *common]) == 0
     assert zoo.noise_record(name, models_dir)["params"] == {"beta": 1.5}
-    assert experiments.main(["certify", "--name", name, "--n0", "10", "--n", "100", "--every", "20",
-                             "--limit", "3", "--batch-size", "50", *common]) == 0
+    assert (
+        experiments.main(
+            [
+                "certify",
+                "--name",
+                name,
+                "--n0",
+                "10",
+                "--n",
+                "100",
+                "--every",
+                "20",
+                "--limit",
+                "3",
+                "--batch-size",
+                "50",
+                *common,
+            ]
+        )
+        == 0
+    )
     shipped = results.read("certify", name, results_dir)
     assert shipped["norm"] == "l1" and len(shipped["rows"]) == 3
     ceiling = smoothing.certify_ceiling(noise_module.make("generalized_normal", 0.2909, beta=1.5), 0.001, 100)
     for row in shipped["rows"]:
-        assert (row["radius"] > 0) == (row["predict"] != smoothing.ABSTAIN) and row["radius"] <= ceiling + 1e-9
+        assert (row["radius"] > 0) == (row["predict"] != smoothing.ABSTAIN) and row[
+            "radius"
+        ] <= ceiling + 1e-9
 
 
 def test_certify_refuses_a_model_without_noise(trained, capsys):
@@ -204,20 +341,40 @@ def test_certify_refuses_a_model_without_noise(trained, capsys):
 
 
 def test_missing_data_gives_one_sentence(tmp_path, capsys):
-    code = experiments.main(["train", "--name", "mnist-standard", "--data-dir", str(tmp_path),
-                             "--root", str(tmp_path), "--models-dir", str(tmp_path)])
+    code = experiments.main(
+        [
+            "train",
+            "--name",
+            "mnist-standard",
+            "--data-dir",
+            str(tmp_path),
+            "--root",
+            str(tmp_path),
+            "--models-dir",
+            str(tmp_path),
+        ]
+    )
     assert code == 2
     assert "error:" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv,sentence", [
-    (["certify", "--name", "mnist-gaussian-0.25", "--limit", "-3"], "--limit must be a positive whole number"),
-    (["certify", "--name", "mnist-gaussian-0.25", "--alpha", "1.5"], "--alpha must lie strictly between 0 and 1"),
-    (["certify", "--name", "mnist-gaussian-0.25", "--n", "0"], "--n must be a positive whole number"),
-    (["evaluate", "--name", "mnist-standard", "--device", "gpu7"], "Unknown device 'gpu7'"),
-    (["evaluate", "--name", "mnist-standard", "--eps", "-0.1"], "--eps must be a positive number"),
-    (["train", "--name", "mnist-standard", "--seed", "-1"], "--seed must be a non-negative whole number"),
-])
+@pytest.mark.parametrize(
+    "argv,sentence",
+    [
+        (
+            ["certify", "--name", "mnist-gaussian-0.25", "--limit", "-3"],
+            "--limit must be a positive whole number",
+        ),
+        (
+            ["certify", "--name", "mnist-gaussian-0.25", "--alpha", "1.5"],
+            "--alpha must lie strictly between 0 and 1",
+        ),
+        (["certify", "--name", "mnist-gaussian-0.25", "--n", "0"], "--n must be a positive whole number"),
+        (["evaluate", "--name", "mnist-standard", "--device", "gpu7"], "Unknown device 'gpu7'"),
+        (["evaluate", "--name", "mnist-standard", "--eps", "-0.1"], "--eps must be a positive number"),
+        (["train", "--name", "mnist-standard", "--seed", "-1"], "--seed must be a non-negative whole number"),
+    ],
+)
 def test_bad_cli_arguments_are_one_sentence_before_anything_is_written(tmp_path, capsys, argv, sentence):
     code = experiments.main([*argv, "--results-dir", str(tmp_path), "--models-dir", str(tmp_path)])
     error = capsys.readouterr().err
@@ -228,8 +385,17 @@ def test_bad_cli_arguments_are_one_sentence_before_anything_is_written(tmp_path,
 def test_a_rerun_without_resume_keeps_the_interrupted_runs_rows(tmp_path, capsys):
     checkpoint = tmp_path / ".certify_mnist-gaussian-0.25.partial.jsonl"
     checkpoint.write_text('{"n": 10}\n{"index": 0}\n')
-    code = experiments.main(["certify", "--name", "mnist-gaussian-0.25", "--results-dir", str(tmp_path),
-                             "--data-dir", str(tmp_path)])
+    code = experiments.main(
+        [
+            "certify",
+            "--name",
+            "mnist-gaussian-0.25",
+            "--results-dir",
+            str(tmp_path),
+            "--data-dir",
+            str(tmp_path),
+        ]
+    )
     assert code == 2 and "--resume" in capsys.readouterr().err
     assert checkpoint.read_text() == '{"n": 10}\n{"index": 0}\n'
 
@@ -237,9 +403,25 @@ def test_a_rerun_without_resume_keeps_the_interrupted_runs_rows(tmp_path, capsys
 def test_a_recipe_study_trains_on_the_rest_and_measures_on_the_held_out_images(tiny_data, tmp_path, capsys):
     study = tmp_path / "study"
     common = ["--data-dir", str(tiny_data), "--device", "cpu"]
-    assert experiments.main(["train", "--name", "mnist-standard", "--epochs", "1", "--holdout", "50",
-                             "--recipe", '{"architecture": {"width": 4}, "lr": 0.05}',
-                             "--models-dir", str(study), *common]) == 0
+    assert (
+        experiments.main(
+            [
+                "train",
+                "--name",
+                "mnist-standard",
+                "--epochs",
+                "1",
+                "--holdout",
+                "50",
+                "--recipe",
+                '{"architecture": {"width": 4}, "lr": 0.05}',
+                "--models-dir",
+                str(study),
+                *common,
+            ]
+        )
+        == 0
+    )
     entry = zoo.entry("mnist-standard", study)
     assert entry["train_examples"] == 250 and entry["test_examples"] == 50
     assert "held out" in entry["evaluated_on"]
@@ -248,16 +430,22 @@ def test_a_recipe_study_trains_on_the_rest_and_measures_on_the_held_out_images(t
     assert "--holdout 50" in entry["command"] and "--recipe" in entry["command"]
     capsys.readouterr()
     # Refused in one sentence each: a study into the shipped zoo, a bad override, a holdout too large.
-    for argv, words in ((["--holdout", "50"], "not a shipped model"),
-                        (["--holdout", "300", "--models-dir", str(study)], "--holdout must be between"),
-                        (["--recipe", "[1]", "--models-dir", str(study)], "JSON object"),
-                        (["--recipe", '{"noise": null}', "--models-dir", str(study)], "cannot set noise"),
-                        (["--recipe", '{"epochs": "12"}', "--models-dir", str(study)], "whole number"),
-                        (["--recipe", '{"lr": -1}', "--models-dir", str(study)], "lr must be a number > 0"),
-                        (["--recipe", '{"architecture": {"blocks": [3, 3, 3]}}', "--models-dir", str(study)],
-                         "does not build and run on mnist"),
-                        (["--recipe", '{"architecture": {"kind": "cifar_resnet"}}', "--models-dir", str(study)],
-                         "not one for mnist")):
+    for argv, words in (
+        (["--holdout", "50"], "not a shipped model"),
+        (["--holdout", "300", "--models-dir", str(study)], "--holdout must be between"),
+        (["--recipe", "[1]", "--models-dir", str(study)], "JSON object"),
+        (["--recipe", '{"noise": null}', "--models-dir", str(study)], "cannot set noise"),
+        (["--recipe", '{"epochs": "12"}', "--models-dir", str(study)], "whole number"),
+        (["--recipe", '{"lr": -1}', "--models-dir", str(study)], "lr must be a number > 0"),
+        (
+            ["--recipe", '{"architecture": {"blocks": [3, 3, 3]}}', "--models-dir", str(study)],
+            "does not build and run on mnist",
+        ),
+        (
+            ["--recipe", '{"architecture": {"kind": "cifar_resnet"}}', "--models-dir", str(study)],
+            "not one for mnist",
+        ),
+    ):
         assert experiments.main(["train", "--name", "mnist-standard", "--epochs", "1", *argv, *common]) != 0
         err = capsys.readouterr().err
         assert words in err and "Traceback" not in err, (argv, err)
@@ -268,52 +456,71 @@ def test_default_checkpoints_are_kept_apart_per_command():
 
     def folder(*argv):
         args = parser.parse_args(list(argv))
-        return runs._checkpointing(args.name, list(argv), resume=args.resume,
-                                   checkpoint_dir=args.checkpoint_dir)["checkpoint_dir"]
+        return runs._checkpointing(
+            args.name, list(argv), resume=args.resume, checkpoint_dir=args.checkpoint_dir
+        )["checkpoint_dir"]
 
     shipping = folder("train", "--name", "mnist-standard", "--resume")
     assert shipping.name.startswith("mnist-standard-")
-    assert folder("train", "--name", "mnist-standard", "--resume") == shipping, "the same command resumes its own"
-    assert folder("train", "--name", "mnist-standard", "--resume", "--holdout", "50", "--models-dir", "x") != shipping
+    assert folder("train", "--name", "mnist-standard", "--resume") == shipping, (
+        "the same command resumes its own"
+    )
+    assert (
+        folder("train", "--name", "mnist-standard", "--resume", "--holdout", "50", "--models-dir", "x")
+        != shipping
+    )
     assert folder("train", "--name", "mnist-standard", "--resume", "--seed", "1") != shipping
     assert folder("train", "--name", "mnist-standard", "--checkpoint-dir", "mine") == runs.Path("mine")
 
 
-@pytest.mark.parametrize("extra,sentence", [
-    (["--every", str(10**18)], "--every 1000000000000000000 is beyond what a run can use"),
-    (["--n", str(10**12)], "--n 1000000000000 is beyond what a run can use"),
-    (["--batch-size", str(10**9)], "--batch-size 1000000000 is beyond what a run can use"),
-    (["--batch-size", "9000000"], "GiB of noisy copies at once"),
-    (["--tag", "../up"], "A result tag is"),
-])
+@pytest.mark.parametrize(
+    "extra,sentence",
+    [
+        (["--every", str(10**18)], "--every 1000000000000000000 is beyond what a run can use"),
+        (["--n", str(10**12)], "--n 1000000000000 is beyond what a run can use"),
+        (["--batch-size", str(10**9)], "--batch-size 1000000000 is beyond what a run can use"),
+        (["--batch-size", "9000000"], "GiB of noisy copies at once"),
+        (["--tag", "../up"], "A result tag is"),
+    ],
+)
 def test_certify_counts_beyond_any_run_are_one_sentence_and_leave_no_file(trained, capsys, extra, sentence):
     _, results_dir, common = trained
     before = sorted(path.name for path in results_dir.iterdir())
-    assert experiments.main(["certify", "--name", "mnist-gaussian-0.25", "--limit", "1", "--overwrite", *common,
-                             *extra]) == 2
+    assert (
+        experiments.main(
+            ["certify", "--name", "mnist-gaussian-0.25", "--limit", "1", "--overwrite", *common, *extra]
+        )
+        == 2
+    )
     error = capsys.readouterr().err
     assert sentence in error and "Traceback" not in error and len(error.strip().splitlines()) == 1
-    assert sorted(path.name for path in results_dir.iterdir()) == before      # no stale checkpoint
+    assert sorted(path.name for path in results_dir.iterdir()) == before  # no stale checkpoint
 
 
 def test_certify_refuses_a_name_that_leaves_the_results_folder(trained, capsys):
     _, results_dir, common = trained
     assert experiments.main(["certify", "--name", "../../escaped", *common]) == 2
     assert "is not a model name" in capsys.readouterr().err
-    assert not list(results_dir.parent.parent.glob("*escaped*")) and not list(results_dir.parent.glob("*escaped*"))
+    assert not list(results_dir.parent.parent.glob("*escaped*")) and not list(
+        results_dir.parent.glob("*escaped*")
+    )
 
 
 def test_a_data_folder_without_the_split_or_with_no_images_is_named(tmp_path, capsys, trained):
     import numpy as np
 
     _, _, common = trained
-    rest = common[2:]                                    # common starts with --data-dir and its folder
+    rest = common[2:]  # common starts with --data-dir and its folder
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert experiments.main(["certify", "--name", "mnist-gaussian-0.25", "--data-dir", str(empty), *rest]) == 2
+    assert (
+        experiments.main(["certify", "--name", "mnist-gaussian-0.25", "--data-dir", str(empty), *rest]) == 2
+    )
     assert f"not found in {empty}" in capsys.readouterr().err
     np.savez(empty / "mnist_test.npz", x=np.zeros((0, 28, 28), np.uint8), y=np.zeros(0, np.uint8))
-    assert experiments.main(["certify", "--name", "mnist-gaussian-0.25", "--data-dir", str(empty), *rest]) == 2
+    assert (
+        experiments.main(["certify", "--name", "mnist-gaussian-0.25", "--data-dir", str(empty), *rest]) == 2
+    )
     assert "holds no images" in capsys.readouterr().err
 
 
@@ -326,8 +533,9 @@ def test_the_library_runs_write_what_the_cli_writes(trained, tmp_path):
     library = runs.certify("mnist-gaussian-0.25", results_dir=tmp_path / "library", **folders, **settings)
     recorded = results.read("certify", "mnist-gaussian-0.25", tmp_path / "library")
     assert recorded["rows"] == library["rows"]
-    assert recorded["command"] == runs.equivalent_command(runs.certify, name="mnist-gaussian-0.25",
-                                                          results_dir=tmp_path / "library", **folders, **settings)
+    assert recorded["command"] == runs.equivalent_command(
+        runs.certify, name="mnist-gaussian-0.25", results_dir=tmp_path / "library", **folders, **settings
+    )
     argv = recorded["command"].split()[3:]
     assert argv[:3] == ["certify", "--name", "mnist-gaussian-0.25"] and "--batch-size" in argv
     typed = [str(tmp_path / "cli") if item == str(tmp_path / "library") else item for item in argv]
@@ -336,17 +544,25 @@ def test_the_library_runs_write_what_the_cli_writes(trained, tmp_path):
 
     def drawn(rows):
         return [{key: value for key, value in row.items() if key != "seconds"} for row in rows]
+
     assert drawn(cli["rows"]) == drawn(library["rows"])
     assert cli["command"] == "python -m core.experiments " + " ".join(typed)
     assert runs.tradeoff("mnist", results_dir=tmp_path / "cli")["rows"][0]["model"] == "mnist-gaussian-0.25"
     assert results.read("tradeoff", "mnist", tmp_path / "cli")["command"] == (
-        f"python -m core.experiments tradeoff --dataset mnist --results-dir {tmp_path / 'cli'}")
+        f"python -m core.experiments tradeoff --dataset mnist --results-dir {tmp_path / 'cli'}"
+    )
 
 
-@pytest.mark.parametrize("command,required", [
-    ("train", ["--name", "mnist-standard"]), ("evaluate", ["--name", "mnist-standard"]),
-    ("certify", ["--name", "mnist-gaussian-0.25"]), ("tradeoff", ["--dataset", "mnist"]),
-    ("talk-table", ["--dataset", "mnist"])])
+@pytest.mark.parametrize(
+    "command,required",
+    [
+        ("train", ["--name", "mnist-standard"]),
+        ("evaluate", ["--name", "mnist-standard"]),
+        ("certify", ["--name", "mnist-gaussian-0.25"]),
+        ("tradeoff", ["--dataset", "mnist"]),
+        ("talk-table", ["--dataset", "mnist"]),
+    ],
+)
 def test_every_keyword_of_a_run_is_an_option_of_its_sub_command(command, required):
     """The CLI hands every parsed option to the core.runs function of the same name: none is left at the
     library's default behind the user's back, and the defaults agree."""
@@ -380,7 +596,9 @@ def test_no_ui_module_builds_an_argv_for_core_experiments():
     for path in sorted(ui.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
-                offenders += [f"{path.name}: import {a.name}" for a in node.names if a.name == "core.experiments"]
+                offenders += [
+                    f"{path.name}: import {a.name}" for a in node.names if a.name == "core.experiments"
+                ]
             elif isinstance(node, ast.ImportFrom):
                 names = [a.name for a in node.names]
                 if node.module == "core.experiments" or (node.module == "core" and "experiments" in names):

@@ -3,9 +3,9 @@
 References: exact probabilities Φ(margin / (σ‖w‖)) of a linear classifier under Gaussian noise
 (scipy), orthogonal maps (isometries), and a model trained on two 2-D blobs.
 """
+
 import math
 
-from tests.core import linear_reference
 import pytest
 import torch
 from torch import nn
@@ -13,7 +13,7 @@ from torch import nn
 from core import geometry, models, training
 from core.device import make_generator
 from core.noise import make as make_noise
-
+from tests.core import linear_reference
 
 W = torch.tensor([1.0, 2.0])  # class 1 iff w·x + c > 0
 C = -1.5
@@ -44,10 +44,13 @@ def trained():
 
 # --------------------------------------------------------------------------- grids and regions
 
+
 def test_grid_is_row_major_with_xy_indexing():
     xx, yy, points = geometry.grid((0.0, 2.0, -1.0, 1.0), resolution=5)
     assert xx.shape == yy.shape == (5, 5) and points.shape == (25, 2)
-    assert torch.allclose(xx[0], torch.linspace(0, 2, 5)) and torch.allclose(yy[:, 0], torch.linspace(-1, 1, 5))
+    assert torch.allclose(xx[0], torch.linspace(0, 2, 5)) and torch.allclose(
+        yy[:, 0], torch.linspace(-1, 1, 5)
+    )
     assert torch.equal(points[7], torch.stack([xx[1, 2], yy[1, 2]]))
     assert all(torch.equal(a, b) for a, b in zip(geometry.grid((0, 1), 4), geometry.grid((0, 1, 0, 1), 4)))
 
@@ -67,8 +70,9 @@ def test_decision_regions_are_softmax_probabilities_on_the_grid():
 
 def test_smoothed_regions_match_the_exact_gaussian_vote_probabilities():
     model, sigma, num = linear_classifier(), 0.3, 2000
-    regions = geometry.smoothed_decision_regions(model, noise=make_noise("gaussian", sigma), num=num,
-                                                 resolution=7, seed=1, soft=False)
+    regions = geometry.smoothed_decision_regions(
+        model, noise=make_noise("gaussian", sigma), num=num, resolution=7, seed=1, soft=False
+    )
     points = torch.stack([regions.xx.reshape(-1), regions.yy.reshape(-1)], dim=1)
     exact = exact_probability_of_class_1(points, sigma)
     estimate = regions.probs[..., 1].reshape(-1).double().numpy()
@@ -90,6 +94,7 @@ def test_soft_smoothed_regions_are_deterministic_and_cost_is_bounded():
 
 # --------------------------------------------------------------------------- attack paths
 
+
 @pytest.mark.parametrize("norm", ["l2", "linf"])
 def test_attack_path_stays_in_the_ball_and_crosses_the_boundary(trained, norm):
     model, x, y = trained
@@ -98,7 +103,7 @@ def test_attack_path_stays_in_the_ball_and_crosses_the_boundary(trained, norm):
     eps, steps = 0.6, 25
     path = geometry.attack_path(model, point, label, eps=eps, steps=steps, norm=norm)
     assert path.shape == (steps + 1, 2)
-    assert torch.equal(path[0], point)                      # no random start: x⁰ = x
+    assert torch.equal(path[0], point)  # no random start: x⁰ = x
     distance = (path - point).norm(dim=1) if norm == "l2" else (path - point).abs().amax(dim=1)
     assert (distance <= eps + 1e-6).all()
     assert ((path >= 0) & (path <= 1)).all()
@@ -106,7 +111,7 @@ def test_attack_path_stays_in_the_ball_and_crosses_the_boundary(trained, norm):
         assert int(model(path[-1:]).argmax()) != label
     small = geometry.attack_path(model, point, label, eps=0.02, steps=5, norm=norm)
     with torch.no_grad():
-        assert int(model(small[-1:]).argmax()) == label     # a tiny ball stays on the right side
+        assert int(model(small[-1:]).argmax()) == label  # a tiny ball stays on the right side
 
 
 def test_attack_path_random_start_depends_only_on_the_seed(trained):
@@ -120,6 +125,7 @@ def test_attack_path_random_start_depends_only_on_the_seed(trained):
 
 # --------------------------------------------------------------------------- stretching distances
 
+
 def test_an_orthogonal_map_preserves_every_distance():
     q, _ = torch.linalg.qr(torch.randn(6, 6, generator=make_generator(0)))
     isometry = nn.Linear(6, 6)
@@ -130,8 +136,11 @@ def test_an_orthogonal_map_preserves_every_distance():
     assert ratios.shape == (4, 50)
     assert torch.allclose(ratios, torch.ones(4, 50), atol=1e-5)
     # A callable works too: 3·Q stretches every distance by exactly 3.
-    assert torch.allclose(geometry.stretch_ratios(lambda z: 3 * isometry(z), x, radius=0.1, num=20),
-                          torch.full((4, 20), 3.0), atol=1e-4)
+    assert torch.allclose(
+        geometry.stretch_ratios(lambda z: 3 * isometry(z), x, radius=0.1, num=20),
+        torch.full((4, 20), 3.0),
+        atol=1e-4,
+    )
 
 
 def test_linf_perturbations_are_measured_in_linf():
@@ -146,7 +155,9 @@ def test_the_identity_on_the_linf_square_is_not_ratio_one_in_2d():
     """On the ℓ∞ sphere of R² the ratio is ‖τ‖₂/‖τ‖∞ = √(1 + t²), t = min/max of two |Gaussians|; t has the
     law P(t ≤ u) = (4/π) arctan u, so the median ratio is √(1 + tan²(π/8)) = 1/cos(π/8) ≈ 1.082 and the
     maximum √2 — the reference the scene draws, not 1."""
-    ratios = geometry.stretch_ratios(nn.Identity(), torch.full((1, 2), 0.5), radius=0.1, num=20_000, norm="linf")
+    ratios = geometry.stretch_ratios(
+        nn.Identity(), torch.full((1, 2), 0.5), radius=0.1, num=20_000, norm="linf"
+    )
     assert float(ratios.median()) == pytest.approx(1 / math.cos(math.pi / 8), abs=0.01)
     assert float(ratios.max()) == pytest.approx(math.sqrt(2), abs=0.005) and float(ratios.min()) >= 1 - 1e-5
     l2 = geometry.stretch_ratios(nn.Identity(), torch.full((1, 2), 0.5), radius=0.1, num=1000, norm="l2")
@@ -190,7 +201,9 @@ def test_noisy_regions_average_the_passes_softmax_by_hand():
 def test_noisy_regions_of_a_hidden_noise_layer_are_the_mean_of_its_passes():
     base = models.feed_forward(2, [8], 2, seed=0).eval()
     noise = make_noise("gaussian", 0.5)
-    regions = geometry.noisy_decision_regions(models.inject_noise(base, 1, noise, seed=3), num=4, resolution=6)
+    regions = geometry.noisy_decision_regions(
+        models.inject_noise(base, 1, noise, seed=3), num=4, resolution=6
+    )
     again = models.inject_noise(base, 1, noise, seed=3)
     passes = [geometry.decision_regions(again, resolution=6).probs for _ in range(4)]
     assert torch.allclose(regions.probs, torch.stack(passes).mean(0))
@@ -200,6 +213,7 @@ def test_noisy_regions_of_a_hidden_noise_layer_are_the_mean_of_its_passes():
 
 
 # --------------------------------------------------------------------------- noise
+
 
 def test_noise_cloud_is_deterministic_given_the_seed():
     x, noise = torch.tensor([0.4, 0.6]), make_noise("gaussian", 0.1)
@@ -214,8 +228,9 @@ def test_noise_cloud_is_deterministic_given_the_seed():
 def test_class_distribution_estimates_the_vote_probabilities():
     model, sigma, num = linear_classifier(), 0.25, 4000
     point = torch.tensor([0.6, 0.5])
-    frequencies = geometry.class_distribution(model, point, noise=make_noise("gaussian", sigma), num=num,
-                                              batch_size=1000, seed=0)
+    frequencies = geometry.class_distribution(
+        model, point, noise=make_noise("gaussian", sigma), num=num, batch_size=1000, seed=0
+    )
     exact = float(exact_probability_of_class_1(point[None], sigma)[0])
     assert frequencies.sum().item() == pytest.approx(1.0)
     assert frequencies[1].item() == pytest.approx(exact, abs=4.5 * math.sqrt(exact * (1 - exact) / num))
@@ -235,6 +250,7 @@ def test_total_variation_by_hand_and_as_the_largest_set_difference():
 
 # --------------------------------------------------------------------------- approximation and sweeps
 
+
 @pytest.mark.parametrize("name", ["sine", "bump"])
 def test_universal_approximation_error_falls_with_width(name):
     result = geometry.universal_approximation(name, widths=[1, 4, 16, 64], steps=500, seed=0)
@@ -252,8 +268,9 @@ def test_width_depth_sweep_a_hidden_layer_fits_xor_where_a_linear_model_cannot()
     generator = make_generator(0)
     x = torch.rand(300, 2, generator=generator)
     y = ((x[:, 0] > 0.5) ^ (x[:, 1] > 0.5)).long()  # XOR of the quadrants: not linearly separable
-    rows = geometry.width_depth_sweep(x[:200], y[:200], x[200:], y[200:], widths=[32], depths=[0, 1],
-                                      epochs=40, seed=0)
+    rows = geometry.width_depth_sweep(
+        x[:200], y[:200], x[200:], y[200:], widths=[32], depths=[0, 1], epochs=40, seed=0
+    )
     linear, hidden = rows
     assert (linear["depth"], hidden["depth"]) == (0, 1)
     assert linear["parameters"] == 2 * 2 + 2 and hidden["parameters"] == (2 * 32 + 32) + (32 * 2 + 2)
@@ -261,15 +278,25 @@ def test_width_depth_sweep_a_hidden_layer_fits_xor_where_a_linear_model_cannot()
     assert hidden["test_acc"] > 0.8
 
 
-@pytest.mark.parametrize("call", [
-    lambda: geometry.grid((1, 0, 0, 1)),
-    lambda: geometry.decision_regions(linear_classifier(), resolution=0),
-    lambda: geometry.stretch_ratios(nn.Identity(), torch.zeros(2, 2), radius=0.0, num=3),
-    lambda: geometry.stretch_ratios(nn.Identity(), torch.zeros(2, 2), radius=0.1, num=3, norm="l1"),
-    lambda: geometry.attack_path(linear_classifier(), torch.zeros(2), 0, eps=-1.0),
-    lambda: geometry.width_depth_sweep(torch.zeros(2, 2), torch.zeros(2, dtype=torch.long), torch.zeros(2, 2),
-                                       torch.zeros(2, dtype=torch.long), widths=[], depths=[1], epochs=1),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: geometry.grid((1, 0, 0, 1)),
+        lambda: geometry.decision_regions(linear_classifier(), resolution=0),
+        lambda: geometry.stretch_ratios(nn.Identity(), torch.zeros(2, 2), radius=0.0, num=3),
+        lambda: geometry.stretch_ratios(nn.Identity(), torch.zeros(2, 2), radius=0.1, num=3, norm="l1"),
+        lambda: geometry.attack_path(linear_classifier(), torch.zeros(2), 0, eps=-1.0),
+        lambda: geometry.width_depth_sweep(
+            torch.zeros(2, 2),
+            torch.zeros(2, dtype=torch.long),
+            torch.zeros(2, 2),
+            torch.zeros(2, dtype=torch.long),
+            widths=[],
+            depths=[1],
+            epochs=1,
+        ),
+    ],
+)
 def test_bad_arguments_raise_value_error(call):
     with pytest.raises(ValueError):
         call()

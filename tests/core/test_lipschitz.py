@@ -7,30 +7,40 @@ from core import lipschitz, models
 def _conv_matrix(conv, shape):
     n = int(torch.tensor(shape).prod())
     basis = torch.eye(n, dtype=torch.float64).view(n, *shape)
-    out = torch.nn.functional.conv2d(basis, conv.weight.detach().double(), None, conv.stride, conv.padding,
-                                     conv.dilation, conv.groups)
+    out = torch.nn.functional.conv2d(
+        basis, conv.weight.detach().double(), None, conv.stride, conv.padding, conv.dilation, conv.groups
+    )
     return out.reshape(n, -1).T
 
 
 # (in, out, kernel, stride, padding, dilation, groups, input side)
-CONVS = [(2, 3, 3, 1, 1, 1, 1, 6), (3, 4, 3, 2, 1, 1, 1, 7), (2, 2, 5, 1, 2, 1, 1, 5), (4, 4, 3, 1, 0, 1, 2, 6),
-         (1, 3, 3, 1, 2, 2, 1, 5), (3, 2, 1, 1, 0, 1, 1, 4), (2, 5, 3, 1, 1, 1, 1, 2)]
+CONVS = [
+    (2, 3, 3, 1, 1, 1, 1, 6),
+    (3, 4, 3, 2, 1, 1, 1, 7),
+    (2, 2, 5, 1, 2, 1, 1, 5),
+    (4, 4, 3, 1, 0, 1, 2, 6),
+    (1, 3, 3, 1, 2, 2, 1, 5),
+    (3, 2, 1, 1, 0, 1, 1, 4),
+    (2, 5, 3, 1, 1, 1, 1, 2),
+]
 
 
 @pytest.mark.parametrize("c_in,c_out,kernel,stride,padding,dilation,groups,side", CONVS)
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_conv_bound_is_never_below_the_exact_operator_norm(c_in, c_out, kernel, stride, padding, dilation,
-                                                            groups, side, seed):
+def test_conv_bound_is_never_below_the_exact_operator_norm(
+    c_in, c_out, kernel, stride, padding, dilation, groups, side, seed
+):
     generator = torch.Generator().manual_seed(seed)
-    conv = torch.nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=padding, dilation=dilation, groups=groups,
-                           bias=False)
+    conv = torch.nn.Conv2d(
+        c_in, c_out, kernel, stride=stride, padding=padding, dilation=dilation, groups=groups, bias=False
+    )
     with torch.no_grad():
         conv.weight.copy_(torch.randn(conv.weight.shape, generator=generator))
         exact = float(torch.linalg.matrix_norm(_conv_matrix(conv, (c_in, side, side)), ord=2))
     bound = lipschitz.spectral_norm_conv(conv, (c_in, side, side))
-    assert exact <= bound * (1 + 1e-9)          # sound, whatever the layer
+    assert exact <= bound * (1 + 1e-9)  # sound, whatever the layer
     if stride == 1 and side >= 6:
-        assert bound <= exact * 1.35            # and not far off on ordinary layers
+        assert bound <= exact * 1.35  # and not far off on ordinary layers
 
 
 def test_bound_is_never_exceeded_by_observed_ratios():
@@ -58,6 +68,7 @@ def test_linear_network_bound_is_the_product_of_spectral_norms():
 
 # --- residual blocks, pooling and refusals (issue 21) ---------------------------------------------
 
+
 def _randomise_batchnorms(module, seed):
     """Batch norms as after training (γ, β and running statistics away from 1 and 0), so that they matter."""
     generator = torch.Generator().manual_seed(seed)
@@ -75,10 +86,10 @@ def _block(c_in, c_out, stride, *, zero_residual=False, linear=False, seed=0):
     block = models.BasicBlock(c_in, c_out, stride=stride)
     models.initialise([block], seed)
     _randomise_batchnorms(block, seed)
-    if zero_residual:                       # "zero-init" residual: the branch's last BN has γ = 0
+    if zero_residual:  # "zero-init" residual: the branch's last BN has γ = 0
         with torch.no_grad():
             block.residual[4].weight.zero_()
-    if linear:                              # the linearised branch: no inner ReLU
+    if linear:  # the linearised branch: no inner ReLU
         block.residual[2] = torch.nn.Identity()
     return block.eval()
 
@@ -87,7 +98,9 @@ def _measured_stretch(f, shape, *, pairs=8, steps=40, seed=0):
     """max ‖f(x) − f(y)‖ / ‖x − y‖ found by gradient ascent from random pairs (a lower bound on Lip₂ f)."""
     generator = torch.Generator().manual_seed(seed)
     x = torch.randn((pairs, *shape), generator=generator, dtype=torch.float64).requires_grad_()
-    y = (x.detach() + 0.1 * torch.randn((pairs, *shape), generator=generator, dtype=torch.float64)).requires_grad_()
+    y = (
+        x.detach() + 0.1 * torch.randn((pairs, *shape), generator=generator, dtype=torch.float64)
+    ).requires_grad_()
     optimiser = torch.optim.Adam([x, y], lr=0.05)
     best = 0.0
     for _ in range(steps):
@@ -101,8 +114,10 @@ def _measured_stretch(f, shape, *, pairs=8, steps=40, seed=0):
 
 def _exact_norm(f, shape):
     """σ_max of the Jacobian of an affine map f at 0: its exact ℓ2 operator norm."""
-    jacobian = torch.autograd.functional.jacobian(lambda z: f(z.view(1, *shape)).flatten(),
-                                                  torch.zeros(int(torch.tensor(shape).prod()), dtype=torch.float64))
+    jacobian = torch.autograd.functional.jacobian(
+        lambda z: f(z.view(1, *shape)).flatten(),
+        torch.zeros(int(torch.tensor(shape).prod()), dtype=torch.float64),
+    )
     return float(torch.linalg.matrix_norm(jacobian, ord=2))
 
 
@@ -118,7 +133,7 @@ def test_linearised_residual_block_bound_is_never_below_its_exact_norm(c_in, c_o
     exact = _exact_norm(lambda z: block.residual(z) + block.shortcut(z), shape)
     bound = lipschitz.lipschitz_upper_bound(models.Layered([block]), 1, shape)
     assert exact <= bound * (1 + 1e-9)
-    if zero:     # r = 0: the bound is the shortcut's norm, which is exact (1, or σ_max(diag(s)W) for a 1×1 conv)
+    if zero:  # r = 0: the bound is the shortcut's norm, which is exact (1, or σ_max(diag(s)W) for a 1×1 conv)
         assert bound == pytest.approx(exact, rel=1e-9)
 
 
@@ -129,18 +144,24 @@ def test_residual_block_bound_is_never_below_the_measured_stretch(c_in, c_out, s
     bound = lipschitz.lipschitz_upper_bound(models.Layered([block]), 1, shape)
     measured = _measured_stretch(block, shape)
     assert measured <= bound
-    if zero:     # the shortcut alone stretches distances: a product over the branch's leaves gave ≈ 0 here
+    if zero:  # the shortcut alone stretches distances: a product over the branch's leaves gave ≈ 0 here
         assert measured >= 0.5 * bound
 
 
 def test_downsampling_block_is_bounded_through_its_shortcut():
-    block, shape = _block(4, 8, 2), (4, 8, 8)       # used to raise: the shortcut's conv got the branch's output
-    residual, shortcut = (lipschitz.lipschitz_upper_bound(models.Layered([branch]), 1, shape)
-                          for branch in (block.residual, block.shortcut))
-    assert lipschitz.lipschitz_upper_bound(models.Layered([block]), 1, shape) == pytest.approx(residual + shortcut)
+    block, shape = _block(4, 8, 2), (4, 8, 8)  # used to raise: the shortcut's conv got the branch's output
+    residual, shortcut = (
+        lipschitz.lipschitz_upper_bound(models.Layered([branch]), 1, shape)
+        for branch in (block.residual, block.shortcut)
+    )
+    assert lipschitz.lipschitz_upper_bound(models.Layered([block]), 1, shape) == pytest.approx(
+        residual + shortcut
+    )
     norm = block.shortcut[1]
     scales = norm.weight.detach() / torch.sqrt(norm.running_var + norm.eps)
-    expected = float(torch.linalg.matrix_norm(scales[:, None] * block.shortcut[0].weight.detach()[:, :, 0, 0], ord=2))
+    expected = float(
+        torch.linalg.matrix_norm(scales[:, None] * block.shortcut[0].weight.detach()[:, :, 0, 0], ord=2)
+    )
     assert shortcut == pytest.approx(expected, rel=1e-6)
 
 
@@ -171,10 +192,15 @@ def test_adaptive_average_pool_bound_is_its_exact_norm(output, side):
 
 
 # (pool, input side, exact Lip₂): an input shared by m windows, raised alone, moves m outputs.
-MAX_POOLS = [(torch.nn.MaxPool2d(2), 6, 1.0), (torch.nn.MaxPool2d(3, stride=1, padding=1), 5, 3.0),
-             (torch.nn.MaxPool2d((1, 3), stride=1), 5, 3 ** 0.5), (torch.nn.MaxPool2d(2, stride=1, dilation=2), 6, 2.0),
-             (torch.nn.MaxPool2d(3, stride=2, ceil_mode=True), 6, 2.0),
-             (torch.nn.AdaptiveMaxPool2d(1), 4, 1.0), (torch.nn.AdaptiveMaxPool2d(3), 4, 2.0)]
+MAX_POOLS = [
+    (torch.nn.MaxPool2d(2), 6, 1.0),
+    (torch.nn.MaxPool2d(3, stride=1, padding=1), 5, 3.0),
+    (torch.nn.MaxPool2d((1, 3), stride=1), 5, 3**0.5),
+    (torch.nn.MaxPool2d(2, stride=1, dilation=2), 6, 2.0),
+    (torch.nn.MaxPool2d(3, stride=2, ceil_mode=True), 6, 2.0),
+    (torch.nn.AdaptiveMaxPool2d(1), 4, 1.0),
+    (torch.nn.AdaptiveMaxPool2d(3), 4, 2.0),
+]
 
 
 @pytest.mark.parametrize("pool,side,exact", MAX_POOLS)
@@ -182,7 +208,7 @@ def test_max_pool_bound_is_attained_by_raising_one_input(pool, side, exact):
     shape = (1, side, side)
     bound = lipschitz.lipschitz_upper_bound(models.Layered([pool]), 1, shape)
     bumps = torch.eye(side * side, dtype=torch.float64).view(-1, *shape)
-    attained = float(pool(bumps).flatten(1).norm(dim=1).max())     # ‖pool(e_i) − pool(0)‖ / ‖e_i‖
+    attained = float(pool(bumps).flatten(1).norm(dim=1).max())  # ‖pool(e_i) − pool(0)‖ / ‖e_i‖
     assert bound == pytest.approx(exact) and attained == pytest.approx(exact)
     assert _measured_stretch(pool, shape) <= bound * (1 + 1e-9)
 
@@ -203,9 +229,16 @@ class _Reversed(torch.nn.Sequential):
         return z
 
 
-@pytest.mark.parametrize("module,name", [(torch.nn.Softplus(), "Softplus"), (_Doubled(), "_Doubled"),
-                                         (_Reversed(torch.nn.ReLU(), torch.nn.Linear(4, 4)), "_Reversed"),
-                                         (torch.nn.AvgPool2d(2), "AvgPool2d"), (torch.nn.Dropout(), "Dropout")])
+@pytest.mark.parametrize(
+    "module,name",
+    [
+        (torch.nn.Softplus(), "Softplus"),
+        (_Doubled(), "_Doubled"),
+        (_Reversed(torch.nn.ReLU(), torch.nn.Linear(4, 4)), "_Reversed"),
+        (torch.nn.AvgPool2d(2), "AvgPool2d"),
+        (torch.nn.Dropout(), "Dropout"),
+    ],
+)
 def test_unsupported_modules_are_refused_in_one_sentence(module, name):
     model = models.Layered([torch.nn.Sequential(torch.nn.Identity(), module)]).eval()
     with pytest.raises(ValueError) as caught:
@@ -216,7 +249,7 @@ def test_unsupported_modules_are_refused_in_one_sentence(module, name):
 
 
 def test_training_mode_batch_norm_and_wrong_shapes_are_refused_without_touching_the_model():
-    model = models.cifar_resnet(width=2, seed=0)          # training mode: BN would use batch statistics
+    model = models.cifar_resnet(width=2, seed=0)  # training mode: BN would use batch statistics
     before = model.layers[0][2].running_mean.clone()
     with pytest.raises(ValueError, match="model.eval()"):
         lipschitz.lipschitz_upper_bound(model, 1, (3, 32, 32))

@@ -10,6 +10,7 @@ from core.device import make_generator
 
 class _Gaussian:
     """Minimal noise object (name/scale/sample) so these tests do not depend on core.noise."""
+
     name, scale, params = "gaussian", 0.5, {}
 
     def sample(self, shape, *, generator, device):
@@ -39,8 +40,13 @@ def test_same_seed_same_weights_and_global_rng_untouched():
     assert not torch.equal(next(a.parameters()), next(c.parameters()))
 
 
-@pytest.mark.parametrize("builder,shape", [(models.mnist_cnn, (2, 1, 28, 28)),
-                                           (lambda seed=0: models.cifar_cnn(width=8, seed=seed), (2, 3, 32, 32))])
+@pytest.mark.parametrize(
+    "builder,shape",
+    [
+        (models.mnist_cnn, (2, 1, 28, 28)),
+        (lambda seed=0: models.cifar_cnn(width=8, seed=seed), (2, 3, 32, 32)),
+    ],
+)
 def test_cnns_map_images_to_ten_logits(builder, shape):
     model = builder(seed=0).eval()
     assert model(torch.rand(shape)).shape == (2, 10)

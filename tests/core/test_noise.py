@@ -8,8 +8,13 @@ import torch
 from core import noise as noise_module
 from core.device import make_generator
 
-NOISE_CASES = [("gaussian", 0.25, {}), ("laplace", 0.5, {}), ("uniform", 0.3, {}),
-               ("generalized_normal", 0.4, {}), ("generalized_normal", 0.4, {"beta": 0.8})]
+NOISE_CASES = [
+    ("gaussian", 0.25, {}),
+    ("laplace", 0.5, {}),
+    ("uniform", 0.3, {}),
+    ("generalized_normal", 0.4, {}),
+    ("generalized_normal", 0.4, {"beta": 0.8}),
+]
 REFERENCE = {
     "gaussian": lambda scale, kw: scipy.stats.norm(scale=scale),
     "laplace": lambda scale, kw: scipy.stats.laplace(scale=scale),
@@ -93,7 +98,7 @@ def test_certified_norms_labels_and_equality():
     assert noise_module.make("gaussian", 0.25).certified_norm == "l2"
     assert noise_module.make("laplace", 0.25).certified_norm == "l1"
     assert noise_module.make("uniform", 0.25).certified_norm == "l1"
-    assert noise_module.make("generalized_normal", 0.25).certified_norm == "l1"           # β = 1.5 ≥ 1
+    assert noise_module.make("generalized_normal", 0.25).certified_norm == "l1"  # β = 1.5 ≥ 1
     assert noise_module.make("generalized_normal", 0.25, beta=0.8).certified_norm is None  # no ℓ1 certificate
     assert noise_module.make("gaussian", 0.25).label == "Gaussian σ=0.25"
     assert repr(noise_module.make("uniform", 0.5)) == "Uniform λ=0.5"
@@ -111,17 +116,20 @@ def test_pdf_integrates_to_one():
         assert np.trapezoid(noise.pdf(t), t) == pytest.approx(1.0, abs=1e-3)
 
 
-@pytest.mark.parametrize("call,match", [
-    (lambda: noise_module.make("cauchy", 1.0), "gaussian, laplace, uniform, generalized_normal"),
-    (lambda: noise_module.make("gaussian", 0.0), "positive"),
-    (lambda: noise_module.make("gaussian", -1.0), "positive"),
-    (lambda: noise_module.make("laplace", float("nan")), "positive"),
-    (lambda: noise_module.make("gaussian", 1.0, beta=2.0), "does not take beta"),
-    (lambda: noise_module.make("generalized_normal", 1.0, beta=0.0), "beta"),
-    (lambda: noise_module.scale_for_std("gaussian", 0.0), "std"),
-    (lambda: noise_module.scale_for_std("pink", 1.0), "Unknown noise"),
-    (lambda: noise_module.make("gaussian", 1.0).sample((2,), generator=None, device="cpu"), "Generator"),
-])
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda: noise_module.make("cauchy", 1.0), "gaussian, laplace, uniform, generalized_normal"),
+        (lambda: noise_module.make("gaussian", 0.0), "positive"),
+        (lambda: noise_module.make("gaussian", -1.0), "positive"),
+        (lambda: noise_module.make("laplace", float("nan")), "positive"),
+        (lambda: noise_module.make("gaussian", 1.0, beta=2.0), "does not take beta"),
+        (lambda: noise_module.make("generalized_normal", 1.0, beta=0.0), "beta"),
+        (lambda: noise_module.scale_for_std("gaussian", 0.0), "std"),
+        (lambda: noise_module.scale_for_std("pink", 1.0), "Unknown noise"),
+        (lambda: noise_module.make("gaussian", 1.0).sample((2,), generator=None, device="cpu"), "Generator"),
+    ],
+)
 def test_bad_input_raises_value_error(call, match):
     with pytest.raises(ValueError, match=match):
         call()

@@ -1,4 +1,5 @@
 """core.seeds: named streams derived from one demo seed."""
+
 import pytest
 import torch
 
@@ -9,7 +10,7 @@ def test_streams_are_stable_distinct_and_independent_of_order():
     assert stream_seed(3, "noise") == stream_seed(3, "noise")
     assert len({stream_seed(seed, name) for seed in (0, 1, 2) for name in ("data", "init", "noise")}) == 9
     first = torch.rand(4, generator=stream_generator(5, "attack"))
-    torch.rand(100, generator=stream_generator(5, "noise"))   # another stream drawn in between
+    torch.rand(100, generator=stream_generator(5, "noise"))  # another stream drawn in between
     assert torch.equal(first, torch.rand(4, generator=stream_generator(5, "attack")))
 
 

@@ -1,15 +1,16 @@
 """The talk's table for randomized models: EOT attacks and scoring on separate named streams, scored by the
 vote of many noisy passes (core.evaluation), and the `talk-table` command (tiny data, no ../shared)."""
+
 import json
 
 import pytest
 import torch
-from tests.core.fake_mnist import write_mnist_npz
 
 from core import attacks, evaluation, experiments, models, results, smoothing, zoo
 from core.device import make_generator
 from core.noise import make as make_noise
 from core.seeds import stream_generator
+from tests.core.fake_mnist import write_mnist_npz
 
 NOISE = make_noise("gaussian", 0.5)
 
@@ -38,7 +39,7 @@ def hand_count(base, x, votes, generator):
 def per_example_hand_count(base, x, votes, seed=0):
     """hand_count of each point alone, its draws from its own scoring generator (seed + index)."""
     generators = evaluation.example_generators(seed, evaluation.SCORE_STREAM, range(len(x)))
-    return torch.cat([hand_count(base, x[i:i + 1], votes, g) for i, g in enumerate(generators)])
+    return torch.cat([hand_count(base, x[i : i + 1], votes, g) for i, g in enumerate(generators)])
 
 
 def test_vote_counts_equal_a_hand_count_of_the_draws():
@@ -58,7 +59,7 @@ def test_vote_predictions_take_the_majority_and_abstain_on_ties():
     counts = torch.tensor([[3, 3, 0], [1, 4, 1], [0, 0, 5], [2, 2, 2]])
     assert evaluation.vote_predictions(counts).tolist() == [smoothing.ABSTAIN, 1, 2, smoothing.ABSTAIN]
     rows = [{"label": 0, "natural_predict": smoothing.ABSTAIN, "pgd_predict": 0, "cw_predict": 0}]
-    assert evaluation.table_from_rows(rows)["natural"] == 0          # an abstention counts as wrong
+    assert evaluation.table_from_rows(rows)["natural"] == 0  # an abstention counts as wrong
     with pytest.raises(ValueError):
         evaluation.vote_predictions(torch.zeros(3))
 
@@ -105,7 +106,9 @@ def test_vote_scored_table_is_a_hand_count_and_the_eot_attack_stays_in_its_ball(
     base, model = noisy_toy()
     x, y = points()
     calls = _recording_pgd(monkeypatch)
-    table = evaluation.robustness_table(model, x, y, eps=0.15, pgd_steps=4, cw_steps=4, eot=3, votes=25, seed=0)
+    table = evaluation.robustness_table(
+        model, x, y, eps=0.15, pgd_steps=4, cw_steps=4, eot=3, votes=25, seed=0
+    )
     natural = per_example_hand_count(base, x, 25)
     predicted = evaluation.vote_predictions(natural)
     assert table["natural"] == (predicted == y).double().mean().item()
@@ -122,14 +125,23 @@ def test_vote_scored_table_is_a_hand_count_and_the_eot_attack_stays_in_its_ball(
 
 # --------------------------------------------------------------------------- the command
 
+
 @pytest.fixture(scope="module")
 def tiny_zoo(tmp_path_factory):
     """A one-epoch mnist-gaussian-0.25 and mnist-standard trained on 300 shifted gallery digits."""
     folder = write_mnist_npz(tmp_path_factory.mktemp("npz"), train=300, test=40, seed=0)
     models_dir = tmp_path_factory.mktemp("models")
     results_dir = tmp_path_factory.mktemp("results")
-    common = ["--data-dir", str(folder), "--models-dir", str(models_dir), "--results-dir", str(results_dir),
-              "--device", "cpu"]
+    common = [
+        "--data-dir",
+        str(folder),
+        "--models-dir",
+        str(models_dir),
+        "--results-dir",
+        str(results_dir),
+        "--device",
+        "cpu",
+    ]
     for name in ("mnist-gaussian-0.25", "mnist-standard"):
         assert experiments.main(["train", "--name", name, "--epochs", "1", *common]) == 0
     return models_dir, results_dir, common
@@ -137,22 +149,39 @@ def tiny_zoo(tmp_path_factory):
 
 def test_talk_table_command_writes_a_schema_valid_file(tiny_zoo):
     models_dir, results_dir, common = tiny_zoo
-    argv = ["talk-table", "--dataset", "mnist", "--every", "10", "--limit", "4", "--eot", "2", "--votes", "9",
-            *common]
+    argv = [
+        "talk-table",
+        "--dataset",
+        "mnist",
+        "--every",
+        "10",
+        "--limit",
+        "4",
+        "--eot",
+        "2",
+        "--votes",
+        "9",
+        *common,
+    ]
     assert experiments.main(argv) == 0
     shipped = results.read("talk_table", "mnist", results_dir)
     assert shipped["command"] == "python -m core.experiments " + " ".join(argv)
     assert (shipped["eot"], shipped["votes"], shipped["examples"], shipped["eps"]) == (2, 9, 4, 0.3)
-    [row] = shipped["models"]            # the default: every noise-trained model of the dataset
+    [row] = shipped["models"]  # the default: every noise-trained model of the dataset
     assert row["model"] == "mnist-gaussian-0.25"
     assert row["model_sha256"] == zoo.entry("mnist-gaussian-0.25", models_dir)["sha256"]
     assert row["table"]["rows"] and row["pgd"] == evaluation.table_from_rows(row["table"]["rows"])["pgd"]
-    assert all(0 <= example[f"{c}_label_votes"] <= 9 for example in row["table"]["rows"] for c in ("natural", "pgd", "cw"))
+    assert all(
+        0 <= example[f"{c}_label_votes"] <= 9
+        for example in row["table"]["rows"]
+        for c in ("natural", "pgd", "cw")
+    )
     assert json.loads(results.path("talk_table", "mnist", results_dir).read_text())["kind"] == "talk_table"
 
 
-@pytest.mark.parametrize("change", [["--votes", "0"], ["--models", "mnist-standard"], ["--dataset", "digits"],
-                                    ["--votes", "5"]])
+@pytest.mark.parametrize(
+    "change", [["--votes", "0"], ["--models", "mnist-standard"], ["--dataset", "digits"], ["--votes", "5"]]
+)
 def test_talk_table_refuses_bad_arguments_in_one_sentence(tiny_zoo, change, capsys):
     _, results_dir, common = tiny_zoo
     settings = ["--every", "10", "--limit", "4", "--eot", "2", "--votes", "9"]
@@ -160,7 +189,7 @@ def test_talk_table_refuses_bad_arguments_in_one_sentence(tiny_zoo, change, caps
         assert experiments.main(["talk-table", "--dataset", "mnist", *settings, *common]) == 0
     capsys.readouterr()
     assert experiments.main(["talk-table", "--dataset", "mnist", *settings, *common, *change]) == 2
-    assert capsys.readouterr().err.count("\n") == 1     # --votes 5 would replace the 9-vote file: refused
+    assert capsys.readouterr().err.count("\n") == 1  # --votes 5 would replace the 9-vote file: refused
 
 
 def test_accuracy_curves_attack_and_score_a_randomized_model_on_separate_streams(monkeypatch):
@@ -185,4 +214,4 @@ def test_accuracy_curves_attack_and_score_a_randomized_model_on_separate_streams
     assert (attacked_first[0] - x).abs().max() <= 0.2 + 1e-6
     assert 0 <= first[1] <= 1
     _, fresh = noisy_toy()
-    assert torch.equal(model(x), fresh(x))          # the model's own noise generator was never drawn from
+    assert torch.equal(model(x), fresh(x))  # the model's own noise generator was never drawn from

@@ -1,4 +1,5 @@
 """core.toys: one place that splits, trains, freezes and ships the toy networks."""
+
 import torch
 
 from core import toys
@@ -8,19 +9,19 @@ TINY = toys.ToySpec(points=60, hidden=(8,), epochs=3, seed=1)
 
 def test_model_is_frozen_shared_and_deterministic(tmp_path):
     first = toys.model(TINY, toys_dir=tmp_path)
-    assert first is toys.model(TINY, toys_dir=tmp_path)          # shared in memory
+    assert first is toys.model(TINY, toys_dir=tmp_path)  # shared in memory
     assert not any(p.requires_grad for p in first.parameters()) and not first.training
     retrained, history = toys.train(TINY)
     assert len(history) >= TINY.epochs
     for a, b in zip(first.state_dict().values(), retrained.state_dict().values()):
-        assert torch.equal(a, b)                                 # same spec, same weights
+        assert torch.equal(a, b)  # same spec, same weights
 
 
 def test_shipped_weights_are_used_only_when_their_sha256_matches(tmp_path):
     record = toys.ship(TINY, tmp_path)
     assert record["sha256"] and toys.shipped(TINY, tmp_path) is not None
     path = tmp_path / f"{TINY.key()}.safetensors"
-    path.write_bytes(path.read_bytes()[:-4] + b"\0\0\0\0")      # corrupted: refused, retrained instead
+    path.write_bytes(path.read_bytes()[:-4] + b"\0\0\0\0")  # corrupted: refused, retrained instead
     assert toys.shipped(TINY, tmp_path) is None
 
 
@@ -40,14 +41,20 @@ def test_a_model_first_asked_for_in_inference_mode_still_supports_attacks(tmp_pa
     with torch.inference_mode():
         model = toys.model(spec, toys_dir=tmp_path)
     x = torch.rand(3, 2, requires_grad=True)
-    model(x).sum().backward()               # autograd works: no inference tensors were cached
+    model(x).sum().backward()  # autograd works: no inference tensors were cached
     assert x.grad is not None
 
 
 # Issue 24: the scenes whose pages open with toy networks of the sidebar's seed, and so advertise every seed of
 # toys.SHIPPED_SEEDS as fast (a seed change trains nothing).
-FAST_SCENES = ("p02_composition", "p06_adversarial_training", "p07_noise_injection", "p08_decision_distribution",
-               "p10_tradeoff", "p11_take_home")
+FAST_SCENES = (
+    "p02_composition",
+    "p06_adversarial_training",
+    "p07_noise_injection",
+    "p08_decision_distribution",
+    "p10_tradeoff",
+    "p11_take_home",
+)
 
 
 def _module(url_path):
@@ -70,8 +77,10 @@ def test_every_fast_seed_has_the_toys_its_pages_open_with_shipped():
             for spec in opening:
                 assert spec in declared, f"{url_path}: {spec} is not in SHIPPED_TOYS"
                 assert manifest.get(spec.key(), {}).get("spec", {}).get("seed") == seed, (url_path, spec)
-                assert toys.shipped(spec) is not None, f"{url_path}: {spec.key()} is not shipped intact " \
-                                                       f"(run {toys.BUILD_COMMAND} --missing-only)"
+                assert toys.shipped(spec) is not None, (
+                    f"{url_path}: {spec.key()} is not shipped intact "
+                    f"(run {toys.BUILD_COMMAND} --missing-only)"
+                )
 
 
 def test_other_seeds_ship_only_what_the_pages_open_with():
@@ -80,7 +89,9 @@ def test_other_seeds_ship_only_what_the_pages_open_with():
         module = _module(url_path)
         later = [spec for spec in module.SHIPPED_TOYS if spec.seed != 0]
         assert all(spec.seed in toys.SHIPPED_SEEDS for spec in later), url_path
-        assert set(later) == {spec for seed in toys.SHIPPED_SEEDS[1:] for spec in module.opening_toys(seed)}, url_path
+        assert set(later) == {
+            spec for seed in toys.SHIPPED_SEEDS[1:] for spec in module.opening_toys(seed)
+        }, url_path
 
 
 def test_build_can_be_limited_to_some_scenes():
@@ -90,6 +101,6 @@ def test_build_can_be_limited_to_some_scenes():
 
     assert toys.declared_specs(["p07_noise_injection"]) == noise_injection.SHIPPED_TOYS
     assert set(toys.declared_specs()) >= set(toys.declared_specs(list(FAST_SCENES)))
-    with pytest.raises(SystemExit) as refused:      # checked before anything is trained or written
+    with pytest.raises(SystemExit) as refused:  # checked before anything is trained or written
         toys.main(["build", "--scene", "p99_nothing"])
     assert refused.value.code == 2

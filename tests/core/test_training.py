@@ -35,11 +35,19 @@ def test_erm_lowers_the_empirical_risk_and_is_reproducible(loss):
     for _ in range(2):
         model = models.feed_forward(2, [16], 2, seed=0)
         before = training.empirical_risk(model, x, y, loss=loss)
-        result = training.train(model, x, y, epochs=15, x_test=x[:50], y_test=y[:50], loss=loss,
-                                 lr=0.05, batch_size=32, seed=1)
+        result = training.train(
+            model, x, y, epochs=15, x_test=x[:50], y_test=y[:50], loss=loss, lr=0.05, batch_size=32, seed=1
+        )
         assert result.history[-1]["train_loss"] < before
         assert result.history[-1]["train_acc"] > 0.95
-        assert set(result.history[-1]) >= {"epoch", "step", "train_loss", "train_acc", "test_loss", "test_acc"}
+        assert set(result.history[-1]) >= {
+            "epoch",
+            "step",
+            "train_loss",
+            "train_acc",
+            "test_loss",
+            "test_acc",
+        }
         histories.append([row["train_loss"] for row in result.history])
     assert histories[0] == histories[1]
 
@@ -67,8 +75,14 @@ def test_noise_augmented_and_adversarial_training_run():
     noisy = training.train(models.feed_forward(2, [16], 2), x, y, epochs=5, lr=0.05, noise=Gaussian())
     assert noisy.history[-1]["train_acc"] > 0.9
     for kind in ("fgsm_rs", "pgd"):
-        result = training.train(models.feed_forward(2, [16], 2), x, y, epochs=5, lr=0.05,
-                                adversarial={"kind": kind, "eps": 0.05, "step": 0.02, "steps": 3})
+        result = training.train(
+            models.feed_forward(2, [16], 2),
+            x,
+            y,
+            epochs=5,
+            lr=0.05,
+            adversarial={"kind": kind, "eps": 0.05, "step": 0.02, "steps": 3},
+        )
         assert result.history[-1]["train_acc"] > 0.9 and result.wall_time_s > 0
 
 
@@ -84,8 +98,16 @@ def test_crop_flip_keeps_shape_and_pixels():
 
 def test_onecycle_schedule_warms_up_and_decays():
     x, y = _blobs(n=100)
-    trainer = training.Trainer(models.feed_forward(2, [4], 2), x, y, optimizer="sgd", lr=0.5,
-                               batch_size=10, schedule="onecycle", epochs_planned=1)
+    trainer = training.Trainer(
+        models.feed_forward(2, [4], 2),
+        x,
+        y,
+        optimizer="sgd",
+        lr=0.5,
+        batch_size=10,
+        schedule="onecycle",
+        epochs_planned=1,
+    )
     rates = []
     for _ in range(10):
         rates.append(trainer._learning_rate())
@@ -101,8 +123,20 @@ def test_bf16_channels_last_training_learns_and_hands_back_a_float32_nchw_model(
     x = torch.rand(96, 3, 32, 32, generator=gen) * 0.5
     x[y == 1, 0] += 0.5  # class 1: a brighter red channel
     model = models.cifar_cnn(width=4, seed=0)
-    result = training.train(model, x, y, epochs=10, x_test=x, y_test=y, lr=0.05, batch_size=32, seed=0,
-                            optimizer="sgd", precision="bf16", channels_last=True)
+    result = training.train(
+        model,
+        x,
+        y,
+        epochs=10,
+        x_test=x,
+        y_test=y,
+        lr=0.05,
+        batch_size=32,
+        seed=0,
+        optimizer="sgd",
+        precision="bf16",
+        channels_last=True,
+    )
     assert result.history[-1]["train_acc"] > 0.9
     for parameter in model.parameters():
         assert parameter.dtype == torch.float32 and parameter.is_contiguous()
@@ -135,7 +169,7 @@ def test_adversarial_budget_warms_up_linearly_then_stays(monkeypatch, kind):
         return real_pgd(model, x, y, eps=eps, step=step, **kwargs)
 
     def spy_fgsm(model, x, y, *, eps, **kwargs):
-        seen.append((None, eps))          # FGSM-RS passes its step as the FGSM budget
+        seen.append((None, eps))  # FGSM-RS passes its step as the FGSM budget
         return real_fgsm(model, x, y, eps=eps, **kwargs)
 
     monkeypatch.setattr(attacks, "pgd", spy_pgd)
@@ -156,8 +190,12 @@ def test_adversarial_budget_warms_up_linearly_then_stays(monkeypatch, kind):
 def test_a_bad_eps_warmup_is_refused_in_one_sentence(warmup):
     x, y = _blobs(n=20)
     with pytest.raises(ValueError, match="eps_warmup_epochs"):
-        training.Trainer(models.feed_forward(2, [4], 2), x, y,
-                         adversarial={"kind": "pgd", "eps": 0.1, "eps_warmup_epochs": warmup})
+        training.Trainer(
+            models.feed_forward(2, [4], 2),
+            x,
+            y,
+            adversarial={"kind": "pgd", "eps": 0.1, "eps_warmup_epochs": warmup},
+        )
 
 
 def test_gradient_computations_count_the_forward_passes_of_a_step():
@@ -166,16 +204,22 @@ def test_gradient_computations_count_the_forward_passes_of_a_step():
     from core.experiments import recipe
 
     x, y = _blobs(n=16)
-    for adversarial, expected in ((None, 1), ({"kind": "pgd", "eps": 0.1, "step": 0.05, "steps": 3}, 4),
-                                  ({"kind": "pgd", "eps": 0.1}, 8), ({"kind": "fgsm_rs", "eps": 0.1}, 2)):
+    for adversarial, expected in (
+        (None, 1),
+        ({"kind": "pgd", "eps": 0.1, "step": 0.05, "steps": 3}, 4),
+        ({"kind": "pgd", "eps": 0.1}, 8),
+        ({"kind": "fgsm_rs", "eps": 0.1}, 2),
+    ):
         assert training.gradient_computations(adversarial) == expected
         model = models.feed_forward(2, [4], 2, seed=0)
         calls = []
         model.register_forward_hook(lambda module, inputs, output: calls.append(1))
         training.Trainer(model, x, y, batch_size=8, adversarial=adversarial).step()
         assert len(calls) == expected
-    assert [training.gradient_computations(recipe(name).get("adversarial")) for name in
-            ("mnist-standard", "mnist-adversarial", "cifar10-standard", "cifar10-adversarial")] == [1, 8, 1, 2]
+    assert [
+        training.gradient_computations(recipe(name).get("adversarial"))
+        for name in ("mnist-standard", "mnist-adversarial", "cifar10-standard", "cifar10-adversarial")
+    ] == [1, 8, 1, 2]
     with pytest.raises(ValueError, match="Unknown adversarial training kind"):
         training.gradient_computations({"kind": "free"})
 
@@ -196,7 +240,9 @@ def test_attack_bn_mode_sets_the_mode_the_attack_sees_and_the_running_statistics
     model = _bn_model()
     norm = next(module for module in model.modules() if isinstance(module, torch.nn.BatchNorm2d))
     seen = []
-    norm.register_forward_pre_hook(lambda module, inputs: seen.append((module.training, inputs[0].detach().clone())))
+    norm.register_forward_pre_hook(
+        lambda module, inputs: seen.append((module.training, inputs[0].detach().clone()))
+    )
     spec = {"kind": kind, "eps": 0.1, "step": 0.05, "steps": attack_passes, "attack_bn_mode": mode}
     trainer = training.Trainer(model, x, y, batch_size=8, optimizer="sgd", lr=0.01, adversarial=spec, seed=0)
     assert trainer.attack_bn_mode == mode
@@ -204,8 +250,8 @@ def test_attack_bn_mode_sets_the_mode_the_attack_sees_and_the_running_statistics
     assert [flag for flag, _ in seen] == [mode == "train"] * attack_passes + [True]
     assert model.training and all(module.training for module in model.modules())
     assert int(norm.num_batches_tracked) == (1 if mode == "eval" else 1 + attack_passes)
-    trained_on = seen[-1][1]                                    # the BN input of the training pass
-    one_update = 0.1 * trained_on.mean(dim=(0, 2, 3))          # momentum 0.1 from the initial mean 0
+    trained_on = seen[-1][1]  # the BN input of the training pass
+    one_update = 0.1 * trained_on.mean(dim=(0, 2, 3))  # momentum 0.1 from the initial mean 0
     variance = trained_on.var(dim=(0, 2, 3), unbiased=True)
     if mode == "eval":
         assert torch.allclose(norm.running_mean, one_update, atol=1e-6)
@@ -221,7 +267,10 @@ def test_attack_bn_mode_defaults_to_eval_and_the_shipped_recipes_keep_train():
     trainer = training.Trainer(models.feed_forward(2, [4], 2), x, y, adversarial={"kind": "pgd", "eps": 0.1})
     assert trainer.attack_bn_mode == training.DEFAULT_ATTACK_BN_MODE == "eval"
     assert training.Trainer(models.feed_forward(2, [4], 2), x, y).attack_bn_mode is None
-    for name in ("mnist-adversarial", "cifar10-adversarial"):     # trained by the code before the setting existed
+    for name in (
+        "mnist-adversarial",
+        "cifar10-adversarial",
+    ):  # trained by the code before the setting existed
         assert recipe(name)["adversarial"]["attack_bn_mode"] == training.LEGACY_ATTACK_BN_MODE == "train"
 
 
@@ -233,8 +282,14 @@ def test_a_bad_attack_bn_mode_is_refused_in_one_sentence(mode):
 
     x, y = _blobs(n=8)
     with pytest.raises(ValueError, match="attack_bn_mode") as error:
-        training.Trainer(models.feed_forward(2, [4], 2), x, y,
-                         adversarial={"kind": "pgd", "eps": 0.1, "attack_bn_mode": mode})
+        training.Trainer(
+            models.feed_forward(2, [4], 2),
+            x,
+            y,
+            adversarial={"kind": "pgd", "eps": 0.1, "attack_bn_mode": mode},
+        )
     assert len(re.findall(r"[.!?](?:\s|$)", str(error.value))) == 1
-    with pytest.raises(ValueError, match="attack_bn_mode"):   # a recipe study is refused before any training
-        override_recipe(recipe("mnist-adversarial"), '{"adversarial": {"attack_bn_mode": %s}}' % json.dumps(mode))
+    with pytest.raises(ValueError, match="attack_bn_mode"):  # a recipe study is refused before any training
+        override_recipe(
+            recipe("mnist-adversarial"), '{"adversarial": {"attack_bn_mode": %s}}' % json.dumps(mode)
+        )

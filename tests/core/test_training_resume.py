@@ -1,4 +1,5 @@
 """train(..., checkpoint_dir, resume=True): an interrupted run continues to the very same weights."""
+
 import json
 
 import pytest
@@ -22,22 +23,34 @@ def _stop_after(epoch):
     def callback(row):
         if row["kind"] == "epoch" and row["epoch"] == epoch:
             raise Interrupted
+
     return callback
 
 
 def _kwargs(**changes):
     x, y = _images()
     xt, yt = _images(16, seed=1)
-    kwargs = dict(x_test=xt, y_test=yt, epochs=3, optimizer="sgd", lr=0.2, batch_size=16, weight_decay=5e-4,
-                  schedule="onecycle", augment="crop_flip", noise=noise.make("gaussian", 0.25),
-                  label_smoothing=0.1, seed=3)
+    kwargs = dict(
+        x_test=xt,
+        y_test=yt,
+        epochs=3,
+        optimizer="sgd",
+        lr=0.2,
+        batch_size=16,
+        weight_decay=5e-4,
+        schedule="onecycle",
+        augment="crop_flip",
+        noise=noise.make("gaussian", 0.25),
+        label_smoothing=0.1,
+        seed=3,
+    )
     kwargs.update(changes)
     return x, y, kwargs
 
 
 def _model(layer_noise=False):
     model = models.cifar_cnn(width=2, seed=0)
-    if layer_noise:   # a noise layer inside the network owns a generator too
+    if layer_noise:  # a noise layer inside the network owns a generator too
         model = models.inject_noise(model, 1, noise.make("gaussian", 0.1), seed=5)
     return model
 
@@ -56,8 +69,15 @@ def test_resumed_run_ends_bitwise_identical_to_an_uninterrupted_one(tmp_path, la
     # A kill during epoch interrupt_after + 1: its steps ran, the callback dies before its checkpoint.
     first = _model(layer_noise)
     with pytest.raises(Interrupted):
-        training.train(first, x, y, checkpoint_dir=tmp_path, resume=True,
-                       callback=_stop_after(interrupt_after + 1), **kwargs)
+        training.train(
+            first,
+            x,
+            y,
+            checkpoint_dir=tmp_path,
+            resume=True,
+            callback=_stop_after(interrupt_after + 1),
+            **kwargs,
+        )
     checkpoint = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
     assert checkpoint["epoch"] == interrupt_after
 
@@ -77,19 +97,22 @@ def test_trainer_state_round_trips_optimiser_and_generators():
     kwargs.pop("epochs")
     a = training.Trainer(_model(True), x, y, **kwargs)
     a.step()
-    a.step()            # mid-epoch: the order and the cursor matter
+    a.step()  # mid-epoch: the order and the cursor matter
     b = training.Trainer(_model(True), x, y, **kwargs)
     b.load_state_dict(a.state_dict())
     for _ in range(3):
         assert a.step()["loss"] == b.step()["loss"]
     for name, state in a.optimizer.state_dict()["state"].items():
-        assert torch.equal(state["momentum_buffer"], b.optimizer.state_dict()["state"][name]["momentum_buffer"])
+        assert torch.equal(
+            state["momentum_buffer"], b.optimizer.state_dict()["state"][name]["momentum_buffer"]
+        )
     assert torch.equal(a.generator.get_state(), b.generator.get_state())
     assert torch.equal(a.order_generator.get_state(), b.order_generator.get_state())
 
 
-@pytest.mark.parametrize("change, word", [({"lr": 0.1}, "trainer"), ({"seed": 4}, "trainer"),
-                                          ({"epochs": 4}, "epochs")])
+@pytest.mark.parametrize(
+    "change, word", [({"lr": 0.1}, "trainer"), ({"seed": 4}, "trainer"), ({"epochs": 4}, "epochs")]
+)
 def test_a_checkpoint_of_other_arguments_is_refused(tmp_path, change, word):
     x, y, kwargs = _kwargs(epochs=1)
     training.train(_model(), x, y, checkpoint_dir=tmp_path, **kwargs)
@@ -104,7 +127,9 @@ def test_a_checkpoint_of_other_data_or_weights_is_refused(tmp_path):
     with pytest.raises(ValueError, match="train_sha256"):
         training.train(_model(), x[:-1], y[:-1], checkpoint_dir=tmp_path, resume=True, **kwargs)
     with pytest.raises(ValueError, match="initial_weights_sha256"):
-        training.train(models.cifar_cnn(width=2, seed=1), x, y, checkpoint_dir=tmp_path, resume=True, **kwargs)
+        training.train(
+            models.cifar_cnn(width=2, seed=1), x, y, checkpoint_dir=tmp_path, resume=True, **kwargs
+        )
 
 
 def test_a_corrupted_checkpoint_is_refused_in_one_sentence(tmp_path):
@@ -129,16 +154,30 @@ def test_resume_without_a_checkpoint_starts_afresh_and_needs_a_folder(tmp_path):
 def test_cli_train_resume_gives_the_uninterrupted_weights(tmp_path, monkeypatch):
     """python -m core.experiments train --resume on a tiny MNIST folder: interrupted after epoch 1, rerun
     with the same command, the shipped weights equal those of a run that was never interrupted."""
-    from tests.core.fake_mnist import write_mnist_npz
-
     from core import experiments, zoo
+    from tests.core.fake_mnist import write_mnist_npz
 
     data = write_mnist_npz(tmp_path, train=64, test=16, seed=0)
 
     def command(models_dir, *extra):
-        return ["train", "--name", "mnist-gaussian-0.25", "--epochs", "2", "--width", "2", "--data-dir", str(data),
-                "--models-dir", str(models_dir), "--results-dir", str(tmp_path / "results"), "--device", "cpu",
-                *extra]
+        return [
+            "train",
+            "--name",
+            "mnist-gaussian-0.25",
+            "--epochs",
+            "2",
+            "--width",
+            "2",
+            "--data-dir",
+            str(data),
+            "--models-dir",
+            str(models_dir),
+            "--results-dir",
+            str(tmp_path / "results"),
+            "--device",
+            "cpu",
+            *extra,
+        ]
 
     assert experiments.main(command(tmp_path / "straight")) == 0
     checkpoints = tmp_path / "checkpoints"
@@ -156,8 +195,12 @@ def test_cli_train_resume_gives_the_uninterrupted_weights(tmp_path, monkeypatch)
     # --resume forgotten: refused before any epoch, the interrupted run's checkpoint untouched.
     saved = (checkpoints / "checkpoint.pt").read_bytes()
     assert experiments.main(command(tmp_path / "forgot", "--checkpoint-dir", str(checkpoints))) == 2
-    assert (checkpoints / "checkpoint.pt").read_bytes() == saved and not (tmp_path / "forgot" / "manifest.json").exists()
-    assert experiments.main(command(tmp_path / "resumed", "--resume", "--checkpoint-dir", str(checkpoints))) == 0
+    assert (checkpoints / "checkpoint.pt").read_bytes() == saved and not (
+        tmp_path / "forgot" / "manifest.json"
+    ).exists()
+    assert (
+        experiments.main(command(tmp_path / "resumed", "--resume", "--checkpoint-dir", str(checkpoints))) == 0
+    )
     straight = zoo.load("mnist-gaussian-0.25", models_dir=tmp_path / "straight")
     resumed = zoo.load("mnist-gaussian-0.25", models_dir=tmp_path / "resumed")
     for (name, a), (_, b) in zip(straight.state_dict().items(), resumed.state_dict().items()):
@@ -165,5 +208,9 @@ def test_cli_train_resume_gives_the_uninterrupted_weights(tmp_path, monkeypatch)
     entry = json.loads((tmp_path / "resumed" / "manifest.json").read_text())["models"][0]
     assert "--resume" in entry["command"]
     # Another seed is another run: refused in one sentence (exit 2), nothing overwritten.
-    assert experiments.main(command(tmp_path / "resumed", "--resume", "--checkpoint-dir", str(checkpoints),
-                                    "--seed", "1")) == 2
+    assert (
+        experiments.main(
+            command(tmp_path / "resumed", "--resume", "--checkpoint-dir", str(checkpoints), "--seed", "1")
+        )
+        == 2
+    )

@@ -1,4 +1,5 @@
 """The shipped zoo: every manifest entry loads, matches its sha256, and classifies real images."""
+
 import json
 import shutil
 
@@ -74,13 +75,18 @@ def _copy_of_zoo(tmp_path, name):
     return record
 
 
-@pytest.mark.parametrize("manifest_text,sentence", [
-    ('{"models": [{"name": "a", "fi', "is not readable JSON"),
-    ('{"model": []}', "has no list of models"),
-    ('{"models": [{"name": "a", "sha256": "0", "architecture": {}}]}', "Entry 1 of .* lacks file"),
-    ('{"models": [{"name": "a", "file": "../../etc/passwd", "sha256": "0", "architecture": {}}]}',
-     "malformed name, file name"),
-])
+@pytest.mark.parametrize(
+    "manifest_text,sentence",
+    [
+        ('{"models": [{"name": "a", "fi', "is not readable JSON"),
+        ('{"model": []}', "has no list of models"),
+        ('{"models": [{"name": "a", "sha256": "0", "architecture": {}}]}', "Entry 1 of .* lacks file"),
+        (
+            '{"models": [{"name": "a", "file": "../../etc/passwd", "sha256": "0", "architecture": {}}]}',
+            "malformed name, file name",
+        ),
+    ],
+)
 def test_a_broken_manifest_gives_one_sentence_without_server_paths(tmp_path, manifest_text, sentence):
     (tmp_path / zoo.MANIFEST_NAME).write_text(manifest_text)
     with pytest.raises(zoo.ModelUnavailable, match=sentence) as caught:
@@ -181,14 +187,17 @@ def test_a_toy_file_that_is_a_fifo_is_retrained_not_waited_for(tmp_path):
     assert toys.shipped(spec, tmp_path) is None
 
 
-@pytest.mark.parametrize("change,sentence", [
-    (lambda e: e.pop("dataset"), "names no dataset"),
-    (lambda e: e["noise"].pop("scale"), "without a positive scale"),
-    (lambda e: e["noise"].update(scale="0.25"), "without a positive scale"),
-    (lambda e: e["noise"].update(scale=float("nan")), "without a positive scale"),
-    (lambda e: e["noise"].update(layer=-1), "layer is not a whole number"),
-    (lambda e: e.update(noise={"scale": 0.25}), "without a name"),
-])
+@pytest.mark.parametrize(
+    "change,sentence",
+    [
+        (lambda e: e.pop("dataset"), "names no dataset"),
+        (lambda e: e["noise"].pop("scale"), "without a positive scale"),
+        (lambda e: e["noise"].update(scale="0.25"), "without a positive scale"),
+        (lambda e: e["noise"].update(scale=float("nan")), "without a positive scale"),
+        (lambda e: e["noise"].update(layer=-1), "layer is not a whole number"),
+        (lambda e: e.update(noise={"scale": 0.25}), "without a name"),
+    ],
+)
 def test_an_entry_whose_dataset_or_noise_pages_cannot_use_is_one_sentence(tmp_path, change, sentence):
     """Pages read an entry's dataset and noise record (p08, p09 raised KeyError 'scale'): the manifest
     check refuses such an entry by name, without a server path."""

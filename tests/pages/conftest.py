@@ -3,6 +3,7 @@
 Every page test runs the whole app (app.py routes the pages with st.navigation) through Streamlit's
 AppTest, switches to its page and reads what the page shows.
 """
+
 from pathlib import Path
 
 import pandas  # noqa: F401 — imported here once: plotly imports it lazily inside AppTest script threads

@@ -4,6 +4,7 @@ The app runs from a copy of the project whose manifest or result files are broke
 never touched: other tests read them at the same time), in a subprocess, since core resolves assets/
 from where it is imported.
 """
+
 import json
 import shutil
 import subprocess
@@ -13,8 +14,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = ["p03_cat_to_dog", "p04_crafting_attacks", "p06_adversarial_training", "p07_noise_injection",
-         "p08_decision_distribution", "p09_certificate", "p10_tradeoff", "p11_take_home"]
+PAGES = [
+    "p03_cat_to_dog",
+    "p04_crafting_attacks",
+    "p06_adversarial_training",
+    "p07_noise_injection",
+    "p08_decision_distribution",
+    "p09_certificate",
+    "p10_tradeoff",
+    "p11_take_home",
+]
 
 PROBE = """
 import json, sys
@@ -38,18 +47,25 @@ def _project_copy(tmp_path: Path) -> Path:
     for name in ("app.py", "app_pages", "core", "ui", "assets", ".streamlit"):
         source = ROOT / name
         if source.is_dir():
-            shutil.copytree(source, copy / name, ignore=shutil.ignore_patterns("__pycache__", ".*.partial.jsonl"))
+            shutil.copytree(
+                source, copy / name, ignore=shutil.ignore_patterns("__pycache__", ".*.partial.jsonl")
+            )
         elif source.exists():
             shutil.copy(source, copy / name)
     return copy
 
 
 def _shown(copy: Path, pages: list[str]) -> dict:
-    run = subprocess.run([sys.executable, "-c", PROBE, str(copy), ",".join(pages)], capture_output=True,
-                         text=True, timeout=1200, cwd=copy)
+    run = subprocess.run(
+        [sys.executable, "-c", PROBE, str(copy), ",".join(pages)],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        cwd=copy,
+    )
     lines = [line for line in run.stdout.splitlines() if line.startswith("SHOWN")]
     assert lines, run.stdout[-2000:] + run.stderr[-2000:]
-    return json.loads(lines[-1][len("SHOWN"):])
+    return json.loads(lines[-1][len("SHOWN") :])
 
 
 @pytest.mark.slow
@@ -60,7 +76,7 @@ def test_a_manifest_entry_pages_cannot_use_is_one_sentence_on_every_page(tmp_pat
     manifest = json.loads(manifest_path.read_text())
     for entry in manifest["models"]:
         if entry["name"] == "cifar10-gaussian-0.25":
-            entry["noise"].pop("scale")          # p08 and p09 raised KeyError 'scale'
+            entry["noise"].pop("scale")  # p08 and p09 raised KeyError 'scale'
     manifest_path.write_text(json.dumps(manifest))
     results = copy / "assets" / "results"
     (results / "tradeoff_cifar10.json").write_text("{not json")
@@ -71,9 +87,13 @@ def test_a_manifest_entry_pages_cannot_use_is_one_sentence_on_every_page(tmp_pat
         assert not what["exceptions"], (page, what["exceptions"])
         assert what["errors"], page
         assert all("\n" not in error and str(tmp_path) not in error for error in what["errors"]), page
-    for page in ("p03_cat_to_dog", "p08_decision_distribution", "p09_certificate"):    # they list noise models
-        assert any("cifar10-gaussian-0.25" in error and "restore it" in error for error in shown[page]["errors"])
-    assert any("tradeoff_cifar10.json is not valid JSON" in error for error in shown["p10_tradeoff"]["errors"])
+    for page in ("p03_cat_to_dog", "p08_decision_distribution", "p09_certificate"):  # they list noise models
+        assert any(
+            "cifar10-gaussian-0.25" in error and "restore it" in error for error in shown[page]["errors"]
+        )
+    assert any(
+        "tradeoff_cifar10.json is not valid JSON" in error for error in shown["p10_tradeoff"]["errors"]
+    )
 
 
 @pytest.mark.slow

@@ -1,22 +1,34 @@
 """Home page: renders the talk's outline and links every scene."""
 
-SCENES = {"p01_erm_playground", "p02_composition", "p03_cat_to_dog", "p04_crafting_attacks",
-          "p05_geometry", "p06_adversarial_training", "p07_noise_injection",
-          "p08_decision_distribution", "p09_certificate", "p10_tradeoff", "p11_take_home"}
+SCENES = {
+    "p01_erm_playground",
+    "p02_composition",
+    "p03_cat_to_dog",
+    "p04_crafting_attacks",
+    "p05_geometry",
+    "p06_adversarial_training",
+    "p07_noise_injection",
+    "p08_decision_distribution",
+    "p09_certificate",
+    "p10_tradeoff",
+    "p11_take_home",
+}
 
 
 def test_home_outlines_the_talk_and_links_every_scene(open_page):
     at = open_page()
     assert not at.exception
     subheaders = [s.value for s in at.subheader]
-    for part in ("I. Supervised learning & neural networks", "II. Adversarial examples",
-                 "III. Defenses & randomization"):
+    for part in (
+        "I. Supervised learning & neural networks",
+        "II. Adversarial examples",
+        "III. Defenses & randomization",
+    ):
         assert part in subheaders
     linked = {link.proto.page for link in at.get("page_link")}
     assert SCENES | {"references"} <= linked
     text = " ".join(m.value for m in at.markdown)
     assert "?seed=" in text and "?presenter=1" in text
-
 
 
 def test_home_says_what_is_live_what_is_shipped_and_what_is_published(open_page):

@@ -1,6 +1,7 @@
 """Lecture mode through the whole app (AppTest): each scene's steps advance, go back and lead to the next
 page; a page reveals only the steps its ``?step=`` allows; a bad step gives one sentence; the room's
 guess is judged against the computed answer."""
+
 import re
 
 import pytest
@@ -22,7 +23,7 @@ def _open(page: str, step: int | str | None) -> AppTest:
     if step is not None:
         at.query_params["step"] = str(step)
     if page != HOME_PAGE:
-        at.switch_page(page)      # a link opened on this page
+        at.switch_page(page)  # a link opened on this page
     at.run()
     assert not at.exception
     return at
@@ -76,11 +77,11 @@ def test_a_scenes_steps_advance_go_back_and_lead_to_the_next_page(entry):
     at.query_params["step"] = str(count)
     at.run()
     _at_step(at, count, count)
-    _click(at, "lecture_next")                      # after the last step: the next page, first step
+    _click(at, "lecture_next")  # after the last step: the next page, first step
     following = plan.pages()[plan.pages().index(entry.page) + 1]
     _at_step(at, 1, len(plan.steps_of(following)))
     assert at.query_params["step"] in ("1", ["1"])
-    _click(at, "lecture_previous")                  # and back to this scene's last step
+    _click(at, "lecture_previous")  # and back to this scene's last step
     _at_step(at, count, count)
     assert at.title[0].value == entry.title
 
@@ -111,7 +112,7 @@ def test_a_bad_step_in_the_link_gives_one_sentence_and_the_page_shows_the_step_i
     assert len(warnings) == 1 and says in warnings[0] and warnings[0].endswith(".")
     shown = 1 if raw == "0" else count
     _at_step(at, shown, count)
-    assert at.query_params["step"] in (str(shown), [str(shown)])   # the link now says what is shown
+    assert at.query_params["step"] in (str(shown), [str(shown)])  # the link now says what is shown
 
 
 def test_without_a_step_the_whole_scene_is_shown():
@@ -134,7 +135,9 @@ def test_the_rooms_guess_is_judged_against_the_computed_answer(guess):
     shown = _reveals(at)
     assert len(shown) == 1
     # The same computation as the page's defaults, straight from core.
-    verdict = decision_distribution.verdict(decision_distribution.toy_scene(seed=0), decision_distribution.TOY_CLASSES)
+    verdict = decision_distribution.verdict(
+        decision_distribution.toy_scene(seed=0), decision_distribution.TOY_CLASSES
+    )
     assert (shown[0] in at.success) == verdict.correct[guess]
     assert (shown[0] in at.error) == (not verdict.correct[guess])
     assert decision_distribution.PREDICTION.choices[guess] in shown[0].value

@@ -5,9 +5,9 @@ epochs; Reset goes back to θ₀."""
 def test_erm_playground_reacts_to_width_dataset_and_step(open_page, metric):
     at = open_page("app_pages/p01_erm_playground.py")
     assert not at.exception
-    assert int(metric(at, "Epoch")) > 0          # trained at first paint
+    assert int(metric(at, "Epoch")) > 0  # trained at first paint
     risk = metric(at, "Empirical risk R̂(θ)")
-    assert f"= {risk}" in " ".join(l.value for l in at.latex)   # the objective shows the current number
+    assert f"= {risk}" in " ".join(l.value for l in at.latex)  # the objective shows the current number
     assert len(at.get("plotly_chart")) == 2
 
     at.select_slider(key="erm_width").set_value(64).run()
@@ -51,16 +51,18 @@ def test_a_link_replays_the_training_clicks_and_a_bad_history_gives_a_sentence(o
     at.radio(key="erm_step_unit").set_value("one mini-batch").run()
     at.button(key="erm_step").click().run()
     assert not at.exception
-    assert at.query_params["erm_run"] in ("e3.b1", ["e3.b1"])       # the address bar carries the clicks
+    assert at.query_params["erm_run"] in ("e3.b1", ["e3.b1"])  # the address bar carries the clicks
     shown = {label: metric(at, label) for label in ("Epoch", "Empirical risk R̂(θ)", "Held-out risk")}
 
     fresh = opened_with("e3.b1")
-    assert {label: metric(fresh, label) for label in shown} == shown      # same weights, same numbers
-    assert not [button for button in fresh.button if button.key == "erm_replay"]     # cheap: replayed at once
+    assert {label: metric(fresh, label) for label in shown} == shown  # same weights, same numbers
+    assert not [button for button in fresh.button if button.key == "erm_replay"]  # cheap: replayed at once
 
     bad = opened_with("e3.zz")
     assert any("not one this page wrote" in w.value for w in bad.warning)
-    assert metric(bad, "Epoch") == metric(open_page("app_pages/p01_erm_playground.py"), "Epoch")   # the opening
+    assert metric(bad, "Epoch") == metric(
+        open_page("app_pages/p01_erm_playground.py"), "Epoch"
+    )  # the opening
 
 
 def opened_with(**params):
@@ -84,26 +86,28 @@ def replay_buttons(at):
 def test_an_expensive_link_opens_at_the_trained_opening_with_a_replay_button(metric):
     from core.scenes import erm_playground as erm
 
-    at = opened_with(erm_depth="5", erm_width="128", erm_run="e2000")     # within every limit, beyond the budget
+    at = opened_with(erm_depth="5", erm_width="128", erm_run="e2000")  # within every limit, beyond the budget
     assert at.slider(key="erm_depth").value == 5 and at.select_slider(key="erm_width").value == 128
-    assert int(metric(at, "Epoch")) == erm.AUTO_EPOCHS                     # the trained opening, not trained on
+    assert int(metric(at, "Epoch")) == erm.AUTO_EPOCHS  # the trained opening, not trained on
     assert any("more than a link starts by itself" in info.value for info in at.info)
     [button] = replay_buttons(at)
     assert button.label.startswith("Replay this link's training: 2000 epochs, about ")
-    assert at.query_params["erm_run"] in ("e2000", ["e2000"])             # the link stays the link
+    assert at.query_params["erm_run"] in ("e2000", ["e2000"])  # the link stays the link
 
 
 def test_the_replay_button_trains_the_link_and_a_cheap_link_needs_none(metric, monkeypatch):
     from core.scenes import erm_playground as erm
 
     cheap = opened_with(erm_run="e3")
-    assert int(metric(cheap, "Epoch")) == erm.AUTO_EPOCHS + 3 and not replay_buttons(cheap)   # replayed at once
+    assert int(metric(cheap, "Epoch")) == erm.AUTO_EPOCHS + 3 and not replay_buttons(
+        cheap
+    )  # replayed at once
 
-    monkeypatch.setattr(erm, "REPLAY_BUDGET", 0)                           # every link is now beyond it
+    monkeypatch.setattr(erm, "REPLAY_BUDGET", 0)  # every link is now beyond it
     at = opened_with(erm_run="e3")
     assert int(metric(at, "Epoch")) == erm.AUTO_EPOCHS
     replay_buttons(at)[0].click().run()
     assert not at.exception
     assert int(metric(at, "Epoch")) == erm.AUTO_EPOCHS + 3 and not replay_buttons(at) and not at.info
     assert at.query_params["erm_run"] in ("e3", ["e3"])
-    assert metric(at, "Empirical risk R̂(θ)") == metric(cheap, "Empirical risk R̂(θ)")   # the same training
+    assert metric(at, "Empirical risk R̂(θ)") == metric(cheap, "Empirical risk R̂(θ)")  # the same training

@@ -1,5 +1,6 @@
 """Composition page: per-layer representations, width/depth sweep (quick, and the full one behind its
 button), universal approximation MSEs."""
+
 import pytest
 import torch
 
@@ -64,7 +65,7 @@ def test_the_theorem_sentence_follows_each_targets_measured_continuity(function)
     fact = composition.continuity(function)
     xs = torch.linspace(0.0, 1.0, 1_000_001, dtype=torch.float64)
     largest_step = float(geometry.TARGET_FUNCTIONS[function](xs).double().diff().abs().max())
-    assert fact.continuous == (largest_step < 1e-3)           # sine, bump: Lipschitz; step, sawtooth: jumps of 1
+    assert fact.continuous == (largest_step < 1e-3)  # sine, bump: Lipschitz; step, sawtooth: jumps of 1
     assert fact.continuous == (function in ("sine", "bump"))
     text = composition.theorem_text(fact)
     if fact.continuous:

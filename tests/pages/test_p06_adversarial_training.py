@@ -8,7 +8,7 @@ def test_adversarial_training_reacts_to_eps(open_page, percent):
     assert len(at.get("plotly_chart")) == 2
     standard_pgd = percent(at, "Standard · PGD-20")
     robust_pgd = percent(at, "Adversarial · PGD-20")
-    assert robust_pgd > standard_pgd                       # the point of adversarial training
+    assert robust_pgd > standard_pgd  # the point of adversarial training
     assert standard_pgd <= percent(at, "Standard · natural")
 
     at.select_slider(key="p06_eps").set_value(0.15).run()
@@ -16,7 +16,11 @@ def test_adversarial_training_reacts_to_eps(open_page, percent):
     assert percent(at, "Standard · PGD-20") < standard_pgd  # a larger ball breaks more points
 
     # The image table: a row per zoo model present (plus Madry et al.'s), one sentence per missing model.
-    zoo_metrics = [m for m in at.metric if m.label.endswith("-standard · PGD-20") or m.label.endswith("-adversarial · PGD-20")]
+    zoo_metrics = [
+        m
+        for m in at.metric
+        if m.label.endswith("-standard · PGD-20") or m.label.endswith("-adversarial · PGD-20")
+    ]
     if zoo_metrics:
         assert at.dataframe
     if len(zoo_metrics) < 2:
@@ -28,9 +32,9 @@ def test_other_seeds_run_the_gallery_attacks_only_at_the_click(open_page):
     at.sidebar.number_input(key="seed").set_value(3).run()
     assert not at.exception
     buttons = [b for b in at.button if b.key == "p06_gallery_button"]
-    if buttons:                                             # zoo models present: not computed before the click
+    if buttons:  # zoo models present: not computed before the click
         assert not [m for m in at.metric if m.label.endswith("-standard · PGD-20")]
-        assert at.dataframe                                 # the shipped and Madry et al.'s rows are still shown
+        assert at.dataframe  # the shipped and Madry et al.'s rows are still shown
 
 
 def test_the_price_shows_the_cost_measured_on_one_machine_and_the_batch_norm_mode(open_page):
@@ -49,7 +53,9 @@ def test_the_price_shows_the_cost_measured_on_one_machine_and_the_batch_norm_mod
     captions = " ".join(caption.value for caption in at.caption)
     assert "cifar10-adversarial ran its training attack with batch norm in train mode" in captions
     assert "Time ratio adversarial / standard" not in metrics
-    assert ("Zoo wall times, adversarial / standard (same device)" in metrics) == (result.time_ratio is not None)
+    assert ("Zoo wall times, adversarial / standard (same device)" in metrics) == (
+        result.time_ratio is not None
+    )
     if result.cost is None:
         assert any(result.cost_note in info.value for info in at.info)
         return

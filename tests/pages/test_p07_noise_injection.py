@@ -14,8 +14,11 @@ def test_noise_injection_reacts_to_scale_and_layer(open_page, metrics):
     # The game-theory reading: the non-adaptive and the adaptive (EOT) attacks, both labelled, with the
     # no-pure-equilibrium sentence computed from the image's numbers.
     labels = [m.label for m in at.metric]
-    assert ("Non-adaptive attack: draws wrong" in labels and any(label.startswith("Adaptive (EOT-") for label in labels)
-            and any("fixed draws" in c.value for c in at.caption)) or at.info
+    assert (
+        "Non-adaptive attack: draws wrong" in labels
+        and any(label.startswith("Adaptive (EOT-") for label in labels)
+        and any("fixed draws" in c.value for c in at.caption)
+    ) or at.info
     # Every running chart's band is a confidence sequence (all draw counts, all classes), and its caption says so.
     bands = [c.value for c in at.caption if c.value.startswith("Band: Robbins' mixture confidence sequence")]
     assert len(bands) == len(interval) and all("at every number of draws" in band for band in bands)
@@ -37,7 +40,9 @@ def test_noise_injection_reacts_to_scale_and_layer(open_page, metrics):
         caption = next(c.value for c in at.caption if "fixed draws f_k" in c.value)
         assert f"), {len(kept)} answer" in caption
         if kept:
-            most = max(sum(row[column] == "fooled" for column in kept) for _, row in table.iloc[1:].iterrows())
+            most = max(
+                sum(row[column] == "fooled" for column in kept) for _, row in table.iloc[1:].iterrows()
+            )
             assert f"the most one x'_j fools is {most}." in caption
         # The smoothing reading: F * p_ε at the input, the head in layer-i space after layer i.
         assert any(r"\int F(x + e)" in m.value for m in at.markdown)

@@ -1,5 +1,6 @@
 """Trade-off page: certified accuracy at r falls as r grows (same certificates), clean accuracy does not
 move; the bounds follow σ; the gallery button runs the image bounds (tiny settings here)."""
+
 import pytest
 import streamlit as st
 
@@ -23,8 +24,8 @@ def test_tradeoff_reacts_to_radius_and_sigma(open_page, metric, metrics):
     large_r = _tradeoff(metrics(at, "gaussian std"))
     assert large_r != small_r
     for (clean_a, certified_a), (clean_b, certified_b) in zip(small_r, large_r):
-        assert clean_a == clean_b                    # r only changes which certificates count
-        assert certified_b <= certified_a            # certified accuracy is non-increasing in r
+        assert clean_a == clean_b  # r only changes which certificates count
+        assert certified_b <= certified_a  # certified accuracy is non-increasing in r
     # the caption names the std with the most certified points, as computed
     best = scene.toy_tradeoff(seed=0, noises_chosen=("gaussian",), radius=0.2).facts[0].most_certified
     assert any(f"r = 0.20 at std {best[0]:g}" in caption.value for caption in at.caption)
@@ -49,11 +50,17 @@ def test_tradeoff_reacts_to_radius_and_sigma(open_page, metric, metrics):
 
 @pytest.fixture
 def tiny_image_settings(monkeypatch):
-    for name, value in {"IMAGE_EPS": (0.0, 0.5), "IMAGE_N0": 5, "IMAGE_N": 10, "IMAGE_VOTES": 5, "IMAGE_CHUNK": 10,
-                        "IMAGE_ATTACK": {"eps_max": 1.0, "search_steps": 1, "steps": 1, "draws": 1, "restarts": 1}}.items():
+    for name, value in {
+        "IMAGE_EPS": (0.0, 0.5),
+        "IMAGE_N0": 5,
+        "IMAGE_N": 10,
+        "IMAGE_VOTES": 5,
+        "IMAGE_CHUNK": 10,
+        "IMAGE_ATTACK": {"eps_max": 1.0, "search_steps": 1, "steps": 1, "draws": 1, "restarts": 1},
+    }.items():
         monkeypatch.setattr(scene, name, value)
     yield
-    scene._image_part.cache_clear()       # tiny results must not outlive the test
+    scene._image_part.cache_clear()  # tiny results must not outlive the test
     st.cache_data.clear()
 
 
@@ -64,4 +71,4 @@ def test_gallery_button_runs_the_image_bounds(open_page, metric, tiny_image_sett
     at.button(key="p10_run_images").click().run()
     assert not at.exception
     assert len(at.get("plotly_chart")) == before + 2
-    assert metric(at, "Certified at ε = 0.5").endswith("%")              # the image run's last budget
+    assert metric(at, "Certified at ε = 0.5").endswith("%")  # the image run's last budget

@@ -1,4 +1,5 @@
 """Take-home page: the talk's four messages, each with a live figure; ε and σ move the numbers shown."""
+
 from core.scenes import take_home
 
 
@@ -12,8 +13,9 @@ def test_take_home_shows_four_messages_and_the_sliders_move_its_numbers(open_pag
     limits = take_home.limits(0)
     argument, headline = limits.argument, limits.headline
     shown = metric(at, f"Certified at {argument.needed:.2f} (shipped)")
-    assert shown.startswith("not measured" if argument.measured is None
-                            else f"{argument.measured.certified_at_needed:.0%}")
+    assert shown.startswith(
+        "not measured" if argument.measured is None else f"{argument.measured.certified_at_needed:.0%}"
+    )
     label = f"Shipped: certified accuracy of {headline['model']} at r = {headline['radius']:g}"
     assert metric(at, label) == f"{headline['accuracy']:.0%}" and headline["radius"] <= headline["ceiling"]
     success = percent(at, "PGD success rate (toy)")
@@ -21,7 +23,7 @@ def test_take_home_shows_four_messages_and_the_sliders_move_its_numbers(open_pag
 
     at.select_slider(key="take_home_eps").set_value(0.02).run()
     assert not at.exception
-    assert percent(at, "PGD success rate (toy)") < success      # a smaller budget flips fewer points here
+    assert percent(at, "PGD success rate (toy)") < success  # a smaller budget flips fewer points here
 
     median = float(metric(at, "Median certified radius"))
     at.select_slider(key="take_home_sigma").set_value(0.2).run()

@@ -3,11 +3,13 @@
 A local CIFAR-10 test file is made from foolbox's 20 gallery images (no ../shared needed), so the
 panel's numbers can be checked against core on the very same images.
 """
+
 import numpy as np
 import pytest
 import torch
 
-from core import data, evaluation, noise as noises, smoothing, zoo
+from core import data, evaluation, smoothing, zoo
+from core import noise as noises
 from core.models import without_noise
 from core.scenes import certificate
 from ui import recompute
@@ -16,9 +18,13 @@ from ui import recompute
 # minutes on a busy 2-core CI machine. The tests check the numbers, never the speed.
 COMPUTE_TIMEOUT = 900
 
-pytestmark = [pytest.mark.skipif(not {"cifar10-standard", "cifar10-gaussian-0.25", "mnist-gaussian-0.25"} <= set(zoo.names()),
-                                 reason="needs the shipped CIFAR-10 models"),
-              pytest.mark.timeout(2 * COMPUTE_TIMEOUT)]
+pytestmark = [
+    pytest.mark.skipif(
+        not {"cifar10-standard", "cifar10-gaussian-0.25", "mnist-gaussian-0.25"} <= set(zoo.names()),
+        reason="needs the shipped CIFAR-10 models",
+    ),
+    pytest.mark.timeout(2 * COMPUTE_TIMEOUT),
+]
 
 
 def _write_npz(folder, images: torch.Tensor, labels: torch.Tensor, dataset: str = "cifar10") -> None:
@@ -40,6 +46,7 @@ def local_cifar(tmp_path, monkeypatch):
     def write(repeat: int):
         _write_npz(tmp_path, images.repeat_interleave(repeat, dim=0), labels.repeat_interleave(repeat))
         return images, labels
+
     return write
 
 
@@ -50,8 +57,11 @@ def local_mnist(tmp_path, monkeypatch):
     monkeypatch.setattr(recompute, "data_dirs", lambda: [tmp_path])
 
     def write(repeat: int):
-        _write_npz(tmp_path, images.repeat_interleave(repeat, dim=0), labels.repeat_interleave(repeat), "mnist")
+        _write_npz(
+            tmp_path, images.repeat_interleave(repeat, dim=0), labels.repeat_interleave(repeat), "mnist"
+        )
         return images, labels
+
     return write
 
 
@@ -95,15 +105,25 @@ def test_p09_recomputed_certificates_equal_core(open_page, local_mnist):
     shown = at.dataframe[-1].value["now (2 images, n = 1000)"].tolist()
 
     entry = zoo.entry("mnist-gaussian-0.25")
-    rows = evaluation.certify_dataset(without_noise(zoo.load("mnist-gaussian-0.25")), images[:2], labels[:2],
-                                      noise=noises.make("gaussian", entry["noise"]["scale"]), n0=100, n=1000,
-                                      alpha=0.001, batch_size=1000, seed=0)
+    rows = evaluation.certify_dataset(
+        without_noise(zoo.load("mnist-gaussian-0.25")),
+        images[:2],
+        labels[:2],
+        noise=noises.make("gaussian", entry["noise"]["scale"]),
+        n0=100,
+        n=1000,
+        alpha=0.001,
+        batch_size=1000,
+        seed=0,
+    )
     expected = evaluation.certified_accuracy_curve(rows, [0.0, 0.25, 0.5, 0.75, 1.0])
     assert shown == [f"{100 * a:.1f} %" for a in expected]
     # n = 1000 against the shipped n = 10 000: another experiment, compared within CERTIFY's statistics.
     assert [m for m in at.metric if m.label == "Rows agreeing within CERTIFY's statistics"]
-    assert any(c.value.startswith("Not like for like — ") and "n is 1000 here and 10000 shipped" in c.value
-               for c in at.caption)
+    assert any(
+        c.value.startswith("Not like for like — ") and "n is 1000 here and 10000 shipped" in c.value
+        for c in at.caption
+    )
 
 
 def _record(kind: str, counts, *, n=10_000, alpha=0.001, sigma=0.25) -> dict:
@@ -113,17 +133,37 @@ def _record(kind: str, counts, *, n=10_000, alpha=0.001, sigma=0.25) -> dict:
     rows = []
     for index, count in enumerate(counts):
         radius = float(smoothing.certified_radius(noise, smoothing.clopper_pearson_lower(count, n, alpha)))
-        rows.append({"index": index, "label": 3, "predict": 3, "radius": radius, "correct": 1, "seconds": 1.0})
-    how = {"cpu": {"device": "cpu (2 threads, x86_64)", "generator": "cpu", "fp32_kernels": "ieee"},
-           "cuda": {"device": "cuda (NVIDIA H100)", "generator": "cuda", "fp32_kernels": "ieee"},
-           "tf32": {"device": "cuda (NVIDIA H200)", "inference": {"device": "cuda", "precision": "fp32"}}}[kind]
+        rows.append(
+            {"index": index, "label": 3, "predict": 3, "radius": radius, "correct": 1, "seconds": 1.0}
+        )
+    how = {
+        "cpu": {"device": "cpu (2 threads, x86_64)", "generator": "cpu", "fp32_kernels": "ieee"},
+        "cuda": {"device": "cuda (NVIDIA H100)", "generator": "cuda", "fp32_kernels": "ieee"},
+        "tf32": {"device": "cuda (NVIDIA H200)", "inference": {"device": "cuda", "precision": "fp32"}},
+    }[kind]
     radii = [0.0, 0.25, 0.5, 0.75, 1.0]
-    return {"command": "python -m core.experiments certify --name cifar10-gaussian-0.25",
-            "model": "cifar10-gaussian-0.25", "model_sha256": "abc", "dataset": "cifar10", "noise": {"name": "gaussian", "scale": sigma, "layer": 0},
-            "norm": "l2", "n0": 100, "n": n, "alpha": alpha, "every": 20, "seed": 0, "noise_chunk": 1000,
-            "precision": "fp32", "examples": len(rows), "lipschitz_bound": 1.0, "radii": radii,
-            "certified_accuracy": evaluation.certified_accuracy_curve(rows, radii), "seconds": float(len(rows)),
-            "rows": rows, **how}
+    return {
+        "command": "python -m core.experiments certify --name cifar10-gaussian-0.25",
+        "model": "cifar10-gaussian-0.25",
+        "model_sha256": "abc",
+        "dataset": "cifar10",
+        "noise": {"name": "gaussian", "scale": sigma, "layer": 0},
+        "norm": "l2",
+        "n0": 100,
+        "n": n,
+        "alpha": alpha,
+        "every": 20,
+        "seed": 0,
+        "noise_chunk": 1000,
+        "precision": "fp32",
+        "examples": len(rows),
+        "lipschitz_bound": 1.0,
+        "radii": radii,
+        "certified_accuracy": evaluation.certified_accuracy_curve(rows, radii),
+        "seconds": float(len(rows)),
+        "rows": rows,
+        **how,
+    }
 
 
 @pytest.mark.parametrize("shipped_kind,exact", [("cpu", True), ("cuda", False), ("tf32", False)])
@@ -134,7 +174,7 @@ def test_p09_compares_like_with_like(open_page, tmp_path, monkeypatch, shipped_k
     counts = [9500, 9900, 9990]
     shipped = _record(shipped_kind, counts)
     fresh = _record("cpu", [9510, 9900, 9990] if not exact else counts)
-    (tmp_path / "cifar10_test.npz").write_bytes(b"")     # only its presence is checked before the click
+    (tmp_path / "cifar10_test.npz").write_bytes(b"")  # only its presence is checked before the click
     monkeypatch.setattr(recompute, "data_dirs", lambda: [tmp_path])
     monkeypatch.setattr(recompute, "shipped_certify", lambda: {"cifar10-gaussian-0.25": shipped})
     calls = []
@@ -144,7 +184,9 @@ def test_p09_compares_like_with_like(open_page, tmp_path, monkeypatch, shipped_k
     at.slider(key="p09_recompute_images").set_value(3).run()
     made = certificate.provenance(shipped).sentence
     assert any(c.value.startswith(f"The shipped file, {made}") for c in at.caption)
-    assert ("TF32 convolutions (not the IEEE fp32 classifier; being recertified)" in made) == (shipped_kind == "tf32")
+    assert ("TF32 convolutions (not the IEEE fp32 classifier; being recertified)" in made) == (
+        shipped_kind == "tf32"
+    )
     at.button(key="p09_recompute_button").click().run()
     assert not at.exception
     assert calls == [("cifar10-gaussian-0.25", str(tmp_path), 3, 10_000, 20, 0, 100, 0.001)]
@@ -162,8 +204,10 @@ def test_missing_or_broken_local_data_gives_one_sentence(open_page, tmp_path, mo
     monkeypatch.setattr(recompute, "data_dirs", lambda: [tmp_path])
     at = open_page("app_pages/p09_certificate.py")
     assert not at.exception
-    assert any("cifar10_test.npz" in caption.value and "core.experiments certify" in caption.value
-               for caption in at.caption)
+    assert any(
+        "cifar10_test.npz" in caption.value and "core.experiments certify" in caption.value
+        for caption in at.caption
+    )
     (tmp_path / "cifar10_test.npz").write_bytes(b"not a zip archive")
     at.selectbox(key="p09_recompute_model").set_value("cifar10-gaussian-0.25").run()
     at.slider(key="p09_recompute_images").set_value(2).run()

@@ -1,9 +1,23 @@
 """References page: every paper of the talk with its arXiv link and the scenes that use it."""
+
 import re
 
-ARXIV_IDS = ["1312.6199", "1412.6572", "1608.04644", "1706.06083", "1802.00420", "1802.03471",
-             "1809.03113", "1902.02918", "1902.01148", "1906.04584", "2002.08118", "2001.03994",
-             "1607.02533", "1702.01135"]
+ARXIV_IDS = [
+    "1312.6199",
+    "1412.6572",
+    "1608.04644",
+    "1706.06083",
+    "1802.00420",
+    "1802.03471",
+    "1809.03113",
+    "1902.02918",
+    "1902.01148",
+    "1906.04584",
+    "2002.08118",
+    "2001.03994",
+    "1607.02533",
+    "1702.01135",
+]
 
 
 def _shown_count(at) -> tuple[int, int]:
@@ -37,4 +51,4 @@ def test_pixeldp_is_credited_for_what_it_was_first_at():
     assert "the first certificate." not in pixeldp[2]
     assert "ImageNet" in pixeldp[2] and "Wong & Kolter" in pixeldp[2] and "Raghunathan" in pixeldp[2]
     years = [int(re.search(r"\((\d{4})\)", ref[0]).group(1)) for ref in REFERENCES]
-    assert years == sorted(years)                                         # oldest first
+    assert years == sorted(years)  # oldest first

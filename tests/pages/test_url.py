@@ -1,4 +1,5 @@
 """URL parameters are input like any other: a bad one never raises, the page says which value it used."""
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -17,7 +18,7 @@ def test_a_bad_seed_in_the_link_falls_back_to_the_default_with_one_sentence(seed
     assert not at.exception
     assert any("seed 0 is used instead" in warning.value for warning in at.sidebar.warning)
     assert at.number_input(key="seed").value == 0
-    assert at.query_params["seed"] in ("0", ["0"])   # the link now says what was used
+    assert at.query_params["seed"] in ("0", ["0"])  # the link now says what was used
 
 
 def test_a_good_seed_in_the_link_is_used():
@@ -40,5 +41,7 @@ def test_a_number_that_is_not_finite_in_the_link_is_refused_in_one_sentence(valu
     at.run()
     assert not at.exception
     default = at.number_input(key="erm_epochs").value
-    assert any(f"erm_epochs={value!r}" in warning.value and f"uses {default} instead" in warning.value
-               for warning in at.warning)
+    assert any(
+        f"erm_epochs={value!r}" in warning.value and f"uses {default} instead" in warning.value
+        for warning in at.warning
+    )

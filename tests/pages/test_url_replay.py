@@ -8,6 +8,7 @@ slider), so the test follows the pages as they change. Some options depend on an
 gallery's labels name the classes of the chosen model's dataset): a value refused for that reason is
 taken again from the page opened with the new model, once.
 """
+
 import re
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -60,8 +61,12 @@ def neighbour(at: AppTest, key: str, texts: list[str]):
 def shown(at: AppTest) -> dict:
     """What a reader compares: every metric, caption and warning, and the core calls behind them."""
     record = at.session_state[recorder.RECORDS_KEY][at.session_state[recorder.CURRENT_KEY]]
-    return {"metrics": [(m.label, m.value) for m in at.metric], "captions": [c.value for c in at.caption],
-            "warnings": [w.value for w in at.warning], "calls": list(record.calls)}
+    return {
+        "metrics": [(m.label, m.value) for m in at.metric],
+        "captions": [c.value for c in at.caption],
+        "warnings": [w.value for w in at.warning],
+        "calls": list(record.calls),
+    }
 
 
 def link_params(at: AppTest) -> dict:
@@ -83,18 +88,18 @@ def test_a_link_with_every_bound_value_replays_the_scene(page):
 
     first = opened(page, link)
     stale = [key for key in link if any(w.value.startswith(f"The link's {key}=") for w in first.warning)]
-    if stale:        # options that follow another widget: choose again among the new ones
+    if stale:  # options that follow another widget: choose again among the new ones
         link.update({key: neighbour(first, key, first.session_state[url.VALUES_KEY][key]) for key in stale})
         first = opened(page, link)
     refused = [w.value for w in first.warning if w.value.startswith("The link's")]
     assert not refused, refused
     used = first.session_state[url.VALUES_KEY]
     for key, wanted in link.items():
-        if key in used:      # a widget the new values hide (e.g. C&W's constants under PGD) is not drawn
+        if key in used:  # a widget the new values hide (e.g. C&W's constants under PGD) is not drawn
             assert used[key] == (wanted if isinstance(wanted, list) else [wanted]), key
     assert used["seed"] == [SEED]
 
-    replay = opened(page, link_params(first))       # the link the page (and the handout) reports
+    replay = opened(page, link_params(first))  # the link the page (and the handout) reports
     assert shown(replay) == shown(first)
     assert replay.session_state[url.VALUES_KEY] == used
 
@@ -106,7 +111,7 @@ def test_a_bad_value_in_the_link_falls_back_to_the_default_with_one_sentence(val
     at = opened(page, {key: value, "p09_alpha": "0.01"})
     sentences = [w.value for w in at.warning if w.value.startswith(f"The link's {key}=")]
     assert len(sentences) == 1 and f"uses {default[0]} instead" in sentences[0]
-    assert at.session_state[url.VALUES_KEY][key] == default          # the default is what is shown and used
+    assert at.session_state[url.VALUES_KEY][key] == default  # the default is what is shown and used
     assert at.session_state[url.VALUES_KEY]["p09_alpha"] == ["0.01"]  # a good neighbour is kept
     assert str(at.select_slider(key=key).value) == default[0]
 
@@ -118,7 +123,9 @@ def test_out_of_range_and_stale_values_fall_back_with_a_sentence_each():
     assert len(sentences) == 3, sentences
     used = at.session_state[url.VALUES_KEY]
     for key in ("p07_toy_x1", "p07_layer", "p07_model"):
-        assert any(s.startswith(f"The link's {key}=") and f"uses {used[key][0]} instead" in s for s in sentences)
+        assert any(
+            s.startswith(f"The link's {key}=") and f"uses {used[key][0]} instead" in s for s in sentences
+        )
 
 
 def test_the_uploader_says_a_photo_cannot_travel_in_a_link():
@@ -126,8 +133,10 @@ def test_the_uploader_says_a_photo_cannot_travel_in_a_link():
     assert at.get("file_uploader")[0].proto.help == url.UPLOAD_NOT_IN_LINK
 
 
-WIDGET_CALL = re.compile(r"(\w+(?:\.\w+)*(?:\[\d+\])?)\.(selectbox|select_slider|slider|number_input|radio|multiselect|"
-                         r"toggle|checkbox|text_input|pills|segmented_control|date_input)\(")
+WIDGET_CALL = re.compile(
+    r"(\w+(?:\.\w+)*(?:\[\d+\])?)\.(selectbox|select_slider|slider|number_input|radio|multiselect|"
+    r"toggle|checkbox|text_input|pills|segmented_control|date_input)\("
+)
 
 
 @pytest.mark.parametrize("scene", SCENES, ids=[scene.url_path for scene in SCENES])
@@ -140,9 +149,11 @@ def test_every_widget_of_a_scene_page_goes_through_ui_url(scene):
 def test_an_expensive_run_opens_with_the_links_settings_and_runs_at_one_click():
     from core.scenes import certificate as C
 
-    at = opened("app_pages/p09_certificate.py", {"p09_model": "mnist-gaussian-0.25", "p09_image_n": "100",
-                                                  "p09_alpha": "0.01", "seed": "2"})
-    assert not [m for m in at.metric if m.label == "Certified radius of the image"]     # nothing run yet
+    at = opened(
+        "app_pages/p09_certificate.py",
+        {"p09_model": "mnist-gaussian-0.25", "p09_image_n": "100", "p09_alpha": "0.01", "seed": "2"},
+    )
+    assert not [m for m in at.metric if m.label == "Certified radius of the image"]  # nothing run yet
     button = at.button(key="p09_image_run")
     assert "n = 100" in button.label
     button.click().run()

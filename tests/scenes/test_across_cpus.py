@@ -8,6 +8,7 @@ they run again in a process whose ATen kernels are the scalar ones (ATEN_CPU_CAP
 rounding than the AVX2/AVX-512 kernels of the machine that shipped the files) with two threads, so a
 comparison that only holds on one CPU kind fails on every machine, not just on the next CI runner.
 """
+
 import os
 import subprocess
 import sys
@@ -36,9 +37,25 @@ SHIPPED_EQUALS_LIVE = [
 @pytest.mark.timeout(900)
 def test_shipped_results_equal_live_ones_under_other_cpu_kernels_and_two_threads():
     env = {**os.environ, "ATEN_CPU_CAPABILITY": "default", "OMP_NUM_THREADS": "2"}
-    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n0",
-                          "-o", "addopts=", *SHIPPED_EQUALS_LIVE], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=880)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-n0",
+            "-o",
+            "addopts=",
+            *SHIPPED_EQUALS_LIVE,
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=880,
+    )
     tail = "\n".join((run.stdout + run.stderr).splitlines()[-40:])
     assert run.returncode == 0, tail
     assert f"{len(SHIPPED_EQUALS_LIVE)} passed" in run.stdout, tail

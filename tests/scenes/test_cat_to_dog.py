@@ -1,4 +1,5 @@
 """core.scenes.cat_to_dog: the targeted attack, its caption facts and the upload decoding."""
+
 import io
 
 import numpy as np
@@ -12,8 +13,18 @@ from core.scenes import common
 from core.seeds import stream_generator
 
 MODEL = "cifar10-standard"
-BASE = dict(model_name=MODEL, index=0, upload=None, target=5, attack="pgd", eps_255=2.0, steps=10, c=1.0,
-            kappa=0.0, seed=0)
+BASE = dict(
+    model_name=MODEL,
+    index=0,
+    upload=None,
+    target=5,
+    attack="pgd",
+    eps_255=2.0,
+    steps=10,
+    c=1.0,
+    kappa=0.0,
+    seed=0,
+)
 
 
 def run(**changes):
@@ -34,7 +45,7 @@ def default():
 def test_deterministic_for_a_seed_and_seeds_differ(default):
     again = run()
     assert np.array_equal(again.x_adv, default.x_adv) and again.l2 == default.l2
-    assert run(seed=1).l2 != default.l2          # another random start
+    assert run(seed=1).l2 != default.l2  # another random start
 
 
 def test_agrees_with_core_pgd_and_the_model(default):
@@ -42,8 +53,17 @@ def test_agrees_with_core_pgd_and_the_model(default):
     x, _ = common.gallery("cifar10")
     batch = x[:1]
     eps = 2 / 255
-    x_adv = attacks.pgd(model, batch, torch.tensor([5]), eps=eps, step=2.5 * eps / 10, steps=10, norm="linf",
-                        targeted=True, generator=stream_generator(0, "attack"))
+    x_adv = attacks.pgd(
+        model,
+        batch,
+        torch.tensor([5]),
+        eps=eps,
+        step=2.5 * eps / 10,
+        steps=10,
+        norm="linf",
+        targeted=True,
+        generator=stream_generator(0, "attack"),
+    )
     tau = x_adv - batch
     assert default.scale == pytest.approx(float(tau.abs().max()))
     assert default.l2 == pytest.approx(float(tau.norm()))
@@ -51,7 +71,7 @@ def test_agrees_with_core_pgd_and_the_model(default):
         p = torch.softmax(model(batch), 1)[0].numpy()
         p_adv = torch.softmax(model(x_adv), 1)[0].numpy()
     assert np.allclose(default.p, p, atol=1e-6) and np.allclose(default.p_adv, p_adv, atol=1e-6)
-    assert default.scale <= eps + 1e-6                       # inside the ℓ∞ ball
+    assert default.scale <= eps + 1e-6  # inside the ℓ∞ ball
     assert default.x.shape == (32, 32, 3) and default.x.dtype == np.uint8
     assert default.label == int(common.gallery("cifar10")[1][0]) and not default.uploaded
 
@@ -65,7 +85,7 @@ def test_reached_follows_the_outcome():
 
 
 def test_carlini_wagner_is_targeted_and_small():
-    result = run(model_name="mnist-standard", attack="cw", target=3)      # MNIST: a cheaper network
+    result = run(model_name="mnist-standard", attack="cw", target=3)  # MNIST: a cheaper network
     assert result.reached == (result.after == 3 == int(np.argmax(result.p_adv)))
     assert result.reached and 0 < result.l2 < 4.0
 
@@ -81,7 +101,7 @@ def test_upload_is_decoded_once_and_attacked():
     attacked = run(upload=content)
     assert attacked.uploaded and attacked.label is None
     assert np.array_equal(attacked.x, first.pixels)
-    assert scene._decode.cache_info().misses == 1                # the attack reused the decoded photo
+    assert scene._decode.cache_info().misses == 1  # the attack reused the decoded photo
 
 
 def test_bad_upload_gives_one_sentence():
@@ -92,9 +112,19 @@ def test_bad_upload_gives_one_sentence():
         run(upload=b"not an image")
 
 
-@pytest.mark.parametrize("changes", [dict(model_name="nope"), dict(attack="fgsm"), dict(target=10),
-                                     dict(eps_255=0.0), dict(steps=0), dict(seed=-1), dict(index=20),
-                                     dict(attack="cw", c=0.0)])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        dict(model_name="nope"),
+        dict(attack="fgsm"),
+        dict(target=10),
+        dict(eps_255=0.0),
+        dict(steps=0),
+        dict(seed=-1),
+        dict(index=20),
+        dict(attack="cw", c=0.0),
+    ],
+)
 def test_bad_arguments_raise(changes):
     with pytest.raises(ValueError):
         run(**changes)
@@ -103,4 +133,8 @@ def test_bad_arguments_raise(changes):
 def test_default_image_is_a_cat_and_models_prefer_cifar():
     assert int(common.gallery("cifar10")[1][scene.default_image("cifar10")]) == scene.CAT
     assert scene.models()[0] == "cifar10-standard"
-    assert scene.expensive("cw", 10) and scene.expensive("pgd", 50) and not scene.expensive("pgd", scene.DEFAULT_STEPS)
+    assert (
+        scene.expensive("cw", 10)
+        and scene.expensive("pgd", 50)
+        and not scene.expensive("pgd", scene.DEFAULT_STEPS)
+    )

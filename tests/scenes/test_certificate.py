@@ -1,4 +1,5 @@
 """Scene 9 (core.scenes.certificate): CERTIFY on the toy and on gallery images, radius curves, hidden layers."""
+
 import math
 
 import numpy as np
@@ -6,7 +7,8 @@ import pytest
 import scipy.stats
 import torch
 
-from core import evaluation, experiments, noise as noises, results, smoothing, toys, zoo
+from core import evaluation, experiments, results, smoothing, toys, zoo
+from core import noise as noises
 from core.scenes import certificate as C
 from core.scenes import common
 from core.seeds import stream_generator
@@ -16,17 +18,27 @@ SMALL = dict(x1=0.25, x2=0.70, sigma=0.1, n0=10, n=200, alpha=0.001)
 
 def test_certify_point_is_cohens_certify_on_the_toy_with_its_named_stream():
     point = C.certify_point(**SMALL, seed=0)
-    again = C.certify_point.__wrapped__(**SMALL, seed=0)          # a fresh computation, not the cached one
+    again = C.certify_point.__wrapped__(**SMALL, seed=0)  # a fresh computation, not the cached one
     assert again.certificate == point.certificate
     np.testing.assert_array_equal(again.inside, point.inside)
     np.testing.assert_array_equal(again.verdicts, point.verdicts)
     np.testing.assert_array_equal(again.labels, point.labels)
     model = toys.model(C.toy_spec(0.1, 0))
-    expected = smoothing.certify_details(model, torch.tensor([0.25, 0.70]), noise=noises.make("gaussian", 0.1), n0=10, n=200,
-                                         alpha=0.001, batch_size=C.TOY_BATCH, generator=stream_generator(0, "certify"))
+    expected = smoothing.certify_details(
+        model,
+        torch.tensor([0.25, 0.70]),
+        noise=noises.make("gaussian", 0.1),
+        n0=10,
+        n=200,
+        alpha=0.001,
+        batch_size=C.TOY_BATCH,
+        generator=stream_generator(0, "certify"),
+    )
     assert point.certificate == expected
     c = point.certificate
-    p_lower = scipy.stats.binomtest(c.count_a, 200).proportion_ci(confidence_level=1 - 0.002, method="exact").low
+    p_lower = (
+        scipy.stats.binomtest(c.count_a, 200).proportion_ci(confidence_level=1 - 0.002, method="exact").low
+    )
     assert c.p_a_lower == pytest.approx(p_lower, rel=1e-9)
     assert point.certified and c.radius == pytest.approx(0.1 * scipy.stats.norm.ppf(p_lower), rel=1e-9)
     assert c.radius <= point.ceiling == pytest.approx(0.1 * scipy.stats.norm.ppf(0.001 ** (1 / 200)))
@@ -41,8 +53,20 @@ def test_the_ball_caption_follows_the_outcome():
     def certificate(count_a, n=1000):
         p = smoothing.clopper_pearson_lower(count_a, n, 0.001)
         radius = smoothing.gaussian_radius(p, 0.1) if p >= 0.5 else 0.0
-        return smoothing.Certificate(0 if p >= 0.5 else smoothing.ABSTAIN, radius, p, (count_a, n - count_a),
-                                     (10, 0), 0, count_a, 10, n, 0.001, "l2")
+        return smoothing.Certificate(
+            0 if p >= 0.5 else smoothing.ABSTAIN,
+            radius,
+            p,
+            (count_a, n - count_a),
+            (10, 0),
+            0,
+            count_a,
+            10,
+            n,
+            0.001,
+            "l2",
+        )
+
     clean = C.ball_caption(certificate(990), 40, 0, 0, 0.3)
     assert clean.startswith("**No adversarial point") and "40 of 40" in clean
     found = C.ball_caption(certificate(990), 37, 1, 2, 0.3)
@@ -61,11 +85,11 @@ def test_radius_curves_and_ceilings_match_the_closed_forms():
     assert curves.ceilings["gaussian"] == pytest.approx(std * scipy.stats.norm.ppf(best))
     assert curves.ceilings["laplace"] == pytest.approx(-(std / math.sqrt(2)) * math.log(2 * (1 - best)))
     assert curves.ceilings["uniform"] == pytest.approx(2 * std * math.sqrt(3) * (best - 0.5))
-    assert curves.ceiling_large == pytest.approx(std * scipy.stats.norm.ppf(0.001 ** 1e-5))
+    assert curves.ceiling_large == pytest.approx(std * scipy.stats.norm.ppf(0.001**1e-5))
     assert curves.linf_ball_l2 == pytest.approx(8 / 255 * math.sqrt(3072))
     assert set(curves.norms.values()) == {"l1", "l2"}
     for values in curves.curves.values():
-        assert np.all(np.diff(values) >= -1e-9)      # radii grow with p_A
+        assert np.all(np.diff(values) >= -1e-9)  # radii grow with p_A
     assert C.radius_curves(std=std, alpha=alpha, n=10_000).ceilings["gaussian"] > curves.ceilings["gaussian"]
 
 
@@ -81,13 +105,22 @@ def test_certify_image_is_the_certify_row_of_seed_plus_index(mnist_model):
     for seed, index in ((0, 8), (5, 8)):
         picture = C.certify_image(model=mnist_model, index=index, seed=seed, **settings)
         images, labels = common.gallery("mnist")
-        row = evaluation.certify_example(zoo.shared_base(mnist_model), images[index], int(labels[index]), index=index,
-                                         noise=common.zoo_noise(mnist_model)[0], batch_size=C.IMAGE_BATCH, seed=seed,
-                                         **settings)
+        row = evaluation.certify_example(
+            zoo.shared_base(mnist_model),
+            images[index],
+            int(labels[index]),
+            index=index,
+            noise=common.zoo_noise(mnist_model)[0],
+            batch_size=C.IMAGE_BATCH,
+            seed=seed,
+            **settings,
+        )
         assert (picture.certificate.prediction, picture.radius) == (row["predict"], row["radius"])
         assert not picture.shipped and picture.layer == 0 and picture.lipschitz == 1.0
         assert picture.pixels.shape == (28, 28, 3)
-    first = C.certify_image(model=mnist_model, index=8, seed=0, **settings).certificate   # votes split: 92 / 7 / 1
+    first = C.certify_image(
+        model=mnist_model, index=8, seed=0, **settings
+    ).certificate  # votes split: 92 / 7 / 1
     other = C.certify_image(model=mnist_model, index=8, seed=5, **settings).certificate
     assert (first.selection_counts, first.counts) != (other.selection_counts, other.counts)
 
@@ -96,9 +129,17 @@ def test_image_caption_names_what_limits_the_radius(mnist_model):
     picture = C.certify_image(model=mnist_model, index=0, n0=10, n=100, alpha=0.01, seed=0)
     c = picture.certificate
     if picture.limited_by == "ceiling":
-        assert c.count_a == c.n and picture.radius == pytest.approx(picture.ceiling) and "n limits α*" in picture.caption
+        assert (
+            c.count_a == c.n
+            and picture.radius == pytest.approx(picture.ceiling)
+            and "n limits α*" in picture.caption
+        )
     elif picture.limited_by in ("statistics", "rate"):
-        assert c.count_a < c.n and picture.radius < picture.ceiling and picture.gap.dominant == picture.limited_by
+        assert (
+            c.count_a < c.n
+            and picture.radius < picture.ceiling
+            and picture.gap.dominant == picture.limited_by
+        )
     else:
         assert c.p_a_lower < 0.5 and "abstains" in picture.caption
     names = ("zero", "one")
@@ -109,8 +150,19 @@ def test_image_caption_names_what_limits_the_radius(mnist_model):
 
 def _split_vote(count_a, n=200, alpha=0.001, sigma=0.25):
     p_lower = smoothing.clopper_pearson_lower(count_a, n, alpha)
-    return smoothing.Certificate(1, smoothing.gaussian_radius(p_lower, sigma), p_lower, (n - count_a, count_a),
-                                 (0, 100), 1, count_a, 100, n, alpha, "l2")
+    return smoothing.Certificate(
+        1,
+        smoothing.gaussian_radius(p_lower, sigma),
+        p_lower,
+        (n - count_a, count_a),
+        (0, 100),
+        1,
+        count_a,
+        100,
+        n,
+        alpha,
+        "l2",
+    )
 
 
 @pytest.mark.parametrize("count_a,dominant", [(190, "statistics"), (150, "rate")])
@@ -131,10 +183,17 @@ def test_the_gap_to_the_ceiling_splits_into_statistics_and_the_vote_rate(count_a
     # The same vote rate with n = 10 000 draws: what a larger n recovers.
     larger = smoothing.clopper_pearson_lower(round(count_a / n * 10_000), 10_000, alpha)
     assert gap.larger_n == 10_000 and gap.at_larger_n == pytest.approx(sigma * scipy.stats.norm.ppf(larger))
-    caption = C.image_caption(certificate, ("zero", "one"), radius=certificate.radius, ceiling=ceiling, gap=gap)
-    assert f"{gap.statistical:.4f} is Clopper–Pearson's slack" in caption and f"{gap.rate:.4f} is left" in caption
+    caption = C.image_caption(
+        certificate, ("zero", "one"), radius=certificate.radius, ceiling=ceiling, gap=gap
+    )
+    assert (
+        f"{gap.statistical:.4f} is Clopper–Pearson's slack" in caption
+        and f"{gap.rate:.4f} is left" in caption
+    )
     assert ("here n, more than p_A, limits α*" in caption) == (dominant == "statistics")
-    assert ("here p_A (the noise level and the model), more than n, limits α*" in caption) == (dominant == "rate")
+    assert ("here p_A (the noise level and the model), more than n, limits α*" in caption) == (
+        dominant == "rate"
+    )
     assert f"n = 10 000 would certify {gap.at_larger_n:.4f}" in caption
 
 
@@ -146,9 +205,13 @@ def test_hidden_layer_images_carry_the_feature_scale_caveat():
     x = common.gallery("mnist")[0][3]
     with torch.no_grad():
         z = zoo.shared_base(model).prefix(1)(x.unsqueeze(0))[0]
-    assert picture.layer == 1 and picture.feature_rms == pytest.approx((float(x.pow(2).mean().sqrt()),
-                                                                         float(z.pow(2).mean().sqrt())), rel=1e-5)
-    assert "Caveat: a noise of scale 0.25 in layer 1's space is not the same noise as 0.25 in pixels" in picture.caption
+    assert picture.layer == 1 and picture.feature_rms == pytest.approx(
+        (float(x.pow(2).mean().sqrt()), float(z.pow(2).mean().sqrt())), rel=1e-5
+    )
+    assert (
+        "Caveat: a noise of scale 0.25 in layer 1's space is not the same noise as 0.25 in pixels"
+        in picture.caption
+    )
     assert f"{picture.feature_rms[1]:.3g} against {picture.feature_rms[0]:.3g}" in picture.caption
     assert "may be loose" in picture.caption and f"L = {picture.lipschitz:.3g}" in picture.caption
     # Computed here, timed: the page states the forward passes and the seconds they took.
@@ -160,15 +223,24 @@ def test_shipped_image_certificates_equal_a_live_run():
     if not C.SCENE_FILE.exists():
         pytest.skip("assets/scenes/certificate.json is not built")
     model = "mnist-gaussian-0.25"
-    request = dict(model=model, index=1, n0=C.DEFAULTS["n0"], n=C.DEFAULTS["image_n"], alpha=C.DEFAULTS["alpha"],
-                   seed=0)
+    request = dict(
+        model=model, index=1, n0=C.DEFAULTS["n0"], n=C.DEFAULTS["image_n"], alpha=C.DEFAULTS["alpha"], seed=0
+    )
     assert C.image_is_shipped(**request)
     shipped = C.certify_image(**request)
     assert shipped.shipped
-    assert shipped.certificate == C._certify_gallery_image(model, 1, request["n0"], request["n"], request["alpha"], 0)[0]
+    assert (
+        shipped.certificate
+        == C._certify_gallery_image(model, 1, request["n0"], request["n"], request["alpha"], 0)[0]
+    )
     # It says where it comes from and how it was computed (the CPU generator, IEEE fp32), and its forward passes.
-    assert shipped.source.startswith("Noise: ") and "shipped in assets/scenes/certificate.json, computed on" in shipped.source
-    assert "noise from the CPU generator, the IEEE fp32 classifier" in shipped.source and shipped.seconds is None
+    assert (
+        shipped.source.startswith("Noise: ")
+        and "shipped in assets/scenes/certificate.json, computed on" in shipped.source
+    )
+    assert (
+        "noise from the CPU generator, the IEEE fp32 classifier" in shipped.source and shipped.seconds is None
+    )
     assert f"n₀ + n = {request['n0'] + request['n']} noisy copies" in shipped.cost
     assert not C.image_is_shipped(**{**request, "seed": 1})
     # The shipped Lipschitz bounds are those core.lipschitz computes now (same weights, same code).
@@ -190,7 +262,7 @@ def test_hidden_layers_pull_the_ceiling_back_through_the_lipschitz_bounds():
     best = smoothing.radius_ceiling(0.1, 0.001, 1000)
     assert layers.best_radius == pytest.approx(best)
     radii, bounds = layers.radii["2-D toy network"], layers.bounds["2-D toy network"]
-    assert radii[0] == pytest.approx(best)                      # L_0 = 1: the input itself
+    assert radii[0] == pytest.approx(best)  # L_0 = 1: the input itself
     np.testing.assert_allclose(radii, best / np.array(bounds))
     assert len(bounds) == len(toys.model(C.toy_spec(0.1, 0)).layers)
     # Beside them, the caveat: σ in a layer's space is not σ in pixels, with the features' computed scale.
@@ -199,10 +271,15 @@ def test_hidden_layers_pull_the_ceiling_back_through_the_lipschitz_bounds():
         features = toy.representations(toys.split(C.toy_spec(0.1, 0)).x_test)
     rms = layers.feature_rms["2-D toy network"]
     assert len(rms) == len(bounds)
-    np.testing.assert_allclose(rms, [float(z.pow(2).mean().sqrt()) for z in features[:len(bounds)]], rtol=1e-5)
+    np.testing.assert_allclose(
+        rms, [float(z.pow(2).mean().sqrt()) for z in features[: len(bounds)]], rtol=1e-5
+    )
     assert layers.caveat == C.layer_caveat(0.1, layers.feature_rms)
     assert "σ = 0.1 added in layer i's space is not comparable with σ = 0.1 in pixels" in layers.caveat
-    assert f"{rms[0]:.3g} at the input, {min(rms[1:]):.3g}–{max(rms[1:]):.3g} at layers 1–{len(rms) - 1}" in layers.caveat
+    assert (
+        f"{rms[0]:.3g} at the input, {min(rms[1:]):.3g}–{max(rms[1:]):.3g} at layers 1–{len(rms) - 1}"
+        in layers.caveat
+    )
     assert "may be loose" in layers.caveat
 
 
@@ -222,13 +299,18 @@ def test_certified_curves_are_the_shipped_files():
             assert record["dataset"] == dataset and list(curve.accuracy) == record["certified_accuracy"]
             # Each curve carries its own noise's ceiling (in its norm, pulled back by its Lipschitz bound) …
             noise = noises.make(record["noise"]["name"], record["noise"]["scale"])
-            expected = smoothing.certify_ceiling(noise, record["alpha"], record["n"]) / record["lipschitz_bound"]
+            expected = (
+                smoothing.certify_ceiling(noise, record["alpha"], record["n"]) / record["lipschitz_bound"]
+            )
             assert curve.ceiling == pytest.approx(expected) and curve.norm == noise.certified_norm
             # … and no shipped row is certified beyond it.
             assert max(row["radius"] for row in record["rows"]) <= curve.ceiling * (1 + 1e-9)
             # Its caption says how it was computed, from the file (TF32 files: not the IEEE fp32 classifier).
             drawn = experiments.drawn_with(record)
-            assert f"computed on {record['device']}: noise from the {drawn['generator'].upper()}" in curve.caption
+            assert (
+                f"computed on {record['device']}: noise from the {drawn['generator'].upper()}"
+                in curve.caption
+            )
             assert (C.TF32_TEXT in curve.caption) == (drawn["fp32_kernels"] == "tf32")
     assert curves.published_radii == tuple(evaluation.COHEN_RADII)
 
@@ -243,29 +325,44 @@ def test_certified_accuracy_figure_has_one_panel_per_norm():
         titles = sorted(a.text for a in figure.layout.annotations)
         assert titles == sorted(f"{C.NORM_LABELS[n]} radii" for n in norms)
         for curve in curves.curves[dataset]:
-            axis = next(t.xaxis for t in figure.data if t.name and t.name.startswith(curve.name + ",") and "this code" in t.name)
+            axis = next(
+                t.xaxis
+                for t in figure.data
+                if t.name and t.name.startswith(curve.name + ",") and "this code" in t.name
+            )
             ceiling = next(t for t in figure.data if t.name == f"{curve.name}: ceiling {curve.ceiling:.3g}")
-            assert ceiling.xaxis == axis                         # the ceiling sits in its curve's panel
+            assert ceiling.xaxis == axis  # the ceiling sits in its curve's panel
             assert list(ceiling.x) == [curve.ceiling] * 2
 
 
-@pytest.mark.parametrize("call,match", [
-    (lambda: C.certify_point(**{**SMALL, "sigma": 0.7}, seed=0), "σ must be one of"),
-    (lambda: C.certify_point(**{**SMALL, "x1": 1.5}, seed=0), "x₁ must be"),
-    (lambda: C.certify_point(**{**SMALL, "alpha": 0.0}, seed=0), "α must be"),
-    (lambda: C.certify_point(**{**SMALL, "n": 0}, seed=0), "n must be"),
-    (lambda: C.certify_point(**SMALL, seed=-1), "seed"),
-    (lambda: C.radius_curves(std=0.3, alpha=0.001, n=100), "standard deviation must be one of"),
-    (lambda: C.certify_image(model="cifar10-standard", index=0, n0=10, n=10, alpha=0.01, seed=0), "not a noise-trained"),
-    (lambda: C.certify_image(model="mnist-gaussian-0.25", index=25, n0=10, n=10, alpha=0.01, seed=0), "gallery image"),
-])
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda: C.certify_point(**{**SMALL, "sigma": 0.7}, seed=0), "σ must be one of"),
+        (lambda: C.certify_point(**{**SMALL, "x1": 1.5}, seed=0), "x₁ must be"),
+        (lambda: C.certify_point(**{**SMALL, "alpha": 0.0}, seed=0), "α must be"),
+        (lambda: C.certify_point(**{**SMALL, "n": 0}, seed=0), "n must be"),
+        (lambda: C.certify_point(**SMALL, seed=-1), "seed"),
+        (lambda: C.radius_curves(std=0.3, alpha=0.001, n=100), "standard deviation must be one of"),
+        (
+            lambda: C.certify_image(model="cifar10-standard", index=0, n0=10, n=10, alpha=0.01, seed=0),
+            "not a noise-trained",
+        ),
+        (
+            lambda: C.certify_image(model="mnist-gaussian-0.25", index=25, n0=10, n=10, alpha=0.01, seed=0),
+            "gallery image",
+        ),
+    ],
+)
 def test_bad_arguments_raise_one_sentence(call, match):
     with pytest.raises(ValueError, match=match):
         call()
 
 
 # ---------------------------------------------------------------------------- how shipped files were computed
-def _certify_file(folder, name, *, device, counts, n=10_000, alpha=0.001, sigma=0.25, predictions=None, **extra):
+def _certify_file(
+    folder, name, *, device, counts, n=10_000, alpha=0.001, sigma=0.25, predictions=None, **extra
+):
     """A certify result file as core.experiments writes it, one row per vote count (None: CERTIFY abstained)."""
     import json
 
@@ -273,16 +370,44 @@ def _certify_file(folder, name, *, device, counts, n=10_000, alpha=0.001, sigma=
     rows = []
     for index, count in enumerate(counts):
         predict = smoothing.ABSTAIN if count is None else (predictions or {}).get(index, 3)
-        radius = 0.0 if count is None else float(smoothing.certified_radius(
-            noise, smoothing.clopper_pearson_lower(count, n, alpha)))
-        rows.append({"index": index, "label": 3, "predict": predict, "radius": radius, "correct": int(predict == 3),
-                     "seconds": 0.5})
-    record = {"command": f"python -m core.experiments certify --name {name}", "model": name, "model_sha256": "abc",
-              "dataset": "cifar10", "noise": {"name": "gaussian", "scale": sigma, "layer": 0}, "norm": "l2",
-              "n0": 100, "n": n, "alpha": alpha, "every": 20, "seed": 0, "noise_chunk": 1000, "precision": "fp32",
-              "examples": len(rows), "lipschitz_bound": 1.0, "radii": [0.0, 0.25, 0.5, 0.75, 1.0],
-              "certified_accuracy": evaluation.certified_accuracy_curve(rows, [0.0, 0.25, 0.5, 0.75, 1.0]),
-              "seconds": 0.5 * len(rows), "rows": rows, "device": device, **extra}
+        radius = (
+            0.0
+            if count is None
+            else float(smoothing.certified_radius(noise, smoothing.clopper_pearson_lower(count, n, alpha)))
+        )
+        rows.append(
+            {
+                "index": index,
+                "label": 3,
+                "predict": predict,
+                "radius": radius,
+                "correct": int(predict == 3),
+                "seconds": 0.5,
+            }
+        )
+    record = {
+        "command": f"python -m core.experiments certify --name {name}",
+        "model": name,
+        "model_sha256": "abc",
+        "dataset": "cifar10",
+        "noise": {"name": "gaussian", "scale": sigma, "layer": 0},
+        "norm": "l2",
+        "n0": 100,
+        "n": n,
+        "alpha": alpha,
+        "every": 20,
+        "seed": 0,
+        "noise_chunk": 1000,
+        "precision": "fp32",
+        "examples": len(rows),
+        "lipschitz_bound": 1.0,
+        "radii": [0.0, 0.25, 0.5, 0.75, 1.0],
+        "certified_accuracy": evaluation.certified_accuracy_curve(rows, [0.0, 0.25, 0.5, 0.75, 1.0]),
+        "seconds": 0.5 * len(rows),
+        "rows": rows,
+        "device": device,
+        **extra,
+    }
     (folder / f"certify_{name}.json").write_text(json.dumps(record))
     return results.read("certify", name, folder)
 
@@ -304,34 +429,49 @@ def test_each_shipped_curve_says_how_it_was_computed(tmp_path, kind):
     curve = C.curve_from("cifar10-gaussian-0.25", record)
     made = curve.provenance
     assert (made.generator, made.fp32_kernels) == (("cuda", "tf32") if kind == "tf32" else (kind, "ieee"))
-    assert curve.caption.startswith(f"cifar10-gaussian-0.25: computed on {KINDS[kind]['device']}: noise from the "
-                                    f"{made.generator.upper()} generator, ")
+    assert curve.caption.startswith(
+        f"cifar10-gaussian-0.25: computed on {KINDS[kind]['device']}: noise from the "
+        f"{made.generator.upper()} generator, "
+    )
     assert (C.TF32_TEXT in curve.caption) == (kind == "tf32")
     assert ("generator, the IEEE fp32 classifier;" in curve.caption) == (kind != "tf32")
     assert "10 100 forward passes per image (n₀ + n), 0.50 s per image there" in curve.caption
     assert curve.caption.endswith(f"`{record['command']}`")
     curves = C.CertifiedCurves(("cifar10",), {"cifar10": [curve]}, tuple(evaluation.COHEN_RADII), {})
-    trace = next(t for t in figures.certified_accuracy(curves, "cifar10").data if "this code" in (t.name or ""))
+    trace = next(
+        t for t in figures.certified_accuracy(curves, "cifar10").data if "this code" in (t.name or "")
+    )
     assert ("TF32 convolutions, being recertified" in trace.name) == (kind == "tf32")
     assert made.sentence in trace.hovertemplate
 
 
 def test_a_hidden_layer_curve_carries_the_pull_back_caveat(tmp_path):
-    record = _certify_file(tmp_path, "cifar10-layer1-gaussian-0.25", counts=[9900], lipschitz_bound=71.6,
-                           noise={"name": "gaussian", "scale": 0.25, "layer": 1}, **KINDS["cpu"])
+    record = _certify_file(
+        tmp_path,
+        "cifar10-layer1-gaussian-0.25",
+        counts=[9900],
+        lipschitz_bound=71.6,
+        noise={"name": "gaussian", "scale": 0.25, "layer": 1},
+        **KINDS["cpu"],
+    )
     caption = C.curve_from("cifar10-layer1-gaussian-0.25", record).caption
-    assert "Noise after layer 1: its layer-space radii are divided by the Lipschitz bound L = 71.6, which may be " \
-           "loose, and a scale of 0.25 in that layer's space is not 0.25 in pixels." in caption
+    assert (
+        "Noise after layer 1: its layer-space radii are divided by the Lipschitz bound L = 71.6, which may be "
+        "loose, and a scale of 0.25 in that layer's space is not 0.25 in pixels." in caption
+    )
 
 
-@pytest.mark.parametrize("noise", [noises.make("gaussian", 0.25), noises.make("laplace", 0.1768),
-                                   noises.make("uniform", 0.433)])
+@pytest.mark.parametrize(
+    "noise", [noises.make("gaussian", 0.25), noises.make("laplace", 0.1768), noises.make("uniform", 0.433)]
+)
 def test_vote_counts_are_read_back_from_the_radius(noise):
     for count in (5200, 9137, 9999, 10_000):
-        radius = float(smoothing.certified_radius(noise, smoothing.clopper_pearson_lower(count, 10_000, 0.001)))
+        radius = float(
+            smoothing.certified_radius(noise, smoothing.clopper_pearson_lower(count, 10_000, 0.001))
+        )
         assert C.vote_count(radius, noise=noise, n=10_000, alpha=0.001) == count
     assert C.vote_count(0.0, noise=noise, n=10_000, alpha=0.001) is None
-    assert C.vote_count(0.123456, noise=noise, n=10_000, alpha=0.001) is None   # no count gives that radius
+    assert C.vote_count(0.123456, noise=noise, n=10_000, alpha=0.001) is None  # no count gives that radius
 
 
 def test_like_for_like_rows_must_repeat_exactly(tmp_path):
@@ -342,12 +482,14 @@ def test_like_for_like_rows_must_repeat_exactly(tmp_path):
     same = C.compare_certify_rows(again, shipped)
     assert same.exact and (same.agreeing, same.compared, same.differing) == (4, 4, ())
     assert same.label == "Rows identical to the shipped ones"
-    assert "must repeat exactly" in same.caption and "radius within 1e-09 relative): 4 of 4 do." in same.caption
+    assert (
+        "must repeat exactly" in same.caption and "radius within 1e-09 relative): 4 of 4 do." in same.caption
+    )
     # One vote more on image 1 (a radius 1e-5 relative away) breaks identity, though not CERTIFY's statistics.
     one_more = _certify_file(tmp_path / "b", "m", counts=[9500, 9901, None, 10_000], **KINDS["cpu"])
     changed = C.compare_certify_rows(one_more, shipped)
     assert changed.exact and changed.differing == (1,) and "Rows of images 1 do not." in changed.caption
-    assert "1 of them differ by at most 2 votes" in changed.caption          # what rounding can flip, said so
+    assert "1 of them differ by at most 2 votes" in changed.caption  # what rounding can flip, said so
     many_more = _certify_file(tmp_path / "b", "m", counts=[9500, 9950, None, 10_000], **KINDS["cpu"])
     assert "at most 2 votes" not in C.compare_certify_rows(many_more, shipped).caption
     # A radius within the float tolerance is the same row.
@@ -360,16 +502,21 @@ def test_like_for_like_rows_must_repeat_exactly(tmp_path):
     older = {key: value for key, value in shipped.items() if key != "noise_chunk"}
     older["command"] += " --batch-size 2000"
     drawn_otherwise = C.compare_certify_rows(again, older)
-    assert not drawn_otherwise.exact and "noise_chunk is 1000 here and 2000 shipped" in drawn_otherwise.caption
+    assert (
+        not drawn_otherwise.exact and "noise_chunk is 1000 here and 2000 shipped" in drawn_otherwise.caption
+    )
 
 
 def test_across_device_kinds_or_tf32_rows_agree_within_certifys_statistics(tmp_path):
     for folder in ("cuda", "tf32", "cpu"):
         (tmp_path / folder).mkdir()
-    recomputed = _certify_file(tmp_path / "cpu", "m", counts=[9500, 9900, None, 10_000, 9000],
-                               predictions={4: 5}, **KINDS["cpu"])
-    for kind, reason in (("cuda", "the shipped noise was drawn by the CUDA generator and this by the CPU one"),
-                         ("tf32", "the shipped file ran TF32 convolutions, not the IEEE fp32 classifier")):
+    recomputed = _certify_file(
+        tmp_path / "cpu", "m", counts=[9500, 9900, None, 10_000, 9000], predictions={4: 5}, **KINDS["cpu"]
+    )
+    for kind, reason in (
+        ("cuda", "the shipped noise was drawn by the CUDA generator and this by the CPU one"),
+        ("tf32", "the shipped file ran TF32 convolutions, not the IEEE fp32 classifier"),
+    ):
         # Image 0: 9 500 against 9 520 votes (overlapping intervals); 1: 9 900 against 9 000 (disjoint);
         # 2: abstains here (agrees whatever the other says); 3: equal; 4: another class certified.
         shipped = _certify_file(tmp_path / kind, "m", counts=[9520, 9000, 9800, 10_000, 9000], **KINDS[kind])
@@ -379,9 +526,13 @@ def test_across_device_kinds_or_tf32_rows_agree_within_certifys_statistics(tmp_p
         assert comparison.caption.startswith("Not like for like — ") and reason in comparison.caption
         assert "must" not in comparison.caption and "Rows of images 1, 4 do not." in comparison.caption
         low, high = C.vote_interval(9500, 10_000, 0.001)
-        assert low == pytest.approx(smoothing.clopper_pearson_lower(9500, 10_000, 0.001)) and low < 0.95 < high
+        assert (
+            low == pytest.approx(smoothing.clopper_pearson_lower(9500, 10_000, 0.001)) and low < 0.95 < high
+        )
     # The same device kind at another n is not like for like either.
-    other_n = _certify_file(tmp_path / "cuda", "m", counts=[950, 990, None, 1000, 900], n=1000, **KINDS["cpu"])
+    other_n = _certify_file(
+        tmp_path / "cuda", "m", counts=[950, 990, None, 1000, 900], n=1000, **KINDS["cpu"]
+    )
     comparison = C.compare_certify_rows(recomputed, other_n)
     assert not comparison.exact and "n is 10000 here and 1000 shipped" in comparison.caption
     assert comparison.differing == (4,)
@@ -389,10 +540,13 @@ def test_across_device_kinds_or_tf32_rows_agree_within_certifys_statistics(tmp_p
 
 def test_an_unreadable_shipped_file_is_said_not_silently_left_out(monkeypatch):
     def read(kind, subject, *args, **kwargs):
-        raise results.ResultsUnavailable(f"The shipped file certify_{subject}.json does not hold a result; recompute it.")
+        raise results.ResultsUnavailable(
+            f"The shipped file certify_{subject}.json does not hold a result; recompute it."
+        )
 
     monkeypatch.setattr(results, "available", lambda kind, *args, **kwargs: ["cifar10-gaussian-0.25"])
     monkeypatch.setattr(results, "read", read)
     curves = C.certified_curves()
     assert curves.datasets == () and curves.unreadable == (
-        "The shipped file certify_cifar10-gaussian-0.25.json does not hold a result; recompute it.",)
+        "The shipped file certify_cifar10-gaussian-0.25.json does not hold a result; recompute it.",
+    )

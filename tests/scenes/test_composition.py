@@ -1,5 +1,6 @@
 """Scene 2 (a network is a composition): layers, sweep and approximation on tiny settings; the
 shipped results agree with a live computation."""
+
 import json
 
 import numpy as np
@@ -19,17 +20,20 @@ def fresh_caches():
     composition._read.cache_clear()
 
 
-@pytest.mark.parametrize("call", [
-    lambda: composition.layers(dataset="mnist", depth=2, width=2, activation="relu", seed=0),
-    lambda: composition.layers(dataset="moons", depth=0, width=2, activation="relu", seed=0),
-    lambda: composition.layers(dataset="moons", depth=2, width=2, activation="swish", seed=0),
-    lambda: composition.layers(dataset="moons", depth=2, width=2, activation="relu", seed=-1),
-    lambda: composition.sweep(dataset="moons", seed=0, full="yes"),
-    lambda: composition.sweep_network(dataset="moons", width=0, depth=1, epochs=1, seed=0),
-    lambda: composition.approximation(function="cosine", max_width=2, seed=0),
-    lambda: composition.approximation(function="sine", max_width=3, seed=0),
-    lambda: composition.summarise([], dataset="moons", full=False),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: composition.layers(dataset="mnist", depth=2, width=2, activation="relu", seed=0),
+        lambda: composition.layers(dataset="moons", depth=0, width=2, activation="relu", seed=0),
+        lambda: composition.layers(dataset="moons", depth=2, width=2, activation="swish", seed=0),
+        lambda: composition.layers(dataset="moons", depth=2, width=2, activation="relu", seed=-1),
+        lambda: composition.sweep(dataset="moons", seed=0, full="yes"),
+        lambda: composition.sweep_network(dataset="moons", width=0, depth=1, epochs=1, seed=0),
+        lambda: composition.approximation(function="cosine", max_width=2, seed=0),
+        lambda: composition.approximation(function="sine", max_width=3, seed=0),
+        lambda: composition.summarise([], dataset="moons", full=False),
+    ],
+)
 def test_bad_arguments_raise_one_sentence(call):
     with pytest.raises(ValueError):
         call()
@@ -50,8 +54,8 @@ def test_plane_is_the_data_in_2d_and_a_deterministic_pca_beyond():
     values, vectors = np.linalg.eigh(centred.T @ centred)
     reference = centred @ vectors[:, ::-1][:, :2]
     assert np.allclose(np.abs(projected), np.abs(reference), atol=1e-8)
-    assert np.allclose((projected ** 2).sum(0), values[::-1][:2])
-    assert np.allclose(composition.plane(-z)[0], -projected)      # the sign rule: no flipped view
+    assert np.allclose((projected**2).sum(0), values[::-1][:2])
+    assert np.allclose(composition.plane(-z)[0], -projected)  # the sign rule: no flipped view
 
 
 def test_the_opening_network_and_its_neighbours_are_shipped():
@@ -86,28 +90,48 @@ def test_layers_follow_the_network(monkeypatch):
 def test_sweep_network_is_core_geometry_sweep_and_seeded():
     parts = toys.split(composition.sweep_spec(dataset="moons", seed=0))
     ours = composition._fit_network(parts, width=4, depth=1, epochs=5, init_seed=7, order_seed=7)
-    theirs = geometry.width_depth_sweep(parts.x_train, parts.y_train, parts.x_test, parts.y_test, widths=[4],
-                                        depths=[1], epochs=5, seed=7, lr=composition.SWEEP_LR,
-                                        batch_size=len(parts.x_train))[0]
+    theirs = geometry.width_depth_sweep(
+        parts.x_train,
+        parts.y_train,
+        parts.x_test,
+        parts.y_test,
+        widths=[4],
+        depths=[1],
+        epochs=5,
+        seed=7,
+        lr=composition.SWEEP_LR,
+        batch_size=len(parts.x_train),
+    )[0]
     assert ours.train_loss == pytest.approx(theirs["train_loss"], rel=1e-6)
     assert ours.test_acc == theirs["test_acc"] and ours.parameters == theirs["parameters"]
-    first, again, other = (composition.sweep_network(dataset="moons", width=4, depth=1, epochs=5, seed=s)
-                           for s in (0, 0, 1))
+    first, again, other = (
+        composition.sweep_network(dataset="moons", width=4, depth=1, epochs=5, seed=s) for s in (0, 0, 1)
+    )
     assert first == again and first != other
 
 
 def row(width, depth, train_acc, test_acc):
-    return composition.SweepRow(width=width, depth=depth, parameters=10 * width, train_loss=0.1,
-                                train_acc=train_acc, test_loss=0.2, test_acc=test_acc)
+    return composition.SweepRow(
+        width=width,
+        depth=depth,
+        parameters=10 * width,
+        train_loss=0.1,
+        train_acc=train_acc,
+        test_loss=0.2,
+        test_acc=test_acc,
+    )
 
 
 def test_sweep_caption_states_what_was_computed():
-    memorised = composition.summarise([row(4, 2, 0.8, 0.7), row(256, 2, 1.0, 0.74)], dataset="moons", full=False)
+    memorised = composition.summarise(
+        [row(4, 2, 0.8, 0.7), row(256, 2, 1.0, 0.74)], dataset="moons", full=False
+    )
     assert memorised.widest.width == 256 and memorised.memorised
     assert memorised.gap == pytest.approx(-0.26)
     assert "memorised" in memorised.caption and "26% below" in memorised.caption
-    not_memorised = composition.summarise([row(256, 2, 0.9, 0.92), row(256, 3, 0.95, 0.9)], dataset="moons",
-                                          full=True)
+    not_memorised = composition.summarise(
+        [row(256, 2, 0.9, 0.92), row(256, 3, 0.95, 0.9)], dataset="moons", full=True
+    )
     assert not_memorised.widest.depth == 3 and not not_memorised.memorised
     assert "memorised" not in not_memorised.caption and "95%" in not_memorised.caption
     assert not_memorised.epochs == composition.FULL_SWEEP["epochs"]
@@ -119,8 +143,9 @@ def test_shipped_sweep_and_fit_agree_with_a_live_computation():
     shipped = composition.sweep(dataset="moons", seed=0)
     assert len(shipped.rows) == len(composition.sweep_pairs(False))
     width, depth = composition.sweep_pairs(False)[0]
-    live = composition.sweep_network(dataset="moons", width=width, depth=depth,
-                                     epochs=composition.QUICK_SWEEP["epochs"], seed=0)
+    live = composition.sweep_network(
+        dataset="moons", width=width, depth=depth, epochs=composition.QUICK_SWEEP["epochs"], seed=0
+    )
     assert shipped.rows[0] == live
     # The fit trains in float64 and is stored in float32: on any x86 CPU and thread count, vector width
     # changes float64 rounding (~1e-16) that this smooth, small fit does not amplify past one float32 ulp.
@@ -166,7 +191,6 @@ def test_approximation_numbers_and_caption(monkeypatch):
 def test_warm_loads_what_the_page_opens_with():
     composition.warm()
     assert composition._shipped() and composition._fit.cache_info().currsize >= 1
-
 
 
 def test_a_shipped_seed_opens_with_shipped_networks(asked_toys):

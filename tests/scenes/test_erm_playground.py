@@ -1,4 +1,5 @@
 """Scene 1 (ERM playground): the spec's checks, the session's training and its view, on tiny settings."""
+
 import dataclasses
 import threading
 import time
@@ -16,9 +17,21 @@ def tiny(**changes) -> toys.ToySpec:
     return dataclasses.replace(erm.spec(**values), epochs=2)
 
 
-@pytest.mark.parametrize("bad", [dict(dataset="mnist"), dict(label_noise=0.7), dict(test_fraction=1.0),
-                                 dict(test_fraction=0.0), dict(depth=0), dict(width=2.5), dict(lr=0.0),
-                                 dict(activation="swish"), dict(loss="mse"), dict(seed=-1)])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(dataset="mnist"),
+        dict(label_noise=0.7),
+        dict(test_fraction=1.0),
+        dict(test_fraction=0.0),
+        dict(depth=0),
+        dict(width=2.5),
+        dict(lr=0.0),
+        dict(activation="swish"),
+        dict(loss="mse"),
+        dict(seed=-1),
+    ],
+)
 def test_bad_arguments_raise_one_sentence(bad):
     with pytest.raises(ValueError):
         erm.spec(**(dict(erm.DEFAULTS, seed=0) | bad))
@@ -97,21 +110,21 @@ def test_each_caller_of_opened_gets_its_own_copy():
     first = erm.opened(spec)
     first.train(3)
     first.step("one mini-batch")
-    second = erm.opened(spec)       # the kept opening, untouched by the first caller's training
+    second = erm.opened(spec)  # the kept opening, untouched by the first caller's training
     assert second is not first and second.view().epoch == spec.epochs
     assert second.trainer.model is not first.trainer.model
     fresh = erm.Session(spec)
     fresh.train(spec.epochs)
     second.train(2)
-    fresh.train(2)                  # a copy continues exactly as the original would (Adam state, batches)
+    fresh.train(2)  # a copy continues exactly as the original would (Adam state, batches)
     assert second.view().train_loss == fresh.view().train_loss
 
 
 def test_the_stall_hint_follows_the_training_outcome():
     learning = erm.Session(tiny(lr=3e-2))
     learning.train(erm.STALL_EPOCHS)
-    assert not learning.view().stalled                      # moons are learnt: no hint
-    frozen = erm.Session(tiny(lr=1e-9))                     # a step too small to leave θ₀'s accuracy
+    assert not learning.view().stalled  # moons are learnt: no hint
+    frozen = erm.Session(tiny(lr=1e-9))  # a step too small to leave θ₀'s accuracy
     frozen.train(erm.STALL_EPOCHS)
     view = frozen.view()
     assert view.train_acc <= view.majority_rate + erm.STALL_MARGIN and view.stalled
@@ -121,9 +134,9 @@ def test_the_stall_hint_follows_the_training_outcome():
 def test_history_replays_the_clicks_draw_for_draw():
     spec = erm.spec(**erm.DEFAULTS, seed=0)
     session = erm.opened(spec)
-    assert session.history() == ""                       # the opening epochs are the spec's
+    assert session.history() == ""  # the opening epochs are the spec's
     session.train(2)
-    session.train(1)                                     # consecutive runs merge
+    session.train(1)  # consecutive runs merge
     session.step(erm.STEP_UNITS[1])
     session.step(erm.STEP_UNITS[0])
     assert session.history() == "e3.b1.e1"
@@ -139,14 +152,29 @@ def test_history_replays_the_clicks_draw_for_draw():
     assert erm.replayed(spec, "").view().epoch == erm.opened(spec).view().epoch
 
 
-@pytest.mark.parametrize("history", ["x", "e0", "e3.0", "b", "e-1", "e1.zz", f"e{erm.MAX_REPLAYED_EPOCHS + 1}",
-                                     f"b{erm.MAX_REPLAYED_BATCHES + 1}", "e²", "e٣", "e" + "9" * 5000, "e01"])
+@pytest.mark.parametrize(
+    "history",
+    [
+        "x",
+        "e0",
+        "e3.0",
+        "b",
+        "e-1",
+        "e1.zz",
+        f"e{erm.MAX_REPLAYED_EPOCHS + 1}",
+        f"b{erm.MAX_REPLAYED_BATCHES + 1}",
+        "e²",
+        "e٣",
+        "e" + "9" * 5000,
+        "e01",
+    ],
+)
 def test_a_history_this_page_did_not_write_is_one_sentence(history):
     with pytest.raises(ValueError) as error:
         erm.replayed(erm.spec(**erm.DEFAULTS, seed=0), history)
     message = str(error.value)
     assert message.endswith("opening instead.") and "\n" not in message and len(message) < 200
-    assert "invalid literal" not in message and "digits" not in message     # our sentence, not Python's
+    assert "invalid literal" not in message and "digits" not in message  # our sentence, not Python's
 
 
 def counting(monkeypatch, pause: float = 0.0) -> list:
@@ -155,7 +183,11 @@ def counting(monkeypatch, pause: float = 0.0) -> list:
 
     def counted(session, epochs, progress=None):
         calls.append((session.spec, epochs))
-        slow = (lambda done, total: (time.sleep(pause), progress and progress(done, total))) if pause else progress
+        slow = (
+            (lambda done, total: (time.sleep(pause), progress and progress(done, total)))
+            if pause
+            else progress
+        )
         return train(session, epochs, slow)
 
     monkeypatch.setattr(erm.Session, "train", counted)
@@ -164,9 +196,11 @@ def counting(monkeypatch, pause: float = 0.0) -> list:
 
 def test_the_budget_is_a_pure_function_of_spec_and_history(monkeypatch):
     big, small = erm.spec(**dict(erm.DEFAULTS, depth=5, width=128, seed=0)), erm.spec(**erm.DEFAULTS, seed=0)
-    with monkeypatch.context() as patched:      # no clock is read and nothing is trained to count the work
+    with monkeypatch.context() as patched:  # no clock is read and nothing is trained to count the work
+
         def refuse(*_, **__):
             raise AssertionError("the budget read a clock or trained")
+
         for name in ("perf_counter", "monotonic", "time", "process_time"):
             patched.setattr(time, name, refuse)
         patched.setattr(erm.Session, "train", refuse)
@@ -178,10 +212,12 @@ def test_the_budget_is_a_pure_function_of_spec_and_history(monkeypatch):
     assert first == again and first.work == erm.replay_work(big, ("e2000",)) > 0
     assert (first.epochs, first.batches, first.history) == (2000, 0, "e2000")
     assert not first.within_budget and cheap.within_budget and erm.plan(small, "").work == 0
-    assert erm.replay_work(big, ("e2",)) == 2 * erm.replay_work(big, ("e1",))         # linear in the epochs
-    assert erm.replay_work(small, ("e1",)) < erm.replay_work(big, ("e1",))            # and grows with the network
+    assert erm.replay_work(big, ("e2",)) == 2 * erm.replay_work(big, ("e1",))  # linear in the epochs
+    assert erm.replay_work(small, ("e1",)) < erm.replay_work(big, ("e1",))  # and grows with the network
     assert erm.replay_work(small, ("b1",)) < erm.replay_work(small, ("e1",))
-    assert erm.replay_work(small, ("0", "e1")) > erm.replay_work(small, ("e1",))      # a reset evaluates once more
+    assert erm.replay_work(small, ("0", "e1")) > erm.replay_work(
+        small, ("e1",)
+    )  # a reset evaluates once more
     message = str(refused.value)
     assert isinstance(refused.value, ValueError) and refused.value.replay == first
     assert "2000 epochs" in message and "\n" not in message and message.count(". ") == 0
@@ -194,7 +230,7 @@ def test_a_cheap_link_replays_at_once_and_an_expensive_one_only_when_asked(monke
     replay = erm.plan(spec, "e3")
     assert replay.within_budget
     assert erm.replayed(spec, "e3").view().epoch == spec.epochs + 3
-    monkeypatch.setattr(erm, "REPLAY_BUDGET", replay.work - 1)        # now just beyond it
+    monkeypatch.setattr(erm, "REPLAY_BUDGET", replay.work - 1)  # now just beyond it
     with pytest.raises(erm.OverBudget):
         erm.replayed(spec, "e3")
     assert erm.replayed(spec, "e3", beyond_budget=True).view().epoch == spec.epochs + 3
@@ -204,19 +240,19 @@ def test_the_same_link_trains_once_and_each_caller_gets_its_own_copy(monkeypatch
     spec = tiny(seed=22)
     calls = counting(monkeypatch)
     first = erm.replayed(spec, "e3.b2")
-    assert calls == [(spec, spec.epochs), (spec, 3)]                  # the opening, then the link's epochs
+    assert calls == [(spec, spec.epochs), (spec, 3)]  # the opening, then the link's epochs
     steps = []
     monkeypatch.setattr(training.Trainer, "step", lambda trainer: steps.append(1))
     second = erm.replayed(spec, "e3.b2")
-    assert len(calls) == 2 and not steps                              # nothing trained the second time
+    assert len(calls) == 2 and not steps  # nothing trained the second time
     assert second is not first and second.trainer.model is not first.trainer.model
     assert second.history() == first.history() == "e3.b2"
     for ours, theirs in zip(first.trainer.model.parameters(), second.trainer.model.parameters()):
         assert torch.equal(ours, theirs) and ours.data_ptr() != theirs.data_ptr()
     monkeypatch.undo()
-    first.train(2)                                                    # one caller's training…
+    first.train(2)  # one caller's training…
     third = erm.replayed(spec, "e3.b2")
-    assert third.view().epoch == second.view().epoch == spec.epochs + 3   # …is nobody else's
+    assert third.view().epoch == second.view().epoch == spec.epochs + 3  # …is nobody else's
     assert third.view().train_loss == second.view().train_loss
 
 
@@ -235,11 +271,11 @@ def test_sessions_opening_the_same_link_at_once_train_it_once(monkeypatch, histo
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert calls == [(spec, spec.epochs)] + [(spec, 4)] * bool(history)   # once, whoever came first
+    assert calls == [(spec, spec.epochs)] + [(spec, 4)] * bool(history)  # once, whoever came first
     assert len({id(session) for session in results}) == 3 and len({id(s.trainer.model) for s in results}) == 3
     assert len({session.view().train_loss for session in results}) == 1
     last = seen[0][-1]
-    assert all(shown and shown[-1] == last for shown in seen)         # every waiting caller followed the run
+    assert all(shown and shown[-1] == last for shown in seen)  # every waiting caller followed the run
 
 
 def test_a_replay_stopped_half_way_keeps_nothing(monkeypatch):
@@ -249,7 +285,8 @@ def test_a_replay_stopped_half_way_keeps_nothing(monkeypatch):
 
     def stop(done, total):
         if done == 2:
-            raise KeyboardInterrupt                                   # e.g. the session went away mid-run
+            raise KeyboardInterrupt  # e.g. the session went away mid-run
+
     with pytest.raises(KeyboardInterrupt):
         erm.replayed(spec, "e3", stop)
     assert erm.replayed(spec, "e3").view().epoch == spec.epochs + 3  # computed again, from the start

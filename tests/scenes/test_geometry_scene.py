@@ -1,5 +1,6 @@
 """core.scenes.geometry (scene 5): the toy's regions and default point, the PGD path and the stretch
 ratios, checked against core.geometry called directly and against the model itself."""
+
 import numpy as np
 import pytest
 import torch
@@ -49,25 +50,34 @@ def test_attack_path_stays_in_the_ball_and_its_labels_are_the_models(toy, attack
     assert attacked.path.shape == (DEFAULT["steps"] + 1, 2)
     assert np.allclose(attacked.path[0], toy.default_point)
     assert np.linalg.norm(attacked.path - attacked.path[0], axis=1).max() <= 0.1 + 1e-5
-    assert attacked.distance == pytest.approx(float(np.linalg.norm(attacked.path[-1] - attacked.path[0])), abs=1e-6)
+    assert attacked.distance == pytest.approx(
+        float(np.linalg.norm(attacked.path[-1] - attacked.path[0])), abs=1e-6
+    )
     with torch.no_grad():
         labels = model(torch.from_numpy(attacked.path)).argmax(1).numpy()
     assert (labels == attacked.path_labels).all() and attacked.label == labels[0]
     crossed = np.nonzero(labels != labels[0])[0]
     assert attacked.crossing == (int(crossed[0]) if len(crossed) else None)
     assert attacked.flipped == (attacked.final != attacked.label)
-    assert attacked.flipped                           # the default point and budget cross the boundary
+    assert attacked.flipped  # the default point and budget cross the boundary
 
 
 def test_stretch_ratios_come_from_named_streams(attacked, toy):
     model = toys.model(scene.spec("moons", 0))
     softmax = lambda z: torch.softmax(model(z), dim=1)  # noqa: E731
-    direct = geometry.stretch_ratios(softmax, torch.tensor(toy.default_point), radius=0.1,
-                                     num=scene.DIRECTIONS_AT_POINT, seed=stream_seed(0, "stretch at the point"))
+    direct = geometry.stretch_ratios(
+        softmax,
+        torch.tensor(toy.default_point),
+        radius=0.1,
+        num=scene.DIRECTIONS_AT_POINT,
+        seed=stream_seed(0, "stretch at the point"),
+    )
     assert np.allclose(attacked.at_point, direct.flatten().numpy(), atol=1e-6)
     assert attacked.on_data.size == scene.DIRECTIONS_PER_DATUM * len(toy.x_train)
     assert attacked.on_data_median == pytest.approx(float(np.median(attacked.on_data)))
-    assert attacked.on_data_stretched == pytest.approx(float((attacked.on_data > attacked.identity_on_data).mean()))
+    assert attacked.on_data_stretched == pytest.approx(
+        float((attacked.on_data > attacked.identity_on_data).mean())
+    )
 
 
 @pytest.mark.parametrize("norm", ["l2", "linf"])
@@ -77,16 +87,30 @@ def test_the_identity_reference_is_the_identity_ratio_on_the_same_draws(toy, nor
     x1, x2 = toy.default_point
     result = scene.attack(x1=x1, x2=x2, **{**DEFAULT, "norm": norm})
     x_train = toys.split(scene.spec("moons", 0)).x_train
-    point = geometry.stretch_ratios(lambda z: z, torch.tensor(toy.default_point), radius=0.1, norm=norm,
-                                    num=scene.DIRECTIONS_AT_POINT, seed=stream_seed(0, "stretch at the point"))
-    data = geometry.stretch_ratios(lambda z: z, x_train, radius=0.1, norm=norm, num=scene.DIRECTIONS_PER_DATUM,
-                                   seed=stream_seed(0, "stretch on the data"))
+    point = geometry.stretch_ratios(
+        lambda z: z,
+        torch.tensor(toy.default_point),
+        radius=0.1,
+        norm=norm,
+        num=scene.DIRECTIONS_AT_POINT,
+        seed=stream_seed(0, "stretch at the point"),
+    )
+    data = geometry.stretch_ratios(
+        lambda z: z,
+        x_train,
+        radius=0.1,
+        norm=norm,
+        num=scene.DIRECTIONS_PER_DATUM,
+        seed=stream_seed(0, "stretch on the data"),
+    )
     assert np.allclose(result.identity_at_point, point.flatten().numpy())
     assert np.allclose(result.identity_on_data, data.flatten().numpy())
     assert result.identity_at_point_median == pytest.approx(float(np.median(point.numpy())), abs=1e-6)
     assert result.identity_on_data_median == pytest.approx(float(np.median(data.numpy())), abs=1e-6)
     both = torch.cat([point.flatten(), data.flatten()])
-    assert (result.identity_low, result.identity_high) == pytest.approx((float(both.min()), float(both.max())))
+    assert (result.identity_low, result.identity_high) == pytest.approx(
+        (float(both.min()), float(both.max()))
+    )
     if norm == "l2":
         assert result.identity_on_data_median == pytest.approx(1.0, abs=1e-5)
         assert scene.identity_text(result) == "1"
@@ -112,15 +136,26 @@ def test_deterministic_for_a_seed_and_different_seeds_differ(attacked, toy):
 
 def test_captions_follow_the_computed_outcome(toy, attacked):
     assert f"step {attacked.crossing} of" in scene.path_caption(attacked)
-    far = scene.attack(x1=0.05, x2=0.95, **{**DEFAULT, "eps": 0.01})   # a corner far from the boundary
+    far = scene.attack(x1=0.05, x2=0.95, **{**DEFAULT, "eps": 0.01})  # a corner far from the boundary
     assert far.crossing is None and "no adversarial point was found" in scene.path_caption(far)
     text = scene.stretch_caption(attacked)
     assert ("squashed" in text) == (attacked.on_data_median < attacked.identity_on_data_median)
     assert ("over 10×" in text) == (attacked.on_data_max > 10 * attacked.identity_high)
 
 
-@pytest.mark.parametrize("change", [dict(dataset="swirls"), dict(x1=1.5), dict(eps=0.0), dict(eps=2.0),
-                                    dict(norm="l1"), dict(steps=0), dict(output="votes"), dict(seed=-1)])
+@pytest.mark.parametrize(
+    "change",
+    [
+        dict(dataset="swirls"),
+        dict(x1=1.5),
+        dict(eps=0.0),
+        dict(eps=2.0),
+        dict(norm="l1"),
+        dict(steps=0),
+        dict(output="votes"),
+        dict(seed=-1),
+    ],
+)
 def test_bad_arguments_raise_one_sentence(change):
     arguments = dict(DEFAULT, x1=0.5, x2=0.5)
     arguments.update(change)

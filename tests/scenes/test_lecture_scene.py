@@ -1,6 +1,7 @@
 """Lecture mode's data: every scene lists its steps, the clicker's walk visits the whole talk in order,
 a link's step is parsed into one sentence when it cannot be used, and the predict-then-reveal verdicts
 follow the computed results."""
+
 import importlib
 from types import SimpleNamespace
 
@@ -22,7 +23,14 @@ def test_every_scene_module_lists_its_steps_starting_with_the_question(entry):
 
 
 def test_bad_step_lists_are_refused_with_a_sentence():
-    for bad in ((), ["a list"], ("",), ("same", "same"), ("x" * (plan.MAX_TITLE + 1),), ("s",) * (plan.MAX_STEPS + 1)):
+    for bad in (
+        (),
+        ["a list"],
+        ("",),
+        ("same", "same"),
+        ("x" * (plan.MAX_TITLE + 1),),
+        ("s",) * (plan.MAX_STEPS + 1),
+    ):
         with pytest.raises(ValueError, match="STEPS|step"):
             plan.check_steps(bad, "somewhere")
     with pytest.raises(ValueError, match="not a page of the talk"):
@@ -30,8 +38,11 @@ def test_bad_step_lists_are_refused_with_a_sentence():
 
 
 def test_next_walks_every_step_of_the_talk_in_order_and_previous_walks_it_back():
-    expected = [(page, k) for page in (HOME_PAGE, *(s.page for s in SCENES), REFERENCES_PAGE)
-                for k in range(1, len(plan.steps_of(page)) + 1)]
+    expected = [
+        (page, k)
+        for page in (HOME_PAGE, *(s.page for s in SCENES), REFERENCES_PAGE)
+        for k in range(1, len(plan.steps_of(page)) + 1)
+    ]
     walk, stop = [], (HOME_PAGE, 1)
     while stop is not None:
         walk.append(stop)
@@ -46,17 +57,20 @@ def test_next_walks_every_step_of_the_talk_in_order_and_previous_walks_it_back()
     assert plan.previous_stop(SCENES[1].page, 1) == (SCENES[0].page, len(plan.steps_of(SCENES[0].page)))
 
 
-@pytest.mark.parametrize("raw, count, step, says", [
-    (None, 4, 4, None),          # no step in the link: the whole scene
-    ("2", 4, 2, None),
-    (" 3 ", 4, 3, None),
-    ("0", 4, 1, "outside"),
-    ("-5", 4, 1, "outside"),
-    ("99", 4, 4, "outside"),
-    ("abc", 4, 4, "not a whole number"),
-    ("2.5", 4, 4, "not a whole number"),
-    ("", 3, 3, "not a whole number"),
-])
+@pytest.mark.parametrize(
+    "raw, count, step, says",
+    [
+        (None, 4, 4, None),  # no step in the link: the whole scene
+        ("2", 4, 2, None),
+        (" 3 ", 4, 3, None),
+        ("0", 4, 1, "outside"),
+        ("-5", 4, 1, "outside"),
+        ("99", 4, 4, "outside"),
+        ("abc", 4, 4, "not a whole number"),
+        ("2.5", 4, 4, "not a whole number"),
+        ("", 3, 3, "not a whole number"),
+    ],
+)
 def test_a_links_step_is_clamped_or_replaced_with_one_sentence(raw, count, step, says):
     shown, message = plan.parse_step(raw, count)
     assert shown == step
@@ -76,9 +90,22 @@ def _cat(before: int, after: int, target: int = 5):
     p, p_adv = np.full(10, 0.01), np.full(10, 0.01)
     p[before], p_adv[after] = 0.91, 0.91
     names = tuple(f"class{k}" for k in range(10))
-    return cat_to_dog.CatToDog(x=None, x_adv=None, unit=None, p=p, p_adv=p_adv, class_names=names, label=before,
-                               target=target, before=before, after=after, scale=1 / 255, l2=0.1,
-                               reached=after == target, uploaded=False)
+    return cat_to_dog.CatToDog(
+        x=None,
+        x_adv=None,
+        unit=None,
+        p=p,
+        p_adv=p_adv,
+        class_names=names,
+        label=before,
+        target=target,
+        before=before,
+        after=after,
+        scale=1 / 255,
+        l2=0.1,
+        reached=after == target,
+        uploaded=False,
+    )
 
 
 @pytest.mark.parametrize("after, right", [(3, 0), (5, 1), (7, 2)])
@@ -93,22 +120,31 @@ def test_cat_to_dog_verdict_follows_the_class_the_attack_ends_in(after, right):
 
 @pytest.mark.parametrize("q, kept", [([0.9, 0.1], True), ([0.2, 0.8], False)])
 def test_decision_distribution_verdict_is_whether_f_rob_keeps_its_answer(q, kept):
-    outcome = decision_distribution.Outcome(label=0, adv_label=1, p=np.array([0.8, 0.2]), q=np.array(q),
-                                            tv=abs(0.8 - q[0]), distance=0.1)
+    outcome = decision_distribution.Outcome(
+        label=0, adv_label=1, p=np.array([0.8, 0.2]), q=np.array(q), tv=abs(0.8 - q[0]), distance=0.1
+    )
     verdict = decision_distribution.verdict(outcome, ("cat", "dog"))
     assert verdict.correct == (kept, not kept)
     assert ("F_rob: cat → cat" in verdict.answer) == kept
 
 
 def _images(shipped=None, gallery=None):
-    return SimpleNamespace(models={"standard": "d-standard", "adversarial": "d-adversarial"}, title="D",
-                           shipped=shipped or {}, gallery=gallery)
+    return SimpleNamespace(
+        models={"standard": "d-standard", "adversarial": "d-adversarial"},
+        title="D",
+        shipped=shipped or {},
+        gallery=gallery,
+    )
 
 
-@pytest.mark.parametrize("standard, adversarial, right", [(0.9, 0.895, 0), (0.9, 0.87, 1), (0.907, 0.608, 2),
-                                                          (0.8, 0.85, 0)])
+@pytest.mark.parametrize(
+    "standard, adversarial, right", [(0.9, 0.895, 0), (0.9, 0.87, 1), (0.907, 0.608, 2), (0.8, 0.85, 0)]
+)
 def test_adversarial_training_verdict_uses_the_shipped_test_set_cost(standard, adversarial, right):
-    shipped = {"d-standard": {"table": {"natural": standard}}, "d-adversarial": {"table": {"natural": adversarial}}}
+    shipped = {
+        "d-standard": {"table": {"natural": standard}},
+        "d-adversarial": {"table": {"natural": adversarial}},
+    }
     verdict = adversarial_training.verdict(_images(shipped=shipped))
     assert verdict.correct == tuple(k == right for k in range(3))
     assert f"{100 * (standard - adversarial):.1f} points" in verdict.answer and "shipped" in verdict.answer
@@ -124,8 +160,10 @@ def test_adversarial_training_verdict_falls_back_to_the_gallery_then_to_madry():
     assert "Madry" in verdict.answer
 
 
-@pytest.mark.parametrize("radius, distance, right", [(0.1, 0.5, 0), (0.45, 0.5, 1), (0.55, 0.5, 1), (0.9, 0.5, 2),
-                                                     (0.3, float("inf"), 0)])
+@pytest.mark.parametrize(
+    "radius, distance, right",
+    [(0.1, 0.5, 0), (0.45, 0.5, 1), (0.55, 0.5, 1), (0.9, 0.5, 2), (0.3, float("inf"), 0)],
+)
 def test_tradeoff_verdict_compares_the_median_radius_with_the_median_attack_distance(radius, distance, right):
     from core.scenes import tradeoff
 

@@ -1,4 +1,5 @@
 """Scene 7 · noise injection: F̃_ε's draws, the running estimates of F_rob, the four readings."""
+
 import dataclasses
 
 import numpy as np
@@ -6,7 +7,8 @@ import pytest
 import scipy.stats
 import torch
 
-from core import models, noise as noises, smoothing, toys
+from core import models, smoothing, toys
+from core import noise as noises
 from core.scenes import noise_injection as scene
 from core.seeds import stream_generator, stream_seed
 
@@ -33,7 +35,7 @@ def test_toy_draws_agree_with_a_direct_computation_at_the_input():
     with torch.no_grad():
         expected = torch.softmax(toy_base()(x + eps).double(), dim=1).float().numpy()
     np.testing.assert_allclose(result.probabilities, expected, atol=1e-6)
-    np.testing.assert_allclose(result.shown, (x + eps)[:scene.DRAWS_SHOWN].numpy(), atol=1e-6)
+    np.testing.assert_allclose(result.shown, (x + eps)[: scene.DRAWS_SHOWN].numpy(), atol=1e-6)
     top = int(expected.mean(0).argmax())
     assert result.top == top
     assert result.soft[-1] == pytest.approx(expected[:, top].mean(), abs=1e-6)
@@ -44,8 +46,10 @@ def test_toy_draws_agree_with_a_direct_computation_at_the_input():
     # holds the vote share it was computed from, and narrows with the draws.
     hits = (expected.argmax(1) == top).cumsum()
     np.testing.assert_array_equal(result.grid, np.arange(1, 101))
-    np.testing.assert_allclose(np.stack([result.lower, result.upper]),
-                               np.stack(scene.confidence_sequence(hits, scene.BAND_ALPHA / 2)))
+    np.testing.assert_allclose(
+        np.stack([result.lower, result.upper]),
+        np.stack(scene.confidence_sequence(hits, scene.BAND_ALPHA / 2)),
+    )
     assert np.all(result.lower <= result.votes[result.grid - 1] + 1e-12)
     assert np.all(result.votes[result.grid - 1] <= result.upper + 1e-12)
     assert result.upper[-1] - result.lower[-1] < result.upper[0] - result.lower[0]
@@ -115,7 +119,9 @@ def test_hidden_layer_noise_equals_core_models_inject_noise():
     result = scene.toy_draws_live(**{**TOY, "layer": 2, "scale": 0.3}, seed=0)
     noisy = models.inject_noise(toy_base(), 2, noises.make("gaussian", 0.3), seed=stream_seed(0, "noise"))
     with torch.no_grad():
-        expected = torch.softmax(noisy(torch.tensor([[0.45, 0.55]]).expand(100, 2)).double(), dim=1).float().numpy()
+        expected = (
+            torch.softmax(noisy(torch.tensor([[0.45, 0.55]]).expand(100, 2)).double(), dim=1).float().numpy()
+        )
     np.testing.assert_allclose(result.probabilities, expected, atol=1e-6)
     assert result.shown.size == 0 and result.noise_ratio > 0
     assert result.layer == 2 and result.layers == scene.TOY_LAYERS
@@ -128,13 +134,15 @@ def test_toy_maps_plain_is_f_and_the_smoothed_map_follows_the_noise():
     with torch.no_grad():
         expected = torch.softmax(toy_base()(points.reshape(-1, 2)), dim=1)[:, 1].reshape(quiet.plain.shape)
     np.testing.assert_allclose(quiet.plain, expected.numpy(), atol=1e-5)
-    assert np.abs(quiet.smoothed - quiet.plain).mean() < 0.05      # tiny noise: F_rob ≈ F
+    assert np.abs(quiet.smoothed - quiet.plain).mean() < 0.05  # tiny noise: F_rob ≈ F
     assert np.abs(loud.smoothed - loud.plain).mean() > np.abs(quiet.smoothed - quiet.plain).mean()
     assert loud.x_train.shape[1] == 2 and set(np.unique(loud.y_train)) == {0, 1}
 
 
 def test_image_draws_on_mnist():
-    result = scene.image_draws_live(model=MNIST, index=3, layer=0, noise="laplace", scale=0.2, num=100, seed=0)
+    result = scene.image_draws_live(
+        model=MNIST, index=3, layer=0, noise="laplace", scale=0.2, num=100, seed=0
+    )
     assert result.probabilities.shape == (100, 10)
     np.testing.assert_allclose(result.probabilities.sum(1), 1, atol=1e-5)
     assert result.shown.shape == (scene.DRAWS_SHOWN, 28, 28, 3) and result.shown.dtype == np.uint8
@@ -151,7 +159,7 @@ def test_augmentation_compares_with_the_standard_model():
         assert 0 <= accuracy <= 1 and (accuracy * result.predictions) == pytest.approx(round(accuracy * 160))
     alone = scene.augmentation_live(model="mnist-standard", layer=0, noise="gaussian", scale=0.5, seed=0)
     assert alone.standard is None and alone.standard_accuracy is None
-    assert alone.accuracy == result.standard_accuracy      # same stream, same draws, same model
+    assert alone.accuracy == result.standard_accuracy  # same stream, same draws, same model
 
 
 def test_game_plays_the_non_adaptive_the_adaptive_and_the_pure_best_responses_within_the_budget():
@@ -166,18 +174,23 @@ def test_game_plays_the_non_adaptive_the_adaptive_and_the_pure_best_responses_wi
     # The defenders f_k = suffix(prefix(·) + ε_k) on the clean x, from the stream "pure strategies".
     base = scene._base(MNIST)
     x, label = scene._image(MNIST, 0)
-    shifts = noises.make("gaussian", 0.25).sample((scene.PURE_STRATEGIES, *x.shape),
-                                                  generator=stream_generator(0, "pure strategies"))
+    shifts = noises.make("gaussian", 0.25).sample(
+        (scene.PURE_STRATEGIES, *x.shape), generator=stream_generator(0, "pure strategies")
+    )
     with torch.no_grad():
         clean = base(x.unsqueeze(0) + shifts).argmax(1).numpy() == label
     np.testing.assert_array_equal(result.pure_clean_right, clean)
     # When most draws answer the label, the vote does.
-    for wrong_share, vote_wrong in ((result.fooled_draws, result.vote_wrong),
-                                    (result.adaptive_fooled_draws, result.adaptive_vote_wrong)):
+    for wrong_share, vote_wrong in (
+        (result.fooled_draws, result.vote_wrong),
+        (result.adaptive_fooled_draws, result.adaptive_vote_wrong),
+    ):
         if wrong_share < 0.5:
             assert not vote_wrong
     # Topological reading: TV between vote distributions, under the input-space Gaussian bound 2Φ(‖τ‖/2σ) − 1.
-    assert result.tv_bound_adaptive == pytest.approx(smoothing.gaussian_tv_bound(result.adaptive_distance, 0.25))
+    assert result.tv_bound_adaptive == pytest.approx(
+        smoothing.gaussian_tv_bound(result.adaptive_distance, 0.25)
+    )
     assert 0 <= result.tv_nonadaptive <= 1 and 0 <= result.tv_adaptive <= 1
     again = scene.game_live(model=MNIST, index=0, layer=0, noise="gaussian", scale=0.25, eps=1.0, seed=0)
     assert scene.encode(again) == scene.encode(result)
@@ -197,11 +210,27 @@ def test_total_variation_is_half_the_l1_distance():
 def _game(clean=(True,) * 5, fooled=None, **change):
     """A Game with the pure strategies' table: ``clean`` f_k(x) = y; ``fooled`` [j, k] = f_k(x'_j) ≠ y (default: each
     best response fools its own draw only)."""
-    base = dict(eps=1.0, distance=1.0, fooled_base=True, fooled_draws=0.3, clean_errors=0.0, draws=200,
-                vote_wrong=False, adaptive_distance=1.0, adaptive_fooled_draws=0.6, adaptive_vote_wrong=True, eot=8,
-                clean_vote_wrong=False, pure=5, tv_nonadaptive=0.3, tv_adaptive=0.6, tv_bound_nonadaptive=0.95,
-                tv_bound_adaptive=0.95, pure_clean_right=np.array(clean, dtype=bool),
-                pure_fooled=np.eye(5, dtype=bool) if fooled is None else np.array(fooled, dtype=bool))
+    base = dict(
+        eps=1.0,
+        distance=1.0,
+        fooled_base=True,
+        fooled_draws=0.3,
+        clean_errors=0.0,
+        draws=200,
+        vote_wrong=False,
+        adaptive_distance=1.0,
+        adaptive_fooled_draws=0.6,
+        adaptive_vote_wrong=True,
+        eot=8,
+        clean_vote_wrong=False,
+        pure=5,
+        tv_nonadaptive=0.3,
+        tv_adaptive=0.6,
+        tv_bound_nonadaptive=0.95,
+        tv_bound_adaptive=0.95,
+        pure_clean_right=np.array(clean, dtype=bool),
+        pure_fooled=np.eye(5, dtype=bool) if fooled is None else np.array(fooled, dtype=bool),
+    )
     return scene.Game(**{**base, **change})
 
 
@@ -226,7 +255,7 @@ def test_the_pure_check_leaves_clean_wrong_draws_out_and_looks_for_one_x_fooling
     are right on x, x'_1 fools both, and f_3 (wrong on x) answers x'_1 correctly: pairwise, every best response met
     a draw answering y, yet one x' beats every defender in the game — no claim of a missing equilibrium."""
     fooled = np.eye(5, dtype=bool)
-    fooled[0, 1] = True                                   # x'_1 fools f_1 and f_2; f_3 … f_5 answer it correctly
+    fooled[0, 1] = True  # x'_1 fools f_1 and f_2; f_3 … f_5 answer it correctly
     game = _game(clean=(True, True, False, False, False), fooled=fooled)
     assert (game.pure_right, game.pure_clean_wrong, game.pure_broken) == (2, 3, 2)
     assert game.pure_most_fooled == 2 and game.pure_universal and not game.no_pure_equilibrium
@@ -247,15 +276,26 @@ def test_the_pure_check_leaves_clean_wrong_draws_out_and_looks_for_one_x_fooling
 
 
 def _generalization(**change):
-    base = dict(std=0.3, train_examples=359, test_examples=1438, plain_train=1.0, plain_test=0.95,
-                noisy_train=0.98, noisy_test=0.96)
+    base = dict(
+        std=0.3,
+        train_examples=359,
+        test_examples=1438,
+        plain_train=1.0,
+        plain_test=0.95,
+        noisy_train=0.98,
+        noisy_test=0.96,
+    )
     return scene.Generalization(**{**base, **change})
 
 
 def test_generalization_caption_follows_the_gaps():
-    assert "narrowed the train/held-out gap from 5.0% to 2.0%" in scene.generalization_caption(_generalization())
+    assert "narrowed the train/held-out gap from 5.0% to 2.0%" in scene.generalization_caption(
+        _generalization()
+    )
     assert "widened" in scene.generalization_caption(_generalization(noisy_train=1.0, noisy_test=0.90))
-    assert "lowered held-out accuracy" in scene.generalization_caption(_generalization(noisy_test=0.94, noisy_train=0.95))
+    assert "lowered held-out accuracy" in scene.generalization_caption(
+        _generalization(noisy_test=0.94, noisy_train=0.95)
+    )
 
 
 def test_generalization_trains_both_networks_on_the_digits(monkeypatch):
@@ -263,20 +303,32 @@ def test_generalization_trains_both_networks_on_the_digits(monkeypatch):
     result = scene.generalization_live(std=0.3, seed=0)
     assert (result.train_examples, result.test_examples) == (359, 1438)
     for value in (result.plain_train, result.plain_test, result.noisy_train, result.noisy_test):
-        assert 0.1 < value <= 1          # trained: better than chance on ten classes
+        assert 0.1 < value <= 1  # trained: better than chance on ten classes
     assert result.plain_gap == result.plain_train - result.plain_test
     assert result == scene.generalization_live(std=0.3, seed=0)
-    assert scene.generalization_live(std=0.0, seed=0).noisy_test == result.plain_test      # σ = 0 is ERM
+    assert scene.generalization_live(std=0.0, seed=0).noisy_test == result.plain_test  # σ = 0 is ERM
 
 
-@pytest.mark.parametrize("change", [dict(noise="cauchy"), dict(scale=-0.1), dict(scale=5.0), dict(layer=4),
-                                    dict(num=0), dict(x1=1.5), dict(seed=-1)])
+@pytest.mark.parametrize(
+    "change",
+    [
+        dict(noise="cauchy"),
+        dict(scale=-0.1),
+        dict(scale=5.0),
+        dict(layer=4),
+        dict(num=0),
+        dict(x1=1.5),
+        dict(seed=-1),
+    ],
+)
 def test_bad_toy_arguments_raise_one_sentence(change):
     with pytest.raises(ValueError):
         scene.toy_draws(**{**TOY, "seed": 0, **change})
 
 
-@pytest.mark.parametrize("change", [dict(model="no-such-model"), dict(index=20), dict(layer=99), dict(num=10**6)])
+@pytest.mark.parametrize(
+    "change", [dict(model="no-such-model"), dict(index=20), dict(layer=99), dict(num=10**6)]
+)
 def test_bad_image_arguments_raise(change):
     with pytest.raises(ValueError):
         scene.image_draws(**{"model": MNIST, "num": 100, **change})
@@ -300,9 +352,13 @@ def test_a_shipped_result_is_ignored_when_its_model_changed(monkeypatch):
     arguments = scene.defaults(scene.toy_maps)
     assert scene._shipped("toy_maps", arguments) is not None
     monkeypatch.setattr(scene, "model_dependencies", lambda arguments: {"retrained": "other sha256"})
-    assert scene.shipped_result(scene.SCENE_FILE, "toy_maps", arguments, scene.RESULT_TYPES,
-                                scene.model_dependencies) is None
-    assert scene._shipped("toy_maps", {**arguments, "seed": 1}) is None      # other arguments: computed live
+    assert (
+        scene.shipped_result(
+            scene.SCENE_FILE, "toy_maps", arguments, scene.RESULT_TYPES, scene.model_dependencies
+        )
+        is None
+    )
+    assert scene._shipped("toy_maps", {**arguments, "seed": 1}) is None  # other arguments: computed live
 
 
 def test_encode_decode_round_trip():
@@ -317,10 +373,16 @@ def test_encode_decode_round_trip():
             assert a == b
 
 
-
 def test_a_shipped_seed_opens_with_shipped_networks(asked_toys):
     asked = asked_toys
     scene.toy_maps_live(layer=0, noise="gaussian", scale=scene.TOY_SCALE[2], seed=3)
-    scene.toy_draws_live(x1=scene.TOY_POINT[0], x2=scene.TOY_POINT[1], layer=0, noise="gaussian",
-                         scale=scene.TOY_SCALE[2], num=scene.DEFAULT_SAMPLES, seed=3)
+    scene.toy_draws_live(
+        x1=scene.TOY_POINT[0],
+        x2=scene.TOY_POINT[1],
+        layer=0,
+        noise="gaussian",
+        scale=scene.TOY_SCALE[2],
+        num=scene.DEFAULT_SAMPLES,
+        seed=3,
+    )
     assert set(asked) == set(scene.opening_toys(3)) and set(asked) <= set(scene.SHIPPED_TOYS)

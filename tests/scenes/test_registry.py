@@ -1,4 +1,5 @@
 """The scene registry is the one list of scenes, and every page it names is thin."""
+
 import ast
 import importlib
 import re
@@ -29,7 +30,7 @@ def test_the_registry_lists_the_talk_in_order_and_every_page_file_exists():
     assert len({s.url_path for s in SCENES}) == len(SCENES)
     pages = {s.page for s in SCENES} | {HOME_PAGE, REFERENCES_PAGE}
     assert pages == {str(p.relative_to(ROOT)) for p in (ROOT / "app_pages").glob("*.py")}
-    assert not (ROOT / "pages").exists()      # Streamlit would switch to its legacy multipage mode
+    assert not (ROOT / "pages").exists()  # Streamlit would switch to its legacy multipage mode
     assert sum(len(group) for group in by_part().values()) == len(SCENES)
     with pytest.raises(ValueError, match="There is no scene"):
         scene("p99_nothing")
@@ -47,9 +48,18 @@ def test_each_page_is_thin_and_each_scene_module_is_streamlit_free(entry):
 
 
 # Terms a summary or slide line may use only if the scene module computes that thing (checked in its source).
-PROMISES = {"Lipschitz": "lipschitz", "exponential-family": "exponential", "total variation": "tv",
-            "CERTIFY": "certify", "EOT": "eot", "SmoothAdv": "smoothed_attack", "PGD": "pgd",
-            "Carlini–Wagner": "cw", "Cybenko": "cybenko", "isometry": "stretch_ratios"}
+PROMISES = {
+    "Lipschitz": "lipschitz",
+    "exponential-family": "exponential",
+    "total variation": "tv",
+    "CERTIFY": "certify",
+    "EOT": "eot",
+    "SmoothAdv": "smoothed_attack",
+    "PGD": "pgd",
+    "Carlini–Wagner": "cw",
+    "Cybenko": "cybenko",
+    "isometry": "stretch_ratios",
+}
 
 
 @pytest.mark.parametrize("entry", SCENES, ids=lambda s: s.url_path)
@@ -62,12 +72,14 @@ def test_each_summary_promises_only_what_its_scene_computes(entry):
         assert author in source, f"{entry.url_path} names {author} et al., which {entry.module} never uses"
     for term, evidence in PROMISES.items():
         if term in text:
-            assert evidence in source.lower(), f"{entry.url_path} promises {term!r}; {entry.module} has no {evidence!r}"
+            assert evidence in source.lower(), (
+                f"{entry.url_path} promises {term!r}; {entry.module} has no {evidence!r}"
+            )
 
 
 def test_the_extensions_and_bounds_sit_on_the_pages_that_show_them():
-    assert "Lipschitz" not in scene("p05_geometry").summary          # p05 shows stretch ratios, no bound
-    assert "Lipschitz" in scene("p09_certificate").summary            # p09 pulls a hidden-layer radius back
+    assert "Lipschitz" not in scene("p05_geometry").summary  # p05 shows stretch ratios, no bound
+    assert "Lipschitz" in scene("p09_certificate").summary  # p09 pulls a hidden-layer radius back
     assert "exponential-family" in scene("p08_decision_distribution").slide
     assert "exponential-family" not in scene("p09_certificate").slide
 

@@ -1,4 +1,5 @@
 """Scene 11 (take-home): the four messages' computations, their shipped defaults and computed captions."""
+
 import dataclasses
 import math
 
@@ -18,13 +19,20 @@ def result():
 def test_the_four_messages_are_the_talks_and_the_last_is_room_for_improvement():
     assert [m.number for m in T.MESSAGES] == [1, 2, 3, 4]
     last = T.MESSAGES[3].title
-    for words in ("Room for improvement", "bigger α*", "more distributions", "more sophisticated randomized settings"):
+    for words in (
+        "Room for improvement",
+        "bigger α*",
+        "more distributions",
+        "more sophisticated randomized settings",
+    ):
         assert words in last
     assert "hard to mitigate" in T.MESSAGES[2].title
 
 
-@pytest.mark.parametrize("arguments", [dict(eps=0.03), dict(eps=True), dict(eps="0.08"), dict(sigma=0.3),
-                                       dict(seed=-1), dict(seed=1.5)])
+@pytest.mark.parametrize(
+    "arguments",
+    [dict(eps=0.03), dict(eps=True), dict(eps="0.08"), dict(sigma=0.3), dict(seed=-1), dict(seed=1.5)],
+)
 def test_bad_arguments_raise_one_sentence(arguments):
     with pytest.raises(ValueError):
         T.take_home(**arguments)
@@ -43,7 +51,7 @@ def test_defaults_come_from_the_shipped_file_and_match_its_numbers(result):
 
 def test_shipped_certificates_are_what_certify_computes(monkeypatch):
     shipped = T.shipped()["certified"][str(T.SIGMA_DEFAULT)]
-    monkeypatch.setattr(T, "CERTIFY_POINTS", 3)     # rows are independent: row i draws from stream + i
+    monkeypatch.setattr(T, "CERTIFY_POINTS", 3)  # rows are independent: row i draws from stream + i
     live = T.certify_toy(T.SIGMA_DEFAULT, 0)
     assert live["predict"] == shipped["predict"][:3]
     np.testing.assert_allclose(live["radius"], shipped["radius"][:3], atol=1e-6)
@@ -52,7 +60,7 @@ def test_shipped_certificates_are_what_certify_computes(monkeypatch):
 def test_shipped_curves_and_regions_are_what_the_scene_computes():
     shipped = T.shipped()
     live_curves = T.deterministic_curves(0)
-    for kind in ("standard", "adversarial"):     # one held-out point of 120 may sit on a boundary
+    for kind in ("standard", "adversarial"):  # one held-out point of 120 may sit on a boundary
         np.testing.assert_allclose(live_curves[kind], shipped["curves"][kind], atol=1 / 120 + 1e-9)
     live = np.array([[int(c) for c in row] for row in T.smoothed_labels(0.1, 0)])
     stored = np.array([[int(c) for c in row] for row in shipped["smoothed"]["0.1"]])
@@ -65,7 +73,7 @@ def test_toy_attack_stays_in_the_ball_and_counts_what_the_network_says(result):
     assert np.abs(attack.x_adv - attack.x_clean).max() <= attack.eps + 1e-6
     assert attack.x_adv.min() >= 0 and attack.x_adv.max() <= 1
     with torch.inference_mode():
-        fooled = (model(torch.from_numpy(attack.x_adv)).argmax(1).numpy() != attack.y_clean)
+        fooled = model(torch.from_numpy(attack.x_adv)).argmax(1).numpy() != attack.y_clean
         clean = model(torch.from_numpy(attack.x_clean)).argmax(1).numpy()
     assert (clean == attack.y_clean).all()
     assert (fooled == attack.fooled).all()
@@ -107,15 +115,15 @@ def test_certificates_follow_cohens_formula_and_the_ceiling(result):
 def test_limits_agree_with_certified_accuracy_and_the_l2_size_of_the_linf_ball(result):
     bounds = result.limits
     assert bounds.linf_l2["8/255"] == pytest.approx(8 / 255 * math.sqrt(3072))
-    assert bounds.ceiling_100k == pytest.approx(0.25 * scipy.stats.norm.ppf(0.001 ** 1e-5), rel=1e-9)
+    assert bounds.ceiling_100k == pytest.approx(0.25 * scipy.stats.norm.ppf(0.001**1e-5), rel=1e-9)
     for sigma, curve in bounds.curves.items():
-        assert all(a >= b for a, b in zip(curve, curve[1:]))          # non-increasing in r
+        assert all(a >= b for a, b in zip(curve, curve[1:]))  # non-increasing in r
         rows = T.shipped()["certified"][str(sigma)]
         hits = [c and r >= 0.1 for c, r in zip(rows["correct"], rows["radius"])]
         assert curve[T.RADII.index(0.1)] == pytest.approx(np.mean(hits))
     assert bounds.table["σ"] == list(T.SIGMAS)
     column = f"certified accuracy, r = {T.TRADEOFF_RADIUS}"
-    for sigma, value in zip(T.SIGMAS, bounds.table[column]):      # never a number from beyond the ceiling
+    for sigma, value in zip(T.SIGMAS, bounds.table[column]):  # never a number from beyond the ceiling
         assert (value is None) == (T.TRADEOFF_RADIUS > bounds.toy_ceilings[sigma])
     if bounds.headline is not None:
         assert bounds.headline["radius"] <= bounds.linf_l2["8/255"]
@@ -127,7 +135,9 @@ def test_no_shipped_radius_above_its_files_ceiling_goes_unflagged(result):
     for point in bounds.shipped:
         record = T.results.read("certify", point.model)
         spec = record["noise"]
-        top = T.smoothing.certify_ceiling(T.noises.make(spec["name"], spec["scale"]), record["alpha"], record["n"])
+        top = T.smoothing.certify_ceiling(
+            T.noises.make(spec["name"], spec["scale"]), record["alpha"], record["n"]
+        )
         if spec.get("layer", 0):
             top /= record["lipschitz_bound"]
         assert point.ceiling == pytest.approx(top)
@@ -135,7 +145,9 @@ def test_no_shipped_radius_above_its_files_ceiling_goes_unflagged(result):
     h = bounds.headline
     assert h is not None and h["radius"] <= h["ceiling"] and h["radius"] <= bounds.linf_l2["8/255"]
     own = [p for p in bounds.shipped if p.model == h["model"]]
-    assert h["radius"] == max(p.radius for p in own if not p.beyond_ceiling and p.radius <= bounds.linf_l2["8/255"])
+    assert h["radius"] == max(
+        p.radius for p in own if not p.beyond_ceiling and p.radius <= bounds.linf_l2["8/255"]
+    )
     assert h["beyond"] == tuple(p.radius for p in own if p.beyond_ceiling)
     text = T.headline_sentence(bounds)
     assert f"certified at r = {h['radius']:g}" in text and f"ceiling {h['ceiling']:.2f}" in text
@@ -163,19 +175,24 @@ def test_captions_follow_the_outcomes(result):
     bounds = result.limits
     flat = dict(bounds.table, **{"certified accuracy, r = 0": [0.5, 0.6, 0.7, 0.8]})
     assert "does not show the trade-off" in T.limits_caption(dataclasses.replace(bounds, table=flat))
-    steep = dict(bounds.table, **{"certified accuracy, r = 0": [0.9, 0.8, 0.7, 0.6],
-                                  "largest radius": [0.05, 0.1, 0.2, 0.4]})
+    steep = dict(
+        bounds.table,
+        **{"certified accuracy, r = 0": [0.9, 0.8, 0.7, 0.6], "largest radius": [0.05, 0.1, 0.2, 0.4]},
+    )
     counts = {0.02: 54, 0.05: 48, 0.1: 42, 0.2: 36}
     shown = T.limits_caption(dataclasses.replace(bounds, table=steep, toy_counts=counts, toy_cost_p=0.001))
     assert shown.startswith("Trade-off on the toy") and "36 vs 54 of 60 points" in shown
     close = T.limits_caption(dataclasses.replace(bounds, table=steep, toy_counts=counts, toy_cost_p=0.5))
     assert "within sampling error" in close and not close.startswith("Trade-off on the toy")
     # the shipped numbers: the verdict follows the paired test on the same 60 points
-    assert result.limits.toy_counts[T.SIGMAS[-1]] == round(result.limits.table["certified accuracy, r = 0"][-1] * 60)
-    assert (T.limits_caption(bounds).startswith("Trade-off on the toy")
-            == (bounds.toy_cost_p < T.tradeoff.VERDICT_LEVEL
-                and bounds.table["certified accuracy, r = 0"][-1] < bounds.table["certified accuracy, r = 0"][0]
-                and bounds.table["largest radius"][-1] > bounds.table["largest radius"][0]))
+    assert result.limits.toy_counts[T.SIGMAS[-1]] == round(
+        result.limits.table["certified accuracy, r = 0"][-1] * 60
+    )
+    assert T.limits_caption(bounds).startswith("Trade-off on the toy") == (
+        bounds.toy_cost_p < T.tradeoff.VERDICT_LEVEL
+        and bounds.table["certified accuracy, r = 0"][-1] < bounds.table["certified accuracy, r = 0"][0]
+        and bounds.table["largest radius"][-1] > bounds.table["largest radius"][0]
+    )
     size = bounds.linf_l2["8/255"]
     assert (f"below {size:.2f}" in T.limits_caption(bounds)) == (bounds.ceiling_100k < size)
     assert f"which reaches {size:.2f}" in T.limits_caption(dataclasses.replace(bounds, ceiling_100k=2.0))
@@ -189,7 +206,7 @@ def test_message_4_states_the_alpha_star_argument_from_the_shipped_certificates(
         assert f"**{argument.best_certified_at_needed:.0%}**" in result.captions[4]
     without = dataclasses.replace(result.limits, argument=None)
     assert "Madry" not in T.limits_caption(without)
-    if argument.measured is None:             # no file reaches 1.74: not shown as a measured 0 %
+    if argument.measured is None:  # no file reaches 1.74: not shown as a measured 0 %
         assert "not measured" in result.captions[4] and T.tradeoff.MEASURE_COMMAND in result.captions[4]
         assert f"Certified accuracy at {argument.needed:.2f}: **" not in result.captions[4]
     small = result.limits.small
@@ -214,7 +231,9 @@ def test_smoothed_pgd_accuracy_is_seeded_and_scores_by_the_majority_vote():
     assert T.smoothed_pgd_accuracy(base, x, y, sigma=0.05, eps=0.0, seed=0) == pytest.approx(expected)
 
 
-def test_message_4_shows_certified_accuracy_at_the_l_inf_size_only_from_a_file_that_reaches_it(tmp_path, monkeypatch):
+def test_message_4_shows_certified_accuracy_at_the_l_inf_size_only_from_a_file_that_reaches_it(
+    tmp_path, monkeypatch
+):
     """Both states of the tagged n = 100,000 run, in a results folder the scene reads instead of assets/results."""
     import json
 
@@ -225,16 +244,32 @@ def test_message_4_shows_certified_accuracy_at_the_l_inf_size_only_from_a_file_t
     before = T.limits(0)
     assert before.argument.measured is None
     text = T.limits_caption(before)
-    assert "not measured" in text and T.tradeoff.MEASURE_COMMAND in text and "Certified accuracy at 1.74: **" not in text
+    assert (
+        "not measured" in text
+        and T.tradeoff.MEASURE_COMMAND in text
+        and "Certified accuracy at 1.74: **" not in text
+    )
 
     top = T.smoothing.certify_ceiling(T.noises.make("gaussian", 0.5), 0.001, 100_000)
-    rows = [{"index": 100 * k, "label": 0, "predict": 0, "correct": 1, "radius": top if k < 12 else 1.0}
-            for k in range(100)]
-    record = {"command": T.tradeoff.MEASURE_COMMAND, "model": "cifar10-gaussian-0.50", "dataset": "cifar10",
-              "noise": {"name": "gaussian", "scale": 0.5, "layer": 0}, "n": 100_000, "alpha": 0.001, "every": 100,
-              "examples": 100, "radii": [0.0], "certified_accuracy": [1.0], "rows": rows}
+    rows = [
+        {"index": 100 * k, "label": 0, "predict": 0, "correct": 1, "radius": top if k < 12 else 1.0}
+        for k in range(100)
+    ]
+    record = {
+        "command": T.tradeoff.MEASURE_COMMAND,
+        "model": "cifar10-gaussian-0.50",
+        "dataset": "cifar10",
+        "noise": {"name": "gaussian", "scale": 0.5, "layer": 0},
+        "n": 100_000,
+        "alpha": 0.001,
+        "every": 100,
+        "examples": 100,
+        "radii": [0.0],
+        "certified_accuracy": [1.0],
+        "rows": rows,
+    }
     (tmp_path / "certify_cifar10-gaussian-0.50@n100000.json").write_text(json.dumps(record))
-    after = T.limits(0)                          # a new file in the folder: recomputed, not the cached `before`
+    after = T.limits(0)  # a new file in the folder: recomputed, not the cached `before`
     assert after.argument.measured.subject == "cifar10-gaussian-0.50@n100000"
     text = T.limits_caption(after)
     assert "Certified accuracy at 1.74: **12%** (12 of 100 test images" in text
@@ -244,8 +279,9 @@ def test_message_4_shows_certified_accuracy_at_the_l_inf_size_only_from_a_file_t
 def test_every_network_a_shipped_seed_can_ask_for_is_shipped():
     """take_home asks for toys only through _model(kind, seed, σ), σ one of SIGMAS (message 4 certifies each)."""
     for seed in (0, 3):
-        every = {T.toy_spec("standard", seed), T.toy_spec("adversarial", seed)} | \
-            {T.toy_spec("noise", seed, sigma) for sigma in T.SIGMAS}
+        every = {T.toy_spec("standard", seed), T.toy_spec("adversarial", seed)} | {
+            T.toy_spec("noise", seed, sigma) for sigma in T.SIGMAS
+        }
         assert set(T.opening_toys(seed)) == every and every <= set(T.SHIPPED_TOYS)
         assert all(T.toys.shipped(spec) is not None for spec in every)
     # the shipped seed-0 results name seed 0's weights only: shipping more seeds keeps them valid

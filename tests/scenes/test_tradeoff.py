@@ -1,6 +1,7 @@
 """Scene 10 (trade-off & best attacks): batched PREDICT/CERTIFY agree with core.smoothing, the live
 trade-off and the bounds follow their definitions, shipped results match a recomputation, captions
 follow the computed facts, bad arguments raise ValueError."""
+
 import dataclasses
 import json
 import math
@@ -9,11 +10,12 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from core import noise as noises, results, smoothing, toys
+from core import noise as noises
+from core import results, smoothing, toys
 from core.scenes import tradeoff as scene
 
-
 # ---------------------------------------------------------------------------- batched PREDICT / CERTIFY
+
 
 def test_predict_many_is_scipys_binomial_test_row_by_row():
     rng = np.random.default_rng(0)
@@ -30,7 +32,7 @@ def test_certify_many_is_clopper_pearson_then_the_noises_radius(name):
     noise = noises.make(name, 0.3)
     n = 100
     estimation = np.array([[100, 0], [90, 10], [55, 45], [0, 100], [70, 30]])
-    selection = np.array([[5, 0], [3, 2], [4, 1], [0, 5], [1, 4]])     # the last guesses the minority class
+    selection = np.array([[5, 0], [3, 2], [4, 1], [0, 5], [1, 4]])  # the last guesses the minority class
     prediction, radius, p_lower = scene.certify_many(selection, estimation, noise, 0.001, dim=2)
     for k in range(len(estimation)):
         guess = int(np.argmax(selection[k]))
@@ -41,7 +43,7 @@ def test_certify_many_is_clopper_pearson_then_the_noises_radius(name):
         else:
             assert prediction[k] == guess
             assert radius[k] == pytest.approx(smoothing.certified_radius(noise, expected_p, dim=2), rel=1e-9)
-    assert prediction[-1] == smoothing.ABSTAIN                          # p_A_lower of class 1 from 30/100 < ½
+    assert prediction[-1] == smoothing.ABSTAIN  # p_A_lower of class 1 from 30/100 < ½
 
 
 def test_each_row_carries_its_noise_ceiling_and_no_certificate_exceeds_it():
@@ -54,14 +56,15 @@ def test_each_row_carries_its_noise_ceiling_and_no_certificate_exceeds_it():
 
 # ---------------------------------------------------------------------------- live trade-off
 
+
 def test_toy_tradeoff_follows_its_definitions():
     small = scene.toy_tradeoff(seed=0, noises_chosen=("gaussian",), radius=0.0)
     large = scene.toy_tradeoff(seed=0, noises_chosen=("gaussian",), radius=0.2)
     again = scene.toy_tradeoff(seed=0, noises_chosen=("gaussian",), radius=0.2)
-    assert large == again                                                       # deterministic for a seed
+    assert large == again  # deterministic for a seed
     assert [row.std for row in large.rows] == list(scene.TOY_STDS)
     for a, b in zip(small.rows, large.rows):
-        assert a.clean_accuracy == b.clean_accuracy                             # r only selects certificates
+        assert a.clean_accuracy == b.clean_accuracy  # r only selects certificates
         assert b.certified_accuracy <= a.certified_accuracy == a.certified_accuracy_at_0
         assert b.beyond_ceiling == (0.2 > b.ceiling)
         if b.beyond_ceiling:
@@ -70,7 +73,7 @@ def test_toy_tradeoff_follows_its_definitions():
     best = max(row.clean_accuracy for row in large.rows)
     assert facts.most_accurate == tuple(row.std for row in large.rows if row.clean_accuracy == best)
     assert (facts.compared is None) == bool(set(facts.most_accurate) & set(facts.most_certified))
-    if facts.compared is not None:     # a verdict needs both gaps beyond sampling error (paired exact test)
+    if facts.compared is not None:  # a verdict needs both gaps beyond sampling error (paired exact test)
         assert facts.tradeoff == (max(facts.clean_p, facts.certified_p) < scene.VERDICT_LEVEL)
         assert facts.clean_counts[0] == round(best * scene.TOY_POINTS)
     else:
@@ -79,7 +82,9 @@ def test_toy_tradeoff_follows_its_definitions():
 
 def test_paired_difference_p_is_mcnemars_exact_test():
     a = np.array([True] * 50 + [False] * 10)
-    b = np.array([True] * 45 + [False] * 5 + [True] * 3 + [False] * 7)     # 5 points right for a only, 3 for b only
+    b = np.array(
+        [True] * 45 + [False] * 5 + [True] * 3 + [False] * 7
+    )  # 5 points right for a only, 3 for b only
     expected = scipy.stats.binomtest(3, 8, 0.5).pvalue
     assert scene.paired_difference_p(a, b) == pytest.approx(expected)
     assert scene.paired_difference_p(a, b) == scene.paired_difference_p(b, a)
@@ -97,7 +102,11 @@ def _hits(clean: dict, certified: dict, points: int = 60) -> dict:
 def test_a_one_point_lead_is_no_verdict_and_a_large_one_is():
     # the shipped toy's default (Gaussian, r = 0.1): clean 58 / 56, certified 52 / 53 of 60 points
     close = scene.noise_facts("gaussian", _hits({0.05: 58, 0.1: 56, 0.25: 53}, {0.05: 52, 0.1: 53, 0.25: 47}))
-    assert close.compared == (0.05, 0.1) and close.clean_counts == (58, 56) and close.certified_counts == (53, 52)
+    assert (
+        close.compared == (0.05, 0.1)
+        and close.clean_counts == (58, 56)
+        and close.certified_counts == (53, 52)
+    )
     assert close.verdict == "undecided" and not close.tradeoff
     assert close.certified_p == pytest.approx(1.0) and close.clean_p == pytest.approx(0.5)
     text = scene.noise_sentence(close, 0.1)
@@ -113,7 +122,7 @@ def test_a_one_point_lead_is_no_verdict_and_a_large_one_is():
 
 def test_toy_certificates_agree_with_a_direct_count_and_change_with_the_seed(monkeypatch):
     real = toys.model
-    monkeypatch.setattr(toys, "model", lambda spec: real(dataclasses.replace(spec, seed=0)))   # no training
+    monkeypatch.setattr(toys, "model", lambda spec: real(dataclasses.replace(spec, seed=0)))  # no training
     certificates = scene._toy_certificates.__wrapped__
     zero = certificates(0, "gaussian", 0.1, 30, 10, 100, 0.001)
     one = certificates(1, "gaussian", 0.1, 30, 10, 100, 0.001)
@@ -121,27 +130,50 @@ def test_toy_certificates_agree_with_a_direct_count_and_change_with_the_seed(mon
     # the PREDICT votes of seed 0 recounted by core.smoothing with the same named stream
     spec = scene.toy_spec("gaussian", 0.1, 0)
     x = toys.split(spec).x_test[:30]
-    votes = smoothing.sample_counts_many(real(spec), x, noise=noises.make("gaussian", 0.1), num=100, batch_size=999,
-                                         generator=scene.stream_generator(0, "toy gaussian 0.1 predict")).numpy()
+    votes = smoothing.sample_counts_many(
+        real(spec),
+        x,
+        noise=noises.make("gaussian", 0.1),
+        num=100,
+        batch_size=999,
+        generator=scene.stream_generator(0, "toy gaussian 0.1 predict"),
+    ).numpy()
     assert np.array_equal(zero["predict"], scene.predict_many(votes, 0.001))
 
 
 def test_tradeoff_caption_follows_the_facts():
     result = scene.toy_tradeoff(seed=0, noises_chosen=("gaussian",), radius=0.1)
     row = result.rows[0]
-    fake = [dataclasses.replace(row, std=s, clean_accuracy=c, certified_accuracy=r, beyond_ceiling=False)
-            for s, c, r in [(0.05, 0.9, 0.1), (0.25, 0.8, 0.5)]]
-    trade = dataclasses.replace(result, rows=tuple(fake), facts=(scene.NoiseFacts(
-        "gaussian", (0.05,), (0.25,), 60, (0.05, 0.25), (54, 48), (30, 6), 0.01, 0.001, "tradeoff"),))
+    fake = [
+        dataclasses.replace(row, std=s, clean_accuracy=c, certified_accuracy=r, beyond_ceiling=False)
+        for s, c, r in [(0.05, 0.9, 0.1), (0.25, 0.8, 0.5)]
+    ]
+    trade = dataclasses.replace(
+        result,
+        rows=tuple(fake),
+        facts=(
+            scene.NoiseFacts(
+                "gaussian", (0.05,), (0.25,), 60, (0.05, 0.25), (54, 48), (30, 6), 0.01, 0.001, "tradeoff"
+            ),
+        ),
+    )
     none = dataclasses.replace(trade, facts=(scene.NoiseFacts("gaussian", (0.05,), (0.05,)),))
-    undecided = dataclasses.replace(trade, facts=(scene.NoiseFacts(
-        "gaussian", (0.05,), (0.25,), 60, (0.05, 0.25), (54, 53), (30, 6), 1.0, 0.001, "undecided"),))
+    undecided = dataclasses.replace(
+        trade,
+        facts=(
+            scene.NoiseFacts(
+                "gaussian", (0.05,), (0.25,), 60, (0.05, 0.25), (54, 53), (30, 6), 1.0, 0.001, "undecided"
+            ),
+        ),
+    )
     assert "robustness is paid in accuracy" in scene.tradeoff_caption(trade)
     assert "no trade-off shows" in scene.tradeoff_caption(none)
     assert "the clean gap is within sampling error" in scene.tradeoff_caption(undecided)
     assert "paid in accuracy" not in scene.tradeoff_caption(undecided)
     capped = dataclasses.replace(trade, rows=(dataclasses.replace(fake[0], beyond_ceiling=True),))
-    assert "Beyond the ceiling" in scene.tradeoff_caption(capped) and "Beyond" not in scene.tradeoff_caption(trade)
+    assert "Beyond the ceiling" in scene.tradeoff_caption(capped) and "Beyond" not in scene.tradeoff_caption(
+        trade
+    )
     # the shipped default rests on 53 vs 52 of 60 certified points: no verdict is stated
     facts = result.facts[0]
     if facts.compared is not None and max(facts.clean_p, facts.certified_p) >= scene.VERDICT_LEVEL:
@@ -149,6 +181,7 @@ def test_tradeoff_caption_follows_the_facts():
 
 
 # ---------------------------------------------------------------------------- shipped table
+
 
 def test_shipped_tradeoff_is_the_shipped_file():
     datasets = scene.shipped_datasets()
@@ -163,20 +196,29 @@ def test_shipped_tradeoff_is_the_shipped_file():
 
 def test_cohens_published_points_name_their_source_and_their_ceiling():
     table = scene.shipped_tradeoff(dataset="cifar10")
-    for (sigma, _), top in zip(table.cohen, table.cohen_ceilings):       # their n = 100,000 at α = 0.001
+    for (sigma, _), top in zip(table.cohen, table.cohen_ceilings):  # their n = 100,000 at α = 0.001
         assert top == pytest.approx(sigma * scipy.stats.norm.ppf(0.001 ** (1 / 100_000)))
-    assert set(table.cohen_beyond(1.0)) == {s for (s, _), top in zip(table.cohen, table.cohen_ceilings) if top < 1.0}
-    assert 0.25 in table.cohen_beyond(1.0) and 0.5 not in table.cohen_beyond(1.0)     # ceilings 0.95 and 1.91
+    assert set(table.cohen_beyond(1.0)) == {
+        s for (s, _), top in zip(table.cohen, table.cohen_ceilings) if top < 1.0
+    }
+    assert 0.25 in table.cohen_beyond(1.0) and 0.5 not in table.cohen_beyond(1.0)  # ceilings 0.95 and 1.91
     text = scene.shipped_caption(table, 1.0)
     assert "Table 3" in text and "full CIFAR-10 test set" in text and "100,000" in text
     assert "as the talk" not in text and "500 images" not in text
     assert "σ = " + ", ".join(f"{s:g}" for s in table.cohen_beyond(1.0)) in text
-    beyond = [row.model for row in table.rows if row.ceiling is not None and row.ceiling < 1.0 and row.at(1.0) is not None]
-    assert all(model in text for model in beyond) and ("forced by n" in text) == bool(beyond or table.cohen_beyond(1.0))
+    beyond = [
+        row.model
+        for row in table.rows
+        if row.ceiling is not None and row.ceiling < 1.0 and row.at(1.0) is not None
+    ]
+    assert all(model in text for model in beyond) and ("forced by n" in text) == bool(
+        beyond or table.cohen_beyond(1.0)
+    )
     assert "beyond the ceiling" not in scene.shipped_caption(table, 0.0)
 
 
 # ---------------------------------------------------------------------------- bounds: the same F_rob on both sides
+
 
 def test_toy_bounds_shipped_for_seed_0_match_a_recomputed_certify_part_and_are_sound():
     result = scene.toy_bounds(seed=0, std=0.1)
@@ -186,20 +228,33 @@ def test_toy_bounds_shipped_for_seed_0_match_a_recomputed_certify_part_and_are_s
     assert np.array_equal(result.certified_correct, part["correct"])
     assert np.all(np.diff(result.certified) <= 0) and np.all(np.diff(result.empirical) <= 0)
     assert np.all(result.radii <= result.ceiling + 1e-9)
-    assert result.ceiling == pytest.approx(smoothing.certify_ceiling(noises.make("gaussian", 0.1), scene.TOY_ALPHA,
-                                                                     scene.TOY_BOUNDS_N))
-    assert result.ceiling > np.max(result.radii)                    # n is large enough not to cap the radii
-    assert result.facts["beaten"] == 0                              # no attack inside a certified ball
+    assert result.ceiling == pytest.approx(
+        smoothing.certify_ceiling(noises.make("gaussian", 0.1), scene.TOY_ALPHA, scene.TOY_BOUNDS_N)
+    )
+    assert result.ceiling > np.max(result.radii)  # n is large enough not to cap the radii
+    assert result.facts["beaten"] == 0  # no attack inside a certified ball
     assert result.facts["ordered"]
 
 
 def test_bounds_follow_their_definitions_from_the_parts():
-    parts = {"radius": [0.0, 0.1, 0.3, 0.25], "correct": [False, True, True, True],
-             "attack_distance": [0.0, 0.12, None, 0.4]}
-    b = scene._assemble(parts, noise=noises.make("gaussian", 0.25), eps_list=(0.0, 0.1, 0.2, 0.5), n0=10, n=10_000,
-                        alpha=0.001, votes=100, attack=scene.TOY_ATTACK, title="t")
-    assert b.certified.tolist() == [0.75, 0.75, 0.5, 0.0]             # correct and α* ≥ ε
-    assert b.empirical.tolist() == [0.75, 0.75, 0.5, 0.25]            # no vote change found within ε (None = ∞)
+    parts = {
+        "radius": [0.0, 0.1, 0.3, 0.25],
+        "correct": [False, True, True, True],
+        "attack_distance": [0.0, 0.12, None, 0.4],
+    }
+    b = scene._assemble(
+        parts,
+        noise=noises.make("gaussian", 0.25),
+        eps_list=(0.0, 0.1, 0.2, 0.5),
+        n0=10,
+        n=10_000,
+        alpha=0.001,
+        votes=100,
+        attack=scene.TOY_ATTACK,
+        title="t",
+    )
+    assert b.certified.tolist() == [0.75, 0.75, 0.5, 0.0]  # correct and α* ≥ ε
+    assert b.empirical.tolist() == [0.75, 0.75, 0.5, 0.25]  # no vote change found within ε (None = ∞)
     assert b.radii.tolist() == [0.1, 0.3, 0.25] and np.isinf(b.distances[1])
     assert b.facts["not_found"] == 1 and b.facts["paired"] == 2 and b.facts["beaten"] == 0
     assert b.facts["median_ratio"] == pytest.approx(np.median([0.1 / 0.12, 0.25 / 0.4]))
@@ -210,8 +265,16 @@ def test_the_attack_part_is_seeded_and_inside_its_ball():
     split = toys.split(spec)
     x, y = split.x_test[:6], split.y_test[:6]
     tiny = {"eps_max": 0.4, "search_steps": 2, "steps": 3, "draws": 4, "restarts": 1}
-    run = lambda seed: scene._attack_part(toys.model(spec), x, y, noise=noises.make("gaussian", 0.1), votes=50,
-                                          attack=tiny, seed=seed, stream="test")["attack_distance"]
+    run = lambda seed: scene._attack_part(
+        toys.model(spec),
+        x,
+        y,
+        noise=noises.make("gaussian", 0.1),
+        votes=50,
+        attack=tiny,
+        seed=seed,
+        stream="test",
+    )["attack_distance"]
     a, b = run(0), run(0)
     assert np.array_equal(a, b)
     assert np.all((a <= 0.4 + 1e-6) | np.isinf(a))
@@ -221,22 +284,41 @@ def _bounds(**parts):
     base = {"eps": (0.0, 0.5), "radius": [0.1, 0.6], "correct": [True, True], "attack_distance": [0.3, 0.9]}
     base.update(parts)
     eps = base.pop("eps")
-    return scene._assemble(base, noise=noises.make("gaussian", 0.25), eps_list=eps, n0=10, n=10_000, alpha=0.001,
-                           votes=100, attack=scene.IMAGE_ATTACK, title="t", linf=8 / 255, linf_l2=1.74)
+    return scene._assemble(
+        base,
+        noise=noises.make("gaussian", 0.25),
+        eps_list=eps,
+        n0=10,
+        n=10_000,
+        alpha=0.001,
+        votes=100,
+        attack=scene.IMAGE_ATTACK,
+        title="t",
+        linf=8 / 255,
+        linf_l2=1.74,
+    )
 
 
 def test_bounds_caption_follows_the_facts():
     ordered = _bounds()
     assert ordered.facts["ordered"] and "Certified ≤ empirical at every ε" in scene.bounds_caption(ordered)
-    broken = _bounds(attack_distance=[0.3, 0.4])                     # an attack inside the ball of radius 0.6
-    assert not broken.facts["ordered"] and "Certified exceeds empirical at ε = 0.5" in scene.bounds_caption(broken)
-    assert broken.facts["beaten"] == 1 and "On 1 point(s) the attack found a vote change" in scene.bounds_caption(broken)
+    broken = _bounds(attack_distance=[0.3, 0.4])  # an attack inside the ball of radius 0.6
+    assert not broken.facts["ordered"] and "Certified exceeds empirical at ε = 0.5" in scene.bounds_caption(
+        broken
+    )
+    assert broken.facts[
+        "beaten"
+    ] == 1 and "On 1 point(s) the attack found a vote change" in scene.bounds_caption(broken)
     assert "No attack got inside a certified ball" in scene.bounds_caption(ordered)
     assert "p_A, not n, limits α*" in scene.bounds_caption(ordered)
     capped = _bounds(radius=[0.1, ordered.ceiling], attack_distance=[0.3, 1.0])
-    assert capped.facts["at_ceiling"] == 1 and "1 of 2 certified radii sit at the ceiling" in scene.bounds_caption(capped)
+    assert capped.facts[
+        "at_ceiling"
+    ] == 1 and "1 of 2 certified radii sit at the ceiling" in scene.bounds_caption(capped)
     assert "beyond every certified radius" in scene.bounds_caption(ordered)
-    assert "within reach of the largest" in scene.bounds_caption(_bounds(radius=[0.1, 1.8], attack_distance=[0.3, 1.9]))
+    assert "within reach of the largest" in scene.bounds_caption(
+        _bounds(radius=[0.1, 1.8], attack_distance=[0.3, 1.9])
+    )
     assert f"median {np.median([0.1 / 0.3, 0.6 / 0.9]):.0%} of the distance" in scene.bounds_caption(ordered)
     assert "no vote change was found" in scene.bounds_caption(_bounds(attack_distance=[0.3, None]))
     assert "no vote change was found" not in scene.bounds_caption(ordered)
@@ -252,14 +334,15 @@ def test_verdict_compares_alpha_star_with_the_attack_on_the_same_classifier():
 
 # ---------------------------------------------------------------------------- CIFAR-10: shipped certificates, attacked
 
+
 def test_cifar_bounds_pair_the_shipped_certificates_with_the_attack():
     result = scene.cifar_bounds()
     if result is None:
         pytest.skip("no CIFAR-10 record in assets/scenes/tradeoff.json for today's model")
-    shipped = results.read("certify", scene.CIFAR_MODEL)["rows"][:result.examples]
+    shipped = results.read("certify", scene.CIFAR_MODEL)["rows"][: result.examples]
     record = json.loads(scene.SCENE_FILE.read_text())["cifar"]
     for k, row in enumerate(shipped):
-        if record["n"][k] == results.read("certify", scene.CIFAR_MODEL)["n"]:   # not recertified
+        if record["n"][k] == results.read("certify", scene.CIFAR_MODEL)["n"]:  # not recertified
             assert result.radius[k] == pytest.approx(row["radius"] if row["correct"] else 0.0)
     assert np.all(result.radii <= result.ceiling + 1e-9)
     assert result.facts["beaten"] == 0
@@ -267,6 +350,7 @@ def test_cifar_bounds_pair_the_shipped_certificates_with_the_attack():
 
 
 # ---------------------------------------------------------------------------- is α* too small? the numbers
+
 
 def test_alpha_star_limits_are_computed_from_the_shipped_rows():
     limits = scene.alpha_star_limits(dataset="cifar10")
@@ -278,7 +362,7 @@ def test_alpha_star_limits_are_computed_from_the_shipped_rows():
         hits = [r["correct"] and r["radius"] >= limits.needed for r in rows]
         noise = noises.make("gaussian", row.sigma)
         assert row.ceiling == pytest.approx(smoothing.certify_ceiling(noise, limits.alpha, row.n))
-        if row.ceiling < limits.needed:      # above the ceiling nothing is measured: None, never 0 %
+        if row.ceiling < limits.needed:  # above the ceiling nothing is measured: None, never 0 %
             assert row.certified_at_needed is None and row in limits.capped
         else:
             assert row.certified_at_needed == pytest.approx(np.mean(hits))
@@ -294,8 +378,10 @@ def test_alpha_star_limits_are_computed_from_the_shipped_rows():
 
 
 def test_the_measuring_command_is_the_tagged_run_that_reaches_the_l_inf_balls_size():
-    assert scene.MEASURE_COMMAND == ("python -m core.experiments certify --name cifar10-gaussian-0.50 --n 100000 "
-                                     "--every 100 --limit 100 --tag n100000 --resume --data-dir ../shared/data")
+    assert scene.MEASURE_COMMAND == (
+        "python -m core.experiments certify --name cifar10-gaussian-0.50 --n 100000 "
+        "--every 100 --limit 100 --tag n100000 --resume --data-dir ../shared/data"
+    )
     needed = 8 / 255 * math.sqrt(3072)
     ceiling = smoothing.certify_ceiling(noises.make("gaussian", 0.5), 0.001, scene.MEASURE_N)
     assert ceiling >= needed and ceiling == pytest.approx(1.9057, abs=1e-3)
@@ -319,16 +405,36 @@ def _tagged_file(folder, *, certified: int, examples: int = 100) -> dict:
     images correct with α* between 1.74 and the ceiling, the others below 1.74 or wrong."""
     sigma, n, alpha = 0.5, 100_000, 0.001
     top = smoothing.certify_ceiling(noises.make("gaussian", sigma), alpha, n)
-    rows = [{"index": 100 * k, "label": 0, "predict": 0, "correct": 1,
-             "radius": (1.75 + (top - 1.75) * k / examples) if k < certified else 0.5 * (k % 3)}
-            for k in range(examples)]
+    rows = [
+        {
+            "index": 100 * k,
+            "label": 0,
+            "predict": 0,
+            "correct": 1,
+            "radius": (1.75 + (top - 1.75) * k / examples) if k < certified else 0.5 * (k % 3),
+        }
+        for k in range(examples)
+    ]
     for row in rows[certified::5]:
         row.update(predict=-1, correct=0, radius=0.0)
-    record = {"kind": "certify", "subject": "cifar10-gaussian-0.50@n100000", "command": scene.MEASURE_COMMAND,
-              "model": "cifar10-gaussian-0.50", "dataset": "cifar10", "noise": {"name": "gaussian", "scale": sigma,
-                                                                                "layer": 0},
-              "norm": "l2", "n0": 100, "n": n, "alpha": alpha, "every": 100, "seed": 0, "examples": examples,
-              "radii": [0.0, 1.0, 1.74], "certified_accuracy": [0.0, 0.0, certified / examples], "rows": rows}
+    record = {
+        "kind": "certify",
+        "subject": "cifar10-gaussian-0.50@n100000",
+        "command": scene.MEASURE_COMMAND,
+        "model": "cifar10-gaussian-0.50",
+        "dataset": "cifar10",
+        "noise": {"name": "gaussian", "scale": sigma, "layer": 0},
+        "norm": "l2",
+        "n0": 100,
+        "n": n,
+        "alpha": alpha,
+        "every": 100,
+        "seed": 0,
+        "examples": examples,
+        "radii": [0.0, 1.0, 1.74],
+        "certified_accuracy": [0.0, 0.0, certified / examples],
+        "rows": rows,
+    }
     (folder / "certify_cifar10-gaussian-0.50@n100000.json").write_text(json.dumps(record))
     return record
 
@@ -342,10 +448,12 @@ def test_without_a_file_that_reaches_1_74_nothing_is_shown_as_measured(results_f
     assert "not measured" in text and "forced by their n" in text and scene.MEASURE_COMMAND in text
     assert f"ceiling {limits.measure_ceiling:.2f}" in text and limits.measure_ceiling >= limits.needed
     assert "**0%**" not in text and f"Certified accuracy at {limits.needed:.2f}: **" not in text
-    for row in limits.rows:                                    # the ceilings, computed, in the caption
+    for row in limits.rows:  # the ceilings, computed, in the caption
         assert f"{row.ceiling:.2f} (σ = {row.sigma:g}, n = {row.n:,})" in text
     sentence = scene.measured_sentence(limits)
-    assert "No shipped file can certify 1.74" in sentence and all(f"{r.ceiling:.2f}" in sentence for r in limits.rows)
+    assert "No shipped file can certify 1.74" in sentence and all(
+        f"{r.ceiling:.2f}" in sentence for r in limits.rows
+    )
 
 
 def test_the_tagged_n_100000_file_gives_the_certified_accuracy_at_1_74(results_folder):
@@ -356,15 +464,21 @@ def test_the_tagged_n_100000_file_gives_the_certified_accuracy_at_1_74(results_f
     assert m is limits.tagged_rows[0] and m.n == 100_000 and m.examples == 100 and m.every == 100
     assert m.ceiling == pytest.approx(1.9057, abs=1e-3) and m.ceiling >= limits.needed
     hits = [r["correct"] and r["radius"] >= limits.needed for r in record["rows"]]
-    assert m.certified_at_needed == pytest.approx(np.mean(hits)) == pytest.approx(0.3) and m.certified_count == 30
+    assert (
+        m.certified_at_needed == pytest.approx(np.mean(hits)) == pytest.approx(0.3)
+        and m.certified_count == 30
+    )
     assert limits.best_certified_at_needed == pytest.approx(0.3) and limits.can_certify_needed
-    assert [row.model for row in limits.rows] == ["cifar10-gaussian-0.12", "cifar10-gaussian-0.25",
-                                                  "cifar10-gaussian-0.50"]          # the main files, unchanged
+    assert [row.model for row in limits.rows] == [
+        "cifar10-gaussian-0.12",
+        "cifar10-gaussian-0.25",
+        "cifar10-gaussian-0.50",
+    ]  # the main files, unchanged
     text = scene.limits_caption(limits)
     assert "Certified accuracy at 1.74: **30%** (30 of 100 test images, one test image in 100" in text
     assert "cifar10-gaussian-0.50@n100000 (σ = 0.5, n = 100,000, ceiling 1.91 ≥ 1.74)" in text
     assert "below the **45.8%**" in text and "not measured" not in text and scene.MEASURE_COMMAND not in text
-    main = limits.rows[-1]                                        # the main σ = 0.5 file's ceiling is still stated
+    main = limits.rows[-1]  # the main σ = 0.5 file's ceiling is still stated
     assert f"{main.ceiling:.2f} (σ = 0.5, n = {main.n:,})" in text
     _tagged_file(results_folder, certified=60)
     assert "at or above the **45.8%**" in scene.limits_caption(scene.alpha_star_limits(dataset="cifar10"))
@@ -374,8 +488,9 @@ def test_limits_caption_follows_the_numbers():
     limits = scene.alpha_star_limits(dataset="cifar10")
     text = scene.limits_caption(limits)
     assert f"**{limits.needed:.2f}**" in text
-    reachable = dataclasses.replace(limits, rows=tuple(dataclasses.replace(r, ceiling=2.0) for r in limits.rows),
-                                    tagged_rows=())
+    reachable = dataclasses.replace(
+        limits, rows=tuple(dataclasses.replace(r, ceiling=2.0) for r in limits.rows), tagged_rows=()
+    )
     assert ("cannot return that radius" in text) == any(r.ceiling < limits.needed for r in limits.rows)
     assert "cannot return that radius" not in scene.limits_caption(reachable)
     assert "falls as σ grows" in scene.limits_caption(dataclasses.replace(limits, p_a_falls=True))
@@ -387,16 +502,23 @@ def test_limits_caption_follows_the_numbers():
 def test_a_ratio_near_one_says_the_certificate_is_tight_not_that_alpha_star_is_small():
     tight = _bounds(radius=[0.5, 0.5], attack_distance=[0.55, 0.55])
     loose = _bounds(radius=[0.1, 0.1], attack_distance=[0.5, 0.5])
-    assert "nearly tight" in scene.verdict(tight).answer and "not that α* is large or small" in scene.verdict(tight).answer
+    assert (
+        "nearly tight" in scene.verdict(tight).answer
+        and "not that α* is large or small" in scene.verdict(tight).answer
+    )
     assert "loose" in scene.verdict(loose).answer and "nearly tight" not in scene.verdict(loose).answer
     assert "nearly tight" in scene.bounds_caption(tight) and "nearly tight" not in scene.bounds_caption(loose)
     summary = scene.summarize(tight)
-    assert summary.tight and summary.median_attack == pytest.approx(0.55) and summary.flipped_within_linf_l2 == 2
+    assert (
+        summary.tight and summary.median_attack == pytest.approx(0.55) and summary.flipped_within_linf_l2 == 2
+    )
     small = scene.WhatIsSmall(scene.summarize(tight), scene.summarize(loose), 1.74)
     text = scene.what_is_small_caption(small)
     assert "not that α* is small or large" in text and "what is small is that robustness itself" in text
     assert "0.550 on the two-moons toy and 0.500 on the CIFAR-10 images" in text and "29% of the 1.74" in text
-    far = scene.WhatIsSmall(None, scene.summarize(_bounds(radius=[1.8, 1.9], attack_distance=[2.0, 2.1])), 1.74)
+    far = scene.WhatIsSmall(
+        None, scene.summarize(_bounds(radius=[1.8, 1.9], attack_distance=[2.0, 2.1])), 1.74
+    )
     assert "a tighter certificate could reach it" in scene.what_is_small_caption(far)
     assert "what is small" not in scene.what_is_small_caption(far)
 
@@ -414,22 +536,26 @@ def test_what_is_small_is_computed_from_the_shipped_bounds():
         text = scene.what_is_small_caption(small)
         assert f"{cifar.facts['median_attack']:.3f} on the CIFAR-10 images" in text
         assert f"{toy.facts['median_attack']:.3f} on the two-moons toy" in text
-    assert scene.what_is_small(seed=1, live=False).toy is None          # never computed when not shipped
+    assert scene.what_is_small(seed=1, live=False).toy is None  # never computed when not shipped
 
 
 # ---------------------------------------------------------------------------- arguments
 
-@pytest.mark.parametrize("call", [
-    lambda: scene.toy_tradeoff(seed=-1),
-    lambda: scene.toy_tradeoff(noises_chosen=()),
-    lambda: scene.toy_tradeoff(noises_chosen=("cauchy",)),
-    lambda: scene.toy_tradeoff(radius=-0.1),
-    lambda: scene.toy_bounds(std=0.2),
-    lambda: scene.shipped_tradeoff(dataset="imagenet"),
-    lambda: scene.image_bounds(model_name="cifar10-laplace-0.1768"),
-    lambda: scene.image_part(model_name="cifar10-gaussian-0.25", part="everything"),
-    lambda: scene.alpha_star_limits(dataset="imagenet"),
-])
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: scene.toy_tradeoff(seed=-1),
+        lambda: scene.toy_tradeoff(noises_chosen=()),
+        lambda: scene.toy_tradeoff(noises_chosen=("cauchy",)),
+        lambda: scene.toy_tradeoff(radius=-0.1),
+        lambda: scene.toy_bounds(std=0.2),
+        lambda: scene.shipped_tradeoff(dataset="imagenet"),
+        lambda: scene.image_bounds(model_name="cifar10-laplace-0.1768"),
+        lambda: scene.image_part(model_name="cifar10-gaussian-0.25", part="everything"),
+        lambda: scene.alpha_star_limits(dataset="imagenet"),
+    ],
+)
 def test_bad_arguments_raise_value_error(call):
     with pytest.raises(ValueError):
         call()
@@ -449,28 +575,32 @@ def test_the_scene_file_records_its_command():
 
 @pytest.fixture
 def tiny_image_settings(monkeypatch):
-    for name, value in {"IMAGE_EPS": (0.0, 0.5, 1.0), "IMAGE_N0": 5, "IMAGE_N": 20, "IMAGE_VOTES": 5,
-                        "IMAGE_ATTACK": {"eps_max": 1.0, "search_steps": 1, "steps": 1, "draws": 1, "restarts": 1},
-                        "IMAGE_CHUNK": 10}.items():
+    for name, value in {
+        "IMAGE_EPS": (0.0, 0.5, 1.0),
+        "IMAGE_N0": 5,
+        "IMAGE_N": 20,
+        "IMAGE_VOTES": 5,
+        "IMAGE_ATTACK": {"eps_max": 1.0, "search_steps": 1, "steps": 1, "draws": 1, "restarts": 1},
+        "IMAGE_CHUNK": 10,
+    }.items():
         monkeypatch.setattr(scene, name, value)
     scene._image_part.cache_clear()
     yield
-    scene._image_part.cache_clear()       # tiny results must not outlive the test
+    scene._image_part.cache_clear()  # tiny results must not outlive the test
 
 
 def test_image_bounds_assemble_their_parts_in_order(tiny_image_settings):
     assert scene.image_parts() == ("certify", "attack 0", "attack 10")
     result = scene.image_bounds(model_name="mnist-gaussian-0.25", seed=0)
     assert result.examples == 20 and len(result.empirical) == len(result.certified) == 3
-    assert result.linf_l2 == pytest.approx(0.3 * 28)                               # ℓ∞ 0.3 on 28×28 pixels
+    assert result.linf_l2 == pytest.approx(0.3 * 28)  # ℓ∞ 0.3 on 28×28 pixels
     second = scene.image_part(model_name="mnist-gaussian-0.25", seed=0, part="attack 10")["attack_distance"]
     np.testing.assert_array_equal(result.attack_distance[10:], second)
     assert np.all(np.diff(result.certified) <= 0) and np.all(result.radii <= result.ceiling + 1e-9)
 
 
-
 def test_a_shipped_seed_opens_with_shipped_networks(asked_toys):
     asked = asked_toys
-    scene.toy_tradeoff(seed=3)                 # the page's default noise; the bounds use one of its stds
+    scene.toy_tradeoff(seed=3)  # the page's default noise; the bounds use one of its stds
     assert set(asked) == set(scene.opening_toys(3)) and set(asked) <= set(scene.SHIPPED_TOYS)
     assert scene.toy_spec("gaussian", scene.BOUNDS_STD_DEFAULT, 3) in asked

@@ -1,4 +1,5 @@
 """Figures and number formats of scene 3 (cat → dog): the class probabilities before and after."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Figures of scene 9 (the certificate α*): Plotly builders taking core.scenes.certificate results."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,46 +18,96 @@ def _circle(figure: go.Figure, cx: float, cy: float, r: float, **line) -> None:
 
 def certified_ball(point) -> go.Figure:
     """F_rob's regions, the training points, x, the certified disc α*, the ceiling and PREDICT's verdicts inside."""
-    figure = regions(point.xs, point.ys, point.labels, f"F_rob's regions (σ = {point.sigma}) and the certified ball",
-                     classes=2, height=480)
+    figure = regions(
+        point.xs,
+        point.ys,
+        point.labels,
+        f"F_rob's regions (σ = {point.sigma}) and the certified ball",
+        classes=2,
+        height=480,
+    )
     for label in (0, 1):
         chosen = point.train_x[point.train_y == label]
-        figure.add_scatter(x=chosen[:, 0], y=chosen[:, 1], mode="markers", name=f"train · class {label}",
-                           marker=dict(color=class_color(label), size=4, opacity=0.35))
+        figure.add_scatter(
+            x=chosen[:, 0],
+            y=chosen[:, 1],
+            mode="markers",
+            name=f"train · class {label}",
+            marker=dict(color=class_color(label), size=4, opacity=0.35),
+        )
     (px, py), c_a = point.x, point.certificate.prediction
     if point.certified:
         _circle(figure, px, py, point.certificate.radius, color="black", width=2)
         _circle(figure, px, py, point.ceiling, color="grey", width=1, dash="dot")
         verdicts = point.verdicts
-        for name, mask, color in (("same F_rob", verdicts == c_a, "#2ca02c"),
-                                  ("abstain", verdicts == ABSTAIN, PAPER_COLOR),
-                                  ("other class", (verdicts != c_a) & (verdicts != ABSTAIN), "#000000")):
+        for name, mask, color in (
+            ("same F_rob", verdicts == c_a, "#2ca02c"),
+            ("abstain", verdicts == ABSTAIN, PAPER_COLOR),
+            ("other class", (verdicts != c_a) & (verdicts != ABSTAIN), "#000000"),
+        ):
             if mask.any():
-                figure.add_scatter(x=point.inside[mask, 0], y=point.inside[mask, 1], mode="markers",
-                                   name=f"inside: {name}",
-                                   marker=dict(color=color, size=7, symbol="circle-open", line=dict(width=2)))
-    figure.add_scatter(x=[px], y=[py], mode="markers", name="x",
-                       marker=dict(color="gold", size=14, symbol="star", line=dict(color="black", width=1)))
+                figure.add_scatter(
+                    x=point.inside[mask, 0],
+                    y=point.inside[mask, 1],
+                    mode="markers",
+                    name=f"inside: {name}",
+                    marker=dict(color=color, size=7, symbol="circle-open", line=dict(width=2)),
+                )
+    figure.add_scatter(
+        x=[px],
+        y=[py],
+        mode="markers",
+        name="x",
+        marker=dict(color="gold", size=14, symbol="star", line=dict(color="black", width=1)),
+    )
     return figure
 
 
 def radius_curves(curves) -> go.Figure:
     """Radius vs p_A, one panel per norm (ℓ2: Gaussian bounds; ℓ1: Laplace, uniform), each noise's ceiling."""
-    figure = make_subplots(rows=1, cols=2, subplot_titles=("ℓ2 radii (Gaussian noise)", "ℓ1 radii (Laplace, uniform)"))
+    figure = make_subplots(
+        rows=1, cols=2, subplot_titles=("ℓ2 radii (Gaussian noise)", "ℓ1 radii (Laplace, uniform)")
+    )
     top = 4 * curves.std
     for k, (name, values) in enumerate(curves.curves.items()):
         column = 1 if curves.norms[name] == "l2" else 2
         noise = "laplace" if "Laplace" in name else "uniform" if "Uniform" in name else "gaussian"
-        color = NOISE_COLORS[noise] if column == 2 or "Cohen" in name else SERIES_COLORS[(k + 3) % len(SERIES_COLORS)]
-        figure.add_scatter(x=curves.p_a, y=np.minimum(values, 1.05 * top), mode="lines", name=name,
-                           line=dict(color=color), row=1, col=column)
-    for noise, column in (("gaussian", 1), ("laplace", 2), ("uniform", 2)):   # lines as traces: cheap to build
+        color = (
+            NOISE_COLORS[noise]
+            if column == 2 or "Cohen" in name
+            else SERIES_COLORS[(k + 3) % len(SERIES_COLORS)]
+        )
+        figure.add_scatter(
+            x=curves.p_a,
+            y=np.minimum(values, 1.05 * top),
+            mode="lines",
+            name=name,
+            line=dict(color=color),
+            row=1,
+            col=column,
+        )
+    for noise, column in (("gaussian", 1), ("laplace", 2), ("uniform", 2)):  # lines as traces: cheap to build
         value = curves.ceilings[noise]
-        figure.add_scatter(x=[0.5, 1.0], y=[value, value], mode="lines", line=dict(color=NOISE_COLORS[noise], dash="dash"),
-                           name=f"{noise} ceiling at n = {curves.n}, α = {curves.alpha:g}: {value:.3f}", row=1, col=column)
+        figure.add_scatter(
+            x=[0.5, 1.0],
+            y=[value, value],
+            mode="lines",
+            line=dict(color=NOISE_COLORS[noise], dash="dash"),
+            name=f"{noise} ceiling at n = {curves.n}, α = {curves.alpha:g}: {value:.3f}",
+            row=1,
+            col=column,
+        )
     for column in (1, 2):
-        figure.add_scatter(x=[curves.best_p_a] * 2, y=[0, top], mode="lines", line=dict(color="grey", dash="dot"),
-                           name="α^(1/n): the best p_A lower bound", showlegend=column == 1, row=1, col=column)
+        figure.add_scatter(
+            x=[curves.best_p_a] * 2,
+            y=[0, top],
+            mode="lines",
+            line=dict(color="grey", dash="dot"),
+            name="α^(1/n): the best p_A lower bound",
+            showlegend=column == 1,
+            row=1,
+            col=column,
+        )
         figure.update_xaxes(title_text="p_A (or its lower bound)", row=1, col=column)
         figure.update_yaxes(range=[0, top], row=1, col=column)
     figure.update_yaxes(title_text="certified radius", row=1, col=1)
@@ -70,10 +121,15 @@ def layer_radii(layers) -> go.Figure:
     figure = go.Figure()
     for name, radii in layers.radii.items():
         figure.add_scatter(x=list(range(len(radii))), y=np.asarray(radii), mode="lines+markers", name=name)
-    compact(figure, height=360, title=f"The layer-space radius R = σΦ⁻¹(α^(1/n)) = {layers.best_radius:.3f} pulled "
-                                      "back to the input")
-    figure.update_layout(xaxis=dict(title="layer i (0 = input)", dtick=1),
-                         yaxis=dict(type="log", title="input-space radius R / L_i"))
+    compact(
+        figure,
+        height=360,
+        title=f"The layer-space radius R = σΦ⁻¹(α^(1/n)) = {layers.best_radius:.3f} pulled back to the input",
+    )
+    figure.update_layout(
+        xaxis=dict(title="layer i (0 = input)", dtick=1),
+        yaxis=dict(type="log", title="input-space radius R / L_i"),
+    )
     return figure
 
 
@@ -87,24 +143,44 @@ def certified_accuracy(curves, dataset: str) -> go.Figure:
     figure = make_subplots(rows=1, cols=len(norms), subplot_titles=[f"{NORM_LABELS[n]} radii" for n in norms])
     if dataset == "cifar10" and "l2" in norms:
         for sigma, accuracy in curves.published.items():
-            figure.add_scatter(x=list(curves.published_radii), y=list(accuracy), mode="lines+markers",
-                               line=dict(dash="dash", color="grey"), opacity=0.6,
-                               name=f"Cohen et al. 2019, ResNet-110, σ = {sigma}, ℓ2 (published, n = 100 000)",
-                               row=1, col=norms.index("l2") + 1)
+            figure.add_scatter(
+                x=list(curves.published_radii),
+                y=list(accuracy),
+                mode="lines+markers",
+                line=dict(dash="dash", color="grey"),
+                opacity=0.6,
+                name=f"Cohen et al. 2019, ResNet-110, σ = {sigma}, ℓ2 (published, n = 100 000)",
+                row=1,
+                col=norms.index("l2") + 1,
+            )
     for k, curve in enumerate(mine):
         column, color = norms.index(curve.norm) + 1, SERIES_COLORS[k % len(SERIES_COLORS)]
         made = curve.provenance
         tf32 = "; TF32 convolutions, being recertified" if made and made.tf32 else ""
         how = made.sentence if made else f"computed on {curve.device}"
-        figure.add_scatter(x=list(curve.radii), y=list(curve.accuracy), mode="lines+markers", line=dict(color=color),
-                           name=f"{curve.name}, {NORM_LABELS.get(curve.norm, curve.norm)} (this code, {curve.examples} "
-                                f"images, n = {curve.n}{tf32})", row=1, col=column,
-                           hovertemplate=f"{curve.name}: %{{y:.0%}} at r = %{{x}}<br>{how}<extra></extra>")
+        figure.add_scatter(
+            x=list(curve.radii),
+            y=list(curve.accuracy),
+            mode="lines+markers",
+            line=dict(color=color),
+            name=f"{curve.name}, {NORM_LABELS.get(curve.norm, curve.norm)} (this code, {curve.examples} "
+            f"images, n = {curve.n}{tf32})",
+            row=1,
+            col=column,
+            hovertemplate=f"{curve.name}: %{{y:.0%}} at r = %{{x}}<br>{how}<extra></extra>",
+        )
         if curve.ceiling is not None:
-            figure.add_scatter(x=[curve.ceiling] * 2, y=[0, 1], mode="lines", line=dict(color=color, dash="dot"),
-                               name=f"{curve.name}: ceiling {curve.ceiling:.3g}", showlegend=False,
-                               hovertemplate=f"{curve.name}: no radius above {curve.ceiling:.3g} at n = {curve.n}",
-                               row=1, col=column)
+            figure.add_scatter(
+                x=[curve.ceiling] * 2,
+                y=[0, 1],
+                mode="lines",
+                line=dict(color=color, dash="dot"),
+                name=f"{curve.name}: ceiling {curve.ceiling:.3g}",
+                showlegend=False,
+                hovertemplate=f"{curve.name}: no radius above {curve.ceiling:.3g} at n = {curve.n}",
+                row=1,
+                col=column,
+            )
     for column, norm in enumerate(norms, start=1):
         figure.update_xaxes(title_text=f"radius r ({NORM_LABELS[norm]})", row=1, col=column)
         figure.update_yaxes(range=[0, 1], tickformat=".0%", row=1, col=column)

@@ -1,5 +1,6 @@
 """Figures of scene 2 (a network is a composition): the data after each layer, the width × depth
 sweep, and the universal-approximation fits."""
+
 from __future__ import annotations
 
 import plotly.graph_objects as go
@@ -19,8 +20,19 @@ def side_by_side(titles, widths=None, *, gap: float = 0.03, font_size: int = 12)
         suffix = "" if k == 1 else str(k)
         layout[f"xaxis{suffix}"] = dict(domain=[left, right], anchor=f"y{suffix}")
         layout[f"yaxis{suffix}"] = dict(anchor=f"x{suffix}")
-        annotations.append(dict(text=title, x=(left + right) / 2, y=1.0, xref="paper", yref="paper",
-                                xanchor="center", yanchor="bottom", showarrow=False, font=dict(size=font_size)))
+        annotations.append(
+            dict(
+                text=title,
+                x=(left + right) / 2,
+                y=1.0,
+                xref="paper",
+                yref="paper",
+                xanchor="center",
+                yanchor="bottom",
+                showarrow=False,
+                font=dict(size=font_size),
+            )
+        )
         left = right + gap
     layout["annotations"] = annotations
     return layout
@@ -34,9 +46,19 @@ def layers(result: Layers) -> go.Figure:
         suffix = "" if column == 1 else str(column)
         for label in range(result.classes):
             chosen = plane[result.labels == label]
-            traces.append(go.Scatter(x=chosen[:, 0], y=chosen[:, 1], mode="markers", showlegend=column == 1,
-                                     name=f"class {label}", legendgroup=str(label), xaxis=f"x{suffix}",
-                                     yaxis=f"y{suffix}", marker=dict(color=class_color(label), size=4)))
+            traces.append(
+                go.Scatter(
+                    x=chosen[:, 0],
+                    y=chosen[:, 1],
+                    mode="markers",
+                    showlegend=column == 1,
+                    name=f"class {label}",
+                    legendgroup=str(label),
+                    xaxis=f"x{suffix}",
+                    yaxis=f"y{suffix}",
+                    marker=dict(color=class_color(label), size=4),
+                )
+            )
         layout[f"xaxis{suffix}"].update(showticklabels=False, title=dict(text=how, font=dict(size=10)))
         layout[f"yaxis{suffix}"].update(showticklabels=False)
     figure = go.Figure(data=traces, layout=layout)
@@ -52,13 +74,19 @@ def sweep(result: Sweep) -> go.Figure:
         chosen = sorted((row for row in result.rows if row.depth == depth), key=lambda row: row.width)
         color = SERIES_COLORS[k % len(SERIES_COLORS)]
         for split, dash, name in (("train", "solid", "train"), ("test", "dash", "held-out")):
-            figure.add_scatter(x=[row.width for row in chosen], y=[getattr(row, f"{split}_acc") for row in chosen],
-                               mode="lines+markers", line=dict(color=color, dash=dash),
-                               name=f"depth {depth} · {name}", customdata=[row.parameters for row in chosen],
-                               hovertemplate="width %{x}<br>accuracy %{y:.0%}<br>%{customdata} parameters")
+            figure.add_scatter(
+                x=[row.width for row in chosen],
+                y=[getattr(row, f"{split}_acc") for row in chosen],
+                mode="lines+markers",
+                line=dict(color=color, dash=dash),
+                name=f"depth {depth} · {name}",
+                customdata=[row.parameters for row in chosen],
+                hovertemplate="width %{x}<br>accuracy %{y:.0%}<br>%{customdata} parameters",
+            )
     compact(figure, height=340, top=30)
-    figure.update_layout(xaxis=dict(type="log", title="width"),
-                         yaxis=dict(title=LABELS["accuracy"], tickformat=".0%"))
+    figure.update_layout(
+        xaxis=dict(type="log", title="width"), yaxis=dict(title=LABELS["accuracy"], tickformat=".0%")
+    )
     return figure
 
 
@@ -69,10 +97,22 @@ def approximation(result: Approximation) -> go.Figure:
     layout["xaxis2"].update(type="log", title="width N")
     layout["yaxis2"].update(type="log")
     traces = [go.Scatter(x=result.xs, y=result.target, name="f", line=dict(color="black", width=4))]
-    traces += [go.Scatter(x=result.xs, y=curve, name=f"N = {width}", mode="lines")
-               for width, curve in zip(result.widths, result.fits)]
-    traces.append(go.Scatter(x=list(result.widths), y=list(result.mse), mode="lines+markers", name="MSE",
-                             showlegend=False, line=dict(color="black"), xaxis="x2", yaxis="y2"))
+    traces += [
+        go.Scatter(x=result.xs, y=curve, name=f"N = {width}", mode="lines")
+        for width, curve in zip(result.widths, result.fits)
+    ]
+    traces.append(
+        go.Scatter(
+            x=list(result.widths),
+            y=list(result.mse),
+            mode="lines+markers",
+            name="MSE",
+            showlegend=False,
+            line=dict(color="black"),
+            xaxis="x2",
+            yaxis="y2",
+        )
+    )
     figure = go.Figure(data=traces, layout=layout)
     compact(figure, height=360)
     return figure

@@ -1,4 +1,5 @@
 """Figures of scene 1 (ERM playground): risk / accuracy curves and the decision regions of F_θ."""
+
 from __future__ import annotations
 
 import plotly.graph_objects as go
@@ -12,14 +13,33 @@ def curves(view: View) -> go.Figure:
     """Empirical and held-out risk (left) and accuracy (right) per epoch."""
     layout = side_by_side(["Risk per epoch", "Accuracy per epoch"], gap=0.08, font_size=14)
     traces = []
-    for suffix, (train, test, name) in (("", (view.history_train_loss, view.history_test_loss, "risk")),
-                                        ("2", (view.history_train_acc, view.history_test_acc, "accuracy"))):
+    for suffix, (train, test, name) in (
+        ("", (view.history_train_loss, view.history_test_loss, "risk")),
+        ("2", (view.history_train_acc, view.history_test_acc, "accuracy")),
+    ):
         layout[f"xaxis{suffix}"].update(title=LABELS["epoch"])
-        traces.append(go.Scatter(x=view.history_epochs, y=train, name=f"empirical {name}", mode="lines",
-                                 line=dict(color=SERIES_COLORS[0]), xaxis=f"x{suffix}", yaxis=f"y{suffix}"))
-        traces.append(go.Scatter(x=view.history_epochs, y=test, name=f"held-out {name}", mode="lines",
-                                 line=dict(color=SERIES_COLORS[1], dash="dash"), xaxis=f"x{suffix}",
-                                 yaxis=f"y{suffix}"))
+        traces.append(
+            go.Scatter(
+                x=view.history_epochs,
+                y=train,
+                name=f"empirical {name}",
+                mode="lines",
+                line=dict(color=SERIES_COLORS[0]),
+                xaxis=f"x{suffix}",
+                yaxis=f"y{suffix}",
+            )
+        )
+        traces.append(
+            go.Scatter(
+                x=view.history_epochs,
+                y=test,
+                name=f"held-out {name}",
+                mode="lines",
+                line=dict(color=SERIES_COLORS[1], dash="dash"),
+                xaxis=f"x{suffix}",
+                yaxis=f"y{suffix}",
+            )
+        )
     figure = go.Figure(data=traces, layout=layout)
     compact(figure, height=300)
     figure.update_layout(legend=dict(orientation="h", y=-0.25))

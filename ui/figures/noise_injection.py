@@ -1,4 +1,5 @@
 """Figures of scene 7 (noise injection): they take core.scenes.noise_injection results (NumPy)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,12 +19,27 @@ def draws(result, class_names: list[str], shown: int = 5) -> go.Figure:
     for k, p in enumerate(rows):
         axis = "" if k == 0 else str(k + 1)
         colors = [TOP_COLOR if c == int(p.argmax()) else OTHER_COLOR for c in range(len(p))]
-        figure.add_bar(x=class_names, y=p, marker_color=colors, showlegend=False, xaxis=f"x{axis}", yaxis="y",
-                       hovertemplate="%{x}: %{y:.3f}<extra></extra>")
-        figure.layout[f"xaxis{axis}"] = dict(domain=[k * width + gap, (k + 1) * width - gap], anchor="y",
-                                             tickangle=-60, tickfont=dict(size=9))
-        figure.add_annotation(text=f"draw {k + 1}: {class_names[int(p.argmax())]}", showarrow=False,
-                              xref="paper", yref="paper", x=(k + 0.5) * width, y=1.0, yanchor="bottom")
+        figure.add_bar(
+            x=class_names,
+            y=p,
+            marker_color=colors,
+            showlegend=False,
+            xaxis=f"x{axis}",
+            yaxis="y",
+            hovertemplate="%{x}: %{y:.3f}<extra></extra>",
+        )
+        figure.layout[f"xaxis{axis}"] = dict(
+            domain=[k * width + gap, (k + 1) * width - gap], anchor="y", tickangle=-60, tickfont=dict(size=9)
+        )
+        figure.add_annotation(
+            text=f"draw {k + 1}: {class_names[int(p.argmax())]}",
+            showarrow=False,
+            xref="paper",
+            yref="paper",
+            x=(k + 0.5) * width,
+            y=1.0,
+            yanchor="bottom",
+        )
     figure.update_layout(yaxis=dict(range=[0, 1], tickformat=".0%"))
     return compact(figure, height=300)
 
@@ -32,25 +48,50 @@ def running(result, class_name: str) -> go.Figure:
     """Running soft and hard estimates of F_rob(x) with the 95 % confidence sequence (every n at once)."""
     t = np.arange(1, result.num + 1)
     figure = go.Figure()
-    figure.add_scatter(x=np.concatenate([result.grid, result.grid[::-1]]),
-                       y=np.concatenate([result.upper, result.lower[::-1]]), fill="toself",
-                       fillcolor="rgba(214,39,40,0.15)", line=dict(width=0), hoverinfo="skip",
-                       name="95 % confidence sequence on P(F̃(x) = c), all n at once")
-    figure.add_scatter(x=t, y=result.votes, mode="lines", line=dict(color=SERIES_COLORS[1]),
-                       name=f"vote share of '{class_name}' (hard F_rob)")
-    figure.add_scatter(x=t, y=result.soft, mode="lines", line=dict(color=SERIES_COLORS[0]),
-                       name=f"mean softmax of '{class_name}' (soft F_rob)")
+    figure.add_scatter(
+        x=np.concatenate([result.grid, result.grid[::-1]]),
+        y=np.concatenate([result.upper, result.lower[::-1]]),
+        fill="toself",
+        fillcolor="rgba(214,39,40,0.15)",
+        line=dict(width=0),
+        hoverinfo="skip",
+        name="95 % confidence sequence on P(F̃(x) = c), all n at once",
+    )
+    figure.add_scatter(
+        x=t,
+        y=result.votes,
+        mode="lines",
+        line=dict(color=SERIES_COLORS[1]),
+        name=f"vote share of '{class_name}' (hard F_rob)",
+    )
+    figure.add_scatter(
+        x=t,
+        y=result.soft,
+        mode="lines",
+        line=dict(color=SERIES_COLORS[0]),
+        name=f"mean softmax of '{class_name}' (soft F_rob)",
+    )
     compact(figure, height=330, title="F_rob(x) as the Monte Carlo average of the draws")
-    figure.update_layout(xaxis=dict(type="log", title="number of draws of ε"),
-                         yaxis=dict(range=[0, 1.02], title="running estimate", tickformat=".0%"),
-                         legend=dict(orientation="h", y=-0.3))
+    figure.update_layout(
+        xaxis=dict(type="log", title="number of draws of ε"),
+        yaxis=dict(range=[0, 1.02], title="running estimate", tickformat=".0%"),
+        legend=dict(orientation="h", y=-0.3),
+    )
     return figure
 
 
 def kernel(result, noise_name: str) -> go.Figure:
     """The density p_ε of one coordinate of ε: the kernel F is convolved with."""
-    figure = go.Figure(go.Scatter(x=result.kernel_t, y=result.kernel_pdf, mode="lines", fill="tozeroy",
-                                  line=dict(color=NOISE_COLORS.get(noise_name, PAPER_COLOR)), name=result.noise_label))
+    figure = go.Figure(
+        go.Scatter(
+            x=result.kernel_t,
+            y=result.kernel_pdf,
+            mode="lines",
+            fill="tozeroy",
+            line=dict(color=NOISE_COLORS.get(noise_name, PAPER_COLOR)),
+            name=result.noise_label,
+        )
+    )
     compact(figure, height=240, title=f"Kernel p_ε: {result.noise_label}")
     figure.update_layout(xaxis_title="ε_j", yaxis_title="p(ε_j)")
     return figure
@@ -64,22 +105,52 @@ def votes(result, class_names: list[str]) -> go.Figure:
     return figure
 
 
-def probability_map(maps, which: str, title: str, point: tuple[float, float], *, cloud: np.ndarray | None = None,
-                    train: bool = False, height: int = 380) -> go.Figure:
+def probability_map(
+    maps,
+    which: str,
+    title: str,
+    point: tuple[float, float],
+    *,
+    cloud: np.ndarray | None = None,
+    train: bool = False,
+    height: int = 380,
+) -> go.Figure:
     """P(class 1) of F (``which`` = "plain") or of F_rob ("smoothed") on [0, 1]², the point x, and
     optionally the training points and the first noisy copies x + ε."""
     figure = go.Figure()
-    figure.add_heatmap(x=maps.xs, y=maps.ys, z=getattr(maps, which), zmin=0, zmax=1, colorscale="RdBu_r",
-                       opacity=0.75, hoverinfo="skip", colorbar=dict(title="P(class 1)", len=0.8))
+    figure.add_heatmap(
+        x=maps.xs,
+        y=maps.ys,
+        z=getattr(maps, which),
+        zmin=0,
+        zmax=1,
+        colorscale="RdBu_r",
+        opacity=0.75,
+        hoverinfo="skip",
+        colorbar=dict(title="P(class 1)", len=0.8),
+    )
     if train:
         add_points(figure, maps.x_train, maps.y_train, name="train", size=4, opacity=0.5)
     if cloud is not None and len(cloud):
-        figure.add_scatter(x=cloud[:, 0], y=cloud[:, 1], mode="markers+text", name="x + ε (first draws)",
-                           text=[str(k + 1) for k in range(len(cloud))], textposition="top center",
-                           marker=dict(color="black", size=8, symbol="x"))
-    figure.add_scatter(x=[point[0]], y=[point[1]], mode="markers", name="x",
-                       marker=dict(color="gold", size=14, symbol="star", line=dict(color="black", width=1)))
+        figure.add_scatter(
+            x=cloud[:, 0],
+            y=cloud[:, 1],
+            mode="markers+text",
+            name="x + ε (first draws)",
+            text=[str(k + 1) for k in range(len(cloud))],
+            textposition="top center",
+            marker=dict(color="black", size=8, symbol="x"),
+        )
+    figure.add_scatter(
+        x=[point[0]],
+        y=[point[1]],
+        mode="markers",
+        name="x",
+        marker=dict(color="gold", size=14, symbol="star", line=dict(color="black", width=1)),
+    )
     compact(figure, height=height, title=title)
-    figure.update_layout(xaxis=dict(range=[0, 1], constrain="domain", title=LABELS["x1"]),
-                         yaxis=dict(range=[0, 1], scaleanchor="x", title=LABELS["x2"]))
+    figure.update_layout(
+        xaxis=dict(range=[0, 1], constrain="domain", title=LABELS["x1"]),
+        yaxis=dict(range=[0, 1], scaleanchor="x", title=LABELS["x2"]),
+    )
     return figure

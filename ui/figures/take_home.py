@@ -1,4 +1,5 @@
 """Figures of scene 11 (take-home): one builder per chart, from core.scenes.take_home's results."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,14 +19,25 @@ def _segments(starts: np.ndarray, ends: np.ndarray) -> tuple[list, list]:
 
 def attack(result) -> go.Figure:
     """Standard network's regions, the correctly classified points, and x → x + τ for each flipped one."""
-    figure = regions(result.xs, result.ys, result.labels, "Standard network: flipped points (x → x + τ)",
-                     classes=2, height=400)
+    figure = regions(
+        result.xs,
+        result.ys,
+        result.labels,
+        "Standard network: flipped points (x → x + τ)",
+        classes=2,
+        height=400,
+    )
     add_points(figure, result.x_clean, result.y_clean, name="held-out")
     fooled = np.asarray(result.fooled, dtype=bool)
     xs, ys = _segments(result.x_clean[fooled], result.x_adv[fooled])
     figure.add_scatter(x=xs, y=ys, mode="lines", line=dict(color="black", width=1.2), name="τ (PGD)")
-    figure.add_scatter(x=result.x_adv[fooled, 0], y=result.x_adv[fooled, 1], mode="markers", name="x + τ (flipped)",
-                       marker=dict(color="black", size=5, symbol="x"))
+    figure.add_scatter(
+        x=result.x_adv[fooled, 0],
+        y=result.x_adv[fooled, 1],
+        mode="markers",
+        name="x + τ (flipped)",
+        marker=dict(color="black", size=5, symbol="x"),
+    )
     return figure
 
 
@@ -34,34 +46,77 @@ def radius_curves(result) -> go.Figure:
     right) on two panels, since the norms differ."""
     figure = go.Figure()
     for k, (name, values) in enumerate(result.l2_curves.items()):
-        figure.add_scatter(x=result.p_a, y=values, name=name, mode="lines",
-                           line=dict(color=NOISE_COLORS["gaussian"], dash=["solid", "dash", "dot"][k % 3]))
-    figure.add_scatter(x=[result.p_a[0], result.p_a[-1]], y=[result.ceiling] * 2, mode="lines",
-                       line=dict(color="black", dash="dot", width=1), name="ceiling σΦ⁻¹(α^(1/n)) of CERTIFY")
+        figure.add_scatter(
+            x=result.p_a,
+            y=values,
+            name=name,
+            mode="lines",
+            line=dict(color=NOISE_COLORS["gaussian"], dash=["solid", "dash", "dot"][k % 3]),
+        )
+    figure.add_scatter(
+        x=[result.p_a[0], result.p_a[-1]],
+        y=[result.ceiling] * 2,
+        mode="lines",
+        line=dict(color="black", dash="dot", width=1),
+        name="ceiling σΦ⁻¹(α^(1/n)) of CERTIFY",
+    )
     for name, values in result.l1_curves.items():
         color = NOISE_COLORS["laplace" if name.startswith("Laplace") else "uniform"]
-        figure.add_scatter(x=result.p_a, y=values, name=name, mode="lines", line=dict(color=color), xaxis="x2",
-                           yaxis="y2")
-    compact(figure, height=380, title=f"Certified radius α* against p_A (std σ = {result.sigma} per coordinate)", top=70)
+        figure.add_scatter(
+            x=result.p_a, y=values, name=name, mode="lines", line=dict(color=color), xaxis="x2", yaxis="y2"
+        )
+    compact(
+        figure,
+        height=380,
+        title=f"Certified radius α* against p_A (std σ = {result.sigma} per coordinate)",
+        top=70,
+    )
     figure.update_layout(
-        xaxis=dict(domain=[0, 0.45], title="p_A"), yaxis=dict(title="ℓ2 radius α*"),
-        xaxis2=dict(domain=[0.55, 1], title="p_A", anchor="y2"), yaxis2=dict(title="ℓ1 radius α*", anchor="x2"),
+        xaxis=dict(domain=[0, 0.45], title="p_A"),
+        yaxis=dict(title="ℓ2 radius α*"),
+        xaxis2=dict(domain=[0.55, 1], title="p_A", anchor="y2"),
+        yaxis2=dict(title="ℓ1 radius α*", anchor="x2"),
         legend=dict(font=dict(size=10), y=-0.3),
-        annotations=[dict(text=text, x=x, y=1.0, xref="paper", yref="paper", xanchor="center", yanchor="bottom",
-                          showarrow=False) for text, x in (("Gaussian noise: ℓ2", 0.225), ("Laplace, uniform: ℓ1", 0.775))])
+        annotations=[
+            dict(
+                text=text,
+                x=x,
+                y=1.0,
+                xref="paper",
+                yref="paper",
+                xanchor="center",
+                yanchor="bottom",
+                showarrow=False,
+            )
+            for text, x in (("Gaussian noise: ℓ2", 0.225), ("Laplace, uniform: ℓ1", 0.775))
+        ],
+    )
     return figure
 
 
 def _vertical(figure: go.Figure, x: float, color: str, name: str, top: float = 1.02) -> None:
     """A dotted vertical segment at x from 0 to ``top`` (a trace: cheaper than add_vline)."""
-    figure.add_scatter(x=[x, x], y=[0, top], mode="lines", line=dict(color=color, dash="dot", width=1.5), name=name,
-                       showlegend=False, hoverinfo="name")
+    figure.add_scatter(
+        x=[x, x],
+        y=[0, top],
+        mode="lines",
+        line=dict(color=color, dash="dot", width=1.5),
+        name=name,
+        showlegend=False,
+        hoverinfo="name",
+    )
 
 
 def certified(result) -> go.Figure:
     """Hard F_rob on the grid with the held-out points and the ℓ2 ball each correct certificate guarantees."""
-    figure = regions(result.xs, result.ys, result.labels, f"F_rob (σ = {result.sigma}) and certified ℓ2 balls",
-                     classes=2, height=400)
+    figure = regions(
+        result.xs,
+        result.ys,
+        result.labels,
+        f"F_rob (σ = {result.sigma}) and certified ℓ2 balls",
+        classes=2,
+        height=400,
+    )
     add_points(figure, result.x, result.y, name="held-out")
     xs, ys = [], []
     for (cx, cy), radius, ok in zip(result.x, result.radius, result.correct):
@@ -69,22 +124,33 @@ def certified(result) -> go.Figure:
             bx, by = ball_outline(float(cx), float(cy), float(radius), "l2", points=40)
             xs += bx + [None]
             ys += by + [None]
-    figure.add_scatter(x=xs, y=ys, mode="lines", line=dict(color="rgba(0,0,0,0.55)", width=1), name="certified ball")
+    figure.add_scatter(
+        x=xs, y=ys, mode="lines", line=dict(color="rgba(0,0,0,0.55)", width=1), name="certified ball"
+    )
     return figure
 
 
 def defenses(result) -> go.Figure:
     """Held-out accuracy against the ℓ∞ budget for the three defenses, the chosen ε dotted."""
     figure = go.Figure()
-    series = (("standard ERM", result.standard), ("adversarial training", result.adversarial),
-              (f"F_rob, σ = {result.sigma} (EOT-PGD, vote)", result.smoothed))
+    series = (
+        ("standard ERM", result.standard),
+        ("adversarial training", result.adversarial),
+        (f"F_rob, σ = {result.sigma} (EOT-PGD, vote)", result.smoothed),
+    )
     for k, (name, values) in enumerate(series):
-        figure.add_scatter(x=list(result.budgets), y=list(values), name=name, mode="lines+markers",
-                           line=dict(color=SERIES_COLORS[k]))
+        figure.add_scatter(
+            x=list(result.budgets),
+            y=list(values),
+            name=name,
+            mode="lines+markers",
+            line=dict(color=SERIES_COLORS[k]),
+        )
     _vertical(figure, result.eps, "grey", f"ε = {result.eps}")
     compact(figure, height=360, title="Accuracy under the attack, against its budget")
-    figure.update_layout(xaxis_title="ℓ∞ budget ε", yaxis=dict(title="held-out accuracy", range=[0, 1.02],
-                                                                tickformat=".0%"))
+    figure.update_layout(
+        xaxis_title="ℓ∞ budget ε", yaxis=dict(title="held-out accuracy", range=[0, 1.02], tickformat=".0%")
+    )
     return figure
 
 
@@ -93,12 +159,15 @@ def tradeoff(result) -> go.Figure:
     figure = go.Figure()
     for k, (sigma, values) in enumerate(result.curves.items()):
         color = SERIES_COLORS[k % len(SERIES_COLORS)]
-        figure.add_scatter(x=list(result.radii), y=list(values), name=f"σ = {sigma}", mode="lines",
-                           line=dict(color=color))
+        figure.add_scatter(
+            x=list(result.radii), y=list(values), name=f"σ = {sigma}", mode="lines", line=dict(color=color)
+        )
         _vertical(figure, result.toy_ceilings[sigma], color, f"ceiling, σ = {sigma}")
     compact(figure, height=360, title="Toy: certified accuracy at r (dotted: each σ's ceiling)")
-    figure.update_layout(xaxis_title=LABELS["radius"] + " (ℓ2)",
-                         yaxis=dict(title=LABELS["certified"], range=[0, 1.02], tickformat=".0%"))
+    figure.update_layout(
+        xaxis_title=LABELS["radius"] + " (ℓ2)",
+        yaxis=dict(title=LABELS["certified"], range=[0, 1.02], tickformat=".0%"),
+    )
     return figure
 
 
@@ -106,12 +175,24 @@ def ceilings(result) -> go.Figure:
     """The largest radius CERTIFY can return against n, beside the ℓ2 size ε√d of CIFAR-10's ℓ∞ balls."""
     figure = go.Figure()
     for k, (sigma, values) in enumerate(result.zoo_ceilings.items()):
-        figure.add_scatter(x=list(result.n_values), y=list(values), name=f"ceiling, σ = {sigma}", mode="lines",
-                           line=dict(color=SERIES_COLORS[k]))
+        figure.add_scatter(
+            x=list(result.n_values),
+            y=list(values),
+            name=f"ceiling, σ = {sigma}",
+            mode="lines",
+            line=dict(color=SERIES_COLORS[k]),
+        )
     ends = [result.n_values[0], result.n_values[-1]]
     for name, size in result.linf_l2.items():
-        figure.add_scatter(x=ends, y=[size, size], mode="lines", line=dict(color="black", dash="dash", width=1),
-                           name=f"ℓ2 size of ℓ∞ ε = {name}: {size:.2f}")
+        figure.add_scatter(
+            x=ends,
+            y=[size, size],
+            mode="lines",
+            line=dict(color="black", dash="dash", width=1),
+            name=f"ℓ2 size of ℓ∞ ε = {name}: {size:.2f}",
+        )
     compact(figure, height=360, title="CIFAR-10: what CERTIFY can reach against what attacks use")
-    figure.update_layout(xaxis=dict(type="log", title="number of draws n"), yaxis_title="ℓ2 radius (pixels in [0, 1])")
+    figure.update_layout(
+        xaxis=dict(type="log", title="number of draws n"), yaxis_title="ℓ2 radius (pixels in [0, 1])"
+    )
     return figure
