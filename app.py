@@ -6,7 +6,7 @@ the one scene registry (core.scenes.registry)."""
 import pandas  # noqa: F401
 import streamlit as st
 
-from core.scenes.registry import HOME_PAGE, REFERENCES_PAGE, by_part
+from core.scenes.registry import CONSOLE_PAGE, HOME_PAGE, REFERENCES_PAGE, by_part
 from ui import layout, recorder, warmup
 
 # Page icons are emoji: a Material icon as a page's icon becomes the browser tab's icon, which Streamlit
@@ -25,7 +25,11 @@ for part, scenes in by_part().items():
     PAGES[part] = [
         st.Page(scene.page, title=scene.title, icon=scene.icon, url_path=scene.url_path) for scene in scenes
     ]
-PAGES["More"] = [st.Page(REFERENCES_PAGE, title="References", icon="📚", url_path="references")]
+PAGES["More"] = [
+    st.Page(REFERENCES_PAGE, title="References", icon="📚", url_path="references"),
+    # The lecturer's laptop beside the projector: /console?room=NAME (ui.lecture.console).
+    st.Page(CONSOLE_PAGE, title="Speaker console", icon="🎤", url_path="console"),
+]
 
 page = st.navigation(PAGES)
 layout.presenter_mode()

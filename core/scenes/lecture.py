@@ -67,6 +67,45 @@ def steps_of(page: str) -> tuple[str, ...]:
     raise ValueError(f"{page!r} is not a page of the talk; the pages are {', '.join(pages())}.")
 
 
+def title_of(page: str) -> str:
+    """The title a page shows: the scene's title, or the home page's and the references' own."""
+    if page == HOME_PAGE:
+        return HOME_STEPS[0]
+    if page == REFERENCES_PAGE:
+        return "References"
+    for scene in SCENES:
+        if scene.page == page:
+            return scene.title
+    raise ValueError(f"{page!r} is not a page of the talk; the pages are {', '.join(pages())}.")
+
+
+def notes_of(page: str, step: int) -> str:
+    """The speaker's notes at ``step`` of ``page`` (Markdown): what the step shows, the scene's
+    explanation, and the scene module's note for that step when its ``NOTES`` has one."""
+    titles = steps_of(page)
+    title = titles[step - 1]
+    parts = [f"**Step {step} / {len(titles)}: {title}{'' if title[-1] in '.?!' else '.'}**"]
+    if page == HOME_PAGE:
+        parts.append(
+            "The talk in three parts: supervised learning and neural networks, adversarial examples, "
+            "defenses and randomization. Show the follow link now: the room follows and votes."
+        )
+    elif page == REFERENCES_PAGE:
+        parts.append("The papers behind every scene, with what each scene computes from them.")
+    else:
+        module = importlib.import_module(next(s.module for s in SCENES if s.page == page))
+        parts.append(str(getattr(module, "EXPLANATION", "")).strip())
+        notes = getattr(module, "NOTES", None)
+        if isinstance(notes, dict) and isinstance(notes.get(step), str):
+            parts.append(notes[step])
+    return "\n\n".join(part for part in parts if part)
+
+
+def walk() -> tuple[tuple[str, int], ...]:
+    """Every (page, step) of the talk, in order: the console's step list."""
+    return tuple((page, k) for page in pages() for k in range(1, len(steps_of(page)) + 1))
+
+
 def next_stop(page: str, step: int) -> tuple[str, int] | None:
     """Where the clicker's "next" goes from ``step`` of ``page``: its next step, else the next page's
     first step; None after the references."""

@@ -1,5 +1,6 @@
 """The one list of the talk's scenes, in order: read by app.py, the home page, the references and
-the tests. No other copy of it exists.
+the tests. No other copy of it exists. The app's pages are the scenes' pages, the home page, the
+references and the speaker console.
 
 Plain data (no Streamlit): ``page`` is the thin Streamlit file that draws the scene, ``module``
 the ``core.scenes`` module that computes it (None for the home and references pages).
@@ -107,8 +108,8 @@ SCENES: tuple[Scene, ...] = (
         "p07_noise_injection",
         "7 · Noise injection",
         "🎲",
-        r"Noise injection $\tilde F_\varepsilon$: adding noise to the input or to a hidden layer, at training "
-        "and at inference, and attacking it with and without an expectation over the noise (EOT).",
+        r"Noise injection $\tilde F_\varepsilon$: adding noise to the input or to a hidden layer, at "
+        "training and at inference, and attacking it with and without an expectation over the noise (EOT).",
         "Randomization: noise injected after a layer at inference, F_rob(x) = E_ε[F̃_ε(x)]",
         "core.scenes.noise_injection",
     ),
@@ -120,8 +121,8 @@ SCENES: tuple[Scene, ...] = (
         "🗺️",
         r"From noise to a distribution over decisions: the smoothed classifier "
         r"$F_{\mathrm{rob}}(x) = \mathbb{E}_\varepsilon[\tilde F_\varepsilon(x)]$, its decision regions, the "
-        "total variation between the decision distributions at x and at x_adv, and Pinot et al.'s exponential-family route "
-        "from a divergence to a radius.",
+        "total variation between the decision distributions at x and at x_adv, and Pinot et al.'s "
+        "exponential-family route from a divergence to a radius.",
         "Noise induces a distribution over decision regions; Pinot et al.'s exponential-family extension",
         "core.scenes.decision_distribution",
     ),
@@ -133,7 +134,8 @@ SCENES: tuple[Scene, ...] = (
         "✅",
         r"The certificate $\alpha^*$: CERTIFY on a point and on an image, the certified radius as a function "
         r"of $p_A$ and of the noise, noise in a hidden layer pulled back by a Lipschitz bound, certified "
-        "accuracy on the test sets (Cohen et al. 2019, Lecuyer et al. 2019, Li et al. 2019, Pinot et al. 2019).",
+        "accuracy on the test sets (Cohen et al. 2019, Lecuyer et al. 2019, Li et al. 2019, "
+        "Pinot et al. 2019).",
         "Cohen et al.'s certified radius α*",
         "core.scenes.certificate",
     ),
@@ -164,6 +166,9 @@ SCENES: tuple[Scene, ...] = (
 
 HOME_PAGE = "app_pages/home.py"
 REFERENCES_PAGE = "app_pages/references.py"
+CONSOLE_PAGE = (
+    "app_pages/console.py"  # the lecturer's speaker console (ui.lecture, ui.room): not a step of the talk
+)
 
 
 def scene(url_path: str) -> Scene:
