@@ -48,6 +48,7 @@ def test_next_walks_every_step_of_the_talk_in_order_and_previous_walks_it_back()
         walk.append(stop)
         stop = plan.next_stop(*stop)
     assert walk == expected
+    assert plan.walk() == tuple(expected), "the console's step list is the clicker's walk"
     back, stop = [], walk[-1]
     while stop is not None:
         back.append(stop)
@@ -55,6 +56,25 @@ def test_next_walks_every_step_of_the_talk_in_order_and_previous_walks_it_back()
     assert back == expected[::-1]
     # From a scene's first step, previous is the last step of the page before it.
     assert plan.previous_stop(SCENES[1].page, 1) == (SCENES[0].page, len(plan.steps_of(SCENES[0].page)))
+
+
+@pytest.mark.parametrize("page", [HOME_PAGE, *(s.page for s in SCENES), REFERENCES_PAGE])
+def test_the_speakers_notes_name_the_step_and_carry_the_scenes_explanation(page):
+    titles = plan.steps_of(page)
+    for step, title in enumerate(titles, start=1):
+        notes = plan.notes_of(page, step)
+        assert notes.startswith(f"**Step {step} / {len(titles)}: {title}")
+        assert len(notes.split("\n\n")) >= 2, "more than the title: what to say"
+    entry = next((s for s in SCENES if s.page == page), None)
+    if entry is not None:
+        module = importlib.import_module(entry.module)
+        assert module.EXPLANATION.strip() in plan.notes_of(page, 1)
+        assert plan.title_of(page) == entry.title
+        for step, note in getattr(module, "NOTES", {}).items():
+            assert note in plan.notes_of(page, step)
+            assert note not in plan.notes_of(page, 1 + step % len(titles)), "a step's note, on its step only"
+    with pytest.raises(ValueError, match="not a page of the talk"):
+        plan.title_of("app_pages/console.py")
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from core.scenes.registry import HOME_PAGE, PARTS, REFERENCES_PAGE, SCENES, by_part, scene
+from core.scenes.registry import CONSOLE_PAGE, HOME_PAGE, PARTS, REFERENCES_PAGE, SCENES, by_part, scene
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE_LINE_LIMIT = 150
@@ -28,7 +28,7 @@ def test_the_registry_lists_the_talk_in_order_and_every_page_file_exists():
     assert [s.number for s in SCENES] == list(range(1, len(SCENES) + 1))
     assert [s.part for s in SCENES] == sorted((s.part for s in SCENES), key=PARTS.index)
     assert len({s.url_path for s in SCENES}) == len(SCENES)
-    pages = {s.page for s in SCENES} | {HOME_PAGE, REFERENCES_PAGE}
+    pages = {s.page for s in SCENES} | {HOME_PAGE, REFERENCES_PAGE, CONSOLE_PAGE}  # the console: not a scene
     assert pages == {str(p.relative_to(ROOT)) for p in (ROOT / "app_pages").glob("*.py")}
     assert not (ROOT / "pages").exists()  # Streamlit would switch to its legacy multipage mode
     assert sum(len(group) for group in by_part().values()) == len(SCENES)
