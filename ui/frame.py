@@ -1,7 +1,9 @@
 """The frame of every scene page: its header from the registry, one cached scene call, the code.
 
 A page is: widgets → ``compute(scene_function, **values)`` → figures (ui.figures) → layout →
-``code(scene_function)``. Nothing here computes; the scene functions live in core.scenes.
+``code(scene_function)``; a run too long for a first paint goes behind a button (:func:`clicked`, or
+:func:`slow_run` with a progress bar and Cancel). Nothing here computes; the scene functions live in
+core.scenes.
 """
 
 from __future__ import annotations
@@ -47,21 +49,110 @@ def compute(function, /, *, spinner: str | None = "Computing…", **arguments):
         layout.fail(str(error))
 
 
-def compute_followed(function, /, *, progress, **arguments):
-    """``function(**arguments, progress=progress)`` for a long run that shows its progress: kept for this session
-    (st.session_state), not in st.cache_data, which replays a hit's element updates and fails on a bar made
-    outside the cached function (CacheReplayClosureError). A run stopped half-way (Cancel, a rerun) keeps nothing.
-    A ValueError becomes one sentence on the page, as in :func:`compute`."""
-    target = f"{function.__module__}:{function.__qualname__}"
-    key = (target, tuple(sorted(arguments.items())), assets_stamp())
-    recorder.call(function, arguments)
-    done = st.session_state.setdefault("scene_followed_results", {})
-    if key not in done:
-        try:
-            done[key] = function(**arguments, progress=progress)
-        except ValueError as error:
-            layout.fail(str(error))
-    return done[key]
+def metrics(row: list, *, where=None, spec=None) -> list:
+    """A row of metrics, one per column (``spec``: st.columns' widths, default equal): each item is
+    ``(label, value)``, ``(label, value, help)``, a dict of st.metric's arguments, or None (an empty
+    column). Returns the columns."""
+    columns = (where if where is not None else st).columns(spec or len(row))
+    for column, item in zip(columns, row):
+        if isinstance(item, dict):
+            column.metric(**item)
+        elif item is not None:
+            column.metric(item[0], item[1], help=item[2] if len(item) > 2 else None)
+    return columns
+
+
+def clicked(key: str, label: str, request, *, note: str = "", where=None, **button) -> bool:
+    """A button whose click is kept for this session per ``request`` (the settings it runs with): True
+    from the click on, whenever the page asks again with that request (the button is then not drawn,
+    nor ``note``, shown above it until then), so other widgets can move without losing what it started."""
+    where = where if where is not None else st
+    asked = st.session_state.setdefault(f"{key}_asked", set())
+    if request in asked:
+        return True
+    if note:
+        where.info(note)
+    if where.button(label, key=key, **button):
+        asked.add(request)
+        return True
+    return False
+
+
+def progress_bar(title: str, unit: str, *, where=None):
+    """A progress bar and its ``progress(done, total)`` callback ("title: done of total unit")."""
+    bar = (where if where is not None else st).progress(0.0, text=f"{title}…")
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(min(done / max(total, 1), 1.0), text=f"{title}: {done} of {total} {unit}")
+
+    return bar, progress
+
+
+def each(function, calls: list[dict], progress) -> list:
+    """``[compute(function, **arguments) for arguments in calls]`` (each cached for every session),
+    calling ``progress(done, len(calls))`` before the first and after each."""
+    results = []
+    for arguments in calls:
+        progress(len(results), len(calls))
+        results.append(compute(function, spinner=None, **arguments))
+    progress(len(results), len(calls))
+    return results
+
+
+def slow_run(
+    key: str,
+    label: str,
+    function,
+    /,
+    *,
+    title: str,
+    unit: str,
+    request=None,
+    note: str = "",
+    where=None,
+    button: dict | None = None,
+    **arguments,
+):
+    """A long run behind a button: button ``key`` → a progress bar with Cancel → the result, kept for this
+    session per ``request`` (default: the arguments). ``function(**arguments, progress=progress)`` calls
+    ``progress(done, total)`` (done of total ``unit``) as it goes; each call is where Cancel (a click
+    reruns the page) stops it, and the rerun says how far it got and keeps nothing. None until the button
+    is pressed (``note`` above it). A core function's call goes to the handout; a ValueError becomes one
+    sentence, as in :func:`compute`. Kept in st.session_state, not st.cache_data: a cache hit replays a
+    progress bar's updates, and fails on a bar made outside the cached function (CacheReplayClosureError)."""
+    where = where if where is not None else st
+    request = tuple(sorted(arguments.items())) if request is None else request
+    if function.__module__.split(".")[0] == "core":
+        recorder.call(function, arguments)
+    results = st.session_state.setdefault(f"{key}_results", {})
+    reached = st.session_state.pop(f"{key}_progress", None)  # a run this rerun interrupted
+    if st.session_state.get(f"{key}_cancel"):
+        st.session_state.get(f"{key}_asked", set()).discard(request)
+        if reached is not None:
+            where.warning(
+                f"{title} cancelled after {reached[0]} of {reached[1]} {unit}: nothing was kept. "
+                "Press the button to run it again."
+            )
+    if request in results:
+        return results[request]
+    if not clicked(key, label, request, note=note, where=where, **(button or {})):
+        return None
+    cancel = where.empty()
+    cancel.button("Cancel", key=f"{key}_cancel")
+    bar, show = progress_bar(title, unit, where=where)
+
+    def progress(done: int, total: int) -> None:
+        st.session_state[f"{key}_progress"] = (done, total)
+        show(done, total)
+
+    try:
+        results[request] = function(**arguments, progress=progress)
+    except ValueError as error:
+        layout.fail(str(error))
+    st.session_state.pop(f"{key}_progress", None)
+    cancel.empty()
+    bar.empty()
+    return results[request]
 
 
 def code(*functions) -> None:

@@ -12,7 +12,9 @@ plus ``where=`` for a container such as ``st.sidebar`` or a column). Each one:
   uses instead, shown under the widget until that value changes;
 - remembers the value as it is written in a URL, so ``link(url_path)`` gives the settings link of
   the scene as drawn (with every bound value, defaults included, so it outlives a change of
-  defaults), for the handout and the tests.
+  defaults), for the handout and the tests;
+- reads a link written before its key took the ``pNN_`` form (``erm_lr`` is now ``p01_lr``): the value
+  moves to the key's name now (``OLD_PREFIXES``), so an old link still replays.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ NOTES_KEY = "_url_notes"  # {key: (sentence, url texts used)}: a refused link va
 CHECKED_KEY = "_url_checked"  # keys whose link value was checked: the first time the session draws them
 PAGE_KEY = "_url_page"
 DEFAULT_BASE = "http://localhost:8501/"
+# Keys renamed to the pages' pNN_ form; the old names still come in from links written before.
+OLD_PREFIXES = {"p01_": "erm_", "p02_": "comp_", "p11_": "take_home_"}
 UPLOAD_NOT_IN_LINK = (
     "An uploaded photo cannot travel in a link: a copied link opens this scene on the gallery "
     "image chosen above."
@@ -59,6 +63,43 @@ def carry(key: str, text: str) -> None:
         remember(key, [text])
     elif key in st.query_params:
         del st.query_params[key]
+
+
+def old_key(key: str) -> str | None:
+    """The name ``key`` had in links before the pNN_ keys (``p01_lr`` → ``erm_lr``), or None."""
+    for prefix, old in OLD_PREFIXES.items():
+        if key.startswith(prefix):
+            return old + key[len(prefix) :]
+    return None
+
+
+def _seeding_params():
+    """Streamlit's own copy of the link's parameters, which seeds bound widgets (no public way to edit it)."""
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    return get_script_run_ctx().session_state.query_params()
+
+
+def renamed(key: str) -> None:
+    """Move a link's value from ``key``'s old name (:func:`old_key`) to ``key``, before a widget reads it."""
+    old = old_key(key)
+    if old is None or old not in st.query_params or key in st.query_params:
+        return
+    texts = st.query_params.get_all(old)
+    del st.query_params[old]
+    st.query_params[key] = texts
+    try:
+        with _seeding_params() as params:
+            params._initial_query_params[key] = list(texts)
+            params._initial_query_params.pop(old, None)
+    except (AttributeError, ImportError, TypeError):
+        pass
+
+
+def carried(key: str) -> str:
+    """The link's value of ``key`` that no widget holds (see :func:`carry`), under its old name too."""
+    renamed(key)
+    return st.query_params.get(key, "")
 
 
 def values() -> dict[str, list[str]]:
@@ -102,9 +143,7 @@ def _forget_link_value(key: str) -> None:
     if key in st.query_params:
         del st.query_params[key]
     try:  # the seeding values are Streamlit's own state: no public way to drop one
-        from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
-
-        with get_script_run_ctx().session_state.query_params() as params:
+        with _seeding_params() as params:
             params._initial_query_params.pop(key, None)
     except (AttributeError, ImportError, TypeError):
         pass
@@ -118,6 +157,8 @@ def _bound(kind: str, where, label: str, args: tuple, kwargs: dict, texts, match
     # Only the link a session opens with seeds a widget: check it then (read before Streamlit consumes
     # or drops it), not on later reruns, whose query string may lag behind a widget just moved.
     checked = st.session_state.setdefault(CHECKED_KEY, set())
+    if key not in checked:
+        renamed(key)
     raw = st.query_params.get_all(key) if key not in checked else []
     checked.add(key)
     if raw and usable is not None and not usable(raw):
@@ -145,7 +186,10 @@ def _bound(kind: str, where, label: str, args: tuple, kwargs: dict, texts, match
 def _option_widget(kind: str):
     def widget(label: str, options, *args, where=None, **kwargs):
         label_of = kwargs.get("format_func", str)
-        texts = lambda value: [] if value is None else [str(label_of(value))]
+
+        def texts(value) -> list[str]:
+            return [] if value is None else [str(label_of(value))]
+
         return _bound(
             kind, where, label, (options, *args), kwargs, texts, lambda raw, value: texts(value) == raw[-1:]
         )
@@ -184,7 +228,10 @@ def multiselect(label: str, options, *args, where=None, **kwargs):
     """``st.multiselect`` bound to the URL parameter ``key``, one repeated parameter per choice
     (``?p10_noises=gaussian&p10_noises=laplace``)."""
     label_of = kwargs.get("format_func", str)
-    texts = lambda value: [str(label_of(v)) for v in value]
+
+    def texts(value) -> list[str]:
+        return [str(label_of(v)) for v in value]
+
     return _bound(
         "multiselect",
         where,

@@ -26,7 +26,7 @@ def test_composition_layers_sweep_and_approximation_react(open_page, metric, mon
     markdown = " ".join(m.value for m in at.markdown)
     assert "Cybenko's theorem applies" in markdown and "not continuous" not in markdown
 
-    at.selectbox(key="comp_function").set_value("step").run()
+    at.selectbox(key="p02_function").set_value("step").run()
     assert not at.exception
     step_mse = _mse(at)
     assert step_mse != mse
@@ -34,26 +34,26 @@ def test_composition_layers_sweep_and_approximation_react(open_page, metric, mon
     markdown = " ".join(m.value for m in at.markdown)
     assert "not continuous" in markdown and "cannot go to 0" in markdown and "theorem applies" not in markdown
 
-    at.select_slider(key="comp_max_width").set_value(64).run()
+    at.select_slider(key="p02_max_width").set_value(64).run()
     assert not at.exception
     assert "MSE, N = 64" in _mse(at)
 
     # Width 2: every representation is drawn as is; width 8: hidden layers are projected by PCA.
     assert "PCA" not in at.get("plotly_chart")[0].proto.spec
     parameters = metric(at, "Parameters")
-    at.select_slider(key="comp_width").set_value(8).run()
+    at.select_slider(key="p02_width").set_value(8).run()
     assert not at.exception
     assert "PCA" in at.get("plotly_chart")[0].proto.spec
     assert metric(at, "Parameters") != parameters
 
     held_out = metric(at, "… and held-out accuracy")
-    at.selectbox(key="comp_dataset").set_value("circles").run()
+    at.selectbox(key="p02_dataset").set_value("circles").run()
     assert not at.exception
     assert metric(at, "… and held-out accuracy") != held_out
 
     # The full sweep behind its button (shrunk here: the page reads the scene module's settings).
     monkeypatch.setattr(composition, "FULL_SWEEP", {"widths": (2, 5), "depths": (1,), "epochs": 3})
-    at.button(key="comp_full_sweep").click().run()
+    at.button(key="p02_full_sweep").click().run()
     assert not at.exception
     assert any(m.label.startswith("Widest network (width 5, depth 1)") for m in at.metric)
 
