@@ -9,32 +9,41 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-# One palette for every page: class k of any dataset, and each noise distribution.
+# One palette for every page: class k of any dataset, each noise distribution, each series. The first six
+# are Okabe & Ito's colour-blind-safe colours (blue, vermillion, bluish green, reddish purple, orange, sky
+# blue): under a simulated deuteranopia or protanopia any two of them stay at least PALETTE_MIN_DELTA_E
+# apart (tests/ui/test_palette.py). Classes 7-10 (CIFAR-10's classes in a legend) add brown, grey, olive
+# and cyan.
 CLASS_COLORS = [
-    "#1f77b4",
-    "#d62728",
-    "#2ca02c",
-    "#9467bd",
-    "#ff7f0e",
+    "#0072b2",
+    "#d55e00",
+    "#009e73",
+    "#cc79a7",
+    "#e69f00",
+    "#56b4e9",
     "#8c564b",
-    "#e377c2",
     "#7f7f7f",
     "#bcbd22",
     "#17becf",
 ]
-CLASS_FILLS = [
-    "rgba(31,119,180,0.30)",
-    "rgba(214,39,40,0.30)",
-    "rgba(44,160,44,0.30)",
-    "rgba(148,103,189,0.30)",
-]
+# CIE76 ΔE between two of the first six colours under red–green colour blindness (full deuteranopia or
+# protanopia, Machado et al. 2009); 2.3 is a just-noticeable difference, Okabe & Ito's six reach 17.9.
+PALETTE_MIN_DELTA_E = 15.0
+
+
+def _fill(color: str, alpha: float) -> str:
+    red, green, blue = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red},{green},{blue},{alpha:.2f})"
+
+
+CLASS_FILLS = [_fill(color, 0.30) for color in CLASS_COLORS[:4]]  # decision regions, under the points
 NOISE_COLORS = {
-    "gaussian": "#1f77b4",
-    "laplace": "#ff7f0e",
-    "uniform": "#2ca02c",
-    "generalized_normal": "#9467bd",
+    "gaussian": CLASS_COLORS[0],
+    "laplace": CLASS_COLORS[4],
+    "uniform": CLASS_COLORS[2],
+    "generalized_normal": CLASS_COLORS[3],
 }
-SERIES_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
+SERIES_COLORS = CLASS_COLORS[:6]
 PAPER_COLOR = "#7f7f7f"  # published numbers drawn beside ours
 LABELS = {
     "x1": "x₁",
