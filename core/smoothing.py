@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import numbers
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import scipy.stats
@@ -272,24 +273,98 @@ def clopper_pearson_lower(k, n, alpha) -> float:
     return float(scipy.stats.beta.ppf(alpha, int(k), n - int(k) + 1))
 
 
+def _count_rows(counts, what: str) -> np.ndarray:
+    """``counts`` (an N×K array or tensor of non-negative integer vote counts) as an int64 array."""
+    array = counts.numpy() if isinstance(counts, torch.Tensor) else np.asarray(counts)
+    if (
+        array.ndim != 2
+        or array.shape[1] < 1
+        or not np.issubdtype(array.dtype, np.integer)
+        or np.any(array < 0)
+    ):
+        raise ValueError(f"{what} must be an N×K array of non-negative integer vote counts, got {counts!r}.")
+    return array.astype(np.int64, copy=False)
+
+
+def binomial_half_p_value(n_a, n_b) -> np.ndarray:
+    """Two-sided p-value of the test n_A ~ Binomial(n_A + n_B, ½), element by element, for n_A ≥ n_B ≥ 0:
+    P(X ≤ n_B) + P(X ≥ n_A), capped at 1, and 1 when n_A = n_B — scipy.stats.binomtest's computation
+    (the test of Cohen et al.'s PREDICT), vectorised."""
+    n_a, n_b = np.asarray(n_a, dtype=np.int64), np.asarray(n_b, dtype=np.int64)
+    total = np.maximum(n_a + n_b, 1)
+    tails = scipy.stats.binom.cdf(n_b, total, 0.5) + scipy.stats.binom.sf(n_a - 1, total, 0.5)
+    return np.where(n_a == n_b, 1.0, np.minimum(1.0, tails))
+
+
+def predict_counts(counts, alpha) -> np.ndarray:
+    """Cohen et al. 2019 PREDICT's decision on N×K vote counts, one input per row: the top class c_A
+    (counts n_A ≥ n_B of the two most frequent classes) when the two-sided binomial test of
+    n_A ~ Binomial(n_A + n_B, ½) rejects at level α (:func:`binomial_half_p_value` ≤ α), else ABSTAIN.
+    A tie for the top abstains (its p-value is 1), so which tied class is c_A never matters."""
+    counts = _count_rows(counts, "counts")
+    alpha = _check_alpha(alpha)
+    order = np.argsort(-counts, axis=1, kind="stable")
+    top = np.take_along_axis(counts, order[:, :2], axis=1)
+    n_b = top[:, 1] if counts.shape[1] > 1 else np.zeros(len(counts), dtype=np.int64)
+    return np.where(binomial_half_p_value(top[:, 0], n_b) > alpha, ABSTAIN, order[:, 0])
+
+
+class CountCertificates(NamedTuple):
+    """CERTIFY's outcome on N inputs (:func:`certify_counts`), one entry per input."""
+
+    prediction: np.ndarray  # c_A, or ABSTAIN when p_A_lower < ½
+    radius: np.ndarray  # certified_radius(noise, p_A_lower); 0.0 when abstaining
+    p_a_lower: np.ndarray  # Clopper–Pearson lower bound on p_A
+    guess: np.ndarray  # the class the selection counts pick (kept when abstaining)
+    count_a: np.ndarray  # estimation votes for the guess
+
+
+def certify_counts(selection, estimation, noise, alpha, *, dim=None) -> CountCertificates:
+    """Cohen et al. 2019 CERTIFY's decision on vote counts, one input per row (N×K selection and
+    estimation counts from separate draws): guess c_A = argmax of the selection counts (the first on a
+    tie), n_A = its estimation count, n = the row's number of estimation draws,
+    p_A_lower = Beta⁻¹(α; n_A, n − n_A + 1) (0 when n_A = 0; :func:`clopper_pearson_lower`); abstain
+    (radius 0) when p_A_lower < ½, else R = certified_radius(noise, p_A_lower, dim=dim)."""
+    selection, estimation = _count_rows(selection, "selection"), _count_rows(estimation, "estimation")
+    if selection.shape != estimation.shape:
+        raise ValueError(
+            f"selection and estimation counts must have one shape, got {selection.shape} and "
+            f"{estimation.shape}."
+        )
+    alpha = _check_alpha(alpha)
+    if noise.certified_norm is None:
+        raise ValueError(
+            f"{noise.label} noise has no certified radius; certify with gaussian, laplace, uniform or "
+            "generalized normal noise with β ≥ 1."
+        )
+    n = estimation.sum(axis=1)
+    if np.any(n < 1):
+        raise ValueError("Every row of estimation counts needs at least one draw.")
+    guess = selection.argmax(axis=1)
+    count_a = estimation[np.arange(len(guess)), guess]
+    p_a_lower = np.zeros(len(guess))
+    drawn = count_a > 0
+    p_a_lower[drawn] = scipy.stats.beta.ppf(alpha, count_a[drawn], n[drawn] - count_a[drawn] + 1)
+    certified = p_a_lower >= 0.5
+    radius = np.zeros(len(guess))
+    if certified.any():
+        radius[certified] = certified_radius(noise, p_a_lower[certified], dim=dim)
+    return CountCertificates(np.where(certified, guess, ABSTAIN), radius, p_a_lower, guess, count_a)
+
+
 def predict(model, x, *, noise, n, alpha, batch_size, generator, num_classes=None) -> int:
     """Cohen et al. 2019 PREDICT: F_rob(x), or ABSTAIN (−1).
 
     Draws n noisy copies, takes the two most frequent classes with counts n_A ≥ n_B and returns
     c_A iff the two-sided binomial test of n_A ~ Binomial(n_A + n_B, ½) rejects at level α
-    (Hung & Fithian 2019). Guarantee: P(returns a class ≠ F_rob(x)) ≤ α.
+    (Hung & Fithian 2019; :func:`predict_counts`). Guarantee: P(returns a class ≠ F_rob(x)) ≤ α.
     """
     n = checks.positive_int(n, "n")
     alpha = _check_alpha(alpha)
     counts = sample_counts(
         model, x, noise=noise, num=n, batch_size=batch_size, generator=generator, num_classes=num_classes
     )
-    top = torch.topk(counts, k=min(2, counts.numel()))
-    count_a = int(top.values[0])
-    count_b = int(top.values[1]) if counts.numel() > 1 else 0
-    if scipy.stats.binomtest(count_a, count_a + count_b, p=0.5).pvalue > alpha:
-        return ABSTAIN
-    return int(top.indices[0])
+    return int(predict_counts(counts[None], alpha)[0])
 
 
 @dataclass(frozen=True)
@@ -357,7 +432,6 @@ def certify_details(
         num_classes=num_classes,
         callback=report,
     )
-    guess = int(selection.argmax())
     report = None if callback is None else (lambda done, _: callback(n0 + done, total))
     estimation = sample_counts(
         model,
@@ -369,18 +443,15 @@ def certify_details(
         num_classes=num_classes,
         callback=report,
     )
-    count_a = int(estimation[guess]) if guess < estimation.numel() else 0
-    p_a_lower = clopper_pearson_lower(count_a, n, alpha)
-    certified = p_a_lower >= 0.5
-    radius = float(certified_radius(noise, p_a_lower, dim=x.numel())) if certified else 0.0
+    decided = certify_counts(selection[None], estimation[None], noise, alpha, dim=x.numel())
     return Certificate(
-        prediction=guess if certified else ABSTAIN,
-        radius=radius,
-        p_a_lower=p_a_lower,
+        prediction=int(decided.prediction[0]),
+        radius=float(decided.radius[0]),
+        p_a_lower=float(decided.p_a_lower[0]),
         counts=tuple(int(c) for c in estimation),
         selection_counts=tuple(int(c) for c in selection),
-        guess=guess,
-        count_a=count_a,
+        guess=int(decided.guess[0]),
+        count_a=int(decided.count_a[0]),
         n0=n0,
         n=n,
         alpha=alpha,

@@ -183,35 +183,7 @@ def _check_radius(radius) -> float:
     return float(radius)
 
 
-# ---------------------------------------------------------------------------- PREDICT and CERTIFY, batched
-
-
-def predict_many(counts: np.ndarray, alpha: float) -> np.ndarray:
-    """Cohen et al.'s PREDICT on count rows: the top class c_A when the two-sided binomial test of
-    n_A ~ Bin(n_A + n_B, ½) rejects at level α, else −1 (ABSTAIN). For p = ½ the test's p-value is
-    min(1, 2·P(X ≤ min(n_A, n_B))) — scipy.stats.binomtest's, vectorised."""
-    order = np.argsort(-counts, axis=1, kind="stable")
-    n_a = np.take_along_axis(counts, order[:, :1], axis=1)[:, 0]
-    n_b = np.take_along_axis(counts, order[:, 1:2], axis=1)[:, 0] if counts.shape[1] > 1 else 0 * n_a
-    total = n_a + n_b
-    p_value = np.minimum(1.0, 2 * scipy.stats.binom.cdf(np.minimum(n_a, n_b), np.maximum(total, 1), 0.5))
-    p_value = np.where(total == 0, 1.0, p_value)
-    return np.where(p_value > alpha, smoothing.ABSTAIN, order[:, 0])
-
-
-def certify_many(selection: np.ndarray, estimation: np.ndarray, noise, alpha: float, dim: int):
-    """Cohen et al.'s CERTIFY on count rows: guess c_A from the selection counts, p_A_lower =
-    Beta⁻¹(α; n_A, n − n_A + 1) (Clopper–Pearson, 0 when n_A = 0) from the estimation counts, abstain
-    (−1, radius 0) when p_A_lower < ½, else radius = certified_radius(noise, p_A_lower).
-    Returns (prediction, radius, p_A_lower) arrays."""
-    n = int(estimation.sum(axis=1)[0])
-    guess = selection.argmax(axis=1)
-    n_a = estimation[np.arange(len(guess)), guess]
-    with np.errstate(invalid="ignore"):
-        p_lower = np.where(n_a > 0, scipy.stats.beta.ppf(alpha, np.maximum(n_a, 1), n - n_a + 1), 0.0)
-    certified = p_lower >= 0.5
-    radius = np.where(certified, smoothing.certified_radius(noise, np.clip(p_lower, 0.5, 1.0), dim=dim), 0.0)
-    return np.where(certified, guess, smoothing.ABSTAIN), np.asarray(radius, dtype=float), p_lower
+# ---------------------------------------------------------------------------- vote counts
 
 
 def _counts(model, x, noise, num, generator) -> np.ndarray:
@@ -292,12 +264,12 @@ def _toy_certificates(
         selection = _counts(model, x, noise, n0, certify_draws)
         estimation = _counts(model, x, noise, n, certify_draws)
         votes = _counts(model, x, noise, n, stream_generator(seed, f"{stream} predict"))
-    prediction, radius, _ = certify_many(selection, estimation, noise, alpha, dim=2)
+    certified = smoothing.certify_counts(selection, estimation, noise, alpha, dim=2)
     return {
         "labels": y,
-        "predict": predict_many(votes, alpha),
-        "certify": prediction,
-        "radius": radius,
+        "predict": smoothing.predict_counts(votes, alpha),
+        "certify": certified.prediction,
+        "radius": certified.radius,
         "noise": noise,
     }
 
@@ -346,16 +318,15 @@ def toy_tradeoff(
 def paired_difference_p(a, b) -> float:
     """McNemar's exact test (McNemar 1947) that two classifiers scored on the SAME points succeed equally
     often: with n₁₀ points right for ``a`` only and n₀₁ for ``b`` only, p = min(1, 2·P(X ≤ min(n₁₀, n₀₁))),
-    X ~ Bin(n₁₀ + n₀₁, ½); 1 when no point differs. ``a`` and ``b`` are boolean arrays, one entry per point."""
+    X ~ Bin(n₁₀ + n₀₁, ½) (smoothing.binomial_half_p_value); 1 when no point differs. ``a`` and ``b`` are
+    boolean arrays, one entry per point."""
     a, b = np.asarray(a, dtype=bool), np.asarray(b, dtype=bool)
     if a.shape != b.shape or a.ndim != 1:
         raise ValueError(
             f"Paired outcomes must be two 1-D arrays of the same length; got {a.shape} and {b.shape}."
         )
     only_a, only_b = int(np.sum(a & ~b)), int(np.sum(b & ~a))
-    if only_a + only_b == 0:
-        return 1.0
-    return float(min(1.0, 2 * scipy.stats.binom.cdf(min(only_a, only_b), only_a + only_b, 0.5)))
+    return float(smoothing.binomial_half_p_value(max(only_a, only_b), min(only_a, only_b)))
 
 
 def standard_error(successes: int, points: int) -> float:
@@ -566,9 +537,9 @@ def _certify_part(model, x, y, *, noise, n0, n, alpha, seed, stream) -> dict:
     with torch.inference_mode():
         draws = stream_generator(seed, f"{stream} certify")
         selection, estimation = _counts(model, x, noise, n0, draws), _counts(model, x, noise, n, draws)
-    prediction, radius, _ = certify_many(selection, estimation, noise, alpha, dim=int(x[0].numel()))
-    correct = (prediction == y.numpy()) & (prediction != smoothing.ABSTAIN)
-    return {"radius": np.where(correct, radius, 0.0), "correct": correct}
+    certified = smoothing.certify_counts(selection, estimation, noise, alpha, dim=int(x[0].numel()))
+    correct = (certified.prediction == y.numpy()) & (certified.prediction != smoothing.ABSTAIN)
+    return {"radius": np.where(correct, certified.radius, 0.0), "correct": correct}
 
 
 def _attack_part(model, x, y, *, noise, votes, attack, seed, stream) -> dict:

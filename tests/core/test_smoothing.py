@@ -412,6 +412,110 @@ def test_certify_refuses_noise_without_a_certificate():
         )
 
 
+# ---------------------------------------------------------------------------- PREDICT / CERTIFY on counts
+
+
+def _scipy_predict(row, alpha):
+    """Cohen et al.'s reference PREDICT on one count row: scipy's binomial test of the top two counts."""
+    a, b = sorted(row, reverse=True)[:2] if len(row) > 1 else (row[0], 0)
+    rejects = scipy.stats.binomtest(int(a), int(a + b), 0.5).pvalue <= alpha
+    return int(np.argmax(row)) if rejects else smoothing.ABSTAIN
+
+
+def test_predict_counts_is_scipys_binomial_test_row_by_row():
+    rng = np.random.default_rng(0)
+    counts = np.vstack([rng.integers(0, 60, size=(300, 3)), [[10, 10, 0], [7, 0, 0], [50, 49, 1], [0, 9, 0]]])
+    counts[counts.sum(axis=1) == 0, 0] = 1  # every row is at least one draw
+    for alpha in (0.01, 0.001):
+        got = smoothing.predict_counts(counts, alpha)
+        assert got.tolist() == [_scipy_predict(row, alpha) for row in counts]  # exact: same decisions
+    assert smoothing.predict_counts(torch.tensor([[0, 30, 0]]), 0.001).tolist() == [1]
+    assert smoothing.predict_counts(np.array([[12]]), 0.001).tolist() == [0]  # one class: n_B = 0
+
+
+def test_binomial_half_p_value_is_scipys_bit_for_bit():
+    rng = np.random.default_rng(1)
+    pairs = [tuple(sorted(rng.integers(0, 3000, 2), reverse=True)) for _ in range(400)] + [(5, 5), (1, 0)]
+    got = smoothing.binomial_half_p_value([a for a, _ in pairs], [b for _, b in pairs])
+    expected = [scipy.stats.binomtest(int(a), int(a + b), 0.5).pvalue for a, b in pairs]
+    assert got.tolist() == expected  # exact: the same formula as scipy.stats.binomtest
+
+
+def test_predict_counts_decides_as_the_scalar_predict():
+    model, noise = linear_classifier(), noise_module.make("gaussian", 0.5)
+    for k, distance in enumerate((-0.8, -0.05, 0.0, 0.03, 0.6)):
+        x = point_at_margin(distance)
+        options = dict(noise=noise, batch_size=64, generator=make_generator(40 + k))
+        counts = smoothing.sample_counts(model, x, num=200, **options)
+        options["generator"] = make_generator(40 + k)
+        decided = smoothing.predict(model, x, n=200, alpha=0.01, **options)
+        assert smoothing.predict_counts(counts[None], 0.01).tolist() == [decided]
+        assert decided == _scipy_predict(counts.numpy(), 0.01)
+
+
+@pytest.mark.parametrize(
+    "noise",
+    [
+        noise_module.make("gaussian", 0.3),
+        noise_module.make("laplace", 0.3),
+        noise_module.make("uniform", 0.3),
+        noise_module.make("generalized_normal", 0.3, beta=1.5),
+    ],
+    ids=lambda noise: noise.name,
+)
+def test_certify_counts_is_clopper_pearson_then_the_noises_radius(noise):
+    n = 120
+    estimation = np.array([[n, 0]] + [[k, n - k] for k in range(0, n, 7)] + [[70, 50]])
+    selection = np.array([[5, 0]] + [[3, 2]] * (len(estimation) - 2) + [[1, 4]])  # the last guesses class 1
+    decided = smoothing.certify_counts(selection, estimation, noise, 0.001, dim=2)
+    for k in range(len(estimation)):
+        guess = int(np.argmax(selection[k]))
+        p_lower = smoothing.clopper_pearson_lower(int(estimation[k, guess]), n, 0.001)
+        assert decided.guess[k] == guess and decided.p_a_lower[k] == p_lower  # exact
+        if p_lower < 0.5:
+            assert decided.prediction[k] == smoothing.ABSTAIN and decided.radius[k] == 0.0
+        else:
+            assert decided.prediction[k] == guess
+            assert decided.radius[k] == smoothing.certified_radius(noise, p_lower, dim=2)  # exact
+    assert decided.prediction[-1] == smoothing.ABSTAIN  # p_A_lower of class 1 from 50/120 < ½
+    assert decided.radius[0] == pytest.approx(smoothing.certify_ceiling(noise, 0.001, n), rel=1e-12)
+
+
+def test_certify_counts_decides_as_cohens_reference_on_many_rows():
+    """Cohen et al.'s certify (locuslab/smoothing, core.py): cAHat = argmax of the selection counts,
+    pABar = proportion_confint(nA, n, alpha=2α, method="beta")[0] = Beta⁻¹(α; nA, n − nA + 1) (0 when nA = 0),
+    abstain when pABar < ½, else σΦ⁻¹(pABar) — written out with scipy, row by row."""
+    rng = np.random.default_rng(2)
+    n, sigma, alpha = 1000, 0.25, 0.001
+    top = rng.integers(0, n + 1, size=500)
+    estimation = np.stack([top, n - top], axis=1)
+    selection = rng.integers(0, 20, size=(500, 2))
+    decided = smoothing.certify_counts(selection, estimation, noise_module.make("gaussian", sigma), alpha)
+    for k in range(500):
+        guess = int(np.argmax(selection[k]))
+        n_a = int(estimation[k, guess])
+        p_bar = scipy.stats.beta.ppf(alpha, n_a, n - n_a + 1) if n_a else 0.0
+        if p_bar < 0.5:
+            assert (decided.prediction[k], decided.radius[k]) == (smoothing.ABSTAIN, 0.0)
+        else:
+            assert decided.prediction[k] == guess
+            assert decided.radius[k] == pytest.approx(sigma * scipy.stats.norm.ppf(p_bar), rel=1e-12, abs=0)
+
+
+def test_certify_counts_refuses_counts_it_cannot_read():
+    gaussian = noise_module.make("gaussian", 0.5)
+    with pytest.raises(ValueError, match="one shape"):
+        smoothing.certify_counts(np.ones((2, 3), dtype=int), np.ones((2, 2), dtype=int), gaussian, 0.01)
+    with pytest.raises(ValueError, match="integer vote counts"):
+        smoothing.certify_counts(np.ones((2, 2)), np.ones((2, 2), dtype=int), gaussian, 0.01)
+    with pytest.raises(ValueError, match="at least one draw"):
+        smoothing.certify_counts(np.ones((1, 2), dtype=int), np.zeros((1, 2), dtype=int), gaussian, 0.01)
+    with pytest.raises(ValueError, match="integer vote counts"):
+        smoothing.predict_counts(np.array([[-1, 3]]), 0.01)
+    with pytest.raises(ValueError, match="alpha"):
+        smoothing.predict_counts(np.array([[1, 3]]), 1.5)
+
+
 # ---------------------------------------------------------------------------- radius formulas
 
 

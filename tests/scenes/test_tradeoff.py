@@ -1,6 +1,6 @@
-"""Scene 10 (trade-off & best attacks): batched PREDICT/CERTIFY agree with core.smoothing, the live
-trade-off and the bounds follow their definitions, shipped results match a recomputation, captions
-follow the computed facts, bad arguments raise ValueError."""
+"""Scene 10 (trade-off & best attacks): the live trade-off and the bounds follow their definitions
+(PREDICT and CERTIFY on counts are core.smoothing's, tested there), shipped results match a
+recomputation, captions follow the computed facts, bad arguments raise ValueError."""
 
 import dataclasses
 import json
@@ -13,37 +13,6 @@ import scipy.stats
 from core import noise as noises
 from core import results, smoothing, toys
 from core.scenes import tradeoff as scene
-
-# ---------------------------------------------------------------------------- batched PREDICT / CERTIFY
-
-
-def test_predict_many_is_scipys_binomial_test_row_by_row():
-    rng = np.random.default_rng(0)
-    counts = np.vstack([rng.integers(0, 60, size=(200, 3)), [[10, 10, 0], [0, 0, 0], [7, 0, 0], [50, 49, 1]]])
-    got = scene.predict_many(counts, 0.01)
-    for row, prediction in zip(counts, got):
-        a, b = sorted(row, reverse=True)[:2]
-        rejects = a + b > 0 and scipy.stats.binomtest(int(a), int(a + b), 0.5).pvalue <= 0.01
-        assert prediction == (int(np.argmax(row)) if rejects else smoothing.ABSTAIN)
-
-
-@pytest.mark.parametrize("name", ["gaussian", "laplace", "uniform"])
-def test_certify_many_is_clopper_pearson_then_the_noises_radius(name):
-    noise = noises.make(name, 0.3)
-    n = 100
-    estimation = np.array([[100, 0], [90, 10], [55, 45], [0, 100], [70, 30]])
-    selection = np.array([[5, 0], [3, 2], [4, 1], [0, 5], [1, 4]])  # the last guesses the minority class
-    prediction, radius, p_lower = scene.certify_many(selection, estimation, noise, 0.001, dim=2)
-    for k in range(len(estimation)):
-        guess = int(np.argmax(selection[k]))
-        expected_p = smoothing.clopper_pearson_lower(int(estimation[k, guess]), n, 0.001)
-        assert p_lower[k] == pytest.approx(expected_p, abs=1e-12)
-        if expected_p < 0.5:
-            assert prediction[k] == smoothing.ABSTAIN and radius[k] == 0
-        else:
-            assert prediction[k] == guess
-            assert radius[k] == pytest.approx(smoothing.certified_radius(noise, expected_p, dim=2), rel=1e-9)
-    assert prediction[-1] == smoothing.ABSTAIN  # p_A_lower of class 1 from 30/100 < ½
 
 
 def test_each_row_carries_its_noise_ceiling_and_no_certificate_exceeds_it():
@@ -138,7 +107,7 @@ def test_toy_certificates_agree_with_a_direct_count_and_change_with_the_seed(mon
         batch_size=999,
         generator=scene.stream_generator(0, "toy gaussian 0.1 predict"),
     ).numpy()
-    assert np.array_equal(zero["predict"], scene.predict_many(votes, 0.001))
+    assert np.array_equal(zero["predict"], smoothing.predict_counts(votes, 0.001))
 
 
 def test_tradeoff_caption_follows_the_facts():
