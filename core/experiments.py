@@ -51,7 +51,7 @@ command_tradeoff, command_talk_table = _handler(runs.tradeoff), _handler(runs.ta
 
 
 def command_report(args) -> str:
-    """Markdown tables of the shipped models and results (core.report), printed; --readme rewrites its tables."""
+    """The markdown tables of the shipped models and results (core.report); --readme rewrites its own."""
     text = tables.markdown_tables(models_dir=args.models_dir, results_dir=args.results_dir)
     print(text)
     if args.readme:
@@ -78,6 +78,120 @@ def command_regenerate(args) -> None:
         )
 
 
+def _option(*flags, **settings) -> tuple:
+    return flags, settings
+
+
+FLAG = {"action": "store_true"}
+OVERWRITE = _option("--overwrite", **FLAG, help="replace a result file computed with other settings")
+EPS = _option("--eps", type=float, help="ℓ∞ budget (default 0.3 MNIST, 8/255 CIFAR-10)")
+MODELS_DIR = _option("--models-dir", default=str(zoo.MODELS_DIR))
+RESULTS_FOLDER = _option("--results-dir", default=str(RESULTS_DIR))
+DATA_AND_FOLDERS = (
+    _option("--data-dir", help="folder with <dataset>_<split>.npz files"),
+    _option("--root", default="data", help="torchvision dataset folder"),
+    _option("--download", **FLAG, help="let torchvision download the data"),
+    _option("--device", default="auto"),
+    _option("--seed", type=int, default=0),
+    MODELS_DIR,
+    RESULTS_FOLDER,
+)
+COMMON = (
+    _option("--name", required=True, help="model name (see `list`)"),
+    *DATA_AND_FOLDERS,
+    _option("--test-limit", type=int, help="use only the first N test images"),
+)
+RESUME_TRAIN = (
+    "checkpoint after every epoch and continue from the latest checkpoint of the same command (pass it from "
+    "the first run; the result is identical to an uninterrupted run)"
+)
+# Each sub-command: (help, its options, its handler). A table, one option a line: kept as written.
+# fmt: off
+COMMANDS = {
+    "train": ("train a zoo model and add it to the manifest", (
+        *COMMON,
+        _option("--epochs", type=int, help="override the recipe's epochs"),
+        _option("--width", type=int, help="override the recipe's CNN width"),
+        _option("--train-limit", type=int, help="use only N training images"),
+        _option("--holdout", type=int, help="measure on the last N training images instead of the test set "
+                "(a recipe study; needs --models-dir outside assets/models)"),
+        _option("--recipe", help="JSON merged into the model's recipe, e.g. "
+                """'{"architecture": {"kind": "cifar_resnet"}, "epochs": 12}'"""),
+        _option("--eval-examples", type=int,
+                help="evaluate each epoch on only N images (the final one uses all)"),
+        _option("--resume", **FLAG, help=RESUME_TRAIN),
+        _option("--checkpoint-dir", help="where --resume keeps its checkpoint (default "
+                "runs/checkpoints/<name>-<digest of the command>/)"),
+    ), command_train),
+    "evaluate": ("the talk's table and accuracy-vs-budget curves", (
+        *COMMON,
+        EPS,
+        _option("--eot", type=int, default=8, help="EOT samples for randomized models"),
+        _option("--curve-examples", type=int, default=500),
+        _option("--curve-steps", type=int, default=10),
+        _option("--batch-size", type=int, default=256,
+                help="images attacked together (and shared out per torchrun rank); never changes the rows"),
+        _option("--curve-restarts", type=int, default=1,
+                help="PGD curves: random restarts; an image counts robust only if it survives all"),
+        OVERWRITE,
+    ), command_evaluate),
+    "certify": ("certified accuracy of a smoothed model (Cohen et al.)", (
+        *COMMON,
+        _option("--n0", type=int, default=100),
+        _option("--n", "--num-samples", dest="n", type=int, default=10000,
+                help="estimation draws per image (--num-samples under torchrun)"),
+        _option("--alpha", type=float, default=0.001),
+        _option("--every", type=int, default=20, help="certify every k-th test image"),
+        _option("--limit", type=int, default=500),
+        _option("--batch-size", type=int,
+                help="noisy copies per forward pass (default: calibrated; never changes the rows)"),
+        _option("--precision", choices=("fp32", "bf16"), default="fp32",
+                help="bf16 autocast: another classifier, only where the hardware has native bf16"),
+        OVERWRITE,
+        _option("--resume", **FLAG, help="reuse the rows of an interrupted run with the same settings"),
+        _option("--tag", help="write certify_<name>@<tag>.json beside the model's main file (e.g. n100000 "
+                "for a run at another n), which tables and pages keep reading"),
+    ), command_certify),
+    "tradeoff": ("aggregate certify results into the trade-off table", (
+        _option("--dataset", required=True),
+        RESULTS_FOLDER,
+    ), command_tradeoff),
+    "report": ("markdown tables of shipped models and results", (
+        MODELS_DIR,
+        RESULTS_FOLDER,
+        _option("--readme", help="also rewrite the tables between the results markers of this Markdown "
+                "file (docs/RESULTS.md)"),
+    ), command_report),
+    "talk-table": ("the talk's table for the noise-trained models: EOT attacks, scored by the vote of "
+                   "many noisy passes", (
+        _option("--dataset", required=True, help="mnist or cifar10"),
+        _option("--models", nargs="+", help="zoo models (default: every noise-trained model of the dataset)"),
+        *DATA_AND_FOLDERS,
+        EPS,
+        _option("--eot", type=int, default=8, help="noise draws averaged in each attack gradient"),
+        _option("--votes", type=int, default=100, help="noisy forward passes voting on each prediction"),
+        _option("--every", type=int, default=100, help="use every k-th test image"),
+        _option("--limit", type=int, default=100, help="at most this many test images"),
+        _option("--batch-size", type=int, default=100),
+        OVERWRITE,
+    ), command_talk_table),
+    "regenerate": ("rerun the recorded command of every shipped result file, then the README tables and "
+                   "the scene build (core.regenerate)", (
+        _option("--data-dir", help="replaces the data folder of the recorded commands"),
+        _option("--device", help="replaces the recorded device"),
+        _option("--model", help="only what depends on this zoo model"),
+        _option("--only", help="only result files matching this glob, e.g. 'attacks_*'"),
+        _option("--stale", **FLAG,
+                help="only results computed from other weights than the zoo's (a retrained model)"),
+        _option("--dry-run", **FLAG, help="print the commands, run nothing"),
+        MODELS_DIR,
+        RESULTS_FOLDER,
+    ), command_regenerate),
+    "list": ("list the recipes", (), None),
+}
+# fmt: on
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m core.experiments",
@@ -85,210 +199,18 @@ def make_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True)
-
-    def data_and_folders(p):
-        p.add_argument("--data-dir", default=None, help="folder with <dataset>_<split>.npz files")
-        p.add_argument("--root", default="data", help="torchvision dataset folder")
-        p.add_argument("--download", action="store_true", help="let torchvision download the data")
-        p.add_argument("--device", default="auto")
-        p.add_argument("--seed", type=int, default=0)
-        p.add_argument("--models-dir", default=str(zoo.MODELS_DIR))
-        p.add_argument("--results-dir", default=str(RESULTS_DIR))
-
-    def common(p):
-        p.add_argument("--name", required=True, help="model name (see `list`)")
-        data_and_folders(p)
-        p.add_argument("--test-limit", type=int, default=None, help="use only the first N test images")
-
-    train_parser = sub.add_parser("train", help="train a zoo model and add it to the manifest")
-    common(train_parser)
-    train_parser.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
-    train_parser.add_argument("--width", type=int, default=None, help="override the recipe's CNN width")
-    train_parser.add_argument("--train-limit", type=int, default=None, help="use only N training images")
-    train_parser.add_argument(
-        "--holdout",
-        type=int,
-        default=None,
-        help="measure on the last N training images instead of the test set (a recipe "
-        "study; needs --models-dir outside assets/models)",
-    )
-    train_parser.add_argument(
-        "--recipe",
-        default=None,
-        help='JSON merged into the model\'s recipe, e.g. \'{"architecture": {"kind": '
-        '"cifar_resnet"}, "epochs": 12}\'',
-    )
-    train_parser.add_argument(
-        "--eval-examples",
-        type=int,
-        default=None,
-        help="evaluate each epoch on only N images (the final one uses all)",
-    )
-    train_parser.add_argument(
-        "--resume",
-        action="store_true",
-        help="checkpoint after every epoch and continue from the latest checkpoint of the same "
-        "command (pass it from the first run; the result is identical to an uninterrupted run)",
-    )
-    train_parser.add_argument(
-        "--checkpoint-dir",
-        default=None,
-        help="where --resume keeps its checkpoint (default runs/checkpoints/<name>-<digest of the command>/)",
-    )
-    train_parser.set_defaults(handler=command_train)
-    evaluate_parser = sub.add_parser("evaluate", help="the talk's table and accuracy-vs-budget curves")
-    common(evaluate_parser)
-    evaluate_parser.add_argument(
-        "--eps", type=float, default=None, help="ℓ∞ budget (default 0.3 MNIST, 8/255 CIFAR-10)"
-    )
-    evaluate_parser.add_argument("--eot", type=int, default=8, help="EOT samples for randomized models")
-    evaluate_parser.add_argument("--curve-examples", type=int, default=500)
-    evaluate_parser.add_argument("--curve-steps", type=int, default=10)
-    evaluate_parser.add_argument(
-        "--batch-size",
-        type=int,
-        default=256,
-        help="images attacked together (and shared out per torchrun rank); never changes the rows",
-    )
-    evaluate_parser.add_argument(
-        "--curve-restarts",
-        type=int,
-        default=1,
-        help="PGD curves: random restarts; an image counts robust only if it survives all",
-    )
-    evaluate_parser.add_argument(
-        "--overwrite", action="store_true", help="replace a result file computed with other settings"
-    )
-    evaluate_parser.set_defaults(handler=command_evaluate)
-
-    certify_parser = sub.add_parser("certify", help="certified accuracy of a smoothed model (Cohen et al.)")
-    common(certify_parser)
-    certify_parser.add_argument("--n0", type=int, default=100)
-    certify_parser.add_argument(
-        "--n",
-        "--num-samples",
-        dest="n",
-        type=int,
-        default=10000,
-        help="estimation draws per image (--num-samples under torchrun)",
-    )
-    certify_parser.add_argument("--alpha", type=float, default=0.001)
-    certify_parser.add_argument("--every", type=int, default=20, help="certify every k-th test image")
-    certify_parser.add_argument("--limit", type=int, default=500)
-    certify_parser.add_argument(
-        "--batch-size",
-        type=int,
-        default=None,
-        help="noisy copies per forward pass (default: calibrated; never changes the rows)",
-    )
-    certify_parser.add_argument(
-        "--precision",
-        choices=("fp32", "bf16"),
-        default="fp32",
-        help="bf16 autocast: another classifier, only where the hardware has native bf16",
-    )
-    certify_parser.add_argument(
-        "--overwrite", action="store_true", help="replace a result file computed with other settings"
-    )
-    certify_parser.add_argument(
-        "--resume", action="store_true", help="reuse the rows of an interrupted run with the same settings"
-    )
-    certify_parser.add_argument(
-        "--tag",
-        default=None,
-        help="write certify_<name>@<tag>.json beside the model's main file (e.g. n100000 "
-        "for a run at another n), which tables and pages keep reading",
-    )
-    certify_parser.set_defaults(handler=command_certify)
-
-    tradeoff_parser = sub.add_parser("tradeoff", help="aggregate certify results into the trade-off table")
-    tradeoff_parser.add_argument("--dataset", required=True)
-    tradeoff_parser.add_argument("--results-dir", default=str(RESULTS_DIR))
-    tradeoff_parser.set_defaults(handler=command_tradeoff)
-
-    report_parser = sub.add_parser("report", help="markdown tables of shipped models and results")
-    report_parser.add_argument("--models-dir", default=str(zoo.MODELS_DIR))
-    report_parser.add_argument("--results-dir", default=str(RESULTS_DIR))
-    report_parser.add_argument(
-        "--readme",
-        default=None,
-        help="also rewrite the tables between the results markers of this Markdown file (docs/RESULTS.md)",
-    )
-    report_parser.set_defaults(handler=command_report)
-
-    talk_parser = sub.add_parser(
-        "talk-table",
-        help="the talk's table for the noise-trained models: EOT attacks, "
-        "scored by the vote of many noisy passes",
-    )
-    talk_parser.add_argument("--dataset", required=True, help="mnist or cifar10")
-    talk_parser.add_argument(
-        "--models",
-        nargs="+",
-        default=None,
-        help="zoo models (default: every noise-trained model of the dataset)",
-    )
-    data_and_folders(talk_parser)
-    talk_parser.add_argument(
-        "--eps", type=float, default=None, help="ℓ∞ budget (default 0.3 MNIST, 8/255 CIFAR-10)"
-    )
-    talk_parser.add_argument(
-        "--eot", type=int, default=8, help="noise draws averaged in each attack gradient"
-    )
-    talk_parser.add_argument(
-        "--votes", type=int, default=100, help="noisy forward passes voting on each prediction"
-    )
-    talk_parser.add_argument("--every", type=int, default=100, help="use every k-th test image")
-    talk_parser.add_argument("--limit", type=int, default=100, help="at most this many test images")
-    talk_parser.add_argument("--batch-size", type=int, default=100)
-    talk_parser.add_argument(
-        "--overwrite", action="store_true", help="replace a result file computed with other settings"
-    )
-    talk_parser.set_defaults(handler=command_talk_table)
-
-    regenerate_parser = sub.add_parser(
-        "regenerate",
-        help="rerun the recorded command of every shipped result "
-        "file, then the README tables and the scene build (core.regenerate)",
-    )
-    regenerate_parser.add_argument(
-        "--data-dir", default=None, help="replaces the data folder of the recorded commands"
-    )
-    regenerate_parser.add_argument("--device", default=None, help="replaces the recorded device")
-    regenerate_parser.add_argument("--model", default=None, help="only what depends on this zoo model")
-    regenerate_parser.add_argument(
-        "--only", default=None, help="only result files matching this glob, e.g. 'attacks_*'"
-    )
-    regenerate_parser.add_argument(
-        "--stale",
-        action="store_true",
-        help="only results computed from other weights than the zoo's (a retrained model)",
-    )
-    regenerate_parser.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
-    regenerate_parser.add_argument("--models-dir", default=str(zoo.MODELS_DIR))
-    regenerate_parser.add_argument("--results-dir", default=str(RESULTS_DIR))
-    regenerate_parser.set_defaults(handler=command_regenerate)
-
-    sub.add_parser("list", help="list the recipes").set_defaults(handler=None)
+    for command, (help_text, options, handler) in COMMANDS.items():
+        command_parser = sub.add_parser(command, help=help_text)
+        for flags, settings in options:
+            command_parser.add_argument(*flags, **settings)
+        command_parser.set_defaults(handler=handler)
     return parser
 
 
 # Arguments that must be positive integers / a probability, checked before anything is read or written.
-POSITIVE_INTEGERS = (
-    "epochs",
-    "width",
-    "train_limit",
-    "eval_examples",
-    "test_limit",
-    "eot",
-    "curve_examples",
-    "curve_steps",
-    "curve_restarts",
-    "n0",
-    "n",
-    "every",
-    "limit",
-    "batch_size",
+POSITIVE_INTEGERS = tuple(
+    "epochs width train_limit eval_examples test_limit eot curve_examples curve_steps curve_restarts n0 n "
+    "every limit batch_size".split()
 )
 
 
