@@ -107,8 +107,8 @@ ATTACK_STREAM = "attack"
 SCORE_STREAM = "score"
 START_STREAM = "start"  # PGD's random starts
 # The draw rule written into robustness, attacks and talk-table files: every stream of example i is
-# seeded with seed + i (example_generators). A file without it was drawn batch by batch (before
-# 2026-11-30) and its command no longer reproduces it draw for draw (core.regenerate counts it stale).
+# seeded with seed + i (example_generators). A file without it was drawn batch by batch (the
+# earlier rule) and its command no longer reproduces it draw for draw (core.regenerate counts it stale).
 DRAW_RULE = "per example"
 
 

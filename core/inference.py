@@ -1,11 +1,9 @@
 """The fastest way to run a frozen classifier on many noisy copies, on the machine this runs on.
 
 CERTIFY spends all its time in forward passes of the base classifier F on x + ε. How fast F runs
-depends on the machine: channels-last (NHWC) convolutions ran 1.7× faster than NCHW on a 2-core
-AMD EPYC; bf16 autocast ran 4× SLOWER there (no native bf16) but trained 2.9× faster on an
-AVX512-BF16 Intel CPU; a frozen TorchScript graph (convolutions fused with their batch norm and
-ReLU, no Python between layers) ran another 1.4–1.6× faster than the eager channels-last model
-there. So :func:`calibrate` measures, at the start of a run, a few exact fp32 ways of running F —
+depends on the machine (memory format, native bf16 or not, whether a frozen TorchScript graph
+with convolutions fused to their batch norm and ReLU beats the eager model: bench/RESULTS.md holds
+the figures). So :func:`calibrate` measures, at the start of a run, a few exact fp32 ways of running F —
 memory format, convolution–batch-norm folding, eager or frozen graph, batch size within a memory
 budget — on noisy copies drawn on the device, and returns the fastest as an :class:`InferencePlan`;
 :func:`prepare` applies it to a copy of the model (the caller's model is never modified).
@@ -158,7 +156,7 @@ def can_freeze(model: nn.Module) -> bool:
 def freeze_graph(model: nn.Module, example: torch.Tensor) -> torch.jit.ScriptModule:
     """``model`` traced on ``example`` and frozen (torch.jit.freeze: parameters become constants,
     batch norm is folded, oneDNN fuses convolution + ReLU). TorchScript is deprecated in favour of
-    torch.compile, which measured as fast here but compiles for ~30 s — longer than most runs — so
+    torch.compile, which runs as fast but compiles for longer than most runs take, so
     the frozen graph stays while it works; its deprecation warnings are silenced. A TracerWarning (a
     trace that may not generalise: Python branching on values or shapes) raises RuntimeError, so that
     calibration skips the candidate."""
@@ -286,9 +284,9 @@ def _tournament(candidates, batch, contenders, *, log=None):
     """The fastest of some (candidate index, batch size) keys, timed again side by side: in each of
     CONFIRM_ROUNDS rounds (the order rotating) every key runs as many rows, and its speed is divided
     by the round's mean; the highest median of these relative speeds wins. The fastest of some twenty
-    single measurements is partly luck on a machine whose speed drifts (on the shared EPYC a batch
-    varied by ±20 % from minute to minute; plans that won calibration at batch 500 then certified
-    below the batch-100 plan): comparing within rounds keeps the drift out of the choice."""
+    single measurements is partly luck on a machine whose speed drifts (a shared machine's speed can
+    drift by tens of percent from minute to minute, enough to crown the wrong plan): comparing within
+    rounds keeps the drift out of the choice."""
     rows = max(size for _, size in contenders)
     relative = {key: [] for key in contenders}
     for round_index in range(CONFIRM_ROUNDS):
@@ -399,7 +397,7 @@ def calibrate(
                 "answers (see the calibration log): include 'eager' in graphs."
             )
         # Stage 1: every way at the smallest and the middle batch size, since a way's rank can change with
-        # the batch size (on the 2-core EPYC the frozen graph lost at 500 and won at 100-250). Stage 2: the
+        # the batch size (a frozen graph can lose at a large batch and win at a small one). Stage 2: the
         # two fastest ways at every batch size. Rounds alternate, so a busy moment hurts every pair alike.
         timings: dict[tuple[int, int], list[float]] = {}
 
@@ -424,7 +422,7 @@ def calibrate(
         finalists = sorted(fastest, key=fastest.get, reverse=True)[:2]
         time_pairs([(index, size) for size in fitting for index in finalists if (index, size) not in timings])
         # The best way at each batch size, then the three fastest of those side by side: the batch size is
-        # the choice that mattered most (1.4× between 100 and 500 on the EPYC) and the easiest to get wrong.
+        # the choice that matters most and the easiest to get wrong.
         best_per_size: dict[int, tuple[int, int]] = {}
         for key in sorted((key for key in timings if key[0] in finalists), key=rate, reverse=True):
             best_per_size.setdefault(key[1], key)

@@ -326,9 +326,9 @@ class Trainer:
         self.attack_bn_mode = attack_bn_mode(adversarial) if adversarial is not None else None
         self.consistency = _check_consistency(consistency, noise=noise, loss=loss, adversarial=adversarial)
         self.device = resolve_device(device)
-        # Speed only (no change to the maths): oneDNN convolutions run 1.5–2× faster on NHWC tensors,
-        # and bf16 autocast (forward in bfloat16, weights and optimiser in float32) another ~2× on
-        # CPUs with AVX512-BF16 (measured: python -m bench.bench_training).
+        # Speed only (no change to the maths): oneDNN convolutions run faster on NHWC tensors, and bf16
+        # autocast (forward in bfloat16, weights and optimiser in float32) faster still on CPUs with
+        # native bf16 (python -m bench.bench_training; figures in bench/RESULTS.md).
         self.precision = precision
         self.model = model.to(self.device)
         if channels_last:
