@@ -180,8 +180,8 @@ def main() -> None:
     print(f"\nbench_seeds — {machine()}; {threads}")
     print(
         f"Seed 0 → s in the sidebar (AppTest, fresh process each, after the warm-up): median of "
-        f"{args.repeats} reruns (all of them in brackets); goal ≤ {GOAL_S:g} s. 'toys shipped': the networks the "
-        "page opens with at s are in assets/toys (none trained).\n"
+        f"{args.repeats} reruns (all of them in brackets); goal ≤ {GOAL_S:g} s. 'toys shipped': the "
+        "networks the page opens with at s are in assets/toys (none trained).\n"
     )
     first, last = args.seeds[0], args.seeds[-1]
     ratio = len(args.seeds) > 1
@@ -209,8 +209,8 @@ def main() -> None:
             )
         print(f"| {url_path} | " + " | ".join(cells) + " |")
     print(
-        "\nWhat ran in those reruns: medians over the repeats (toy trainings are inside the computations that "
-        "asked for them):"
+        "\nWhat ran in those reruns: medians over the repeats (toy trainings are inside the computations "
+        "that asked for them):"
     )
     for url_path in args.pages:
         for seed in args.seeds:
@@ -238,7 +238,8 @@ def main() -> None:
 
 
 def _shipped_state(url_path: str, seed: int) -> str:
-    """Whether the toy networks the page opens with at ``seed`` are shipped: "shipped", "not shipped", "partly"."""
+    """Whether the toy networks the page opens with at ``seed`` are shipped: "shipped", "not shipped",
+    "partly"."""
     from core import toys
     from core.scenes.registry import scene
 

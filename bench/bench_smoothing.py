@@ -54,7 +54,8 @@ def main() -> None:
     )
     looped = median_seconds(lambda: one_at_a_time(model, x, noise, args.num, make_generator(0, device)))
     print(
-        f"device: {device}, {args.num} noisy samples of one MNIST image, torch threads {torch.get_num_threads()}"
+        f"device: {device}, {args.num} noisy samples of one MNIST image, "
+        f"torch threads {torch.get_num_threads()}"
     )
     print(f"{'strategy':<28}{'median s':>10}{'samples/s':>12}")
     print(f"{'batched + bincount (core)':<28}{batched:>10.3f}{args.num / batched:>12.0f}")

@@ -76,7 +76,8 @@ WARMUP_STEPS = 1  # the first step pays for allocations and kernel choice
 
 
 def recipe_trainer(name: str, *, steps: int, device):
-    """(recipe, Trainer) of one shipped recipe on ``steps`` batches of random images of its dataset's shape: the
+    """(recipe, Trainer) of one shipped recipe on ``steps`` batches of random images of its dataset's shape:
+    the
     recipe's architecture, batch size, optimiser, precision, layout, augmentation and inner maximisation."""
     from core.data import dataset_info
     from core.experiments import build_model, recipe
@@ -126,7 +127,8 @@ def _timed_step(trainer, device) -> float:
 def time_recipes(names, *, batches: int, device, command: str) -> list[dict]:
     """One row per recipe of ``names``: its optimisation step timed on this machine and what one epoch and the
     whole recipe cost. The recipes take turns, one step each per round (the order rotating), after
-    ``WARMUP_STEPS`` untimed steps each, so a load that drifts during the run weighs on all of them alike; each
+    ``WARMUP_STEPS`` untimed steps each, so a load that drifts during the run weighs on all of them alike;
+    each
     row carries this run's command, machine, torch and the load average (1 minute) before and after."""
     from core.experiments import _device_label
     from core.training import attack_bn_mode, gradient_computations
@@ -186,8 +188,8 @@ def print_recipes(rows: list[dict]) -> None:
     run = rows[0]["run"]
     print(
         f"machine: {run['machine']}; torch {run['torch']}; load average {run['load_average_before']} before, "
-        f"{run['load_average_after']} after; median of {rows[0]['timed_steps']} timed steps after {WARMUP_STEPS} "
-        "warm-up step(s); optimisation only"
+        f"{run['load_average_after']} after; median of {rows[0]['timed_steps']} timed steps after "
+        f"{WARMUP_STEPS} warm-up step(s); optimisation only"
     )
     print(
         f"{'recipe':<22}{'inner max':>11}{'grads/step':>11}{'batch':>7}{'steps/epoch':>13}{'s/step':>9}"

@@ -271,10 +271,10 @@ def pgd(
     way to attack a randomized model that draws fresh noise at each forward.
 
     The random start is drawn from ``generator`` (a ``torch.Generator`` on x's device, or a list of
-    one per example, core.evaluation.example_generators); when it is None, ``make_generator(0, x.device)`` is used, so the result is still deterministic.
-    ``callback``, when given, is called with a detached copy of the starting point and then of
-    every iterate (``steps`` + 1 calls) — the attack path the geometry page draws.
-    With ``random_start=False`` this matches foolbox's ``LinfPGD``/``L2PGD`` with
+    one per example, core.evaluation.example_generators); when it is None, ``make_generator(0, x.device)`` is
+    used, so the result is still deterministic. ``callback``, when given, is called with a detached copy of
+    the starting point and then of every iterate (``steps`` + 1 calls) — the attack path the geometry page
+    draws. With ``random_start=False`` this matches foolbox's ``LinfPGD``/``L2PGD`` with
     ``abs_stepsize=step``.
     """
     y = _check_batch(x, y)
@@ -460,7 +460,7 @@ def run_attack(name, model, x, y, **kwargs):
     return attack(model, x, y, **kwargs)
 
 
-# --------------------------------------------------------------------------- attacks on the smoothed classifier
+# ------------------------------------------------------------------ attacks on the smoothed classifier
 
 # SmoothAdv's step: 2.5·ε/steps per step (Madry et al.'s later heuristic, so the path can cross the ball).
 SMOOTHED_STEP_FACTOR = 2.5
@@ -577,11 +577,12 @@ def smoothed_attack_distance(
 ):
     """The smallest ℓ2 perturbation found that changes the smoothed classifier's vote: a bisection over ε
     of :func:`smoothed_attack` (SmoothAdv, Salman et al. 2019), each candidate x' judged by F_rob's vote of
-    ``votes`` draws (:func:`smoothed_vote` with PREDICT's test at ``vote_alpha``: a point counts only when F_rob
-    names another class with confidence, so Monte Carlo noise right at the boundary does not end the search early).
+    ``votes`` draws (:func:`smoothed_vote` with PREDICT's test at ``vote_alpha``: a point counts only when
+    F_rob names another class with confidence, so Monte Carlo noise right at the boundary does not end the
+    search early).
 
-    Per example: 0 when PREDICT at x already names a class ≠ y; else the attack at ε_max, and if it changes the
-    vote, ``search_steps`` bisection rounds on [0, ε_max] (a success at ε shrinks the upper end to the
+    Per example: 0 when PREDICT at x already names a class ≠ y; else the attack at ε_max, and if it changes
+    the vote, ``search_steps`` bisection rounds on [0, ε_max] (a success at ε shrinks the upper end to the
     distance actually found, a failure raises the lower end). Returns (distance, x_adv): ‖x_adv − x‖₂ of
     the closest vote-changing point found, and +inf (x_adv = x) where none was found within ε_max.
     An attack distance is an upper bound on the distance to F_rob's decision boundary; a certified radius

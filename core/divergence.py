@@ -68,7 +68,8 @@ def _beta(beta) -> float:
 
 
 def probabilities(p_a, p_b=None) -> tuple[float, float]:
-    """(p_A, p_B) as floats, p_B = 1 − p_A by default; ValueError unless both lie in [0, 1] and p_A + p_B ≤ 1."""
+    """(p_A, p_B) as floats, p_B = 1 − p_A by default; ValueError unless both lie in [0, 1] and p_A + p_B ≤
+    1."""
     values = []
     for value, name in ((p_a, "p_a"), (p_b, "p_b")):
         if value is None:
@@ -288,7 +289,8 @@ def ball_renyi_divergence(noise, radius, *, order) -> float:
 
 
 def order_radius(noise, p_a, p_b=None, *, order) -> float:
-    """The radius certified at ONE order α: sup{r : ball_renyi_divergence(noise, r, α) ≤ li_renyi_bound(p_A, p_B, α)}."""
+    """The radius certified at ONE order α: sup{r : ball_renyi_divergence(noise, r, α) ≤ li_renyi_bound(p_A,
+    p_B, α)}."""
     certified_norm(noise)
     bound = li_renyi_bound(p_a, p_b, order=order)
     order = float(order)

@@ -114,7 +114,8 @@ DRAW_RULE = "per example"
 
 def example_generators(seed: int, stream: str, indices, device="cpu") -> list[torch.Generator]:
     """One generator per example: example i's draws of ``stream`` come from
-    ``core.seeds.example_seed(seed, i, stream)`` (stream_seed(seed + i, stream)) alone, so a row of an evaluation depends only on (seed, index),
+    ``core.seeds.example_seed(seed, i, stream)`` (stream_seed(seed + i, stream)) alone, so a row of an
+    evaluation depends only on (seed, index),
     never on the batch size, the other examples of its batch or the number of ranks that share the images."""
     return [make_generator(example_seed(int(seed), int(index), stream), device) for index in indices]
 
@@ -288,7 +289,8 @@ def accuracy_under_attack(
     depend on ``batch_size`` and each point can be recomputed alone. ``restarts`` > 1 (PGD only) runs PGD
     that many times from fresh random starts of the same generators and counts an example robust only if it
     survives every run (Madry et al. 2018 evaluate with restarts; one start can miss what several find).
-    ``callback(done, total)`` reports progress. Other keywords (steps, eot, loss options, …) go to :func:`core.attacks.run_attack`.
+    ``callback(done, total)`` reports progress. Other keywords (steps, eot, loss options, …) go to
+    :func:`core.attacks.run_attack`.
     """
     _check_dataset(x, y)
     if attack not in attacks.ATTACKS:
@@ -725,9 +727,10 @@ def tradeoff(
 
     Larger noise certifies larger radii (R = σΦ⁻¹(p_A) for Gaussian noise, Cohen et al. 2019) but
     smooths the classifier more (F_rob averages F over a wider neighbourhood of each input: the
-    smoothed classifier is what is blurred, not the data), so clean accuracy drops. ``model_fn(scale)`` returns the base model for that
-    scale (a model trained with that noise, or one fixed model). One row per scale: {noise, scale,
-    std, clean_accuracy, certified_accuracy, certified_accuracy_at_0, abstain_rate, radius}.
+    smoothed classifier is what is blurred, not the data), so clean accuracy drops. ``model_fn(scale)``
+    returns the base model for that scale (a model trained with that noise, or one fixed model). One row per
+    scale: {noise, scale, std, clean_accuracy, certified_accuracy, certified_accuracy_at_0, abstain_rate,
+    radius}.
     """
     _check_dataset(x, y)
     radius = _check_radius(radius)

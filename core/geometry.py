@@ -409,8 +409,8 @@ def universal_approximation(
     Fits ``target_fn_name`` (one of TARGET_FUNCTIONS) on ``points`` equally spaced t ∈ [0, 1] with a
     one-hidden-layer sigmoid network of each width N (Adam, ``steps`` full-batch steps of the
     mean squared error, step ``lr`` cosine-decayed), initialised from the stream
-    ``"approximation/N"`` of ``seed`` (core.seeds). Returns {xs, target, widths, fits: one curve per width, mse: final MSE per width,
-    seconds}; the MSE shrinks as N grows.
+    ``"approximation/N"`` of ``seed`` (core.seeds). Returns {xs, target, widths, fits: one curve per width,
+    mse: final MSE per width, seconds}; the MSE shrinks as N grows.
     """
     if target_fn_name not in TARGET_FUNCTIONS:
         raise ValueError(

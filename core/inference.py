@@ -192,7 +192,8 @@ class PreparedModel(nn.Module):
             )
         if plan.graph == "frozen" and plan.precision != "fp32":
             raise ValueError(
-                "A frozen graph runs in fp32 only (tracing under autocast is not reliable): use graph='eager' for bf16."
+                "A frozen graph runs in fp32 only (tracing under autocast is not reliable): "
+                "use graph='eager' for bf16."
             )
         inner = fold_batchnorm(model) if plan.fold_batchnorm else copy.deepcopy(model).eval()
         self.channels_last = plan.memory_format == "channels_last"
@@ -336,10 +337,10 @@ def calibrate(
     :func:`can_freeze`), each timed in ``rounds`` alternating rounds at the smallest and the middle
     batch size; then the two fastest at every batch size (``batch_sizes``, default by device, kept
     within ``memory_budget`` bytes of activations); then the best way at each of the CONTENDERS
-    fastest batch sizes, side by side in CONFIRM_ROUNDS rounds (:func:`_tournament`). Noise is drawn on ``device`` from
-    ``make_generator(seed)``; the forward passes run in inference mode. ``precision`` is checked
-    by :func:`check_precision`; ``graphs`` limits the ways to those graphs (("eager",) skips tracing, for
-    a calibration of a second or two before an interactive run); ``log(text)`` reports each measurement.
+    fastest batch sizes, side by side in CONFIRM_ROUNDS rounds (:func:`_tournament`). Noise is drawn on
+    ``device`` from ``make_generator(seed)``; the forward passes run in inference mode. ``precision`` is
+    checked by :func:`check_precision`; ``graphs`` limits the ways to those graphs (("eager",) skips tracing,
+    for a calibration of a second or two before an interactive run); ``log(text)`` reports each measurement.
     """
     device = resolve_device(device)
     precision = check_precision(precision, device)
@@ -383,7 +384,8 @@ def calibrate(
                 except RuntimeError as error:  # a model TorchScript cannot trace
                     if log:
                         log(
-                            f"calibration: {plan.label} does not run ({str(error).splitlines()[0][:120]}): skipped"
+                            f"calibration: {plan.label} does not run "
+                            f"({str(error).splitlines()[0][:120]}): skipped"
                         )
                     continue
                 if precision == "fp32" and not agrees:

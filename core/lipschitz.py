@@ -57,7 +57,8 @@ def spectral_norm_linear(weight: torch.Tensor) -> float:
 
 
 def _conv_weight_bound(weight: torch.Tensor, conv: nn.Conv2d, input_shape: tuple[int, ...], device) -> float:
-    """max over DFT frequencies of σ_max(Ŵ(ω)) for ``weight`` laid out as ``conv``'s (see spectral_norm_conv)."""
+    """max over DFT frequencies of σ_max(Ŵ(ω)) for ``weight`` laid out as ``conv``'s (see
+    spectral_norm_conv)."""
     if conv.padding_mode != "zeros":
         raise ValueError(
             f"Conv2d with padding_mode={conv.padding_mode!r} has no Lipschitz bound here: only zero "

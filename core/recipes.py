@@ -1,5 +1,6 @@
 """The training recipes of the zoo's models: :data:`RECIPES` by model name, :func:`recipe`, a study's
-:func:`override_recipe` and its checks, and :func:`build_model` (a recipe's network, hidden-layer noise included).
+:func:`override_recipe` and its checks, and :func:`build_model` (a recipe's network, hidden-layer noise
+included).
 
 ``python -m core.experiments list`` prints the names; ``train --recipe JSON`` goes through
 :func:`override_recipe`, which refuses a bad override in one sentence before any training starts.
@@ -72,7 +73,8 @@ def _recipes() -> dict[str, dict]:
             **base,
             "noise": {"name": "uniform", "scale": _UNIFORM_L, "layer": 0},
         }
-        # Pinot et al.'s exponential family between Laplace and Gaussian, certified in ℓ1 by the divergence route.
+        # Pinot et al.'s exponential family between Laplace and Gaussian, certified in ℓ1 by the divergence
+        # route.
         recipes[f"{prefix}-generalized_normal-{_GENNORM_S}"] = {
             **base,
             "noise": {
@@ -91,8 +93,8 @@ def _recipes() -> dict[str, dict]:
     # On MNIST at ε = 0.3, FGSM-RS overfitted catastrophically here (Wong et al. 2020, §5): FGSM
     # accuracy 99 % but PGD-20 accuracy 2 %. PGD-7 (Madry et al.) on this small net is affordable.
     # Both shipped adversarial models were trained before "attack_bn_mode" existed, when the attack ran with
-    # batch norm in train mode (core.training.LEGACY_ATTACK_BN_MODE): their recipes keep it, so they reproduce;
-    # a new recipe leaves it out and gets eval mode (core.training.DEFAULT_ATTACK_BN_MODE).
+    # batch norm in train mode (core.training.LEGACY_ATTACK_BN_MODE): their recipes keep it, so they
+    # reproduce; a new recipe leaves it out and gets eval mode (core.training.DEFAULT_ATTACK_BN_MODE).
     recipes["mnist-adversarial"] = {
         **_MNIST,
         "epochs": 4,
@@ -120,7 +122,8 @@ def recipe(name: str) -> dict:
 
 
 def build_model(spec: dict, seed: int):
-    """The recipe's network initialised from ``seed``, with its noise layer when the noise is inside (layer > 0);
+    """The recipe's network initialised from ``seed``, with its noise layer when the noise is inside (layer >
+    0);
     input noise (layer 0) is added by training and at shipping, not here."""
     model = build({**spec["architecture"], "seed": seed})
     noise_spec = spec.get("noise")

@@ -1,13 +1,15 @@
 """One command regenerates every shipped result from the shipped models:
 
-    python -m core.experiments regenerate --data-dir ../shared/data [--model NAME] [--only PATTERN] [--stale] [--dry-run]
+    python -m core.experiments regenerate --data-dir ../shared/data \
+        [--model NAME] [--only PATTERN] [--stale] [--dry-run]
 
 Each result file in assets/results/ records the exact command that produced it (its "command" field) and
 the model it was computed from (its "model" and "model_sha256" fields; a tradeoff file depends on the
 certify files of its dataset). :func:`plan` turns those records into steps in dependency order — evaluate
 and certify (one step per command: evaluate writes both the attacks_ and the robustness_ file), then the
 tradeoff tables built from the certify files, then the result tables of docs/RESULTS.md
-(``report --readme``), then the scenes' own shipped results (``python -m core.scenes build``) — and :func:`run` runs them.
+(``report --readme``), then the scenes' own shipped results (``python -m core.scenes build``) — and
+:func:`run` runs them.
 
 Selecting by model (``--model cifar10-gaussian-0.25``) keeps the files computed from that model, the
 tradeoff table of its dataset when one of them is a certify file, and the scenes whose shipped file
@@ -43,7 +45,8 @@ PREFIX = ("python", "-m", "core.experiments")
 
 @dataclass(frozen=True)
 class Step:
-    """One command of the plan: its arguments after ``python -m``, the files it writes and the models it reads."""
+    """One command of the plan: its arguments after ``python -m``, the files it writes and the models it
+    reads."""
 
     argv: tuple  # e.g. ("core.experiments", "evaluate", "--name", …)
     files: tuple  # result files (names) it writes; () for the README and scene steps
@@ -91,7 +94,8 @@ def _current_sha(name: str, models_dir) -> str | None:
 
 
 def _scene_models(scenes_dir: Path) -> dict[str, str]:
-    """Scene URL path → the text of its shipped file (assets/scenes/<module>.json), for scenes that ship one."""
+    """Scene URL path → the text of its shipped file (assets/scenes/<module>.json), for scenes that ship
+    one."""
     from core.scenes.registry import SCENES
 
     texts = {}
@@ -120,7 +124,8 @@ def plan(
     ``data_dir``/``device`` replace the recorded ones; ``results_dir``/``models_dir`` are passed on when they
     are not the shipped folders. ``model``: only what depends on that zoo model; ``only``: only result files
     whose name matches the glob (no README or scene step); ``stale``: only files whose recorded model sha256
-    differs from the zoo's, or attack files drawn before core.evaluation.DRAW_RULE. Raises ValueError (one sentence) for an unknown model or a pattern matching nothing."""
+    differs from the zoo's, or attack files drawn before core.evaluation.DRAW_RULE. Raises ValueError (one
+    sentence) for an unknown model or a pattern matching nothing."""
     results_dir, models_dir = Path(results_dir), Path(models_dir)
     if model is not None and model not in zoo.names(models_dir):
         raise ValueError(f"Unknown model {model!r}: choose one of {', '.join(zoo.names(models_dir))}.")

@@ -63,8 +63,9 @@ def markdown_tables(
             f"| *{label}* | 8/255 | {_percent(row['natural'])} | {_percent(row['pgd'])} | "
             f"{_percent(row['cw'])} | 10000 |"
         )
-    # One certified-accuracy table per norm (ℓ2 and ℓ1 radii are not comparable), each row with its own noise's
-    # CERTIFY ceiling at its n and α (no radius beyond it), pulled back by its Lipschitz bound for hidden-layer noise.
+    # One certified-accuracy table per norm (ℓ2 and ℓ1 radii are not comparable), each row with its own
+    # noise's CERTIFY ceiling at its n and α (no radius beyond it), pulled back by its Lipschitz bound for
+    # hidden-layer noise.
     from core import noise as noise_module
     from core import smoothing
 
@@ -116,7 +117,8 @@ def report(
     results_dir: str | Path = results.RESULTS_DIR,
     readme: str | Path | None = None,
 ) -> str:
-    """The markdown tables (:func:`markdown_tables`), also written into ``readme``'s results markers when given."""
+    """The markdown tables (:func:`markdown_tables`), also written into ``readme``'s results markers when
+    given."""
     text = markdown_tables(models_dir=models_dir, results_dir=results_dir)
     if readme:
         write_readme(readme, text)

@@ -36,9 +36,10 @@ from core.files import write_atomic
 LOSSES = ("ce", "hinge")
 OPTIMIZERS = ("adam", "sgd")
 PRECISIONS = ("fp32", "bf16")
-# How batch norm behaves while adversarial training's attack runs (the "attack_bn_mode" of an adversarial recipe):
-# "eval" normalises with the running statistics and leaves them untouched, as core.attacks asks; "train"
-# normalises each attack pass with its own batch's statistics and folds every pass into the running ones.
+# How batch norm behaves while adversarial training's attack runs (the "attack_bn_mode" of an adversarial
+# recipe): "eval" normalises with the running statistics and leaves them untouched, as core.attacks asks;
+# "train" normalises each attack pass with its own batch's statistics and folds every pass into the running
+# ones.
 ATTACK_BN_MODES = ("eval", "train")
 DEFAULT_ATTACK_BN_MODE = "eval"
 # The mode of a model trained before the setting existed (a recorded recipe without "attack_bn_mode"): the
@@ -178,7 +179,8 @@ def warmed_up_eps(spec: dict, step: int, steps_per_epoch: int) -> float:
 
 def attack_bn_mode(adversarial: dict | None) -> str:
     """The batch-norm mode the attack of adversarial-training spec ``adversarial`` runs in: its
-    ``"attack_bn_mode"``, :data:`DEFAULT_ATTACK_BN_MODE` when unset; anything else is refused in one sentence."""
+    ``"attack_bn_mode"``, :data:`DEFAULT_ATTACK_BN_MODE` when unset; anything else is refused in one
+    sentence."""
     mode = (adversarial or {}).get("attack_bn_mode", DEFAULT_ATTACK_BN_MODE)
     if mode not in ATTACK_BN_MODES:
         raise ValueError(
@@ -602,7 +604,8 @@ def save_checkpoint(path: Path | str, trainer: Trainer, arguments: dict, *, wall
 
 
 def load_checkpoint(path: Path | str, arguments: dict) -> dict:
-    """The checkpoint at ``path``, if it was written by a run with the same ``arguments``; else one sentence."""
+    """The checkpoint at ``path``, if it was written by a run with the same ``arguments``; else one
+    sentence."""
     path = Path(path)
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)

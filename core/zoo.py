@@ -61,7 +61,10 @@ def weights_limit(model: torch.nn.Module) -> int:
     return 8 * sum(tensor.numel() for tensor in model.state_dict().values()) + (1 << 20)
 
 
-RESTORE = "restore it with `git checkout -- assets/models` or rebuild the models with `python -m core.experiments train`"
+RESTORE = (
+    "restore it with `git checkout -- assets/models` or rebuild the models with "
+    "`python -m core.experiments train`"
+)
 
 
 def shown_path(path: Path | str) -> str:

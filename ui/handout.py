@@ -28,7 +28,8 @@ document.querySelectorAll("div.figure").forEach(function (div) {
 </script>"""
 
 STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2rem auto; padding: 0 1rem; color: #222; }
+body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2rem auto; padding: 0 1rem;
+       color: #222; }
 section { border-top: 2px solid #ddd; margin-top: 2.5rem; padding-top: 1rem; }
 table.numbers { border-collapse: collapse; margin: .5rem 0 1rem; }
 table.numbers td { border-bottom: 1px solid #eee; padding: .2rem .8rem .2rem 0; vertical-align: top; }

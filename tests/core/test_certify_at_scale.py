@@ -310,7 +310,8 @@ def test_two_torchrun_ranks_write_the_file_of_one_process_and_resume_a_dead_rank
 
 
 def test_an_interrupted_image_certificate_is_not_cached():
-    """p09's Cancel stops certify_image inside its progress callback (Streamlit raises there): nothing is cached,
+    """p09's Cancel stops certify_image inside its progress callback (Streamlit raises there): nothing is
+    cached,
     and the next call computes the whole certificate."""
     from core.scenes import certificate as C
 

@@ -98,7 +98,8 @@ def test_li_bound_against_its_formula_and_its_limit():
 
 
 def test_li_bound_is_sound_on_two_class_output_laws():
-    """Brute force over pairs of 2-class output laws: whenever the top class changes, D_α(Q‖P) exceeds the bound."""
+    """Brute force over pairs of 2-class output laws: whenever the top class changes, D_α(Q‖P) exceeds the
+    bound."""
     for p_a in np.linspace(0.55, 0.99, 12):
         for q_a in np.linspace(0.01, 0.5, 12):  # Q's top class is the other one (or a tie)
             for order in (1.5, 3.0, 20.0):
@@ -215,7 +216,8 @@ def test_generalized_normal_radius_is_sound_on_a_half_space(beta):
         assert smoothing.exponential_family_radius(noise, p_a) <= margin + 1e-9
 
 
-# ---------------------------------------------------------------------------- CERTIFY with generalized-normal noise
+# ---------------------------------------------------------------------------- CERTIFY with generalized-normal
+# noise
 
 
 def test_certify_accepts_generalized_normal_noise():

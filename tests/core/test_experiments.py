@@ -579,7 +579,8 @@ def test_every_keyword_of_a_run_is_an_option_of_its_sub_command(command, require
 
 
 def test_the_cli_module_stays_a_thin_command_line():
-    """Issue 22: algorithms live in core.runs / core.recipes / core.report; core/experiments.py parses and checks."""
+    """Issue 22: algorithms live in core.runs / core.recipes / core.report; core/experiments.py parses and
+    checks."""
     from pathlib import Path
 
     assert len(Path(experiments.__file__).read_text().splitlines()) <= 300

@@ -1,5 +1,6 @@
 """core.regenerate / `python -m core.experiments regenerate`: one command per shipped result file, in
-dependency order, selectable by model; on a tiny fake zoo it reproduces the results and follows a retrained model."""
+dependency order, selectable by model; on a tiny fake zoo it reproduces the results and follows a retrained
+model."""
 
 import json
 
@@ -97,7 +98,8 @@ def test_a_command_that_is_not_the_cli_is_refused(tmp_path):
 
 @pytest.fixture(scope="module")
 def fake_zoo(tmp_path_factory):
-    """Two tiny MNIST models (1 epoch on 300 images made from the gallery), one evaluate, one certify, one tradeoff."""
+    """Two tiny MNIST models (1 epoch on 300 images made from the gallery), one evaluate, one certify, one
+    tradeoff."""
     folder = write_mnist_npz(tmp_path_factory.mktemp("npz"), train=300, test=40, seed=1)
     models_dir, results_dir = tmp_path_factory.mktemp("models"), tmp_path_factory.mktemp("results")
     common = [

@@ -231,9 +231,10 @@ def _bn_model():
 @pytest.mark.parametrize("mode", ["eval", "train"])
 @pytest.mark.parametrize("kind, attack_passes", [("pgd", 3), ("fgsm_rs", 1)])
 def test_attack_bn_mode_sets_the_mode_the_attack_sees_and_the_running_statistics(mode, kind, attack_passes):
-    """In eval mode the attack normalises with the running statistics and leaves them alone: after the step they
-    hold exactly one momentum update, from the training pass on the adversarial batch. In train mode every attack
-    pass is normalised with its batch's statistics and folded into the running ones. Either way the model is
+    """In eval mode the attack normalises with the running statistics and leaves them alone: after the step
+    they hold exactly one momentum update, from the training pass on the adversarial batch. In train mode
+    every attack pass is normalised with its batch's statistics and folded into the running ones. Either way
+    the model is
     back in train mode after the step."""
     gen = torch.Generator().manual_seed(0)
     x, y = torch.rand(8, 1, 28, 28, generator=gen), torch.randint(0, 10, (8,), generator=gen)
