@@ -1,62 +1,69 @@
 """6 · Adversarial training (Madry et al. 2018; Wong et al. 2020): train on the worst point of each
 ε-ball, measured with the talk's table (natural / PGD-20 / CW-30). Computed by
 core.scenes.adversarial_training."""
+
 import streamlit as st
 
-from core.scenes import adversarial_training as scene_module
-from ui import layout, lecture, recompute, frame
-from ui import url
+from core.scenes import adversarial_training as scene
+from ui import frame, layout, lecture, recompute, url
 from ui.figures import adversarial_training as figures
 
-frame.header("p06_adversarial_training", scene_module.EXPLANATION, scene_module.USES)
+frame.header("p06_adversarial_training", scene.EXPLANATION, scene.USES)
 seed = layout.seed_input()
 
-choices, default = scene_module.datasets()
-dataset = url.selectbox("Image dataset", choices, index=choices.index(default), key="p06_dataset",
-                        where=st.sidebar, format_func=lambda d: scene_module.DATASET_TITLES[d])
-result = frame.compute(scene_module.images, dataset=dataset, seed=seed)
-lecture.predict(scene_module.PREDICTION, key="p06_guess")
-lecture.reveal(scene_module.PREDICTION, scene_module.verdict(result), key="p06_guess", at=2)
+choices, default = scene.datasets()
+titles = dict(format_func=scene.DATASET_TITLES.get, index=choices.index(default))
+dataset = url.selectbox("Image dataset", choices, key="p06_dataset", where=st.sidebar, **titles)
+result = frame.compute(scene.images, dataset=dataset, seed=seed)
+lecture.predict(scene.PREDICTION, key="p06_guess")
+lecture.reveal(scene.PREDICTION, scene.verdict(result), key="p06_guess", at=2)
 lecture.section(3)
-images_tab, toy_tab = st.tabs([f"The talk's table ({result.title})",
-                               "2-D: decision regions after adversarial training"])
+images_tab, toy_tab = st.tabs(
+    [f"The talk's table ({result.title})", "2-D: decision regions after adversarial training"]
+)
 
 with images_tab:
     for message in result.missing:
         st.info(message)
     if result.models and result.gallery is None:
-        request = (dataset, seed)
-        if st.button(f"Run PGD-20 and CW-30 on the {result.title} gallery images (seed {seed})",
-                     key="p06_gallery_button", type="primary"):
-            st.session_state["p06_gallery_request"] = request
-        if st.session_state.get("p06_gallery_request") == request:
-            result = frame.compute(scene_module.images, spinner="PGD-20 and CW-30 on the gallery images "
-                                   "(a few minutes on a busy CPU)…", dataset=dataset, seed=seed, live=True)
+        label = f"Run PGD-20 and CW-30 on the {result.title} gallery images (seed {seed})"
+        if frame.clicked("p06_gallery_button", label, (dataset, seed), type="primary"):
+            spinner = "PGD-20 and CW-30 on the gallery images (a few minutes on a busy CPU)…"
+            result = frame.compute(scene.images, spinner=spinner, dataset=dataset, seed=seed, live=True)
         else:
-            st.caption(f"The gallery attacks are shipped for seed 0 (`{scene_module.BUILD_COMMAND}`); for "
-                       f"seed {seed} they run at the click. The shipped test-set rows and Madry et al.'s are "
-                       "below.")
+            st.caption(
+                f"The gallery attacks are shipped for seed 0 (`{scene.BUILD_COMMAND}`); for seed {seed} they "
+                "run at the click. The shipped test-set rows and Madry et al.'s are below."
+            )
     if result.gallery:
         columns = st.columns(2 * len(result.gallery))
         for position, (kind, table) in enumerate(result.gallery.items()):
             name = result.models[kind]
             columns[2 * position].metric(f"{name} · natural", f"{table['natural']:.0%}")
-            columns[2 * position + 1].metric(f"{name} · PGD-20", f"{table['pgd']:.0%}",
-                                             help=f"ℓ∞ budget ε = {result.eps_text}")
+            columns[2 * position + 1].metric(
+                f"{name} · PGD-20", f"{table['pgd']:.0%}", help=f"ℓ∞ budget ε = {result.eps_text}"
+            )
     if result.models:
         st.dataframe(figures.table(result.table_rows), hide_index=True, width="stretch")
         for note in result.shipped_notes:
             st.caption(note)
-        gallery_note = (f"Gallery rows: {result.gallery_source}, core.evaluation.robustness_table's "
-                        "per-image rows; 20 images give a coarse estimate: 1 image = "
-                        f"{result.points_per_image:g} points. " if result.gallery else "")
-        st.caption(f"{gallery_note}ℓ∞ ε = {result.eps_text}. Madry et al.'s rows are the published "
-                   "numbers (— where none is published or checked). " + " ".join(result.notes))
+        gallery_note = (
+            f"Gallery rows: {result.gallery_source}, core.evaluation.robustness_table's "
+            "per-image rows; 20 images give a coarse estimate: 1 image = "
+            f"{result.points_per_image:g} points. "
+            if result.gallery
+            else ""
+        )
+        st.caption(
+            f"{gallery_note}ℓ∞ ε = {result.eps_text}. Madry et al.'s rows are the published "
+            "numbers (— where none is published or checked). " + " ".join(result.notes)
+        )
         if result.gallery:
             with st.expander("Image by image: the class F gives each gallery image, natural and attacked"):
                 st.dataframe(list(result.gallery_images), hide_index=True, width="stretch")
-        recompute.robustness_panel(list(result.models.values()), result.shipped, dataset=dataset, seed=seed,
-                                   key="p06_recompute")
+        recompute.robustness_panel(
+            list(result.models.values()), result.shipped, dataset=dataset, seed=seed, key="p06_recompute"
+        )
 
 with images_tab, lecture.step(4):
     st.subheader("The price: training time")
@@ -65,11 +72,16 @@ with images_tab, lecture.step(4):
         standard, adversarial = cost.rows
         columns = st.columns(4)
         for column, row in zip(columns, cost.rows):
-            column.metric(f"{row.kind.capitalize()} recipe · s/epoch", f"{row.seconds_per_epoch:.0f} s",
-                          help=f"{row.recipe} on {row.machine}: {row.timed_steps} timed steps")
-        columns[2].metric("Gradient computations per step",
-                          f"{adversarial.gradient_computations} vs {standard.gradient_computations}",
-                          help="forward and backward passes, from the recipes")
+            column.metric(
+                f"{row.kind.capitalize()} recipe · s/epoch",
+                f"{row.seconds_per_epoch:.0f} s",
+                help=f"{row.recipe} on {row.machine}: {row.timed_steps} timed steps",
+            )
+        columns[2].metric(
+            "Gradient computations per step",
+            f"{adversarial.gradient_computations} vs {standard.gradient_computations}",
+            help="forward and backward passes, from the recipes",
+        )
         if cost.epoch_ratio is not None:
             columns[3].metric("Adversarial / standard, per epoch (one machine)", f"{cost.epoch_ratio:.1f}×")
         st.dataframe(figures.cost_table(cost), hide_index=True, width="stretch")
@@ -87,11 +99,15 @@ with images_tab, lecture.step(4):
 with toy_tab:
     controls, board = st.columns([1, 3], gap="large")
     with controls:
-        toy_eps = url.select_slider("Budget ε (ℓ∞), for training and for the attacks",
-                                    scene_module.TOY_EPS_CHOICES, value=scene_module.TOY_DEFAULT_EPS,
-                                    key="p06_eps")
-    toy = frame.compute(scene_module.toy, spinner="Training and attacking the toy networks…",
-                        eps=float(toy_eps), seed=seed)
+        toy_eps = url.select_slider(
+            "Budget ε (ℓ∞), for training and for the attacks",
+            scene.TOY_EPS_CHOICES,
+            value=scene.TOY_DEFAULT_EPS,
+            key="p06_eps",
+        )
+    toy = frame.compute(
+        scene.toy, spinner="Training and attacking the toy networks…", eps=float(toy_eps), seed=seed
+    )
     with board:
         columns = st.columns(4)
         pairs = (("Standard", toy.standard), ("Adversarial", toy.adversarial))
@@ -101,6 +117,6 @@ with toy_tab:
         left, right = st.columns(2)
         left.plotly_chart(figures.toy_regions(toy, toy.standard), key="p06_toy_standard")
         right.plotly_chart(figures.toy_regions(toy, toy.adversarial), key="p06_toy_adversarial")
-        st.caption(scene_module.toy_caption(toy))
+        st.caption(scene.toy_caption(toy))
 
-frame.code(scene_module.images, scene_module.toy)
+frame.code(scene.images, scene.toy)

@@ -70,12 +70,15 @@ def clicked(key: str, label: str, request, *, note: str = "", where=None, **butt
     asked = st.session_state.setdefault(f"{key}_asked", set())
     if request in asked:
         return True
-    if note:
-        where.info(note)
-    if where.button(label, key=key, **button):
+    offer = where.empty()  # the note and the button, gone once clicked
+    with offer.container():
+        if note:
+            st.info(note)
+        pressed = st.button(label, key=key, **button)
+    if pressed:
         asked.add(request)
-        return True
-    return False
+        offer.empty()
+    return pressed
 
 
 def progress_bar(title: str, unit: str, *, where=None):

@@ -12,7 +12,6 @@ drawn and its classifier run (core.runs.drawn_with): rows drawn like for like mu
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
@@ -21,14 +20,11 @@ import streamlit as st
 from core import data, results, runs
 from core.evaluation import certified_accuracy_curve
 from core.scenes import certificate
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
+from ui import frame
 
 def data_dirs() -> list[Path]:
-    """Folders searched for ``<dataset>_test.npz``, in order."""
-    folders = [Path(os.environ["RDL_DATA_DIR"])] if os.environ.get("RDL_DATA_DIR") else []
-    return folders + [PROJECT_ROOT.parent / "shared" / "data", PROJECT_ROOT / "data"]
+    """Folders searched for ``<dataset>_test.npz``, in order: core.data.data_dirs()."""
+    return data.data_dirs()
 
 
 def local_data_dir(dataset: str) -> str | None:
@@ -75,7 +71,7 @@ def recompute_robustness(name: str, data_dir: str, images: int, seed: int) -> di
 def recompute_certify(
     name: str, data_dir: str, images: int, n: int, every: int, seed: int, n0: int = 100, alpha: float = 0.001
 ) -> dict:
-    """CERTIFY (the shipped file's n0 and α) on every ``every``-th test image, the first ``images`` of them."""
+    """CERTIFY (the shipped file's n0 and α) on every ``every``-th test image, the first ``images``."""
     return _run(
         "certify",
         runs.certify,
@@ -104,13 +100,6 @@ def missing_data_caption(dataset: str, kind: str, name: str) -> None:
     )
 
 
-def _remembered(key: str, request: tuple, label: str) -> bool:
-    """A button whose request survives later reruns (other widgets), until the inputs change."""
-    if st.button(label, key=f"{key}_button"):
-        st.session_state[f"{key}_request"] = request
-    return st.session_state.get(f"{key}_request") == request
-
-
 def robustness_panel(
     names: list[str], shipped: dict[str, dict], *, dataset: str, seed: int, key: str
 ) -> None:
@@ -124,7 +113,7 @@ def robustness_panel(
             "Test images (the first k)", [20, 50, 100, 200, 500, 1000], value=100, key=f"{key}_images"
         )
         request = (tuple(names), folder, int(images), int(seed))
-        if not _remembered(key, request, f"Recompute PGD-20 and CW-30 on {images} images"):
+        if not frame.clicked(f"{key}_button", f"Recompute PGD-20 and CW-30 on {images} images", request):
             commands = [
                 record.get("command") for record in shipped.values() if record and record.get("command")
             ]
@@ -219,7 +208,7 @@ def certify_panel(shipped: dict[str, dict] | None = None, *, key: str) -> None:
             float(record["alpha"]),
         )
         made = certificate.provenance(record)
-        if not _remembered(key, request, f"Recompute CERTIFY on {images} images"):
+        if not frame.clicked(f"{key}_button", f"Recompute CERTIFY on {images} images", request):
             st.caption(f"The shipped file, {made.sentence}: `{record.get('command', '')}`.")
             return
         with st.spinner(f"CERTIFY on {images} images, n = {n}…"):

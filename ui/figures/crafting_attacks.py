@@ -82,3 +82,44 @@ def relaxation(result) -> go.Figure:
     compact(figure, height=320, title="The minimiser of c‖τ‖₂ − ℓ(y, F(x+τ)) for each c")
     figure.update_layout(xaxis=dict(title="c", type="log"), yaxis=dict(title="‖τ‖₂", rangemode="tozero"))
     return figure
+
+
+STRONGEST_HELP = (
+    "The attack with the lowest accuracy at this budget (the best upper bound on the robust accuracy)."
+)
+BUDGET_HELP = (
+    "For Carlini–Wagner (no budget): an image counts as broken when C&W's minimal perturbation is at most ε."
+)
+
+
+def steps_help(cw_search: int, cw_steps: int) -> str:
+    return (
+        "Step size 2.5·ε/steps, a later heuristic (Madry et al.: 2/255, 7 steps, CIFAR-10). "
+        f"C&W runs {cw_search} rounds of {cw_steps} Adam steps."
+    )
+
+
+def gallery_title(curves: list, symbol: str, dataset_title: str, model_name: str) -> str:
+    """The gallery curves' title: how many images, and the PGD steps and seed each curve was computed at."""
+    settings = "; ".join(
+        sorted({f"{c.steps} PGD steps, seed {c.seed}" for c in curves if c.steps is not None})
+    )
+    images = f"{curves[0].images} {dataset_title} test images"
+    return f"Accuracy vs {symbol} budget on {images} ({model_name}; {settings})"
+
+
+def example_captions(one, attack_name: str, attack: str, budget_text: str) -> list[str]:
+    """What the one-image example shows: an image that resists, and how C&W's minimal τ counts at ε."""
+    captions = []
+    if not one.fooled:
+        captions.append(
+            f"This image resists {attack_name} at this budget: raise ε or the steps, or pick another image."
+        )
+    if attack == "cw_l2":
+        counts = "counts" if one.broken else "does not count"
+        end = "." if one.broken or not one.fooled else " (its ‖τ‖₂ is larger than ε)."
+        captions.append(
+            f"Carlini–Wagner returns its smallest successful perturbation, here ‖τ‖₂ = {one.l2:.3f}: the "
+            f"image {counts} as broken at ε = {budget_text}{end}"
+        )
+    return captions

@@ -154,3 +154,25 @@ def probability_map(
         yaxis=dict(range=[0, 1], scaleanchor="x", title=LABELS["x2"]),
     )
     return figure
+
+
+NOISY_INPUTS = "What the network sees in each draw, $x + \\varepsilon$ (clipped to [0, 1] for display only):"
+NOISE_RATIO_HELP = "How loud the noise is relative to the representation it is added to."
+
+
+def draws_heading(result, shown: int) -> str:
+    """The heading of the successive draws: which noise, after which layer, how loud."""
+    return (
+        f"**{shown} successive draws of $\\tilde F_\\varepsilon(x)$** — {result.noise_label} added after "
+        f"layer {result.layer} of {result.layers}, std {result.noise_std:.3f} per coordinate."
+    )
+
+
+def reference_caption(result, class_names, reference_draws: int) -> str:
+    """Two Monte Carlo estimates of the same F_rob(x): the running average and an independent one."""
+    top = result.top
+    return (
+        f"core.smoothing.smoothed_probabilities with {reference_draws} independent draws gives "
+        f"{result.reference[top]:.3f} for '{class_names[top]}', the running average {result.soft[-1]:.3f}: "
+        "two Monte Carlo estimates of the same F_rob(x)."
+    )
