@@ -8,6 +8,7 @@ core.scenes.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 
@@ -159,8 +160,31 @@ def slow_run(
 
 
 def code(*functions) -> None:
-    """The page's last element: the scene function (and what it calls) shown beside the demo."""
+    """The page's last element: the scene function (and what it calls) shown beside the demo, and "Open as
+    a notebook": the scene as drawn, written by ui.notebook from this run's record when it is pressed."""
     recorder.refresh_link()
-    with st.expander("The code behind this scene"):
+    shown, download = st.columns([5, 1], vertical_alignment="top")
+    with shown.expander("The code behind this scene"):
         for function in functions:
             st.code(inspect.getsource(function), language="python")
+    record = recorder.current_record()
+    if record is not None:
+
+        def notebook_bytes(record) -> bytes:
+            from ui import notebook  # nbformat is imported when a notebook is asked for, not at every run
+
+            return notebook.notebook_bytes(record)
+
+        download.download_button(
+            "Open as a notebook",
+            data=functools.partial(notebook_bytes, record),
+            file_name=f"{record.url_path}.ipynb",
+            mime="application/x-ipynb+json",
+            key="scene_notebook_download",
+            on_click="ignore",
+            icon=":material/download:",
+            help="A Jupyter notebook of this scene as drawn (same settings, seed and step): its explanation, "
+            "the core calls with these arguments, the numbers shown, the same figures and a few changes to "
+            "try. Runs from any folder once the project is installed (pip install -r requirements.txt, "
+            "pip install jupyterlab).",
+        )

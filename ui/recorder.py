@@ -105,6 +105,11 @@ def _current() -> LiveRecord | None:
         return None
 
 
+def current_record() -> LiveRecord | None:
+    """The record of the scene this run draws (None outside a scene's run)."""
+    return _current()
+
+
 def _record(name: str, record: LiveRecord, args: tuple, kwargs: dict, step: int | None = None) -> None:
     if name == "metric":
         label = args[0] if args else kwargs.get("label", "")
