@@ -172,7 +172,7 @@ def follow_box(name: str) -> None:
     st.html(
         '<div class="lecture-follow" style="position: fixed; right: 1.5rem; bottom: 3.5rem; z-index: 1000; '
         "padding: 0.6rem; border-radius: 0.5rem; background: white; color: black; text-align: center; "
-        f'box-shadow: 0 0 0.4rem rgba(0, 0, 0, 0.4); font-size: 1rem;">{rooms.qr_svg(link)}'
+        f'box-shadow: 0 0 0.4rem rgba(0, 0, 0, 0.4); font-size: 1rem;">{rooms.qr_html(link)}'
         f'<div>Follow and vote:</div><div style="font-weight: bold;">{link}</div></div>'
     )
 
@@ -527,5 +527,5 @@ def console() -> None:
     )
     _console_panel(name)
     with st.expander("The follow link and its QR code"):
-        st.html(rooms.qr_svg(follow_link(name)))
+        st.html(rooms.qr_html(follow_link(name)))
         st.code(follow_link(name), language=None)

@@ -16,6 +16,7 @@ room idle for ``idle_s`` seconds is forgotten.
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import socket
@@ -356,10 +357,10 @@ def follow_link(room: str, server_address: str | None, port: int, base_path: str
     return f"{follow_base(server_address, port, base_path)}?follow={room}"
 
 
-def qr_svg(link: str) -> str:
-    """``link`` as a QR code, an inline SVG drawn here (no request leaves the machine)."""
+def qr_html(link: str) -> str:
+    """``link`` as a QR code: an ``<img>`` whose SVG is inline in its data address (drawn here, no request
+    leaves the machine; ``st.html`` keeps an image but strips an inline ``<svg>``)."""
     import segno
 
-    return segno.make(link, error="m").svg_inline(
-        scale=5, border=2, dark="#000", light="#fff", title=f"QR code of {link}"
-    )
+    uri = segno.make(link, error="m").svg_data_uri(scale=5, border=2, dark="#000", light="#fff")
+    return f'<img src="{uri}" alt="QR code of {html.escape(link)}" style="display: block; margin: auto;">'
