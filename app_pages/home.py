@@ -1,4 +1,5 @@
 """Start: the talk in three parts, one line per scene, and how to drive the dashboard."""
+
 import streamlit as st
 
 from core.scenes.registry import HOME_PAGE, REFERENCES_PAGE, by_part

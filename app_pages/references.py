@@ -1,4 +1,5 @@
 """The talk's bibliography, with links and the scenes that use each paper."""
+
 import streamlit as st
 
 from core.scenes.references import REFERENCES
@@ -25,7 +26,9 @@ layout.header(
 )
 
 chosen = st.selectbox("Show the papers used by", ["every scene", *TITLES.values()], key="references_scene")
-shown = [ref for ref in REFERENCES if chosen == "every scene" or any(TITLES[path] == chosen for path in ref[3])]
+shown = [
+    ref for ref in REFERENCES if chosen == "every scene" or any(TITLES[path] == chosen for path in ref[3])
+]
 st.caption(f"{len(shown)} of {len(REFERENCES)} papers.")
 
 widest = max(len(ref[3]) for ref in REFERENCES)

@@ -3,6 +3,8 @@
 import ast
 import importlib
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ from core.scenes.registry import CONSOLE_PAGE, HOME_PAGE, PARTS, REFERENCES_PAGE
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE_LINE_LIMIT = 150
+PAGE_COLUMN_LIMIT = 110  # pyproject.toml's line-length: the cap counts lines as `ruff format` writes them
 
 
 def _imports(path: Path) -> set[str]:
@@ -39,12 +42,29 @@ def test_the_registry_lists_the_talk_in_order_and_every_page_file_exists():
 @pytest.mark.parametrize("entry", SCENES, ids=lambda s: s.url_path)
 def test_each_page_is_thin_and_each_scene_module_is_streamlit_free(entry):
     page = ROOT / entry.page
-    lines = len(page.read_text().splitlines())
-    assert lines <= PAGE_LINE_LIMIT, f"{entry.page} has {lines} lines (limit {PAGE_LINE_LIMIT})"
+    lines = page.read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= PAGE_LINE_LIMIT, f"{entry.page} has {len(lines)} lines (limit {PAGE_LINE_LIMIT})"
+    wide = [number for number, line in enumerate(lines, start=1) if len(line) > PAGE_COLUMN_LIMIT]
+    assert not wide, f"{entry.page}: lines {wide} are wider than {PAGE_COLUMN_LIMIT} columns"
     assert "torch" not in _imports(page), f"{entry.page} imports torch: computation belongs in {entry.module}"
     assert entry.module.rsplit(".", 1)[1] in page.read_text(), f"{entry.page} does not use {entry.module}"
     module = importlib.import_module(entry.module)
     assert "streamlit" not in _imports(Path(module.__file__))
+
+
+def test_every_page_is_as_ruff_formats_it():
+    """The line cap counts honest lines: every page (scenes, home, references) is exactly what `ruff format`
+    writes with the project's settings (pyproject.toml), so no page fits by cramming."""
+    pages = sorted(str(path.relative_to(ROOT)) for path in (ROOT / "app_pages").glob("*.py"))
+    checked = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", *pages], cwd=ROOT, capture_output=True, text=True
+    )
+    assert "No module named ruff" not in checked.stderr, (
+        "ruff is missing: pip install -r requirements-dev.txt"
+    )
+    assert checked.returncode == 0, f"pages not formatted (run `ruff format app_pages`):\n{checked.stdout}"
+    switched_off = [page for page in pages if re.search(r"fmt:\s*(off|skip)", (ROOT / page).read_text())]
+    assert not switched_off, f"{switched_off} switch the formatter off"
 
 
 # Terms a summary or slide line may use only if the scene module computes that thing (checked in its source).
