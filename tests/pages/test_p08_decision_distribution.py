@@ -113,7 +113,7 @@ def test_gallery_button_counts_flips_over_every_image(open_page, metric, short_a
     changed, _ = (int(part) for part in metric(at, "Gallery: F_rob changes its answer").split("/"))
     table = next(frame.value for frame in at.dataframe if "F flipped" in frame.value.columns)
     assert images == len(table) == 20
-    assert not any(w.key == "p08_gallery_cancel" for w in at.button)  # the run finished: its Cancel is gone
+    assert not any(w.key == "p08_gallery_run_cancel" for w in at.button)  # the run finished: its Cancel is gone
     assert flipped == int(table["F flipped"].sum()) and changed == int(table["F_rob changed"].sum())
     caption = next(c.value for c in at.caption if c.value.startswith("On 20 gallery images"))
     assert f"flips F on {scene._how_many(flipped, images, 'images')};" in caption
@@ -152,4 +152,4 @@ def test_gallery_button_at_the_defaults_shows_the_shipped_run(open_page, metric,
     assert metric(at, "Gallery: PGD flips F") == f"{shipped.flipped} / {shipped.images}"
     assert metric(at, "Gallery: F_rob changes its answer") == f"{shipped.changed} / {shipped.images}"
     assert metric(at, "Gallery: F flips, F_rob keeps") == f"{shipped.flipped_kept} / {shipped.flipped}"
-    assert not any(w.key == "p08_gallery_cancel" for w in at.button)  # nothing ran: no Cancel left behind
+    assert not any(w.key == "p08_gallery_run_cancel" for w in at.button)  # nothing ran: no Cancel left behind

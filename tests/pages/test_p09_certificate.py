@@ -115,8 +115,8 @@ def test_a_cancelled_image_run_says_how_far_it_got_and_keeps_nothing(open_page):
     at = open_page(PAGE)
     at.selectbox(key="p09_model").set_value("mnist-gaussian-0.25").run()
     at.select_slider(key="p09_image_n").set_value(100).run()
-    at.session_state["p09_image_done"] = (150, 200)  # what the last progress update before the click recorded
-    at.session_state["p09_image_cancel"] = True
+    at.session_state["p09_image_run_progress"] = (150, 200)  # the last progress update before the click
+    at.session_state["p09_image_run_cancel"] = True
     at.run()
     assert not at.exception
     assert any("cancelled after 150 of 200 draws" in warning.value for warning in at.warning)

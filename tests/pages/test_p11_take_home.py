@@ -21,12 +21,12 @@ def test_take_home_shows_four_messages_and_the_sliders_move_its_numbers(open_pag
     success = percent(at, "PGD success rate (toy)")
     assert 0 <= success <= 100
 
-    at.select_slider(key="take_home_eps").set_value(0.02).run()
+    at.select_slider(key="p11_eps").set_value(0.02).run()
     assert not at.exception
     assert percent(at, "PGD success rate (toy)") < success  # a smaller budget flips fewer points here
 
     median = float(metric(at, "Median certified radius"))
-    at.select_slider(key="take_home_sigma").set_value(0.2).run()
+    at.select_slider(key="p11_sigma").set_value(0.2).run()
     assert not at.exception
     # Cohen et al.: R = σ Φ⁻¹(0.99) ≈ 2.326 σ, linear in σ.
     assert abs(float(metric(at, "Gaussian ℓ2 radius at p_A = 0.99")) - 2.3263 * 0.2) <= 0.001

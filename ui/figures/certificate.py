@@ -188,3 +188,27 @@ def certified_accuracy(curves, dataset: str) -> go.Figure:
     compact(figure, height=460, top=40)
     figure.update_layout(legend=dict(font=dict(size=11), orientation="h", y=-0.25))
     return figure
+
+
+NO_SHIPPED = (
+    "No shipped results yet: run python -m core.experiments certify --name cifar10-gaussian-0.25 "
+    "--data-dir ../shared/data"
+)
+
+
+def ceilings_caption(curves) -> str:
+    """What the ceilings beside the radius curves are computed at, and the scale of an ℓ∞ ball in ℓ2."""
+    return (
+        "The n and α of the ceilings are those of the controls above. For scale: an ℓ∞ perturbation of "
+        f"8/255 on a CIFAR-10 image has ℓ2 norm up to {curves.linf_ball_l2:.2f}. ℓ1 radii (Laplace, uniform) "
+        "are not comparable with ℓ2 ones (‖τ‖₁ ≥ ‖τ‖₂): they have their own panel."
+    )
+
+
+def image_note(defaults: dict, n0: int, n: int) -> str:
+    """Why CERTIFY of this image waits for its button: only the opening settings are shipped."""
+    return (
+        f"Opens with n₀ = {defaults['n0']}, n = {defaults['image_n']}, α = {defaults['alpha']} and seed 0, "
+        f"shipped for every gallery image; these settings run CERTIFY here ({n0 + n} forward passes of the "
+        "classifier): press the button."
+    )

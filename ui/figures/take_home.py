@@ -196,3 +196,78 @@ def ceilings(result) -> go.Figure:
         xaxis=dict(type="log", title="number of draws n"), yaxis_title="ℓ2 radius (pixels in [0, 1])"
     )
     return figure
+
+
+# The numbers beside the figures: (label, value, help) rows for ui.frame.metrics, and the tables.
+
+
+def certificate_metrics(certified, n0: int, n: int, alpha: float, points: int) -> list[tuple]:
+    """Message 2: Cohen et al.'s radius at p_A = 0.99, the toy's median radius and certified points, and
+    the ceiling."""
+    return [
+        (
+            "Gaussian ℓ2 radius at p_A = 0.99",
+            f"{certified.radius_at_099:.3f}",
+            "Cohen et al. 2019: α* = σ Φ⁻¹(p_A).",
+        ),
+        (
+            "Median certified radius (toy)",
+            f"{certified.median_radius:.3f}",
+            f"CERTIFY with n0 = {n0}, n = {n}, α = {alpha} on {points} held-out points "
+            "(0 for abstentions and errors).",
+        ),
+        ("Correctly certified points", f"{certified.certified} / {len(certified.radius)}"),
+        (
+            f"Ceiling σΦ⁻¹(α^(1/n)), n = {n:,}",
+            f"{certified.ceiling:.3f}",
+            "The largest radius CERTIFY can return when all n draws agree.",
+        ),
+    ]
+
+
+def limits_metrics(bounds, measured_sentence) -> list:
+    """Message 4, in the order shown: the ℓ2 size of ℓ∞ 8/255, the ceiling at n = 100 000, the shipped
+    headline, and what is certified at that size beside Madry et al.'s PGD (None where nothing is known)."""
+    row = [("ℓ2 size of ℓ∞ 8/255 on CIFAR-10", f"{bounds.linf_l2['8/255']:.2f}")]
+    row.append(("Ceiling at n = 100 000, σ = 0.25", f"{bounds.ceiling_100k:.2f}"))
+    h = bounds.headline
+    row.append(
+        None
+        if h is None
+        else (
+            f"Shipped: certified accuracy of {h['model']} at r = {h['radius']:g}",
+            f"{h['accuracy']:.0%}",
+            f"{h['examples']} test images, n = {h['n']}, ceiling {h['ceiling'] or 0:.2f}; {h['command']}",
+        )
+    )
+    argument = bounds.argument
+    if argument is None:
+        return row + [None]
+    at = "not measured" if argument.measured is None else f"{argument.best_certified_at_needed:.0%}"
+    label = f"Certified at {argument.needed:.2f} (shipped) · Madry PGD (published)"
+    return row + [(label, f"{at} · {argument.madry_pgd:.1%}", measured_sentence(argument))]
+
+
+def accuracy_table(table: dict) -> dict:
+    """The trade-off table as shown: accuracies in percent, "— (r > ceiling)" where CERTIFY cannot reach."""
+    return {
+        column: [
+            "— (r > ceiling)" if v is None else f"{v:.0%}" if "accuracy" in column else f"{v:.3g}"
+            for v in values
+        ]
+        for column, values in table.items()
+    }
+
+
+def shipped_table(rows) -> dict:
+    """The shipped certified accuracies, one row per model and radius."""
+    return {
+        "model": [r.model for r in rows],
+        "noise (layer)": [r.noise for r in rows],
+        "n": [r.n for r in rows],
+        "r": [r.radius for r in rows],
+        "certified accuracy": [
+            f"{r.accuracy:.1%}" + (" (r > ceiling: forced by n)" * r.beyond_ceiling) for r in rows
+        ],
+        "ceiling": ["—" if r.ceiling is None else f"{r.ceiling:.2f}" for r in rows],
+    }

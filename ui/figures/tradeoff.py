@@ -229,3 +229,91 @@ def limits(result) -> go.Figure:
         legend=dict(y=-0.3),
     )
     return figure
+
+
+# The metrics beside the figures, as (label, value, help) rows for ui.frame.metrics.
+
+
+def _decimals(value) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def bounds_metrics(result) -> list[tuple]:
+    """Median certified radius and attack distance of one bounds run, and both accuracies at its last ε."""
+    facts, last = result.facts, f"{result.eps[-1]:g}"
+    return [
+        (
+            "Median certified α*",
+            _decimals(facts["median_radius"]),
+            f"Over the {len(result.radii)} inputs F_rob certifies correctly.",
+        ),
+        (
+            "Median attack distance on F_rob",
+            _decimals(facts["median_attack"]),
+            "SmoothAdv's smallest vote-changing ℓ2 perturbation, same inputs, same F_rob.",
+        ),
+        (
+            f"Certified at ε = {last}",
+            f"{result.certified[-1]:.0%}",
+            f"Empirical (SmoothAdv) at ε = {last}: {result.empirical[-1]:.0%}.",
+        ),
+    ]
+
+
+def tradeoff_metrics(rows) -> list[tuple]:
+    """One metric per noise scale: clean accuracy of F_rob → certified accuracy at r."""
+    metrics = []
+    for row in rows:
+        beyond = (
+            f" r lies beyond this std's ceiling {row.ceiling:.3f}: its 0 % is forced by n."
+            if row.beyond_ceiling
+            else ""
+        )
+        metrics.append(
+            (
+                f"{row.noise} std {row.std:.2f}",
+                f"{row.clean_accuracy:.0%} → {row.certified_accuracy:.0%}",
+                f"CERTIFY abstained on {row.abstain_rate:.0%} of the points.{beyond}",
+            )
+        )
+    return metrics
+
+
+def limits_metrics(limits, measured_sentence: str, n_needed: str) -> list[tuple]:
+    """The ℓ2 size of the ℓ∞ ball, what is certified there, Madry et al.'s PGD, and the n it would take."""
+    measured, widest = limits.measured, limits.rows[-1]
+    return [
+        (f"ℓ2 size of ℓ∞ {limits.linf * 255:.0f}/255", f"{limits.needed:.2f}", "ε·√d, d = 3·32·32."),
+        (
+            f"Certified accuracy at {limits.needed:.2f}",
+            "not measured" if measured is None else f"{measured.certified_at_needed:.0%}",
+            measured_sentence,
+        ),
+        ("Madry et al., PGD at ℓ∞ 8/255 (published)", f"{limits.madry_pgd:.1%}"),
+        (
+            f"n whose ceiling reaches {limits.needed:.2f}, σ = {widest.sigma:g}",
+            n_needed,
+            f"Shipped: n = {widest.n:,}.",
+        ),
+    ]
+
+
+NO_SHIPPED_TABLE = (
+    "No shipped results yet: run python -m core.experiments tradeoff --dataset cifar10 "
+    "(after the certify runs)."
+)
+NO_IMAGE_MODEL = (
+    "No zoo model trained with Gaussian noise at the input yet (see README: python -m core.experiments)."
+)
+
+
+def no_cifar_bounds(build_command: str) -> str:
+    return f"No CIFAR-10 attack distances shipped for today's model: run {build_command} (needs the data)."
+
+
+def gallery_caption(images: int, n0: int, n: int, eps_max: float) -> str:
+    """What the gallery run computes, and that it takes minutes."""
+    return (
+        f"On the {images} gallery images: CERTIFY (n₀ = {n0}, n = {n:,}) and SmoothAdv distances on F_rob "
+        f"(bisection up to ε = {eps_max:g}) — minutes on a CPU; the bar shows each part."
+    )
