@@ -26,11 +26,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from core import data, divergence, geometry, smoothing, toys, zoo
+from core import checks, data, divergence, geometry, smoothing, toys, zoo
 from core import noise as noises
 from core.device import make_generator
-from core.scenes import common
-from core.scenes import noise_injection as shipping
+from core.scenes import common, shipped
+from core.scenes import noise_injection as scene7
 from core.scenes.lecture import Prediction, Verdict
 from core.seeds import check_seed, example_seed, stream_seed
 
@@ -57,8 +57,8 @@ TV_CLOSE = 0.1  # "almost the same distribution": total variation at most this
 TOY_CLASSES = ("class 0", "class 1")
 
 # The toy base network, shared with scene 7: two moons, 2-64-64-2 ReLU trained on x + ε, ε ~ N(0, 0.1²).
-TOY_SPEC = shipping.TOY_SPEC
-opening_toys = shipping.opening_toys  # TOY_SPEC at the seed, as scene 7
+TOY_SPEC = scene7.TOY_SPEC
+opening_toys = scene7.opening_toys  # TOY_SPEC at the seed, as scene 7
 SHIPPED_TOYS = [spec for seed in toys.SHIPPED_SEEDS for spec in opening_toys(seed)]
 
 # ---------------------------------------------------------------------------- texts (data)
@@ -284,12 +284,6 @@ def _votes(model, centre: torch.Tensor, noise, num: int, draws_seed: int, classe
     )
 
 
-def _choice(value, options, what: str):
-    if isinstance(value, bool) or value not in options:
-        raise ValueError(f"{what} must be one of {', '.join(map(str, options))}, got {value!r}.")
-    return float(value) if isinstance(value, float) else value
-
-
 def toy_scene(
     *,
     x1: float = TOY_POINT[0],
@@ -301,18 +295,16 @@ def toy_scene(
     """Cohen et al.'s Figure 1 on the toy network F: x_adv = PGD ℓ2 within ε on F, the clouds x + ε
     and x_adv + ε (ε ~ N(0, σ²I), CLOUD_POINTS each), p_c = P(F(· + ε) = c) at both (TOY_VOTES draws)
     and TV(p(x), p(x_adv))."""
-    return shipping.shipped_result(SCENE_FILE, "toy_scene", locals(), RESULT_TYPES) or toy_scene_live(
-        **locals()
-    )
+    return shipped.or_live(toy_scene_live, locals(), depends=[scene7.toy_spec(seed)])
 
 
 def toy_scene_live(*, x1, x2, sigma, eps, seed) -> ToyScene:
     """:func:`toy_scene` computed here (never read from the shipped file)."""
     check_seed(seed)
-    x1, x2 = (shipping._number(v, 0.0, 1.0, name) for v, name in ((x1, "x₁"), (x2, "x₂")))
-    noise = noises.make("gaussian", _choice(sigma, SIGMA_CHOICES, "σ"))
-    eps = _choice(eps, TOY_BUDGETS, "The PGD budget ε")
-    model = toys.model(shipping.toy_spec(seed))
+    x1, x2 = (checks.number(v, 0.0, 1.0, name) for v, name in ((x1, "x₁"), (x2, "x₂")))
+    noise = noises.make("gaussian", checks.one_of(sigma, SIGMA_CHOICES, "σ"))
+    eps = checks.one_of(eps, TOY_BUDGETS, "The PGD budget ε")
+    model = toys.model(scene7.toy_spec(seed))
     x = torch.tensor([x1, x2], dtype=torch.float32)
     label = _decision(model, x)
     x_adv = _pgd_l2(model, x, label, eps, stream_seed(seed, "attack"))
@@ -344,16 +336,14 @@ def toy_scene_live(*, x1, x2, sigma, eps, seed) -> ToyScene:
 def toy_regions(*, sigma: float = TOY_SIGMA, seed: int = 0) -> ToyRegions:
     """The decision regions of the toy F and of Cohen et al.'s hard smoothed classifier
     argmax_c P(F(p + ε) = c), ε ~ N(0, σ²I), SMOOTH_DRAWS draws per grid point (stream "regions")."""
-    return shipping.shipped_result(SCENE_FILE, "toy_regions", locals(), RESULT_TYPES) or toy_regions_live(
-        **locals()
-    )
+    return shipped.or_live(toy_regions_live, locals(), depends=[scene7.toy_spec(seed)])
 
 
 def toy_regions_live(*, sigma, seed) -> ToyRegions:
     """:func:`toy_regions` computed here (never read from the shipped file)."""
     check_seed(seed)
-    noise = noises.make("gaussian", _choice(sigma, SIGMA_CHOICES, "σ"))
-    model = toys.model(shipping.toy_spec(seed))
+    noise = noises.make("gaussian", checks.one_of(sigma, SIGMA_CHOICES, "σ"))
+    model = toys.model(scene7.toy_spec(seed))
     plain = geometry.decision_regions(model, resolution=PLAIN_RESOLUTION)
     smoothed = geometry.smoothed_decision_regions(
         model,
@@ -380,7 +370,7 @@ def models() -> list[str]:
     return common.ordered(common.noisy_input_models(), PREFERRED_MODELS)
 
 
-model_info = shipping.model_info  # the zoo model's layers, classes and gallery (shared with scene 7)
+model_info = scene7.model_info  # the zoo model's layers, classes and gallery (shared with scene 7)
 
 
 def trained_scale(model: str) -> float:
@@ -400,9 +390,7 @@ def image_scene(
     """Figure 1 on a gallery image: x_adv = PGD ℓ2 within ε on the zoo model's base network F, then
     P(F(· + ε) = c) at x and x_adv over ``votes`` draws each of the model's training noise at
     ``scale``, and their total variation."""
-    return shipping.shipped_result(SCENE_FILE, "image_scene", locals(), RESULT_TYPES) or image_scene_live(
-        **locals()
-    )
+    return shipped.or_live(image_scene_live, locals(), depends=scene7._models(model))
 
 
 def image_scene_live(*, model, index, scale, eps, votes, seed) -> ImageScene:
@@ -410,7 +398,7 @@ def image_scene_live(*, model, index, scale, eps, votes, seed) -> ImageScene:
     check_seed(seed)
     base, noise, eps, votes, dataset = _image_settings(model, scale, eps, votes)
     x_all, y_all = common.gallery(dataset)
-    index = shipping._integer(index, 0, len(x_all) - 1, "The gallery image")
+    index = checks.integer(index, 0, len(x_all) - 1, "The gallery image")
     outcome, x_adv = _image_outcome(
         base,
         noise,
@@ -436,12 +424,14 @@ def _image_settings(model, scale, eps, votes):
     if model not in zoo.names():
         raise ValueError(f"{model!r} is not a zoo model: choose one of {', '.join(zoo.names()) or 'none'}.")
     trained, _ = common.zoo_noise(model)
-    noise = noises.make(trained.name, _choice(scale, SIGMA_CHOICES, "The noise scale"), **trained.params)
+    noise = noises.make(
+        trained.name, checks.one_of(scale, SIGMA_CHOICES, "The noise scale"), **trained.params
+    )
     return (
         zoo.shared_base(model),
         noise,
-        _choice(eps, IMAGE_BUDGETS, "The PGD budget ε"),
-        _choice(votes, IMAGE_VOTE_CHOICES, "The number of draws"),
+        checks.one_of(eps, IMAGE_BUDGETS, "The PGD budget ε"),
+        checks.one_of(votes, IMAGE_VOTE_CHOICES, "The number of draws"),
         common.dataset_of(model),
     )
 
@@ -526,10 +516,7 @@ def gallery_outcomes(
     other: how many images PGD flips F on, and on how many F_rob changes its answer. Row k equals
     image_scene(index=k) at the same settings and seed, whichever other images ran. The defaults' run is read from
     assets/scenes/decision_distribution.json (:func:`build`); ``progress(done, total)`` follows a live run."""
-    arguments = {name: value for name, value in locals().items() if name != "progress"}
-    return shipping.shipped_result(
-        SCENE_FILE, "gallery_outcomes", arguments, RESULT_TYPES
-    ) or gallery_outcomes_live(**arguments, progress=progress)
+    return shipped.or_live(gallery_outcomes_live, locals(), depends=scene7._models(model))
 
 
 def gallery_outcomes_live(*, model, scale, eps, votes, seed, indices=None, progress=None) -> GalleryOutcomes:
@@ -573,7 +560,7 @@ def gallery_outcomes_live(*, model, scale, eps, votes, seed, indices=None, progr
 def _gallery_indices(indices, size: int) -> tuple[int, ...]:
     if isinstance(indices, (str, bytes)) or not hasattr(indices, "__iter__"):
         raise ValueError(f"The gallery images must be a list of image numbers, got {indices!r}.")
-    chosen = tuple(shipping._integer(index, 0, size - 1, "A gallery image") for index in indices)
+    chosen = tuple(checks.integer(index, 0, size - 1, "A gallery image") for index in indices)
     if not chosen or len(set(chosen)) != len(chosen):
         raise ValueError(f"The gallery images must be distinct image numbers, at least one, got {indices!r}.")
     return chosen
@@ -664,10 +651,10 @@ def divergence_view(
     Rényi order λ = ``order``, li_renyi_bound(p_A, λ), order_radius per λ and
     core.smoothing.exponential_family_radius (p_B = 1 − p_A); beside them the 1-D Neyman–Pearson radius
     G⁻¹(p_A), G the CDF of one coordinate of the noise (core.noise.Noise.distribution)."""
-    p_a = _choice(p_a, DIVERGENCE_P_A, "p_A")
-    beta = _choice(beta, DIVERGENCE_BETAS, "β")
-    order = _choice(order, DIVERGENCE_ORDERS, "The Rényi order λ")
-    std = _choice(std, DIVERGENCE_STDS, "The noise standard deviation")
+    p_a = checks.one_of(p_a, DIVERGENCE_P_A, "p_A")
+    beta = checks.one_of(beta, DIVERGENCE_BETAS, "β")
+    order = checks.one_of(order, DIVERGENCE_ORDERS, "The Rényi order λ")
+    std = checks.one_of(std, DIVERGENCE_STDS, "The noise standard deviation")
     chosen = (
         noises.make("gaussian", std),
         noises.make("laplace", noises.scale_for_std("laplace", std)),
@@ -768,25 +755,12 @@ def divergence_caption(view: DivergenceView) -> str:
 
 # ---------------------------------------------------------------------------- shipped defaults
 
-SCENE_FILE = shipping.SCENE_FILE.with_name("decision_distribution.json")
-BUILD_COMMAND = "python -m core.scenes build --scene p08_decision_distribution"
-RESULT_TYPES = {cls.__name__: cls for cls in (ToyScene, ImageScene, ToyRegions, GalleryOutcomes, GalleryRow)}
-SHIPPED_CALLS = (
-    ("toy_scene", toy_scene_live, toy_scene),
-    ("toy_regions", toy_regions_live, toy_regions),
-    ("image_scene", image_scene_live, image_scene),
-    ("gallery_outcomes", gallery_outcomes_live, gallery_outcomes),
-)  # minutes on 2 cores: shipped
-
 
 def build() -> None:
     """Ship the page's opening results (every default, seed 0, and the defaults' gallery-wide run) in
     assets/scenes/decision_distribution.json."""
-    shipping.write_shipped(
-        SCENE_FILE,
-        [(name, live, shipping.defaults(public)) for name, live, public in SHIPPED_CALLS],
-        BUILD_COMMAND,
-    )
+    calls = [toy_scene, toy_regions, image_scene, gallery_outcomes]
+    shipped.build(__name__, [(function, shipped.defaults(function)) for function in calls])
 
 
 # --------------------------------------------------------------------------- predict, then reveal

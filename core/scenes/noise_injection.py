@@ -14,21 +14,16 @@ when the arguments and the models match; any other value is computed live.
 from __future__ import annotations
 
 import dataclasses
-import functools
-import inspect
-import json
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import scipy.special
 import torch
 
-from core import data, smoothing, toys, zoo
+from core import checks, data, smoothing, toys, zoo
 from core import noise as noises
-from core.files import write_atomic
-from core.scenes import common
+from core.scenes import common, shipped
 from core.seeds import check_seed, stream_generator, stream_seed
 
 # ---------------------------------------------------------------------------- the scene's choices
@@ -144,8 +139,8 @@ def smoothing_reading(layer: int, layers: int) -> str:
     """The smoothing reading for ε added after layer i of N: for i = 0 the convolution F * p_ε at x; for i > 0 the
     head g = φ(N)∘…∘φ(i+1) smoothed in layer-i space and evaluated at h(x), h = φ(i)∘…∘φ(1), whose certificate
     reaches pixel space only through a Lipschitz bound of h."""
-    layers = _integer(layers, 1, 10**6, "The number of layers N")
-    layer = _integer(layer, 0, layers, "The layer i")
+    layers = checks.integer(layers, 1, 10**6, "The number of layers N")
+    layer = checks.integer(layer, 0, layers, "The layer i")
     if layer == 0:
         return SMOOTHING_AT_THE_INPUT
     head, note = (
@@ -305,32 +300,9 @@ class ToyMaps:
 # ---------------------------------------------------------------------------- checks
 
 
-def _choice(value, options, what: str):
-    if value not in options:
-        raise ValueError(f"{what} must be one of {', '.join(map(str, options))}, got {value!r}.")
-    return value
-
-
-def _number(value, low: float, high: float, what: str) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or not low <= value <= high
-    ):
-        raise ValueError(f"{what} must be a number between {low:g} and {high:g}, got {value!r}.")
-    return float(value)
-
-
-def _integer(value, low: int, high: int, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValueError(f"{what} must be a whole number between {low} and {high}, got {value!r}.")
-    return value
-
-
 def _noise(name: str, scale: float, high: float) -> noises.Noise:
-    _choice(name, noises.NOISES, "The noise")
-    return noises.make(name, _number(scale, 1e-6, high, "The noise scale"))
+    checks.one_of(name, noises.NOISES, "The noise")
+    return noises.make(name, checks.number(scale, 1e-6, high, "The noise scale"))
 
 
 def _base(model: str):
@@ -342,7 +314,7 @@ def _base(model: str):
 
 def _image(model: str, index: int):
     x_all, y_all = common.gallery(common.dataset_of(model))
-    index = _integer(index, 0, len(x_all) - 1, "The gallery image")
+    index = checks.integer(index, 0, len(x_all) - 1, "The gallery image")
     return x_all[index], int(y_all[index])
 
 
@@ -371,7 +343,7 @@ class ModelInfo:
 
 def model_info(*, model: str = DEFAULT_MODEL) -> ModelInfo:
     """The zoo model's number of layers, dataset, class names, gallery and training noise (zoo manifest)."""
-    return _shipped("model_info", locals()) or model_info_live(**locals())
+    return shipped.or_live(model_info_live, locals(), depends=_models(model))
 
 
 def model_info_live(*, model) -> ModelInfo:
@@ -466,7 +438,7 @@ def noisy_draws(
 ) -> Draws:
     """F̃_ε(x) = suffix(i)(prefix(i)(x) + ε) for num draws of ε from the stream "noise", and soft F_rob
     again with core.smoothing.smoothed_probabilities (REFERENCE_DRAWS draws, independent stream "reference")."""
-    _integer(layer, 0, len(base.layers), "The layer i")
+    checks.integer(layer, 0, len(base.layers), "The layer i")
     prefix, suffix = base.prefix(layer), base.suffix(layer)
     generator = stream_generator(seed, "noise")
     rows, shown, ratio = [], None, 0.0
@@ -528,7 +500,7 @@ def image_draws(
     with ε ~ D(0, scale) added after layer i), the running estimates of soft and hard F_rob(x) =
     E_ε[F̃_ε(x)] with a 95 % confidence sequence (:func:`confidence_sequence`), and an independent estimate of
     soft F_rob(x)."""
-    return _shipped("image_draws", locals()) or image_draws_live(**locals())
+    return shipped.or_live(image_draws_live, locals(), depends=_models(model))
 
 
 def image_draws_live(*, model, index, layer, noise, scale, num, seed) -> Draws:
@@ -536,7 +508,7 @@ def image_draws_live(*, model, index, layer, noise, scale, num, seed) -> Draws:
     check_seed(seed)
     base = _base(model)
     x, _ = _image(model, index)
-    _integer(num, 1, max(SAMPLE_CHOICES), "The number of draws")
+    checks.integer(num, 1, max(SAMPLE_CHOICES), "The number of draws")
     return noisy_draws(base, x, layer, _noise(noise, scale, IMAGE_SCALE[1]), num, seed, image=True)
 
 
@@ -564,14 +536,14 @@ def augmentation(
     """Accuracy of F̃_ε on the 20 gallery images (GALLERY_REPEATS passes, one fresh ε per prediction,
     stream "augmentation") for ``model`` and for its dataset's standard model trained without noise:
     the data-augmentation reading (Cohen et al. 2019 train F on x + ε)."""
-    return _shipped("augmentation", locals()) or augmentation_live(**locals())
+    return shipped.or_live(augmentation_live, locals(), depends=_models(model))
 
 
 def augmentation_live(*, model, layer, noise, scale, seed) -> Augmentation:
     """:func:`augmentation` computed here (never read from the shipped file)."""
     check_seed(seed)
     base = _base(model)
-    _integer(layer, 0, len(base.layers), "The layer i")
+    checks.integer(layer, 0, len(base.layers), "The layer i")
     law = _noise(noise, scale, IMAGE_SCALE[1])
     dataset = common.dataset_of(model)
     x, y = common.gallery(dataset)
@@ -610,7 +582,7 @@ def game(
     PURE_STRATEGIES fixed draws f_j (stream "pure strategies"; each best response x'_j is then evaluated against
     every f_k) — the attacks scored on ATTACK_VOTES fresh draws of F̃_ε (stream "game", the same draws at every
     point)."""
-    return _shipped("game", locals()) or game_live(**locals())
+    return shipped.or_live(game_live, locals(), depends=_models(model))
 
 
 class _Shift(torch.nn.Module):
@@ -646,9 +618,9 @@ def game_live(*, model, index, layer, noise, scale, eps, seed) -> Game:
 
     check_seed(seed)
     base = _base(model)
-    _integer(layer, 0, len(base.layers), "The layer i")
+    checks.integer(layer, 0, len(base.layers), "The layer i")
     law = _noise(noise, scale, IMAGE_SCALE[1])
-    eps = _number(eps, 1e-6, 100.0, "The attack budget ε")
+    eps = checks.number(eps, 1e-6, 100.0, "The attack budget ε")
     x, label = _image(model, index)
     x, y = x.unsqueeze(0), torch.tensor([label])
     prefix, suffix = base.prefix(layer), base.suffix(layer)
@@ -868,7 +840,7 @@ def generalization(*, std: float = GAP_STD, seed: int = 0) -> Generalization:
     """Train vs held-out accuracy of a 64-256-10 ReLU MLP on sklearn's 8×8 digits (20 % for training,
     stream "digits split"), trained GAP_EPOCHS epochs by ERM and on x + ε, ε ~ N(0, std²) (fresh each
     batch), both evaluated on clean digits: data augmentation's effect on the generalization gap."""
-    return _shipped("generalization", locals()) or generalization_live(**locals())
+    return shipped.or_live(generalization_live, locals(), depends=[toy_spec(seed)])
 
 
 def generalization_live(*, std, seed) -> Generalization:
@@ -876,7 +848,7 @@ def generalization_live(*, std, seed) -> Generalization:
     from core import models, training
 
     check_seed(seed)
-    std = _number(std, 0.0, 1.0, "The noise standard deviation")
+    std = checks.number(std, 0.0, 1.0, "The noise standard deviation")
     x, y = data.digits()
     x_train, y_train, x_test, y_test = data.train_test_split(
         x.flatten(1), y, test_fraction=GAP_TEST_FRACTION, seed=stream_seed(seed, "digits split")
@@ -956,13 +928,15 @@ def toy_draws(
 ) -> Draws:
     """``num`` draws of F̃_ε(x) at the point x = (x1, x2) for the toy base network (TOY_SPEC with the
     demo's seed), as :func:`image_draws`."""
-    return _shipped("toy_draws", locals()) or toy_draws_live(**locals())
+    return shipped.or_live(toy_draws_live, locals(), depends=[toy_spec(seed)])
 
 
 def toy_draws_live(*, x1, x2, layer, noise, scale, num, seed) -> Draws:
     """:func:`toy_draws` computed here (never read from the shipped file)."""
-    point = torch.tensor([_number(x1, 0.0, 1.0, "x₁"), _number(x2, 0.0, 1.0, "x₂")], dtype=torch.float32)
-    _integer(num, 1, max(SAMPLE_CHOICES), "The number of draws")
+    point = torch.tensor(
+        [checks.number(x1, 0.0, 1.0, "x₁"), checks.number(x2, 0.0, 1.0, "x₂")], dtype=torch.float32
+    )
+    checks.integer(num, 1, max(SAMPLE_CHOICES), "The number of draws")
     law = _noise(noise, scale, TOY_SCALE[1])
     return noisy_draws(toys.model(toy_spec(seed)), point, layer, law, num, seed, image=False)
 
@@ -973,7 +947,7 @@ def toy_maps(
     """P(class 1) of the toy F and of soft F_rob(p) = E_ε[softmax suffix(i)(prefix(i)(p) + ε)] on a
     TOY_RESOLUTION² grid (TOY_MAP_DRAWS draws per point, stream "maps"): for i = 0 the convolution
     F * p_ε of the smoothing reading (core.smoothing.smoothed_probabilities_many)."""
-    return _shipped("toy_maps", locals()) or toy_maps_live(**locals())
+    return shipped.or_live(toy_maps_live, locals(), depends=[toy_spec(seed)])
 
 
 def toy_maps_live(*, layer, noise, scale, seed) -> ToyMaps:
@@ -982,7 +956,7 @@ def toy_maps_live(*, layer, noise, scale, seed) -> ToyMaps:
 
     spec = toy_spec(seed)
     base = toys.model(spec)
-    _integer(layer, 0, len(base.layers), "The layer i")
+    checks.integer(layer, 0, len(base.layers), "The layer i")
     law = _noise(noise, scale, TOY_SCALE[1])
     xx, yy, points = geometry.grid((0.0, 1.0, 0.0, 1.0), TOY_RESOLUTION)
     with torch.inference_mode():
@@ -1011,143 +985,22 @@ def toy_maps_live(*, layer, noise, scale, seed) -> ToyMaps:
 
 # ---------------------------------------------------------------------------- shipped defaults
 
-SCENE_FILE = Path(__file__).resolve().parents[2] / "assets" / "scenes" / "noise_injection.json"
-BUILD_COMMAND = "python -m core.scenes build --scene p07_noise_injection"
-RESULT_TYPES = {cls.__name__: cls for cls in (ModelInfo, Draws, Augmentation, Game, Generalization, ToyMaps)}
 
-
-def encode(result) -> dict:
-    """A result dataclass as JSON-ready data (arrays with their dtype and shape; nested result dataclasses,
-    e.g. a tuple of rows, as records of their own)."""
-
-    def value(item):
-        if isinstance(item, np.ndarray):
-            return {"array": item.tolist(), "dtype": str(item.dtype), "shape": list(item.shape)}
-        if dataclasses.is_dataclass(item) and not isinstance(item, type):
-            return encode(item)
-        if isinstance(item, (list, tuple)):
-            return [value(element) for element in item]
-        return item
-
-    return {
-        "type": type(result).__name__,
-        "fields": {field.name: value(getattr(result, field.name)) for field in dataclasses.fields(result)},
-    }
-
-
-def decode(record: dict, types: dict):
-    """The inverse of :func:`encode`."""
-
-    def value(item):
-        if isinstance(item, dict) and "array" in item:
-            return np.array(item["array"], dtype=item["dtype"]).reshape(item["shape"])
-        if isinstance(item, dict) and "type" in item and "fields" in item:
-            return decode(item, types)
-        # Records inside a list are decoded; any other element is kept as it was read (as before).
-        return (
-            tuple(value(element) if isinstance(element, dict) else element for element in item)
-            if isinstance(item, list)
-            else item
-        )
-
-    return types[record["type"]](**{name: value(item) for name, item in record["fields"].items()})
-
-
-def call_key(function: str, arguments: dict) -> str | None:
-    """The shipped file's key of ``function(**arguments)`` (None for values JSON cannot hold)."""
-    try:
-        return json.dumps([function, sorted(arguments.items())])
-    except TypeError:
-        return None
-
-
-def model_dependencies(arguments: dict) -> dict:
-    """What a result depends on: the sha256 of the zoo models (the model and its dataset's standard
-    model) or of the toy network (TOY_SPEC at the seed) it used."""
-    if "model" in arguments:
-        names = [arguments["model"], f"{common.dataset_of(arguments['model'])}-standard"]
-        return {name: zoo.entry(name)["sha256"] for name in names if name in zoo.names()}
-    key = toy_spec(arguments["seed"]).key()
-    return {key: (toys.read_manifest()["toys"].get(key) or {}).get("sha256")}
-
-
-@functools.lru_cache(maxsize=8)
-def _read(path: str, stamp: tuple) -> dict:
-    try:
-        return json.loads(Path(path).read_text())["results"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
-
-
-def shipped_result(path: Path, function: str, arguments: dict, types: dict, dependencies=model_dependencies):
-    """The result of ``function(**arguments)`` shipped in ``path``, if there is one and the models it
-    was computed with are still the shipped ones; else None (the caller computes it live)."""
-    key = call_key(function, arguments)
-    try:
-        stat = Path(path).stat()
-    except OSError:
-        return None
-    record = _read(str(path), (stat.st_mtime_ns, stat.st_size)).get(key) if key else None
-    if record is None:
-        return None
-    try:
-        if record["depends"] != dependencies(arguments):
-            return None
-        return decode(record["result"], types)
-    except (ValueError, KeyError, TypeError):
-        return None
-
-
-def write_shipped(path: Path, calls, command: str, dependencies=model_dependencies) -> None:
-    """Compute each ``(function name, live function, arguments)`` and write the results to ``path``
-    (atomically), with the command that rebuilds them."""
-    results = {}
-    for function, compute, arguments in calls:
-        results[call_key(function, arguments)] = {
-            "depends": dependencies(arguments),
-            "result": encode(compute(**arguments)),
-        }
-    write_atomic(path, json.dumps({"command": command, "results": results}) + "\n")
-
-
-def defaults(function) -> dict:
-    """The keyword defaults of a scene function: the page's opening values, the key of its shipped result.
-    A ``progress`` callback only follows a run, so it is no part of that key."""
-    return {
-        name: parameter.default
-        for name, parameter in inspect.signature(function).parameters.items()
-        if name != "progress"
-    }
-
-
-def _shipped(function: str, arguments: dict):
-    return shipped_result(SCENE_FILE, function, arguments, RESULT_TYPES)
-
-
-SHIPPED_CALLS = (
-    ("model_info", model_info_live),
-    ("image_draws", image_draws_live),
-    ("augmentation", augmentation_live),
-    ("game", game_live),
-    ("generalization", generalization_live),
-    ("toy_draws", toy_draws_live),
-    ("toy_maps", toy_maps_live),
-)
-
-
-def opening_calls() -> list:
-    """The page's opening results (every default, seed 0), and the image tab's at every layer i —
-    the slider a lecturer moves first, whose three readings take ~1.5 s to compute on 2 cores."""
-    calls = []
-    layers = model_info_live(model=DEFAULT_MODEL).layers
-    for name, compute in SHIPPED_CALLS:
-        arguments = defaults(globals()[name])
-        calls.append((name, compute, arguments))
-        if "layer" in arguments and "model" in arguments:
-            calls += [(name, compute, {**arguments, "layer": layer}) for layer in range(1, layers + 1)]
-    return calls
+def _models(model: str) -> list[str]:
+    """What an image result depends on: the zoo model and its dataset's standard model (those in the zoo)."""
+    if model not in zoo.names():
+        return []
+    return [name for name in (model, f"{common.dataset_of(model)}-standard") if name in zoo.names()]
 
 
 def build() -> None:
-    """Ship :func:`opening_calls` in assets/scenes/noise_injection.json."""
-    write_shipped(SCENE_FILE, opening_calls(), BUILD_COMMAND)
+    """Ship the page's opening results (every default, seed 0), and the image tab's at every layer i —
+    the slider a lecturer moves first, whose three readings take seconds to compute."""
+    layers = model_info_live(model=DEFAULT_MODEL).layers
+    calls = []
+    for function in (model_info, image_draws, augmentation, game, generalization, toy_draws, toy_maps):
+        arguments = shipped.defaults(function)
+        calls.append((function, arguments))
+        if "layer" in arguments and "model" in arguments:
+            calls += [(function, {**arguments, "layer": layer}) for layer in range(1, layers + 1)]
+    shipped.build(__name__, calls)

@@ -130,14 +130,10 @@ def test_gallery_button_at_the_defaults_shows_the_shipped_run(open_page, metric,
     """At the opening settings the gallery-wide run is read from the shipped file: the click shows its counts
     at once, and nothing is recomputed (the live run would fail here)."""
     from core.scenes import decision_distribution as scene
-    from core.scenes import noise_injection as shipping
+    from core.scenes import shipped as kit
 
-    shipped = shipping.shipped_result(
-        scene.SCENE_FILE,
-        "gallery_outcomes",
-        scene.shipping.defaults(scene.gallery_outcomes),
-        scene.RESULT_TYPES,
-    )
+    record = kit.records(scene).get(kit.call_key("gallery_outcomes", kit.defaults(scene.gallery_outcomes)))
+    shipped = kit.decode(record["result"], scene) if record else None
     at = open_page("app_pages/p08_decision_distribution.py")
     if shipped is None or not any(w.key == "p08_model" for w in at.selectbox):
         pytest.skip("no shipped default zoo model")

@@ -15,6 +15,7 @@ from core import divergence, geometry, smoothing, toys
 from core import noise as noises
 from core.scenes import decision_distribution as scene
 from core.scenes import noise_injection
+from core.scenes import shipped as shipped_kit
 from core.seeds import stream_seed
 
 TOY = dict(x1=0.45, x2=0.55, sigma=0.15, eps=0.05)
@@ -202,22 +203,6 @@ def test_bad_toy_arguments_raise(change):
 def test_bad_image_arguments_raise(change):
     with pytest.raises(ValueError):
         scene.image_scene(**{"model": "mnist-gaussian-0.25", "eps": 2.0, "votes": 100, **change})
-
-
-def test_shipped_defaults_are_what_the_scene_computes():
-    for name, live, public in scene.SHIPPED_CALLS[:2]:
-        arguments = noise_injection.defaults(public)
-        shipped = public(**arguments)
-        fresh = live(**arguments)
-        for field in dataclasses.fields(fresh):
-            a, b = getattr(shipped, field.name), getattr(fresh, field.name)
-            if isinstance(b, np.ndarray):
-                np.testing.assert_allclose(a, b, atol=1e-6, err_msg=field.name)
-            else:
-                assert a == pytest.approx(b), field.name
-        assert (
-            noise_injection.shipped_result(scene.SCENE_FILE, name, arguments, scene.RESULT_TYPES) is not None
-        )
 
 
 # ---------------------------------------------------------------------------- Pinot et al.: divergence → radius
@@ -438,11 +423,11 @@ def test_shipped_gallery_is_what_the_scene_computes(monkeypatch):
     the build command, its counts are its rows', and its rows 0 and 7 are what a fresh run computes."""
     import json
 
-    arguments = scene.shipping.defaults(scene.gallery_outcomes)
-    assert json.loads(scene.SCENE_FILE.read_text())["command"] == scene.BUILD_COMMAND
-    shipped = noise_injection.shipped_result(
-        scene.SCENE_FILE, "gallery_outcomes", arguments, scene.RESULT_TYPES
-    )
+    arguments = shipped_kit.defaults(scene.gallery_outcomes)
+    content = json.loads(shipped_kit.scene_file(scene).read_text())
+    assert content["command"] == shipped_kit.build_command(scene)
+    record = content["results"][shipped_kit.call_key("gallery_outcomes", arguments)]
+    shipped = shipped_kit.decode(record["result"], scene)
     assert shipped is not None and [row.index for row in shipped.rows] == list(range(20))
     assert (shipped.flipped, shipped.changed, shipped.flipped_kept) == (
         sum(row.flipped for row in shipped.rows),

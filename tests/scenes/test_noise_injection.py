@@ -1,6 +1,5 @@
 """Scene 7 · noise injection: F̃_ε's draws, the running estimates of F_rob, the four readings."""
 
-import dataclasses
 
 import numpy as np
 import pytest
@@ -10,6 +9,7 @@ import torch
 from core import models, smoothing, toys
 from core import noise as noises
 from core.scenes import noise_injection as scene
+from core.scenes import shipped
 from core.seeds import stream_generator, stream_seed
 
 MNIST = "mnist-gaussian-0.25"
@@ -193,9 +193,9 @@ def test_game_plays_the_non_adaptive_the_adaptive_and_the_pure_best_responses_wi
     )
     assert 0 <= result.tv_nonadaptive <= 1 and 0 <= result.tv_adaptive <= 1
     again = scene.game_live(model=MNIST, index=0, layer=0, noise="gaussian", scale=0.25, eps=1.0, seed=0)
-    assert scene.encode(again) == scene.encode(result)
-    back = scene.decode(scene.encode(result), scene.RESULT_TYPES)
-    assert scene.encode(back) == scene.encode(result) and back.pure_fooled.dtype == bool
+    assert shipped.encode(again) == shipped.encode(result)
+    back = shipped.decode(shipped.encode(result), scene)
+    assert shipped.encode(back) == shipped.encode(result) and back.pure_fooled.dtype == bool
     rows = scene.game_rows(result)
     assert [row["attack"].split(":")[0] for row in rows] == ["non-adaptive", "adaptive", "none (clean x)"]
     laplace = scene.game_live(model=MNIST, index=0, layer=0, noise="laplace", scale=0.2, eps=1.0, seed=0)
@@ -332,45 +332,6 @@ def test_bad_toy_arguments_raise_one_sentence(change):
 def test_bad_image_arguments_raise(change):
     with pytest.raises(ValueError):
         scene.image_draws(**{"model": MNIST, "num": 100, **change})
-
-
-def test_shipped_defaults_are_what_the_scene_computes():
-    for name in ("toy_draws", "toy_maps"):
-        arguments = scene.defaults(getattr(scene, name))
-        shipped = scene._shipped(name, arguments)
-        assert shipped is not None, f"{name}'s default is not shipped: run {scene.BUILD_COMMAND}"
-        live = getattr(scene, f"{name}_live")(**arguments)
-        for field in dataclasses.fields(live):
-            a, b = getattr(shipped, field.name), getattr(live, field.name)
-            if isinstance(b, np.ndarray):
-                np.testing.assert_allclose(a, b, atol=1e-6, err_msg=field.name)
-            else:
-                assert a == b, field.name
-
-
-def test_a_shipped_result_is_ignored_when_its_model_changed(monkeypatch):
-    arguments = scene.defaults(scene.toy_maps)
-    assert scene._shipped("toy_maps", arguments) is not None
-    monkeypatch.setattr(scene, "model_dependencies", lambda arguments: {"retrained": "other sha256"})
-    assert (
-        scene.shipped_result(
-            scene.SCENE_FILE, "toy_maps", arguments, scene.RESULT_TYPES, scene.model_dependencies
-        )
-        is None
-    )
-    assert scene._shipped("toy_maps", {**arguments, "seed": 1}) is None  # other arguments: computed live
-
-
-def test_encode_decode_round_trip():
-    result = scene.toy_draws_live(**TOY, seed=0)
-    back = scene.decode(scene.encode(result), scene.RESULT_TYPES)
-    for field in dataclasses.fields(result):
-        a, b = getattr(back, field.name), getattr(result, field.name)
-        if isinstance(b, np.ndarray):
-            assert a.dtype == b.dtype
-            np.testing.assert_array_equal(a, b)
-        else:
-            assert a == b
 
 
 def test_a_shipped_seed_opens_with_shipped_networks(asked_toys):
