@@ -11,6 +11,7 @@ import importlib.util
 import io
 import math
 import numbers
+import os
 import re
 import zipfile
 from pathlib import Path
@@ -73,6 +74,8 @@ _UNREADABLE = "That file is not a readable image: upload a PNG or JPEG photo."
 # many pixels: 24 MP decode to at most ~200 MB even as 16-bit RGBA, whatever the file's size on disk.
 UPLOAD_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP")
 UPLOAD_MEGAPIXELS = 24
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR_VARIABLE = "RDL_DATA_DIR"  # a folder of <dataset>_<split>.npz files, searched first
 
 
 class DatasetUnavailable(ValueError):
@@ -370,6 +373,36 @@ def load_dataset(
             f"Every {every}th {TITLES[name]} {split} image leaves none: use a smaller every (--every)."
         )
     return _images_to_tensor(pixels), _labels_to_tensor(labels)
+
+
+def data_dirs() -> list[Path]:
+    """The folders searched for ``<dataset>_<split>.npz`` on this machine, in order: ``$RDL_DATA_DIR`` when
+    set, ``../shared/data`` beside the project, ``data/`` inside it."""
+    chosen = os.environ.get(DATA_DIR_VARIABLE)
+    return ([Path(chosen)] if chosen else []) + [
+        PROJECT_ROOT.parent / "shared" / "data",
+        PROJECT_ROOT / "data",
+    ]
+
+
+def find_data_dir(name: str, split: str = "test") -> Path | None:
+    """The first folder of :func:`data_dirs` holding ``<name>_<split>.npz``, or None (an unreadable file is
+    reported when it is loaded)."""
+    _check_choice(name, IMAGE_DATASETS, "dataset")
+    _check_choice(split, SPLITS, "split")
+    return next((folder for folder in data_dirs() if (folder / f"{name}_{split}.npz").is_file()), None)
+
+
+def load_local(name: str, split: str = "test", *, limit: int | None = None, every: int = 1):
+    """:func:`load_dataset` from the first folder of :func:`data_dirs` that holds the split;
+    DatasetUnavailable naming those folders when none does."""
+    folder = find_data_dir(name, split)
+    if folder is None:
+        raise DatasetUnavailable(
+            f"{TITLES[name]} {split} split not found: put {name}_{split}.npz in one of "
+            f"{', '.join(str(folder) for folder in data_dirs())} (or set {DATA_DIR_VARIABLE})."
+        )
+    return load_dataset(name, split, data_dir=folder, limit=limit, every=every)
 
 
 # ----------------------------------------------------------------------------- offline gallery

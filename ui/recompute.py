@@ -22,6 +22,7 @@ from core.evaluation import certified_accuracy_curve
 from core.scenes import certificate
 from ui import frame
 
+
 def data_dirs() -> list[Path]:
     """Folders searched for ``<dataset>_test.npz``, in order: core.data.data_dirs()."""
     return data.data_dirs()

@@ -26,7 +26,6 @@ import dataclasses
 import functools
 import json
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -854,16 +853,11 @@ def _cifar_settings() -> dict:
     return {"images": CIFAR_IMAGES, "votes": CIFAR_VOTES, "attack": IMAGE_ATTACK, "recertify_n": RECERTIFY_N}
 
 
-def _data_dir() -> Path:
-    """Where the CIFAR-10 test set is: $RDL_DATA_DIR, else ../shared/data beside the project."""
-    return Path(os.environ.get("RDL_DATA_DIR") or Path(__file__).resolve().parents[3] / "shared" / "data")
-
-
 def _cifar_record(log=print) -> dict:
     """Attack the shipped certificates' images of CIFAR_MODEL (see :func:`cifar_bounds`); needs the data."""
     shipped = results.read("certify", CIFAR_MODEL)
     rows = shipped["rows"][:CIFAR_IMAGES]
-    x, y = data.load_dataset("cifar10", "test", data_dir=_data_dir(), every=shipped["every"], limit=len(rows))
+    x, y = data.load_local("cifar10", "test", every=shipped["every"], limit=len(rows))
     noise = noises.make("gaussian", shipped["noise"]["scale"])
     model = zoo.shared_base(CIFAR_MODEL)
     ceiling = smoothing.certify_ceiling(noise, shipped["alpha"], shipped["n"])
@@ -1306,7 +1300,7 @@ def _jsonable(parts: dict) -> dict:
 
 def build(path: Path = SCENE_FILE, *, log=print) -> Path:
     """Compute the toy bounds of seed 0 at every σ (the scene's opening values) and the CIFAR-10 attack
-    distances of :func:`cifar_bounds` (needs the CIFAR-10 test set: $RDL_DATA_DIR or ../shared/data), and
+    distances of :func:`cifar_bounds` (needs the CIFAR-10 test set: core.data.load_local), and
     write them, with their settings and the sha256 of the weights they used, into assets/scenes/tradeoff.json.
     Without the data, an existing CIFAR-10 record is kept."""
     content = {"command": BUILD_COMMAND, "toy_bounds": {}}

@@ -143,6 +143,29 @@ def test_missing_data_says_how_to_get_it(tmp_path):
         data.load_dataset("mnist", "validation", data_dir=tmp_path)
 
 
+def test_local_data_is_found_in_the_first_folder_that_holds_it(tmp_path, monkeypatch):
+    first, second = tmp_path / "chosen", tmp_path / "project"
+    monkeypatch.setattr(data, "PROJECT_ROOT", second)
+    monkeypatch.setenv(data.DATA_DIR_VARIABLE, str(first))
+    assert data.data_dirs() == [first, tmp_path / "shared" / "data", second / "data"]
+    assert data.find_data_dir("mnist") is None
+    with pytest.raises(
+        data.DatasetUnavailable, match=r"MNIST test split not found: put mnist_test.npz in one of"
+    ):
+        data.load_local("mnist")
+    (second / "data").mkdir(parents=True)
+    _write_npz(second / "data", "mnist", "test", 1, count=23)
+    assert data.find_data_dir("mnist") == second / "data"
+    first.mkdir()
+    pixels, _ = _write_npz(first, "mnist", "test", 1, count=23)  # $RDL_DATA_DIR comes first
+    assert data.find_data_dir("mnist") == first
+    x, _ = data.load_local("mnist", every=5, limit=2)
+    assert torch.equal(x, data.load_dataset("mnist", data_dir=first, every=5, limit=2)[0])
+    monkeypatch.delenv(data.DATA_DIR_VARIABLE)
+    assert data.data_dirs() == [tmp_path / "shared" / "data", second / "data"]
+    assert data.find_data_dir("mnist") == second / "data"
+
+
 def test_broken_archives_are_reported_not_crashed_on(tmp_path):
     (tmp_path / "mnist_test.npz").write_text("not a zip archive")
     with pytest.raises(data.DatasetUnavailable, match="replace it"):
