@@ -26,18 +26,15 @@ Captions that state an outcome are computed here from the numbers they talk abou
 from __future__ import annotations
 
 import functools
-import json
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from core import attacks, evaluation, geometry, models, results, smoothing, toys, zoo
+from core import attacks, checks, evaluation, geometry, models, results, smoothing, toys, zoo
 from core import noise as noises
-from core.files import write_atomic
-from core.scenes import common, tradeoff
+from core.scenes import common, shipped, tradeoff
 from core.seeds import check_seed, stream_generator, stream_seed
 
 # ---------------------------------------------------------------------------- the scene's choices
@@ -65,8 +62,6 @@ SHIPPED_CERTIFIED = (
     "cifar10-layer1-gaussian-0.25",
 )
 HEADLINE_MODEL = "cifar10-gaussian-0.25"
-
-SCENE_FILE = Path(__file__).resolve().parents[2] / "assets" / "scenes" / "take_home.json"
 BUILD_COMMAND = "python -m core.scenes build --scene p11_take_home"
 
 
@@ -300,17 +295,6 @@ class TakeHome:
 # ---------------------------------------------------------------------------- checks and models
 
 
-def _choice(value, options, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(
-            f"{what} must be a number among {', '.join(str(o) for o in options)}, got {value!r}."
-        )
-    for option in options:
-        if math.isclose(float(value), option, abs_tol=1e-9):
-            return option
-    raise ValueError(f"{what} must be one of {', '.join(str(o) for o in options)}, got {value!r}.")
-
-
 def _model(kind: str, seed: int, sigma: float | None = None) -> models.Layered:
     return toys.model(toy_spec(kind, seed, sigma))
 
@@ -324,67 +308,56 @@ def _accuracy(model, x, y) -> float:
         return float((model(x).argmax(1) == y).float().mean())
 
 
-# ---------------------------------------------------------------------------- shipped seed-level results
+@dataclass(frozen=True)
+class Curves:
+    """Held-out accuracy at every budget of BUDGETS of the standard and the adversarially trained networks."""
+
+    standard: tuple
+    adversarial: tuple
 
 
-def _toy_fingerprint() -> dict:
-    """Spec key → sha256 of the shipped weights of seed 0 (None when not shipped)."""
-    manifest = toys.read_manifest()["toys"]
-    return {spec.key(): (manifest.get(spec.key()) or {}).get("sha256") for spec in opening_toys(0)}
+@dataclass(frozen=True)
+class SmoothedCurve:
+    """Held-out accuracy of F_rob under EOT-PGD at every budget of BUDGETS."""
+
+    accuracy: tuple
 
 
-def _config() -> dict:
-    return {
-        "dataset": DATASET,
-        "points": POINTS,
-        "budgets": list(BUDGETS),
-        "sigmas": list(SIGMAS),
-        "pgd_steps": PGD_STEPS,
-        "eot": EOT_DRAWS,
-        "votes": VOTES,
-        "n0": N0,
-        "n": N_CERTIFY,
-        "alpha": ALPHA,
-        "certify_points": CERTIFY_POINTS,
-        "smooth": [SMOOTH_RESOLUTION, SMOOTH_DRAWS],
-        "image_models": IMAGE_MODELS,
-        "toys": _toy_fingerprint(),
-    }
+@dataclass(frozen=True)
+class CertifiedRows:
+    """CERTIFY on the first CERTIFY_POINTS held-out points: class (−1 = abstain), radius, correctness."""
+
+    predict: tuple
+    radius: tuple
+    correct: tuple
 
 
-@functools.lru_cache(maxsize=4)
-def _read_shipped(path: str, stamp: tuple) -> dict | None:
-    try:
-        content = json.loads(Path(path).read_text())
-    except (OSError, ValueError):
-        return None
-    return content if content.get("config") == json.loads(json.dumps(_config())) else None
+@dataclass(frozen=True)
+class SmoothedRegions:
+    """Hard F_rob on a SMOOTH_RESOLUTION² grid of [0, 1]²."""
 
-
-def shipped(path: Path = SCENE_FILE) -> dict | None:
-    """The shipped seed-0 results, or None when absent or built with other settings or toy weights."""
-    try:
-        stat = Path(path).stat()
-    except OSError:
-        return None
-    return _read_shipped(str(path), (stat.st_mtime_ns, stat.st_size))
-
-
-def _shipped_part(seed: int, *keys):
-    if seed != 0:
-        return None
-    content = shipped()
-    for key in keys:
-        if content is None:
-            return None
-        content = content.get(key)
-    return content
+    labels: np.ndarray
 
 
 # ---------------------------------------------------------------------------- seed-level computations
+# Each is shipped for seed 0 in assets/scenes/take_home.json (core.scenes.shipped) and kept per process:
+# take_home() reads several of them at every ε and σ.
 
 
-def gallery_attack(seed: int) -> Gallery:
+KINDS = ("standard", "adversarial")
+
+
+def _noise_toy(sigma: float, seed: int) -> list[toys.ToySpec]:
+    return [toy_spec("noise", seed, sigma)]
+
+
+@functools.lru_cache(maxsize=16)
+def gallery(*, seed: int = 0) -> Gallery:
+    """:func:`gallery_live`, shipped for seed 0."""
+    return shipped.or_live(gallery_live, locals(), depends=[n for n in IMAGE_MODELS if n in zoo.names()][:1])
+
+
+def gallery_live(*, seed: int) -> Gallery:
     """PGD ℓ∞ (10 steps of ε/4, random start from the stream "gallery pgd") with the literature's budget
     (8/255 on CIFAR-10, 0.3 on MNIST) on the correctly classified offline gallery images."""
     names = set(zoo.names())
@@ -423,18 +396,6 @@ def gallery_attack(seed: int) -> Gallery:
     return Gallery(name, eps, flipped, int(correct.sum()), int(np.prod(x.shape[1:])), "")
 
 
-@functools.lru_cache(maxsize=16)
-def _gallery(seed: int) -> Gallery:
-    part = _shipped_part(seed, "gallery")
-    if (
-        part is not None
-        and part.get("model") in zoo.names()
-        and part["sha256"] == zoo.entry(part["model"]).get("sha256")
-    ):
-        return Gallery(part["model"], part["eps"], part["flipped"], part["attacked"], part["dimension"], "")
-    return gallery_attack(seed)
-
-
 def smoothed_pgd_accuracy(base, x, y, *, sigma: float, eps: float, seed: int) -> float:
     """Accuracy of F_rob (vote of VOTES draws of N(0, σ²I)) on EOT-PGD ℓ∞ examples: each PGD step follows
     the gradient of the cross-entropy averaged over EOT_DRAWS noise draws (Athalye et al. 2018)."""
@@ -464,7 +425,13 @@ def smoothed_pgd_accuracy(base, x, y, *, sigma: float, eps: float, seed: int) ->
     return float((counts.argmax(1) == y).float().mean())
 
 
-def deterministic_curves(seed: int) -> dict:
+@functools.lru_cache(maxsize=16)
+def curves(*, seed: int = 0) -> Curves:
+    """:func:`curves_live`, shipped for seed 0."""
+    return shipped.or_live(curves_live, locals(), depends=[toy_spec(k, seed) for k in KINDS])
+
+
+def curves_live(*, seed: int) -> Curves:
     """Held-out accuracy at every budget of BUDGETS of the standard and the adversarially trained
     networks under PGD ℓ∞ (10 steps of ε/4, random start from the stream "pgd/<kind>/<ε>")."""
     parts = _split(seed)
@@ -488,31 +455,35 @@ def deterministic_curves(seed: int) -> dict:
                 )
             )
             values.append(_accuracy(model, x_eps, y))
-        curves[kind] = values
-    return curves
-
-
-def smoothed_curve(sigma: float, seed: int) -> list[float]:
-    """Held-out accuracy of F_rob (network trained with N(0, σ²I)) under EOT-PGD at every budget of BUDGETS."""
-    parts = _split(seed)
-    base = _model("noise", seed, sigma)
-    return [
-        smoothed_pgd_accuracy(base, parts.x_test, parts.y_test, sigma=sigma, eps=eps, seed=seed)
-        for eps in BUDGETS
-    ]
-
-
-@functools.lru_cache(maxsize=16)
-def _deterministic(seed: int) -> dict:
-    return _shipped_part(seed, "curves") or deterministic_curves(seed)
+        curves[kind] = tuple(values)
+    return Curves(**curves)
 
 
 @functools.lru_cache(maxsize=32)
-def _smoothed_curve(sigma: float, seed: int) -> list[float]:
-    return _shipped_part(seed, "smoothed_curves", str(sigma)) or smoothed_curve(sigma, seed)
+def smoothed_curve(*, sigma: float = SIGMA_DEFAULT, seed: int = 0) -> SmoothedCurve:
+    """:func:`smoothed_curve_live`, shipped for seed 0."""
+    return shipped.or_live(smoothed_curve_live, locals(), depends=_noise_toy(sigma, seed))
 
 
-def certify_toy(sigma: float, seed: int) -> dict:
+def smoothed_curve_live(*, sigma: float, seed: int) -> SmoothedCurve:
+    """Held-out accuracy of F_rob (network trained with N(0, σ²I)) under EOT-PGD at every budget of BUDGETS."""
+    parts = _split(seed)
+    base = _model("noise", seed, sigma)
+    return SmoothedCurve(
+        tuple(
+            smoothed_pgd_accuracy(base, parts.x_test, parts.y_test, sigma=sigma, eps=eps, seed=seed)
+            for eps in BUDGETS
+        )
+    )
+
+
+@functools.lru_cache(maxsize=32)
+def certify_toy(*, sigma: float = SIGMA_DEFAULT, seed: int = 0) -> CertifiedRows:
+    """:func:`certify_toy_live`, shipped for seed 0."""
+    return shipped.or_live(certify_toy_live, locals(), depends=_noise_toy(sigma, seed))
+
+
+def certify_toy_live(*, sigma: float, seed: int) -> CertifiedRows:
     """CERTIFY (Cohen et al. 2019, Algorithm 1: n0 = N0 draws to guess c_A, n = N_CERTIFY to bound p_A by
     Clopper–Pearson at level α, radius σΦ⁻¹(p_A)) on the first CERTIFY_POINTS held-out points, with the
     network trained on x + N(0, σ²I); row i draws from stream_seed(seed, "certify") + i."""
@@ -528,17 +499,18 @@ def certify_toy(sigma: float, seed: int) -> dict:
         batch_size=N_CERTIFY,
         seed=stream_seed(seed, "certify"),
     )
-    return {key: [row[key] for row in rows] for key in ("predict", "radius", "correct")}
+    return CertifiedRows(*(tuple(row[key] for row in rows) for key in ("predict", "radius", "correct")))
 
 
 @functools.lru_cache(maxsize=32)
-def _certified(sigma: float, seed: int) -> dict:
-    return _shipped_part(seed, "certified", str(sigma)) or certify_toy(sigma, seed)
+def smoothed_regions(*, sigma: float = SIGMA_DEFAULT, seed: int = 0) -> SmoothedRegions:
+    """:func:`smoothed_regions_live`, shipped for seed 0."""
+    return shipped.or_live(smoothed_regions_live, locals(), depends=_noise_toy(sigma, seed))
 
 
-def smoothed_labels(sigma: float, seed: int) -> list[str]:
+def smoothed_regions_live(*, sigma: float, seed: int) -> SmoothedRegions:
     """Hard F_rob on a SMOOTH_RESOLUTION² grid of [0, 1]²: the majority vote of SMOOTH_DRAWS draws of
-    N(0, σ²I) (stream "smoothed regions"); one string of class digits per grid row."""
+    N(0, σ²I) (stream "smoothed regions")."""
     regions = geometry.smoothed_decision_regions(
         _model("noise", seed, sigma),
         noise=noises.make("gaussian", sigma),
@@ -547,7 +519,7 @@ def smoothed_labels(sigma: float, seed: int) -> list[str]:
         seed=stream_seed(seed, "smoothed regions"),
         soft=False,
     )
-    return _as_digits(regions.labels.numpy())
+    return SmoothedRegions(regions.labels.numpy())
 
 
 def certified_points(seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -556,66 +528,27 @@ def certified_points(seed: int) -> tuple[np.ndarray, np.ndarray]:
     return parts.x_test[:CERTIFY_POINTS].numpy(), parts.y_test[:CERTIFY_POINTS].numpy()
 
 
-@functools.lru_cache(maxsize=16)
-def _points(seed: int) -> tuple[np.ndarray, np.ndarray]:
-    part = _shipped_part(seed, "points")
-    if part is None:
-        return certified_points(seed)
-    return np.array(part["x"], dtype=np.float32), np.array(part["y"])
-
-
-@functools.lru_cache(maxsize=32)
-def _smoothed(sigma: float, seed: int) -> list[str]:
-    return _shipped_part(seed, "smoothed", str(sigma)) or smoothed_labels(sigma, seed)
-
-
-def build(path: Path = SCENE_FILE, *, log=print) -> dict:
-    """Write assets/scenes/take_home.json: the seed-0 robustness curves, CERTIFY rows and smoothed
-    regions for every σ, and the gallery attack, with the settings and toy weights they were built from."""
-    seed = 0
-    log("take_home: robustness curves …")
-    content = {
-        "command": BUILD_COMMAND,
-        "config": _config(),
-        "curves": deterministic_curves(seed),
-        "smoothed_curves": {str(s): smoothed_curve(s, seed) for s in SIGMAS},
-    }
-    log("take_home: certificates …")
-    content["certified"] = {str(s): certify_toy(s, seed) for s in SIGMAS}
-    content["smoothed"] = {str(s): smoothed_labels(s, seed) for s in SIGMAS}
-    x, y = certified_points(seed)
-    content["points"] = {"x": x.tolist(), "y": y.tolist()}
-    log("take_home: toy attacks …")
-    per_eps = {eps: toy_attack(eps, seed) for eps in EPS_OPTIONS}
-    content["attack"] = {
-        str(eps): {
-            "x_clean": a.x_clean.tolist(),
-            "y_clean": a.y_clean.tolist(),
-            "x_adv": a.x_adv.tolist(),
-            "fooled": a.fooled.tolist(),
-        }
-        for eps, a in per_eps.items()
-    }
-    content["regions"] = _as_digits(per_eps[EPS_DEFAULT].labels)
-    gallery = gallery_attack(seed)
-    if gallery.model is not None:
-        content["gallery"] = {
-            "model": gallery.model,
-            "sha256": zoo.entry(gallery.model).get("sha256"),
-            "eps": gallery.eps,
-            "flipped": gallery.flipped,
-            "attacked": gallery.attacked,
-            "dimension": gallery.dimension,
-        }
-    path = Path(path)
-    write_atomic(path, json.dumps(content, indent=None, separators=(",", ":")) + "\n")
-    return content
+def build() -> None:
+    """Ship the seed-0 robustness curves, CERTIFY rows and smoothed regions for every σ, the toy attack at
+    every ε and the gallery attack in assets/scenes/take_home.json."""
+    calls = [(curves, {"seed": 0}), (gallery, {"seed": 0})]
+    calls += [
+        (f, {"sigma": s, "seed": 0}) for f in (smoothed_curve, certify_toy, smoothed_regions) for s in SIGMAS
+    ]
+    calls += [(toy_attack, {"eps": eps, "seed": 0}) for eps in EPS_OPTIONS]
+    shipped.build(__name__, calls)
 
 
 # ---------------------------------------------------------------------------- the four messages
 
 
-def toy_attack(eps: float, seed: int) -> Attack:
+@functools.lru_cache(maxsize=64)
+def toy_attack(*, eps: float = EPS_DEFAULT, seed: int = 0) -> Attack:
+    """:func:`toy_attack_live`, shipped for seed 0."""
+    return shipped.or_live(toy_attack_live, locals(), depends=[toy_spec("standard", seed)])
+
+
+def toy_attack_live(*, eps: float, seed: int) -> Attack:
     """PGD ℓ∞ (Madry et al. 2018: x ← Π_{B∞(x,ε)∩[0,1]²}(x + ε/4 · sign ∇ₓ CE), 10 steps, random start from
     the stream "toy pgd") on the held-out points that the standard network classifies correctly."""
     model, parts = _model("standard", seed), _split(seed)
@@ -648,34 +581,6 @@ def toy_attack(eps: float, seed: int) -> Attack:
     )
 
 
-@functools.lru_cache(maxsize=64)
-def _attack(eps: float, seed: int) -> Attack:
-    part, grid = _shipped_part(seed, "attack", str(eps)), _shipped_part(seed, "regions")
-    if part is None or grid is None:
-        return toy_attack(eps, seed)
-    fooled = np.array(part["fooled"], dtype=bool)
-    axis = np.linspace(0.0, 1.0, REGION_RESOLUTION, dtype=np.float32)
-    return Attack(
-        eps,
-        np.array(part["x_clean"], dtype=np.float32),
-        np.array(part["y_clean"]),
-        np.array(part["x_adv"], dtype=np.float32),
-        fooled,
-        float(fooled.mean()) if len(fooled) else 0.0,
-        axis,
-        axis,
-        _digits(grid),
-    )
-
-
-def _digits(rows: list[str]) -> np.ndarray:
-    return np.array([[int(c) for c in row] for row in rows])
-
-
-def _as_digits(labels: np.ndarray) -> list[str]:
-    return ["".join(str(int(v)) for v in row) for row in labels]
-
-
 @functools.lru_cache(maxsize=16)
 def _radius_curves(sigma: float) -> tuple[np.ndarray, dict]:
     p_a = np.linspace(0.5, 0.999, 200)
@@ -686,11 +591,11 @@ def certificates(sigma: float, seed: int) -> Certificates:
     """The radius formulas at a common per-coordinate std σ (core.smoothing.matched_variance_radii) and
     CERTIFY on held-out toy points with hard F_rob on the grid."""
     p_a, curves = _radius_curves(sigma)
-    rows = _certified(sigma, seed)
-    x, y = _points(seed)
-    radius, correct = np.array(rows["radius"], dtype=float), np.array(rows["correct"], dtype=bool)
+    rows = certify_toy(sigma=sigma, seed=seed)
+    x, y = certified_points(seed)
+    radius, correct = np.array(rows.radius, dtype=float), np.array(rows.correct, dtype=bool)
     ceiling = float(smoothing.radius_ceiling(sigma, ALPHA, N_CERTIFY))
-    labels = _digits(_smoothed(sigma, seed))
+    labels = smoothed_regions(sigma=sigma, seed=seed).labels
     axis = np.linspace(0.0, 1.0, SMOOTH_RESOLUTION)
     return Certificates(
         sigma,
@@ -700,7 +605,7 @@ def certificates(sigma: float, seed: int) -> Certificates:
         float(smoothing.gaussian_radius(0.99, sigma)),
         x,
         y,
-        np.array(rows["predict"]),
+        np.array(rows.predict),
         radius,
         correct,
         ceiling,
@@ -714,12 +619,12 @@ def certificates(sigma: float, seed: int) -> Certificates:
 
 
 def defenses(eps: float, sigma: float, seed: int) -> Defenses:
-    """Accuracy against the ℓ∞ budget of the three defenses (:func:`deterministic_curves`, :func:`smoothed_curve`)."""
-    curves = _deterministic(seed)
-    smoothed = tuple(_smoothed_curve(sigma, seed))
+    """Accuracy against the ℓ∞ budget of the three defenses (:func:`curves`, :func:`smoothed_curve`)."""
+    deterministic = curves(seed=seed)
+    smoothed = smoothed_curve(sigma=sigma, seed=seed).accuracy
     named = {
-        "standard ERM": tuple(curves["standard"]),
-        f"adversarial training (ε = {TRAIN_EPS})": tuple(curves["adversarial"]),
+        "standard ERM": deterministic.standard,
+        f"adversarial training (ε = {TRAIN_EPS})": deterministic.adversarial,
         f"F_rob, σ = {sigma} (EOT-PGD, vote)": smoothed,
     }
     k = BUDGETS.index(eps)
@@ -727,13 +632,13 @@ def defenses(eps: float, sigma: float, seed: int) -> Defenses:
     return Defenses(
         BUDGETS,
         named["standard ERM"],
-        tuple(curves["adversarial"]),
+        deterministic.adversarial,
         smoothed,
         sigma,
         eps,
         {name: values[k] for name, values in named.items()},
         (best[0], best[1][-1]),
-        curves["standard"][0] - curves["adversarial"][0],
+        deterministic.standard[0] - deterministic.adversarial[0],
     )
 
 
@@ -782,18 +687,18 @@ def _limits(seed: int, stamp: tuple) -> Limits:
     )
     toy_ceilings, toy_counts, correct_at_0 = {}, {}, {}
     for sigma in SIGMAS:
-        rows = _certified(sigma, seed)
+        rows = certify_toy(sigma=sigma, seed=seed)
         dicts = [
             {"predict": p, "radius": r, "correct": c}
-            for p, r, c in zip(rows["predict"], rows["radius"], rows["correct"])
+            for p, r, c in zip(rows.predict, rows.radius, rows.correct)
         ]
         curves[sigma] = tuple(evaluation.certified_accuracy_curve(dicts, list(RADII)))
         toy_ceilings[sigma] = float(smoothing.radius_ceiling(sigma, ALPHA, N_CERTIFY))
         correct_at_0[sigma] = np.array(
-            [bool(c) and p != smoothing.ABSTAIN for p, c in zip(rows["predict"], rows["correct"])]
+            [bool(c) and p != smoothing.ABSTAIN for p, c in zip(rows.predict, rows.correct)]
         )
         toy_counts[sigma] = int(correct_at_0[sigma].sum())
-        largest = max([r for r, c in zip(rows["radius"], rows["correct"]) if c], default=0.0)
+        largest = max([r for r, c in zip(rows.radius, rows.correct) if c], default=0.0)
         second = (
             evaluation.certified_accuracy(dicts, TRADEOFF_RADIUS)
             if TRADEOFF_RADIUS <= toy_ceilings[sigma]
@@ -1004,13 +909,13 @@ def limits_caption(result: Limits) -> str:
 def take_home(*, eps: float = EPS_DEFAULT, sigma: float = SIGMA_DEFAULT, seed: int = 0) -> TakeHome:
     """Everything the take-home scene shows for the attack budget ``eps`` (ℓ∞, message 1 and 3), the
     Gaussian noise ``sigma`` (messages 2 and 3) and the demo's ``seed``."""
-    eps = _choice(eps, EPS_OPTIONS, "The attack budget ε")
-    sigma = _choice(sigma, SIGMAS, "The noise σ")
+    eps = checks.one_of(eps, EPS_OPTIONS, "The attack budget ε")
+    sigma = checks.one_of(sigma, SIGMAS, "The noise σ")
     seed = check_seed(seed)
-    attack, gallery = _attack(eps, seed), _gallery(seed)
+    attack, image_attack = toy_attack(eps=eps, seed=seed), gallery(seed=seed)
     certified, defended, bounds = certificates(sigma, seed), defenses(eps, sigma, seed), limits(seed)
     captions = {
-        1: attack_caption(attack, gallery),
+        1: attack_caption(attack, image_attack),
         2: certificates_caption(certified),
         3: defenses_caption(defended),
         4: limits_caption(bounds),
@@ -1018,12 +923,13 @@ def take_home(*, eps: float = EPS_DEFAULT, sigma: float = SIGMA_DEFAULT, seed: i
     return TakeHome(
         MESSAGES,
         attack,
-        gallery,
+        image_attack,
         certified,
         defended,
         bounds,
         captions,
-        shipped=_shipped_part(seed, "curves") is not None,
+        shipped=shipped.read(__name__, "curves", {"seed": seed}, [toy_spec(k, seed) for k in KINDS])
+        is not None,
     )
 
 

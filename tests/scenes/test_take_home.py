@@ -38,33 +38,15 @@ def test_bad_arguments_raise_one_sentence(arguments):
         T.take_home(**arguments)
 
 
-def test_defaults_come_from_the_shipped_file_and_match_its_numbers(result):
-    shipped = T.shipped()
-    assert shipped is not None and result.shipped
-    assert list(result.defenses.standard) == shipped["curves"]["standard"]
-    assert list(result.defenses.smoothed) == shipped["smoothed_curves"][str(T.SIGMA_DEFAULT)]
-    assert result.certificates.radius.tolist() == shipped["certified"][str(T.SIGMA_DEFAULT)]["radius"]
+def test_defaults_are_the_shipped_seed_level_results(result):
+    """tests/scenes/test_shipped.py compares each shipped result with a live run."""
+    assert result.shipped
+    assert result.defenses.standard == T.curves(seed=0).standard
+    assert result.defenses.smoothed == T.smoothed_curve(sigma=T.SIGMA_DEFAULT, seed=0).accuracy
+    assert result.certificates.radius.tolist() == list(T.certify_toy(sigma=T.SIGMA_DEFAULT, seed=0).radius)
     assert result.certificates.labels.shape == (T.SMOOTH_RESOLUTION, T.SMOOTH_RESOLUTION)
     assert set(np.unique(result.certificates.labels)) <= {0, 1}
-    assert T.shipped(T.SCENE_FILE.with_name("absent.json")) is None
-
-
-def test_shipped_certificates_are_what_certify_computes(monkeypatch):
-    shipped = T.shipped()["certified"][str(T.SIGMA_DEFAULT)]
-    monkeypatch.setattr(T, "CERTIFY_POINTS", 3)  # rows are independent: row i draws from stream + i
-    live = T.certify_toy(T.SIGMA_DEFAULT, 0)
-    assert live["predict"] == shipped["predict"][:3]
-    np.testing.assert_allclose(live["radius"], shipped["radius"][:3], atol=1e-6)
-
-
-def test_shipped_curves_and_regions_are_what_the_scene_computes():
-    shipped = T.shipped()
-    live_curves = T.deterministic_curves(0)
-    for kind in ("standard", "adversarial"):  # one held-out point of 120 may sit on a boundary
-        np.testing.assert_allclose(live_curves[kind], shipped["curves"][kind], atol=1 / 120 + 1e-9)
-    live = np.array([[int(c) for c in row] for row in T.smoothed_labels(0.1, 0)])
-    stored = np.array([[int(c) for c in row] for row in shipped["smoothed"]["0.1"]])
-    assert (live == stored).mean() >= 0.99
+    np.testing.assert_array_equal(result.certificates.x, T.certified_points(0)[0])
 
 
 def test_toy_attack_stays_in_the_ball_and_counts_what_the_network_says(result):
@@ -81,22 +63,14 @@ def test_toy_attack_stays_in_the_ball_and_counts_what_the_network_says(result):
     assert f"**{int(fooled.sum())} of {len(fooled)}**" in result.captions[1]
 
 
-def test_the_shipped_toy_attack_is_what_pgd_computes(result):
-    live = T.toy_attack(T.EPS_DEFAULT, 0)
-    np.testing.assert_allclose(result.attack.x_adv, live.x_adv, atol=1e-6)
-    np.testing.assert_array_equal(result.attack.fooled, live.fooled)
-    np.testing.assert_array_equal(result.attack.labels, live.labels)
-    np.testing.assert_allclose(result.certificates.x, T.certified_points(0)[0])
-
-
 def test_toy_attack_is_seeded_by_its_stream(monkeypatch):
-    first = T.toy_attack(0.04, 0)
-    again = T.toy_attack(0.04, 0)
+    first = T.toy_attack_live(eps=0.04, seed=0)
+    again = T.toy_attack_live(eps=0.04, seed=0)
     np.testing.assert_array_equal(first.x_adv, again.x_adv)
     # Same network and data, another demo seed: only the random start's stream changes.
     monkeypatch.setattr(T, "_model", lambda kind, seed, sigma=None: T.toys.model(T.toy_spec(kind, 0, sigma)))
     monkeypatch.setattr(T, "_split", lambda seed: T.toys.split(T.toy_spec("standard", 0)))
-    other = T.toy_attack(0.04, 1)
+    other = T.toy_attack_live(eps=0.04, seed=1)
     assert not np.array_equal(first.x_adv, other.x_adv)
 
 
@@ -118,8 +92,8 @@ def test_limits_agree_with_certified_accuracy_and_the_l2_size_of_the_linf_ball(r
     assert bounds.ceiling_100k == pytest.approx(0.25 * scipy.stats.norm.ppf(0.001**1e-5), rel=1e-9)
     for sigma, curve in bounds.curves.items():
         assert all(a >= b for a, b in zip(curve, curve[1:]))  # non-increasing in r
-        rows = T.shipped()["certified"][str(sigma)]
-        hits = [c and r >= 0.1 for c, r in zip(rows["correct"], rows["radius"])]
+        rows = T.certify_toy(sigma=sigma, seed=0)
+        hits = [c and r >= 0.1 for c, r in zip(rows.correct, rows.radius)]
         assert curve[T.RADII.index(0.1)] == pytest.approx(np.mean(hits))
     assert bounds.table["σ"] == list(T.SIGMAS)
     column = f"certified accuracy, r = {T.TRADEOFF_RADIUS}"
@@ -285,5 +259,5 @@ def test_every_network_a_shipped_seed_can_ask_for_is_shipped():
         assert set(T.opening_toys(seed)) == every and every <= set(T.SHIPPED_TOYS)
         assert all(T.toys.shipped(spec) is not None for spec in every)
     # the shipped seed-0 results name seed 0's weights only: shipping more seeds keeps them valid
-    assert set(T._toy_fingerprint()) == {spec.key() for spec in T.opening_toys(0)}
-    assert T.shipped() is not None
+    named = {key for record in T.shipped.records(T).values() for key in record["depends"]}
+    assert named - set(T.IMAGE_MODELS) == {spec.key() for spec in T.opening_toys(0)}

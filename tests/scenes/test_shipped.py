@@ -1,0 +1,117 @@
+"""Shipped equals live, once for every scene: each result in assets/scenes/ shipped through the scene kit
+(core.scenes.shipped) is recomputed here and compared with the decoded file.
+
+Tolerance: integers, strings, booleans and the shapes and dtypes of arrays exactly; floats and float arrays
+within 1e-6 absolute (plus 1e-6 relative for floats). The draws are exact on every x86 CPU (a uniform or a
+Gaussian stream gives the same bits) and the shipped networks' float32 inference agrees across vector
+kernels to a few ulps, far below 1e-6 on the probabilities, shares and distances compared here; a
+decision that flips on rounding would change an integer and fail the test (see docs/ARCHITECTURE.md,
+"Reproducibility"). tests/scenes/test_across_cpus.py reruns this file under other vector kernels.
+"""
+
+import dataclasses
+import importlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.scenes import shipped
+from core.scenes.registry import SCENES
+
+TOLERANCE = 1e-6
+# Looser agreements, each for the reason given: (scene module's last name, function) → assert_same keywords.
+LOOSER = {
+    # held-out accuracies over 120 points: one point within rounding of a boundary moves them by 1/120
+    ("take_home", "curves"): {"atol": 1 / 120 + 1e-9},
+    ("take_home", "smoothed_curve"): {"atol": 1 / 120 + 1e-9},
+    # hard F_rob on a 60 × 60 grid: a point whose vote ties up to rounding may change its class
+    ("take_home", "smoothed_regions"): {"agree": 0.99},
+}
+
+
+def _shipped_calls():
+    calls = []
+    for scene in SCENES:
+        module = importlib.import_module(scene.module)
+        for key in shipped.records(module):
+            name, arguments = json.loads(key)
+            shown = ",".join(f"{k}={v}" for k, v in arguments)
+            calls.append(pytest.param(module, name, dict(arguments), id=f"{scene.url_path}-{name}-{shown}"))
+    return calls
+
+
+CALLS = _shipped_calls()
+
+
+def assert_same(shipped_value, live_value, where: str, atol: float = TOLERANCE, agree: float = 1.0) -> None:
+    """Equal as the module docstring states: exact for discrete values (integer arrays: on at least the
+    share ``agree`` of their entries), within ``atol`` for floats."""
+    if dataclasses.is_dataclass(live_value):
+        assert type(shipped_value) is type(live_value), where
+        for field in dataclasses.fields(live_value):
+            a, b = getattr(shipped_value, field.name), getattr(live_value, field.name)
+            assert_same(a, b, f"{where}.{field.name}", atol, agree)
+    elif isinstance(live_value, np.ndarray):
+        assert isinstance(shipped_value, np.ndarray), where
+        assert (shipped_value.shape, shipped_value.dtype) == (live_value.shape, live_value.dtype), where
+        if np.issubdtype(live_value.dtype, np.floating):
+            np.testing.assert_allclose(shipped_value, live_value, rtol=0, atol=atol, err_msg=where)
+        else:
+            assert np.mean(shipped_value == live_value) >= agree, where
+    elif isinstance(live_value, (list, tuple)):
+        assert len(shipped_value) == len(live_value), where
+        for k, (a, b) in enumerate(zip(shipped_value, live_value)):
+            assert_same(a, b, f"{where}[{k}]", atol, agree)
+    elif isinstance(live_value, float):
+        assert shipped_value == pytest.approx(live_value, rel=TOLERANCE, abs=atol), where
+    else:
+        assert shipped_value == live_value, where
+
+
+def test_every_scene_that_ships_through_the_kit_has_shipped_results():
+    shipping = {call.values[0].__name__.rsplit(".", 1)[-1] for call in CALLS}
+    assert {"noise_injection", "decision_distribution", "take_home"} <= shipping
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("module, name, arguments", CALLS)
+def test_the_shipped_result_is_what_the_scene_computes_live(module, name, arguments, monkeypatch):
+    live = getattr(module, f"{name}_live")
+
+    def refuse(**_):
+        raise AssertionError(f"{name} computed live: its shipped stamp no longer matches; rebuild the file")
+
+    monkeypatch.setattr(module, live.__name__, refuse)
+    function = getattr(module, name)
+    from_file = getattr(function, "__wrapped__", function)(**arguments)  # past a per-process cache
+    monkeypatch.undo()
+    looser = LOOSER.get((module.__name__.rsplit(".", 1)[-1], name), {})
+    assert_same(from_file, live(**arguments), name, **looser)
+
+
+def test_a_result_is_read_only_with_its_stamp_and_round_trips_through_the_codec(tmp_path, monkeypatch):
+    from core.scenes import noise_injection as scene
+
+    monkeypatch.setattr(shipped, "SCENES_DIR", tmp_path)
+    arguments = dict(layer=0, noise="gaussian", scale=0.1, seed=0)
+    depends = [scene.toy_spec(0)]
+    shipped.build(scene.__name__, [(scene.toy_maps, arguments)])
+    content = json.loads((tmp_path / "noise_injection.json").read_text())
+    assert content["command"] == "python -m core.scenes build --scene p07_noise_injection"
+    assert list(content["results"]) == [shipped.call_key("toy_maps", arguments)]
+    back = shipped.read(scene.__name__, "toy_maps", arguments, depends)
+    live = scene.toy_maps_live(**arguments)
+    for field in dataclasses.fields(live):  # the codec is exact: same dtype, same bits
+        a, b = getattr(back, field.name), getattr(live, field.name)
+        assert (a.dtype, a.tolist()) == (b.dtype, b.tolist()) if isinstance(b, np.ndarray) else a == b
+
+    def read(arguments, depends):
+        return shipped.read(scene.__name__, "toy_maps", arguments, depends)
+
+    assert read({**arguments, "seed": 1}, depends) is None  # not shipped
+    assert read(arguments, [scene.toy_spec(1)]) is None  # other weights
+    assert read(arguments, [*depends, Path(shipped.__file__)]) is None  # other code
+    code = shipped.stamp([Path(shipped.__file__)])
+    assert code == shipped.stamp([shipped]) and list(code) == ["core/scenes/shipped.py"]
