@@ -100,7 +100,7 @@ TRY_THIS = {
         TryThis("attack", "output", "logits", "Logits instead of probabilities: the stretch ratios grow."),
     ),
     "p06_adversarial_training": (
-        TryThis("toy", "eps", 0.05, "A smaller training budget: the robust toy network's regions move less."),
+        TryThis("toy", "eps", 0.04, "A smaller training budget: the robust toy network's regions move less."),
         TryThis("images", "seed", 1, "Another seed: which numbers are shipped (fixed) and which are drawn."),
     ),
     "p07_noise_injection": (
@@ -115,19 +115,21 @@ TRY_THIS = {
         TryThis("toy_scene", "eps", 0.02, "A smaller attack: the TV distance and its bound shrink."),
     ),
     "p09_certificate": (
-        TryThis("certify_point", "sigma", 0.5, "Larger σ: a larger certified radius, if p_A stays high."),
-        TryThis("certify_point", "n", 1000, "Fewer draws: a looser lower bound on p_A, so a smaller radius."),
+        TryThis("certify_point", "sigma", 0.2, "Larger σ: a larger certified radius, if p_A stays high."),
+        TryThis("certify_point", "n", 10000, "More draws: a tighter lower bound on p_A, so a larger radius."),
         TryThis(
             "radius_curves", "alpha", 0.01, "A larger α: a lower bound closer to p_A and a larger ceiling."
         ),
     ),
     "p10_tradeoff": (
-        TryThis("toy_bounds", "std", 0.3, "More noise: larger radii but fewer correctly classified points."),
-        TryThis("what_is_small", "std", 0.5, "A larger σ: how the smallest perturbations compare to α* now."),
+        TryThis("toy_bounds", "std", 0.25, "More noise: larger radii but fewer correctly classified points."),
+        TryThis(
+            "what_is_small", "std", 0.25, "A larger σ: how the smallest perturbations compare to α* now."
+        ),
     ),
     "p11_take_home": (
-        TryThis("take_home", "seed", 1, "Another seed: the four messages hold, the exact numbers move."),
-        TryThis("take_home", "sigma", 0.5, "More noise: larger certified radii, lower clean accuracy."),
+        TryThis("take_home", "eps", 0.02, "A smaller attack budget: fewer toy points are broken."),
+        TryThis("take_home", "sigma", 0.2, "More noise: larger certified radii, lower clean accuracy."),
     ),
 }
 
@@ -137,8 +139,8 @@ class Derived:
     """What a page computes from a core call's result outside ``ui.frame.compute`` (p01's training session
     lives in the page's own state): the code that redoes it after the call to ``after``, naming ``name``
     every object of class ``kind`` the page passed to a figure builder. ``code`` is formatted with
-    ``module`` (the call's module alias), ``result`` (its variable) and the settings link's query values
-    (``link``, a dict of the first value of each parameter)."""
+    ``module`` (the call's module alias), ``result`` (its variable), ``name`` and ``DERIVED_VALUES`` read
+    from the settings link (empty in a "try this" cell: a fresh opening)."""
 
     after: str
     kind: str
@@ -153,7 +155,7 @@ DERIVED = {
             "spec",
             "View",
             "view",
-            "session = {module}.replayed({result}, {history!r})\nview = session.view()",
+            "{name} = {module}.replayed({result}, {history!r}).view()",
             "The page trains its own session on this spec (the opening's epochs, then the clicks its link "
             "carries, within the page's replay budget) and draws the session's view.",
         ),
@@ -500,13 +502,13 @@ def derived_objects(record, kind: str) -> list:
 
 def _derived_cells(record, derived: Derived, module: str, variable: str, link: dict, names: Names) -> list:
     values = {key: compute(link) for key, compute in DERIVED_VALUES.items()}
-    code = derived.code.format(module=module, result=variable, **values)
+    code = derived.code.format(module=module, result=variable, name=derived.name, **values)
     for value in derived_objects(record, derived.kind):
         names.add(value, derived.name)
     return [
         v4.new_markdown_cell(derived.note),
         v4.new_code_cell(code),
-        v4.new_code_cell(f"show_numbers({derived.name})", metadata={NUMBERS_KEY: derived.name}),
+        v4.new_code_cell(f"show_numbers({derived.name})", metadata={NUMBERS_KEY: derived.kind}),
     ]
 
 
@@ -548,7 +550,7 @@ def _try_cells(record, tries, names: Names, variables: dict, alias_of) -> list:
         ]
         if not found:
             continue
-        index, call = found[0]
+        index, call = found[-1]  # the last: a page asks a question with a first call, then draws the main one
         variable = f"{variables[index]}_try_{number}"
         try:
             source = _call_source(alias_of(call.module), call, names, {change.argument: change.value})
@@ -566,6 +568,14 @@ def _try_cells(record, tries, names: Names, variables: dict, alias_of) -> list:
             )
         )
         lines = [f"{variable} = {source}", f"show_numbers({variable})"]
+        for derived in DERIVED.get(record.url_path, ()):
+            if derived.after == change.function:  # what the page draws from it, from a fresh opening
+                name = f"{derived.name}_try_{number}"
+                values = {key: "" for key in DERIVED_VALUES}
+                lines += [
+                    derived.code.format(module=alias_of(call.module), result=variable, name=name, **values),
+                    f"show_numbers({name})",
+                ]
         cells.append(v4.new_code_cell("\n".join(lines), metadata={"rdl_try": number}))
     return cells
 
@@ -629,6 +639,19 @@ def notebook_bytes(record) -> bytes:
     return nbformat.writes(build(record)).encode("utf-8")
 
 
+def quiet_streamlit() -> None:
+    """Streamlit's own log lines (a page run without a browser warns of its missing script context) stay out
+    of the command line's output: what it says is its one sentence."""
+    import logging
+
+    import streamlit.logger
+
+    streamlit.logger.set_log_level("error")
+    for name in list(logging.root.manager.loggerDict):
+        if name.startswith("streamlit"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ui.notebook", description=__doc__.splitlines()[0])
     parser.add_argument("--scene", action="append", help="a scene's URL path (repeatable; none: all eleven)")
@@ -637,6 +660,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", required=True, help="the folder the notebooks are written to")
     options = parser.parse_args(argv)
+    quiet_streamlit()
     try:
         if options.link is not None:
             path, query = link_query(options.link)

@@ -195,7 +195,12 @@ def _runner_wrapped(run, position: int, own: tuple):
         seconds = time.perf_counter() - started
         record = _current()
         function = args[position] if len(args) > position else None
-        if record is not None and result is not None and function is not None:
+        if (
+            record is not None
+            and result is not None
+            and function is not None
+            and function.__module__.split(".")[0] == "core"  # a page's own helper is not a core call
+        ):
             kept = {k: v for k, v in arguments.items() if k not in own}
             record.events.append(("call", len(record.core_calls)))
             record.core_calls.append(
