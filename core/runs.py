@@ -973,3 +973,62 @@ def talk_table(
         results_dir=results_dir,
     )
     return payload
+
+
+def recertify_at_ceiling(
+    name: str,
+    *,
+    n: int,
+    limit: int | None = None,
+    data_dir: str | Path | None = None,
+    models_dir: str | Path = zoo.MODELS_DIR,
+    results_dir: str | Path = RESULTS_DIR,
+    batch_size: int = 1000,
+    log=print,
+) -> dict:
+    """The rows of ``name``'s certify file (certify_<name>.json in ``results_dir``; the first ``limit``), each
+    row whose certified radius sits at that file's ceiling certify_ceiling(noise, α, n_file) — a radius set
+    by n, not by p_A — certified again with ``n`` estimation draws: the same image, n0, α and stream
+    (seed + index), on the CPU (core.evaluation.certify_dataset on zoo.shared_base(name)). The test images
+    come from ``data_dir``, else from core.data.load_local. Returns {"rows", "n" (the draws behind each
+    row), "record" (the file read)}; the file is left as it is."""
+    from core import data, evaluation, results, smoothing
+    from core import noise as noise_module
+
+    record = results.read("certify", name, results_dir)
+    if zoo.entry(name, models_dir).get("sha256") != record.get("model_sha256"):
+        raise ValueError(
+            f"certify_{name}.json was computed with other weights than today's {name}: "
+            "certify it again first."
+        )
+    rows = record["rows"][:limit]
+    every = int(record.get("every", 1))
+    dataset = record["dataset"]
+    if data_dir is None:
+        x, y = data.load_local(dataset, "test", every=every, limit=len(rows))
+    else:
+        x, y = data.load_dataset(dataset, "test", data_dir=data_dir, every=every, limit=len(rows))
+    noise = noise_module.make(record["noise"]["name"], float(record["noise"]["scale"]))
+    ceiling = smoothing.certify_ceiling(noise, record["alpha"], record["n"])
+    model = zoo.shared_base(name, models_dir=models_dir)
+    kept, draws = [], []
+    for row, image, label in zip(rows, x, y):
+        if row["correct"] and row["radius"] >= ceiling - 1e-9:
+            log(f"[{name}] recertifying image {row['index']} with n = {n:,} …")
+            row = evaluation.certify_dataset(
+                model,
+                image[None],
+                label[None],
+                noise=noise,
+                n0=record["n0"],
+                n=n,
+                alpha=record["alpha"],
+                batch_size=batch_size,
+                seed=record["seed"],
+                indices=[row["index"]],
+            )[0]
+            draws.append(n)
+        else:
+            draws.append(record["n"])
+        kept.append(row)
+    return {"rows": kept, "n": draws, "record": record}

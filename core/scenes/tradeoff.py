@@ -855,33 +855,15 @@ def _cifar_settings() -> dict:
 
 def _cifar_record(log=print) -> dict:
     """Attack the shipped certificates' images of CIFAR_MODEL (see :func:`cifar_bounds`); needs the data."""
-    shipped = results.read("certify", CIFAR_MODEL)
-    rows = shipped["rows"][:CIFAR_IMAGES]
+    from core import runs
+
+    recertified = runs.recertify_at_ceiling(CIFAR_MODEL, n=RECERTIFY_N, limit=CIFAR_IMAGES, log=log)
+    shipped, rows = recertified["record"], recertified["rows"]
     x, y = data.load_local("cifar10", "test", every=shipped["every"], limit=len(rows))
     noise = noises.make("gaussian", shipped["noise"]["scale"])
     model = zoo.shared_base(CIFAR_MODEL)
-    ceiling = smoothing.certify_ceiling(noise, shipped["alpha"], shipped["n"])
-    radius, correct, used = [], [], []
-    for row, image, label in zip(rows, x, y):
-        if row["correct"] and row["radius"] >= ceiling - 1e-9:  # capped by n: certify again with more draws
-            log(f"tradeoff: recertifying image {row['index']} with n = {RECERTIFY_N:,} …")
-            row = evaluation.certify_dataset(
-                model,
-                image[None],
-                label[None],
-                noise=noise,
-                n0=shipped["n0"],
-                n=RECERTIFY_N,
-                alpha=shipped["alpha"],
-                batch_size=1000,
-                seed=shipped["seed"],
-                indices=[row["index"]],
-            )[0]
-            used.append(RECERTIFY_N)
-        else:
-            used.append(shipped["n"])
-        radius.append(float(row["radius"]) if row["correct"] else 0.0)
-        correct.append(bool(row["correct"]))
+    radius = [float(row["radius"]) if row["correct"] else 0.0 for row in rows]
+    correct = [bool(row["correct"]) for row in rows]
     log(f"tradeoff: SmoothAdv distances on {len(rows)} CIFAR-10 images …")
     distance = _attack_part(
         model,
@@ -898,7 +880,7 @@ def _cifar_record(log=print) -> dict:
         "model_sha256": shipped["model_sha256"],
         "sigma": shipped["noise"]["scale"],
         "n0": shipped["n0"],
-        "n": used,
+        "n": recertified["n"],
         "alpha": shipped["alpha"],
         "indices": [row["index"] for row in rows],
         "settings": _cifar_settings(),
