@@ -4,8 +4,8 @@ and freezes it — and ships the trained networks, so that a scene opens at once
 A :class:`ToySpec` names everything that determines a trained toy network (data, architecture,
 recipe, seed). :func:`model` returns it frozen and shared in memory: from ``assets/toys/`` when the
 shipped file exists (checked by sha256), else trained here (a second or so). Shipped files are
-(re)built by ``python -m core.toys build``, which trains every spec the scenes declare in
-their ``SHIPPED_TOYS`` lists.
+(re)built by ``python -m core.scenes build --toys`` (:func:`ship_all`), which trains every spec the scenes
+declare in their ``SHIPPED_TOYS`` lists.
 
 A scene's ``SHIPPED_TOYS`` holds seed 0's specs (the opening networks and those one widget away) and, for
 every other seed of :data:`SHIPPED_SEEDS`, the networks its page opens with (the scene's
@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import importlib
 import json
 import threading
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ from core.files import read_bounded, save_safetensors_atomic, write_atomic
 
 TOYS_DIR = Path(__file__).resolve().parent.parent / "assets" / "toys"
 MANIFEST_NAME = "manifest.json"
-BUILD_COMMAND = "python -m core.toys build"
+BUILD_COMMAND = "python -m core.scenes build --toys"
 # The seeds whose opening toy networks the scenes ship (0 and the first seeds a lecturer moves to).
 SHIPPED_SEEDS = tuple(range(10))
 
@@ -204,68 +203,23 @@ def _write_json(path: Path, content: dict) -> None:
     write_atomic(path, json.dumps(content, indent=1, sort_keys=True) + "\n")
 
 
-def declared_specs(scenes=None) -> list[ToySpec]:
-    """Every spec that a registered scene ships (its module's ``SHIPPED_TOYS``), without repeats; only
-    those of the scenes whose URL paths are in ``scenes`` when given."""
-    from core.scenes.registry import SCENES
-
-    specs: dict[str, ToySpec] = {}
-    for scene in SCENES:
-        if scenes is not None and scene.url_path not in scenes:
-            continue
-        module = importlib.import_module(scene.module)
-        for spec in getattr(module, "SHIPPED_TOYS", ()):
-            specs.setdefault(spec.key(), spec)
-    return list(specs.values())
-
-
-def main(argv: list[str] | None = None) -> int:
-    import argparse
-    import sys
-
-    parser = argparse.ArgumentParser(
-        prog="python -m core.toys", description="Train and ship the toy networks the scenes open with."
-    )
-    parser.add_argument("command", choices=["build", "list"])
-    parser.add_argument("--missing-only", action="store_true", help="skip specs already shipped and intact")
-    parser.add_argument(
-        "--scene",
-        action="append",
-        default=None,
-        help="only this scene's specs (URL path, e.g. p10_tradeoff; repeatable); the files of "
-        "specs no scene declares any more are then kept",
-    )
-    args = parser.parse_args(argv)
-    from core.scenes.registry import SCENES
-
-    unknown = [name for name in args.scene or [] if name not in {scene.url_path for scene in SCENES}]
-    if unknown:
-        parser.exit(
-            2,
-            f"Unknown scene {unknown[0]!r}: choose among {', '.join(scene.url_path for scene in SCENES)}.\n",
-        )
-    specs = declared_specs(args.scene)
-    if args.command == "list":
-        for spec in specs:
-            state = "shipped" if shipped(spec) is not None else "missing"
-            print(f"{spec.key()}  {state:8s}  {spec}")
-        return 0
+def ship_all(
+    specs, *, missing_only: bool = False, prune: bool = False, toys_dir: Path = TOYS_DIR, log=print
+) -> None:
+    """:func:`ship` every spec of ``specs`` (those not shipped intact only, with ``missing_only``); with
+    ``prune``, ``specs`` is everything the scenes declare, and the files of other specs go."""
+    toys_dir = Path(toys_dir)
+    specs = list(specs)
     for index, spec in enumerate(specs, start=1):
-        if args.missing_only and shipped(spec) is not None:
+        if missing_only and shipped(spec, toys_dir) is not None:
             continue
-        record = ship(spec)
-        print(f"[{index}/{len(specs)}] {spec.key()} test accuracy {record['test_acc']:.3f}", file=sys.stderr)
-    if args.scene:  # a part of the scenes: what the others declare is not known here, so nothing goes
-        return 0
+        record = ship(spec, toys_dir)
+        log(f"[{index}/{len(specs)}] {spec.key()} test accuracy {record['test_acc']:.3f}")
+    if not prune:
+        return
     keep = {spec.key() for spec in specs}
-    manifest = read_manifest()
-    stale = [key for key in manifest["toys"] if key not in keep]
-    for key in stale:  # a spec no scene declares any more: its file goes too
+    manifest = read_manifest(toys_dir)
+    for key in [key for key in manifest["toys"] if key not in keep]:
         manifest["toys"].pop(key)
-        (TOYS_DIR / f"{key}.safetensors").unlink(missing_ok=True)
-    _write_json(TOYS_DIR / MANIFEST_NAME, manifest)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+        (toys_dir / f"{key}.safetensors").unlink(missing_ok=True)
+    _write_json(toys_dir / MANIFEST_NAME, manifest)

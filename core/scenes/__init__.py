@@ -3,5 +3,5 @@
 One module per scene (see ``registry.SCENES``): plain functions that take the widget values and a
 seed and return a small, picklable result object (numbers, NumPy arrays, caption facts) holding
 everything the page shows. Pages call them through ``ui.frame.compute`` (cached) and only draw.
-A module may declare ``SHIPPED_TOYS`` (core.toys specs shipped by ``python -m core.toys build``).
+A module may declare ``SHIPPED_TOYS`` (core.toys specs shipped by ``python -m core.scenes build --toys``).
 """

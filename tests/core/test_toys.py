@@ -45,8 +45,8 @@ def test_a_model_first_asked_for_in_inference_mode_still_supports_attacks(tmp_pa
     assert x.grad is not None
 
 
-# Issue 24: the scenes whose pages open with toy networks of the sidebar's seed, and so advertise every seed of
-# toys.SHIPPED_SEEDS as fast (a seed change trains nothing).
+# Issue 24: the scenes whose pages open with toy networks of the sidebar's seed, and so advertise every
+# seed of toys.SHIPPED_SEEDS as fast (a seed change trains nothing).
 FAST_SCENES = (
     "p02_composition",
     "p06_adversarial_training",
@@ -84,7 +84,8 @@ def test_every_fast_seed_has_the_toys_its_pages_open_with_shipped():
 
 
 def test_other_seeds_ship_only_what_the_pages_open_with():
-    """Seed 0 ships the networks one widget away too; the other seeds only the opening ones (assets stay small)."""
+    """Seed 0 ships the networks one widget away too; the other seeds only the opening ones (assets stay
+    small)."""
     for url_path in FAST_SCENES:
         module = _module(url_path)
         later = [spec for spec in module.SHIPPED_TOYS if spec.seed != 0]
@@ -97,10 +98,40 @@ def test_other_seeds_ship_only_what_the_pages_open_with():
 def test_build_can_be_limited_to_some_scenes():
     import pytest
 
+    from core.scenes import __main__ as build
     from core.scenes import noise_injection
 
-    assert toys.declared_specs(["p07_noise_injection"]) == noise_injection.SHIPPED_TOYS
-    assert set(toys.declared_specs()) >= set(toys.declared_specs(list(FAST_SCENES)))
+    assert build.toy_specs(["p07_noise_injection"]) == noise_injection.SHIPPED_TOYS
+    assert set(build.toy_specs()) >= set(build.toy_specs(list(FAST_SCENES)))
     with pytest.raises(SystemExit) as refused:  # checked before anything is trained or written
-        toys.main(["build", "--scene", "p99_nothing"])
+        build.main(["build", "--toys", "--scene", "p99_nothing"])
     assert refused.value.code == 2
+
+
+def test_ship_all_skips_intact_toys_when_asked_and_prunes_only_when_told(tmp_path):
+    other = toys.ToySpec(points=40, hidden=(4,), epochs=1, seed=2)
+    toys.ship_all([TINY, other], toys_dir=tmp_path, log=lambda _: None)
+    assert toys.read_manifest(tmp_path)["toys"][TINY.key()]["command"] == toys.BUILD_COMMAND
+    shipped_file = tmp_path / f"{TINY.key()}.safetensors"
+    before = shipped_file.stat().st_mtime_ns
+    said = []
+    toys.ship_all([TINY], missing_only=True, toys_dir=tmp_path, log=said.append)
+    assert not said and shipped_file.stat().st_mtime_ns == before  # intact: not trained again
+    assert toys.shipped(other, tmp_path) is not None  # no pruning unless asked
+    toys.ship_all([TINY], missing_only=True, prune=True, toys_dir=tmp_path, log=said.append)
+    assert set(toys.read_manifest(tmp_path)["toys"]) == {TINY.key()}
+    assert not (tmp_path / f"{other.key()}.safetensors").exists()
+
+
+def test_core_toys_does_not_import_the_scene_registry():
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(toys))
+    imported = [
+        node.module if isinstance(node, ast.ImportFrom) else alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        for alias in node.names
+    ]
+    assert not [name for name in imported if name and name.startswith("core.scenes")]
