@@ -164,6 +164,83 @@ DERIVED = {
 DERIVED_VALUES = {"history": lambda link: link.get("erm_run", "")}
 
 
+DATA_FOLDER = """import os
+import tempfile
+from pathlib import Path
+
+from core import results, runs
+
+
+def data_folder(dataset):
+    \"\"\"The folder of <dataset>_test.npz: $RDL_DATA_DIR, else data/ beside this notebook, else None.\"\"\"
+    for folder in (os.environ.get("RDL_DATA_DIR"), "data"):
+        if folder and (Path(folder) / f"{dataset}_test.npz").is_file():
+            return folder
+    return None
+
+"""
+
+
+@dataclasses.dataclass(frozen=True)
+class NeedsData:
+    """A recomputation on a test set (what the page's "Recompute on the local test set" panel runs): it says
+    what it needs and skips without it. ``code`` is formatted with ``result`` (the variable of the recorded
+    call to ``after``) and ``call`` (its arguments)."""
+
+    after: str
+    what: str
+    code: str
+
+
+NEEDS_DATA = {
+    "p06_adversarial_training": NeedsData(
+        "images",
+        "The page's panel recomputes the talk's table (PGD-20, CW-30) of each shipped model on the first "
+        "test images with `core.runs.evaluate`. It needs the test set as `<dataset>_test.npz` (set "
+        "`RDL_DATA_DIR` to its folder, or put it in `data/` beside this notebook); without it the cell says "
+        "so and skips. "
+        "20 images per model take about a minute on a laptop CPU.",
+        """IMAGES = 20  # the page's smallest choice
+folder = data_folder({result}.dataset)
+if folder is None:
+    print(f"Skipped: needs {{{result}.dataset}}_test.npz in $RDL_DATA_DIR or data/ (beside this notebook).")
+else:
+    for name in {result}.models.values():
+        with tempfile.TemporaryDirectory() as out:
+            runs.evaluate(name, data_dir=folder, test_limit=IMAGES, curve_examples=1, curve_steps=1,
+                          seed={call[seed]!r}, results_dir=out)
+            table = results.read("robustness", name, out)["table"]
+        print(name, {{key: table.get(key) for key in ("natural", "pgd", "cw")}})
+""",
+    ),
+    "p09_certificate": NeedsData(
+        "certified_curves",
+        "The page's panel reruns CERTIFY with a shipped file's settings (its n, n₀, α, every 20th image, its "
+        "seed) on the first images, and compares the rows with the shipped ones "
+        "(`core.scenes.certificate.compare_certify_rows`). It needs the test set as `<dataset>_test.npz` "
+        "(set `RDL_DATA_DIR` to its folder, or put it in `data/` beside this notebook); without it the cell "
+        "says so and skips. At the shipped n = 100 000 each image takes tens of seconds on a laptop CPU.",
+        """from core.scenes import certificate as certify_scene
+
+IMAGES = 2  # the page's smallest choice
+name = results.available("certify")[0]  # the page's first model
+shipped = results.read("certify", name)
+folder = data_folder(shipped["dataset"])
+if folder is None:
+    print(f"Skipped: needs {{shipped['dataset']}}_test.npz in $RDL_DATA_DIR or data/ (beside this notebook).")
+else:
+    with tempfile.TemporaryDirectory() as out:
+        settings = dict(n=int(shipped["n"]), n0=int(shipped.get("n0", 100)), alpha=float(shipped["alpha"]),
+                        every=int(shipped["every"]), seed=int(shipped.get("seed", 0)))
+        runs.certify(name, data_dir=folder, limit=IMAGES, results_dir=out, **settings)
+        fresh = results.read("certify", name, out)
+    comparison = certify_scene.compare_certify_rows(fresh, {{**shipped, "rows": shipped["rows"][:IMAGES]}})
+    print(comparison.label if comparison else "not comparable", comparison and comparison.caption)
+""",
+    ),
+}
+
+
 # ---- The helpers the notebook carries (their source is copied into its first code cell) ----
 
 
@@ -209,6 +286,8 @@ def show_numbers(result) -> None:
 
 
 NOTEBOOK_HELPERS = (plain_number, result_numbers, show_numbers)
+# Their source, read once at import (inspect reads the file, which may change under a running process).
+HELPERS_SOURCE = "\n\n".join(inspect.getsource(function) for function in NOTEBOOK_HELPERS)
 
 
 # ---- Naming the recorded objects in the notebook's code ----
@@ -339,7 +418,6 @@ pio.renderers.default = "plotly_mimetype+offline"
 
 
 def _setup_source() -> str:
-    helpers = "\n\n".join(inspect.getsource(function) for function in NOTEBOOK_HELPERS)
     return (
         "# Runs from any folder of an environment where the project is installed:\n"
         "#   pip install -r requirements.txt   (it installs the project with -e .),\n"
@@ -347,7 +425,7 @@ def _setup_source() -> str:
         "import dataclasses\n\n"
         "import numpy as np\n"
         "import plotly.io as pio\n"
-        "from plotly.io.base_renderers import NotebookRenderer\n" + OFFLINE_FIGURES + "\n\n" + helpers
+        "from plotly.io.base_renderers import NotebookRenderer\n" + OFFLINE_FIGURES + "\n\n" + HELPERS_SOURCE
     )
 
 
@@ -473,6 +551,7 @@ def build(record, *, try_this: tuple[TryThis, ...] | None = None) -> nbformat.No
     flush_metrics()
     if steps:
         heading_to(len(steps))
+    cells += _data_cells(record, NEEDS_DATA.get(record.url_path), variables)
     cells[2:2] = [v4.new_code_cell("\n".join(imports))] if imports else []
     cells += _try_cells(
         record,
@@ -509,6 +588,20 @@ def _derived_cells(record, derived: Derived, module: str, variable: str, link: d
         v4.new_markdown_cell(derived.note),
         v4.new_code_cell(code),
         v4.new_code_cell(f"show_numbers({derived.name})", metadata={NUMBERS_KEY: derived.kind}),
+    ]
+
+
+def _data_cells(record, needs: NeedsData | None, variables: dict) -> list:
+    if needs is None:
+        return []
+    found = [i for i, call in enumerate(record.core_calls) if i in variables and call.qualname == needs.after]
+    if not found:
+        return []
+    call = record.core_calls[found[-1]]
+    code = needs.code.format(result=variables[found[-1]], call=call.arguments)
+    return [
+        v4.new_markdown_cell(f"## Recompute on the test set (needs the data set)\n\n{needs.what}"),
+        v4.new_code_cell(DATA_FOLDER + "\n" + code, metadata={"rdl_needs_data": True}),
     ]
 
 
