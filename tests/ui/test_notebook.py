@@ -45,12 +45,20 @@ def executed(record, folder: Path) -> nbformat.NotebookNode:
     """The record's notebook, written to ``folder`` (outside the checkout) and run there top to bottom."""
     path = notebook.write(record, folder)
     written = nbformat.read(str(path), as_version=4)
-    NotebookClient(
+    client = NotebookClient(
         written,
         kernel_name="python3",
         timeout=EXECUTION_TIMEOUT,
         resources={"metadata": {"path": str(folder)}},
-    ).execute()
+    )
+    # The kernel inherits the environment: one torch thread, as this suite runs (tests/conftest.py).
+    threads = os.environ.get("OMP_NUM_THREADS")
+    os.environ["OMP_NUM_THREADS"] = threads or "1"
+    try:
+        client.execute()
+    finally:
+        if threads is None:
+            del os.environ["OMP_NUM_THREADS"]
     return written
 
 
@@ -191,6 +199,24 @@ def test_every_try_this_changes_a_real_argument_of_a_recorded_call():
             )
         built = notebook.build(recorded(scene.url_path))
         assert sum("rdl_try" in cell.metadata for cell in built.cells) == len(tries), scene.url_path
+
+
+def test_every_scene_page_offers_its_notebook_beside_the_code():
+    """ "Open as a notebook" (ui.frame.code) downloads ``<url_path>.ipynb``, built from the run's record."""
+    from streamlit.testing.v1 import AppTest
+
+    from ui import recorder
+
+    at = AppTest.from_file(str(notebook.APP), default_timeout=600)
+    at.switch_page("app_pages/p05_geometry.py")
+    at.run()
+    assert not at.exception
+    buttons = [b.proto for b in at.get("download_button") if b.proto.label == "Open as a notebook"]
+    assert len(buttons) == 1
+    record = at.session_state[recorder.RECORDS_KEY]["p05_geometry"]
+    written = nbformat.reads(notebook.notebook_bytes(record).decode("utf-8"), as_version=4)
+    nbformat.validate(written)
+    assert written.cells[0].source.startswith("# 5 · Geometric interpretation")
 
 
 def test_the_command_line_refuses_a_bad_scene_or_link_in_one_sentence(tmp_path, capsys):
