@@ -33,7 +33,7 @@ import numpy as np
 import scipy.stats
 import torch
 
-from core import attacks, data, evaluation, results, smoothing, toys, zoo
+from core import attacks, checks, data, evaluation, results, smoothing, toys, zoo
 from core import noise as noises
 from core.files import write_atomic
 from core.scenes import common
@@ -71,13 +71,8 @@ LINF_BUDGETS = {"cifar10": 8 / 255, "mnist": 0.3, "fashion_mnist": 0.1}  # the u
 SHIPPED_RADIUS_DEFAULT = 0.5
 # The run that can certify 8/255·√3072 ≈ 1.74 on CIFAR-10: σ = 0.5 at Cohen et al.'s n = 100,000 (ceiling ≈ 1.91; n =
 # 10,000 stops at 1.60), on every 100th test image, written beside the main file as certify_<model>@<tag>.json.
-MEASURE_MODEL, MEASURE_TAG, MEASURE_N, MEASURE_EVERY, MEASURE_LIMIT = (
-    "cifar10-gaussian-0.50",
-    "n100000",
-    100_000,
-    100,
-    100,
-)
+MEASURE_MODEL, MEASURE_TAG = "cifar10-gaussian-0.50", "n100000"
+MEASURE_N, MEASURE_EVERY, MEASURE_LIMIT = 100_000, 100, 100
 MEASURE_COMMAND = (
     f"python -m core.experiments certify --name {MEASURE_MODEL} --n {MEASURE_N} --every {MEASURE_EVERY} "
     f"--limit {MEASURE_LIMIT} --tag {MEASURE_TAG} --resume --data-dir ../shared/data"
@@ -169,11 +164,7 @@ def _check_noises(chosen) -> tuple[str, ...]:
 
 
 def _check_std(std) -> float:
-    if isinstance(std, bool) or not isinstance(std, (int, float)) or float(std) not in TOY_STDS:
-        raise ValueError(
-            f"The noise std must be one of {', '.join(f'{s:g}' for s in TOY_STDS)}; got {std!r}."
-        )
-    return float(std)
+    return checks.one_of(std, TOY_STDS, "The noise std")
 
 
 def _check_radius(radius) -> float:
@@ -543,35 +534,15 @@ def _certify_part(model, x, y, *, noise, n0, n, alpha, seed, stream) -> dict:
 
 def _attack_part(model, x, y, *, noise, votes, attack, seed, stream) -> dict:
     """The SmoothAdv distance of every input (core.attacks.smoothed_attack_distance) on F_rob itself."""
+    draws = stream_generator(seed, f"{stream} smoothadv")
     distance, _ = attacks.smoothed_attack_distance(
-        model,
-        x,
-        y,
-        noise=noise,
-        votes=votes,
-        generator=stream_generator(seed, f"{stream} smoothadv"),
-        **attack,
+        model, x, y, noise=noise, votes=votes, generator=draws, **attack
     )
     return {"attack_distance": distance.numpy().astype(float)}
 
 
-def _assemble(
-    parts: dict,
-    *,
-    noise,
-    eps_list,
-    n0,
-    n,
-    alpha,
-    votes,
-    attack,
-    title,
-    linf=None,
-    linf_l2=None,
-    shipped=False,
-    note="",
-    ceiling=None,
-) -> Bounds:
+def _assemble(parts: dict, *, noise, eps_list, n0, n, alpha, votes, attack, title, **extra) -> Bounds:
+    """A Bounds from its per-input parts; ``extra``: Bounds' linf, linf_l2, shipped, note."""
     radius, correct = np.asarray(parts["radius"], dtype=float), np.asarray(parts["correct"], dtype=bool)
     distance = np.array([math.inf if d is None else d for d in parts["attack_distance"]], dtype=float)
     eps = np.asarray(eps_list, dtype=float)
@@ -585,17 +556,14 @@ def _assemble(
         radius=radius,
         certified_correct=correct,
         attack_distance=distance,
-        ceiling=smoothing.certify_ceiling(noise, alpha, n) if ceiling is None else ceiling,
+        ceiling=smoothing.certify_ceiling(noise, alpha, n),
         examples=len(radius),
         n0=n0,
         n=n,
         alpha=alpha,
         votes=votes,
         attack=dict(attack),
-        linf=linf,
-        linf_l2=linf_l2,
-        shipped=shipped,
-        note=note,
+        **extra,
     )
     return dataclasses.replace(b, facts=_facts(b))
 
@@ -617,27 +585,11 @@ def _toy_bounds_parts(seed: int, std: float, points: int = TOY_POINTS, parts=("c
     split = toys.split(spec)
     model, noise, stream = toys.model(spec), noises.make("gaussian", std), f"toy bounds {std:g}"
     x, y = split.x_test[:points], split.y_test[:points]
-    out = {}
+    out, same = {}, {"noise": noise, "seed": seed, "stream": stream}
     if "certify" in parts:
-        out.update(
-            _certify_part(
-                model,
-                x,
-                y,
-                noise=noise,
-                n0=TOY_BOUNDS_N0,
-                n=TOY_BOUNDS_N,
-                alpha=TOY_ALPHA,
-                seed=seed,
-                stream=stream,
-            )
-        )
+        out |= _certify_part(model, x, y, n0=TOY_BOUNDS_N0, n=TOY_BOUNDS_N, alpha=TOY_ALPHA, **same)
     if "attack" in parts:
-        out.update(
-            _attack_part(
-                model, x, y, noise=noise, votes=TOY_VOTES, attack=TOY_ATTACK, seed=seed, stream=stream
-            )
-        )
+        out |= _attack_part(model, x, y, votes=TOY_VOTES, attack=TOY_ATTACK, **same)
     return out
 
 
@@ -747,7 +699,7 @@ def _image_part(model_name: str, seed: int, part: str) -> dict:
             model, x, y, noise=noise, n0=IMAGE_N0, n=IMAGE_N, alpha=TOY_ALPHA, seed=seed, stream=stream
         )
     start = int(part.split()[1])
-    chunk = slice(start, start + IMAGE_CHUNK)
+    chunk, stream = slice(start, start + IMAGE_CHUNK), f"{stream} {start}"
     return _attack_part(
         model,
         x[chunk],
@@ -756,7 +708,7 @@ def _image_part(model_name: str, seed: int, part: str) -> dict:
         votes=IMAGE_VOTES,
         attack=IMAGE_ATTACK,
         seed=seed,
-        stream=f"{stream} {start}",
+        stream=stream,
     )
 
 
@@ -865,16 +817,11 @@ def _cifar_record(log=print) -> dict:
     radius = [float(row["radius"]) if row["correct"] else 0.0 for row in rows]
     correct = [bool(row["correct"]) for row in rows]
     log(f"tradeoff: SmoothAdv distances on {len(rows)} CIFAR-10 images …")
-    distance = _attack_part(
-        model,
-        x,
-        y,
-        noise=noise,
-        votes=CIFAR_VOTES,
-        attack=IMAGE_ATTACK,
-        seed=0,
-        stream=f"cifar bounds {CIFAR_MODEL}",
-    )["attack_distance"]
+    stream = f"cifar bounds {CIFAR_MODEL}"
+    attacked = _attack_part(
+        model, x, y, noise=noise, votes=CIFAR_VOTES, attack=IMAGE_ATTACK, seed=0, stream=stream
+    )
+    distance = attacked["attack_distance"]
     return {
         "model": CIFAR_MODEL,
         "model_sha256": shipped["model_sha256"],
