@@ -32,7 +32,7 @@ NAME = re.compile(r"[A-Za-z0-9-]{1,32}")
 ROOMS_ENV = "RDL_ROOMS"  # a SQLite file's path: rooms shared by the server processes of one host
 FOLLOW_URL_ENV = "RDL_FOLLOW_URL"  # the address students open, e.g. http://192.168.1.20:8501
 IDLE_S = 3 * 3600.0  # a room nobody touched for this long is forgotten (a talk with its breaks is shorter)
-FOLLOWER_S = 20.0  # a follower who has not polled for this long no longer counts
+FOLLOWER_S = 60.0  # a follower not heard from for this long no longer counts (a long first paint included)
 MAX_CHOICES = 8
 
 
