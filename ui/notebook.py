@@ -85,7 +85,7 @@ TRY_THIS = {
         ),
     ),
     "p03_cat_to_dog": (
-        TryThis("targeted_attack", "eps_255", 1.0, "One grey level: is the target class still reached?"),
+        TryThis("targeted_attack", "eps_255", 4.0, "Four grey levels: how much surer is F of the target?"),
         TryThis("targeted_attack", "target", 3, "Another target class: how large must τ be now?"),
     ),
     "p04_crafting_attacks": (
@@ -451,7 +451,7 @@ def build(record, *, try_this: tuple[TryThis, ...] | None = None) -> nbformat.No
         ),
         v4.new_code_cell(_setup_source()),
     ]
-    names, taken = Names(), {"np", "pio", "dataclasses", "figure", "figures"}
+    names, taken = Names(), {"np", "pio", "dataclasses", "figure"}
     aliases: dict[str, str] = {}
     imports: list[str] = []
 
@@ -622,11 +622,7 @@ def _figure_source(build, names: Names, alias_of) -> str | None:
         arguments += [f"{key}={names.of(value)}" for key, value in build.kwargs.items()]
     except Unnamed:
         return None
-    builder = (
-        f"{alias_of(build.module)}.{build.name}" if build.module != "ui.figures" else f"figures.{build.name}"
-    )
-    if build.module == "ui.figures":
-        alias_of("ui.figures")
+    builder = f"{alias_of(build.module)}.{build.name}"
     part = "" if build.part is None else f"[{build.part}]"
     return f"figure = {builder}({', '.join(arguments)}){part}\nfigure.show()"
 
