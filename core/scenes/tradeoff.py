@@ -403,7 +403,7 @@ def shipped_datasets() -> list[str]:
     return common.ordered(results.available("tradeoff"), ["cifar10", "mnist"])
 
 
-def _shipped_ceiling(row: dict, table: dict) -> float | None:
+def _shipped_ceiling(row: dict) -> float | None:
     """certify_ceiling of a shipped row's noise at its n (α of the certify results), for noise at the input."""
     if row["noise"].get("layer", 0):
         return None
@@ -436,16 +436,12 @@ def shipped_tradeoff(*, dataset: str = "cifar10") -> ShippedTable:
             int(row["examples"]),
             tuple(map(float, row["radii"])),
             tuple(map(float, row["certified_accuracy"])),
-            _shipped_ceiling(row, table),
+            _shipped_ceiling(row),
         )
         for row in table["rows"]
     )
     radii = tuple(sorted({r for row in rows for r in row.radii}))
-    cohen = (
-        tuple((s, tuple(curve)) for s, curve in evaluation.COHEN_CIFAR10.items())
-        if dataset == "cifar10"
-        else ()
-    )
+    cohen = tuple((s, tuple(c)) for s, c in evaluation.COHEN_CIFAR10.items()) if dataset == "cifar10" else ()
     return ShippedTable(
         dataset,
         rows,
