@@ -83,10 +83,10 @@ s = figures.scale_text(result.scale)
 with board, lecture.step(3):
     left, plus, middle, equals, right = st.columns([5, 2, 5, 1, 5], vertical_alignment="center")
     left.plotly_chart(image(result.x, f"x: {names[before]} ({p[before]:.0%})"), key="p03_x")
-    html = "<div style='text-align:center;font-size:1.5rem;line-height:1.3'>{}</div>"
-    plus.markdown(html.format(f"+ {s}<br>×"), unsafe_allow_html=True)
+    html = "<div style='text-align:center;font-size:1.5rem{}'>{}</div>"
+    plus.markdown(html.format(";line-height:1.3", f"+ {s}<br>×"), unsafe_allow_html=True)
     middle.plotly_chart(image(result.unit, "τ/s (grey = 0)"), key="p03_tau")
-    equals.markdown(html.format("="), unsafe_allow_html=True)
+    equals.markdown(html.format("", "="), unsafe_allow_html=True)
     right.plotly_chart(image(result.x_adv, f"x + τ: {names[after]} ({p_adv[after]:.0%})"), key="p03_x_adv")
     st.markdown(figures.equation(result, index, attack))
 with board, lecture.step(4):

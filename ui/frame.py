@@ -126,8 +126,6 @@ def slow_run(
     progress bar's updates, and fails on a bar made outside the cached function (CacheReplayClosureError)."""
     where = where if where is not None else st
     request = tuple(sorted(arguments.items())) if request is None else request
-    if function.__module__.split(".")[0] == "core":
-        recorder.call(function, arguments)
     results = st.session_state.setdefault(f"{key}_results", {})
     reached = st.session_state.pop(f"{key}_progress", None)  # a run this rerun interrupted
     if st.session_state.get(f"{key}_cancel"):
@@ -137,10 +135,17 @@ def slow_run(
                 f"{title} cancelled after {reached[0]} of {reached[1]} {unit}: nothing was kept. "
                 "Press the button to run it again."
             )
-    if request in results:
-        return results[request]
-    if not clicked(key, label, request, note=note, where=where, **(button or {})):
-        return None
+    if request not in results:
+        if not clicked(key, label, request, note=note, where=where, **(button or {})):
+            return None
+        results[request] = _followed(key, function, arguments, title, unit, where)
+    if function.__module__.split(".")[0] == "core":  # what the page shows came from this call
+        recorder.call(function, arguments)
+    return results[request]
+
+
+def _followed(key: str, function, arguments: dict, title: str, unit: str, where):
+    """``function(**arguments, progress=…)`` under a progress bar and a Cancel button (:func:`slow_run`)."""
     cancel = where.empty()
     cancel.button("Cancel", key=f"{key}_cancel")
     bar, show = progress_bar(title, unit, where=where)
@@ -150,13 +155,13 @@ def slow_run(
         show(done, total)
 
     try:
-        results[request] = function(**arguments, progress=progress)
+        result = function(**arguments, progress=progress)
     except ValueError as error:
         layout.fail(str(error))
     st.session_state.pop(f"{key}_progress", None)
     cancel.empty()
     bar.empty()
-    return results[request]
+    return result
 
 
 def code(*functions) -> None:
