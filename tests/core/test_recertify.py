@@ -59,10 +59,9 @@ def test_rows_at_the_ceiling_are_certified_again_with_more_draws(tmp_path):
         if not capped[k]:
             assert row == record["rows"][k]  # kept as the file holds it
             continue
-        again = evaluation.certify_dataset(
-            zoo.shared_base(NAME), x[k : k + 1], y[k : k + 1], noise=noises.make("gaussian", 0.25),
-            n0=10, n=200, alpha=0.001, batch_size=1000, seed=0, indices=[k],
-        )[0]  # fmt: skip
+        image, label, noise = x[k : k + 1], y[k : k + 1], noises.make("gaussian", 0.25)
+        options = {"n0": 10, "n": 200, "alpha": 0.001, "batch_size": 1000, "seed": 0, "indices": [k]}
+        again = evaluation.certify_dataset(zoo.shared_base(NAME), image, label, noise=noise, **options)[0]
         assert {key: row[key] for key in ("index", "predict", "radius", "correct")} == {
             key: again[key] for key in ("index", "predict", "radius", "correct")
         }  # exact: the same stream (seed + index) and draws
