@@ -380,6 +380,15 @@ def _papers(url_path: str) -> str:
     return "\n".join(cited) if cited else "- (no paper is cited by this scene)"
 
 
+def without_machine_paths(text: str) -> str:
+    """``text`` with this machine's folders written relative to the project (a caption may name where the page
+    looks for a data set): a notebook names no path of the machine that wrote it."""
+    project = APP.parent
+    for folder, shown in ((project, "."), (project.parent, ".."), (Path.home(), "~")):
+        text = re.sub(re.escape(str(folder)) + r"(?=[/\\]|\b|$)", shown, text)
+    return text
+
+
 def _metrics_table(metrics: list[tuple[str, str, str]]) -> str:
     def escape(text) -> str:
         return str(text).replace("|", "\\|").replace("\n", " ")
@@ -488,7 +497,7 @@ def build(record, *, try_this: tuple[TryThis, ...] | None = None) -> nbformat.No
 
     def flush_metrics() -> None:
         if pending_metrics:
-            cells.append(v4.new_markdown_cell(_metrics_table(pending_metrics)))
+            cells.append(v4.new_markdown_cell(without_machine_paths(_metrics_table(pending_metrics))))
             pending_metrics.clear()
 
     for kind, index in events:
@@ -533,7 +542,8 @@ def build(record, *, try_this: tuple[TryThis, ...] | None = None) -> nbformat.No
             if not called:
                 continue
             heading_to(record.caption_steps[index] if index < len(record.caption_steps) else None)
-            cells.append(v4.new_markdown_cell("> " + record.captions[index].replace("\n", "\n> ")))
+            caption = without_machine_paths(record.captions[index])
+            cells.append(v4.new_markdown_cell("> " + caption.replace("\n", "\n> ")))
         elif kind == "figure":
             figure = record.figures[index]
             heading_to(record.figure_steps[index] if index < len(record.figure_steps) else None)
