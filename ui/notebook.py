@@ -90,9 +90,7 @@ TRY_THIS = {
     ),
     "p04_crafting_attacks": (
         TryThis("curve", "steps", 5, "Fewer PGD steps: a weaker attack, so the accuracy curve lies higher."),
-        TryThis(
-            "curve", "attack", "fgsm", "One step (FGSM) against PGD's many: compare the curves' accuracies."
-        ),
+        TryThis("example", "index", 1, "Another gallery image: does it resist the attack at this budget?"),
     ),
     "p05_geometry": (
         TryThis("attack", "eps", 0.3, "A larger ball: the path crosses sooner and the distance grows to ε."),
