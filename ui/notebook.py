@@ -89,7 +89,7 @@ TRY_THIS = {
         TryThis("targeted_attack", "target", 3, "Another target class: how large must τ be now?"),
     ),
     "p04_crafting_attacks": (
-        TryThis("curve", "steps", 5, "Fewer PGD steps: a weaker attack, so the accuracy curve lies higher."),
+        TryThis("example", "budget", 0.05, "Half the budget: does the image still fall, and with what ‖τ‖?"),
         TryThis("example", "index", 1, "Another gallery image: does it resist the attack at this budget?"),
     ),
     "p05_geometry": (
