@@ -180,7 +180,6 @@ def _step_wrapped(step):
 # that belong to the runner (a spinner, a progress bar, a button), not to the call.
 RUNNERS = {
     "compute": (0, ("spinner",)),
-    "compute_followed": (0, ("progress",)),
     "slow_run": (2, ("title", "unit", "request", "where", "button")),
 }
 
