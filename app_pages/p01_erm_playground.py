@@ -77,19 +77,15 @@ with controls:
 
 pending = st.session_state.get(PENDING_KEY)
 if pending is not None:
-    with board:
-        offer = st.empty()
-        with offer.container():
-            st.info(pending.refusal())
-            replay = st.button(pending.button(), key="p01_replay")
-        if replay:
-            bar, progress = frame.progress_bar("Replaying the link's training", "epochs and steps")
-            session = scene.replayed(spec, pending.history, progress, beyond_budget=True)
-            bar.empty()
-            offer.empty()
-            st.session_state[STATE_KEY] = session
-            del st.session_state[PENDING_KEY]
-            pending = None
+    run = dict(
+        title="Replaying the link's training", unit="epochs and steps", note=pending.refusal(), where=board
+    )
+    link = dict(spec=spec, history=pending.history, beyond_budget=True)
+    replayed = frame.slow_run("p01_replay", pending.button(), scene.replayed, **run, **link)
+    if replayed is not None:
+        session = st.session_state[STATE_KEY] = replayed
+        del st.session_state[PENDING_KEY]
+        pending = None
 # So a copied link replays these clicks (or, until its button is pressed, the link's own).
 url.carry(HISTORY_KEY, pending.history if pending is not None else session.history())
 
