@@ -28,6 +28,7 @@ import scipy.stats
 import torch
 import torch.nn.functional as F
 
+from core import checks
 from core.device import make_generator
 
 ATTACKS = ("gradient_step", "fgsm", "pgd_linf", "pgd_l2", "pgd_cw", "cw_l2")
@@ -102,18 +103,6 @@ def _check_non_negative(name: str, value) -> float:
     return float(value)
 
 
-def _check_count(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be an integer of at least 1, got {value!r}.")
-    return value
-
-
-def _check_choice(name: str, value, choices) -> str:
-    if value not in choices:
-        raise ValueError(f"Unknown {name} {value!r}: choose one of {', '.join(choices)}.")
-    return value
-
-
 def _check_logits(logits: torch.Tensor, y: torch.Tensor) -> None:
     if logits.ndim != 2 or logits.shape[0] != y.shape[0]:
         raise ValueError(
@@ -142,7 +131,7 @@ def attack_loss(logits: torch.Tensor, y: torch.Tensor, loss: str = "ce") -> torc
 
     "ce": cross-entropy −log softmax(Z)_y; "cw": the Carlini–Wagner margin max_{j≠y} Z_j − Z_y.
     """
-    _check_choice("loss", loss, LOSSES)
+    checks.one_of(loss, LOSSES, "loss")
     if loss == "ce":
         return F.cross_entropy(logits, y, reduction="none")
     return cw_margin(logits, y)
@@ -158,7 +147,7 @@ def input_gradient(
     Only the input is differentiated (torch.autograd.grad), so parameters' ``.grad`` stay as they
     were, and the losses are summed, not averaged, so each example gets its own full gradient.
     """
-    _check_count("eot", eot)
+    checks.positive_int(eot, "eot")
     gradient = torch.zeros_like(x)
     with torch.enable_grad():
         for _ in range(eot):
@@ -280,10 +269,10 @@ def pgd(
     y = _check_batch(x, y)
     eps = _check_non_negative("eps", eps)
     step = _check_non_negative("step", step)
-    steps = _check_count("steps", steps)
-    eot = _check_count("eot", eot)
-    norm = _check_choice("norm", norm, NORMS)
-    loss = _check_choice("loss", loss, LOSSES)
+    steps = checks.positive_int(steps, "steps")
+    eot = checks.positive_int(eot, "eot")
+    norm = checks.one_of(norm, NORMS, "norm")
+    loss = checks.one_of(loss, LOSSES, "loss")
     direction = -1.0 if targeted else 1.0
     x = x.detach()
     if random_start:
@@ -360,8 +349,8 @@ def carlini_wagner_l2(
     y = _check_batch(x, y)
     c = _check_non_negative("c", c)
     kappa = _check_non_negative("kappa", kappa)
-    steps = _check_count("steps", steps)
-    binary_search_steps = _check_count("binary_search_steps", binary_search_steps)
+    steps = checks.positive_int(steps, "steps")
+    binary_search_steps = checks.positive_int(binary_search_steps, "binary_search_steps")
     lr = _check_non_negative("lr", lr)
     x = x.detach()
     n = x.shape[0]
@@ -420,7 +409,7 @@ def run_attack(name, model, x, y, **kwargs):
     (linf, cw); for them ``steps`` defaults to 20 and ``step`` to 2.5·eps/steps (Madry et al.
     2018). Keywords an attack does not take raise ValueError.
     """
-    _check_choice("attack", name, ATTACKS)
+    checks.one_of(name, ATTACKS, "attack")
     attack, fixed = _DISPATCH[name]
     for key, value in fixed.items():
         if key in kwargs and kwargs[key] != value:
@@ -504,9 +493,9 @@ def smoothed_attack(model, x, y, *, noise, eps, steps=20, draws=16, restarts=1, 
     """
     y = _check_batch(x, y)
     steps, draws, restarts = (
-        _check_count("steps", steps),
-        _check_count("draws", draws),
-        _check_count("restarts", restarts),
+        checks.positive_int(steps, "steps"),
+        checks.positive_int(draws, "draws"),
+        checks.positive_int(restarts, "restarts"),
     )
     if not isinstance(generator, torch.Generator):
         raise ValueError("smoothed_attack needs a torch.Generator (core.seeds.stream_generator(seed, name)).")
@@ -541,7 +530,7 @@ def smoothed_vote(model, x, *, noise, votes, generator, alpha=None, batch_size=2
     """F_rob's answer per input from ``votes`` draws: the top class of #{i : F(x + εᵢ) = c} (ties go to the
     smaller index); with ``alpha``, Cohen et al.'s PREDICT (2019): the top class only when the two-sided
     binomial test of n_A against n_B (the runner-up) rejects p = ½ at level α, else −1 (abstain)."""
-    votes = _check_count("votes", votes)
+    votes = checks.positive_int(votes, "votes")
     chunk = max(1, batch_size // max(1, x.shape[0]))
     counts = 0
     with torch.no_grad():
@@ -591,7 +580,7 @@ def smoothed_attack_distance(
     """
     y = _check_batch(x, y)
     eps_max = _check_non_negative("eps_max", eps_max)
-    search_steps = _check_count("search_steps", search_steps)
+    search_steps = checks.positive_int(search_steps, "search_steps")
     x = x.detach()
     n = x.shape[0]
     distance = torch.full((n,), math.inf, dtype=x.dtype, device=x.device)

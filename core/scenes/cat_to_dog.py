@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from core import attacks, data, zoo
+from core import attacks, checks, data, zoo
 from core.scenes import common
 from core.scenes.lecture import Prediction, Verdict
 from core.seeds import check_seed, stream_generator
@@ -162,21 +162,16 @@ def targeted_attack(
         raise ValueError(
             f"Unknown model {model_name!r}: pick one of {', '.join(models()) or 'the zoo (none built)'}."
         )
-    if attack not in ATTACK_CHOICES:
-        raise ValueError(f"Unknown attack {attack!r}: choose one of {', '.join(ATTACK_CHOICES)}.")
+    checks.one_of(attack, ATTACK_CHOICES, "The attack")
     check_seed(seed)
     dataset = common.dataset_of(model_name)
     names = tuple(data.CLASS_NAMES[dataset])
     images, labels = common.gallery(dataset)
-    if isinstance(target, bool) or not isinstance(target, int) or not 0 <= target < len(names):
-        raise ValueError(
-            f"The target class must be a whole number from 0 to {len(names) - 1}, got {target!r}."
-        )
+    checks.integer(target, 0, len(names) - 1, "The target class")
     if attack == "pgd":
         if not isinstance(eps_255, (int, float)) or not math.isfinite(eps_255) or not 0 < eps_255 <= 255:
             raise ValueError(f"The budget ε must be in (0, 255] (units of 1/255), got {eps_255!r}.")
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-            raise ValueError(f"PGD steps must be a whole number ≥ 1, got {steps!r}.")
+        checks.integer(steps, 1, None, "PGD steps")
     elif not c > 0 or not kappa >= 0:
         raise ValueError(f"C&W needs c > 0 and κ ≥ 0, got c = {c!r} and κ = {kappa!r}.")
     if upload is not None:
@@ -186,10 +181,7 @@ def targeted_attack(
             raise ValueError(str(error)) from error
         label = None
     else:
-        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(labels):
-            raise ValueError(
-                f"The image index must be a whole number from 0 to {len(labels) - 1}, got {index!r}."
-            )
+        checks.integer(index, 0, len(labels) - 1, "The image index")
         x, label = images[index], int(labels[index])
     model = zoo.shared(model_name)
     batch, goal = x.unsqueeze(0), torch.tensor([target])

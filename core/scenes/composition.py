@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from core import data, geometry, models, toys, training
+from core import checks, data, geometry, models, toys, training
 from core.files import write_atomic
 from core.seeds import check_seed, stream_generator, stream_seed
 
@@ -80,18 +80,6 @@ CYBENKO = (
 )
 
 
-def _choice(value, options, what: str):
-    if value not in options:
-        raise ValueError(f"Unknown {what} {value!r}: choose one of {', '.join(map(str, options))}.")
-    return value
-
-
-def _integer(value, low: int, high: int, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValueError(f"The {what} must be a whole number between {low} and {high}, got {value!r}.")
-    return value
-
-
 # ─────────────────────────────────────────────────────────────── layers
 
 
@@ -99,10 +87,10 @@ def toy_spec(*, dataset: str, depth: int, width: int, activation: str, seed: int
     """The trained composition network of the first part: ``depth`` hidden layers of ``width`` units,
     trained by ERM (Adam, ``EPOCHS`` epochs) on ``POINTS`` points of ``dataset``."""
     check_seed(seed)
-    _choice(dataset, DATASETS, "dataset")
-    _choice(activation, ACTIVATIONS, "activation")
-    _integer(depth, *DEPTH_RANGE, "depth (hidden layers)")
-    _integer(width, 1, max(WIDTHS), "width")
+    checks.one_of(dataset, DATASETS, "The dataset")
+    checks.one_of(activation, ACTIVATIONS, "The activation")
+    checks.integer(depth, *DEPTH_RANGE, "The depth (hidden layers)")
+    checks.integer(width, 1, max(WIDTHS), "The width")
     return toys.ToySpec(
         dataset=dataset,
         points=POINTS,
@@ -226,7 +214,7 @@ def sweep_spec(*, dataset: str, seed: int) -> toys.ToySpec:
     """The sweep's small, noisy problem: ``SWEEP_POINTS`` points with ``SWEEP_LABEL_NOISE`` of flipped
     labels, half held out (only the data fields matter: ``core.toys.split``)."""
     check_seed(seed)
-    _choice(dataset, DATASETS, "dataset")
+    checks.one_of(dataset, DATASETS, "The dataset")
     return toys.ToySpec(
         dataset=dataset,
         points=SWEEP_POINTS,
@@ -282,9 +270,9 @@ def _fit_network(
 def sweep_network(*, dataset: str, width: int, depth: int, epochs: int, seed: int) -> SweepRow:
     """One network of the sweep (see :func:`_fit_network`), initialised from the stream "sweep/init"
     and batched by "sweep/order" of ``seed``."""
-    _integer(width, 1, 4096, "width")
-    _integer(depth, 0, 8, "depth")
-    _integer(epochs, 1, 100_000, "number of epochs")
+    checks.integer(width, 1, 4096, "The width")
+    checks.integer(depth, 0, 8, "The depth")
+    checks.integer(epochs, 1, 100_000, "The number of epochs")
     parts = toys.split(sweep_spec(dataset=dataset, seed=seed))
     return _fit_network(
         parts,
@@ -377,8 +365,8 @@ def fit_width(*, function: str, width: int, seed: int) -> tuple[np.ndarray, floa
     """One width N's fit g of f (core.geometry's Cybenko fit: Adam on the MSE from N soft steps spread
     over [0, 1]), started from the stream "approximation/N" of ``seed``: (g on the points, its MSE)."""
     check_seed(seed)
-    _choice(function, FUNCTIONS, "function")
-    _integer(width, 1, 4096, "width")
+    checks.one_of(function, FUNCTIONS, "The function")
+    checks.integer(width, 1, 4096, "The width")
     # float64: the fit is then the same on every x86 CPU and thread count (see fit_sigmoid_network).
     xs = torch.linspace(0.0, 1.0, APPROXIMATION_POINTS, dtype=torch.float64)
     fitted, mse = geometry.fit_sigmoid_network(
@@ -420,7 +408,7 @@ def continuity(function: str) -> Continuity:
     jump keeps it (≥ half the coarse grid's). A jump of size J at t₀ bounds every continuous g:
     sup_t |g(t) − f(t)| ≥ J/2, since g, continuous at t₀, cannot come closer than J/2 to both one-sided limits
     of f there."""
-    _choice(function, FUNCTIONS, "function")
+    checks.one_of(function, FUNCTIONS, "The function")
     target = geometry.TARGET_FUNCTIONS[function]
     steps = [
         target(torch.linspace(0.0, 1.0, n, dtype=torch.float64)).double().diff().abs()
@@ -471,8 +459,8 @@ def approximation(*, function: str, max_width: int, seed: int) -> Approximation:
     points of [0, 1] for every width N ≤ ``max_width`` of APPROXIMATION_WIDTHS (Adam,
     ``APPROXIMATION_STEPS`` full-batch steps of the MSE), and the final MSE of each."""
     check_seed(seed)
-    _choice(function, FUNCTIONS, "function")
-    _choice(max_width, APPROXIMATION_WIDTHS[1:], "largest width")
+    checks.one_of(function, FUNCTIONS, "The function")
+    checks.one_of(max_width, APPROXIMATION_WIDTHS[1:], "The largest width")
     widths = tuple(w for w in APPROXIMATION_WIDTHS if w <= max_width)
     results = [_fit(function, width, seed) for width in widths]
     xs = torch.linspace(0.0, 1.0, APPROXIMATION_POINTS)

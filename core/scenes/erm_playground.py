@@ -92,18 +92,10 @@ def spec(
     and a ReLU-style network of ``depth`` hidden layers of ``width`` units trained on ``loss`` with
     Adam at step ``lr``. Bad values raise a ValueError saying what to choose."""
     check_seed(seed)
-    if dataset not in DATASETS:
-        raise ValueError(f"Unknown dataset {dataset!r}: choose one of {', '.join(DATASETS)}.")
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"Unknown activation {activation!r}: choose one of {', '.join(ACTIVATIONS)}.")
-    if loss not in LOSSES:
-        raise ValueError(f"Unknown loss {loss!r}: choose one of {', '.join(LOSSES)}.")
-    if (
-        isinstance(label_noise, bool)
-        or not isinstance(label_noise, numbers.Real)
-        or not 0 <= label_noise <= 0.5
-    ):
-        raise ValueError(f"The label noise must be a share between 0 and 0.5, got {label_noise!r}.")
+    checks.one_of(dataset, DATASETS, "The dataset")
+    checks.one_of(activation, ACTIVATIONS, "The activation")
+    checks.one_of(loss, LOSSES, "The loss")
+    checks.number(label_noise, 0, 0.5, "The label noise")
     if (
         isinstance(test_fraction, bool)
         or not isinstance(test_fraction, numbers.Real)

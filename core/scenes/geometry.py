@@ -149,12 +149,6 @@ class Attack:
     identity_high: float
 
 
-def _check_choice(value, choices, what: str):
-    if value not in choices:
-        raise ValueError(f"Unknown {what} {value!r}: choose one of {', '.join(map(str, choices))}.")
-    return value
-
-
 @torch.inference_mode()
 def _labels(model, points: torch.Tensor) -> torch.Tensor:
     return model(points).argmax(1)
@@ -171,14 +165,11 @@ def attack(
     ‖τ‖₂/‖τ‖∞ on the ℓ∞ sphere). Directions come from the named streams "stretch at the point" and "stretch on
     the data" of ``seed``."""
     toy_spec = spec(dataset, seed)
-    for value, name in ((x1, "x₁"), (x2, "x₂")):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-            raise ValueError(f"{name} must be a number between 0 and 1, got {value!r}.")
+    checks.number(x1, 0, 1, "x₁"), checks.number(x2, 0, 1, "x₂")
     eps = checks.positive(eps, "The budget ε")
     if eps > 1:
         raise ValueError(f"The budget ε must be at most 1 (the toy data live in [0, 1]²), got {eps!r}.")
-    _check_choice(norm, NORM_NAMES, "ball")
-    _check_choice(output, OUTPUTS, "output")
+    checks.one_of(norm, NORM_NAMES, "The ball"), checks.one_of(output, OUTPUTS, "The output")
     steps = checks.positive_int(steps, "The number of PGD steps")
     model, x_train = toys.model(toy_spec), toys.split(toy_spec).x_train
     x = torch.tensor([float(x1), float(x2)])

@@ -7,8 +7,8 @@ argmax_c P_ε(F̃_ε(x) = c) (hard; Cohen et al. 2019), estimated here by Monte 
 
 Noise is never drawn by a cached model's own noise layer: the scene splits the shared base network
 into prefix(i) and suffix(i) and adds ε from its own named stream (core.seeds.stream_generator).
-The defaults' results are shipped in assets/scenes/noise_injection.json (``build()``) and read back
-when the arguments and the models match; any other value is computed live.
+The defaults' results are shipped in assets/scenes/noise_injection.json (core.scenes.shipped, ``build()``)
+and read back when the arguments and the models match; any other value is computed live.
 """
 
 from __future__ import annotations
