@@ -529,7 +529,7 @@ def load_image(data: bytes, *, size: int, channels: int) -> torch.Tensor:
         raise
     except Image.DecompressionBombError as error:
         raise InvalidImage(too_large) from error
-    except Exception as error:  # PIL's format parsers raise many types on corrupt bytes (OSError, SyntaxError, struct.error…)
+    except Exception as error:  # PIL's parsers raise many types on corrupt bytes (OSError, SyntaxError…)
         raise InvalidImage(_UNREADABLE) from error
     side = min(image.width, image.height)
     left, top = (image.width - side) // 2, (image.height - side) // 2

@@ -624,7 +624,8 @@ _PIXELDP_EPSILONS = np.linspace(1e-3, 1.0, 1000)
 
 
 def pixeldp_radius(p_a, sigma, p_b=None):
-    """Lecuyer et al. 2019 (PixelDP), ℓ2 radius of the Gaussian mechanism σ = sqrt(2 ln(1.25/δ)) · L / ε, ε ≤ 1.
+    """Lecuyer et al. 2019 (PixelDP), ℓ2 radius of the Gaussian mechanism
+    σ = sqrt(2 ln(1.25/δ)) · L / ε, ε ≤ 1.
 
     The noise makes the expected scores (ε, δ)-DP for inputs within ℓ2 distance L, and the
     prediction is robust when p_A > e^{2ε} p_B + (1 + e^ε) δ. For each ε on a grid of (0, 1] the
@@ -697,9 +698,10 @@ def certify_ceiling(noise, alpha, n) -> float:
 
 
 def draws_for_ceiling(noise, alpha, radius) -> int:
-    """The smallest n whose CERTIFY ceiling reaches ``radius``: min{n : certified_radius(noise, α^{1/n}) ≥ radius}
-    (Cohen et al. 2019: with n draws p_A_lower ≤ α^{1/n}, so no certificate exceeds that radius). For Gaussian
-    noise, n ≥ ln α / ln Φ(radius/σ). Found by doubling then bisection on :func:`certify_ceiling` (increasing in n).
+    """The smallest n whose CERTIFY ceiling reaches ``radius``: min{n : certified_radius(noise, α^{1/n}) ≥
+    radius} (Cohen et al. 2019: with n draws p_A_lower ≤ α^{1/n}, so no certificate exceeds that radius). For
+    Gaussian noise, n ≥ ln α / ln Φ(radius/σ). Found by doubling then bisection on :func:`certify_ceiling`
+    (increasing in n).
     """
     alpha = _check_alpha(alpha)
     radius = checks.positive(radius, "radius")

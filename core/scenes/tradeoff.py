@@ -12,7 +12,8 @@ Three computations, each a plain function of widget values and the demo's seed:
   radii compared) and the smallest ℓ2 perturbation that changes its vote found by SmoothAdv-PGD on F_rob
   itself (Salman et al. 2019; core.attacks.smoothed_attack_distance). Certified accuracy at ε is a lower
   bound on robust accuracy, the share of points the attack cannot flip within ε an upper bound. The toy
-  defaults (seed 0, every σ) and the CIFAR-10 distances are shipped in assets/scenes/tradeoff.json by :func:`build`;
+  defaults (seed 0, every σ) and the CIFAR-10 distances are shipped in assets/scenes/tradeoff.json by
+  :func:`build`;
 - :func:`alpha_star_limits` — "α* is still too small" as numbers from the shipped CIFAR-10 certificates: the
   ℓ2 size 8/255·√3072 of the ℓ∞ ball, certified accuracy there, the n its ceiling needs, p_A against σ.
 
@@ -69,19 +70,20 @@ CIFAR_MODEL, CIFAR_IMAGES, CIFAR_VOTES = "cifar10-gaussian-0.25", 12, 500
 RECERTIFY_N = 100_000  # for shipped rows at the n = 10,000 ceiling
 LINF_BUDGETS = {"cifar10": 8 / 255, "mnist": 0.3, "fashion_mnist": 0.1}  # the usual ℓ∞ budgets
 SHIPPED_RADIUS_DEFAULT = 0.5
-# The run that can certify 8/255·√3072 ≈ 1.74 on CIFAR-10: σ = 0.5 at Cohen et al.'s n = 100,000 (ceiling ≈ 1.91; n =
-# 10,000 stops at 1.60), on every 100th test image, written beside the main file as certify_<model>@<tag>.json.
+# The run that can certify 8/255·√3072 ≈ 1.74 on CIFAR-10: σ = 0.5 at Cohen et al.'s n = 100,000 (ceiling ≈
+# 1.91; n = 10,000 stops at 1.60), on every 100th test image, written beside the main file as
+# certify_<model>@<tag>.json.
 MEASURE_MODEL, MEASURE_TAG = "cifar10-gaussian-0.50", "n100000"
 MEASURE_N, MEASURE_EVERY, MEASURE_LIMIT = 100_000, 100, 100
 MEASURE_COMMAND = (
     f"python -m core.experiments certify --name {MEASURE_MODEL} --n {MEASURE_N} --every {MEASURE_EVERY} "
     f"--limit {MEASURE_LIMIT} --tag {MEASURE_TAG} --resume --data-dir ../shared/data"
 )
-# Where Cohen et al.'s published CIFAR-10 constants (evaluation.COHEN_CIFAR10) come from, as the paper states it: the
-# revised arXiv version (1902.02918, which already cites Salman et al. 2019) prints them in Appendix E, Table 3, and
-# says the CIFAR-10 models were certified on the full test set. The first version's table (and locuslab/smoothing's
-# analysis/latex/vary_noise_cifar10) certified 500 test images and reads 0.60 / 0.43 / 0.27 at r = 0.25 / 0.5 / 0.75
-# for σ = 0.25 — not these numbers.
+# Where Cohen et al.'s published CIFAR-10 constants (evaluation.COHEN_CIFAR10) come from, as the paper states
+# it: the revised arXiv version (1902.02918, which already cites Salman et al. 2019) prints them in Appendix
+# E, Table 3, and says the CIFAR-10 models were certified on the full test set. The first version's table (and
+# locuslab/smoothing's analysis/latex/vary_noise_cifar10) certified 500 test images and reads 0.60 / 0.43 /
+# 0.27 at r = 0.25 / 0.5 / 0.75 for σ = 0.25 — not these numbers.
 COHEN_SOURCE = (
     "Cohen et al. 2019 (revised arXiv version), Appendix E, Table 3 — the curves of its Figure 6: "
     "ResNet-110, CERTIFY with n₀ = 100, n = 100,000, α = 0.001 on the full CIFAR-10 test set "
@@ -103,21 +105,25 @@ STEPS = (
 )
 
 EXPLANATION = r"""
-**More noise, larger certificates, lower accuracy.** With $\varepsilon\sim\mathcal N(0,\sigma^2 I)$ the certificate
-$\alpha^* = \sigma\,\Phi^{-1}(\underline{p_A})$ grows with $\sigma$, but the base classifier sees noisier inputs, so
-the smoothed classifier's clean accuracy drops. *Certified accuracy at radius $r$* is the share of test points
-that $F_{\mathrm{rob}}$ classifies correctly **with** $\alpha^* \ge r$ — a lower bound on robust accuracy; the accuracy
-under the strongest attack we run on $F_{\mathrm{rob}}$ itself (SmoothAdv, Salman et al. 2019) is an upper bound. CERTIFY
-with $n$ samples can never return more than $\sigma\Phi^{-1}(\alpha^{1/n})$ (the *ceiling*, drawn on the charts), so
-$\alpha^* = \min(\sigma\Phi^{-1}(\underline{p_A}), \sigma\Phi^{-1}(\alpha^{1/n}))$. Below, α* is compared with two
-things that answer different questions: the distance that attack needs (how *tight* the certificate is — a sound
-α* never exceeds it) and the ℓ2 size of the ℓ∞ ball attacks use (how *large* a certificate would have to be).
+**More noise, larger certificates, lower accuracy.** With $\varepsilon\sim\mathcal N(0,\sigma^2 I)$ the
+certificate $\alpha^* = \sigma\,\Phi^{-1}(\underline{p_A})$ grows with $\sigma$, but the base classifier sees
+noisier inputs, so the smoothed classifier's clean accuracy drops. *Certified accuracy at radius $r$* is the
+share of test points that $F_{\mathrm{rob}}$ classifies correctly **with** $\alpha^* \ge r$ — a lower bound on
+robust accuracy; the accuracy under the strongest attack we run on $F_{\mathrm{rob}}$ itself (SmoothAdv,
+Salman et al. 2019) is an upper bound. CERTIFY with $n$ samples can never return more than
+$\sigma\Phi^{-1}(\alpha^{1/n})$ (the *ceiling*, drawn on the charts), so
+$\alpha^* = \min(\sigma\Phi^{-1}(\underline{p_A}), \sigma\Phi^{-1}(\alpha^{1/n}))$. Below, α* is compared with
+two things that answer different questions: the distance that attack needs (how *tight* the certificate is — a
+sound α* never exceeds it) and the ℓ2 size of the ℓ∞ ball attacks use (how *large* a certificate would have to
+be).
 """
 USES = (
-    "two moons (core.toys: 400 points, 30 % held out) with 2-64-64-2 networks trained on x + ε for each noise "
+    "two moons (core.toys: 400 points, 30 % held out) with 2-64-64-2 networks trained on x + ε for each "
+    "noise "
     "and std (shipped for seed 0); the zoo's noise-trained models on foolbox's gallery images (on demand); "
     "shipped trade-off tables and CERTIFY rows (assets/results); SmoothAdv distances on "
-    f"{CIFAR_IMAGES} of those CIFAR-10 test images (assets/scenes/tradeoff.json, python -m core.scenes build --scene p10_tradeoff)."
+    f"{CIFAR_IMAGES} of those CIFAR-10 test images (assets/scenes/tradeoff.json, python -m core.scenes build "
+    "--scene p10_tradeoff)."
 )
 TOY_NOTE = (
     "Gaussian radii are ℓ2; Laplace and uniform radii are ℓ1 (an ℓ1 ball of radius r sits inside the ℓ2 "
@@ -132,7 +138,8 @@ BOUNDS_NOTE = (
 
 
 def toy_spec(noise: str, std: float, seed: int) -> toys.ToySpec:
-    """The toy base network of the scene: ToySpec defaults, trained on x + ε with ε of ``noise`` at ``std``."""
+    """The toy base network of the scene: ToySpec defaults, trained on x + ε with ε of ``noise`` at
+    ``std``."""
     return toys.ToySpec(noise=(noise, float(std)), seed=seed)
 
 
@@ -202,7 +209,8 @@ class TradeoffRow:
 @dataclass(frozen=True)
 class NoiseFacts:
     """Which std leads clean accuracy and which leads certified accuracy at r, and whether the gaps between
-    them exceed the sampling error of the held-out points (a paired exact test, :func:`paired_difference_p`)."""
+    them exceed the sampling error of the held-out points (a paired exact test,
+    :func:`paired_difference_p`)."""
 
     noise: str
     most_accurate: tuple[float, ...]  # the std(s) with the best clean accuracy
@@ -326,10 +334,11 @@ def standard_error(successes: int, points: int) -> float:
 
 
 def noise_facts(noise: str, hits: dict) -> NoiseFacts:
-    """The verdict on one noise from each std's per-point outcomes ``hits[std] = (clean correct, certified at r)``:
-    "none" when one std leads both (ties included); else "tradeoff" only when the most accurate std's clean lead and
-    the most certified std's certified lead both pass the paired exact test at VERDICT_LEVEL (the closest pair of
-    leaders is the one compared), "undecided" otherwise — a gap of a point or two is within sampling error."""
+    """The verdict on one noise from each std's per-point outcomes ``hits[std] = (clean correct, certified at
+    r)``: "none" when one std leads both (ties included); else "tradeoff" only when the most accurate std's
+    clean lead and the most certified std's certified lead both pass the paired exact test at VERDICT_LEVEL
+    (the closest pair of leaders is the one compared), "undecided" otherwise — a gap of a point or two is
+    within sampling error."""
     clean = {std: int(h[0].sum()) for std, h in hits.items()}
     certified = {std: int(h[1].sum()) for std, h in hits.items()}
     accurate = tuple(std for std in hits if clean[std] == max(clean.values()))
@@ -394,7 +403,8 @@ class ShippedTable:
     cohen_source: str = COHEN_SOURCE
 
     def cohen_beyond(self, radius: float) -> tuple[float, ...]:
-        """The σ of Cohen et al.'s curves whose ceiling lies below ``radius``: their 0 there is forced by n."""
+        """The σ of Cohen et al.'s curves whose ceiling lies below ``radius``: their 0 there is forced by
+        n."""
         return tuple(s for (s, _), top in zip(self.cohen, self.cohen_ceilings) if radius > top)
 
 
@@ -404,7 +414,8 @@ def shipped_datasets() -> list[str]:
 
 
 def _shipped_ceiling(row: dict) -> float | None:
-    """certify_ceiling of a shipped row's noise at its n (α of the certify results), for noise at the input."""
+    """certify_ceiling of a shipped row's noise at its n (α of the certify results), for noise at the
+    input."""
     if row["noise"].get("layer", 0):
         return None
     try:
@@ -654,7 +665,7 @@ def toy_bounds(*, seed: int = 0, std: float = BOUNDS_STD_DEFAULT) -> Bounds:
     )
 
 
-# ---------------------------------------------------------------------------- bounds on images (behind a button)
+# ------------------------------------------------------------------------- bounds on images (behind a button)
 
 
 def image_parts() -> tuple[str, ...]:
@@ -750,7 +761,7 @@ def image_bounds(*, model_name: str = "cifar10-gaussian-0.25", seed: int = 0) ->
     )
 
 
-# ---------------------------------------------------------------------------- CIFAR-10: the shipped certificates, attacked
+# --------------------------------------------------------------- CIFAR-10: the shipped certificates, attacked
 
 
 def cifar_bounds() -> Bounds | None:
@@ -775,7 +786,8 @@ def cifar_bounds() -> Bounds | None:
     linf, linf_l2 = _linf_l2("cifar10", 3 * 32 * 32)
     recertified = sum(1 for k in record["n"] if k > min(record["n"]))
     note = (
-        f"Certificates: the shipped rows (n = {min(record['n']):,}); {recertified} of them sat at that n's ceiling "
+        f"Certificates: the shipped rows (n = {min(record['n']):,}); {recertified} of them sat at that n's "
+        "ceiling "
         f"and were recertified with n = {n:,}."
         if recertified
         else f"Certificates: the shipped rows (n = {n:,}); none sat at the ceiling."
@@ -1007,7 +1019,8 @@ def alpha_star_limits(*, dataset: str = "cifar10") -> AlphaStarLimits:
 
 
 def count_label(n: int | None) -> str:
-    """A number of draws: with separators up to 10⁹, else as a power of ten (None: beyond double precision)."""
+    """A number of draws: with separators up to 10⁹, else as a power of ten (None: beyond double
+    precision)."""
     if n is None:
         return "10^308 (beyond double precision)"
     return (
@@ -1031,7 +1044,8 @@ def measured_sentence(result: AlphaStarLimits, *, ceilings: bool = True) -> str:
             else ""
         )
         text = (
-            f"No shipped file can certify {r.needed:.2f}{listed}, so the certified accuracy at {r.needed:.2f} is "
+            f"No shipped file can certify {r.needed:.2f}{listed}, so the certified accuracy at "
+            f"{r.needed:.2f} is "
             "not measured: a 0 % read from those files there is forced by their n, not a measurement."
         )
         if r.measure_command:
@@ -1042,7 +1056,8 @@ def measured_sentence(result: AlphaStarLimits, *, ceilings: bool = True) -> str:
     text = (
         f"Certified accuracy at {r.needed:.2f}: **{m.certified_at_needed:.0%}** ({m.certified_count} of "
         f"{m.examples} test images{every}; ± {standard_error(m.certified_count, m.examples):.0%} binomial "
-        f"standard error) from {m.subject} (σ = {m.sigma:g}, n = {m.n:,}, ceiling {m.ceiling:.2f} ≥ {r.needed:.2f})"
+        f"standard error) from {m.subject} (σ = {m.sigma:g}, n = {m.n:,}, ceiling {m.ceiling:.2f} ≥ "
+        f"{r.needed:.2f})"
     )
     if math.isfinite(r.madry_pgd):
         relation = "below" if m.certified_at_needed < r.madry_pgd else "at or above"
@@ -1057,7 +1072,8 @@ def limits_caption(result: AlphaStarLimits) -> str:
     """The argument, each clause chosen by a computed number."""
     r, d = result, result.dim
     text = (
-        f"An ℓ∞ perturbation of {r.linf * 255:.0f}/255 per pixel can move an image by up to {r.linf:.4f}·√{d} = "
+        f"An ℓ∞ perturbation of {r.linf * 255:.0f}/255 per pixel can move an image by up to "
+        f"{r.linf:.4f}·√{d} = "
         f"**{r.needed:.2f}** in ℓ2. "
     )
     capped = r.capped
@@ -1091,7 +1107,7 @@ def limits_caption(result: AlphaStarLimits) -> str:
     return text
 
 
-# ---------------------------------------------------------------------------- what a ratio α*/distance near 1 says
+# ----------------------------------------------------------------------- what a ratio α*/distance near 1 says
 
 
 @dataclass(frozen=True)
@@ -1113,8 +1129,9 @@ class BoundsSummary:
 
 @dataclass(frozen=True)
 class WhatIsSmall:
-    """A ratio α*/attack distance near 1 says the certificate is nearly tight, not that α* is small: what is small
-    is how far F_rob's own vote survives (the attack's distance), far below the ℓ2 size of the ℓ∞ ball."""
+    """A ratio α*/attack distance near 1 says the certificate is nearly tight, not that α* is small: what is
+    small is how far F_rob's own vote survives (the attack's distance), far below the ℓ2 size of
+    the ℓ∞ ball."""
 
     toy: BoundsSummary | None  # the 2-D toy's bounds (scene 10)
     cifar: BoundsSummary | None  # the shipped CIFAR-10 bounds (assets/scenes/tradeoff.json)
@@ -1169,7 +1186,8 @@ def _tightness(s: BoundsSummary) -> str:
 
 
 def what_is_small_caption(result: WhatIsSmall) -> str:
-    """What the ratio α*/distance says on each shipped run, and what is small — each clause from the numbers."""
+    """What the ratio α*/distance says on each shipped run, and what is small — each clause from the
+    numbers."""
     parts = []
     for where, s in (("the two-moons toy", result.toy), ("CIFAR-10", result.cifar)):
         if s is None or s.median_ratio is None or s.median_attack is None:
@@ -1183,7 +1201,10 @@ def what_is_small_caption(result: WhatIsSmall) -> str:
         return ""
     text = "Ratio α*/attack distance: " + "; ".join(parts) + ". "
     if any(s is not None and s.tight for s in (result.toy, result.cifar)):
-        text += "A ratio near 1 says CERTIFY certifies most of the robustness F_rob has, not that α* is small or large. "
+        text += (
+            "A ratio near 1 says CERTIFY certifies most of the robustness F_rob has, not that α* is small or "
+            "large. "
+        )
     pieces = [
         f"{_distance(s.median_attack)} on the {where}"
         for where, s in (("two-moons toy", result.toy), ("CIFAR-10 images", result.cifar))
@@ -1196,8 +1217,10 @@ def what_is_small_caption(result: WhatIsSmall) -> str:
             text += (
                 f" — what is small is that robustness itself: {c.median_attack / result.needed:.0%} of the "
                 f"{result.needed:.2f} an ℓ2 certificate needs to cover the ℓ∞ ball of 8/255. SmoothAdv flips "
-                f"{c.flipped_within_linf_l2} of {c.examples} images within {result.needed:.2f} (or finds them "
-                f"already wrong), and a sound α* never exceeds that distance, so no certificate of this F_rob "
+                f"{c.flipped_within_linf_l2} of {c.examples} images within {result.needed:.2f} (or finds "
+                "them "
+                "already wrong), and a sound α* never exceeds that distance, so no certificate of this "
+                "F_rob "
                 f"could reach {result.needed:.2f} on them"
             )
         else:
@@ -1251,7 +1274,7 @@ def build(path: Path = SCENE_FILE, *, log=print) -> Path:
     return path
 
 
-# ---------------------------------------------------------------------------- captions (functions of the results)
+# ------------------------------------------------------------------------ captions (functions of the results)
 
 
 def _stds(values) -> str:
@@ -1263,10 +1286,12 @@ def _p(value: float) -> str:
 
 
 def noise_sentence(facts: NoiseFacts, radius: float) -> str:
-    """One noise's verdict, with the counts it rests on and, when two stds lead, the paired test of each gap."""
+    """One noise's verdict, with the counts it rests on and, when two stds lead, the paired test of each
+    gap."""
     m = facts.points
     text = (
-        f"{facts.noise}: most accurate at std {_stds(facts.most_accurate)}, most certified at r = {radius:.2f} at "
+        f"{facts.noise}: most accurate at std {_stds(facts.most_accurate)}, most certified at r = "
+        f"{radius:.2f} at "
         f"std {_stds(facts.most_certified)}"
     )
     if facts.compared is None:
@@ -1275,13 +1300,15 @@ def noise_sentence(facts: NoiseFacts, radius: float) -> str:
     (clean_a, clean_c), (cert_c, cert_a) = facts.clean_counts, facts.certified_counts
     error = max(standard_error(k, m) for k in (clean_a, clean_c, cert_c, cert_a))
     text += (
-        f" (clean {clean_a}/{m} at std {a:g} vs {clean_c}/{m} at std {c:g}, paired exact test {_p(facts.clean_p)}; "
+        f" (clean {clean_a}/{m} at std {a:g} vs {clean_c}/{m} at std {c:g}, paired exact test "
+        f"{_p(facts.clean_p)}; "
         f"certified {cert_c}/{m} at std {c:g} vs {cert_a}/{m}, {_p(facts.certified_p)}; binomial standard "
         f"error of each share ≤ ±{error:.0%})"
     )
     if facts.tradeoff:
         return text + (
-            f" — both gaps exceed sampling error (p < {VERDICT_LEVEL:g}): no std is best at both, robustness is "
+            f" — both gaps exceed sampling error (p < {VERDICT_LEVEL:g}): no std is best at both, robustness "
+            "is "
             "paid in accuracy."
         )
     small = [
@@ -1290,7 +1317,8 @@ def noise_sentence(facts: NoiseFacts, radius: float) -> str:
         if value >= VERDICT_LEVEL
     ]
     return text + (
-        f" — the {' and the '.join(small)} gap{'s are' if len(small) > 1 else ' is'} within sampling error on "
+        f" — the {' and the '.join(small)} gap{'s are' if len(small) > 1 else ' is'} within sampling error "
+        "on "
         f"{m} points (p ≥ {VERDICT_LEVEL:g}): no verdict on a trade-off at this radius."
     )
 
@@ -1322,7 +1350,8 @@ def shipped_caption(table: ShippedTable, radius: float) -> str:
     """Where the shipped table and Cohen et al.'s points come from, and which of them lie beyond their own
     ceiling at ``radius`` (their certified accuracy there is 0 by force of n, not a measurement)."""
     text = (
-        f"Computed with `{table.command}` from the certify results ({table.computed_on}). Gaussian models certify ℓ2 "
+        f"Computed with `{table.command}` from the certify results ({table.computed_on}). Gaussian models "
+        "certify ℓ2 "
         "radii (●), Laplace and uniform ones ℓ1 radii (◆): compare within one norm."
     )
     beyond = [
@@ -1362,14 +1391,16 @@ def bounds_caption(result: Bounds) -> str:
         lines.append(
             "Certified exceeds empirical at ε = "
             + ", ".join(f"{e:g}" for e in f["certified_above_empirical_at"])
-            + ": impossible for exact values, so Monte Carlo error of the vote or a failure of probability ≤ α."
+            + ": impossible for exact values, so Monte Carlo error of the vote or a failure of probability "
+            "≤ α."
         )
     if f["median_radius"] is None:
         lines.append("CERTIFY certified no point correctly.")
         return " ".join(lines)
     if f["at_ceiling"]:
         lines.append(
-            f"{f['at_ceiling']} of {len(result.radii)} certified radii sit at the ceiling {result.ceiling:.3f} "
+            f"{f['at_ceiling']} of {len(result.radii)} certified radii sit at the ceiling "
+            f"{result.ceiling:.3f} "
             f"(n = {result.n:,}): there n, not p_A, limits α*."
         )
     else:
@@ -1379,7 +1410,8 @@ def bounds_caption(result: Bounds) -> str:
         )
     if f["beaten"]:
         lines.append(
-            f"On {f['beaten']} point(s) the attack found a vote change inside the certified ball — possible only "
+            f"On {f['beaten']} point(s) the attack found a vote change inside the certified ball — possible "
+            "only "
             "through the certificate's failure probability α or the vote's Monte Carlo error at the boundary."
         )
     else:
@@ -1390,7 +1422,8 @@ def bounds_caption(result: Bounds) -> str:
     if f["median_ratio"] is not None:
         lines.append(
             f"Same classifier F_rob: median certified α* {f['median_radius']:.3f} against a median distance "
-            f"of {_distance(f['median_attack'])} for the attack to change its vote; on the {f['paired']} points "
+            f"of {_distance(f['median_attack'])} for the attack to change its vote; on the {f['paired']} "
+            "points "
             f"with both, α* is a median {f['median_ratio']:.0%} of the distance found"
             + (
                 " — the certificate is nearly tight (a statement about CERTIFY, not about the size of α*)."
@@ -1406,7 +1439,8 @@ def bounds_caption(result: Bounds) -> str:
     if f["linf_beyond_all"] is not None:
         where = "beyond every" if f["linf_beyond_all"] else "within reach of the largest"
         lines.append(
-            f"Dashed line: an ℓ∞ perturbation of {result.linf:.3g} per pixel (the usual budget) has ℓ2 norm up "
+            f"Dashed line: an ℓ∞ perturbation of {result.linf:.3g} per pixel (the usual budget) has ℓ2 norm "
+            "up "
             f"to {result.linf_l2:.2f}, {where} certified radius here (largest {f['largest_radius']:.3f})."
         )
     if result.note:
@@ -1424,7 +1458,8 @@ PREDICTION = Prediction(
 
 
 def nearly_tight(ratio: float) -> bool:
-    """α*/attack distance within SAME_WITHIN of 1 (the middle choice of PREDICTION): the certificate is nearly tight."""
+    """α*/attack distance within SAME_WITHIN of 1 (the middle choice of PREDICTION): the certificate is nearly
+    tight."""
     return 1 - SAME_WITHIN <= ratio < 1 + SAME_WITHIN
 
 
@@ -1439,7 +1474,8 @@ def verdict(result: Bounds) -> Verdict:
     if nearly_tight(ratio):
         meaning = (
             " A ratio near 1 says the certificate is nearly tight — CERTIFY certifies most of the robustness "
-            "F_rob has — not that α* is large or small: what is small or large is F_rob's own robustness, its "
+            "F_rob has — not that α* is large or small: what is small or large is F_rob's own robustness, "
+            "its "
             f"vote changing at a median ℓ2 distance of {_distance(distance)}, which no sound α* can exceed."
         )
     elif ratio < 1:

@@ -186,7 +186,7 @@ def test_cohens_published_points_name_their_source_and_their_ceiling():
     assert "beyond the ceiling" not in scene.shipped_caption(table, 0.0)
 
 
-# ---------------------------------------------------------------------------- bounds: the same F_rob on both sides
+# ----------------------------------------------------------------------- bounds: the same F_rob on both sides
 
 
 def test_toy_bounds_shipped_for_seed_0_match_a_recomputed_certify_part_and_are_sound():
@@ -301,7 +301,7 @@ def test_verdict_compares_alpha_star_with_the_attack_on_the_same_classifier():
     assert scene.verdict(far).correct == (True, False, False)
 
 
-# ---------------------------------------------------------------------------- CIFAR-10: shipped certificates, attacked
+# ------------------------------------------------------------------- CIFAR-10: shipped certificates, attacked
 
 
 def test_cifar_bounds_pair_the_shipped_certificates_with_the_attack():
@@ -370,8 +370,8 @@ def results_folder(tmp_path, monkeypatch):
 
 
 def _tagged_file(folder, *, certified: int, examples: int = 100) -> dict:
-    """A fake certify_cifar10-gaussian-0.50@n100000.json: σ = 0.5 at n = 100,000, ``certified`` of ``examples``
-    images correct with α* between 1.74 and the ceiling, the others below 1.74 or wrong."""
+    """A fake certify_cifar10-gaussian-0.50@n100000.json: σ = 0.5 at n = 100,000, ``certified`` of
+    ``examples`` images correct with α* between 1.74 and the ceiling, the others below 1.74 or wrong."""
     sigma, n, alpha = 0.5, 100_000, 0.001
     top = smoothing.certify_ceiling(noises.make("gaussian", sigma), alpha, n)
     rows = [
