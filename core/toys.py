@@ -223,3 +223,7 @@ def ship_all(
         manifest["toys"].pop(key)
         (toys_dir / f"{key}.safetensors").unlink(missing_ok=True)
     _write_json(toys_dir / MANIFEST_NAME, manifest)
+
+
+if __name__ == "__main__":  # the command moved: say where, rather than exit having done nothing
+    raise SystemExit("core.toys has no command line: build the toys with `python -m core.scenes build --toys`.")
