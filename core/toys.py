@@ -226,4 +226,4 @@ def ship_all(
 
 
 if __name__ == "__main__":  # the command moved: say where, rather than exit having done nothing
-    raise SystemExit("core.toys has no command line: build the toys with `python -m core.scenes build --toys`.")
+    raise SystemExit("core.toys has no command line: build the toys with python -m core.scenes build --toys.")
