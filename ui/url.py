@@ -83,10 +83,12 @@ def _seeding_params():
 def renamed(key: str) -> None:
     """Move a link's value from ``key``'s old name (:func:`old_key`) to ``key``, before a widget reads it."""
     old = old_key(key)
-    if old is None or old not in st.query_params or key in st.query_params:
+    if old is None or old not in st.query_params:
         return
     texts = st.query_params.get_all(old)
     del st.query_params[old]
+    if key in st.query_params:  # the link also names the key as it is now: that value wins
+        return
     st.query_params[key] = texts
     try:
         with _seeding_params() as params:

@@ -68,3 +68,14 @@ def test_a_link_written_with_a_keys_old_name_still_sets_its_widget(page, old, ne
     assert url.number_text(at.select_slider(key=new).value) == value
     assert at.session_state[url.VALUES_KEY][new] == [value]
     assert old not in at.query_params and at.query_params[new] in (value, [value])
+
+
+def test_a_link_naming_a_key_both_ways_uses_the_name_it_has_now():
+    from ui import url
+
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.query_params.update({"erm_lr": "0.1", "p01_lr": "0.03"})
+    at.switch_page("app_pages/p01_erm_playground.py")
+    at.run()
+    assert not at.exception
+    assert at.session_state[url.VALUES_KEY]["p01_lr"] == ["0.03"] and "erm_lr" not in at.query_params
