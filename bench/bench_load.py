@@ -98,6 +98,7 @@ class StreamlitClient:
         self.button_ids: list[str] = []
         self.widget_states: dict[str, Widget] = {}  # values this tab has set on the page shown
         self.polls: list[RunResult] = []
+        self.polling = True  # False: the fragment timers are held (the cost measurement times one thing)
         self.misread: list[str] = []  # messages this client could not take in (a bug here, not the server's)
         self.received_bytes = 0
         self.closed_reason: str | None = None
@@ -115,7 +116,11 @@ class StreamlitClient:
 
     async def connect(self) -> None:
         self._socket = await websockets.connect(
-            self.stream_url, subprotocols=["streamlit"], max_size=None, open_timeout=self.timeout_s
+            self.stream_url,
+            subprotocols=["streamlit"],
+            max_size=None,
+            open_timeout=self.timeout_s,
+            ping_interval=None,  # a browser sends no pings (it answers the server's): a busy server is fine
         )
         self._tasks = [asyncio.create_task(self._read()), asyncio.create_task(self._poll())]
 
@@ -200,7 +205,7 @@ class StreamlitClient:
         while self.closed_reason is None:
             await asyncio.sleep(0.05)
             now = time.monotonic()
-            for fragment, interval in list(self._fragments.items()):
+            for fragment, interval in list(self._fragments.items()) if self.polling else ():
                 due.setdefault(fragment, now + interval)
                 if now < due[fragment]:
                     continue
@@ -500,7 +505,8 @@ class Sampler:
 
     def __init__(self, pids: list[int]):
         self.pids = pids
-        self.samples: list[tuple[float, float, float]] = []  # (time, cores busy, resident MB summed)
+        # (time, cores busy over the last second, resident MB, CPU seconds so far), summed over the processes
+        self.samples: list[tuple[float, float, float, float]] = []
         self._last = None
 
     def sample(self) -> None:
@@ -511,7 +517,7 @@ class Sampler:
         except (FileNotFoundError, ProcessLookupError):
             return
         if self._last is not None:
-            self.samples.append((now, (cpu - self._last[1]) / max(now - self._last[0], 1e-6), rss))
+            self.samples.append((now, (cpu - self._last[1]) / max(now - self._last[0], 1e-6), rss, cpu))
         self._last = (now, cpu)
 
     def rss_now(self) -> float:
@@ -578,7 +584,7 @@ def _with_step(query: str, step: int) -> str:
 
 async def lecturer(client: StreamlitClient, lecture: Lecture, record: Record, until: float, every: float):
     """Click Next every ``every`` seconds, and publish where the lecture is."""
-    while time.monotonic() + every < until:
+    while time.monotonic() + every < until and client.closed_reason is None:
         await asyncio.sleep(every)
         button = next((wid for wid in client.button_ids if wid.endswith("-lecture_next")), None)
         if button is None:
@@ -605,6 +611,9 @@ async def student(
     seen = lecture.version
     next_move = time.monotonic() + rng.uniform(0, args.move_seconds)
     while time.monotonic() < until:
+        if client.closed_reason is not None:
+            record.add("open", RunResult(0.0, 0, client.closed_reason), client.page)
+            return
         changed = lecture.changed
         if lecture.version == seen:
             try:
@@ -637,7 +646,10 @@ async def student(
                 record.add("vote", await client.move(widget, rng.choice(widget.options)), client.page)
             elif shown:
                 widget = rng.choice(shown)
-                record.add("move", await client.move(widget, another_value(widget, rng)), client.page)
+                value = another_value(widget, rng)
+                record.add(
+                    "move", await client.move(widget, value), f"{client.page} ({widget.key} → {value})"
+                )
 
 
 async def classroom(base_url: str, sessions: int, args, sampler: Sampler) -> dict:
@@ -645,14 +657,15 @@ async def classroom(base_url: str, sessions: int, args, sampler: Sampler) -> dic
     record, warm = Record(), Record()
     lecture = Lecture()
     room = f"bench{os.getpid()}x{sessions}"
-    # The rehearsal: one tab walks the pages the lecture will show, so that imports are paid.
-    rehearsal = StreamlitClient(base_url, timeout_s=args.timeout)
-    await rehearsal.connect()
+    # The rehearsal: one tab per server walks the pages the lecture will show, so that imports are paid.
     walk = _walk(args.start, args.seconds / args.step_seconds + 1)
     warm_started = time.monotonic()
-    for page in dict.fromkeys(walk):
-        warm.add("open", await rehearsal.open(page, "step=1"), page)
-    await rehearsal.close()
+    for warm_url in args.warm_urls or [base_url]:
+        rehearsal = StreamlitClient(warm_url, timeout_s=args.timeout)
+        await rehearsal.connect()
+        for page in dict.fromkeys(walk):
+            warm.add("open", await rehearsal.open(page, "step=1"), page)
+        await rehearsal.close()
     warm_seconds = time.monotonic() - warm_started
     sampler.sample()
     after_warm = sampler.rss_now()
@@ -765,6 +778,12 @@ def summary(sessions: int, figures: dict, sampler: Sampler, start_mb: float, dri
         "mem_peak": sampler.peak(),
         "per_session": (plateau - figures["after_warm_mb"]) / sessions if third else float("nan"),
         "driver_cpu": driver_cpu,
+        # CPU seconds the server spent per student and minute of lecture: what the load costs, whatever
+        # share of the cores the server got on a busy machine
+        "cpu_per_student_minute": (during[-1][3] - during[0][3])
+        / (sessions * (during[-1][0] - during[0][0]) / 60)
+        if len(during) > 1
+        else float("nan"),
     }
     for kind in KINDS:
         row[kind] = (len(done[kind]), _median(done[kind]), p95(done[kind]))
@@ -808,6 +827,10 @@ def print_table(rows: list[dict], header: str) -> None:
             lambda r: f"{r['errors']} {r['error_counts'] or ''}",
         ),
         (
+            "server CPU seconds per student and minute (cost, whatever the share of the cores it got)",
+            lambda r: f"{r['cpu_per_student_minute']:.2f} s",
+        ),
+        (
             "server CPU: mean / peak (cores busy, 1-s samples)",
             lambda r: f"{r['cpu_mean']:.2f} / {r['cpu_peak']:.2f}",
         ),
@@ -834,6 +857,8 @@ def print_table(rows: list[dict], header: str) -> None:
             f"{row['stops']} lecturer steps in {row['run_seconds']:.0f} s, last {row['last']}; "
             f"{row['not_on_lecture_page']} students not on the lecturer's page after opening"
         )
+        if len(row.get("cpu_by_process", [])) > 1:
+            print(f"  server CPU seconds by process (warm-up included): {row['cpu_by_process']}")
         for line in row["error_lines"]:
             print(f"  error: {line}")
         for line in row["misread"][:5]:
@@ -860,7 +885,9 @@ async def measure(sessions: int, args) -> dict:
         base_url, pids = args.url, args.pids
     else:
         port = _free_port()
-        server = start_server(port, args.threads, ROOT / f"bench_load_server_{sessions}.log")
+        server = start_server(
+            port, args.threads, ROOT / f"bench_load_server_n{sessions}_t{args.threads or 'app'}.log"
+        )
         base_url, pids = f"http://127.0.0.1:{port}", [server.pid]
     try:
         wait_for_health(base_url, server)
@@ -870,15 +897,108 @@ async def measure(sessions: int, args) -> dict:
         sampling = asyncio.create_task(sampler.run(stop))
         driver_before = time.process_time()
         wall_before = time.monotonic()
+        cpu_before = [cpu_seconds(pid) for pid in pids]
         figures = await classroom(base_url, sessions, args, sampler)
         driver_cpu = (time.process_time() - driver_before) / (time.monotonic() - wall_before)
         stop.set()
         await sampling
-        return summary(sessions, figures, sampler, start_mb, driver_cpu)
+        row = summary(sessions, figures, sampler, start_mb, driver_cpu)
+        row["cpu_by_process"] = [round(cpu_seconds(pid) - before) for pid, before in zip(pids, cpu_before)]
+        return row
     finally:
         if server is not None:
             server.terminate()
             server.wait(timeout=60)
+
+
+async def measure_cost(args) -> dict:
+    """Server CPU seconds per script run of each kind, one tab at a time on a fresh server: a room poll,
+    a scene open (the lecture's pages in turn), a widget move. CPU time, not wall time: a busy machine
+    delays the runs but hardly changes what each one costs."""
+    port = _free_port()
+    server = start_server(port, args.threads, ROOT / f"bench_load_cost_t{args.threads or 'app'}.log")
+    base_url = f"http://127.0.0.1:{port}"
+    room, rng = f"cost{os.getpid()}", random.Random(args.seed)
+    costs: dict[str, list[float]] = {"poll": [], "open": [], "move": []}
+    try:
+        wait_for_health(base_url, server)
+        walk = list(dict.fromkeys(_walk(args.start, args.seconds / args.step_seconds + 1)))
+        teacher, tab = (
+            StreamlitClient(base_url, timeout_s=args.timeout),
+            StreamlitClient(base_url, timeout_s=args.timeout),
+        )
+        await teacher.connect()
+        await tab.connect()
+        for page in walk:  # the rehearsal: imports and first computations are not what a class pays
+            await tab.open(page, "step=1")
+        await teacher.open(args.start, urlencode({"presenter": 1, "room": room, "step": 1}))
+        teacher.polling = False
+        await tab.open("", f"follow={room}")
+        tab.polling = False
+        await _quiet(server.pid)  # the warm-up thread has finished importing the scenes
+
+        async def timed(kind: str, action) -> None:
+            before = cpu_seconds(server.pid)
+            result = await action()
+            if result.status == "ok":
+                costs[kind].append(cpu_seconds(server.pid) - before)
+
+        for k in range(args.repeats):
+            page = walk[k % len(walk)]
+            await timed("open", lambda page=page: tab.open(page, "step=1"))
+            shown = [w for w in tab.widgets.values() if not w.hidden and not w.label.startswith("Your vote")]
+            if shown:
+                widget = rng.choice(shown)
+                await timed("move", lambda widget=widget: tab.move(widget, another_value(widget, rng)))
+        await tab.open("", f"follow={room}")
+        tab.polls.clear()
+        before = cpu_seconds(server.pid)
+        tab.polling = True
+        polling_until = time.monotonic() + 120
+        while len(tab.polls) < 4 * args.repeats and time.monotonic() < polling_until:
+            await asyncio.sleep(0.5)
+        tab.polling = False
+        await asyncio.sleep(1.0)  # the last poll's run ends
+        polls = [poll for poll in tab.polls if poll.status == "ok"]
+        costs["poll"] = [(cpu_seconds(server.pid) - before) / max(1, len(tab.polls))] * len(polls)
+        await teacher.close()
+        await tab.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    return costs
+
+
+async def _quiet(pid: int, timeout_s: float = 180.0) -> None:
+    """Until the process uses under 3 % of a core over a second (or ``timeout_s`` passed)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        before = cpu_seconds(pid)
+        await asyncio.sleep(1.0)
+        if cpu_seconds(pid) - before < 0.03:
+            return
+
+
+def print_cost(costs: dict[str, list[float]], args) -> None:
+    """The cost of each kind of run, and the cores a classroom of N would keep busy."""
+    mean = {kind: statistics.mean(values) if values else float("nan") for kind, values in costs.items()}
+    threads = args.threads or "app"
+    print(f"\nbench_load --cost: server CPU seconds per run, one tab at a time, server threads {threads}")
+    print("| run | count | CPU seconds: mean / median |")
+    print("|---|---|---|")
+    for kind, values in costs.items():
+        median = statistics.median(values) if values else float("nan")
+        print(f"| {kind} | {len(values)} | {mean[kind]:.4f} / {median:.4f} |")
+    per_student = 2 * mean["poll"] + mean["move"] / args.move_seconds + mean["open"] / args.step_seconds
+    print(
+        f"Per student: 2 polls/s × {mean['poll']:.4f} + a move every {args.move_seconds:.0f} s × "
+        f"{mean['move']:.3f} + an open every {args.step_seconds:.0f} s × {mean['open']:.3f} = "
+        f"{per_student:.3f} cores busy"
+    )
+    print(
+        "N for which the server alone keeps 2 cores busy: "
+        f"{2 / per_student:.0f} (one Python process: about 1 core, {1 / per_student:.0f} students)"
+    )
 
 
 def _free_port() -> int:
@@ -909,10 +1029,20 @@ def main() -> None:
     parser.add_argument(
         "--direct", dest="follow", action="store_false", help="students open the lecturer's page themselves"
     )
+    parser.add_argument(
+        "--cost", action="store_true", help="server CPU seconds per poll, scene open and widget move, one tab"
+    )
+    parser.add_argument("--repeats", type=int, default=30, help="with --cost: runs of each kind")
     parser.add_argument("--seed", type=int, default=0, help="seeds the students' choices")
     parser.add_argument("--url", default=None, help="drive this server (or proxy) instead of starting one")
     parser.add_argument(
         "--pids", type=int, nargs="*", default=[], help="with --url: server processes to sample"
+    )
+    parser.add_argument(
+        "--warm-urls",
+        nargs="*",
+        default=[],
+        help="with --url behind a proxy: each replica's own address, each warmed up first",
     )
     args = parser.parse_args()
     if min(args.sessions) < 1 or args.seconds <= 0 or args.step_seconds <= 0 or args.move_seconds <= 0:
@@ -921,6 +1051,10 @@ def main() -> None:
         parser.exit(2, f"--url must start with http:// or https://, got {args.url!r}.\n")
     sys.path.insert(0, str(ROOT))
     before = machine()
+    if args.cost:
+        print_cost(asyncio.run(measure_cost(args)), args)
+        print(f"machine before: {before}; after: {machine()}")
+        return
     rows = []
     for sessions in args.sessions:
         row = asyncio.run(measure(sessions, args))
