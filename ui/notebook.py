@@ -159,7 +159,7 @@ DERIVED = {
         ),
     ),
 }
-DERIVED_VALUES = {"history": lambda link: link.get("erm_run", "")}
+DERIVED_VALUES = {"history": lambda link: link.get("p01_run", "")}
 
 
 DATA_FOLDER = """import os

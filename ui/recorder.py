@@ -180,7 +180,7 @@ def _step_wrapped(step):
 # that belong to the runner (a spinner, a progress bar, a button), not to the call.
 RUNNERS = {
     "compute": (0, ("spinner",)),
-    "slow_run": (2, ("title", "unit", "request", "where", "button")),
+    "slow_run": (2, ("title", "unit", "request", "note", "where", "button")),
 }
 
 
