@@ -201,6 +201,51 @@ def test_every_try_this_changes_a_real_argument_of_a_recorded_call():
         assert sum("rdl_try" in cell.metadata for cell in built.cells) == len(tries), scene.url_path
 
 
+def test_figure_inputs_are_named_from_the_recorded_results_or_left_as_a_note():
+    """``build`` alone (no page, no kernel): a figure's arguments are written as the recorded results, their
+    fields and plain values; a figure no builder made, or made from a value no result holds, becomes a note;
+    each step is a heading; a caption's folders of this machine are written relative to the project."""
+    import dataclasses
+
+    import numpy as np
+    import plotly.graph_objects as go
+
+    from ui.recorder import CoreCall, FigureBuild, LiveRecord
+
+    @dataclasses.dataclass(frozen=True)
+    class Point:
+        x: np.ndarray
+        label: int
+
+    result = Point(x=np.linspace(0, 1, 500), label=1)
+    record = LiveRecord(
+        "p05_geometry", "5 · Geometric interpretation", link="http://localhost:8501/p05_geometry"
+    )
+    record.core_calls.append(
+        CoreCall("core.scenes.geometry", "attack", {"eps": 0.1, "seed": 0}, result, None)
+    )
+    named, unbuilt, unnamed = go.Figure(), go.Figure(), go.Figure(layout={"title": {"text": "Elsewhere"}})
+    record.builds[id(named)] = (
+        named,
+        FigureBuild("ui.figures.geometry", "stretch", (result,), {"pair": (result.x, 2)}),
+    )
+    record.builds[id(unnamed)] = (unnamed, FigureBuild("ui.figures", "image", (np.ones(500),), {}))
+    record.figures, record.figure_steps = [named, unbuilt, unnamed], [2, 3, 3]
+    record.captions, record.caption_steps = [f"Data in {ROOT.parent / 'shared' / 'data'}."], [3]
+    record.events = [("call", 0), ("figure", 0), ("figure", 1), ("caption", 0), ("figure", 2)]
+    built = notebook.build(record)
+    nbformat.validate(built)
+    sources = [cell.source for cell in built.cells]
+    assert "attack = geometry.attack(eps=0.1, seed=0)" in sources
+    assert "figure = ui_figures_geometry.stretch(attack, pair=(attack.x, 2))\nfigure.show()" in sources
+    notes = [text for text in sources if "cannot name" in text]
+    assert len(notes) == 2 and "“Elsewhere”" in notes[1]
+    headings = [text for text in sources if text.startswith("## Step")]
+    assert [h.split(" · ")[0] for h in headings] == ["## Step 1", "## Step 2", "## Step 3"]
+    assert "> Data in ../shared/data." in sources
+    assert str(ROOT) not in json.dumps(built)
+
+
 def test_every_scene_page_offers_its_notebook_beside_the_code():
     """ "Open as a notebook" (ui.frame.code) downloads ``<url_path>.ipynb``, built from the run's record."""
     from streamlit.testing.v1 import AppTest
