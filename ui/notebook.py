@@ -769,6 +769,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             jobs = [(path, {}) for path in scene_paths(options.scene)]
         for path, query in jobs:
+            quiet_streamlit()  # again: a page run creates loggers of its own
             started = time.perf_counter()
             written = write(record_scene(path, query), Path(options.out))
             print(f"{written} ({time.perf_counter() - started:.0f} s)")
