@@ -424,61 +424,45 @@ def _elapsed(seconds: float) -> str:
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"
 
 
+def _step(name: str, forward: bool) -> None:
+    """The console's Previous / Next: from wherever the room is when the key is pressed (the home
+    page's first step when it has not started)."""
+    position = rooms.store().position(name)
+    if position is None or position.page not in plan.pages():
+        _move(name, (plan.pages()[0], 1))
+        return
+    page = position.page
+    at = min(max(position.step, 1), len(plan.steps_of(page)))
+    _move(name, plan.next_stop(page, at) if forward else plan.previous_stop(page, at))
+
+
 @st.fragment(run_every=POLL_S)
 def _console_panel(name: str) -> None:
-    """The console's live part: redrawn every POLL_S seconds, so the projector's keys show here."""
+    """The console's live part, redrawn every POLL_S seconds, so the projector's keys show here: the
+    step, the elapsed time, the followers, the next step, the notes and the scene's steps."""
     store = rooms.store()
     position = store.position(name)
-    if position is not None and position.page in plan.pages():
-        page = position.page
-        titles = plan.steps_of(page)
-        at = min(max(position.step, 1), len(titles))
-        back, ahead = plan.previous_stop(page, at), plan.next_stop(page, at)
-    else:
-        page, titles, at, back, ahead = None, (), 0, None, (plan.pages()[0], 1)
-    with st.container(key="console_bar"):
-        previous, counter, following = st.columns([2, 5, 2], vertical_alignment="center")
-        previous.button(
-            "Previous",
-            key="console_previous",
-            shortcut="PageUp",
-            icon=":material/arrow_back:",
-            disabled=back is None,
-            on_click=_move,
-            args=(name, back),
-            width="stretch",
-            help="The projector's previous step (PageUp).",
+    if position is None or position.page not in plan.pages():
+        st.markdown("**not started**")
+        st.info(
+            f"The projector has not opened room {name!r} yet: open /?presenter=1&room={name} there, "
+            "or press Next here to start at the home page."
         )
-        following.button(
-            "Next",
-            key="console_next",
-            shortcut="PageDown",
-            icon=":material/arrow_forward:",
-            disabled=ahead is None,
-            on_click=_move,
-            args=(name, ahead),
-            width="stretch",
-            type="primary",
-            help="The projector's next step (PageDown).",
-        )
-        if page is None:
-            counter.markdown("**not started**")
-        else:
-            counter.markdown(f"**{plan.title_of(page)} · step {at} / {len(titles)}** · {titles[at - 1]}")
+        return
+    page = position.page
+    titles = plan.steps_of(page)
+    at = min(max(position.step, 1), len(titles))
+    ahead = plan.next_stop(page, at)
+    with st.container(key="console_now"):
+        st.markdown(f"**{plan.title_of(page)} · step {at} / {len(titles)}** · {titles[at - 1]}")
     clock, followers, upcoming = st.columns([1, 1, 3])
-    clock.metric("Elapsed", _elapsed(time.time() - position.started) if position else "—")
+    clock.metric("Elapsed", _elapsed(time.time() - position.started))
     followers.metric("Following", store.followers(name))
     if ahead is None:
         upcoming.markdown("**Next:** the end of the talk")
     else:
         crossing = "" if ahead[0] == page else f"{plan.title_of(ahead[0])} — "
         upcoming.markdown(f"**Next:** {crossing}{plan.steps_of(ahead[0])[ahead[1] - 1]}")
-    if page is None:
-        st.info(
-            f"The projector has not opened room {name!r} yet: open /?presenter=1&room={name} there, "
-            "or press Next here to start at the home page."
-        )
-        return
     notes, steps = st.columns([3, 2])
     with notes.container(key="console_notes"):
         st.markdown(plan.notes_of(page, at))
@@ -493,25 +477,13 @@ def _console_panel(name: str) -> None:
                 type="primary" if k == at else "secondary",
                 width="stretch",
             )
-        with st.expander("Jump to another page"):
-            for number, other in enumerate(plan.pages()):
-                st.button(
-                    plan.title_of(other),
-                    key=f"console_page_{number}",
-                    on_click=_move,
-                    args=(name, (other, 1)),
-                    disabled=other == page,
-                    width="stretch",
-                )
-    if st.button("Restart the clock", key="console_clock"):
-        store.restart_clock(name)
-        st.rerun(scope="fragment")
 
 
 def console() -> None:
     """The speaker console of ``?room=NAME`` (the default room without one): the current step's notes,
     the next step, the elapsed time, how many follow, the step list; Previous / Next (PageUp /
-    PageDown) move the projector, and the projector's keys show here within about a second."""
+    PageDown) move the projector, and the projector's keys show here within about a second. The keys
+    and the page list sit outside the polled part, so a press is never lost to a poll's redraw."""
     if "room" not in st.query_params and "follow" not in st.query_params:
         st.query_params["room"] = rooms.DEFAULT_ROOM
     if "follow" in st.query_params:  # the console leads its room
@@ -525,7 +497,41 @@ def console() -> None:
         f"The projector shows /?presenter=1&room={name}; the room follows at {follow_link(name)}. "
         "PageDown / PageUp here move the projector."
     )
+    with st.container(key="console_bar"):
+        previous, following = st.columns(2)
+        previous.button(
+            "Previous",
+            key="console_previous",
+            shortcut="PageUp",
+            icon=":material/arrow_back:",
+            on_click=_step,
+            args=(name, False),
+            width="stretch",
+            help="The projector's previous step (PageUp).",
+        )
+        following.button(
+            "Next",
+            key="console_next",
+            shortcut="PageDown",
+            icon=":material/arrow_forward:",
+            on_click=_step,
+            args=(name, True),
+            width="stretch",
+            type="primary",
+            help="The projector's next step (PageDown).",
+        )
     _console_panel(name)
+    with st.expander("Jump to another page"):
+        for number, other in enumerate(plan.pages()):
+            st.button(
+                plan.title_of(other),
+                key=f"console_page_{number}",
+                on_click=_move,
+                args=(name, (other, 1)),
+                width="stretch",
+            )
+    if st.button("Restart the clock", key="console_clock"):
+        rooms.store().restart_clock(name)
     with st.expander("The follow link and its QR code"):
         st.html(rooms.qr_html(follow_link(name)))
         st.code(follow_link(name), language=None)
