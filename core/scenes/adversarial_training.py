@@ -27,8 +27,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from core import data, evaluation, geometry, results, toys, zoo
+from core import checks, data, evaluation, geometry, results, toys, zoo
 from core.files import write_atomic
+from core.scenes import shipped
 from core.scenes.common import DATASET_TITLES, deterministic_models, gallery
 from core.scenes.lecture import Prediction, Verdict, verdict_by_range
 from core.seeds import check_seed, stream_seed
@@ -42,7 +43,7 @@ TOY_DEFAULT_EPS = 0.1
 TOY_TRAINING_STEPS = 7  # PGD-7 inside adversarial training (Madry et al.)
 TOY_RESOLUTION = 150
 KINDS = ("standard", "adversarial")
-SHIPPED_PATH = Path(__file__).resolve().parents[2] / "assets" / "scenes" / "adversarial_training.json"
+SHIPPED_PATH = shipped.scene_file(__name__)  # the gallery tables (the kit) and the bench's training-cost rows
 BUILD_COMMAND = "python -m core.scenes build --scene p06_adversarial_training"
 
 # Lecture mode (core.scenes.lecture): what the page reveals at each step, in order.
@@ -132,23 +133,36 @@ def datasets() -> tuple[tuple[str, ...], str]:
 # --------------------------------------------------------------------------- zoo models on the gallery
 
 
-def _gallery_table(name: str, seed: int) -> dict:
+@dataclass(frozen=True)
+class GalleryTable:
+    """core.evaluation.robustness_table of one zoo model on its dataset's 20 gallery images."""
+
+    table: dict
+
+
+def _gallery_call(name: str, seed: int) -> dict:
+    """The talk's settings are part of the shipped key: a table with other settings is computed, never read."""
+    return dict(
+        name=name, seed=seed, eps=TALK_EPS[zoo.entry(name)["dataset"]], pgd_steps=PGD_STEPS, cw_steps=CW_STEPS
+    )
+
+
+def gallery_table(*, name: str, seed: int, eps: float, pgd_steps: int, cw_steps: int) -> GalleryTable:
+    """:func:`gallery_table_live`, shipped for seed 0."""
+    return shipped.or_live(gallery_table_live, locals(), depends=[name])
+
+
+def gallery_table_live(*, name: str, seed: int, eps: float, pgd_steps: int, cw_steps: int) -> GalleryTable:
     """The talk's table of zoo model ``name`` on its dataset's 20 gallery images, with per-image rows.
 
     The attacks' random starts follow robustness_table's own rule (its generator is seeded with the
     demo's seed), the rule of ``python -m core.experiments evaluate --seed``: the page's recompute
     panel, run on the first 20 local test images when they are the gallery, reproduces these rows."""
     x, y = gallery(zoo.entry(name)["dataset"])
-    return evaluation.robustness_table(
-        zoo.shared(name),
-        x,
-        y,
-        eps=TALK_EPS[zoo.entry(name)["dataset"]],
-        norm="linf",
-        pgd_steps=PGD_STEPS,
-        cw_steps=CW_STEPS,
-        seed=seed,
+    table = evaluation.robustness_table(
+        zoo.shared(name), x, y, eps=eps, norm="linf", pgd_steps=pgd_steps, cw_steps=cw_steps, seed=seed
     )
+    return GalleryTable(table)
 
 
 def _read_shipped(path: Path = SHIPPED_PATH) -> dict:
@@ -158,45 +172,13 @@ def _read_shipped(path: Path = SHIPPED_PATH) -> dict:
         return {}
 
 
-def shipped_gallery(name: str, seed: int, path: Path = SHIPPED_PATH) -> dict | None:
-    """The shipped gallery table of ``name`` when it was computed with this seed (the table records the
-    seed of its attacks), the talk's settings and the zoo's current weights (sha256), else None."""
-    record = _read_shipped(path).get("models", {}).get(name)
-    try:
-        entry = zoo.entry(name)
-    except zoo.ModelUnavailable:
-        return None
-    if (
-        not record
-        or record.get("seed") != seed
-        or record["table"].get("seed") != seed
-        or record.get("sha256") != entry.get("sha256")
-        or record["table"].get("eps") != TALK_EPS[entry["dataset"]]
-        or (record["table"].get("pgd_steps"), record["table"].get("cw_steps")) != (PGD_STEPS, CW_STEPS)
-    ):
-        return None
-    return record["table"]
-
-
-def build(path: Path = SHIPPED_PATH) -> dict:
-    """Compute the gallery tables of every present {cifar10,mnist}-{standard,adversarial} model for seed 0
-    and write them (atomically) to ``path``, with the command that rebuilds them; the measured training
-    cost rows already there (:func:`ship_training_cost`) are kept."""
-    content = {"command": BUILD_COMMAND, "seed": 0, "models": {}}
-    measured = _read_shipped(path).get("training_cost")
-    if measured is not None:
-        content["training_cost"] = measured
-    for name in deterministic_models(DATASETS):
-        if not name.endswith(tuple(f"-{k}" for k in KINDS)):
-            continue
-        content["models"][name] = {
-            "seed": 0,
-            "sha256": zoo.entry(name)["sha256"],
-            "table": _gallery_table(name, 0),
-        }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, json.dumps(content, indent=0, sort_keys=True) + "\n")
-    return content
+def build() -> None:
+    """Ship the gallery tables of every present {cifar10,mnist}-{standard,adversarial} model for seed 0; the
+    measured training-cost rows already in the file (:func:`ship_training_cost`) are kept."""
+    names = [n for n in deterministic_models(DATASETS) if n.endswith(tuple(f"-{k}" for k in KINDS))]
+    shipped.build(
+        __name__, [(gallery_table, _gallery_call(name, 0)) for name in names], keep=("training_cost",)
+    )
 
 
 def ship_training_cost(rows: list[dict], path: Path = SHIPPED_PATH) -> dict:
@@ -525,10 +507,17 @@ def images(*, dataset: str, seed: int, live: bool = False) -> Images:
             loaded[kind] = name
         except zoo.ModelUnavailable as error:
             missing.append(str(error))
-    tables = {kind: shipped_gallery(name, seed) for kind, name in loaded.items()}
+    found = {
+        kind: shipped.read(__name__, "gallery_table", _gallery_call(n, seed), [n])
+        for kind, n in loaded.items()
+    }
+    tables = {kind: table.table for kind, table in found.items() if table is not None}
     source = "shipped"
-    if loaded and any(table is None for table in tables.values()):
-        tables = {kind: _gallery_table(name, seed) for kind, name in loaded.items()} if live else None
+    if loaded and len(tables) < len(loaded):
+        computed = (
+            {kind: gallery_table_live(**_gallery_call(n, seed)) for kind, n in loaded.items()} if live else {}
+        )
+        tables = {kind: table.table for kind, table in computed.items()} or None
         source = "computed now" if live else None
     elif not loaded:
         tables, source = None, None
@@ -550,14 +539,14 @@ def images(*, dataset: str, seed: int, live: bool = False) -> Images:
                     **evaluation.table_from_rows(table["rows"]),
                 }
             )
-    shipped, shipped_notes = {}, []
+    test_sets, shipped_notes = {}, []
     for kind, name in loaded.items():
         try:
             record = results.read("robustness", name)
         except (results.ResultsUnavailable, ValueError) as error:
             shipped_notes.append(str(error))
             continue
-        shipped[name] = record
+        test_sets[name] = record
         table = record.get("table", {})
         rows.append(
             {
@@ -608,7 +597,7 @@ def images(*, dataset: str, seed: int, live: bool = False) -> Images:
         points_per_image=100 / examples,
         table_rows=tuple(rows),
         shipped_notes=tuple(shipped_notes),
-        shipped=shipped,
+        shipped=test_sets,
         entries=entries,
         time_ratio=ratio,
         notes=notes,
@@ -710,10 +699,7 @@ def toy(*, eps: float, seed: int) -> Toy:
     regions, and the talk's table on the held-out points with the same ε for the attacks (PGD-20 and
     CW-30 from the stream "toy attacks" of ``seed``); the points PGD-20 breaks come from the table's
     per-example rows."""
-    if eps not in TOY_EPS_CHOICES:
-        raise ValueError(
-            f"The toy budget ε must be one of {', '.join(map(str, TOY_EPS_CHOICES))}, got {eps!r}."
-        )
+    checks.one_of(eps, TOY_EPS_CHOICES, "The toy budget ε")
     check_seed(seed)
     standard = _toy_model("Standard training (ERM)", toy_spec(0.0, seed), eps, seed)
     adversarial = _toy_model(f"Adversarial training (PGD-7, ε = {eps:g})", toy_spec(eps, seed), eps, seed)

@@ -9,26 +9,22 @@ Plain core code (no Streamlit); results hold NumPy arrays, floats and strings on
 
 from __future__ import annotations
 
-import dataclasses
 import functools
-import hashlib
-import json
 import math
 import platform
 import re
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from core import (
+    checks,
     data,
     evaluation,
     experiments,
-    files,
     geometry,
     inference,
     lipschitz,
@@ -41,7 +37,7 @@ from core import (
     noise as noises,
 )
 from core.device import make_generator
-from core.scenes import common
+from core.scenes import common, shipped
 from core.seeds import check_seed, stream_generator, stream_seed
 
 # ---------------------------------------------------------------------------- the scene's choices
@@ -60,9 +56,9 @@ TOY_BATCH, IMAGE_BATCH = 10_000, 100  # CERTIFY's counts do not depend on the ba
 CIFAR_DIM = 3 * 32 * 32
 LINF_BUDGET = 8 / 255
 P_A_GRID = np.linspace(0.5, 0.99999, 400)
-SCENE_FILE = Path(__file__).resolve().parents[2] / "assets" / "scenes" / "certificate.json"
+SCENE_FILE = shipped.scene_file(__name__)
 BUILD_COMMAND = "python -m core.scenes build --scene p09_certificate"
-NORM_LABELS = {"l2": "ℓ2", "l1": "ℓ1", "linf": "ℓ∞"}
+NORM_LABELS = checks.NORM_SYMBOLS
 EXACT_RTOL = 1e-9  # like-for-like rows: the radius is a deterministic function of the counts
 TF32_TEXT = "TF32 convolutions (not the IEEE fp32 classifier; being recertified)"
 
@@ -118,24 +114,6 @@ HELP = {
 
 
 # ---------------------------------------------------------------------------- checks
-def _choice(value, choices, what: str):
-    if value not in choices:
-        raise ValueError(f"{what} must be one of {', '.join(f'{c:g}' for c in choices)}, got {value!r}.")
-    return value
-
-
-def _unit(value, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= float(value) <= 1.0:
-        raise ValueError(f"{what} must be a number between 0 and 1 (the toy's square), got {value!r}.")
-    return float(value)
-
-
-def _positive_int(value, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{what} must be a whole number ≥ 1, got {value!r}.")
-    return value
-
-
 def _alpha(value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 < float(value) < 1.0:
         raise ValueError(f"α must be a failure probability strictly between 0 and 1, got {value!r}.")
@@ -225,11 +203,21 @@ class PointCertificate:
         return self.other > 0
 
 
-def _toy_sha(sigma: float, seed: int) -> str | None:
-    return toys.read_manifest()["toys"].get(toy_spec(sigma, seed).key(), {}).get("sha256")
+@dataclass(frozen=True)
+class Regions:
+    """Hard F_rob (Cohen's vote) on a grid of the toy square."""
+
+    xs: np.ndarray
+    ys: np.ndarray
+    labels: np.ndarray
 
 
-def _toy_regions_live(sigma: float, seed: int):
+def toy_regions(*, sigma: float, seed: int) -> Regions:
+    """:func:`toy_regions_live`, shipped for seed 0."""
+    return shipped.or_live(toy_regions_live, locals(), depends=[toy_spec(sigma, seed)])
+
+
+def toy_regions_live(*, sigma: float, seed: int) -> Regions:
     """Hard F_rob (Cohen's vote) on a grid of the square, REGION_DRAWS draws per point (stream "regions")."""
     model = toys.model(toy_spec(sigma, seed))
     with torch.inference_mode():
@@ -241,28 +229,14 @@ def _toy_regions_live(sigma: float, seed: int):
             seed=stream_seed(seed, "regions"),
             soft=False,
         )
-    return regions.xs.numpy(), regions.ys.numpy(), regions.labels.numpy()
+    return Regions(regions.xs.numpy(), regions.ys.numpy(), regions.labels.numpy())
 
 
 @functools.lru_cache(maxsize=16)
 def _toy_regions(sigma: float, seed: int):
-    """F_rob's regions: shipped for seed 0 (when the shipped toy's sha256 matches), else computed."""
-    record = _shipped().get("regions", {}).get(f"{sigma:g}")
-    settings = {
-        "seed": seed,
-        "draws": REGION_DRAWS,
-        "resolution": REGION_RESOLUTION,
-        "toy": _toy_sha(sigma, seed),
-    }
-    if record and all(record.get(k) == v for k, v in settings.items()):
-        xs, ys, labels = record["xs"], record["ys"], record["labels"]
-    else:
-        xs, ys, labels = _toy_regions_live(sigma, seed)
-    return (
-        _frozen(np.asarray(xs, dtype=np.float32)),
-        _frozen(np.asarray(ys, dtype=np.float32)),
-        _frozen(np.asarray(labels, dtype=np.int64)),
-    )
+    """:func:`toy_regions`, kept per process and read-only (every certify_point at this σ draws them)."""
+    regions = toy_regions(sigma=sigma, seed=seed)
+    return _frozen(regions.xs), _frozen(regions.ys), _frozen(regions.labels)
 
 
 def ball_caption(
@@ -290,7 +264,6 @@ def ball_caption(
     )
 
 
-@functools.lru_cache(maxsize=64)
 def certify_point(
     *, x1: float, x2: float, sigma: float, n0: int, n: int, alpha: float, seed: int
 ) -> PointCertificate:
@@ -298,9 +271,14 @@ def certify_point(
     c_A from n0 draws, p_A ≥ Beta⁻¹(α; n_A, n − n_A + 1) from n draws, α* = σΦ⁻¹(p_A lower bound);
     then PREDICT (n = BALL_VOTES) at BALL_POINTS points drawn uniformly in the disc ‖x' − x‖₂ < α*,
     which the theorem says keep c_A. Streams: "certify", "ball points", "ball votes", "regions"."""
-    x = (_unit(x1, "x₁"), _unit(x2, "x₂"))
-    sigma = float(_choice(sigma, TOY_SIGMAS, "σ"))
-    n0, n, alpha, seed = _positive_int(n0, "n₀"), _positive_int(n, "n"), _alpha(alpha), check_seed(seed)
+    x = (checks.number(x1, 0, 1, "x₁"), checks.number(x2, 0, 1, "x₂"))
+    sigma = float(checks.one_of(sigma, TOY_SIGMAS, "σ"))
+    n0, n, alpha, seed = (
+        checks.integer(n0, 1, None, "n₀"),
+        checks.integer(n, 1, None, "n"),
+        _alpha(alpha),
+        check_seed(seed),
+    )
     model, noise = toys.model(toy_spec(sigma, seed)), noises.make("gaussian", sigma)
     point = torch.tensor(x, dtype=torch.float32)
     with torch.inference_mode():
@@ -393,13 +371,12 @@ class RadiusCurves:
     linf_ball_l2: float  # ℓ2 norm of an ℓ∞ perturbation 8/255 on CIFAR-10
 
 
-@functools.lru_cache(maxsize=64)
 def radius_curves(*, std: float, alpha: float, n: int) -> RadiusCurves:
     """The radius formulas of core.smoothing.matched_variance_radii at std (Cohen et al. 2019 σΦ⁻¹(p_A); Li et al.
     2019; Lecuyer et al. 2019; Teng et al. 2020 −b ln(2(1 − p_A)); Yang et al. 2020 2λ(p_A − ½)) and each noise's
     ceiling certify_ceiling(noise, α, n) = radius at p_A = α^{1/n}."""
-    std = float(_choice(std, STD_CHOICES, "The noise standard deviation"))
-    alpha, n = _alpha(alpha), _positive_int(n, "n")
+    std = float(checks.one_of(std, STD_CHOICES, "The noise standard deviation"))
+    alpha, n = _alpha(alpha), checks.integer(n, 1, None, "n")
     curves = {
         name: _frozen(values) for name, values in smoothing.matched_variance_radii(P_A_GRID, std).items()
     }
@@ -449,43 +426,36 @@ def gallery_options(model: str) -> list[str]:
     return common.gallery_options(common.dataset_of(model))
 
 
-def _read_shipped() -> dict:
-    try:
-        return json.loads(SCENE_FILE.read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-@functools.lru_cache(maxsize=1)
-def _shipped() -> dict:
-    return _read_shipped()
-
-
 def _sha(model: str) -> str:
     return zoo.entry(model)["sha256"]
 
 
-@functools.lru_cache(maxsize=1)
-def _lipschitz_code() -> str:
-    """sha256 of core/lipschitz.py: shipped bounds are trusted only if computed by the same code."""
-    return hashlib.sha256(Path(lipschitz.__file__).read_bytes()).hexdigest()
+@dataclass(frozen=True)
+class LayerBounds:
+    """L_i ≥ Lip₂(φ(i)∘…∘φ(1)), i = 0…N, of a zoo model's base network."""
+
+    bounds: tuple
 
 
-def _layer_bounds_live(model: str) -> list[float]:
+def lipschitz_bounds(*, model: str) -> LayerBounds:
+    """:func:`lipschitz_bounds_live`, shipped for the noise-trained zoo models (trusted only when computed
+    from the same weights by the same core/lipschitz.py)."""
+    return shipped.or_live(lipschitz_bounds_live, locals(), depends=[model, lipschitz])
+
+
+def lipschitz_bounds_live(*, model: str) -> LayerBounds:
+    """L_i ≥ Lip₂(φ(i)∘…∘φ(1)), i = 0…N, of the model's base network (core.lipschitz)."""
     base = zoo.shared_base(model)
     shape = tuple(common.gallery(common.dataset_of(model))[0].shape[1:])
     with torch.no_grad():  # not inference_mode: the conv bound runs autograd inside
-        return [lipschitz.lipschitz_upper_bound(base, i, shape) for i in range(len(base.layers) + 1)]
+        bounds = [lipschitz.lipschitz_upper_bound(base, i, shape) for i in range(len(base.layers) + 1)]
+    return LayerBounds(tuple(bounds))
 
 
 @functools.lru_cache(maxsize=32)
 def layer_bounds(model: str) -> tuple[float, ...]:
-    """L_i ≥ Lip₂(φ(i)∘…∘φ(1)), i = 0…N, of the model's base network (core.lipschitz); shipped in
-    assets/scenes/certificate.json when its weights' sha256 matches, computed otherwise."""
-    record = _shipped().get("lipschitz", {}).get(model)
-    if record and record.get("sha256") == _sha(model) and record.get("code") == _lipschitz_code():
-        return tuple(record["bounds"])
-    return tuple(_layer_bounds_live(model))
+    """:func:`lipschitz_bounds`, kept per process."""
+    return lipschitz_bounds(model=model).bounds
 
 
 @dataclass(frozen=True)
@@ -649,21 +619,35 @@ def _image_arguments(model, index, n0, n, alpha, seed) -> tuple:
     index = int(index) if not isinstance(index, bool) and isinstance(index, int) else -1
     if not 0 <= index < len(common.gallery(common.dataset_of(model))[1]):
         raise ValueError("index must be the position of a gallery image (0–19).")
-    return model, index, _positive_int(n0, "n₀"), _positive_int(n, "n"), _alpha(alpha), check_seed(seed)
+    return (
+        model,
+        index,
+        checks.integer(n0, 1, None, "n₀"),
+        checks.integer(n, 1, None, "n"),
+        _alpha(alpha),
+        check_seed(seed),
+    )
 
 
-def _shipped_image(model, index, n0, n, alpha, seed) -> tuple[dict, dict] | None:
-    """(the model's record in the scene file, the image's row), or None when not shipped for these settings."""
-    record = _shipped().get("images", {}).get(model)
-    settings = {"n0": n0, "n": n, "alpha": alpha, "seed": seed}
-    if (
-        not record
-        or record.get("sha256") != _sha(model)
-        or any(record.get(k) != v for k, v in settings.items())
-    ):
-        return None
-    rows = record.get("rows", [])
-    return (record, rows[index]) if index < len(rows) else None
+Certificate = smoothing.Certificate  # the type of a shipped gallery certificate (core.scenes.shipped.decode)
+
+
+def gallery_certificate(*, model: str, index: int, n0: int, n: int, alpha: float, seed: int) -> Certificate:
+    """:func:`gallery_certificate_live`, shipped at the page's opening n₀, n, α and seed 0 for every
+    noise-trained zoo model and gallery image (computed on the CPU: its generator, IEEE fp32)."""
+    return shipped.or_live(gallery_certificate_live, locals(), depends=[model])
+
+
+def gallery_certificate_live(
+    *, model: str, index: int, n0: int, n: int, alpha: float, seed: int
+) -> Certificate:
+    """CERTIFY of gallery image ``index`` (:func:`_certify_gallery_image`)."""
+    return _certify_gallery_image(model, index, n0, n, alpha, seed)[0]
+
+
+def _shipped_image(model, index, n0, n, alpha, seed) -> Certificate | None:
+    arguments = dict(model=model, index=index, n0=n0, n=n, alpha=alpha, seed=seed)
+    return shipped.read(__name__, "gallery_certificate", arguments, [model])
 
 
 def image_is_shipped(*, model: str, index: int, n0: int, n: int, alpha: float, seed: int) -> bool:
@@ -757,14 +741,11 @@ def certify_image(
         if key in _image_cache:
             return _image_cache[key]
     model, index, n0, n, alpha, seed = key
-    shipped = _shipped_image(*key)
+    found = _shipped_image(*key)
     seconds = None
-    if shipped is not None:
-        row = shipped[1]
-        certificate = smoothing.Certificate(
-            **{**row, "counts": tuple(row["counts"]), "selection_counts": tuple(row["selection_counts"])}
-        )
-        made = provenance({"generator": "cpu", "fp32_kernels": "ieee", **shipped[0]})  # built on the CPU
+    if found is not None:
+        certificate = found
+        made = provenance({"device": "the CPU that built it", "generator": "cpu", "fp32_kernels": "ieee"})
         source = f"shipped in assets/scenes/certificate.json, {made.sentence}"
     else:
         certificate, seconds = _certify_gallery_image(model, index, n0, n, alpha, seed, progress)
@@ -805,7 +786,7 @@ def certify_image(
         noise.certified_norm,
         ceiling,
         _frozen(common.image_array(images[index])),
-        shipped is not None,
+        found is not None,
         caption,
         gap,
         feature_rms,
@@ -859,14 +840,13 @@ def _zoo_layer_rms(model: str, sha256: str, layers: int) -> tuple[float, ...]:
     return _layer_rms(zoo.shared_base(model), common.gallery(common.dataset_of(model))[0], layers)
 
 
-@functools.lru_cache(maxsize=64)
 def hidden_layers(*, model: str | None, sigma: float, n: int, alpha: float, seed: int) -> LayerRadii:
     """R / L_i for i = 0…N−1 (core.lipschitz.lipschitz_upper_bound, core.smoothing.input_space_radius), with
     the best layer-space radius R = σΦ⁻¹(α^{1/n}) CERTIFY can give, for the toy network and the zoo model, and
     each layer's feature scale (per-coordinate RMS of the clean features: the toy's held-out points, the
     model's gallery images)."""
-    sigma = float(_choice(sigma, TOY_SIGMAS, "σ"))
-    best = smoothing.radius_ceiling(sigma, _alpha(alpha), _positive_int(n, "n"))
+    sigma = float(checks.one_of(sigma, TOY_SIGMAS, "σ"))
+    best = smoothing.radius_ceiling(sigma, _alpha(alpha), checks.integer(n, 1, None, "n"))
     spec = toy_spec(sigma, check_seed(seed))
     toy = toys.model(spec)
     with torch.no_grad():
@@ -1160,58 +1140,14 @@ def compare_certify_rows(recomputed: dict, shipped: dict) -> RowsComparison | No
 
 
 # ---------------------------------------------------------------------------- shipped file
-def build_regions(seed: int = 0) -> dict:
-    """The toy's F_rob regions for every σ of the slider at ``seed`` (the opening seed 0), for the shipped file."""
-    content = {}
-    for sigma in TOY_SIGMAS:
-        xs, ys, labels = _toy_regions_live(sigma, seed)
-        content[f"{sigma:g}"] = {
-            "seed": seed,
-            "draws": REGION_DRAWS,
-            "resolution": REGION_RESOLUTION,
-            "toy": _toy_sha(sigma, seed),
-            "xs": xs.tolist(),
-            "ys": ys.tolist(),
-            "labels": labels.tolist(),
-        }
-    return content
-
-
-def build(path: Path = SCENE_FILE, *, models: list[str] | None = None, log=print) -> dict:
-    """Write assets/scenes/certificate.json: the toy's F_rob regions for each σ at seed 0 (the toys must be
-    shipped first: python -m core.toys build), each noise-trained zoo model's Lipschitz bounds and the
-    certificates of its 20 gallery images at the default n₀, n, α and seed 0 (the page's opening values)."""
-    n0, n, alpha, seed = DEFAULTS["n0"], DEFAULTS["image_n"], DEFAULTS["alpha"], 0
-    content = {"command": BUILD_COMMAND, "regions": build_regions(), "lipschitz": {}, "images": {}}
-    for model in models or certifiable_models():
-        log(f"{model}: Lipschitz bounds and {n0}+{n} draws on each gallery image")
-        content["lipschitz"][model] = {
-            "sha256": _sha(model),
-            "code": _lipschitz_code(),
-            "bounds": _layer_bounds_live(model),
-        }
-        rows = [
-            dataclasses.asdict(_certify_gallery_image(model, index, n0, n, alpha, seed)[0])
-            for index in range(len(common.gallery(common.dataset_of(model))[1]))
-        ]
-        content["images"][model] = {
-            "sha256": _sha(model),
-            "n0": n0,
-            "n": n,
-            "alpha": alpha,
-            "seed": seed,
-            "device": _this_cpu(),
-            "generator": "cpu",
-            "fp32_kernels": "ieee",
-            "rows": [
-                {**row, "counts": list(row["counts"]), "selection_counts": list(row["selection_counts"])}
-                for row in rows
-            ],
-        }
-    _write(path, content)
-    return content
-
-
-def _write(path: Path, content: dict) -> None:
-    files.write_atomic(path, json.dumps(content, indent=1) + "\n")
-    _shipped.cache_clear()
+def build() -> None:
+    """Ship the toy's F_rob regions for each σ at seed 0 (the toys must be shipped first: python -m core.toys
+    build), each noise-trained zoo model's Lipschitz bounds and the certificates of its 20 gallery images at
+    the default n₀, n, α and seed 0 (the page's opening values) in assets/scenes/certificate.json."""
+    calls = [(toy_regions, {"sigma": sigma, "seed": 0}) for sigma in TOY_SIGMAS]
+    opening = dict(n0=DEFAULTS["n0"], n=DEFAULTS["image_n"], alpha=DEFAULTS["alpha"], seed=0)
+    for model in certifiable_models():
+        calls.append((lipschitz_bounds, {"model": model}))
+        images = range(len(common.gallery(common.dataset_of(model))[1]))
+        calls += [(gallery_certificate, dict(model=model, index=index, **opening)) for index in images]
+    shipped.build(__name__, calls)

@@ -206,14 +206,19 @@ def live():
         _collected.reset(token)
 
 
-def build(module: str | ModuleType, calls) -> None:
+def build(module: str | ModuleType, calls, keep: tuple[str, ...] = ()) -> None:
     """Compute each ``(public function, arguments)`` of ``calls`` live and write every result of
     ``module`` they computed through :func:`or_live` to its scene file (atomically), with the command
-    that rebuilds it."""
+    that rebuilds it; the file's keys named in ``keep`` (rows a bench measured, say) stay as they were."""
     name = module if isinstance(module, str) else module.__name__
     with live() as collected:
         for function, arguments in calls:
             function(**arguments)
-    results = {key: record for owner, key, record in collected if owner == name}
-    content = {"command": build_command(name), "results": results}
+    try:
+        before = json.loads(scene_file(name).read_text())
+    except (OSError, ValueError):
+        before = {}
+    content = {key: before[key] for key in keep if isinstance(before, dict) and key in before}
+    content |= {"command": build_command(name), "results": {}}
+    content["results"] = {key: record for owner, key, record in collected if owner == name}
     write_atomic(scene_file(name), json.dumps(content) + "\n")

@@ -20,24 +20,34 @@ from tests.scenes.test_shipped import CALLS
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Results shipped through the scene kit: tests/scenes/test_shipped.py's case for each toy result (the image
-# models' results take minutes with scalar kernels; they rely on the same float32 inference guarantee).
-KIT_FUNCTIONS = {
-    "noise_injection": ("toy_draws", "toy_maps", "generalization"),
-    "decision_distribution": ("toy_scene", "toy_regions"),
-    "take_home": ("curves", "smoothed_curve", "certify_toy", "smoothed_regions", "toy_attack"),
-}
+# Results shipped through the scene kit: tests/scenes/test_shipped.py's cases whose id starts with one of these
+# (the toys' results, and one of each kind on MNIST; the CIFAR-10 ones take minutes with scalar kernels and rely
+# on the same float32 inference).
+KIT_SELECTION = (
+    "p04_crafting_attacks-gallery_accuracy-attack=fgsm,budgets=[0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4],"
+    "model_name=mnist-standard",
+    "p06_adversarial_training-gallery_table-cw_steps=30,eps=0.3,name=mnist-standard",
+    "p07_noise_injection-toy_",
+    "p07_noise_injection-generalization",
+    "p08_decision_distribution-toy_",
+    "p09_certificate-toy_regions",
+    "p09_certificate-lipschitz_bounds-model=mnist-gaussian-0.25",
+    "p09_certificate-gallery_certificate-alpha=0.001,index=1,model=mnist-gaussian-0.25",
+    "p11_take_home-curves",
+    "p11_take_home-smoothed_curve",
+    "p11_take_home-certify_toy",
+    "p11_take_home-smoothed_regions",
+    "p11_take_home-toy_attack",
+)
 KIT_CASES = [
     f"tests/scenes/test_shipped.py::test_the_shipped_result_is_what_the_scene_computes_live[{call.id}]"
     for call in CALLS
-    if call.values[1] in KIT_FUNCTIONS.get(call.values[0].__name__.rsplit(".", 1)[-1], ())
+    if call.id.startswith(KIT_SELECTION)
 ]
 SHIPPED_EQUALS_LIVE = KIT_CASES + [
     "tests/scenes/test_composition.py::test_shipped_sweep_and_fit_agree_with_a_live_computation",
     "tests/scenes/test_adversarial_training_scene.py::test_toy_table_and_broken_points_agree_with_pgd_run_directly",
     "tests/scenes/test_crafting_attacks.py::test_default_curves_are_shipped_and_match_an_independent_fgsm",
-    "tests/scenes/test_certificate.py::test_shipped_image_certificates_equal_a_live_run",
-    "tests/scenes/test_certificate.py::test_shipped_regions_equal_a_live_run",
     "tests/scenes/test_tradeoff.py::test_toy_bounds_shipped_for_seed_0_match_a_recomputed_certify_part_and_are_sound",
 ]
 

@@ -99,21 +99,15 @@ def test_images_reads_the_shipped_gallery_rows_and_keeps_madry_rows():
 
 
 @pytest.mark.skipif(not _present("mnist"), reason="the MNIST zoo models are not present")
-def test_shipped_gallery_is_refused_for_other_weights_or_seeds(tmp_path):
-    record = {
-        "seed": 0,
-        "sha256": zoo.entry("mnist-standard")["sha256"],
-        "table": {"eps": 0.3, "pgd_steps": 20, "cw_steps": 30, "seed": 0, "rows": []},
-    }
-    path = tmp_path / "shipped.json"
-    path.write_text(json.dumps({"models": {"mnist-standard": record}}))
-    assert scene.shipped_gallery("mnist-standard", 0, path) is not None
-    assert scene.shipped_gallery("mnist-standard", 1, path) is None
-    path.write_text(json.dumps({"models": {"mnist-standard": {**record, "sha256": "0" * 64}}}))
-    assert scene.shipped_gallery("mnist-standard", 0, path) is None
-    other_stream = {**record, "table": {**record["table"], "seed": 12345}}  # attacks seeded otherwise
-    path.write_text(json.dumps({"models": {"mnist-standard": other_stream}}))
-    assert scene.shipped_gallery("mnist-standard", 0, path) is None
+def test_a_gallery_table_is_read_only_for_its_seed_settings_and_weights():
+    call = scene._gallery_call("mnist-standard", 0)
+
+    def read(arguments, model="mnist-standard"):
+        return scene.shipped.read(scene.__name__, "gallery_table", arguments, [model])
+
+    assert read(call) is not None
+    assert read({**call, "seed": 1}) is None and read({**call, "pgd_steps": 7}) is None
+    assert read(call, model="mnist-adversarial") is None  # other weights' sha256
 
 
 @pytest.mark.parametrize(
@@ -351,7 +345,9 @@ def test_shipping_cost_rows_replaces_a_recipe_and_build_keeps_them(tmp_path, mon
     assert sorted(row["recipe"] for row in rows) == ["cifar10-adversarial", "cifar10-standard"]
     assert next(row for row in rows if row["recipe"] == "cifar10-standard")["seconds_per_step"] == 0.7
     monkeypatch.setattr(scene, "deterministic_models", lambda datasets: [])
-    content = scene.build(path)  # the gallery rebuilt, the measurement kept
+    monkeypatch.setattr(scene.shipped, "scene_file", lambda module: path)
+    scene.build()  # the gallery rebuilt, the measurement kept
+    content = json.loads(path.read_text())
     assert content["training_cost"]["rows"] == rows and content["command"] == scene.BUILD_COMMAND
     path.write_text("{not json")
     with pytest.raises(ValueError, match="not valid JSON"):

@@ -60,6 +60,10 @@ def assert_same(shipped_value, live_value, where: str, atol: float = TOLERANCE, 
             np.testing.assert_allclose(shipped_value, live_value, rtol=0, atol=atol, err_msg=where)
         else:
             assert np.mean(shipped_value == live_value) >= agree, where
+    elif isinstance(live_value, dict):
+        assert isinstance(shipped_value, dict) and shipped_value.keys() == live_value.keys(), where
+        for key, value in live_value.items():
+            assert_same(shipped_value[key], value, f"{where}[{key!r}]", atol, agree)
     elif isinstance(live_value, (list, tuple)):
         assert len(shipped_value) == len(live_value), where
         for k, (a, b) in enumerate(zip(shipped_value, live_value)):
@@ -72,7 +76,13 @@ def assert_same(shipped_value, live_value, where: str, atol: float = TOLERANCE, 
 
 def test_every_scene_that_ships_through_the_kit_has_shipped_results():
     shipping = {call.values[0].__name__.rsplit(".", 1)[-1] for call in CALLS}
-    assert {"noise_injection", "decision_distribution", "take_home"} <= shipping
+    assert {
+        "adversarial_training",
+        "crafting_attacks",
+        "noise_injection",
+        "decision_distribution",
+        "take_home",
+    } <= shipping
 
 
 @pytest.mark.slow
