@@ -217,7 +217,8 @@ else:
         "seed) on the first images, and compares the rows with the shipped ones "
         "(`core.scenes.certificate.compare_certify_rows`). It needs the test set as `<dataset>_test.npz` "
         "(set `RDL_DATA_DIR` to its folder, or put it in `data/` beside this notebook); without it the cell "
-        "says so and skips. At the shipped n = 100 000 each image takes tens of seconds on a laptop CPU.",
+        "says so and skips. At a shipped file's n (10 000 draws and more) an image takes a minute or more "
+        "on a laptop CPU, after a calibration of the batch.",
         """from core.scenes import certificate as certify_scene
 
 IMAGES = 2  # the page's smallest choice
