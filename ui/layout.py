@@ -31,13 +31,24 @@ PRESENTER_CSS = """
 </style>
 """
 
+# Every view, presenter or not: text the project draws meets WCAG AA contrast (4.5:1) where Streamlit's
+# default grey does not (captions: 3.9:1, their links 3.0:1, the lecture bar's shortcut hints 2.8:1).
+ACCESSIBLE_CSS = """
+<style>
+[data-testid="stCaptionContainer"] { color: #5c5b59; }
+[data-testid="stCaptionContainer"] a { color: #1d5fa8; }
+.st-key-lecture_bar kbd { color: inherit; opacity: 1; }
+</style>
+"""
+
 # The figures of each step scaled to the screen: a step's content starts where the step is scrolled to
 # (ui.lecture: below Streamlit's header) and must end above the bottom edge, so its Plotly charts are
 # scaled down (CSS transform, which Plotly's hover and click take into account; never below MIN_SCALE)
 # until it does; when the whole step cannot fit, its figures still do. Step 1 is the top of the page.
 # Recomputed whenever the page changes (a rerun, a chart drawn) or the window is resized; when a scale
-# changed, the step is scrolled into view again. Installed once per tab; it does nothing when presenter
-# mode is off (no ``presenter-fit-on`` marker on the page).
+# changed, the step is scrolled into view again. Installed once per tab; it fits nothing when presenter
+# mode is off (no ``presenter-fit-on`` marker on the page), but still makes wide equations and code
+# blocks, which scroll sideways, reachable by the keyboard (tabindex).
 FIT_SCRIPT = """<script>
 (() => {
   if (window.__presenterFit) return;
@@ -99,6 +110,10 @@ FIT_SCRIPT = """<script>
   const fit = () => {
     const main = document.querySelector('[data-testid="stMain"]');
     if (!main) return;
+    // In every view: a wide equation or code block scrolls sideways; the keyboard must reach it too.
+    for (const wide of main.querySelectorAll(".katex-display, pre")) {
+      if (wide.scrollWidth > wide.clientWidth && !wide.hasAttribute("tabindex")) wide.tabIndex = 0;
+    }
     const on = !!document.querySelector(".presenter-fit-on");
     const charts = [...main.querySelectorAll(CHART)];
     if (!on) { charts.forEach((c) => setScale(c, 1)); return; }
@@ -175,7 +190,8 @@ def presenter_mode() -> bool:
         st.html(PRESENTER_CSS + '<span class="presenter-fit-on" hidden></span>')
     elif "presenter" in st.query_params:
         del st.query_params["presenter"]
-    st.html(FIT_SCRIPT, unsafe_allow_javascript=True)  # inert without the marker above
+    st.html(ACCESSIBLE_CSS)
+    st.html(FIT_SCRIPT, unsafe_allow_javascript=True)  # fits nothing without the marker above
     return on
 
 
