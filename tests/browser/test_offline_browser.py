@@ -1,0 +1,196 @@
+"""Every page works offline and passes an accessibility scan, in the real browser (Playwright, Debian
+chromium, the real server as in test_browser.py).
+
+One walk opens every page of the app with every request to another machine blocked (a Playwright route
+that refuses any host but the local server's) and records the blocked ones: there must be none. On each
+page, once drawn, axe-core (the ``axe.min.js`` that the ``axe-playwright-python`` wheel ships) scans the
+page: no serious or critical violation may come from what the project draws. Violations inside
+Streamlit's own widgets and furniture are listed in ``STREAMLIT_OWN`` (rule → where), each with its
+reason in docs/ACCESSIBILITY.md, and are not counted; any other node fails the test.
+
+The server runs with the shipped ``.streamlit/config.toml`` (no ``--browser.gatherUsageStats`` on the
+command line): the file, not the test, must keep usage statistics off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import tomllib
+
+from core.scenes import registry
+from tests.browser.test_browser import (
+    LEAST_CHARTS,
+    ROOT,
+    _browser_page,
+    _free_port,
+    _require_chromium,
+    _wait_for_health,
+    _wait_for_script_to_finish,
+)
+
+pytestmark = pytest.mark.browser
+
+# Generous: a page's first paint may train a toy or run CERTIFY live, minutes on a busy 2-core machine.
+PAGE_TIMEOUT_S = 900
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+# URL path of every page of app.py's navigation (the console too, once the registry has it).
+PAGES = [
+    "",
+    *(scene.url_path for scene in registry.SCENES),
+    "references",
+    *(["console"] if hasattr(registry, "CONSOLE_PAGE") else []),
+]
+# A page that polls its room (st.fragment(run_every=…)) never stays idle: wait for its title instead.
+POLLING_TITLES = {"console": "Speaker console"}
+SERIOUS = {"serious", "critical"}
+LATE_REQUESTS_S = 3.0  # after the page is drawn: a late fetch (icons, fonts) still gets recorded
+
+# Serious or critical violations inside Streamlit's own widgets and furniture, which a page cannot
+# change: rule id → CSS selector of the Streamlit element the violating node must lie in. Reasons in
+# docs/ACCESSIBILITY.md; a violation of the same rule anywhere else still fails.
+STREAMLIT_OWN = {
+    # the sidebar's page navigation: a <ul> whose <li> sit inside <div> wrappers
+    "list": '[data-testid="stSidebarNav"]',
+    "listitem": '[data-testid="stSidebarNav"]',
+}
+# axe-core on the page, each violating node marked when it lies inside a STREAMLIT_OWN element.
+SCAN = """async (own) => {
+  const results = await axe.run(document, {resultTypes: ['violations']});
+  for (const violation of results.violations) {
+    for (const node of violation.nodes) {
+      const element = typeof node.target[0] === 'string' ? document.querySelector(node.target[0]) : null;
+      node.streamlitOwn = !!(own[violation.id] && element && element.closest(own[violation.id]));
+    }
+  }
+  return results;
+}"""
+
+
+@contextlib.contextmanager
+def shipped_server(log_path: Path):
+    """``streamlit run app.py`` as shipped: only the options a test harness needs (port, headless, no file
+    watcher), the rest from .streamlit/config.toml."""
+    port = _free_port()
+    with open(log_path, "w") as log:
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.headless",
+                "true",
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.fileWatcherType",
+                "none",
+            ],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")},
+        )
+        try:
+            _wait_for_health(port, server)
+            yield port
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+def axe_script() -> str:
+    axe = pytest.importorskip("axe_playwright_python", reason="pip install -r requirements-dev.txt")
+    return Path(axe.__file__).with_name("axe.min.js").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def offline_walk(tmp_path_factory):
+    """Every page opened with other machines unreachable: {url path: (blocked URLs, axe violations)}."""
+    _require_chromium()
+    script = axe_script()
+    shots = tmp_path_factory.mktemp("offline")
+    walked = {}
+    with shipped_server(shots / "server.log") as port, _browser_page() as page:
+        blocked: list[str] = []
+
+        def refuse_other_hosts(route):
+            if urlsplit(route.request.url).hostname in LOCAL_HOSTS:
+                route.continue_()
+            else:
+                blocked.append(route.request.url)
+                route.abort()
+
+        def record_other_sockets(socket):  # a route does not see web sockets
+            if urlsplit(socket.url).hostname not in LOCAL_HOSTS:
+                blocked.append(socket.url)
+
+        page.context.route("**/*", refuse_other_hosts)
+        page.on("websocket", record_other_sockets)
+        for url_path in PAGES:
+            blocked.clear()
+            page.goto(f"http://127.0.0.1:{port}/{url_path}", wait_until="domcontentloaded")
+            if url_path in POLLING_TITLES:
+                page.locator("h1", has_text=POLLING_TITLES[url_path]).wait_for(timeout=PAGE_TIMEOUT_S * 1000)
+            else:
+                _wait_for_script_to_finish(page, PAGE_TIMEOUT_S)
+            charts = LEAST_CHARTS.get(url_path, 1 if url_path in {s.url_path for s in registry.SCENES} else 0)
+            if charts:
+                page.wait_for_function(
+                    f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {charts}",
+                    timeout=PAGE_TIMEOUT_S * 1000,
+                )
+            page.wait_for_timeout(LATE_REQUESTS_S * 1000)
+            page.screenshot(path=str(shots / f"{url_path or 'home'}.png"), full_page=True)
+            page.evaluate(script)
+            result = page.evaluate(SCAN, STREAMLIT_OWN)
+            walked[url_path] = (list(blocked), result["violations"])
+    return walked
+
+
+def test_the_shipped_config_keeps_usage_statistics_off():
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["browser"]["gatherUsageStats"] is False
+
+
+@pytest.mark.timeout(3600)  # the first test to use offline_walk waits for the whole walk
+def test_no_page_sends_a_request_to_another_machine(offline_walk):
+    leaks = {path or "home": blocked for path, (blocked, _) in offline_walk.items() if blocked}
+    assert list(offline_walk) == PAGES
+    assert not leaks, f"requests to other machines (blocked): {leaks}"
+
+
+def serious_violations(violations: list[dict]) -> list[str]:
+    """'rule (impact): node' for each serious or critical violation outside Streamlit's own widgets."""
+    found = []
+    for violation in violations:
+        if violation["impact"] not in SERIOUS:
+            continue
+        for node in violation["nodes"]:
+            if not node["streamlitOwn"]:
+                target = " ".join(str(part) for part in node["target"])
+                found.append(f"{violation['id']} ({violation['impact']}): {target} — {node['html'][:120]}")
+    return found
+
+
+@pytest.mark.timeout(3600)
+def test_every_page_passes_axe_in_what_the_project_draws(offline_walk):
+    found = {
+        path or "home": serious_violations(violations)
+        for path, (_, violations) in offline_walk.items()
+        if serious_violations(violations)
+    }
+    assert not found, "\n".join(f"{page}: {line}" for page, lines in found.items() for line in lines)
