@@ -10,28 +10,23 @@ p04_crafting_attacks``); other settings are computed live (:func:`curve` with ``
 from __future__ import annotations
 
 import functools
-import json
 import math
-import platform
-import time
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from core import attacks, data, evaluation, results, zoo
-from core.files import write_atomic
-from core.scenes import common
+from core import attacks, checks, data, evaluation, results, zoo
+from core.scenes import common, shipped
 from core.seeds import check_seed, stream_generator, stream_seed
 
 URL_PATH = "p04_crafting_attacks"
-ASSET = zoo.ASSETS_DIR / "scenes" / "crafting_attacks.json"
 BUILD_COMMAND = f"python -m core.scenes build --scene {URL_PATH}"
 
 MODEL_PREFERENCE = ["mnist-standard", "cifar10-standard", "mnist-adversarial", "cifar10-adversarial"]
 ATTACKS, LABELS, NORMS = attacks.ATTACKS, attacks.ATTACK_LABELS, attacks.ATTACK_NORMS  # core.attacks' names
 FAMILIES = {"linf": ("fgsm", "pgd_linf", "pgd_cw"), "l2": ("gradient_step", "pgd_l2", "cw_l2")}
-NORM_SYMBOL = {"linf": "ℓ∞", "l2": "ℓ2"}
+NORM_SYMBOL = {norm: checks.NORM_SYMBOLS[norm] for norm in FAMILIES}
 BUDGETS = {  # the curve's budgets (the budget slider offers the same values)
     ("linf", "mnist"): (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4),
     ("linf", "fashion_mnist"): (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3),
@@ -138,8 +133,7 @@ def _check(model_name: str, attack: str, steps: int, seed: int) -> str:
         )
     if attack not in attacks.ATTACKS:
         raise ValueError(f"Unknown attack {attack!r}: choose one of {', '.join(attacks.ATTACKS)}.")
-    if steps not in STEP_CHOICES:
-        raise ValueError(f"PGD steps must be one of {', '.join(map(str, STEP_CHOICES))}, got {steps!r}.")
+    checks.one_of(steps, STEP_CHOICES, "PGD steps")
     check_seed(seed)
     return common.dataset_of(model_name)
 
@@ -172,33 +166,6 @@ def _settings(attack: str, steps: int, seed: int) -> tuple[int | None, int | Non
     return (steps, seed) if uses_steps_and_seed(attack) else (None, None)
 
 
-def _shipped_curves() -> dict:
-    """The shipped file's curves, or {} when it is missing or unreadable."""
-    try:
-        return json.loads(ASSET.read_text())
-    except (OSError, json.JSONDecodeError):
-        return {}
-
-
-def _shipped(
-    model_name: str, attack: str, budgets: tuple, steps: int | None, seed: int | None
-) -> tuple | None:
-    """The shipped accuracies of (model, attack) when they were computed with these settings."""
-    shipped = _shipped_curves()
-    entry = (shipped.get("curves") or {}).get(model_name, {}).get(attack)
-    if not entry or shipped.get("cw") != [CW_STEPS, CW_SEARCH, CW_LR, CW_C]:
-        return None
-    if (
-        entry.get("steps") != steps
-        or entry.get("seed") != seed
-        or len(entry.get("budgets", [])) != len(budgets)
-    ):
-        return None
-    if not np.allclose(entry["budgets"], budgets, rtol=0, atol=1e-9):
-        return None
-    return tuple(float(a) for a in entry["accuracy"])
-
-
 def compute_curve(model_name: str, attack: str, budgets: tuple, steps: int, seed: int) -> tuple:
     """acc(ε) = (1/m) Σᵢ 1{argmax F(x'ᵢ) = yᵢ} over the m gallery images, x'ᵢ the attack at budget ε
     (core.evaluation.accuracy_under_attack; for C&W an image is broken at ε when C&W fooled F within
@@ -229,13 +196,37 @@ def curve(*, model_name: str, attack: str, steps: int, seed: int, compute: bool 
     wanted = _settings(attack, steps, seed)
     candidates = [wanted] if compute else [wanted, _settings(attack, DEFAULT_STEPS, SHIPPED_SEED)]
     for settings in candidates:
-        shipped = _shipped(model_name, attack, budgets, *settings)
-        if shipped is not None:
-            return Curve(
-                attack, attacks.ATTACK_LABELS[attack], norm, budgets, shipped, images, *settings, "shipped"
-            )
+        arguments = _gallery_call(model_name, attack, budgets, *settings)
+        found = shipped.read(__name__, "gallery_accuracy", arguments, [model_name])
+        if found is not None:
+            return Curve(attack, LABELS[attack], norm, budgets, found.accuracy, images, *settings, "shipped")
     accuracy = compute_curve(model_name, attack, budgets, steps, seed)
-    return Curve(attack, attacks.ATTACK_LABELS[attack], norm, budgets, accuracy, images, *wanted, "computed")
+    return Curve(attack, LABELS[attack], norm, budgets, accuracy, images, *wanted, "computed")
+
+
+@dataclass(frozen=True)
+class GalleryAccuracy:
+    """The accuracies of one curve on the gallery: what :func:`build` ships for :func:`curve`."""
+
+    accuracy: tuple
+
+
+def _gallery_call(model_name: str, attack: str, budgets: tuple, steps: int | None, seed: int | None) -> dict:
+    """The shipped call of a curve: the attack's own keywords are part of its key (other C&W settings or PGD
+    steps are computed, never read), steps and seed None for an attack without them."""
+    options = attack_options(attack, steps) if steps is not None else attack_options(attack, DEFAULT_STEPS)
+    return dict(model_name=model_name, attack=attack, budgets=budgets, options=options, seed=seed)
+
+
+def gallery_accuracy(*, model_name: str, attack: str, budgets: tuple, options: dict, seed: int | None):
+    """:func:`compute_curve` at ``options`` (attack_options), shipped at the default settings."""
+    return shipped.or_live(gallery_accuracy_live, locals(), depends=[model_name])
+
+
+def gallery_accuracy_live(*, model_name, attack, budgets, options, seed) -> GalleryAccuracy:
+    steps = options.get("steps", DEFAULT_STEPS) if uses_steps_and_seed(attack) else DEFAULT_STEPS
+    seed = SHIPPED_SEED if seed is None else seed
+    return GalleryAccuracy(compute_curve(model_name, attack, tuple(budgets), steps, seed))
 
 
 def curves_caption(curves: list[Curve]) -> str:
@@ -309,8 +300,7 @@ def example(*, model_name: str, attack: str, budget: float, steps: int, index: i
     before and after. PGD's random start comes from the stream "example" of ``seed``."""
     dataset = _check(model_name, attack, steps, seed)
     x_all, y_all = common.gallery(dataset)
-    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(y_all):
-        raise ValueError(f"The image index must be a whole number from 0 to {len(y_all) - 1}, got {index!r}.")
+    checks.integer(index, 0, len(y_all) - 1, "The image index")
     if not isinstance(budget, (int, float)) or not math.isfinite(budget) or budget < 0:
         raise ValueError(f"The budget must be a number ≥ 0, got {budget!r}.")
     model = zoo.shared(model_name)
@@ -454,17 +444,8 @@ def relaxation(*, model_name: str, index: int, c: float) -> Relaxation:
     descent for every c of C_CHOICES (see :func:`_relaxation_runs`; deterministic: τ starts at 0), with ``c``
     the one the page highlights. Cached per process."""
     dataset = _check(model_name, "fgsm", DEFAULT_STEPS, 0)
-    if (
-        isinstance(index, bool)
-        or not isinstance(index, int)
-        or not 0 <= index < len(common.gallery(dataset)[1])
-    ):
-        raise ValueError(
-            f"The image index must be a whole number from 0 to {len(common.gallery(dataset)[1]) - 1}, "
-            f"got {index!r}."
-        )
-    if c not in C_CHOICES:
-        raise ValueError(f"c must be one of {', '.join(f'{v:g}' for v in C_CHOICES)}, got {c!r}.")
+    checks.integer(index, 0, len(common.gallery(dataset)[1]) - 1, "The image index")
+    checks.one_of(c, C_CHOICES, "c")
     norms, flipped, losses, predictions, label = _relaxation_runs(model_name, index)
     return Relaxation(
         C_CHOICES,
@@ -555,33 +536,14 @@ TestSet.__test__ = False  # not a pytest class
 # --------------------------------------------------------------------------- shipping
 
 
-def build(model_names: list[str] | None = None) -> None:
-    """Compute the curves of every noiseless zoo model (or ``model_names``) at the default settings
-    (PGD steps ``DEFAULT_STEPS``, seed ``SHIPPED_SEED``) and write ``ASSET``, model by model (the other
-    models' curves already there are kept)."""
-    for model_name in model_names or models():
+def build() -> None:
+    """Ship the curves of every noiseless zoo model at the default settings (PGD steps ``DEFAULT_STEPS``,
+    seed ``SHIPPED_SEED``) in assets/scenes/crafting_attacks.json."""
+    calls = []
+    for model_name in models():
         dataset = common.dataset_of(model_name)
-        entries = {}
         for attack in attacks.ATTACKS:
-            started = time.time()
             budgets = BUDGETS[(attacks.ATTACK_NORMS[attack], dataset)]
-            steps, seed = _settings(attack, DEFAULT_STEPS, SHIPPED_SEED)
-            accuracy = compute_curve(model_name, attack, budgets, DEFAULT_STEPS, SHIPPED_SEED)
-            entries[attack] = {
-                "budgets": list(budgets),
-                "accuracy": list(accuracy),
-                "steps": steps,
-                "seed": seed,
-            }
-            print(f"  {model_name} {attack}: {time.time() - started:.0f} s", flush=True)
-        shipped = _shipped_curves()
-        kept = shipped.get("curves", {}) if shipped.get("cw") == [CW_STEPS, CW_SEARCH, CW_LR, CW_C] else {}
-        payload = {
-            "command": BUILD_COMMAND,
-            "computed_on": time.strftime("%Y-%m-%d"),
-            "device": f"cpu ({torch.get_num_threads()} threads, {platform.processor() or platform.machine()})",
-            "images": "the 20 offline gallery images per dataset (core.data.gallery)",
-            "cw": [CW_STEPS, CW_SEARCH, CW_LR, CW_C],
-            "curves": {**kept, model_name: entries},
-        }
-        write_atomic(ASSET, json.dumps(payload, indent=1) + "\n")
+            settings = _settings(attack, DEFAULT_STEPS, SHIPPED_SEED)
+            calls.append((gallery_accuracy, _gallery_call(model_name, attack, budgets, *settings)))
+    shipped.build(__name__, calls)
