@@ -197,7 +197,7 @@ NEEDS_DATA = {
         "test images with `core.runs.evaluate`. It needs the test set as `<dataset>_test.npz` (set "
         "`RDL_DATA_DIR` to its folder, or put it in `data/` beside this notebook); without it the cell says "
         "so and skips. "
-        "20 images per model take about a minute on a laptop CPU.",
+        "20 images per model take a few minutes on a laptop CPU (PGD-20 and CW-30 on each).",
         """IMAGES = 20  # the page's smallest choice
 folder = data_folder({result}.dataset)
 if folder is None:
