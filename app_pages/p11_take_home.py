@@ -111,4 +111,6 @@ if result.shipped:
         "Seed 0's curves, certificates and gallery attack are read from assets/scenes/take_home.json "
         f"({scene.BUILD_COMMAND}); any other seed computes them here."
     )
-frame.code(scene.take_home, scene.toy_attack, scene.certify_toy, scene.smoothed_pgd_accuracy, scene.limits)
+frame.code(
+    scene.take_home, scene.toy_attack_live, scene.certify_toy_live, scene.smoothed_pgd_accuracy, scene.limits
+)
