@@ -4,15 +4,38 @@ The first scene page a server shows would otherwise pay for importing torch and 
 (~3–5 s on 2 cores). app.py starts one background thread per process that imports every scene
 module of the registry and loads the shipped models they open with, so that the first visit of a
 scene only computes. The thread touches no Streamlit state; shared models are frozen (core.zoo.shared).
+
+It also sets the server's torch threads (``THREADS`` intra-op threads per process) when this module is
+imported, before anything imports torch: every session's script run is a thread of the one server
+process and the networks are small, so several intra-op threads per run only hand work to each other
+on the few cores that all sessions share (bench/RESULTS.md, bench_load at 30 students).
 """
 
 from __future__ import annotations
 
 import atexit
 import importlib
+import os
+import sys
 import threading
 
 from core.scenes.registry import SCENES
+
+THREADS = 1  # torch intra-op threads per server process, unless OMP_NUM_THREADS says otherwise
+
+
+def configure_threads() -> None:
+    """One torch intra-op thread (``THREADS``) for this process, unless ``OMP_NUM_THREADS`` is set: then
+    that choice stands. Before torch is imported the variable is enough (torch reads it then)."""
+    if os.environ.get("OMP_NUM_THREADS", "").strip():
+        return
+    os.environ["OMP_NUM_THREADS"] = str(THREADS)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(THREADS)
+
+
+configure_threads()
 
 _started = threading.Event()
 _done = threading.Event()

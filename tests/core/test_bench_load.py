@@ -5,7 +5,11 @@ asserted here (bench/bench_load.py measures it)."""
 from __future__ import annotations
 
 import asyncio
+import os
 import random
+import subprocess
+import sys
+from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
@@ -117,3 +121,19 @@ def test_another_value_is_a_different_valid_value(widget):
         elif widget.kind != "checkbox":
             assert value in widget.options
         assert value != widget.value
+
+
+@pytest.mark.parametrize("asked,expected", [(None, "1"), ("2", "2")])
+def test_the_server_runs_torch_on_the_threads_bench_load_chose(asked, expected):
+    """ui.warmup (imported by app.py before any page imports torch) gives torch ui.warmup.THREADS
+    intra-op threads, unless OMP_NUM_THREADS says otherwise; a fresh process, as a server starts."""
+    root = Path(__file__).resolve().parents[2]
+    env = {key: value for key, value in os.environ.items() if key != "OMP_NUM_THREADS"}
+    if asked is not None:
+        env["OMP_NUM_THREADS"] = asked
+    script = "import ui.warmup, torch, threading; print(torch.get_num_threads())"
+    shown = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.split()[-1] == expected
