@@ -25,19 +25,20 @@ PRESENTER_CSS = """
   overflow-wrap: anywhere;
 }
 [data-testid="stMain"] .stMarkdownEllipsis { overflow: visible !important; }
-[data-testid="stMainBlockContainer"] { padding: 1.5rem 2rem 3rem; max-width: none; }
+/* A screen of room below the page: the last steps, too, scroll up to just below the header. */
+[data-testid="stMainBlockContainer"] { padding: 1.5rem 2rem 85vh; max-width: none; }
 .st-key-lecture_bar [data-testid="stMarkdownContainer"] p { font-size: 1.4rem; }
 .st-key-lecture_bar kbd { display: none; }
 </style>
 """
 
 # Every view, presenter or not: text the project draws meets WCAG AA contrast (4.5:1) where Streamlit's
-# default grey does not (captions: 3.9:1, their links 3.0:1, the lecture bar's shortcut hints 2.8:1).
+# default grey does not (captions: 3.9:1, their links 3.0:1, buttons' shortcut hints 2.8:1).
 ACCESSIBLE_CSS = """
 <style>
-[data-testid="stCaptionContainer"] { color: #5c5b59; }
+[data-testid="stCaptionContainer"] { color: #5c5b59; opacity: 1; }
 [data-testid="stCaptionContainer"] a { color: #1d5fa8; }
-.st-key-lecture_bar kbd { color: inherit; opacity: 1; }
+[data-testid="stMain"] button kbd { color: inherit; opacity: 1; }
 </style>
 """
 
@@ -138,7 +139,10 @@ FIT_SCRIPT = """<script>
   const align = (scroller, changed) => {
     if (arrived.url !== location.href) arrived = {url: location.href, at: Date.now()};
     const step = Number(new URLSearchParams(location.search).get("step"));
-    const current = step > 1 && document.querySelector(`[class*='${SHOWN}${step}_']`);
+    // the step's topmost box: a step may have one in each column, the first drawn not always the highest
+    const current = step > 1 && [...document.querySelectorAll(`[class*='${SHOWN}${step}_']`)]
+      .filter((el) => el.checkVisibility() && el.getBoundingClientRect().height > 0)
+      .sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top)[0];
     if (!current || handScrolled === location.href) return;
     const margin = parseFloat(getComputedStyle(current).scrollMarginTop) || 0;
     const off = current.getBoundingClientRect().top - scroller.getBoundingClientRect().top - margin;
