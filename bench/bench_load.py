@@ -1,25 +1,30 @@
 """A classroom against one server, at the protocol level: no browser, only Streamlit's websocket.
 
     python -m bench.bench_load [--sessions 30 60 100] [--seconds 180] [--threads 1] [--start PAGE]
+    python -m bench.bench_load --cost [--repeats 30]     # server CPU seconds per poll, open and move
     python -m bench.bench_load --url http://127.0.0.1:8080 --pids 1234 5678   # a server (or proxy) already up
 
 Each session is a :class:`StreamlitClient`: it opens ``/_stcore/stream`` as the browser does, sends a
 ``BackMsg`` ``rerun_script`` (the page, its query string, the widget values) and reads ``ForwardMsg``
 until ``script_finished``, keeping what the browser would keep: the page shown, the URL's query string
-(``page_info_changed``), and the widgets the run drew (their ids, keys, options and values, and whether
-they sit in a step the lecture still hides). A classroom is then:
+(``page_info_changed``, and the bound widgets' values it writes itself), the widgets the run drew (ids,
+keys, options, values, and whether they sit in a step the lecture still hides), and the timers of
+``st.fragment(run_every=…)`` (``auto_rerun``), which it reruns as a browser does. A classroom is then:
 
-- one lecturer who clicks *Next* (the step bar's ``lecture_next`` button) every ``--step-seconds``,
-  walking the talk from ``--start``;
-- ``--sessions`` students who open the lecturer's scene at the lecturer's step a moment after each move
-  (0–2 s), and each move one widget of the steps shown every ``--move-seconds`` (a random bound widget
-  set to another of its values; the room's guess at a predict-then-reveal step counts as one).
+- one lecturer (``?presenter=1&room=NAME``) who clicks *Next* (the step bar's ``lecture_next`` button)
+  every ``--step-seconds``, walking the talk from ``--start``;
+- ``--sessions`` students who open ``/?follow=NAME`` and are brought to each new step by their room
+  poll (with ``--direct``: who open the lecturer's page and step themselves 0–2 s after each move), and
+  each move one widget of the steps shown every ``--move-seconds`` (a random bound widget set to
+  another of its values), voting instead at a predict-then-reveal step.
 
-Latency is the time from sending a ``BackMsg`` to its run's end. Errors are exception elements, runs
-that end with an error status, websocket failures and runs over ``--timeout`` seconds. The server's CPU
-and resident memory are sampled from /proc every second: at start (before the first session), after
-the warm-up (one session visits the lecturer's pages once, as a rehearsal), on the plateau (the last
-third of the run) and at the peak. Only the given address (127.0.0.1 by default) is contacted.
+Latency is the time from sending a ``BackMsg`` to its run's end; "follow" is the lecturer's click to a
+student's tab showing the new step. Errors are exception elements, runs that end with an error status,
+websocket failures and runs over ``--timeout`` seconds. The server's CPU and resident memory are
+sampled from /proc every second: at start (before the first session), after the warm-up (one tab per
+server visits the lecturer's pages once, as a rehearsal), on the plateau (the last third of the run)
+and at the peak. ``--cost`` instead times the server's CPU seconds per run of each kind, one tab at a
+time. Only the given address (127.0.0.1 by default) is contacted.
 """
 
 from __future__ import annotations
