@@ -242,12 +242,13 @@ def _wrap_builders() -> None:
     before its header (``start``) runs, so this process-wide pass imports nothing itself."""
     import ui.figures
 
+    # dict.copy() is atomic: the warm-up thread may be importing modules meanwhile.
     modules = [ui.figures] + [
-        module for name, module in list(sys.modules.items()) if name.startswith("ui.figures.") and module
+        module for name, module in sys.modules.copy().items() if name.startswith("ui.figures.") and module
     ]
     with _INSTALL_LOCK:
         for module in modules:
-            for name, builder in list(vars(module).items()):
+            for name, builder in vars(module).copy().items():
                 if (
                     inspect.isfunction(builder)
                     and builder.__module__ == module.__name__
