@@ -5,8 +5,8 @@
 Each file records the command that reproduces it: ``argv`` (the arguments after ``python -m
 core.experiments``, as the CLI passes them), else the command equivalent to the keywords given
 (:func:`equivalent_command`). train checkpoints every epoch with ``resume``; certify checkpoints its rows
-and resumes them; under ``torchrun`` evaluate and certify share the images between the ranks (core.distributed)
-and rank 0 writes the single-process files.
+and resumes them; under ``torchrun`` evaluate and certify share the images between the ranks
+(core.distributed) and rank 0 writes the single-process files.
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ RESULTS_DIR = zoo.ASSETS_DIR / "results"
 
 def equivalent_command(run, **keywords) -> str:
     """The ``python -m core.experiments …`` line that makes the same run as ``run(**keywords)`` (one of this
-    module's runs): the sub-command, then ``--option value`` for every keyword that differs from its default."""
+    module's runs): the sub-command, then ``--option value`` for every keyword that differs from its
+    default."""
     return _command_line(_equivalent_argv(run, keywords))
 
 
@@ -62,7 +63,8 @@ def _equivalent_argv(run, given: dict) -> list[str]:
 
 
 def _argv_or_equivalent(run, given: dict) -> list[str]:
-    """The recorded arguments: ``argv`` when the caller passed one (the CLI), else the equivalent command's."""
+    """The recorded arguments: ``argv`` when the caller passed one (the CLI), else the equivalent
+    command's."""
     return list(given["argv"]) if given.get("argv") is not None else _equivalent_argv(run, given)
 
 
@@ -295,8 +297,10 @@ def curve_budgets(dataset: str, eps: float) -> dict:
 
 
 def cw_curve_options(dataset: str) -> dict:
-    """Carlini–Wagner settings of evaluate's C&W curve: near-binary MNIST pixels sit where tanh is flat, so the
-    Adam step is 0.1 there (0.01, foolbox's, elsewhere); 5 binary-search rounds from c = 1 (×10 until success)."""
+    """Carlini–Wagner settings of evaluate's C&W curve: near-binary MNIST pixels sit where tanh is flat, so
+    the
+    Adam step is 0.1 there (0.01, foolbox's, elsewhere); 5 binary-search rounds from c = 1 (×10 until
+    success)."""
     return {
         "steps": 100,
         "binary_search_steps": 5,
@@ -480,7 +484,8 @@ def certify(
     ``every``-th test image (at most ``limit``): writes certify_<name>[@tag].json in ``results_dir`` and
     returns its payload (rank 0; {} on the other torchrun ranks). Rows are checkpointed to
     ``.certify_<subject>.partial.jsonl`` beside it; ``resume`` reuses them (or the shipped file's rows drawn
-    with the same settings). ``batch_size`` None: calibrated (core.inference). ``argv`` as in :func:`train`."""
+    with the same settings). ``batch_size`` None: calibrated (core.inference). ``argv`` as in
+    :func:`train`."""
     argv = _argv_or_equivalent(certify, locals())
     from core import distributed, evaluation, inference, results
     from core import noise as noise_module
@@ -883,7 +888,8 @@ def talk_table(
     every attack adaptive with EOT (gradients averaged over ``eot`` noise draws, Athalye et al. 2018),
     every prediction the majority vote of ``votes`` noisy forward passes (a tie abstains and counts as
     wrong), the attack's and the vote's noise from separate named streams (core.evaluation). ``models``:
-    default every noise-trained model of ``dataset``. Writes talk_table_<dataset>.json and returns its payload."""
+    default every noise-trained model of ``dataset``. Writes talk_table_<dataset>.json and returns its
+    payload."""
     argv = _argv_or_equivalent(talk_table, locals())
     from core import data, evaluation, results
 

@@ -61,7 +61,8 @@ REFERENCES = [
         "G. Katz, C. Barrett, D. Dill, K. Julian, M. Kochenderfer (2017). *Reluplex: an efficient SMT solver "
         "for verifying deep neural networks.* CAV 2017.",
         "https://arxiv.org/abs/1702.01135",
-        "Verifying a ReLU network is NP-complete: the smallest adversarial perturbation is NP-hard to compute "
+        "Verifying a ReLU network is NP-complete: the smallest adversarial perturbation is NP-hard to "
+        "compute "
         "exactly, so attacks approximate it.",
         ["p04_crafting_attacks"],
     ),
@@ -84,7 +85,8 @@ REFERENCES = [
         "adversarial examples with differential privacy* (PixelDP). IEEE S&P 2019.",
         "https://arxiv.org/abs/1802.03471",
         "Noise injection in a layer as a differentially private mechanism: the first certificate obtained by "
-        "injecting noise, and the first certified defense at ImageNet scale (the certified defenses of Wong & "
+        "injecting noise, and the first certified defense at ImageNet scale (the certified defenses of "
+        "Wong & "
         "Kolter and of Raghunathan et al. came earlier in 2018, for small networks).",
         ["p07_noise_injection", "p09_certificate"],
     ),
@@ -106,7 +108,8 @@ REFERENCES = [
         "R. Pinot, L. Meunier, A. Araujo, H. Kashima, F. Yger, C. Gouy-Pailler, J. Atif (2019). "
         "*Theoretical evidence for adversarial robustness through randomization.* NeurIPS 2019.",
         "https://arxiv.org/abs/1902.01148",
-        "Robustness of randomized networks with exponential-family noise (Gaussian, Laplace), through a divergence.",
+        "Robustness of randomized networks with exponential-family noise (Gaussian, Laplace), through a "
+        "divergence.",
         ["p07_noise_injection", "p08_decision_distribution", "p09_certificate", "p11_take_home"],
     ),
     (

@@ -32,7 +32,8 @@ def test_home_outlines_the_talk_and_links_every_scene(open_page):
 
 
 def test_home_says_what_is_live_what_is_shipped_and_what_is_published(open_page):
-    """Not every number is computed live: shipped results name their command, published constants their paper."""
+    """Not every number is computed live: shipped results name their command, published constants their
+    paper."""
     at = open_page()
     assert not at.exception
     text = " ".join(m.value for m in at.markdown)

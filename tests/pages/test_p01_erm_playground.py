@@ -7,7 +7,8 @@ def test_erm_playground_reacts_to_width_dataset_and_step(open_page, metric):
     assert not at.exception
     assert int(metric(at, "Epoch")) > 0  # trained at first paint
     risk = metric(at, "Empirical risk R̂(θ)")
-    assert f"= {risk}" in " ".join(l.value for l in at.latex)  # the objective shows the current number
+    # the objective shows the current number
+    assert f"= {risk}" in " ".join(shown.value for shown in at.latex)
     assert len(at.get("plotly_chart")) == 2
 
     at.select_slider(key="p01_width").set_value(64).run()
@@ -34,8 +35,9 @@ def test_erm_playground_reacts_to_width_dataset_and_step(open_page, metric):
 
 
 def test_a_link_replays_the_training_clicks_and_a_bad_history_gives_a_sentence(open_page, metric):
-    from tests.pages.conftest import APP
     from streamlit.testing.v1 import AppTest
+
+    from tests.pages.conftest import APP
 
     def opened_with(history):
         fresh = AppTest.from_file(APP, default_timeout=600)
@@ -67,8 +69,9 @@ def test_a_link_replays_the_training_clicks_and_a_bad_history_gives_a_sentence(o
 
 def opened_with(**params):
     """A fresh session of the app opened on p01 with a link's ``params`` (p01_run, widget values)."""
-    from tests.pages.conftest import APP
     from streamlit.testing.v1 import AppTest
+
+    from tests.pages.conftest import APP
 
     fresh = AppTest.from_file(APP, default_timeout=600)
     for key, value in params.items():

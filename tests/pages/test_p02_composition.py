@@ -60,7 +60,8 @@ def test_composition_layers_sweep_and_approximation_react(open_page, metric, mon
 
 @pytest.mark.parametrize("function", composition.FUNCTIONS)
 def test_the_theorem_sentence_follows_each_targets_measured_continuity(function):
-    """Cybenko covers continuous f: for a target with a jump the sentence gives the jump and the floor J/2 of the
+    """Cybenko covers continuous f: for a target with a jump the sentence gives the jump and the floor J/2 of
+    the
     sup-norm error of every continuous g; the jumps are measured on a grid, not declared."""
     fact = composition.continuity(function)
     xs = torch.linspace(0.0, 1.0, 1_000_001, dtype=torch.float64)

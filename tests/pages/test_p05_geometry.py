@@ -1,4 +1,5 @@
-"""Geometric interpretation: the PGD path stays in the ε-ball and reacts to ε, the point, the ball and the data."""
+"""Geometric interpretation: the PGD path stays in the ε-ball and reacts to ε, the point, the ball and the
+data."""
 
 import re
 

@@ -19,7 +19,8 @@ def test_noise_injection_reacts_to_scale_and_layer(open_page, metrics):
         and any(label.startswith("Adaptive (EOT-") for label in labels)
         and any("fixed draws" in c.value for c in at.caption)
     ) or at.info
-    # Every running chart's band is a confidence sequence (all draw counts, all classes), and its caption says so.
+    # Every running chart's band is a confidence sequence (all draw counts, all classes), and its caption says
+    # so.
     bands = [c.value for c in at.caption if c.value.startswith("Band: Robbins' mixture confidence sequence")]
     assert len(bands) == len(interval) and all("at every number of draws" in band for band in bands)
 

@@ -1,7 +1,9 @@
 """Noise → decision regions: the class probabilities under noise move with σ; the outcome caption
 says what the metrics show (F flipped or not, F_rob kept its answer or not); the TV bound follows σ; the
-divergence view's generalized-normal radius follows β, beside its 1-D Neyman–Pearson radius (the Rényi order is λ);
-the gallery button counts flips over every image (and at the defaults shows the shipped run without recomputing)."""
+divergence view's generalized-normal radius follows β, beside its 1-D Neyman–Pearson radius (the Rényi order
+is λ);
+the gallery button counts flips over every image (and at the defaults shows the shipped run without
+recomputing)."""
 
 import pytest
 import streamlit as st
@@ -56,16 +58,17 @@ def test_decision_distribution_reacts_to_sigma(open_page, metric, metrics):
     changed = at.dataframe[-1].value
     radius = "sup_λ r_λ (divergence route)"
     assert list(changed[radius][:2]) == list(table[radius][:2]) and changed[radius][2] != table[radius][2]
-    # The Rényi order is λ (never α, the confidence level of other pages); the generalized normal's route radius
-    # stands beside its 1-D Neyman–Pearson radius, and the caption orders the two as the table shows them.
+    # The Rényi order is λ (never α, the confidence level of other pages); the generalized normal's route
+    # radius stands beside its 1-D Neyman–Pearson radius, and the caption orders the two as the table shows
+    # them.
     assert not any("α" in column for column in changed.columns)
     shift = float(changed["1-D Neyman–Pearson G⁻¹(p_A) (no certificate exceeds it)"][2])
     route = float(changed[radius][2])
     caption = next(c.value for c in at.caption if "Rényi order λ*" in c.value)
     assert "α" not in caption and shift > route
     assert (
-        f"G⁻¹(p_A) = {shift:.4f} is larger than the route's {route:.4f}: the route is sound but possibly loose"
-        in caption
+        f"G⁻¹(p_A) = {shift:.4f} is larger than the route's {route:.4f}: "
+        "the route is sound but possibly loose" in caption
     )
 
     # A larger budget on the toy: the caption still follows the metrics, whatever the attack achieved.
@@ -113,7 +116,8 @@ def test_gallery_button_counts_flips_over_every_image(open_page, metric, short_a
     changed, _ = (int(part) for part in metric(at, "Gallery: F_rob changes its answer").split("/"))
     table = next(frame.value for frame in at.dataframe if "F flipped" in frame.value.columns)
     assert images == len(table) == 20
-    assert not any(w.key == "p08_gallery_run_cancel" for w in at.button)  # the run finished: its Cancel is gone
+    # the run finished: its Cancel is gone
+    assert not any(w.key == "p08_gallery_run_cancel" for w in at.button)
     assert flipped == int(table["F flipped"].sum()) and changed == int(table["F_rob changed"].sum())
     caption = next(c.value for c in at.caption if c.value.startswith("On 20 gallery images"))
     assert f"flips F on {scene._how_many(flipped, images, 'images')};" in caption

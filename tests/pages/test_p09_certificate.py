@@ -1,4 +1,5 @@
-"""The certificate: CERTIFY's radius stays below the ceiling σΦ⁻¹(α^{1/n}), which moves with n and α; the image
+"""The certificate: CERTIFY's radius stays below the ceiling σΦ⁻¹(α^{1/n}), which moves with n and α; the
+image
 certificate opens shipped and runs live behind a button; the shipped curves are drawn per dataset."""
 
 import json

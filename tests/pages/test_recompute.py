@@ -168,8 +168,9 @@ def _record(kind: str, counts, *, n=10_000, alpha=0.001, sigma=0.25) -> dict:
 
 @pytest.mark.parametrize("shipped_kind,exact", [("cpu", True), ("cuda", False), ("tf32", False)])
 def test_p09_compares_like_with_like(open_page, tmp_path, monkeypatch, shipped_kind, exact):
-    """A CPU recomputation of a CPU IEEE file must repeat its rows; of a CUDA or a TF32 file it is another random
-    experiment, checked within CERTIFY's statistics, and the panel says why in one sentence (never "must" then).
+    """A CPU recomputation of a CPU IEEE file must repeat its rows; of a CUDA or a TF32 file it is another
+    random experiment, checked within CERTIFY's statistics, and the panel says why in one sentence (never
+    "must" then).
     The shipped file's provenance is shown before and after the click."""
     counts = [9500, 9900, 9990]
     shipped = _record(shipped_kind, counts)

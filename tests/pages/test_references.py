@@ -44,7 +44,8 @@ def test_references_list_arxiv_links_and_filter_by_scene(open_page):
 
 
 def test_pixeldp_is_credited_for_what_it_was_first_at():
-    """PixelDP (Lecuyer et al.) was not the first certificate: Wong & Kolter and Raghunathan et al. came earlier."""
+    """PixelDP (Lecuyer et al.) was not the first certificate: Wong & Kolter and Raghunathan et al. came
+    earlier."""
     from core.scenes.references import REFERENCES
 
     (pixeldp,) = [ref for ref in REFERENCES if "PixelDP" in ref[0]]

@@ -84,8 +84,10 @@ PROMISES = {
 
 @pytest.mark.parametrize("entry", SCENES, ids=lambda s: s.url_path)
 def test_each_summary_promises_only_what_its_scene_computes(entry):
-    """Every paper named ("X et al.") and every term of PROMISES in a scene's summary or slide line appears in the
-    scene module that computes the page: the home page cannot promise a bound or an extension shown elsewhere."""
+    """Every paper named ("X et al.") and every term of PROMISES in a scene's summary or slide line appears in
+    the
+    scene module that computes the page: the home page cannot promise a bound or an extension shown
+    elsewhere."""
     source = Path(importlib.import_module(entry.module).__file__).read_text()
     text = f"{entry.summary} {entry.slide}"
     for author in re.findall(r"([A-Z][a-z]+) et al\.", text):

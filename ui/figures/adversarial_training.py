@@ -1,5 +1,6 @@
 """Figures and tables of scene 6 (adversarial training): the toy's decision regions with the points
-PGD-20 breaks, the talk's table, the measured training cost and the zoo's wall times, formatted for display."""
+PGD-20 breaks, the talk's table, the measured training cost and the zoo's wall times, formatted for
+display."""
 
 from __future__ import annotations
 

@@ -17,7 +17,8 @@ def _circle(figure: go.Figure, cx: float, cy: float, r: float, **line) -> None:
 
 
 def certified_ball(point) -> go.Figure:
-    """F_rob's regions, the training points, x, the certified disc α*, the ceiling and PREDICT's verdicts inside."""
+    """F_rob's regions, the training points, x, the certified disc α*, the ceiling and PREDICT's verdicts
+    inside."""
     figure = regions(
         point.xs,
         point.ys,
@@ -134,9 +135,10 @@ def layer_radii(layers) -> go.Figure:
 
 
 def certified_accuracy(curves, dataset: str) -> go.Figure:
-    """Shipped certified-accuracy curves of one dataset, one panel per norm (ℓ2 and ℓ1 radii are not comparable),
-    each curve with its own ceiling (dotted, same colour: no radius beyond it at that n and α) and how it was
-    computed (TF32 files marked in the legend, every file's device in its hover), and Cohen et al.'s published
+    """Shipped certified-accuracy curves of one dataset, one panel per norm (ℓ2 and ℓ1 radii are not
+    comparable), each curve with its own ceiling (dotted, same colour: no radius beyond it at that n and α)
+    and how it was computed (TF32 files marked in the legend, every file's device in its hover), and Cohen et
+    al.'s published
     ℓ2 curves for CIFAR-10 (n = 100 000)."""
     mine = curves.curves.get(dataset, [])
     norms = [norm for norm in ("l2", "l1", "linf") if any(c.norm == norm for c in mine)] or ["l2"]

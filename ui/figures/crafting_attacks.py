@@ -50,7 +50,8 @@ def curves(
 
 
 def relaxation(result) -> go.Figure:
-    """‖τ_c‖₂ of the relaxation's minimiser against c (log scale), marked by whether F flips; the chosen c ringed."""
+    """‖τ_c‖₂ of the relaxation's minimiser against c (log scale), marked by whether F flips; the chosen c
+    ringed."""
     figure = go.Figure()
     for flipped, color, name in (
         (True, SERIES_COLORS[1], "F(x + τ) ≠ y"),

@@ -87,7 +87,8 @@ def base_and_smoothed(scene, maps, *, height: int = 400) -> tuple[go.Figure, go.
 
 
 def divergence_curves(view, *, height: int = 380) -> go.Figure:
-    """D_λ(P_0 ‖ P_τ) (Rényi order λ) over the ball of radius ‖τ‖ for each noise, Li et al.'s bound at λ, and where
+    """D_λ(P_0 ‖ P_τ) (Rényi order λ) over the ball of radius ‖τ‖ for each noise, Li et al.'s bound at λ, and
+    where
     they meet (r_λ)."""
     figure = go.Figure()
     for label, norm, values, radius, color in zip(
@@ -127,7 +128,8 @@ def divergence_curves(view, *, height: int = 380) -> go.Figure:
 
 
 def radius_by_order(view, *, height: int = 380) -> go.Figure:
-    """r_λ against λ − 1 (λ the Rényi order, log axis) for each noise; the certificate is the sup (★), the λ → ∞
+    """r_λ against λ − 1 (λ the Rényi order, log axis) for each noise; the certificate is the sup (★), the λ →
+    ∞
     limit dotted."""
     figure = go.Figure()
     for label, values, radius, best, color in zip(
@@ -154,7 +156,8 @@ def radius_by_order(view, *, height: int = 380) -> go.Figure:
 
 
 def divergence_table(view) -> list[dict]:
-    """One row per noise: the divergence-route radius and its Rényi order λ* beside the closed forms, the tight
+    """One row per noise: the divergence-route radius and its Rényi order λ* beside the closed forms, the
+    tight
     radii and the 1-D Neyman–Pearson radius G⁻¹(p_A) (— where none exists)."""
     number = lambda value: "—" if value is None else f"{value:.4f}"
     return [
@@ -188,7 +191,9 @@ def gallery_table(result, class_names) -> list[dict]:
             "image": f"#{row.index}",
             "class": names[row.true_label],
             "F(x) → F(x_adv)": f"{names[row.label]} → {names[row.adv_label]}",
-            "F_rob(x) → F_rob(x_adv) (votes)": f"{vote(row, 'x', row.rob_label)} → {vote(row, 'x_adv', row.rob_adv_label)}",
+            "F_rob(x) → F_rob(x_adv) (votes)": (
+                f"{vote(row, 'x', row.rob_label)} → {vote(row, 'x_adv', row.rob_adv_label)}"
+            ),
             "F flipped": row.flipped,
             "F_rob changed": not row.kept,
             "TV": round(row.tv, 3),

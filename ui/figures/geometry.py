@@ -79,8 +79,8 @@ def stretch(result: Attack) -> go.Figure:
     draws as the reference: a line at its median (1 on the ℓ2 sphere), shaded over its range where it is not
     constant (‖τ‖₂/‖τ‖∞ ∈ [1, √2] on the ℓ∞ sphere)."""
     logs = [np.log10(np.clip(r, 1e-6, None)) for r in (result.at_point, result.on_data)]
-    low = min(math.floor(min(l.min() for l in logs)), -1)
-    high = max(math.ceil(max(l.max() for l in logs)), 1)
+    low = min(math.floor(min(log.min() for log in logs)), -1)
+    high = max(math.ceil(max(log.max() for log in logs)), 1)
     figure = go.Figure()
     figure.add_histogram(
         x=logs[1],

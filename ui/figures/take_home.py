@@ -42,7 +42,8 @@ def attack(result) -> go.Figure:
 
 
 def radius_curves(result) -> go.Figure:
-    """α* against p_A at one per-coordinate std: ℓ2 certificates (Gaussian, left) and ℓ1 ones (Laplace, uniform,
+    """α* against p_A at one per-coordinate std: ℓ2 certificates (Gaussian, left) and ℓ1 ones (Laplace,
+    uniform,
     right) on two panels, since the norms differ."""
     figure = go.Figure()
     for k, (name, values) in enumerate(result.l2_curves.items()):

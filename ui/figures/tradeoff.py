@@ -48,7 +48,8 @@ def tradeoff(result) -> go.Figure:
 
 def shipped(table, radius: float) -> go.Figure:
     """Certified accuracy at r = 0 (x) vs at ``radius`` (y) of each shipped model (ℓ1 and ℓ2 marked apart),
-    with Cohen et al.'s published CIFAR-10 points (their Table 3) where that radius is in their table, each marked when
+    with Cohen et al.'s published CIFAR-10 points (their Table 3) where that radius is in their table, each
+    marked when
     the radius lies beyond the ceiling of their n."""
     figure = go.Figure()
     for k, row in enumerate(table.rows):
@@ -94,7 +95,8 @@ def shipped(table, radius: float) -> go.Figure:
 
 
 def bounds(result) -> go.Figure:
-    """Empirical (no vote change found within ε by SmoothAdv, upper bound) and certified (CERTIFY, lower bound)
+    """Empirical (no vote change found within ε by SmoothAdv, upper bound) and certified (CERTIFY, lower
+    bound)
     accuracy of F_rob vs ε, with CERTIFY's ceiling σΦ⁻¹(α^{1/n}) beyond which nothing can be certified."""
     figure = go.Figure()
     figure.add_scatter(
@@ -179,7 +181,8 @@ def paired(result) -> go.Figure:
 
 
 def limits(result) -> go.Figure:
-    """Left: per σ, the median certified α*, CERTIFY's ceiling at the shipped n (and at a tagged run's n), and the
+    """Left: per σ, the median certified α*, CERTIFY's ceiling at the shipped n (and at a tagged run's n), and
+    the
     ℓ2 size of the ℓ∞ ball. Right: the median p_A lower bound of the correctly certified inputs against σ."""
     sigmas = [row.sigma for row in result.rows]
     figure = go.Figure()
