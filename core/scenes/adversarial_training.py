@@ -141,7 +141,8 @@ class GalleryTable:
 
 
 def _gallery_call(name: str, seed: int) -> dict:
-    """The talk's settings are part of the shipped key: a table with other settings is computed, never read."""
+    """The talk's settings are part of the shipped key: a table with other settings is computed, never
+    read."""
     return dict(
         name=name, seed=seed, eps=TALK_EPS[zoo.entry(name)["dataset"]], pgd_steps=PGD_STEPS, cw_steps=CW_STEPS
     )
@@ -212,8 +213,8 @@ def architecture_label(architecture: dict) -> str:
 
 
 def shipped_bn_mode(entry: dict) -> tuple[str, bool]:
-    """(the batch-norm mode a zoo model's training attack ran in, whether its recorded recipe names it): a recipe
-    recorded before "attack_bn_mode" existed names none, and its attack ran in train mode
+    """(the batch-norm mode a zoo model's training attack ran in, whether its recorded recipe names it): a
+    recipe recorded before "attack_bn_mode" existed names none, and its attack ran in train mode
     (core.training.LEGACY_ATTACK_BN_MODE)."""
     adversarial = entry.get("recipe", {}).get("adversarial")
     if adversarial is None or "attack_bn_mode" not in adversarial:
@@ -243,7 +244,8 @@ def bn_note(entries: dict) -> str:
 
 
 def wall_times(entries: dict) -> tuple[float | None, str]:
-    """The zoo manifest's training wall times: (adversarial / standard, only when both models trained on the same
+    """The zoo manifest's training wall times: (adversarial / standard, only when both models trained on the
+    same
     device; one caption saying what the two times are and why there is, or is not, a ratio)."""
     if len(entries) < 2:
         return None, "The wall times need both the standard and the adversarially trained model in the zoo."
@@ -609,8 +611,9 @@ def images(*, dataset: str, seed: int, live: bool = False) -> Images:
 
 
 def talk_table_rows(dataset: str) -> tuple[list[dict], str]:
-    """The talk's table for the noise-trained zoo models of ``dataset`` (shipped by ``python -m core.experiments
-    talk-table``): adaptive EOT attacks, every prediction the vote of many noisy passes; and one sentence
+    """The talk's table for the noise-trained zoo models of ``dataset`` (shipped by ``python -m
+    core.experiments talk-table``): adaptive EOT attacks, every prediction the vote of many noisy passes; and
+    one sentence
     saying how they were computed (or the command that computes them)."""
     try:
         shipped = results.read("talk_table", dataset)
@@ -740,7 +743,8 @@ def toy_caption(result: Toy) -> str:
 
 
 def distance_claim(result: Toy) -> str:
-    """Whether adversarial training put the boundary ε away from every held-out point, as far as PGD-20 can tell."""
+    """Whether adversarial training put the boundary ε away from every held-out point, as far as PGD-20 can
+    tell."""
     broken, total = int(result.adversarial.broken.sum()), len(result.x_test)
     if broken:
         return (

@@ -372,8 +372,9 @@ class RadiusCurves:
 
 
 def radius_curves(*, std: float, alpha: float, n: int) -> RadiusCurves:
-    """The radius formulas of core.smoothing.matched_variance_radii at std (Cohen et al. 2019 σΦ⁻¹(p_A); Li et al.
-    2019; Lecuyer et al. 2019; Teng et al. 2020 −b ln(2(1 − p_A)); Yang et al. 2020 2λ(p_A − ½)) and each noise's
+    """The radius formulas of core.smoothing.matched_variance_radii at std (Cohen et al. 2019 σΦ⁻¹(p_A); Li et
+    al. 2019; Lecuyer et al. 2019; Teng et al. 2020 −b ln(2(1 − p_A)); Yang et al. 2020 2λ(p_A − ½)) and each
+    noise's
     ceiling certify_ceiling(noise, α, n) = radius at p_A = α^{1/n}."""
     std = float(checks.one_of(std, STD_CHOICES, "The noise standard deviation"))
     alpha, n = _alpha(alpha), checks.integer(n, 1, None, "n")
@@ -463,7 +464,8 @@ class RadiusGap:
     """Why a split vote keeps α* under the ceiling, in the radius's units (pixels for a hidden layer), with
     R(p) = the noise's certified radius at p (σΦ⁻¹(p) for Gaussian noise):
     ceiling − α* = statistical + rate, where
-    statistical = min(R(n_A/n), ceiling) − R(p̲_A)   (Clopper–Pearson's slack: what a larger n could recover) and
+    statistical = min(R(n_A/n), ceiling) − R(p̲_A)   (Clopper–Pearson's slack: what a larger n could recover)
+    and
     rate = ceiling − min(R(n_A/n), ceiling)        (what the vote rate itself leaves, up to the ceiling)."""
 
     radius: float  # α* = R(p̲_A)
@@ -539,7 +541,8 @@ class ImageCertificate:
 
     @property
     def limited_by(self) -> str:
-        """ "abstain", "ceiling" (all votes agreed: only n limits α*), "statistics" (Clopper–Pearson's slack is
+        """ "abstain", "ceiling" (all votes agreed: only n limits α*), "statistics" (Clopper–Pearson's slack
+        is
         most of the gap to the ceiling: n limits α*) or "rate" (the vote rate itself is: p_A limits α*)."""
         if self.certificate.abstained:
             return "abstain"
@@ -949,7 +952,8 @@ def curve_from(name: str, record: dict) -> Curve:
 
 @dataclass(frozen=True)
 class CertifiedCurves:
-    """Shipped certified-accuracy curves (assets/results/certify_*.json) per dataset, and Cohen et al.'s table."""
+    """Shipped certified-accuracy curves (assets/results/certify_*.json) per dataset, and Cohen et al.'s
+    table."""
 
     datasets: tuple
     curves: dict  # dataset → [Curve]
@@ -959,7 +963,8 @@ class CertifiedCurves:
 
 
 def certified_curves() -> CertifiedCurves:
-    """Certified accuracy at r, (1/m) Σ 1{prediction correct and radius ≥ r} (Cohen et al. 2019 §4), as shipped by
+    """Certified accuracy at r, (1/m) Σ 1{prediction correct and radius ≥ r} (Cohen et al. 2019 §4), as
+    shipped by
     python -m core.experiments certify, beside Cohen et al.'s published CIFAR-10 numbers."""
     curves: dict = {}
     unreadable = []
@@ -980,13 +985,15 @@ def certified_curves() -> CertifiedCurves:
     )
 
 
-# ---------------------------------------------------------------------------- a recomputation against a shipped file
+# ---------------------------------------------------------------------------- a recomputation against a
+# shipped file
 EXACT_SETTINGS = ("n", "n0", "alpha", "seed", "noise_chunk", "precision")
 
 
 def vote_count(radius: float, *, noise, n: int, alpha: float) -> int | None:
     """The estimation votes n_A behind a certified radius (layer space for hidden-layer noise): the k with
-    certified_radius(noise, clopper_pearson_lower(k, n, α)) = radius within EXACT_RTOL, found by bisection (the
+    certified_radius(noise, clopper_pearson_lower(k, n, α)) = radius within EXACT_RTOL, found by bisection
+    (the
     radius grows with k). None for an abstention (radius 0) or when no k gives that radius."""
     if not radius > 0:
         return None

@@ -42,8 +42,9 @@ APPROXIMATION_WIDTHS = (1, 2, 4, 8, 16, 32, 64)
 DEFAULT_MAX_WIDTH = 32
 APPROXIMATION_STEPS, APPROXIMATION_LR, APPROXIMATION_POINTS = 600, 0.03, 200
 # Cybenko's theorem covers continuous f only. Whether a target is continuous is measured, not declared: the
-# largest step |f(t_{k+1}) − f(t_k)| between neighbours of an equally spaced grid shrinks with the grid's spacing
-# for a continuous (here Lipschitz) f, and stays near the jump's size where f jumps. Two grids, 10× apart.
+# largest step |f(t_{k+1}) − f(t_k)| between neighbours of an equally spaced grid shrinks with the grid's
+# spacing for a continuous (here Lipschitz) f, and stays near the jump's size where f jumps. Two grids, 10×
+# apart.
 CONTINUITY_GRIDS = (10_001, 100_001)
 
 SHIPPED_PATH = Path(__file__).resolve().parents[2] / "assets" / "scenes" / "composition.json"

@@ -46,8 +46,8 @@ DEFAULT_BUDGET = {
 STEP_CHOICES = (1, 2, 5, 10, 20, 40)
 DEFAULT_STEPS = 10
 SHIPPED_SEED = 0
-# C&W: Adam steps per round, binary-search rounds, step, first constant. Near-binary MNIST pixels sit where tanh is
-# flat, so the step is 0.1 (not foolbox's 0.01) and c starts at 10 to succeed within three rounds.
+# C&W: Adam steps per round, binary-search rounds, step, first constant. Near-binary MNIST pixels sit where
+# tanh is flat, so the step is 0.1 (not foolbox's 0.01) and c starts at 10 to succeed within three rounds.
 CW_STEPS, CW_SEARCH, CW_LR, CW_C = 100, 3, 0.1, 10.0
 # Lecture mode (core.scenes.lecture): what the page reveals at each step, in order.
 STEPS = (
@@ -282,7 +282,8 @@ class Example:
 
 @functools.lru_cache(maxsize=32)
 def _carlini_wagner(model_name: str, index: int) -> torch.Tensor:
-    """C&W's smallest ℓ2 perturbation of gallery image ``index`` (it has no budget, steps or seed): computed once
+    """C&W's smallest ℓ2 perturbation of gallery image ``index`` (it has no budget, steps or seed): computed
+    once
     per process, shared (never mutate it)."""
     x, y = common.gallery(common.dataset_of(model_name))
     return attacks.run_attack(
@@ -355,8 +356,9 @@ def relaxation_objective(
 ) -> torch.Tensor:
     """Szegedy et al. (2014)'s relaxation of min ‖τ‖ s.t. F(x+τ) ≠ y, per example: c‖τ‖₂ − ℓ(y, F(x+τ)), with
     ℓ = min(max_{j≠y} Z_j − Z_y, κ) the logit margin Carlini & Wagner (2017) use (κ = RELAXATION_KAPPA): the
-    cross-entropy saturates on confidently classified images (its gradient ≈ 0), and the cap κ stops the loss from
-    pushing further once F is wrong. ``c`` holds one constant per example; ‖τ‖₂ is smoothed by 1e-12 so that
+    cross-entropy saturates on confidently classified images (its gradient ≈ 0), and the cap κ stops the loss
+    from pushing further once F is wrong. ``c`` holds one constant per example; ‖τ‖₂ is smoothed by 1e-12 so
+    that
     τ = 0 has a gradient."""
     size = (tau.flatten(1).pow(2).sum(dim=1) + 1e-12).sqrt()
     loss = attacks.cw_margin(model(x + tau), y).clamp(max=RELAXATION_KAPPA)
@@ -440,8 +442,9 @@ def relaxation_caption(c_values, norms, flipped) -> str:
 
 
 def relaxation(*, model_name: str, index: int, c: float) -> Relaxation:
-    """Szegedy et al.'s relaxation min_τ c‖τ‖₂ − ℓ(y, F(x+τ)) on gallery image ``index``, minimised by gradient
-    descent for every c of C_CHOICES (see :func:`_relaxation_runs`; deterministic: τ starts at 0), with ``c``
+    """Szegedy et al.'s relaxation min_τ c‖τ‖₂ − ℓ(y, F(x+τ)) on gallery image ``index``, minimised by
+    gradient descent for every c of C_CHOICES (see :func:`_relaxation_runs`; deterministic: τ starts at 0),
+    with ``c``
     the one the page highlights. Cached per process."""
     dataset = _check(model_name, "fgsm", DEFAULT_STEPS, 0)
     checks.integer(index, 0, len(common.gallery(dataset)[1]) - 1, "The image index")
@@ -476,8 +479,9 @@ MASKING_GAP = 0.1  # accuracy points by which C&W must beat every gradient attac
 
 
 def masking_note(curves: dict) -> str | None:
-    """Gradient masking (Papernot et al. 2017; Athalye et al. 2018), read off ℓ2 curves: at some budget C&W — which
-    does not follow the loss gradient at x — leaves at least MASKING_GAP less accuracy than the best gradient attack
+    """Gradient masking (Papernot et al. 2017; Athalye et al. 2018), read off ℓ2 curves: at some budget C&W —
+    which does not follow the loss gradient at x — leaves at least MASKING_GAP less accuracy than the best
+    gradient attack
     (gradient step, PGD-ℓ2). None when there is no C&W curve or no such budget."""
     gradient = [name for name in ("gradient_step", "pgd_l2") if name in curves]
     if "cw_l2" not in curves or not gradient:

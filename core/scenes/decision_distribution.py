@@ -197,7 +197,8 @@ class ToyRegions:
 def caption(outcome: Outcome, class_names) -> str:
     """What the computation found: did PGD flip F, did F_rob keep its answer (with the vote counts), are
     the two vote distributions close (TV ≤ TV_CLOSE), and what the F-independent bound
-    2Φ(‖τ‖₂/2σ) − 1 says (Gaussian noise): is the measured TV within it, does it alone guarantee F_rob's answer?"""
+    2Φ(‖τ‖₂/2σ) − 1 says (Gaussian noise): is the measured TV within it, does it alone guarantee F_rob's
+    answer?"""
     names = list(class_names)
     before, after = names[outcome.label], names[outcome.adv_label]
     attack = (
@@ -252,7 +253,8 @@ def bound_caption(outcome: Outcome) -> str:
 
 def _pgd_l2(model, x: torch.Tensor, label: int, eps: float, attack_seed: int) -> torch.Tensor:
     """x_adv = PGD ℓ2 (Madry et al. 2018; PGD_STEPS steps of 2.5·ε/steps, random start drawn from the
-    generator seeded ``attack_seed``: the stream "attack") on the deterministic base network F, for ONE input."""
+    generator seeded ``attack_seed``: the stream "attack") on the deterministic base network F, for ONE
+    input."""
     from core import attacks
 
     return attacks.pgd(
@@ -449,8 +451,8 @@ def _image_outcome(
     index: int,
 ) -> tuple[Outcome, torch.Tensor]:
     """Figure 1 on gallery image ``index`` (the one computation behind :func:`image_scene` and each row of
-    :func:`gallery_outcomes`): x_adv = PGD ℓ2 within ε on F against the true label, then P(F(· + ε) = c) at x and
-    x_adv over ``votes`` draws each. The streams "attack", "votes x", "votes x_adv" are the image's own,
+    :func:`gallery_outcomes`): x_adv = PGD ℓ2 within ε on F against the true label, then P(F(· + ε) = c) at x
+    and x_adv over ``votes`` draws each. The streams "attack", "votes x", "votes x_adv" are the image's own,
     core.seeds.example_seed(seed, index, name), so its result depends on (seed, index) alone, never on which
     other images ran (image 0's are the demo seed's streams)."""
     x_adv = _pgd_l2(base, x, true_label, eps, example_seed(seed, index, "attack"))
@@ -485,7 +487,8 @@ class GalleryRow(Outcome):
 
 @dataclass(frozen=True)
 class GalleryOutcomes:
-    """Figure 1 on each chosen gallery image at one setting: one row per image, and the counts the caption states."""
+    """Figure 1 on each chosen gallery image at one setting: one row per image, and the counts the caption
+    states."""
 
     model: str
     noise_label: str
@@ -512,9 +515,10 @@ def gallery_outcomes(
     indices: tuple[int, ...] | None = None,
     progress=None,
 ) -> GalleryOutcomes:
-    """:func:`image_scene` on every gallery image (``indices``: only those, in that order), one image after the
-    other: how many images PGD flips F on, and on how many F_rob changes its answer. Row k equals
-    image_scene(index=k) at the same settings and seed, whichever other images ran. The defaults' run is read from
+    """:func:`image_scene` on every gallery image (``indices``: only those, in that order), one image after
+    the other: how many images PGD flips F on, and on how many F_rob changes its answer. Row k equals
+    image_scene(index=k) at the same settings and seed, whichever other images ran. The defaults' run is read
+    from
     assets/scenes/decision_distribution.json (:func:`build`); ``progress(done, total)`` follows a live run."""
     return shipped.or_live(gallery_outcomes_live, locals(), depends=scene7._models(model))
 
@@ -578,7 +582,8 @@ def _how_many(count: int, total: int, noun: str = "") -> str:
 
 
 def gallery_caption(result: GalleryOutcomes) -> str:
-    """The counts as a sentence: on how many images PGD flips F, on how many F_rob changes its answer, and where F
+    """The counts as a sentence: on how many images PGD flips F, on how many F_rob changes its answer, and
+    where F
     flips, on how many F_rob keeps it (computed, whatever the counts are)."""
     total = result.images
     text = (
@@ -592,7 +597,8 @@ def gallery_caption(result: GalleryOutcomes) -> str:
     return text
 
 
-# ---------------------------------------------------------------------------- Pinot et al.: from a divergence to a radius
+# ---------------------------------------------------------------------------- Pinot et al.: from a divergence
+# to a radius
 
 DIVERGENCE_P_A = (0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999)
 DIVERGENCE_BETAS = (1.0, 1.25, 1.5, 2.0, 3.0)
@@ -618,7 +624,8 @@ same $p_A$, changes its answer under a shift along one coordinate: no certificat
 @dataclass(frozen=True)
 class DivergenceView:
     """The divergence route for three noises at matched per-coordinate std: D_λ(P_0 ‖ P_τ) over the ball of
-    radius ‖τ‖ in each noise's certified norm at the chosen Rényi order λ, Li et al.'s bound, r_λ per λ and the
+    radius ‖τ‖ in each noise's certified norm at the chosen Rényi order λ, Li et al.'s bound, r_λ per λ and
+    the
     certificate sup_λ r_λ beside the closed forms and the 1-D Neyman–Pearson radius G⁻¹(p_A)."""
 
     p_a: float
@@ -647,8 +654,8 @@ def divergence_view(
     *, p_a: float = 0.9, beta: float = 1.5, order: float = 2.0, std: float = 0.25
 ) -> DivergenceView:
     """Pinot et al.'s exponential-family noises (Gaussian σ = std, Laplace b = std/√2, generalized normal with
-    shape β at std) certified by the divergence route: core.divergence.ball_renyi_divergence on a grid of ‖τ‖ at
-    Rényi order λ = ``order``, li_renyi_bound(p_A, λ), order_radius per λ and
+    shape β at std) certified by the divergence route: core.divergence.ball_renyi_divergence on a grid of ‖τ‖
+    at Rényi order λ = ``order``, li_renyi_bound(p_A, λ), order_radius per λ and
     core.smoothing.exponential_family_radius (p_B = 1 − p_A); beside them the 1-D Neyman–Pearson radius
     G⁻¹(p_A), G the CDF of one coordinate of the noise (core.noise.Noise.distribution)."""
     p_a = checks.one_of(p_a, DIVERGENCE_P_A, "p_A")
@@ -695,10 +702,11 @@ def divergence_view(
 
 
 def shift_radius(noise, p_a: float) -> float:
-    """The 1-D Neyman–Pearson radius G⁻¹(p_A), G the CDF of one coordinate of the (symmetric, log-concave) noise:
-    the half-space classifier {t : t_1 ≤ G⁻¹(p_A)} has P(F(x + ε) = A) = p_A and changes its answer once x moves
-    by more than G⁻¹(p_A) along the first coordinate, so no certificate computed from p_A alone (p_B = 1 − p_A)
-    exceeds it in any ℓp norm; it is Cohen et al.'s σΦ⁻¹(p_A) for the Gaussian and Teng et al.'s
+    """The 1-D Neyman–Pearson radius G⁻¹(p_A), G the CDF of one coordinate of the (symmetric, log-concave)
+    noise: the half-space classifier {t : t_1 ≤ G⁻¹(p_A)} has P(F(x + ε) = A) = p_A and changes its answer
+    once x moves by more than G⁻¹(p_A) along the first coordinate, so no certificate computed from p_A alone
+    (p_B = 1 − p_A) exceeds it in any ℓp norm; it is Cohen et al.'s σΦ⁻¹(p_A) for the Gaussian and Teng et
+    al.'s
     −b log(2(1 − p_A)) for the Laplace noise, both tight."""
     return float(noise.distribution().ppf(p_a))
 
@@ -710,7 +718,8 @@ def ordering(route: float, other: float) -> str:
 
 
 def _versus(route: float, other: float, name: str, tight: bool) -> str:
-    """``name`` = ``other`` against the route's ``route``, as the computation ordered them; ``tight``: ``other`` is
+    """``name`` = ``other`` against the route's ``route``, as the computation ordered them; ``tight``:
+    ``other`` is
     the tight radius itself (else only an upper limit, and the tight radius lies in between)."""
     found = ordering(route, other)
     if found == "larger":
@@ -726,9 +735,11 @@ def _versus(route: float, other: float, name: str, tight: bool) -> str:
 
 
 def divergence_caption(view: DivergenceView) -> str:
-    """What the divergence view computed: each noise's certificate and Rényi order λ*, whether the route met the
-    closed forms (Li et al.'s Gaussian radius, Teng et al.'s Laplace radius) to 1e-4, and how it compares with
-    Cohen et al.'s tight Gaussian radius and with the generalized normal's 1-D Neyman–Pearson radius G⁻¹(p_A)."""
+    """What the divergence view computed: each noise's certificate and Rényi order λ*, whether the route met
+    the closed forms (Li et al.'s Gaussian radius, Teng et al.'s Laplace radius) to 1e-4, and how it compares
+    with
+    Cohen et al.'s tight Gaussian radius and with the generalized normal's 1-D Neyman–Pearson radius
+    G⁻¹(p_A)."""
     gaussian, laplace = view.reproduced
     orders = ", ".join(
         f"{label}: R = {radius:.4f} ({'ℓ2' if norm == 'l2' else 'ℓ1'}, Rényi order λ* = "

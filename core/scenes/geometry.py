@@ -139,8 +139,9 @@ class Attack:
     on_data_max: float
     on_data_stretched: float  # fraction of the directions around the data stretched more than by the identity
     training_points: int
-    # The same ratios for the identity map F(x) = x on the same draws τ (same streams): the reference an isometry
-    # would give in the ℓ2 ball (1), and ‖τ‖₂/‖τ‖∞ ∈ [1, √2] in the ℓ∞ ball, where the ratio mixes two norms.
+    # The same ratios for the identity map F(x) = x on the same draws τ (same streams): the reference an
+    # isometry would give in the ℓ2 ball (1), and ‖τ‖₂/‖τ‖∞ ∈ [1, √2] in the ℓ∞ ball, where the ratio mixes
+    # two norms.
     identity_at_point: np.ndarray
     identity_on_data: np.ndarray
     identity_at_point_median: float
@@ -264,7 +265,8 @@ def median_help(result: Attack) -> str:
 
 
 def stretch_caption(result: Attack) -> str:
-    """What the histogram shows, from the computed ratios and the identity's on the same draws (no fixed claim)."""
+    """What the histogram shows, from the computed ratios and the identity's on the same draws (no fixed
+    claim)."""
     reference = result.identity_on_data_median
     shape = (
         f"most directions are squashed (median ratio below the identity's {reference:.3g})"

@@ -136,8 +136,9 @@ def _composition(last: int, first: int) -> str:
 
 
 def smoothing_reading(layer: int, layers: int) -> str:
-    """The smoothing reading for ε added after layer i of N: for i = 0 the convolution F * p_ε at x; for i > 0 the
-    head g = φ(N)∘…∘φ(i+1) smoothed in layer-i space and evaluated at h(x), h = φ(i)∘…∘φ(1), whose certificate
+    """The smoothing reading for ε added after layer i of N: for i = 0 the convolution F * p_ε at x; for i > 0
+    the head g = φ(N)∘…∘φ(i+1) smoothed in layer-i space and evaluated at h(x), h = φ(i)∘…∘φ(1), whose
+    certificate
     reaches pixel space only through a Lipschitz bound of h."""
     layers = checks.integer(layers, 1, 10**6, "The number of layers N")
     layer = checks.integer(layer, 0, layers, "The layer i")
@@ -224,8 +225,9 @@ class Augmentation:
 @dataclass(frozen=True)
 class Game:
     """The game-theory reading on one image: a non-adaptive and an adaptive (EOT) PGD ℓ2 attack scored on
-    fresh draws of F̃_ε, the defender's pure strategies f_k (fixed draws) with PGD's best response x'_j to each f_j
-    evaluated against every f_k, and the total variation between the answer distributions at x and x_adv (the
+    fresh draws of F̃_ε, the defender's pure strategies f_k (fixed draws) with PGD's best response x'_j to
+    each f_j evaluated against every f_k, and the total variation between the answer distributions at x and
+    x_adv (the
     topological reading)."""
 
     eps: float
@@ -279,8 +281,10 @@ class Game:
 
     @property
     def no_pure_equilibrium(self) -> bool:
-        """Among these strategies no pure pair is an equilibrium: every defender in the game is fooled by its best
-        response, and no best response fools them all (so against each, another defender answers correctly)."""
+        """Among these strategies no pure pair is an equilibrium: every defender in the game is fooled by its
+        best
+        response, and no best response fools them all (so against each, another defender answers
+        correctly)."""
         return self.pure_right > 0 and self.pure_broken == self.pure_right and not self.pure_universal
 
 
@@ -376,10 +380,11 @@ def confidence_sequence(hits, alpha: float) -> tuple[np.ndarray, np.ndarray]:
     """Robbins' mixture confidence sequence for the success probability p of i.i.d. Bernoulli draws (Robbins
     1970; Howard et al. 2021): after n draws with S_n successes,
     M_n(p) = B(S_n + 1, n − S_n + 1) / (p^{S_n} (1 − p)^{n − S_n}) — the uniform-prior mixture of likelihood
-    ratios — is a nonnegative martingale with M_0 = 1 under p, so by Ville's inequality P(∃ n: M_n(p) ≥ 1/α) ≤ α:
-    C_n = {p : S_n log p + (n − S_n) log(1 − p) > log B(S_n + 1, n − S_n + 1) + log α} holds at every n at once
-    (and at any data-dependent stopping time) with probability ≥ 1 − α. ``hits``: the running counts S_1 … S_N;
-    returns the ends of each C_n (an interval holding S_n/n: the left side is concave in p), found by bisection
+    ratios — is a nonnegative martingale with M_0 = 1 under p, so by Ville's inequality P(∃ n: M_n(p) ≥ 1/α) ≤
+    α: C_n = {p : S_n log p + (n − S_n) log(1 − p) > log B(S_n + 1, n − S_n + 1) + log α} holds at every n at
+    once (and at any data-dependent stopping time) with probability ≥ 1 − α. ``hits``: the running counts S_1
+    … S_N; returns the ends of each C_n (an interval holding S_n/n: the left side is concave in p), found by
+    bisection
     and rounded outwards."""
     hits = np.asarray(hits, dtype=np.float64)
     if hits.ndim != 1 or not hits.size or not np.all(np.isin(np.diff(hits, prepend=0.0), (0.0, 1.0))):
@@ -410,7 +415,8 @@ def confidence_sequence(hits, alpha: float) -> tuple[np.ndarray, np.ndarray]:
 
 def _running(probabilities: np.ndarray) -> dict:
     """Running soft and hard estimates of F_rob's top class, and a 95 % band on P(F̃_ε(x) = top) at every draw
-    count: :func:`confidence_sequence` at BAND_ALPHA / K for each of the K classes, so that it holds at every n and
+    count: :func:`confidence_sequence` at BAND_ALPHA / K for each of the K classes, so that it holds at every
+    n and
     for every class at once — hence for ``top``, the class these same draws chose."""
     top = int(probabilities.mean(0).argmax())
     num, classes = probabilities.shape
@@ -437,7 +443,8 @@ def noisy_draws(
     base, x: torch.Tensor, layer: int, noise: noises.Noise, num: int, seed: int, *, image: bool
 ) -> Draws:
     """F̃_ε(x) = suffix(i)(prefix(i)(x) + ε) for num draws of ε from the stream "noise", and soft F_rob
-    again with core.smoothing.smoothed_probabilities (REFERENCE_DRAWS draws, independent stream "reference")."""
+    again with core.smoothing.smoothed_probabilities (REFERENCE_DRAWS draws, independent stream
+    "reference")."""
     checks.integer(layer, 0, len(base.layers), "The layer i")
     prefix, suffix = base.prefix(layer), base.suffix(layer)
     generator = stream_generator(seed, "noise")
@@ -579,8 +586,9 @@ def game(
     start from stream "attack") played three ways — against the noise-free base network F (non-adaptive:
     Athalye et al. 2018 warn that it overstates robustness), against F̃_ε with EOT (the gradient of
     E_ε[ℓ(F̃_ε(x), y)] averaged over GAME_EOT draws, stream "attack noise"), and against each of
-    PURE_STRATEGIES fixed draws f_j (stream "pure strategies"; each best response x'_j is then evaluated against
-    every f_k) — the attacks scored on ATTACK_VOTES fresh draws of F̃_ε (stream "game", the same draws at every
+    PURE_STRATEGIES fixed draws f_j (stream "pure strategies"; each best response x'_j is then evaluated
+    against every f_k) — the attacks scored on ATTACK_VOTES fresh draws of F̃_ε (stream "game", the same draws
+    at every
     point)."""
     return shipped.or_live(game_live, locals(), depends=_models(model))
 
@@ -630,7 +638,8 @@ def game_live(*, model, index, layer, noise, scale, eps, seed) -> Game:
         prefix, evaluation.StreamNoise(law, stream_generator(seed, "attack noise")), suffix
     )
     x_eot = attacks.pgd(randomized, x, y, eot=GAME_EOT, generator=stream_generator(seed, "attack"), **pgd)
-    # The defender's pure strategies f_j(·) = suffix(prefix(·) + ε_j), one per row, and each one's best response.
+    # The defender's pure strategies f_j(·) = suffix(prefix(·) + ε_j), one per row, and each one's best
+    # response.
     with torch.inference_mode():
         z_shape = prefix(x).shape[1:]
     shifts = law.sample((PURE_STRATEGIES, *z_shape), generator=stream_generator(seed, "pure strategies"))
@@ -725,8 +734,10 @@ def game_caption(result: Game) -> str:
 
 
 def pure_caption(result: Game) -> str:
-    """The no-pure-equilibrium check as computed: the fixed draws f_k right on x (the others are left out), each
-    one's best response x'_j, and every x'_j evaluated against every f_k — is there one x' that fools them all?"""
+    """The no-pure-equilibrium check as computed: the fixed draws f_k right on x (the others are left out),
+    each
+    one's best response x'_j, and every x'_j evaluated against every f_k — is there one x' that fools them
+    all?"""
     right = result.pure_right
     left_out = f" ({result.pure_clean_wrong} already wrong on x, left out)" if result.pure_clean_wrong else ""
     text = (
@@ -767,7 +778,8 @@ def pure_caption(result: Game) -> str:
 
 
 def pure_rows(result: Game) -> tuple[dict, ...]:
-    """The table behind :func:`pure_caption`: each fixed draw f_k (a column; those wrong on x marked left out) on
+    """The table behind :func:`pure_caption`: each fixed draw f_k (a column; those wrong on x marked left out)
+    on
     x and on each best response x'_j (a row)."""
     names = [
         f"f_{k + 1}" + ("" if right else " (wrong on x: left out)")

@@ -260,7 +260,8 @@ class ShippedPoint:
 
 @dataclass(frozen=True)
 class Limits:
-    """Message 4: certified accuracy vs r per σ on the toy, the n-ceiling vs the ℓ∞ ball, shipped certificates."""
+    """Message 4: certified accuracy vs r per σ on the toy, the n-ceiling vs the ℓ∞ ball, shipped
+    certificates."""
 
     radii: tuple
     curves: dict  # σ → certified accuracy at each radius
@@ -466,7 +467,8 @@ def smoothed_curve(*, sigma: float = SIGMA_DEFAULT, seed: int = 0) -> SmoothedCu
 
 
 def smoothed_curve_live(*, sigma: float, seed: int) -> SmoothedCurve:
-    """Held-out accuracy of F_rob (network trained with N(0, σ²I)) under EOT-PGD at every budget of BUDGETS."""
+    """Held-out accuracy of F_rob (network trained with N(0, σ²I)) under EOT-PGD at every budget of
+    BUDGETS."""
     parts = _split(seed)
     base = _model("noise", seed, sigma)
     return SmoothedCurve(
@@ -650,7 +652,8 @@ def _read_certified(name: str) -> dict | None:
 
 
 def _file_ceiling(record: dict) -> float | None:
-    """The largest radius a certify file can hold: certify_ceiling(noise, α, n) in the noise's norm, divided by the
+    """The largest radius a certify file can hold: certify_ceiling(noise, α, n) in the noise's norm, divided
+    by the
     file's Lipschitz bound for noise inside the network (its radii are pulled back to the input)."""
     spec = record["noise"]
     try:
@@ -827,8 +830,10 @@ def defenses_caption(result: Defenses) -> str:
 
 
 def toy_tradeoff_sentence(result: Limits) -> str:
-    """The toy's trade-off over σ: larger radii at the largest σ, and its cost in certified accuracy at r = 0 — stated
-    as a trade-off only when that cost passes the paired exact test at tradeoff.VERDICT_LEVEL on the same points."""
+    """The toy's trade-off over σ: larger radii at the largest σ, and its cost in certified accuracy at r = 0
+    — stated
+    as a trade-off only when that cost passes the paired exact test at tradeoff.VERDICT_LEVEL on the same
+    points."""
     table = result.table
     low, high = 0, len(table["σ"]) - 1
     bigger = table["largest radius"][high] > table["largest radius"][low]
@@ -887,8 +892,10 @@ def headline_sentence(result: Limits) -> str:
 
 
 def limits_caption(result: Limits) -> str:
-    """Message 4's sentence: the toy's trade-off over σ, the ceiling against the ℓ∞ ball's ℓ2 size, what a ratio
-    α*/attack distance near 1 says (scene 10), and the shipped headline — each clause from computed numbers."""
+    """Message 4's sentence: the toy's trade-off over σ, the ceiling against the ℓ∞ ball's ℓ2 size, what a
+    ratio
+    α*/attack distance near 1 says (scene 10), and the shipped headline — each clause from computed
+    numbers."""
     text = toy_tradeoff_sentence(result)
     size = result.linf_l2["8/255"]
     below = result.ceiling_100k < size

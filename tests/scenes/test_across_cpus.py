@@ -20,9 +20,9 @@ from tests.scenes.test_shipped import CALLS
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Results shipped through the scene kit: tests/scenes/test_shipped.py's cases whose id starts with one of these
-# (the toys' results, and one of each kind on MNIST; the CIFAR-10 ones take minutes with scalar kernels and rely
-# on the same float32 inference).
+# Results shipped through the scene kit: tests/scenes/test_shipped.py's cases whose id starts with one of
+# these (the toys' results, and one of each kind on MNIST; the CIFAR-10 ones take minutes with scalar kernels
+# and rely on the same float32 inference).
 KIT_SELECTION = (
     "p04_crafting_attacks-gallery_accuracy-attack=fgsm,budgets=[0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4],"
     "model_name=mnist-standard",

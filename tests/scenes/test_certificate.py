@@ -1,4 +1,5 @@
-"""Scene 9 (core.scenes.certificate): CERTIFY on the toy and on gallery images, radius curves, hidden layers."""
+"""Scene 9 (core.scenes.certificate): CERTIFY on the toy and on gallery images, radius curves, hidden
+layers."""
 
 import math
 
@@ -167,8 +168,9 @@ def _split_vote(count_a, n=200, alpha=0.001, sigma=0.25):
 
 @pytest.mark.parametrize("count_a,dominant", [(190, "statistics"), (150, "rate")])
 def test_the_gap_to_the_ceiling_splits_into_statistics_and_the_vote_rate(count_a, dominant):
-    """ceiling − α* = (σΦ⁻¹(n_A/n) capped at the ceiling − σΦ⁻¹(p̲_A)) + (ceiling − the capped one): at n = 200,
-    190 votes of 200 lose more to Clopper–Pearson's slack than to the rate, 150 votes the other way round; the
+    """ceiling − α* = (σΦ⁻¹(n_A/n) capped at the ceiling − σΦ⁻¹(p̲_A)) + (ceiling − the capped one): at n =
+    200, 190 votes of 200 lose more to Clopper–Pearson's slack than to the rate, 150 votes the other way
+    round; the
     caption says which, from those numbers."""
     sigma, n, alpha = 0.25, 200, 0.001
     certificate = _split_vote(count_a, n, alpha, sigma)
@@ -232,7 +234,8 @@ def test_a_shipped_image_certificate_says_where_it_comes_from():
     assert C.image_is_shipped(**request) and not C.image_is_shipped(**{**request, "seed": 1})
     shipped = C.certify_image(**request)
     assert shipped.shipped and shipped.certificate == C.gallery_certificate(**request)
-    # It says where it comes from and how it was computed (the CPU generator, IEEE fp32), and its forward passes.
+    # It says where it comes from and how it was computed (the CPU generator, IEEE fp32), and its forward
+    # passes.
     assert (
         shipped.source.startswith("Noise: ")
         and "shipped in assets/scenes/certificate.json, computed on" in shipped.source
@@ -350,7 +353,8 @@ def test_bad_arguments_raise_one_sentence(call, match):
 def _certify_file(
     folder, name, *, device, counts, n=10_000, alpha=0.001, sigma=0.25, predictions=None, **extra
 ):
-    """A certify result file as core.experiments writes it, one row per vote count (None: CERTIFY abstained)."""
+    """A certify result file as core.experiments writes it, one row per vote count (None: CERTIFY
+    abstained)."""
     import json
 
     noise = noises.make("gaussian", sigma)
@@ -399,8 +403,8 @@ def _certify_file(
     return results.read("certify", name, folder)
 
 
-# The three kinds of certify files: TF32 on CUDA (before core.device.strict_fp32: no generator keys, an inference
-# plan without fp32_kernels), IEEE fp32 on CUDA and on a CPU (the keys certify writes now).
+# The three kinds of certify files: TF32 on CUDA (before core.device.strict_fp32: no generator keys, an
+# inference plan without fp32_kernels), IEEE fp32 on CUDA and on a CPU (the keys certify writes now).
 KINDS = {
     "tf32": dict(device="cuda (NVIDIA H200)", inference={"device": "cuda", "precision": "fp32"}),
     "cuda": dict(device="cuda (NVIDIA H100)", generator="cuda", fp32_kernels="ieee"),

@@ -1,4 +1,5 @@
-"""core.scenes.crafting_attacks: accuracy-vs-budget curves (shipped or computed), one attacked image, captions."""
+"""core.scenes.crafting_attacks: accuracy-vs-budget curves (shipped or computed), one attacked image,
+captions."""
 
 import numpy as np
 import pytest

@@ -205,7 +205,8 @@ def test_bad_image_arguments_raise(change):
         scene.image_scene(**{"model": "mnist-gaussian-0.25", "eps": 2.0, "votes": 100, **change})
 
 
-# ---------------------------------------------------------------------------- Pinot et al.: divergence → radius
+# ---------------------------------------------------------------------------- Pinot et al.: divergence →
+# radius
 
 
 def test_divergence_view_meets_the_closed_forms_and_its_own_curves():
@@ -244,7 +245,8 @@ def test_divergence_caption_says_when_a_closed_form_is_missed():
 
 
 def test_the_renyi_order_is_lambda_on_the_divergence_view_never_alpha():
-    """α is the confidence level elsewhere in the course; the Rényi order is λ in every text the view shows."""
+    """α is the confidence level elsewhere in the course; the Rényi order is λ in every text the view
+    shows."""
     from ui.figures import decision_distribution as fig
 
     view = scene.divergence_view()

@@ -1,6 +1,5 @@
 """Scene 7 · noise injection: F̃_ε's draws, the running estimates of F_rob, the four readings."""
 
-
 import numpy as np
 import pytest
 import scipy.stats
@@ -42,8 +41,8 @@ def test_toy_draws_agree_with_a_direct_computation_at_the_input():
     assert result.votes[-1] == pytest.approx((expected.argmax(1) == top).mean())
     np.testing.assert_allclose(result.vote_shares, np.bincount(expected.argmax(1), minlength=2) / 100)
     assert result.hard == int(np.argmax(result.vote_shares))
-    # The band is the confidence sequence of the top class's vote counts at α/K (K = 2 classes), at every n; it
-    # holds the vote share it was computed from, and narrows with the draws.
+    # The band is the confidence sequence of the top class's vote counts at α/K (K = 2 classes), at every n;
+    # it holds the vote share it was computed from, and narrows with the draws.
     hits = (expected.argmax(1) == top).cumsum()
     np.testing.assert_array_equal(result.grid, np.arange(1, 101))
     np.testing.assert_allclose(
@@ -59,8 +58,9 @@ def test_toy_draws_agree_with_a_direct_computation_at_the_input():
 
 
 def test_the_band_holds_at_every_draw_count_and_for_the_class_the_draws_chose():
-    """Coverage on repeated seeds, near a tie (the chosen class flips between runs): the true P(F̃(x) = top) leaves
-    the band at some n in at most α of the runs; a pointwise 95 % Clopper–Pearson band along the same sequence
+    """Coverage on repeated seeds, near a tie (the chosen class flips between runs): the true P(F̃(x) = top)
+    leaves the band at some n in at most α of the runs; a pointwise 95 % Clopper–Pearson band along the same
+    sequence
     would leave it far more often, which is why the page does not show one."""
     truth, runs, alpha = np.array([0.45, 0.45, 0.10]), 200, scene.BAND_ALPHA
     band_misses = pointwise_misses = 0
@@ -82,7 +82,8 @@ def test_confidence_sequence_is_an_interval_around_the_share_and_checks_its_inpu
     lower, upper = scene.confidence_sequence(hits, 0.05)
     share = hits / np.arange(1, 11)
     assert np.all((0 <= lower) & (lower <= share) & (share <= upper) & (upper <= 1))
-    # One draw, one success: M_1(p) = B(2, 1) / p = 1/(2p) stays below 1/α for p > α/2; no failure yet, so p = 1 stays.
+    # One draw, one success: M_1(p) = B(2, 1) / p = 1/(2p) stays below 1/α for p > α/2; no failure yet, so p =
+    # 1 stays.
     assert lower[0] == pytest.approx(0.025, rel=1e-9) and upper[:2].tolist() == [1.0, 1.0]
     assert scene.confidence_sequence(np.array([0]), 0.05)[0][0] == 0.0
     # At its ends, M_n(p) = B(S + 1, n − S + 1) / (p^S (1 − p)^(n − S)) reaches 1/α (Ville's inequality).
@@ -100,7 +101,8 @@ def test_confidence_sequence_is_an_interval_around_the_share_and_checks_its_inpu
 
 
 def test_the_smoothing_reading_follows_the_layer():
-    """At the input it is F * p_ε at x; after layer i it is the head smoothed in layer-i space at h(x), and a pixel
+    """At the input it is F * p_ε at x; after layer i it is the head smoothed in layer-i space at h(x), and a
+    pixel
     radius needs the prefix's Lipschitz bound."""
     at_input = scene.smoothing_reading(0, 7)
     assert r"\int F(x + e)" in at_input and "layer-" not in at_input
@@ -208,7 +210,8 @@ def test_total_variation_is_half_the_l1_distance():
 
 
 def _game(clean=(True,) * 5, fooled=None, **change):
-    """A Game with the pure strategies' table: ``clean`` f_k(x) = y; ``fooled`` [j, k] = f_k(x'_j) ≠ y (default: each
+    """A Game with the pure strategies' table: ``clean`` f_k(x) = y; ``fooled`` [j, k] = f_k(x'_j) ≠ y
+    (default: each
     best response fools its own draw only)."""
     base = dict(
         eps=1.0,
@@ -251,8 +254,9 @@ def test_game_caption_states_what_was_computed():
 
 
 def test_the_pure_check_leaves_clean_wrong_draws_out_and_looks_for_one_x_fooling_every_draw():
-    """The old pairwise check counted draws already wrong on x and never tried each x'_j on every f_k; here f_1 and f_2
-    are right on x, x'_1 fools both, and f_3 (wrong on x) answers x'_1 correctly: pairwise, every best response met
+    """The old pairwise check counted draws already wrong on x and never tried each x'_j on every f_k; here
+    f_1 and f_2 are right on x, x'_1 fools both, and f_3 (wrong on x) answers x'_1 correctly: pairwise, every
+    best response met
     a draw answering y, yet one x' beats every defender in the game — no claim of a missing equilibrium."""
     fooled = np.eye(5, dtype=bool)
     fooled[0, 1] = True  # x'_1 fools f_1 and f_2; f_3 … f_5 answer it correctly

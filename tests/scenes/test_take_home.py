@@ -208,7 +208,8 @@ def test_smoothed_pgd_accuracy_is_seeded_and_scores_by_the_majority_vote():
 def test_message_4_shows_certified_accuracy_at_the_l_inf_size_only_from_a_file_that_reaches_it(
     tmp_path, monkeypatch
 ):
-    """Both states of the tagged n = 100,000 run, in a results folder the scene reads instead of assets/results."""
+    """Both states of the tagged n = 100,000 run, in a results folder the scene reads instead of
+    assets/results."""
     import json
 
     for name in {*T.SHIPPED_CERTIFIED, "cifar10-gaussian-0.12", "cifar10-gaussian-0.50"}:
@@ -251,7 +252,8 @@ def test_message_4_shows_certified_accuracy_at_the_l_inf_size_only_from_a_file_t
 
 
 def test_every_network_a_shipped_seed_can_ask_for_is_shipped():
-    """take_home asks for toys only through _model(kind, seed, σ), σ one of SIGMAS (message 4 certifies each)."""
+    """take_home asks for toys only through _model(kind, seed, σ), σ one of SIGMAS (message 4 certifies
+    each)."""
     for seed in (0, 3):
         every = {T.toy_spec("standard", seed), T.toy_spec("adversarial", seed)} | {
             T.toy_spec("noise", seed, sigma) for sigma in T.SIGMAS
