@@ -10,7 +10,9 @@ For each page, in a fresh Python process (Streamlit's AppTest runs app.py, the r
   4. widget moves: each of the page's first main widgets (sliders, select boxes, number inputs,
      radios; not the seed or presenter toggle) set to a neighbouring value, one at a time.
 Then (unless --no-server, and when Debian's chromium is there) a real `streamlit run app.py` and
-headless Chromium: the seconds from launching the server to the home page drawn.
+headless Chromium: the seconds from launching the server to the home page drawn; and a room (ui.room)
+with the projector, the speaker console and one follower: PageDown on the projector → each window
+showing the new step, median and worst over a walk of --follow-steps steps from the home page.
 
 Prints one table, the budgets beside the measures, and the machine. Nothing here asserts: the speed
 goals live in this benchmark, never in the tests.
@@ -191,6 +193,103 @@ def measure_server() -> float | None:
                 server.wait()
 
 
+FOLLOW_BUDGETS = {"follower_median_s": 1.0, "follower_worst_s": 2.0}
+STEP_LIMIT_S = 60  # a window that has not shown a step by then counts as missed
+# What a window shows: its title, the step bar's counter and the console's counter (bold text).
+SHOWN = """() => [document.querySelector("h1")?.innerText.trim() ?? "",
+  document.querySelector(".st-key-lecture_bar [data-testid='stMarkdownContainer'] strong")?.innerText
+    ?? "",
+  document.querySelector(".st-key-console_now [data-testid='stMarkdownContainer'] strong")?.innerText
+    ?? ""]"""
+
+
+def measure_follow(steps: int = 8) -> dict | None:
+    """A real server and three Chromium windows on one room (ui.room): the projector
+    (``/?presenter=1&room=…``), the speaker console and one follower. PageDown on the projector,
+    ``steps`` times from the home page: seconds until the projector, the follower and the console show
+    the new step (None without chromium)."""
+    if not Path("/usr/bin/chromium").exists():
+        return None
+    sys.path.insert(0, str(ROOT))
+    from playwright.sync_api import sync_playwright
+
+    from core.scenes import lecture as plan
+    from tests.browser.test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port, _wait_for_health
+
+    port = _free_port()
+    command = [sys.executable, "-m", "streamlit", "run", APP, "--server.headless", "true"]
+    command += [
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    server = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    timings = {"projector": [], "follower": [], "console": []}
+    try:
+        _wait_for_health(port, server)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            windows = []
+            for _ in range(3):
+                context = browser.new_context(viewport={"width": 1280, "height": 720})
+                context.set_default_timeout(600_000)
+                windows.append(context.new_page())
+            projector, console, follower = windows
+            named = {"projector": projector, "follower": follower, "console": console}
+            base = f"http://127.0.0.1:{port}"
+            projector.goto(f"{base}/?presenter=1&room=bench", wait_until="domcontentloaded")
+            projector.wait_for_selector(".lecture-follow")
+            console.goto(f"{base}/console?room=bench", wait_until="domcontentloaded")
+            follower.goto(f"{base}/?follow=bench", wait_until="domcontentloaded")
+            for window, selector in ((console, ".st-key-console_now"), (follower, ".st-key-lecture_bar")):
+                window.wait_for_selector(selector)
+            stop = (plan.pages()[0], 1)
+            for _ in range(steps):
+                stop = plan.next_stop(*stop)
+                if stop is None:
+                    break
+                title, count = plan.title_of(stop[0]), len(plan.steps_of(stop[0]))
+                counter = f"step {stop[1]} / {count}"
+                projector.locator(".st-key-lecture_bar").click()  # the lecturer's last click: not a widget
+                started = time.perf_counter()
+                projector.keyboard.press("PageDown")
+                seen = {}
+                while len(seen) < 3 and time.perf_counter() - started < STEP_LIMIT_S:
+                    for name, window in named.items():
+                        if name in seen:
+                            continue
+                        try:
+                            h1, bar, console_bar = window.evaluate(SHOWN)
+                        except Exception:  # noqa: BLE001 — the window is switching pages
+                            continue
+                        shown = (
+                            console_bar == f"{title} · {counter}"
+                            if name == "console"
+                            else (h1 == title and bar == counter)
+                        )
+                        if shown:
+                            seen[name] = time.perf_counter() - started
+                    time.sleep(0.02)
+                for name in timings:
+                    timings[name].append(seen.get(name))
+                print(f"  PageDown → {stop}: {seen}", file=sys.stderr, flush=True)
+            if os.environ.get("BENCH_SHOTS"):  # what each window shows at the end of the walk
+                for name, window in named.items():
+                    window.screenshot(path=f"{os.environ['BENCH_SHOTS']}/{name}.png")
+            browser.close()
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    return timings
+
+
 def machine() -> str:
     model = platform.machine()
     try:
@@ -215,6 +314,9 @@ def main() -> None:
     parser.add_argument("--pages", nargs="*", default=None, help="URL paths (default: every scene)")
     parser.add_argument("--widgets", type=int, default=4, help="main widgets moved per page")
     parser.add_argument("--no-server", action="store_true", help="skip the real-server home-page measure")
+    parser.add_argument(
+        "--follow-steps", type=int, default=8, help="PageDowns walked with a console and a follower (0: none)"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker is not None:
@@ -272,6 +374,25 @@ def main() -> None:
         print(
             f"| `streamlit run` → home page drawn (headless Chromium) | {shown} | ≤ {BUDGETS['home_server_s']} s |"
         )
+    if not args.no_server and args.follow_steps > 0:
+        follow = measure_follow(args.follow_steps)
+        labels = {"follower": "the follower", "console": "the console", "projector": "itself"}
+        for name, label in labels.items():
+            if follow is None:
+                print(f"| PageDown on the projector → {label} updated | no chromium here | — |")
+                continue
+            done = [s for s in follow[name] if s is not None]
+            shown = f"{statistics.median(done):.2f} / {max(done):.2f} s" if done else "never"
+            missed = len(follow[name]) - len(done)
+            budget = (
+                f"≤ {FOLLOW_BUDGETS['follower_median_s']} / {FOLLOW_BUDGETS['follower_worst_s']} s"
+                if name == "follower"
+                else "—"
+            )
+            print(
+                f"| PageDown on the projector → {label} updated, median / worst over "
+                f"{len(follow[name])} steps{f' ({missed} missed)' if missed else ''} | {shown} | {budget} |"
+            )
     for row in rows:
         for error in row["errors"]:
             print(f"error on {row['page']}: {error}")
