@@ -65,16 +65,16 @@ is enough and much cheaper). The talk's table measures the result with two attac
 clean accuracy and with **training time**.
 """
 USES = (
-    "zoo models {cifar10,mnist}-standard and -adversarial (FGSM with random start, core.experiments) on the 20 "
-    "real test images of foolbox's gallery; a 2-D toy (two moons, core.toys) with a 2-64-64-2 network trained by "
-    "ERM and by PGD-7 adversarial training (shipped for seed 0)."
+    "zoo models {cifar10,mnist}-standard and -adversarial (FGSM with random start, core.experiments) on the "
+    "20 real test images of foolbox's gallery; a 2-D toy (two moons, core.toys) with a 2-64-64-2 network "
+    "trained by ERM and by PGD-7 adversarial training (shipped for seed 0)."
 )
 MADRY_NOTES = (
     "The slide prints 0.456 for Madry et al.'s PGD row; the paper reports 45.8 % (shown).",
     "The slide's row \"ℓ2 C&W\" is Madry et al.'s CW column: PGD in the same ℓ∞ ball of 8/255, ascending the "
     "Carlini–Wagner margin instead of the cross-entropy — not the C&W ℓ2 attack.",
-    "The slide has no natural-training row: its 95.2 % clean accuracy is Madry et al.'s naturally trained wide "
-    "network (their CIFAR-10 capacity study); its accuracy under PGD is not shown.",
+    "The slide has no natural-training row: its 95.2 % clean accuracy is Madry et al.'s naturally trained "
+    "wide network (their CIFAR-10 capacity study); its accuracy under PGD is not shown.",
 )
 STEP_NOTE = (
     "Attack step 2.5·ε/steps, random start (seeded): a later heuristic, not Madry et al.'s setting (steps "
@@ -254,9 +254,9 @@ def wall_times(entries: dict) -> tuple[float | None, str]:
     devices = [entry.get("device") or "an unrecorded device" for entry in (standard, adversarial)]
     epochs = [entry.get("recipe", {}).get("epochs") for entry in (standard, adversarial)]
     said = (
-        f"From the zoo manifest: {standard.get('name', 'standard')} trained {epochs[0]} epochs in {times[0]} s "
-        f"on {devices[0]}, {adversarial.get('name', 'adversarial')} {epochs[1]} epochs in {times[1]} s on "
-        f"{devices[1]}."
+        f"From the zoo manifest: {standard.get('name', 'standard')} trained {epochs[0]} epochs in "
+        f"{times[0]} s on {devices[0]}, {adversarial.get('name', 'adversarial')} {epochs[1]} epochs in "
+        f"{times[1]} s on {devices[1]}."
     )
     if not all(times):
         return None, f"{said} A wall time is missing: no ratio."
@@ -626,18 +626,18 @@ def talk_table_rows(dataset: str) -> tuple[list[dict], str]:
             {
                 "training": f"noise {noise.get('name')} {noise.get('scale')} ({row['model']}), vote of "
                 f"{shipped['votes']}, EOT-{shipped['eot']} attacks",
-                "evaluated on": f"{shipped['examples']} test images (every {shipped.get('every', 1)}th; shipped, "
-                f"{shipped.get('computed_on', '?')})",
+                "evaluated on": f"{shipped['examples']} test images (every {shipped.get('every', 1)}th; "
+                f"shipped, {shipped.get('computed_on', '?')})",
                 **{column: row[column] for column in ("natural", "pgd", "cw")},
             }
         )
     abstained = sum(sum(row.get("abstained", {}).values()) for row in shipped["models"])
     note = (
-        f"Randomized rows: the same ℓ∞ budget and PGD-20 / CW-30, every attack adaptive (each gradient averaged "
-        f"over {shipped['eot']} noise draws, EOT, Athalye et al. 2018), every prediction the majority vote of "
-        f"{shipped['votes']} noisy forward passes drawn apart from the attacker's (a tie abstains and counts as "
-        f"wrong: {abstained} of {3 * shipped['examples'] * len(shipped['models'])} predictions); "
-        f"`{shipped['command']}`."
+        "Randomized rows: the same ℓ∞ budget and PGD-20 / CW-30, every attack adaptive (each gradient "
+        f"averaged over {shipped['eot']} noise draws, EOT, Athalye et al. 2018), every prediction the "
+        f"majority vote of {shipped['votes']} noisy forward passes drawn apart from the attacker's (a tie "
+        f"abstains and counts as wrong: {abstained} of {3 * shipped['examples'] * len(shipped['models'])} "
+        f"predictions); `{shipped['command']}`."
     )
     return rows, note
 
@@ -731,14 +731,14 @@ def toy_caption(result: Toy) -> str:
 
     standard, adversarial = result.standard, result.adversarial
     return (
-        f"{len(result.x_test)} held-out points; × marks those PGD-20 moves to a wrong class within the ℓ∞ ball of "
-        f"radius {result.eps:g} ({int(standard.broken.sum())} for standard training, "
+        f"{len(result.x_test)} held-out points; × marks those PGD-20 moves to a wrong class within the ℓ∞ "
+        f"ball of radius {result.eps:g} ({int(standard.broken.sum())} for standard training, "
         f"{int(adversarial.broken.sum())} for adversarial training). Adversarial training "
         f"{change('the accuracy under PGD-20', standard.pgd, adversarial.pgd)}, "
         f"{change('the accuracy under CW-30', standard.cw, adversarial.cw)} and "
-        f"{change('the clean accuracy', standard.natural, adversarial.natural)}. {distance_claim(result)} These "
-        "are attacks, not certificates: a point PGD does not break may still have an adversarial example in its "
-        "ball."
+        f"{change('the clean accuracy', standard.natural, adversarial.natural)}. {distance_claim(result)} "
+        "These are attacks, not certificates: a point PGD does not break may still have an adversarial "
+        "example in its ball."
     )
 
 
@@ -748,13 +748,13 @@ def distance_claim(result: Toy) -> str:
     broken, total = int(result.adversarial.broken.sum()), len(result.x_test)
     if broken:
         return (
-            f"After adversarial training PGD-20 still finds a wrong class within ε = {result.eps:g} of {broken} of "
-            f"{total} held-out points ({broken / total:.1%}): the boundary is not pushed ε away from every point — "
-            "training lowers the average worst-case loss, it guarantees no worst case."
+            f"After adversarial training PGD-20 still finds a wrong class within ε = {result.eps:g} of "
+            f"{broken} of {total} held-out points ({broken / total:.1%}): the boundary is not pushed ε away "
+            "from every point — training lowers the average worst-case loss, it guarantees no worst case."
         )
     return (
-        f"After adversarial training PGD-20 finds no wrong class within ε = {result.eps:g} of the {total} held-out "
-        "points — PGD's failure, not a proof that the boundary is ε away."
+        f"After adversarial training PGD-20 finds no wrong class within ε = {result.eps:g} of the {total} "
+        "held-out points — PGD's failure, not a proof that the boundary is ε away."
     )
 
 

@@ -95,15 +95,16 @@ $F_{\mathrm{rob}}$, the majority vote of $F$ over the noise: the votes are a bin
 Clopper–Pearson bounds; the soft $F_{\mathrm{rob}}$ (the mean softmax) has no such interval here and is not certified.
 """
 USES = (
-    "a 2-D toy network trained on x + ε (two moons, core.toys); zoo models (default cifar10-gaussian-0.25) on "
-    "foolbox's gallery; the radius formulas of core.smoothing; core.lipschitz for noise in a hidden layer; "
-    "shipped certify results (assets/results) beside Cohen et al.'s published table."
+    "a 2-D toy network trained on x + ε (two moons, core.toys); zoo models (default cifar10-gaussian-0.25) "
+    "on foolbox's gallery; the radius formulas of core.smoothing; core.lipschitz for noise in a hidden "
+    "layer; shipped certify results (assets/results) beside Cohen et al.'s published table."
 )
 HIDDEN_LAYERS_TEXT = (
-    r"Noise added after layer $i$ certifies a ball of radius $R$ around $z = \phi^{(i)}\circ\dots\circ\phi^{(1)}(x)$ "
-    r"in the layer's space. Every $x'$ with $\|x' - x\|_2 < R / L_i$, where $L_i$ bounds the Lipschitz constant of "
-    r"$\phi^{(i)}\circ\dots\circ\phi^{(1)}$ (product of the layers' operator norms, core.lipschitz), lands inside "
-    r"that ball — so the input-space certificate is $R / L_i$, and $L_i$ grows with depth."
+    r"Noise added after layer $i$ certifies a ball of radius $R$ around "
+    r"$z = \phi^{(i)}\circ\dots\circ\phi^{(1)}(x)$ in the layer's space. Every $x'$ with "
+    r"$\|x' - x\|_2 < R / L_i$, where $L_i$ bounds the Lipschitz constant of "
+    r"$\phi^{(i)}\circ\dots\circ\phi^{(1)}$ (product of the layers' operator norms, core.lipschitz), lands "
+    r"inside that ball — so the input-space certificate is $R / L_i$, and $L_i$ grows with depth."
 )
 HELP = {
     "radius": "σ Φ⁻¹(p_A lower bound): core.smoothing.certify_details.",
@@ -253,8 +254,8 @@ def ball_caption(
         "**No adversarial point among the sampled ones** (random points, not an attack: only the certificate "
         "covers the whole disc):"
         if other == 0
-        else f"**{other} sampled point{'s' if other > 1 else ''} got another class:** the certificate holds with "
-        f"probability ≥ 1 − α and PREDICT errs with probability ≤ α, so this is rare but possible;"
+        else f"**{other} sampled point{'s' if other > 1 else ''} got another class:** the certificate holds "
+        "with probability ≥ 1 − α and PREDICT errs with probability ≤ α, so this is rare but possible;"
     )
     return (
         f"{head} {same} of {total} random points of the disc get c_A, {abstain} abstain (PREDICT cannot "
@@ -591,10 +592,10 @@ def image_caption(
         change = 100 * (gap.at_larger_n / gap.radius - 1) if gap.radius > 0 else math.inf
         text = (
             f"{certificate.count_a} of {certificate.n} votes went to {guess}: p_A's lower bound "
-            f"{certificate.p_a_lower:.4f} gives α* = {gap.radius:.4f}, {gap.ceiling - gap.radius:.4f} under the "
-            f"ceiling {gap.ceiling:.4f}. Of that gap, {gap.statistical:.4f} is Clopper–Pearson's slack at n = "
-            f"{certificate.n} (the vote rate {rate:.3f} itself {itself}) and {gap.rate:.4f} is left by the vote "
-            f"rate — {verdict}: the same vote rate with n = {_count(gap.larger_n)} would certify "
+            f"{certificate.p_a_lower:.4f} gives α* = {gap.radius:.4f}, {gap.ceiling - gap.radius:.4f} under "
+            f"the ceiling {gap.ceiling:.4f}. Of that gap, {gap.statistical:.4f} is Clopper–Pearson's slack "
+            f"at n = {certificate.n} (the vote rate {rate:.3f} itself {itself}) and {gap.rate:.4f} is left "
+            f"by the vote rate — {verdict}: the same vote rate with n = {_count(gap.larger_n)} would certify "
             f"{gap.at_larger_n:.4f} ({change:+.0f} %)."
         )
     if layer > 0 and not certificate.abstained:
@@ -824,11 +825,11 @@ def layer_caveat(sigma: float, feature_rms: dict) -> str:
         if len(values) > 1
     )
     return (
-        f"Caveat: a noise of scale σ = {sigma:g} added in layer i's space is not comparable with σ = {sigma:g} "
-        f"in pixels, because the features have their own scale (per-coordinate RMS on clean inputs — {scales}): "
-        "the same σ is a different share of the signal at each layer. And L_i multiplies the layers' operator "
-        "norms, an upper bound that may be loose, so R / L_i is a guaranteed input radius that may sit far "
-        "below the true one."
+        f"Caveat: a noise of scale σ = {sigma:g} added in layer i's space is not comparable with σ = "
+        f"{sigma:g} in pixels, because the features have their own scale (per-coordinate RMS on clean inputs "
+        f"— {scales}): the same σ is a different share of the signal at each layer. And L_i multiplies the "
+        "layers' operator norms, an upper bound that may be loose, so R / L_i is a guaranteed input radius "
+        "that may sit far below the true one."
     )
 
 
@@ -1126,11 +1127,12 @@ def compare_certify_rows(recomputed: dict, shipped: dict) -> RowsComparison | No
     if exact:
         caption = (
             f"Both files drew their noise from the {mine['generator'].upper()} generator with the IEEE fp32 "
-            f"classifier and the same n, n₀, α and seed, so each row must repeat exactly (same prediction and "
-            f"vote count n_A, radius within {EXACT_RTOL:g} relative): {agreeing} of {len(pairs)} do.{listed}"
+            "classifier and the same n, n₀, α and seed, so each row must repeat exactly (same prediction "
+            f"and vote count n_A, radius within {EXACT_RTOL:g} relative): {agreeing} of {len(pairs)} "
+            f"do.{listed}"
             + (
-                f" {by_rounding} of them differ by at most 2 votes with the same prediction: what float32 rounding "
-                "on another CPU kind can flip, not another experiment."
+                f" {by_rounding} of them differ by at most 2 votes with the same prediction: what float32 "
+                "rounding on another CPU kind can flip, not another experiment."
                 if by_rounding
                 else ""
             )

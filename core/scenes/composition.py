@@ -434,7 +434,8 @@ def theorem_text(fact: Continuity) -> str:
     places = ", ".join(f"{t:g}" for t in fact.jumps_at)
     return (
         f"$f$ = {fact.function} is **not continuous**: it jumps by up to {fact.jump:.3g} at "
-        f"$t \\approx$ {places}. Cybenko's theorem covers continuous $f$ only. Every $g$ here is continuous, so "
+        f"$t \\approx$ {places}. Cybenko's theorem covers continuous $f$ only. Every $g$ here is "
+        "continuous, so "
         rf"$\sup_t |g(t) - f(t)| \ge$ {fact.sup_floor:.3g} (half the jump) for every width $N$: the sup-norm "
         "error cannot go to 0. Only the mean squared ($L^2$) error can, as steeper sigmoids confine the "
         "error to a shrinking interval around each jump."

@@ -238,7 +238,10 @@ def curves_caption(curves: list[Curve]) -> str:
     below = [budget for budget, a, b in zip(pgd.budgets, pgd.accuracy, one_step.accuracy) if a > b + 1e-9]
     name, first = pgd.label.split(" (")[0], one_step.label.split(" (")[0]
     if not below:
-        claim = f"{name} lies at or below {first} at every budget: iterating and projecting finds at least as many adversarial examples."
+        claim = (
+            f"{name} lies at or below {first} at every budget: iterating and projecting finds at least "
+            "as many adversarial examples."
+        )
     else:
         claim = (
             f"{name} lies above {first} at {len(below)} of {len(pgd.budgets)} budgets: from its random start "
@@ -423,20 +426,20 @@ def relaxation_caption(c_values, norms, flipped) -> str:
     )
     if not flips:
         return (
-            f"{trend}, but no c of {c_values[0]:g}–{c_values[-1]:g} gave a minimiser that flips F: the penalty "
-            "c‖τ‖ always wins here. Lower c, or pick another image."
+            f"{trend}, but no c of {c_values[0]:g}–{c_values[-1]:g} gave a minimiser that flips F: the "
+            "penalty c‖τ‖ always wins here. Lower c, or pick another image."
         )
     best = min(flips, key=lambda k: norms[k])
     held = [k for k, f in enumerate(flipped) if not f]
     text = (
-        f"{trend}. F flips for {len(flips)} of {len(c_values)} values of c; the smallest flipping τ found has "
-        f"‖τ‖₂ = {norms[best]:.3f} (c = {c_values[best]:g})."
+        f"{trend}. F flips for {len(flips)} of {len(c_values)} values of c; the smallest flipping τ found "
+        f"has ‖τ‖₂ = {norms[best]:.3f} (c = {c_values[best]:g})."
     )
     if held:
         text += (
-            f" For c = {', '.join(f'{c_values[k]:g}' for k in held)} the penalty wins and F keeps its answer: "
-            "the largest c that still flips F approximates the hard problem's minimum, which is why C&W search "
-            "their constant by bisection."
+            f" For c = {', '.join(f'{c_values[k]:g}' for k in held)} the penalty wins and F keeps its "
+            "answer: the largest c that still flips F approximates the hard problem's minimum, which is why "
+            "C&W search their constant by bisection."
         )
     return text
 
@@ -501,9 +504,9 @@ def masking_note(curves: dict) -> str | None:
     gap, budget, others, left = max(gaps)
     kept = " and ".join(f"{LABELS[name].split(' (')[0]} keeps {value:.0%}" for name, value in others.items())
     return (
-        f"**Gradient masking:** at ε = {budget:g}, {kept} while Carlini–Wagner leaves {left:.0%}. The gradient at x "
-        "misleads the gradient attacks on this model (Athalye et al. 2018): their curves overstate its robustness; "
-        "the lowest curve is the tightest upper bound on the robust accuracy."
+        f"**Gradient masking:** at ε = {budget:g}, {kept} while Carlini–Wagner leaves {left:.0%}. The "
+        "gradient at x misleads the gradient attacks on this model (Athalye et al. 2018): their curves "
+        "overstate its robustness; the lowest curve is the tightest upper bound on the robust accuracy."
     )
 
 

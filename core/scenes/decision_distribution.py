@@ -240,7 +240,8 @@ def bound_caption(outcome: Outcome) -> str:
         f"p_A − p_B = {outcome.margin:.3f} > 2·TV = {2 * bound:.3f}, so the bound alone keeps F_rob's answer "
         f"for every ‖τ‖₂ ≤ {outcome.distance:.3f} (on the estimated p)"
         if outcome.guaranteed
-        else f"p_A − p_B = {outcome.margin:.3f} ≤ 2·TV = {2 * bound:.3f}, so the bound alone guarantees nothing here"
+        else f"p_A − p_B = {outcome.margin:.3f} ≤ 2·TV = {2 * bound:.3f}, so the bound alone guarantees "
+        "nothing here"
     )
     return (
         f"Whatever F is, TV(N(x, σ²I), N(x_adv, σ²I)) = 2Φ(‖τ‖₂/2σ) − 1 = {bound:.3f} "

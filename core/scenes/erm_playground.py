@@ -167,9 +167,9 @@ def stall_hint(view: View, spec: toys.ToySpec) -> str:
     """The sentence shown when :attr:`View.stalled` (computed from the view, never a fixed claim)."""
     return (
         f"After {view.epoch} epochs the network is no better than always answering its most frequent class "
-        f"(train accuracy {view.train_acc:.0%} against {view.majority_rate:.0%}): with {len(spec.hidden)} hidden "
-        f"layers and learning rate {spec.lr:g}, Adam has not found its way down. Lower the learning rate or "
-        "the depth, or press Reset and Train again."
+        f"(train accuracy {view.train_acc:.0%} against {view.majority_rate:.0%}): with {len(spec.hidden)} "
+        f"hidden layers and learning rate {spec.lr:g}, Adam has not found its way down. Lower the learning "
+        "rate or the depth, or press Reset and Train again."
     )
 
 

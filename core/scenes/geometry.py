@@ -291,8 +291,8 @@ def path_caption(result: Attack) -> str:
     ball = "disc" if result.norm == "l2" else "square"
     if result.crossing is None:
         return (
-            f"PGD stayed in class {result.label} for all {result.steps} steps: no adversarial point was found "
-            f"in this {ball} of radius ε = {result.eps:g} (a stronger attack might still find one)."
+            f"PGD stayed in class {result.label} for all {result.steps} steps: no adversarial point was "
+            f"found in this {ball} of radius ε = {result.eps:g} (a stronger attack might still find one)."
         )
     return (
         f"PGD crossed the boundary at step {result.crossing} of {result.steps}: x_adv, at distance "

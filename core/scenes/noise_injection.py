@@ -95,8 +95,8 @@ USES = (
     "on x + ε, ε ~ N(0, 0.1²)) in the second tab."
 )
 READINGS = {
-    "augmentation": r"**Augmentation.** Training on $x + \varepsilon$ teaches $F$ to answer under the noise it "
-    r"will see, and, like any data augmentation, regularises it. Accuracy of $\tilde F_\varepsilon$ "
+    "augmentation": r"**Augmentation.** Training on $x + \varepsilon$ teaches $F$ to answer under the noise "
+    r"it will see, and, like any data augmentation, regularises it. Accuracy of $\tilde F_\varepsilon$ "
     r"(one fresh draw per prediction) on the 20 gallery images:",
     "topological": r"**Topological.** Each draw sends $x$ into one decision region of $F$; the noise thus "
     r"induces a *distribution over decision regions*, whose mode is the hard $F_{\mathrm{rob}}(x)$ "
@@ -115,12 +115,13 @@ SMOOTHING_AT_THE_INPUT = (
     r"certificate for it is a radius around $x$ in pixels."
 )
 SMOOTHING_AFTER_A_LAYER = (
-    r"**Smoothing — in the space of layer LAYER.** With the prefix $h = PREFIX$ and the head $g = HEAD$HEAD_NOTE, "
-    r"$F_{\mathrm{rob}}(x) = (g * p_\varepsilon)\big(h(x)\big) = \int g\big(h(x) + e\big)\,p_\varepsilon(e)\,de$: "
-    r"the noise smooths the head in layer-LAYER space, evaluated at $h(x)$ — not $F$ in pixel space; the running "
-    r"average above converges to it, with the kernel below. A certificate of radius $R$ around $h(x)$ covers every "
-    r"$x'$ with $\|h(x') - h(x)\| \le R$; in pixels it gives $R / L$ only with $L$ a bound on the prefix's "
-    r"Lipschitz constant in that norm (core.lipschitz, core.smoothing.input_space_radius)."
+    r"**Smoothing — in the space of layer LAYER.** With the prefix $h = PREFIX$ and the head "
+    r"$g = HEAD$HEAD_NOTE, $F_{\mathrm{rob}}(x) = (g * p_\varepsilon)\big(h(x)\big)"
+    r" = \int g\big(h(x) + e\big)\,p_\varepsilon(e)\,de$: the noise smooths the head in layer-LAYER space, "
+    r"evaluated at $h(x)$ — not $F$ in pixel space; the running average above converges to it, with the "
+    r"kernel below. A certificate of radius $R$ around $h(x)$ covers every $x'$ with "
+    r"$\|h(x') - h(x)\| \le R$; in pixels it gives $R / L$ only with $L$ a bound on the prefix's Lipschitz "
+    r"constant in that norm (core.lipschitz, core.smoothing.input_space_radius)."
 )
 
 
@@ -433,9 +434,10 @@ def band_caption(result) -> str:
     return (
         f"Band: Robbins' mixture confidence sequence on P(F̃_ε(x) = c) from the vote counts, at "
         f"{1 - BAND_ALPHA:.0%} split over the {classes} classes (confidence_sequence, Robbins 1970). With "
-        f"probability ≥ {1 - BAND_ALPHA:.0%} it holds at every number of draws from 1 to {result.num} and for "
-        "every class at once — so for the class these same draws chose, and wherever one stops. A pointwise "
-        "Clopper–Pearson interval would hold at one n fixed in advance, for a class fixed in advance."
+        f"probability ≥ {1 - BAND_ALPHA:.0%} it holds at every number of draws from 1 to {result.num} and "
+        "for every class at once — so for the class these same draws chose, and wherever one stops. A "
+        "pointwise Clopper–Pearson interval would hold at one n fixed in advance, for a class fixed in "
+        "advance."
     )
 
 
@@ -741,8 +743,8 @@ def pure_caption(result: Game) -> str:
     right = result.pure_right
     left_out = f" ({result.pure_clean_wrong} already wrong on x, left out)" if result.pure_clean_wrong else ""
     text = (
-        f"Of {result.pure} fixed draws f_k (deterministic defenders), {right} answer{'s' if right == 1 else ''} "
-        f"x correctly{left_out}."
+        f"Of {result.pure} fixed draws f_k (deterministic defenders), {right} "
+        f"answer{'s' if right == 1 else ''} x correctly{left_out}."
     )
     if right == 0:
         return text + " No fixed draw is right on x: there is no game to play on this image."
@@ -923,8 +925,9 @@ def generalization_caption(result: Generalization) -> str:
         "raised" if change > 0 else "lowered" if change < 0 else "kept"
     ) + f" held-out accuracy ({result.plain_test:.1%} → {result.noisy_test:.1%})"
     return (
-        f"sklearn digits, {result.train_examples} training / {result.test_examples} held-out images, the same "
-        f"64-{GAP_HIDDEN[0]}-10 MLP: training on noisy copies {effect} and {held}, both measured on clean digits."
+        f"sklearn digits, {result.train_examples} training / {result.test_examples} held-out images, the "
+        f"same 64-{GAP_HIDDEN[0]}-10 MLP: training on noisy copies {effect} and {held}, both measured on "
+        "clean digits."
     )
 
 

@@ -77,17 +77,18 @@ MESSAGES = (
     Message(
         1,
         "Adversarial examples are a real threat",
-        r"A perturbation $\tau$ far too small to matter to a human can change the decision of a standard "
-        r"network $F$; PGD searches for one with a few gradient steps — on a 2-D toy and on real images below.",
+        r"A perturbation $\tau$ far too small to matter to a human can change the decision of a "
+        r"standard network $F$; PGD searches for one with a few gradient steps — on a 2-D toy and on real "
+        r"images below.",
         "p04_crafting_attacks",
     ),
     Message(
         2,
         "Randomization gives certificates",
-        r"Adding noise and voting, $F_{\mathrm{rob}}(x) = \arg\max_c \mathbb{P}_\varepsilon(F(x+\varepsilon) = c)$, "
-        r"gives a radius $\alpha^*$ within which the decision provably cannot change — for Gaussian noise "
-        r"$\alpha^* = \sigma\,\Phi^{-1}(\underline{p_A})$ in $\ell_2$ (Cohen et al. 2019), for Laplace and "
-        r"uniform noise in $\ell_1$.",
+        r"Adding noise and voting, $F_{\mathrm{rob}}(x) = \arg\max_c \mathbb{P}_\varepsilon(F(x+\varepsilon) "
+        r"= c)$, gives a radius $\alpha^*$ within which the decision provably cannot change — for Gaussian "
+        r"noise $\alpha^* = \sigma\,\Phi^{-1}(\underline{p_A})$ in $\ell_2$ (Cohen et al. 2019), for Laplace "
+        r"and uniform noise in $\ell_1$.",
         "p09_certificate",
     ),
     Message(
@@ -101,13 +102,14 @@ MESSAGES = (
     Message(
         4,
         "Room for improvement: bigger α*, more distributions, more sophisticated randomized settings",
-        r"The talk's point: $\alpha^*$ is still small next to the budgets attacks use — measured below against "
-        r"the $\ell_2$ size of the $\ell_\infty$ ball of CIFAR-10 attacks. Scene 10 also sets $\alpha^*$ beside the "
-        r"distance the best attack on $F_{\mathrm{rob}}$ itself needs: that ratio says how tight the certificate "
-        r"is, not how large $\alpha^*$ is. CERTIFY with $n$ draws "
+        r"The talk's point: $\alpha^*$ is still small next to the budgets attacks use — measured below "
+        r"against the $\ell_2$ size of the $\ell_\infty$ ball of CIFAR-10 attacks. Scene 10 also sets "
+        r"$\alpha^*$ beside the distance the best attack on $F_{\mathrm{rob}}$ itself needs: that ratio says "
+        r"how tight the certificate is, not how large $\alpha^*$ is. CERTIFY with $n$ draws "
         r"can never return more than $\sigma\,\Phi^{-1}(\alpha^{1/n})$, and a larger $\sigma$ buys radius at "
-        r"the price of accuracy — the numbers below measure both. Other noise distributions (Laplace, uniform, "
-        r"the exponential family of Pinot et al. 2019) and noise inside the network change the trade-off.",
+        r"the price of accuracy — the numbers below measure both. Other noise distributions (Laplace, "
+        r"uniform, the exponential family of Pinot et al. 2019) and noise inside the network change the "
+        r"trade-off.",
         "p09_certificate",
     ),
 )
@@ -127,24 +129,25 @@ radius $\alpha^*$ as in the talk. The toy is two spirals in $[0,1]^2$ with 2-64-
 """
 IMPROVEMENT = (
     r"**Room for improvement.** *Bigger α\*:* the ceiling $\sigma\Phi^{-1}(\alpha^{1/n})$ grows only like "
-    r"$\sigma\sqrt{2\ln n}$, while $p_A$ tends to fall as $\sigma$ grows — the table shows what it does here. *More distributions:* "
-    r"Laplace and uniform noise certify $\ell_1$ balls; Pinot et al. 2019 extend the argument to the exponential "
-    r"family (scene 8 computes it: Rényi divergence → radius, the generalized normal certified in "
-    r"$\ell_1$). *More sophisticated randomized settings:* noise after a hidden layer (the layer-1 rows) is "
-    r"certified in that layer's space and must be pulled back through a Lipschitz bound."
+    r"$\sigma\sqrt{2\ln n}$, while $p_A$ tends to fall as $\sigma$ grows — the table shows what it does "
+    r"here. *More distributions:* Laplace and uniform noise certify $\ell_1$ balls; Pinot et al. 2019 extend "
+    r"the argument to the exponential family (scene 8 computes it: Rényi divergence → radius, the "
+    r"generalized normal certified in $\ell_1$). *More sophisticated randomized settings:* noise after a "
+    r"hidden layer (the layer-1 rows) is certified in that layer's space and must be pulled back through a "
+    r"Lipschitz bound."
 )
 NOTES = {
-    2: "Gaussian radii are ℓ2, Laplace and uniform radii ℓ1 (Teng et al. 2020; Yang et al. 2020): two panels, two "
-    "norms. The balls are CERTIFY's ℓ2 radii around held-out points.",
-    3: f"Standard and adversarially trained networks: PGD ℓ∞, {PGD_STEPS} steps of ε/4. F_rob: EOT-PGD (gradient "
-    f"averaged over {EOT_DRAWS} noise draws per step) against the noisy network, then scored by the majority vote "
-    f"of {VOTES} draws — an adaptive attack on F_rob itself (Athalye et al. 2018).",
+    2: "Gaussian radii are ℓ2, Laplace and uniform radii ℓ1 (Teng et al. 2020; Yang et al. 2020): two "
+    "panels, two norms. The balls are CERTIFY's ℓ2 radii around held-out points.",
+    3: f"Standard and adversarially trained networks: PGD ℓ∞, {PGD_STEPS} steps of ε/4. F_rob: EOT-PGD "
+    f"(gradient averaged over {EOT_DRAWS} noise draws per step) against the noisy network, then scored by "
+    f"the majority vote of {VOTES} draws — an adaptive attack on F_rob itself (Athalye et al. 2018).",
 }
 USES = (
     f"{DATASET} ({POINTS} points, 30 % held out; core.toys) with 2-64-64-2 ReLU networks: ERM, PGD-"
     f"{ADVERSARIAL_STEPS} adversarial training (ε∞ = {TRAIN_EPS}) and Gaussian noise augmentation for each σ "
-    "(shipped for seed 0); the shipped standard image model on foolbox's 20 gallery images; the zoo's shipped "
-    "certificates (assets/results); defaults shipped in assets/scenes/take_home.json."
+    "(shipped for seed 0); the shipped standard image model on foolbox's 20 gallery images; the zoo's "
+    "shipped certificates (assets/results); defaults shipped in assets/scenes/take_home.json."
 )
 
 
@@ -782,8 +785,9 @@ def _percent(value: float) -> str:
 def attack_caption(attack: Attack, gallery: Gallery) -> str:
     """Message 1's sentence, from the counts of flipped points and images."""
     text = (
-        f"A perturbation of at most **{attack.eps}** per coordinate ({attack.eps:.0%} of the data's range) changes "
-        f"the decision on **{int(attack.fooled.sum())} of {len(attack.fooled)}** correctly classified points."
+        f"A perturbation of at most **{attack.eps}** per coordinate ({attack.eps:.0%} of the data's range) "
+        f"changes the decision on **{int(attack.fooled.sum())} of {len(attack.fooled)}** correctly "
+        "classified points."
     )
     if gallery.model is not None:
         text += (
@@ -803,13 +807,13 @@ def certificates_caption(result: Certificates) -> str:
     if result.at_ceiling:
         verb = "reaches" if result.at_ceiling == 1 else "reach"
         text += (
-            f" **{result.at_ceiling}** of them {verb} the ceiling σΦ⁻¹(α^(1/n)) = {result.ceiling:.3f}: all n "
-            "draws agreed, so there the number of draws, not the network, limits α*."
+            f" **{result.at_ceiling}** of them {verb} the ceiling σΦ⁻¹(α^(1/n)) = {result.ceiling:.3f}: all "
+            "n draws agreed, so there the number of draws, not the network, limits α*."
         )
     else:
         text += (
-            f" None reaches the ceiling σΦ⁻¹(α^(1/n)) = {result.ceiling:.3f}: every certified point had draws "
-            "voting for another class, so its estimated p_A sets α*."
+            f" None reaches the ceiling σΦ⁻¹(α^(1/n)) = {result.ceiling:.3f}: every certified point had "
+            "draws voting for another class, so its estimated p_A sets α*."
         )
     return text
 
@@ -848,9 +852,9 @@ def toy_tradeoff_sentence(result: Limits) -> str:
     counts = result.toy_counts or {}
     s_low, s_high = table["σ"][low], table["σ"][high]
     numbers = (
-        f"σ = {s_high} certifies radii up to {reach(high)} at {_percent(table['certified accuracy, r = 0'][high])} "
-        f"certified accuracy at r = 0; σ = {s_low} up to {reach(low)} at "
-        f"{_percent(table['certified accuracy, r = 0'][low])}"
+        f"σ = {s_high} certifies radii up to {reach(high)} at "
+        f"{_percent(table['certified accuracy, r = 0'][high])} certified accuracy at r = 0; σ = {s_low} up "
+        f"to {reach(low)} at {_percent(table['certified accuracy, r = 0'][low])}"
     )
     if counts and result.toy_cost_p is not None:
         numbers += (
