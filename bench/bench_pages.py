@@ -360,19 +360,22 @@ def main() -> None:
             f"{statistics.median(row['home_s'] for row in rows):.2f} s | — |"
         )
         print(
-            f"| first visit, median over pages | {statistics.median(firsts):.2f} s | ≤ {BUDGETS['first_median_s']} s |"
+            f"| first visit, median over pages | {statistics.median(firsts):.2f} s "
+            f"| ≤ {BUDGETS['first_median_s']} s |"
         )
         print(f"| first visit, worst page | {max(firsts):.2f} s | ≤ {BUDGETS['first_worst_s']} s |")
     if all_moves:
         print(
-            f"| widget move, median | {statistics.median(all_moves):.3f} s | ≤ {BUDGETS['widget_median_s']} s |"
+            f"| widget move, median | {statistics.median(all_moves):.3f} s "
+            f"| ≤ {BUDGETS['widget_median_s']} s |"
         )
         print(f"| widget move, worst | {max(all_moves):.3f} s | ≤ {BUDGETS['widget_worst_s']} s |")
     if not args.no_server:
         server = measure_server()
         shown = "no chromium here" if server is None else f"{server:.1f} s"
         print(
-            f"| `streamlit run` → home page drawn (headless Chromium) | {shown} | ≤ {BUDGETS['home_server_s']} s |"
+            f"| `streamlit run` → home page drawn (headless Chromium) | {shown} | ≤ "
+            f"{BUDGETS['home_server_s']} s |"
         )
     if not args.no_server and args.follow_steps > 0:
         follow = measure_follow(args.follow_steps)

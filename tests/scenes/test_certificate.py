@@ -447,8 +447,8 @@ def test_a_hidden_layer_curve_carries_the_pull_back_caveat(tmp_path):
     )
     caption = C.curve_from("cifar10-layer1-gaussian-0.25", record).caption
     assert (
-        "Noise after layer 1: its layer-space radii are divided by the Lipschitz bound L = 71.6, which may be "
-        "loose, and a scale of 0.25 in that layer's space is not 0.25 in pixels." in caption
+        "Noise after layer 1: its layer-space radii are divided by the Lipschitz bound L = 71.6, which may "
+        "be loose, and a scale of 0.25 in that layer's space is not 0.25 in pixels." in caption
     )
 
 
