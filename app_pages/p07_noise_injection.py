@@ -34,7 +34,8 @@ def noise_controls(prefix: str, layers: int, scale_range: tuple) -> dict:
 
 
 def show_draws(result, class_names, key: str) -> None:
-    """Metrics of F_rob(x), the first draws one by one and the running Monte Carlo average."""
+    """Metrics of F_rob(x), the first draws one by one and the running Monte Carlo average (its caption:
+    the caller's, with the step's other details)."""
     top = class_names[result.top]
     distinct = f"{result.distinct_first} distinct decisions in the first {scene.DRAWS_SHOWN} draws."
     row = [
@@ -47,9 +48,9 @@ def show_draws(result, class_names, key: str) -> None:
         ),
     ]
     frame.metrics(row, spec=[2, 2, 3])
-    st.plotly_chart(figures.draws(result, list(class_names), scene.DRAWS_SHOWN), key=f"{key}_draws")
-    st.plotly_chart(figures.running(result, top), key=f"{key}_running")
-    st.caption(scene.band_caption(result))
+    draws, running = st.columns([4, 3]) if layout.presenting() else (st, st)  # side by side on a slide
+    draws.plotly_chart(figures.draws(result, list(class_names), scene.DRAWS_SHOWN), key=f"{key}_draws")
+    running.plotly_chart(figures.running(result, top), key=f"{key}_running")
 
 
 with images_tab:
@@ -63,23 +64,24 @@ with images_tab:
             values = noise_controls("p07", info.layers, scene.IMAGE_SCALE)
             st.caption(f"{model} was trained with {info.trained_with}.")
             names = info.class_names
-            title = f"x = gallery #{index} ({info.gallery[index]})"
-            st.plotly_chart(image(info.images[index], title), key="p07_image_figure")
+        title = f"x = gallery #{index} ({info.gallery[index]})"  # step 1's figure, first on the board
+        board.plotly_chart(image(info.images[index], title), key="p07_image_figure")
         spinner = f"Drawing ε {values['num']} times…"
         result = frame.compute(scene.image_draws, model=model, index=index, **values, spinner=spinner)
         with board, lecture.step(2):
             st.markdown(figures.draws_heading(result, scene.DRAWS_SHOWN))
             show_draws(result, names, "p07_images")
-            st.caption(figures.reference_caption(result, names, scene.REFERENCE_DRAWS))
-            if result.layer == 0:
-                st.markdown(figures.NOISY_INPUTS)
-                for k, column in enumerate(st.columns(scene.DRAWS_SHOWN)):
-                    column.plotly_chart(
-                        image(result.shown[k], f"draw {k + 1}", height=150), key=f"p07_noisy_{k}"
-                    )
-            else:
+            if result.layer > 0:
                 label = f"‖ε‖₂ / ‖φ({result.layer})∘…∘φ(1)(x)‖₂ in draw 1"
                 st.metric(label, f"{result.noise_ratio:.2f}", help=figures.NOISE_RATIO_HELP)
+            with layout.aside():
+                st.caption(scene.band_caption(result))
+                st.caption(figures.reference_caption(result, names, scene.REFERENCE_DRAWS))
+                if result.layer == 0:
+                    st.markdown(figures.NOISY_INPUTS)
+                    for k, column in enumerate(st.columns(scene.DRAWS_SHOWN)):
+                        noisy = image(result.shown[k], f"draw {k + 1}", height=150)
+                        column.plotly_chart(noisy, key=f"p07_noisy_{k}")
 
         readings = lecture.step(3)
         readings.subheader("Four readings of the same randomization")
@@ -130,6 +132,7 @@ with toy_tab:
     with board, lecture.step(2):
         toy = frame.compute(scene.toy_draws, x1=float(x1), x2=float(x2), **toy_values, spinner="Drawing ε…")
         show_draws(toy, scene.TOY_CLASSES, "p07_toy")
+        layout.aside().caption(scene.band_caption(toy))
         smoothing = {k: toy_values[k] for k in ("layer", "noise", "scale", "seed")}
         maps = frame.compute(scene.toy_maps, **smoothing, spinner="Smoothing the decision regions…")
         left, right = st.columns(2)
@@ -138,7 +141,7 @@ with toy_tab:
         left.plotly_chart(plain, key="p07_toy_plain")
         title = f"F_rob: P(class 1) averaged over ε (layer {maps.layer})"
         right.plotly_chart(figures.probability_map(maps, "smoothed", title, (x1, x2)), key="p07_toy_smoothed")
-        st.caption(scene.TOY_CAPTION)
+        layout.aside().caption(scene.TOY_CAPTION)
 
 frame.code(
     scene.image_draws_live, scene.noisy_draws, scene.augmentation_live, scene.game_live, scene.toy_maps_live

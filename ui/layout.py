@@ -247,6 +247,17 @@ def header(title: str, explanation: str, uses: str) -> None:
         notes(explanation, uses)
 
 
+def aside(where=None, label: str = "Speaker notes: the details"):
+    """Where a step's long text goes (captions, computed sentences, secondary images): in the page
+    (``where``, default the main area) in the self-study view; in presenter mode, behind a collapsed
+    expander, so that the step's figure fits the screen and the lecturer can still open it. Use it as
+    ``with layout.aside(column): …``."""
+    where = where if where is not None else st
+    if presenting():
+        return where.expander(label, expanded=False, icon=":material/speaker_notes:")
+    return where.container()
+
+
 def fail(message: str) -> None:
     """One clear sentence instead of a traceback, then stop the page run."""
     st.error(message)
