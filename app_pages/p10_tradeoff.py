@@ -14,7 +14,7 @@ def show_bounds(result, key: str) -> None:
     frame.metrics(figures.bounds_metrics(result), where=right)
     right.plotly_chart(figures.paired(result), key=f"{key}_paired")
     shipped = f" Shipped result ({scene.BUILD_COMMAND})." if result.shipped else ""
-    st.caption(scene.bounds_caption(result) + " " + scene.BOUNDS_NOTE + shipped)
+    layout.aside().caption(scene.bounds_caption(result) + " " + scene.BOUNDS_NOTE + shipped)
 
 
 def image_bounds(*, model_name: str, seed: int, progress):
@@ -109,18 +109,19 @@ with images_tab:
         if bounds is not None:
             show_bounds(bounds, "p10_image")
 
+# ------------------------------------------------------------ the answer, and how small α* is
+lecture.section(5)
+lecture.reveal(scene.PREDICTION, scene.verdict(toy_bounds), key="p10_guess", at=5)
 st.subheader("Is α* too small? The ℓ∞ ball against the shipped CIFAR-10 certificates")
 limits = frame.compute(scene.alpha_star_limits, spinner=None, dataset="cifar10")
 n_needed = scene.count_label(limits.rows[-1].n_needed)
 frame.metrics(figures.limits_metrics(limits, scene.measured_sentence(limits), n_needed))
 st.plotly_chart(figures.limits(limits), key="p10_limits")
-st.caption(scene.limits_caption(limits))
-if limits.measured is None and limits.measure_command:
-    st.code(limits.measure_command, language="bash")
 small = frame.compute(scene.what_is_small, spinner=None, seed=seed, std=float(std))
-st.caption(scene.what_is_small_caption(small))
-
-lecture.section(5)
-lecture.reveal(scene.PREDICTION, scene.verdict(toy_bounds), key="p10_guess", at=5)
+with layout.aside():
+    st.caption(scene.limits_caption(limits))
+    if limits.measured is None and limits.measure_command:
+        st.code(limits.measure_command, language="bash")
+    st.caption(scene.what_is_small_caption(small))
 shown = (scene.toy_tradeoff, scene.toy_bounds, scene.alpha_star_limits, scene.what_is_small)
 frame.code(*shown, scene.attacks.smoothed_attack_distance)

@@ -51,9 +51,6 @@ PIXEL_SLACK = 1.5  # sub-pixel rounding of boxes
 # their cut figures are reported, not failed, and each must still be cut: once a page is edited, its
 # entry goes.
 NEEDS_PAGE_EDIT = {
-    ("p07_noise_injection", 1): "the gallery image sits under the whole column of controls",
-    ("p07_noise_injection", 2): "five per-draw charts under the draws, the running average and two captions",
-    ("p10_tradeoff", 4): "the shipped CIFAR-10 chart under the 2-D panel, its metrics and a long caption",
     ("p11_take_home", 1): "the toy's flipped points under a paragraph, a slider and metrics",
     ("p11_take_home", 2): "the radius and balls charts under a paragraph, a slider, metrics and a caption",
     ("p11_take_home", 4): "the two certified-accuracy charts under two paragraphs and four metrics",
