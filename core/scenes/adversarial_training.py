@@ -57,12 +57,13 @@ STEPS = (
 EXPLANATION = r"""
 Madry et al. (2018) train on the **worst point of every ball** instead of the point itself — a min–max problem
 
-$$\min_\theta\ \mathbb E_{(x,y)}\Big[\max_{\|\tau\|_\infty \le \varepsilon} \ell\big(F_\theta(x+\tau), y\big)\Big],$$
+$\min_\theta\ \mathbb E_{(x,y)}\Big[\max_{\|\tau\|_\infty \le \varepsilon}
+\ell\big(F_\theta(x+\tau), y\big)\Big],$
 
-the inner maximum approximated by PGD at every training step (Wong et al. 2020: one FGSM step from a random start
-is enough and much cheaper). The talk's table measures the result with two attacks: PGD on the cross-entropy
-(20 steps) and PGD on the Carlini–Wagner margin $\max_{j\ne y} Z_j - Z_y$ (30 steps). Robustness is bought with
-clean accuracy and with **training time**.
+the inner maximum approximated by PGD at every training step (Wong et al. 2020: one FGSM step from a random
+start is enough and much cheaper). The talk's table measures the result with two attacks: PGD on the
+cross-entropy (20 steps) and PGD on the Carlini–Wagner margin $\max_{j\ne y} Z_j - Z_y$ (30 steps). Robustness
+is bought with clean accuracy and with **training time**.
 """
 USES = (
     "zoo models {cifar10,mnist}-standard and -adversarial (FGSM with random start, core.experiments) on the "

@@ -50,7 +50,8 @@ imperceptible perturbation $\tau$: an **adversarial example** $x_{adv} = x + \ta
 $\|\tau\|_\infty \le \varepsilon$ and $F(x + \tau) = \text{dog}$.
 The targeted attack walks **down** the loss of the target class and projects back on the ball
 (PGD, Madry et al. 2018):
-$x^{t+1} = \Pi_{B_\infty(x,\varepsilon)\cap[0,1]^d}\big(x^t - \alpha\,\mathrm{sign}\,\nabla_x \ell(F(x^t), \text{dog})\big)$,
+$x^{t+1} = \Pi_{B_\infty(x,\varepsilon)\cap[0,1]^d}\big(x^t - \alpha\,\mathrm{sign}\,\nabla_x \ell(F(x^t),
+\text{dog})\big)$,
 or Carlini & Wagner (2017) look for the smallest $\|\tau\|_2$ with $F(x+\tau) = \text{dog}$.
 The middle picture is $\tau/s$ with $s = \|\tau\|_\infty$ (the talk's slide prints $s = 0.006$), so the
 equation below reads exactly $x_{adv} = x + s\cdot(\tau/s)$.

@@ -83,16 +83,19 @@ STEPS = (
 )
 
 EXPLANATION = r"""
-**Cohen et al. 2019, Theorem 1.** If $p_A = \mathbb P_\varepsilon\big(F(x + \varepsilon) = c_A\big) > \tfrac12$ with
-$\varepsilon \sim \mathcal N(0, \sigma^2 I)$, the smoothed classifier $F_{\mathrm{rob}}$ answers $c_A$ on the whole ball
-$\|\tau\|_2 < \alpha^* = \sigma\,\Phi^{-1}(p_A)$. CERTIFY estimates a lower confidence bound $\underline{p_A}$ from
-$n$ draws (after $n_0$ draws to guess $c_A$); with probability $\ge 1 - \alpha$ the radius
-$\sigma\Phi^{-1}(\underline{p_A})$ is valid. Even when all $n$ votes agree, $\underline{p_A} = \alpha^{1/n}$, so
-$\alpha^* \le \min\big(\sigma\Phi^{-1}(p_A),\ \sigma\,\Phi^{-1}(\alpha^{1/n})\big)$: **the certificate is capped by the
-number of samples and by $p_A$**, which falls as σ grows. Other noises and proofs give other radii (Laplace → $\ell_1$,
-uniform → $\ell_1$; Li et al. and PixelDP are looser for the same Gaussian noise). What is certified is the **hard**
-$F_{\mathrm{rob}}$, the majority vote of $F$ over the noise: the votes are a binomial count, which is what
-Clopper–Pearson bounds; the soft $F_{\mathrm{rob}}$ (the mean softmax) has no such interval here and is not certified.
+**Cohen et al. 2019, Theorem 1.** If
+$p_A = \mathbb P_\varepsilon\big(F(x + \varepsilon) = c_A\big) > \tfrac12$ with
+$\varepsilon \sim \mathcal N(0, \sigma^2 I)$, the smoothed classifier $F_{\mathrm{rob}}$ answers $c_A$ on the
+whole ball $\|\tau\|_2 < \alpha^* = \sigma\,\Phi^{-1}(p_A)$. CERTIFY estimates a lower confidence bound
+$\underline{p_A}$ from $n$ draws (after $n_0$ draws to guess $c_A$); with probability $\ge 1 - \alpha$ the
+radius $\sigma\Phi^{-1}(\underline{p_A})$ is valid. Even when all $n$ votes agree,
+$\underline{p_A} = \alpha^{1/n}$, so
+$\alpha^* \le \min\big(\sigma\Phi^{-1}(p_A),\ \sigma\,\Phi^{-1}(\alpha^{1/n})\big)$: **the certificate is
+capped by the number of samples and by $p_A$**, which falls as σ grows. Other noises and proofs give other
+radii (Laplace → $\ell_1$, uniform → $\ell_1$; Li et al. and PixelDP are looser for the same Gaussian noise).
+What is certified is the **hard** $F_{\mathrm{rob}}$, the majority vote of $F$ over the noise: the votes are a
+binomial count, which is what Clopper–Pearson bounds; the soft $F_{\mathrm{rob}}$ (the mean softmax) has no
+such interval here and is not certified.
 """
 USES = (
     "a 2-D toy network trained on x + ε (two moons, core.toys); zoo models (default cifar10-gaussian-0.25) "

@@ -61,10 +61,10 @@ STEPS = (
 
 EXPLANATION = r"""
 A feed-forward network is a composition of simple layers
-$F = \varphi^{(N)}\circ\dots\circ\varphi^{(1)}$ with $\varphi^{(i)}(z) = \sigma(W_i z + b_i)$ (the last layer is
-affine and outputs the logits). Each layer **moves the data**: below, the training points after
-$\varphi^{(1)}$, then $\varphi^{(2)}\circ\varphi^{(1)}$, … up to the logits, which are an affine function of the
-last hidden representation: the network classifies well only where that representation is linearly
+$F = \varphi^{(N)}\circ\dots\circ\varphi^{(1)}$ with $\varphi^{(i)}(z) = \sigma(W_i z + b_i)$ (the last layer
+is affine and outputs the logits). Each layer **moves the data**: below, the training points after
+$\varphi^{(1)}$, then $\varphi^{(2)}\circ\varphi^{(1)}$, … up to the logits, which are an affine function of
+the last hidden representation: the network classifies well only where that representation is linearly
 separable. Then: what width and depth buy (over-parametrisation, overfitting), and why one hidden layer
 already suffices in principle (Cybenko 1989).
 """

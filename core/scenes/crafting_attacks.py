@@ -60,19 +60,19 @@ STEPS = (
 EXPLANATION = r"""
 **The hard problem** (Szegedy et al. 2014): the smallest perturbation that changes the decision,
 $\displaystyle\min_{\tau} \|\tau\| \ \text{ s.t. }\ F(x+\tau) \neq y$ — a continuous but **non-convex**
-problem ($\tau$ ranges over a continuum; the set where $F(x+\tau) \neq y$ is a union of decision regions, not a
-convex set); for ReLU networks even deciding whether some $\|\tau\| \le \varepsilon$ changes the decision is
-NP-complete (Katz et al. 2017, Reluplex), so the minimum is NP-hard to compute exactly. Carlini & Wagner (2017)
-solve it approximately. **The relaxation** (Szegedy et al. 2014, the slide's; what C&W optimise with their own
-loss): trade size against loss with a constant $c > 0$,
-$\displaystyle\min_{\tau}\ c\,\|\tau\| - \ell\big(y, F(x+\tau)\big)$ — a large $c$ keeps $\tau$ small, a small $c$
-lets the loss win (the section below minimises it for each $c$). **The constrained form** (Madry et al. 2018,
-solved by PGD): within a budget $\varepsilon$, make the loss as large as possible,
+problem ($\tau$ ranges over a continuum; the set where $F(x+\tau) \neq y$ is a union of decision regions, not
+a convex set); for ReLU networks even deciding whether some $\|\tau\| \le \varepsilon$ changes the decision is
+NP-complete (Katz et al. 2017, Reluplex), so the minimum is NP-hard to compute exactly. Carlini & Wagner
+(2017) solve it approximately. **The relaxation** (Szegedy et al. 2014, the slide's; what C&W optimise with
+their own loss): trade size against loss with a constant $c > 0$,
+$\displaystyle\min_{\tau}\ c\,\|\tau\| - \ell\big(y, F(x+\tau)\big)$ — a large $c$ keeps $\tau$ small, a small
+$c$ lets the loss win (the section below minimises it for each $c$). **The constrained form** (Madry et al.
+2018, solved by PGD): within a budget $\varepsilon$, make the loss as large as possible,
 $\displaystyle\max_{\|\tau\| \le \varepsilon} \ell\big(F(x+\tau), y\big)$. **One step** of
 gradient ascent on it gives the talk's attack
 $\displaystyle x_{adv} = x + \gamma\,\frac{\nabla_x \ell(F(x), y)}{\|\nabla_x \ell(F(x), y)\|}$;
-in $\ell_\infty$ the steepest step is FGSM, $x + \varepsilon\,\mathrm{sign}\,\nabla_x\ell$, and iterating it with a
-projection on the ball is PGD. The curves below show how fast the accuracy drops with the budget.
+in $\ell_\infty$ the steepest step is FGSM, $x + \varepsilon\,\mathrm{sign}\,\nabla_x\ell$, and iterating it
+with a projection on the ball is PGD. The curves below show how fast the accuracy drops with the budget.
 """
 USES = (
     "a CNN from the model zoo (default mnist-standard: cheap on a laptop CPU) on the 20 real test images of "

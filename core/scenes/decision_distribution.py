@@ -77,13 +77,15 @@ EXPLANATION = r"""
 **Cohen et al. 2019, Figure 1.** Adding $\varepsilon \sim \mathcal N(0, \sigma^2 I)$ to $x$ turns the single
 decision $F(x)$ into a distribution over the decision regions of $F$:
 $p_c(x) = \mathbb P_\varepsilon\big(F(x + \varepsilon) = c\big)$, and the smoothed classifier is
-$F_{\mathrm{rob}}(x) = \arg\max_c p_c(x)$. An adversarial example $x_{adv} = x + \tau$ with small $\|\tau\|_2$ may change
-$F$'s decision; the two noise clouds overlap, and **whatever $F$ is**,
-$\mathrm{TV}\big(\mathcal N(x, \sigma^2 I), \mathcal N(x + \tau, \sigma^2 I)\big) = 2\Phi\big(\|\tau\|_2 / 2\sigma\big) - 1$
+$F_{\mathrm{rob}}(x) = \arg\max_c p_c(x)$. An adversarial example $x_{adv} = x + \tau$ with small $\|\tau\|_2$
+may change $F$'s decision; the two noise clouds overlap, and **whatever $F$ is**,
+$\mathrm{TV}\big(\mathcal N(x, \sigma^2 I), \mathcal N(x + \tau, \sigma^2 I)\big)
+= 2\Phi\big(\|\tau\|_2 / 2\sigma\big) - 1$
 bounds $|p_c(x) - p_c(x_{adv})|$ for every class $c$. So $F_{\mathrm{rob}}$ keeps its answer when
-$p_A - p_B > 2\,\mathrm{TV}$; made tight (Neyman–Pearson), this is Cohen et al.'s theorem $R = \sigma\Phi^{-1}(p_A)$.
-The captions below say what happened here: the measured $\mathrm{TV} = \tfrac12\sum_c |p_c(x) - p_c(x_{adv})|$,
-the bound, and whether $F$ and $F_{\mathrm{rob}}$ changed their answers.
+$p_A - p_B > 2\,\mathrm{TV}$; made tight (Neyman–Pearson), this is Cohen et al.'s theorem
+$R = \sigma\Phi^{-1}(p_A)$. The captions below say what happened here: the measured
+$\mathrm{TV} = \tfrac12\sum_c |p_c(x) - p_c(x_{adv})|$, the bound, and whether $F$ and $F_{\mathrm{rob}}$
+changed their answers.
 """
 USES = (
     "a 2-D toy network (two moons, 2-64-64-2 ReLU trained on x + ε, ε ~ N(0, 0.1²)); a zoo model "
@@ -608,17 +610,19 @@ DIVERGENCE_STDS = (0.12, 0.25, 0.5)
 DIVERGENCE_POINTS = 41
 DIVERGENCE_EXPLANATION = r"""
 **Pinot et al. 2019: the exponential family, through a divergence.** The noisy network's output law at
-$x + \tau$ is a post-processing of $\mathcal D(x + \tau)$, so it cannot move more than the input laws do. Measured
-by the Rényi divergence $D_\lambda$ of order $\lambda$, **Li et al. 2019** (Lemma 1) show the top class stays while
-$D_\lambda \le -\log\big(1 - p_A - p_B + 2\big((p_A^{1-\lambda} + p_B^{1-\lambda})/2\big)^{1/(1-\lambda)}\big)$
+$x + \tau$ is a post-processing of $\mathcal D(x + \tau)$, so it cannot move more than the input laws do.
+Measured by the Rényi divergence $D_\lambda$ of order $\lambda$, **Li et al. 2019** (Lemma 1) show the top
+class stays while $D_\lambda \le -\log\big(1 - p_A - p_B + 2\big((p_A^{1-\lambda} +
+p_B^{1-\lambda})/2\big)^{1/(1-\lambda)}\big)$
 for some $\lambda > 1$ ($\lambda \to \infty$: $-\log(1 - p_A + p_B)$). Gaussian:
 $D_\lambda = \lambda\|\tau\|_2^2/2\sigma^2$ (ℓ2); Laplace: a closed form per coordinate (ℓ1;
 $D_\infty = \|\tau\|_1/b$ gives Teng et al.'s radius); generalized normal $\propto e^{-|t/s|^\beta}$: 1-D
-quadrature, certified in **ℓ1** for $\beta \ge 1$ — its 1-D divergence is convex, so over the ℓ1 ball the product
-law's divergence is largest with the whole shift on one coordinate. The route is **sound** (every radius it gives
-is certified) but need not be tight: beside it, the table gives the 1-D Neyman–Pearson radius $G^{-1}(p_A)$
-($G$ the CDF of one coordinate of the noise), where the half-space classifier $\{t_1 \le G^{-1}(p_A)\}$, with the
-same $p_A$, changes its answer under a shift along one coordinate: no certificate from $p_A$ alone can exceed it.
+quadrature, certified in **ℓ1** for $\beta \ge 1$ — its 1-D divergence is convex, so over the ℓ1 ball the
+product law's divergence is largest with the whole shift on one coordinate. The route is **sound** (every
+radius it gives is certified) but need not be tight: beside it, the table gives the 1-D Neyman–Pearson radius
+$G^{-1}(p_A)$ ($G$ the CDF of one coordinate of the noise), where the half-space classifier
+$\{t_1 \le G^{-1}(p_A)\}$, with the same $p_A$, changes its answer under a shift along one coordinate: no
+certificate from $p_A$ alone can exceed it.
 """
 
 

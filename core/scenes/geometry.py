@@ -38,16 +38,16 @@ STEPS = (
 )
 
 EXPLANATION = r"""
-An adversarial example is a point $x + \tau$ of the ball $B(x, \varepsilon) = \{x' : \|x' - x\| \le \varepsilon\}$
-that lies **across the decision boundary** of $F$. PGD (Madry et al. 2018) walks up the loss
-$\ell(F(x), y)$ and projects back onto the ball — a disc for $\|\cdot\|_2$, a square for $\|\cdot\|_\infty$ —
-until it crosses. It works because **networks do not preserve distances**: an isometry would keep
-$\|F(x+\tau) - F(x)\| = \|\tau\|$, but a network can squash some small balls and stretch others,
-so a tiny $\tau$ can move $F(x)$ far — into another class. The histogram below measures
-$\|F(x+\tau) - F(x)\|_2 / \|\tau\|$ with $\|\tau\| = \varepsilon$ in the ball's norm, against the same ratio
-for the identity map $F(x) = x$ on the same draws: exactly 1 on the $\ell_2$ disc, but
-$\|\tau\|_2 / \|\tau\|_\infty$ — between 1 and $\sqrt 2$ — on the $\ell_\infty$ square, where the ratio mixes two norms.
-Click the chart (anywhere) or type $x_1, x_2$ to pick the point.
+An adversarial example is a point $x + \tau$ of the ball
+$B(x, \varepsilon) = \{x' : \|x' - x\| \le \varepsilon\}$ that lies **across the decision boundary** of $F$.
+PGD (Madry et al. 2018) walks up the loss $\ell(F(x), y)$ and projects back onto the ball — a disc for
+$\|\cdot\|_2$, a square for $\|\cdot\|_\infty$ — until it crosses. It works because **networks do not preserve
+distances**: an isometry would keep $\|F(x+\tau) - F(x)\| = \|\tau\|$, but a network can squash some small
+balls and stretch others, so a tiny $\tau$ can move $F(x)$ far — into another class. The histogram below
+measures $\|F(x+\tau) - F(x)\|_2 / \|\tau\|$ with $\|\tau\| = \varepsilon$ in the ball's norm, against the
+same ratio for the identity map $F(x) = x$ on the same draws: exactly 1 on the $\ell_2$ disc, but
+$\|\tau\|_2 / \|\tau\|_\infty$ — between 1 and $\sqrt 2$ — on the $\ell_\infty$ square, where the ratio mixes
+two norms. Click the chart (anywhere) or type $x_1, x_2$ to pick the point.
 """
 
 

@@ -84,10 +84,12 @@ STEPS = (
 EXPLANATION = r"""
 **Randomize the network.** Write $F = \phi^{(N)}\circ\dots\circ\phi^{(1)}$ and add a random vector
 $\varepsilon \sim \mathcal D(0, s)$ after layer $i$ ($i = 0$: to the input). The network becomes random,
-$\tilde F_\varepsilon(x) = \phi^{(N)}\circ\dots\circ\phi^{(i+1)}\big(\phi^{(i)}\circ\dots\circ\phi^{(1)}(x) + \varepsilon\big)$:
-each forward pass draws a fresh $\varepsilon$, so the same $x$ can get different answers. The defended classifier is
-its average, $F_{\mathrm{rob}}(x) = \mathbb E_\varepsilon\big[\tilde F_\varepsilon(x)\big]$ (soft) or
-$\arg\max_c \mathbb P_\varepsilon\big(\tilde F_\varepsilon(x) = c\big)$ (hard, Cohen et al. 2019), estimated by Monte Carlo.
+$\tilde F_\varepsilon(x) = \phi^{(N)}\circ\dots\circ\phi^{(i+1)}\big(\phi^{(i)}\circ\dots\circ\phi^{(1)}(x) +
+\varepsilon\big)$:
+each forward pass draws a fresh $\varepsilon$, so the same $x$ can get different answers. The defended
+classifier is its average, $F_{\mathrm{rob}}(x) = \mathbb E_\varepsilon\big[\tilde F_\varepsilon(x)\big]$
+(soft) or $\arg\max_c \mathbb P_\varepsilon\big(\tilde F_\varepsilon(x) = c\big)$ (hard, Cohen et al. 2019),
+estimated by Monte Carlo.
 """
 USES = (
     "a model of the zoo (default cifar10-gaussian-0.25, trained on x + ε) split after layer i, with ε drawn "

@@ -124,8 +124,8 @@ STEPS = (
 
 EXPLANATION = r"""
 The talk ends with four take-home messages; each is recomputed here. Classifier $F$, perturbation $\tau$,
-smoothed classifier $F_{\mathrm{rob}}(x) = \arg\max_c \mathbb{P}_\varepsilon(F(x+\varepsilon)=c)$ and certified
-radius $\alpha^*$ as in the talk. The toy is two spirals in $[0,1]^2$ with 2-64-64-2 networks.
+smoothed classifier $F_{\mathrm{rob}}(x) = \arg\max_c \mathbb{P}_\varepsilon(F(x+\varepsilon)=c)$ and
+certified radius $\alpha^*$ as in the talk. The toy is two spirals in $[0,1]^2$ with 2-64-64-2 networks.
 """
 IMPROVEMENT = (
     r"**Room for improvement.** *Bigger α\*:* the ceiling $\sigma\Phi^{-1}(\alpha^{1/n})$ grows only like "
