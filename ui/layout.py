@@ -102,7 +102,7 @@ FIT_SCRIPT = """<script>
       if (left > 0) s = Math.max(MIN_SCALE, s - left / slope - 0.01);
       return s;
     };
-    let s = boxes.length ? needed(boxes) : 1;
+    let s = boxes.length ? needed(boxes) : 0;  // step 1: its charts alone fit below the top
     if (s < 0.6 || !boxes.length) s = Math.max(s, needed(charts));
     const before = charts.map(scaleOf);
     charts.forEach((c) => setScale(c, s));
