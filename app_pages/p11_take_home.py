@@ -15,20 +15,37 @@ seed = layout.seed_input()
 sections = [lecture.step(number) for number in range(1, len(scene.MESSAGES) + 1)]  # one message per step
 
 
-def opening(message) -> None:
-    """The message's number, title, text and the scene that argues it in full."""
-    st.divider()
-    st.subheader(f"{message.number}. {message.title}")
+def pitch(message) -> None:
+    """The message's text and the scene that argues it in full."""
     st.markdown(message.text)
     supporting = registered(message.scene)
     st.page_link(supporting.page, label=f"Supporting scene: {supporting.title}", icon="➡️")
 
 
+def opening(message) -> None:
+    """The message's number and title; its text too, except on a slide (there, in :func:`details`)."""
+    if not layout.presenting():
+        st.divider()
+    st.subheader(f"{message.number}. {message.title}")
+    if not layout.presenting():
+        pitch(message)
+
+
+def details(message):
+    """The step's long text, below its figures: in the page, or on a slide behind the speaker-notes
+    expander with the message's text (layout.aside)."""
+    box = layout.aside()
+    if layout.presenting():
+        with box:
+            pitch(message)
+    return box
+
+
 with sections[0]:
     opening(scene.MESSAGES[0])
-    eps = url.select_slider(
-        "Attack budget ε (ℓ∞) on the toy", scene.EPS_OPTIONS, scene.EPS_DEFAULT, key="p11_eps"
-    )
+    left, right = st.columns([1, 2])
+    label = "Attack budget ε (ℓ∞) on the toy"
+    eps = url.select_slider(label, scene.EPS_OPTIONS, scene.EPS_DEFAULT, key="p11_eps", where=left)
 with sections[1]:
     opening(scene.MESSAGES[1])
     sigma = url.select_slider(
@@ -47,7 +64,6 @@ attack, gallery, certified, defended, bounds = (
 
 # 1 ─────────────────────────────────────────────────────────── adversarial examples
 with sections[0]:
-    left, right = st.columns([1, 2])
     help = (
         f"Share of the correctly classified held-out points whose label PGD ({scene.PGD_STEPS} steps of ε/4) "
         "flips within ε."
@@ -62,18 +78,19 @@ with sections[0]:
         )
         label = f"Gallery images flipped ({gallery.model})"
         left.metric(label, f"{gallery.flipped} / {gallery.attacked}", help=help)
-    left.markdown(result.captions[1])
     right.plotly_chart(figures.attack(attack), key="p11_attack_figure")
+    details(scene.MESSAGES[0]).markdown(result.captions[1])
 
 # 2 ─────────────────────────────────────────────────────────── certificates
 with sections[1]:
     points = (scene.N0, scene.N_CERTIFY, scene.ALPHA, scene.CERTIFY_POINTS)
     frame.metrics(figures.certificate_metrics(certified, *points))
-    st.markdown(result.captions[2])
     left, right = st.columns(2)
     left.plotly_chart(figures.radius_curves(certified), key="p11_radius_figure")
     right.plotly_chart(figures.certified(certified), key="p11_certified_figure")
-    st.caption(scene.NOTES[2])
+    with details(scene.MESSAGES[1]):
+        st.markdown(result.captions[2])
+        st.caption(scene.NOTES[2])
 
 # 3 ─────────────────────────────────────────────────────────── best attacks
 with sections[2]:
@@ -90,21 +107,24 @@ with sections[2]:
     steps = f"1 → {1 + scene.ADVERSARIAL_STEPS}"
     left.metric("Gradient computations per training step", steps, help=help)
     right.plotly_chart(figures.defenses(defended), key="p11_adversarial_figure")
-    st.markdown(result.captions[3])
-    st.caption(scene.NOTES[3])
+    with details(scene.MESSAGES[2]):
+        st.markdown(result.captions[3])
+        st.caption(scene.NOTES[3])
 
 # 4 ─────────────────────────────────────────────────────────── room for improvement
 with sections[3]:
     opening(scene.MESSAGES[3])
     frame.metrics(figures.limits_metrics(bounds, scene.tradeoff.measured_sentence))
-    st.markdown(result.captions[4])
     left, right = st.columns(2)
     left.plotly_chart(figures.tradeoff(bounds), key="p11_tradeoff_figure")
     right.plotly_chart(figures.ceilings(bounds), key="p11_ceiling_figure")
-    left.dataframe(figures.accuracy_table(bounds.table), hide_index=True)
-    if bounds.shipped:
-        right.dataframe(figures.shipped_table(bounds.shipped), hide_index=True, height=220)
-    st.markdown(scene.IMPROVEMENT)
+    with details(scene.MESSAGES[3]):
+        st.markdown(result.captions[4])
+        left, right = st.columns(2)
+        left.dataframe(figures.accuracy_table(bounds.table), hide_index=True)
+        if bounds.shipped:
+            right.dataframe(figures.shipped_table(bounds.shipped), hide_index=True, height=220)
+        st.markdown(scene.IMPROVEMENT)
 
 if result.shipped:
     st.caption(

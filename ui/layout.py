@@ -247,7 +247,10 @@ def header(title: str, explanation: str, uses: str) -> None:
         notes(explanation, uses)
 
 
-def aside(where=None, label: str = "Speaker notes: the details"):
+ASIDE = "Speaker notes: the details"  # the label of :func:`aside`'s expander on a slide
+
+
+def aside(where=None, label: str = ASIDE):
     """Where a step's long text goes (captions, computed sentences, secondary images): in the page
     (``where``, default the main area) in the self-study view; in presenter mode, behind a collapsed
     expander, so that the step's figure fits the screen and the lecturer can still open it. Use it as
