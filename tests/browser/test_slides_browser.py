@@ -26,7 +26,6 @@ import pytest
 
 from core.scenes import lecture as plan
 from core.scenes.registry import SCENES
-from core.scenes.registry import scene as registered
 from tests.browser.test_browser import (
     _browser_page,
     _require_chromium,
@@ -44,18 +43,6 @@ STEP_TIMEOUT_S = 900
 SETTLE_S = 1.5  # the layout must stay unchanged this long (figures drawn, the step scrolled into view)
 SETTLE_TIMEOUT_S = 60.0
 PIXEL_SLACK = 1.5  # sub-pixel rounding of boxes
-
-# Screens whose step is taller than 720 pixels before its figure even starts (long text, metrics or
-# controls above it): no scaling of the figures can bring them on screen, only an edit of the page (its
-# text to the speaker notes, its figure higher). (url path, step) → what is in the way. At 1280×720
-# their cut figures are reported, not failed, and each must still be cut: once a page is edited, its
-# entry goes.
-NEEDS_PAGE_EDIT = {
-    ("p11_take_home", 1): "the toy's flipped points under a paragraph, a slider and metrics",
-    ("p11_take_home", 2): "the radius and balls charts under a paragraph, a slider, metrics and a caption",
-    ("p11_take_home", 4): "the two certified-accuracy charts under two paragraphs and four metrics",
-}
-
 
 # One screen, measured in the page: what the room sees of the newest step. A figure is "new" when it is
 # in one of this step's containers (ui.lecture: st-key-lecture_shown_<step>_<i>), or, at step 1, any
@@ -233,28 +220,17 @@ def report(screens: list[Screen]) -> str:
     return "\n".join(lines)
 
 
-def _needs_page_edit(screen: Screen) -> bool:
-    title, step, _ = screen.where
-    return any(registered(path).title == title and step == number for path, number in NEEDS_PAGE_EDIT)
-
-
-def _check_walk(width: int, height: int, shots: Path, *, known_cuts_stay: bool) -> None:
+def _check_walk(width: int, height: int, shots: Path) -> None:
     _require_chromium()
     screens = walk(width, height, shots)
     where = report(screens) + f"\nscreenshots: {shots}"
     assert len(screens) == len(expected_walk()), where
-    for screen in screens:
-        if _needs_page_edit(screen):
-            assert not [p for p in screen.problems() if not p.startswith("cut figure")], where
-            if known_cuts_stay:
-                assert screen.cut_figures, f"{screen.where} fits now: drop it from NEEDS_PAGE_EDIT\n{where}"
-        else:
-            assert not screen.problems(), where
+    assert not [screen for screen in screens if screen.problems()], where
 
 
 @pytest.mark.timeout(3600)  # generous: a busy machine must not fail it; speed lives in bench/
 def test_every_step_is_a_slide_at_1280x720(tmp_path):
-    _check_walk(1280, 720, tmp_path, known_cuts_stay=True)
+    _check_walk(1280, 720, tmp_path)
 
 
 @pytest.mark.slow
@@ -263,7 +239,7 @@ def test_every_step_is_a_slide_at_1920x1080(tmp_path, request):
     asked = request.config.getoption("markexpr") or ""
     if "slow" not in asked or "not slow" in asked:
         pytest.skip("the 1920×1080 walk runs with -m slow (README, Tests), to keep CI short")
-    _check_walk(1920, 1080, tmp_path, known_cuts_stay=False)
+    _check_walk(1920, 1080, tmp_path)
 
 
 if __name__ == "__main__":  # the walk's tally, for a before/after comparison
