@@ -34,8 +34,7 @@ def noise_controls(prefix: str, layers: int, scale_range: tuple) -> dict:
 
 
 def show_draws(result, class_names, key: str) -> None:
-    """Metrics of F_rob(x), the first draws one by one and the running Monte Carlo average (its caption:
-    the caller's, with the step's other details)."""
+    """Metrics of F_rob(x), the first draws one by one and the running Monte Carlo average."""
     top = class_names[result.top]
     distinct = f"{result.distinct_first} distinct decisions in the first {scene.DRAWS_SHOWN} draws."
     row = [
@@ -86,42 +85,42 @@ with images_tab:
         readings = lecture.step(3)
         readings.subheader("Four readings of the same randomization")
         smooth_col, augment_col, topo_col, game_col = readings.columns(4)
+        details = layout.aside(readings)  # under the four columns
         shared = {key: values[key] for key in ("layer", "noise", "scale", "seed")}
         with smooth_col:
-            st.markdown(scene.smoothing_reading(result.layer, result.layers))
+            layout.headline(details, scene.smoothing_reading(result.layer, result.layers))
             st.plotly_chart(figures.kernel(result, values["noise"]), key="p07_density")
         with augment_col:
-            st.markdown(scene.READINGS["augmentation"])
+            layout.headline(details, scene.READINGS["augmentation"])
             spinner = "Evaluating on the gallery…"
             augmented = frame.compute(scene.augmentation, model=model, **shared, spinner=spinner)
             help = f"{augmented.predictions} predictions, one fresh draw each."
             st.metric(f"{model} under this noise", f"{augmented.accuracy:.0%}", help=help)
             if augmented.standard is not None:
-                st.metric(
-                    f"{augmented.standard} (no noise in training)", f"{augmented.standard_accuracy:.0%}"
-                )
+                label = f"{augmented.standard} (no noise in training)"
+                st.metric(label, f"{augmented.standard_accuracy:.0%}")
             spinner = "Training on the digits with and without ε…"
             gap = frame.compute(scene.generalization, seed=seed, spinner=spinner)
-            st.dataframe(scene.generalization_rows(gap), hide_index=True)
-            st.caption(scene.generalization_caption(gap))
+            with details if layout.presenting() else st.container():
+                st.dataframe(scene.generalization_rows(gap), hide_index=True)
+                st.caption(scene.generalization_caption(gap))
         with topo_col:
-            st.markdown(scene.READINGS["topological"])
+            layout.headline(details, scene.READINGS["topological"])
             st.plotly_chart(figures.votes(result, list(names)), key="p07_votes")
         with game_col:
-            st.markdown(scene.READINGS["game"])
+            layout.headline(details, scene.READINGS["game"])
             budget = scene.DEFAULT_BUDGET.get(info.dataset, 0.5)
             eps = url.select_slider("Attacker's ℓ2 budget", scene.ATTACK_BUDGETS, budget, key="p07_eps")
             spinner = "PGD against F, against fixed draws, and EOT-PGD against F̃_ε…"
-            outcome = frame.compute(
-                scene.game, model=model, index=index, eps=float(eps), **shared, spinner=spinner
-            )
+            game = dict(model=model, index=index, eps=float(eps), **shared)
+            outcome = frame.compute(scene.game, **game, spinner=spinner)
             help = "PGD on the noise-free F."
             st.metric("Non-adaptive attack: draws wrong", f"{outcome.fooled_draws:.0%}", help=help)
             st.metric(f"Adaptive (EOT-{outcome.eot}): draws wrong", f"{outcome.adaptive_fooled_draws:.0%}")
-        topo_col.caption(scene.topology_caption(outcome))
-        readings.dataframe(scene.game_rows(outcome), hide_index=True, width="stretch")
-        readings.caption(scene.game_caption(outcome))
-        readings.dataframe(scene.pure_rows(outcome), hide_index=True, width="stretch")
+        (details if layout.presenting() else topo_col).caption(scene.topology_caption(outcome))
+        details.dataframe(scene.game_rows(outcome), hide_index=True, width="stretch")
+        details.caption(scene.game_caption(outcome))
+        details.dataframe(scene.pure_rows(outcome), hide_index=True, width="stretch")
 
 with toy_tab:
     controls, board = st.columns([1, 3], gap="large")

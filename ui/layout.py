@@ -261,6 +261,14 @@ def aside(where=None, label: str = ASIDE):
     return where.container()
 
 
+def headline(details, text: str) -> None:
+    """A paragraph that opens with its bold title (``**Title.** …``): in the page; on a slide only its
+    title, the paragraph going to ``details`` (an :func:`aside`)."""
+    if presenting():
+        st.markdown(text[: text.index("**", 2) + 2])
+    (details if presenting() else st).markdown(text)
+
+
 def fail(message: str) -> None:
     """One clear sentence instead of a traceback, then stop the page run."""
     st.error(message)
