@@ -8,7 +8,9 @@ server's warm-up (ui.warmup), switches to the page at seed 0, then sets the side
 (key "seed") to the new seed and times that rerun. While it reruns, the worker records:
   * every toy network trained (core.toys.train: spec, seconds) — a spec not shipped in assets/toys/;
   * every scene computation that ran (ui.frame.compute, cache misses: scene function, seconds,
-    toy trainings inside included).
+    toy trainings inside included, and the bytes its result would take in a shipped scene file, as
+    core.scenes.shipped.encode writes it, or, for a result the kit ships in parts, the bytes of the parts
+    computed live inside it: what shipping that seed's results would add to assets/scenes).
 
 Prints the median rerun per page for each seed side by side (by default a seed whose toys are shipped, 1,
 beside one whose toys are not, 10: the same run, the same load) and their ratio, then the median seconds of
@@ -38,6 +40,7 @@ DEFAULT_PAGES = (
     "p11_take_home",
 )
 GOAL_S = 1.0
+WORTH_SHIPPING_S = 0.25  # a result computed faster than this is left to compute, not shipped
 
 
 def _spec_label(spec) -> str:
@@ -64,6 +67,7 @@ def measure(url_path: str, seed: int, threads: int | None) -> dict:
     from streamlit.testing.v1 import AppTest
 
     from core import toys
+    from core.scenes import shipped
     from core.scenes.registry import SCENES
     from ui import frame, warmup
 
@@ -83,16 +87,39 @@ def measure(url_path: str, seed: int, threads: int | None) -> dict:
 
     toys.train = timed_train  # core.toys.model calls the module's train: every training passes here
 
+    # Results a scene computes through the scene kit (core.scenes.shipped.or_live) because none is shipped
+    # for these arguments: the bytes each would add to its shipped scene file.
+    kit_bytes: list[int] = []
+
+    def sized_or_live(live, arguments: dict, *, depends=()):
+        """or_live as a page calls it (the shipped result, else ``live``), sizing what is computed live."""
+        caller = sys._getframe(1)  # the scene's public function, as or_live itself reads it
+        module, name = caller.f_globals["__name__"], caller.f_code.co_name
+        found = shipped.read(module, name, arguments, depends)
+        if found is not None:
+            return found
+        result = live(**arguments)
+        if recording["on"]:
+            record = {"depends": shipped.stamp(depends), "result": shipped.encode(result)}
+            kit_bytes.append(len(json.dumps(record)) + len(shipped.call_key(name, arguments) or ""))
+        return result
+
+    shipped.or_live = sized_or_live  # the scene modules call shipped.or_live through the module
+
     # The page's cached call (ui.frame._compute) with a timed body: st.cache_data runs it on a miss only.
     @st.cache_data(show_spinner=False, max_entries=512)
     def timed_compute(target: str, arguments: tuple, assets: tuple):
         started = time.perf_counter()
-        try:
-            module, name = target.split(":")
-            return getattr(importlib.import_module(module), name)(**dict(arguments))
-        finally:
-            if recording["on"]:
-                computations.append({"function": target.split(":")[1], "s": time.perf_counter() - started})
+        kit_bytes.clear()
+        module, name = target.split(":")
+        result = getattr(importlib.import_module(module), name)(**dict(arguments))
+        if recording["on"]:
+            seconds = time.perf_counter() - started
+            size = _shipped_bytes(result)
+            if size is None and kit_bytes:  # a result the kit ships in parts: the parts computed here
+                size = sum(kit_bytes)
+            computations.append({"function": name, "s": seconds, "bytes": size})
+        return result
 
     frame._compute = timed_compute
     page = {s.url_path: s.page for s in SCENES}[url_path]
@@ -120,6 +147,17 @@ def measure(url_path: str, seed: int, threads: int | None) -> dict:
         "computations": computations,
         "errors": errors,
     }
+
+
+def _shipped_bytes(result) -> int | None:
+    """Bytes of ``result`` as JSON in a shipped scene file (core.scenes.shipped.encode); None for a result
+    the kit cannot encode."""
+    from core.scenes import shipped
+
+    try:
+        return len(json.dumps(shipped.encode(result)))
+    except (TypeError, ValueError):
+        return None
 
 
 def machine() -> str:
@@ -224,15 +262,31 @@ def main() -> None:
             )
             trainings: dict[str, list[float]] = {}
             computations: dict[str, list[float]] = {}
+            sizes: dict[str, int | None] = {}
             for row in rows:
                 for t in row["trainings"]:
                     trainings.setdefault(t["spec"], []).append(t["s"])
                 for c in row["computations"]:
                     computations.setdefault(c["function"], []).append(c["s"])
+                    sizes[c["function"]] = c.get("bytes")
             for spec, times in trainings.items():
                 print(f"    trained  {statistics.median(times):6.2f} s  {spec}")
             for function, times in sorted(computations.items(), key=lambda item: -statistics.median(item[1])):
-                print(f"    computed {statistics.median(times):6.2f} s  {function}")
+                size = sizes[function]
+                shown = "      —" if size is None else f"{size / 1000:7.1f}"
+                print(
+                    f"    computed {statistics.median(times):6.2f} s {shown} KB as shipped JSON  {function}"
+                )
+            slow = [
+                sizes[function]
+                for function, times in computations.items()
+                if statistics.median(times) >= WORTH_SHIPPING_S and sizes[function] is not None
+            ]
+            if slow:
+                print(
+                    f"    shipping the {len(slow)} result(s) of ≥ {WORTH_SHIPPING_S:g} s at seed {seed}: "
+                    f"{sum(slow) / 1000:.1f} KB as JSON"
+                )
             for error in {e for row in rows for e in row["errors"]}:
                 print(f"    error: {error}")
 
