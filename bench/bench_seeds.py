@@ -185,7 +185,7 @@ def main() -> None:
         "--threads",
         type=int,
         default=None,
-        help="torch intra-op threads in the workers (default: torch's, as a server; the tests run with 1)",
+        help="torch intra-op threads in the workers (default: the app's, ui.warmup.THREADS, as a server)",
     )
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -214,7 +214,11 @@ def main() -> None:
                     file=sys.stderr,
                 )
 
-    threads = f"{args.threads} torch thread(s) in the workers" if args.threads else "torch's default threads"
+    threads = (
+        f"{args.threads} torch thread(s) in the workers"
+        if args.threads
+        else "the app's torch threads in the workers (ui.warmup.THREADS, unless OMP_NUM_THREADS is set)"
+    )
     print(f"\nbench_seeds — {machine()}; {threads}")
     print(
         f"Seed 0 → s in the sidebar (AppTest, fresh process each, after the warm-up): median of "
