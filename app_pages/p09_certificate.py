@@ -9,13 +9,6 @@ from ui import frame, layout, lecture, picker, recompute, url
 from ui.figures import certificate as figures
 from ui.figures import image
 
-
-def certify_image(*, progress, **request):
-    """scene.certify_image with its progress counted in draws: ``progress(done, n₀ + n)``."""
-    total = request["n0"] + request["n"]
-    return scene.certify_image(**request, progress=lambda fraction: progress(round(fraction * total), total))
-
-
 D = scene.DEFAULTS
 frame.header("p09_certificate", scene.EXPLANATION, scene.USES)
 seed = layout.seed_input()
@@ -81,7 +74,7 @@ request = dict(model=model, index=index, n0=n0, n=image_n, alpha=alpha, seed=see
 label = f"Run CERTIFY on this image (n₀ = {n0}, n = {image_n})"
 run = dict(title="CERTIFY", unit="draws", note=figures.image_note(D, n0, image_n), where=controls)
 if scene.image_is_shipped(**request) or frame.slow_run(
-    "p09_image_run", label, certify_image, **run, **request
+    "p09_image_run", label, scene.certify_image, **run, **request
 ):
     picture = frame.compute(scene.certify_image, **request)  # computed by now: its call goes to the handout
     names = picture.class_names

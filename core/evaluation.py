@@ -272,7 +272,7 @@ def accuracy_under_attack(
     batch_size: int = 256,
     seed: int = 0,
     device="cpu",
-    callback=None,
+    progress=None,
     restarts: int = 1,
     **attack_kwargs,
 ) -> list[float]:
@@ -289,7 +289,7 @@ def accuracy_under_attack(
     depend on ``batch_size`` and each point can be recomputed alone. ``restarts`` > 1 (PGD only) runs PGD
     that many times from fresh random starts of the same generators and counts an example robust only if it
     survives every run (Madry et al. 2018 evaluate with restarts; one start can miss what several find).
-    ``callback(done, total)`` reports progress. Other keywords (steps, eot, loss options, …) go to
+    ``progress(done, total)`` reports progress. Other keywords (steps, eot, loss options, …) go to
     :func:`core.attacks.run_attack`.
     """
     _check_dataset(x, y)
@@ -307,11 +307,11 @@ def accuracy_under_attack(
     total = n_batches * len(budgets)
     done = 0
 
-    def progress(count: int = 1):
+    def advance(count: int = 1):
         nonlocal done
         done += count
-        if callback is not None:
-            callback(done, total)
+        if progress is not None:
+            progress(done, total)
 
     # A randomized model is attacked with its noise drawn from ATTACK_STREAM and scored (one draw per
     # prediction) from SCORE_STREAM, both per example and fresh at each budget; a deterministic model is
@@ -332,7 +332,7 @@ def accuracy_under_attack(
             budgets=budgets,
             batch_size=batch_size,
             device=device,
-            progress=progress,
+            progress=advance,
             scorer=scorer,
             **attack_kwargs,
         )
@@ -351,7 +351,7 @@ def accuracy_under_attack(
                     scorer, x, y, lambda xb, yb, part: xb, batch_size=batch_size, device=device
                 )
             )
-            progress(n_batches)
+            advance(n_batches)
             continue
         options = dict(attack_kwargs, **{budget_name: budget})
 
@@ -364,7 +364,7 @@ def accuracy_under_attack(
 
         curve.append(
             _adversarial_accuracy(
-                scorer, x, y, adversarial, batch_size=batch_size, device=device, progress=progress
+                scorer, x, y, adversarial, batch_size=batch_size, device=device, progress=advance
             )
         )
     return curve
@@ -412,7 +412,7 @@ def robustness_table(
     seed: int = 0,
     device="cpu",
     batch_size: int = 256,
-    callback=None,
+    progress=None,
     indices=None,
 ) -> dict:
     """The talk's table (Madry et al. 2018, Table 2): accuracy on natural examples, under PGD on the
@@ -437,7 +437,7 @@ def robustness_table(
     cw_predict} (the class F gives x and the two attacks' x'; for a randomized model also
     {natural,pgd,cw}_label_votes, how many of the votes named the label), so that a page can say
     which examples an attack broke without rerunning it; the totals are :func:`table_from_rows`.
-    ``callback(done, total)`` reports progress over the two attacks' batches.
+    ``progress(done, total)`` reports progress over the two attacks' batches.
     """
     _check_dataset(x, y)
     if norm not in attacks.NORMS:
@@ -458,11 +458,11 @@ def robustness_table(
     randomized = is_randomized(model)
     total, done = 2 * math.ceil(len(x) / batch_size), 0
 
-    def progress():
+    def advance():
         nonlocal done
         done += 1
-        if callback is not None:
-            callback(done, total)
+        if progress is not None:
+            progress(done, total)
 
     def scored(inputs: torch.Tensor) -> torch.Tensor:
         return vote_counts(
@@ -496,7 +496,7 @@ def robustness_table(
                     generator=example_generators(seed, START_STREAM, batch_indices, device),
                 ).cpu()
             )
-            progress()
+            advance()
         return torch.cat(adversarial)
 
     counts = {
@@ -585,7 +585,7 @@ def certify_dataset(
     batch_size: int = 1000,
     seed: int = 0,
     device="cpu",
-    callback=None,
+    progress=None,
     indices=None,
 ) -> list[dict]:
     """CERTIFY (Cohen et al. 2019, Algorithm 1) on every input: one row per example (see
@@ -595,7 +595,7 @@ def certify_dataset(
     positions in x), so rows do not depend on the order or on the other examples: pass
     ``indices=[k]`` with x[k:k+1] to recompute row k alone. Each row holds with probability
     ≥ 1 − α: if predict ≠ ABSTAIN, the smoothed classifier predicts it on the whole ball of
-    ``radius`` in ``noise.certified_norm``. ``callback(done, total)`` reports progress.
+    ``radius`` in ``noise.certified_norm``. ``progress(done, total)`` reports progress.
     """
     _check_dataset(x, y)
     indices = list(range(len(x))) if indices is None else [int(i) for i in indices]
@@ -620,8 +620,8 @@ def certify_dataset(
                 device=device,
             )
         )
-        if callback is not None:
-            callback(position + 1, len(x))
+        if progress is not None:
+            progress(position + 1, len(x))
     return rows
 
 
@@ -720,7 +720,7 @@ def tradeoff(
     batch_size: int = 1000,
     seed: int = 0,
     device="cpu",
-    callback=None,
+    progress=None,
 ) -> list[dict]:
     """The robustness–accuracy trade-off: for each noise scale, the smoothed classifier's clean
     accuracy (PREDICT) and its certified accuracy at ``radius`` (CERTIFY).
@@ -765,8 +765,8 @@ def tradeoff(
                 "abstain_rate": sum(row["predict"] == smoothing.ABSTAIN for row in rows) / len(rows),
             }
         )
-        if callback is not None:
-            callback(k + 1, len(scales))
+        if progress is not None:
+            progress(k + 1, len(scales))
     return out
 
 

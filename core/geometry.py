@@ -465,14 +465,14 @@ def width_depth_sweep(
     activation: str = "relu",
     lr: float = 1e-2,
     batch_size: int = 64,
-    callback=None,
+    progress=None,
 ) -> list[dict]:
     """Train a feed-forward network of every (width, depth) by ERM (:func:`core.training.train`)
     and report empirical and held-out risk and accuracy: over-parametrisation and overfitting.
 
     Depth = number of hidden layers of ``width`` units (depth 0 is a linear model); each network
     starts from ``seed``. One row per pair: {width, depth, parameters, train_loss, train_acc,
-    test_loss, test_acc, seconds}. ``callback(done, total)`` reports progress.
+    test_loss, test_acc, seconds}. ``progress(done, total)`` reports progress.
     """
     if not widths or not depths:
         raise ValueError("widths and depths must be non-empty lists.")
@@ -510,6 +510,6 @@ def width_depth_sweep(
                 "seconds": result.wall_time_s,
             }
         )
-        if callback is not None:
-            callback(k + 1, len(pairs))
+        if progress is not None:
+            progress(k + 1, len(pairs))
     return rows

@@ -183,14 +183,14 @@ def _class_count(logits: torch.Tensor, num_classes) -> int:
 
 
 def sample_counts_many(
-    model, xs, *, noise, num, batch_size, generator, num_classes=None, callback=None, chunk=NOISE_CHUNK
+    model, xs, *, noise, num, batch_size, generator, num_classes=None, progress=None, chunk=NOISE_CHUNK
 ) -> torch.Tensor:
     """Counts[i, c] = #{j ≤ num : argmax F(xs[i] + ε_j) = c}, an N×K long tensor on the CPU.
 
     The N·num noisy copies (point-major) are drawn ``chunk`` at a time (default NOISE_CHUNK) and
     evaluated ``batch_size`` rows at a time (rows of one batch may mix points), counted by one
     ``torch.bincount`` per batch: the counts do not depend on ``batch_size``. Pass ``chunk`` only to
-    reproduce draws made in other chunks. ``callback(done, total)``, if given, is called after each
+    reproduce draws made in other chunks. ``progress(done, total)``, if given, is called after each
     batch with the number of noisy copies evaluated so far (it draws nothing).
     """
     counts, done = None, 0
@@ -203,13 +203,13 @@ def sample_counts_many(
             counts = torch.zeros(xs.shape[0] * classes, dtype=torch.long, device=logits.device)
         counts += torch.bincount(rows * classes + logits.argmax(dim=1), minlength=counts.numel())
         done += int(rows.numel())
-        if callback is not None:
-            callback(done, total)
+        if progress is not None:
+            progress(done, total)
     return counts.view(xs.shape[0], classes).cpu()
 
 
 def sample_counts(
-    model, x, *, noise, num, batch_size, generator, num_classes=None, callback=None, chunk=NOISE_CHUNK
+    model, x, *, noise, num, batch_size, generator, num_classes=None, progress=None, chunk=NOISE_CHUNK
 ) -> torch.Tensor:
     """Counts[c] = #{j ≤ num : argmax F(x + ε_j) = c} for ONE input x (no batch dimension).
 
@@ -224,7 +224,7 @@ def sample_counts(
         batch_size=batch_size,
         generator=generator,
         num_classes=num_classes,
-        callback=callback,
+        progress=progress,
         chunk=chunk,
     )[0]
 
@@ -401,7 +401,7 @@ class Certificate:
 
 
 def certify_details(
-    model, x, *, noise, n0, n, alpha, batch_size, generator, num_classes=None, callback=None
+    model, x, *, noise, n0, n, alpha, batch_size, generator, num_classes=None, progress=None
 ) -> Certificate:
     """Cohen et al. 2019 CERTIFY with everything it computed (:class:`Certificate`): the class and
     radius of :func:`certify` (same draws, same result for the same generator), p_A's
@@ -410,7 +410,7 @@ def certify_details(
     n0 selection draws guess c_A = argmax counts₀; n fresh estimation draws give n_A = counts[c_A]
     and p_A_lower = Beta⁻¹(α; n_A, n − n_A + 1); abstain when p_A_lower < ½, else
     R = certified_radius(noise, p_A_lower, dim=x.numel()) (σΦ⁻¹(p_A_lower) for Gaussian noise).
-    ``callback(done, n0 + n)`` reports the draws evaluated so far (progress bars; draws nothing).
+    ``progress(done, n0 + n)`` reports the draws evaluated so far (progress bars; draws nothing).
     """
     n0 = checks.positive_int(n0, "n0")
     n = checks.positive_int(n, "n")
@@ -421,7 +421,7 @@ def certify_details(
             "generalized normal noise with β ≥ 1."
         )
     total = n0 + n
-    report = None if callback is None else (lambda done, _: callback(done, total))
+    report = None if progress is None else (lambda done, _: progress(done, total))
     selection = sample_counts(
         model,
         x,
@@ -430,9 +430,9 @@ def certify_details(
         batch_size=batch_size,
         generator=generator,
         num_classes=num_classes,
-        callback=report,
+        progress=report,
     )
-    report = None if callback is None else (lambda done, _: callback(n0 + done, total))
+    report = None if progress is None else (lambda done, _: progress(n0 + done, total))
     estimation = sample_counts(
         model,
         x,
@@ -441,7 +441,7 @@ def certify_details(
         batch_size=batch_size,
         generator=generator,
         num_classes=num_classes,
-        callback=report,
+        progress=report,
     )
     decided = certify_counts(selection[None], estimation[None], noise, alpha, dim=x.numel())
     return Certificate(

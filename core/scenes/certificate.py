@@ -712,7 +712,6 @@ def _certify_gallery_image(
     base = zoo.shared_base(model)
     noise, layer = common.zoo_noise(model)
     x = common.gallery(common.dataset_of(model))[0][index]
-    callback = None if progress is None else (lambda done, total: progress(done / total))
     with torch.inference_mode():
         z = base.prefix(layer)(x.unsqueeze(0))[0]
     head = fast_head(model, layer, z, noise)
@@ -726,7 +725,7 @@ def _certify_gallery_image(
         alpha=alpha,
         batch_size=IMAGE_BATCH,
         generator=make_generator(seed + index, "cpu"),
-        callback=callback,
+        progress=progress,
     )
     return certificate, time.perf_counter() - started
 
@@ -741,7 +740,7 @@ def certify_image(
     """CERTIFY (Cohen et al. 2019) of gallery image ``index`` with the zoo model's own noise, draws from
     make_generator(seed + index) (CERTIFY's row rule). Noise after layer i > 0: certify the head in layer-i
     space at z = φ(i)∘…∘φ(1)(x), then divide by the prefix's Lipschitz bound L_i (Pinot et al. 2019):
-    R_input = R_layer / L_i. Read from assets/scenes/certificate.json when shipped; ``progress(fraction)``
+    R_input = R_layer / L_i. Read from assets/scenes/certificate.json when shipped; ``progress(done, n₀ + n)``
     follows a live computation. Cached per process."""
     key = _image_arguments(model, index, n0, n, alpha, seed)
     with _image_lock:

@@ -310,22 +310,21 @@ def test_two_torchrun_ranks_write_the_file_of_one_process_and_resume_a_dead_rank
 
 
 def test_an_interrupted_image_certificate_is_not_cached():
-    """p09's Cancel stops certify_image inside its progress callback (Streamlit raises there): nothing is
-    cached,
-    and the next call computes the whole certificate."""
+    """p09's Cancel stops certify_image inside its ``progress(done, total)`` (Streamlit raises there):
+    nothing is cached, and the next call computes the whole certificate."""
     from core.scenes import certificate as C
 
     request = dict(model="mnist-gaussian-0.25", index=1, n0=100, n=1000, alpha=0.001, seed=3)
     calls = []
 
-    def interrupt(fraction):
-        calls.append(fraction)
-        if fraction > 0.3:
+    def interrupt(done, total):
+        calls.append((done, total))
+        if done > 0.3 * total:
             raise KeyboardInterrupt("cancelled")
 
     with pytest.raises(KeyboardInterrupt):
         C.certify_image(**request, progress=interrupt)
-    assert 0 < calls[-1] < 1
+    assert calls[-1][1] == 100 + 1000 and 0 < calls[-1][0] < 1100  # draws, n₀ + n
     assert not [key for key in C._image_cache if key[1] == 1 and key[3] == 1000 and key[5] == 3]
     whole = C.certify_image(**request)
     assert whole.certificate.n == 1000 and sum(whole.certificate.counts) == 1000

@@ -117,7 +117,7 @@ def test_progress_callback_counts_up_to_the_total(trained):
         attack="fgsm",
         budgets=[0, 0.1, 0.2],
         batch_size=50,
-        callback=lambda done, total: calls.append((done, total)),
+        progress=lambda done, total: calls.append((done, total)),
     )
     assert [done for done, _ in calls] == sorted(done for done, _ in calls)
     assert calls[-1] == (9, 9)  # 3 budgets × 3 batches

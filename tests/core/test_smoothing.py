@@ -232,7 +232,7 @@ def test_certify_details_reports_progress_without_changing_the_draws():
         model,
         x,
         generator=make_generator(2, "cpu"),
-        callback=lambda done, total: seen.append((done, total)),
+        progress=lambda done, total: seen.append((done, total)),
         **kwargs,
     )
     assert with_bar == smoothing.certify_details(model, x, generator=make_generator(2, "cpu"), **kwargs)
