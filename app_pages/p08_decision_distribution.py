@@ -102,21 +102,26 @@ with images_tab:
                 f"Histogram of argmax F(· + ε) over {result.votes} draws each "
                 f"(core.geometry.class_distribution). {scene.caption(result, names)}"
             )
-        with board, lecture.step(4):
-            st.subheader("Over the whole gallery")
-            count = len(info.gallery)
-            label = f"Run it on all {count} gallery images at these settings (about {count}× one image; "
-            label += "the opening settings are shipped)"
-            run = dict(title="Gallery run", unit="images")
-            gallery = frame.slow_run("p08_gallery_run", label, scene.gallery_outcomes, **run, **settings)
-            if gallery is not None:
-                kept = f"{gallery.flipped_kept} / {gallery.flipped}" if gallery.flipped else "no flip"
-                row = [
-                    ("Gallery: PGD flips F", f"{gallery.flipped} / {gallery.images}"),
-                    ("Gallery: F_rob changes its answer", f"{gallery.changed} / {gallery.images}"),
-                    ("Gallery: F flips, F_rob keeps", kept),
-                ]
-                frame.metrics(row)
+# Step 4 under both tabs: on either one (the toy tab opens the page) the gallery run is the step's slide.
+with lecture.step(4):
+    st.subheader("Over the whole gallery")
+    if picked is None:
+        st.info(MISSING)
+    else:
+        count = len(info.gallery)
+        label = f"Run it on all {count} gallery images at the Images tab's settings (about {count}× one "
+        label += "image; the opening settings are shipped)"
+        run = dict(title="Gallery run", unit="images")
+        gallery = frame.slow_run("p08_gallery_run", label, scene.gallery_outcomes, **run, **settings)
+        if gallery is not None:
+            kept = f"{gallery.flipped_kept} / {gallery.flipped}" if gallery.flipped else "no flip"
+            row = [
+                ("Gallery: PGD flips F", f"{gallery.flipped} / {gallery.images}"),
+                ("Gallery: F_rob changes its answer", f"{gallery.changed} / {gallery.images}"),
+                ("Gallery: F flips, F_rob keeps", kept),
+            ]
+            frame.metrics(row)
+            with layout.aside():  # one row per image: taller than a slide
                 st.dataframe(figures.gallery_table(gallery, names), hide_index=True)
                 st.caption(scene.gallery_caption(gallery))
 
