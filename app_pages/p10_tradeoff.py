@@ -112,13 +112,17 @@ with images_tab:
 # ------------------------------------------------------------ the answer, and how small α* is
 lecture.section(5)
 lecture.reveal(scene.PREDICTION, scene.verdict(toy_bounds), key="p10_guess", at=5)
-st.subheader("Is α* too small? The ℓ∞ ball against the shipped CIFAR-10 certificates")
+heading, details = st, None
+if layout.presenting():  # on a slide the details sit beside the title: the chart keeps the screen's height
+    heading, side = st.columns([3, 1], vertical_alignment="center")
+    details = layout.aside(side)
+heading.subheader("Is α* too small? The ℓ∞ ball against the shipped CIFAR-10 certificates")
 limits = frame.compute(scene.alpha_star_limits, spinner=None, dataset="cifar10")
 n_needed = scene.count_label(limits.rows[-1].n_needed)
 frame.metrics(figures.limits_metrics(limits, scene.measured_sentence(limits), n_needed))
 st.plotly_chart(figures.limits(limits), key="p10_limits")
 small = frame.compute(scene.what_is_small, spinner=None, seed=seed, std=float(std))
-with layout.aside():
+with details if details is not None else layout.aside():
     st.caption(scene.limits_caption(limits))
     if limits.measured is None and limits.measure_command:
         st.code(limits.measure_command, language="bash")
