@@ -21,6 +21,7 @@ goals live in this benchmark, never in the tests.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -154,43 +155,37 @@ def measure_server() -> float | None:
     if not Path("/usr/bin/chromium").exists():
         return None
     sys.path.insert(0, str(ROOT))
-    from tests.browser.test_browser import _browser_page, _free_port, _wait_for_health
+    from tests.browser.test_browser import _browser_page, _free_port
 
     port = _free_port()
     with _browser_page() as page:  # the browser is up before the clock starts
         started = time.perf_counter()
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                APP,
-                "--server.headless",
-                "true",
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-                "--browser.gatherUsageStats",
-                "false",
-            ],
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            _wait_for_health(port, server)
+        with _app_server(port):
             page.goto(f"http://127.0.0.1:{port}/", wait_until="domcontentloaded")
             page.wait_for_selector("h1", timeout=120_000)  # the home page's title drawn
             return time.perf_counter() - started
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:  # still finishing a warm-up step: the timing above stands
-                server.kill()
-                server.wait()
+
+
+@contextlib.contextmanager
+def _app_server(port: int):
+    """`streamlit run app.py` on 127.0.0.1:port, as the README's run command (the app's own threads), up
+    and healthy inside the block, stopped after it."""
+    from tests.browser.test_browser import _wait_for_health
+
+    command = [sys.executable, "-m", "streamlit", "run", APP, "--server.headless", "true"]
+    command += ["--server.port", str(port), "--server.address", "127.0.0.1"]
+    command += ["--browser.gatherUsageStats", "false"]
+    server = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for_health(port, server)
+        yield server
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # still finishing a warm-up step: a timing taken stands
+            server.kill()
+            server.wait()
 
 
 FOLLOW_BUDGETS = {"follower_median_s": 1.0, "follower_worst_s": 2.0}
@@ -214,79 +209,60 @@ def measure_follow(steps: int = 8) -> dict | None:
     from playwright.sync_api import sync_playwright
 
     from core.scenes import lecture as plan
-    from tests.browser.test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port, _wait_for_health
+    from tests.browser.test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port
 
     port = _free_port()
-    command = [sys.executable, "-m", "streamlit", "run", APP, "--server.headless", "true"]
-    command += [
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    server = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     timings = {"projector": [], "follower": [], "console": []}
-    try:
-        _wait_for_health(port, server)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            windows = []
-            for _ in range(3):
-                context = browser.new_context(viewport={"width": 1280, "height": 720})
-                context.set_default_timeout(600_000)
-                windows.append(context.new_page())
-            projector, console, follower = windows
-            named = {"projector": projector, "follower": follower, "console": console}
-            base = f"http://127.0.0.1:{port}"
-            projector.goto(f"{base}/?presenter=1&room=bench", wait_until="domcontentloaded")
-            projector.wait_for_selector(".lecture-follow")
-            console.goto(f"{base}/console?room=bench", wait_until="domcontentloaded")
-            follower.goto(f"{base}/?follow=bench", wait_until="domcontentloaded")
-            for window, selector in ((console, ".st-key-console_now"), (follower, ".st-key-lecture_bar")):
-                window.wait_for_selector(selector)
-            stop = (plan.pages()[0], 1)
-            for _ in range(steps):
-                stop = plan.next_stop(*stop)
-                if stop is None:
-                    break
-                title, count = plan.title_of(stop[0]), len(plan.steps_of(stop[0]))
-                counter = f"step {stop[1]} / {count}"
-                projector.locator(".st-key-lecture_bar").click()  # the lecturer's last click: not a widget
-                started = time.perf_counter()
-                projector.keyboard.press("PageDown")
-                seen = {}
-                while len(seen) < 3 and time.perf_counter() - started < STEP_LIMIT_S:
-                    for name, window in named.items():
-                        if name in seen:
-                            continue
-                        try:
-                            h1, bar, console_bar = window.evaluate(SHOWN)
-                        except Exception:  # noqa: BLE001 — the window is switching pages
-                            continue
-                        shown = (
-                            console_bar == f"{title} · {counter}"
-                            if name == "console"
-                            else (h1 == title and bar == counter)
-                        )
-                        if shown:
-                            seen[name] = time.perf_counter() - started
-                    time.sleep(0.02)
-                for name in timings:
-                    timings[name].append(seen.get(name))
-                print(f"  PageDown → {stop}: {seen}", file=sys.stderr, flush=True)
-            if os.environ.get("BENCH_SHOTS"):  # what each window shows at the end of the walk
+    with _app_server(port), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        windows = []
+        for _ in range(3):
+            context = browser.new_context(viewport={"width": 1280, "height": 720})
+            context.set_default_timeout(600_000)
+            windows.append(context.new_page())
+        projector, console, follower = windows
+        named = {"projector": projector, "follower": follower, "console": console}
+        base = f"http://127.0.0.1:{port}"
+        projector.goto(f"{base}/?presenter=1&room=bench", wait_until="domcontentloaded")
+        projector.wait_for_selector(".lecture-follow")
+        console.goto(f"{base}/console?room=bench", wait_until="domcontentloaded")
+        follower.goto(f"{base}/?follow=bench", wait_until="domcontentloaded")
+        for window, selector in ((console, ".st-key-console_now"), (follower, ".st-key-lecture_bar")):
+            window.wait_for_selector(selector)
+        stop = (plan.pages()[0], 1)
+        for _ in range(steps):
+            stop = plan.next_stop(*stop)
+            if stop is None:
+                break
+            title, count = plan.title_of(stop[0]), len(plan.steps_of(stop[0]))
+            counter = f"step {stop[1]} / {count}"
+            projector.locator(".st-key-lecture_bar").click()  # the lecturer's last click: not a widget
+            started = time.perf_counter()
+            projector.keyboard.press("PageDown")
+            seen = {}
+            while len(seen) < 3 and time.perf_counter() - started < STEP_LIMIT_S:
                 for name, window in named.items():
-                    window.screenshot(path=f"{os.environ['BENCH_SHOTS']}/{name}.png")
-            browser.close()
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+                    if name in seen:
+                        continue
+                    try:
+                        h1, bar, console_bar = window.evaluate(SHOWN)
+                    except Exception:  # noqa: BLE001 — the window is switching pages
+                        continue
+                    shown = (
+                        console_bar == f"{title} · {counter}"
+                        if name == "console"
+                        else (h1 == title and bar == counter)
+                    )
+                    if shown:
+                        seen[name] = time.perf_counter() - started
+                time.sleep(0.02)
+            for name in timings:
+                timings[name].append(seen.get(name))
+            print(f"  PageDown → {stop}: {seen}", file=sys.stderr, flush=True)
+        if os.environ.get("BENCH_SHOTS"):  # what each window shows at the end of the walk
+            for name, window in named.items():
+                window.screenshot(path=f"{os.environ['BENCH_SHOTS']}/{name}.png")
+        browser.close()
     return timings
 
 
