@@ -5,6 +5,7 @@ the handout of the scene as shown."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -82,5 +83,10 @@ def test_a_link_opens_the_scene_with_its_values_and_a_moved_widget_rewrites_the_
     assert "p05_output=logits" in moved_url and "p05_eps=0.15" in moved_url and "p05_steps=10" in moved_url
     assert replayed == moved and moved != opened
     # The sidebar's handout, built at the click from this session's record of the scene as it now is.
-    assert "5 · Geometric interpretation" in handout and handout.count("<div class='figure'") >= 2
+    scenes = re.search(r"(\d+) scene\(s\)", handout)
+    server_log = (tmp_path / "server.log").read_text(encoding="utf-8", errors="replace")[-3000:]
+    assert "5 · Geometric interpretation" in handout and handout.count("<div class='figure'") >= 2, (
+        f"the handout holds {scenes.group(1) if scenes else '?'} scene(s); "
+        f"the server's log ends with:\n{server_log}"
+    )
     assert "p05_output=logits" in handout and all(value in handout for value in moved.values())
