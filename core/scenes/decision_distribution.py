@@ -773,10 +773,12 @@ def divergence_caption(view: DivergenceView) -> str:
 
 
 def build() -> None:
-    """Ship the page's opening results (every default, seed 0, and the defaults' gallery-wide run) in
-    assets/scenes/decision_distribution.json."""
-    calls = [toy_scene, toy_regions, image_scene, gallery_outcomes]
-    shipped.build(__name__, [(function, shipped.defaults(function)) for function in calls])
+    """Ship the page's opening results (every default; the smoothed regions and the image's at every seed of
+    core.toys.SHIPPED_SEEDS, the toy attack, a moment's work, at seed 0) and the defaults' gallery-wide run
+    (seed 0: it waits for a button) in assets/scenes/decision_distribution.json."""
+    opening = [(function, shipped.defaults(function)) for function in (toy_scene, toy_regions, image_scene)]
+    calls = opening + shipped.at_seeds(opening[1:], toys.SHIPPED_SEEDS[1:])
+    shipped.build(__name__, calls + [(gallery_outcomes, shipped.defaults(gallery_outcomes))])
 
 
 # --------------------------------------------------------------------------- predict, then reveal

@@ -22,7 +22,9 @@ arguments when what it was computed from is unchanged, and ``live(**arguments)``
 - **the file**: ``{"command": BUILD, "results": {key: {"depends": stamp, "result": encoded}}}``, read once
   per (mtime, size) of the file, so a rebuilt file is picked up by a running server.
 - **the build**: :func:`build` runs the scene's public calls with shipping switched off (:func:`live`)
-  and writes every result they computed through :func:`or_live` (``python -m core.scenes build``).
+  and writes every result they computed through :func:`or_live` (``python -m core.scenes build``); a
+  scene ships its opening calls at every seed of core.toys.SHIPPED_SEEDS (:func:`at_seeds`), so that
+  moving the sidebar's seed reads a file instead of computing.
 
 ``tests/scenes/test_shipped.py`` recomputes every shipped result live and compares it with the file.
 """
@@ -204,6 +206,17 @@ def live():
         yield _collected.get()
     finally:
         _collected.reset(token)
+
+
+def at_seeds(calls, seeds) -> list:
+    """The calls of ``calls`` that take a ``seed``, repeated at each of ``seeds``: what a page opens with
+    when the sidebar's seed moves (the toys of core.toys.SHIPPED_SEEDS are shipped; so are these)."""
+    return [
+        (function, {**arguments, "seed": seed})
+        for function, arguments in calls
+        if "seed" in arguments
+        for seed in seeds
+    ]
 
 
 def build(module: str | ModuleType, calls, keep: tuple[str, ...] = ()) -> None:

@@ -535,12 +535,15 @@ def certified_points(seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 def build() -> None:
     """Ship the seed-0 robustness curves, CERTIFY rows and smoothed regions for every σ, the toy attack at
-    every ε and the gallery attack in assets/scenes/take_home.json."""
+    every ε and the gallery attack in assets/scenes/take_home.json, and the parts the page opens with
+    (default σ and ε) at every other seed of core.toys.SHIPPED_SEEDS."""
+    parts = (smoothed_curve, certify_toy, smoothed_regions)
     calls = [(curves, {"seed": 0}), (gallery, {"seed": 0})]
-    calls += [
-        (f, {"sigma": s, "seed": 0}) for f in (smoothed_curve, certify_toy, smoothed_regions) for s in SIGMAS
-    ]
+    calls += [(f, {"sigma": s, "seed": 0}) for f in parts for s in SIGMAS]
     calls += [(toy_attack, {"eps": eps, "seed": 0}) for eps in EPS_OPTIONS]
+    opening = [(curves, {}), (gallery, {}), (toy_attack, {"eps": EPS_DEFAULT})]
+    opening += [(f, {"sigma": SIGMA_DEFAULT}) for f in parts]
+    calls += shipped.at_seeds([(f, {**a, "seed": 0}) for f, a in opening], toys.SHIPPED_SEEDS[1:])
     shipped.build(__name__, calls)
 
 

@@ -12,8 +12,8 @@ Three computations, each a plain function of widget values and the demo's seed:
   radii compared) and the smallest ℓ2 perturbation that changes its vote found by SmoothAdv-PGD on F_rob
   itself (Salman et al. 2019; core.attacks.smoothed_attack_distance). Certified accuracy at ε is a lower
   bound on robust accuracy, the share of points the attack cannot flip within ε an upper bound. The toy
-  defaults (seed 0, every σ) and the CIFAR-10 distances are shipped in assets/scenes/tradeoff.json by
-  :func:`build`;
+  defaults (seed 0 at every σ, the opening σ at every shipped seed) and the CIFAR-10 distances are shipped
+  in assets/scenes/tradeoff.json by :func:`build`;
 - :func:`alpha_star_limits` — "α* is still too small" as numbers from the shipped CIFAR-10 certificates: the
   ℓ2 size 8/255·√3072 of the ℓ∞ ball, certified accuracy there, the n its ceiling needs, p_A against σ.
 
@@ -643,7 +643,8 @@ def toy_bounds(*, seed: int = 0, std: float = BOUNDS_STD_DEFAULT) -> Bounds:
     σΦ⁻¹(α^{1/n}) lies above the radii) ≤ robust accuracy ≤ empirical(ε) = (1/m) Σ 1{d_i > ε}, d_i the
     smallest ℓ2 perturbation that changes F_rob's vote found by SmoothAdv-PGD with restarts and a
     bisection over ε (Salman et al. 2019; core.attacks.smoothed_attack_distance). Point by point,
-    α*_i ≤ d_i. Seed 0 is read from assets/scenes/tradeoff.json when its settings and toy weights match.
+    α*_i ≤ d_i. A shipped (seed, σ) (:func:`shipped_toy_bounds_keys`) is read from assets/scenes/tradeoff.json
+    when its settings and toy weights match.
     """
     check_seed(seed)
     std = _check_std(std)
@@ -1246,24 +1247,32 @@ def _jsonable(parts: dict) -> dict:
     }
 
 
-def build(path: Path = SCENE_FILE, *, log=print) -> Path:
-    """Compute the toy bounds of seed 0 at every σ (the scene's opening values) and the CIFAR-10 attack
-    distances of :func:`cifar_bounds` (needs the CIFAR-10 test set: core.data.load_local), and
-    write them, with their settings and the sha256 of the weights they used, into assets/scenes/tradeoff.json.
-    Without the data, an existing CIFAR-10 record is kept."""
+def shipped_toy_bounds_keys() -> list[tuple[int, float]]:
+    """The (seed, σ) of the toy bounds shipped: seed 0 at every σ, and the opening σ at every other seed of
+    core.toys.SHIPPED_SEEDS (moving the sidebar's seed then reads the file)."""
+    return [(0, std) for std in TOY_STDS] + [(seed, BOUNDS_STD_DEFAULT) for seed in toys.SHIPPED_SEEDS[1:]]
+
+
+def build(path: Path = SCENE_FILE, *, log=print, cifar: bool = True) -> Path:
+    """Compute the toy bounds of :func:`shipped_toy_bounds_keys` and the CIFAR-10 attack distances of
+    :func:`cifar_bounds` (needs the CIFAR-10 test set: core.data.load_local), and write them, with their
+    settings and the sha256 of the weights they used, into assets/scenes/tradeoff.json. Without the data, or
+    with ``cifar`` False, an existing CIFAR-10 record is kept."""
     content = {"command": BUILD_COMMAND, "toy_bounds": {}}
-    for std in TOY_STDS:
-        spec = toy_spec("gaussian", std, 0)
+    for seed, std in shipped_toy_bounds_keys():
+        spec = toy_spec("gaussian", std, seed)
         if toys.shipped(spec) is None:  # the record names the shipped weights it was computed with
             toys.ship(spec)
-        log(f"tradeoff: toy bounds σ = {std:g} …")
-        content["toy_bounds"][f"0/{std:g}"] = {
+        log(f"tradeoff: toy bounds seed {seed}, σ = {std:g} …")
+        content["toy_bounds"][f"{seed}/{std:g}"] = {
             "settings": _toy_settings(std),
             "toy": spec.key(),
             "toy_sha256": toys.read_manifest()["toys"].get(spec.key(), {}).get("sha256"),
-            "parts": _jsonable(_toy_bounds_parts(0, std)),
+            "parts": _jsonable(_toy_bounds_parts(seed, std)),
         }
     try:
+        if not cifar:
+            raise ValueError("not asked for")
         content["cifar"] = _cifar_record(log)
     except ValueError as error:  # no data here: keep what was shipped
         log(f"tradeoff: CIFAR-10 distances not rebuilt ({error})")

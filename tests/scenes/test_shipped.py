@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core import toys
 from core.scenes import shipped
 from core.scenes.registry import SCENES
 
@@ -39,18 +40,27 @@ LOOSER = {
 }
 
 
-def _shipped_calls():
+# The opening results of every seed of core.toys.SHIPPED_SEEDS are shipped (shipped.at_seeds); the first and
+# the last seed are recomputed here, the ones between are checked to be read from the file (their stamps
+# current, their records decoding): the same code computed all of them, and a CI run stays short.
+RECOMPUTED_SEEDS = (toys.SHIPPED_SEEDS[0], toys.SHIPPED_SEEDS[-1])
+
+
+def _shipped_calls(recomputed: bool):
     calls = []
     for scene in SCENES:
         module = importlib.import_module(scene.module)
         for key in shipped.records(module):
             name, arguments = json.loads(key)
+            if (dict(arguments).get("seed", RECOMPUTED_SEEDS[0]) in RECOMPUTED_SEEDS) != recomputed:
+                continue
             shown = ",".join(f"{k}={v}" for k, v in arguments)
             calls.append(pytest.param(module, name, dict(arguments), id=f"{scene.url_path}-{name}-{shown}"))
     return calls
 
 
-CALLS = _shipped_calls()
+CALLS = _shipped_calls(recomputed=True)
+READ_ONLY = _shipped_calls(recomputed=False)
 
 
 def assert_same(shipped_value, live_value, where: str, atol: float = TOLERANCE, agree: float = 1.0) -> None:
@@ -93,9 +103,8 @@ def test_every_scene_that_ships_through_the_kit_has_shipped_results():
     } <= shipping
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("module, name, arguments", CALLS)
-def test_the_shipped_result_is_what_the_scene_computes_live(module, name, arguments, monkeypatch):
+def _read_from_the_file(module, name, arguments, monkeypatch):
+    """The scene's public function called with its live computation refused: the shipped result."""
     live = getattr(module, f"{name}_live")
 
     def refuse(**_):
@@ -105,6 +114,39 @@ def test_the_shipped_result_is_what_the_scene_computes_live(module, name, argume
     function = getattr(module, name)
     from_file = getattr(function, "__wrapped__", function)(**arguments)  # past a per-process cache
     monkeypatch.undo()
+    return from_file
+
+
+def test_every_scene_ships_its_opening_results_at_every_shipped_seed():
+    seeds = {}
+    for call in CALLS + READ_ONLY:
+        module, name, arguments = call.values
+        if "seed" in arguments:
+            seeds.setdefault((module.__name__, name), set()).add(arguments["seed"])
+    opening = {
+        ("core.scenes.noise_injection", "game"),
+        ("core.scenes.noise_injection", "image_draws"),
+        ("core.scenes.decision_distribution", "image_scene"),
+        ("core.scenes.take_home", "certify_toy"),
+    }
+    assert all(seeds.get(key) == set(toys.SHIPPED_SEEDS) for key in opening), seeds
+
+
+@pytest.mark.parametrize("module, name, arguments", READ_ONLY)
+def test_a_shipped_seed_between_the_recomputed_ones_is_read_from_its_file(
+    module, name, arguments, monkeypatch
+):
+    result = _read_from_the_file(module, name, arguments, monkeypatch)
+    assert (
+        type(result).__name__ == shipped.records(module)[shipped.call_key(name, arguments)]["result"]["type"]
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("module, name, arguments", CALLS)
+def test_the_shipped_result_is_what_the_scene_computes_live(module, name, arguments, monkeypatch):
+    live = getattr(module, f"{name}_live")
+    from_file = _read_from_the_file(module, name, arguments, monkeypatch)
     looser = LOOSER.get((module.__name__.rsplit(".", 1)[-1], name), {})
     assert_same(from_file, live(**arguments), name, **looser)
 

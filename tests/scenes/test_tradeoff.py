@@ -539,7 +539,17 @@ def test_image_models_are_gaussian_noise_trained():
 def test_the_scene_file_records_its_command():
     content = json.loads(scene.SCENE_FILE.read_text())
     assert content["command"] == scene.BUILD_COMMAND
-    assert set(content["toy_bounds"]) == {f"0/{s:g}" for s in scene.TOY_STDS}
+    assert set(content["toy_bounds"]) == {f"{seed}/{s:g}" for seed, s in scene.shipped_toy_bounds_keys()}
+    assert {seed for seed, _ in scene.shipped_toy_bounds_keys()} == set(toys.SHIPPED_SEEDS)
+
+
+def test_toy_bounds_shipped_for_the_last_seed_equal_a_recomputed_certify_part():
+    seed = toys.SHIPPED_SEEDS[-1]
+    result = scene.toy_bounds(seed=seed, std=scene.BOUNDS_STD_DEFAULT)
+    assert result.shipped
+    part = scene._toy_bounds_parts(seed, scene.BOUNDS_STD_DEFAULT, parts=("certify",))
+    np.testing.assert_allclose(result.radius, part["radius"], rtol=1e-9)
+    assert np.array_equal(result.certified_correct, part["correct"])
 
 
 @pytest.fixture
