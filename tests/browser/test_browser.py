@@ -1,8 +1,8 @@
-"""End to end: the real server, every page in headless Debian Chromium (Playwright, sync API).
+"""End to end: the real server in headless Debian Chromium (Playwright, sync API), and the helpers the other
+browser tests share (a fresh ``streamlit run app.py`` on a free port, a page, waiting for a script run).
 
-Starts ``streamlit run app.py`` on a free port, opens every page of the registry by its URL path, waits
-for the script run to finish, and checks that the page draws its charts and shows no exception.
-A screenshot of each page is saved in pytest's ``tmp_path``.
+Here: a shared link opened first on a fresh server goes through app.py's router. That every page draws
+its charts without exception is checked on test_offline_browser.py's walk of every page.
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ from pathlib import Path
 
 import pytest
 
-from core.scenes.registry import SCENES
-
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,9 +32,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
-# URL path (the default page is "") → least number of Plotly charts the page draws at first paint.
-LEAST_CHARTS = {"": 0, "references": 0, "p01_erm_playground": 2, "p02_composition": 3, "p11_take_home": 4}
-PAGES = ["", *(scene.url_path for scene in SCENES), "references"]
 # Generous limits: a busy machine must not fail this test; speed budgets live in bench/bench_pages.py.
 PAGE_TIMEOUT_S = 240
 SERVER_START_TIMEOUT_S = 120
@@ -139,37 +134,6 @@ def _browser_page():
 def _require_chromium() -> None:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"Debian chromium is not installed at {CHROMIUM} (apt-get install chromium).")
-
-
-def test_every_page_renders_its_charts_without_exception(tmp_path):
-    _require_chromium()
-    failures = []
-    with _streamlit_server(tmp_path / "server.log") as port, _browser_page() as page:
-        for url_path in PAGES:
-            page_file = url_path or "home"
-            page.goto(f"http://127.0.0.1:{port}/{url_path}", wait_until="domcontentloaded")
-            _wait_for_script_to_finish(page, PAGE_TIMEOUT_S)
-            expected = LEAST_CHARTS.get(url_path, 1)
-            if expected:
-                try:  # Plotly draws after the script run ends
-                    page.wait_for_function(
-                        f"document.querySelectorAll('.js-plotly-plot').length >= {expected}", timeout=15_000
-                    )
-                except Exception:  # noqa: BLE001 — reported below with the count
-                    pass
-            page.screenshot(path=str(tmp_path / f"{url_path or 'home'}.png"), full_page=True)
-            charts = page.locator(".js-plotly-plot").count()
-            exceptions = page.locator('[data-testid="stException"]').count()
-            text = page.locator('[data-testid="stApp"]').inner_text()
-            if exceptions or "Traceback" in text:
-                failures.append(f"{page_file}: shows an exception")
-            if charts < expected:
-                alerts = page.locator('[data-testid="stAlert"]').all_inner_texts()
-                failures.append(
-                    f"{page_file}: {charts} Plotly chart(s), expected ≥ {expected}"
-                    + (f" (alerts: {alerts})" if alerts else "")
-                )
-    assert not failures, "\n".join(failures) + f"\nscreenshots: {tmp_path}"
 
 
 def test_shared_link_on_a_fresh_server_goes_through_the_router(tmp_path):

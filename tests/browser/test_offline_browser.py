@@ -1,12 +1,14 @@
-"""Every page works offline and passes an accessibility scan, in the real browser (Playwright, Debian
-chromium, the real server as in test_browser.py).
+"""Every page works offline, draws its charts without exception and passes an accessibility scan, in the
+real browser (Playwright, Debian chromium, the real server as in test_browser.py).
 
-One walk opens every page of the app with every request to another machine blocked (a Playwright route
-that refuses any host but the local server's) and records the blocked ones: there must be none. On each
-page, once drawn, axe-core (the ``axe.min.js`` that the ``axe-playwright-python`` wheel ships) scans the
-page: no serious or critical violation may come from what the project draws. Violations inside
-Streamlit's own widgets and furniture are listed in ``STREAMLIT_OWN`` (rule → where), each with its
-reason in docs/ACCESSIBILITY.md, and are not counted; any other node fails the test.
+One walk on a freshly started server opens every page of the app by its URL path with every request to
+another machine blocked (a Playwright route that refuses any host but the local server's) and records, per
+page, the blocked requests (there must be none), the Plotly charts it draws (at least ``LEAST_CHARTS``)
+and any exception it shows (none); a screenshot of each page is kept. On each page, once drawn, axe-core
+(the ``axe.min.js`` that the ``axe-playwright-python`` wheel ships) scans the page: no serious or critical
+violation may come from what the project draws. Violations inside Streamlit's own widgets and furniture
+are listed in ``STREAMLIT_OWN`` (rule → where), each with its reason in docs/ACCESSIBILITY.md, and are not
+counted; any other node fails the test. Each property has its own test, reading the walk's record.
 
 The server runs with the shipped ``.streamlit/config.toml`` (no ``--browser.gatherUsageStats`` on the
 command line): the file, not the test, must keep usage statistics off.
@@ -18,6 +20,7 @@ import contextlib
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -26,7 +29,6 @@ import tomllib
 
 from core.scenes import registry
 from tests.browser.test_browser import (
-    LEAST_CHARTS,
     ROOT,
     _browser_page,
     _free_port,
@@ -47,6 +49,11 @@ PAGES = [
     "references",
     *(["console"] if hasattr(registry, "CONSOLE_PAGE") else []),
 ]
+# URL path → least number of Plotly charts the page draws at first paint (a scene: 1 unless named).
+LEAST_CHARTS = {"": 0, "references": 0, "p01_erm_playground": 2, "p02_composition": 3, "p11_take_home": 4}
+# Plotly draws after the script run ends: a page's charts get PAGE_TIMEOUT_S to be drawn; once a page's
+# did not, the later pages get AFTER_A_MISS_S, so that a broken app fails in one page timeout, not in each.
+AFTER_A_MISS_S = 15
 # A page that polls its room (st.fragment(run_every=…)) never stays idle: wait for its title instead.
 POLLING_TITLES = {"console": "Speaker console"}
 SERIOUS = {"serious", "critical"}
@@ -71,6 +78,24 @@ SCAN = """async (own) => {
   }
   return results;
 }"""
+
+
+@dataclass
+class Visit:
+    """What the walk recorded on one page."""
+
+    blocked: list[str]  # requests (and web sockets) to other machines, refused
+    violations: list[dict]  # axe-core's
+    least_charts: int
+    charts: int  # Plotly charts on the page
+    drawn: bool  # at least least_charts of them drawn (an SVG) in the time given
+    exception: bool  # a Streamlit exception box or a traceback shown
+    alerts: list[str]
+    screenshot: Path
+
+
+def least_charts(url_path: str) -> int:
+    return LEAST_CHARTS.get(url_path, 1 if url_path in {s.url_path for s in registry.SCENES} else 0)
 
 
 @contextlib.contextmanager
@@ -119,11 +144,14 @@ def axe_script() -> str:
 
 @pytest.fixture(scope="module")
 def offline_walk(tmp_path_factory):
-    """Every page opened with other machines unreachable: {url path: (blocked URLs, axe violations)}."""
+    """Every page opened with other machines unreachable: {url path: Visit}."""
     _require_chromium()
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
     script = axe_script()
     shots = tmp_path_factory.mktemp("offline")
     walked = {}
+    chart_timeout_s = PAGE_TIMEOUT_S
     with shipped_server(shots / "server.log") as port, _browser_page() as page:
         blocked: list[str] = []
 
@@ -147,17 +175,29 @@ def offline_walk(tmp_path_factory):
                 page.locator("h1", has_text=POLLING_TITLES[url_path]).wait_for(timeout=PAGE_TIMEOUT_S * 1000)
             else:
                 _wait_for_script_to_finish(page, PAGE_TIMEOUT_S)
-            charts = LEAST_CHARTS.get(url_path, 1 if url_path in {s.url_path for s in registry.SCENES} else 0)
-            if charts:
-                page.wait_for_function(
-                    f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {charts}",
-                    timeout=PAGE_TIMEOUT_S * 1000,
-                )
+            least = least_charts(url_path)
+            drawn = True
+            if least:
+                try:
+                    page.wait_for_function(
+                        f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {least}",
+                        timeout=chart_timeout_s * 1000,
+                    )
+                except PlaywrightTimeoutError:  # recorded; test_every_page_renders_its_charts… fails
+                    drawn, chart_timeout_s = False, AFTER_A_MISS_S
             page.wait_for_timeout(LATE_REQUESTS_S * 1000)
-            page.screenshot(path=str(shots / f"{url_path or 'home'}.png"), full_page=True)
+            screenshot = shots / f"{url_path or 'home'}.png"
+            page.screenshot(path=str(screenshot), full_page=True)
+            charts = page.locator(".js-plotly-plot").count()
+            exception = bool(page.locator('[data-testid="stException"]').count()) or (
+                "Traceback" in page.locator('[data-testid="stApp"]').inner_text()
+            )
+            alerts = page.locator('[data-testid="stAlert"]').all_inner_texts()
             page.evaluate(script)
             result = page.evaluate(SCAN, STREAMLIT_OWN)
-            walked[url_path] = (list(blocked), result["violations"])
+            walked[url_path] = Visit(
+                list(blocked), result["violations"], least, charts, drawn, exception, alerts, screenshot
+            )
     return walked
 
 
@@ -168,7 +208,7 @@ def test_the_shipped_config_keeps_usage_statistics_off():
 
 @pytest.mark.timeout(3600)  # the first test to use offline_walk waits for the whole walk
 def test_no_page_sends_a_request_to_another_machine(offline_walk):
-    leaks = {path or "home": blocked for path, (blocked, _) in offline_walk.items() if blocked}
+    leaks = {path or "home": visit.blocked for path, visit in offline_walk.items() if visit.blocked}
     assert list(offline_walk) == PAGES
     assert not leaks, f"requests to other machines (blocked): {leaks}"
 
@@ -189,8 +229,26 @@ def serious_violations(violations: list[dict]) -> list[str]:
 @pytest.mark.timeout(3600)
 def test_every_page_passes_axe_in_what_the_project_draws(offline_walk):
     found = {
-        path or "home": serious_violations(violations)
-        for path, (_, violations) in offline_walk.items()
-        if serious_violations(violations)
+        path or "home": serious_violations(visit.violations)
+        for path, visit in offline_walk.items()
+        if serious_violations(visit.violations)
     }
     assert not found, "\n".join(f"{page}: {line}" for page, lines in found.items() for line in lines)
+
+
+@pytest.mark.timeout(3600)
+def test_every_page_renders_its_charts_without_exception(offline_walk):
+    failures = []
+    for path, visit in offline_walk.items():
+        if visit.exception:
+            failures.append(f"{path or 'home'}: shows an exception (screenshot {visit.screenshot})")
+        if visit.charts < visit.least_charts or not visit.drawn:
+            failures.append(
+                f"{path or 'home'}: {visit.charts} Plotly chart(s), "
+                + ("" if visit.drawn else "not all drawn, ")
+                + f"expected ≥ {visit.least_charts}"
+                + (f" (alerts: {visit.alerts})" if visit.alerts else "")
+                + f" (screenshot {visit.screenshot})"
+            )
+    assert list(offline_walk) == PAGES
+    assert not failures, "\n".join(failures)

@@ -1,5 +1,6 @@
 """Every step of the lecture is a slide: PageDown walks the talk in presenter mode (home → every scene →
-references, as a clicker would) and, on each screen, checks what the room sees:
+references, as a clicker would). The walk itself must go through every scene in order, step by step, show
+no exception, and end the talk at the references. On each screen, it checks what the room sees:
 
 - no Plotly figure partly outside the viewport (below Streamlit's header, above the bottom edge), and
   every figure of the step's new content whole inside it;
@@ -8,9 +9,10 @@ references, as a clicker would) and, on each screen, checks what the room sees:
 - the step counter (the bar and the corner badge) says where the walk is;
 - body text at least ``MIN_BODY_PX`` (readable from the back of a room at 1280×720).
 
-The default suite walks 1280×720 (the smallest projector); 1920×1080 is the slow test, run with
-``python -m pytest -m slow tests/browser/test_slides_browser.py``. Run as a script, the module prints the
-walk's tally without asserting: ``python -m tests.browser.test_slides_browser 1280x720``.
+The default suite walks 1280×720 (the smallest projector) once, and two tests read that walk's record:
+one for the walk (order, counter, exceptions, the end), one for the slides. 1920×1080 is the slow test,
+run with ``python -m pytest -m slow tests/browser/test_slides_browser.py``. Run as a script, the module
+prints the walk's tally without asserting: ``python -m tests.browser.test_slides_browser 1280x720``.
 Generous limits and waits on conditions: the machine may be slow and busy.
 """
 
@@ -121,6 +123,9 @@ class Screen:
     cut_text: list[str] = field(default_factory=list)
     small_text: list[str] = field(default_factory=list)
     wrong_counter: str | None = None
+    exceptions: int = 0  # Streamlit exception boxes shown
+    url: str = ""
+    ends_talk: bool = False  # the bar's "next" buttons are all disabled
 
     def problems(self) -> list[str]:
         found = [f"cut figure: {item}" for item in self.cut_figures]
@@ -159,15 +164,20 @@ def _measure(page, expected: tuple[str, int, int]) -> Screen:
     where = _where(page)
     found = page.evaluate(MEASURE, [where[1], MIN_BODY_PX, PIXEL_SLACK])
     screen = Screen(where, found["figures"], found["cutFigures"], found["cutText"], found["smallText"])
+    screen.exceptions = page.locator('[data-testid="stException"]').count()
+    screen.url = page.url
+    screen.ends_talk = page.locator(".st-key-lecture_next button").evaluate_all(
+        "buttons => buttons.length > 0 && buttons.every(b => b.disabled)"
+    )
     badge = f"step {expected[1]} / {expected[2]}"
     if where != expected or found["badge"] != badge:
         screen.wrong_counter = f"counter {where}, badge {found['badge']!r}; expected {expected}"
     return screen
 
 
-def _page_down(page) -> None:
+def _page_down(page, shots: Path) -> None:
     """PageDown (after a click on the title, as a lecturer's last click), then wait until another step
-    is shown and its script run is over."""
+    is shown and its script run is over; else a screenshot in ``shots`` and a failure."""
     before = _where(page)
     page.wait_for_function("window.__lectureClicker === true", timeout=STEP_TIMEOUT_S * 1000)
     page.locator("h1").first.click()
@@ -182,12 +192,16 @@ def _page_down(page) -> None:
             _wait_for_script_to_finish(page, max(1.0, deadline - time.monotonic()))
             return
         time.sleep(0.3)
-    raise AssertionError(f"PageDown did not change the step within {STEP_TIMEOUT_S} s (at {before}).")
+    page.screenshot(path=str(shots / "stuck.png"))
+    raise AssertionError(
+        f"PageDown did not change the step within {STEP_TIMEOUT_S} s (at {before}, {page.url})."
+    )
 
 
 def walk(width: int, height: int, shots: Path, screens: list[Screen] | None = None) -> list[Screen]:
     """PageDown from ``/?presenter=1`` to the references at ``width``×``height``, one Screen per step
-    (appended to ``screens`` as the walk goes)."""
+    (appended to ``screens`` as the walk goes); it stops early where the counter leaves the expected
+    order."""
     expected = expected_walk()
     screens = [] if screens is None else screens
     with _streamlit_server(shots / "server.log") as port, _browser_page() as page:
@@ -197,9 +211,9 @@ def walk(width: int, height: int, shots: Path, screens: list[Screen] | None = No
         while True:
             screens.append(_measure(page, expected[len(screens)]))
             page.screenshot(path=str(shots / f"{width}x{height}_{len(screens):02d}.png"))
-            if len(screens) == len(expected) or screens[-1].wrong_counter:
+            if len(screens) == len(expected) or screens[-1].where != expected[len(screens) - 1]:
                 return screens
-            _page_down(page)
+            _page_down(page, shots)
 
 
 def tally(screens: list[Screen]) -> str:
@@ -220,17 +234,41 @@ def report(screens: list[Screen]) -> str:
     return "\n".join(lines)
 
 
-def _check_walk(width: int, height: int, shots: Path) -> None:
-    _require_chromium()
-    screens = walk(width, height, shots)
+def check_order(screens: list[Screen], shots: Path) -> None:
+    """The walk went from the home page through every scene's steps in order to the references, showed
+    no exception, and the references end the talk (the bar's "next" disabled, the link still a
+    presenter's step link)."""
+    walked = [screen.where for screen in screens]
+    assert walked == expected_walk(), f"walked {walked}\nscreenshots: {shots}"
+    raised = [screen.where for screen in screens if screen.exceptions]
+    assert not raised, f"an exception at {raised}\nscreenshots: {shots}"
+    assert screens[-1].ends_talk, "the references end the talk"
+    assert "step=1" in screens[-1].url and "presenter=1" in screens[-1].url, screens[-1].url
+
+
+def check_slides(screens: list[Screen], shots: Path) -> None:
+    """Every screen of the walk fits: no cut figure or text, the counter right, body text large enough."""
     where = report(screens) + f"\nscreenshots: {shots}"
     assert len(screens) == len(expected_walk()), where
     assert not [screen for screen in screens if screen.problems()], where
 
 
+@pytest.fixture(scope="module")
+def walk_at_1280x720(tmp_path_factory) -> tuple[list[Screen], Path]:
+    """The default suite's one walk at 1280×720: (its screens, the screenshots' folder)."""
+    _require_chromium()
+    shots = tmp_path_factory.mktemp("slides")
+    return walk(1280, 720, shots), shots
+
+
+@pytest.mark.timeout(3600)  # the first test to use walk_at_1280x720 waits for the whole walk
+def test_pagedown_from_the_home_page_walks_every_scene_in_order_to_the_references(walk_at_1280x720):
+    check_order(*walk_at_1280x720)
+
+
 @pytest.mark.timeout(3600)  # generous: a busy machine must not fail it; speed lives in bench/
-def test_every_step_is_a_slide_at_1280x720(tmp_path):
-    _check_walk(1280, 720, tmp_path)
+def test_every_step_is_a_slide_at_1280x720(walk_at_1280x720):
+    check_slides(*walk_at_1280x720)
 
 
 @pytest.mark.slow
@@ -239,7 +277,10 @@ def test_every_step_is_a_slide_at_1920x1080(tmp_path, request):
     asked = request.config.getoption("markexpr") or ""
     if "slow" not in asked or "not slow" in asked:
         pytest.skip("the 1920×1080 walk runs with -m slow (README, Tests), to keep CI short")
-    _check_walk(1920, 1080, tmp_path)
+    _require_chromium()
+    screens = walk(1920, 1080, tmp_path)
+    check_slides(screens, tmp_path)
+    check_order(screens, tmp_path)
 
 
 if __name__ == "__main__":  # the walk's tally, for a before/after comparison
