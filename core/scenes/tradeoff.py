@@ -12,8 +12,9 @@ Three computations, each a plain function of widget values and the demo's seed:
   radii compared) and the smallest ℓ2 perturbation that changes its vote found by SmoothAdv-PGD on F_rob
   itself (Salman et al. 2019; core.attacks.smoothed_attack_distance). Certified accuracy at ε is a lower
   bound on robust accuracy, the share of points the attack cannot flip within ε an upper bound. The toy
-  defaults (seed 0 at every σ, the opening σ at every shipped seed) and the CIFAR-10 distances are shipped
-  in assets/scenes/tradeoff.json by :func:`build`;
+  defaults (seed 0 at every σ, the opening σ at every shipped seed; :func:`toy_bounds_parts`, through the
+  scene kit core.scenes.shipped) and the CIFAR-10 distances (its "cifar" record) are shipped in
+  assets/scenes/tradeoff.json by :func:`build`;
 - :func:`alpha_star_limits` — "α* is still too small" as numbers from the shipped CIFAR-10 certificates: the
   ℓ2 size 8/255·√3072 of the ℓ∞ ball, certified accuracy there, the n its ceiling needs, p_A against σ.
 
@@ -28,7 +29,6 @@ import functools
 import json
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import scipy.stats
@@ -37,7 +37,7 @@ import torch
 from core import attacks, checks, data, evaluation, results, smoothing, toys, zoo
 from core import noise as noises
 from core.files import write_atomic
-from core.scenes import common
+from core.scenes import common, shipped
 from core.scenes.lecture import Prediction, Verdict, verdict_by_range
 from core.seeds import check_seed, stream_generator
 
@@ -92,7 +92,7 @@ COHEN_SOURCE = (
 COHEN_N, COHEN_ALPHA = 100_000, 0.001
 BATCH = 20_000
 
-SCENE_FILE = Path(__file__).resolve().parents[2] / "assets" / "scenes" / "tradeoff.json"
+SCENE_FILE = shipped.scene_file(__name__)  # the toy bounds (the scene kit) and the "cifar" record
 BUILD_COMMAND = "python -m core.scenes build --scene p10_tradeoff"
 
 # Lecture mode (core.scenes.lecture): what the page reveals at each step, in order.
@@ -575,64 +575,66 @@ def _assemble(parts: dict, *, noise, eps_list, n0, n, alpha, votes, attack, titl
     return dataclasses.replace(b, facts=_facts(b))
 
 
-def _toy_settings(std: float) -> dict:
-    return {
-        "points": TOY_POINTS,
-        "n0": TOY_BOUNDS_N0,
-        "n": TOY_BOUNDS_N,
-        "alpha": TOY_ALPHA,
-        "votes": TOY_VOTES,
-        "attack": TOY_ATTACK,
-        "std": std,
-    }
+@dataclass(frozen=True)
+class ToyBoundsParts:
+    """The per-point parts of :func:`toy_bounds` (what is shipped): CERTIFY's α* and correctness, and the
+    distance at which SmoothAdv changes F_rob's vote."""
+
+    radius: np.ndarray  # float64: certified α* (0 unless CERTIFY returns the label)
+    correct: np.ndarray  # bool: CERTIFY returned the label
+    attack_distance: np.ndarray  # float64: SmoothAdv's distance (inf: none within attack["eps_max"])
 
 
-def _toy_bounds_parts(seed: int, std: float, points: int = TOY_POINTS, parts=("certify", "attack")) -> dict:
+def _toy_bounds_call(seed: int, std: float) -> dict:
+    """The arguments of :func:`toy_bounds_parts` at (seed, std): the bounds' settings are part of the shipped
+    key, so parts with other settings are computed, never read."""
+    return dict(
+        seed=seed,
+        std=std,
+        points=TOY_POINTS,
+        n0=TOY_BOUNDS_N0,
+        n=TOY_BOUNDS_N,
+        alpha=TOY_ALPHA,
+        votes=TOY_VOTES,
+        attack=tuple(TOY_ATTACK.items()),
+    )
+
+
+def _toy_bounds_parts(
+    seed: int, std: float, *, points, n0, n, alpha, votes, attack, parts=("certify", "attack")
+) -> dict:
     spec = toy_spec("gaussian", std, seed)
     split = toys.split(spec)
     model, noise, stream = toys.model(spec), noises.make("gaussian", std), f"toy bounds {std:g}"
     x, y = split.x_test[:points], split.y_test[:points]
     out, same = {}, {"noise": noise, "seed": seed, "stream": stream}
     if "certify" in parts:
-        out |= _certify_part(model, x, y, n0=TOY_BOUNDS_N0, n=TOY_BOUNDS_N, alpha=TOY_ALPHA, **same)
+        out |= _certify_part(model, x, y, n0=n0, n=n, alpha=alpha, **same)
     if "attack" in parts:
-        out |= _attack_part(model, x, y, votes=TOY_VOTES, attack=TOY_ATTACK, **same)
+        out |= _attack_part(model, x, y, votes=votes, attack=dict(attack), **same)
     return out
 
 
-@functools.lru_cache(maxsize=4)
-def _scene_file(stamp) -> dict:
-    try:
-        return json.loads(SCENE_FILE.read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-def _scene_content() -> dict:
-    try:
-        return _scene_file(SCENE_FILE.stat().st_mtime_ns)
-    except OSError:
-        return {}
-
-
-def _shipped_toy_parts(seed: int, std: float) -> dict | None:
-    """The shipped pieces for (seed, std) when their settings and toy weights match today's, else None."""
-    record = _scene_content().get("toy_bounds", {}).get(f"{seed}/{std:g}")
-    spec = toy_spec("gaussian", std, seed)
-    toy = toys.read_manifest()["toys"].get(spec.key(), {})
-    if (
-        not record
-        or record.get("settings") != json.loads(json.dumps(_toy_settings(std)))
-        or record.get("toy") != spec.key()
-        or record.get("toy_sha256") != toy.get("sha256")
-    ):
-        return None
-    return record["parts"]
-
-
 @functools.lru_cache(maxsize=16)
-def _live_toy_parts(seed: int, std: float) -> dict:
-    return _toy_bounds_parts(seed, std)
+def toy_bounds_parts(
+    *, seed: int, std: float, points: int, n0: int, n: int, alpha: float, votes: int, attack: tuple
+) -> ToyBoundsParts:
+    """:func:`toy_bounds_parts_live`, shipped at :func:`shipped_toy_bounds_keys` with the settings of
+    :func:`_toy_bounds_call`."""
+    return shipped.or_live(toy_bounds_parts_live, locals(), depends=[toy_spec("gaussian", std, seed)])
+
+
+def toy_bounds_parts_live(*, seed: int, std: float, **settings) -> ToyBoundsParts:
+    """CERTIFY (n0, n, α) and the SmoothAdv distance (``votes``; ``attack``: the (name, value) pairs of
+    core.attacks.smoothed_attack_distance's settings) of the toy's smoothed classifier at σ = ``std`` on the
+    first ``points`` held-out points (``settings``: the other arguments of :func:`toy_bounds_parts`)."""
+    return ToyBoundsParts(**_toy_bounds_parts(seed, std, **settings))
+
+
+def _shipped_toy_parts(seed: int, std: float) -> ToyBoundsParts | None:
+    """The shipped parts at (seed, std) for today's settings and toy weights, else None (never computed)."""
+    depends = [toy_spec("gaussian", std, seed)]
+    return shipped.read(__name__, "toy_bounds_parts", _toy_bounds_call(seed, std), depends)
 
 
 def toy_bounds(*, seed: int = 0, std: float = BOUNDS_STD_DEFAULT) -> Bounds:
@@ -643,17 +645,17 @@ def toy_bounds(*, seed: int = 0, std: float = BOUNDS_STD_DEFAULT) -> Bounds:
     σΦ⁻¹(α^{1/n}) lies above the radii) ≤ robust accuracy ≤ empirical(ε) = (1/m) Σ 1{d_i > ε}, d_i the
     smallest ℓ2 perturbation that changes F_rob's vote found by SmoothAdv-PGD with restarts and a
     bisection over ε (Salman et al. 2019; core.attacks.smoothed_attack_distance). Point by point,
-    α*_i ≤ d_i. A shipped (seed, σ) (:func:`shipped_toy_bounds_keys`) is read from assets/scenes/tradeoff.json
-    when its settings and toy weights match.
+    α*_i ≤ d_i. The parts (:func:`toy_bounds_parts`) of a shipped (seed, σ) (:func:`shipped_toy_bounds_keys`)
+    are read from assets/scenes/tradeoff.json when their settings and toy weights match.
     """
     check_seed(seed)
     std = _check_std(std)
     parts = _shipped_toy_parts(seed, std)
-    shipped = parts is not None
+    shipped_parts = parts is not None
     if parts is None:
-        parts = _live_toy_parts(seed, std)
+        parts = toy_bounds_parts(**_toy_bounds_call(seed, std))
     return _assemble(
-        parts,
+        dataclasses.asdict(parts),
         noise=noises.make("gaussian", std),
         eps_list=TOY_EPS,
         n0=TOY_BOUNDS_N0,
@@ -661,7 +663,7 @@ def toy_bounds(*, seed: int = 0, std: float = BOUNDS_STD_DEFAULT) -> Bounds:
         alpha=TOY_ALPHA,
         votes=TOY_VOTES,
         attack=TOY_ATTACK,
-        shipped=shipped,
+        shipped=shipped_parts,
         title=f"F_rob with σ = {std:g}: {TOY_POINTS} held-out points",
     )
 
@@ -770,7 +772,7 @@ def cifar_bounds() -> Bounds | None:
     the shipped CERTIFY rows of CIFAR_MODEL (assets/results, n = 10,000; rows at that n's ceiling
     recertified with n = RECERTIFY_N) and the attack distances computed by :func:`build` on the same
     images. None when assets/scenes/tradeoff.json holds no record for today's model."""
-    record = _scene_content().get("cifar")
+    record = _shipped_cifar()
     if (
         not record
         or record.get("model") != CIFAR_MODEL
@@ -808,6 +810,24 @@ def cifar_bounds() -> Bounds | None:
         note=note,
         title=f"{CIFAR_MODEL}: {len(record['parts']['radius'])} CIFAR-10 test images",
     )
+
+
+@functools.lru_cache(maxsize=4)
+def _read_cifar(stamp: tuple) -> dict | None:
+    try:
+        record = json.loads(SCENE_FILE.read_text()).get("cifar")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def _shipped_cifar() -> dict | None:
+    """The file's "cifar" record as shipped (read once per mtime and size of the file), or None."""
+    try:
+        stat = SCENE_FILE.stat()
+    except OSError:
+        return None
+    return _read_cifar((stat.st_mtime_ns, stat.st_size))
 
 
 def _cifar_settings() -> dict:
@@ -1235,52 +1255,37 @@ def what_is_small_caption(result: WhatIsSmall) -> str:
 # ---------------------------------------------------------------------------- shipping
 
 
-def _jsonable(parts: dict) -> dict:
-    """Arrays as JSON lists (booleans kept, an infinite distance as null)."""
-    return {
-        key: (
-            np.asarray(value).tolist()
-            if np.asarray(value).dtype == bool
-            else _finite_or_none(np.asarray(value, dtype=float))
-        )
-        for key, value in parts.items()
-    }
-
-
 def shipped_toy_bounds_keys() -> list[tuple[int, float]]:
     """The (seed, σ) of the toy bounds shipped: seed 0 at every σ, and the opening σ at every other seed of
     core.toys.SHIPPED_SEEDS (moving the sidebar's seed then reads the file)."""
     return [(0, std) for std in TOY_STDS] + [(seed, BOUNDS_STD_DEFAULT) for seed in toys.SHIPPED_SEEDS[1:]]
 
 
-def build(path: Path = SCENE_FILE, *, log=print, cifar: bool = True) -> Path:
-    """Compute the toy bounds of :func:`shipped_toy_bounds_keys` and the CIFAR-10 attack distances of
-    :func:`cifar_bounds` (needs the CIFAR-10 test set: core.data.load_local), and write them, with their
-    settings and the sha256 of the weights they used, into assets/scenes/tradeoff.json. Without the data, or
-    with ``cifar`` False, an existing CIFAR-10 record is kept."""
-    content = {"command": BUILD_COMMAND, "toy_bounds": {}}
+def build(*, log=print, cifar: bool = True) -> None:
+    """Ship the toy bounds of :func:`shipped_toy_bounds_keys` through the scene kit (core.scenes.shipped) and
+    keep the file's "cifar" record, the CIFAR-10 attack distances of :func:`cifar_bounds`: recomputed first
+    when ``cifar`` is True and the CIFAR-10 test set is here (core.data.load_local), else kept as shipped."""
+    if cifar:
+        try:
+            record = _cifar_record(log)
+        except ValueError as error:  # no data here: keep what was shipped
+            log(f"tradeoff: CIFAR-10 distances not rebuilt ({error})")
+        else:
+            path = shipped.scene_file(__name__)
+            try:
+                content = json.loads(path.read_text())
+            except (OSError, ValueError):
+                content = {}
+            write_atomic(path, json.dumps({**content, "cifar": record}) + "\n")
+    calls = []
     for seed, std in shipped_toy_bounds_keys():
         spec = toy_spec("gaussian", std, seed)
-        if toys.shipped(spec) is None:  # the record names the shipped weights it was computed with
+        if toys.shipped(spec) is None:  # the stamp names the shipped weights the parts were computed with
             toys.ship(spec)
-        log(f"tradeoff: toy bounds seed {seed}, σ = {std:g} …")
-        content["toy_bounds"][f"{seed}/{std:g}"] = {
-            "settings": _toy_settings(std),
-            "toy": spec.key(),
-            "toy_sha256": toys.read_manifest()["toys"].get(spec.key(), {}).get("sha256"),
-            "parts": _jsonable(_toy_bounds_parts(seed, std)),
-        }
-    try:
-        if not cifar:
-            raise ValueError("not asked for")
-        content["cifar"] = _cifar_record(log)
-    except ValueError as error:  # no data here: keep what was shipped
-        log(f"tradeoff: CIFAR-10 distances not rebuilt ({error})")
-        if _scene_content().get("cifar"):
-            content["cifar"] = _scene_content()["cifar"]
-    path = Path(path)
-    write_atomic(path, json.dumps(content, indent=1, sort_keys=True) + "\n")
-    return path
+        calls.append((toy_bounds_parts, _toy_bounds_call(seed, std)))
+    log(f"tradeoff: toy bounds at {len(calls)} (seed, σ) …")
+    toy_bounds_parts.cache_clear()  # each call computes (and is collected), none is answered from the cache
+    shipped.build(__name__, calls, keep=("cifar",))
 
 
 # ------------------------------------------------------------------------ captions (functions of the results)

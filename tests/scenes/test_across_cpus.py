@@ -33,6 +33,7 @@ KIT_SELECTION = (
     "p09_certificate-toy_regions",
     "p09_certificate-lipschitz_bounds-model=mnist-gaussian-0.25",
     "p09_certificate-gallery_certificate-alpha=0.001,index=1,model=mnist-gaussian-0.25",
+    "p10_tradeoff-toy_bounds_parts-",
     "p11_take_home-curves",
     "p11_take_home-smoothed_curve",
     "p11_take_home-certify_toy",

@@ -12,6 +12,7 @@ import scipy.stats
 
 from core import noise as noises
 from core import results, smoothing, toys
+from core.scenes import shipped
 from core.scenes import tradeoff as scene
 
 
@@ -192,7 +193,7 @@ def test_cohens_published_points_name_their_source_and_their_ceiling():
 def test_toy_bounds_shipped_for_seed_0_match_a_recomputed_certify_part_and_are_sound():
     result = scene.toy_bounds(seed=0, std=0.1)
     assert result.shipped
-    part = scene._toy_bounds_parts(0, 0.1, parts=("certify",))
+    part = scene._toy_bounds_parts(**scene._toy_bounds_call(0, 0.1), parts=("certify",))
     np.testing.assert_allclose(result.radius, part["radius"], rtol=1e-9)
     assert np.array_equal(result.certified_correct, part["correct"])
     assert np.all(np.diff(result.certified) <= 0) and np.all(np.diff(result.empirical) <= 0)
@@ -538,16 +539,61 @@ def test_image_models_are_gaussian_noise_trained():
 
 def test_the_scene_file_records_its_command():
     content = json.loads(scene.SCENE_FILE.read_text())
-    assert content["command"] == scene.BUILD_COMMAND
-    assert set(content["toy_bounds"]) == {f"{seed}/{s:g}" for seed, s in scene.shipped_toy_bounds_keys()}
+    assert content["command"] == scene.BUILD_COMMAND == shipped.build_command(scene)
+    assert set(content["results"]) == {
+        shipped.call_key("toy_bounds_parts", scene._toy_bounds_call(seed, s))
+        for seed, s in scene.shipped_toy_bounds_keys()
+    }
     assert {seed for seed, _ in scene.shipped_toy_bounds_keys()} == set(toys.SHIPPED_SEEDS)
+    assert content["cifar"]["model"] == scene.CIFAR_MODEL  # kept beside the kit's results by build()
+
+
+def test_toy_bounds_are_read_only_for_todays_settings_and_toy_weights(monkeypatch):
+    assert scene.shipped_toy_bounds(0.25) is not None and scene._shipped_toy_parts(0, 0.25) is not None
+    monkeypatch.setattr(scene, "TOY_ATTACK", {**scene.TOY_ATTACK, "steps": 21})
+    assert scene._shipped_toy_parts(0, 0.25) is None  # the settings are part of the shipped key
+    monkeypatch.setattr(scene, "toy_bounds_parts_live", lambda **_: pytest.fail("computed"))
+    assert scene.shipped_toy_bounds(0.25) is None  # read only, never computed
+    monkeypatch.undo()
+    spec = scene.toy_spec("gaussian", 0.25, 0)
+    manifest = toys.read_manifest()
+    other = {
+        **manifest,
+        "toys": {**manifest["toys"], spec.key(): {**manifest["toys"][spec.key()], "sha256": "0"}},
+    }
+    monkeypatch.setattr(toys, "read_manifest", lambda: other)
+    assert scene._shipped_toy_parts(0, 0.25) is None  # other weights: not read
+
+
+def test_build_ships_the_toy_bounds_through_the_kit_and_keeps_the_cifar_record(tmp_path, monkeypatch):
+    monkeypatch.setattr(shipped, "SCENES_DIR", tmp_path)
+    (tmp_path / "tradeoff.json").write_text(scene.SCENE_FILE.read_text())
+    fake = scene.ToyBoundsParts(np.array([0.1]), np.array([True]), np.array([math.inf]))
+    monkeypatch.setattr(scene, "toy_bounds_parts_live", lambda **_: fake)
+    try:
+        scene.build(cifar=False, log=lambda _: None)
+        content = json.loads((tmp_path / "tradeoff.json").read_text())
+        assert content["cifar"] == json.loads(scene.SCENE_FILE.read_text())["cifar"]  # kept, not recomputed
+        assert content["command"] == scene.BUILD_COMMAND
+        assert len(content["results"]) == len(scene.shipped_toy_bounds_keys())
+        call, toy = scene._toy_bounds_call(0, 0.1), scene.toy_spec("gaussian", 0.1, 0)
+        back = shipped.read(scene.__name__, "toy_bounds_parts", call, [toy])
+        assert back.radius.tolist() == [0.1] and np.isinf(back.attack_distance[0])  # no distance found
+        assert shipped.read(scene.__name__, "toy_bounds_parts", call, []) is None  # only with its stamp
+        monkeypatch.setattr(scene, "_cifar_record", lambda log: {"model": "recomputed"})
+        scene.build(log=lambda _: None)
+        assert json.loads((tmp_path / "tradeoff.json").read_text())["cifar"] == {"model": "recomputed"}
+    finally:
+        scene.toy_bounds_parts.cache_clear()  # the fake parts must not outlive the test
 
 
 def test_toy_bounds_shipped_for_the_last_seed_equal_a_recomputed_certify_part():
     seed = toys.SHIPPED_SEEDS[-1]
     result = scene.toy_bounds(seed=seed, std=scene.BOUNDS_STD_DEFAULT)
     assert result.shipped
-    part = scene._toy_bounds_parts(seed, scene.BOUNDS_STD_DEFAULT, parts=("certify",))
+    part = scene._toy_bounds_parts(
+        **scene._toy_bounds_call(seed, scene.BOUNDS_STD_DEFAULT), parts=("certify",)
+    )
     np.testing.assert_allclose(result.radius, part["radius"], rtol=1e-9)
     assert np.array_equal(result.certified_correct, part["correct"])
 
