@@ -33,17 +33,21 @@ KIT_SELECTION = (
     "p09_certificate-toy_regions",
     "p09_certificate-lipschitz_bounds-model=mnist-gaussian-0.25",
     "p09_certificate-gallery_certificate-alpha=0.001,index=1,model=mnist-gaussian-0.25",
-    "p10_tradeoff-toy_bounds_parts-",
+    "p10_tradeoff-toy_bounds_parts-alpha=0.001,attack=[['eps_max', 0.5], ['search_steps', 8], ['steps', 20], "
+    "['draws', 32], ['restarts', 2], ['vote_alpha', 0.001]],n=100000,n0=100,points=60,seed=0,std=0.1,",
     "p11_take_home-curves",
     "p11_take_home-smoothed_curve",
     "p11_take_home-certify_toy",
     "p11_take_home-smoothed_regions",
     "p11_take_home-toy_attack",
 )
+# Of the seeds recomputed there, seed 0 (the same code computed the last seed's); p07's generalization
+# trains, so its last seed is checked too.
 KIT_CASES = [
     f"tests/scenes/test_shipped.py::test_the_shipped_result_is_what_the_scene_computes_live[{call.id}]"
     for call in CALLS
     if call.id.startswith(KIT_SELECTION)
+    and (call.values[2].get("seed", 0) == 0 or call.id.startswith("p07_noise_injection-generalization"))
 ]
 SHIPPED_EQUALS_LIVE = KIT_CASES + [
     "tests/scenes/test_composition.py::test_shipped_sweep_and_fit_agree_with_a_live_computation",
