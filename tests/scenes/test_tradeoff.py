@@ -587,17 +587,6 @@ def test_build_ships_the_toy_bounds_through_the_kit_and_keeps_the_cifar_record(t
         scene.toy_bounds_parts.cache_clear()  # the fake parts must not outlive the test
 
 
-def test_toy_bounds_shipped_for_the_last_seed_equal_a_recomputed_certify_part():
-    seed = toys.SHIPPED_SEEDS[-1]
-    result = scene.toy_bounds(seed=seed, std=scene.BOUNDS_STD_DEFAULT)
-    assert result.shipped
-    part = scene._toy_bounds_parts(
-        **scene._toy_bounds_call(seed, scene.BOUNDS_STD_DEFAULT), parts=("certify",)
-    )
-    np.testing.assert_allclose(result.radius, part["radius"], rtol=1e-9)
-    assert np.array_equal(result.certified_correct, part["correct"])
-
-
 @pytest.fixture
 def tiny_image_settings(monkeypatch):
     for name, value in {
