@@ -12,7 +12,8 @@ until the step is reached.
 A room joins sessions: ``?room=NAME`` (the projector, and the console ``/console?room=NAME``) leads it,
 every move is written to the room; ``?follow=NAME`` follows it. Each polls the room with a fragment
 (``st.fragment(run_every=POLL_S)``) and, when the room moved since it last looked, reruns the app and
-goes to the room's page and step. A follower may move a widget or a step on its own; the lecturer's
+goes to the room's page and step (a poll the tab sent from the page it was just switched away from is
+dropped: :class:`_StalePolls`). A follower may move a widget or a step on its own; the lecturer's
 next step brings it back. Followers vote at the predict-then-reveal moments, one vote per session and
 question; nothing they send moves the room or changes what the lecturer's pages compute.
 """
@@ -24,6 +25,8 @@ import uuid
 from contextvars import ContextVar
 
 import streamlit as st
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.scenes import lecture as plan
 from ui import room as rooms
@@ -79,6 +82,72 @@ LECTURE_CSS = """<style>
 [class*='st-key-lecture_hidden_'] { display: none !important; }
 [class*='st-key-lecture_shown_'] { scroll-margin-top: 4.5rem; }
 </style>"""
+
+
+class _StalePolls:
+    """Drops the poll a tab sent from a page its session has left (a session's ``request_rerun``).
+
+    A ``run_every`` fragment's timer runs in the browser tab and each request names the page the tab
+    shows. When the server switches the session to another page (``st.switch_page`` in a run: a
+    follower going to the room's page, a lecturer's Next across pages), the tab goes on polling from
+    the old page until it hears of the switch; on a busy server such a request arrives after the new
+    page's run has started. Streamlit (1.67) then runs the fragment of that id, which the new page
+    registered too (same function, same place in the bar), as a run of the old page: the tab clears the
+    new page for it, the fragment's first element has nowhere to go and the tab stops with "Cannot set
+    a node at a delta path" — blank, and deaf to every later step. Those requests are dropped here:
+    the fragment they were sent for is no longer on the page shown, and the new page's fragment polls
+    on its own."""
+
+    def __init__(self, request_rerun):
+        self.request_rerun = request_rerun  # the session's own method
+        self.ctx = None  # the script run context of the session's latest run with a step bar or console
+        self.leaving = None  # the page hash a switch is leaving, until the new page's run starts
+
+    def stale(self, page_hash: str) -> bool:
+        ctx = self.ctx
+        if ctx is None or not page_hash:
+            return False
+        shown = ctx.page_script_hash  # set as a run starts, before the tab hears of it
+        if self.leaving is not None:
+            if shown == self.leaving:  # switch asked, its run not started: every poll is from the old page
+                return True
+            self.leaving = None
+        return page_hash != shown
+
+    def __call__(self, client_state=None) -> None:
+        if (
+            client_state is not None
+            and client_state.fragment_id
+            and self.stale(client_state.page_script_hash)
+        ):
+            return
+        self.request_rerun(client_state)
+
+
+def _stale_polls() -> _StalePolls | None:
+    """This session's :class:`_StalePolls`, installed on its first run with a bar or the console (None
+    without a server session, e.g. under AppTest)."""
+    ctx = get_script_run_ctx()
+    try:
+        session = Runtime.instance().get_app_session(ctx.session_id) if ctx and Runtime.exists() else None
+    except (AttributeError, RuntimeError):  # a Streamlit without these: polls as before
+        return None
+    if session is None:
+        return None
+    guard = session.request_rerun
+    if not isinstance(guard, _StalePolls):
+        guard = session.request_rerun = _StalePolls(guard)
+    guard.ctx, guard.leaving = ctx, None
+    return guard
+
+
+def _switch(page: str, step: int) -> None:
+    """Another page, at ``step``, asked in this run: polls from the page left are dropped from now on."""
+    ctx = get_script_run_ctx()
+    guard = _stale_polls()
+    if guard is not None:
+        guard.leaving = ctx.page_script_hash
+    st.switch_page(page, query_params=_carried(step))
 
 
 def _carried(step: int) -> dict[str, str]:
@@ -141,7 +210,7 @@ def _go_to_room(page: str, name: str) -> rooms.Position | None:
         return None
     if position.page != page:
         st.session_state[ARRIVE] = (position.page, position.step)
-        st.switch_page(position.page, query_params=_carried(position.step))
+        _switch(position.page, position.step)
     st.query_params["step"] = str(position.step)
     return position
 
@@ -191,10 +260,11 @@ def _go(page: str, stop: tuple[str, int], name: str | None = None) -> None:
 def bar(page: str) -> int:
     """The step bar at the top of ``page`` (a file of core.scenes.lecture.pages()); returns the step
     shown. A bad ``?step=`` gives one sentence and the page shows the step it used."""
+    _stale_polls()
     stop = st.session_state.pop(GO, None)
     if stop is not None and stop[0] != page:
         st.session_state[ARRIVE] = stop
-        st.switch_page(stop[0], query_params=_carried(stop[1]))
+        _switch(stop[0], stop[1])
     arrival = st.session_state.pop(ARRIVE, None) or stop  # (a test harness may rerun the target page itself)
     if arrival is not None and arrival[0] == page:  # the step asked for, whatever the switch kept of the URL
         st.query_params["step"] = str(arrival[1])
@@ -484,6 +554,7 @@ def console() -> None:
     the next step, the elapsed time, how many follow, the step list; Previous / Next (PageUp /
     PageDown) move the projector, and the projector's keys show here within about a second. The keys
     and the page list sit outside the polled part, so a press is never lost to a poll's redraw."""
+    _stale_polls()
     if "room" not in st.query_params and "follow" not in st.query_params:
         st.query_params["room"] = rooms.DEFAULT_ROOM
     if "follow" in st.query_params:  # the console leads its room

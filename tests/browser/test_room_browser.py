@@ -1,6 +1,8 @@
 """The room in the real browser (Playwright, Debian chromium, the real server as in test_browser.py),
 one browser context per person: the projector and the speaker console stay in step both ways, a
 student follows from the link the projector shows, three students vote and the projector counts them.
+And, on the real server's websocket without a browser: a follower's poll sent from the page it has
+just been switched away from is not run on the new page (it used to blank the student's tab).
 
 Generous limits and waits for conditions, never for a fixed time: the machine is slow and busy; the
 speed of following is measured by bench/bench_pages.py, not here.
@@ -16,8 +18,9 @@ import pytest
 
 from core.scenes import decision_distribution
 from core.scenes import lecture as plan
-from core.scenes.registry import SCENES
+from core.scenes.registry import HOME_PAGE, SCENES
 from tests.browser.test_browser import CHROMIUM, CHROMIUM_ARGS, _require_chromium, _streamlit_server
+from ui import room as rooms
 
 pytestmark = pytest.mark.browser
 
@@ -199,3 +202,94 @@ def test_three_students_vote_and_the_projector_counts_them(tmp_path):
             projector,
         )
         assert projector.locator('[data-testid="stException"]').count() == 0
+
+
+class _Tab:
+    """One browser tab's side of Streamlit's websocket, spoken directly: rerun requests out, the
+    server's messages in, kept as (kind, page hash, fragment ids): "run" (a run starts), "page" (the
+    page the tab shows now, the hash its requests name), "poll" (a run_every fragment to poll),
+    "finished" (a run ended)."""
+
+    def __init__(self, port: int):
+        from websockets.sync.client import connect
+
+        self.socket = connect(
+            f"ws://127.0.0.1:{port}/_stcore/stream",
+            subprotocols=["streamlit"],
+            origin=f"http://127.0.0.1:{port}",
+            max_size=None,
+        )
+        self.seen: list[tuple[str, str, tuple[str, ...]]] = []
+
+    def rerun(self, query: str, page: str = "", fragment: str = "") -> int:
+        """Send a rerun request (a fragment's: what its run_every timer sends); returns the number of
+        messages seen before it."""
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+
+        message = BackMsg()
+        state = message.rerun_script
+        state.query_string, state.page_script_hash = query, page
+        if fragment:
+            state.fragment_id, state.is_auto_rerun = fragment, True
+        self.socket.send(message.SerializeToString())
+        return len(self.seen)
+
+    def until(self, start: int, *kinds: str) -> list:
+        """Read the server's messages until each of ``kinds`` has come, in that order, after message
+        ``start``; returns what came after ``start``."""
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        deadline = time.monotonic() + TIMEOUT_S
+        while True:
+            waited = list(kinds)
+            for kind, _, _ in self.seen[start:]:
+                if waited and kind == waited[0]:
+                    waited.pop(0)
+            if not waited:
+                return self.seen[start:]
+            message = ForwardMsg()
+            message.ParseFromString(self.socket.recv(timeout=max(deadline - time.monotonic(), 0.1)))
+            kind = message.WhichOneof("type")
+            if kind == "new_session":
+                run = message.metadata.run
+                self.seen.append(("run", message.new_session.page_script_hash, tuple(run.fragment_ids)))
+            elif kind == "navigation":
+                self.seen.append(("page", message.navigation.page_script_hash, ()))
+            elif kind == "auto_rerun":
+                self.seen.append(("poll", "", (message.auto_rerun.fragment_id,)))
+            elif kind == "script_finished":
+                self.seen.append(("finished", "", ()))
+
+
+@pytest.mark.timeout(900)
+def test_a_followers_poll_from_the_page_it_left_is_not_run_on_the_new_page(tmp_path, monkeypatch):
+    """The follower's tab polls its room every POLL_S seconds, each request naming the page it shows.
+    When the room moves to another page, the server switches the follower's session there; a poll the
+    tab sent before it heard of the switch still names the old page. Run on the new page, Streamlit
+    announced a fragment run of the old page: the tab threw the new page away and went blank for good
+    (the bench saw the follower miss every later step). Such a poll must be dropped, and the new page's
+    own polls still run."""
+    store_path = tmp_path / "rooms.sqlite"
+    monkeypatch.setenv(rooms.ROOMS_ENV, str(store_path))  # the server and this test share the room
+    store = rooms.SqliteRooms(store_path)
+    store.move("t", HOME_PAGE, 1)
+    with _streamlit_server(tmp_path / "server.log") as port:
+        tab = _Tab(port)
+        opened = tab.until(tab.rerun("follow=t"), "page", "poll", "finished")  # the follow link
+        home = next(page for kind, page, _ in opened if kind == "page")
+        poll = next(fragments[0] for kind, _, fragments in opened if kind == "poll")
+
+        store.move("t", SCENES[0].page, 1)  # the lecturer's Next to the first scene
+        start = tab.rerun("follow=t&step=1", home, poll)
+        while not any(kind == "page" and page != home for kind, page, _ in tab.seen[start:]):
+            tab.until(len(tab.seen), "page")  # the poll's run, the app's rerun on home, the switch
+        scene = tab.seen[-1][1]
+        switched = len(tab.seen)
+        tab.rerun("follow=t&step=1", home, poll)  # sent before the tab heard of the switch
+        arrived = tab.until(switched, "poll", "finished")
+        scene_poll = next(fragments[0] for kind, _, fragments in arrived if kind == "poll")
+        tab.until(tab.rerun("follow=t&step=1", scene, scene_poll), "run", "finished")  # the scene's poll
+
+        fragment_runs = [(page, ids) for kind, page, ids in tab.seen[switched:] if kind == "run" and ids]
+        assert (home, (poll,)) not in fragment_runs, f"the old page's poll ran on the scene: {fragment_runs}"
+        assert fragment_runs == [(scene, (scene_poll,))], f"the scene's own poll runs: {fragment_runs}"

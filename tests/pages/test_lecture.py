@@ -1,8 +1,10 @@
 """Lecture mode through the whole app (AppTest): each scene's steps advance, go back and lead to the next
 page; a page reveals only the steps its ``?step=`` allows; a bad step gives one sentence; the room's
-guess is judged against the computed answer."""
+guess is judged against the computed answer. And the rule that drops a tab's poll from a page its
+session has left (the real server's case: tests/browser/test_room_browser.py)."""
 
 import re
+from types import SimpleNamespace
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -11,6 +13,7 @@ from core.scenes import decision_distribution
 from core.scenes import lecture as plan
 from core.scenes.registry import HOME_PAGE, REFERENCES_PAGE, SCENES
 from tests.pages.conftest import APP
+from ui import lecture
 
 STEP_BLOCK = re.compile(r"lecture_(shown|hidden)_(\d+)_\d+$")
 # Scenes whose step 2 is the computed answer to the room's guess: drawn only from that step on.
@@ -141,3 +144,29 @@ def test_the_rooms_guess_is_judged_against_the_computed_answer(guess):
     assert (shown[0] in at.success) == verdict.correct[guess]
     assert (shown[0] in at.error) == (not verdict.correct[guess])
     assert decision_distribution.PREDICTION.choices[guess] in shown[0].value
+
+
+def test_a_poll_from_a_page_the_session_has_left_is_dropped_and_other_requests_pass():
+    passed = []
+    guard = lecture._StalePolls(passed.append)
+    run = SimpleNamespace(page_script_hash="home")
+    guard.ctx = run
+
+    def poll(page: str, fragment: str = "f") -> SimpleNamespace:
+        return SimpleNamespace(fragment_id=fragment, page_script_hash=page)
+
+    guard(poll("home"))
+    assert len(passed) == 1, "a poll from the page shown runs"
+    guard.leaving = "home"  # the run asked st.switch_page; the new page's run has not started
+    guard(poll("home"))
+    guard(poll("scene"))
+    assert len(passed) == 1, "no poll runs while the switch is under way: each is from the page left"
+    full = poll("home", fragment="")  # a click or a page switch by the tab: the whole app reruns
+    guard(full)
+    guard(None)
+    assert passed[1:] == [full, None], "what is not a fragment's poll always passes"
+    run.page_script_hash = "scene"  # the new page's run started
+    guard(poll("home"))
+    assert len(passed) == 3 and guard.leaving is None, "the old page's poll, sent late, is dropped"
+    guard(poll("scene"))
+    assert len(passed) == 4, "the new page's own poll runs"
