@@ -335,31 +335,15 @@ def handout_html(records: dict) -> str:
     return handout.build([record.frozen() for record in list(records.values())])
 
 
-def _session_records():
-    """A function returning this session's records when it is called: the download runs on a server thread
-    after the run, and reads them then from the session's own state (the object a resumed or reconnected
-    session keeps), not from a dictionary captured by this run."""
-    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
-
-    drawn = st.session_state.setdefault(RECORDS_KEY, {})
-    context = get_script_run_ctx()
-    state = context.session_state if context is not None else None
-
-    def records() -> dict:
-        try:
-            return state[RECORDS_KEY] if state is not None else drawn
-        except KeyError:
-            return drawn
-
-    return records
-
-
 def download_button() -> None:
     """ "Download this lecture" in the sidebar: the HTML is built when the button is pressed."""
-    records = _session_records()
+    records = st.session_state.setdefault(RECORDS_KEY, {})
     st.sidebar.download_button(
         "Download this lecture",
-        data=lambda: handout_html(records()),
+        data=functools.partial(handout_html, records),
+        # No rerun at the click: a rerun would start the scene's record afresh while the handout is built
+        # from it on another thread (a busy server then saved the scene without its figures).
+        on_click="ignore",
         file_name="lecture.html",
         mime="text/html",
         key="lecture_download",

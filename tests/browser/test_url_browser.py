@@ -86,7 +86,8 @@ def test_a_link_opens_the_scene_with_its_values_and_a_moved_widget_rewrites_the_
     scenes = re.search(r"(\d+) scene\(s\)", handout)
     server_log = (tmp_path / "server.log").read_text(encoding="utf-8", errors="replace")[-3000:]
     assert "5 · Geometric interpretation" in handout and handout.count("<div class='figure'") >= 2, (
-        f"the handout holds {scenes.group(1) if scenes else '?'} scene(s); "
+        f"the handout holds {scenes.group(1) if scenes else '?'} scene(s) "
+        f"{re.findall(r'<h2>(.*?)</h2>', handout)} with {handout.count('<div class')} div(s); "
         f"the server's log ends with:\n{server_log}"
     )
     assert "p05_output=logits" in handout and all(value in handout for value in moved.values())
