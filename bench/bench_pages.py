@@ -170,22 +170,13 @@ def measure_server() -> float | None:
 def _app_server(port: int):
     """`streamlit run app.py` on 127.0.0.1:port, as the README's run command (the app's own threads), up
     and healthy inside the block, stopped after it."""
-    from tests.browser.test_browser import _wait_for_health
+    from tests.browser.test_browser import running_app
 
-    command = [sys.executable, "-m", "streamlit", "run", APP, "--server.headless", "true"]
-    command += ["--server.port", str(port), "--server.address", "127.0.0.1"]
-    command += ["--browser.gatherUsageStats", "false"]
-    server = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        _wait_for_health(port, server)
+    options = ["--browser.gatherUsageStats", "false"]
+    # the app's own threads (no OMP_NUM_THREADS set for it); a server still finishing a warm-up step is
+    # killed after 20 s: a timing taken stands
+    with running_app(port, options, stdout=subprocess.DEVNULL, stop_s=20, env=dict(os.environ)) as server:
         yield server
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:  # still finishing a warm-up step: a timing taken stands
-            server.kill()
-            server.wait()
 
 
 FOLLOW_BUDGETS = {"follower_median_s": 1.0, "follower_worst_s": 2.0}

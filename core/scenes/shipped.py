@@ -150,20 +150,32 @@ def decode(record: dict, module: ModuleType):
 @functools.lru_cache(maxsize=16)
 def _read(path: str, file_stamp: tuple) -> dict:
     try:
-        results = json.loads(Path(path).read_text())["results"]
-    except (OSError, ValueError, KeyError, TypeError):
+        content = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
         return {}
-    return results if isinstance(results, dict) else {}
+    return content if isinstance(content, dict) else {}
 
 
-def records(module: str | ModuleType) -> dict:
-    """The shipped file of a scene module as {key: {"depends", "result"}} ({} when absent or unreadable)."""
+def _content(module: str | ModuleType) -> dict:
+    """A scene module's shipped file as read (once per mtime and size), {} when absent or unreadable."""
     path = scene_file(module)
     try:
         stat = path.stat()
     except OSError:
         return {}
     return _read(str(path), (stat.st_mtime_ns, stat.st_size))
+
+
+def records(module: str | ModuleType) -> dict:
+    """The shipped file of a scene module as {key: {"depends", "result"}} ({} when absent or unreadable)."""
+    results = _content(module).get("results")
+    return results if isinstance(results, dict) else {}
+
+
+def kept(module: str | ModuleType, key: str):
+    """What the file holds under ``key`` beside the results (written by others, kept by :func:`build`'s
+    ``keep``), as shipped; None when absent."""
+    return _content(module).get(key)
 
 
 def read(module: str, name: str, arguments: dict, depends=()):

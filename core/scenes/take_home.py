@@ -541,9 +541,9 @@ def build() -> None:
     calls = [(curves, {"seed": 0}), (gallery, {"seed": 0})]
     calls += [(f, {"sigma": s, "seed": 0}) for f in parts for s in SIGMAS]
     calls += [(toy_attack, {"eps": eps, "seed": 0}) for eps in EPS_OPTIONS]
-    opening = [(curves, {}), (gallery, {}), (toy_attack, {"eps": EPS_DEFAULT})]
-    opening += [(f, {"sigma": SIGMA_DEFAULT}) for f in parts]
-    calls += shipped.at_seeds([(f, {**a, "seed": 0}) for f, a in opening], toys.SHIPPED_SEEDS[1:])
+    opening = [(curves, {"seed": 0}), (gallery, {"seed": 0}), (toy_attack, {"eps": EPS_DEFAULT, "seed": 0})]
+    opening += [(f, {"sigma": SIGMA_DEFAULT, "seed": 0}) for f in parts]
+    calls += shipped.at_seeds(opening, toys.SHIPPED_SEEDS[1:])
     shipped.build(__name__, calls)
 
 

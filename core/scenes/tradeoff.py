@@ -772,9 +772,9 @@ def cifar_bounds() -> Bounds | None:
     the shipped CERTIFY rows of CIFAR_MODEL (assets/results, n = 10,000; rows at that n's ceiling
     recertified with n = RECERTIFY_N) and the attack distances computed by :func:`build` on the same
     images. None when assets/scenes/tradeoff.json holds no record for today's model."""
-    record = _shipped_cifar()
+    record = shipped.kept(__name__, "cifar")
     if (
-        not record
+        not isinstance(record, dict)
         or record.get("model") != CIFAR_MODEL
         or record.get("settings") != json.loads(json.dumps(_cifar_settings()))
     ):
@@ -810,24 +810,6 @@ def cifar_bounds() -> Bounds | None:
         note=note,
         title=f"{CIFAR_MODEL}: {len(record['parts']['radius'])} CIFAR-10 test images",
     )
-
-
-@functools.lru_cache(maxsize=4)
-def _read_cifar(stamp: tuple) -> dict | None:
-    try:
-        record = json.loads(SCENE_FILE.read_text()).get("cifar")
-    except (OSError, ValueError, AttributeError):
-        return None
-    return record if isinstance(record, dict) else None
-
-
-def _shipped_cifar() -> dict | None:
-    """The file's "cifar" record as shipped (read once per mtime and size of the file), or None."""
-    try:
-        stat = SCENE_FILE.stat()
-    except OSError:
-        return None
-    return _read_cifar((stat.st_mtime_ns, stat.st_size))
 
 
 def _cifar_settings() -> dict:

@@ -83,40 +83,32 @@ def _wait_for_script_to_finish(page, timeout_s: float) -> None:
 def _streamlit_server(log_path: Path):
     """A fresh ``streamlit run app.py`` on a free port; yields the port, terminated on exit."""
     port = _free_port()
-    with open(log_path, "w") as log:  # a file, not a pipe: nobody reads a pipe while pages run
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
-                "--server.headless",
-                "true",
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-                "--browser.gatherUsageStats",
-                "false",
-                "--server.fileWatcherType",
-                "none",
-            ],
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")},
-        )
+    options = ["--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    # the log is a file, not a pipe: nobody reads a pipe while pages run
+    with open(log_path, "w") as log, running_app(port, options, stdout=log):
+        yield port
+
+
+@contextlib.contextmanager
+def running_app(port: int, options=(), *, stdout, stop_s: float = 10, env=None):
+    """``streamlit run app.py`` headless on 127.0.0.1:``port`` with ``options``, output to ``stdout``; yields
+    the process once /_stcore/health answers, and stops it (terminate, then kill after ``stop_s``) after."""
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
+    command += ["--server.port", str(port), "--server.address", "127.0.0.1", *options]
+    threads = {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
+    server = subprocess.Popen(
+        command, cwd=ROOT, stdout=stdout, stderr=subprocess.STDOUT, env=env or {**os.environ, **threads}
+    )
+    try:
+        _wait_for_health(port, server)
+        yield server
+    finally:
+        server.terminate()
         try:
-            _wait_for_health(port, server)
-            yield port
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            server.wait(timeout=stop_s)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
 
 @contextlib.contextmanager

@@ -17,9 +17,6 @@ command line): the file, not the test, must keep usage statistics off.
 from __future__ import annotations
 
 import contextlib
-import os
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -33,8 +30,8 @@ from tests.browser.test_browser import (
     _browser_page,
     _free_port,
     _require_chromium,
-    _wait_for_health,
     _wait_for_script_to_finish,
+    running_app,
 )
 
 pytestmark = pytest.mark.browser
@@ -103,38 +100,8 @@ def shipped_server(log_path: Path):
     """``streamlit run app.py`` as shipped: only the options a test harness needs (port, headless, no file
     watcher), the rest from .streamlit/config.toml."""
     port = _free_port()
-    with open(log_path, "w") as log:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
-                "--server.headless",
-                "true",
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-                "--server.fileWatcherType",
-                "none",
-            ],
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")},
-        )
-        try:
-            _wait_for_health(port, server)
-            yield port
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+    with open(log_path, "w") as log, running_app(port, ["--server.fileWatcherType", "none"], stdout=log):
+        yield port
 
 
 def axe_script() -> str:
