@@ -260,11 +260,13 @@ def _wrap_builders() -> None:
 
 def install() -> None:
     """Wrap the recorded DeltaGenerator methods (and the ``st.<name>`` shortcuts bound to the main
-    container at import) once per process; for the notebook, also ui.frame's ``RUNNERS``,
+    container at import) once per process; for the notebook, also ui.frame's ``RUNNERS`` (once a scene
+    page has imported ui.frame: importing it here would load torch before the home page is drawn),
     ``ui.lecture.step`` and the builders of ui.figures (pages look them up as
     module attributes at each run, so they call the wrapped ones)."""
-    from ui import frame, lecture
+    from ui import lecture
 
+    frame = sys.modules.get("ui.frame")
     with _INSTALL_LOCK:
         for name in RECORDED:
             method = getattr(DeltaGenerator, name)
@@ -273,7 +275,7 @@ def install() -> None:
             setattr(DeltaGenerator, name, _wrapped(name, method))
             setattr(st, name, getattr(st._main, name))
         for name, (position, own) in RUNNERS.items():
-            run = getattr(frame, name, None)
+            run = getattr(frame, name, None) if frame is not None else None
             if run is not None and not getattr(run, "_lecture_wrapped", False):
                 setattr(frame, name, _runner_wrapped(run, position, own))
         if not getattr(lecture.step, "_lecture_wrapped", False):
@@ -293,7 +295,7 @@ def begin_run() -> None:
 def start(url_path: str, title: str) -> None:
     """A scene's run begins: its record is replaced by this run's (keeping its place in the order)."""
     records = st.session_state.setdefault(RECORDS_KEY, {})
-    _wrap_builders()  # the page's own figure module, imported just before its header
+    install()  # ui.frame's runners and the page's own figure module, imported just before its header
     records[url_path] = LiveRecord(url_path=url_path, title=title)
     st.session_state[CURRENT_KEY] = url_path
     st.session_state[_STEP_CONTAINERS] = {}

@@ -40,3 +40,26 @@ def test_home_says_what_is_live_what_is_shipped_and_what_is_published(open_page)
     assert "computed live by" not in text
     assert "live, or shipped" in text and "python -m core.scenes build" in text
     assert "Published constants" in text and "Madry" in text and "Cohen" in text
+
+
+def test_the_home_page_is_drawn_without_importing_torch():
+    """A fresh server draws the home page first: that run imports no torch, scipy or scene computation
+    (seconds on 2 cores), which the warm-up thread loads once the page is drawn (ui.warmup)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    probe = (
+        "import sys\n"
+        "from streamlit.testing.v1 import AppTest\n"
+        "import ui.warmup\n"
+        "ui.warmup.start = lambda: None\n"
+        "at = AppTest.from_file('app.py', default_timeout=120)\n"
+        "at.run()\n"
+        "assert not at.exception, at.exception\n"
+        "print(sorted(m for m in ('torch', 'scipy.stats', 'ui.frame') if m in sys.modules))\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    run = subprocess.run([sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip().splitlines()[-1] == "[]", run.stdout
