@@ -4,8 +4,11 @@ depth buy (over-parametrisation, overfitting), and Cybenko's universal approxima
 Three parts, three scene functions: :func:`layers` (a trained toy network, ``core.toys.model``, and
 its per-layer representations), :func:`sweep` (a width × depth sweep on a small noisy set; the full
 one is computed network by network with :func:`sweep_network` behind a button) and
-:func:`approximation` (one-hidden-layer sigmoid fits). The default sweeps and fits at seed 0 are
-shipped in ``assets/scenes/composition.json`` by :func:`build`; other values are computed live.
+:func:`approximation` (one-hidden-layer sigmoid fits). Every sweep and fit at seed 0, and the ones the page
+opens with at the other seeds of core.toys.SHIPPED_SEEDS, are shipped in ``assets/scenes/composition.json`` by
+:func:`build` (its own format, not the scene kit's: the fits of a discontinuous target and the widest sweep
+networks are chaotic in the float rounding, so they equal a live run on the same CPU kind only, and the kit's
+test compares every result; docs/ARCHITECTURE.md, "Reproducibility"); other values are computed live.
 """
 
 from __future__ import annotations
@@ -343,12 +346,12 @@ def summarise(rows, *, dataset: str, full: bool) -> Sweep:
 def sweep(*, dataset: str, seed: int, full: bool = False) -> Sweep:
     """Networks of every width and depth of the quick (or full) sweep trained to convergence on
     ``sweep_spec``'s few noisy points: train vs held-out accuracy (over-parametrisation and
-    overfitting). The quick sweep at seed 0 is read from the shipped results."""
+    overfitting). The quick sweep is read from the shipped results where :func:`build` shipped it."""
     if not isinstance(full, bool):
         raise ValueError(f"full must be True or False, got {full!r}.")
     sweep_spec(dataset=dataset, seed=seed)
     settings = FULL_SWEEP if full else QUICK_SWEEP
-    shipped = _shipped().get("sweeps", {}).get(dataset) if not full and seed == SHIPPED_SEED else None
+    shipped = None if full else _shipped().get("sweeps", {}).get(str(seed), {}).get(dataset)
     if shipped is not None:
         rows = [SweepRow(**row) for row in shipped]
     else:
@@ -383,10 +386,10 @@ def fit_width(*, function: str, width: int, seed: int) -> tuple[np.ndarray, floa
 
 @functools.lru_cache(maxsize=256)
 def _fit(function: str, width: int, seed: int) -> tuple[np.ndarray, float]:
-    """:func:`fit_width`, read from the shipped results at seed 0, kept per width in this process (so
-    moving the largest width fits only the new one)."""
-    shipped = _shipped().get("approximation", {}).get(function, {}).get(str(width))
-    if seed == SHIPPED_SEED and shipped is not None:
+    """:func:`fit_width`, read from the shipped results where :func:`build` shipped it, kept per width in
+    this process (so moving the largest width fits only the new one)."""
+    shipped = _shipped().get("approximation", {}).get(str(seed), {}).get(function, {}).get(str(width))
+    if shipped is not None:
         return np.asarray(shipped["fit"], dtype=np.float32), float(shipped["mse"])
     return fit_width(function=function, width=width, seed=seed)
 
@@ -507,7 +510,7 @@ def approximation(*, function: str, max_width: int, seed: int) -> Approximation:
 def _settings() -> dict:
     """Everything the shipped numbers depend on besides the code: a change invalidates them."""
     return {
-        "seed": SHIPPED_SEED,
+        "seeds": list(toys.SHIPPED_SEEDS),
         "sweep": {
             "points": SWEEP_POINTS,
             "noise": SWEEP_NOISE,
@@ -549,26 +552,43 @@ def warm() -> None:
     approximation(function=FUNCTIONS[0], max_width=DEFAULT_MAX_WIDTH, seed=SHIPPED_SEED)
 
 
+def shipped_calls() -> list[tuple[int, str, str, int | None]]:
+    """What :func:`build` ships, as (seed, "sweep" or "fit", dataset or function, width): at seed 0 the quick
+    sweep of every dataset and the fits of every function and width; at the other seeds of
+    core.toys.SHIPPED_SEEDS what the page opens with (the default dataset's sweep, the first function's fits
+    up to DEFAULT_MAX_WIDTH), so that moving the sidebar's seed reads the file."""
+    calls = []
+    for seed in toys.SHIPPED_SEEDS:
+        opening = seed != SHIPPED_SEED
+        datasets = (DEFAULTS["dataset"],) if opening else DATASETS
+        functions = FUNCTIONS[:1] if opening else FUNCTIONS
+        widths = (
+            [w for w in APPROXIMATION_WIDTHS if w <= DEFAULT_MAX_WIDTH] if opening else APPROXIMATION_WIDTHS
+        )
+        calls += [(seed, "sweep", dataset, None) for dataset in datasets]
+        calls += [(seed, "fit", function, width) for function in functions for width in widths]
+    return calls
+
+
 def build(path: Path | None = None) -> dict:
-    """Compute the quick sweep of every dataset and the fits of every function and width at seed 0, and
-    write them (atomically) to ``assets/scenes/composition.json``."""
+    """Compute every result of :func:`shipped_calls` and write them (atomically) to
+    ``assets/scenes/composition.json``: ``sweeps[seed][dataset]`` rows, ``approximation[seed][function]
+    [width]`` fits."""
     path = Path(path or SHIPPED_PATH)
     _read.cache_clear()
     _fit.cache_clear()
     content = {"command": BUILD_COMMAND, "settings": _settings(), "sweeps": {}, "approximation": {}}
-    for dataset in DATASETS:
-        rows = [
-            sweep_network(
-                dataset=dataset, width=width, depth=depth, epochs=QUICK_SWEEP["epochs"], seed=SHIPPED_SEED
-            )
-            for width, depth in sweep_pairs(False)
-        ]
-        content["sweeps"][dataset] = [dataclasses.asdict(row) for row in rows]
-    for function in FUNCTIONS:
-        content["approximation"][function] = {}
-        for width in APPROXIMATION_WIDTHS:
-            fit, mse = fit_width(function=function, width=width, seed=SHIPPED_SEED)
-            content["approximation"][function][str(width)] = {"fit": [float(v) for v in fit], "mse": mse}
+    for seed, kind, name, width in shipped_calls():
+        if kind == "sweep":
+            rows = [
+                sweep_network(dataset=name, width=w, depth=d, epochs=QUICK_SWEEP["epochs"], seed=seed)
+                for w, d in sweep_pairs(False)
+            ]
+            content["sweeps"].setdefault(str(seed), {})[name] = [dataclasses.asdict(row) for row in rows]
+        else:
+            fit, mse = fit_width(function=name, width=width, seed=seed)
+            fits = content["approximation"].setdefault(str(seed), {}).setdefault(name, {})
+            fits[str(width)] = {"fit": [float(v) for v in fit], "mse": mse}
     write_atomic(path, json.dumps(content) + "\n")
     _read.cache_clear()
     _fit.cache_clear()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from core import toys
 from tests.scenes.test_shipped import CALLS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,7 +51,10 @@ KIT_CASES = [
     and (call.values[2].get("seed", 0) == 0 or call.id.startswith("p07_noise_injection-generalization"))
 ]
 SHIPPED_EQUALS_LIVE = KIT_CASES + [
-    "tests/scenes/test_composition.py::test_shipped_sweep_and_fit_agree_with_a_live_computation",
+    *(
+        f"tests/scenes/test_composition.py::test_shipped_sweep_and_fit_agree_with_a_live_computation[{seed}]"
+        for seed in (toys.SHIPPED_SEEDS[0], toys.SHIPPED_SEEDS[-1])
+    ),
     "tests/scenes/test_adversarial_training_scene.py::test_toy_table_and_broken_points_agree_with_pgd_run_directly",
     "tests/scenes/test_crafting_attacks.py::test_default_curves_are_shipped_and_match_an_independent_fgsm",
     "tests/scenes/test_tradeoff.py::test_toy_bounds_shipped_for_seed_0_match_a_recomputed_certify_part_and_are_sound",
