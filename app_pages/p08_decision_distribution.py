@@ -147,4 +147,4 @@ with lecture.step(6):
         st.caption(scene.divergence_caption(view))
 
 live = (scene.toy_scene_live, scene.image_scene_live, scene.gallery_outcomes_live, scene.toy_regions_live)
-frame.code(*live, scene.caption, scene.divergence_view)
+frame.code(*live, scene.caption, scene.divergence_view_live)

@@ -658,6 +658,14 @@ class DivergenceView:
 def divergence_view(
     *, p_a: float = 0.9, beta: float = 1.5, order: float = 2.0, std: float = 0.25
 ) -> DivergenceView:
+    """:func:`divergence_view_live`, shipped at the page's opening values (its quadratures take a second;
+    trusted only when computed by the same core/divergence.py and core/noise.py)."""
+    return shipped.or_live(divergence_view_live, locals(), depends=[divergence, noises])
+
+
+def divergence_view_live(
+    *, p_a: float = 0.9, beta: float = 1.5, order: float = 2.0, std: float = 0.25
+) -> DivergenceView:
     """Pinot et al.'s exponential-family noises (Gaussian σ = std, Laplace b = std/√2, generalized normal with
     shape β at std) certified by the divergence route: core.divergence.ball_renyi_divergence on a grid of ‖τ‖
     at Rényi order λ = ``order``, li_renyi_bound(p_A, λ), order_radius per λ and
@@ -774,10 +782,12 @@ def divergence_caption(view: DivergenceView) -> str:
 
 def build() -> None:
     """Ship the page's opening results (every default; the smoothed regions and the image's at every seed of
-    core.toys.SHIPPED_SEEDS, the toy attack, a moment's work, at seed 0) and the defaults' gallery-wide run
+    core.toys.SHIPPED_SEEDS, the toy attack, a moment's work, at seed 0; the divergence view, which draws
+    nothing) and the defaults' gallery-wide run
     (seed 0: it waits for a button) in assets/scenes/decision_distribution.json."""
     opening = [(function, shipped.defaults(function)) for function in (toy_scene, toy_regions, image_scene)]
     calls = opening + shipped.at_seeds(opening[1:], toys.SHIPPED_SEEDS[1:])
+    calls += [(divergence_view, shipped.defaults(divergence_view))]
     shipped.build(__name__, calls + [(gallery_outcomes, shipped.defaults(gallery_outcomes))])
 
 
