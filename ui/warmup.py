@@ -22,6 +22,7 @@ import threading
 from core.scenes.registry import SCENES
 
 THREADS = 1  # torch intra-op threads per server process, unless OMP_NUM_THREADS says otherwise
+START_DELAY_S = 1.0  # after the first page's run, before the warm-up begins
 
 
 def configure_threads() -> None:
@@ -44,6 +45,11 @@ _thread: threading.Thread | None = None
 
 
 def _warm() -> None:
+    # Loading torch's extension holds the GIL for a while: started at once, it would hold back the first
+    # page's last messages to the browser (its script-over by ~1 s on 2 cores). Let them go first.
+    if _stop.wait(START_DELAY_S):
+        _done.set()
+        return
     try:  # torch's first meta-device build imports its meta registrations (~0.7 s idle, seconds when busy)
         from core.models import feed_forward
 
