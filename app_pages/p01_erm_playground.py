@@ -14,7 +14,7 @@ HISTORY_KEY = "p01_run"  # the Train / Step / Reset clicks since the opening (Se
 PENDING_KEY = "p01_pending"  # a link's replay beyond the budget (scene.Replay), waiting for its button
 D = scene.DEFAULTS
 
-frame.header("p01_erm_playground", scene.EXPLANATION, scene.USES)
+frame.header("p01_erm_playground")
 seed = layout.seed_input()
 
 controls, board = st.columns([1, 3], gap="large")

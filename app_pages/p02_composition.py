@@ -17,7 +17,7 @@ def full_sweep(*, dataset: str, seed: int, progress):
     return scene.summarise(frame.each(scene.sweep_network, calls, progress), dataset=dataset, full=True)
 
 
-frame.header("p02_composition", scene.EXPLANATION, scene.USES)
+frame.header("p02_composition")
 seed = layout.seed_input()
 D = scene.DEFAULTS
 WIDTH_HELP = (

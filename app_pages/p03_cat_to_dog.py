@@ -8,7 +8,7 @@ from ui import frame, layout, lecture, picker, url
 from ui.figures import cat_to_dog as figures
 from ui.figures import image
 
-frame.header("p03_cat_to_dog", scene.EXPLANATION, scene.USES)
+frame.header("p03_cat_to_dog")
 seed = layout.seed_input()
 controls, board = st.columns([1, 3], gap="large")
 where = dict(model_where=st.sidebar, image_where=controls, default_image=scene.default_image)

@@ -27,7 +27,7 @@ def live_curves(*, model_name: str, norm: str, steps: int, seed: int, progress) 
     return frame.each(scene.curve, calls, progress)
 
 
-frame.header("p04_crafting_attacks", scene.EXPLANATION, scene.USES)
+frame.header("p04_crafting_attacks")
 seed = layout.seed_input()
 controls, board = st.columns([1, 3], gap="large")
 where = dict(model_where=st.sidebar, image_where=controls)

@@ -18,7 +18,7 @@ def pick_from_chart() -> None:
         st.session_state["p05_x2"] = round(float(points[0]["y"]), 3)
 
 
-frame.header("p05_geometry", scene.EXPLANATION, scene.USES)
+frame.header("p05_geometry")
 seed = layout.seed_input()
 
 controls, board = st.columns([1, 3], gap="large")

@@ -8,7 +8,7 @@ from core.scenes import adversarial_training as scene
 from ui import frame, layout, lecture, recompute, url
 from ui.figures import adversarial_training as figures
 
-frame.header("p06_adversarial_training", scene.EXPLANATION, scene.USES)
+frame.header("p06_adversarial_training")
 seed = layout.seed_input()
 
 choices, default = scene.datasets()

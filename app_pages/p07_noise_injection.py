@@ -7,7 +7,7 @@ from ui import frame, layout, lecture, picker, url
 from ui.figures import image
 from ui.figures import noise_injection as figures
 
-frame.header("p07_noise_injection", scene.EXPLANATION, scene.USES)
+frame.header("p07_noise_injection")
 seed = layout.seed_input()
 images_tab, toy_tab = st.tabs(["Images (zoo model)", "2-D toy network"])
 MISSING = (

@@ -7,7 +7,7 @@ from ui import frame, layout, lecture, picker, url
 from ui.figures import decision_distribution as figures
 from ui.figures import image
 
-frame.header("p08_decision_distribution", scene.EXPLANATION, scene.USES)
+frame.header("p08_decision_distribution")
 seed = layout.seed_input()
 toy_tab, images_tab = st.tabs(["2-D toy network", "Images (zoo model)"])
 MISSING = (

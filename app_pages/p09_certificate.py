@@ -10,7 +10,7 @@ from ui.figures import certificate as figures
 from ui.figures import image
 
 D = scene.DEFAULTS
-frame.header("p09_certificate", scene.EXPLANATION, scene.USES)
+frame.header("p09_certificate")
 seed = layout.seed_input()
 
 # ------------------------------------------------------------ CERTIFY in 2-D

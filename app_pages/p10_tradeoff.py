@@ -24,7 +24,7 @@ def image_bounds(*, model_name: str, seed: int, progress):
     return frame.compute(scene.image_bounds, spinner=None, model_name=model_name, seed=seed)
 
 
-frame.header("p10_tradeoff", scene.EXPLANATION, scene.USES)
+frame.header("p10_tradeoff")
 seed = layout.seed_input()
 lecture.predict(scene.PREDICTION, key="p10_guess")  # answered on the 2-D bounds below
 

@@ -10,7 +10,7 @@ from core.scenes.registry import scene as registered
 from ui import frame, layout, lecture, url
 from ui.figures import take_home as figures
 
-frame.header("p11_take_home", scene.EXPLANATION, scene.USES)
+frame.header("p11_take_home")
 seed = layout.seed_input()
 sections = [lecture.step(number) for number in range(1, len(scene.MESSAGES) + 1)]  # one message per step
 

@@ -15,16 +15,18 @@ import inspect
 import streamlit as st
 
 from core.scenes.common import assets_stamp
+from core.scenes.registry import module_of
 from core.scenes.registry import scene as registered
 from ui import layout, lecture, recorder
 
 
-def header(url_path: str, explanation: str, uses: str) -> None:
+def header(url_path: str) -> None:
     """The lecture's step bar (ui.lecture), the scene's title (from the registry), its explanation
-    (KaTeX) and what it computes on."""
+    (KaTeX) and what it computes on (the scene module's ``EXPLANATION`` and ``USES``)."""
     recorder.start(url_path, registered(url_path).title)  # what this run draws goes to the handout
     lecture.bar(registered(url_path).page)
-    layout.header(registered(url_path).title, explanation, uses)
+    module = module_of(url_path)
+    layout.header(registered(url_path).title, module.EXPLANATION, module.USES)
 
 
 @st.cache_data(show_spinner=False, max_entries=512)

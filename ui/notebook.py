@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib
 import inspect
 import math
 import re
@@ -37,7 +36,7 @@ import numpy as np
 from nbformat import v4
 
 from core.scenes import references
-from core.scenes.registry import SCENES
+from core.scenes.registry import SCENES, module_of
 from core.scenes.registry import scene as registered
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
@@ -366,8 +365,7 @@ class Names:
 
 
 def _scene_of(url_path: str):
-    scene = registered(url_path)
-    return scene, importlib.import_module(scene.module)
+    return registered(url_path), module_of(url_path)
 
 
 def _papers(url_path: str) -> str:
@@ -440,7 +438,7 @@ def _setup_source() -> str:
 def build(record, *, try_this: tuple[TryThis, ...] | None = None) -> nbformat.NotebookNode:
     """The notebook of one recorded scene (a ui.recorder.LiveRecord), as drawn: see the module docstring."""
     scene, module = _scene_of(record.url_path)
-    steps = tuple(getattr(module, "STEPS", ()))
+    steps = module.STEPS
     cells = [
         v4.new_markdown_cell(
             f"# {scene.title}\n\n"
@@ -448,8 +446,8 @@ def build(record, *, try_this: tuple[TryThis, ...] | None = None) -> nbformat.No
             f"Settings link (opens the same scene in the dashboard, `streamlit run app.py`): "
             f"<{record.link}>\n\n"
             f"**The slide:** {scene.slide}\n\n"
-            + getattr(module, "EXPLANATION", "").strip()
-            + f"\n\n**Computed on:** {getattr(module, 'USES', '')}"
+            + module.EXPLANATION.strip()
+            + f"\n\n**Computed on:** {module.USES}"
             + f"\n\n**The papers:**\n\n{_papers(record.url_path)}"
             + (
                 "\n\n**Steps:** " + " · ".join(f"{k}. {title}" for k, title in enumerate(steps, start=1))

@@ -14,12 +14,11 @@ on the few cores that all sessions share (bench/RESULTS.md, bench_load at 30 stu
 from __future__ import annotations
 
 import atexit
-import importlib
 import os
 import sys
 import threading
 
-from core.scenes.registry import SCENES
+from core.scenes.registry import SCENES, module_of
 
 THREADS = 1  # torch intra-op threads per server process, unless OMP_NUM_THREADS says otherwise
 START_DELAY_S = 1.0  # after the first page's run, before the warm-up begins
@@ -60,7 +59,7 @@ def _warm() -> None:
         if _stop.is_set():
             break
         try:
-            module = importlib.import_module(scene.module)
+            module = module_of(scene.url_path)
             warm = getattr(module, "warm", None)  # a scene may preload what it opens with
             if warm is not None:
                 warm()

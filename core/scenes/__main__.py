@@ -5,11 +5,10 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
 from core import toys
-from core.scenes.registry import SCENES
+from core.scenes.registry import SCENES, module_of
 
 
 def toy_specs(scenes=None) -> list[toys.ToySpec]:
@@ -18,7 +17,7 @@ def toy_specs(scenes=None) -> list[toys.ToySpec]:
     specs: dict[str, toys.ToySpec] = {}
     for scene in SCENES:
         if scenes is None or scene.url_path in scenes:
-            for spec in getattr(importlib.import_module(scene.module), "SHIPPED_TOYS", ()):
+            for spec in getattr(module_of(scene.url_path), "SHIPPED_TOYS", ()):
                 specs.setdefault(spec.key(), spec)
     return list(specs.values())
 
@@ -53,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     for scene in SCENES:
         if args.scene and scene.url_path not in args.scene:
             continue
-        build = getattr(importlib.import_module(scene.module), "build", None)
+        build = getattr(module_of(scene.url_path), "build", None)
         if build is not None:
             print(f"building {scene.url_path} …", file=sys.stderr)
             build()

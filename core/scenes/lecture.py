@@ -8,10 +8,9 @@ whole scene is shown (its last step), which is what a student opening a link alo
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 
-from core.scenes.registry import HOME_PAGE, REFERENCES_PAGE, SCENES
+from core.scenes.registry import HOME_PAGE, REFERENCES_PAGE, SCENES, module_of
 
 HOME_STEPS = ("The talk in three parts",)
 REFERENCES_STEPS = ("The papers behind the talk",)
@@ -63,7 +62,7 @@ def steps_of(page: str) -> tuple[str, ...]:
         return REFERENCES_STEPS
     for scene in SCENES:
         if scene.page == page:
-            return check_steps(getattr(importlib.import_module(scene.module), "STEPS", None), scene.module)
+            return check_steps(module_of(scene.url_path).STEPS, scene.module)
     raise ValueError(f"{page!r} is not a page of the talk; the pages are {', '.join(pages())}.")
 
 
@@ -93,8 +92,8 @@ def notes_of(page: str, step: int) -> str:
     elif page == REFERENCES_PAGE:
         parts.append("The papers behind every scene, with what each scene computes from them.")
     else:
-        module = importlib.import_module(next(s.module for s in SCENES if s.page == page))
-        parts.append(str(getattr(module, "EXPLANATION", "")).strip())
+        module = module_of(next(s.url_path for s in SCENES if s.page == page))
+        parts.append(module.EXPLANATION.strip())
         notes = getattr(module, "NOTES", None)
         if isinstance(notes, dict) and isinstance(notes.get(step), str):
             parts.append(notes[step])

@@ -3,12 +3,15 @@ the tests. No other copy of it exists. The app's pages are the scenes' pages, th
 references and the speaker console.
 
 Plain data (no Streamlit): ``page`` is the thin Streamlit file that draws the scene, ``module``
-the ``core.scenes`` module that computes it (None for the home and references pages).
+the ``core.scenes`` module that computes it, which :func:`module_of` imports (the registry itself imports
+no scene module: the home page is drawn without torch) and checks against :class:`SceneModule`.
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
+from typing import Protocol
 
 PARTS = (
     "I. Supervised learning & neural networks",
@@ -184,3 +187,45 @@ def scene(url_path: str) -> Scene:
 def by_part() -> dict[str, list[Scene]]:
     """The scenes grouped by part, in the talk's order."""
     return {part: [s for s in SCENES if s.part == part] for part in PARTS}
+
+
+class SceneModule(Protocol):
+    """What every core.scenes module of the registry offers the page header, the lecture (steps, speaker's
+    notes), the notebook and ``python -m core.scenes build``; tests/scenes/test_registry.py checks each.
+
+    Required: ``STEPS`` (1 to core.scenes.lecture.MAX_STEPS step titles, in the order the page reveals
+    them), ``EXPLANATION`` (Markdown + KaTeX: the self-study text, the speaker's notes in presenter mode)
+    and ``USES`` (what it computes on: models, data, toys). Optional, read where present: ``NOTES``
+    ({step: Markdown} for the speaker), ``SHIPPED_TOYS`` (core.toys.ToySpec it ships), ``opening_toys(seed)``
+    (the toys its page opens with at a seed), ``build()`` (writes its assets/scenes file), ``warm()``
+    (preloads what it opens with, ui.warmup)."""
+
+    STEPS: tuple[str, ...]
+    EXPLANATION: str
+    USES: str
+
+
+REQUIRED = {"STEPS": tuple, "EXPLANATION": str, "USES": str}
+OPTIONAL_DATA = {"NOTES": dict, "SHIPPED_TOYS": (list, tuple)}
+OPTIONAL_FUNCTIONS = ("opening_toys", "build", "warm")
+
+
+def module_of(url_path: str) -> SceneModule:
+    """The core.scenes module of the scene at ``url_path``, imported now; ValueError in one sentence when it
+    lacks a required name of :class:`SceneModule` or holds a wrong kind of value under one."""
+    module = importlib.import_module(scene(url_path).module)
+    wrong = [name for name, kind in REQUIRED.items() if not isinstance(getattr(module, name, None), kind)]
+    wrong += [
+        name
+        for name, kind in OPTIONAL_DATA.items()
+        if hasattr(module, name) and not isinstance(getattr(module, name), kind)
+    ]
+    wrong += [
+        name for name in OPTIONAL_FUNCTIONS if hasattr(module, name) and not callable(getattr(module, name))
+    ]
+    if wrong:
+        raise ValueError(
+            f"{module.__name__} does not follow the scene protocol (core.scenes.registry.SceneModule): "
+            f"check {', '.join(wrong)}."
+        )
+    return module

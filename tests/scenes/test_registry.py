@@ -117,3 +117,33 @@ def test_page_icons_are_drawn_in_place_not_fetched():
     assert all(not scene.icon.startswith(":") and scene.icon.strip() for scene in SCENES)
     app = (Path(__file__).resolve().parents[2] / "app.py").read_text()
     assert not re.search(r"(page_icon|icon)=\":material/", app)
+
+
+@pytest.mark.parametrize("entry", SCENES, ids=[s.url_path for s in SCENES])
+def test_every_scene_module_follows_the_scene_protocol(entry):
+    """The names the header, the lecture, the notebook and the build read (core.scenes.registry.SceneModule),
+    with values of the right kind: steps the lecture accepts, notes only for steps that exist, toys that are
+    specs, and a page that reads its text from the registry rather than passing its own."""
+    from core import toys
+    from core.scenes import lecture
+    from core.scenes.registry import module_of
+
+    module = module_of(entry.url_path)
+    assert lecture.check_steps(module.STEPS, entry.module) == module.STEPS
+    assert module.EXPLANATION.strip() and module.USES.strip()
+    assert set(getattr(module, "NOTES", {})) <= set(range(1, len(module.STEPS) + 1))
+    assert all(isinstance(spec, toys.ToySpec) for spec in getattr(module, "SHIPPED_TOYS", ()))
+    if hasattr(module, "opening_toys"):
+        assert set(module.opening_toys(toys.SHIPPED_SEEDS[-1])) <= set(module.SHIPPED_TOYS)
+    assert f'frame.header("{entry.url_path}")' in (ROOT / entry.page).read_text()
+
+
+def test_a_module_off_the_protocol_is_named_in_one_sentence(monkeypatch):
+    from core.scenes import geometry, registry
+
+    monkeypatch.delattr(geometry, "USES")
+    monkeypatch.setattr(geometry, "warm", "not a function", raising=False)
+    with pytest.raises(ValueError) as refused:
+        registry.module_of("p05_geometry")
+    message = str(refused.value)
+    assert "\n" not in message and "core.scenes.geometry" in message and "check USES, warm." in message
