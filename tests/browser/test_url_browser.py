@@ -56,10 +56,23 @@ def test_a_link_opens_the_scene_with_its_values_and_a_moved_widget_rewrites_the_
         _wait_for_metrics(page, len(expected))
         opened = shown_metrics(page)
         opened_url = page.url
-        page.locator('[data-testid="stRadio"]').filter(has_text="Measure F as").get_by_text("logits").click(
-            timeout=PAGE_TIMEOUT_S * 1000
-        )
-        page.wait_for_function("location.search.includes('p05_output=logits')", timeout=PAGE_TIMEOUT_S * 1000)
+        radio = page.locator('[data-testid="stRadio"]').filter(has_text="Measure F as")
+        radio.get_by_text("logits").click(timeout=PAGE_TIMEOUT_S * 1000)
+        try:
+            page.wait_for_function(
+                "location.search.includes('p05_output=logits')", timeout=PAGE_TIMEOUT_S * 1000
+            )
+        except (
+            Exception
+        ) as error:  # say what the page showed, so that a failure on a CI machine explains itself
+            page.screenshot(path=str(tmp_path / "not_moved.png"))
+            state = page.get_attribute('[data-testid="stApp"]', "data-test-script-state")
+            checked = radio.locator("input:checked").evaluate_all("inputs => inputs.map(i => i.value)")
+            status = page.locator('[data-testid="stStatusWidget"]').all_inner_texts()
+            raise AssertionError(
+                f"the address did not follow the click: url {page.url}, checked {checked}, script {state}, "
+                f"status {status}, screenshot {tmp_path / 'not_moved.png'}"
+            ) from error
         _wait_for_metrics(page, len(expected))
         moved_url, moved = page.url, shown_metrics(page)
         text = page.locator('[data-testid="stApp"]').inner_text()
