@@ -44,8 +44,8 @@ _thread: threading.Thread | None = None
 
 
 def _warm() -> None:
-    # Loading torch's extension holds the GIL for a while: started at once, it would hold back the first
-    # page's last messages to the browser (its script-over by ~1 s on 2 cores). Let them go first.
+    # Loading torch's extension holds the GIL: started at once, it would hold back the first page's last
+    # messages to the browser. Let them go first.
     if _stop.wait(START_DELAY_S):
         _done.set()
         return

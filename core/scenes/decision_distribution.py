@@ -658,8 +658,8 @@ class DivergenceView:
 def divergence_view(
     *, p_a: float = 0.9, beta: float = 1.5, order: float = 2.0, std: float = 0.25
 ) -> DivergenceView:
-    """:func:`divergence_view_live`, shipped at the page's opening values (its quadratures take a second;
-    trusted only when computed by the same core/divergence.py and core/noise.py)."""
+    """:func:`divergence_view_live`, shipped at the page's opening values (numerical quadratures; trusted only
+    when computed by the same core/divergence.py and core/noise.py)."""
     return shipped.or_live(divergence_view_live, locals(), depends=[divergence, noises])
 
 
