@@ -1,7 +1,7 @@
 """Warm the server up while the lecturer is still on the home page.
 
 The first scene page a server shows would otherwise pay for importing torch and the scene modules
-(~3–5 s on 2 cores). app.py starts one background thread per process that imports every scene
+(seconds on a laptop's CPU). app.py starts one background thread per process that imports every scene
 module of the registry and loads the shipped models they open with, so that the first visit of a
 scene only computes. The thread touches no Streamlit state; shared models are frozen (core.zoo.shared).
 
@@ -49,7 +49,7 @@ def _warm() -> None:
     if _stop.wait(START_DELAY_S):
         _done.set()
         return
-    try:  # torch's first meta-device build imports its meta registrations (~0.7 s idle, seconds when busy)
+    try:  # torch's first meta-device build imports its meta registrations: done here, not in a page
         from core.models import feed_forward
 
         feed_forward(2, [2], 2)

@@ -7,7 +7,7 @@ shipped test-set tables, Madry et al.'s published rows and the training times) a
 (the same comparison on the 2-D two moons, where the decision regions can be seen). They sit in
 different tabs with different widgets, so the page calls each alone.
 
-The gallery attacks (PGD-20 and CW-30 on a CIFAR-10 CNN) take minutes on a busy 2-core CPU: they
+The gallery attacks (PGD-20 and CW-30 on a CIFAR-10 CNN) take minutes on a CPU: they
 are shipped for seed 0 by :func:`build` (``python -m core.scenes build --scene
 p06_adversarial_training``) into assets/scenes/adversarial_training.json; other seeds compute
 live when asked (``live=True``, behind the page's button).

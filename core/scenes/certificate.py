@@ -687,9 +687,8 @@ _heads_lock = threading.Lock()
 def fast_head(model: str, layer: int, z: torch.Tensor, noise) -> torch.nn.Module:
     """The network CERTIFY queries, base.suffix(layer), run the fastest exact fp32 way this machine
     measured (core.inference.calibrate over memory format and batch-norm folding, eager only, batch
-    IMAGE_BATCH, one round): on the 2-core EPYC, 3.4 s once per model and process, then CERTIFY of a
-    cifar10-gaussian-0.25 image ran 1.93× faster than with the plain NCHW model. Calibration keeps
-    only ways that give the plain model's argmax, and the noise never depends on the way, so the
+    IMAGE_BATCH, one round; once per model and process; bench/RESULTS.md has the timings). Calibration
+    keeps only ways that give the plain model's argmax, and the noise never depends on the way, so the
     counts are the plain model's (tests/scenes/test_certificate.py compares them with a CERTIFY row
     of the plain model)."""
     key = (model, _sha(model), layer)
