@@ -94,9 +94,9 @@ def notes_of(page: str, step: int) -> str:
     else:
         module = module_of(next(s.url_path for s in SCENES if s.page == page))
         parts.append(module.EXPLANATION.strip())
-        notes = getattr(module, "NOTES", None)
-        if isinstance(notes, dict) and isinstance(notes.get(step), str):
-            parts.append(notes[step])
+        note = getattr(module, "NOTES", {}).get(step)  # module_of checked that NOTES is a dict
+        if isinstance(note, str):
+            parts.append(note)
     return "\n\n".join(part for part in parts if part)
 
 

@@ -1,5 +1,9 @@
 """Home page: renders the talk's outline and links every scene."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 SCENES = {
     "p01_erm_playground",
     "p02_composition",
@@ -45,10 +49,6 @@ def test_home_says_what_is_live_what_is_shipped_and_what_is_published(open_page)
 def test_the_home_page_is_drawn_without_importing_torch():
     """A fresh server draws the home page first: that run imports no torch, scipy or scene computation
     (seconds on 2 cores), which the warm-up thread loads once the page is drawn (ui.warmup)."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
     probe = (
         "import sys\n"
         "from streamlit.testing.v1 import AppTest\n"
