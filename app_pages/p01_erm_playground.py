@@ -3,11 +3,10 @@
 Stateful: a core.scenes.erm_playground.Session (mutated by Train / Step / Reset) lives in this
 session's state; every number and array drawn comes from its frozen view()."""
 
-import streamlit as st
-
 from core.scenes import erm_playground as scene
 from ui import frame, layout, lecture, url
 from ui.figures import erm_playground as figures
+from ui.frame import st
 
 STATE_KEY = "p01_state"
 HISTORY_KEY = "p01_run"  # the Train / Step / Reset clicks since the opening (Session.history)

@@ -1,11 +1,10 @@
 """2 · A network is a composition F = φ(N)∘…∘φ(1): what each layer does to the data, width and
 depth (over-parametrisation, overfitting), and Cybenko's universal approximation."""
 
-import streamlit as st
-
 from core.scenes import composition as scene
 from ui import frame, layout, lecture, url
 from ui.figures import composition as figures
+from ui.frame import st
 
 
 def full_sweep(*, dataset: str, seed: int, progress):

@@ -1,12 +1,11 @@
 """3 · Cat → dog: a targeted adversarial example on a real CIFAR-10 image or an uploaded photo (Szegedy
 et al. 2014; Madry et al. 2018; Carlini & Wagner 2017). Computed by core.scenes.cat_to_dog."""
 
-import streamlit as st
-
 from core.scenes import cat_to_dog as scene
 from ui import frame, layout, lecture, picker, url
 from ui.figures import cat_to_dog as figures
 from ui.figures import image
+from ui.frame import st
 
 frame.header("p03_cat_to_dog")
 seed = layout.seed_input()

@@ -2,13 +2,12 @@
 budget for several attacks (Szegedy et al. 2014; Goodfellow et al. 2015; Madry et al. 2018; Carlini & Wagner
 2017). Computed by core.scenes.crafting_attacks."""
 
-import streamlit as st
-
 from core.scenes import common
 from core.scenes import crafting_attacks as scene
 from ui import frame, layout, lecture, picker, url
 from ui.figures import crafting_attacks as figures
 from ui.figures import image
+from ui.frame import st
 
 
 def short(attack: str) -> str:

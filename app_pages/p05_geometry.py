@@ -1,11 +1,10 @@
 """5 · Geometric interpretation: adversarial examples live next to the decision boundary, and networks
 do not preserve distances (Szegedy et al. 2014; Madry et al. 2018). Computed by core.scenes.geometry."""
 
-import streamlit as st
-
 from core.scenes import geometry as scene
 from ui import frame, layout, lecture, url
 from ui.figures import geometry as figures
+from ui.frame import st
 
 DEFAULTS = scene.DEFAULTS
 

@@ -2,11 +2,10 @@
 ε-ball, measured with the talk's table (natural / PGD-20 / CW-30). Computed by
 core.scenes.adversarial_training."""
 
-import streamlit as st
-
 from core.scenes import adversarial_training as scene
 from ui import frame, layout, lecture, recompute, url
 from ui.figures import adversarial_training as figures
+from ui.frame import st
 
 frame.header("p06_adversarial_training")
 seed = layout.seed_input()

@@ -1,11 +1,10 @@
 """7 · Noise injection: F̃_ε changes draw by draw; its Monte Carlo average F_rob converges."""
 
-import streamlit as st
-
 from core.scenes import noise_injection as scene
 from ui import frame, layout, lecture, picker, url
 from ui.figures import image
 from ui.figures import noise_injection as figures
+from ui.frame import st
 
 frame.header("p07_noise_injection")
 seed = layout.seed_input()

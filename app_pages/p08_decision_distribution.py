@@ -1,11 +1,10 @@
 """8 · Noise → a distribution over decision regions (Cohen et al. 2019, Figure 1)."""
 
-import streamlit as st
-
 from core.scenes import decision_distribution as scene
 from ui import frame, layout, lecture, picker, url
 from ui.figures import decision_distribution as figures
 from ui.figures import image
+from ui.frame import st
 
 frame.header("p08_decision_distribution")
 seed = layout.seed_input()

@@ -2,12 +2,11 @@
 
 Thin page: widgets → core.scenes.certificate (cached) → ui.figures.certificate → layout."""
 
-import streamlit as st
-
 from core.scenes import certificate as scene
 from ui import frame, layout, lecture, picker, recompute, url
 from ui.figures import certificate as figures
 from ui.figures import image
+from ui.frame import st
 
 D = scene.DEFAULTS
 frame.header("p09_certificate")

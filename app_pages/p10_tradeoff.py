@@ -1,10 +1,9 @@
 """10 · The robustness–accuracy trade-off, and how certificates compare with the best attacks."""
 
-import streamlit as st
-
 from core.scenes import tradeoff as scene
 from ui import frame, layout, lecture, url
 from ui.figures import tradeoff as figures
+from ui.frame import st
 
 
 def show_bounds(result, key: str) -> None:

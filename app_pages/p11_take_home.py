@@ -3,12 +3,11 @@ where it needs a full test set).
 
 Thin page: widgets → core.scenes.take_home (cached) → ui.figures.take_home → layout."""
 
-import streamlit as st
-
 from core.scenes import take_home as scene
 from core.scenes.registry import scene as registered
 from ui import frame, layout, lecture, url
 from ui.figures import take_home as figures
+from ui.frame import st
 
 frame.header("p11_take_home")
 seed = layout.seed_input()

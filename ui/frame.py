@@ -3,7 +3,8 @@
 A page is: widgets → ``compute(scene_function, **values)`` → figures (ui.figures) → layout →
 ``code(scene_function)``; a run too long for a first paint goes behind a button (:func:`clicked`, or
 :func:`slow_run` with a progress bar and Cancel). Nothing here computes; the scene functions live in
-core.scenes.
+core.scenes. A page draws with :data:`st` (``from ui.frame import st``): Streamlit, whose metrics,
+figures and captions also go to the lecture's handout (ui.recorder).
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
-
-import streamlit as st
+import time
 
 from core.scenes.common import assets_stamp
 from core.scenes.registry import module_of
 from core.scenes.registry import scene as registered
 from ui import layout, lecture, recorder
+
+st = recorder.streamlit_recorded
 
 
 def header(url_path: str) -> None:
@@ -43,13 +45,17 @@ def compute(function, /, *, spinner: str | None = "Computing…", **arguments):
     target = f"{function.__module__}:{function.__qualname__}"
     key = (target, tuple(sorted(arguments.items())), assets_stamp())
     recorder.call(function, arguments)
+    started = time.perf_counter()
     try:
         if spinner:
             with st.spinner(spinner):
-                return _compute(*key)
-        return _compute(*key)
+                result = _compute(*key)
+        else:
+            result = _compute(*key)
     except ValueError as error:
         layout.fail(str(error))
+    recorder.core_call(function, arguments, result, time.perf_counter() - started)
+    return result
 
 
 def metrics(row: list, *, where=None, spec=None) -> list:
@@ -137,12 +143,14 @@ def slow_run(
                 f"{title} cancelled after {reached[0]} of {reached[1]} {unit}: nothing was kept. "
                 "Press the button to run it again."
             )
+    started = time.perf_counter()
     if request not in results:
         if not clicked(key, label, request, note=note, where=where, **(button or {})):
             return None
         results[request] = _followed(key, function, arguments, title, unit, where)
     if function.__module__.split(".")[0] == "core":  # what the page shows came from this call
         recorder.call(function, arguments)
+    recorder.core_call(function, arguments, results[request], time.perf_counter() - started)
     return results[request]
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import streamlit as st
-
 from core.seeds import MAX_SEED
 from ui import url
+from ui.recorder import streamlit_recorded as st
 
 # Presenter mode on a projector: every step is a slide that fits the screen (1280×720 and up). The root
 # font stays Streamlit's (its spacing is in rem): only the text the room reads grows, body text to 22 px.

@@ -24,12 +24,13 @@ import time
 import uuid
 from contextvars import ContextVar
 
-import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.scenes import lecture as plan
+from ui import recorder
 from ui import room as rooms
+from ui.recorder import streamlit_recorded as st
 
 # This run's step, step count, section counter and open section. A context variable, not session
 # state: it lives for one script run in the session's script thread and holds a container.
@@ -354,7 +355,9 @@ def step(number: int):
         RUN.set(run)
     run["sections"] += 1
     state = "shown" if run["step"] >= number else "hidden"
-    return st.container(key=f"lecture_{state}_{number}_{run['sections']}")
+    container = st.container(key=f"lecture_{state}_{number}_{run['sections']}")
+    recorder.step_opened(container, number)
+    return container
 
 
 def section(number: int) -> None:

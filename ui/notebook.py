@@ -577,9 +577,11 @@ def build(record, *, try_this: tuple[TryThis, ...] | None = None) -> nbformat.No
 
 
 def derived_objects(record, kind: str) -> list:
-    """The objects of class ``kind`` the page passed to its figure builders (what a Derived names)."""
+    """The objects of class ``kind`` the page passed to the builders of the figures it drew (what a Derived
+    names)."""
     found = []
-    for figure, build in list(record.builds.values()):
+    builds = [record.build_of(figure) for figure in list(record.figures)]
+    for build in [build for build in builds if build is not None]:
         for value in [*build.args, *build.kwargs.values()]:
             if type(value).__name__ == kind and all(value is not other for other in found):
                 found.append(value)

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import streamlit as st
-
 from core.scenes import common
 from ui import url
+from ui.recorder import streamlit_recorded as st
 
 
 class Picked(NamedTuple):

@@ -3,25 +3,21 @@
 
 Per session, ``st.session_state[RECORDS_KEY]`` maps each visited scene to its latest run (in the order
 of first visit): the metrics, Plotly figures and captions drawn, the settings link (ui.url) and the
-core calls that computed them (ui.frame.compute). Pages need no change to be recorded: ``install``
-wraps ``metric``, ``plotly_chart``, ``caption``, ``markdown``, ``info`` and ``warning`` of Streamlit's
-DeltaGenerator once per process, and the wrappers record only while a scene's run is being recorded
-(``begin_run`` in app.py stops it, ``start`` in ui.frame.header starts it).
+core calls that computed them (ui.frame.compute). Scene pages draw with ``ui.frame.st``
+(:data:`streamlit_recorded`): Streamlit itself, through a :class:`Drawing` that also keeps what ``metric``,
+``plotly_chart``, ``caption``, ``markdown``, ``info`` and ``warning`` draw, in the containers it hands out
+too (columns, tabs, expanders…), while a scene's run is being recorded (``begin_run`` in app.py stops
+it, ``start`` in ui.frame.header starts it). No Streamlit class is patched.
 
 For the notebook (ui.notebook) the record also keeps, as data: each core call (module, qualname,
-keyword arguments) with the object the page got back (``install`` wraps ui.frame's runners,
-``RUNNERS``), every figure a builder of ``ui.figures`` returned with the builder and the
-arguments it was given (the builders are wrapped once, generically), and the lecture step (ui.lecture)
-each call, metric and figure was drawn under.
+keyword arguments) with the object the page got back (:func:`core_call`, from ui.frame's runners), every
+figure drawn with how a builder of ``ui.figures`` made it (``ui.figures.build_of``), and the lecture step
+(ui.lecture) each call, metric and figure was drawn under (:func:`step_opened`).
 """
 
 from __future__ import annotations
 
 import functools
-import inspect
-import sys
-import threading
-import time
 from dataclasses import dataclass, field
 
 import streamlit as st
@@ -32,7 +28,7 @@ from ui import handout, url
 RECORDS_KEY = "_lecture_records"
 CURRENT_KEY = "_lecture_current"
 RECORDED = ("metric", "plotly_chart", "caption", "markdown", "info", "warning")
-_INSTALL_LOCK = threading.Lock()  # sessions run in their own threads: wrap once, not once per thread
+NESTED = ("columns", "tabs", "container", "expander", "popover", "empty", "form")  # calls giving containers
 LARGE_ARGUMENT = 200  # characters: longer arguments (an uploaded photo) are named, not printed
 
 
@@ -49,18 +45,6 @@ class CoreCall:
 
 
 @dataclass
-class FigureBuild:
-    """A figure returned by ``module.name(*args, **kwargs)`` of ui.figures (``part``: its index when the
-    builder returns several)."""
-
-    module: str
-    name: str
-    args: tuple
-    kwargs: dict
-    part: int | None = None
-
-
-@dataclass
 class LiveRecord:
     """One scene's latest run, as drawn: figures are kept as objects and serialised at download."""
 
@@ -72,7 +56,6 @@ class LiveRecord:
     captions: list[str] = field(default_factory=list)
     figures: list = field(default_factory=list)
     core_calls: list[CoreCall] = field(default_factory=list)
-    builds: dict = field(default_factory=dict)  # id(figure) → (figure, FigureBuild): kept alive, so ids stay
     figure_steps: list = field(default_factory=list)  # the step of each of ``figures``
     metric_steps: list = field(default_factory=list)  # the step of each of ``metrics``
     caption_steps: list = field(default_factory=list)  # the step of each of ``captions``
@@ -80,10 +63,11 @@ class LiveRecord:
         default_factory=list
     )  # ("call" | "metric" | "caption" | "figure", index), in page order
 
-    def build_of(self, figure) -> FigureBuild | None:
-        """How ``figure`` (one of ``figures``) was built, when a ui.figures builder returned it."""
-        kept = self.builds.get(id(figure))
-        return kept[1] if kept is not None and kept[0] is figure else None
+    def build_of(self, figure):
+        """How ``figure`` (one of ``figures``) was built (ui.figures.FigureBuild), when a builder made it."""
+        from ui.figures import build_of
+
+        return build_of(figure)
 
     def frozen(self) -> handout.SceneRecord:
         return handout.SceneRecord(
@@ -132,21 +116,7 @@ def _record(name: str, record: LiveRecord, args: tuple, kwargs: dict, step: int 
             record.caption_steps.append(step)
 
 
-def _wrapped(name: str, method):
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        shown = method(self, *args, **kwargs)
-        record = _current()
-        if record is not None:
-            _record(name, record, args, kwargs, _step_of(self))
-        return shown
-
-    wrapper._lecture_wrapped = True
-    return wrapper
-
-
 _STEP_CONTAINERS = "_lecture_step_containers"  # id(step container) → (container, step), this run
-_BUILDING = threading.local()  # depth of nested builder calls: only the page's own call is kept
 
 
 def _step_of(container) -> int | None:
@@ -164,129 +134,74 @@ def _step_of(container) -> int | None:
     return None
 
 
-def _step_wrapped(step):
-    @functools.wraps(step)
-    def wrapper(number: int, *args, **kwargs):
-        container = step(number, *args, **kwargs)
-        if _current() is not None:
-            st.session_state.setdefault(_STEP_CONTAINERS, {})[id(container)] = (container, number)
-        return container
-
-    wrapper._lecture_wrapped = True
-    return wrapper
+def step_opened(container, number: int) -> None:
+    """ui.lecture made ``container`` for step ``number``: what is drawn in it belongs to that step."""
+    container = container._target if isinstance(container, Drawing) else container
+    if _current() is not None:
+        st.session_state.setdefault(_STEP_CONTAINERS, {})[id(container)] = (container, number)
 
 
-# ui.frame's runners of a core call: where the function is among the positional arguments, and the keywords
-# that belong to the runner (a spinner, a progress bar, a button), not to the call.
-RUNNERS = {
-    "compute": (0, ("spinner",)),
-    "slow_run": (2, ("title", "unit", "request", "note", "where", "button")),
-}
+class Drawing:
+    """Streamlit (the module) or one of its containers, as a scene page draws with it: every attribute is
+    Streamlit's; the RECORDED calls also go to the scene's record, and the NESTED ones hand out
+    Drawings, so that ``st.columns(3)[0].metric(…)`` is kept like ``st.metric(…)``."""
 
+    def __init__(self, target):
+        self._target = target
 
-def _runner_wrapped(run, position: int, own: tuple):
-    """A runner of ui.frame, keeping the core call it makes and the object the page gets back."""
+    def __getattr__(self, name: str):
+        found = getattr(self._target, name)
+        if name in RECORDED:
+            return functools.partial(self._drawn, name, found)
+        if name in NESTED:
+            return functools.partial(self._nested, found)
+        if name == "sidebar":
+            return Drawing(found)
+        return found
 
-    @functools.wraps(run)
-    def wrapper(*args, **arguments):
-        started = time.perf_counter()
-        result = run(*args, **arguments)
-        seconds = time.perf_counter() - started
+    def _container(self) -> DeltaGenerator:
+        return self._target if isinstance(self._target, DeltaGenerator) else st._main
+
+    def _drawn(self, name: str, method, *args, **kwargs):
+        shown = method(*args, **kwargs)
         record = _current()
-        function = args[position] if len(args) > position else None
-        if (
-            record is not None
-            and result is not None
-            and function is not None
-            and function.__module__.split(".")[0] == "core"  # a page's own helper is not a core call
-        ):
-            kept = {k: v for k, v in arguments.items() if k not in own}
-            record.events.append(("call", len(record.core_calls)))
-            record.core_calls.append(
-                CoreCall(
-                    function.__module__, function.__qualname__, kept, result, _step_of(st._main), seconds
-                )
-            )
-        return result
-
-    wrapper._lecture_wrapped = True
-    return wrapper
-
-
-def _builder_wrapped(module: str, name: str, builder):
-    """A ui.figures builder that remembers, for each figure it returns, its own name and arguments."""
-
-    @functools.wraps(builder)
-    def wrapper(*args, **kwargs):
-        depth = getattr(_BUILDING, "depth", 0)
-        _BUILDING.depth = depth + 1
-        try:
-            built = builder(*args, **kwargs)
-        finally:
-            _BUILDING.depth = depth
-        record = _current() if depth == 0 else None
         if record is not None:
-            figures = list(built) if isinstance(built, (tuple, list)) else [built]
-            for part, figure in enumerate(figures):
-                if hasattr(figure, "to_json"):
-                    where = None if figure is built else part
-                    record.builds[id(figure)] = (figure, FigureBuild(module, name, args, kwargs, where))
-        return built
+            _record(name, record, args, kwargs, _step_of(self._container()))
+        return shown
 
-    wrapper._lecture_wrapped = True
-    return wrapper
+    @staticmethod
+    def _nested(method, *args, **kwargs):
+        made = method(*args, **kwargs)
+        return [Drawing(part) for part in made] if isinstance(made, (list, tuple)) else Drawing(made)
 
+    def __enter__(self):
+        self._target.__enter__()
+        return self
 
-def _wrap_builders() -> None:
-    """Wrap the builders of ui.figures and of its modules imported by now: a scene page imports its own
-    before its header (``start``) runs, so this process-wide pass imports nothing itself."""
-    import ui.figures
-
-    # dict.copy() is atomic: the warm-up thread may be importing modules meanwhile.
-    modules = [ui.figures] + [
-        module for name, module in sys.modules.copy().items() if name.startswith("ui.figures.") and module
-    ]
-    with _INSTALL_LOCK:
-        for module in modules:
-            for name, builder in vars(module).copy().items():
-                if (
-                    inspect.isfunction(builder)
-                    and builder.__module__ == module.__name__
-                    and not name.startswith("_")
-                    and not getattr(builder, "_lecture_wrapped", False)
-                ):
-                    setattr(module, name, _builder_wrapped(module.__name__, name, builder))
+    def __exit__(self, *exception):
+        return self._target.__exit__(*exception)
 
 
-def install() -> None:
-    """Wrap the recorded DeltaGenerator methods (and the ``st.<name>`` shortcuts bound to the main
-    container at import) once per process; for the notebook, also ui.frame's ``RUNNERS`` (once a scene
-    page has imported ui.frame: importing it here would load torch before the home page is drawn),
-    ``ui.lecture.step`` and the builders of ui.figures (pages look them up as
-    module attributes at each run, so they call the wrapped ones)."""
-    from ui import lecture
+streamlit_recorded = Drawing(st)  # what scene pages (ui.frame.st), ui.layout and ui.lecture draw with
 
-    frame = sys.modules.get("ui.frame")
-    with _INSTALL_LOCK:
-        for name in RECORDED:
-            method = getattr(DeltaGenerator, name)
-            if getattr(method, "_lecture_wrapped", False):
-                continue
-            setattr(DeltaGenerator, name, _wrapped(name, method))
-            setattr(st, name, getattr(st._main, name))
-        for name, (position, own) in RUNNERS.items():
-            run = getattr(frame, name, None) if frame is not None else None
-            if run is not None and not getattr(run, "_lecture_wrapped", False):
-                setattr(frame, name, _runner_wrapped(run, position, own))
-        if not getattr(lecture.step, "_lecture_wrapped", False):
-            lecture.step = _step_wrapped(lecture.step)
-    _wrap_builders()
+
+def core_call(function, arguments: dict, result, seconds: float) -> None:
+    """A core function's result that the page shows (ui.frame's runners): kept with its arguments, for the
+    notebook. A page's own helper (not in core) and a missing result are not kept."""
+    record = _current()
+    if record is None or result is None or function.__module__.split(".")[0] != "core":
+        return
+    record.events.append(("call", len(record.core_calls)))
+    record.core_calls.append(
+        CoreCall(
+            function.__module__, function.__qualname__, dict(arguments), result, _step_of(st._main), seconds
+        )
+    )
 
 
 def begin_run() -> None:
     """Start of every app run (app.py): nothing is recorded until a scene's header says which scene;
     the sidebar offers the handout."""
-    install()
     st.session_state[CURRENT_KEY] = None
     url.start_page("")
     download_button()
@@ -295,7 +210,6 @@ def begin_run() -> None:
 def start(url_path: str, title: str) -> None:
     """A scene's run begins: its record is replaced by this run's (keeping its place in the order)."""
     records = st.session_state.setdefault(RECORDS_KEY, {})
-    install()  # ui.frame's runners and the page's own figure module, imported just before its header
     records[url_path] = LiveRecord(url_path=url_path, title=title)
     st.session_state[CURRENT_KEY] = url_path
     st.session_state[_STEP_CONTAINERS] = {}

@@ -50,6 +50,8 @@ def test_each_page_is_thin_and_each_scene_module_is_streamlit_free(entry):
     assert entry.module.rsplit(".", 1)[1] in page.read_text(), f"{entry.page} does not use {entry.module}"
     module = importlib.import_module(entry.module)
     assert "streamlit" not in _imports(Path(module.__file__))
+    # The page draws with ui.frame.st, which keeps what it draws for the handout (ui.recorder).
+    assert "streamlit" not in _imports(page), f"{entry.page}: draw with `from ui.frame import st`"
 
 
 def test_every_page_is_as_ruff_formats_it():

@@ -210,7 +210,8 @@ def test_figure_inputs_are_named_from_the_recorded_results_or_left_as_a_note():
     import numpy as np
     import plotly.graph_objects as go
 
-    from ui.recorder import CoreCall, FigureBuild, LiveRecord
+    from ui.figures import BUILD_ATTRIBUTE, FigureBuild
+    from ui.recorder import CoreCall, LiveRecord
 
     @dataclasses.dataclass(frozen=True)
     class Point:
@@ -225,11 +226,12 @@ def test_figure_inputs_are_named_from_the_recorded_results_or_left_as_a_note():
         CoreCall("core.scenes.geometry", "attack", {"eps": 0.1, "seed": 0}, result, None)
     )
     named, unbuilt, unnamed = go.Figure(), go.Figure(), go.Figure(layout={"title": {"text": "Elsewhere"}})
-    record.builds[id(named)] = (
+    setattr(
         named,
+        BUILD_ATTRIBUTE,
         FigureBuild("ui.figures.geometry", "stretch", (result,), {"pair": (result.x, 2)}),
     )
-    record.builds[id(unnamed)] = (unnamed, FigureBuild("ui.figures", "image", (np.ones(500),), {}))
+    setattr(unnamed, BUILD_ATTRIBUTE, FigureBuild("ui.figures", "image", (np.ones(500),), {}))
     record.figures, record.figure_steps = [named, unbuilt, unnamed], [2, 3, 3]
     record.captions, record.caption_steps = [f"Data in {ROOT.parent / 'shared' / 'data'}."], [3]
     record.events = [("call", 0), ("figure", 0), ("figure", 1), ("caption", 0), ("figure", 2)]

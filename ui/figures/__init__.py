@@ -1,13 +1,61 @@
 """Figure builders shared by the scenes: one palette, one set of labels, Plotly only.
 
 Builders take NumPy arrays (what core.scenes results hold) and return ``go.Figure``s; a scene's own
-figures live in ``ui/figures/<scene>.py`` and use these pieces.
+figures live in ``ui/figures/<scene>.py`` and use these pieces. Each builder is marked ``@builder``: a
+figure it returns remembers how it was built (:func:`build_of`), which the notebook of a scene (ui.notebook)
+writes as the line that draws it again.
 """
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
+
 import numpy as np
 import plotly.graph_objects as go
+
+
+@dataclass(frozen=True)
+class FigureBuild:
+    """A figure returned by ``module.name(*args, **kwargs)`` (``part``: its index when the builder returns
+    several)."""
+
+    module: str
+    name: str
+    args: tuple
+    kwargs: dict
+    part: int | None = None
+
+
+BUILD_ATTRIBUTE = "_figure_build"  # where a figure keeps its FigureBuild (Plotly accepts "_" attributes)
+
+
+def builder(function):
+    """Mark a figure builder: each figure it returns keeps its :class:`FigureBuild`. A builder called by
+    another builder is overwritten by the outer one, which is the call a page made."""
+
+    @functools.wraps(function)
+    def build(*args, **kwargs):
+        built = function(*args, **kwargs)
+        figures = built if isinstance(built, (tuple, list)) else (built,)
+        for part, figure in enumerate(figures):
+            if isinstance(figure, go.Figure):
+                where = None if figure is built else part
+                setattr(
+                    figure,
+                    BUILD_ATTRIBUTE,
+                    FigureBuild(function.__module__, function.__name__, args, kwargs, where),
+                )
+        return built
+
+    build.is_builder = True
+    return build
+
+
+def build_of(figure) -> FigureBuild | None:
+    """How ``figure`` was built, when a ``@builder`` returned it."""
+    return getattr(figure, BUILD_ATTRIBUTE, None)
+
 
 # One palette for every page: class k of any dataset, each noise distribution, each series. The first six
 # are Okabe & Ito's colour-blind-safe colours (blue, vermillion, bluish green, reddish purple, orange, sky
@@ -75,6 +123,7 @@ def compact(
     return figure
 
 
+@builder
 def image(pixels: np.ndarray, title: str = "", *, height: int = 260) -> go.Figure:
     """An H×W×3 uint8 image (core.scenes.common.image_array)."""
     figure = go.Figure(go.Image(z=pixels, hoverinfo="skip"))
@@ -93,6 +142,7 @@ def region_colorscale(classes: int) -> list:
     return [[k / (classes - 1), CLASS_FILLS[k % len(CLASS_FILLS)]] for k in range(classes)]
 
 
+@builder
 def regions(
     xs: np.ndarray,
     ys: np.ndarray,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from core.scenes.adversarial_training import Cost, Toy, ToyModel, architecture_label, inner_label
-from ui.figures import add_points, ball_outline, regions
+from ui.figures import add_points, ball_outline, builder, regions
 
 COLUMNS = (("natural", "natural"), ("pgd", "PGD-20"), ("cw", "CW-30"))
 
@@ -65,6 +65,7 @@ def wall_time_table(entries: dict) -> list[dict]:
     ]
 
 
+@builder
 def toy_regions(toy: Toy, model: ToyModel, *, height: int = 470) -> go.Figure:
     """Decision regions of one toy network, the held-out points, × on those PGD-20 breaks, and one ε-square
     in the empty lower-left corner to give the scale of the budget."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from ui.figures import SERIES_COLORS, compact
+from ui.figures import SERIES_COLORS, builder, compact
 
 
 def probability_text(value: float) -> str:
@@ -19,6 +19,7 @@ def scale_text(scale: float) -> str:
     return f"{scale:.3f}" if scale >= 1e-3 else f"{scale:.1e}"
 
 
+@builder
 def probabilities(p: np.ndarray, p_adv: np.ndarray, class_names) -> go.Figure:
     """softmax F(x) and softmax F(x + τ) side by side, one pair of bars per class."""
     figure = go.Figure()

@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ui.figures import NOISE_COLORS, PAPER_COLOR, SERIES_COLORS, class_color, compact, regions
+from ui.figures import NOISE_COLORS, PAPER_COLOR, SERIES_COLORS, builder, class_color, compact, regions
 
 ABSTAIN = -1
 NORM_LABELS = {"l2": "ℓ2", "l1": "ℓ1", "linf": "ℓ∞"}
@@ -16,6 +16,7 @@ def _circle(figure: go.Figure, cx: float, cy: float, r: float, **line) -> None:
     figure.add_shape(type="circle", x0=cx - r, x1=cx + r, y0=cy - r, y1=cy + r, line=line)
 
 
+@builder
 def certified_ball(point) -> go.Figure:
     """F_rob's regions, the training points, x, the certified disc α*, the ceiling and PREDICT's verdicts
     inside."""
@@ -64,6 +65,7 @@ def certified_ball(point) -> go.Figure:
     return figure
 
 
+@builder
 def radius_curves(curves) -> go.Figure:
     """Radius vs p_A, one panel per norm (ℓ2: Gaussian bounds; ℓ1: Laplace, uniform), each noise's ceiling."""
     figure = make_subplots(
@@ -117,6 +119,7 @@ def radius_curves(curves) -> go.Figure:
     return figure
 
 
+@builder
 def layer_radii(layers) -> go.Figure:
     """R / L_i against the layer i, log scale, one line per network."""
     figure = go.Figure()
@@ -134,6 +137,7 @@ def layer_radii(layers) -> go.Figure:
     return figure
 
 
+@builder
 def certified_accuracy(curves, dataset: str) -> go.Figure:
     """Shipped certified-accuracy curves of one dataset, one panel per norm (ℓ2 and ℓ1 radii are not
     comparable), each curve with its own ceiling (dotted, same colour: no radius beyond it at that n and α)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from core.scenes.composition import Approximation, Layers, Sweep
-from ui.figures import LABELS, SERIES_COLORS, class_color, compact
+from ui.figures import LABELS, SERIES_COLORS, builder, class_color, compact
 
 
 def side_by_side(titles, widths=None, *, gap: float = 0.03, font_size: int = 12) -> dict:
@@ -38,6 +38,7 @@ def side_by_side(titles, widths=None, *, gap: float = 0.03, font_size: int = 12)
     return layout
 
 
+@builder
 def layers(result: Layers) -> go.Figure:
     """One panel per representation x, φ(1)(x), …, F(x), points coloured by class (PCA beyond 2-D)."""
     layout = side_by_side([f"{name}<br><sup>dim {dim}</sup>" for name, dim in zip(result.names, result.dims)])
@@ -67,6 +68,7 @@ def layers(result: Layers) -> go.Figure:
     return figure
 
 
+@builder
 def sweep(result: Sweep) -> go.Figure:
     """Train (solid) and held-out (dashed) accuracy against the width, one colour per depth."""
     figure = go.Figure()
@@ -90,6 +92,7 @@ def sweep(result: Sweep) -> go.Figure:
     return figure
 
 
+@builder
 def approximation(result: Approximation) -> go.Figure:
     """f and its fits of each width N (left); the mean squared error against N (right, log–log)."""
     layout = side_by_side(["f and its fits", "mean squared error vs width"], [0.65, 0.35], gap=0.06)

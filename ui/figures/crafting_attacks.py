@@ -5,7 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from core.attacks import ATTACK_LABELS
-from ui.figures import LABELS, SERIES_COLORS, compact
+from ui.figures import LABELS, SERIES_COLORS, builder, compact
 
 # One colour per attack's role in its family: the one-step attack, PGD, the third (CW loss / C&W).
 COLORS = {
@@ -18,6 +18,7 @@ COLORS = {
 }
 
 
+@builder
 def curves(
     series: dict,
     *,
@@ -49,6 +50,7 @@ def curves(
     return figure
 
 
+@builder
 def relaxation(result) -> go.Figure:
     """‖τ_c‖₂ of the relaxation's minimiser against c (log scale), marked by whether F flips; the chosen c
     ringed."""

@@ -6,13 +6,14 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from ui.figures import NOISE_COLORS, SERIES_COLORS, compact, regions
+from ui.figures import NOISE_COLORS, SERIES_COLORS, builder, compact, regions
 
 X_COLOR, ADV_COLOR = SERIES_COLORS[0], SERIES_COLORS[4]
 DIVERGENCE_COLORS = [NOISE_COLORS[name] for name in ("gaussian", "laplace", "generalized_normal")]
 NORM_NAMES = {"l1": "ℓ1", "l2": "ℓ2"}
 
 
+@builder
 def distributions(p: np.ndarray, q: np.ndarray, class_names, title: str) -> go.Figure:
     """P(F(x + ε) = c) and P(F(x_adv + ε) = c) side by side."""
     figure = go.Figure()
@@ -38,6 +39,7 @@ def mark(figure: go.Figure, point, name: str, color: str) -> None:
     )
 
 
+@builder
 def clouds(scene, maps, *, height: int = 480) -> go.Figure:
     """Decision regions of F with the two noise clouds (circles: F says class 0, diamonds: class 1)."""
     figure = regions(
@@ -69,6 +71,7 @@ def clouds(scene, maps, *, height: int = 480) -> go.Figure:
     return figure
 
 
+@builder
 def base_and_smoothed(scene, maps, *, height: int = 400) -> tuple[go.Figure, go.Figure]:
     """The regions of F and of the hard F_rob, with x and x_adv."""
     left = regions(maps.xs, maps.ys, maps.labels, "Base classifier F", classes=2, height=height)
@@ -86,6 +89,7 @@ def base_and_smoothed(scene, maps, *, height: int = 400) -> tuple[go.Figure, go.
     return left, right
 
 
+@builder
 def divergence_curves(view, *, height: int = 380) -> go.Figure:
     """D_λ(P_0 ‖ P_τ) (Rényi order λ) over the ball of radius ‖τ‖ for each noise, Li et al.'s bound at λ, and
     where
@@ -127,6 +131,7 @@ def divergence_curves(view, *, height: int = 380) -> go.Figure:
     return figure
 
 
+@builder
 def radius_by_order(view, *, height: int = 380) -> go.Figure:
     """r_λ against λ − 1 (λ the Rényi order, log axis) for each noise; the certificate is the sup (★), the λ →
     ∞

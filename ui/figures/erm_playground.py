@@ -5,10 +5,11 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from core.scenes.erm_playground import View
-from ui.figures import LABELS, SERIES_COLORS, add_points, compact, regions
+from ui.figures import LABELS, SERIES_COLORS, add_points, builder, compact, regions
 from ui.figures.composition import side_by_side
 
 
+@builder
 def curves(view: View) -> go.Figure:
     """Empirical and held-out risk (left) and accuracy (right) per epoch."""
     layout = side_by_side(["Risk per epoch", "Accuracy per epoch"], gap=0.08, font_size=14)
@@ -46,6 +47,7 @@ def curves(view: View) -> go.Figure:
     return figure
 
 
+@builder
 def decision_regions(view: View) -> go.Figure:
     """The arg-max class of F_θ over [0, 1]², with the training (●) and held-out (×) points."""
     figure = regions(view.xs, view.ys, view.labels, "Decision regions of F_θ", classes=view.classes)

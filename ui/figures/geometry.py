@@ -9,9 +9,10 @@ import numpy as np
 import plotly.graph_objects as go
 
 from core.scenes.geometry import NORM_NAMES, OUTPUTS, PICK_GRID, Attack, Toy, identity_text
-from ui.figures import add_points, ball_outline, class_color, compact, regions
+from ui.figures import add_points, ball_outline, builder, class_color, compact, regions
 
 
+@builder
 def attack_regions(toy: Toy, result: Attack, *, height: int = 560) -> go.Figure:
     """Decision regions of F with the training data, the ε-ball around x, the PGD path (markers in the
     colour of F's class at each iterate) and invisible points to click anywhere."""
@@ -74,6 +75,7 @@ def attack_regions(toy: Toy, result: Attack, *, height: int = 560) -> go.Figure:
     return figure
 
 
+@builder
 def stretch(result: Attack) -> go.Figure:
     """Histograms of log10 of the ratios (they span several decades), and the identity map's ratio on the same
     draws as the reference: a line at its median (1 on the ℓ2 sphere), shaded over its range where it is not

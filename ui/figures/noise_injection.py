@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from ui.figures import LABELS, NOISE_COLORS, PAPER_COLOR, SERIES_COLORS, add_points, compact
+from ui.figures import LABELS, NOISE_COLORS, PAPER_COLOR, SERIES_COLORS, add_points, builder, compact
 
 TOP_COLOR, OTHER_COLOR = SERIES_COLORS[1], "#9aa5b1"
 
 
+@builder
 def draws(result, class_names: list[str], shown: int = 5) -> go.Figure:
     """Small multiple: the class probabilities of F̃_ε(x) in each of the first draws (one x-axis per
     draw, laid out by hand: plotly's make_subplots costs more than the whole scene on a busy CPU)."""
@@ -44,6 +45,7 @@ def draws(result, class_names: list[str], shown: int = 5) -> go.Figure:
     return compact(figure, height=300)
 
 
+@builder
 def running(result, class_name: str) -> go.Figure:
     """Running soft and hard estimates of F_rob(x) with the 95 % confidence sequence (every n at once)."""
     t = np.arange(1, result.num + 1)
@@ -80,6 +82,7 @@ def running(result, class_name: str) -> go.Figure:
     return figure
 
 
+@builder
 def kernel(result, noise_name: str) -> go.Figure:
     """The density p_ε of one coordinate of ε: the kernel F is convolved with."""
     figure = go.Figure(
@@ -97,6 +100,7 @@ def kernel(result, noise_name: str) -> go.Figure:
     return figure
 
 
+@builder
 def votes(result, class_names: list[str]) -> go.Figure:
     """The share of draws that land in each decision region."""
     figure = go.Figure(go.Bar(x=class_names, y=result.vote_shares, marker_color=SERIES_COLORS[2]))
@@ -105,6 +109,7 @@ def votes(result, class_names: list[str]) -> go.Figure:
     return figure
 
 
+@builder
 def probability_map(
     maps,
     which: str,

@@ -5,7 +5,16 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from ui.figures import LABELS, NOISE_COLORS, SERIES_COLORS, add_points, ball_outline, compact, regions
+from ui.figures import (
+    LABELS,
+    NOISE_COLORS,
+    SERIES_COLORS,
+    add_points,
+    ball_outline,
+    builder,
+    compact,
+    regions,
+)
 
 
 def _segments(starts: np.ndarray, ends: np.ndarray) -> tuple[list, list]:
@@ -17,6 +26,7 @@ def _segments(starts: np.ndarray, ends: np.ndarray) -> tuple[list, list]:
     return xs, ys
 
 
+@builder
 def attack(result) -> go.Figure:
     """Standard network's regions, the correctly classified points, and x → x + τ for each flipped one."""
     figure = regions(
@@ -41,6 +51,7 @@ def attack(result) -> go.Figure:
     return figure
 
 
+@builder
 def radius_curves(result) -> go.Figure:
     """α* against p_A at one per-coordinate std: ℓ2 certificates (Gaussian, left) and ℓ1 ones (Laplace,
     uniform,
@@ -108,6 +119,7 @@ def _vertical(figure: go.Figure, x: float, color: str, name: str, top: float = 1
     )
 
 
+@builder
 def certified(result) -> go.Figure:
     """Hard F_rob on the grid with the held-out points and the ℓ2 ball each correct certificate guarantees."""
     figure = regions(
@@ -131,6 +143,7 @@ def certified(result) -> go.Figure:
     return figure
 
 
+@builder
 def defenses(result) -> go.Figure:
     """Held-out accuracy against the ℓ∞ budget for the three defenses, the chosen ε dotted."""
     figure = go.Figure()
@@ -155,6 +168,7 @@ def defenses(result) -> go.Figure:
     return figure
 
 
+@builder
 def tradeoff(result) -> go.Figure:
     """Certified accuracy against r for each σ; each σ's CERTIFY ceiling σΦ⁻¹(α^{1/n}) dotted."""
     figure = go.Figure()
@@ -172,6 +186,7 @@ def tradeoff(result) -> go.Figure:
     return figure
 
 
+@builder
 def ceilings(result) -> go.Figure:
     """The largest radius CERTIFY can return against n, beside the ℓ2 size ε√d of CIFAR-10's ℓ∞ balls."""
     figure = go.Figure()

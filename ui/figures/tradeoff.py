@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from ui.figures import NOISE_COLORS, PAPER_COLOR, SERIES_COLORS, compact
+from ui.figures import NOISE_COLORS, PAPER_COLOR, SERIES_COLORS, builder, compact
 
 DASHES = {"gaussian": "solid", "laplace": "dash", "uniform": "dot"}
 NORM_NAMES = {"l1": "ℓ1", "l2": "ℓ2", "linf": "ℓ∞"}
 NORM_SYMBOLS = {"l2": "circle", "l1": "diamond"}
 
 
+@builder
 def tradeoff(result) -> go.Figure:
     """Clean accuracy (x) vs certified accuracy at r (y) of the smoothed toy classifiers, one point per std,
     labelled with its CERTIFY ceiling (nothing beyond it can be certified)."""
@@ -46,6 +47,7 @@ def tradeoff(result) -> go.Figure:
     return figure
 
 
+@builder
 def shipped(table, radius: float) -> go.Figure:
     """Certified accuracy at r = 0 (x) vs at ``radius`` (y) of each shipped model (ℓ1 and ℓ2 marked apart),
     with Cohen et al.'s published CIFAR-10 points (their Table 3) where that radius is in their table, each
@@ -94,6 +96,7 @@ def shipped(table, radius: float) -> go.Figure:
     return figure
 
 
+@builder
 def bounds(result) -> go.Figure:
     """Empirical (no vote change found within ε by SmoothAdv, upper bound) and certified (CERTIFY, lower
     bound)
@@ -130,6 +133,7 @@ def bounds(result) -> go.Figure:
     return figure
 
 
+@builder
 def paired(result) -> go.Figure:
     """Per input, the certified radius α* of F_rob (y) against the distance SmoothAdv needs to change F_rob's
     vote (x): a sound certificate lies on or below the diagonal; CERTIFY's ceiling and (images) the ℓ2 size
@@ -180,6 +184,7 @@ def paired(result) -> go.Figure:
     return figure
 
 
+@builder
 def limits(result) -> go.Figure:
     """Left: per σ, the median certified α*, CERTIFY's ceiling at the shipped n (and at a tagged run's n), and
     the
