@@ -37,6 +37,14 @@ LOOSER = {
     # the same on image 0, whose x_adv is also shown as 8-bit pixels: one may round to the other side of a
     # half
     ("decision_distribution", "image_scene"): {"atol": 2 / 500 + 1e-9, "agree": 0.999},
+    # PGD's end point in the ball of radius ε = 1 follows the gradients' last bits, which differ across
+    # vector kernels: its distance ‖x_adv − x‖₂ (and the TV bound computed from it) moved by up to 1.4e-4
+    # between the AVX-512 machine that shipped the file and an AVX2 one (seed 9; 6e-8 to 4e-6 at the other
+    # seeds and layers). The game's vote shares are multiples of 1/200: within 1e-3 they still agree exactly.
+    ("noise_injection", "game"): {"atol": 1e-3},
+    # softmax probabilities of 500 draws with the noise added deep in the network: float32 rounding amplified
+    # by the layers above it, up to 1.1e-6 between those two machines (layer 5)
+    ("noise_injection", "image_draws"): {"atol": 1e-5},
 }
 
 
