@@ -9,9 +9,9 @@ from ui.figures import erm_playground as figures
 from ui.frame import st
 
 STATE_KEY = "p01_state"
-HISTORY_KEY = "p01_run"  # the Train / Step / Reset clicks since the opening (Session.history)
+HISTORY_KEY = scene.PARAMETERS["run"].key  # the Train / Step / Reset clicks since the opening (history())
 PENDING_KEY = "p01_pending"  # a link's replay beyond the budget (scene.Replay), waiting for its button
-D = scene.DEFAULTS
+P = scene.PARAMETERS
 
 frame.header("p01_erm_playground")
 seed = layout.seed_input()
@@ -19,26 +19,15 @@ seed = layout.seed_input()
 controls, board = st.columns([1, 3], gap="large")
 with controls:
     st.markdown("**Data**")
-    dataset = url.selectbox(
-        "Dataset", scene.DATASETS, index=scene.DATASETS.index(D["dataset"]), key="p01_dataset"
-    )
-    low, high, step = scene.LABEL_NOISE_RANGE
-    label_noise = url.slider(
-        "Label noise (share of flipped labels)", low, high, D["label_noise"], step, key="p01_label_noise"
-    )
-    low, high, step = scene.TEST_FRACTION_RANGE
-    test_fraction = url.slider(
-        "Held-out fraction", low, high, D["test_fraction"], step, key="p01_test_fraction"
-    )
+    dataset = url.selectbox("Dataset", P["dataset"])
+    label_noise = url.slider("Label noise (share of flipped labels)", P["label_noise"])
+    test_fraction = url.slider("Held-out fraction", P["test_fraction"])
     st.markdown("**Network and loss**")
-    depth = url.slider("Depth (hidden layers)", *scene.DEPTH_RANGE, D["depth"], key="p01_depth")
-    width = url.select_slider("Width (neurons per hidden layer)", scene.WIDTHS, D["width"], key="p01_width")
-    activations = scene.ACTIVATIONS
-    activation = url.selectbox(
-        "Activation σ", activations, index=activations.index(D["activation"]), key="p01_activation"
-    )
-    loss = url.selectbox("Loss ℓ", scene.LOSSES, format_func=scene.LOSS_LABELS.get, key="p01_loss")
-    lr = url.select_slider("Learning rate", scene.LEARNING_RATES, value=D["lr"], key="p01_lr")
+    depth = url.slider("Depth (hidden layers)", P["depth"])
+    width = url.select_slider("Width (neurons per hidden layer)", P["width"])
+    activation = url.selectbox("Activation σ", P["activation"])
+    loss = url.selectbox("Loss ℓ", P["loss"], format_func=scene.LOSS_LABELS.get)
+    lr = url.select_slider("Learning rate", P["lr"])
     network = dict(depth=depth, width=width, activation=activation, loss=loss, lr=lr)
     split = dict(dataset=dataset, label_noise=label_noise, test_fraction=test_fraction)
     spec = frame.compute(scene.spec, spinner=None, **split, **network, seed=seed)
@@ -60,8 +49,8 @@ with controls:
         st.session_state[STATE_KEY] = session
 
     st.markdown("**Training**")
-    epochs = url.number_input("Epochs per Train", *scene.EPOCHS_PER_TRAIN, key="p01_epochs")
-    unit = url.radio("Step =", scene.STEP_UNITS, horizontal=True, key="p01_step_unit")
+    epochs = url.number_input("Epochs per Train", P["epochs"])
+    unit = url.radio("Step =", P["step_unit"], horizontal=True)
     train_col, step_col, reset_col = st.columns(3)
     if train_col.button("Train", key="p01_train", type="primary"):
         bar, progress = frame.progress_bar("Training", "epochs")

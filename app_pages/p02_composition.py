@@ -18,7 +18,7 @@ def full_sweep(*, dataset: str, seed: int, progress):
 
 frame.header("p02_composition")
 seed = layout.seed_input()
-D = scene.DEFAULTS
+P = scene.PARAMETERS
 WIDTH_HELP = (
     "Width 2 shows each representation as it is; wider ones are projected on their first two "
     "principal components."
@@ -27,18 +27,10 @@ WIDTH_HELP = (
 # ── How each layer moves the data ─────────────────────────────────────────────
 st.subheader("How each φ(i) moves the data")
 columns = st.columns(4)
-datasets, activations = scene.DATASETS, scene.ACTIVATIONS
-dataset = url.selectbox(
-    "Dataset", datasets, index=datasets.index(D["dataset"]), key="p02_dataset", where=columns[0]
-)
-depth = url.slider(
-    "Depth N − 1 (hidden layers)", *scene.DEPTH_RANGE, D["depth"], key="p02_depth", where=columns[1]
-)
-width = url.select_slider(
-    "Width", scene.WIDTHS, D["width"], key="p02_width", where=columns[2], help=WIDTH_HELP
-)
-index = activations.index(D["activation"])
-activation = url.selectbox("Activation σ", activations, index=index, key="p02_activation", where=columns[3])
+dataset = url.selectbox("Dataset", P["dataset"], where=columns[0])
+depth = url.slider("Depth N − 1 (hidden layers)", P["depth"], where=columns[1])
+width = url.select_slider("Width", P["width"], where=columns[2], help=WIDTH_HELP)
+activation = url.selectbox("Activation σ", P["activation"], where=columns[3])
 network = dict(dataset=dataset, depth=depth, width=width, activation=activation, seed=seed)
 result = frame.compute(scene.layers, spinner="Training the network…", **network)
 lecture.section(2)
@@ -85,11 +77,8 @@ lecture.section(4)
 st.subheader("One hidden layer suffices: Cybenko's universal approximation")
 st.markdown(scene.CYBENKO)
 columns = st.columns(2)
-function = url.selectbox("Function f", scene.FUNCTIONS, key="p02_function", where=columns[0])
-widths = scene.APPROXIMATION_WIDTHS[1:]
-max_width = url.select_slider(
-    "Largest width N", widths, scene.DEFAULT_MAX_WIDTH, key="p02_max_width", where=columns[1]
-)
+function = url.selectbox("Function f", P["function"], where=columns[0])
+max_width = url.select_slider("Largest width N", P["max_width"], where=columns[1])
 fitting = "Fitting the sigmoid networks…"
 fits = frame.compute(scene.approximation, spinner=fitting, function=function, max_width=max_width, seed=seed)
 st.markdown(fits.theorem)

@@ -7,12 +7,14 @@ from ui.figures import cat_to_dog as figures
 from ui.figures import image
 from ui.frame import st
 
+P = scene.PARAMETERS
+
 frame.header("p03_cat_to_dog")
 seed = layout.seed_input()
 controls, board = st.columns([1, 3], gap="large")
 where = dict(model_where=st.sidebar, image_where=controls, default_image=scene.default_image)
 picked = picker.zoo_image(
-    "p03",
+    scene.PARAMETERS,
     scene.models(),
     missing=scene.NO_MODEL,
     model_label="Model",
@@ -28,23 +30,19 @@ with controls:
     # read_upload (it would raise on any other name), which says what to upload in one sentence.
     label, accepted = "…or upload a photo (centre-cropped and resized)", [*scene.UPLOAD_TYPES, "image/*"]
     uploaded = st.file_uploader(label, type=accepted, key="p03_upload", help=url.UPLOAD_NOT_IN_LINK)
-    classes = dict(format_func=names.__getitem__, index=scene.DEFAULT_TARGET)
-    target = url.selectbox("Target class", range(len(names)), key="p03_target", **classes)
-    choices = scene.ATTACK_CHOICES
-    attack = url.selectbox("Attack", list(choices), key="p03_attack", format_func=choices.get)
-    eps_255, steps, c, kappa = scene.DEFAULT_EPS_255.get(dataset, 8), scene.DEFAULT_STEPS, 1.0, 0.0
+    target = url.selectbox("Target class", P["target"], format_func=names.__getitem__)
+    attack = url.selectbox("Attack", P["attack"], format_func=scene.ATTACK_CHOICES.get)
+    D = scene.DEFAULTS
+    eps_255, steps, c, kappa = D[f"eps_{dataset}"], D["steps"], D["c"], D["kappa"]
     if attack == "pgd":
         help = "A pixel may move by at most ε: 1/255 is one grey level."
-        label = "Budget ε (ℓ∞, in 1/255)"
-        eps_255 = url.select_slider(
-            label, scene.EPS_CHOICES_255, eps_255, key=f"p03_eps_{dataset}", help=help
-        )
-        steps = url.select_slider("PGD steps", scene.STEP_CHOICES, scene.DEFAULT_STEPS, key="p03_steps")
+        eps_255 = url.select_slider("Budget ε (ℓ∞, in 1/255)", P[f"eps_{dataset}"], help=help)
+        steps = url.select_slider("PGD steps", P["steps"])
     else:
         help = "Weight of the misclassification term; binary-searched from here."
-        c = url.select_slider("Initial constant c", scene.C_CHOICES, 1.0, key="p03_c", help=help)
+        c = url.select_slider("Initial constant c", P["c"], help=help)
         help = f"Require Z_{names[target]} − max_(j≠{names[target]}) Z_j ≥ κ."
-        kappa = url.select_slider("Confidence κ", scene.KAPPA_CHOICES, 0.0, key="p03_kappa", help=help)
+        kappa = url.select_slider("Confidence κ", P["kappa"], help=help)
 
 upload = None
 if uploaded is not None:
@@ -60,14 +58,14 @@ if uploaded is not None:
 
 arguments = dict(model_name=model_name, index=index, upload=upload, target=int(target), attack=attack)
 arguments.update(eps_255=float(eps_255), steps=int(steps), c=float(c), kappa=float(kappa), seed=seed)
-one_grey_level = dict(attack="pgd", steps=scene.DEFAULT_STEPS, eps_255=scene.ONE_GREY_LEVEL_255)
+one_grey_level = dict(attack="pgd", steps=scene.DEFAULTS["steps"], eps_255=scene.ONE_GREY_LEVEL_255)
 grey = frame.compute(scene.targeted_attack, spinner=None, **{**arguments, **one_grey_level})
 with board:  # the talk's question at ε = 1/255, whatever the controls say
     lecture.predict(scene.prediction(grey), key="p03_guess")
     lecture.reveal(scene.prediction(grey), scene.verdict(grey), key="p03_guess", at=2)
 if scene.expensive(attack, steps):
     note = (
-        choices[attack].split(",")[0]
+        scene.ATTACK_CHOICES[attack].split(",")[0]
         + (f" with {steps} steps" if attack == "pgd" else "")
         + " takes a few seconds on a CPU."
     )

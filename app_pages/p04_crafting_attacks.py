@@ -26,30 +26,34 @@ def live_curves(*, model_name: str, norm: str, steps: int, seed: int, progress) 
     return frame.each(scene.curve, calls, progress)
 
 
+P = scene.PARAMETERS
+
 frame.header("p04_crafting_attacks")
 seed = layout.seed_input()
 controls, board = st.columns([1, 3], gap="large")
 where = dict(model_where=st.sidebar, image_where=controls)
 picked = picker.zoo_image(
-    "p04", scene.models(), missing=scene.NO_MODEL, model_label="Model", image_label="Example image", **where
+    scene.PARAMETERS,
+    scene.models(),
+    missing=scene.NO_MODEL,
+    model_label="Model",
+    image_label="Example image",
+    **where,
 )
 if picked is None:
     st.stop()
 model_name, dataset, index = picked
 with controls:
-    labels = dict(format_func=scene.LABELS.get, index=scene.ATTACKS.index("pgd_linf"))
-    attack = url.selectbox("Attack", scene.ATTACKS, key="p04_attack", **labels)
+    attack = url.selectbox("Attack", P["attack"], format_func=scene.LABELS.get)
     norm = scene.NORMS[attack]
     symbol, budgets = scene.NORM_SYMBOL[norm], scene.BUDGETS[(norm, dataset)]
     label = f"Budget ε ({symbol}" + (", γ for the gradient step)" if attack == "gradient_step" else ")")
     options = dict(format_func=shown, help=figures.BUDGET_HELP)
     budget = url.select_slider(
-        label, budgets, scene.DEFAULT_BUDGET[(norm, dataset)], key=f"p04_budget_{norm}", **options
+        label, P[f"budget_{norm}"], choices=budgets, value=scene.DEFAULT_BUDGET[(norm, dataset)], **options
     )
     help = figures.steps_help(scene.CW_SEARCH, scene.CW_STEPS)
-    steps = url.select_slider(
-        "PGD steps", scene.STEP_CHOICES, scene.DEFAULT_STEPS, key="p04_steps", help=help
-    )
+    steps = url.select_slider("PGD steps", P["steps"], help=help)
 
 settings = dict(model_name=model_name, steps=int(steps), seed=seed)
 curves = [
@@ -109,7 +113,7 @@ with board, lecture.step(3):
 
 with board, lecture.step(4):
     st.subheader("The slide's relaxation: min over τ of c‖τ‖₂ − ℓ(y, F(x+τ))")
-    c = url.select_slider("c, the weight of ‖τ‖", scene.C_CHOICES, scene.DEFAULT_C, key="p04_c")
+    c = url.select_slider("c, the weight of ‖τ‖", P["c"])
     if frame.clicked("p04_relax_run", "Minimise it for every c on this image", (model_name, index)):
         relax = frame.compute(scene.relaxation, model_name=model_name, index=index, c=float(c))
         k, names = relax.at(float(c)), relax.class_names

@@ -6,7 +6,7 @@ from ui import frame, layout, lecture, url
 from ui.figures import geometry as figures
 from ui.frame import st
 
-DEFAULTS = scene.DEFAULTS
+P = scene.PARAMETERS
 
 
 def pick_from_chart() -> None:
@@ -22,29 +22,19 @@ seed = layout.seed_input()
 
 controls, board = st.columns([1, 3], gap="large")
 with controls:
-    datasets = list(scene.EPOCHS)
-    dataset = url.selectbox(
-        "Toy data", datasets, index=datasets.index(DEFAULTS["dataset"]), key="p05_dataset"
-    )
+    dataset = url.selectbox("Toy data", P["dataset"])
     toy = frame.compute(scene.toy, spinner="Loading the toy network…", dataset=dataset, seed=seed)
     # A new toy (data set or seed) starts from its own default point, near its boundary.
     if st.session_state.get("p05_point_for") != (dataset, seed) or "p05_x1" not in st.session_state:
         st.session_state["p05_x1"], st.session_state["p05_x2"] = toy.default_point
         st.session_state["p05_point_for"] = (dataset, seed)
-    x1 = url.number_input("x₁", 0.0, 1.0, step=0.01, format="%.3f", key="p05_x1")
-    x2 = url.number_input("x₂", 0.0, 1.0, step=0.01, format="%.3f", key="p05_x2")
-    eps = url.select_slider("Budget ε", scene.EPS_CHOICES, value=DEFAULTS["eps"], key="p05_eps")
-    norm = url.radio(
-        "Ball", list(scene.NORM_NAMES), format_func=scene.NORM_NAMES.get, key="p05_norm", horizontal=True
-    )
-    steps = url.select_slider(
-        "PGD steps",
-        scene.STEP_CHOICES,
-        value=DEFAULTS["steps"],
-        key="p05_steps",
-        help="Step size 2.5·ε/steps (a later heuristic, not Madry et al.'s 2/255), no random start.",
-    )
-    output = url.radio("Measure F as", list(scene.OUTPUTS), format_func=scene.OUTPUTS.get, key="p05_output")
+    x1 = url.number_input("x₁", P["x1"], format="%.3f")
+    x2 = url.number_input("x₂", P["x2"], format="%.3f")
+    eps = url.select_slider("Budget ε", P["eps"])
+    norm = url.radio("Ball", P["norm"], format_func=scene.NORM_NAMES.get, horizontal=True)
+    help = "Step size 2.5·ε/steps (a later heuristic, not Madry et al.'s 2/255), no random start."
+    steps = url.select_slider("PGD steps", P["steps"], help=help)
+    output = url.radio("Measure F as", P["output"], format_func=scene.OUTPUTS.get)
 
 result = frame.compute(
     scene.attack,

@@ -7,12 +7,14 @@ from ui import frame, layout, lecture, recompute, url
 from ui.figures import adversarial_training as figures
 from ui.frame import st
 
+P = scene.PARAMETERS
+
 frame.header("p06_adversarial_training")
 seed = layout.seed_input()
 
 choices, default = scene.datasets()
 titles = dict(format_func=scene.DATASET_TITLES.get, index=choices.index(default))
-dataset = url.selectbox("Image dataset", choices, key="p06_dataset", where=st.sidebar, **titles)
+dataset = url.selectbox("Image dataset", P["dataset"], choices=choices, where=st.sidebar, **titles)
 result = frame.compute(scene.images, dataset=dataset, seed=seed)
 lecture.predict(scene.PREDICTION, key="p06_guess")
 lecture.reveal(scene.PREDICTION, scene.verdict(result), key="p06_guess", at=2)
@@ -98,12 +100,7 @@ with images_tab, lecture.step(4):
 with toy_tab:
     controls, board = st.columns([1, 3], gap="large")
     with controls:
-        toy_eps = url.select_slider(
-            "Budget ε (ℓ∞), for training and for the attacks",
-            scene.TOY_EPS_CHOICES,
-            value=scene.TOY_DEFAULT_EPS,
-            key="p06_eps",
-        )
+        toy_eps = url.select_slider("Budget ε (ℓ∞), for training and for the attacks", P["eps"])
     toy = frame.compute(
         scene.toy, spinner="Training and attacking the toy networks…", eps=float(toy_eps), seed=seed
     )

@@ -15,20 +15,16 @@ MISSING = (
 )
 
 
-def noise_controls(prefix: str, layers: int, scale_range: tuple) -> dict:
-    """Layer i, distribution, scale and number of draws; the layer is clamped to the model's depth."""
-    if st.session_state.get(f"{prefix}_layer", 0) > layers:
-        st.session_state[f"{prefix}_layer"] = layers
+def noise_controls(P: dict, layers: int) -> dict:
+    """Layer i, distribution, scale and number of draws (a tab's parameters ``P``); the layer is clamped to
+    the model's depth."""
+    if st.session_state.get(P["layer"].key, 0) > layers:
+        st.session_state[P["layer"].key] = layers
     help = f"0 adds ε to x; i adds it to φ(i)∘…∘φ(1)(x); {layers} adds it to the logits."
-    layer = url.slider(
-        "Layer i where ε is added (0 = the input)", 0, layers, 0, key=f"{prefix}_layer", help=help
-    )
-    labels = scene.NOISE_LABELS
-    noise = url.selectbox("Distribution of ε", list(labels), format_func=labels.get, key=f"{prefix}_noise")
-    low, high, default = scale_range
-    scale = url.slider(f"Scale {scene.SCALE_SYMBOL[noise]}", low, high, default, 0.01, key=f"{prefix}_scale")
-    label, choices = "Draws for the Monte Carlo average", scene.SAMPLE_CHOICES
-    num = url.select_slider(label, choices, scene.DEFAULT_SAMPLES, key=f"{prefix}_samples")
+    layer = url.slider("Layer i where ε is added (0 = the input)", P["layer"], max_value=layers, help=help)
+    noise = url.selectbox("Distribution of ε", P["noise"], format_func=scene.NOISE_LABELS.get)
+    scale = url.slider(f"Scale {scene.SCALE_SYMBOL[noise]}", P["scale"])
+    num = url.select_slider("Draws for the Monte Carlo average", P["samples"])
     return {"layer": int(layer), "noise": noise, "scale": float(scale), "num": int(num), "seed": seed}
 
 
@@ -54,12 +50,12 @@ def show_draws(result, class_names, key: str) -> None:
 with images_tab:
     controls, board = st.columns([1, 3], gap="large")
     with controls:
-        picked = picker.zoo_image("p07", scene.models(), missing=MISSING)
+        picked = picker.zoo_image(scene.IMAGE_PARAMETERS, scene.models(), missing=MISSING)
     if picked is not None:
         model, _, index = picked
         info = frame.compute(scene.model_info, model=model, spinner="Loading the model…")
         with controls:
-            values = noise_controls("p07", info.layers, scene.IMAGE_SCALE)
+            values = noise_controls(scene.IMAGE_PARAMETERS, info.layers)
             st.caption(f"{model} was trained with {info.trained_with}.")
             names = info.class_names
         title = f"x = gallery #{index} ({info.gallery[index]})"  # step 1's figure, first on the board
@@ -109,7 +105,7 @@ with images_tab:
         with game_col:
             layout.headline(details, scene.READINGS["game"])
             budget = scene.DEFAULT_BUDGET.get(info.dataset, 0.5)
-            eps = url.select_slider("Attacker's ℓ2 budget", scene.ATTACK_BUDGETS, budget, key="p07_eps")
+            eps = url.select_slider("Attacker's ℓ2 budget", scene.GAME_BUDGET, value=budget)
             spinner = "PGD against F, against fixed draws, and EOT-PGD against F̃_ε…"
             game = dict(model=model, index=index, eps=float(eps), **shared)
             outcome = frame.compute(scene.game, **game, spinner=spinner)
@@ -124,9 +120,9 @@ with images_tab:
 with toy_tab:
     controls, board = st.columns([1, 3], gap="large")
     with controls:
-        x1 = url.number_input("x₁", 0.0, 1.0, scene.TOY_POINT[0], 0.01, key="p07_toy_x1")
-        x2 = url.number_input("x₂", 0.0, 1.0, scene.TOY_POINT[1], 0.01, key="p07_toy_x2")
-        toy_values = noise_controls("p07_toy", scene.TOY_LAYERS, scene.TOY_SCALE)
+        x1 = url.number_input("x₁", scene.TOY_PARAMETERS["x1"])
+        x2 = url.number_input("x₂", scene.TOY_PARAMETERS["x2"])
+        toy_values = noise_controls(scene.TOY_PARAMETERS, scene.TOY_LAYERS)
     with board, lecture.step(2):
         toy = frame.compute(scene.toy_draws, x1=float(x1), x2=float(x2), **toy_values, spinner="Drawing ε…")
         show_draws(toy, scene.TOY_CLASSES, "p07_toy")

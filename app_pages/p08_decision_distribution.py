@@ -13,15 +13,16 @@ MISSING = (
     "The zoo has no model trained with noise at the input yet; train one with: python -m "
     f"core.experiments train --name {scene.DEFAULT_MODEL} --data-dir ../shared/data"
 )
+P = scene.PARAMETERS
 TV_BOUND = "TV bound 2Φ(‖τ‖₂/2σ) − 1"
 
 with toy_tab:
     controls, board = st.columns([1, 3], gap="large")
     with controls:
-        x1 = url.number_input("x₁", 0.0, 1.0, scene.TOY_POINT[0], 0.01, key="p08_x1")
-        x2 = url.number_input("x₂", 0.0, 1.0, scene.TOY_POINT[1], 0.01, key="p08_x2")
-        sigma = url.select_slider("Noise σ", scene.SIGMA_CHOICES, scene.TOY_SIGMA, key="p08_sigma")
-        eps = url.select_slider("PGD ℓ2 budget ‖τ‖₂ ≤", scene.TOY_BUDGETS, scene.TOY_EPS, key="p08_eps")
+        x1 = url.number_input("x₁", P["x1"])
+        x2 = url.number_input("x₂", P["x2"])
+        sigma = url.select_slider("Noise σ", P["sigma"])
+        eps = url.select_slider("PGD ℓ2 budget ‖τ‖₂ ≤", P["eps"])
         st.caption(
             f"{scene.CLOUD_POINTS} draws shown in each cloud; the probabilities use {scene.TOY_VOTES} draws."
         )
@@ -64,7 +65,7 @@ with images_tab:
     controls, board = st.columns([1, 3], gap="large")
     with controls:
         label = "Zoo model (trained with noise at the input)"
-        picked = picker.zoo_image("p08", scene.models(), missing=MISSING, model_label=label)
+        picked = picker.zoo_image(scene.PARAMETERS, scene.models(), missing=MISSING, model_label=label)
     if picked is not None:
         model, dataset, index = picked
         info = frame.compute(scene.model_info, model=model, spinner="Loading the model…")
@@ -72,13 +73,11 @@ with images_tab:
             trained = scene.trained_scale(model)
             nearest = min(scene.SIGMA_CHOICES, key=lambda s: abs(s - trained))
             scale = url.select_slider(
-                f"Noise scale (trained at {trained:g})", scene.SIGMA_CHOICES, nearest, key="p08_image_scale"
+                f"Noise scale (trained at {trained:g})", P["image_scale"], value=nearest
             )
             budget = scene.DEFAULT_BUDGET.get(info.dataset, 0.5)
-            image_eps = url.select_slider("PGD ℓ2 budget", scene.IMAGE_BUDGETS, budget, key="p08_image_eps")
-            votes = url.select_slider(
-                "Draws per histogram", scene.IMAGE_VOTE_CHOICES, scene.DEFAULT_VOTES, key="p08_votes"
-            )
+            image_eps = url.select_slider("PGD ℓ2 budget", P["image_eps"], value=budget)
+            votes = url.select_slider("Draws per histogram", P["votes"])
         settings = dict(model=model, scale=float(scale), eps=float(image_eps), votes=int(votes), seed=seed)
         spinner = "PGD on F, then drawing the noise…"
         result = frame.compute(scene.image_scene, index=index, **settings, spinner=spinner)
@@ -129,13 +128,10 @@ with lecture.step(6):
     st.markdown(scene.DIVERGENCE_EXPLANATION)
     controls, board = st.columns([1, 3], gap="large")
     with controls:
-        p_a = url.select_slider("p_A (p_B = 1 − p_A)", scene.DIVERGENCE_P_A, 0.9, key="p08_div_pa")
-        beta = url.select_slider("Generalized normal β", scene.DIVERGENCE_BETAS, 1.5, key="p08_div_beta")
-        order = url.select_slider(
-            "Rényi order λ (left chart)", scene.DIVERGENCE_ORDERS, 2.0, key="p08_div_order"
-        )
-        label = "Per-coordinate std (all three noises)"
-        std = url.select_slider(label, scene.DIVERGENCE_STDS, 0.25, key="p08_div_std")
+        p_a = url.select_slider("p_A (p_B = 1 − p_A)", P["p_a"])
+        beta = url.select_slider("Generalized normal β", P["beta"])
+        order = url.select_slider("Rényi order λ (left chart)", P["order"])
+        std = url.select_slider("Per-coordinate std (all three noises)", P["std"])
     view_of = dict(p_a=float(p_a), beta=float(beta), order=float(order), std=float(std))
     view = frame.compute(scene.divergence_view, **view_of, spinner="Integrating the divergences…")
     with board:

@@ -8,7 +8,7 @@ from ui.figures import certificate as figures
 from ui.figures import image
 from ui.frame import st
 
-D = scene.DEFAULTS
+P = scene.PARAMETERS
 frame.header("p09_certificate")
 seed = layout.seed_input()
 
@@ -16,15 +16,14 @@ seed = layout.seed_input()
 st.subheader("CERTIFY a point, and check the ball")
 controls, board = st.columns([1, 3], gap="large")
 with controls:
-    x1 = url.number_input("x₁", 0.0, 1.0, D["x1"], 0.01, key="p09_x1")
-    x2 = url.number_input("x₂", 0.0, 1.0, D["x2"], 0.01, key="p09_x2")
-    label = "σ (noise of training and smoothing)"
-    sigma = url.select_slider(label, scene.TOY_SIGMAS, D["sigma"], key="p09_sigma")
-    n0 = url.select_slider("n₀ (selection draws)", scene.N0_CHOICES, D["n0"], key="p09_n0")
-    n = url.select_slider("n (estimation draws)", scene.N_CHOICES, D["n"], key="p09_n")
-    alpha = url.select_slider("α (failure probability)", scene.ALPHA_CHOICES, D["alpha"], key="p09_alpha")
+    x1 = url.number_input("x₁", P["x1"])
+    x2 = url.number_input("x₂", P["x2"])
+    sigma = url.select_slider("σ (noise of training and smoothing)", P["sigma"])
+    n0 = url.select_slider("n₀ (selection draws)", P["n0"])
+    n = url.select_slider("n (estimation draws)", P["n"])
+    alpha = url.select_slider("α (failure probability)", P["alpha"])
     more = f"Certify with n = {scene.LARGE_N:,}".replace(",", " ")
-    st.button(more, key="p09_more", on_click=lambda: st.session_state.update(p09_n=scene.LARGE_N))
+    st.button(more, key="p09_more", on_click=lambda: st.session_state.update({P["n"].key: scene.LARGE_N}))
 spinner = "Training or loading the toy network, then CERTIFY…"
 values = dict(sigma=sigma, n0=n0, n=n, alpha=alpha, seed=seed)
 point = frame.compute(scene.certify_point, spinner=spinner, x1=float(x1), x2=float(x2), **values)
@@ -53,7 +52,7 @@ with board, lecture.step(2):
 lecture.section(3)
 st.subheader("Radius as a function of p_A, and its ceiling")
 label = "Noise standard deviation per coordinate (matched for every distribution)"
-std = url.select_slider(label, scene.STD_CHOICES, D["std"], key="p09_std")
+std = url.select_slider(label, P["std"])
 curves = frame.compute(scene.radius_curves, spinner=None, std=std, alpha=alpha, n=n)
 left, right = st.columns([3, 1])
 left.plotly_chart(figures.radius_curves(curves), key="p09_radius_curves")
@@ -67,11 +66,13 @@ lecture.section(4)
 st.subheader("CERTIFY an image")
 controls, board = st.columns([1, 3], gap="large")
 with controls:
-    model, _, index = picker.zoo_image("p09", scene.certifiable_models())
-    image_n = url.select_slider("n for this image", scene.IMAGE_N_CHOICES, D["image_n"], key="p09_image_n")
+    model, _, index = picker.zoo_image(scene.PARAMETERS, scene.certifiable_models())
+    image_n = url.select_slider("n for this image", P["image_n"])
 request = dict(model=model, index=index, n0=n0, n=image_n, alpha=alpha, seed=seed)
 label = f"Run CERTIFY on this image (n₀ = {n0}, n = {image_n})"
-run = dict(title="CERTIFY", unit="draws", note=figures.image_note(D, n0, image_n), where=controls)
+run = dict(
+    title="CERTIFY", unit="draws", note=figures.image_note(scene.DEFAULTS, n0, image_n), where=controls
+)
 if scene.image_is_shipped(**request) or frame.slow_run(
     "p09_image_run", label, scene.certify_image, **run, **request
 ):

@@ -23,6 +23,7 @@ def image_bounds(*, model_name: str, seed: int, progress):
     return frame.compute(scene.image_bounds, spinner=None, model_name=model_name, seed=seed)
 
 
+P = scene.PARAMETERS
 frame.header("p10_tradeoff")
 seed = layout.seed_input()
 lecture.predict(scene.PREDICTION, key="p10_guess")  # answered on the 2-D bounds below
@@ -32,12 +33,9 @@ lecture.section(2)
 st.subheader("Clean vs certified accuracy across noise scales (live, 2-D)")
 controls, board = st.columns([1, 3], gap="large")
 with controls:
-    radii = (scene.RADIUS_MIN, scene.RADIUS_MAX, scene.RADIUS_DEFAULT, scene.RADIUS_STEP)
-    radius = url.slider("Radius r", *radii, key="p10_radius")
+    radius = url.slider("Radius r", P["radius"])
     help = "Same std per coordinate for every distribution."
-    chosen = url.multiselect(
-        "Noise distributions", list(scene.NOISES), default=["gaussian"], key="p10_noises", help=help
-    )
+    chosen = url.multiselect("Noise distributions", P["noises"], help=help)
     st.caption(
         f"{scene.TOY_POINTS} held-out points; PREDICT and CERTIFY with n₀ = {scene.TOY_N0}, "
         f"n = {scene.TOY_N}, α = {scene.TOY_ALPHA}. {scene.TOY_NOTE}"
@@ -63,11 +61,11 @@ datasets = scene.shipped_datasets()
 if not datasets:
     st.info(figures.NO_SHIPPED_TABLE)
 else:
-    dataset = url.selectbox("Dataset", datasets, key="p10_shipped_dataset")
+    dataset = url.selectbox("Dataset", P["shipped_dataset"], choices=datasets)
     table = frame.compute(scene.shipped_tradeoff, spinner=None, dataset=dataset)
-    if st.session_state.get("p10_shipped_radius") not in table.radii:
-        st.session_state["p10_shipped_radius"] = table.default_radius
-    shipped_r = url.select_slider("Radius r of the shipped table", table.radii, key="p10_shipped_radius")
+    if st.session_state.get(P["shipped_radius"].key) not in table.radii:
+        st.session_state[P["shipped_radius"].key] = table.default_radius
+    shipped_r = url.select_slider("Radius r of the shipped table", P["shipped_radius"], choices=table.radii)
     st.plotly_chart(figures.shipped(table, shipped_r), key="p10_shipped")
     st.caption(scene.shipped_caption(table, shipped_r))
 
@@ -79,9 +77,7 @@ toy_tab, cifar_tab, images_tab = st.tabs(tabs)
 with toy_tab:
     where = st.columns([1, 3])[0]
     label = "σ of the smoothed classifier"
-    std = url.select_slider(
-        label, scene.TOY_STDS, scene.BOUNDS_STD_DEFAULT, key="p10_bounds_std", where=where
-    )
+    std = url.select_slider(label, P["bounds_std"], where=where)
     spinner = "CERTIFY and SmoothAdv on F_rob at the held-out points…"
     toy_bounds = frame.compute(scene.toy_bounds, seed=seed, std=float(std), spinner=spinner)
     show_bounds(toy_bounds, "p10_toy")
@@ -100,7 +96,7 @@ with images_tab:
             "Zoo model (trained with Gaussian noise at the input)",
             "Laplace, uniform models (ℓ1 radii) left out.",
         )
-        model_name = url.selectbox(label, names, key="p10_model", help=help)
+        model_name = url.selectbox(label, P["model"], choices=names, help=help)
         eps_max = scene.IMAGE_ATTACK["eps_max"]
         st.caption(figures.gallery_caption(scene.GALLERY_IMAGES, scene.IMAGE_N0, scene.IMAGE_N, eps_max))
         run = dict(title="CERTIFY, then SmoothAdv", unit="parts", model_name=model_name, seed=seed)

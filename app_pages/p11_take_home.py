@@ -44,12 +44,10 @@ with sections[0]:
     opening(scene.MESSAGES[0])
     left, right = st.columns([1, 2])
     label = "Attack budget ε (ℓ∞) on the toy"
-    eps = url.select_slider(label, scene.EPS_OPTIONS, scene.EPS_DEFAULT, key="p11_eps", where=left)
+    eps = url.select_slider(label, scene.PARAMETERS["eps"], where=left)
 with sections[1]:
     opening(scene.MESSAGES[1])
-    sigma = url.select_slider(
-        "Noise standard deviation σ", scene.SIGMAS, scene.SIGMA_DEFAULT, key="p11_sigma"
-    )
+    sigma = url.select_slider("Noise standard deviation σ", scene.PARAMETERS["sigma"])
 
 spinner = "Computing the four messages (toy networks, attacks, CERTIFY)…"
 result = frame.compute(scene.take_home, spinner=spinner, eps=eps, sigma=sigma, seed=seed)

@@ -1,8 +1,9 @@
 """The zoo model + gallery image picker of the image scenes (pages 3, 4, 7, 8 and 9).
 
-Both choices are bound to the URL (``{prefix}_model``, ``{prefix}_image``); the image is one of the 20
-offline gallery images of the model's dataset, labelled "#k · its class" (core.scenes.common), so a link
-names it as ``p09_image=#2 · ship``.
+Both choices are bound to the URL under the keys of the scene's two declared parameters
+(core.scenes.parameters.zoo_image: ``pNN_model``, ``pNN_image``); the image is one of the 20 offline gallery
+images of the model's dataset, labelled "#k · its class" (core.scenes.common), so a link names it as
+``p09_image=#2 · ship``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from core.scenes import common
+from core.scenes.parameters import Parameter
 from ui import url
 from ui.recorder import streamlit_recorded as st
 
@@ -21,7 +23,7 @@ class Picked(NamedTuple):
 
 
 def zoo_image(
-    prefix: str,
+    parameters: dict[str, Parameter],
     models: list[str],
     *,
     missing: str = "",
@@ -33,20 +35,21 @@ def zoo_image(
     **image,
 ) -> Picked | None:
     """The chosen zoo model, its dataset and the gallery image's index; None, with the sentence
-    ``missing``, when ``models`` is empty. ``image_label`` may name the dataset as ``{dataset}``;
+    ``missing``, when ``models`` is empty; ``parameters``: the scene's, holding "model" and "image".
+    ``image_label`` may name the dataset as ``{dataset}``;
     ``default_image`` is an index or a function of the dataset; ``image`` goes to the image's selectbox."""
     if not models:
         (image_where if image_where is not None else st).info(missing)
         return None
-    model = url.selectbox(model_label, models, key=f"{prefix}_model", where=model_where)
+    model = url.selectbox(model_label, parameters["model"], choices=models, where=model_where)
     dataset = common.dataset_of(model)
     options = common.gallery_options(dataset)
     index = url.selectbox(
         image_label.format(dataset=common.DATASET_TITLES.get(dataset, dataset)),
-        range(len(options)),
+        parameters["image"],
+        choices=range(len(options)),
         index=default_image(dataset) if callable(default_image) else default_image,
         format_func=options.__getitem__,
-        key=f"{prefix}_image",
         where=image_where,
         **image,
     )

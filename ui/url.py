@@ -2,7 +2,10 @@
 ``bind="query-params"``), so a copied link opens the scene with the same values, draw for draw.
 
 Use ``url.selectbox(...)``, ``url.slider(...)``, … exactly like ``st.selectbox(...)`` (same arguments,
-plus ``where=`` for a container such as ``st.sidebar`` or a column). Each one:
+plus ``where=`` for a container such as ``st.sidebar`` or a column), with the scene's declared parameter
+(core.scenes.parameters) in place of the options or the range: ``url.select_slider("Budget ε",
+scene.PARAMETERS["eps"])`` takes its choices, opening value and key from the declaration (``choices=``
+gives the options when the page computes them; explicit keywords win). Each one:
 - binds the widget to the URL parameter named by its ``key`` (keys stay page-prefixed, e.g.
   ``p09_n``: Streamlit carries a bound value across pages by key, so a key shared by two pages would
   hand one page a value that is not among the other's options);
@@ -23,6 +26,8 @@ import math
 from urllib.parse import urlencode
 
 import streamlit as st
+
+from core.scenes.parameters import Parameter
 
 BIND = "query-params"
 VALUES_KEY = "_url_values"  # {key: [url text, …]} of this page's bound widgets (reset by start_page)
@@ -185,8 +190,35 @@ def _bound(kind: str, where, label: str, args: tuple, kwargs: dict, texts, match
     return value
 
 
+def _declared_options(kind: str, parameter: Parameter, kwargs: dict) -> list:
+    """The options, key and opening value of an option widget, from ``parameter`` (keywords given win)."""
+    options = list(kwargs.pop("choices", None) or parameter.choices or ())
+    kwargs.setdefault("key", parameter.key)
+    default = parameter.default
+    if default is not None:
+        if kind == "select_slider":
+            kwargs.setdefault("value", default)
+        elif kind == "multiselect":
+            kwargs.setdefault("default", list(default))
+        elif "index" not in kwargs and default in options:
+            kwargs["index"] = options.index(default)
+    return options
+
+
+def _declared_range(parameter: Parameter, kwargs: dict) -> None:
+    """The range, opening value, step and key of a number widget, from ``parameter`` (keywords given win:
+    ``min_value``/``max_value`` where the range depends on another value)."""
+    declared = {"key": parameter.key, "min_value": parameter.low, "max_value": parameter.high}
+    declared |= {"value": parameter.default, "step": parameter.step}
+    for name, value in declared.items():
+        if value is not None:
+            kwargs.setdefault(name, value)
+
+
 def _option_widget(kind: str):
     def widget(label: str, options, *args, where=None, **kwargs):
+        if isinstance(options, Parameter):
+            options = _declared_options(kind, options, kwargs)
         label_of = kwargs.get("format_func", str)
 
         def texts(value) -> list[str]:
@@ -203,6 +235,8 @@ def _option_widget(kind: str):
 
 def _number_widget(kind: str):
     def widget(label: str, *args, where=None, **kwargs):
+        if args and isinstance(args[0], Parameter):
+            args = _declared_range(args[0], kwargs) or args[1:]
         return _bound(
             kind,
             where,
@@ -229,6 +263,8 @@ number_input = _number_widget("number_input")
 def multiselect(label: str, options, *args, where=None, **kwargs):
     """``st.multiselect`` bound to the URL parameter ``key``, one repeated parameter per choice
     (``?p10_noises=gaussian&p10_noises=laplace``)."""
+    if isinstance(options, Parameter):
+        options = _declared_options("multiselect", options, kwargs)
     label_of = kwargs.get("format_func", str)
 
     def texts(value) -> list[str]:

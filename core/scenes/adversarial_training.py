@@ -32,6 +32,7 @@ from core.files import write_atomic
 from core.scenes import shipped
 from core.scenes.common import DATASET_TITLES, deterministic_models, gallery
 from core.scenes.lecture import Prediction, Verdict, verdict_by_range
+from core.scenes.parameters import Parameter, declare, defaults
 from core.seeds import check_seed, stream_seed
 from core.training import LEGACY_ATTACK_BN_MODE, attack_bn_mode, gradient_computations
 
@@ -39,9 +40,13 @@ TALK_EPS = {"cifar10": 8 / 255, "mnist": 0.3, "fashion_mnist": 0.1}
 DATASETS = ("cifar10", "mnist")
 PGD_STEPS, CW_STEPS = 20, 30  # the talk's table
 TOY_EPS_CHOICES = (0.02, 0.04, 0.06, 0.08, 0.1, 0.12, 0.15)
-TOY_DEFAULT_EPS = 0.1
 TOY_TRAINING_STEPS = 7  # PGD-7 inside adversarial training (Madry et al.)
 TOY_RESOLUTION = 150
+PARAMETERS = declare(
+    Parameter("dataset", "p06_dataset", choices=DATASETS, note="one with both zoo models here (datasets())"),
+    Parameter("eps", "p06_eps", 0.1, choices=TOY_EPS_CHOICES),  # the toy networks' ε (ℓ∞)
+)
+DEFAULTS = defaults(PARAMETERS)
 KINDS = ("standard", "adversarial")
 SHIPPED_PATH = shipped.scene_file(__name__)  # the gallery tables (the kit) and the bench's training-cost rows
 BUILD_COMMAND = "python -m core.scenes build --scene p06_adversarial_training"
@@ -112,7 +117,7 @@ def toy_spec(adversarial_eps: float, seed: int) -> toys.ToySpec:
 
 def opening_toys(seed: int) -> list[toys.ToySpec]:
     """The toy networks the page opens with at ``seed``: ERM and adversarial training at the default ε."""
-    return [toy_spec(0.0, seed), toy_spec(TOY_DEFAULT_EPS, seed)]
+    return [toy_spec(0.0, seed), toy_spec(DEFAULTS["eps"], seed)]
 
 
 # Seed 0: ERM and every ε of the slider; the other shipped seeds: the opening pair.

@@ -16,13 +16,12 @@ import torch
 from core import attacks, checks, data, zoo
 from core.scenes import common
 from core.scenes.lecture import Prediction, Verdict
+from core.scenes.parameters import Parameter, declare, defaults, zoo_image
 from core.seeds import check_seed, stream_generator
 
 MODEL_PREFERENCE = ["cifar10-standard", "cifar10-adversarial", "mnist-standard"]
 EPS_CHOICES_255 = (0.5, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 80)  # ε in units of 1/255
-DEFAULT_EPS_255 = {"cifar10": 2, "mnist": 48, "fashion_mnist": 24}
 STEP_CHOICES = (10, 20, 50, 100, 200)
-DEFAULT_STEPS = 10
 LIVE_STEPS = 20  # more PGD steps, or C&W, run behind a button (seconds on a CPU)
 ATTACK_CHOICES = {
     "pgd": "PGD ℓ∞, targeted (Madry et al. 2018)",
@@ -31,7 +30,19 @@ ATTACK_CHOICES = {
 C_CHOICES = (0.01, 0.1, 1.0, 10.0)
 KAPPA_CHOICES = (0.0, 1.0, 2.0, 5.0, 10.0)
 CW_STEPS, CW_LR, CW_SEARCH = 50, 0.05, 4  # per binary-search round; a targeted C&W needs lr ≈ 0.05
-DEFAULT_TARGET = 5  # "dog" in CIFAR-10
+PARAMETERS = declare(
+    *zoo_image("p03"),
+    Parameter("target", "p03_target", 5, choices=tuple(range(10))),  # "dog" in CIFAR-10; every gallery has 10
+    Parameter("attack", "p03_attack", "pgd", choices=tuple(ATTACK_CHOICES)),
+    *(
+        Parameter(f"eps_{dataset}", f"p03_eps_{dataset}", eps, choices=EPS_CHOICES_255)
+        for dataset, eps in {"cifar10": 2, "mnist": 48, "fashion_mnist": 24}.items()
+    ),
+    Parameter("steps", "p03_steps", 10, choices=STEP_CHOICES),
+    Parameter("c", "p03_c", 1.0, choices=C_CHOICES),
+    Parameter("kappa", "p03_kappa", 0.0, choices=KAPPA_CHOICES),
+)
+DEFAULTS = defaults(PARAMETERS)
 CAT = 3  # "cat" in CIFAR-10
 TALK_SCALE = 0.006  # the s the talk's slide prints: cat + 0.006·τ = "dog"
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]

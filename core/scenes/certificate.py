@@ -38,6 +38,7 @@ from core import (
 )
 from core.device import make_generator
 from core.scenes import common, shipped
+from core.scenes.parameters import Parameter, declare, defaults, zoo_image
 from core.seeds import check_seed, stream_generator, stream_seed
 
 # ---------------------------------------------------------------------------- the scene's choices
@@ -48,7 +49,18 @@ ALPHA_CHOICES = (0.1, 0.05, 0.01, 0.001, 0.0001)
 STD_CHOICES = (0.05, 0.12, 0.25, 0.5, 1.0)
 IMAGE_N_CHOICES = (100, 200, 500, 1000, 2000, 10_000)
 DEFAULT_MODEL = "cifar10-gaussian-0.25"
-DEFAULTS = dict(x1=0.25, x2=0.70, sigma=0.1, n0=100, n=1000, alpha=0.001, std=0.25, image_n=200, index=0)
+PARAMETERS = declare(
+    Parameter("x1", "p09_x1", 0.25, low=0.0, high=1.0, step=0.01),
+    Parameter("x2", "p09_x2", 0.70, low=0.0, high=1.0, step=0.01),
+    Parameter("sigma", "p09_sigma", 0.1, choices=TOY_SIGMAS),
+    Parameter("n0", "p09_n0", 100, choices=N0_CHOICES),
+    Parameter("n", "p09_n", 1000, choices=N_CHOICES),
+    Parameter("alpha", "p09_alpha", 0.001, choices=ALPHA_CHOICES),
+    Parameter("std", "p09_std", 0.25, choices=STD_CHOICES),
+    *zoo_image("p09"),
+    Parameter("image_n", "p09_image_n", 200, choices=IMAGE_N_CHOICES),
+)
+DEFAULTS = defaults(PARAMETERS)
 LARGE_N = 100_000  # the "Certify with n = 100 000" button of the 2-D scene
 BALL_POINTS, BALL_VOTES = 40, 1000  # PREDICT at random points of the certified disc
 REGION_DRAWS, REGION_RESOLUTION = 100, 50

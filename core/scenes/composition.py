@@ -24,6 +24,7 @@ import torch
 
 from core import checks, data, geometry, models, toys, training
 from core.files import write_atomic
+from core.scenes.parameters import Parameter, declare, defaults
 from core.seeds import check_seed, stream_generator, stream_seed
 
 # ── How each layer moves the data ────────────────────────────────────────────
@@ -32,7 +33,6 @@ DATASETS = data.TOY_DATASETS
 ACTIVATIONS = models.ACTIVATIONS
 DEPTH_RANGE = (1, 5)
 WIDTHS = (2, 3, 4, 8, 16, 32)
-DEFAULTS = {"dataset": "moons", "depth": 3, "width": 2, "activation": "gelu"}
 
 # ── Width and depth ──────────────────────────────────────────────────────────
 SWEEP_POINTS, SWEEP_NOISE, SWEEP_LABEL_NOISE, SWEEP_LR = 100, 0.15, 0.1, 1e-2
@@ -42,7 +42,16 @@ FULL_SWEEP = {"widths": (2, 4, 8, 16, 32, 64, 128, 256, 512), "depths": (1, 2, 3
 # ── Universal approximation ──────────────────────────────────────────────────
 FUNCTIONS = tuple(geometry.TARGET_FUNCTIONS)
 APPROXIMATION_WIDTHS = (1, 2, 4, 8, 16, 32, 64)
-DEFAULT_MAX_WIDTH = 32
+PARAMETERS = declare(
+    Parameter("dataset", "p02_dataset", "moons", choices=DATASETS),
+    Parameter("depth", "p02_depth", 3, low=DEPTH_RANGE[0], high=DEPTH_RANGE[1]),
+    Parameter("width", "p02_width", 2, choices=WIDTHS),
+    Parameter("activation", "p02_activation", "gelu", choices=ACTIVATIONS),
+    Parameter("function", "p02_function", FUNCTIONS[0], choices=FUNCTIONS),
+    Parameter("max_width", "p02_max_width", 32, choices=APPROXIMATION_WIDTHS[1:]),
+)
+DEFAULTS = defaults(PARAMETERS)
+NETWORK_DEFAULTS = {name: DEFAULTS[name] for name in ("dataset", "depth", "width", "activation")}  # layers()
 APPROXIMATION_STEPS, APPROXIMATION_LR, APPROXIMATION_POINTS = 600, 0.03, 200
 # Cybenko's theorem covers continuous f only. Whether a target is continuous is measured, not declared: the
 # largest step |f(t_{k+1}) − f(t_k)| between neighbours of an equally spaced grid shrinks with the grid's
@@ -110,7 +119,7 @@ def toy_spec(*, dataset: str, depth: int, width: int, activation: str, seed: int
 
 def _variations() -> list[toys.ToySpec]:
     """The opening network and every network one widget away from it (seed 0)."""
-    base = dict(DEFAULTS, seed=SHIPPED_SEED)
+    base = dict(NETWORK_DEFAULTS, seed=SHIPPED_SEED)
     values = (
         [base]
         + [base | {"dataset": d} for d in DATASETS]
@@ -127,7 +136,7 @@ def _variations() -> list[toys.ToySpec]:
 
 def opening_toys(seed: int) -> list[toys.ToySpec]:
     """The toy networks the page opens with at ``seed`` (its default widgets)."""
-    return [toy_spec(**DEFAULTS, seed=seed)]
+    return [toy_spec(**NETWORK_DEFAULTS, seed=seed)]
 
 
 # Seed 0: the opening network and every one a widget away; the other shipped seeds: the opening one.
@@ -548,22 +557,24 @@ def warm() -> None:
     for spec in SHIPPED_TOYS:
         if spec.seed == SHIPPED_SEED and toys.shipped(spec) is not None:
             toys.model(spec)
-    layers(**DEFAULTS, seed=SHIPPED_SEED)
-    approximation(function=FUNCTIONS[0], max_width=DEFAULT_MAX_WIDTH, seed=SHIPPED_SEED)
+    layers(**NETWORK_DEFAULTS, seed=SHIPPED_SEED)
+    approximation(function=DEFAULTS["function"], max_width=DEFAULTS["max_width"], seed=SHIPPED_SEED)
 
 
 def shipped_calls() -> list[tuple[int, str, str, int | None]]:
     """What :func:`build` ships, as (seed, "sweep" or "fit", dataset or function, width): at seed 0 the quick
     sweep of every dataset and the fits of every function and width; at the other seeds of
     core.toys.SHIPPED_SEEDS what the page opens with (the default dataset's sweep, the first function's fits
-    up to DEFAULT_MAX_WIDTH), so that moving the sidebar's seed reads the file."""
+    up to the opening max_width), so that moving the sidebar's seed reads the file."""
     calls = []
     for seed in toys.SHIPPED_SEEDS:
         opening = seed != SHIPPED_SEED
         datasets = (DEFAULTS["dataset"],) if opening else DATASETS
         functions = FUNCTIONS[:1] if opening else FUNCTIONS
         widths = (
-            [w for w in APPROXIMATION_WIDTHS if w <= DEFAULT_MAX_WIDTH] if opening else APPROXIMATION_WIDTHS
+            [w for w in APPROXIMATION_WIDTHS if w <= DEFAULTS["max_width"]]
+            if opening
+            else APPROXIMATION_WIDTHS
         )
         calls += [(seed, "sweep", dataset, None) for dataset in datasets]
         calls += [(seed, "fit", function, width) for function in functions for width in widths]

@@ -18,6 +18,7 @@ import torch
 
 from core import attacks, checks, data, evaluation, results, zoo
 from core.scenes import common, shipped
+from core.scenes.parameters import Parameter, declare, defaults, zoo_image
 from core.seeds import check_seed, stream_generator, stream_seed
 
 URL_PATH = "p04_crafting_attacks"
@@ -350,6 +351,15 @@ def example(*, model_name: str, attack: str, budget: float, steps: int, index: i
 
 C_CHOICES = (0.3, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0)  # the constant c of the relaxation (a slider)
 DEFAULT_C = 3.0
+BY_DATASET = "BUDGETS and DEFAULT_BUDGET of the model's dataset"
+PARAMETERS = declare(
+    *zoo_image("p04"),
+    Parameter("attack", "p04_attack", "pgd_linf", choices=ATTACKS),
+    *(Parameter(f"budget_{norm}", f"p04_budget_{norm}", note=BY_DATASET) for norm in FAMILIES),
+    Parameter("steps", "p04_steps", DEFAULT_STEPS, choices=STEP_CHOICES),
+    Parameter("c", "p04_c", DEFAULT_C, choices=C_CHOICES),
+)
+DEFAULTS = defaults(PARAMETERS)
 RELAXATION_STEPS, RELAXATION_LR = 200, 0.01  # Adam on τ, x + τ projected on [0, 1]
 RELAXATION_KAPPA = 1.0  # the loss stops rewarding once F is wrong by this logit margin
 

@@ -32,6 +32,7 @@ from core.device import make_generator
 from core.scenes import common, shipped
 from core.scenes import noise_injection as scene7
 from core.scenes.lecture import Prediction, Verdict
+from core.scenes.parameters import Parameter, declare, defaults, zoo_image
 from core.seeds import check_seed, example_seed, stream_seed
 
 # ---------------------------------------------------------------------------- the scene's choices
@@ -607,6 +608,23 @@ DIVERGENCE_P_A = (0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999)
 DIVERGENCE_BETAS = (1.0, 1.25, 1.5, 2.0, 3.0)
 DIVERGENCE_ORDERS = (1.1, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 100.0)
 DIVERGENCE_STDS = (0.12, 0.25, 0.5)
+PARAMETERS = declare(
+    Parameter("x1", "p08_x1", TOY_POINT[0], low=0.0, high=1.0, step=0.01),
+    Parameter("x2", "p08_x2", TOY_POINT[1], low=0.0, high=1.0, step=0.01),
+    Parameter("sigma", "p08_sigma", TOY_SIGMA, choices=SIGMA_CHOICES),
+    Parameter("eps", "p08_eps", TOY_EPS, choices=TOY_BUDGETS),
+    *zoo_image("p08"),
+    Parameter("image_scale", "p08_image_scale", choices=SIGMA_CHOICES, note="the nearest to the model's σ"),
+    Parameter(
+        "image_eps", "p08_image_eps", choices=IMAGE_BUDGETS, note="DEFAULT_BUDGET of the model's dataset"
+    ),
+    Parameter("votes", "p08_votes", DEFAULT_VOTES, choices=IMAGE_VOTE_CHOICES),
+    Parameter("p_a", "p08_div_pa", 0.9, choices=DIVERGENCE_P_A),
+    Parameter("beta", "p08_div_beta", 1.5, choices=DIVERGENCE_BETAS),
+    Parameter("order", "p08_div_order", 2.0, choices=DIVERGENCE_ORDERS),
+    Parameter("std", "p08_div_std", 0.25, choices=DIVERGENCE_STDS),
+)
+DEFAULTS = defaults(PARAMETERS)
 DIVERGENCE_POINTS = 41
 DIVERGENCE_EXPLANATION = r"""
 **Pinot et al. 2019: the exponential family, through a divergence.** The noisy network's output law at
@@ -656,7 +674,11 @@ class DivergenceView:
 
 
 def divergence_view(
-    *, p_a: float = 0.9, beta: float = 1.5, order: float = 2.0, std: float = 0.25
+    *,
+    p_a: float = DEFAULTS["p_a"],
+    beta: float = DEFAULTS["beta"],
+    order: float = DEFAULTS["order"],
+    std: float = DEFAULTS["std"],
 ) -> DivergenceView:
     """:func:`divergence_view_live`, shipped at the page's opening values (numerical quadratures; trusted only
     when computed by the same core/divergence.py and core/noise.py)."""

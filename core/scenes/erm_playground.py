@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from core import checks, data, geometry, models, toys, training
+from core.scenes.parameters import Parameter, declare, defaults
 from core.seeds import check_seed
 
 POINTS, DATA_NOISE, BATCH_SIZE = 400, 0.1, 32
@@ -31,23 +32,27 @@ LOSSES = training.LOSSES
 WIDTHS = (2, 4, 8, 16, 32, 64, 128)
 DEPTH_RANGE = (1, 5)
 LEARNING_RATES = (1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
-LABEL_NOISE_RANGE = (0.0, 0.4, 0.05)  # slider: min, max, step
-TEST_FRACTION_RANGE = (0.1, 0.7, 0.05)
-EPOCHS_PER_TRAIN = (1, 500, 20)  # number input: min, max, default
 STEP_UNITS = ("one epoch", "one mini-batch")
 RESET_TOKEN = "0"  # a history (Session.history) that starts from θ₀, untrained
 MAX_REPLAYED_EPOCHS = 2000  # what one link may ask the server to train
 MAX_REPLAYED_BATCHES = 2000
-DEFAULTS = {
-    "dataset": "moons",
-    "label_noise": 0.0,
-    "test_fraction": 0.3,
-    "depth": 2,
-    "width": 16,
-    "activation": "relu",
-    "loss": "ce",
-    "lr": 3e-2,
-}
+PARAMETERS = declare(
+    Parameter("dataset", "p01_dataset", "moons", choices=DATASETS),
+    Parameter("label_noise", "p01_label_noise", 0.0, low=0.0, high=0.4, step=0.05),
+    Parameter("test_fraction", "p01_test_fraction", 0.3, low=0.1, high=0.7, step=0.05),
+    Parameter("depth", "p01_depth", 2, low=DEPTH_RANGE[0], high=DEPTH_RANGE[1]),
+    Parameter("width", "p01_width", 16, choices=WIDTHS),
+    Parameter("activation", "p01_activation", "relu", choices=ACTIVATIONS),
+    Parameter("loss", "p01_loss", "ce", choices=LOSSES),
+    Parameter("lr", "p01_lr", 3e-2, choices=LEARNING_RATES),
+    Parameter("epochs", "p01_epochs", 20, low=1, high=500),  # epochs per press of Train
+    Parameter("step_unit", "p01_step_unit", STEP_UNITS[0], choices=STEP_UNITS),
+    Parameter(
+        "run", "p01_run", note="no value: the Train / Step / Reset clicks since the opening (history())"
+    ),
+)
+DEFAULTS = defaults(PARAMETERS)
+SPEC_DEFAULTS = {name: DEFAULTS[name] for name in list(PARAMETERS)[:8]}  # spec()'s opening arguments
 LOSS_LABELS = {"ce": "cross-entropy", "hinge": "multi-class hinge"}
 LOSS_FORMULAS = {
     "ce": r"-\log \frac{e^{F_\theta(x)_y}}{\sum_j e^{F_\theta(x)_j}}",
@@ -532,4 +537,4 @@ def replayed(spec: toys.ToySpec, history: str, progress=None, *, beyond_budget: 
 
 def warm() -> None:
     """Train the opening session of the default widgets at seed 0 (ui.warmup, before the first visit)."""
-    opened(spec(**DEFAULTS, seed=0)).view()
+    opened(spec(**SPEC_DEFAULTS, seed=0)).view()

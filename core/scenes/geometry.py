@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from core import checks, geometry, toys
+from core.scenes.parameters import Parameter, declare, defaults
 from core.seeds import check_seed, stream_seed
 
 EPOCHS = {"moons": 60, "circles": 60, "spirals": 300, "blobs": 40}  # the toy sets, and their epochs of Adam
@@ -24,7 +25,17 @@ EPS_CHOICES = (0.01, 0.02, 0.03, 0.05, 0.08, 0.1, 0.15, 0.2, 0.3)
 STEP_CHOICES = (5, 10, 20, 50)
 NORM_NAMES = {"l2": "ℓ2 (a disc)", "linf": "ℓ∞ (a square)"}
 OUTPUTS = {"probabilities": "softmax probabilities", "logits": "logits"}
-DEFAULTS = {"dataset": "moons", "eps": 0.1, "norm": "l2", "steps": 20, "output": "probabilities"}
+POINT = "the toy's default point (Toy.default_point)"
+PARAMETERS = declare(
+    Parameter("dataset", "p05_dataset", "moons", choices=tuple(EPOCHS)),
+    Parameter("x1", "p05_x1", low=0.0, high=1.0, step=0.01, note=POINT),
+    Parameter("x2", "p05_x2", low=0.0, high=1.0, step=0.01, note=POINT),
+    Parameter("eps", "p05_eps", 0.1, choices=EPS_CHOICES),
+    Parameter("norm", "p05_norm", "l2", choices=tuple(NORM_NAMES)),
+    Parameter("steps", "p05_steps", 20, choices=STEP_CHOICES),
+    Parameter("output", "p05_output", "probabilities", choices=tuple(OUTPUTS)),
+)
+DEFAULTS = defaults(PARAMETERS)
 DIRECTIONS_AT_POINT, DIRECTIONS_PER_DATUM = 2000, 20
 RESOLUTION = 160  # decision-region grid per axis
 PICK_GRID = 41  # invisible clickable points: pick anywhere, not only on data

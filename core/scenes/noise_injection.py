@@ -24,6 +24,7 @@ import torch
 from core import checks, data, smoothing, toys, zoo
 from core import noise as noises
 from core.scenes import common, shipped
+from core.scenes.parameters import Parameter, declare, defaults, zoo_image
 from core.seeds import check_seed, stream_generator, stream_seed
 
 # ---------------------------------------------------------------------------- the scene's choices
@@ -333,6 +334,37 @@ def toy_spec(seed: int) -> toys.ToySpec:
 # ---------------------------------------------------------------------------- computations
 
 TOY_LAYERS = len(TOY_SPEC.hidden) + 1
+
+
+def _noise_parameters(prefix: str, layers: int | None, scale: tuple) -> tuple[Parameter, ...]:
+    """Layer i, distribution, scale and draws of one tab (``layers``: None when the model sets it)."""
+    depth = (
+        dict(low=0, high=layers) if layers is not None else dict(note="0 to the model's depth (ModelInfo)")
+    )
+    low, high, default = scale
+    return (
+        Parameter("layer", f"{prefix}_layer", 0, **depth),
+        Parameter("noise", f"{prefix}_noise", "gaussian", choices=tuple(NOISE_LABELS)),
+        Parameter("scale", f"{prefix}_scale", default, low=low, high=high, step=0.01),
+        Parameter("samples", f"{prefix}_samples", DEFAULT_SAMPLES, choices=SAMPLE_CHOICES),
+    )
+
+
+IMAGE_PARAMETERS = declare(*zoo_image("p07"), *_noise_parameters("p07", None, IMAGE_SCALE))
+TOY_PARAMETERS = declare(
+    Parameter("x1", "p07_toy_x1", TOY_POINT[0], low=0.0, high=1.0, step=0.01),
+    Parameter("x2", "p07_toy_x2", TOY_POINT[1], low=0.0, high=1.0, step=0.01),
+    *_noise_parameters("p07_toy", TOY_LAYERS, TOY_SCALE),
+)
+GAME_BUDGET = Parameter(
+    "eps", "p07_eps", note="DEFAULT_BUDGET of the model's dataset", choices=ATTACK_BUDGETS
+)
+PARAMETERS = {
+    **{f"toy_{name}": p for name, p in TOY_PARAMETERS.items()},
+    **IMAGE_PARAMETERS,
+    "eps": GAME_BUDGET,
+}
+DEFAULTS = defaults(PARAMETERS)
 
 
 @dataclass(frozen=True)

@@ -194,18 +194,21 @@ class SceneModule(Protocol):
     notes), the notebook and ``python -m core.scenes build``; tests/scenes/test_registry.py checks each.
 
     Required: ``STEPS`` (1 to core.scenes.lecture.MAX_STEPS step titles, in the order the page reveals
-    them), ``EXPLANATION`` (Markdown + KaTeX: the self-study text, the speaker's notes in presenter mode)
-    and ``USES`` (what it computes on: models, data, toys). Optional, read where present: ``NOTES``
-    ({step: Markdown} for the speaker), ``SHIPPED_TOYS`` (core.toys.ToySpec it ships), ``opening_toys(seed)``
-    (the toys its page opens with at a seed), ``build()`` (writes its assets/scenes file), ``warm()``
-    (preloads what it opens with, ui.warmup)."""
+    them), ``EXPLANATION`` (Markdown + KaTeX: the self-study text, the speaker's notes in presenter mode),
+    ``USES`` (what it computes on: models, data, toys), ``PARAMETERS`` (what its page lets a reader set,
+    declared as data: core.scenes.parameters) and ``DEFAULTS`` (their opening values). Optional, read where
+    present: ``NOTES`` ({step: Markdown} for the speaker), ``SHIPPED_TOYS`` (core.toys.ToySpec it ships),
+    ``opening_toys(seed)`` (the toys its page opens with at a seed), ``build()`` (writes its assets/scenes
+    file), ``warm()`` (preloads what it opens with, ui.warmup)."""
 
     STEPS: tuple[str, ...]
     EXPLANATION: str
     USES: str
+    PARAMETERS: dict
+    DEFAULTS: dict
 
 
-REQUIRED = {"STEPS": tuple, "EXPLANATION": str, "USES": str}
+REQUIRED = {"STEPS": tuple, "EXPLANATION": str, "USES": str, "PARAMETERS": dict, "DEFAULTS": dict}
 OPTIONAL_DATA = {"NOTES": dict, "SHIPPED_TOYS": (list, tuple)}
 OPTIONAL_FUNCTIONS = ("opening_toys", "build", "warm")
 

@@ -35,6 +35,7 @@ import torch
 from core import attacks, checks, evaluation, geometry, models, results, smoothing, toys, zoo
 from core import noise as noises
 from core.scenes import common, shipped, tradeoff
+from core.scenes.parameters import Parameter, declare, defaults
 from core.seeds import check_seed, stream_generator, stream_seed
 
 # ---------------------------------------------------------------------------- the scene's choices
@@ -42,8 +43,13 @@ from core.seeds import check_seed, stream_generator, stream_seed
 DATASET, POINTS = "spirals", 400
 TRAIN_EPS, ADVERSARIAL_STEPS = 0.05, 7  # PGD-7 adversarial training at ε∞ = 0.05 (Madry et al.)
 BUDGETS = (0.0, 0.02, 0.04, 0.06, 0.08, 0.1)  # ℓ∞ budgets of the robustness curves
-EPS_OPTIONS, EPS_DEFAULT = BUDGETS[1:], 0.08  # the ε slider
-SIGMAS, SIGMA_DEFAULT = (0.02, 0.05, 0.1, 0.2), 0.05
+EPS_OPTIONS = BUDGETS[1:]  # the ε slider
+SIGMAS = (0.02, 0.05, 0.1, 0.2)
+PARAMETERS = declare(
+    Parameter("eps", "p11_eps", 0.08, choices=EPS_OPTIONS),
+    Parameter("sigma", "p11_sigma", 0.05, choices=SIGMAS),
+)
+DEFAULTS = defaults(PARAMETERS)
 PGD_STEPS = 10  # attack steps, step size ε/4
 EOT_DRAWS, VOTES = 8, 100  # EOT-PGD: gradients averaged over draws; F_rob's vote
 N0, N_CERTIFY, ALPHA, CERTIFY_POINTS = 100, 2000, 0.001, 60
@@ -464,7 +470,7 @@ def curves_live(*, seed: int) -> Curves:
 
 
 @functools.lru_cache(maxsize=32)
-def smoothed_curve(*, sigma: float = SIGMA_DEFAULT, seed: int = 0) -> SmoothedCurve:
+def smoothed_curve(*, sigma: float = DEFAULTS["sigma"], seed: int = 0) -> SmoothedCurve:
     """:func:`smoothed_curve_live`, shipped for seed 0."""
     return shipped.or_live(smoothed_curve_live, locals(), depends=_noise_toy(sigma, seed))
 
@@ -483,7 +489,7 @@ def smoothed_curve_live(*, sigma: float, seed: int) -> SmoothedCurve:
 
 
 @functools.lru_cache(maxsize=32)
-def certify_toy(*, sigma: float = SIGMA_DEFAULT, seed: int = 0) -> CertifiedRows:
+def certify_toy(*, sigma: float = DEFAULTS["sigma"], seed: int = 0) -> CertifiedRows:
     """:func:`certify_toy_live`, shipped for seed 0."""
     return shipped.or_live(certify_toy_live, locals(), depends=_noise_toy(sigma, seed))
 
@@ -508,7 +514,7 @@ def certify_toy_live(*, sigma: float, seed: int) -> CertifiedRows:
 
 
 @functools.lru_cache(maxsize=32)
-def smoothed_regions(*, sigma: float = SIGMA_DEFAULT, seed: int = 0) -> SmoothedRegions:
+def smoothed_regions(*, sigma: float = DEFAULTS["sigma"], seed: int = 0) -> SmoothedRegions:
     """:func:`smoothed_regions_live`, shipped for seed 0."""
     return shipped.or_live(smoothed_regions_live, locals(), depends=_noise_toy(sigma, seed))
 
@@ -541,8 +547,12 @@ def build() -> None:
     calls = [(curves, {"seed": 0}), (gallery, {"seed": 0})]
     calls += [(f, {"sigma": s, "seed": 0}) for f in parts for s in SIGMAS]
     calls += [(toy_attack, {"eps": eps, "seed": 0}) for eps in EPS_OPTIONS]
-    opening = [(curves, {"seed": 0}), (gallery, {"seed": 0}), (toy_attack, {"eps": EPS_DEFAULT, "seed": 0})]
-    opening += [(f, {"sigma": SIGMA_DEFAULT, "seed": 0}) for f in parts]
+    opening = [
+        (curves, {"seed": 0}),
+        (gallery, {"seed": 0}),
+        (toy_attack, {"eps": DEFAULTS["eps"], "seed": 0}),
+    ]
+    opening += [(f, {"sigma": DEFAULTS["sigma"], "seed": 0}) for f in parts]
     calls += shipped.at_seeds(opening, toys.SHIPPED_SEEDS[1:])
     shipped.build(__name__, calls)
 
@@ -551,7 +561,7 @@ def build() -> None:
 
 
 @functools.lru_cache(maxsize=64)
-def toy_attack(*, eps: float = EPS_DEFAULT, seed: int = 0) -> Attack:
+def toy_attack(*, eps: float = DEFAULTS["eps"], seed: int = 0) -> Attack:
     """:func:`toy_attack_live`, shipped for seed 0."""
     return shipped.or_live(toy_attack_live, locals(), depends=[toy_spec("standard", seed)])
 
@@ -920,7 +930,7 @@ def limits_caption(result: Limits) -> str:
 # ---------------------------------------------------------------------------- the scene
 
 
-def take_home(*, eps: float = EPS_DEFAULT, sigma: float = SIGMA_DEFAULT, seed: int = 0) -> TakeHome:
+def take_home(*, eps: float = DEFAULTS["eps"], sigma: float = DEFAULTS["sigma"], seed: int = 0) -> TakeHome:
     """Everything the take-home scene shows for the attack budget ``eps`` (ℓ∞, message 1 and 3), the
     Gaussian noise ``sigma`` (messages 2 and 3) and the demo's ``seed``."""
     eps = checks.one_of(eps, EPS_OPTIONS, "The attack budget ε")

@@ -39,6 +39,7 @@ from core import noise as noises
 from core.files import write_atomic
 from core.scenes import common, shipped
 from core.scenes.lecture import Prediction, Verdict, verdict_by_range
+from core.scenes.parameters import Parameter, declare, defaults
 from core.seeds import check_seed, stream_generator
 
 # ---------------------------------------------------------------------------- the scene's choices
@@ -47,14 +48,12 @@ NOISES = ("gaussian", "laplace", "uniform")
 TOY_STDS = (0.05, 0.1, 0.25)  # per-coordinate std, the same for every distribution
 TOY_POINTS = 60  # held-out moons points
 TOY_N0, TOY_N, TOY_ALPHA = 50, 2_000, 0.001  # CERTIFY / PREDICT on the toy (ceiling 2.9σ)
-RADIUS_MIN, RADIUS_MAX, RADIUS_DEFAULT, RADIUS_STEP = 0.0, 0.3, 0.1, 0.01
 VERDICT_LEVEL = 0.05  # a toy verdict needs its gaps significant at this level (paired test)
 TOY_EPS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3)  # ℓ2 budgets of the bounds chart
 # Bounds: CERTIFY with n large enough that the ceiling σΦ⁻¹(α^{1/n}) (3.8σ) lies above the radii and attack
 # distances compared; SmoothAdv with restarts and a bisection over ε, each point judged by F_rob's vote.
 TOY_BOUNDS_N0, TOY_BOUNDS_N, TOY_VOTES = 100, 100_000, 1000
 TOY_ATTACK = {"eps_max": 0.5, "search_steps": 8, "steps": 20, "draws": 32, "restarts": 2, "vote_alpha": 0.001}
-BOUNDS_STD_DEFAULT = 0.1
 IMAGE_EPS = (0.0, 0.25, 0.5, 1.0, 1.5, 2.0)
 IMAGE_N0, IMAGE_N, IMAGE_VOTES = 100, 10_000, 500
 IMAGE_ATTACK = {
@@ -69,7 +68,18 @@ GALLERY_IMAGES, IMAGE_CHUNK = 20, 5  # foolbox's gallery, attacked 5 images per 
 CIFAR_MODEL, CIFAR_IMAGES, CIFAR_VOTES = "cifar10-gaussian-0.25", 12, 500
 RECERTIFY_N = 100_000  # for shipped rows at the n = 10,000 ceiling
 LINF_BUDGETS = {"cifar10": 8 / 255, "mnist": 0.3, "fashion_mnist": 0.1}  # the usual ℓ∞ budgets
-SHIPPED_RADIUS_DEFAULT = 0.5
+SHIPPED_RADIUS_DEFAULT = 0.5  # a shipped table opens at its radius nearest this one
+PARAMETERS = declare(
+    Parameter("radius", "p10_radius", 0.1, low=0.0, high=0.3, step=0.01),
+    Parameter("noises", "p10_noises", ("gaussian",), choices=NOISES),
+    Parameter("shipped_dataset", "p10_shipped_dataset", note="the first of shipped_datasets()"),
+    Parameter(
+        "shipped_radius", "p10_shipped_radius", note="the table's radius nearest SHIPPED_RADIUS_DEFAULT"
+    ),
+    Parameter("bounds_std", "p10_bounds_std", 0.1, choices=TOY_STDS),
+    Parameter("model", "p10_model", note="the first of image_models()"),
+)
+DEFAULTS = defaults(PARAMETERS)
 # The run that can certify 8/255·√3072 ≈ 1.74 on CIFAR-10: σ = 0.5 at Cohen et al.'s n = 100,000 (ceiling ≈
 # 1.91; n = 10,000 stops at 1.60), on every 100th test image, written beside the main file as
 # certify_<model>@<tag>.json.
@@ -273,7 +283,7 @@ def _toy_certificates(
 
 
 def toy_tradeoff(
-    *, seed: int = 0, noises_chosen: tuple[str, ...] = ("gaussian",), radius: float = RADIUS_DEFAULT
+    *, seed: int = 0, noises_chosen: tuple[str, ...] = ("gaussian",), radius: float = DEFAULTS["radius"]
 ) -> Tradeoff:
     """Clean vs certified accuracy of the smoothed toy classifiers across noise stds.
 
@@ -637,7 +647,7 @@ def _shipped_toy_parts(seed: int, std: float) -> ToyBoundsParts | None:
     return shipped.read(__name__, "toy_bounds_parts", _toy_bounds_call(seed, std), depends)
 
 
-def toy_bounds(*, seed: int = 0, std: float = BOUNDS_STD_DEFAULT) -> Bounds:
+def toy_bounds(*, seed: int = 0, std: float = DEFAULTS["bounds_std"]) -> Bounds:
     """Lower and upper bounds on the ℓ2 robust accuracy of the smoothed toy classifier (Gaussian σ = std),
     both about the SAME classifier F_rob:
 
@@ -1158,13 +1168,13 @@ def summarize(bounds: Bounds) -> BoundsSummary:
     )
 
 
-def shipped_toy_bounds(std: float = BOUNDS_STD_DEFAULT) -> Bounds | None:
+def shipped_toy_bounds(std: float = DEFAULTS["bounds_std"]) -> Bounds | None:
     """:func:`toy_bounds` of seed 0 when assets/scenes/tradeoff.json holds them for today's toy, else None
     (never computed here: for scenes that only quote scene 10's shipped numbers)."""
     return toy_bounds(seed=0, std=std) if _shipped_toy_parts(0, _check_std(std)) is not None else None
 
 
-def what_is_small(*, seed: int = 0, std: float = BOUNDS_STD_DEFAULT, live: bool = True) -> WhatIsSmall:
+def what_is_small(*, seed: int = 0, std: float = DEFAULTS["bounds_std"], live: bool = True) -> WhatIsSmall:
     """The toy's bounds at (seed, std) — or, with ``live`` False, only seed 0's shipped ones — and the shipped
     CIFAR-10 bounds, summarized: median α*, the median distance SmoothAdv needs to change F_rob's vote, their
     ratio, and how many images change their vote within 8/255·√3072 in ℓ2."""
@@ -1240,7 +1250,9 @@ def what_is_small_caption(result: WhatIsSmall) -> str:
 def shipped_toy_bounds_keys() -> list[tuple[int, float]]:
     """The (seed, σ) of the toy bounds shipped: seed 0 at every σ, and the opening σ at every other seed of
     core.toys.SHIPPED_SEEDS (moving the sidebar's seed then reads the file)."""
-    return [(0, std) for std in TOY_STDS] + [(seed, BOUNDS_STD_DEFAULT) for seed in toys.SHIPPED_SEEDS[1:]]
+    return [(0, std) for std in TOY_STDS] + [
+        (seed, DEFAULTS["bounds_std"]) for seed in toys.SHIPPED_SEEDS[1:]
+    ]
 
 
 def build(*, log=print, cifar: bool = True) -> None:

@@ -38,7 +38,7 @@ def test_tradeoff_reacts_to_radius_and_sigma(open_page, metric, metrics):
         assert any(block.value == scene.MEASURE_COMMAND for block in at.code)
     else:
         assert shown == f"{limits.measured.certified_at_needed:.0%}"
-    small = scene.what_is_small(seed=0, std=scene.BOUNDS_STD_DEFAULT)
+    small = scene.what_is_small(seed=0, std=scene.DEFAULTS["bounds_std"])
     assert any(caption.value == scene.what_is_small_caption(small) for caption in at.caption)
 
     median_radius = float(metric(at, "Median certified α*"))

@@ -16,13 +16,17 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.scenes.registry import SCENES
+from core.scenes.registry import SCENES, module_of
 from tests.pages.conftest import APP
 from ui import recorder, url
 
 ROOT = Path(__file__).resolve().parents[2]
 KINDS = ("selectbox", "select_slider", "radio", "multiselect", "slider", "number_input")
 SEED = "1"
+
+
+def scene_of(page: str) -> str:
+    return next(scene.url_path for scene in SCENES if scene.page == page)
 
 
 def opened(page: str, params: dict) -> AppTest:
@@ -83,6 +87,16 @@ def test_a_link_with_every_bound_value_replays_the_scene(page):
     defaults = opened(page, {})
     bound = {key: texts for key, texts in defaults.session_state[url.VALUES_KEY].items() if key != "seed"}
     assert bound, f"{page} binds no widget to the URL"
+    # Every key in the link is a parameter its scene declares, opening at its declared value.
+    declared = {p.key: p for p in module_of(scene_of(page)).PARAMETERS.values()}
+    assert set(bound) <= set(declared), sorted(set(bound) - set(declared))
+    for key in bound:
+        value, wanted = (
+            defaults.session_state[key] if key in defaults.session_state else None,
+            declared[key].default,
+        )
+        if wanted is not None:
+            assert (tuple(value) if isinstance(value, list) else value) == wanted, key
     link = {key: neighbour(defaults, key, texts) for key, texts in bound.items()}
     link["seed"] = SEED
 

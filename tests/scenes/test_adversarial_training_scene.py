@@ -438,5 +438,5 @@ def test_the_caption_says_when_the_load_exceeded_the_threads(tmp_path):
 
 def test_a_shipped_seed_opens_with_shipped_networks(asked_toys):
     asked = asked_toys
-    scene.toy(eps=scene.TOY_DEFAULT_EPS, seed=3)
+    scene.toy(eps=scene.DEFAULTS["eps"], seed=3)
     assert set(asked) == set(scene.opening_toys(3)) and set(asked) <= set(scene.SHIPPED_TOYS)

@@ -136,5 +136,5 @@ def test_default_image_is_a_cat_and_models_prefer_cifar():
     assert (
         scene.expensive("cw", 10)
         and scene.expensive("pgd", 50)
-        and not scene.expensive("pgd", scene.DEFAULT_STEPS)
+        and not scene.expensive("pgd", scene.DEFAULTS["steps"])
     )

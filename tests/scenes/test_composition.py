@@ -59,9 +59,12 @@ def test_plane_is_the_data_in_2d_and_a_deterministic_pca_beyond():
 
 
 def test_the_opening_network_and_its_neighbours_are_shipped():
-    default = composition.toy_spec(**composition.DEFAULTS, seed=0)
+    default = composition.toy_spec(**composition.NETWORK_DEFAULTS, seed=0)
     assert default in composition.SHIPPED_TOYS
-    assert composition.toy_spec(**(composition.DEFAULTS | {"width": 8}), seed=0) in composition.SHIPPED_TOYS
+    assert (
+        composition.toy_spec(**(composition.NETWORK_DEFAULTS | {"width": 8}), seed=0)
+        in composition.SHIPPED_TOYS
+    )
     assert toys.shipped(default) is not None
 
 
@@ -183,10 +186,10 @@ def test_every_shipped_seed_opens_with_a_shipped_sweep_and_shipped_fits(seed, mo
     monkeypatch.setattr(composition, "fit_width", refuse)
     sweep = composition.sweep(dataset=composition.DEFAULTS["dataset"], seed=seed)
     fits = composition.approximation(
-        function=composition.FUNCTIONS[0], max_width=composition.DEFAULT_MAX_WIDTH, seed=seed
+        function=composition.FUNCTIONS[0], max_width=composition.DEFAULTS["max_width"], seed=seed
     )
     assert len(sweep.rows) == len(composition.sweep_pairs(False))
-    assert fits.widths[-1] == composition.DEFAULT_MAX_WIDTH
+    assert fits.widths[-1] == composition.DEFAULTS["max_width"]
     composition._fit.cache_clear()
 
 
@@ -229,5 +232,5 @@ def test_warm_loads_what_the_page_opens_with():
 
 def test_a_shipped_seed_opens_with_shipped_networks(asked_toys):
     asked = asked_toys
-    composition.layers(**composition.DEFAULTS, seed=3)
+    composition.layers(**composition.NETWORK_DEFAULTS, seed=3)
     assert asked and set(asked) <= set(composition.opening_toys(3)) <= set(composition.SHIPPED_TOYS)

@@ -13,7 +13,7 @@ from core.scenes import erm_playground as erm
 
 
 def tiny(**changes) -> toys.ToySpec:
-    values = dict(erm.DEFAULTS, depth=1, width=4, seed=0) | changes
+    values = dict(erm.SPEC_DEFAULTS, depth=1, width=4, seed=0) | changes
     return dataclasses.replace(erm.spec(**values), epochs=2)
 
 
@@ -34,11 +34,11 @@ def tiny(**changes) -> toys.ToySpec:
 )
 def test_bad_arguments_raise_one_sentence(bad):
     with pytest.raises(ValueError):
-        erm.spec(**(dict(erm.DEFAULTS, seed=0) | bad))
+        erm.spec(**(dict(erm.SPEC_DEFAULTS, seed=0) | bad))
 
 
 def test_spec_carries_the_widgets():
-    spec = erm.spec(**dict(erm.DEFAULTS, depth=3, width=8, seed=5))
+    spec = erm.spec(**dict(erm.SPEC_DEFAULTS, depth=3, width=8, seed=5))
     assert spec.hidden == (8, 8, 8) and spec.seed == 5 and spec.epochs == erm.AUTO_EPOCHS
     assert spec.batch_size == erm.BATCH_SIZE and spec.points == erm.POINTS
 
@@ -132,7 +132,7 @@ def test_the_stall_hint_follows_the_training_outcome():
 
 
 def test_history_replays_the_clicks_draw_for_draw():
-    spec = erm.spec(**erm.DEFAULTS, seed=0)
+    spec = erm.spec(**erm.SPEC_DEFAULTS, seed=0)
     session = erm.opened(spec)
     assert session.history() == ""  # the opening epochs are the spec's
     session.train(2)
@@ -171,7 +171,7 @@ def test_history_replays_the_clicks_draw_for_draw():
 )
 def test_a_history_this_page_did_not_write_is_one_sentence(history):
     with pytest.raises(ValueError) as error:
-        erm.replayed(erm.spec(**erm.DEFAULTS, seed=0), history)
+        erm.replayed(erm.spec(**erm.SPEC_DEFAULTS, seed=0), history)
     message = str(error.value)
     assert message.endswith("opening instead.") and "\n" not in message and len(message) < 200
     assert "invalid literal" not in message and "digits" not in message  # our sentence, not Python's
@@ -195,7 +195,10 @@ def counting(monkeypatch, pause: float = 0.0) -> list:
 
 
 def test_the_budget_is_a_pure_function_of_spec_and_history(monkeypatch):
-    big, small = erm.spec(**dict(erm.DEFAULTS, depth=5, width=128, seed=0)), erm.spec(**erm.DEFAULTS, seed=0)
+    big, small = (
+        erm.spec(**dict(erm.SPEC_DEFAULTS, depth=5, width=128, seed=0)),
+        erm.spec(**erm.SPEC_DEFAULTS, seed=0),
+    )
     with monkeypatch.context() as patched:  # no clock is read and nothing is trained to count the work
 
         def refuse(*_, **__):

@@ -140,6 +140,39 @@ def test_every_scene_module_follows_the_scene_protocol(entry):
     assert f'frame.header("{entry.url_path}")' in (ROOT / entry.page).read_text()
 
 
+@pytest.mark.parametrize("entry", SCENES, ids=[s.url_path for s in SCENES])
+def test_every_scene_declares_its_parameters_once_as_data(entry):
+    """PARAMETERS (core.scenes.parameters): sound declarations under the page's own pNN_ keys, each key once,
+    and DEFAULTS their opening values. tests/pages/test_url_replay.py checks that the page binds these keys
+    only, each opening at its declared value."""
+    from core.scenes.parameters import Parameter, defaults
+    from core.scenes.registry import module_of
+
+    module = module_of(entry.url_path)
+    declared = list(module.PARAMETERS.values())
+    assert declared and all(isinstance(p, Parameter) for p in declared)
+    assert [problem for p in declared for problem in p.problems()] == []
+    keys = [p.key for p in declared]
+    assert len(set(keys)) == len(keys), keys
+    assert all(key.startswith(f"p{entry.number:02d}_") for key in keys), keys
+    assert module.DEFAULTS == defaults(module.PARAMETERS)
+
+
+def test_a_declaration_says_what_is_wrong_with_it():
+    from core.scenes.parameters import Parameter, declare
+
+    assert Parameter("eps", "p05_eps", 0.1, choices=(0.1, 0.2)).problems() == []
+    assert Parameter("x1", "p05_x1", low=0.0, high=1.0, note="the toy's point").problems() == []
+    assert len(Parameter("eps", "p05_eps", 0.3, choices=(0.1, 0.2)).problems()) == 1
+    assert len(Parameter("eps", "eps", 0.1, choices=(0.1,)).problems()) == 1
+    assert len(Parameter("x", "p05_x", 2.0, low=0.0, high=1.0).problems()) == 1
+    assert len(Parameter("x", "p05_x", low=0.0, high=1.0).problems()) == 1  # no default and no note
+    assert len(Parameter("x", "p05_x", 0.5).problems()) == 1  # neither choices nor a range, and no note
+    assert Parameter("noises", "p10_noises", ("a", "b"), choices=("a", "b", "c")).problems() == []
+    with pytest.raises(ValueError, match="declared twice"):
+        declare(Parameter("a", "p05_a", 1, choices=(1,)), Parameter("b", "p05_a", 1, choices=(1,)))
+
+
 def test_a_module_off_the_protocol_is_named_in_one_sentence(monkeypatch):
     from core.scenes import geometry, registry
 

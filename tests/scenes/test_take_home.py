@@ -43,8 +43,10 @@ def test_defaults_are_the_shipped_seed_level_results(result):
     """tests/scenes/test_shipped.py compares each shipped result with a live run."""
     assert result.shipped
     assert result.defenses.standard == T.curves(seed=0).standard
-    assert result.defenses.smoothed == T.smoothed_curve(sigma=T.SIGMA_DEFAULT, seed=0).accuracy
-    assert result.certificates.radius.tolist() == list(T.certify_toy(sigma=T.SIGMA_DEFAULT, seed=0).radius)
+    assert result.defenses.smoothed == T.smoothed_curve(sigma=T.DEFAULTS["sigma"], seed=0).accuracy
+    assert result.certificates.radius.tolist() == list(
+        T.certify_toy(sigma=T.DEFAULTS["sigma"], seed=0).radius
+    )
     assert result.certificates.labels.shape == (T.SMOOTH_RESOLUTION, T.SMOOTH_RESOLUTION)
     assert set(np.unique(result.certificates.labels)) <= {0, 1}
     np.testing.assert_array_equal(result.certificates.x, T.certified_points(0)[0])
@@ -77,8 +79,8 @@ def test_toy_attack_is_seeded_by_its_stream(monkeypatch):
 
 def test_certificates_follow_cohens_formula_and_the_ceiling(result):
     c = result.certificates
-    assert c.radius_at_099 == pytest.approx(T.SIGMA_DEFAULT * scipy.stats.norm.ppf(0.99), abs=1e-9)
-    ceiling = T.SIGMA_DEFAULT * scipy.stats.norm.ppf(T.ALPHA ** (1 / T.N_CERTIFY))
+    assert c.radius_at_099 == pytest.approx(T.DEFAULTS["sigma"] * scipy.stats.norm.ppf(0.99), abs=1e-9)
+    ceiling = T.DEFAULTS["sigma"] * scipy.stats.norm.ppf(T.ALPHA ** (1 / T.N_CERTIFY))
     assert c.ceiling == pytest.approx(ceiling, rel=1e-9)
     assert (c.radius <= ceiling + 1e-9).all()
     assert c.certified == int(c.correct.sum())
@@ -134,7 +136,7 @@ def test_no_shipped_radius_above_its_files_ceiling_goes_unflagged(result):
 
 def test_defenses_read_their_curves_at_the_chosen_budget(result):
     d = result.defenses
-    k = T.BUDGETS.index(T.EPS_DEFAULT)
+    k = T.BUDGETS.index(T.DEFAULTS["eps"])
     assert list(d.at_eps.values()) == [d.standard[k], d.adversarial[k], d.smoothed[k]]
     assert d.clean_cost == pytest.approx(d.standard[0] - d.adversarial[0])
     assert d.best_at_max[1] == max(d.standard[-1], d.adversarial[-1], d.smoothed[-1])

@@ -494,8 +494,8 @@ def test_a_ratio_near_one_says_the_certificate_is_tight_not_that_alpha_star_is_s
 
 
 def test_what_is_small_is_computed_from_the_shipped_bounds():
-    small = scene.what_is_small(seed=0, std=scene.BOUNDS_STD_DEFAULT, live=False)
-    toy = scene.toy_bounds(seed=0, std=scene.BOUNDS_STD_DEFAULT)
+    small = scene.what_is_small(seed=0, std=scene.DEFAULTS["bounds_std"], live=False)
+    toy = scene.toy_bounds(seed=0, std=scene.DEFAULTS["bounds_std"])
     assert small.toy is not None and small.toy.median_attack == toy.facts["median_attack"]
     assert small.toy.tight == scene.nearly_tight(toy.facts["median_ratio"])
     assert small.needed == pytest.approx(8 / 255 * math.sqrt(3072))
@@ -617,4 +617,4 @@ def test_a_shipped_seed_opens_with_shipped_networks(asked_toys):
     asked = asked_toys
     scene.toy_tradeoff(seed=3)  # the page's default noise; the bounds use one of its stds
     assert set(asked) == set(scene.opening_toys(3)) and set(asked) <= set(scene.SHIPPED_TOYS)
-    assert scene.toy_spec("gaussian", scene.BOUNDS_STD_DEFAULT, 3) in asked
+    assert scene.toy_spec("gaussian", scene.DEFAULTS["bounds_std"], 3) in asked
