@@ -9,6 +9,7 @@ import os
 import random
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
@@ -40,6 +41,14 @@ def server(tmp_path_factory):
 
 def _at(page: str, step: int):
     return lambda client: client.page == page and bench_load._step_of(client.query) == step
+
+
+async def _polled(client: StreamlitClient, timeout_s: float) -> bool:
+    """Whether ``client`` ran a room poll within ``timeout_s`` (a busy machine may take a while)."""
+    deadline = time.monotonic() + timeout_s
+    while not client.polls and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    return bool(client.polls)
 
 
 async def _classroom(base_url: str) -> None:
@@ -84,6 +93,8 @@ async def _classroom(base_url: str) -> None:
         assert _at(PAGE, 2)(lecturer), lecturer.query
         arrived = await asyncio.gather(*(client.reach(_at(PAGE, 2), RUN_TIMEOUT_S) for client in students))
         assert arrived == [True, True]
+        # Every tab polls its room: wait for a first poll rather than assume one fitted in the time above.
+        assert await asyncio.gather(*(_polled(client, RUN_TIMEOUT_S) for client in everyone)) == [True] * 3
         for client in everyone:
             assert client.polls and all(poll.status == "ok" for poll in client.polls)
             assert client.misread == [] and client.closed_reason is None
