@@ -22,7 +22,8 @@ from core.scenes import shipped
 from core.scenes.registry import SCENES
 
 TOLERANCE = 1e-6
-# Looser agreements, each for the reason given: (scene module's last name, function) → assert_same keywords.
+# Looser agreements, each for the reason given: (scene module's last name, function[, attack]) → assert_same
+# keywords.
 LOOSER = {
     # held-out accuracies over 120 points: one point within rounding of a boundary moves them by 1/120
     ("take_home", "curves"): {"atol": 1 / 120 + 1e-9},
@@ -45,6 +46,12 @@ LOOSER = {
     # softmax probabilities of 500 draws with the noise added deep in the network: float32 rounding amplified
     # by the layers above it, up to 1.1e-6 between those two machines (layer 5)
     ("noise_injection", "image_draws"): {"atol": 1e-5},
+    # C&W's smallest perturbation comes out of a binary search over c whose success-or-failure steps can go
+    # the other way under other vector kernels, landing elsewhere: on MNIST's standard network 5 of the 20
+    # gallery images lay beyond ℓ2 = 2.0 on the AVX-512 machine that shipped the curve, 4 on an AVX2 one
+    # (whose next distances below are 1.92 and 1.87: another search path, not a rounding at 2.0). One image
+    # of 20 per budget.
+    ("crafting_attacks", "gallery_accuracy", "cw_l2"): {"atol": 1 / 20 + 1e-9},
 }
 
 
@@ -216,7 +223,8 @@ def test_a_shipped_result_not_recomputed_here_is_read_from_its_file(module, name
 def test_the_shipped_result_is_what_the_scene_computes_live(module, name, arguments, monkeypatch):
     live = getattr(module, f"{name}_live")
     from_file = _read_from_the_file(module, name, arguments, monkeypatch)
-    looser = LOOSER.get((module.__name__.rsplit(".", 1)[-1], name), {})
+    scene = module.__name__.rsplit(".", 1)[-1]
+    looser = LOOSER.get((scene, name, arguments.get("attack")), LOOSER.get((scene, name), {}))
     assert_same(from_file, live(**arguments), name, **looser)
 
 
