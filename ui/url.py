@@ -236,7 +236,8 @@ def _option_widget(kind: str):
 def _number_widget(kind: str):
     def widget(label: str, *args, where=None, **kwargs):
         if args and isinstance(args[0], Parameter):
-            args = _declared_range(args[0], kwargs) or args[1:]
+            _declared_range(args[0], kwargs)
+            args = args[1:]
         return _bound(
             kind,
             where,

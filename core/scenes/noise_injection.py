@@ -359,6 +359,7 @@ TOY_PARAMETERS = declare(
 GAME_BUDGET = Parameter(
     "eps", "p07_eps", note="DEFAULT_BUDGET of the model's dataset", choices=ATTACK_BUDGETS
 )
+# Both tabs' (the page reads each tab's own dict, which noise_controls shares), the toy's under "toy_…".
 PARAMETERS = {
     **{f"toy_{name}": p for name, p in TOY_PARAMETERS.items()},
     **IMAGE_PARAMETERS,
